@@ -1,0 +1,53 @@
+# Bedside: the two commands are `make run` and `make test`. Both create/refresh .venv themselves.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export QT_QPA_PLATFORM ?= offscreen
+
+.PHONY: run test lint typecheck contracts pytest pytest-slow bench freeze frozen-check demo-bundle venv clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip==25.3"
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	QT_QPA_PLATFORM=$${DISPLAY:+xcb} $(BIN)/bedside demo
+
+test: $(STAMP) lint typecheck contracts pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff format --check viewer tests bench packaging
+	$(BIN)/ruff check viewer tests bench packaging
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+contracts: $(STAMP)
+	$(BIN)/lint-imports
+
+pytest: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -m "not slow" -q
+
+pytest-slow: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -m slow -q
+
+bench: $(STAMP)
+	$(BIN)/python bench/run_all.py
+
+demo-bundle: $(STAMP)
+	$(BIN)/python -m viewer.bundle.demo_build resources/demo
+
+freeze: $(STAMP)
+	$(BIN)/python packaging/build.py
+
+frozen-check: freeze
+	bash packaging/smoke_test.sh dist/bedside
+
+clean:
+	rm -rf build dist $(VENV)

@@ -1,0 +1,7 @@
+"""`python -m viewer` runs the same command line as `bedside`."""
+
+import sys
+
+from viewer.cli import main
+
+sys.exit(main())

@@ -1,0 +1,96 @@
+"""The command line: ``bedside [--demo] COMMAND ...`` over the same core functions as the GUI.
+
+Each layer registers its own subcommands (``viewer.<layer>.cli.register``); this module only
+builds the root parser, loads settings, and turns every :class:`BedsideError` into one clear line
+on stderr and a non-zero exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from viewer import __version__
+from viewer.config import load_settings
+from viewer.errors import BedsideError
+
+# Modules providing ``register(subparsers) -> None``; each command sets ``func(args) -> int``.
+COMMAND_MODULES = (
+    "viewer.dicom.cli",
+    "viewer.bundle.cli",
+    "viewer.inference.cli",
+    "viewer.audit.cli",
+    "viewer.selfcheck",
+    "viewer.dicom.synthetic",
+)
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _gui(args: argparse.Namespace) -> int:
+    # Imported by name so the core never depends on Qt (import-linter contract).
+    app = importlib.import_module("viewer.ui.app")
+    paths: list[Path] = [Path(p) for p in getattr(args, "paths", [])]
+    result: int = app.run_gui(args.settings, paths=paths, demo_study=getattr(args, "demo_study", False))
+    return result
+
+
+def _demo(args: argparse.Namespace) -> int:
+    args.demo_study = not args.paths
+    return _gui(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bedside",
+        description="Bedside: chest X-ray viewer with a trusted AI second reader.",
+    )
+    parser.add_argument("--version", action="version", version=f"bedside {__version__}")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="demo mode: trust the demo model key, use a throwaway data dir "
+        "(unless BEDSIDE_DATA_DIR is set); NOT FOR CLINICAL USE",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("gui", help="open the viewer window")
+    p.add_argument("paths", nargs="*", help="DICOM files, folders or DICOMDIRs to open")
+    p.set_defaults(func=_gui)
+    p = sub.add_parser("open", help="open DICOM files, folders or DICOMDIRs in the viewer window")
+    p.add_argument("paths", nargs="+", help="DICOM files, folders or DICOMDIRs")
+    p.set_defaults(func=_gui)
+    p = sub.add_parser("demo", help="open the viewer in demo mode on a generated demo study")
+    p.add_argument("paths", nargs="*", help="optional files to open instead of the demo study")
+    p.set_defaults(func=_demo)
+
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(name)
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        args.demo = bool(args.demo) or args.command == "demo"
+        args.settings = load_settings(demo=args.demo)
+        handler: Handler = args.func
+        return handler(args)
+    except BedsideError as exc:
+        print(f"bedside: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("bedside: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
