@@ -4,7 +4,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-export QT_QPA_PLATFORM ?= offscreen
+
 
 .PHONY: run test lint typecheck contracts pytest pytest-slow bench freeze frozen-check demo-bundle venv clean
 

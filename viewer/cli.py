@@ -34,7 +34,9 @@ def _gui(args: argparse.Namespace) -> int:
     # Imported by name so the core never depends on Qt (import-linter contract).
     app = importlib.import_module("viewer.ui.app")
     paths: list[Path] = [Path(p) for p in getattr(args, "paths", [])]
-    result: int = app.run_gui(args.settings, paths=paths, demo_study=getattr(args, "demo_study", False))
+    result: int = app.run_gui(
+        args.settings, paths=paths, demo_study=getattr(args, "demo_study", False)
+    )
     return result
 
 

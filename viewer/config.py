@@ -1,8 +1,8 @@
 """Settings: built-in defaults < site file (IT, read-only to the app) < user file.
 
 The site file is TOML written by IT at ``BEDSIDE_SITE_CONFIG`` or the platform's site config dir
-(``site.toml``). Keys under ``[trust]``, ``[audit]`` and ``[models]`` and ``user.require_named_user``
-are site-only: a user file cannot change them. The other keys are defaults a user may override
+(``site.toml``). Keys under ``[trust]``, ``[audit]``, ``[models]`` and
+``user.require_named_user`` are site-only: a user file cannot change them. The other keys are defaults a user may override
 unless the site lists them in ``locked``. ``BEDSIDE_DATA_DIR`` relocates everything the app writes.
 """
 
@@ -251,9 +251,7 @@ def load_settings(*, demo: bool = False, env: dict[str, str] | None = None) -> S
                     f"Settings file {user_file}: '{key}' can only be set by the site file "
                     f"(a user may set: {', '.join(sorted(USER_KEYS))})."
                 )
-        allowed = {
-            k: v for k, v in _flatten(raw_user).items() if k not in locked
-        }
+        allowed = {k: v for k, v in _flatten(raw_user).items() if k not in locked}
         merged = _merge(merged, _unflatten(allowed))
     values = SettingsFile.model_validate(merged)
     return Settings(
