@@ -148,7 +148,7 @@ def make_cxr(
     if photometric == "MONOCHROME1":
         stored = (max_value - stored).astype(stored.dtype)
 
-    sop_class = CR_SOP_CLASS if modality == "CR" else DX_SOP_CLASS
+    sop_class = UID(CR_SOP_CLASS if modality == "CR" else DX_SOP_CLASS)
     study_uid = _uid("study", patient_index, seed)
     series_uid = _uid("series", patient_index, seed, modality)
     sop_uid = _uid("instance", patient_index, seed, modality, photometric, opacity, size)
