@@ -3,7 +3,8 @@
 The site file is TOML written by IT at ``BEDSIDE_SITE_CONFIG`` or the platform's site config dir
 (``site.toml``). Keys under ``[trust]``, ``[audit]``, ``[models]`` and
 ``user.require_named_user`` are site-only: a user file cannot change them. The other keys are
-defaults a user may override unless the site lists them in ``locked``. ``BEDSIDE_DATA_DIR`` relocates everything the app writes.
+defaults a user may override unless the site lists them in ``locked``. ``BEDSIDE_DATA_DIR``
+relocates everything the app writes.
 """
 
 from __future__ import annotations
