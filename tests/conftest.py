@@ -23,7 +23,10 @@ def _isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     data = tmp_path / "bedside-data"
     data.mkdir()
     monkeypatch.setenv("BEDSIDE_DATA_DIR", str(data))
-    monkeypatch.setenv("BEDSIDE_SITE_CONFIG", str(tmp_path / "site" / "site.toml"))
+    site = tmp_path / "site" / "site.toml"
+    site.parent.mkdir()
+    site.write_text("# empty site file: built-in defaults\n", encoding="utf-8")
+    monkeypatch.setenv("BEDSIDE_SITE_CONFIG", str(site))
     yield
 
 
@@ -34,7 +37,7 @@ def data_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def site_file(tmp_path: Path) -> Path:
-    """Where the site file goes; tests write it (and its folder) when they need one."""
+    """The (initially empty) site file; tests overwrite it when they need site settings."""
     return tmp_path / "site" / "site.toml"
 
 
