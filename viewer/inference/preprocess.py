@@ -1,0 +1,587 @@
+"""The stored preprocessing: an ordered list of declared operations, applied exactly.
+
+The same weights give a different answer when the resize, the normalisation or the window drift
+from what was validated, so a bundle declares every step and this module is the only code path
+that applies them: ``bedside bundle create`` uses it to compute the self-test and the viewer uses
+it to score. An operation or parameter this viewer does not know refuses the bundle at load
+(:func:`validate_steps`), never at the first image.
+
+Numeric conventions (part of what a bundle means, do not change lightly):
+
+- Arrays are float32 throughout; scalar parameters enter array arithmetic as float32 (numpy 2
+  weak-scalar rules). Percentiles are computed with ``numpy.percentile(method="linear")``.
+- ``resize`` is ``torch.nn.functional.interpolate(align_corners=False)`` on float32, the same call
+  torchvision's ``Resize`` makes on tensors, so a model trained with torchvision is fed the same
+  numbers. ``antialias`` must be declared; it is only allowed for bilinear and bicubic.
+- Windows follow the DICOM LINEAR function (PS3.3 C.11.2.1.2.1) onto [0, 1].
+
+Only numpy is imported at module level; torch is imported by ``resize`` when it runs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, Protocol
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+
+from viewer.errors import BundleError, InferenceError
+
+__all__ = [
+    "ChannelsStep",
+    "DtypeStep",
+    "Geometry",
+    "InvertMonochrome1Step",
+    "ModelInput",
+    "NormalizeStep",
+    "PreprocessStep",
+    "ResizeStep",
+    "SourceStep",
+    "SquareStep",
+    "preprocess",
+    "preprocess_with_geometry",
+    "validate_steps",
+]
+
+MAX_RESIZE = 4096
+MAX_CHANNELS = 4
+
+
+class _Step(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class SourceStep(_Step):
+    """Which pixel data preprocessing starts from.
+
+    ``modality``: values after the Modality LUT (PS3.3 C.11.1), unwindowed.
+    ``stored_window``: the image's first stored Window Center/Width (0028,1050/1051) applied with
+    the LINEAR function onto [0, 1]; ``if_missing`` says what to do when the image has none
+    (``refuse`` scores nothing; ``minmax`` windows over the image's own range).
+    ``fixed_window``: the declared ``center``/``width`` onto [0, 1].
+    """
+
+    op: Literal["source"]
+    pixels: Literal["modality", "stored_window", "fixed_window"]
+    center: float | None = None
+    width: float | None = Field(default=None, gt=1.0)
+    if_missing: Literal["refuse", "minmax"] | None = None
+
+    @model_validator(mode="after")
+    def _params(self) -> SourceStep:
+        fixed = self.pixels == "fixed_window"
+        if fixed and (self.center is None or self.width is None):
+            raise ValueError("fixed_window needs 'center' and 'width'")
+        if not fixed and (self.center is not None or self.width is not None):
+            raise ValueError(f"'center'/'width' are only for fixed_window, not {self.pixels}")
+        if self.if_missing is not None and self.pixels != "stored_window":
+            raise ValueError("'if_missing' is only for stored_window")
+        if self.center is not None and not math.isfinite(self.center):
+            raise ValueError("'center' must be finite")
+        if self.width is not None and not math.isfinite(self.width):
+            raise ValueError("'width' must be finite")
+        return self
+
+
+class InvertMonochrome1Step(_Step):
+    """Invert MONOCHROME1 images (PS3.3 C.7.6.3.1.2) so that bone is bright for every input.
+
+    After a window (values in [0, 1]) the inversion is ``1 - x``; on modality values it is
+    ``min + max - x`` over the image, which maps the image's range onto itself.
+    MONOCHROME2 images pass unchanged.
+    """
+
+    op: Literal["invert_monochrome1"]
+
+
+class SquareStep(_Step):
+    """Centre crop to the short side or centre pad to the long side (odd remainders go last)."""
+
+    op: Literal["square"]
+    mode: Literal["crop", "pad"]
+    pad_value: Literal["min"] | float = "min"
+
+    @model_validator(mode="after")
+    def _params(self) -> SquareStep:
+        if isinstance(self.pad_value, float) and not math.isfinite(self.pad_value):
+            raise ValueError("'pad_value' must be finite")
+        return self
+
+
+class ResizeStep(_Step):
+    """Resize to ``size`` x ``size`` with torch's interpolate (align_corners=False).
+
+    ``nearest`` is torch's legacy ``nearest`` (what torchvision's NEAREST calls);
+    ``nearest-exact`` is the pixel-centre correct one. ``area`` is adaptive average pooling.
+    """
+
+    op: Literal["resize"]
+    size: int = Field(ge=8, le=MAX_RESIZE)
+    interpolation: Literal["bilinear", "bicubic", "area", "nearest", "nearest-exact"]
+    antialias: bool
+
+    @model_validator(mode="after")
+    def _params(self) -> ResizeStep:
+        if self.antialias and self.interpolation not in ("bilinear", "bicubic"):
+            raise ValueError(
+                f"antialias is only defined for bilinear and bicubic, not {self.interpolation}"
+            )
+        return self
+
+
+_NORMALIZE_PARAMS: dict[str, tuple[set[str], set[str]]] = {
+    # method: (required, optional)
+    "minmax": (set(), {"out_min", "out_max"}),
+    "percentile": ({"lower", "upper"}, {"out_min", "out_max"}),
+    "fixed_range": ({"in_min", "in_max", "out_min", "out_max"}, {"clip"}),
+    "mean_std": ({"mean", "std"}, set()),
+}
+
+
+_NORMALIZE_FIELDS = (
+    "lower",
+    "upper",
+    "in_min",
+    "in_max",
+    "out_min",
+    "out_max",
+    "clip",
+    "mean",
+    "std",
+)
+
+
+class NormalizeStep(_Step):
+    """Intensity normalisation.
+
+    ``minmax``: image min..max onto out_min..out_max (default 0..1); a constant image gives
+    out_min. ``percentile``: clip to the lower/upper percentiles, then onto out_min..out_max.
+    ``fixed_range``: in_min..in_max onto out_min..out_max, optionally clipped (torchxrayvision:
+    0..255 onto -1024..1024). ``mean_std``: (x - mean) / std, scalars or one per channel.
+    """
+
+    op: Literal["normalize"]
+    method: Literal["minmax", "percentile", "fixed_range", "mean_std"]
+    lower: float | None = Field(default=None, ge=0.0, le=100.0)
+    upper: float | None = Field(default=None, ge=0.0, le=100.0)
+    in_min: float | None = None
+    in_max: float | None = None
+    out_min: float | None = None
+    out_max: float | None = None
+    clip: bool | None = None
+    mean: float | list[float] | None = None
+    std: float | list[float] | None = None
+
+    @model_validator(mode="after")
+    def _params(self) -> NormalizeStep:
+        required, optional = _NORMALIZE_PARAMS[self.method]
+        given = {name for name in _NORMALIZE_FIELDS if getattr(self, name) is not None}
+        missing = required - given
+        if missing:
+            raise ValueError(f"normalize '{self.method}' needs {', '.join(sorted(missing))}")
+        extra = given - required - optional
+        if extra:
+            raise ValueError(f"normalize '{self.method}' does not take {', '.join(sorted(extra))}")
+        for name in given - {"clip", "mean", "std"}:
+            if not math.isfinite(getattr(self, name)):
+                raise ValueError(f"'{name}' must be finite")
+        if self.lower is not None and self.upper is not None and not self.lower < self.upper:
+            raise ValueError("'lower' must be below 'upper'")
+        if self.in_min is not None and self.in_max is not None and not self.in_min < self.in_max:
+            raise ValueError("'in_min' must be below 'in_max'")
+        if self.method == "mean_std":
+            means = self.mean if isinstance(self.mean, list) else [self.mean]
+            stds = self.std if isinstance(self.std, list) else [self.std]
+            if isinstance(self.mean, list) != isinstance(self.std, list) or len(means) != len(stds):
+                raise ValueError("'mean' and 'std' must both be numbers or lists of one length")
+            if not means or len(means) > MAX_CHANNELS:
+                raise ValueError(f"'mean'/'std' lists hold 1 to {MAX_CHANNELS} values")
+            if not all(m is not None and math.isfinite(m) for m in means):
+                raise ValueError("'mean' must be finite")
+            if not all(s is not None and math.isfinite(s) and s > 0 for s in stds):
+                raise ValueError("'std' must be positive")
+        return self
+
+
+class ChannelsStep(_Step):
+    """Replicate the single grey channel ``count`` times (e.g. 3 for ImageNet-style weights)."""
+
+    op: Literal["channels"]
+    count: int = Field(ge=1, le=MAX_CHANNELS)
+
+
+class DtypeStep(_Step):
+    """The tensor dtype the network takes. Only float32 is defined."""
+
+    op: Literal["dtype"]
+    dtype: Literal["float32"]
+
+
+PreprocessStep = Annotated[
+    SourceStep
+    | InvertMonochrome1Step
+    | SquareStep
+    | ResizeStep
+    | NormalizeStep
+    | ChannelsStep
+    | DtypeStep,
+    Field(discriminator="op"),
+]
+
+_STEPS_ADAPTER: TypeAdapter[list[PreprocessStep]] = TypeAdapter(list[PreprocessStep])
+KNOWN_OPS = ("source", "invert_monochrome1", "square", "resize", "normalize", "channels", "dtype")
+
+
+def _describe(error: ValidationError, raw: Sequence[Any]) -> str:
+    parts = []
+    for item in error.errors():
+        loc = list(item["loc"])
+        where = ""
+        if loc and isinstance(loc[0], int):
+            index = loc[0]
+            op = raw[index].get("op") if isinstance(raw[index], Mapping) else None
+            where = f"step {index + 1} ({op})" if op else f"step {index + 1}"
+            # loc[1] is the union tag; the rest names the field
+            fields = [str(x) for x in loc[2:]]
+            if fields:
+                where += f", field '{'.'.join(fields)}'"
+        if item["type"] == "union_tag_invalid":
+            parts.append(
+                f"{where}: unknown operation {item['input'].get('op')!r} "
+                f"(this viewer knows: {', '.join(KNOWN_OPS)})"
+            )
+        elif item["type"] == "union_tag_not_found":
+            parts.append(f"{where}: no 'op'")
+        elif item["type"] == "extra_forbidden":
+            parts.append(f"{where}: unknown parameter")
+        else:
+            msg = item["msg"].removeprefix("Value error, ")
+            parts.append(f"{where}: {msg}")
+    return "; ".join(parts)
+
+
+def validate_steps(raw: Sequence[Any]) -> list[PreprocessStep]:
+    """Parse a manifest's preprocessing list; anything unknown refuses the bundle.
+
+    Beyond each step's own parameters: the first step must be ``source`` (there is no implicit
+    starting point) and ``source`` may appear only once.
+    """
+    if not isinstance(raw, list | tuple):
+        raise BundleError(
+            "The bundle's preprocessing is not a list of steps.", code="preprocessing"
+        )
+    try:
+        steps = _STEPS_ADAPTER.validate_python(list(raw))
+    except ValidationError as exc:
+        raise BundleError(
+            f"The bundle's preprocessing cannot be applied by this viewer: {_describe(exc, raw)}.",
+            code="preprocessing",
+        ) from exc
+    check_order(steps)
+    return steps
+
+
+def check_order(steps: Sequence[PreprocessStep]) -> None:
+    """Structural rules on an already parsed list (also run by :func:`preprocess`)."""
+    if not steps or not isinstance(steps[0], SourceStep):
+        raise BundleError(
+            "The bundle's preprocessing must start with a 'source' step.", code="preprocessing"
+        )
+    if sum(isinstance(s, SourceStep) for s in steps) != 1:
+        raise BundleError(
+            "The bundle's preprocessing has more than one 'source' step.", code="preprocessing"
+        )
+
+
+# ----------------------------------------------------------------------------- input
+
+
+class _WindowLike(Protocol):
+    @property
+    def center(self) -> float: ...
+    @property
+    def width(self) -> float: ...
+
+
+class _MetaLike(Protocol):
+    @property
+    def photometric(self) -> str: ...
+
+
+class _ImageLike(Protocol):
+    """What :meth:`ModelInput.from_image` needs of ``viewer.dicom.DicomImage``."""
+
+    @property
+    def meta(self) -> _MetaLike: ...
+    @property
+    def modality(self) -> np.ndarray: ...
+    @property
+    def windows(self) -> tuple[_WindowLike, ...]: ...
+
+
+_PHOTOMETRIC_CODES = {"MONOCHROME2": 2, "MONOCHROME1": 1}
+
+
+@dataclass
+class ModelInput:
+    """What preprocessing starts from; also what a bundle's self-test stores.
+
+    ``pixels`` are float32 values after the Modality LUT; ``window`` is the image's first stored
+    (center, width), if any.
+    """
+
+    pixels: np.ndarray
+    photometric: str
+    window: tuple[float, float] | None = None
+
+    def __post_init__(self) -> None:
+        pixels = np.asarray(self.pixels)
+        if pixels.ndim != 2 or pixels.shape[0] < 1 or pixels.shape[1] < 1:
+            raise InferenceError(
+                f"The model needs one 2-D grey image; this one has shape {pixels.shape}."
+            )
+        if not np.isfinite(pixels).all():
+            raise InferenceError("The image holds non-finite pixel values and cannot be scored.")
+        self.pixels = np.ascontiguousarray(pixels, dtype=np.float32)
+        if self.photometric not in _PHOTOMETRIC_CODES:
+            raise InferenceError(
+                f"The model takes MONOCHROME1 or MONOCHROME2 images, not {self.photometric!r}."
+            )
+        if self.window is not None:
+            self.window = (float(self.window[0]), float(self.window[1]))
+
+    @classmethod
+    def from_image(cls, image: _ImageLike) -> ModelInput:
+        """From a decoded :class:`viewer.dicom.DicomImage` (its first stored window, if any)."""
+        window = None
+        if image.windows:
+            first = image.windows[0]
+            window = (float(first.center), float(first.width))
+        return cls(pixels=image.modality, photometric=image.meta.photometric, window=window)
+
+    def to_tensors(self) -> dict[str, np.ndarray]:
+        """Tensors for the bundle's self-test file (safetensors: numeric arrays only).
+
+        ``input.photometric`` is 1 for MONOCHROME1, 2 for MONOCHROME2 (uint8).
+        """
+        out: dict[str, np.ndarray] = {
+            "input.pixels": self.pixels.copy(),
+            "input.photometric": np.array([_PHOTOMETRIC_CODES[self.photometric]], dtype=np.uint8),
+        }
+        if self.window is not None:
+            out["input.window"] = np.array(self.window, dtype=np.float64)
+        return out
+
+    @classmethod
+    def from_tensors(
+        cls, tensors: Mapping[str, np.ndarray], *, photometric: str | None = None
+    ) -> ModelInput:
+        """Inverse of :meth:`to_tensors`; ``photometric`` overrides a missing code."""
+        try:
+            pixels = np.asarray(tensors["input.pixels"])
+        except KeyError:
+            raise InferenceError("The self-test holds no 'input.pixels'.") from None
+        if photometric is None:
+            code = tensors.get("input.photometric")
+            if code is None:
+                photometric = "MONOCHROME2"
+            else:
+                by_code = {v: k for k, v in _PHOTOMETRIC_CODES.items()}
+                value = int(np.asarray(code).reshape(-1)[0])
+                if value not in by_code:
+                    raise InferenceError(f"The self-test's photometric code {value} is unknown.")
+                photometric = by_code[value]
+        window = None
+        if "input.window" in tensors:
+            w = np.asarray(tensors["input.window"], dtype=np.float64).reshape(-1)
+            if w.shape != (2,):
+                raise InferenceError("The self-test's 'input.window' is not (center, width).")
+            window = (float(w[0]), float(w[1]))
+        return cls(pixels=pixels, photometric=photometric, window=window)
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """Where the network's input came from in the image, to map a heatmap back.
+
+    ``box`` = (top, left, height, width) in image pixels (floats; it may extend past the image
+    when the image was padded). The box's content was resized to ``out_shape`` (rows, cols).
+    """
+
+    image_shape: tuple[int, int]
+    box: tuple[float, float, float, float]
+    out_shape: tuple[int, int]
+
+    def to_image(self, heat: np.ndarray) -> np.ndarray:
+        """Map a 2-D map over the network input back onto the image (float32, outside = 0)."""
+        import torch
+        import torch.nn.functional as F  # noqa: N812
+
+        top, left = round(self.box[0]), round(self.box[1])
+        height, width = max(1, round(self.box[2])), max(1, round(self.box[3]))
+        t = torch.from_numpy(np.ascontiguousarray(heat, dtype=np.float32))[None, None]
+        with torch.no_grad():
+            up = F.interpolate(t, size=(height, width), mode="bilinear", align_corners=False)
+        boxed = up[0, 0].numpy()
+        rows, cols = self.image_shape
+        out = np.zeros((rows, cols), dtype=np.float32)
+        r0, c0 = max(top, 0), max(left, 0)
+        r1, c1 = min(top + height, rows), min(left + width, cols)
+        if r1 > r0 and c1 > c0:
+            out[r0:r1, c0:c1] = boxed[r0 - top : r1 - top, c0 - left : c1 - left]
+        return out
+
+
+# ----------------------------------------------------------------------------- operations
+
+
+def _linear_window(x: np.ndarray, center: float, width: float) -> np.ndarray:
+    """DICOM LINEAR window onto [0, 1] (PS3.3 C.11.2.1.2.1); width <= 1 is a threshold."""
+    if width <= 1.0:
+        return (x > np.float32(center - 0.5)).astype(np.float32)
+    y = np.subtract(x, np.float32(center - 0.5), dtype=np.float32)
+    np.divide(y, np.float32(width - 1.0), out=y)
+    np.add(y, np.float32(0.5), out=y)
+    np.clip(y, np.float32(0.0), np.float32(1.0), out=y)
+    return y
+
+
+def _square(x: np.ndarray, step: SquareStep, box: list[float]) -> np.ndarray:
+    _, rows, cols = x.shape
+    if rows == cols:
+        return x
+    if step.mode == "crop":
+        side = min(rows, cols)
+        top, left = (rows - side) // 2, (cols - side) // 2
+        out = np.ascontiguousarray(x[:, top : top + side, left : left + side])
+    else:
+        side = max(rows, cols)
+        top, left = -((side - rows) // 2), -((side - cols) // 2)
+        fill = np.float32(x.min()) if step.pad_value == "min" else np.float32(step.pad_value)
+        out = np.full((x.shape[0], side, side), fill, dtype=np.float32)
+        out[:, -top : -top + rows, -left : -left + cols] = x
+    # compose with the current box: array pixels -> image pixels
+    row_scale, col_scale = box[2] / rows, box[3] / cols
+    box[0] += top * row_scale
+    box[1] += left * col_scale
+    box[2] = side * row_scale
+    box[3] = side * col_scale
+    return out
+
+
+def _resize(x: np.ndarray, step: ResizeStep) -> np.ndarray:
+    import torch
+    import torch.nn.functional as F  # noqa: N812
+
+    t = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))[None]
+    size = (step.size, step.size)
+    with torch.no_grad():
+        if step.interpolation in ("bilinear", "bicubic"):
+            y = F.interpolate(
+                t, size=size, mode=step.interpolation, align_corners=False, antialias=step.antialias
+            )
+        else:
+            y = F.interpolate(t, size=size, mode=step.interpolation)
+    return np.ascontiguousarray(y[0].numpy(), dtype=np.float32)
+
+
+def _scale(x: np.ndarray, lo: float, hi: float, out_min: float, out_max: float) -> np.ndarray:
+    if hi <= lo:
+        return np.full_like(x, np.float32(out_min))
+    y = (x - np.float32(lo)) / np.float32(hi - lo)
+    return (y * np.float32(out_max - out_min) + np.float32(out_min)).astype(np.float32, copy=False)
+
+
+def _normalize(x: np.ndarray, step: NormalizeStep) -> np.ndarray:
+    out_min = 0.0 if step.out_min is None else step.out_min
+    out_max = 1.0 if step.out_max is None else step.out_max
+    if step.method == "minmax":
+        return _scale(x, float(x.min()), float(x.max()), out_min, out_max)
+    if step.method == "percentile":
+        assert step.lower is not None and step.upper is not None  # noqa: S101 (validated)
+        lo, hi = np.percentile(x, [step.lower, step.upper], method="linear")
+        clipped = np.clip(x, np.float32(lo), np.float32(hi))
+        return _scale(clipped, float(lo), float(hi), out_min, out_max)
+    if step.method == "fixed_range":
+        assert step.in_min is not None and step.in_max is not None  # noqa: S101 (validated)
+        y = _scale(x, step.in_min, step.in_max, out_min, out_max)
+        if step.clip:
+            y = np.clip(y, np.float32(min(out_min, out_max)), np.float32(max(out_min, out_max)))
+        return y
+    # mean_std
+    means = step.mean if isinstance(step.mean, list) else [step.mean] * x.shape[0]
+    stds = step.std if isinstance(step.std, list) else [step.std] * x.shape[0]
+    if len(means) != x.shape[0]:
+        raise InferenceError(
+            f"The bundle's mean/std normalisation has {len(means)} values for "
+            f"{x.shape[0]} channel(s); put it after the 'channels' step."
+        )
+    m = np.asarray(means, dtype=np.float32).reshape(-1, 1, 1)
+    s = np.asarray(stds, dtype=np.float32).reshape(-1, 1, 1)
+    return ((x - m) / s).astype(np.float32, copy=False)
+
+
+def preprocess_with_geometry(
+    inp: ModelInput, steps: Sequence[PreprocessStep]
+) -> tuple[np.ndarray, Geometry]:
+    """Apply ``steps`` in order; return the float32 (C, H, W) tensor and where it came from."""
+    check_order(steps)
+    rows, cols = inp.pixels.shape
+    box: list[float] = [0.0, 0.0, float(rows), float(cols)]
+    x = inp.pixels[None]
+    windowed = False
+    for step in steps:
+        if isinstance(step, SourceStep):
+            if step.pixels == "modality":
+                x = inp.pixels[None].copy()
+            elif step.pixels == "fixed_window":
+                assert step.center is not None and step.width is not None  # noqa: S101
+                x = _linear_window(inp.pixels, step.center, step.width)[None]
+                windowed = True
+            elif inp.window is not None:
+                x = _linear_window(inp.pixels, inp.window[0], inp.window[1])[None]
+                windowed = True
+            elif step.if_missing == "minmax":
+                lo, hi = float(inp.pixels.min()), float(inp.pixels.max())
+                x = _scale(inp.pixels, lo, hi, 0.0, 1.0)[None]
+                windowed = True
+            else:
+                raise InferenceError(
+                    "The model needs the image's stored window (Window Center/Width, "
+                    "(0028,1050)/(0028,1051)), and this image has none."
+                )
+        elif isinstance(step, InvertMonochrome1Step):
+            if inp.photometric == "MONOCHROME1":
+                if windowed:
+                    x = (np.float32(1.0) - x).astype(np.float32, copy=False)
+                else:
+                    x = (np.float32(x.min()) + np.float32(x.max()) - x).astype(np.float32)
+        elif isinstance(step, SquareStep):
+            x = _square(x, step, box)
+        elif isinstance(step, ResizeStep):
+            x = _resize(x, step)
+        elif isinstance(step, NormalizeStep):
+            x = _normalize(x, step)
+        elif isinstance(step, ChannelsStep):
+            if x.shape[0] != 1:
+                raise InferenceError(
+                    "The bundle's 'channels' step needs a single grey channel; it runs twice."
+                )
+            x = np.ascontiguousarray(np.repeat(x, step.count, axis=0))
+        elif isinstance(step, DtypeStep):
+            x = x.astype(np.float32, copy=False)
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    geometry = Geometry(
+        image_shape=(rows, cols),
+        box=(box[0], box[1], box[2], box[3]),
+        out_shape=(int(x.shape[1]), int(x.shape[2])),
+    )
+    return x, geometry
+
+
+def preprocess(inp: ModelInput, steps: Sequence[PreprocessStep]) -> np.ndarray:
+    """Apply the bundle's steps in order: float32 (C, H, W), the network's input for one image."""
+    return preprocess_with_geometry(inp, steps)[0]
