@@ -442,7 +442,7 @@ def _linear_window(x: np.ndarray, center: float, width: float) -> np.ndarray:
     """DICOM LINEAR window onto [0, 1] (PS3.3 C.11.2.1.2.1); width <= 1 is a threshold."""
     if width <= 1.0:
         return (x > np.float32(center - 0.5)).astype(np.float32)
-    y = np.subtract(x, np.float32(center - 0.5), dtype=np.float32)
+    y: np.ndarray = np.subtract(x, np.float32(center - 0.5), dtype=np.float32)
     np.divide(y, np.float32(width - 1.0), out=y)
     np.add(y, np.float32(0.5), out=y)
     np.clip(y, np.float32(0.0), np.float32(1.0), out=y)
