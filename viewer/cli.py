@@ -32,7 +32,13 @@ Handler = Callable[[argparse.Namespace], int]
 
 def _gui(args: argparse.Namespace) -> int:
     # Imported by name so the core never depends on Qt (import-linter contract).
-    app = importlib.import_module("viewer.ui.app")
+    try:
+        app = importlib.import_module("viewer.ui.app")
+    except ImportError as exc:
+        raise BedsideError(
+            f"The viewer window cannot start: {exc}. The command line (bedside --help) works "
+            "without it; reinstall Bedside to restore the window."
+        ) from exc
     paths: list[Path] = [Path(p) for p in getattr(args, "paths", [])]
     result: int = app.run_gui(
         args.settings, paths=paths, demo_study=getattr(args, "demo_study", False)

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Smoke test of the frozen app: version, help, and the headless self-check (JSON, exit 0).
+set -euo pipefail
+app_dir=${1:-dist/bedside}
+exe="$app_dir/bedside"
+[ -x "$exe" ] || { echo "smoke test: $exe is missing; run 'make freeze' first" >&2; exit 1; }
+export QT_QPA_PLATFORM=offscreen
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export BEDSIDE_DATA_DIR="$work/data"
+"$exe" --version
+"$exe" --help >/dev/null
+"$exe" demo-data "$work/study" --count 2 --size 256 >/dev/null
+"$exe" --demo dicom info "$work/study/SYN0000.dcm" >/dev/null
+if ! "$exe" self-check --compact > "$work/selfcheck.json"; then
+  cat "$work/selfcheck.json"
+  echo "smoke test: self-check failed" >&2
+  exit 1
+fi
+cat "$work/selfcheck.json"
+echo "frozen app size: $(du -sh "$app_dir" | cut -f1)"
+echo "smoke test: passed"

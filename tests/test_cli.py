@@ -1,0 +1,93 @@
+"""The command line: version, help for every command, and usage errors without tracebacks."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+
+import pytest
+
+from viewer import __version__
+from viewer.cli import build_parser, main
+
+
+def _commands(
+    parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()
+) -> list[tuple[str, ...]]:
+    found: list[tuple[str, ...]] = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                found.append((*prefix, name))
+                found.extend(_commands(child, (*prefix, name)))
+    return found
+
+
+COMMANDS = _commands(build_parser())
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"bedside {__version__}"
+
+
+def test_expected_commands_exist() -> None:
+    names = {" ".join(c) for c in COMMANDS}
+    for required in (
+        "demo",
+        "open",
+        "demo-data",
+        "self-check",
+        "dicom info",
+        "bundle verify",
+        "infer",
+        "audit verify",
+        "keys generate",
+    ):
+        assert required in names, f"missing command: {required}"
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=[" ".join(c) for c in COMMANDS])
+def test_every_command_has_help(
+    command: tuple[str, ...], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        main([*command, "--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: bedside")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--no-such-flag"], ["no-such-command"], ["dicom", "render"], ["infer", "--json", "--bundle"]],
+    ids=["unknown-flag", "unknown-command", "missing-argument", "missing-option-value"],
+)
+def test_wrong_argument_gives_usage(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "usage: bedside" in err
+    assert "Traceback" not in err
+
+
+def test_no_command_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 2
+    assert "usage: bedside" in capsys.readouterr().out
+
+
+def test_bedside_error_is_one_line_not_traceback() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "viewer", "dicom", "info", "/nonexistent/file.dcm"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "/nonexistent/file.dcm" in result.stderr + result.stdout

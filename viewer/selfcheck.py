@@ -1,0 +1,163 @@
+"""``bedside self-check``: prove an installation works end to end, headless.
+
+IT runs it after installing the frozen app (and CI runs it on the frozen build): it loads the site
+configuration, decodes a generated DICOM, verifies and loads the demo bundle (signature, schema,
+weights, self-test), scores the image, and writes and verifies an audit row, all in a throwaway
+data dir so the real audit log and model store are never touched. It prints one JSON object with
+each step's outcome and time and exits 0 only if every step passed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from viewer import __version__
+from viewer.config import Settings, SettingsFile, load_settings
+
+
+def _isolated_settings(root: Path) -> Settings:
+    """Demo-mode settings on a fresh folder: built-in defaults, no site or user values."""
+    return Settings(
+        values=SettingsFile(),
+        data_dir=root / "data",
+        site_file=None,
+        user_file=root / "data" / "settings.toml",
+        site_dir=root / "site",
+        demo=True,
+    )
+
+
+def run_selfcheck() -> dict[str, Any]:
+    """Run every step; a failed step is recorded and the later steps that need it are skipped."""
+    steps: list[dict[str, Any]] = []
+    state: dict[str, Any] = {}
+
+    def step(name: str, needs: tuple[str, ...], fn: Callable[[], dict[str, Any]]) -> None:
+        missing = [n for n in needs if n not in state]
+        if missing:
+            steps.append({"step": name, "ok": False, "skipped": f"needs {', '.join(missing)}"})
+            return
+        start = time.perf_counter()
+        try:
+            detail = fn()
+            state[name] = True
+            steps.append({"step": name, "ok": True, "ms": _ms(start), **detail})
+        except Exception as exc:  # every failure is reported, none is raised
+            steps.append(
+                {
+                    "step": name,
+                    "ok": False,
+                    "ms": _ms(start),
+                    "error": f"{type(exc).__name__}: {exc}",
+                }
+            )
+
+    with tempfile.TemporaryDirectory(prefix="bedside-selfcheck-") as tmp:
+        root = Path(tmp)
+        settings = _isolated_settings(root)
+        settings.data_dir.mkdir(parents=True)
+
+        def config() -> dict[str, Any]:
+            real = load_settings()
+            return {"site_file": str(real.site_file) if real.site_file else None}
+
+        def dicom() -> dict[str, Any]:
+            from viewer.dicom.read import read_image
+            from viewer.dicom.render import render
+            from viewer.dicom.synthetic import make_cxr
+
+            path = root / "selfcheck.dcm"
+            make_cxr(7, opacity=True, size=(512, 512)).save_as(path, enforce_file_format=True)
+            image = read_image(path)
+            buffer = render(image)
+            state["image"] = image
+            return {"shape": list(buffer.shape), "dtype": str(buffer.dtype)}
+
+        def bundle() -> dict[str, Any]:
+            from viewer.bundle.loader import load_bundle
+            from viewer.bundle.resources import DEMO_BUNDLE, resource_path
+            from viewer.bundle.trust import TrustStore
+
+            loaded = load_bundle(resource_path(*DEMO_BUNDLE), TrustStore.from_settings(settings))
+            state["loaded"] = loaded
+            return {
+                "model": f"{loaded.manifest.id} {loaded.manifest.version}",
+                "digest": loaded.digest,
+                "key": loaded.key_fingerprint,
+                "selftest": loaded.selftest.passed,
+            }
+
+        def inference() -> dict[str, Any]:
+            from viewer.inference.predict import Predictor
+
+            prediction = Predictor(state["loaded"], threads=1).predict(state["image"])
+            return {
+                "labels": {
+                    r.label: {"score": round(r.score, 6), "positive": r.positive}
+                    for r in prediction.labels
+                }
+            }
+
+        def audit() -> dict[str, Any]:
+            from viewer.audit.events import AuditEvent, EventType
+            from viewer.audit.identity import current_user
+            from viewer.audit.store import AuditLog
+
+            log = AuditLog.open(settings)
+            try:
+                record = log.append(
+                    AuditEvent(
+                        type=EventType.VERIFICATION,
+                        outcome="success",
+                        user=current_user(settings),
+                        detail={"selfcheck": True},
+                    )
+                )
+                result = log.verify()
+            finally:
+                log.close()
+            if not result.ok:
+                raise RuntimeError(f"audit chain did not verify: {result}")
+            return {"seq": record.seq, "rows_verified": result.rows}
+
+        step("config", (), config)
+        step("dicom", (), dicom)
+        step("bundle", (), bundle)
+        step("inference", ("dicom", "bundle"), inference)
+        step("audit", (), audit)
+
+    return {
+        "bedside": __version__,
+        "frozen": bool(getattr(sys, "frozen", False)),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "ok": all(s["ok"] for s in steps),
+        "steps": steps,
+    }
+
+
+def _ms(start: float) -> float:
+    return round((time.perf_counter() - start) * 1000.0, 1)
+
+
+def _cmd(args: argparse.Namespace) -> int:
+    report = run_selfcheck()
+    print(json.dumps(report, indent=None if args.compact else 2))
+    return 0 if report["ok"] else 1
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "self-check",
+        help="verify this installation headless (demo bundle, DICOM decode, inference, audit)",
+    )
+    p.add_argument("--compact", action="store_true", help="print the JSON on one line")
+    p.set_defaults(func=_cmd)
