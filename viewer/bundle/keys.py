@@ -1,0 +1,147 @@
+"""ECDSA P-256 signing keys (OMS does not accept Ed25519): generate, load, fingerprint.
+
+The fingerprint people compare is SHA-256 of the DER SubjectPublicKeyInfo, shown in groups of four
+hex digits. (OMS bundles also carry a "hint": SHA-256 of the PEM text, kept for compatibility.)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from viewer.bundle.archive import write_atomic
+from viewer.errors import BundleError
+
+PRIVATE_NAME = "signing-key.pem"
+PUBLIC_NAME = "signing-key.pub.pem"
+PASSPHRASE_ENV = "BEDSIDE_KEY_PASSPHRASE"  # noqa: S105 - the name of a variable
+MAX_KEY_FILE_BYTES = 64 * 1024
+
+
+def fingerprint(public_key: ec.EllipticCurvePublicKey) -> str:
+    """SHA-256 of the DER SubjectPublicKeyInfo, lowercase hex."""
+    der = public_key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return hashlib.sha256(der).hexdigest()
+
+
+def format_fingerprint(fp: str) -> str:
+    """'ab12cd34...' -> 'ab12 cd34 ...' (16 groups of 4) for reading aloud over the phone."""
+    return " ".join(fp[i : i + 4] for i in range(0, len(fp), 4))
+
+
+def oms_key_hint(public_key: ec.EllipticCurvePublicKey) -> str:
+    """What model-signing stores as ``verificationMaterial.publicKey.hint``: SHA-256 of the PEM."""
+    pem = public_key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return hashlib.sha256(pem).hexdigest()
+
+
+def public_pem(public_key: ec.EllipticCurvePublicKey) -> bytes:
+    return public_key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def _check_p256(key: object, path: Path) -> None:
+    if not isinstance(key, ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey) or not (
+        isinstance(key.curve, ec.SECP256R1)
+    ):
+        raise BundleError(
+            "The key is not an ECDSA P-256 key (the only kind OMS model signing accepts here).",
+            code="signature",
+            path=path,
+        )
+
+
+def load_public_key(path: str | Path) -> ec.EllipticCurvePublicKey:
+    p = Path(path)
+    try:
+        if p.stat().st_size > MAX_KEY_FILE_BYTES:
+            raise BundleError("The key file is too large to be a key.", code="signature", path=p)
+        key = serialization.load_pem_public_key(p.read_bytes())
+    except OSError as exc:
+        raise BundleError(
+            f"The public key cannot be read ({exc.strerror}).", code="signature", path=p
+        ) from exc
+    except ValueError as exc:
+        raise BundleError("The file is not a PEM public key.", code="signature", path=p) from exc
+    _check_p256(key, p)
+    assert isinstance(key, ec.EllipticCurvePublicKey)  # noqa: S101 - narrowed by _check_p256
+    return key
+
+
+def load_private_key(
+    path: str | Path, passphrase: bytes | None = None
+) -> ec.EllipticCurvePrivateKey:
+    p = Path(path)
+    try:
+        if p.stat().st_size > MAX_KEY_FILE_BYTES:
+            raise BundleError("The key file is too large to be a key.", code="signature", path=p)
+        key = serialization.load_pem_private_key(p.read_bytes(), password=passphrase)
+    except OSError as exc:
+        raise BundleError(
+            f"The private key cannot be read ({exc.strerror}).", code="signature", path=p
+        ) from exc
+    except TypeError as exc:
+        raise BundleError(
+            f"The private key needs a passphrase (set {PASSPHRASE_ENV}) or none was expected.",
+            code="signature",
+            path=p,
+        ) from exc
+    except ValueError as exc:
+        raise BundleError(
+            "The file is not a PEM private key, or the passphrase is wrong.",
+            code="signature",
+            path=p,
+        ) from exc
+    _check_p256(key, p)
+    assert isinstance(key, ec.EllipticCurvePrivateKey)  # noqa: S101 - narrowed by _check_p256
+    return key
+
+
+@dataclass(frozen=True)
+class GeneratedKey:
+    private_path: Path
+    public_path: Path
+    fingerprint: str
+    encrypted: bool
+
+
+def generate_keypair(out_dir: str | Path, *, passphrase: bytes | None = None) -> GeneratedKey:
+    """Write a new P-256 key pair; the private file is created with mode 0600 from the start."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    private_path = out / PRIVATE_NAME
+    public_path = out / PUBLIC_NAME
+    for existing in (private_path, public_path):
+        if existing.exists():
+            raise BundleError(
+                "A key already exists there; refusing to overwrite it.",
+                code="signature",
+                path=existing,
+            )
+    key = ec.generate_private_key(ec.SECP256R1())
+    encryption: serialization.KeySerializationEncryption = (
+        serialization.BestAvailableEncryption(passphrase)
+        if passphrase
+        else serialization.NoEncryption()
+    )
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
+    )
+    fd = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(pem)
+    private_path.chmod(0o600)
+    write_atomic(public_path, public_pem(key.public_key()))
+    return GeneratedKey(
+        private_path, public_path, fingerprint(key.public_key()), encrypted=bool(passphrase)
+    )

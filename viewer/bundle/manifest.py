@@ -1,0 +1,317 @@
+"""The bundle manifest: everything that turns a model's number into a finding, and a model card.
+
+Fields follow DESIGN.md (identity, intended use, data, metrics with confidence intervals, the
+ordered preprocessing, per-label thresholds with their operating point, accepted inputs, a
+reference score distribution and the self-test tolerance), with MONAI bundle's
+``network_data_format`` for the tensors. Strict and closed (``extra="forbid"``): an unknown or
+mistyped key refuses the bundle rather than being silently ignored. No torch import here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from viewer.errors import BundleError
+from viewer.inference.preprocess import PreprocessStep
+
+MANIFEST_NAME = "manifest.json"
+WEIGHTS_NAME = "weights.safetensors"
+SELFTEST_NAME = "selftest.safetensors"
+MODEL_CARD_NAME = "MODEL_CARD.md"
+LICENSE_NAME = "LICENSE.txt"
+SIGNATURE_NAME = "model.sig"
+FORMAT_VERSION = 1
+MAX_MANIFEST_BYTES = 1024 * 1024
+
+SEMVER = r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?$"
+ISO_UTC = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"
+ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
+MODEL_ID = r"^[a-z0-9][a-z0-9._-]{0,63}$"
+
+Text = Annotated[str, Field(max_length=4000)]
+Short = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+Photometric = Literal["MONOCHROME1", "MONOCHROME2"]
+
+
+def _both_photometric() -> list[Photometric]:
+    return ["MONOCHROME1", "MONOCHROME2"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+class ChangelogEntry(_Strict):
+    version: Annotated[str, Field(pattern=SEMVER)]
+    date: Annotated[str, Field(pattern=ISO_DATE)]
+    changes: Text
+
+
+class Creator(_Strict):
+    name: Short
+    organisation: Short
+    contact: Annotated[str, Field(max_length=200)] = ""
+
+
+class ArchitectureSpec(_Strict):
+    """Which registered architecture (code shipped with the app) the weights belong to."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")]
+    in_channels: Annotated[int, Field(ge=1, le=16)]
+
+
+class WeightsSpec(_Strict):
+    file: Literal["weights.safetensors"] = "weights.safetensors"
+    format: Literal["safetensors"] = "safetensors"
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    parameters: Annotated[int, Field(ge=0)]
+
+
+class TensorFormat(_Strict):
+    """One tensor of MONAI's ``network_data_format`` (inputs.image / outputs.pred)."""
+
+    type: Literal["image", "probabilities", "logits"]
+    format: Literal["magnitude", "classes", "labels"]
+    modality: Annotated[str, Field(max_length=40)] = ""
+    num_channels: Annotated[int, Field(ge=1, le=1000)]
+    spatial_shape: Annotated[list[int], Field(max_length=3)]
+    dtype: Literal["float32"] = "float32"
+    value_range: tuple[float, float]
+    is_patch_data: bool = False
+    channel_def: dict[str, Short] = Field(default_factory=dict)
+
+
+class NetworkDataFormat(_Strict):
+    inputs: dict[Literal["image"], TensorFormat]
+    outputs: dict[Literal["pred"], TensorFormat]
+
+
+class LabelSpec(_Strict):
+    """A finding, its decision threshold and the operating point it was chosen at."""
+
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_ -]{1,64}$")]
+    display_name: Annotated[str, Field(max_length=100)] = ""
+    threshold: Annotated[float, Field(ge=0.0, le=1.0)]
+    operating_point: Short
+    activation: Literal["sigmoid", "softmax"] = "sigmoid"
+
+
+class DatasetDescription(_Strict):
+    description: Text
+    sources: Annotated[list[Short], Field(max_length=50)]
+    dates: Short
+    count: Annotated[int, Field(ge=0)]
+    positives: dict[str, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
+    devices: Annotated[list[Short], Field(max_length=50)] = Field(default_factory=list)
+
+
+class Metric(_Strict):
+    name: Short
+    label: Annotated[str, Field(max_length=64)]
+    value: float
+    ci_low: float
+    ci_high: float
+    ci_level: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.95
+    ci_method: Short
+    dataset: Literal["validation", "test", "external"] = "validation"
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Metric:
+        if not self.ci_low <= self.value <= self.ci_high:
+            raise ValueError("a metric's value must lie within its confidence interval")
+        return self
+
+
+class AcceptedInputs(_Strict):
+    """What images the model was validated on; viewer.inference.checks compares a header to it.
+
+    Empty lists accept anything. Pixel spacing is in mm per pixel, from (0028,0030) Pixel Spacing
+    or (0018,1164) Imager Pixel Spacing.
+    """
+
+    modalities: Annotated[list[Short], Field(max_length=10)] = Field(default_factory=list)
+    views: Annotated[list[Short], Field(max_length=10)] = Field(default_factory=list)
+    body_parts: Annotated[list[Short], Field(max_length=10)] = Field(default_factory=list)
+    photometric: Annotated[list[Photometric], Field(max_length=2)] = Field(
+        default_factory=_both_photometric
+    )
+    bits_stored_min: Annotated[int, Field(ge=1, le=16)] = 8
+    bits_stored_max: Annotated[int, Field(ge=1, le=16)] = 16
+    pixel_spacing_mm_min: Annotated[float, Field(gt=0.0)] | None = None
+    pixel_spacing_mm_max: Annotated[float, Field(gt=0.0)] | None = None
+    min_rows: Annotated[int, Field(ge=1)] = 128
+    min_columns: Annotated[int, Field(ge=1)] = 128
+
+    @model_validator(mode="after")
+    def _ranges(self) -> AcceptedInputs:
+        if self.bits_stored_min > self.bits_stored_max:
+            raise ValueError("bits_stored_min is above bits_stored_max")
+        lo, hi = self.pixel_spacing_mm_min, self.pixel_spacing_mm_max
+        if lo is not None and hi is not None and lo > hi:
+            raise ValueError("pixel_spacing_mm_min is above pixel_spacing_mm_max")
+        return self
+
+
+class ScoreDistribution(_Strict):
+    """Histogram of one label's validation scores, the reference for drift monitoring."""
+
+    label: Annotated[str, Field(max_length=64)]
+    bin_edges: Annotated[list[float], Field(min_length=2, max_length=101)]
+    counts: Annotated[list[Annotated[int, Field(ge=0)]], Field(min_length=1, max_length=100)]
+    dataset: Literal["validation", "test", "external"] = "validation"
+
+    @model_validator(mode="after")
+    def _shape(self) -> ScoreDistribution:
+        if len(self.bin_edges) != len(self.counts) + 1:
+            raise ValueError("bin_edges must have one more entry than counts")
+        if any(b <= a for a, b in zip(self.bin_edges, self.bin_edges[1:], strict=False)):
+            raise ValueError("bin_edges must increase")
+        return self
+
+
+class SelfTestSpec(_Strict):
+    """A stored input and its expected output, rerun at every load (viewer.inference.selftest)."""
+
+    file: Literal["selftest.safetensors"] = "selftest.safetensors"
+    photometric: Literal["MONOCHROME1", "MONOCHROME2"]
+    tolerance: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
+        default=1e-4, description="Max absolute difference of the model outputs (logits)"
+    )
+    tensor_tolerance: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
+        default=1e-5, description="Max absolute difference of the preprocessed tensor"
+    )
+    source: Annotated[str, Field(max_length=400)] = ""
+
+
+class Compatibility(_Strict):
+    """Versions this bundle may run with (major.minor[.patch]); checked before loading weights."""
+
+    min_app_version: Annotated[str, Field(pattern=r"^\d+\.\d+(\.\d+)?$")] = "0.1"
+    torch_min: Annotated[str, Field(pattern=r"^\d+\.\d+(\.\d+)?$")] = "2.4"
+    torch_below: Annotated[str, Field(pattern=r"^\d+\.\d+(\.\d+)?$")] | None = "3.0"
+
+
+class Manifest(_Strict):
+    """``manifest.json`` of a ``.bundle``; see resources/schemas/manifest.schema.json."""
+
+    format_version: Literal[1] = 1
+    id: Annotated[str, Field(pattern=MODEL_ID)]
+    name: Short
+    version: Annotated[str, Field(pattern=SEMVER)]
+    changelog: Annotated[list[ChangelogEntry], Field(min_length=1, max_length=200)]
+    created: Annotated[str, Field(pattern=ISO_UTC)]
+    creator: Creator
+    licence: Short
+    regulatory_status: Short
+    intended_use: Text
+    out_of_scope_uses: Annotated[list[Text], Field(min_length=1, max_length=50)]
+    architecture: ArchitectureSpec
+    weights: WeightsSpec
+    network_data_format: NetworkDataFormat
+    preprocessing: Annotated[list[PreprocessStep], Field(min_length=1, max_length=32)]
+    labels: Annotated[list[LabelSpec], Field(min_length=1, max_length=100)]
+    training_data: DatasetDescription
+    validation_data: DatasetDescription
+    metrics: Annotated[list[Metric], Field(max_length=500)]
+    library_versions: dict[
+        Annotated[str, Field(max_length=64)], Annotated[str, Field(max_length=64)]
+    ]
+    accepted_inputs: AcceptedInputs
+    reference_scores: Annotated[list[ScoreDistribution], Field(max_length=100)]
+    selftest: SelfTestSpec
+    compatibility: Compatibility = Compatibility()
+
+    @field_validator("labels")
+    @classmethod
+    def _unique_labels(cls, labels: list[LabelSpec]) -> list[LabelSpec]:
+        names = [label.name for label in labels]
+        if len(set(names)) != len(names):
+            raise ValueError("label names must be unique")
+        return labels
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Manifest:
+        if self.changelog[0].version != self.version:
+            raise ValueError("the first changelog entry must describe this version")
+        out = self.network_data_format.outputs["pred"]
+        if out.num_channels != len(self.labels):
+            raise ValueError("network_data_format.outputs.pred.num_channels != number of labels")
+        inp = self.network_data_format.inputs["image"]
+        if inp.num_channels != self.architecture.in_channels:
+            raise ValueError("network input channels differ from architecture.in_channels")
+        if len({label.activation for label in self.labels}) != 1:
+            raise ValueError("all labels must use the same activation")
+        known = {label.name for label in self.labels}
+        used = [m.label for m in self.metrics] + [r.label for r in self.reference_scores]
+        for name in used:
+            if name and name not in known:
+                raise ValueError(f"'{name}' in metrics / reference_scores is not a label")
+        return self
+
+    @property
+    def num_labels(self) -> int:
+        return len(self.labels)
+
+    def to_json_bytes(self) -> bytes:
+        """Canonical bytes (sorted keys, 2-space indent, LF) so a rebuilt bundle is identical."""
+        data = self.model_dump(mode="json")
+        return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+
+
+def _describe(error: ValidationError) -> str:
+    parts = []
+    for item in error.errors()[:5]:
+        where = ".".join(str(x) for x in item["loc"]) or "(top level)"
+        if item["type"] == "extra_forbidden":
+            parts.append(f"unknown key '{where}'")
+        elif item["type"] == "missing":
+            parts.append(f"missing key '{where}'")
+        else:
+            parts.append(f"'{where}': {item['msg']}")
+    more = len(error.errors()) - 5
+    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+
+
+def parse_manifest(raw: bytes) -> Manifest:
+    """Validate ``manifest.json`` bytes; any problem -> BundleError(code="schema")."""
+    if len(raw) > MAX_MANIFEST_BYTES:
+        raise BundleError(
+            f"The bundle's manifest is {len(raw)} bytes, over the {MAX_MANIFEST_BYTES} byte limit.",
+            code="schema",
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BundleError("The bundle's manifest is not UTF-8 text.", code="schema") from exc
+    try:
+        return Manifest.model_validate_json(text)
+    except ValidationError as exc:
+        raise BundleError(
+            f"The bundle's manifest does not match the schema: {_describe(exc)}.", code="schema"
+        ) from exc
+
+
+def manifest_json_schema() -> dict[str, Any]:
+    """The JSON Schema exported to resources/schemas/manifest.schema.json."""
+    schema = Manifest.model_json_schema(mode="validation")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://bedside.invalid/schemas/manifest.schema.json"
+    return schema
+
+
+def schema_text() -> str:
+    return json.dumps(manifest_json_schema(), indent=2, sort_keys=True) + "\n"
+
+
+def version_tuple(version: str) -> tuple[int, ...]:
+    """'1.2.3-rc1' -> (1, 2, 3); pre-release tags sort with their release (enough for a store)."""
+    core = re.match(r"^(\d+(?:\.\d+)*)", version)
+    if core is None:
+        raise ValueError(f"not a version: {version!r}")
+    return tuple(int(x) for x in core.group(1).split("."))

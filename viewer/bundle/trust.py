@@ -1,0 +1,71 @@
+"""The trust store: which public keys may sign the models this installation runs.
+
+Keys come from the site folder (IT, read-only to the app), from the user's folder only when the
+site file allows it (``trust.allow_user_keys``), and the demo key only in demo mode. A key file
+that cannot be read is skipped and reported, never silently trusted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from viewer.bundle.keys import load_public_key
+from viewer.bundle.resources import DEMO_PUBLIC_KEY, resource_path
+from viewer.bundle.signing import TrustedKey
+from viewer.config import Settings
+from viewer.errors import BundleError
+
+MAX_KEYS_PER_DIR = 200
+
+
+@dataclass(frozen=True)
+class TrustStore:
+    keys: tuple[TrustedKey, ...] = ()
+    problems: tuple[str, ...] = field(default=())  # unreadable key files, shown by `keys list`
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TrustStore:
+        keys: list[TrustedKey] = []
+        problems: list[str] = []
+        _load_dir(settings.site_keys_dir, "site", keys, problems)
+        if settings.user_keys_dir is not None:
+            _load_dir(settings.user_keys_dir, "user", keys, problems)
+        if settings.demo:
+            demo = resource_path(*DEMO_PUBLIC_KEY)
+            try:
+                keys.append(TrustedKey.of(load_public_key(demo), source="demo", path=str(demo)))
+            except BundleError as exc:
+                problems.append(str(exc))
+        return cls(keys=tuple(_dedupe(keys)), problems=tuple(problems))
+
+    @classmethod
+    def of_keys(cls, keys: Iterable[TrustedKey]) -> TrustStore:
+        return cls(keys=tuple(_dedupe(keys)))
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def find(self, fingerprint: str) -> TrustedKey | None:
+        return next((k for k in self.keys if k.fingerprint == fingerprint), None)
+
+
+def _dedupe(keys: Iterable[TrustedKey]) -> list[TrustedKey]:
+    seen: set[str] = set()
+    out = []
+    for k in keys:
+        if k.fingerprint not in seen:
+            seen.add(k.fingerprint)
+            out.append(k)
+    return out
+
+
+def _load_dir(folder: Path, source: str, keys: list[TrustedKey], problems: list[str]) -> None:
+    if not folder.is_dir():
+        return
+    for path in sorted(folder.glob("*.pem"))[:MAX_KEYS_PER_DIR]:
+        try:
+            keys.append(TrustedKey.of(load_public_key(path), source=source, path=str(path)))
+        except BundleError as exc:
+            problems.append(str(exc))
