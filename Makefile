@@ -6,15 +6,27 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 
-.PHONY: run test lint typecheck contracts pytest pytest-slow bench freeze frozen-check demo-bundle venv clean
+# Debian packages: dcmtk (reference renderer for tests), poppler-utils (PDF pages in tests),
+# libopenjp2-tools (benchmark reference), and what a real Qt window needs.
+SYSTEM_PACKAGES := dcmtk poppler-utils libopenjp2-tools libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 fonts-noto-cjk
+
+.PHONY: system-deps run test lint typecheck contracts pytest pytest-slow bench freeze frozen-check demo-bundle venv clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade "pip==25.3"
+	$(BIN)/python -m pip install --quiet --upgrade "pip==26.3"
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	@touch $(STAMP)
 
 venv: $(STAMP)
+
+# Installs the Debian packages above when run as root and any is missing (CI does this).
+system-deps:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else echo "Missing Debian packages (install them as root): $$missing"; fi; \
+	fi
 
 run: $(STAMP)
 	QT_QPA_PLATFORM=$${DISPLAY:+xcb} $(BIN)/bedside demo
