@@ -363,14 +363,13 @@ class ModelInput:
         return cls(pixels=image.modality, photometric=image.meta.photometric, window=window)
 
     def to_tensors(self) -> dict[str, np.ndarray]:
-        """Tensors for the bundle's self-test file (safetensors: numeric arrays only).
+        """Tensors for the bundle's self-test file (safetensors holds numeric arrays only).
 
-        ``input.photometric`` is 1 for MONOCHROME1, 2 for MONOCHROME2 (uint8).
+        ``input.pixels`` (float32 2-D) and, if the image has a stored window,
+        ``input.window`` (float64 [center, width]). The photometric interpretation is not a
+        tensor: the bundle keeps it in its manifest (``selftest.photometric``).
         """
-        out: dict[str, np.ndarray] = {
-            "input.pixels": self.pixels.copy(),
-            "input.photometric": np.array([_PHOTOMETRIC_CODES[self.photometric]], dtype=np.uint8),
-        }
+        out: dict[str, np.ndarray] = {"input.pixels": self.pixels.copy()}
         if self.window is not None:
             out["input.window"] = np.array(self.window, dtype=np.float64)
         return out
@@ -379,7 +378,11 @@ class ModelInput:
     def from_tensors(
         cls, tensors: Mapping[str, np.ndarray], *, photometric: str | None = None
     ) -> ModelInput:
-        """Inverse of :meth:`to_tensors`; ``photometric`` overrides a missing code."""
+        """Inverse of :meth:`to_tensors`; pass the manifest's ``photometric``.
+
+        Without it, an optional ``input.photometric`` code (1 = MONOCHROME1, 2 = MONOCHROME2)
+        is read, else MONOCHROME2 is assumed.
+        """
         try:
             pixels = np.asarray(tensors["input.pixels"])
         except KeyError:
