@@ -1,0 +1,320 @@
+"""Study index: patient -> study -> series -> instance, from header-only reads.
+
+``iter_scan`` is a generator so the GUI can show progress on a 1,000-file CD and cancel; the CLI
+simply runs it to the end. Inputs may be files, folders (recursive) and DICOMDIRs (PS3.10 /
+PS3.3 F.3: the files the directory records reference, resolved inside the DICOMDIR's folder).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from viewer.dicom.model import ImageMetadata
+from viewer.dicom.reader import (
+    DEFAULT_LIMITS,
+    MEDIA_STORAGE_DIRECTORY,
+    Limits,
+    read_dataset,
+    read_metadata,
+)
+from viewer.errors import DicomError
+
+# A CD holds a few thousand files; far more is a mistaken folder (e.g. a whole disk).
+MAX_FILES = 200_000
+
+
+@dataclass(frozen=True)
+class ScanError:
+    """One file that could not be indexed, and why (human sentence)."""
+
+    path: str
+    message: str
+
+
+@dataclass
+class SeriesNode:
+    series_instance_uid: str
+    series_number: int | None
+    modality: str
+    description: str
+    instances: list[ImageMetadata] = field(default_factory=list)
+
+
+@dataclass
+class StudyNode:
+    study_instance_uid: str
+    study_date: str
+    description: str
+    accession_number: str
+    series: list[SeriesNode] = field(default_factory=list)
+
+
+@dataclass
+class PatientNode:
+    patient_id: str
+    patient_name: str
+    birth_date: str
+    sex: str
+    studies: list[StudyNode] = field(default_factory=list)
+
+
+@dataclass
+class StudyIndex:
+    """The tree of images, plus non-image objects (SR, PR, KOS ...), errors and skipped files.
+
+    ``skipped`` holds files found while walking a folder that are not DICOM at all (viewer
+    programs and autorun files on a CD): not errors, just not ours.
+    """
+
+    patients: list[PatientNode] = field(default_factory=list)
+    non_images: list[ImageMetadata] = field(default_factory=list)
+    errors: list[ScanError] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+    def images(self) -> list[ImageMetadata]:
+        """All images in display order (patient, study, series, instance)."""
+        return [
+            inst
+            for patient in self.patients
+            for study in patient.studies
+            for series in study.series
+            for inst in series.instances
+        ]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (for ``bedside dicom scan --json``)."""
+        return asdict(self)
+
+
+@dataclass
+class ScanProgress:
+    """One step of a scan; the last one carries the finished ``index``."""
+
+    done: int
+    total: int
+    path: str
+    index: StudyIndex | None
+    errors: list[ScanError]
+
+
+def _study_sort_key(study: StudyNode) -> tuple[str, str]:
+    # Newest study first; undated studies last.
+    return ("0" if study.study_date else "1", _invert(study.study_date))
+
+
+def _invert(text: str) -> str:
+    return "".join(chr(0x10FFFF - ord(c)) if c.isdigit() else c for c in text)
+
+
+def build_index(
+    metas: Iterable[ImageMetadata],
+    errors: Iterable[ScanError] = (),
+    skipped: Iterable[str] = (),
+) -> StudyIndex:
+    """Group and sort: patients by name then ID, studies newest first, series by number,
+    instances by Instance Number (0020,0013) then path."""
+    index = StudyIndex(errors=list(errors), skipped=list(skipped))
+    patients: dict[tuple[str, str], PatientNode] = {}
+    studies: dict[tuple[tuple[str, str], str], StudyNode] = {}
+    series_map: dict[tuple[tuple[str, str], str, str], SeriesNode] = {}
+    seen: set[str] = set()
+    for meta in metas:
+        if not meta.is_image:
+            index.non_images.append(meta)
+            continue
+        if meta.sop_instance_uid and meta.sop_instance_uid in seen:
+            continue  # the same instance reached twice (folder + DICOMDIR)
+        if meta.sop_instance_uid:
+            seen.add(meta.sop_instance_uid)
+        pkey = (meta.patient_id, meta.patient_name)
+        patient = patients.get(pkey)
+        if patient is None:
+            patient = PatientNode(
+                meta.patient_id, meta.patient_name, meta.patient_birth_date, meta.patient_sex
+            )
+            patients[pkey] = patient
+        skey = (pkey, meta.study_instance_uid)
+        study = studies.get(skey)
+        if study is None:
+            study = StudyNode(
+                meta.study_instance_uid,
+                meta.study_date,
+                meta.study_description,
+                meta.accession_number,
+            )
+            studies[skey] = study
+            patient.studies.append(study)
+        sekey = (pkey, meta.study_instance_uid, meta.series_instance_uid)
+        series = series_map.get(sekey)
+        if series is None:
+            series = SeriesNode(
+                meta.series_instance_uid,
+                meta.series_number,
+                meta.modality,
+                meta.series_description,
+            )
+            series_map[sekey] = series
+            study.series.append(series)
+        series.instances.append(meta)
+    for patient in patients.values():
+        patient.studies.sort(key=_study_sort_key)
+        for study in patient.studies:
+            study.series.sort(
+                key=lambda s: (s.series_number is None, s.series_number or 0, s.description)
+            )
+            for series in study.series:
+                series.instances.sort(
+                    key=lambda m: (m.instance_number is None, m.instance_number or 0, m.path)
+                )
+    index.patients = sorted(patients.values(), key=lambda p: (p.patient_name.lower(), p.patient_id))
+    index.non_images.sort(key=lambda m: m.path)
+    return index
+
+
+def _resolve_reference(base: Path, parts: list[str]) -> Path | None:
+    """A DICOMDIR Referenced File ID, kept inside ``base``; tolerant of CD case changes."""
+    if not parts or any(p in ("", ".", "..") or "/" in p or "\\" in p for p in parts):
+        return None
+    candidate = base.joinpath(*parts)
+    if not candidate.exists():
+        # ISO 9660 mounts may lower-case names, and the other way round.
+        current = base
+        for part in parts:
+            try:
+                names = {n.name.lower(): n.name for n in current.iterdir()}
+            except OSError:
+                return candidate
+            current = current / names.get(part.lower(), part)
+        candidate = current
+    try:
+        candidate.resolve().relative_to(base.resolve())
+    except ValueError:
+        return None
+    return candidate
+
+
+def dicomdir_references(
+    path: str | Path, *, limits: Limits = DEFAULT_LIMITS
+) -> tuple[list[Path], list[ScanError]]:
+    """Files referenced by a DICOMDIR's directory records (0004,1500), in record order."""
+    p = Path(path)
+    ds = read_dataset(p, header_only=False, limits=limits)
+    meta_sop = str(getattr(ds, "file_meta", {}).get("MediaStorageSOPClassUID", "") or "")
+    if "DirectoryRecordSequence" not in ds and meta_sop != MEDIA_STORAGE_DIRECTORY:
+        raise DicomError("is not a DICOMDIR (no Directory Record Sequence)", path=p)
+    files: list[Path] = []
+    errors: list[ScanError] = []
+    try:
+        records = list(ds.get("DirectoryRecordSequence") or [])
+    except Exception as exc:
+        raise DicomError(f"has an unreadable Directory Record Sequence: {exc}", path=p) from exc
+    for record in records:
+        try:
+            ref = record.get("ReferencedFileID")
+        except Exception as exc:
+            errors.append(ScanError(str(p), f"a directory record is unreadable: {exc}"))
+            continue
+        if ref is None or ref == "":
+            continue
+        parts = [str(ref)] if isinstance(ref, str) else [str(x) for x in ref]
+        target = _resolve_reference(p.parent, parts)
+        if target is None:
+            errors.append(
+                ScanError(str(p), f"DICOMDIR references {'/'.join(parts)!r} outside its folder")
+            )
+            continue
+        if not target.is_file():
+            errors.append(
+                ScanError(str(target), "referenced by the DICOMDIR but missing on the medium")
+            )
+            continue
+        files.append(target)
+    return files, errors
+
+
+def _is_dicomdir_name(path: Path) -> bool:
+    return path.name.upper() == "DICOMDIR"
+
+
+def iter_scan(
+    paths: Iterable[str | Path],
+    *,
+    cancel: Callable[[], bool] | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> Iterator[ScanProgress]:
+    """Index files, folders and DICOMDIRs with header-only reads.
+
+    Yields one :class:`ScanProgress` per file; the last one has ``index`` set. If ``cancel()``
+    returns True (checked before every file) the generator stops without an index; closing the
+    generator cancels too.
+    """
+    explicit: list[Path] = []
+    walked: list[Path] = []
+    errors: list[ScanError] = []
+    for raw in paths:
+        path = Path(raw)
+        if cancel is not None and cancel():
+            return
+        if path.is_dir():
+            for root, dirs, names in os.walk(path):
+                dirs.sort()
+                for name in sorted(names):
+                    walked.append(Path(root) / name)
+                if len(walked) > MAX_FILES:
+                    raise DicomError(
+                        f"holds more than {MAX_FILES} files; choose the study folder", path=path
+                    )
+                if cancel is not None and cancel():
+                    return
+        elif _is_dicomdir_name(path) and path.is_file():
+            try:
+                refs, ref_errors = dicomdir_references(path, limits=limits)
+            except DicomError as exc:
+                errors.append(ScanError(str(path), exc.message))
+                continue
+            explicit.extend(refs)
+            errors.extend(ref_errors)
+        else:
+            explicit.append(path)
+    todo: list[tuple[Path, bool]] = []
+    seen: set[str] = set()
+    for path, was_walked in [(p, False) for p in explicit] + [(p, True) for p in walked]:
+        key = os.path.normcase(str(path.absolute()))
+        if key not in seen:
+            seen.add(key)
+            todo.append((path, was_walked))
+    metas: list[ImageMetadata] = []
+    skipped: list[str] = []
+    total = len(todo)
+    for done, (path, was_walked) in enumerate(todo, start=1):
+        if cancel is not None and cancel():
+            return
+        try:
+            meta = read_metadata(path, limits=limits)
+        except DicomError as exc:
+            if was_walked and "is not a DICOM file" in exc.message:
+                skipped.append(str(path))
+            else:
+                errors.append(ScanError(str(path), exc.message))
+        except Exception as exc:  # pragma: no cover - metadata_from_dataset is defensive
+            errors.append(ScanError(str(path), f"unreadable header: {exc}"))
+        else:
+            if meta.sop_class_uid != MEDIA_STORAGE_DIRECTORY:
+                metas.append(meta)
+        if done < total:
+            yield ScanProgress(done, total, str(path), None, errors)
+    yield ScanProgress(total, total, "", build_index(metas, errors, skipped), errors)
+
+
+def scan(paths: Iterable[str | Path], *, limits: Limits = DEFAULT_LIMITS) -> StudyIndex:
+    """Run :func:`iter_scan` to the end (CLI, tests)."""
+    index: StudyIndex | None = None
+    for step in iter_scan(paths, limits=limits):
+        index = step.index
+    if index is None:  # pragma: no cover - iter_scan always ends with an index
+        raise DicomError("the scan ended without an index")
+    return index

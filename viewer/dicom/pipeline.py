@@ -1,0 +1,323 @@
+"""The greyscale display pipeline of PS3.3 C.11, as lookup tables over the stored values.
+
+Stored value -> Modality LUT (C.11.1: Modality LUT Sequence, else Rescale Slope/Intercept) ->
+VOI (C.11.2: VOI LUT Sequence, or Window Center/Width with the VOI LUT Function) -> 8-bit display
+value -> MONOCHROME1 inversion of that 8-bit value (C.7.6.3.1.2: minimum is white).
+
+Every step is computed once over the *domain* of possible stored values (256 or 65,536 entries,
+or the data's range for 32-bit data) with pydicom's own ``apply_modality_lut``, ``apply_voi`` and
+``apply_windowing``; rendering is then one uint8 table lookup per pixel. That keeps re-windowing a
+3000 x 3000 radiograph at a few milliseconds instead of a float pipeline per drag event.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+import pydicom
+from pydicom.dataset import Dataset
+from pydicom.pixels.processing import apply_modality_lut, apply_voi, apply_windowing
+
+from viewer.dicom.model import VOI_FUNCTIONS, DicomImage, Window
+from viewer.errors import DicomError
+
+# Largest stored-value range mapped by a lookup table for 32-bit data (4 M entries, 4 MB).
+MAX_LUT_ENTRIES = 1 << 22
+# Auto window: fraction of pixels clipped at each tail (0.5 % / 99.5 %).
+AUTO_TAIL = 0.005
+
+
+@dataclass(frozen=True)
+class StoredDomain:
+    """``index``: per-pixel integer index into ``values`` (the possible stored values)."""
+
+    index: np.ndarray
+    values: np.ndarray
+
+
+def stored_domain(stored: np.ndarray) -> StoredDomain:
+    """Index the stored array into a table domain without arithmetic on 8/16-bit data.
+
+    For 8/16-bit data the index is a zero-copy unsigned *view* of the stored array and the domain
+    enumerates every bit pattern reinterpreted with the stored dtype (so signed data works too).
+    """
+    if stored.dtype.kind not in "iu":
+        raise DicomError(f"stored pixel values must be integers, not {stored.dtype}")
+    size = stored.dtype.itemsize
+    if size <= 2:
+        udtype = np.dtype(np.uint8 if size == 1 else np.uint16)
+        index = stored.view(udtype)
+        values = np.arange(1 << (8 * size), dtype=udtype).view(stored.dtype)
+        return StoredDomain(index=index, values=values)
+    lo = int(stored.min()) if stored.size else 0
+    hi = int(stored.max()) if stored.size else 0
+    span = hi - lo + 1
+    if span <= MAX_LUT_ENTRIES:
+        index = (stored.astype(np.int64) - lo).astype(np.uint32)
+        values = np.arange(lo, hi + 1, dtype=np.int64)
+        return StoredDomain(index=index, values=values)
+    # Very wide 32-bit data (not a radiograph): quantize to 2**22 bins over the data range.
+    scale = (MAX_LUT_ENTRIES - 1) / (hi - lo)
+    index = np.rint((stored.astype(np.float64) - lo) * scale).astype(np.uint32)
+    values = lo + np.arange(MAX_LUT_ENTRIES, dtype=np.float64) / scale
+    return StoredDomain(index=index, values=np.rint(values).astype(np.int64))
+
+
+def modality_values(values: np.ndarray, header: Dataset) -> np.ndarray:
+    """PS3.3 C.11.1 Modality LUT over ``values`` with pydicom's ``apply_modality_lut``."""
+    try:
+        out = apply_modality_lut(values, header)
+    except Exception as exc:
+        raise DicomError(f"the Modality LUT / Rescale (0028,1052/1053) is invalid: {exc}") from exc
+    out = np.asarray(out, dtype=np.float64)
+    if out.shape != values.shape or not np.all(np.isfinite(out)):
+        raise DicomError("the Modality LUT / Rescale (0028,1052/1053) gives non-finite values")
+    return out
+
+
+def check_window(window: Window) -> None:
+    """PS3.3 C.11.2.1.2: LINEAR needs width >= 1; LINEAR_EXACT and SIGMOID width > 0."""
+    if window.function not in VOI_FUNCTIONS:
+        raise DicomError(f"unknown VOI LUT Function {window.function!r}")
+    if not (math.isfinite(window.center) and math.isfinite(window.width)):
+        raise DicomError("window center and width must be finite numbers")
+    if window.lut_index is None:
+        if window.function == "LINEAR" and window.width < 1:
+            raise DicomError(f"window width {window.width:g} must be >= 1 for LINEAR")
+        if window.width <= 0:
+            raise DicomError(f"window width {window.width:g} must be > 0 for {window.function}")
+
+
+def window_lut(mod_values: np.ndarray, window: Window) -> np.ndarray:
+    """8-bit VOI output for each modality value, with pydicom's ``apply_windowing``.
+
+    The output range is 0..255 (PS3.3 C.11.2.1.2 y_min..y_max): pydicom derives y_min/y_max from
+    an unsigned 8-bit description, so we hand it one with the window and function.
+    """
+    check_window(window)
+    ds = Dataset()
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.BitsStored = 8
+    ds.PixelRepresentation = 0
+    ds.WindowCenter = float(window.center)
+    ds.WindowWidth = float(window.width)
+    ds.VOILUTFunction = window.function
+    y = np.asarray(apply_windowing(mod_values.astype(np.float64, copy=True), ds), dtype=np.float64)
+    return np.clip(np.rint(y), 0, 255).astype(np.uint8)
+
+
+def voi_lut_lut(mod_values: np.ndarray, header: Dataset, index: int) -> np.ndarray:
+    """8-bit output of item ``index`` of the VOI LUT Sequence (0028,3010), PS3.3 C.11.2.1.1.
+
+    pydicom's ``apply_voi`` maps; the LUT's output (LUT Descriptor third value bits, widened if
+    the data exceed it) is scaled linearly to 0..255.
+    """
+    try:
+        item = header.VOILUTSequence[index]
+        bits = int(item.LUTDescriptor[2])
+        values = np.rint(mod_values).astype(np.int64)
+        y = np.asarray(apply_voi(values, header, index=index), dtype=np.float64)
+    except Exception as exc:
+        raise DicomError(f"VOI LUT Sequence item {index + 1} is invalid: {exc}") from exc
+    top = float((1 << bits) - 1)
+    if y.size and float(y.max()) > top:  # LUT data wider than its descriptor says
+        top = float((1 << int(float(y.max())).bit_length()) - 1)
+    return np.clip(np.rint(y * (255.0 / top)), 0, 255).astype(np.uint8)
+
+
+def stored_windows(header: Dataset) -> tuple[tuple[Window, ...], list[str]]:
+    """Presets from the header: VOI LUT Sequence items first, then Window Center/Width pairs.
+
+    Invalid entries are skipped and described in the returned notes (never fatal: the automatic
+    window still shows the image).
+    """
+    notes: list[str] = []
+    windows: list[Window] = []
+    try:
+        seq = header.get("VOILUTSequence") or []
+        for i, item in enumerate(seq):
+            desc = item.LUTDescriptor
+            entries = int(desc[0]) or 65536
+            first = float(desc[1])
+            explanation = str(item.get("LUTExplanation", "") or "")
+            windows.append(
+                Window(
+                    center=first + entries / 2,
+                    width=float(entries),
+                    explanation=explanation or f"VOI LUT {i + 1}",
+                    lut_index=i,
+                )
+            )
+    except Exception as exc:
+        notes.append(f"VOI LUT Sequence ignored: {exc}")
+        windows = []
+    try:
+        centers = _as_floats(header.get("WindowCenter"))
+        widths = _as_floats(header.get("WindowWidth"))
+        explanations = _as_strs(header.get("WindowCenterWidthExplanation"))
+        function = str(header.get("VOILUTFunction", "") or "LINEAR").strip().upper()
+        if function not in VOI_FUNCTIONS:
+            notes.append(f"unknown VOI LUT Function {function!r}; LINEAR used")
+            function = "LINEAR"
+        for i, (center, width) in enumerate(zip(centers, widths, strict=False)):
+            win = Window(
+                center=center,
+                width=width,
+                function=function,  # type: ignore[arg-type]
+                explanation=explanations[i] if i < len(explanations) else "",
+            )
+            try:
+                check_window(win)
+            except DicomError as exc:
+                notes.append(f"stored window {i + 1} ignored: {exc.message}")
+                continue
+            windows.append(win)
+    except Exception as exc:
+        notes.append(f"Window Center/Width ignored: {exc}")
+    return tuple(windows), notes
+
+
+def _as_floats(value: object) -> list[float]:
+    if value is None or value == "":
+        return []
+    items = (
+        list(value) if isinstance(value, list | tuple | pydicom.multival.MultiValue) else [value]
+    )
+    return [float(v) for v in items]  # type: ignore[arg-type]
+
+
+def _as_strs(value: object) -> list[str]:
+    if value is None or value == "":
+        return []
+    items = (
+        list(value) if isinstance(value, list | tuple | pydicom.multival.MultiValue) else [value]
+    )
+    return [str(v) for v in items]
+
+
+def padding_mask(values: np.ndarray, header: Dataset) -> np.ndarray:
+    """True for domain entries that are Pixel Padding Value (0028,0120) .. Range Limit (0028,0121).
+
+    Both are stored values (PS3.3 C.7.5.1.1.2), compared before the Modality LUT.
+    """
+    mask = np.zeros(values.shape, dtype=bool)
+    try:
+        pad = header.get("PixelPaddingValue")
+        if pad is None or isinstance(pad, bytes):
+            return mask
+        lo = int(pad)
+        limit = header.get("PixelPaddingRangeLimit")
+        hi = int(limit) if limit is not None and not isinstance(limit, bytes) else lo
+    except (TypeError, ValueError):
+        return mask
+    lo, hi = min(lo, hi), max(lo, hi)
+    return (values >= lo) & (values <= hi)
+
+
+def auto_window(
+    domain: StoredDomain, mod_values: np.ndarray, header: Dataset, *, tail: float = AUTO_TAIL
+) -> Window:
+    """Window from the data: Pixel Padding excluded, ``tail`` of pixels clipped at each end.
+
+    A histogram over the stored-value domain (one ``bincount``) gives exact weighted percentiles
+    of the modality values, whatever the Modality LUT, without sorting the image.
+    """
+    counts = np.bincount(domain.index.ravel(), minlength=domain.values.size)[: domain.values.size]
+    counts = counts.astype(np.int64)
+    counts[padding_mask(domain.values, header)] = 0
+    total = int(counts.sum())
+    if total == 0:
+        # Everything is padding (or empty): show the full range of what is there.
+        counts = np.bincount(domain.index.ravel(), minlength=domain.values.size).astype(np.int64)
+        total = int(counts.sum())
+        if total == 0:
+            return Window(center=0.5, width=1.0, explanation="automatic")
+    order = np.argsort(mod_values, kind="stable")
+    cum = np.cumsum(counts[order])
+    lo_i = int(np.searchsorted(cum, tail * total, side="right"))
+    hi_i = int(np.searchsorted(cum, (1.0 - tail) * total, side="left"))
+    sorted_vals = mod_values[order]
+    lo = float(sorted_vals[min(lo_i, sorted_vals.size - 1)])
+    hi = float(sorted_vals[min(hi_i, sorted_vals.size - 1)])
+    if hi < lo:
+        lo, hi = hi, lo
+    # LINEAR maps x <= c - 0.5 - (w-1)/2 to black and x > c - 0.5 + (w-1)/2 to white.
+    width = max(hi - lo + 1.0, 1.0)
+    center = lo + width / 2.0
+    return Window(center=center, width=width, explanation="automatic")
+
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+_PARALLEL_MIN_PIXELS = 1 << 20
+
+
+def _executor() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="bedside-lut")
+        return _pool
+
+
+def apply_lut(lut: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """``lut[index]``, split over two threads for large images (numpy releases the GIL)."""
+    if index.size < _PARALLEL_MIN_PIXELS or index.ndim != 2:
+        return np.asarray(lut[index])
+    out = np.empty(index.shape, dtype=lut.dtype)
+    mid = index.shape[0] // 2
+
+    def part(rows: slice) -> None:
+        out[rows] = lut[index[rows]]
+
+    list(_executor().map(part, (slice(0, mid), slice(mid, None))))
+    return out
+
+
+class DisplayRenderer:
+    """8-bit display buffers of one image for any window, by table lookup (cheap re-windowing).
+
+    MONOCHROME1 is inverted after the VOI step automatically (the 8-bit output is inverted,
+    PS3.3 C.7.6.3.1.2); ``invert`` is the user's extra toggle on top of that.
+    """
+
+    def __init__(self, image: DicomImage) -> None:
+        self.image = image
+        self._domain = stored_domain(image.stored)
+        self._mod = modality_values(self._domain.values, image.header)
+        self._monochrome1 = image.meta.photometric == "MONOCHROME1"
+        self._cache: dict[Window, np.ndarray] = {}
+
+    def lut(self, window: Window | None = None, *, invert: bool = False) -> np.ndarray:
+        """The uint8 table over the stored-value domain for ``window`` (cached per window)."""
+        win = window or self.image.default_window
+        base = self._cache.get(win)
+        if base is None:
+            if win.lut_index is not None:
+                base = voi_lut_lut(self._mod, self.image.header, win.lut_index)
+            else:
+                base = window_lut(self._mod, win)
+            if len(self._cache) > 32:
+                self._cache.clear()
+            self._cache[win] = base
+        if self._monochrome1 != invert:
+            return np.asarray(255 - base, dtype=np.uint8)
+        return base
+
+    def render(self, window: Window | None = None, *, invert: bool = False) -> np.ndarray:
+        """The 2-D uint8 display buffer."""
+        return apply_lut(self.lut(window, invert=invert), self._domain.index)
+
+    def value_at(self, row: int, col: int) -> tuple[int, float]:
+        """(stored value, modality value) under the cursor, for the status bar."""
+        stored = int(self.image.stored[row, col])
+        return stored, float(self._mod[int(self._domain.index[row, col])])
+
+
+def render(image: DicomImage, window: Window | None = None) -> np.ndarray:
+    """Convenience: ``DisplayRenderer(image).render(window)``."""
+    return DisplayRenderer(image).render(window)

@@ -1,0 +1,521 @@
+"""Reading DICOM files safely: sniffing, limits before allocation, header and pixel decoding.
+
+Every failure is a :class:`~viewer.errors.DicomError` naming the file and what is wrong. Hostile
+input is bounded before any allocation: file size, declared image size (Rows x Columns x frames x
+samples x bytes), sequence nesting depth, pixel data shorter than declared.
+
+Decisions (documented in docs/dicom.md):
+- colour images (RGB, YBR, PALETTE COLOR) are refused: Bedside shows greyscale radiographs and a
+  colour-to-grey conversion would not be the grey scale the standard defines;
+- multi-frame images (Number of Frames > 1) are refused rather than silently showing frame 1: a
+  chest radiograph is one frame, and inference must never score a part of a series;
+- files without the 128-byte preamble / file meta are read with ``force=True`` only when their
+  first bytes look like a DICOM data element of group 0002 or 0008 (implicit or explicit VR,
+  little or big endian).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import struct
+import threading
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pydicom
+from pydicom import uid
+from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence
+
+from viewer.dicom import codecs
+from viewer.dicom.model import DicomImage, ImageMetadata, PixelSpacing
+from viewer.dicom.pipeline import (
+    auto_window,
+    modality_values,
+    stored_domain,
+    stored_windows,
+)
+from viewer.errors import DicomError
+
+# SOP classes / modalities that are listed but never opened as images.
+NON_IMAGE_MODALITIES = frozenset({"SR", "PR", "KO", "DOC", "RTPLAN", "RTSTRUCT", "ECG", "REG"})
+MEDIA_STORAGE_DIRECTORY = "1.2.840.10008.1.3.10"
+_VALID_VRS = frozenset(
+    b"AE AS AT CS DA DS DT FD FL IS LO LT OB OD OF OL OV OW PN SH SL SQ SS ST SV TM UC UI UL UN "
+    b"UR US UT UV".split()
+)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds applied before allocation (hostile or broken files)."""
+
+    max_file_bytes: int = 1536 * 1024 * 1024
+    max_dimension: int = 16384
+    max_pixel_bytes: int = 1024 * 1024 * 1024
+    max_sequence_depth: int = 64
+
+
+DEFAULT_LIMITS = Limits()
+# Elements larger than this are not read during the header pass (Pixel Data, big private blobs).
+_DEFER_BYTES = 64 * 1024
+
+# warnings.catch_warnings swaps process-global state: one reader at a time inside it.
+_warnings_lock = threading.RLock()
+
+
+@contextmanager
+def _quiet(notes: list[str]) -> Iterator[None]:
+    """Collect pydicom's warnings as notes instead of printing or raising them."""
+    with _warnings_lock, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield
+        finally:
+            notes.extend(str(w.message) for w in caught[:20])
+
+
+def _looks_like_dicom_without_preamble(head: bytes) -> bool:
+    """True when ``head`` starts with a plausible group 0002/0008 data element (PS3.5 7.1)."""
+    if len(head) < 8:
+        return False
+    for endian in "<>":
+        group, element = struct.unpack(endian + "HH", head[:4])
+        if group not in (0x0002, 0x0008) or element > 0x0FFF:
+            continue
+        vr = head[4:6]
+        if vr in _VALID_VRS:
+            return True  # explicit VR
+        (length,) = struct.unpack(endian + "I", head[4:8])
+        if length < 0x10000 or length == 0xFFFFFFFF:
+            return True  # implicit VR with a sane length
+    return False
+
+
+def _check_file(path: Path, limits: Limits) -> bool:
+    """Size and sniff checks; returns whether ``force=True`` is needed."""
+    try:
+        if not path.is_file():
+            raise DicomError("is not a file (missing, a folder or a special file)", path=path)
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            head = fh.read(140)
+    except OSError as exc:
+        raise DicomError(f"cannot be read: {exc.strerror or exc}", path=path) from exc
+    if size > limits.max_file_bytes:
+        raise DicomError(
+            f"is {size / 2**20:.0f} MiB, larger than the {limits.max_file_bytes / 2**20:.0f} MiB "
+            "limit for one DICOM file",
+            path=path,
+        )
+    if len(head) >= 132 and head[128:132] == b"DICM":
+        return False
+    if _looks_like_dicom_without_preamble(head):
+        return True
+    raise DicomError(
+        "is not a DICOM file (no 'DICM' marker after the 128-byte preamble and no DICOM data "
+        "element at the start)",
+        path=path,
+    )
+
+
+def _sequence_depth(ds: Dataset, limit: int) -> int:
+    """Deepest sequence nesting in ``ds`` (iterative: a hostile file cannot recurse us)."""
+    deepest = 0
+    stack: list[tuple[Dataset, int]] = [(ds, 0)]
+    while stack:
+        current, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if deepest > limit:
+            return deepest
+        for elem in current.elements():
+            value = elem.value
+            if isinstance(value, Sequence):
+                stack.extend((item, depth + 1) for item in value)
+    return deepest
+
+
+def read_dataset(
+    path: str | Path,
+    *,
+    header_only: bool,
+    limits: Limits = DEFAULT_LIMITS,
+    notes: list[str] | None = None,
+) -> Dataset:
+    """Parse a file with pydicom under our limits; Pixel Data is deferred or skipped."""
+    p = Path(path)
+    notes = notes if notes is not None else []
+    force = _check_file(p, limits)
+    try:
+        with _quiet(notes):
+            ds = pydicom.dcmread(
+                p, force=force, stop_before_pixels=header_only, defer_size=_DEFER_BYTES
+            )
+    except RecursionError as exc:
+        raise DicomError(
+            f"has sequences nested too deeply (limit {limits.max_sequence_depth}); refused",
+            path=p,
+        ) from exc
+    except MemoryError as exc:
+        raise DicomError("declares elements too large to read; refused", path=p) from exc
+    except Exception as exc:
+        raise DicomError(f"is not a readable DICOM file: {_short(exc)}", path=p) from exc
+    try:
+        depth = _sequence_depth(ds, limits.max_sequence_depth)
+    except RecursionError as exc:  # pragma: no cover - iterative walk; defensive only
+        raise DicomError("has sequences nested too deeply; refused", path=p) from exc
+    except Exception as exc:
+        raise DicomError(f"has a broken sequence: {_short(exc)}", path=p) from exc
+    if depth > limits.max_sequence_depth:
+        raise DicomError(
+            f"has sequences nested {depth} deep (limit {limits.max_sequence_depth}); refused",
+            path=p,
+        )
+    if len(ds) == 0 and not getattr(ds, "file_meta", None):
+        raise DicomError("holds no DICOM data elements", path=p)
+    return ds
+
+
+def _short(exc: BaseException) -> str:
+    """One line of an exception's text (plugins' multi-line reports joined), bounded."""
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    text = "; ".join(lines).replace(":;", ":") if lines else type(exc).__name__
+    return text[:300]
+
+
+# Image Pixel module elements (PS3.3 C.7.6.3) that must parse when present.
+_PIXEL_INTS = (
+    ("Rows", "(0028,0010)"),
+    ("Columns", "(0028,0011)"),
+    ("BitsAllocated", "(0028,0100)"),
+    ("BitsStored", "(0028,0101)"),
+    ("PixelRepresentation", "(0028,0103)"),
+    ("SamplesPerPixel", "(0028,0002)"),
+    ("NumberOfFrames", "(0028,0008)"),
+)
+
+
+def _check_pixel_module_values(ds: Dataset, path: str | Path) -> None:
+    """An invalid value (wrong VR content) in the pixel module is a clear error, not a guess."""
+    for keyword, tag in _PIXEL_INTS:
+        if keyword not in ds:
+            continue
+        try:
+            raw = ds[keyword].value
+        except Exception as exc:
+            raise DicomError(
+                f"has an unreadable {keyword} {tag}: {_short(exc)}", path=path
+            ) from exc
+        if raw is None or raw == "":
+            continue
+        try:
+            int(raw)
+        except (TypeError, ValueError) as exc:
+            raise DicomError(
+                f"has an invalid {keyword} {tag} value {str(raw)[:40]!r} (not an integer)",
+                path=path,
+            ) from exc
+
+
+def _get(ds: Dataset, keyword: str, default: Any = None) -> Any:
+    """Element value, or ``default`` when absent, empty or not convertible."""
+    try:
+        value = ds.get(keyword, default)
+    except Exception:
+        return default
+    if value is None or value == "":
+        return default
+    return value
+
+
+def _text(ds: Dataset, keyword: str) -> str:
+    value = _get(ds, keyword, "")
+    if isinstance(value, bytes):
+        return value.decode("ascii", "replace").strip("\x00 ")
+    if isinstance(value, list | tuple | pydicom.multival.MultiValue):
+        return "\\".join(str(v) for v in value)
+    return str(value).strip()
+
+
+def _int(ds: Dataset, keyword: str) -> int | None:
+    value = _get(ds, keyword)
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _pixel_spacing(ds: Dataset) -> PixelSpacing | None:
+    """Pixel Spacing (0028,0030), else Imager Pixel Spacing (0018,1164), corrected by the
+    Estimated Radiographic Magnification Factor (0018,1114) when present (PS3.3 C.8.11.4)."""
+
+    def pair(keyword: str) -> tuple[float, float] | None:
+        value = _get(ds, keyword)
+        try:
+            row, col = float(value[0]), float(value[1])
+        except (TypeError, ValueError, IndexError, KeyError):
+            return None
+        if not (0 < row < 1e3 and 0 < col < 1e3):
+            return None
+        return row, col
+
+    ps = pair("PixelSpacing")
+    if ps:
+        return PixelSpacing(ps[0], ps[1], "PixelSpacing")
+    ips = pair("ImagerPixelSpacing")
+    if not ips:
+        return None
+    try:
+        factor = float(_get(ds, "EstimatedRadiographicMagnificationFactor", 0) or 0)
+    except (TypeError, ValueError):
+        factor = 0.0
+    if factor > 0 and factor != 1.0 and factor < 100:
+        return PixelSpacing(ips[0] / factor, ips[1] / factor, "ImagerPixelSpacingCorrected")
+    return PixelSpacing(ips[0], ips[1], "ImagerPixelSpacing")
+
+
+def _transfer_syntax(ds: Dataset) -> str:
+    meta = getattr(ds, "file_meta", None)
+    tsyntax = _text(meta, "TransferSyntaxUID") if meta is not None else ""
+    if tsyntax:
+        return tsyntax
+    # No file meta: pydicom worked out the encoding while reading.
+    implicit, little = ds.is_implicit_VR, ds.is_little_endian
+    if implicit:
+        return str(uid.ImplicitVRLittleEndian)
+    return str(uid.ExplicitVRLittleEndian if little else uid.ExplicitVRBigEndian)
+
+
+def metadata_from_dataset(ds: Dataset, path: str | Path) -> ImageMetadata:
+    """The typed metadata of a parsed header (no pixel access)."""
+    sop_class = _text(ds, "SOPClassUID") or _text(
+        getattr(ds, "file_meta", Dataset()), "MediaStorageSOPClassUID"
+    )
+    modality = _text(ds, "Modality").upper()
+    rows = _int(ds, "Rows") or 0
+    columns = _int(ds, "Columns") or 0
+    has_pixel_module = "Rows" in ds and "Columns" in ds and "BitsAllocated" in ds
+    is_image = (
+        has_pixel_module
+        and modality not in NON_IMAGE_MODALITIES
+        and sop_class != MEDIA_STORAGE_DIRECTORY
+        and not sop_class.startswith("1.2.840.10008.5.1.4.1.1.88.")  # SR, KOS
+        and not sop_class.startswith("1.2.840.10008.5.1.4.1.1.11.")  # presentation states
+    )
+    laterality = _text(ds, "ImageLaterality") or _text(ds, "Laterality")
+    return ImageMetadata(
+        path=str(path),
+        sop_class_uid=sop_class,
+        sop_instance_uid=_text(ds, "SOPInstanceUID"),
+        study_instance_uid=_text(ds, "StudyInstanceUID"),
+        series_instance_uid=_text(ds, "SeriesInstanceUID"),
+        accession_number=_text(ds, "AccessionNumber"),
+        patient_id=_text(ds, "PatientID"),
+        patient_name=_text(ds, "PatientName"),
+        patient_birth_date=_text(ds, "PatientBirthDate"),
+        patient_sex=_text(ds, "PatientSex"),
+        study_date=_text(ds, "StudyDate"),
+        study_description=_text(ds, "StudyDescription"),
+        series_description=_text(ds, "SeriesDescription"),
+        series_number=_int(ds, "SeriesNumber"),
+        instance_number=_int(ds, "InstanceNumber"),
+        modality=modality,
+        view_position=_text(ds, "ViewPosition").upper(),
+        laterality=laterality.upper(),
+        body_part=_text(ds, "BodyPartExamined").upper(),
+        patient_orientation=_text(ds, "PatientOrientation"),
+        photometric=_text(ds, "PhotometricInterpretation").upper(),
+        bits_stored=_int(ds, "BitsStored") or 0,
+        bits_allocated=_int(ds, "BitsAllocated") or 0,
+        pixel_representation=_int(ds, "PixelRepresentation") or 0,
+        rows=rows,
+        columns=columns,
+        samples_per_pixel=_int(ds, "SamplesPerPixel") or 1,
+        number_of_frames=_int(ds, "NumberOfFrames") or 1,
+        pixel_spacing=_pixel_spacing(ds),
+        manufacturer=_text(ds, "Manufacturer"),
+        model_name=_text(ds, "ManufacturerModelName"),
+        transfer_syntax_uid=_transfer_syntax(ds),
+        is_image=bool(is_image),
+    )
+
+
+def read_metadata(path: str | Path, *, limits: Limits = DEFAULT_LIMITS) -> ImageMetadata:
+    """Header-only read (Pixel Data never touched), limits applied; raises DicomError."""
+    notes: list[str] = []
+    ds = read_dataset(path, header_only=True, limits=limits, notes=notes)
+    try:
+        with _quiet(notes):
+            return metadata_from_dataset(ds, path)
+    except Exception as exc:
+        raise DicomError(f"has an unreadable header: {_short(exc)}", path=path) from exc
+
+
+def _kind(meta: ImageMetadata) -> str:
+    names = {
+        "SR": "structured report (SR)",
+        "PR": "presentation state (PR)",
+        "KO": "key object selection (KOS)",
+        "DOC": "encapsulated document",
+    }
+    if meta.modality in names:
+        return names[meta.modality]
+    if meta.sop_class_uid.startswith("1.2.840.10008.5.1.4.1.1.88."):
+        return "structured report or key object selection"
+    if meta.sop_class_uid.startswith("1.2.840.10008.5.1.4.1.1.11."):
+        return "presentation state"
+    if meta.sop_class_uid == MEDIA_STORAGE_DIRECTORY:
+        return "DICOMDIR (open it as a folder index)"
+    name = uid.UID(meta.sop_class_uid).name if meta.sop_class_uid else ""
+    return f"non-image object ({name or meta.modality or 'unknown SOP class'})"
+
+
+def check_image_header(meta: ImageMetadata, limits: Limits = DEFAULT_LIMITS) -> None:
+    """Refuse, before any pixel allocation, what Bedside will not or must not decode."""
+    path = meta.path
+    if not meta.is_image and "Image Storage" in uid.UID(meta.sop_class_uid).name:
+        raise DicomError(
+            f"is a {uid.UID(meta.sop_class_uid).name} object without a usable Image Pixel "
+            "module (Rows, Columns or Bits Allocated missing)",
+            path=path,
+        )
+    if not meta.is_image:
+        raise DicomError(f"is a {_kind(meta)}, not an image; it is listed but not shown", path=path)
+    if meta.rows <= 0 or meta.columns <= 0:
+        raise DicomError("has no valid Rows (0028,0010) / Columns (0028,0011)", path=path)
+    if meta.rows > limits.max_dimension or meta.columns > limits.max_dimension:
+        raise DicomError(
+            f"declares {meta.rows} x {meta.columns} pixels, larger than the "
+            f"{limits.max_dimension} x {limits.max_dimension} limit; refused",
+            path=path,
+        )
+    if meta.bits_allocated not in (8, 16, 32):
+        raise DicomError(
+            f"has Bits Allocated (0028,0100) = {meta.bits_allocated}; only 8, 16 or 32 bits are "
+            "supported",
+            path=path,
+        )
+    if not 1 <= meta.bits_stored <= meta.bits_allocated:
+        raise DicomError(
+            f"has Bits Stored (0028,0101) = {meta.bits_stored} with Bits Allocated "
+            f"{meta.bits_allocated}; invalid",
+            path=path,
+        )
+    frames = max(meta.number_of_frames, 1)
+    total = meta.rows * meta.columns * frames * max(meta.samples_per_pixel, 1)
+    total *= meta.bits_allocated // 8
+    if total > limits.max_pixel_bytes:
+        raise DicomError(
+            f"declares {total / 2**20:.0f} MiB of pixel data ({meta.rows} x {meta.columns} x "
+            f"{frames} frames), above the {limits.max_pixel_bytes / 2**20:.0f} MiB limit; refused",
+            path=path,
+        )
+    if meta.photometric not in ("MONOCHROME1", "MONOCHROME2") or meta.samples_per_pixel != 1:
+        raise DicomError(
+            f"is a colour image ({meta.photometric or 'unknown'}, {meta.samples_per_pixel} "
+            "samples per pixel); Bedside shows greyscale radiographs only",
+            path=path,
+        )
+    if frames > 1:
+        raise DicomError(
+            f"is a multi-frame image ({frames} frames); Bedside shows single-frame radiographs "
+            "only",
+            path=path,
+        )
+    problem = codecs.missing_decoder_message(meta.transfer_syntax_uid)
+    if problem:
+        raise DicomError(f"cannot be decoded: {problem}", path=path)
+
+
+def _decode(ds: Dataset, meta: ImageMetadata, notes: list[str]) -> np.ndarray:
+    path = meta.path
+    tsyntax = uid.UID(meta.transfer_syntax_uid)
+    try:
+        with _quiet(notes):
+            if "PixelData" not in ds:
+                raise DicomError("has no Pixel Data (7FE0,0010)", path=path)
+            data = ds.PixelData
+            if not tsyntax.is_encapsulated:
+                expected = meta.rows * meta.columns * meta.bits_allocated // 8
+                if data is None or len(data) < expected:
+                    got = 0 if data is None else len(data)
+                    raise DicomError(
+                        f"has truncated pixel data ({got} of {expected} bytes)", path=path
+                    )
+            elif not data:
+                raise DicomError("has empty compressed pixel data", path=path)
+            if "file_meta" not in ds.__dict__ or "TransferSyntaxUID" not in ds.file_meta:
+                ds.file_meta = getattr(ds, "file_meta", pydicom.dataset.FileMetaDataset())
+                ds.file_meta.TransferSyntaxUID = tsyntax
+            codecs.register()
+            arr = ds.pixel_array
+    except DicomError:
+        raise
+    except MemoryError as exc:
+        raise DicomError("is too large to decode in memory", path=path) from exc
+    except Exception as exc:
+        hint = ""
+        if tsyntax in (uid.JPEGExtended12Bit, uid.JPEGLosslessSV1, uid.JPEGLossless):
+            hint = f" (an optional decoder may help: {codecs.GPL_ONLY_HINT})"
+        raise DicomError(
+            f"pixel data could not be decoded ({tsyntax.name or tsyntax}): {_short(exc)}{hint}",
+            path=path,
+        ) from exc
+    arr = np.asarray(arr)
+    if arr.shape != (meta.rows, meta.columns):
+        raise DicomError(
+            f"decoded to shape {arr.shape}, not the declared {meta.rows} x {meta.columns}",
+            path=path,
+        )
+    if arr.dtype.kind not in "iu":
+        raise DicomError(f"decoded to {arr.dtype} values, not integers", path=path)
+    if not arr.dtype.isnative:
+        arr = arr.astype(arr.dtype.newbyteorder("="))
+    return arr
+
+
+def read_image(path: str | Path, *, limits: Limits = DEFAULT_LIMITS) -> DicomImage:
+    """Full decode of a single-frame greyscale image, ready for display; raises DicomError."""
+    notes: list[str] = []
+    ds = read_dataset(path, header_only=False, limits=limits, notes=notes)
+    try:
+        with _quiet(notes):
+            meta = metadata_from_dataset(ds, path)
+            if meta.is_image:
+                _check_pixel_module_values(ds, path)
+    except DicomError:
+        raise
+    except Exception as exc:
+        raise DicomError(f"has an unreadable header: {_short(exc)}", path=path) from exc
+    check_image_header(meta, limits)
+    stored = _decode(ds, meta, notes)
+    with contextlib.suppress(AttributeError, KeyError):
+        del ds.PixelData  # the header keeps no pixel bytes (tag browser, memory)
+    try:
+        with _quiet(notes):
+            domain = stored_domain(stored)
+            mod_values = modality_values(domain.values, ds)
+            modality = mod_values.astype(np.float32)[domain.index]
+            windows, win_notes = stored_windows(ds)
+            auto = auto_window(domain, mod_values, ds)
+    except DicomError as exc:
+        raise DicomError(exc.message, path=path) from exc
+    except Exception as exc:
+        raise DicomError(f"has an invalid grey-scale pipeline: {_short(exc)}", path=path) from exc
+    notes.extend(win_notes)
+    return DicomImage(
+        meta=meta,
+        stored=stored,
+        modality=modality,
+        windows=windows,
+        auto_window=auto,
+        default_window=windows[0] if windows else auto,
+        header=ds,
+    )
