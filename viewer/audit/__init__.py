@@ -1,0 +1,29 @@
+"""The tamper-evident audit log: SQLite store, hash chain, signed checkpoints, pseudonyms, reports.
+
+Public API (see docs/CONTRACTS.md, viewer.audit): :class:`AuditLog`, :class:`AuditEvent`,
+:class:`AuditRecord`, :class:`EventType`, :class:`User`, :func:`current_user`. Reports and exports
+live in :mod:`viewer.audit.export` and :mod:`viewer.audit.report` (imported on demand: reportlab
+is only loaded when a PDF is made).
+"""
+
+from viewer.audit.checkpoints import Checkpoint, InstallationKey
+from viewer.audit.events import AuditEvent, AuditRecord, EventType
+from viewer.audit.identity import IdentityRequiredError, User, current_user, require_named_user
+from viewer.audit.store import AuditLog, Filters
+from viewer.audit.verify import CheckpointCheck, VerifyResult
+
+__all__ = [
+    "AuditEvent",
+    "AuditLog",
+    "AuditRecord",
+    "Checkpoint",
+    "CheckpointCheck",
+    "EventType",
+    "Filters",
+    "IdentityRequiredError",
+    "InstallationKey",
+    "User",
+    "VerifyResult",
+    "current_user",
+    "require_named_user",
+]

@@ -1,0 +1,42 @@
+"""The hash chain: each row's hash covers its canonical content, which includes the previous hash.
+
+Canonical form: the row's fields in the fixed column order below as a compact JSON array
+(UTF-8, no NaN, floats as Python's shortest round-trip repr, which SQLite REAL preserves
+exactly), prefixed by a version tag. A fixed-order array instead of RFC 8785 sorted keys keeps
+verification fast (about 7 us a row) and is just as unambiguous.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from viewer.audit.events import RECORD_FIELDS
+
+CHAIN_VERSION = b"bedside-audit-chain-v1\n"
+GENESIS_HASH = "0" * 64
+
+# Every stored column except ``hash``, in the order they are hashed (and stored).
+HASHED_COLUMNS: tuple[str, ...] = tuple(c for c in RECORD_FIELDS if c != "hash")
+ALL_COLUMNS: tuple[str, ...] = (*HASHED_COLUMNS, "hash")
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def canonical_bytes(values: Sequence[Any]) -> bytes:
+    """The bytes that are hashed for one row (``values`` in :data:`HASHED_COLUMNS` order)."""
+    return CHAIN_VERSION + _ENCODER.encode(list(values)).encode("utf-8")
+
+
+def row_hash(values: Sequence[Any]) -> str:
+    """SHA-256 (hex) of a row's canonical bytes."""
+    return hashlib.sha256(canonical_bytes(values)).hexdigest()
+
+
+def canonical_json(value: Any) -> str:
+    """Sorted-key compact JSON (RFC 8785-style) for the detail field and signed payloads."""
+    return json.dumps(
+        value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+    )

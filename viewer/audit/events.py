@@ -1,0 +1,148 @@
+"""What goes into the audit log: event types, the event a caller appends, the record it gets back.
+
+The fields follow the DESIGN audit row and map onto FHIR R4 AuditEvent/Provenance and DICOM
+PS3.15 A.5 audit messages (who, what, when, outcome, which object) on export.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from viewer.audit.identity import User
+
+
+class EventType(StrEnum):
+    """Every kind of row; the value is what is stored."""
+
+    APP_START = "app_start"
+    APP_STOP = "app_stop"
+    BUNDLE_VERIFIED = "bundle_verified"
+    BUNDLE_REFUSED = "bundle_refused"
+    BUNDLE_INSTALLED = "bundle_installed"
+    BUNDLE_ACTIVATED = "bundle_activated"
+    BUNDLE_ROLLED_BACK = "bundle_rolled_back"
+    IMAGE_OPENED = "image_opened"
+    AI_RESULT_SHOWN = "ai_result_shown"
+    DECISION = "decision"
+    AMENDMENT = "amendment"
+    REPORT_EXPORTED = "report_exported"
+    VERIFICATION = "verification"
+
+
+Outcome = Literal["success", "failure"]
+Meaning = Literal["confirmed", "overrode"]
+AiShown = Literal["before_read", "after_read"]
+
+OUTCOMES: frozenset[str] = frozenset({"success", "failure"})
+MEANINGS: frozenset[str] = frozenset({"confirmed", "overrode"})
+AI_SHOWN: frozenset[str] = frozenset({"before_read", "after_read"})
+
+# Events that are a clinician's signed act (21 CFR 11.50): they need a meaning.
+SIGNED_TYPES: frozenset[str] = frozenset({EventType.DECISION, EventType.AMENDMENT})
+
+
+@dataclass
+class AuditEvent:
+    """One thing to record. Identifiers are raw here; the log stores only their pseudonyms.
+
+    ``user`` None means the log's current user. ``corrects`` is the sequence number of the row
+    an amendment corrects (the corrected row itself is never changed).
+    """
+
+    type: EventType | str
+    outcome: Outcome = "success"
+    user: User | None = None
+    meaning: Meaning | None = None
+    model_id: str | None = None
+    model_version: str | None = None
+    bundle_digest: str | None = None
+    threshold: float | None = None
+    score: float | None = None
+    ai_finding: str | None = None
+    clinician_finding: str | None = None
+    reason: str | None = None
+    ai_shown: AiShown | None = None
+    patient_id: str | None = None
+    study_uid: str | None = None
+    series_uid: str | None = None
+    sop_uid: str | None = None
+    accession: str | None = None
+    corrects: int | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """A committed row, exactly as stored (and as hashed)."""
+
+    seq: int
+    time: str  # UTC, ISO 8601 with microseconds and "Z"
+    event_id: str
+    type: str
+    outcome: str
+    user_os: str
+    user_name: str
+    user_role: str
+    meaning: str | None
+    app_version: str
+    host: str
+    model_id: str | None
+    model_version: str | None
+    bundle_digest: str | None
+    threshold: float | None
+    score: float | None
+    ai_finding: str | None
+    clinician_finding: str | None
+    reason: str | None
+    ai_shown: str | None
+    patient_pseudonym: str | None
+    study_pseudonym: str | None
+    series_pseudonym: str | None
+    sop_pseudonym: str | None
+    accession_pseudonym: str | None
+    pseudonym_key: str
+    corrects: int | None
+    detail_json: str
+    prev_hash: str
+    hash: str
+
+    @property
+    def detail(self) -> dict[str, Any]:
+        value = json.loads(self.detail_json) if self.detail_json else {}
+        return value if isinstance(value, dict) else {"value": value}
+
+    @property
+    def user(self) -> User:
+        return User(os_account=self.user_os, name=self.user_name, role=self.user_role)
+
+    @property
+    def when(self) -> datetime:
+        return datetime.strptime(self.time, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+    @property
+    def ai_positive(self) -> bool | None:
+        """Score at or above the threshold (the model's own rule); None without both."""
+        if self.score is None or self.threshold is None:
+            return None
+        return self.score >= self.threshold
+
+    @property
+    def model(self) -> str:
+        """``id version`` or an empty string."""
+        if not self.model_id:
+            return ""
+        return f"{self.model_id} {self.model_version or ''}".strip()
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain JSON-able dict (detail parsed)."""
+        out: dict[str, Any] = {name: getattr(self, name) for name in RECORD_FIELDS}
+        out.pop("detail_json")
+        out["detail"] = self.detail
+        return out
+
+
+RECORD_FIELDS: tuple[str, ...] = tuple(AuditRecord.__dataclass_fields__)

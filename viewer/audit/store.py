@@ -1,0 +1,625 @@
+"""The audit log store: one SQLite file, append-only, hash-chained.
+
+SQLite in WAL mode with ``synchronous=FULL`` makes a COMMIT durable across a kill -9 or a power
+cut (https://sqlite.org/wal.html, https://sqlite.org/pragma.html#pragma_synchronous). Every
+append takes ``BEGIN IMMEDIATE`` (the write lock) *before* reading the previous row's hash, so two
+app instances on one log serialise and the chain never forks; a busy timeout bounds the wait.
+Triggers refuse UPDATE and DELETE; a correction is a new row whose ``corrects`` names the row it
+corrects (21 CFR 11.10(e): changes never obscure earlier entries).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import socket
+import sqlite3
+import stat
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from viewer import __version__
+from viewer.audit.chain import ALL_COLUMNS, GENESIS_HASH, HASHED_COLUMNS, canonical_json, row_hash
+from viewer.audit.checkpoints import Checkpoint, InstallationKey, make_checkpoint
+from viewer.audit.events import (
+    AI_SHOWN,
+    MEANINGS,
+    OUTCOMES,
+    SIGNED_TYPES,
+    AuditEvent,
+    AuditRecord,
+    EventType,
+)
+from viewer.audit.identity import IdentityRequiredError, User, current_user
+from viewer.audit.pseudonym import Pseudonymizer, load_or_create_secret
+from viewer.config import Settings
+from viewer.errors import AuditError, AuditWriteError
+
+SCHEMA_VERSION = "1"
+DEFAULT_BUSY_TIMEOUT_S = 10.0
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+_COLUMN_TYPES: dict[str, str] = {
+    "seq": "INTEGER PRIMARY KEY",
+    "threshold": "REAL",
+    "score": "REAL",
+    "corrects": "INTEGER",
+}
+_NOT_NULL = {
+    "time", "event_id", "type", "outcome", "user_os", "user_name", "user_role", "app_version",
+    "host", "pseudonym_key", "detail_json", "prev_hash", "hash",
+}  # fmt: skip
+
+
+def _column_sql(name: str) -> str:
+    kind = _COLUMN_TYPES.get(name, "TEXT")
+    return f"{name} {kind}{' NOT NULL' if name in _NOT_NULL else ''}"
+
+
+PROTECTED_TABLES = ("audit_log", "checkpoints", "meta")
+TRIGGERS = tuple(f"{t}_no_{op}" for t in PROTECTED_TABLES for op in ("update", "delete"))
+
+SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    f"CREATE TABLE IF NOT EXISTS audit_log ({', '.join(_column_sql(c) for c in ALL_COLUMNS)})",
+    "CREATE INDEX IF NOT EXISTS audit_log_time ON audit_log(time)",
+    "CREATE INDEX IF NOT EXISTS audit_log_patient ON audit_log(patient_pseudonym)",
+    "CREATE TABLE IF NOT EXISTS checkpoints (id INTEGER PRIMARY KEY, log_id TEXT NOT NULL, "
+    "count INTEGER NOT NULL, head_hash TEXT NOT NULL, time TEXT NOT NULL, "
+    "key_fingerprint TEXT NOT NULL, public_key_pem TEXT NOT NULL, signature TEXT NOT NULL)",
+    *(
+        f"CREATE TRIGGER IF NOT EXISTS {t}_no_{op} BEFORE {op.upper()} ON {t} BEGIN "
+        f"SELECT RAISE(ABORT, 'the audit log is append-only: rows cannot be {verb}'); END"
+        for t in PROTECTED_TABLES
+        for op, verb in (("update", "changed"), ("delete", "deleted"))
+    ),
+)
+
+_INSERT_SQL = (  # column names are our own constants, values are bound parameters
+    f"INSERT INTO audit_log ({', '.join(ALL_COLUMNS)}) "  # noqa: S608
+    f"VALUES ({', '.join('?' * len(ALL_COLUMNS))})"
+)
+_SELECT_COLUMNS = ", ".join(ALL_COLUMNS)
+
+
+def utc_now_text() -> str:
+    return datetime.now(UTC).strftime(TIME_FORMAT)
+
+
+def to_time_text(value: datetime | date | str) -> str:
+    """A bound for time filters in the stored format (naive datetimes are taken as UTC)."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise AuditError(f"'{value}' is not a date or date-time (use YYYY-MM-DD).") from exc
+    if not isinstance(value, datetime):
+        value = datetime.combine(value, time(0), tzinfo=UTC)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime(TIME_FORMAT)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which rows to show or export. ``end`` is exclusive; ``user`` matches account or name."""
+
+    start: datetime | date | str | None = None
+    end: datetime | date | str | None = None
+    user: str | None = None
+    model: str | None = None
+    patient_id: str | None = None
+    types: tuple[str, ...] | None = None
+
+    def describe(self) -> list[tuple[str, str]]:
+        """(label, value) pairs for the report scope; never the raw patient ID."""
+        out: list[tuple[str, str]] = []
+        if self.start is not None:
+            out.append(("From (UTC)", to_time_text(self.start)[:19].replace("T", " ")))
+        if self.end is not None:
+            out.append(("Before (UTC)", to_time_text(self.end)[:19].replace("T", " ")))
+        if self.user:
+            out.append(("User", self.user))
+        if self.model:
+            out.append(("Model", self.model))
+        if self.patient_id:
+            out.append(("Patient", "one patient (searched by pseudonym)"))
+        if self.types:
+            out.append(("Event types", ", ".join(self.types)))
+        return out
+
+    def as_dict(self) -> dict[str, Any]:
+        """For the report_exported event: no raw patient ID."""
+        return {label: value for label, value in self.describe()}
+
+
+def _ensure_private(path: Path) -> None:
+    """chmod 0600 if we own the file and it is looser (SQLite copies the db mode to -wal/-shm)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return
+    if st.st_uid == os.geteuid() and stat.S_IMODE(st.st_mode) & 0o077:
+        with contextlib.suppress(OSError):
+            path.chmod(0o600)
+
+
+def sidecar_paths(db: Path) -> tuple[Path, Path, Path]:
+    return db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")
+
+
+def describe_cause(exc: BaseException, timeout_s: float) -> str:
+    """Why a write failed, in words (SQLite result codes as Python reports them)."""
+    text = str(exc).lower()
+    errno = getattr(exc, "errno", None)
+    if "locked" in text or "busy" in text:
+        return (
+            "the audit log is busy: another Bedside window or program held it for more than "
+            f"{timeout_s:g} s"
+        )
+    if "full" in text or errno in (27, 28):
+        return "the disk that holds the audit log is full (or a file size limit was reached)"
+    if "readonly" in text or "read-only" in text or "permission" in text or errno in (13, 30):
+        return "the audit log or its folder is read-only"
+    if "unable to open" in text:
+        return "the audit log file or its folder cannot be opened or created"
+    if "i/o" in text:
+        return "the disk reported an input/output error"
+    if "malformed" in text or "not a database" in text:
+        return "the audit log file is damaged"
+    return f"the database refused the write ({exc})"
+
+
+def not_saved(what: str, cause: str, path: Path) -> str:
+    """The message for a failed append: always says that the act was NOT saved."""
+    return (
+        f"The {what} was NOT saved: {cause} ({path}). Nothing was recorded for it; fix the "
+        "problem and record it again."
+    )
+
+
+def cannot_open(cause: str, path: Path) -> str:
+    return (
+        f"The audit log cannot be opened for writing: {cause} ({path}). No decision can be "
+        "saved until this is fixed."
+    )
+
+
+class AuditLog:
+    """The append-only audit log of one installation (or a copy opened read-only)."""
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        path: Path,
+        *,
+        settings: Settings | None,
+        pseudonymizer: Pseudonymizer | None,
+        busy_timeout_s: float,
+        read_only: bool,
+    ) -> None:
+        self._conn = conn
+        self.path = path
+        self.settings = settings
+        self._pseudo = pseudonymizer
+        self.busy_timeout_s = busy_timeout_s
+        self.read_only = read_only
+        self._lock = threading.RLock()
+        self.user: User = current_user(settings) if settings else User("", "", "")
+        self.require_named_user = bool(settings and settings.values.user.require_named_user)
+        self.host = socket.gethostname()
+        self.app_version = __version__
+        self.log_id = self._read_meta("log_id") or ""
+
+    # ----------------------------------------------------------------- opening
+
+    @classmethod
+    def open(
+        cls, settings: Settings, *, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S
+    ) -> AuditLog:
+        """Open (creating on first use) the installation's log at ``settings.audit_db_path``.
+
+        Fails with :class:`AuditWriteError` when the log cannot be written: the caller must then
+        refuse to record decisions rather than pretend to save them.
+        """
+        path = settings.audit_db_path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if not path.exists():
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+        except OSError as exc:
+            raise AuditWriteError(cannot_open(describe_cause(exc, busy_timeout_s), path)) from exc
+        pseudo = Pseudonymizer(load_or_create_secret(settings.secret_path))
+        conn: sqlite3.Connection | None = None
+        try:
+            conn = sqlite3.connect(
+                path, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False
+            )
+            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise sqlite3.OperationalError(f"cannot switch the log to WAL mode ({mode})")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in SCHEMA:
+                    conn.execute(statement)
+                have = conn.execute("SELECT value FROM meta WHERE key='log_id'").fetchone()
+                if have is None:
+                    now = utc_now_text()
+                    conn.executemany(
+                        "INSERT INTO meta(key, value) VALUES (?, ?)",
+                        [
+                            ("log_id", str(uuid.uuid4())),
+                            ("schema_version", SCHEMA_VERSION),
+                            ("created", now),
+                        ],
+                    )
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            if conn is not None:
+                conn.close()
+            raise AuditWriteError(cannot_open(describe_cause(exc, busy_timeout_s), path)) from exc
+        for p in sidecar_paths(path):
+            _ensure_private(p)
+        return cls(
+            conn,
+            path,
+            settings=settings,
+            pseudonymizer=pseudo,
+            busy_timeout_s=busy_timeout_s,
+            read_only=False,
+        )
+
+    @classmethod
+    def open_readonly(cls, path: Path, *, settings: Settings | None = None) -> AuditLog:
+        """Open a log file (for example a copy handed over for review) without writing to it."""
+        path = Path(path)
+        if not path.is_file():
+            raise AuditError(f"There is no audit log at {path}.")
+        try:
+            conn = sqlite3.connect(
+                f"{path.resolve().as_uri()}?mode=ro",
+                uri=True,
+                timeout=DEFAULT_BUSY_TIMEOUT_S,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.Error as exc:
+            raise AuditError(f"The audit log {path} cannot be read: {exc}.") from exc
+        pseudo = None
+        if settings is not None and settings.secret_path.is_file():
+            pseudo = Pseudonymizer(load_or_create_secret(settings.secret_path))
+        return cls(
+            conn,
+            path,
+            settings=settings,
+            pseudonymizer=pseudo,
+            busy_timeout_s=DEFAULT_BUSY_TIMEOUT_S,
+            read_only=True,
+        )
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> AuditLog:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _read_meta(self, key: str) -> str | None:
+        try:
+            row = self._conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        except sqlite3.Error:
+            return None
+        return str(row[0]) if row else None
+
+    # ----------------------------------------------------------------- writing
+
+    def set_user(self, user: User) -> None:
+        """The acting user for events appended without an explicit ``user``."""
+        self.user = user
+
+    def pseudonym(self, kind: str, value: str | None) -> str | None:
+        if self._pseudo is None:
+            raise AuditError(
+                "The pseudonym secret of this installation is not available, so a search by "
+                "patient ID is not possible on this log."
+            )
+        return self._pseudo.pseudonym(kind, value)
+
+    def _values(self, event: AuditEvent) -> dict[str, Any]:
+        """Validate an event and turn it into stored column values (except seq/time/hashes)."""
+        try:
+            etype = EventType(event.type)
+        except ValueError:
+            raise AuditWriteError(
+                f"Unknown audit event type '{event.type}'. The event was NOT saved."
+            ) from None
+        what = "decision" if etype in SIGNED_TYPES else f"'{etype.value}' event"
+        problems = []
+        if event.outcome not in OUTCOMES:
+            problems.append(f"outcome must be success or failure, not {event.outcome!r}")
+        if event.meaning is not None and event.meaning not in MEANINGS:
+            problems.append(f"meaning must be confirmed or overrode, not {event.meaning!r}")
+        if etype in SIGNED_TYPES and event.meaning is None:
+            problems.append("a decision needs its meaning (confirmed or overrode)")
+        if event.ai_shown is not None and event.ai_shown not in AI_SHOWN:
+            problems.append(f"ai_shown must be before_read or after_read, not {event.ai_shown!r}")
+        if etype == EventType.AMENDMENT and event.corrects is None:
+            problems.append("an amendment must name the row it corrects")
+        if problems:
+            raise AuditWriteError(f"The {what} was NOT saved: " + "; ".join(problems) + ".")
+        user = event.user or self.user
+        if etype in SIGNED_TYPES and self.require_named_user and not user.name.strip():
+            raise IdentityRequiredError(
+                "This site requires your printed name before any decision is recorded, and none "
+                "is set. Set your name (and role) in the user settings, then record the decision "
+                "again. The decision was NOT saved."
+            )
+        detail = dict(event.detail)
+        numbers: dict[str, float | None] = {}
+        for name in ("threshold", "score"):
+            value = getattr(event, name)
+            if value is not None:
+                value = float(value)
+                if not math.isfinite(value):
+                    detail[f"{name}_not_finite"] = repr(value)
+                    value = None
+            numbers[name] = value
+        if self._pseudo is None:
+            raise AuditWriteError(f"The {what} was NOT saved: the log is open read-only.")
+        p = self._pseudo.pseudonym
+        return {
+            "event_id": str(uuid.uuid4()),
+            "type": etype.value,
+            "outcome": event.outcome,
+            "user_os": _text(user.os_account) or "",
+            "user_name": _text(user.name) or "",
+            "user_role": _text(user.role) or "",
+            "meaning": event.meaning,
+            "app_version": self.app_version,
+            "host": self.host,
+            "model_id": _text(event.model_id),
+            "model_version": _text(event.model_version),
+            "bundle_digest": _text(event.bundle_digest),
+            "threshold": numbers["threshold"],
+            "score": numbers["score"],
+            "ai_finding": _text(event.ai_finding),
+            "clinician_finding": _text(event.clinician_finding),
+            "reason": _text(event.reason),
+            "ai_shown": event.ai_shown,
+            "patient_pseudonym": p("patient", event.patient_id),
+            "study_pseudonym": p("study", event.study_uid),
+            "series_pseudonym": p("series", event.series_uid),
+            "sop_pseudonym": p("sop", event.sop_uid),
+            "accession_pseudonym": p("accession", event.accession),
+            "pseudonym_key": self._pseudo.key_id,
+            "corrects": int(event.corrects) if event.corrects is not None else None,
+            "detail_json": canonical_json(_jsonable(detail)),
+            "_what": what,
+        }
+
+    def append(self, event: AuditEvent) -> AuditRecord:
+        """Append one event; returns only after COMMIT.
+
+        Raises :class:`AuditWriteError` (whose message says the act was NOT saved) on any
+        failure: disk full, read-only folder, the log locked beyond the busy timeout, ...
+        The log stays valid: a failed transaction leaves no row.
+        """
+        values = self._values(event)
+        what = values.pop("_what")
+        with self._lock:
+            conn = self._conn
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                last = conn.execute(
+                    "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"
+                ).fetchone()
+                seq = (last[0] + 1) if last else 1
+                prev = last[1] if last else GENESIS_HASH
+                corrects = values["corrects"]
+                if corrects is not None and not (1 <= corrects < seq):
+                    conn.execute("ROLLBACK")
+                    raise AuditWriteError(
+                        f"The {what} was NOT saved: it corrects row #{corrects}, which does not "
+                        "exist."
+                    )
+                row = {**values, "seq": seq, "time": utc_now_text(), "prev_hash": prev}
+                hashed = [row[c] for c in HASHED_COLUMNS]
+                digest = row_hash(hashed)
+                conn.execute(_INSERT_SQL, (*hashed, digest))
+                conn.execute("COMMIT")
+            except (sqlite3.Error, OSError) as exc:
+                try:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass  # SQLite rolls back a failed COMMIT itself; the row is not there
+                raise AuditWriteError(
+                    not_saved(what, describe_cause(exc, self.busy_timeout_s), self.path)
+                ) from exc
+        return AuditRecord(*hashed, digest)  # type: ignore[call-arg]  # positional = columns
+
+    def checkpoint(self, key: InstallationKey | None = None) -> Checkpoint:
+        """Sign (count, head hash, time) with the installation key and store it in the log."""
+        if self.settings is None or self.read_only:
+            raise AuditError("A checkpoint can only be written to this installation's own log.")
+        key = key or InstallationKey.load_or_create(self.settings.installation_key_path)
+        with self._lock:
+            conn = self._conn
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                count, head = self._head()
+                cp = make_checkpoint(
+                    key, log_id=self.log_id, count=count, head_hash=head, time=utc_now_text()
+                )
+                conn.execute(
+                    "INSERT INTO checkpoints(log_id, count, head_hash, time, key_fingerprint, "
+                    "public_key_pem, signature) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (cp.log_id, cp.count, cp.head_hash, cp.time, cp.key_fingerprint,
+                     cp.public_key_pem, cp.signature),
+                )  # fmt: skip
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                try:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+                raise AuditWriteError(
+                    not_saved("checkpoint", describe_cause(exc, self.busy_timeout_s), self.path)
+                ) from exc
+        return cp
+
+    # ----------------------------------------------------------------- reading
+
+    def _head(self) -> tuple[int, str]:
+        row = self._conn.execute(
+            "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
+        return (int(row[0]), str(row[1])) if row else (0, GENESIS_HASH)
+
+    def head(self) -> tuple[int, str]:
+        """(last sequence number, its hash); (0, genesis) for an empty log."""
+        with self._lock:
+            try:
+                return self._head()
+            except sqlite3.Error as exc:
+                raise AuditError(f"The audit log {self.path} cannot be read: {exc}.") from exc
+
+    def stored_checkpoints(self) -> list[Checkpoint]:
+        with self._lock:
+            try:
+                rows = self._conn.execute(
+                    "SELECT log_id, count, head_hash, time, key_fingerprint, public_key_pem, "
+                    "signature FROM checkpoints ORDER BY id"
+                ).fetchall()
+            except sqlite3.Error:
+                return []
+        return [Checkpoint(*row) for row in rows]
+
+    def _where(self, filters: Filters) -> tuple[str, list[Any]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        if filters.start is not None:
+            clauses.append("time >= ?")
+            params.append(to_time_text(filters.start))
+        if filters.end is not None:
+            clauses.append("time < ?")
+            params.append(to_time_text(filters.end))
+        if filters.user:
+            clauses.append("(user_os = ? OR user_name LIKE ?)")
+            params += [filters.user, f"%{filters.user}%"]
+        if filters.model:
+            clauses.append("(model_id = ? OR model_id || ' ' || model_version = ? "
+                           "OR model_id || '@' || model_version = ?)")  # fmt: skip
+            params += [filters.model] * 3
+        if filters.patient_id:
+            clauses.append("patient_pseudonym = ?")
+            params.append(self.pseudonym("patient", filters.patient_id))
+        if filters.types:
+            clauses.append(f"type IN ({', '.join('?' * len(filters.types))})")
+            params += list(filters.types)
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+    def count(self, filters: Filters | None = None) -> int:
+        where, params = self._where(filters or Filters())
+        with self._lock:
+            row = self._conn.execute(f"SELECT count(*) FROM audit_log{where}", params).fetchone()  # noqa: S608
+        return int(row[0])
+
+    def iter_records(
+        self, filters: Filters | None = None, *, batch: int = 2000
+    ) -> Iterator[AuditRecord]:
+        """Rows in sequence order, streamed in batches (exports of 100,000 rows stay small)."""
+        where, params = self._where(filters or Filters())
+        last = 0
+        sql = f"SELECT {_SELECT_COLUMNS} FROM audit_log{where}{' AND' if where else ' WHERE'} seq > ? ORDER BY seq LIMIT ?"  # noqa: S608, E501
+        while True:
+            with self._lock:
+                try:
+                    rows = self._conn.execute(sql, (*params, last, batch)).fetchall()
+                except sqlite3.Error as exc:
+                    raise AuditError(f"The audit log {self.path} cannot be read: {exc}.") from exc
+            if not rows:
+                return
+            for row in rows:
+                yield AuditRecord(*row)
+            last = rows[-1][0]
+
+    def records(self, filters: Filters | None = None, **kwargs: Any) -> list[AuditRecord]:
+        """Rows matching ``filters`` or keyword filters (fields of :class:`Filters`)."""
+        if kwargs:
+            filters = Filters(**kwargs) if filters is None else _replace(filters, kwargs)
+        return list(self.iter_records(filters))
+
+    def get(self, seq: int) -> AuditRecord | None:
+        with self._lock:
+            row = self._conn.execute(
+                f"SELECT {_SELECT_COLUMNS} FROM audit_log WHERE seq = ?",  # noqa: S608
+                (seq,),
+            ).fetchone()
+        return AuditRecord(*row) if row else None
+
+    def verify(self, checkpoints: Sequence[Checkpoint | tuple[str, Checkpoint]] = ()) -> Any:
+        """Check chain, triggers and checkpoints (see :func:`viewer.audit.verify.verify_log`)."""
+        from viewer.audit.verify import verify_log
+
+        return verify_log(self, checkpoints)
+
+    def connection(self) -> sqlite3.Connection:
+        """The raw connection (verification and tests); hold :attr:`lock` while using it."""
+        return self._conn
+
+    @property
+    def lock(self) -> threading.RLock:
+        return self._lock
+
+
+def _replace(filters: Filters, changes: dict[str, Any]) -> Filters:
+    return replace(filters, **changes)
+
+
+def _text(value: Any) -> str | None:
+    """Stored text: valid UTF-8 (lone surrogates replaced), or None."""
+    if value is None:
+        return None
+    return str(value).encode("utf-8", "replace").decode("utf-8")
+
+
+def _jsonable(value: Any) -> Any:
+    """Detail values as JSON (non-finite floats and unknown objects become strings)."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, str):
+        return _text(value)
+    if hasattr(value, "__dataclass_fields__"):
+        from dataclasses import asdict
+
+        return _jsonable(asdict(value))
+    return _text(str(value))

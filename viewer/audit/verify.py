@@ -1,0 +1,300 @@
+"""Verification: is the log exactly what was written, and does it still hold what was certified?
+
+Checks, cheapest first: SQLite's own ``quick_check``; the protective triggers are all present
+(dropped triggers mean someone could edit rows); every row's sequence number follows the
+previous one (a gap is a deleted row); every row names the previous row's hash (insertions and
+reorders break this); every row's hash matches its content (a changed field); corrections point
+at earlier rows; and every checkpoint (given as files from earlier exports, stored in the log,
+or recorded in ``report_exported`` rows) has a valid signature and matches the row it certifies
+(a truncated tail or an older copy of the file has fewer rows than an earlier checkpoint).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from viewer.audit.chain import ALL_COLUMNS, GENESIS_HASH, HASHED_COLUMNS, row_hash
+from viewer.audit.checkpoints import Checkpoint, InstallationKey, pretty_fingerprint
+from viewer.errors import AuditError
+
+if TYPE_CHECKING:
+    from viewer.audit.store import AuditLog
+
+MAX_PROBLEMS = 50
+_PREV = HASHED_COLUMNS.index("prev_hash")
+_CORRECTS = HASHED_COLUMNS.index("corrects")
+_TYPE = HASHED_COLUMNS.index("type")
+_DETAIL = HASHED_COLUMNS.index("detail_json")
+
+
+@dataclass(frozen=True)
+class CheckpointCheck:
+    """One checkpoint and whether the log still matches it."""
+
+    source: str
+    checkpoint: Checkpoint
+    ok: bool
+    message: str
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """Outcome of :func:`verify_log`. ``first_bad_seq`` is the earliest row known to be wrong."""
+
+    ok: bool
+    db_path: str
+    log_id: str
+    rows: int
+    head_hash: str
+    first_bad_seq: int | None
+    problems: tuple[str, ...]
+    checkpoints: tuple[CheckpointCheck, ...] = ()
+    triggers_ok: bool = True
+    installation_key_fingerprint: str | None = None
+    seconds: float = 0.0
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def summary(self) -> str:
+        """One or two sentences a person can act on."""
+        cps = len(self.checkpoints)
+        if self.ok:
+            return (
+                f"The audit log is intact: {self.rows} rows, chain verified, head hash "
+                f"{self.head_hash[:16]}…, {cps} checkpoint(s) matched."
+            )
+        where = f" First bad row: #{self.first_bad_seq}." if self.first_bad_seq else ""
+        return (
+            f"THE AUDIT LOG FAILED VERIFICATION: {self.problems[0]}{where} "
+            f"({len(self.problems)} problem(s) in {self.rows} rows.)"
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "db_path": self.db_path,
+            "log_id": self.log_id,
+            "rows": self.rows,
+            "head_hash": self.head_hash,
+            "first_bad_seq": self.first_bad_seq,
+            "problems": list(self.problems),
+            "triggers_ok": self.triggers_ok,
+            "installation_key_fingerprint": self.installation_key_fingerprint,
+            "checkpoints": [
+                {
+                    "source": c.source,
+                    "ok": c.ok,
+                    "message": c.message,
+                    "count": c.checkpoint.count,
+                    "head_hash": c.checkpoint.head_hash,
+                    "time": c.checkpoint.time,
+                    "key_fingerprint": c.checkpoint.key_fingerprint,
+                }
+                for c in self.checkpoints
+            ],
+            "notes": list(self.notes),
+            "seconds": round(self.seconds, 3),
+            "summary": self.summary(),
+        }
+
+
+class _Problems:
+    def __init__(self) -> None:
+        self.items: list[str] = []
+        self.first_bad: int | None = None
+
+    def add(self, message: str, seq: int | None = None) -> None:
+        if len(self.items) < MAX_PROBLEMS:
+            self.items.append(message)
+        elif len(self.items) == MAX_PROBLEMS:
+            self.items.append("(further problems not listed)")
+        if seq is not None and (self.first_bad is None or seq < self.first_bad):
+            self.first_bad = seq
+
+
+def _embedded_checkpoints(conn: sqlite3.Connection) -> list[tuple[str, Checkpoint]]:
+    out: list[tuple[str, Checkpoint]] = []
+    try:
+        rows = conn.execute(
+            "SELECT id, log_id, count, head_hash, time, key_fingerprint, public_key_pem, "
+            "signature FROM checkpoints ORDER BY id"
+        ).fetchall()
+    except sqlite3.Error:
+        return out
+    for row in rows:
+        out.append((f"stored checkpoint {row[0]}", Checkpoint(*row[1:])))
+    return out
+
+
+def verify_log(
+    log: AuditLog,
+    checkpoints: Sequence[Checkpoint | tuple[str, Checkpoint]] = (),
+    *,
+    installation_key: InstallationKey | None = None,
+) -> VerifyResult:
+    """Verify ``log`` against itself and the given checkpoints; never raises for tampering."""
+    started = time.perf_counter()
+    problems = _Problems()
+    notes: list[str] = []
+    with log.lock:
+        conn = log.connection()
+        try:
+            quick = conn.execute("PRAGMA quick_check").fetchall()
+        except sqlite3.Error as exc:
+            raise AuditError(f"The audit log {log.path} cannot be read: {exc}.") from exc
+        if [r[0] for r in quick] != ["ok"]:
+            problems.add(f"the database file is damaged (SQLite quick_check: {quick[0][0]})")
+        present = {
+            r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'")
+        }
+        from viewer.audit.store import TRIGGERS
+
+        missing = [t for t in TRIGGERS if t not in present]
+        if missing:
+            problems.add(
+                "the triggers that make the log append-only were removed "
+                f"({', '.join(missing)}): rows may have been edited or deleted"
+            )
+        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        log_id = str(meta.get("log_id", ""))
+        if not log_id:
+            problems.add("the log has no identity (meta.log_id is missing)")
+        given = [c if isinstance(c, tuple) else ("checkpoint", c) for c in checkpoints]
+        stored = _embedded_checkpoints(conn)
+
+        hashes: list[str] = []
+        recorded: list[tuple[str, Checkpoint]] = []
+        expected = 1
+        prev = GENESIS_HASH
+        cursor = conn.execute(f"SELECT {', '.join(ALL_COLUMNS)} FROM audit_log ORDER BY seq")  # noqa: S608
+        while True:
+            batch = cursor.fetchmany(5000)
+            if not batch:
+                break
+            for row in batch:
+                seq = row[0]
+                if seq != expected:
+                    if seq > expected:
+                        gap = f"#{expected}" if seq == expected + 1 else f"#{expected}–#{seq - 1}"
+                        problems.add(f"row {gap} is missing (deleted)", expected)
+                    else:
+                        problems.add(f"row #{seq} is out of sequence", seq)
+                    while len(hashes) < seq - 1:
+                        hashes.append("")
+                if row[_PREV] != prev:
+                    problems.add(
+                        f"row #{seq} does not follow row #{seq - 1} (its previous-row hash does "
+                        "not match): a row was inserted, deleted or moved here",
+                        seq,
+                    )
+                stored_hash = row[-1]
+                if row_hash(row[:-1]) != stored_hash:
+                    problems.add(
+                        f"row #{seq} was changed after it was written (its content no longer "
+                        "matches its hash)",
+                        seq,
+                    )
+                corrects = row[_CORRECTS]
+                if corrects is not None and not (1 <= corrects < seq):
+                    problems.add(f"row #{seq} corrects row #{corrects}, which is not earlier", seq)
+                if row[_TYPE] == "report_exported" and '"checkpoint"' in row[_DETAIL]:
+                    recorded.append((f"checkpoint recorded in row #{seq}", _from_detail(row)))
+                hashes.append(stored_hash)
+                prev = stored_hash
+                expected = seq + 1
+        rows = len(hashes)
+        head = hashes[-1] if hashes else GENESIS_HASH
+
+    key = installation_key
+    if key is None and log.settings is not None:
+        try:
+            key = InstallationKey.load_public(log.settings.installation_key_path)
+        except AuditError as exc:
+            notes.append(str(exc))
+    fp = key.fingerprint if key else None
+
+    results: list[CheckpointCheck] = []
+    good_counts: list[int] = []
+    checks: list[tuple[str, Checkpoint, bool]] = [(s, c, True) for s, c in given]
+    checks += [(s, c, True) for s, c in stored]
+    checks += [(s, c, False) for s, c in recorded if c.count >= 0]
+    for source, cp, signed in checks:
+        ok = True
+        message = "matches the log"
+        if signed and not cp.signature_valid():
+            ok, message = False, "its signature is not valid (the checkpoint was altered or forged)"
+        elif signed and fp and cp.key_fingerprint != fp:
+            ok = False
+            message = (
+                "it is signed by a key that is not this installation's "
+                f"({pretty_fingerprint(cp.key_fingerprint)[:19]}…)"
+            )
+        elif log_id and cp.log_id != log_id:
+            ok, message = False, f"it belongs to another audit log ({cp.log_id})"
+        elif cp.count > rows:
+            ok = False
+            message = (
+                f"it certifies {cp.count} rows but the log has only {rows}: rows "
+                f"#{rows + 1}–#{cp.count} are missing (tail truncated, or an older copy of the log)"
+            )
+        elif cp.count > 0 and hashes[cp.count - 1] != cp.head_hash:
+            ok = False
+            message = (
+                f"row #{cp.count} no longer has the hash it had at {cp.time}: rows up to "
+                f"#{cp.count} were rewritten"
+            )
+        elif cp.count == 0 and cp.head_hash != GENESIS_HASH:
+            ok, message = False, "it certifies an empty log with a non-empty head"
+        results.append(CheckpointCheck(source, cp, ok, message))
+        if ok:
+            good_counts.append(cp.count)
+    for check in results:
+        if check.ok:
+            continue
+        cp = check.checkpoint
+        if cp.count > rows:
+            bad = rows + 1
+        else:
+            bad = max((c for c in good_counts if c < cp.count), default=0) + 1
+        problems.add(f"{check.source} ({cp.time}, {cp.count} rows): {check.message}", bad)
+    if not given:
+        notes.append(
+            "No checkpoint file was given: a truncated tail or an older copy of the log can only "
+            "be detected against a checkpoint from an earlier report."
+        )
+    return VerifyResult(
+        ok=not problems.items,
+        db_path=str(log.path),
+        log_id=log_id,
+        rows=rows,
+        head_hash=head,
+        first_bad_seq=problems.first_bad,
+        problems=tuple(problems.items),
+        checkpoints=tuple(results),
+        triggers_ok=not missing,
+        installation_key_fingerprint=fp,
+        seconds=time.perf_counter() - started,
+        notes=tuple(notes),
+    )
+
+
+def _from_detail(row: Sequence[Any]) -> Checkpoint:
+    """The (count, head) a report_exported row says it certified; signature checked elsewhere."""
+    import json
+
+    try:
+        raw = json.loads(row[_DETAIL]).get("checkpoint", {})
+        return Checkpoint(
+            log_id=str(raw.get("log_id", "")),
+            count=int(raw.get("count", -1)),
+            head_hash=str(raw.get("head_hash", "")),
+            time=str(raw.get("time", "")),
+            key_fingerprint=str(raw.get("key_fingerprint", "")),
+            public_key_pem="",
+            signature="",
+        )
+    except (ValueError, TypeError, AttributeError):
+        return Checkpoint("", -1, "", "", "", "", "")
