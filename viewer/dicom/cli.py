@@ -1,0 +1,192 @@
+"""``bedside dicom info|render|scan``: the DICOM layer on the command line.
+
+Same core functions as the GUI. ``python -m viewer.dicom.cli`` runs the group on its own (tests,
+benchmarks) with the root CLI's error handling: one line on stderr and exit code 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from viewer.dicom.index import StudyIndex, scan
+from viewer.dicom.model import VOI_FUNCTIONS, ImageMetadata, Window
+from viewer.dicom.pipeline import DisplayRenderer, check_window
+from viewer.dicom.reader import read_image, read_metadata
+from viewer.errors import BedsideError, DicomError
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``dicom`` command group to the root parser."""
+    parser = sub.add_parser("dicom", help="inspect, render and index DICOM files")
+    dsub = parser.add_subparsers(dest="dicom_command", metavar="SUBCOMMAND", required=True)
+
+    p = dsub.add_parser("info", help="print the header metadata of DICOM files")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="DICOM files")
+    p.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    p.set_defaults(func=_info)
+
+    p = dsub.add_parser("render", help="write the display buffer of an image as an 8-bit PNG")
+    p.add_argument("path", metavar="PATH", help="DICOM image file")
+    p.add_argument("--out", required=True, metavar="FILE.png", help="PNG file to write")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument(
+        "--window",
+        nargs=2,
+        type=float,
+        metavar=("CENTER", "WIDTH"),
+        help="explicit window (in modality units, after Rescale Slope/Intercept)",
+    )
+    group.add_argument(
+        "--preset",
+        type=int,
+        metavar="N",
+        help="stored preset N (1 = first; see `bedside dicom render PATH --list-presets`)",
+    )
+    group.add_argument("--auto", action="store_true", help="the automatic window from the data")
+    p.add_argument(
+        "--function",
+        choices=VOI_FUNCTIONS,
+        default="LINEAR",
+        help="VOI LUT Function for --window (PS3.3 C.11.2.1.2; default LINEAR)",
+    )
+    p.add_argument("--invert", action="store_true", help="invert the grey scale on top")
+    p.add_argument("--list-presets", action="store_true", help="list the presets and exit")
+    p.set_defaults(func=_render)
+
+    p = dsub.add_parser("scan", help="index files, folders and DICOMDIRs (patient/study/series)")
+    p.add_argument("paths", nargs="+", metavar="DIR", help="folders, DICOMDIRs or files")
+    p.add_argument("--json", action="store_true", help="the index as JSON on stdout")
+    p.set_defaults(func=_scan)
+
+
+def _meta_dict(meta: ImageMetadata) -> dict[str, Any]:
+    return asdict(meta)
+
+
+def _info(args: argparse.Namespace) -> int:
+    results: list[dict[str, Any]] = []
+    failed = 0
+    for raw in args.paths:
+        try:
+            meta = read_metadata(raw)
+        except DicomError as exc:
+            failed += 1
+            results.append({"path": str(raw), "error": exc.message})
+            if not args.json:
+                print(f"{raw}: error: {exc.message}", file=sys.stderr)
+            continue
+        results.append(_meta_dict(meta))
+        if not args.json:
+            _print_meta(meta)
+    if args.json:
+        print(json.dumps(results, indent=2, ensure_ascii=False))
+    return 1 if failed else 0
+
+
+def _print_meta(meta: ImageMetadata) -> None:
+    print(meta.path)
+    for key, value in _meta_dict(meta).items():
+        if key == "path":
+            continue
+        if key == "pixel_spacing" and value is not None:
+            value = f"{value['row_mm']:g} x {value['col_mm']:g} mm ({value['source']})"
+        print(f"  {key}: {'' if value is None else value}")
+
+
+def _window_from_args(args: argparse.Namespace, windows: tuple[Window, ...]) -> Window | None:
+    if args.window is not None:
+        center, width = args.window
+        win = Window(center=center, width=width, function=args.function, explanation="command line")
+        check_window(win)
+        return win
+    if args.preset is not None:
+        if not 1 <= args.preset <= len(windows):
+            listing = ", ".join(f"{i}: {w.label()}" for i, w in enumerate(windows, 1))
+            raise DicomError(
+                f"has no preset {args.preset} (presets: {listing or 'none stored'})",
+                path=args.path,
+            )
+        preset: Window = windows[args.preset - 1]
+        return preset
+    return None
+
+
+def _render(args: argparse.Namespace) -> int:
+    image = read_image(args.path)
+    if args.list_presets:
+        for i, win in enumerate(image.windows, 1):
+            print(f"{i}: {win.label()}")
+        print(f"auto: {image.auto_window.label()}")
+        return 0
+    window = image.auto_window if args.auto else _window_from_args(args, image.windows)
+    buffer = DisplayRenderer(image).render(window, invert=args.invert)
+    write_png(buffer, Path(args.out))
+    used = window or image.default_window
+    print(f"{args.out}: {buffer.shape[1]} x {buffer.shape[0]}, window {used.label()}")
+    return 0
+
+
+def write_png(buffer: Any, out: Path) -> None:
+    """Save a 2-D uint8 buffer as an 8-bit greyscale PNG (Pillow)."""
+    from PIL import Image
+
+    try:
+        Image.fromarray(buffer, mode="L").save(out, format="PNG")
+    except OSError as exc:
+        raise BedsideError(f"cannot write the PNG: {exc.strerror or exc}", path=out) from exc
+
+
+def _scan(args: argparse.Namespace) -> int:
+    index = scan(args.paths)
+    if args.json:
+        print(json.dumps(index.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        _print_index(index)
+    return 1 if index.errors else 0
+
+
+def _print_index(index: StudyIndex) -> None:
+    for patient in index.patients:
+        print(f"{patient.patient_name or '(no name)'}  [{patient.patient_id or 'no ID'}]")
+        for study in patient.studies:
+            print(f"  study {study.study_date or '(no date)'} {study.description}".rstrip())
+            for series in study.series:
+                number = "" if series.series_number is None else f"#{series.series_number} "
+                print(
+                    f"    series {number}{series.modality} {series.description} "
+                    f"({len(series.instances)} image(s))"
+                )
+                for inst in series.instances:
+                    print(f"      {inst.path}")
+    for meta in index.non_images:
+        print(f"non-image ({meta.modality or meta.sop_class_uid}): {meta.path}")
+    for err in index.errors:
+        print(f"error: {err.path}: {err.message}", file=sys.stderr)
+    images = len(index.images())
+    print(
+        f"{images} image(s), {len(index.non_images)} non-image object(s), "
+        f"{len(index.errors)} error(s), {len(index.skipped)} non-DICOM file(s) skipped"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``dicom ...`` without the root CLI (no settings needed by these commands)."""
+    parser = argparse.ArgumentParser(prog="bedside")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except BedsideError as exc:
+        print(f"bedside: error: {exc}", file=sys.stderr)
+        return 1
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
