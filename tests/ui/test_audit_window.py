@@ -1,0 +1,199 @@
+"""Audit window: browse, filter, verify (intact and tampered), export with progress."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QDate, QThreadPool, QUrl
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QProgressBar, QPushButton, QTableView
+from pytestqt.qtbot import QtBot
+
+from viewer.audit import AuditEvent, AuditLog, EventType, User
+from viewer.config import Settings
+from viewer.ui.qt_audit_window import QtAuditWindow
+
+PATIENT = "PAT-0042"
+
+
+@pytest.fixture
+def filled_log(settings: Settings) -> Settings:
+    """Three decisions by two clinicians on two models, plus an app start."""
+    log = AuditLog.open(settings)
+    try:
+        log.append(AuditEvent(type=EventType.APP_START))
+        tanaka = User("atanaka", "Dr. Aiko Tanaka", "Radiologist")
+        smith = User("jsmith", "Dr. Jane Smith", "Resident")
+        for user, model, patient, meaning in (
+            (tanaka, ("demo-cxr", "1.0.0"), PATIENT, "confirmed"),
+            (smith, ("demo-cxr", "1.1.0"), "PAT-0099", "overrode"),
+            (tanaka, ("other-model", "2.0.0"), "PAT-0100", "confirmed"),
+        ):
+            log.append(
+                AuditEvent(
+                    type=EventType.DECISION,
+                    user=user,
+                    meaning=meaning,  # type: ignore[arg-type]
+                    model_id=model[0],
+                    model_version=model[1],
+                    score=0.73,
+                    threshold=0.5,
+                    ai_finding="opacity",
+                    clinician_finding="opacity" if meaning == "confirmed" else "no opacity",
+                    reason=None if meaning == "confirmed" else "artefact",
+                    ai_shown="before_read",
+                    patient_id=patient,
+                )
+            )
+    finally:
+        log.close()
+    return settings
+
+
+@pytest.fixture
+def window(qtbot: QtBot, filled_log: Settings) -> Iterator[QtAuditWindow]:
+    win = QtAuditWindow(filled_log)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitUntil(lambda: not win.is_busy())
+    yield win
+    win.shutdown()
+    QThreadPool.globalInstance().waitForDone()
+
+
+def _rows(win: QtAuditWindow) -> int:
+    table = win.findChild(QTableView, "auditTable")
+    return table.model().rowCount()
+
+
+def _apply(qtbot: QtBot, win: QtAuditWindow) -> None:
+    win.findChild(QPushButton, "applyFilterButton").click()
+    qtbot.waitUntil(lambda: not win.is_busy())
+
+
+def test_browse_shows_all_rows_in_local_time(window: QtAuditWindow) -> None:
+    assert _rows(window) == 4
+    model = window.findChild(QTableView, "auditTable").model()
+    stored = window.model.record(1).time  # UTC text, e.g. 2026-11-28T13:30:00.123456Z
+    shown = model.index(1, 1).data()
+    local = datetime.fromisoformat(stored.replace("Z", "+00:00")).astimezone()
+    assert shown.startswith(local.strftime("%Y-%m-%d %H:%M"))
+    assert "Z" not in shown
+    assert "Dr. Jane Smith (Resident)" in [model.index(r, 4).data() for r in range(4)]
+    assert window.findChild(QLabel, "auditRowCount").text() == "4 records shown"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        ("userFilter", "Smith", 1),
+        ("userFilter", "atanaka", 2),
+        ("modelFilter", "demo-cxr", 2),
+        ("modelFilter", "demo-cxr 1.1.0", 1),
+        ("patientFilter", PATIENT, 1),
+        ("patientFilter", "PAT-9999", 0),
+    ],
+    ids=["user-name", "user-account", "model-id", "model-version", "patient", "patient-absent"],
+)
+def test_text_filters(
+    qtbot: QtBot, window: QtAuditWindow, field: str, value: str, expected: int
+) -> None:
+    window.findChild(QLineEdit, field).setText(value)
+    _apply(qtbot, window)
+    assert _rows(window) == expected
+
+
+def test_patient_id_is_never_shown(qtbot: QtBot, window: QtAuditWindow) -> None:
+    window.findChild(QLineEdit, "patientFilter").setText(PATIENT)
+    _apply(qtbot, window)
+    model = window.findChild(QTableView, "auditTable").model()
+    cells = [str(model.index(r, c).data()) for r in range(model.rowCount()) for c in range(13)]
+    assert all(PATIENT not in cell for cell in cells)
+    assert model.index(0, 12).data()  # the pseudonym is shown instead
+
+
+def test_event_and_date_filters(qtbot: QtBot, window: QtAuditWindow) -> None:
+    events = window.findChild(QComboBox, "eventFilter")
+    events.setCurrentIndex(events.findData("decision"))
+    _apply(qtbot, window)
+    assert _rows(window) == 3
+    window.date_enabled.setChecked(True)
+    tomorrow = (datetime.now(UTC) + timedelta(days=2)).astimezone().date()
+    window.date_from.setDate(QDate(tomorrow.year, tomorrow.month, tomorrow.day))
+    window.date_to.setDate(QDate(tomorrow.year, tomorrow.month, tomorrow.day))
+    _apply(qtbot, window)
+    assert _rows(window) == 0
+    window.findChild(QPushButton, "clearFilterButton").click()
+    qtbot.waitUntil(lambda: not window.is_busy())
+    assert _rows(window) == 4
+
+
+def test_verify_intact_log_is_green_with_row_count(qtbot: QtBot, window: QtAuditWindow) -> None:
+    window.findChild(QPushButton, "verifyButton").click()
+    qtbot.waitUntil(lambda: window.verify_outcome() is not None and not window.is_busy())
+    label = window.findChild(QLabel, "verifyResult")
+    assert window.verify_outcome().ok
+    assert "4 rows verified" in label.text()
+    assert "#1b5e20" in label.styleSheet()  # green
+    assert _rows(window) == 5  # the verification itself was recorded
+
+
+def _tamper(db: Path, seq: int) -> None:
+    """Change one stored row behind the app's back (triggers dropped and restored)."""
+    conn = sqlite3.connect(db)
+    try:
+        triggers = conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type='trigger'"
+        ).fetchall()
+        for name, _sql in triggers:
+            conn.execute(f'DROP TRIGGER "{name}"')
+        conn.execute("UPDATE audit_log SET reason='edited' WHERE seq=?", (seq,))
+        for _name, sql in triggers:
+            conn.execute(sql)
+        conn.commit()
+    finally:
+        conn.close()
+
+
+def test_verify_tampered_log_is_red_and_names_the_row(
+    qtbot: QtBot, window: QtAuditWindow, filled_log: Settings
+) -> None:
+    _tamper(filled_log.audit_db_path, 3)
+    window.findChild(QPushButton, "verifyButton").click()
+    qtbot.waitUntil(lambda: window.verify_outcome() is not None and not window.is_busy())
+    outcome = window.verify_outcome()
+    assert not outcome.ok and outcome.first_bad == 3
+    label = window.findChild(QLabel, "verifyResult")
+    assert "first bad row: #3" in label.text()
+    assert "#b00020" in label.styleSheet()  # red
+
+
+def test_widgets_have_accessible_names(window: QtAuditWindow) -> None:
+    for cls, name in (
+        (QTableView, "auditTable"),
+        (QPushButton, "verifyButton"),
+        (QLabel, "verifyResult"),
+        (QComboBox, "exportFormat"),
+        (QPushButton, "exportButton"),
+        (QProgressBar, "exportProgress"),
+        (QPushButton, "openExportButton"),
+        (QLineEdit, "patientFilter"),
+    ):
+        widget = window.findChild(cls, name)
+        assert widget is not None, name
+        assert widget.accessibleName(), name
+
+
+def test_open_export_is_disabled_before_an_export(
+    window: QtAuditWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened: list[QUrl] = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url) or True)
+    button = window.findChild(QPushButton, "openExportButton")
+    assert not button.isEnabled()
+    window.open_export()
+    assert opened == []

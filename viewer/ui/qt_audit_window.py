@@ -1,0 +1,816 @@
+"""Audit window: browse and filter the log, verify its chain, export a report.
+
+Why: the quality lead must be able to see what was decided, by whom and with which model, and to
+prove the log is intact, without a command line. The window reads and verifies through
+``viewer.audit`` (the same functions as ``bedside audit ...``); a patient ID typed as a filter is
+turned into its keyed pseudonym by the core and never stored or shown. Times are stored in UTC and
+shown in the local zone. Loading, verifying and exporting run in a worker with progress and
+cancel; only the GUI thread touches widgets.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QDate,
+    QEvent,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    QUrl,
+)
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QFileDialog,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from viewer.config import Settings
+from viewer.errors import AuditError
+from viewer.ui.i18n import local_time_text
+from viewer.ui.workers import JobRunner, error_text
+
+EXPORT_FORMATS = ("pdf", "csv", "json")
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    """What the reader asked for. Dates are local calendar days (inclusive)."""
+
+    date_from: datetime | None = None  # UTC instant (start of the local day)
+    date_to: datetime | None = None  # UTC instant (end of the local day, exclusive)
+    user: str = ""
+    model: str = ""
+    patient_id: str = ""  # raw, typed by the reader; only its pseudonym reaches the query
+    event_type: str = ""
+
+    def is_empty(self) -> bool:
+        return not (
+            self.date_from
+            or self.date_to
+            or self.user
+            or self.model
+            or self.patient_id
+            or self.event_type
+        )
+
+
+@dataclass(frozen=True)
+class VerifyOutcome:
+    """The verification as plain data (the label is re-rendered on a language change)."""
+
+    ok: bool
+    count: int
+    first_bad: int | None = None
+    message: str = ""
+    checkpoints: int = 0
+    recorded: bool = True  # the verification itself was written to the log
+
+
+@dataclass
+class ExportOutcome:
+    path: Path
+    fmt: str
+    rows: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+# -- core adapters: the only place that knows viewer.audit's call shapes ------------------------
+
+
+def core_filters(filters: AuditFilters) -> Any:
+    """The core's :class:`viewer.audit.Filters` (the patient ID is pseudonymised by the core)."""
+    from viewer.audit import Filters
+
+    return Filters(
+        start=filters.date_from,
+        end=filters.date_to,
+        user=filters.user or None,
+        model=filters.model or None,
+        patient_id=filters.patient_id or None,
+        types=(filters.event_type,) if filters.event_type else None,
+    )
+
+
+def load_records(settings: Settings, filters: AuditFilters) -> list[Any]:
+    from viewer.audit import AuditLog
+
+    log = AuditLog.open(settings)
+    try:
+        return log.records(core_filters(filters))
+    finally:
+        log.close()
+
+
+def verify_log(settings: Settings) -> VerifyOutcome:
+    """Verify the chain, triggers and stored checkpoints, and record that a verification ran."""
+    from viewer.audit import AuditEvent, AuditLog, EventType, current_user
+
+    log = AuditLog.open(settings)
+    recorded = True
+    try:
+        result = log.verify()
+        try:
+            log.append(
+                AuditEvent(
+                    type=EventType.VERIFICATION,
+                    outcome="success" if result.ok else "failure",
+                    user=current_user(settings),
+                    detail={
+                        "rows": result.rows,
+                        "first_bad_seq": result.first_bad_seq,
+                        "problems": len(result.problems),
+                        "source": "gui",
+                    },
+                )
+            )
+        except AuditError:  # read-only or full disk: the result still stands, say so
+            recorded = False
+    finally:
+        log.close()
+    return VerifyOutcome(
+        ok=bool(result.ok),
+        count=int(result.rows),
+        first_bad=result.first_bad_seq,
+        message=result.problems[0] if result.problems else "",
+        checkpoints=len(result.checkpoints),
+        recorded=recorded,
+    )
+
+
+def export_steps(
+    settings: Settings, fmt: str, path: Path, filters: AuditFilters
+) -> Iterator[tuple[int, int]]:
+    """Yield (done, total) while the core writes the report; stopping the iteration cancels."""
+    from viewer.audit import export_report
+
+    yield from export_report(settings, fmt, path, core_filters(filters))
+
+
+# -- the table model --------------------------------------------------------------------------
+
+
+class AuditTableModel(QAbstractTableModel):
+    """Audit records for a QTableView (thousands of rows without one widget per cell)."""
+
+    FIELDS = (
+        "seq",
+        "time",
+        "type",
+        "outcome",
+        "user",
+        "model",
+        "score",
+        "ai_finding",
+        "clinician_finding",
+        "meaning",
+        "reason",
+        "ai_shown",
+        "patient",
+    )
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._records: list[Any] = []
+
+    def set_records(self, records: list[Any]) -> None:
+        self.beginResetModel()
+        self._records = list(records)
+        self.endResetModel()
+
+    def record(self, row: int) -> Any:
+        return self._records[row]
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._records)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.FIELDS)
+
+    def headers(self) -> list[str]:
+        return [
+            self.tr("#"),
+            self.tr("Time (local)"),
+            self.tr("Event"),
+            self.tr("Outcome"),
+            self.tr("User"),
+            self.tr("Model"),
+            self.tr("Score / threshold"),
+            self.tr("AI finding"),
+            self.tr("Clinician finding"),
+            self.tr("Meaning"),
+            self.tr("Reason"),
+            self.tr("AI shown"),
+            self.tr("Patient (pseudonym)"),
+        ]
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            names = self.headers()
+            return names[section] if 0 <= section < len(names) else None
+        return None
+
+    def retranslate(self) -> None:
+        self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, len(self.FIELDS) - 1)
+        if self._records:
+            self.dataChanged.emit(
+                self.index(0, 0), self.index(len(self._records) - 1, len(self.FIELDS) - 1)
+            )
+
+    def data(
+        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if not index.isValid():
+            return None
+        rec = self._records[index.row()]
+        name = self.FIELDS[index.column()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._text(rec, name)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if name == "time":
+                return self.tr("Stored as {utc} (UTC)").format(utc=rec.time)
+            if name == "patient":
+                return rec.patient_pseudonym or ""
+            return self._text(rec, name)
+        if role == Qt.ItemDataRole.ForegroundRole and getattr(rec, "outcome", "") == "failure":
+            return Qt.GlobalColor.red
+        return None
+
+    def _text(self, rec: Any, name: str) -> str:
+        if name == "seq":
+            return str(rec.seq)
+        if name == "time":
+            return local_time_text(rec.time)
+        if name == "type":
+            return self.event_name(rec.type)
+        if name == "outcome":
+            return self.tr("success") if rec.outcome == "success" else self.tr("FAILURE")
+        if name == "user":
+            who = rec.user_name or rec.user_os
+            return f"{who} ({rec.user_role})" if rec.user_role else who
+        if name == "model":
+            return f"{rec.model_id or ''} {rec.model_version or ''}".strip()
+        if name == "score":
+            if rec.score is None:
+                return ""
+            if rec.threshold is None:
+                return f"{rec.score:.3f}"
+            return f"{rec.score:.3f} / {rec.threshold:.3f}"
+        if name == "meaning":
+            return {"confirmed": self.tr("confirmed"), "overrode": self.tr("overrode")}.get(
+                rec.meaning or "", rec.meaning or ""
+            )
+        if name == "ai_shown":
+            return {
+                "before_read": self.tr("before the clinician's read"),
+                "after_read": self.tr("after the clinician's read"),
+            }.get(rec.ai_shown or "", rec.ai_shown or "")
+        if name == "patient":
+            p = rec.patient_pseudonym or ""
+            return p[:12] + "…" if len(p) > 12 else p
+        value = getattr(rec, name, None)
+        return "" if value is None else str(value)
+
+    def event_names(self) -> dict[str, str]:
+        return {
+            "app_start": self.tr("App started"),
+            "app_stop": self.tr("App stopped"),
+            "bundle_verified": self.tr("Bundle verified"),
+            "bundle_refused": self.tr("Bundle refused"),
+            "bundle_installed": self.tr("Bundle installed"),
+            "bundle_activated": self.tr("Bundle activated"),
+            "bundle_rolled_back": self.tr("Bundle rolled back"),
+            "image_opened": self.tr("Image opened"),
+            "ai_result_shown": self.tr("AI result shown"),
+            "decision": self.tr("Decision"),
+            "amendment": self.tr("Amendment"),
+            "report_exported": self.tr("Report exported"),
+            "verification": self.tr("Verification"),
+        }
+
+    def event_name(self, value: str) -> str:
+        return self.event_names().get(str(value), str(value))
+
+
+# -- the window -------------------------------------------------------------------------------
+
+
+class QtAuditWindow(QDialog):
+    """Browse, filter, verify and export the audit log."""
+
+    def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("auditWindow")
+        self.setWindowFlag(Qt.WindowType.WindowMaximizeButtonHint, True)
+        self.settings = settings
+        self._runner = JobRunner(1, self, name="audit-window")
+        self._loading = False
+        self._verifying = False
+        self._export_job: Any = None
+        self._verify_outcome: VerifyOutcome | None = None
+        self._verify_error = ""
+        self._export_state: tuple[str, dict[str, str]] = ("", {})
+        self._last_export: Path | None = None
+        self._load_error = ""
+
+        # filters
+        self._filter_box = QGroupBox(self)
+        self._filter_box.setObjectName("auditFilters")
+        self.date_enabled = QCheckBox(self)
+        self.date_enabled.setObjectName("dateFilterEnabled")
+        today = QDate.currentDate()
+        self.date_from = QDateEdit(today.addDays(-30), self)
+        self.date_from.setObjectName("dateFrom")
+        self.date_to = QDateEdit(today, self)
+        self.date_to.setObjectName("dateTo")
+        for edit in (self.date_from, self.date_to):
+            edit.setCalendarPopup(True)
+            edit.setDisplayFormat("yyyy-MM-dd")
+            edit.setEnabled(False)
+        self.date_enabled.toggled.connect(self.date_from.setEnabled)
+        self.date_enabled.toggled.connect(self.date_to.setEnabled)
+        self.user_filter = QLineEdit(self)
+        self.user_filter.setObjectName("userFilter")
+        self.model_filter = QLineEdit(self)
+        self.model_filter.setObjectName("modelFilter")
+        self.patient_filter = QLineEdit(self)
+        self.patient_filter.setObjectName("patientFilter")
+        self.event_filter = QComboBox(self)
+        self.event_filter.setObjectName("eventFilter")
+        self.apply_button = QPushButton(self)
+        self.apply_button.setObjectName("applyFilterButton")
+        self.apply_button.clicked.connect(self.reload)
+        self.clear_button = QPushButton(self)
+        self.clear_button.setObjectName("clearFilterButton")
+        self.clear_button.clicked.connect(self.clear_filters)
+        for line in (self.user_filter, self.model_filter, self.patient_filter):
+            line.returnPressed.connect(self.reload)
+            line.setClearButtonEnabled(True)
+
+        self._labels: dict[str, QLabel] = {k: QLabel(self) for k in ("from", "to", "user")}
+        self._labels.update({k: QLabel(self) for k in ("model", "patient", "event")})
+        grid = QGridLayout(self._filter_box)
+        grid.addWidget(self.date_enabled, 0, 0)
+        grid.addWidget(self._labels["from"], 0, 1)
+        grid.addWidget(self.date_from, 0, 2)
+        grid.addWidget(self._labels["to"], 0, 3)
+        grid.addWidget(self.date_to, 0, 4)
+        grid.addWidget(self._labels["event"], 0, 5)
+        grid.addWidget(self.event_filter, 0, 6)
+        grid.addWidget(self._labels["user"], 1, 1)
+        grid.addWidget(self.user_filter, 1, 2)
+        grid.addWidget(self._labels["model"], 1, 3)
+        grid.addWidget(self.model_filter, 1, 4)
+        grid.addWidget(self._labels["patient"], 1, 5)
+        grid.addWidget(self.patient_filter, 1, 6)
+        grid.addWidget(self.apply_button, 0, 7)
+        grid.addWidget(self.clear_button, 1, 7)
+        for key, widget in (
+            ("from", self.date_from),
+            ("to", self.date_to),
+            ("user", self.user_filter),
+            ("model", self.model_filter),
+            ("patient", self.patient_filter),
+            ("event", self.event_filter),
+        ):
+            self._labels[key].setBuddy(widget)
+
+        # table
+        self.model = AuditTableModel(self)
+        self.table = QTableView(self)
+        self.table.setObjectName("auditTable")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.row_count = QLabel(self)
+        self.row_count.setObjectName("auditRowCount")
+
+        # verify
+        self.verify_button = QPushButton(self)
+        self.verify_button.setObjectName("verifyButton")
+        self.verify_button.clicked.connect(self.verify)
+        self.verify_result = QLabel(self)
+        self.verify_result.setObjectName("verifyResult")
+        self.verify_result.setWordWrap(True)
+        self.verify_result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        # export
+        self.export_format = QComboBox(self)
+        self.export_format.setObjectName("exportFormat")
+        self.export_button = QPushButton(self)
+        self.export_button.setObjectName("exportButton")
+        self.export_button.clicked.connect(self.choose_and_export)
+        self.export_progress = QProgressBar(self)
+        self.export_progress.setObjectName("exportProgress")
+        self.export_progress.setRange(0, 100)
+        self.export_progress.setValue(0)
+        self.export_progress.hide()
+        self.cancel_export_button = QPushButton(self)
+        self.cancel_export_button.setObjectName("cancelExportButton")
+        self.cancel_export_button.clicked.connect(self.cancel_export)
+        self.cancel_export_button.hide()
+        self.export_status = QLabel(self)
+        self.export_status.setObjectName("exportStatus")
+        self.export_status.setWordWrap(True)
+        self.open_export_button = QPushButton(self)
+        self.open_export_button.setObjectName("openExportButton")
+        self.open_export_button.clicked.connect(self.open_export)
+        self.open_export_button.setEnabled(False)
+        self.close_button = QPushButton(self)
+        self.close_button.setObjectName("closeAuditButton")
+        self.close_button.clicked.connect(self.close)
+
+        verify_row = QHBoxLayout()
+        verify_row.addWidget(self.verify_button)
+        verify_row.addWidget(self.verify_result, 1)
+        export_row = QHBoxLayout()
+        self._format_label = QLabel(self)
+        self._format_label.setBuddy(self.export_format)
+        export_row.addWidget(self._format_label)
+        export_row.addWidget(self.export_format)
+        export_row.addWidget(self.export_button)
+        export_row.addWidget(self.export_progress, 1)
+        export_row.addWidget(self.cancel_export_button)
+        export_row.addWidget(self.open_export_button)
+        export_row.addStretch(0)
+        export_row.addWidget(self.close_button)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self._filter_box)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.row_count)
+        layout.addLayout(verify_row)
+        layout.addLayout(export_row)
+        layout.addWidget(self.export_status)
+        self.resize(1100, 680)
+
+        self.retranslate()
+        self._update_buttons()
+        self.reload()
+
+    # -- texts ---------------------------------------------------------------------------------
+    def retranslate(self) -> None:
+        """Every visible string; called again on QEvent.LanguageChange."""
+        self.setWindowTitle(self.tr("Audit log"))
+        self._filter_box.setTitle(self.tr("Filter"))
+        self.date_enabled.setText(self.tr("Dates"))
+        self.date_enabled.setAccessibleName(self.tr("Filter by date"))
+        self._labels["from"].setText(self.tr("From:"))
+        self._labels["to"].setText(self.tr("To:"))
+        self._labels["user"].setText(self.tr("User:"))
+        self._labels["model"].setText(self.tr("Model:"))
+        self._labels["patient"].setText(self.tr("Patient ID:"))
+        self._labels["event"].setText(self.tr("Event:"))
+        self.date_from.setAccessibleName(self.tr("From date (local)"))
+        self.date_to.setAccessibleName(self.tr("To date (local)"))
+        self.user_filter.setAccessibleName(self.tr("User filter"))
+        self.user_filter.setPlaceholderText(self.tr("name or account"))
+        self.model_filter.setAccessibleName(self.tr("Model filter"))
+        self.model_filter.setPlaceholderText(self.tr("model id"))
+        self.patient_filter.setAccessibleName(self.tr("Patient ID filter"))
+        self.patient_filter.setPlaceholderText(self.tr("searched by pseudonym"))
+        self.patient_filter.setToolTip(
+            self.tr(
+                "The log never stores patient IDs. The ID you type is turned into its "
+                "pseudonym, which is what is searched."
+            )
+        )
+        current_event = self.event_filter.currentData()
+        self.event_filter.clear()
+        self.event_filter.addItem(self.tr("All events"), "")
+        for value, name in self.model.event_names().items():
+            self.event_filter.addItem(name, value)
+        self.event_filter.setCurrentIndex(max(0, self.event_filter.findData(current_event or "")))
+        self.event_filter.setAccessibleName(self.tr("Event type filter"))
+        self.apply_button.setText(self.tr("Apply"))
+        self.apply_button.setAccessibleName(self.tr("Apply the filter"))
+        self.clear_button.setText(self.tr("Clear"))
+        self.clear_button.setAccessibleName(self.tr("Clear the filter"))
+        self.table.setAccessibleName(self.tr("Audit records"))
+        self.model.retranslate()
+        self.verify_button.setText(self.tr("Verify log"))
+        self.verify_button.setAccessibleName(self.tr("Verify the audit log's hash chain"))
+        self.verify_result.setAccessibleName(self.tr("Verification result"))
+        self._format_label.setText(self.tr("Export as:"))
+        current_fmt = self.export_format.currentData()
+        self.export_format.clear()
+        self.export_format.addItem(self.tr("PDF report"), "pdf")
+        self.export_format.addItem(self.tr("CSV (spreadsheet)"), "csv")
+        self.export_format.addItem(self.tr("JSON (machine-readable)"), "json")
+        self.export_format.setCurrentIndex(max(0, self.export_format.findData(current_fmt)))
+        self.export_format.setAccessibleName(self.tr("Export format"))
+        self.export_button.setText(self.tr("Export…"))
+        self.export_button.setAccessibleName(self.tr("Export the audit report"))
+        self.export_progress.setAccessibleName(self.tr("Export progress"))
+        self.cancel_export_button.setText(self.tr("Cancel"))
+        self.cancel_export_button.setAccessibleName(self.tr("Cancel the export"))
+        self.open_export_button.setText(self.tr("Open exported file"))
+        self.open_export_button.setAccessibleName(self.tr("Open the exported file"))
+        self.close_button.setText(self.tr("Close"))
+        self.close_button.setAccessibleName(self.tr("Close the audit window"))
+        self._render_row_count()
+        self._render_verify()
+        self._render_export()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    # -- browsing ------------------------------------------------------------------------------
+    def filters(self) -> AuditFilters:
+        date_from = date_to = None
+        if self.date_enabled.isChecked():
+            start: date = self.date_from.date().toPython()  # type: ignore[assignment]
+            end: date = self.date_to.date().toPython()  # type: ignore[assignment]
+            if end < start:
+                start, end = end, start
+            local_zone = datetime.now().astimezone().tzinfo
+            date_from = datetime.combine(start, time.min, local_zone).astimezone(UTC)
+            date_to = (datetime.combine(end, time.min, local_zone) + timedelta(days=1)).astimezone(
+                UTC
+            )
+        return AuditFilters(
+            date_from=date_from,
+            date_to=date_to,
+            user=self.user_filter.text().strip(),
+            model=self.model_filter.text().strip(),
+            patient_id=self.patient_filter.text().strip(),
+            event_type=str(self.event_filter.currentData() or ""),
+        )
+
+    def clear_filters(self) -> None:
+        self.date_enabled.setChecked(False)
+        for edit in (self.user_filter, self.model_filter, self.patient_filter):
+            edit.clear()
+        self.event_filter.setCurrentIndex(0)
+        self.reload()
+
+    def reload(self) -> None:
+        """Read the records matching the filters in a worker."""
+        if self._loading:
+            return
+        self._loading = True
+        self._load_error = ""
+        self._render_row_count()
+        self._update_buttons()
+        settings, filters = self.settings, self.filters()
+        self._runner.submit(
+            lambda _p, _c: load_records(settings, filters),
+            on_result=self._on_records,
+            on_error=self._on_records_failed,
+            name="audit-records",
+        )
+
+    def _on_records(self, records: list[Any]) -> None:
+        self._loading = False
+        self.model.set_records(records)
+        self.table.resizeColumnsToContents()
+        self._render_row_count()
+        self._update_buttons()
+
+    def _on_records_failed(self, exc: BaseException) -> None:
+        self._loading = False
+        self._load_error = error_text(exc)
+        self.model.set_records([])
+        self._render_row_count()
+        self._update_buttons()
+
+    def _render_row_count(self) -> None:
+        if self._loading:
+            text, style = self.tr("Reading the audit log…"), ""
+        elif self._load_error:
+            text = self.tr("The audit log cannot be read: {reason}").format(reason=self._load_error)
+            style = "color: #b00020;"
+        else:
+            text, style = self.tr("{count} records shown").format(count=self.model.rowCount()), ""
+        self.row_count.setText(text)
+        self.row_count.setStyleSheet(style)
+
+    # -- verification --------------------------------------------------------------------------
+    def verify(self) -> None:
+        if self._verifying:
+            return
+        self._verifying = True
+        self._verify_outcome = None
+        self._verify_error = ""
+        self._render_verify()
+        self._update_buttons()
+        settings = self.settings
+        self._runner.submit(
+            lambda _p, _c: verify_log(settings),
+            on_result=self._on_verified,
+            on_error=self._on_verify_failed,
+            name="audit-verify",
+        )
+
+    def _on_verified(self, outcome: VerifyOutcome) -> None:
+        self._verifying = False
+        self._verify_outcome = outcome
+        self._render_verify()
+        self._update_buttons()
+        self.reload()  # the verification itself is a new row
+
+    def _on_verify_failed(self, exc: BaseException) -> None:
+        self._verifying = False
+        self._verify_error = error_text(exc)
+        self._render_verify()
+        self._update_buttons()
+
+    def verify_outcome(self) -> VerifyOutcome | None:
+        return self._verify_outcome
+
+    def _render_verify(self) -> None:
+        outcome = self._verify_outcome
+        if self._verifying:
+            text, style = self.tr("Verifying…"), ""
+        elif self._verify_error:
+            text = self.tr("✘ Verification could not run: {reason}").format(
+                reason=self._verify_error
+            )
+            style = "color: white; background: #b00020; padding: 4px; font-weight: bold;"
+        elif outcome is None:
+            text, style = self.tr("Not verified yet."), "color: #555;"
+        elif outcome.ok:
+            text = self.tr("✔ Log intact: {count} rows verified, hash chain unbroken.").format(
+                count=outcome.count
+            )
+            style = "color: white; background: #1b5e20; padding: 4px; font-weight: bold;"
+        else:
+            where = (
+                self.tr("first bad row: #{row}").format(row=outcome.first_bad)
+                if outcome.first_bad is not None
+                else self.tr("rows are missing")
+            )
+            text = self.tr("✘ LOG ALTERED ({where}). {message}").format(
+                where=where, message=outcome.message
+            )
+            style = "color: white; background: #b00020; padding: 4px; font-weight: bold;"
+        if outcome is not None and not outcome.recorded and not self._verifying:
+            text += " " + self.tr("(This verification could not be recorded in the log.)")
+        self.verify_result.setText(text.strip())
+        self.verify_result.setStyleSheet(style)
+
+    # -- export --------------------------------------------------------------------------------
+    def choose_and_export(self) -> None:
+        fmt = str(self.export_format.currentData() or "pdf")
+        stamp = datetime.now().strftime("%Y%m%d-%H%M")
+        suggested = Path.home() / f"bedside-audit-{stamp}.{fmt}"
+        filters = {
+            "pdf": self.tr("PDF files (*.pdf)"),
+            "csv": self.tr("CSV files (*.csv)"),
+            "json": self.tr("JSON files (*.json)"),
+        }
+        path, _ = QFileDialog.getSaveFileName(
+            self, self.tr("Export the audit report"), str(suggested), filters[fmt]
+        )
+        if path:
+            target = Path(path)
+            if target.suffix.lower() != f".{fmt}":
+                target = target.with_name(target.name + f".{fmt}")
+            self.export_to(target, fmt)
+
+    def export_to(self, path: Path, fmt: str | None = None) -> None:
+        """Export the records matching the current filters to ``path`` in a worker."""
+        if self._export_job is not None:
+            return
+        fmt = fmt or str(self.export_format.currentData() or "pdf")
+        if fmt not in EXPORT_FORMATS:
+            raise AuditError(f"Unknown export format '{fmt}' (allowed: pdf, csv, json).")
+        self._last_export = None
+        self._export_state = ("running", {"file": path.name})
+        self.export_progress.setValue(0)
+        self.export_progress.setRange(0, 0)
+        self._render_export()
+        settings, filters = self.settings, self.filters()
+
+        def work(progress: Callable[[object], None], cancelled: Callable[[], bool]) -> Any:
+            for done, total in export_steps(settings, fmt, path, filters):
+                progress((done, total))
+                if cancelled():
+                    _remove_partial(path)
+                    return None
+            return ExportOutcome(path=path, fmt=fmt)
+
+        self._export_job = self._runner.submit(
+            work,
+            on_result=self._on_exported,
+            on_error=self._on_export_failed,
+            on_progress=self._on_export_progress,
+            name="audit-export",
+        )
+        self._update_buttons()
+
+    def _on_export_progress(self, value: object) -> None:
+        if not isinstance(value, tuple) or len(value) != 2:
+            return
+        done, total = value
+        if total and total > 0:
+            self.export_progress.setRange(0, int(total))
+            self.export_progress.setValue(min(int(done), int(total)))
+
+    def cancel_export(self) -> None:
+        if self._export_job is not None:
+            self._export_job.cancel()
+            self._export_state = ("cancelling", {})
+            self._render_export()
+
+    def _on_exported(self, outcome: ExportOutcome | None) -> None:
+        self._export_job = None
+        if outcome is None:
+            self._export_state = ("cancelled", {})
+        else:
+            self._last_export = outcome.path
+            self._export_state = ("done", {"path": str(outcome.path)})
+            self.export_progress.setRange(0, 1)
+            self.export_progress.setValue(1)
+        self._render_export()
+        self._update_buttons()
+        self.reload()  # the export is recorded in the log
+
+    def _on_export_failed(self, exc: BaseException) -> None:
+        self._export_job = None
+        self._export_state = ("failed", {"reason": error_text(exc)})
+        self._render_export()
+        self._update_buttons()
+
+    def last_export(self) -> Path | None:
+        return self._last_export
+
+    def is_exporting(self) -> bool:
+        return self._export_job is not None
+
+    def _render_export(self) -> None:
+        key, fields = self._export_state
+        running = key in ("running", "cancelling")
+        self.export_progress.setVisible(running or key == "done")
+        self.cancel_export_button.setVisible(running)
+        texts = {
+            "": "",
+            "running": self.tr("Exporting {file}…"),
+            "cancelling": self.tr("Cancelling…"),
+            "cancelled": self.tr("Export cancelled; no file was kept."),
+            "done": self.tr("Exported to {path}"),
+            "failed": self.tr("Export failed: {reason}"),
+        }
+        self.export_status.setText(texts[key].format(**fields))
+        self.export_status.setStyleSheet("color: #b00020;" if key == "failed" else "")
+
+    def open_export(self) -> None:
+        if self._last_export is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self._last_export)))
+
+    # -- state ---------------------------------------------------------------------------------
+    def is_busy(self) -> bool:
+        return self._loading or self._verifying or self._export_job is not None
+
+    def _update_buttons(self) -> None:
+        exporting = self._export_job is not None
+        self.apply_button.setEnabled(not self._loading)
+        self.clear_button.setEnabled(not self._loading)
+        self.verify_button.setEnabled(not self._verifying)
+        self.export_button.setEnabled(not exporting)
+        self.export_format.setEnabled(not exporting)
+        self.cancel_export_button.setEnabled(exporting)
+        self.open_export_button.setEnabled(self._last_export is not None and not exporting)
+
+    def shutdown(self) -> None:
+        """Cancel and wait for the worker (window closing, tests' teardown)."""
+        self._runner.shutdown()
+
+    def closeEvent(self, event: Any) -> None:
+        self.shutdown()
+        super().closeEvent(event)
+
+
+def _remove_partial(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        path.unlink(missing_ok=True)
