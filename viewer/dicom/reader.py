@@ -382,7 +382,7 @@ def check_image_header(meta: ImageMetadata, limits: Limits = DEFAULT_LIMITS) -> 
     path = meta.path
     if not meta.is_image and "Image Storage" in uid.UID(meta.sop_class_uid).name:
         raise DicomError(
-            f"is a {uid.UID(meta.sop_class_uid).name} object without a usable Image Pixel "
+            f"is an image object ({uid.UID(meta.sop_class_uid).name}) without a usable Image Pixel "
             "module (Rows, Columns or Bits Allocated missing)",
             path=path,
         )
