@@ -1,0 +1,287 @@
+"""Verify and load a ``.bundle``, failing closed, one clear reason per step.
+
+Order (DESIGN.md): archive limits -> signature against the trust store -> manifest schema ->
+architecture known, app and torch versions compatible -> weights (digest, safetensors, strict
+``load_state_dict``) -> self-test within the manifest's tolerance -> audit event. Nothing in a
+bundle is ever unpickled, ``torch.load``-ed, jit- or export-loaded: weights and self-test tensors
+are safetensors (a JSON header plus raw little-endian arrays) and everything else is text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from viewer import __version__ as APP_VERSION  # noqa: N812
+from viewer.bundle.archive import BundleArchive, Limits, read_archive
+from viewer.bundle.audit_hook import AuditSink, record
+from viewer.bundle.manifest import (
+    LICENSE_NAME,
+    MANIFEST_NAME,
+    MODEL_CARD_NAME,
+    SELFTEST_NAME,
+    WEIGHTS_NAME,
+    Manifest,
+    parse_manifest,
+)
+from viewer.bundle.signing import SIGNATURE_NAME, verify_files
+from viewer.bundle.trust import TrustStore
+from viewer.errors import BundleError
+
+if TYPE_CHECKING:
+    import torch
+
+    from viewer.inference.selftest import SelfTestResult
+
+REQUIRED_MEMBERS = (MANIFEST_NAME, WEIGHTS_NAME, SELFTEST_NAME, MODEL_CARD_NAME, LICENSE_NAME)
+MAX_SAFETENSORS_HEADER = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class VerifiedBundle:
+    """Signature and schema checked; no torch involved yet."""
+
+    manifest: Manifest
+    digest: str
+    key_fingerprint: str
+    key_source: str
+    path: Path
+    archive: BundleArchive = field(repr=False)
+
+    def member(self, name: str) -> bytes:
+        return self.archive.members[name]
+
+
+@dataclass
+class LoadedBundle:
+    manifest: Manifest
+    model: torch.nn.Module  # eval mode
+    digest: str  # sha256 of the .bundle file
+    key_fingerprint: str
+    selftest: SelfTestResult
+    path: Path
+    key_source: str = ""
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+def verify_bundle(
+    path: str | Path, trust: TrustStore, *, limits: Limits | None = None
+) -> VerifiedBundle:
+    """Archive limits, OMS signature by a trusted key over every member, then the manifest."""
+    p = Path(path)
+    try:
+        archive = read_archive(p, limits=limits)
+        if not trust.keys:
+            raise BundleError(
+                "No trusted signing keys are configured, so no bundle can be accepted. IT places "
+                "public keys (PEM) in the site's trusted-keys folder.",
+                code="untrusted",
+            )
+        info = verify_files(archive.members.get(SIGNATURE_NAME), archive.members, trust.keys)
+        missing = [n for n in REQUIRED_MEMBERS if n not in archive.members]
+        if missing:
+            raise BundleError(
+                f"The bundle lacks {', '.join(missing)} (signed that way, but not a complete "
+                "Bedside bundle).",
+                code="schema",
+            )
+        manifest = parse_manifest(archive.members[MANIFEST_NAME])
+    except BundleError as exc:
+        if exc.path is None:
+            raise BundleError(exc.message, code=exc.code, path=p) from exc
+        raise
+    return VerifiedBundle(
+        manifest=manifest,
+        digest=archive.digest,
+        key_fingerprint=info.key.fingerprint,
+        key_source=info.key.source,
+        path=p,
+        archive=archive,
+    )
+
+
+def _version_tuple(text: str) -> tuple[int, ...]:
+    parts = []
+    for piece in text.split("+")[0].split(".")[:3]:
+        digits = "".join(ch for ch in piece if ch.isdigit()) if piece else "0"
+        parts.append(int(digits or 0))
+    while len(parts) < 3:
+        parts.append(0)
+    return tuple(parts)
+
+
+def check_compatibility(manifest: Manifest, *, torch_version: str, app_version: str) -> None:
+    """App not older than the bundle needs; torch within [torch_min, torch_below)."""
+    comp = manifest.compatibility
+    if _version_tuple(app_version) < _version_tuple(comp.min_app_version):
+        raise BundleError(
+            f"The bundle needs Bedside {comp.min_app_version} or newer; this is {app_version}.",
+            code="version",
+        )
+    tv = _version_tuple(torch_version)
+    if tv < _version_tuple(comp.torch_min) or (
+        comp.torch_below is not None and tv >= _version_tuple(comp.torch_below)
+    ):
+        upper = f" and below {comp.torch_below}" if comp.torch_below else ""
+        raise BundleError(
+            f"The bundle was validated for torch {comp.torch_min} or newer{upper}; this "
+            f"installation has torch {torch_version}.",
+            code="version",
+        )
+
+
+def load_weights(model: torch.nn.Module, manifest: Manifest, data: bytes) -> None:
+    """Digest check, safetensors parse (no pickle), then ``load_state_dict(strict=True)``."""
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != manifest.weights.sha256:
+        raise BundleError(
+            "The weights do not match the digest the manifest records; the bundle is inconsistent.",
+            code="weights",
+        )
+    if len(data) < 8 or int.from_bytes(data[:8], "little") > min(
+        MAX_SAFETENSORS_HEADER, len(data) - 8
+    ):
+        raise BundleError("The weights file is not a valid safetensors file.", code="weights")
+    import safetensors.torch
+
+    try:
+        state = safetensors.torch.load(data)
+    except Exception as exc:  # the Rust parser raises its own SafetensorError
+        raise BundleError(
+            f"The weights file is not a valid safetensors file ({exc}).", code="weights"
+        ) from exc
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        detail = str(exc).replace("\n", " ").replace("\t", " ")
+        if len(detail) > 600:
+            detail = detail[:600] + "..."
+        raise BundleError(
+            f"The weights do not fit the architecture '{manifest.architecture.id}': {detail}",
+            code="weights",
+        ) from exc
+    model.eval()
+
+
+def run_selftest(model: torch.nn.Module, manifest: Manifest, data: bytes) -> SelfTestResult:
+    import safetensors.numpy
+
+    from viewer.inference.selftest import check_selftest
+
+    try:
+        tensors: dict[str, Any] = safetensors.numpy.load(data)
+    except Exception as exc:
+        raise BundleError(
+            f"The self-test file is not a valid safetensors file ({exc}).", code="selftest"
+        ) from exc
+    try:
+        result = check_selftest(model, manifest, tensors)
+    except BundleError:
+        raise
+    except Exception as exc:  # InferenceError or a shape error inside the model
+        raise BundleError(f"The self-test could not run: {exc}", code="selftest") from exc
+    if not result.passed:
+        raise BundleError(
+            f"The self-test failed: {result.message} The model would not score images as it was "
+            "validated, so it is refused.",
+            code="selftest",
+        )
+    return result
+
+
+def load_verified(verified: VerifiedBundle) -> LoadedBundle:
+    """Steps after the signature: architecture and versions, weights, self-test."""
+    import time
+
+    import torch
+
+    from viewer.bundle.architectures import build_model
+
+    m = verified.manifest
+    t0 = time.perf_counter()
+    check_compatibility(m, torch_version=torch.__version__, app_version=APP_VERSION)
+    model = build_model(
+        m.architecture.id, in_channels=m.architecture.in_channels, num_labels=m.num_labels
+    )
+    t1 = time.perf_counter()
+    with torch.no_grad():
+        load_weights(model, m, verified.member(WEIGHTS_NAME))
+    t2 = time.perf_counter()
+    result = run_selftest(model, m, verified.member(SELFTEST_NAME))
+    t3 = time.perf_counter()
+    return LoadedBundle(
+        manifest=m,
+        model=model,
+        digest=verified.digest,
+        key_fingerprint=verified.key_fingerprint,
+        selftest=result,
+        path=verified.path,
+        key_source=verified.key_source,
+        timings_ms={
+            "build_ms": (t1 - t0) * 1000,
+            "weights_ms": (t2 - t1) * 1000,
+            "selftest_ms": (t3 - t2) * 1000,
+        },
+    )
+
+
+def load_bundle(
+    path: str | Path,
+    trust: TrustStore,
+    *,
+    audit: AuditSink | None = None,
+    limits: Limits | None = None,
+) -> LoadedBundle:
+    """The whole load; every refusal is a BundleError and, with ``audit``, a bundle_refused row."""
+    p = Path(path)
+    verified: VerifiedBundle | None = None
+    try:
+        verified = verify_bundle(p, trust, limits=limits)
+        loaded = load_verified(verified)
+    except BundleError as exc:
+        digest = verified.digest if verified else _file_digest(p)
+        record(
+            audit,
+            "bundle_refused",
+            outcome="failure",
+            model_id=verified.manifest.id if verified else None,
+            model_version=verified.manifest.version if verified else None,
+            bundle_digest=digest,
+            reason=exc.message,
+            detail={
+                "code": exc.code,
+                "path": str(p),
+                "key_fingerprint": verified.key_fingerprint if verified else None,
+            },
+        )
+        if exc.path is None:
+            raise BundleError(exc.message, code=exc.code, path=p) from exc
+        raise
+    record(
+        audit,
+        "bundle_verified",
+        outcome="success",
+        model_id=loaded.manifest.id,
+        model_version=loaded.manifest.version,
+        bundle_digest=loaded.digest,
+        detail={
+            "key_fingerprint": loaded.key_fingerprint,
+            "key_source": loaded.key_source,
+            "path": str(p),
+            "selftest_max_abs_diff_output": loaded.selftest.max_abs_diff_output,
+        },
+    )
+    return loaded
+
+
+def _file_digest(path: Path) -> str | None:
+    try:
+        h = hashlib.sha256()
+        with path.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+        return h.hexdigest()
+    except OSError:
+        return None
