@@ -1,0 +1,310 @@
+"""Opening files: limits before allocation, broken and hostile input, syntaxes, metadata."""
+
+from __future__ import annotations
+
+import io
+import struct
+import tracemalloc
+from pathlib import Path
+
+import imagecodecs
+import numpy as np
+import pydicom
+import pytest
+from pydicom import uid
+from pydicom.encaps import encapsulate
+
+from tests.dicom.helpers import make_ds, save
+from viewer.dicom import Limits, read_image, read_metadata
+from viewer.dicom.synthetic import make_cxr
+from viewer.errors import DicomError
+
+
+def _bytes_of(ds: pydicom.Dataset) -> bytes:
+    buf = io.BytesIO()
+    ds.save_as(buf, enforce_file_format=True)
+    return buf.getvalue()
+
+
+# --- Limits before allocation ----------------------------------------------------------------
+
+
+def test_huge_declared_image_in_a_tiny_file_is_refused_before_allocation(tmp_path: Path) -> None:
+    ds = make_ds(np.zeros((2, 2), dtype=np.uint16))
+    ds.Rows = 65535
+    ds.Columns = 65535
+    path = save(ds, tmp_path / "huge.dcm")
+    assert path.stat().st_size < 2048
+    tracemalloc.start()
+    try:
+        with pytest.raises(DicomError, match=r"65535 x 65535 pixels, larger than the 16384"):
+            read_image(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 5 * 2**20
+
+
+def test_declared_bytes_over_the_limit(tmp_path: Path) -> None:
+    ds = make_ds(np.zeros((2, 2), dtype=np.uint16))
+    ds.Rows = ds.Columns = 16384
+    ds.NumberOfFrames = 4
+    with pytest.raises(DicomError, match=r"2048 MiB of pixel data .* above the 1024 MiB limit"):
+        read_image(save(ds, tmp_path / "frames.dcm"))
+
+
+def test_file_size_limit(tmp_path: Path, ramp16: np.ndarray) -> None:
+    path = save(make_ds(ramp16), tmp_path / "a.dcm")
+    with pytest.raises(DicomError, match="larger than the .* limit for one DICOM file"):
+        read_metadata(path, limits=Limits(max_file_bytes=1000))
+
+
+def _nested_file(tmp_path: Path, depth: int) -> Path:
+    """A header whose Content Sequence (0040,A730) nests ``depth`` levels (undefined lengths)."""
+    ds = make_ds(np.zeros((2, 2), dtype=np.uint8))
+    del ds.PixelData
+    for keyword in ("Rows", "Columns", "BitsAllocated", "BitsStored", "HighBit"):
+        delattr(ds, keyword)
+    head = _bytes_of(ds)
+    seq_start = struct.pack("<HH2sHI", 0x0040, 0xA730, b"SQ", 0, 0xFFFFFFFF)
+    item_start = struct.pack("<HHI", 0xFFFE, 0xE000, 0xFFFFFFFF)
+    item_end = struct.pack("<HHI", 0xFFFE, 0xE00D, 0)
+    seq_end = struct.pack("<HHI", 0xFFFE, 0xE0DD, 0)
+    body = (seq_start + item_start) * depth + (item_end + seq_end) * depth
+    path = tmp_path / f"nested{depth}.dcm"
+    path.write_bytes(head + body)
+    return path
+
+
+@pytest.mark.parametrize("depth", [70, 5000], ids=["over-limit", "recursion-bomb"])
+def test_deep_sequence_nesting_refused(tmp_path: Path, depth: int) -> None:
+    with pytest.raises(DicomError, match="nested"):
+        read_metadata(_nested_file(tmp_path, depth))
+
+
+def test_moderate_nesting_allowed(tmp_path: Path) -> None:
+    meta = read_metadata(_nested_file(tmp_path, 10))
+    assert meta.patient_id == "T1" and not meta.is_image
+
+
+# --- Broken input ----------------------------------------------------------------------------
+
+
+def test_truncated_pixel_data(tmp_path: Path, ramp16: np.ndarray) -> None:
+    data = _bytes_of(make_ds(ramp16))
+    path = tmp_path / "cut.dcm"
+    path.write_bytes(data[:-100])
+    with pytest.raises(DicomError, match=r"truncated pixel data \(8092 of 8192 bytes\)"):
+        read_image(path)
+
+
+def test_truncated_header(tmp_path: Path, ramp16: np.ndarray) -> None:
+    data = _bytes_of(make_ds(ramp16))
+    path = tmp_path / "cut.dcm"
+    path.write_bytes(data[:200])
+    with pytest.raises(DicomError) as info:
+        read_image(path)
+    assert str(path) in str(info.value)
+
+
+def test_missing_rows(tmp_path: Path, ramp16: np.ndarray) -> None:
+    ds = make_ds(ramp16)
+    del ds.Rows
+    with pytest.raises(DicomError, match=r"Computed Radiography .* without a usable Image Pixel"):
+        read_image(save(ds, tmp_path / "norows.dcm"))
+
+
+def test_invalid_vr_bytes(tmp_path: Path, ramp16: np.ndarray) -> None:
+    data = _bytes_of(make_ds(ramp16))
+    pos = data.index(b"\x08\x00\x60\x00CS")  # Modality (0008,0060) CS
+    broken = data[: pos + 4] + b"\x01\x02" + data[pos + 6 :]
+    path = tmp_path / "badvr.dcm"
+    path.write_bytes(broken)
+    with pytest.raises(DicomError):
+        read_image(path)
+
+
+def test_colour_refused(tmp_path: Path) -> None:
+    ds = make_ds(np.zeros((4, 4), dtype=np.uint8))
+    ds.SamplesPerPixel = 3
+    ds.PhotometricInterpretation = "RGB"
+    ds.PlanarConfiguration = 0
+    ds.PixelData = bytes(48)
+    with pytest.raises(DicomError, match="colour image .*RGB.*greyscale radiographs only"):
+        read_image(save(ds, tmp_path / "rgb.dcm"))
+
+
+def test_multiframe_refused_with_frame_count(tmp_path: Path) -> None:
+    ds = make_ds(np.zeros((8, 4), dtype=np.uint8))
+    ds.Rows = 4
+    ds.NumberOfFrames = 2
+    with pytest.raises(DicomError, match=r"multi-frame image \(2 frames\)"):
+        read_image(save(ds, tmp_path / "mf.dcm"))
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"hello world, not dicom at all" * 10, b"\x89PNG\r\n\x1a\n" + bytes(200), bytes(300)],
+    ids=["empty", "text", "png", "zeros"],
+)
+def test_non_dicom(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "x.dcm"
+    path.write_bytes(content)
+    with pytest.raises(DicomError, match="is not a DICOM file"):
+        read_metadata(path)
+
+
+def test_missing_file_and_folder(tmp_path: Path) -> None:
+    with pytest.raises(DicomError, match="is not a file"):
+        read_image(tmp_path / "nope.dcm")
+    with pytest.raises(DicomError, match="is not a file"):
+        read_image(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("tsyntax", "fragment"),
+    [
+        ("1.2.840.10008.1.2.4.100", "MPEG2 Main Profile / Main Level .* is not supported"),
+        ("1.2.3.4", "'1.2.3.4' is not a known DICOM transfer syntax"),
+    ],
+    ids=["mpeg2", "unknown"],
+)
+def test_unsupported_syntax_named(tmp_path: Path, tsyntax: str, fragment: str) -> None:
+    ds = make_ds(np.zeros((4, 4), dtype=np.uint8))
+    ds.file_meta.TransferSyntaxUID = tsyntax
+    ds.PixelData = encapsulate([b"\x00" * 16])
+    ds["PixelData"].VR = "OB"
+    path = tmp_path / "ts.dcm"
+    pydicom.dcmwrite(path, ds, enforce_file_format=True, little_endian=True, implicit_vr=False)
+    with pytest.raises(DicomError, match=fragment):
+        read_image(path)
+
+
+# --- Files without preamble / file meta (old CR exports) -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("implicit", "little"),
+    [(True, True), (False, True), (False, False)],
+    ids=["implicit-le", "explicit-le", "explicit-be"],
+)
+def test_no_preamble_no_meta(
+    tmp_path: Path, ramp16: np.ndarray, implicit: bool, little: bool
+) -> None:
+    ds = make_ds(ramp16, bits_stored=12)
+    del ds.file_meta
+    ds.preamble = None
+    if not little:
+        ds.PixelData = ramp16.astype(">u2").tobytes()
+    path = tmp_path / "raw.dcm"
+    pydicom.dcmwrite(
+        path, ds, implicit_vr=implicit, little_endian=little, enforce_file_format=False
+    )
+    assert path.read_bytes()[:2] == (b"\x08\x00" if little else b"\x00\x08")
+    img = read_image(path)
+    assert np.array_equal(img.stored, ramp16)
+    assert img.stored.dtype.isnative
+
+
+# --- Compressed syntaxes decode to the exact stored values -----------------------------------
+
+
+def _encapsulated(arr: np.ndarray, frame: bytes, tsyntax: str, tmp_path: Path) -> Path:
+    ds = make_ds(arr, bits_stored=12)
+    ds.file_meta.TransferSyntaxUID = tsyntax
+    ds.PixelData = encapsulate([frame])
+    ds["PixelData"].VR = "OB"
+    path = tmp_path / "enc.dcm"
+    pydicom.dcmwrite(path, ds, enforce_file_format=True, little_endian=True, implicit_vr=False)
+    return path
+
+
+@pytest.fixture
+def noise12() -> np.ndarray:
+    return np.random.default_rng(7).integers(0, 4096, size=(48, 40)).astype(np.uint16)
+
+
+@pytest.mark.parametrize(
+    "tsyntax",
+    [uid.RLELossless, uid.JPEGLSLossless, uid.JPEG2000Lossless],
+    ids=["rle", "jpeg-ls", "j2k"],
+)
+def test_pydicom_encoded_syntaxes_roundtrip(
+    tmp_path: Path, noise12: np.ndarray, tsyntax: str
+) -> None:
+    ds = make_ds(noise12, bits_stored=12)
+    ds.compress(tsyntax)
+    path = save(ds, tmp_path / "c.dcm")
+    assert np.array_equal(read_image(path).stored, noise12)
+
+
+def test_jpeg_lossless_sv1(tmp_path: Path, noise12: np.ndarray) -> None:
+    frame = imagecodecs.ljpeg_encode(noise12, bitspersample=12)
+    path = _encapsulated(noise12, frame, uid.JPEGLosslessSV1, tmp_path)
+    assert np.array_equal(read_image(path).stored, noise12)
+
+
+def test_jpeg_extended_12bit_through_our_plugin(tmp_path: Path, noise12: np.ndarray) -> None:
+    smooth = (np.add.outer(np.arange(48), np.arange(40)) * 40).astype(np.uint16)
+    frame = imagecodecs.jpeg8_encode(smooth, level=95, bitspersample=12)
+    path = _encapsulated(smooth, frame, uid.JPEGExtended12Bit, tmp_path)
+    img = read_image(path)
+    assert img.stored.dtype == np.uint16
+    assert np.abs(img.stored.astype(int) - smooth).max() < 60  # lossy, but 12-bit
+
+
+# --- Metadata ---------------------------------------------------------------------------------
+
+
+def test_metadata_from_synthetic_cr(tmp_path: Path) -> None:
+    ds = make_cxr(3, opacity=False, modality="CR", photometric="MONOCHROME1", size=(64, 48))
+    path = tmp_path / "cr.dcm"
+    ds.save_as(path, enforce_file_format=True)
+    meta = read_metadata(path)
+    assert (meta.modality, meta.photometric, meta.rows, meta.columns) == (
+        "CR",
+        "MONOCHROME1",
+        64,
+        48,
+    )
+    assert meta.is_image and meta.bits_stored == 12 and meta.view_position == "PA"
+    assert meta.pixel_spacing is not None
+    assert meta.transfer_syntax_uid == uid.ExplicitVRLittleEndian
+    assert meta.sop_instance_uid == ds.SOPInstanceUID
+    assert meta.path == str(path)
+
+
+@pytest.mark.parametrize(
+    ("attrs", "expected"),
+    [
+        ({"PixelSpacing": [0.2, 0.3]}, (0.2, 0.3, "PixelSpacing")),
+        (
+            {"PixelSpacing": [0.2, 0.2], "ImagerPixelSpacing": [0.15, 0.15]},
+            (0.2, 0.2, "PixelSpacing"),
+        ),
+        ({"ImagerPixelSpacing": [0.15, 0.15]}, (0.15, 0.15, "ImagerPixelSpacing")),
+        (
+            {"ImagerPixelSpacing": [0.15, 0.125], "EstimatedRadiographicMagnificationFactor": 1.25},
+            (0.12, 0.1, "ImagerPixelSpacingCorrected"),
+        ),
+        ({}, None),
+        ({"PixelSpacing": [0, 0]}, None),
+    ],
+    ids=["ps", "ps-wins", "ips", "ips-corrected", "none", "zero"],
+)
+def test_pixel_spacing_source(
+    tmp_path: Path, ramp16: np.ndarray, attrs: dict[str, object], expected: tuple | None
+) -> None:
+    meta = read_metadata(save(make_ds(ramp16, **attrs), tmp_path / "ps.dcm"))
+    if expected is None:
+        assert meta.pixel_spacing is None
+    else:
+        ps = meta.pixel_spacing
+        assert ps is not None
+        assert (ps.row_mm, ps.col_mm, ps.source) == pytest.approx(expected)
+
+
+def test_header_keeps_no_pixel_data(tmp_path: Path, ramp16: np.ndarray) -> None:
+    img = read_image(save(make_ds(ramp16), tmp_path / "a.dcm"))
+    assert "PixelData" not in img.header
+    assert img.header.PatientID == "T1"
