@@ -55,7 +55,7 @@ def test_declared_bytes_over_the_limit(tmp_path: Path) -> None:
 
 def test_file_size_limit(tmp_path: Path, ramp16: np.ndarray) -> None:
     path = save(make_ds(ramp16), tmp_path / "a.dcm")
-    with pytest.raises(DicomError, match="larger than the .* limit for one DICOM file"):
+    with pytest.raises(DicomError, match=r"larger than the .* limit for one DICOM file"):
         read_metadata(path, limits=Limits(max_file_bytes=1000))
 
 
@@ -130,7 +130,7 @@ def test_colour_refused(tmp_path: Path) -> None:
     ds.PhotometricInterpretation = "RGB"
     ds.PlanarConfiguration = 0
     ds.PixelData = bytes(48)
-    with pytest.raises(DicomError, match="colour image .*RGB.*greyscale radiographs only"):
+    with pytest.raises(DicomError, match=r"colour image .*RGB.*greyscale radiographs only"):
         read_image(save(ds, tmp_path / "rgb.dcm"))
 
 
