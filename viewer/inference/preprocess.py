@@ -355,11 +355,16 @@ class ModelInput:
 
     @classmethod
     def from_image(cls, image: _ImageLike) -> ModelInput:
-        """From a decoded :class:`viewer.dicom.DicomImage` (its first stored window, if any)."""
+        """From a decoded :class:`viewer.dicom.DicomImage`: its first stored Window Center/Width.
+
+        VOI LUT Sequence presets are skipped (they are not a center/width window).
+        """
         window = None
-        if image.windows:
-            first = image.windows[0]
-            window = (float(first.center), float(first.width))
+        for stored in image.windows:
+            # a VOI LUT preset (lut_index set) is no window; its numbers only describe a range
+            if getattr(stored, "lut_index", None) is None:
+                window = (float(stored.center), float(stored.width))
+                break
         return cls(pixels=image.modality, photometric=image.meta.photometric, window=window)
 
     def to_tensors(self) -> dict[str, np.ndarray]:

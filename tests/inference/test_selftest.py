@@ -1,0 +1,98 @@
+"""The self-test: computed at bundle creation, rerun at load, fails on any drift."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import numpy as np
+import pytest
+
+from tests.inference.helpers import STEPS_RAW, manifest, ramp, tiny_model
+from tests.inference.test_preprocess import MUTATIONS
+from viewer.inference.preprocess import ModelInput
+from viewer.inference.selftest import check_selftest, compute_selftest
+
+
+def _inp() -> ModelInput:
+    return ModelInput(ramp(120, 100), "MONOCHROME1", (1500.0, 2001.0))
+
+
+def test_compute_then_check_passes_with_zero_difference() -> None:
+    model, man = tiny_model(), manifest(photometric="MONOCHROME1")
+    tensors = compute_selftest(model, man, _inp())
+    assert set(tensors) == {"input.pixels", "input.window", "expected.tensor", "expected.logits"}
+    assert tensors["expected.tensor"].shape == (1, 64, 64)
+    assert (
+        tensors["expected.logits"].shape == (2,) and tensors["expected.logits"].dtype == np.float32
+    )
+    result = check_selftest(model, man, tensors)
+    assert result.passed, result.message
+    assert result.max_abs_diff_tensor == 0.0 and result.max_abs_diff_output == 0.0
+
+
+@pytest.mark.parametrize("raw", list(MUTATIONS.values()), ids=list(MUTATIONS))
+def test_changed_preprocessing_is_caught(raw: list[dict[str, Any]]) -> None:
+    model = tiny_model()
+    tensors = compute_selftest(model, manifest(photometric="MONOCHROME1"), _inp())
+    result = check_selftest(model, manifest(raw, photometric="MONOCHROME1"), tensors)
+    assert not result.passed
+    assert "self-test" in result.message
+
+
+def test_wrong_photometric_in_the_manifest_is_caught() -> None:
+    model = tiny_model()
+    tensors = compute_selftest(model, manifest(photometric="MONOCHROME1"), _inp())
+    assert not check_selftest(model, manifest(photometric="MONOCHROME2"), tensors).passed
+
+
+def test_changed_weights_are_caught_on_the_output() -> None:
+    import torch
+
+    model = tiny_model()
+    man = manifest(photometric="MONOCHROME1")
+    tensors = compute_selftest(model, man, _inp())
+    with torch.no_grad():
+        model.classifier.bias.add_(1e-3)
+    result = check_selftest(model, man, tensors)
+    assert not result.passed and result.max_abs_diff_tensor == 0.0
+    assert result.max_abs_diff_output == pytest.approx(1e-3, rel=1e-2)
+    assert "outputs differ" in result.message
+
+
+def test_tolerance_comes_from_the_manifest() -> None:
+    import torch
+
+    model = tiny_model()
+    tensors = compute_selftest(model, manifest(photometric="MONOCHROME1"), _inp())
+    with torch.no_grad():
+        model.classifier.bias.add_(1e-3)
+    assert check_selftest(
+        model, manifest(photometric="MONOCHROME1", tolerance=1e-2), tensors
+    ).passed
+
+
+def test_tampered_stored_tensor_and_missing_keys_fail() -> None:
+    model, man = tiny_model(), manifest(photometric="MONOCHROME1")
+    tensors = compute_selftest(model, man, _inp())
+    bad = copy.deepcopy(tensors)
+    bad["expected.tensor"][0, 10, 10] += 1.0
+    assert not check_selftest(model, man, bad).passed
+    for key in ("input.pixels", "expected.tensor", "expected.logits"):
+        partial = {k: v for k, v in tensors.items() if k != key}
+        result = check_selftest(model, man, partial)
+        assert not result.passed and key in result.message
+    wrong_shape = dict(tensors, **{"expected.tensor": tensors["expected.tensor"][:, :32]})
+    assert "shape" in check_selftest(model, man, wrong_shape).message
+
+
+def test_a_preprocessing_error_is_a_failed_self_test_not_a_crash() -> None:
+    model, man = tiny_model(), manifest(photometric="MONOCHROME1")
+    tensors = compute_selftest(model, man, _inp())
+    del tensors["input.window"]  # stored_window with no window -> refused input
+    result = check_selftest(model, man, tensors)
+    assert not result.passed and "cannot be preprocessed" in result.message
+
+
+def test_steps_fixture_is_unchanged() -> None:
+    assert STEPS_RAW[3]["size"] == 64  # the mutations above are relative to this

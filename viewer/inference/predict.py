@@ -1,0 +1,174 @@
+"""Score one image with a loaded bundle: checks, stored preprocessing, network, threshold.
+
+The Predictor fixes torch's thread count (recorded in every :class:`Prediction` so the GUI puts
+it in the audit event) and serialises use of the model with a lock, so a heatmap requested while
+a score runs waits instead of racing. A refused image raises :class:`InputRefusedError` carrying the
+check results, so the caller can show and record why no score is shown.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+
+from viewer.errors import InferenceError
+from viewer.inference.checks import CheckResult, check_input, refusals
+from viewer.inference.engine import configure_threads, run_model
+from viewer.inference.explain import find_target_layer, grad_cam
+from viewer.inference.postprocess import LabelResult, postprocess
+from viewer.inference.preprocess import ModelInput, preprocess_with_geometry
+
+if TYPE_CHECKING:
+    import torch
+
+__all__ = ["InferenceCancelledError", "InputRefusedError", "Prediction", "Predictor"]
+
+Cancel = Callable[[], bool]
+
+
+class InputRefusedError(InferenceError):
+    """The input checks refused the image: no score may be shown. ``checks`` says why."""
+
+    def __init__(self, message: str, *, checks: Sequence[CheckResult], path: str | None = None):
+        self.checks = list(checks)
+        super().__init__(message, path=path)
+
+
+class InferenceCancelledError(InferenceError):
+    """The caller cancelled the prediction."""
+
+
+class _LoadedLike(Protocol):
+    """What the Predictor needs of ``viewer.bundle.loader.LoadedBundle``."""
+
+    @property
+    def manifest(self) -> Any: ...
+    @property
+    def model(self) -> torch.nn.Module: ...
+    @property
+    def digest(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One image's result. ``timings_ms``: checks, preprocess, forward, postprocess, total."""
+
+    labels: list[LabelResult]
+    checks: list[CheckResult]
+    model_id: str
+    model_version: str
+    bundle_digest: str
+    threads: int
+    timings_ms: dict[str, float]
+    positive_labels: list[str] = field(default_factory=list)
+
+    @property
+    def warnings(self) -> list[CheckResult]:
+        return [c for c in self.checks if c.level == "warning"]
+
+    def audit_detail(self) -> dict[str, Any]:
+        """JSON-ready extras for the audit event's ``detail`` (threads, warnings)."""
+        return {
+            "threads": self.threads,
+            "warnings": [{"check": c.name, "message": c.message} for c in self.warnings],
+        }
+
+
+def _ms(start: float) -> float:
+    return round((time.perf_counter() - start) * 1000.0, 3)
+
+
+def _meta_of(image: Any) -> Any:
+    return image.meta
+
+
+class Predictor:
+    """Scores images with one loaded bundle; cheap to call repeatedly."""
+
+    def __init__(self, loaded: _LoadedLike, *, threads: int = 2) -> None:
+        self.loaded = loaded
+        self.manifest = loaded.manifest
+        self.model = loaded.model
+        self.requested_threads = threads
+        self.threads = configure_threads(threads)
+        self.model.eval()
+        self.model.requires_grad_(False)  # we never train; heatmaps get gradients another way
+        self._lock = threading.Lock()
+        self._target: str | None = None
+
+    def _check_cancel(self, cancel: Cancel | None) -> None:
+        if cancel is not None and cancel():
+            raise InferenceCancelledError("Scoring was cancelled.")
+
+    def check(self, image: Any) -> list[CheckResult]:
+        """The input checks alone (header only)."""
+        return check_input(_meta_of(image), self.manifest.accepted_inputs)
+
+    def predict(self, image: Any, *, cancel: Cancel | None = None) -> Prediction:
+        """Score a decoded ``viewer.dicom.DicomImage``; refusal -> :class:`InputRefusedError`."""
+        t_total = time.perf_counter()
+        timings: dict[str, float] = {}
+        t = time.perf_counter()
+        checks = self.check(image)
+        timings["checks"] = _ms(t)
+        refused = refusals(checks)
+        if refused:
+            raise InputRefusedError(
+                "No score: " + " ".join(c.message for c in refused),
+                checks=checks,
+                path=getattr(_meta_of(image), "path", None) or None,
+            )
+        self._check_cancel(cancel)
+        t = time.perf_counter()
+        inp = ModelInput.from_image(image)
+        tensor, _ = preprocess_with_geometry(inp, self.manifest.preprocessing)
+        timings["preprocess"] = _ms(t)
+        self._check_cancel(cancel)
+        with self._lock:
+            self.threads = configure_threads(self.requested_threads)
+            t = time.perf_counter()
+            logits = run_model(self.model, tensor)
+            timings["forward"] = _ms(t)
+        self._check_cancel(cancel)
+        t = time.perf_counter()
+        labels = postprocess(logits, self.manifest)
+        timings["postprocess"] = _ms(t)
+        timings["total"] = _ms(t_total)
+        return Prediction(
+            labels=labels,
+            checks=checks,
+            model_id=self.manifest.id,
+            model_version=self.manifest.version,
+            bundle_digest=self.loaded.digest,
+            threads=self.threads,
+            timings_ms=timings,
+            positive_labels=[r.label for r in labels if r.positive],
+        )
+
+    def heatmap(self, image: Any, label: str) -> np.ndarray:
+        """Grad-CAM for ``label`` in image coordinates (rows x columns of the image), 0..1.
+
+        Computed on demand, separately from :meth:`predict`, so it never delays the score.
+        Refused images get no heatmap either.
+        """
+        names = [spec.name for spec in self.manifest.labels]
+        if label not in names:
+            raise InferenceError(f"The model has no label '{label}' (it has: {', '.join(names)}).")
+        refused = refusals(self.check(image))
+        if refused:
+            raise InputRefusedError(
+                "No heatmap: " + " ".join(c.message for c in refused), checks=refused
+            )
+        inp = ModelInput.from_image(image)
+        tensor, geometry = preprocess_with_geometry(inp, self.manifest.preprocessing)
+        with self._lock:
+            self.threads = configure_threads(self.requested_threads)
+            if self._target is None:
+                self._target = find_target_layer(self.model, tensor)
+            heat = grad_cam(self.model, tensor, names.index(label), self._target)
+        return geometry.to_image(heat)
