@@ -1,0 +1,58 @@
+"""Start the GUI: ``bedside gui|open|demo`` call :func:`run_gui`.
+
+Why the order matters: ``import torch`` takes 2-3 s on the reference machine, so the window is
+shown first and everything slow (the model bundle with torch, the demo study, decoding) starts from
+the event loop in workers (DESIGN.md "Facts measured"). Nothing torch-related is imported here.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+from viewer.config import Settings
+
+LAUNCH_T0 = time.perf_counter()
+
+
+def _timing(event: str) -> None:
+    """Launch timing for bench/bench_ui.py (``BEDSIDE_UI_TIMING=1``): one line on stderr."""
+    if os.environ.get("BEDSIDE_UI_TIMING"):
+        print(f"BEDSIDE_TIMING {event} {time.time():.6f}", file=sys.stderr, flush=True)
+
+
+def _install_translator(app: object, language: str) -> None:
+    try:
+        from viewer.ui.i18n import install_translator
+    except ImportError:  # translations not available in this build: English source strings
+        return
+    install_translator(app, language)  # type: ignore[arg-type]
+
+
+def run_gui(settings: Settings, *, paths: list[Path], demo_study: bool) -> int:
+    """Show the main window, then load the model and open ``paths`` (or the demo study)."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from viewer.ui.qt_main_window import QtMainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Bedside")
+    app.setOrganizationName("Bedside")
+    _install_translator(app, settings.values.ui.language)
+    window = QtMainWindow(settings)
+    window.prediction_shown.connect(lambda _p: _timing("first_result"))
+    window.show()
+    _timing("window_shown")
+    QTimer.singleShot(0, lambda: window.start(list(paths), demo_study=demo_study))
+    if os.environ.get("BEDSIDE_UI_EXIT_AFTER_RESULT"):
+        # Benchmarks: quit once the first AI result is on screen (or the model was refused).
+        window.prediction_shown.connect(lambda _p: QTimer.singleShot(0, window.close))
+        window.model_ready.connect(
+            lambda loaded: QTimer.singleShot(0, window.close) if loaded is None else None
+        )
+    code = app.exec()
+    window.shutdown()
+    return int(code)

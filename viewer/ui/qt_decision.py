@@ -1,0 +1,271 @@
+"""The clinician's decision on the AI finding: confirm or override (with a reason), amend later.
+
+Why it looks like this (21 CFR Part 11 and DESIGN.md "what the physician must never see"): the
+panel says "Saved" only after the audit row committed — the main window calls :meth:`set_saved`
+after ``AuditLog.append`` returned, and :meth:`set_failed` on ``AuditWriteError`` keeps the decision
+on screen for a retry. An override needs a reason (a short list plus free text). A saved decision is
+never edited: "Amend" records a new row pointing at the old one.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+CONFIRM_KEYS = "Ctrl+Return"
+OVERRIDE_KEYS = "Ctrl+Shift+Return"
+AMEND_KEYS = "Ctrl+Shift+A"
+
+
+class QtDecisionPanel(QGroupBox):
+    """Provisional read, Confirm / Override with reason, saved state, amendment."""
+
+    decision_requested = Signal(str, str)  # meaning ("confirmed" | "overrode"), reason
+    provisional_recorded = Signal(str)  # "present" | "absent" | "uncertain"
+    amend_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("decisionPanel")
+        self._label = "finding"
+        self._status_kind = "none"  # none | need_reason | saved | failed | amending | blocked
+        self._status_args: tuple[str, ...] = ()
+        self.amending = False
+        self.provisional_value = ""
+
+        self.provisional = QComboBox(self)
+        self.provisional.setObjectName("provisionalFinding")
+        self.provisional_button = QPushButton(self)
+        self.provisional_button.setObjectName("provisionalButton")
+        self.confirm = QPushButton(self)
+        self.confirm.setObjectName("confirmButton")
+        self.override = QPushButton(self)
+        self.override.setObjectName("overrideButton")
+        self.reason = QComboBox(self)
+        self.reason.setObjectName("overrideReason")
+        self.reason.setEditable(True)  # the short list plus free text
+        self.reason.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.status = QLabel(self)
+        self.status.setObjectName("decisionStatus")
+        self.status.setWordWrap(True)
+        self.amend = QPushButton(self)
+        self.amend.setObjectName("amendButton")
+        self.amend.setEnabled(False)
+        self.provisional_label = QLabel(self)
+        self.reason_label = QLabel(self)
+
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.provisional_label)
+        row = QHBoxLayout()
+        row.addWidget(self.provisional, 1)
+        row.addWidget(self.provisional_button)
+        lay.addLayout(row)
+        lay.addWidget(self.reason_label)
+        lay.addWidget(self.reason)
+        row2 = QHBoxLayout()
+        row2.addWidget(self.confirm)
+        row2.addWidget(self.override)
+        lay.addLayout(row2)
+        lay.addWidget(self.status)
+        lay.addWidget(self.amend)
+
+        self.confirm.clicked.connect(self.request_confirm)
+        self.override.clicked.connect(self.request_override)
+        self.amend.clicked.connect(self.amend_requested)
+        self.provisional_button.clicked.connect(self._record_provisional)
+        for keys, slot in (
+            (CONFIRM_KEYS, self.request_confirm),
+            (OVERRIDE_KEYS, self.request_override),
+            (AMEND_KEYS, self._amend_shortcut),
+        ):
+            sc = QShortcut(QKeySequence(keys), self)
+            sc.activated.connect(slot)
+            sc.setObjectName(f"shortcut{keys.replace('+', '')}")
+        self.set_decision_enabled(False)
+        self.retranslate()
+
+    # ----------------------------------------------------------------- actions
+    def request_confirm(self) -> None:
+        if self.confirm.isEnabled() and self.confirm.isVisible():
+            self.decision_requested.emit("confirmed", "")
+
+    def request_override(self) -> None:
+        if not (self.override.isEnabled() and self.override.isVisible()):
+            return
+        reason = self.reason.currentText().strip()
+        if not reason:
+            self._set_status("need_reason")
+            self.reason.setFocus()
+            return
+        self.decision_requested.emit("overrode", reason)
+
+    def _amend_shortcut(self) -> None:
+        if self.amend.isEnabled() and self.amend.isVisible():
+            self.amend_requested.emit()
+
+    def _record_provisional(self) -> None:
+        value = self.provisional.currentData()
+        if not value:
+            return
+        self.provisional_value = str(value)
+        self.provisional.setEnabled(False)
+        self.provisional_button.setEnabled(False)
+        self.provisional_recorded.emit(self.provisional_value)
+
+    # ----------------------------------------------------------------- state
+    def reset(self, label: str = "finding") -> None:
+        """A new image: nothing decided, nothing recorded."""
+        self._label = label
+        self.amending = False
+        self.provisional_value = ""
+        self.provisional.setEnabled(True)
+        self.provisional_button.setEnabled(True)
+        self.reason.setCurrentIndex(-1)
+        self.reason.setEditText("")
+        self.amend.setEnabled(False)
+        self._set_status("none")
+        self.set_decision_enabled(False)
+        self.retranslate()
+
+    def set_decision_enabled(self, on: bool) -> None:
+        for w in (self.confirm, self.override, self.reason):
+            w.setEnabled(on)
+
+    def set_saved(self, meaning: str, reason: str, hhmm: str, *, amendment: bool = False) -> None:
+        """Only called after the audit row committed."""
+        self.amending = False
+        self._set_status("saved", meaning, reason, hhmm, "1" if amendment else "")
+        self.set_decision_enabled(False)
+        self.amend.setEnabled(True)
+
+    def set_failed(self, error: str) -> None:
+        """The audit write failed: say so, keep the decision (reason included) for a retry."""
+        self._set_status("failed", error)
+        self.set_decision_enabled(True)
+
+    def set_blocked(self, message: str) -> None:
+        self._set_status("blocked", message)
+
+    def start_amendment(self, hhmm: str) -> None:
+        self.amending = True
+        self._set_status("amending", hhmm)
+        self.set_decision_enabled(True)
+        self.amend.setEnabled(False)
+
+    def status_kind(self) -> str:
+        return self._status_kind
+
+    def _set_status(self, kind: str, *args: str) -> None:
+        self._status_kind = kind
+        self._status_args = args
+        self._render_status()
+
+    def _meaning_text(self, meaning: str) -> str:
+        return self.tr("Confirmed") if meaning == "confirmed" else self.tr("Overridden")
+
+    def _render_status(self) -> None:
+        kind, a = self._status_kind, self._status_args
+        style = ""
+        if kind == "none":
+            text = self.tr("Not decided yet.")
+        elif kind == "need_reason":
+            text = self.tr("An override needs a reason: choose one from the list or type it.")
+            style = "color: #c62828;"
+        elif kind == "saved":
+            meaning, reason, hhmm, amendment = a
+            what = self._meaning_text(meaning)
+            if reason:
+                what += " (" + reason + ")"
+            if amendment:
+                text = self.tr("Saved {0} — Amended: {1}").format(hhmm, what)
+            else:
+                text = self.tr("Saved {0} — {1}").format(hhmm, what)
+            style = "color: #2e7d32; font-weight: bold;"
+        elif kind == "failed":
+            text = self.tr(
+                "NOT saved: {0}\nYour decision is still here; press the button again to retry."
+            ).format(a[0])
+            style = "color: #c62828; font-weight: bold;"
+        elif kind == "amending":
+            text = self.tr(
+                "Amending the decision saved at {0}: choose the corrected decision. The earlier "
+                "one stays in the log."
+            ).format(a[0])
+            style = "color: #b36b00;"
+        else:
+            text = a[0] if a else ""
+            style = "color: #c62828;"
+        self.status.setText(text)
+        self.status.setStyleSheet(style)
+
+    # ----------------------------------------------------------------- translation
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def retranslate(self) -> None:
+        self.setTitle(self.tr("Your decision"))
+        current = self.provisional.currentData()
+        self.provisional.blockSignals(True)
+        self.provisional.clear()
+        self.provisional.addItem(self.tr("— choose —"), "")
+        self.provisional.addItem(self.tr("{0} present").format(self._label), "present")
+        self.provisional.addItem(self.tr("{0} absent").format(self._label), "absent")
+        self.provisional.addItem(self.tr("Uncertain"), "uncertain")
+        idx = self.provisional.findData(current) if current else 0
+        self.provisional.setCurrentIndex(max(0, idx))
+        self.provisional.blockSignals(False)
+        self.provisional_label.setText(self.tr("Your own read (provisional finding):"))
+        self.provisional.setAccessibleName(self.tr("Provisional finding"))
+        self.provisional_button.setText(self.tr("Record my read"))
+        self.provisional_button.setAccessibleName(self.tr("Record my provisional finding"))
+        self.confirm.setText(self.tr("Confirm AI finding"))
+        self.confirm.setAccessibleName(self.tr("Confirm the AI finding"))
+        self.confirm.setToolTip(self.tr("Agree with the AI finding ({0})").format(CONFIRM_KEYS))
+        self.override.setText(self.tr("Override"))
+        self.override.setAccessibleName(self.tr("Override the AI finding"))
+        self.override.setToolTip(
+            self.tr("Disagree with the AI finding; a reason is required ({0})").format(
+                OVERRIDE_KEYS
+            )
+        )
+        self.reason_label.setText(self.tr("Reason for an override:"))
+        self.reason.setAccessibleName(self.tr("Override reason"))
+        text = self.reason.currentText()
+        self.reason.blockSignals(True)
+        self.reason.clear()
+        self.reason.addItems(
+            [
+                self.tr("Finding not present on my read"),
+                self.tr("Finding present but missed by the AI"),
+                self.tr("Image quality or positioning"),
+                self.tr("Artefact, device or line"),
+                self.tr("Prior imaging or clinical context"),
+                self.tr("Outside the model's intended use"),
+            ]
+        )
+        self.reason.setCurrentIndex(-1)
+        self.reason.setEditText(text)
+        self.reason.blockSignals(False)
+        edit = self.reason.lineEdit()
+        if edit is not None:
+            edit.setPlaceholderText(self.tr("Choose or type a reason"))
+        self.amend.setText(self.tr("Amend decision…"))
+        self.amend.setAccessibleName(self.tr("Amend the saved decision"))
+        self.amend.setToolTip(
+            self.tr("Record a corrected decision; the earlier one stays in the log ({0})").format(
+                AMEND_KEYS
+            )
+        )
+        self.status.setAccessibleName(self.tr("Decision status"))
+        self._render_status()

@@ -1,0 +1,627 @@
+"""The image view: one radiograph, its grey scale, and the reader's tools on it.
+
+Why a custom widget painting a QImage: the display buffer comes from
+:class:`viewer.dicom.DisplayRenderer` (a lookup table over the stored values, PS3.3 C.11), so the
+only per-drag cost is one LUT pass. On a 3000 x 3000 image even that is ~20 ms, so window/level
+drags are coalesced (the latest position wins, rendered from a 0 ms timer once the event queue is
+drained) and rendered from a decimated copy at about screen resolution; the full-resolution buffer
+is rendered when the button is released.
+
+Mouse: right-drag = window/level, left-drag = pan (or measure when the measure tool is on),
+wheel = zoom about the cursor, double-click = fit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QImage,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QResizeEvent,
+    QTransform,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+# Colour map for the heatmap overlay: blue -> cyan -> yellow -> red, alpha rising with the value so
+# that cold regions leave the radiograph untouched.
+_CMAP_STOPS = np.array(
+    [[0.0, 0, 0, 255], [0.35, 0, 255, 255], [0.65, 255, 255, 0], [1.0, 255, 0, 0]],
+    dtype=np.float32,
+)
+
+
+def heatmap_rgba(heat: np.ndarray) -> np.ndarray:
+    """Map a 0..1 float heatmap to RGBA uint8 (H, W, 4); alpha grows with the value."""
+    h = np.clip(np.nan_to_num(heat.astype(np.float32)), 0.0, 1.0)
+    x = _CMAP_STOPS[:, 0]
+    out = np.empty((*h.shape, 4), dtype=np.uint8)
+    for c in range(3):
+        out[..., c] = np.interp(h, x, _CMAP_STOPS[:, c + 1]).astype(np.uint8)
+    out[..., 3] = (np.sqrt(h) * 255).astype(np.uint8)
+    return np.ascontiguousarray(out)
+
+
+def gray_qimage(buf: np.ndarray) -> QImage:
+    """A QImage viewing a contiguous uint8 2-D buffer (the caller keeps ``buf`` alive)."""
+    h, w = buf.shape
+    return QImage(buf.data, w, h, buf.strides[0], QImage.Format.Format_Grayscale8)
+
+
+def distance_text(
+    p1: tuple[float, float], p2: tuple[float, float], spacing: Any | None, tr: Any
+) -> tuple[float, str, str]:
+    """Length of the segment p1-p2 (image x, y) as (value, unit, text naming the spacing source).
+
+    Millimetres only with a spacing from the file (PS3.3 C.8.11.1 / 10.7.1.3: Pixel Spacing
+    (0028,0030), Imager Pixel Spacing (0018,1164), possibly corrected by Estimated Radiographic
+    Magnification Factor (0018,1114)); otherwise pixels, saying why.
+    """
+    dx = p2[0] - p1[0]
+    dy = p2[1] - p1[1]
+    if spacing is None:
+        px = math.hypot(dx, dy)
+        return (
+            px,
+            "px",
+            tr("{0:.1f} px (no pixel spacing in the file: not a physical length)").format(px),
+        )
+    mm = math.hypot(dx * float(spacing.col_mm), dy * float(spacing.row_mm))
+    source = str(getattr(spacing, "source", ""))
+    if source == "PixelSpacing":
+        note = tr("Pixel Spacing (0028,0030)")
+    elif source == "ImagerPixelSpacingCorrected":
+        note = tr("Imager Pixel Spacing corrected for magnification")
+    elif source == "ImagerPixelSpacing":
+        note = tr(
+            "Imager Pixel Spacing (0018,1164): at the detector, not corrected for magnification"
+        )
+    else:
+        note = source
+    return mm, "mm", tr("{0:.1f} mm ({1})").format(mm, note)
+
+
+class QtImageView(QWidget):
+    """Shows one :class:`viewer.dicom.DicomImage` through a DisplayRenderer."""
+
+    window_changed = Signal(object)  # viewer.dicom.Window
+    measurement_changed = Signal(str)
+    view_changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("imageView")
+        self.setAccessibleName(self.tr("Image view"))
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(320, 320)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setMouseTracking(False)
+        self.setAutoFillBackground(False)
+        self.image: Any | None = None
+        self.renderer: Any | None = None
+        self._preview: tuple[int, Any] | None = None  # (stride, renderer on a decimated copy)
+        self.voi: Any = None
+        self.invert = False
+        self.rotation = 0
+        self.flip_h = False
+        self.zoom = 1.0
+        self.fit_mode = True
+        self.pan = QPointF(0.0, 0.0)
+        self.tool = "pan"
+        self.measurement: tuple[tuple[float, float], tuple[float, float]] | None = None
+        self.measurement_text = ""
+        self.show_overlay = True
+        self._buf: np.ndarray | None = None
+        self._qimage: QImage | None = None
+        self._qimage_stride = 1
+        self._scaled_cache: tuple[tuple[int, float], QImage] | None = None
+        self._heat: np.ndarray | None = None
+        self._heat_img: QImage | None = None
+        self.heatmap_visible = False
+        self.heatmap_opacity = 0.45
+        self._drag: dict[str, Any] | None = None
+        self._pending_window: Any | None = None
+        self._dragging_window = False
+        self.render_count = 0
+        self._render_timer = QTimer(self)
+        self._render_timer.setSingleShot(True)
+        self._render_timer.setInterval(0)
+        self._render_timer.timeout.connect(self._render_pending)
+
+    # ----------------------------------------------------------------- image and grey scale
+    def set_image(self, image: Any, renderer: Any) -> None:
+        """Show a decoded image with its stored default window (PS3.3 C.11.2)."""
+        self.image = image
+        self.renderer = renderer
+        self._preview = None
+        self.voi = image.default_window
+        self.invert = False
+        self.rotation = 0
+        self.flip_h = False
+        self.fit_mode = True
+        self.pan = QPointF(0.0, 0.0)
+        self.measurement = None
+        self.measurement_text = ""
+        self.clear_heatmap()
+        self._render(full=True)
+        self._fit_zoom()
+        self.window_changed.emit(self.voi)
+        self.measurement_changed.emit("")
+        self.view_changed.emit()
+        self.update()
+
+    def clear(self) -> None:
+        self.image = None
+        self.renderer = None
+        self._preview = None
+        self._buf = None
+        self._qimage = None
+        self._scaled_cache = None
+        self.clear_heatmap()
+        self.update()
+
+    def presets(self) -> list[Any]:
+        """Stored windows first (their explanation, if any, names them), then the automatic one."""
+        if self.image is None:
+            return []
+        out = list(self.image.windows)
+        auto = self.image.auto_window
+        if auto not in out:
+            out.append(auto)
+        return out
+
+    def apply_preset(self, index: int) -> bool:
+        presets = self.presets()
+        if not 0 <= index < len(presets):
+            return False
+        self.set_window(presets[index])
+        return True
+
+    def set_window(self, window: Any) -> None:
+        if self.image is None:
+            return
+        self.voi = window
+        self._render(full=True)
+        self.window_changed.emit(window)
+        self.update()
+
+    def set_invert(self, on: bool) -> None:
+        if self.image is None or on == self.invert:
+            return
+        self.invert = on
+        self._render(full=True)
+        self.view_changed.emit()
+        self.update()
+
+    def rotate90(self) -> None:
+        self.rotation = (self.rotation + 90) % 360
+        self._after_geometry_change()
+
+    def flip(self) -> None:
+        self.flip_h = not self.flip_h
+        self._after_geometry_change()
+
+    def reset_view(self) -> None:
+        if self.image is None:
+            return
+        self.rotation = 0
+        self.flip_h = False
+        self.invert = False
+        self.voi = self.image.default_window
+        self._render(full=True)
+        self.window_changed.emit(self.voi)
+        self.fit()
+
+    def _after_geometry_change(self) -> None:
+        if self.fit_mode:
+            self._fit_zoom()
+        self.view_changed.emit()
+        self.update()
+
+    def _make_window(self, center: float, width: float) -> Any:
+        base: Any = self.voi
+        if base is not None and hasattr(base, "lut_index"):
+            return dataclasses.replace(
+                base, center=center, width=width, explanation="", lut_index=None
+            )
+        if base is not None:
+            return dataclasses.replace(base, center=center, width=width, explanation="")
+        from viewer.dicom import Window  # only reached with an image open, so viewer.dicom loaded
+
+        return Window(center=center, width=width)
+
+    def _preview_renderer(self) -> tuple[int, Any]:
+        """A renderer over a decimated copy of the stored values, about screen resolution."""
+        if self.image is None:
+            raise RuntimeError("no image")
+        rows, cols = self.image.stored.shape[:2]
+        target = max(self.width(), self.height(), 256)
+        stride = max(1, int(max(rows, cols) / (target * 1.0)))
+        if self._preview is not None and self._preview[0] == stride:
+            return self._preview
+        if stride == 1:
+            self._preview = (1, self.renderer)
+            return self._preview
+        try:
+            from viewer.dicom import DisplayRenderer
+
+            small = dataclasses.replace(
+                self.image,
+                stored=np.ascontiguousarray(self.image.stored[::stride, ::stride]),
+                modality=np.ascontiguousarray(self.image.modality[::stride, ::stride]),
+            )
+            self._preview = (stride, DisplayRenderer(small))
+        except Exception:  # the renderer may need more than the arrays: fall back to full size
+            self._preview = (1, self.renderer)
+        return self._preview
+
+    def _render(self, *, full: bool) -> None:
+        if self.renderer is None:
+            return
+        if full:
+            stride, renderer = 1, self.renderer
+        else:
+            stride, renderer = self._preview_renderer()
+        buf = np.ascontiguousarray(renderer.render(self.voi, invert=self.invert))
+        self._buf = buf
+        self._qimage = gray_qimage(buf)
+        self._qimage_stride = stride
+        self._scaled_cache = None
+        self.render_count += 1
+
+    def _render_pending(self) -> None:
+        if self._pending_window is None:
+            return
+        self.voi = self._pending_window
+        self._pending_window = None
+        self._render(full=not self._dragging_window)
+        self.window_changed.emit(self.voi)
+        self.update()
+
+    def displayed_buffer(self) -> np.ndarray | None:
+        """The uint8 buffer currently shown (tests and screenshots)."""
+        return self._buf
+
+    # ----------------------------------------------------------------- heatmap overlay
+    def set_heatmap(self, heat: np.ndarray | None) -> None:
+        self._heat = None if heat is None else np.asarray(heat, dtype=np.float32)
+        self._heat_img = None
+        if self._heat is not None:
+            rgba = heatmap_rgba(self._heat)
+            self._heat_rgba = rgba
+            h, w = rgba.shape[:2]
+            self._heat_img = QImage(rgba.data, w, h, rgba.strides[0], QImage.Format.Format_RGBA8888)
+        self.update()
+
+    def clear_heatmap(self) -> None:
+        self._heat = None
+        self._heat_img = None
+
+    def has_heatmap(self) -> bool:
+        return self._heat_img is not None
+
+    def set_heatmap_visible(self, on: bool) -> None:
+        self.heatmap_visible = on
+        self.update()
+
+    def set_heatmap_opacity(self, opacity: float) -> None:
+        self.heatmap_opacity = max(0.0, min(1.0, opacity))
+        self.update()
+
+    # ----------------------------------------------------------------- geometry
+    def image_size(self) -> tuple[int, int]:
+        if self.image is None:
+            return (1, 1)
+        rows, cols = self.image.stored.shape[:2]
+        return int(cols), int(rows)
+
+    def _rotated_size(self) -> tuple[int, int]:
+        w, h = self.image_size()
+        return (h, w) if self.rotation in (90, 270) else (w, h)
+
+    def _fit_zoom(self) -> None:
+        rw, rh = self._rotated_size()
+        self.zoom = max(1e-3, min(self.width() / rw, self.height() / rh))
+        self.pan = QPointF(0.0, 0.0)
+        self.fit_mode = True
+
+    def fit(self) -> None:
+        self._fit_zoom()
+        self.view_changed.emit()
+        self.update()
+
+    def actual_size(self) -> None:
+        """1:1: one image pixel per screen pixel."""
+        self.zoom = 1.0
+        self.fit_mode = False
+        self.view_changed.emit()
+        self.update()
+
+    def zoom_by(self, factor: float, anchor: QPointF | None = None) -> None:
+        if self.image is None:
+            return
+        old = self.zoom
+        new = max(0.02, min(32.0, old * factor))
+        if anchor is not None:
+            # keep the image point under the cursor where it is
+            c = QPointF(self.width() / 2, self.height() / 2) + self.pan
+            self.pan = self.pan + (anchor - c) * (1 - new / old)
+        self.zoom = new
+        self.fit_mode = False
+        self.view_changed.emit()
+        self.update()
+
+    def transform(self) -> QTransform:
+        """Image pixel coordinates -> widget coordinates."""
+        w, h = self.image_size()
+        t = QTransform()
+        t.translate(self.width() / 2 + self.pan.x(), self.height() / 2 + self.pan.y())
+        t.scale(self.zoom, self.zoom)
+        t.rotate(self.rotation)
+        if self.flip_h:
+            t.scale(-1, 1)
+        t.translate(-w / 2, -h / 2)
+        return t
+
+    def to_image(self, pos: QPointF) -> tuple[float, float]:
+        inv, _ok = self.transform().inverted()
+        p = inv.map(pos)
+        return (p.x(), p.y())
+
+    def to_widget(self, x: float, y: float) -> QPointF:
+        return self.transform().map(QPointF(x, y))
+
+    # ----------------------------------------------------------------- measurement
+    def set_tool(self, tool: str) -> None:
+        self.tool = tool
+        self.setCursor(
+            Qt.CursorShape.CrossCursor if tool == "measure" else Qt.CursorShape.ArrowCursor
+        )
+
+    def set_measurement(self, p1: tuple[float, float], p2: tuple[float, float]) -> str:
+        """Set a distance measurement in image coordinates; returns its text."""
+        self.measurement = (p1, p2)
+        spacing = self.image.meta.pixel_spacing if self.image is not None else None
+        _, _, text = distance_text(p1, p2, spacing, self.tr)
+        self.measurement_text = text
+        self.measurement_changed.emit(text)
+        self.update()
+        return text
+
+    def clear_measurement(self) -> None:
+        self.measurement = None
+        self.measurement_text = ""
+        self.measurement_changed.emit("")
+        self.update()
+
+    # ----------------------------------------------------------------- events
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        if self.fit_mode and self.image is not None:
+            self._fit_zoom()
+        self._scaled_cache = None
+        super().resizeEvent(event)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if self.image is None:
+            return
+        pos = event.position()
+        if event.button() == Qt.MouseButton.RightButton:
+            win = self.voi
+            self._dragging_window = True
+            self._drag = {
+                "kind": "window",
+                "start": pos,
+                "center": float(win.center),
+                "width": float(win.width),
+            }
+        elif event.button() == Qt.MouseButton.LeftButton:
+            if self.tool == "measure":
+                p = self.to_image(pos)
+                self._drag = {"kind": "measure", "p1": p}
+                self.set_measurement(p, p)
+            else:
+                self._drag = {"kind": "pan", "start": pos, "pan": QPointF(self.pan)}
+        elif event.button() == Qt.MouseButton.MiddleButton:
+            self._drag = {"kind": "pan", "start": pos, "pan": QPointF(self.pan)}
+        event.accept()
+
+    def _window_scale(self) -> float:
+        if self.image is None:
+            raise RuntimeError("no image")
+        auto = self.image.auto_window
+        return max(float(auto.width), 1.0) / 400.0
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        drag = self._drag
+        if drag is None:
+            return
+        pos = event.position()
+        if drag["kind"] == "window":
+            d = pos - drag["start"]
+            s = self._window_scale()
+            width = max(1.0, drag["width"] + d.x() * s)
+            center = drag["center"] - d.y() * s
+            self._pending_window = self._make_window(center, width)
+            if not self._render_timer.isActive():
+                self._render_timer.start()
+        elif drag["kind"] == "pan":
+            self.pan = drag["pan"] + (pos - drag["start"])
+            self.fit_mode = False
+            self.update()
+        elif drag["kind"] == "measure":
+            self.set_measurement(drag["p1"], self.to_image(pos))
+        event.accept()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        drag = self._drag
+        self._drag = None
+        if drag is not None and drag["kind"] == "window":
+            self._dragging_window = False
+            self._render_timer.stop()
+            if self._pending_window is not None:
+                self.voi = self._pending_window
+                self._pending_window = None
+            self._render(full=True)  # the full-resolution buffer once the drag ends
+            self.window_changed.emit(self.voi)
+            self.update()
+        elif drag is not None and drag["kind"] == "pan":
+            self.view_changed.emit()
+        event.accept()
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton and self.tool != "measure":
+            self.fit()
+        event.accept()
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        steps = event.angleDelta().y() / 120.0
+        if steps:
+            self.zoom_by(1.15**steps, event.position())
+        event.accept()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.setAccessibleName(self.tr("Image view"))
+            if self.measurement is not None:
+                self.set_measurement(*self.measurement)
+        super().changeEvent(event)
+
+    # ----------------------------------------------------------------- painting
+    def _scaled_image(self) -> tuple[QImage, float]:
+        """The buffer pre-scaled for the current zoom when shrinking (smooth, cached)."""
+        if self._qimage is None:
+            raise RuntimeError("no image")
+        eff = self.zoom * self._qimage_stride  # screen px per buffer px
+        if eff >= 0.999 or self._dragging_window:
+            return self._qimage, 1.0
+        key = (id(self._buf), round(eff, 4))
+        if self._scaled_cache is None or self._scaled_cache[0] != key:
+            w = max(1, round(self._qimage.width() * eff))
+            h = max(1, round(self._qimage.height() * eff))
+            scaled = self._qimage.scaled(
+                w,
+                h,
+                Qt.AspectRatioMode.IgnoreAspectRatio,
+                Qt.TransformationMode.SmoothTransformation,
+            )
+            self._scaled_cache = (key, scaled)
+        return self._scaled_cache[1], eff
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        p = QPainter(self)
+        p.fillRect(self.rect(), QColor(0, 0, 0))
+        if self.image is None or self._qimage is None:
+            p.setPen(QColor(160, 160, 160))
+            p.drawText(
+                self.rect(),
+                Qt.AlignmentFlag.AlignCenter,
+                self.tr("Open a DICOM file or folder (File menu), or drop it here."),
+            )
+            p.end()
+            return
+        w, h = self.image_size()
+        target = QRectF(0, 0, w, h)
+        p.setTransform(self.transform())
+        img, _ = self._scaled_image()
+        if self.zoom < 4:
+            p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, not self._dragging_window)
+        p.drawImage(target, img)
+        if self.heatmap_visible and self._heat_img is not None:
+            p.setOpacity(self.heatmap_opacity)
+            p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+            p.drawImage(target, self._heat_img)
+            p.setOpacity(1.0)
+        if self.measurement is not None:
+            (x1, y1), (x2, y2) = self.measurement
+            pen = QPen(QColor(255, 220, 0))
+            pen.setCosmetic(True)
+            pen.setWidthF(2.0)
+            p.setPen(pen)
+            p.drawLine(QPointF(x1, y1), QPointF(x2, y2))
+        p.resetTransform()
+        if self.measurement is not None and self.measurement_text:
+            (x2, y2) = self.measurement[1]
+            at = self.to_widget(x2, y2) + QPointF(8, -8)
+            self._shadow_text(p, at, self.measurement_text, QColor(255, 220, 0))
+        if self.show_overlay:
+            self._paint_corners(p)
+        p.end()
+
+    def _shadow_text(self, p: QPainter, at: QPointF, text: str, color: QColor) -> None:
+        p.setPen(QColor(0, 0, 0))
+        p.drawText(at + QPointF(1, 1), text)
+        p.setPen(color)
+        p.drawText(at, text)
+
+    def corner_texts(self) -> dict[str, list[str]]:
+        """The four corner overlays (patient, study, view, window), as lines."""
+        if self.image is None:
+            return {}
+        m = self.image.meta
+        win = self.voi
+        tl = [
+            m.patient_name or self.tr("(no name)"),
+            m.patient_id,
+            " ".join([m.patient_sex]).strip(),
+        ]
+        tr_ = [
+            m.study_date and _date_text(m.study_date),
+            " ".join(x for x in (m.modality, m.view_position or self.tr("view ?")) if x),
+            self.tr("Laterality: {0}").format(m.laterality) if m.laterality else "",
+        ]
+        bl = [
+            self.tr("W {0:.0f}  C {1:.0f}").format(float(win.width), float(win.center)),
+            self.tr("Inverted") if self.invert else "",
+        ]
+        flags = []
+        if self.rotation:
+            flags.append(self.tr("rot {0}°").format(self.rotation))
+        if self.flip_h:
+            flags.append(self.tr("flipped"))
+        br = [
+            self.tr("Zoom {0:.0f}%").format(self.zoom * 100),
+            " ".join(flags),
+            f"{m.columns} x {m.rows}",
+        ]
+        return {
+            "tl": [x for x in tl if x],
+            "tr": [x for x in tr_ if x],
+            "bl": [x for x in bl if x],
+            "br": [x for x in br if x],
+        }
+
+    def _paint_corners(self, p: QPainter) -> None:
+        font = QFont(self.font())
+        font.setPointSizeF(max(8.0, font.pointSizeF()))
+        p.setFont(font)
+        fm = p.fontMetrics()
+        lh = fm.height()
+        margin = 8
+        color = QColor(230, 230, 160)
+        for corner, lines in self.corner_texts().items():
+            for i, line in enumerate(lines):
+                tw = fm.horizontalAdvance(line)
+                x = margin if corner in ("tl", "bl") else self.width() - margin - tw
+                if corner in ("tl", "tr"):
+                    y = margin + fm.ascent() + i * lh
+                else:
+                    y = self.height() - margin - (len(lines) - 1 - i) * lh - fm.descent()
+                self._shadow_text(p, QPointF(x, y), line, color)
+
+
+def _date_text(dicom_date: str) -> str:
+    """DICOM DA (YYYYMMDD, PS3.5 6.2) -> YYYY-MM-DD; anything else as stored."""
+    d = dicom_date.strip()
+    if len(d) == 8 and d.isdigit():
+        return f"{d[:4]}-{d[4:6]}-{d[6:]}"
+    return d

@@ -1,0 +1,1078 @@
+"""The main reading window: study browser and worklist, image view, AI panel, decision.
+
+How work is split (DESIGN.md "Layers"): two job runners — ``io`` (decode, scan, thumbnails; two
+threads) and ``ai`` (bundle load with the torch import, inference, heatmaps; one thread, so the
+reader's image always runs before the next worklist item by priority). Every job result carries
+the request id of the image it was for; a result for an image the reader has left is dropped.
+Every audit write happens on the GUI thread through ``AuditLog.append``; "Saved" is shown only
+after it returned.
+
+Nothing here imports torch: the bundle layer (which does) is imported inside the ai worker.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QKeySequence,
+    QShortcut,
+)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QSplitter,
+    QTabWidget,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from viewer.config import Settings
+from viewer.errors import AuditError, BedsideError, InferenceError
+from viewer.ui.qt_ai_panel import QtAiPanel
+from viewer.ui.qt_decision import QtDecisionPanel
+from viewer.ui.qt_image_view import QtImageView
+from viewer.ui.qt_study_browser import QtStudyBrowser
+from viewer.ui.qt_worklist import QtWorklist
+from viewer.ui.workers import JobRunner, error_text
+
+
+class NoModelError(BedsideError):
+    """No model bundle is installed and active (not demo mode)."""
+
+
+@dataclass
+class ImageState:
+    """What the window knows about the image on screen."""
+
+    path: str
+    request: int
+    image: Any | None = None
+    renderer: Any | None = None
+    prediction: Any | None = None
+    refusal: str = ""
+    revealed: bool = False
+    ai_shown: str | None = None  # "before_read" | "after_read"
+    provisional: str = ""
+    decision_seq: int | None = None
+    decision_time: str = ""
+    heatmap: Any | None = None
+    heatmap_pending: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def demo_bundle_path() -> Path:
+    """``resources/demo/demo-cxr.bundle`` (source checkout or frozen app)."""
+    from viewer.bundle.resources import DEMO_BUNDLE, resource_path
+
+    return resource_path(*DEMO_BUNDLE)
+
+
+def _load_model_job(settings: Settings, audit: Any | None) -> tuple[Any, Any]:
+    """Worker: verify + load the bundle (imports torch), make a Predictor. Raises BedsideError."""
+    bundle = importlib.import_module("viewer.bundle")
+    loader = importlib.import_module("viewer.bundle.loader")
+    trust_mod = importlib.import_module("viewer.bundle.trust")
+    predict_mod = importlib.import_module("viewer.inference.predict")
+    path: Path | None
+    if settings.demo:
+        path = demo_bundle_path()
+        if not path.is_file():
+            raise NoModelError(
+                "The demo model bundle is missing from this installation "
+                f"({path}); run 'make demo-bundle'."
+            )
+    else:
+        store_cls = getattr(bundle, "ModelStore", None)
+        if store_cls is None:
+            store_cls = importlib.import_module("viewer.bundle.store").ModelStore
+        path = store_cls(settings, audit).active()
+        if path is None:
+            raise NoModelError(
+                "No model is installed and active. IT can install one in Tools > Model manager."
+            )
+    trust = trust_mod.TrustStore.from_settings(settings)
+    loaded = loader.load_bundle(path, trust, audit=audit)
+    predictor = predict_mod.Predictor(loaded, threads=settings.values.inference.threads)
+    return loaded, predictor
+
+
+def _read_job(path: str) -> tuple[Any, Any]:
+    from viewer.dicom import DisplayRenderer, read_image
+
+    image = read_image(path)
+    return image, DisplayRenderer(image)
+
+
+class QtMainWindow(QMainWindow):
+    """The reading workstation window."""
+
+    prediction_shown = Signal(object)  # emitted when an AI result becomes visible
+    decision_saved = Signal(object)  # the AuditRecord, after commit
+    model_ready = Signal(object)  # LoadedBundle, or None when refused
+    image_shown = Signal(str)
+
+    def __init__(self, settings: Settings, *, audit: Any | None = None) -> None:
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.settings = settings
+        self.audit = audit
+        self.audit_error = ""
+        self.io = JobRunner(2, self, name="io")
+        self.ai = JobRunner(1, self, name="ai")
+        self.loaded: Any | None = None
+        self.predictor: Any | None = None
+        self.model_error = ""
+        self.model_loading = False
+        self.current: ImageState | None = None
+        self._request = 0
+        self._cache: dict[str, Any] = {}  # path -> Prediction (same model only)
+        self._batch_job: Any | None = None
+        self._batch_path: str | None = None
+        self._started = False
+        self._stopped = False
+        self._open_first_after_scan = False
+        self._tag_browsers: list[QWidget] = []
+        self._tools: dict[str, QWidget] = {}
+        self.setAcceptDrops(True)
+        self.resize(1500, 950)
+        self._build()
+        self.retranslate()
+
+    # ================================================================= construction
+    def _build(self) -> None:
+        central = QWidget(self)
+        outer = QVBoxLayout(central)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        self.demo_banner = QLabel(central)
+        self.demo_banner.setObjectName("demoBanner")
+        self.demo_banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.demo_banner.setStyleSheet(
+            "background: #b71c1c; color: white; font-weight: bold; padding: 6px; font-size: 14pt;"
+        )
+        self.demo_banner.setVisible(self.settings.demo)
+        outer.addWidget(self.demo_banner)
+
+        split = QSplitter(Qt.Orientation.Horizontal, central)
+        self.tabs = QTabWidget(split)
+        self.tabs.setObjectName("leftTabs")
+        self.browser = QtStudyBrowser(self.io, self.tabs)
+        self.worklist = QtWorklist(
+            self.tabs, hide_scores=self.settings.values.reading.order == "read_first"
+        )
+        self.tabs.addTab(self.browser, "")
+        self.tabs.addTab(self.worklist, "")
+        self.view = QtImageView(split)
+        right = QWidget(split)
+        rlay = QVBoxLayout(right)
+        rlay.setContentsMargins(4, 4, 4, 4)
+        self.ai_panel = QtAiPanel(right)
+        self.decision = QtDecisionPanel(right)
+        self.measure_label = QLabel(right)
+        self.measure_label.setObjectName("measurementText")
+        self.measure_label.setWordWrap(True)
+        self.image_error = QLabel(right)
+        self.image_error.setObjectName("imageError")
+        self.image_error.setWordWrap(True)
+        self.image_error.setStyleSheet("color: #c62828;")
+        rlay.addWidget(self.image_error)
+        rlay.addWidget(self.ai_panel, 3)
+        rlay.addWidget(self.decision, 2)
+        rlay.addWidget(self.measure_label)
+        split.addWidget(self.tabs)
+        split.addWidget(self.view)
+        split.addWidget(right)
+        split.setStretchFactor(0, 0)
+        split.setStretchFactor(1, 1)
+        split.setStretchFactor(2, 0)
+        split.setSizes([280, 900, 360])
+        outer.addWidget(split, 1)
+        self.setCentralWidget(central)
+
+        self.user_label = QLabel(self)
+        self.user_label.setObjectName("userStatus")
+        self.model_label = QLabel(self)
+        self.model_label.setObjectName("modelStatus")
+        self.statusBar().addPermanentWidget(self.model_label)
+        self.statusBar().addPermanentWidget(self.user_label)
+
+        self._build_actions()
+        self._build_menus()
+
+        self.browser.image_activated.connect(self.open_image)
+        self.browser.scan_finished.connect(self._scan_finished)
+        self.worklist.image_activated.connect(self.open_image)
+        self.worklist.paused_changed.connect(lambda _p: self._batch_next())
+        self.decision.decision_requested.connect(self.record_decision)
+        self.decision.provisional_recorded.connect(self._provisional_recorded)
+        self.decision.amend_requested.connect(self.start_amendment)
+        self.ai_panel.heatmap_toggled.connect(self._heatmap_toggled)
+        self.ai_panel.heatmap_opacity_changed.connect(self.view.set_heatmap_opacity)
+        self.view.window_changed.connect(self._window_changed)
+        self.view.measurement_changed.connect(self._measurement_changed)
+
+    def _action(self, name: str, slot: Any, keys: Any = None) -> QAction:
+        act = QAction(self)
+        act.setObjectName(name)
+        if keys is not None:
+            act.setShortcut(QKeySequence(keys))
+        act.triggered.connect(slot)
+        self.addAction(act)
+        return act
+
+    def _build_actions(self) -> None:
+        keys = QKeySequence.StandardKey
+        self.act_open_file = self._action("actionOpenFile", self.open_file_dialog, keys.Open)
+        self.act_open_folder = self._action(
+            "actionOpenFolder", self.open_folder_dialog, "Ctrl+Shift+O"
+        )
+        self.act_open_dicomdir = self._action("actionOpenDicomdir", self.open_dicomdir_dialog)
+        self.act_quit = self._action("actionQuit", self.close, keys.Quit)
+        self.act_next = self._action("actionNextImage", lambda: self.step_image(1), "PgDown")
+        self.act_prev = self._action("actionPreviousImage", lambda: self.step_image(-1), "PgUp")
+        self.act_fit = self._action("actionFit", self.view.fit, "F")
+        self.act_one = self._action("actionActualSize", self.view.actual_size, "Ctrl+1")
+        self.act_invert = self._action("actionInvert", lambda: None, "I")
+        self.act_invert.setCheckable(True)
+        self.act_invert.toggled.connect(self.view.set_invert)
+        self.act_rotate = self._action("actionRotate", self.view.rotate90, "R")
+        self.act_flip = self._action("actionFlip", self.view.flip, "H")
+        self.act_reset = self._action("actionResetView", self._reset_view, "Esc")
+        tools = QActionGroup(self)
+        self.act_pan = self._action("actionPanTool", lambda: self.view.set_tool("pan"), "P")
+        self.act_measure = self._action(
+            "actionMeasureTool", lambda: self.view.set_tool("measure"), "M"
+        )
+        for a in (self.act_pan, self.act_measure):
+            a.setCheckable(True)
+            tools.addAction(a)
+        self.act_pan.setChecked(True)
+        self.act_clear_measure = self._action("actionClearMeasurement", self.view.clear_measurement)
+        self.act_tags = self._action("actionTagBrowser", self.show_tag_browser, "Ctrl+T")
+        self.act_heatmap = self._action(
+            "actionHeatmap", lambda: self.ai_panel.heatmap_toggle.toggle(), "Ctrl+H"
+        )
+        self.act_model_manager = self._action("actionModelManager", self.show_model_manager)
+        self.act_audit = self._action("actionAuditLog", self.show_audit_window)
+        self.act_settings = self._action("actionSettings", self.show_settings, keys.Preferences)
+        self.act_reload_model = self._action("actionReloadModel", self.load_model)
+        self.act_about = self._action("actionAbout", self.show_about)
+        self._preset_shortcuts = []
+        for k in range(1, 10):
+            sc = QShortcut(QKeySequence(str(k)), self)
+            sc.setObjectName(f"presetShortcut{k}")
+            sc.activated.connect(lambda k=k: self.apply_preset(k - 1))
+            self._preset_shortcuts.append(sc)
+
+        tb = QToolBar(self)
+        tb.setObjectName("viewToolbar")
+        tb.setMovable(False)
+        self.presets = QComboBox(tb)
+        self.presets.setObjectName("windowPresets")
+        self.presets.setMinimumContentsLength(18)
+        self.presets.activated.connect(self.apply_preset)
+        self.presets_label = QLabel(tb)
+        tb.addWidget(self.presets_label)
+        tb.addWidget(self.presets)
+        tb.addSeparator()
+        for a in (
+            self.act_fit,
+            self.act_one,
+            self.act_invert,
+            self.act_rotate,
+            self.act_flip,
+            self.act_pan,
+            self.act_measure,
+            self.act_tags,
+        ):
+            tb.addAction(a)
+        tb.addSeparator()
+        tb.addAction(self.act_prev)
+        tb.addAction(self.act_next)
+        self.addToolBar(tb)
+        self.toolbar = tb
+
+    def _build_menus(self) -> None:
+        mb = self.menuBar()
+        self.menu_file = mb.addMenu("")
+        self.menu_file.setObjectName("menuFile")
+        for a in (self.act_open_file, self.act_open_folder, self.act_open_dicomdir):
+            self.menu_file.addAction(a)
+        self.menu_file.addSeparator()
+        self.menu_file.addAction(self.act_quit)
+        self.menu_view = mb.addMenu("")
+        self.menu_view.setObjectName("menuView")
+        for a in (
+            self.act_fit,
+            self.act_one,
+            self.act_invert,
+            self.act_rotate,
+            self.act_flip,
+            self.act_reset,
+        ):
+            self.menu_view.addAction(a)
+        self.menu_view.addSeparator()
+        for a in (self.act_pan, self.act_measure, self.act_clear_measure):
+            self.menu_view.addAction(a)
+        self.menu_view.addSeparator()
+        self.menu_view.addAction(self.act_heatmap)
+        self.menu_view.addAction(self.act_tags)
+        self.menu_image = mb.addMenu("")
+        self.menu_image.setObjectName("menuImage")
+        self.menu_image.addAction(self.act_prev)
+        self.menu_image.addAction(self.act_next)
+        self.menu_tools = mb.addMenu("")
+        self.menu_tools.setObjectName("menuTools")
+        for a in (self.act_model_manager, self.act_reload_model, self.act_audit, self.act_settings):
+            self.menu_tools.addAction(a)
+        self.menu_help = mb.addMenu("")
+        self.menu_help.setObjectName("menuHelp")
+        self.menu_help.addAction(self.act_about)
+
+    # ================================================================= translation
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def retranslate(self) -> None:
+        self.setWindowTitle(self.tr("Bedside — DEMO") if self.settings.demo else self.tr("Bedside"))
+        self.demo_banner.setText(self.tr("DEMO MODEL — NOT FOR CLINICAL USE"))
+        self.demo_banner.setAccessibleName(self.tr("Demo mode warning"))
+        self.tabs.setTabText(0, self.tr("Studies"))
+        self.tabs.setTabText(1, self.tr("Worklist"))
+        self.menu_file.setTitle(self.tr("&File"))
+        self.menu_view.setTitle(self.tr("&View"))
+        self.menu_image.setTitle(self.tr("&Image"))
+        self.menu_tools.setTitle(self.tr("&Tools"))
+        self.menu_help.setTitle(self.tr("&Help"))
+        texts = {
+            self.act_open_file: self.tr("Open file…"),
+            self.act_open_folder: self.tr("Open folder…"),
+            self.act_open_dicomdir: self.tr("Open DICOMDIR…"),
+            self.act_quit: self.tr("Quit"),
+            self.act_next: self.tr("Next image"),
+            self.act_prev: self.tr("Previous image"),
+            self.act_fit: self.tr("Fit"),
+            self.act_one: self.tr("1:1"),
+            self.act_invert: self.tr("Invert"),
+            self.act_rotate: self.tr("Rotate 90°"),
+            self.act_flip: self.tr("Flip"),
+            self.act_reset: self.tr("Reset view"),
+            self.act_pan: self.tr("Pan"),
+            self.act_measure: self.tr("Measure"),
+            self.act_clear_measure: self.tr("Clear measurement"),
+            self.act_tags: self.tr("DICOM tags…"),
+            self.act_heatmap: self.tr("Show heatmap"),
+            self.act_model_manager: self.tr("Model manager…"),
+            self.act_reload_model: self.tr("Reload model"),
+            self.act_audit: self.tr("Audit log…"),
+            self.act_settings: self.tr("Settings…"),
+            self.act_about: self.tr("About Bedside"),
+        }
+        for act, text in texts.items():
+            act.setText(text)
+            keys = act.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            act.setToolTip(f"{text} ({keys})" if keys else text)
+        self.presets_label.setText(self.tr("Window:"))
+        self.presets.setAccessibleName(self.tr("Window presets"))
+        self.presets.setToolTip(self.tr("Stored windows first; keys 1-9 select a preset"))
+        self.toolbar.setWindowTitle(self.tr("View tools"))
+        self.measure_label.setAccessibleName(self.tr("Measurement"))
+        self._render_user()
+        self._render_model_status()
+        self._fill_presets()
+
+    def _render_user(self) -> None:
+        from viewer.audit.identity import current_user
+
+        user = current_user(self.settings)
+        if user.name:
+            text = self.tr("Clinician: {0}").format(user.display)
+        else:
+            text = self.tr("Clinician: not named (account {0}) — set your name in Settings").format(
+                user.os_account
+            )
+        self.user_label.setText(text)
+        self.user_label.setAccessibleName(text)
+
+    def _render_model_status(self) -> None:
+        if self.loaded is not None:
+            m = self.loaded.manifest
+            text = self.tr("Model: {0} {1}").format(m.id, m.version)
+        elif self.model_loading:
+            text = self.tr("Model: loading…")
+        elif self.model_error:
+            text = self.tr("Model: not available")
+        else:
+            text = ""
+        self.model_label.setText(text)
+        self.model_label.setToolTip(self.model_error)
+
+    # ================================================================= start / stop
+    def start(self, paths: list[Path] | None = None, *, demo_study: bool = False) -> None:
+        """Called once the window is shown: audit start, load the model, open the paths."""
+        if self._started:
+            return
+        self._started = True
+        if self.audit is None:
+            try:
+                from viewer.audit import AuditLog
+
+                self.audit = AuditLog.open(self.settings)
+            except AuditError as exc:
+                self.audit_error = str(exc)
+                self.statusBar().showMessage(
+                    self.tr("The audit log cannot be opened: {0}").format(exc)
+                )
+        self._append(
+            "app_start",
+            detail={"demo": self.settings.demo, "reading_order": self._reading_order()},
+        )
+        self.load_model()
+        if demo_study and not paths:
+            self.open_demo_study()
+        elif paths:
+            self.open_paths(paths)
+
+    def shutdown(self) -> None:
+        """Stop workers and write app_stop; idempotent (closeEvent and tests)."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self.browser.cancel_scan()
+        self.io.shutdown()
+        self.ai.shutdown()
+        for w in list(self._tag_browsers) + list(self._tools.values()):
+            w.close()
+        if self._started:
+            self._append("app_stop")
+        if self.audit is not None:
+            self.audit.close()
+            self.audit = None
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.shutdown()
+        super().closeEvent(event)
+
+    # ================================================================= audit
+    def _reading_order(self) -> str:
+        return str(self.settings.values.reading.order)
+
+    def _append(self, type_: str, **fields: Any) -> Any | None:
+        """Append an audit event; returns the record, or None (with the reason shown) on failure.
+
+        Used for the non-decision events; decisions use :meth:`record_decision`, which reports
+        the failure in the decision panel instead.
+        """
+        if self.audit is None:
+            return None
+        from viewer.audit import AuditEvent, current_user
+
+        try:
+            return self.audit.append(
+                AuditEvent(type=type_, user=current_user(self.settings), **fields)
+            )
+        except AuditError as exc:
+            self.statusBar().showMessage(self.tr("Audit log write failed: {0}").format(exc))
+            return None
+
+    def _image_ids(self, meta: Any) -> dict[str, Any]:
+        return {
+            "patient_id": meta.patient_id or None,
+            "study_uid": meta.study_instance_uid or None,
+            "series_uid": meta.series_instance_uid or None,
+            "sop_uid": meta.sop_instance_uid or None,
+            "accession": meta.accession_number or None,
+        }
+
+    def _model_fields(self, pred: Any) -> dict[str, Any]:
+        first = pred.labels[0]
+        return {
+            "model_id": pred.model_id,
+            "model_version": pred.model_version,
+            "bundle_digest": pred.bundle_digest,
+            "threshold": float(first.threshold),
+            "score": float(first.score),
+            "ai_finding": self._finding_code(first.label, bool(first.positive)),
+        }
+
+    @staticmethod
+    def _finding_code(label: str, positive: bool) -> str:
+        return f"{label}: {'positive' if positive else 'negative'}"
+
+    # ================================================================= model
+    def load_model(self) -> None:
+        """Verify and load the bundle in the ai worker (imports torch there, not here)."""
+        if self.model_loading:
+            return
+        self.model_loading = True
+        self.loaded = None
+        self.predictor = None
+        self.model_error = ""
+        self._cache.clear()
+        self.worklist.reset_scores()
+        self.ai_panel.set_loading_model()
+        self._render_model_status()
+        settings, audit = self.settings, self.audit
+        self.ai.submit(
+            lambda _p, _c: _load_model_job(settings, audit),
+            on_result=self._model_loaded,
+            on_error=self._model_failed,
+            priority=100,
+            name="load-model",
+        )
+
+    def _model_loaded(self, value: Any) -> None:
+        self.model_loading = False
+        self.loaded, self.predictor = value
+        self.ai_panel.set_model(self.loaded.manifest)
+        self._render_model_status()
+        self.model_ready.emit(self.loaded)
+        self._request_inference()
+        self._batch_next()
+
+    def _model_failed(self, exc: BaseException) -> None:
+        self.model_loading = False
+        self.model_error = error_text(exc)
+        self.ai_panel.set_model(None, refusal=self.model_error)
+        self.decision.set_decision_enabled(False)
+        self._render_model_status()
+        self.model_ready.emit(None)
+
+    # ================================================================= opening
+    def open_file_dialog(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(
+            self,
+            self.tr("Open DICOM files"),
+            "",
+            self.tr("DICOM files (*.dcm *.DCM *);;All files (*)"),
+        )
+        if files:
+            self.open_paths([Path(f) for f in files])
+
+    def open_folder_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Open a folder of DICOM files"))
+        if folder:
+            self.open_paths([Path(folder)])
+
+    def open_dicomdir_dialog(self) -> None:
+        f, _ = QFileDialog.getOpenFileName(
+            self,
+            self.tr("Open a DICOMDIR"),
+            "",
+            self.tr("DICOMDIR (DICOMDIR dicomdir);;All files (*)"),
+        )
+        if f:
+            self.open_paths([Path(f)])
+
+    def open_paths(self, paths: list[Path]) -> None:
+        """Files open at once (the first one); everything is indexed for the study browser."""
+        paths = [Path(p) for p in paths]
+        files = [p for p in paths if p.is_file() and p.name.upper() != "DICOMDIR"]
+        self._open_first_after_scan = not files
+        if files:
+            self.open_image(str(files[0]))
+        if paths:
+            self.browser.scan(paths)
+
+    def open_demo_study(self) -> None:
+        """Generate (once) the demo study in the data dir, then open it."""
+        out = self.settings.data_dir / "demo-study"
+
+        def work(_p: Any, _c: Any) -> Path:
+            if not out.is_dir() or not any(out.rglob("*.dcm")):
+                from viewer.dicom.synthetic import write_demo_set
+
+                write_demo_set(out)
+            return out
+
+        self.io.submit(
+            work,
+            on_result=lambda folder: self.open_paths([folder]),
+            on_error=lambda exc: self._show_image_error(error_text(exc)),
+            priority=10,
+            name="demo-study",
+        )
+
+    def _scan_finished(self, metas: list[Any]) -> None:
+        self.worklist.set_images(metas)
+        first_new = self._open_first_after_scan
+        self._open_first_after_scan = False
+        if (self.current is None or first_new) and metas:
+            self.open_image(metas[0].path)
+        elif self.current is not None:
+            self.browser.select_path(self.current.path)
+        self._batch_next()
+
+    def step_image(self, step: int) -> None:
+        path = self.browser.neighbour(self.current.path if self.current else None, step)
+        if path:
+            self.open_image(path)
+
+    def open_image(self, path: str) -> None:
+        """Decode in a worker; the previous image's pending results become stale."""
+        if (
+            self.current is not None
+            and self.current.path == path
+            and self.current.image is not None
+        ):
+            return
+        self._request += 1
+        state = ImageState(path=path, request=self._request)
+        self.current = state
+        self.image_error.setText("")
+        self.decision.reset()
+        self.ai_panel.set_idle()
+        self.browser.select_path(path)
+        self.io.submit(
+            lambda _p, _c: _read_job(path),
+            on_result=partial(self._image_read, state.request),
+            on_error=partial(self._image_failed, state.request),
+            priority=10,
+            name="read",
+        )
+
+    def _show_image_error(self, text: str) -> None:
+        self.image_error.setText(text)
+
+    def _image_failed(self, rid: int, exc: BaseException) -> None:
+        if self.current is None or rid != self.current.request:
+            return
+        self.view.clear()
+        self._show_image_error(self.tr("This file cannot be shown: {0}").format(error_text(exc)))
+        self.worklist.set_status(self.current.path, "error")
+
+    def _image_read(self, rid: int, value: Any) -> None:
+        state = self.current
+        if state is None or rid != state.request:
+            return  # the reader has moved on
+        state.image, state.renderer = value
+        meta = state.image.meta
+        self.browser.add_image(meta)
+        self.worklist.set_images([meta])
+        self.view.set_image(state.image, state.renderer)
+        self.act_invert.blockSignals(True)
+        self.act_invert.setChecked(False)
+        self.act_invert.blockSignals(False)
+        self._fill_presets()
+        label = self._primary_label_name()
+        self.decision.reset(label)
+        self._append(
+            "image_opened",
+            detail={
+                "modality": meta.modality,
+                "view": meta.view_position,
+                "transfer_syntax": meta.transfer_syntax_uid,
+            },
+            **self._image_ids(meta),
+        )
+        self.image_shown.emit(state.path)
+        self._request_inference()
+
+    def _primary_label_name(self) -> str:
+        if self.loaded is not None:
+            spec = self.loaded.manifest.labels[0]
+            return str(getattr(spec, "display_name", "") or spec.name)
+        return self.tr("finding")
+
+    # ================================================================= inference
+    def _request_inference(self) -> None:
+        state = self.current
+        if state is None or state.image is None or state.prediction is not None or state.refusal:
+            return
+        if self.predictor is None:
+            if self.model_error:
+                self.ai_panel.set_model(None, refusal=self.model_error)
+            else:
+                self.ai_panel.set_loading_model()
+            return
+        cached = self._cache.get(state.path)
+        if cached is not None:
+            self._prediction_ready(state.request, state.path, self.predictor, cached)
+            return
+        self.ai_panel.set_running()
+        self.worklist.set_status(state.path, "running")
+        predictor, image = self.predictor, state.image
+        self.ai.submit(
+            lambda _p, cancelled: predictor.predict(image, cancel=cancelled),
+            on_result=partial(self._prediction_ready, state.request, state.path, predictor),
+            on_error=partial(self._prediction_failed, state.request, state.path),
+            priority=50,
+            name="predict",
+        )
+
+    def _prediction_failed(self, rid: int, path: str, exc: BaseException) -> None:
+        self.worklist.set_status(path, "refused" if isinstance(exc, InferenceError) else "error")
+        state = self.current
+        if state is None or rid != state.request:
+            return
+        state.refusal = error_text(exc)
+        self.ai_panel.set_refused(state.refusal)
+        self.decision.set_decision_enabled(False)
+        meta = state.image.meta if state.image is not None else None
+        self._append(
+            "ai_result_shown",
+            outcome="failure",
+            reason=state.refusal,
+            model_id=self.loaded.manifest.id if self.loaded else None,
+            model_version=self.loaded.manifest.version if self.loaded else None,
+            bundle_digest=self.loaded.digest if self.loaded else None,
+            detail={"refused": True},
+            **(self._image_ids(meta) if meta is not None else {}),
+        )
+
+    def _prediction_ready(self, rid: int, path: str, predictor: Any, pred: Any) -> None:
+        if predictor is None or predictor is not self.predictor:
+            return  # made by a model that is no longer loaded
+        self._cache[path] = pred
+        first = pred.labels[0]
+        self.worklist.set_status(path, "scored", float(first.score), bool(first.positive))
+        state = self.current
+        if state is None or rid != state.request:
+            return
+        state.prediction = pred
+        if self._reading_order() == "read_first" and not state.provisional:
+            self.ai_panel.set_hidden()
+            self.decision.set_decision_enabled(False)
+        else:
+            self._reveal()
+
+    def _reveal(self) -> None:
+        state = self.current
+        if state is None or state.prediction is None or state.revealed:
+            return
+        state.revealed = True
+        state.ai_shown = "after_read" if state.provisional else "before_read"
+        pred = state.prediction
+        self.ai_panel.set_result(pred)
+        self.decision.set_decision_enabled(True)
+        warnings = [c.message for c in pred.checks if str(c.level) == "warning"]
+        if state.image is None:
+            return
+        self._append(
+            "ai_result_shown",
+            ai_shown=state.ai_shown,
+            detail={
+                "labels": {r.label: float(r.score) for r in pred.labels},
+                "warnings": warnings,
+                "threads": pred.threads,
+                "reading_order": self._reading_order(),
+            },
+            **self._model_fields(pred),
+            **self._image_ids(state.image.meta),
+        )
+        self.prediction_shown.emit(pred)
+
+    def _provisional_recorded(self, value: str) -> None:
+        state = self.current
+        if state is None:
+            return
+        state.provisional = value
+        if state.prediction is not None and not state.revealed:
+            self._reveal()
+
+    # ================================================================= heatmap
+    def _heatmap_toggled(self, on: bool) -> None:
+        self.act_heatmap.blockSignals(True)
+        self.view.set_heatmap_visible(on)
+        self.act_heatmap.blockSignals(False)
+        state = self.current
+        if not on or state is None or state.prediction is None or self.predictor is None:
+            return
+        if state.heatmap is not None or state.heatmap_pending:
+            return
+        state.heatmap_pending = True
+        predictor, image = self.predictor, state.image
+        label = state.prediction.labels[0].label
+        self.ai.submit(
+            lambda _p, _c: predictor.heatmap(image, label),
+            on_result=partial(self._heatmap_ready, state.request),
+            on_error=partial(self._heatmap_failed, state.request),
+            priority=40,
+            name="heatmap",
+        )
+
+    def _heatmap_ready(self, rid: int, heat: Any) -> None:
+        state = self.current
+        if state is None or rid != state.request:
+            return
+        state.heatmap_pending = False
+        state.heatmap = heat
+        self.view.set_heatmap(heat)
+        self.view.set_heatmap_visible(self.ai_panel.heatmap_toggle.isChecked())
+
+    def _heatmap_failed(self, rid: int, exc: BaseException) -> None:
+        state = self.current
+        if state is None or rid != state.request:
+            return
+        state.heatmap_pending = False
+        self.statusBar().showMessage(self.tr("Heatmap not available: {0}").format(error_text(exc)))
+
+    # ================================================================= batch (worklist)
+    def _batch_next(self) -> None:
+        if self._batch_job is not None or self.predictor is None or self.worklist.paused:
+            return
+        skip = {self.current.path} if self.current is not None else set()
+        path = self.worklist.next_pending(skip)
+        if path is None:
+            return
+        predictor = self.predictor
+        self._batch_path = path
+        self.worklist.set_status(path, "running")
+
+        def work(_p: Any, cancelled: Any) -> Any:
+            from viewer.dicom import read_image
+
+            return predictor.predict(read_image(path), cancel=cancelled)
+
+        self._batch_job = self.ai.submit(
+            work,
+            on_result=partial(self._batch_done, path, predictor),
+            on_error=partial(self._batch_failed, path, predictor),
+            priority=0,
+            name="batch",
+        )
+
+    def _batch_failed(self, path: str, predictor: Any, exc: BaseException) -> None:
+        self._batch_finish(path, predictor, None, exc)
+
+    def _batch_done(self, path: str, predictor: Any, pred: Any) -> None:
+        self._batch_finish(path, predictor, pred, None)
+
+    def _batch_finish(
+        self, path: str, predictor: Any, pred: Any, exc: BaseException | None
+    ) -> None:
+        self._batch_job = None
+        self._batch_path = None
+        if predictor is not self.predictor:  # the model changed meanwhile
+            self._batch_next()
+            return
+        if pred is not None:
+            self._cache[path] = pred
+            first = pred.labels[0]
+            self.worklist.set_status(path, "scored", float(first.score), bool(first.positive))
+        else:
+            self.worklist.set_status(
+                path, "refused" if isinstance(exc, InferenceError) else "error"
+            )
+        QTimer.singleShot(0, self._batch_next)
+
+    # ================================================================= decision
+    def record_decision(self, meaning: str, reason: str) -> None:
+        """Write the decision (or amendment) to the audit log; "Saved" only after the commit."""
+        state = self.current
+        if state is None or state.prediction is None or not state.revealed or state.image is None:
+            return
+        from viewer.audit import AuditEvent, EventType, require_named_user
+
+        pred = state.prediction
+        first = pred.labels[0]
+        positive = bool(first.positive)
+        clinician_positive = positive if meaning == "confirmed" else not positive
+        amending = self.decision.amending and state.decision_seq is not None
+        warnings = [c.message for c in pred.checks if str(c.level) == "warning"]
+        if self.audit is None:
+            self.decision.set_failed(
+                self.audit_error or self.tr("The audit log is not open; nothing can be saved.")
+            )
+            return
+        try:
+            user = require_named_user(self.settings)
+            event = AuditEvent(
+                type=EventType.AMENDMENT if amending else EventType.DECISION,
+                outcome="success",
+                user=user,
+                meaning=meaning,  # type: ignore[arg-type]
+                clinician_finding=self._finding_code(first.label, clinician_positive),
+                reason=reason or None,
+                ai_shown=state.ai_shown,  # type: ignore[arg-type]
+                corrects=state.decision_seq if amending else None,
+                detail={
+                    "label": first.label,
+                    "warnings": warnings,
+                    "provisional_finding": state.provisional or None,
+                    "reading_order": self._reading_order(),
+                },
+                **self._model_fields(pred),
+                **self._image_ids(state.image.meta),
+            )
+            record = self.audit.append(event)
+        except AuditError as exc:
+            self.decision.set_failed(str(exc))
+            return
+        except Exception as exc:  # never claim "saved" on any failure
+            self.decision.set_failed(error_text(exc))
+            return
+        state.decision_seq = int(record.seq)
+        state.decision_time = datetime.now().astimezone().strftime("%H:%M")
+        self.decision.set_saved(meaning, reason, state.decision_time, amendment=amending)
+        self.decision_saved.emit(record)
+
+    def start_amendment(self) -> None:
+        state = self.current
+        if state is None or state.decision_seq is None:
+            return
+        self.decision.start_amendment(state.decision_time)
+
+    # ================================================================= view helpers
+    def _fill_presets(self) -> None:
+        self.presets.blockSignals(True)
+        self.presets.clear()
+        for i, win in enumerate(self.view.presets()):
+            stored = self.view.image is not None and win in self.view.image.windows
+            name = win.label() if hasattr(win, "label") else f"C {win.center:g} / W {win.width:g}"
+            tag = "" if stored else self.tr(" (automatic)")
+            self.presets.addItem(f"{i + 1}: {name}{tag}" if i < 9 else f"{name}{tag}")
+        self.presets.addItem(self.tr("Custom"))
+        self.presets.setCurrentIndex(0 if self.view.presets() else -1)
+        self.presets.blockSignals(False)
+
+    def apply_preset(self, index: int) -> None:
+        if self.view.apply_preset(index):
+            self.presets.blockSignals(True)
+            self.presets.setCurrentIndex(index)
+            self.presets.blockSignals(False)
+
+    def _window_changed(self, window: Any) -> None:
+        presets = self.view.presets()
+        idx = presets.index(window) if window in presets else self.presets.count() - 1
+        self.presets.blockSignals(True)
+        self.presets.setCurrentIndex(idx)
+        self.presets.blockSignals(False)
+
+    def _measurement_changed(self, text: str) -> None:
+        self.measure_label.setText(self.tr("Distance: {0}").format(text) if text else "")
+
+    def _reset_view(self) -> None:
+        self.view.reset_view()
+        self.act_invert.blockSignals(True)
+        self.act_invert.setChecked(False)
+        self.act_invert.blockSignals(False)
+
+    def show_tag_browser(self) -> QWidget | None:
+        state = self.current
+        if state is None or state.image is None:
+            return None
+        from viewer.ui.qt_tag_browser import QtTagBrowser
+
+        dlg = QtTagBrowser(state.image.header, Path(state.path).name, self)
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self._tag_browsers.append(dlg)
+        dlg.destroyed.connect(lambda _=None, d=dlg: self._forget_tag_browser(d))
+        dlg.show()
+        return dlg
+
+    def _forget_tag_browser(self, dlg: QWidget) -> None:
+        if dlg in self._tag_browsers:
+            self._tag_browsers.remove(dlg)
+
+    # ================================================================= other windows
+    def _open_tool(self, key: str, module: str, cls_name: str) -> QWidget | None:
+        """Open (or raise) a tool window from another engineer's module, imported lazily."""
+        existing = self._tools.get(key)
+        if existing is not None:
+            existing.show()
+            existing.raise_()
+            existing.activateWindow()
+            return existing
+        try:
+            cls = getattr(importlib.import_module(module), cls_name)
+            widget: QWidget = cls(self.settings, parent=self)
+        except (ImportError, AttributeError) as exc:
+            self.statusBar().showMessage(
+                self.tr("This window is not available in this build ({0}).").format(exc)
+            )
+            return None
+        widget.setWindowFlag(Qt.WindowType.Window, True)
+        widget.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        widget.destroyed.connect(lambda _=None, k=key: self._tool_closed(k))
+        self._tools[key] = widget
+        widget.show()
+        return widget
+
+    def _tool_closed(self, key: str) -> None:
+        self._tools.pop(key, None)
+        if key == "models" and not self._stopped:
+            self.load_model()  # the active model may have changed
+
+    def show_model_manager(self) -> QWidget | None:
+        return self._open_tool("models", "viewer.ui.qt_model_manager", "QtModelManager")
+
+    def show_audit_window(self) -> QWidget | None:
+        return self._open_tool("audit", "viewer.ui.qt_audit_window", "QtAuditWindow")
+
+    def show_settings(self) -> None:
+        try:
+            cls = importlib.import_module("viewer.ui.qt_settings").QtSettingsDialog
+        except (ImportError, AttributeError) as exc:
+            self.statusBar().showMessage(
+                self.tr("Settings are not available in this build ({0}).").format(exc)
+            )
+            return
+        dlg = cls(self.settings, parent=self)
+        dlg.exec()
+        new = getattr(dlg, "settings", None)
+        dlg.deleteLater()
+        if new is not None:
+            self.apply_settings(new)
+
+    def apply_settings(self, new: Settings) -> None:
+        """Take new settings: user name, reading order, language."""
+        old_lang = self.settings.values.ui.language
+        self.settings = new
+        if self.audit is not None and hasattr(self.audit, "set_user"):
+            from viewer.audit import current_user
+
+            self.audit.set_user(current_user(new))
+        self.worklist.set_hide_scores(self._reading_order() == "read_first")
+        if new.values.ui.language != old_lang:
+            try:
+                from PySide6.QtWidgets import QApplication
+
+                from viewer.ui.i18n import install_translator
+
+                app = QApplication.instance()
+                if app is not None:
+                    install_translator(app, new.values.ui.language)
+            except ImportError:
+                pass
+        self._render_user()
+
+    def show_about(self) -> None:
+        from viewer import __version__
+
+        self.statusBar().showMessage(
+            self.tr("Bedside {0} — decision support only; the clinician decides.").format(
+                __version__
+            ),
+            10000,
+        )
+
+    # ================================================================= drag and drop
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            self.open_paths(paths)
+            event.acceptProposedAction()

@@ -1,0 +1,339 @@
+"""Study browser: patient -> study -> series -> image tree with thumbnails, built off-thread.
+
+Why a worker and a progress bar: a hospital CD holds hundreds to thousands of files; the index is
+built by :func:`viewer.dicom.iter_scan` (header-only reads, a generator that reports progress and
+can be cancelled) on a pool thread, and thumbnails are decoded afterwards, also off the GUI
+thread, so the reader can start reading while they arrive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QEvent, QSize, Qt, Signal
+from PySide6.QtGui import QIcon, QImage, QPixmap
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from viewer.ui.workers import Job, JobRunner, error_text
+
+THUMB = 64
+MAX_THUMBNAILS = 400
+PATH_ROLE = Qt.ItemDataRole.UserRole
+
+
+def _date(d: str) -> str:
+    return f"{d[:4]}-{d[4:6]}-{d[6:]}" if len(d) == 8 and d.isdigit() else d
+
+
+def _sort_key(meta: Any) -> tuple[Any, ...]:
+    return (
+        meta.patient_name,
+        meta.patient_id,
+        meta.study_date,
+        meta.study_instance_uid,
+        meta.series_number if meta.series_number is not None else 1 << 30,
+        meta.series_instance_uid,
+        meta.instance_number if meta.instance_number is not None else 1 << 30,
+        meta.path,
+    )
+
+
+def make_thumbnail(path: str) -> np.ndarray:
+    """Decode and render one image with its default window, reduced to about THUMB px (worker)."""
+    from viewer.dicom import DisplayRenderer, read_image
+
+    image = read_image(path)
+    buf = DisplayRenderer(image).render()
+    step = max(1, max(buf.shape) // THUMB)
+    return np.ascontiguousarray(buf[::step, ::step])
+
+
+class QtStudyBrowser(QWidget):
+    """The tree of opened images; emits :attr:`image_activated` with a file path."""
+
+    image_activated = Signal(str)
+    scan_finished = Signal(object)  # list of ImageMetadata (all images known so far, display order)
+    scan_failed = Signal(str)
+
+    def __init__(self, runner: JobRunner, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("studyBrowser")
+        self.runner = runner
+        self._images: dict[str, Any] = {}
+        self._items: dict[str, QTreeWidgetItem] = {}
+        self._errors: list[str] = []
+        self._non_images = 0
+        self._scan_job: Job | None = None
+        self._thumb_job: Job | None = None
+        self._thumbs: dict[str, QIcon] = {}
+        self._last_progress: tuple[int, int] = (0, 0)
+
+        self.tree = QTreeWidget(self)
+        self.tree.setObjectName("studyTree")
+        self.tree.setHeaderHidden(True)
+        self.tree.setIconSize(QSize(THUMB, THUMB))
+        self.tree.setUniformRowHeights(False)
+        self.progress = QProgressBar(self)
+        self.progress.setObjectName("scanProgress")
+        self.progress.setVisible(False)
+        self.cancel_button = QPushButton(self)
+        self.cancel_button.setObjectName("scanCancel")
+        self.cancel_button.setVisible(False)
+        self.summary = QLabel(self)
+        self.summary.setObjectName("scanSummary")
+        self.summary.setWordWrap(True)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.tree, 1)
+        row = QHBoxLayout()
+        row.addWidget(self.progress, 1)
+        row.addWidget(self.cancel_button)
+        lay.addLayout(row)
+        lay.addWidget(self.summary)
+        self.tree.itemActivated.connect(self._activated)
+        self.tree.itemClicked.connect(self._activated)
+        self.cancel_button.clicked.connect(self.cancel_scan)
+        self.retranslate()
+
+    # ----------------------------------------------------------------- scanning
+    def is_scanning(self) -> bool:
+        return self._scan_job is not None
+
+    def scan(self, paths: list[Path]) -> None:
+        """Index files / folders / DICOMDIRs in a worker; the tree grows when it finishes."""
+        self.cancel_scan()
+        spaths = [str(p) for p in paths]
+
+        def work(progress: Callable[[object], None], cancelled: Callable[[], bool]) -> Any:
+            from viewer.dicom import iter_scan
+
+            index = None
+            last = 0
+            for item in iter_scan(spaths, cancel=cancelled):
+                if item.index is not None:
+                    index = item.index
+                if item.done == item.total or item.done - last >= 10 or item.done < 10:
+                    progress((item.done, item.total))
+                    last = item.done
+                if cancelled():
+                    return None
+            return index
+
+        self.progress.setRange(0, 0)
+        self.progress.setVisible(True)
+        self.cancel_button.setVisible(True)
+        self.cancel_button.setEnabled(True)
+        self._render_summary(scanning=True)
+        job = self.runner.submit(
+            work,
+            on_result=lambda idx: self._scan_done(job, idx),
+            on_error=lambda exc: self._scan_error(job, exc),
+            on_progress=self._scan_progress,
+            priority=5,
+            name="scan",
+        )
+        self._scan_job = job
+
+    def cancel_scan(self) -> None:
+        if self._scan_job is not None:
+            self._scan_job.cancel()
+            self.cancel_button.setEnabled(False)
+
+    def _scan_progress(self, value: object) -> None:
+        pair: tuple[int, int] = value  # type: ignore[assignment]
+        done, total = int(pair[0]), int(pair[1])
+        self._last_progress = (int(done), int(total))
+        if total:
+            self.progress.setRange(0, int(total))
+            self.progress.setValue(int(done))
+        self._render_summary(scanning=True)
+
+    def _scan_finished_ui(self) -> None:
+        self._scan_job = None
+        self.progress.setVisible(False)
+        self.cancel_button.setVisible(False)
+
+    def _scan_error(self, job: Job, exc: BaseException) -> None:
+        if job is not self._scan_job:
+            return
+        self._scan_finished_ui()
+        self._render_summary(error=error_text(exc))
+        self.scan_failed.emit(error_text(exc))
+
+    def _scan_done(self, job: Job, index: Any) -> None:
+        if job is not self._scan_job:
+            return
+        cancelled = job.cancelled()
+        self._scan_finished_ui()
+        if index is not None:
+            for meta in index.images():
+                self._images[meta.path] = meta
+            self._errors.extend(str(e) for e in (getattr(index, "errors", None) or []))
+            self._non_images += len(getattr(index, "non_images", None) or [])
+            self._rebuild()
+            self._start_thumbnails()
+        self._render_summary(cancelled=cancelled)
+        self.scan_finished.emit(self.images())
+
+    # ----------------------------------------------------------------- tree
+    def images(self) -> list[Any]:
+        return sorted(self._images.values(), key=_sort_key)
+
+    def paths(self) -> list[str]:
+        return [m.path for m in self.images()]
+
+    def add_image(self, meta: Any) -> None:
+        """Add one image known from a direct open (before or without a scan)."""
+        if meta.path not in self._images:
+            self._images[meta.path] = meta
+            self._rebuild()
+
+    def _rebuild(self) -> None:
+        current = self.current_path()
+        self.tree.clear()
+        self._items.clear()
+        patients: dict[tuple[str, str], QTreeWidgetItem] = {}
+        studies: dict[str, QTreeWidgetItem] = {}
+        series: dict[tuple[str, str], QTreeWidgetItem] = {}
+        for meta in self.images():
+            pkey = (meta.patient_id, meta.patient_name)
+            p = patients.get(pkey)
+            if p is None:
+                p = QTreeWidgetItem(self.tree, [f"{meta.patient_name or '?'}  [{meta.patient_id}]"])
+                p.setExpanded(True)
+                patients[pkey] = p
+            s = studies.get(meta.study_instance_uid)
+            if s is None:
+                text = " ".join(x for x in (_date(meta.study_date), meta.study_description) if x)
+                s = QTreeWidgetItem(p, [text or meta.study_instance_uid[-12:]])
+                s.setExpanded(True)
+                studies[meta.study_instance_uid] = s
+            skey = (meta.study_instance_uid, meta.series_instance_uid)
+            se = series.get(skey)
+            if se is None:
+                num = "" if meta.series_number is None else f"#{meta.series_number} "
+                se = QTreeWidgetItem(s, [f"{num}{meta.modality} {meta.series_description}".strip()])
+                se.setExpanded(True)
+                series[skey] = se
+            view = " ".join(x for x in (meta.view_position, meta.laterality) if x)
+            inst = "" if meta.instance_number is None else f"{meta.instance_number}: "
+            item = QTreeWidgetItem(se, [f"{inst}{view or Path(meta.path).name}"])
+            item.setData(0, PATH_ROLE, meta.path)
+            item.setToolTip(0, meta.path)
+            if meta.path in self._thumbs:
+                item.setIcon(0, self._thumbs[meta.path])
+            self._items[meta.path] = item
+        if current:
+            self.select_path(current)
+
+    def _activated(self, item: QTreeWidgetItem, _column: int = 0) -> None:
+        path = item.data(0, PATH_ROLE)
+        if path:
+            self.image_activated.emit(str(path))
+
+    def current_path(self) -> str | None:
+        item = self.tree.currentItem()
+        path = item.data(0, PATH_ROLE) if item is not None else None
+        return str(path) if path else None
+
+    def select_path(self, path: str) -> None:
+        item = self._items.get(path)
+        if item is not None:
+            self.tree.blockSignals(True)
+            self.tree.setCurrentItem(item)
+            self.tree.blockSignals(False)
+            self.tree.scrollToItem(item)
+
+    def neighbour(self, path: str | None, step: int) -> str | None:
+        """The next (step=1) or previous (step=-1) image in display order."""
+        paths = self.paths()
+        if not paths:
+            return None
+        if path not in paths:
+            return paths[0]
+        i = paths.index(path) + step
+        return paths[i] if 0 <= i < len(paths) else None
+
+    # ----------------------------------------------------------------- thumbnails
+    def _start_thumbnails(self) -> None:
+        if self._thumb_job is not None:
+            self._thumb_job.cancel()
+        todo = [m.path for m in self.images() if m.path not in self._thumbs][:MAX_THUMBNAILS]
+        if not todo:
+            return
+
+        def work(progress: Callable[[object], None], cancelled: Callable[[], bool]) -> int:
+            n = 0
+            for path in todo:
+                if cancelled():
+                    break
+                try:
+                    progress((path, make_thumbnail(path)))
+                    n += 1
+                except Exception:  # noqa: S112 - an unreadable file just gets no thumbnail
+                    continue
+            return n
+
+        self._thumb_job = self.runner.submit(
+            work, on_progress=self._thumb_ready, priority=-5, name="thumbnails"
+        )
+
+    def _thumb_ready(self, value: object) -> None:
+        pair: tuple[str, np.ndarray] = value  # type: ignore[assignment]
+        path, buf = pair
+        h, w = buf.shape
+        img = QImage(buf.data, w, h, buf.strides[0], QImage.Format.Format_Grayscale8).copy()
+        icon = QIcon(QPixmap.fromImage(img))
+        self._thumbs[path] = icon
+        item = self._items.get(path)
+        if item is not None:
+            item.setIcon(0, icon)
+
+    def thumbnail_count(self) -> int:
+        return len(self._thumbs)
+
+    # ----------------------------------------------------------------- text
+    def _render_summary(
+        self, *, scanning: bool = False, cancelled: bool = False, error: str = ""
+    ) -> None:
+        if scanning:
+            done, total = self._last_progress
+            text = self.tr("Reading headers: {0} of {1} files…").format(done, total or "?")
+        elif error:
+            text = self.tr("The folder could not be read: {0}").format(error)
+        else:
+            text = self.tr("{0} image(s)").format(len(self._images))
+            if self._non_images:
+                text += " · " + self.tr("{0} non-image object(s) listed, not opened").format(
+                    self._non_images
+                )
+            if self._errors:
+                text += " · " + self.tr("{0} file(s) could not be read").format(len(self._errors))
+            if cancelled:
+                text += " · " + self.tr("scan cancelled")
+        self.summary.setText(text)
+        self.summary.setToolTip("\n".join(self._errors[:50]))
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def retranslate(self) -> None:
+        self.tree.setAccessibleName(self.tr("Studies: patient, study, series, image"))
+        self.progress.setAccessibleName(self.tr("Folder reading progress"))
+        self.cancel_button.setText(self.tr("Cancel"))
+        self.cancel_button.setAccessibleName(self.tr("Cancel reading the folder"))
+        self._render_summary(scanning=self._scan_job is not None)

@@ -1,0 +1,252 @@
+"""Worklist: every opened image with its AI status, sortable by score for triage.
+
+Why: with a stack of images, the reader may want the ones the model scores highest first. The
+scores come from a background batch run (one image at a time, behind any image the reader opens)
+that the reader can pause. In read-first mode the scores are not shown here (that would reveal
+the AI result before the reader's own read); the list then shows only that a result exists.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+PATH_ROLE = Qt.ItemDataRole.UserRole
+COL_PATIENT, COL_DATE, COL_VIEW, COL_STATUS, COL_SCORE = range(5)
+
+STATUSES = ("pending", "running", "scored", "refused", "error")
+
+
+class _ScoreItem(QTableWidgetItem):
+    """Sorts numerically; items without a score sort below every score."""
+
+    def __lt__(self, other: QTableWidgetItem) -> bool:
+        a = self.data(Qt.ItemDataRole.UserRole + 1)
+        b = other.data(Qt.ItemDataRole.UserRole + 1)
+        a = -1.0 if a is None else float(a)
+        b = -1.0 if b is None else float(b)
+        return a < b
+
+
+class QtWorklist(QWidget):
+    """Table of images with AI status; emits :attr:`image_activated` and pause changes."""
+
+    image_activated = Signal(str)
+    paused_changed = Signal(bool)
+
+    def __init__(self, parent: QWidget | None = None, *, hide_scores: bool = False) -> None:
+        super().__init__(parent)
+        self.setObjectName("worklistPanel")
+        self.hide_scores = hide_scores
+        self._rows: dict[str, dict[str, Any]] = {}
+        self.table = QTableWidget(0, 5, self)
+        self.table.setObjectName("worklist")
+        self.table.setSortingEnabled(True)
+        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.pause_button = QPushButton(self)
+        self.pause_button.setObjectName("worklistPause")
+        self.pause_button.setCheckable(True)
+        self.sort_button = QPushButton(self)
+        self.sort_button.setObjectName("worklistTriage")
+        self.progress = QLabel(self)
+        self.progress.setObjectName("worklistProgress")
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.table, 1)
+        row = QHBoxLayout()
+        row.addWidget(self.pause_button)
+        row.addWidget(self.sort_button)
+        lay.addLayout(row)
+        lay.addWidget(self.progress)
+        self.table.cellActivated.connect(self._activated)
+        self.table.cellDoubleClicked.connect(self._activated)
+        self.pause_button.toggled.connect(self._pause_toggled)
+        self.sort_button.clicked.connect(self.sort_by_score)
+        self.retranslate()
+
+    @property
+    def paused(self) -> bool:
+        return self.pause_button.isChecked()
+
+    def set_paused(self, on: bool) -> None:
+        self.pause_button.setChecked(on)
+
+    def _pause_toggled(self, on: bool) -> None:
+        self._render_texts()
+        self.paused_changed.emit(on)
+
+    def set_hide_scores(self, on: bool) -> None:
+        self.hide_scores = on
+        for path in self._rows:
+            self._render_row(path)
+
+    # ----------------------------------------------------------------- content
+    def set_images(self, metas: list[Any]) -> None:
+        """Add images not yet listed (keeps the status of those already there)."""
+        self.table.setSortingEnabled(False)
+        for meta in metas:
+            if meta.path in self._rows:
+                continue
+            self._rows[meta.path] = {"meta": meta, "status": "pending", "score": None, "pos": None}
+            r = self.table.rowCount()
+            self.table.insertRow(r)
+            items = [QTableWidgetItem() for _ in range(4)] + [_ScoreItem()]
+            for c, item in enumerate(items):
+                item.setData(PATH_ROLE, meta.path)
+                self.table.setItem(r, c, item)
+            self._render_row(meta.path)
+        self.table.setSortingEnabled(True)
+        self._render_texts()
+
+    def _row_of(self, path: str) -> int:
+        for r in range(self.table.rowCount()):
+            item = self.table.item(r, 0)
+            if item is not None and item.data(PATH_ROLE) == path:
+                return r
+        return -1
+
+    def set_status(
+        self, path: str, status: str, score: float | None = None, positive: bool | None = None
+    ) -> None:
+        row = self._rows.get(path)
+        if row is None:
+            return
+        row["status"] = status
+        if score is not None:
+            row["score"] = score
+            row["pos"] = positive
+        sorting = self.table.isSortingEnabled()
+        self.table.setSortingEnabled(False)
+        self._render_row(path)
+        self.table.setSortingEnabled(sorting)
+        self._render_texts()
+
+    def status(self, path: str) -> str:
+        row = self._rows.get(path)
+        return str(row["status"]) if row else ""
+
+    def next_pending(self, skip: set[str] | None = None) -> str | None:
+        """The first pending image in the table's current order."""
+        for r in range(self.table.rowCount()):
+            item = self.table.item(r, 0)
+            path = item.data(PATH_ROLE) if item is not None else None
+            if path and self._rows[path]["status"] == "pending" and path not in (skip or set()):
+                return str(path)
+        return None
+
+    def reset_scores(self) -> None:
+        """A new model: every image must be scored again."""
+        for path, row in self._rows.items():
+            row.update(status="pending", score=None, pos=None)
+            self._render_row(path)
+        self._render_texts()
+
+    def order(self) -> list[str]:
+        out = []
+        for r in range(self.table.rowCount()):
+            item = self.table.item(r, 0)
+            if item is not None:
+                out.append(str(item.data(PATH_ROLE)))
+        return out
+
+    def sort_by_score(self) -> None:
+        """Triage: highest score first (no-op while scores are hidden)."""
+        if not self.hide_scores:
+            self.table.sortItems(COL_SCORE, Qt.SortOrder.DescendingOrder)
+
+    def _activated(self, r: int, _c: int) -> None:
+        item = self.table.item(r, 0)
+        if item is not None:
+            self.image_activated.emit(str(item.data(PATH_ROLE)))
+
+    def _status_text(self, status: str) -> str:
+        return {
+            "pending": self.tr("waiting"),
+            "running": self.tr("model running"),
+            "scored": self.tr("scored"),
+            "refused": self.tr("refused"),
+            "error": self.tr("error"),
+        }.get(status, status)
+
+    def _render_row(self, path: str) -> None:
+        r = self._row_of(path)
+        if r < 0:
+            return
+        row = self._rows[path]
+        m = row["meta"]
+        date = m.study_date
+        if len(date) == 8 and date.isdigit():
+            date = f"{date[:4]}-{date[4:6]}-{date[6:]}"
+        texts = [
+            f"{m.patient_name} [{m.patient_id}]",
+            date,
+            " ".join(x for x in (m.modality, m.view_position, m.laterality) if x),
+            self._status_text(row["status"]),
+        ]
+        for c, text in enumerate(texts):
+            cell = self.table.item(r, c)
+            if cell is not None:
+                cell.setText(text)
+                cell.setToolTip(m.path)
+        score_item = self.table.item(r, COL_SCORE)
+        if score_item is None:
+            return
+        if row["score"] is None:
+            score_item.setText("")
+            score_item.setData(Qt.ItemDataRole.UserRole + 1, None)
+        elif self.hide_scores:
+            score_item.setText(self.tr("hidden (read first)"))
+            score_item.setData(Qt.ItemDataRole.UserRole + 1, None)
+        else:
+            flag = " ▲" if row["pos"] else ""
+            score_item.setText(f"{row['score']:.2f}{flag}")
+            score_item.setData(Qt.ItemDataRole.UserRole + 1, float(row["score"]))
+
+    def _render_texts(self) -> None:
+        total = len(self._rows)
+        done = sum(1 for r in self._rows.values() if r["status"] in ("scored", "refused", "error"))
+        text = self.tr("AI batch: {0} of {1} done").format(done, total)
+        if self.paused:
+            text += " · " + self.tr("paused")
+        self.progress.setText(text)
+        self.pause_button.setText(
+            self.tr("Resume AI batch") if self.paused else self.tr("Pause AI batch")
+        )
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def retranslate(self) -> None:
+        self.table.setHorizontalHeaderLabels(
+            [
+                self.tr("Patient"),
+                self.tr("Study date"),
+                self.tr("View"),
+                self.tr("AI status"),
+                self.tr("Score"),
+            ]
+        )
+        self.table.setAccessibleName(self.tr("Worklist of opened images"))
+        self.pause_button.setAccessibleName(self.tr("Pause or resume the AI batch run"))
+        self.sort_button.setText(self.tr("Highest score first"))
+        self.sort_button.setAccessibleName(self.tr("Sort the worklist by AI score"))
+        for path in self._rows:
+            self._render_row(path)
+        self._render_texts()

@@ -1,0 +1,120 @@
+"""Run core work off the GUI thread.
+
+Why: a 3000 x 3000 JPEG 2000 decode takes over a second, ``import torch`` two to three, a
+DenseNet-121 forward pass half a second; any of them on the GUI thread freezes the window
+(DESIGN.md, "Layers"). Each job is a plain callable ``fn(progress, cancelled) -> result`` that
+runs in a ``QThreadPool``; its outcome comes back to the GUI thread through a signals
+``QObject`` (queued connection), tagged with the caller's request id so a result for an image
+the reader has already left is dropped by the caller. Only the GUI thread touches widgets.
+"""
+
+from __future__ import annotations
+
+import threading
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, Signal
+
+from viewer.errors import BedsideError
+
+ProgressFn = Callable[[object], None]
+CancelledFn = Callable[[], bool]
+JobFn = Callable[[ProgressFn, CancelledFn], Any]
+
+
+class WorkerSignals(QObject):
+    """Signals of one job; created on the GUI thread so its slots run there."""
+
+    progress = Signal(object)
+    result = Signal(object)
+    error = Signal(object)  # a BedsideError (human sentence) or another Exception
+    finished = Signal()
+
+
+class Job(QRunnable):
+    """One callable run on a pool thread; cancellation is cooperative (``cancel()``)."""
+
+    def __init__(self, fn: JobFn, *, name: str = "") -> None:
+        super().__init__()
+        self.setAutoDelete(False)  # Python owns it; the JobRunner drops it when finished
+        self.fn = fn
+        self.name = name
+        self.signals = WorkerSignals()
+        self._cancel = threading.Event()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def run(self) -> None:
+        try:
+            value = self.fn(self.signals.progress.emit, self._cancel.is_set)
+        except BedsideError as exc:
+            self.signals.error.emit(exc)
+        except Exception as exc:  # a bug or a library failure: report it, never kill the app
+            exc.bedside_traceback = traceback.format_exc()  # type: ignore[attr-defined]
+            self.signals.error.emit(exc)
+        else:
+            self.signals.result.emit(value)
+        finally:
+            self.signals.finished.emit()
+
+
+class JobRunner(QObject):
+    """Owns a thread pool and its jobs in flight: none is collected early or outlives the window."""
+
+    def __init__(self, max_threads: int, parent: QObject | None = None, *, name: str = "") -> None:
+        super().__init__(parent)
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(max_threads)
+        self.pool.setObjectName(name)
+        self._jobs: set[Job] = set()
+
+    def submit(
+        self,
+        fn: JobFn,
+        *,
+        on_result: Callable[[Any], None] | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
+        on_progress: Callable[[Any], None] | None = None,
+        priority: int = 0,
+        name: str = "",
+    ) -> Job:
+        job = Job(fn, name=name)
+        if on_result is not None:
+            job.signals.result.connect(on_result)
+        if on_error is not None:
+            job.signals.error.connect(on_error)
+        if on_progress is not None:
+            job.signals.progress.connect(on_progress)
+        job.signals.finished.connect(lambda j=job: self._jobs.discard(j))
+        self._jobs.add(job)
+        self.pool.start(job, priority)
+        return job
+
+    def active(self) -> int:
+        return len(self._jobs)
+
+    def cancel_all(self) -> None:
+        for job in list(self._jobs):
+            job.cancel()
+            if self.pool.tryTake(job):  # never started: it will not emit finished
+                self._jobs.discard(job)
+
+    def shutdown(self, timeout_ms: int = -1) -> bool:
+        """Cancel everything and wait for running jobs (used by closeEvent and tests)."""
+        self.cancel_all()
+        return self.pool.waitForDone(timeout_ms)
+
+
+def error_text(exc: BaseException) -> str:
+    """The sentence shown to the reader: a BedsideError as written, anything else generically."""
+    if isinstance(exc, BedsideError):
+        return str(exc)
+    return QCoreApplication.translate("Workers", "Unexpected internal error ({0}: {1}).").format(
+        type(exc).__name__, exc
+    )
