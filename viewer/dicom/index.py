@@ -18,6 +18,7 @@ from viewer.dicom.reader import (
     DEFAULT_LIMITS,
     MEDIA_STORAGE_DIRECTORY,
     Limits,
+    incomplete_image_message,
     read_dataset,
     read_metadata,
 )
@@ -303,7 +304,10 @@ def iter_scan(
         except Exception as exc:  # pragma: no cover - metadata_from_dataset is defensive
             errors.append(ScanError(str(path), f"unreadable header: {exc}"))
         else:
-            if meta.sop_class_uid != MEDIA_STORAGE_DIRECTORY:
+            problem = incomplete_image_message(meta)
+            if problem:
+                errors.append(ScanError(str(path), problem))
+            elif meta.sop_class_uid != MEDIA_STORAGE_DIRECTORY:
                 metas.append(meta)
         if done < total:
             yield ScanProgress(done, total, str(path), None, errors)

@@ -377,15 +377,23 @@ def _kind(meta: ImageMetadata) -> str:
     return f"non-image object ({name or meta.modality or 'unknown SOP class'})"
 
 
+def incomplete_image_message(meta: ImageMetadata) -> str | None:
+    """An image SOP class without a usable Image Pixel module (truncated or broken header)."""
+    name = uid.UID(meta.sop_class_uid).name if meta.sop_class_uid else ""
+    if meta.is_image or "Image Storage" not in name:
+        return None
+    return (
+        f"is an image object ({name}) without a usable Image Pixel module (Rows, Columns or "
+        "Bits Allocated missing: truncated or broken header)"
+    )
+
+
 def check_image_header(meta: ImageMetadata, limits: Limits = DEFAULT_LIMITS) -> None:
     """Refuse, before any pixel allocation, what Bedside will not or must not decode."""
     path = meta.path
-    if not meta.is_image and "Image Storage" in uid.UID(meta.sop_class_uid).name:
-        raise DicomError(
-            f"is an image object ({uid.UID(meta.sop_class_uid).name}) without a usable Image Pixel "
-            "module (Rows, Columns or Bits Allocated missing)",
-            path=path,
-        )
+    problem = incomplete_image_message(meta)
+    if problem:
+        raise DicomError(problem, path=path)
     if not meta.is_image:
         raise DicomError(f"is a {_kind(meta)}, not an image; it is listed but not shown", path=path)
     if meta.rows <= 0 or meta.columns <= 0:

@@ -1,0 +1,175 @@
+"""Study index: folders, DICOMDIRs, progress and cancel, sorting, non-images, errors."""
+
+from __future__ import annotations
+
+import shutil
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pydicom
+import pydicom.data
+import pytest
+
+from tests.dicom.helpers import make_ds, save
+from viewer.dicom import build_index, iter_scan, read_metadata, scan
+
+DICOMDIR_TESTS = Path(pydicom.data.__file__).parent / "test_files" / "dicomdirtests"
+SR_FILE = Path(pydicom.data.__file__).parent / "test_files" / "test-SR.dcm"
+
+
+def test_progress_then_index(cxr_dir: Path) -> None:
+    steps = list(iter_scan([cxr_dir]))
+    files = sorted(p for p in cxr_dir.rglob("*") if p.is_file())
+    assert [s.done for s in steps] == list(range(1, len(files) + 1))
+    assert all(s.total == len(files) for s in steps)
+    assert all(s.index is None for s in steps[:-1])
+    index = steps[-1].index
+    assert index is not None
+    assert len(index.images()) == len(files) and not index.errors
+
+
+def test_cancel_stops_without_index(cxr_dir: Path) -> None:
+    calls = {"n": 0}
+
+    def cancel() -> bool:
+        calls["n"] += 1
+        return calls["n"] > 3
+
+    steps = list(iter_scan([cxr_dir], cancel=cancel))
+    assert steps and all(s.index is None for s in steps)
+    assert len(steps) < len([p for p in cxr_dir.rglob("*") if p.is_file()])
+
+
+def test_closing_the_generator_cancels(cxr_dir: Path) -> None:
+    gen = iter_scan([cxr_dir])
+    first = next(gen)
+    assert first.done == 1
+    gen.close()
+    with pytest.raises(StopIteration):
+        next(gen)
+
+
+def test_dicomdir_tree() -> None:
+    index = scan([DICOMDIR_TESTS / "DICOMDIR"])
+    assert not index.errors
+    assert len(index.images()) == 31
+    names = [p.patient_name for p in index.patients]
+    assert names == ["Doe^Archibald", "Doe^Peter"]
+    archibald = index.patients[0]
+    # Newest study first; series by number.
+    assert [s.study_date for s in archibald.studies] == ["20010101", "19950903"]
+    assert [se.series_number for se in archibald.studies[0].series] == [1, 2, 3]
+    ct = archibald.studies[1].series[0]
+    numbers = [m.instance_number for m in ct.instances]
+    assert numbers == sorted(numbers) and len(numbers) == 4
+
+
+def test_folder_with_non_dicom_sr_and_broken(tmp_path: Path, ramp16: np.ndarray) -> None:
+    tmp_path = tmp_path / "cd"
+    tmp_path.mkdir()
+    (tmp_path / "README.TXT").write_text("Viewer for Windows: run SETUP.EXE")
+    shutil.copy(SR_FILE, tmp_path / "sr.dcm")
+    save(make_ds(ramp16, InstanceNumber=2), tmp_path / "b.dcm")
+    broken = tmp_path / "broken.dcm"
+    broken.write_bytes((tmp_path / "b.dcm").read_bytes()[:300])
+    index = scan([tmp_path])
+    assert [Path(p).name for p in index.skipped] == ["README.TXT"]
+    assert [Path(m.path).name for m in index.non_images] == ["sr.dcm"]
+    assert index.non_images[0].modality == "SR"
+    assert [Path(e.path).name for e in index.errors] == ["broken.dcm"]
+    assert [Path(m.path).name for m in index.images()] == ["b.dcm"]
+
+
+def test_explicit_non_dicom_file_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("hello")
+    index = scan([path])
+    assert len(index.errors) == 1 and "is not a DICOM file" in index.errors[0].message
+
+
+def test_instances_sorted_and_deduplicated(tmp_path: Path, ramp16: np.ndarray) -> None:
+    base = make_ds(ramp16)
+    paths = []
+    for number in (3, 1, 2):
+        ds = make_ds(
+            ramp16,
+            InstanceNumber=number,
+            StudyInstanceUID=base.StudyInstanceUID,
+            SeriesInstanceUID=base.SeriesInstanceUID,
+        )
+        paths.append(save(ds, tmp_path / f"i{number}.dcm"))
+    index = scan([tmp_path, paths[0]])  # the same file reached twice
+    assert [m.instance_number for m in index.images()] == [1, 2, 3]
+
+
+def test_study_order_and_undated_last() -> None:
+    def meta(study: str, date: str):  # type: ignore[no-untyped-def]
+        return read_metadata_stub(study, date)
+
+    index = build_index([meta("a", "20200101"), meta("b", ""), meta("c", "20240101")])
+    assert [s.study_instance_uid for s in index.patients[0].studies] == ["c", "a", "b"]
+
+
+def read_metadata_stub(study: str, date: str):  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    template = read_metadata(SR_FILE)
+    return replace(
+        template, is_image=True, study_instance_uid=study, study_date=date, sop_instance_uid=study
+    )
+
+
+def _copy_dicomdir_tree(tmp_path: Path) -> Path:
+    root = tmp_path / "cd"
+    shutil.copytree(DICOMDIR_TESTS, root, ignore=shutil.ignore_patterns("TINY_ALPHA"))
+    return root
+
+
+def test_dicomdir_missing_reference(tmp_path: Path) -> None:
+    root = _copy_dicomdir_tree(tmp_path)
+    (root / "77654033" / "CR1" / "6154").unlink()
+    index = scan([root / "DICOMDIR"])
+    assert len(index.images()) == 30
+    assert [Path(e.path).name for e in index.errors] == ["6154"]
+    assert "missing on the medium" in index.errors[0].message
+
+
+def test_dicomdir_reference_outside_folder_refused(tmp_path: Path) -> None:
+    root = _copy_dicomdir_tree(tmp_path)
+    ds = pydicom.dcmread(root / "DICOMDIR")
+    for record in ds.DirectoryRecordSequence:
+        if "ReferencedFileID" in record:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # '..' is not a valid CS value: the point
+                record.ReferencedFileID = ["..", "..", "etc", "passwd"]
+            break
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds.save_as(root / "DICOMDIR")
+    index = scan([root / "DICOMDIR"])
+    assert any("outside its folder" in e.message for e in index.errors)
+    assert len(index.images()) == 30
+
+
+def test_dicomdir_lowercase_medium(tmp_path: Path) -> None:
+    root = _copy_dicomdir_tree(tmp_path)
+    low = tmp_path / "low"
+    for src in sorted(root.rglob("*")):
+        rel = src.relative_to(root)
+        target = low / Path(*[part.lower() for part in rel.parts])
+        if src.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(src, target)
+    shutil.copy(root / "DICOMDIR", low / "DICOMDIR")
+    index = scan([low / "DICOMDIR"])
+    assert len(index.images()) == 31 and not index.errors
+
+
+def test_to_dict_is_json_ready(cxr_dir: Path) -> None:
+    import json
+
+    data = json.loads(json.dumps(scan([cxr_dir]).to_dict()))
+    assert data["patients"][0]["studies"][0]["series"][0]["instances"][0]["is_image"] is True
