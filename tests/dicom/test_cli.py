@@ -1,0 +1,115 @@
+"""``bedside dicom info|render|scan`` (run through the group's own parser)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from viewer.dicom import DisplayRenderer, Window, read_image
+from viewer.dicom.cli import main
+
+
+def test_info_json(cxr_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["dicom", "info", str(cxr_path), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert len(data) == 1
+    assert data[0]["modality"] == "CR" and data[0]["is_image"] is True
+    assert data[0]["rows"] == 256 and data[0]["pixel_spacing"]["source"]
+
+
+def test_info_text_and_failure_exit_code(
+    cxr_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.dcm"
+    bad.write_bytes(b"not dicom")
+    assert main(["dicom", "info", str(cxr_path), str(bad)]) == 1
+    out, err = capsys.readouterr()
+    assert "modality: CR" in out
+    assert f"{bad}: error: is not a DICOM file" in err
+    assert "Traceback" not in err
+
+
+def test_info_json_reports_errors_per_file(
+    cxr_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.dcm"
+    bad.write_bytes(b"")
+    assert main(["dicom", "info", str(bad), str(cxr_path), "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert "is not a DICOM file" in data[0]["error"] and data[1]["modality"] == "CR"
+
+
+def _png(path: Path) -> np.ndarray:
+    with Image.open(path) as im:
+        assert im.mode == "L"
+        return np.asarray(im)
+
+
+def test_render_default_window(cxr_path: Path, tmp_path: Path) -> None:
+    out = tmp_path / "o.png"
+    assert main(["dicom", "render", str(cxr_path), "--out", str(out)]) == 0
+    assert np.array_equal(_png(out), DisplayRenderer(read_image(cxr_path)).render())
+
+
+def test_render_explicit_window_and_function(cxr_path: Path, tmp_path: Path) -> None:
+    out = tmp_path / "o.png"
+    argv = ["dicom", "render", str(cxr_path), "--out", str(out), "--window", "1500", "800"]
+    assert main([*argv, "--function", "SIGMOID"]) == 0
+    expected = DisplayRenderer(read_image(cxr_path)).render(Window(1500, 800, "SIGMOID"))
+    assert np.array_equal(_png(out), expected)
+
+
+def test_render_preset_and_errors(
+    cxr_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "o.png"
+    image = read_image(cxr_path)
+    assert image.windows, "the synthetic image carries a stored window"
+    assert main(["dicom", "render", str(cxr_path), "--out", str(out), "--preset", "1"]) == 0
+    assert np.array_equal(_png(out), DisplayRenderer(image).render(image.windows[0]))
+    capsys.readouterr()
+    assert main(["dicom", "render", str(cxr_path), "--out", str(out), "--preset", "9"]) == 1
+    assert "has no preset 9 (presets: 1:" in capsys.readouterr().err
+    assert main(["dicom", "render", str(cxr_path), "--out", str(out), "--window", "0", "0"]) == 1
+    assert "must be >= 1 for LINEAR" in capsys.readouterr().err
+    missing = tmp_path / "missing.dcm"
+    assert main(["dicom", "render", str(missing), "--out", str(out)]) == 1
+    assert "is not a file" in capsys.readouterr().err
+
+
+def test_render_list_presets(
+    cxr_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "o.png"
+    assert main(["dicom", "render", str(cxr_path), "--out", str(out), "--list-presets"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("1: ") and "auto: automatic" in text
+    assert not out.exists()
+
+
+def test_scan_text_and_json(cxr_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["dicom", "scan", str(cxr_dir)]) == 0
+    text = capsys.readouterr().out
+    n = len([p for p in cxr_dir.rglob("*") if p.is_file()])
+    assert f"{n} image(s), 0 non-image object(s), 0 error(s)" in text
+    assert main(["dicom", "scan", str(cxr_dir), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (
+        sum(
+            len(se["instances"])
+            for p in data["patients"]
+            for st in p["studies"]
+            for se in st["series"]
+        )
+        == n
+    )
+
+
+def test_scan_with_errors_exits_1(tmp_path: Path, cxr_path: Path) -> None:
+    bad = tmp_path / "bad.dcm"
+    bad.write_bytes(cxr_path.read_bytes()[:400])
+    assert main(["dicom", "scan", str(bad), str(cxr_path)]) == 1
