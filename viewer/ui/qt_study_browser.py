@@ -75,6 +75,7 @@ class QtStudyBrowser(QWidget):
         self._items: dict[str, QTreeWidgetItem] = {}
         self._errors: list[str] = []
         self._non_images = 0
+        self._skipped = 0
         self._scan_job: Job | None = None
         self._thumb_job: Job | None = None
         self._thumbs: dict[str, QIcon] = {}
@@ -180,8 +181,10 @@ class QtStudyBrowser(QWidget):
         if index is not None:
             for meta in index.images():
                 self._images[meta.path] = meta
-            self._errors.extend(str(e) for e in (getattr(index, "errors", None) or []))
+            for e in getattr(index, "errors", None) or []:
+                self._errors.append(f"{getattr(e, 'path', '')}: {getattr(e, 'message', e)}")
             self._non_images += len(getattr(index, "non_images", None) or [])
+            self._skipped += len(getattr(index, "skipped", None) or [])
             self._rebuild()
             self._start_thumbnails()
         self._render_summary(cancelled=cancelled)
@@ -319,6 +322,8 @@ class QtStudyBrowser(QWidget):
                 text += " · " + self.tr("{0} non-image object(s) listed, not opened").format(
                     self._non_images
                 )
+            if self._skipped:
+                text += " · " + self.tr("{0} non-DICOM file(s) skipped").format(self._skipped)
             if self._errors:
                 text += " · " + self.tr("{0} file(s) could not be read").format(len(self._errors))
             if cancelled:

@@ -1,0 +1,94 @@
+"""Fixtures and helpers for the main-window tests (imported by tests/ui/test_main_*.py).
+
+Every window made here is closed at teardown, its worker pools are drained (``shutdown`` waits for
+them), and the global pool too, so no worker or dialog outlives its test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+DEMO_BUNDLE = Path(__file__).resolve().parents[2] / "resources" / "demo" / "demo-cxr.bundle"
+WAIT_MS = 120_000  # generous ceiling for slow CI machines (the torch import + bundle load)
+
+
+@pytest.fixture
+def demo_bundle() -> Path:
+    if not DEMO_BUNDLE.is_file():
+        pytest.skip("resources/demo/demo-cxr.bundle is not built yet (make demo-bundle)")
+    return DEMO_BUNDLE
+
+
+@pytest.fixture
+def make_window(qtbot: Any) -> Iterator[Callable[..., Any]]:
+    from PySide6.QtCore import QThreadPool
+
+    from viewer.ui.qt_main_window import QtMainWindow
+
+    made: list[Any] = []
+
+    def make(
+        settings: Any,
+        paths: list[Path] | tuple[Path, ...] = (),
+        *,
+        demo_study: bool = False,
+        start: bool = True,
+    ) -> Any:
+        window = QtMainWindow(settings)
+        qtbot.addWidget(window)
+        window.show()
+        if start:
+            window.start(list(paths), demo_study=demo_study)
+        made.append(window)
+        return window
+
+    yield make
+    for window in made:
+        window.close()
+        window.shutdown()
+    QThreadPool.globalInstance().waitForDone()
+
+
+def find(window: Any, cls: Any, name: str) -> Any:
+    widget = window.findChild(cls, name)
+    assert widget is not None, f"no {cls.__name__} named {name!r}"
+    return widget
+
+
+def wait_for_result(qtbot: Any, window: Any) -> None:
+    """Wait until the AI panel shows a score (or fail with what it shows instead)."""
+    from PySide6.QtWidgets import QLabel
+
+    prob = find(window, QLabel, "aiProbability")
+    state = find(window, QLabel, "aiState")
+
+    def shown() -> bool:
+        assert window.model_error == "", window.model_error
+        assert window.ai_panel.state() not in ("refused", "no_model"), state.text()
+        return prob.text() != ""
+
+    qtbot.waitUntil(shown, timeout=WAIT_MS)
+
+
+def decision_rows(settings: Any) -> list[Any]:
+    from viewer.audit import AuditLog
+
+    log = AuditLog.open(settings)
+    try:
+        return [r for r in log.records() if r.type in ("decision", "amendment")]
+    finally:
+        log.close()
+
+
+def all_rows(settings: Any) -> list[Any]:
+    from viewer.audit import AuditLog
+
+    log = AuditLog.open(settings)
+    try:
+        return list(log.records())
+    finally:
+        log.close()

@@ -1,0 +1,90 @@
+"""Study browser: folder scan in a worker with progress, tree, thumbnails, cancel, next/previous."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QThreadPool
+
+from viewer.dicom.synthetic import write_demo_set
+from viewer.ui.qt_study_browser import PATH_ROLE, QtStudyBrowser
+from viewer.ui.workers import JobRunner
+
+
+@pytest.fixture
+def browser(qtbot: Any) -> Any:
+    runner = JobRunner(2)
+    b = QtStudyBrowser(runner)
+    qtbot.addWidget(b)
+    b.show()
+    yield b
+    runner.shutdown()
+    QThreadPool.globalInstance().waitForDone()
+
+
+def _leaves(b: QtStudyBrowser) -> list[str]:
+    out = []
+    stack = [b.tree.topLevelItem(i) for i in range(b.tree.topLevelItemCount())]
+    while stack:
+        item = stack.pop()
+        if item.data(0, PATH_ROLE):
+            out.append(item.data(0, PATH_ROLE))
+        stack.extend(item.child(i) for i in range(item.childCount()))
+    return out
+
+
+def test_open_folder_with_progress(qtbot: Any, browser: QtStudyBrowser, cxr_dir: Path) -> None:
+    progress: list[int] = []
+    browser.progress.valueChanged.connect(progress.append)
+    with qtbot.waitSignal(browser.scan_finished, timeout=60_000) as sig:
+        browser.scan([cxr_dir])
+        assert browser.progress.isVisible() and browser.cancel_button.isVisible()
+    metas = sig.args[0]
+    assert len(metas) == 4
+    assert sorted(_leaves(browser)) == sorted(str(p) for p in cxr_dir.glob("*.dcm"))
+    assert progress and max(progress) == 4
+    assert not browser.progress.isVisible()
+    assert "4 image(s)" in browser.summary.text()
+    # patients at the top level, images below study and series
+    assert browser.tree.topLevelItemCount() == len({m.patient_id for m in metas})
+    qtbot.waitUntil(lambda: browser.thumbnail_count() == 4, timeout=60_000)
+
+
+def test_cancel_a_large_scan(qtbot: Any, browser: QtStudyBrowser, tmp_path: Path) -> None:
+    folder = tmp_path / "many"
+    write_demo_set(folder, n=60, seed=1, size=(64, 64))
+    with qtbot.waitSignal(browser.scan_finished, timeout=60_000):
+        browser.scan([folder])
+        browser.cancel_scan()
+    assert "cancelled" in browser.summary.text()
+    assert len(browser.paths()) < 60
+
+
+def test_next_previous_in_display_order(qtbot: Any, browser: QtStudyBrowser, cxr_dir: Path) -> None:
+    with qtbot.waitSignal(browser.scan_finished, timeout=60_000):
+        browser.scan([cxr_dir])
+    paths = browser.paths()
+    assert browser.neighbour(paths[0], 1) == paths[1]
+    assert browser.neighbour(paths[1], -1) == paths[0]
+    assert browser.neighbour(paths[-1], 1) is None
+    activated: list[str] = []
+    browser.image_activated.connect(activated.append)
+    item = browser._items[paths[2]]
+    browser.tree.itemActivated.emit(item, 0)
+    assert activated == [paths[2]]
+
+
+def test_unreadable_files_are_counted_not_fatal(
+    qtbot: Any, browser: QtStudyBrowser, cxr_dir: Path
+) -> None:
+    (cxr_dir / "notes.txt").write_bytes(b"this is not DICOM at all" * 10)
+    good = sorted(cxr_dir.glob("*.dcm"))[0].read_bytes()
+    (cxr_dir / "truncated.dcm").write_bytes(good[:300])
+    with qtbot.waitSignal(browser.scan_finished, timeout=60_000) as sig:
+        browser.scan([cxr_dir])
+    assert len(sig.args[0]) == 4
+    assert "1 file(s) could not be read" in browser.summary.text()
+    assert "truncated.dcm" in browser.summary.toolTip()
+    assert "1 non-DICOM file(s) skipped" in browser.summary.text()
