@@ -1,0 +1,333 @@
+"""``bedside infer PATH... [--bundle FILE | --model ID] [--json] [--heatmap DIR]``.
+
+Headless scoring over files, folders and DICOMDIRs with the same core as the GUI: the bundle is
+verified against the trust store and self-tested before any image is read, each image's header
+is checked against the bundle's accepted inputs before it is decoded, and each image gives one
+result (``--json``: one JSON object per line on stdout, for other hospital systems). Progress goes
+to stderr when it is a terminal. Exit status: 0 when every image got a score, 1 when any image was
+refused or failed (its JSON object says why).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+
+from viewer.errors import BedsideError, InferenceError
+from viewer.inference.checks import CheckResult, check_input, refusals
+from viewer.inference.explain import HEATMAP_CAPTION
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``infer`` to the root parser."""
+    p = sub.add_parser(
+        "infer",
+        help="score DICOM chest X-rays with a trusted model bundle (headless)",
+        description=__doc__.splitlines()[0] if __doc__ else None,
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="DICOM files, folders or DICOMDIRs")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--bundle", metavar="FILE", help="a .bundle file (verified and self-tested)")
+    which.add_argument(
+        "--model", metavar="ID", help="the active version of an installed model (default: the "
+        "most recently activated model)"
+    )  # fmt: skip
+    p.add_argument("--json", action="store_true", help="one JSON object per image on stdout")
+    p.add_argument(
+        "--heatmap",
+        metavar="DIR",
+        help="write a Grad-CAM heatmap PNG per positive label into DIR (not a localisation)",
+    )
+    p.add_argument(
+        "--threads",
+        type=int,
+        metavar="N",
+        help="torch threads (default: the inference.threads setting); recorded in each result",
+    )
+    p.set_defaults(func=_cmd_infer)
+
+
+# ----------------------------------------------------------------------------- bundle
+
+
+def _bundle_path(args: argparse.Namespace) -> Path:
+    if args.bundle:
+        return Path(args.bundle)
+    from viewer.bundle.store import ModelStore
+
+    store = ModelStore(args.settings)
+    active = store.active(args.model)
+    if active is not None:
+        return active
+    if args.model:
+        raise BedsideError(
+            f"No version of model '{args.model}' is installed and active. "
+            "See `bedside bundle list`, or pass --bundle FILE."
+        )
+    if args.demo:
+        from viewer.bundle.resources import DEMO_BUNDLE, resource_path
+
+        demo = resource_path(*DEMO_BUNDLE)
+        if demo.is_file():
+            return demo
+    raise BedsideError(
+        "No model is installed and active. Install one with `bedside bundle install FILE`, "
+        "or pass --bundle FILE."
+    )
+
+
+def _load(args: argparse.Namespace) -> Any:
+    from viewer.bundle.loader import load_bundle
+    from viewer.bundle.trust import TrustStore
+
+    return load_bundle(_bundle_path(args), TrustStore.from_settings(args.settings))
+
+
+# ----------------------------------------------------------------------------- images
+
+
+def _collect(paths: Sequence[str], progress: _Progress) -> tuple[list[Any], list[dict[str, Any]]]:
+    """Image headers in display order, plus per-file errors (as result objects)."""
+    from viewer.dicom import iter_scan
+
+    index = None
+    for step in iter_scan(paths):
+        progress.show(step.done, step.total, "scanning", step.path)
+        if step.index is not None:
+            index = step.index
+    progress.clear()
+    errors: list[dict[str, Any]] = []
+    if index is None:  # pragma: no cover - iter_scan always ends with an index
+        return [], errors
+    for err in index.errors:
+        errors.append({"file": err.path, "status": "error", "error": err.message})
+    for meta in index.non_images:
+        errors.append(
+            {
+                "file": meta.path,
+                "sop_instance_uid": meta.sop_instance_uid,
+                "status": "error",
+                "error": "This DICOM object holds no image to score "
+                f"(SOP Class {meta.sop_class_uid}).",
+            }
+        )
+    return index.images(), errors
+
+
+class _Progress:
+    """A one-line progress display on stderr, only when stderr is a terminal."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.enabled = stream.isatty()
+        self._width = 0
+
+    def show(self, done: int, total: int, what: str, path: str) -> None:
+        if not self.enabled:
+            return
+        bar_width = 24
+        filled = bar_width * done // total if total else bar_width
+        name = Path(path).name if path else ""
+        line = f"\r[{'#' * filled}{'.' * (bar_width - filled)}] {done}/{total} {what} {name}"
+        self._width = max(self._width, len(line))
+        self.stream.write(line.ljust(self._width))
+        self.stream.flush()
+
+    def clear(self) -> None:
+        if self.enabled and self._width:
+            self.stream.write("\r" + " " * self._width + "\r")
+            self.stream.flush()
+            self._width = 0
+
+
+def _check_dict(c: CheckResult) -> dict[str, str]:
+    return asdict(c)
+
+
+_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def _write_heatmap(out_dir: Path, stem: str, label: str, heat: np.ndarray) -> Path:
+    from PIL import Image
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{_SAFE.sub('_', stem)}_{_SAFE.sub('_', label)}.png"
+    pixels = np.round(np.clip(heat, 0.0, 1.0) * 255.0).astype(np.uint8)
+    try:
+        Image.fromarray(pixels, mode="L").save(path, format="PNG")
+    except OSError as exc:
+        raise InferenceError(f"Cannot write the heatmap: {exc.strerror or exc}", path=path) from exc
+    return path
+
+
+def score_one(predictor: Any, meta: Any, *, heatmap_dir: Path | None = None) -> dict[str, Any]:
+    """Header checks, decode, score (and heatmaps): the result object for one image."""
+    from viewer.dicom import read_image
+    from viewer.inference.predict import InputRefusedError
+
+    manifest = predictor.manifest
+    result: dict[str, Any] = {
+        "file": meta.path,
+        "sop_instance_uid": meta.sop_instance_uid,
+        "model": {
+            "id": manifest.id,
+            "version": manifest.version,
+            "bundle_digest": predictor.loaded.digest,
+        },
+    }
+    t0 = time.perf_counter()
+    checks = check_input(meta, manifest.accepted_inputs)
+    result["checks"] = [_check_dict(c) for c in checks]
+    refused = refusals(checks)
+    if refused:
+        result["status"] = "refused"
+        result["error"] = "No score: " + " ".join(c.message for c in refused)
+        return result
+    try:
+        t = time.perf_counter()
+        image = read_image(meta.path)
+        decode_ms = round((time.perf_counter() - t) * 1000.0, 3)
+        prediction = predictor.predict(image)
+    except InputRefusedError as exc:
+        result["checks"] = [_check_dict(c) for c in exc.checks]
+        result["status"] = "refused"
+        result["error"] = exc.message
+        return result
+    except BedsideError as exc:
+        result["status"] = "error"
+        result["error"] = exc.message
+        return result
+    result["status"] = "scored"
+    result["checks"] = [_check_dict(c) for c in prediction.checks]
+    result["labels"] = [
+        {
+            "label": r.label,
+            "display_name": r.display_name,
+            "score": r.score,
+            "threshold": r.threshold,
+            "positive": r.positive,
+            "operating_point": r.operating_point,
+        }
+        for r in prediction.labels
+    ]
+    result["threads"] = prediction.threads
+    timings = {"decode": decode_ms, **prediction.timings_ms}
+    if heatmap_dir is not None:
+        written: dict[str, str] = {}
+        t = time.perf_counter()
+        try:
+            for label in prediction.positive_labels:
+                heat = predictor.heatmap(image, label)
+                stem = meta.sop_instance_uid or Path(meta.path).stem
+                written[label] = str(_write_heatmap(heatmap_dir, stem, label, heat))
+        except BedsideError as exc:
+            result["heatmap_error"] = exc.message
+        timings["heatmap"] = round((time.perf_counter() - t) * 1000.0, 3)
+        result["heatmaps"] = written
+        result["heatmap_caption"] = HEATMAP_CAPTION
+    timings["total"] = round((time.perf_counter() - t0) * 1000.0, 3)
+    result["timings_ms"] = timings
+    return result
+
+
+def _human(result: dict[str, Any]) -> str:
+    head = result["file"]
+    if result["status"] != "scored":
+        return f"{head}: {result['status'].upper()}: {result.get('error', '')}"
+    parts = []
+    for r in result["labels"]:
+        finding = "POSITIVE" if r["positive"] else "negative"
+        parts.append(
+            f"{r['display_name'] or r['label']} {finding} "
+            f"(score {r['score']:.3f}, threshold {r['threshold']:.3f})"
+        )
+    text = f"{head}: " + "; ".join(parts)
+    warns = [c for c in result["checks"] if c["level"] == "warning"]
+    for c in warns:
+        text += f"\n    warning: {c['message']}"
+    for label, path in result.get("heatmaps", {}).items():
+        text += f"\n    heatmap {label}: {path}"
+    return text
+
+
+def run(
+    args: argparse.Namespace, *, out: TextIO | None = None, err: TextIO | None = None
+) -> Iterator[dict[str, Any]]:
+    """Load the bundle, then yield one result object per image (errors included)."""
+    from viewer.inference.predict import Predictor
+
+    err = err or sys.stderr
+    progress = _Progress(err)
+    loaded = _load(args)
+    threads = args.threads or args.settings.values.inference.threads
+    predictor = Predictor(loaded, threads=threads)
+    metas, errors = _collect(args.paths, progress)
+    yield from errors
+    heatmap_dir = Path(args.heatmap) if args.heatmap else None
+    total = len(metas)
+    for done, meta in enumerate(metas, start=1):
+        progress.show(done - 1, total, "scoring", meta.path)
+        yield score_one(predictor, meta, heatmap_dir=heatmap_dir)
+    progress.clear()
+
+
+def _cmd_infer(args: argparse.Namespace) -> int:
+    if args.threads is not None and not 1 <= args.threads <= 64:
+        raise BedsideError(f"--threads must be between 1 and 64, not {args.threads}.")
+    out = sys.stdout
+    failed = 0
+    count = 0
+    for result in run(args, out=out):
+        count += 1
+        if result["status"] != "scored":
+            failed += 1
+        if args.json:
+            out.write(json.dumps(result, ensure_ascii=False, allow_nan=False) + "\n")
+        else:
+            out.write(_human(result) + "\n")
+        out.flush()
+    if not args.json:
+        print(f"{count - failed} of {count} image(s) scored.", file=sys.stderr)
+    if count == 0:
+        print("bedside: no DICOM images found.", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``infer ...`` without the root CLI (tests, benchmarks), with the root's error handling.
+
+    ``--demo`` before ``infer`` works as in ``bedside --demo infer``.
+    """
+    from viewer.config import load_settings
+
+    parser = argparse.ArgumentParser(prog="bedside")
+    parser.add_argument("--demo", action="store_true")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    try:
+        args.settings = load_settings(demo=args.demo)
+        code: int = args.func(args)
+    except BedsideError as exc:
+        print(f"bedside: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("bedside: interrupted", file=sys.stderr)
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
