@@ -496,16 +496,16 @@ class QtModelManager(QDialog):
         parts.append("</table>")
 
         if data.get("intended_use"):
-            parts.append(f"<h3>{esc(self.tr('Intended use'))}</h3>")
+            parts.append(_h3(self.tr("Intended use")))
             parts.append(f"<p>{esc(str(data['intended_use']))}</p>")
         if data.get("out_of_scope_uses"):
-            parts.append(f"<h3>{esc(self.tr('Out of scope (do not use for)'))}</h3>")
+            parts.append(_h3(self.tr("Out of scope (do not use for)")))
             parts.append(_value_html(data["out_of_scope_uses"]))
         if data.get("labels"):
-            parts.append(f"<h3>{esc(self.tr('Findings, thresholds and operating points'))}</h3>")
+            parts.append(_h3(self.tr("Findings, thresholds and operating points")))
             parts.append(self._labels_html(data["labels"]))
         if data.get("metrics"):
-            parts.append(f"<h3>{esc(self.tr('Performance (with confidence intervals)'))}</h3>")
+            parts.append(_h3(self.tr("Performance (with confidence intervals)")))
             parts.append(self._metrics_html(data["metrics"]))
         for key, title in (
             ("training_data", self.tr("Training data")),
@@ -515,10 +515,10 @@ class QtModelManager(QDialog):
                 parts.append(f"<h3>{esc(title)}</h3>")
                 parts.append(self._dataset_html(data[key]))
         if data.get("accepted_inputs"):
-            parts.append(f"<h3>{esc(self.tr('Accepted inputs'))}</h3>")
+            parts.append(_h3(self.tr("Accepted inputs")))
             parts.append(_value_html(data["accepted_inputs"]))
         if data.get("changelog"):
-            parts.append(f"<h3>{esc(self.tr('Changelog'))}</h3>")
+            parts.append(_h3(self.tr("Changelog")))
             items = []
             for entry in data["changelog"]:
                 if isinstance(entry, dict):
@@ -534,11 +534,7 @@ class QtModelManager(QDialog):
         if not isinstance(labels, list):
             return _value_html(labels)
         esc = html.escape
-        out = [
-            "<table border='1' cellspacing='0' cellpadding='3'><tr>"
-            f"<th>{esc(self.tr('Finding'))}</th><th>{esc(self.tr('Threshold'))}</th>"
-            f"<th>{esc(self.tr('Operating point'))}</th></tr>"
-        ]
+        out = [_table_head(self.tr("Finding"), self.tr("Threshold"), self.tr("Operating point"))]
         for label in labels:
             if not isinstance(label, dict):
                 continue
@@ -557,10 +553,13 @@ class QtModelManager(QDialog):
             return _value_html(metrics)
         esc = html.escape
         out = [
-            "<table border='1' cellspacing='0' cellpadding='3'><tr>"
-            f"<th>{esc(self.tr('Metric'))}</th><th>{esc(self.tr('Finding'))}</th>"
-            f"<th>{esc(self.tr('Value'))}</th><th>{esc(self.tr('Confidence interval'))}</th>"
-            f"<th>{esc(self.tr('Data set'))}</th></tr>"
+            _table_head(
+                self.tr("Metric"),
+                self.tr("Finding"),
+                self.tr("Value"),
+                self.tr("Confidence interval"),
+                self.tr("Data set"),
+            )
         ]
         for m in metrics:
             if not isinstance(m, dict):
@@ -796,6 +795,15 @@ class QtModelManager(QDialog):
     def closeEvent(self, event: Any) -> None:
         self.shutdown()
         super().closeEvent(event)
+
+
+def _h3(title: str) -> str:
+    return f"<h3>{html.escape(title)}</h3>"
+
+
+def _table_head(*titles: str) -> str:
+    cells = "".join(f"<th>{html.escape(t)}</th>" for t in titles)
+    return f"<table border='1' cellspacing='0' cellpadding='3'><tr>{cells}</tr>"
 
 
 def _version_key(version: str) -> tuple[int, ...]:

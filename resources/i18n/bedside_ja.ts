@@ -1,0 +1,1635 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="ja_JP">
+<context>
+    <name></name>
+    <message>
+        <source>{0:.1f} px (no pixel spacing in the file: not a physical length)</source>
+        <translation>{0:.1f} px（ファイルにピクセル間隔がないため、実寸ではありません）</translation>
+    </message>
+    <message>
+        <source>Pixel Spacing (0028,0030)</source>
+        <translation>Pixel Spacing (0028,0030)</translation>
+    </message>
+    <message>
+        <source>Imager Pixel Spacing corrected for magnification</source>
+        <translation>拡大率補正済みの Imager Pixel Spacing</translation>
+    </message>
+    <message>
+        <source>Imager Pixel Spacing (0018,1164): at the detector, not corrected for magnification</source>
+        <translation>Imager Pixel Spacing (0018,1164)：検出器面での値、拡大率は未補正</translation>
+    </message>
+    <message>
+        <source>{0:.1f} mm ({1})</source>
+        <translation>{0:.1f} mm（{1}）</translation>
+    </message>
+</context>
+<context>
+    <name>AuditTableModel</name>
+    <message>
+        <source>#</source>
+        <translation>No.</translation>
+    </message>
+    <message>
+        <source>Time (local)</source>
+        <translation>日時（現地時刻）</translation>
+    </message>
+    <message>
+        <source>Event</source>
+        <translation>イベント</translation>
+    </message>
+    <message>
+        <source>Outcome</source>
+        <translation>結果</translation>
+    </message>
+    <message>
+        <source>User</source>
+        <translation>ユーザー</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>モデル</translation>
+    </message>
+    <message>
+        <source>Score / threshold</source>
+        <translation>スコア / 閾値</translation>
+    </message>
+    <message>
+        <source>AI finding</source>
+        <translation>AI所見</translation>
+    </message>
+    <message>
+        <source>Clinician finding</source>
+        <translation>医師の所見</translation>
+    </message>
+    <message>
+        <source>Meaning</source>
+        <translation>意味</translation>
+    </message>
+    <message>
+        <source>Reason</source>
+        <translation>理由</translation>
+    </message>
+    <message>
+        <source>AI shown</source>
+        <translation>AI結果の表示</translation>
+    </message>
+    <message>
+        <source>Patient (pseudonym)</source>
+        <translation>患者（仮名ID）</translation>
+    </message>
+    <message>
+        <source>Stored as {utc} (UTC)</source>
+        <translation>保存値：{utc}（UTC）</translation>
+    </message>
+    <message>
+        <source>success</source>
+        <translation>成功</translation>
+    </message>
+    <message>
+        <source>FAILURE</source>
+        <translation>失敗</translation>
+    </message>
+    <message>
+        <source>confirmed</source>
+        <translation>確定</translation>
+    </message>
+    <message>
+        <source>overrode</source>
+        <translation>上書き</translation>
+    </message>
+    <message>
+        <source>before the clinician&apos;s read</source>
+        <translation>医師の読影前</translation>
+    </message>
+    <message>
+        <source>after the clinician&apos;s read</source>
+        <translation>医師の読影後</translation>
+    </message>
+    <message>
+        <source>App started</source>
+        <translation>アプリ起動</translation>
+    </message>
+    <message>
+        <source>App stopped</source>
+        <translation>アプリ終了</translation>
+    </message>
+    <message>
+        <source>Bundle verified</source>
+        <translation>バンドル検証</translation>
+    </message>
+    <message>
+        <source>Bundle refused</source>
+        <translation>バンドル拒否</translation>
+    </message>
+    <message>
+        <source>Bundle installed</source>
+        <translation>バンドルインストール</translation>
+    </message>
+    <message>
+        <source>Bundle activated</source>
+        <translation>バンドル有効化</translation>
+    </message>
+    <message>
+        <source>Bundle rolled back</source>
+        <translation>バンドルロールバック</translation>
+    </message>
+    <message>
+        <source>Image opened</source>
+        <translation>画像を開いた</translation>
+    </message>
+    <message>
+        <source>AI result shown</source>
+        <translation>AI結果を表示</translation>
+    </message>
+    <message>
+        <source>Decision</source>
+        <translation>判定</translation>
+    </message>
+    <message>
+        <source>Amendment</source>
+        <translation>修正</translation>
+    </message>
+    <message>
+        <source>Report exported</source>
+        <translation>レポート出力</translation>
+    </message>
+    <message>
+        <source>Verification</source>
+        <translation>検証</translation>
+    </message>
+</context>
+<context>
+    <name>QtAiPanel</name>
+    <message>
+        <source>AI second reader</source>
+        <translation>AIセカンドリーダー</translation>
+    </message>
+    <message>
+        <source>AI second reader result</source>
+        <translation>AIセカンドリーダーの結果</translation>
+    </message>
+    <message>
+        <source>AI probability</source>
+        <translation>AI確率</translation>
+    </message>
+    <message>
+        <source>AI threshold and operating point</source>
+        <translation>AIの閾値と動作点</translation>
+    </message>
+    <message>
+        <source>AI finding</source>
+        <translation>AI所見</translation>
+    </message>
+    <message>
+        <source>AI model</source>
+        <translation>AIモデル</translation>
+    </message>
+    <message>
+        <source>Input warnings</source>
+        <translation>入力に関する警告</translation>
+    </message>
+    <message>
+        <source>AI result per label</source>
+        <translation>ラベルごとのAI結果</translation>
+    </message>
+    <message>
+        <source>Label</source>
+        <translation>ラベル</translation>
+    </message>
+    <message>
+        <source>Score</source>
+        <translation>スコア</translation>
+    </message>
+    <message>
+        <source>Threshold</source>
+        <translation>閾値</translation>
+    </message>
+    <message>
+        <source>Finding</source>
+        <translation>所見</translation>
+    </message>
+    <message>
+        <source>Show heatmap</source>
+        <translation>ヒートマップを表示</translation>
+    </message>
+    <message>
+        <source>Show heatmap overlay</source>
+        <translation>ヒートマップの重ね表示</translation>
+    </message>
+    <message>
+        <source>Heatmap opacity</source>
+        <translation>ヒートマップの不透明度</translation>
+    </message>
+    <message>
+        <source>Heatmap (Grad-CAM): the regions of the image that most raised this label&apos;s score in the model. It is not a localisation of the finding and must not be used to locate, measure or rule out a lesion.</source>
+        <translation>ヒートマップ（Grad-CAM）：モデルがこのラベルのスコアを高く算出する根拠となった画像領域です。所見の位置を示すものではなく、病変の位置特定・計測・除外には使用しないでください。</translation>
+    </message>
+    <message>
+        <source>AI finding: {0} suggested (score at or above the threshold)</source>
+        <translation>AI所見：{0}の疑いあり（スコアが閾値以上）</translation>
+    </message>
+    <message>
+        <source>AI finding: no {0} suggested (score below the threshold)</source>
+        <translation>AI所見：{0}の疑いなし（スコアが閾値未満）</translation>
+    </message>
+    <message>
+        <source>Model: {0} {1}
+Creator: {2}</source>
+        <translation>モデル：{0} {1}
+作成者：{2}</translation>
+    </message>
+    <message>
+        <source>Intended use: {0}</source>
+        <translation>使用目的：{0}</translation>
+    </message>
+    <message>
+        <source>(not stated)</source>
+        <translation>（記載なし）</translation>
+    </message>
+    <message>
+        <source>Not for: {0}</source>
+        <translation>対象外：{0}</translation>
+    </message>
+    <message>
+        <source>Model: none</source>
+        <translation>モデル：なし</translation>
+    </message>
+    <message>
+        <source>Model: loading…</source>
+        <translation>モデル：読み込み中…</translation>
+    </message>
+    <message>
+        <source>Verifying and loading the model…</source>
+        <translation>モデルを検証・読み込み中…</translation>
+    </message>
+    <message>
+        <source>No AI result: {0}</source>
+        <translation>AI結果なし：{0}</translation>
+    </message>
+    <message>
+        <source>The model is running on this image…</source>
+        <translation>この画像をモデルで解析中…</translation>
+    </message>
+    <message>
+        <source>No AI score for this image: {0}</source>
+        <translation>この画像のAIスコアはありません：{0}</translation>
+    </message>
+    <message>
+        <source>Read first: the AI result is hidden until you record your own provisional finding below.</source>
+        <translation>先に読影：下で暫定所見を記録するまで、AI結果は表示されません。</translation>
+    </message>
+    <message>
+        <source>No image scored yet.</source>
+        <translation>まだ解析された画像はありません。</translation>
+    </message>
+    <message>
+        <source>AI result (a second opinion, not a diagnosis)</source>
+        <translation>AI結果（セカンドオピニオンであり、診断ではありません）</translation>
+    </message>
+    <message>
+        <source>{0}: {1:.2f}</source>
+        <translation>{0}：{1:.2f}</translation>
+    </message>
+    <message>
+        <source>Threshold {0:.2f}</source>
+        <translation>閾値 {0:.2f}</translation>
+    </message>
+    <message>
+        <source>positive</source>
+        <translation>陽性</translation>
+    </message>
+    <message>
+        <source>negative</source>
+        <translation>陰性</translation>
+    </message>
+    <message>
+        <source>Input warnings:</source>
+        <translation>入力に関する警告：</translation>
+    </message>
+</context>
+<context>
+    <name>QtAuditWindow</name>
+    <message>
+        <source>Audit log</source>
+        <translation>監査ログ</translation>
+    </message>
+    <message>
+        <source>Filter</source>
+        <translation>絞り込み</translation>
+    </message>
+    <message>
+        <source>Dates</source>
+        <translation>日付</translation>
+    </message>
+    <message>
+        <source>Filter by date</source>
+        <translation>日付で絞り込む</translation>
+    </message>
+    <message>
+        <source>From:</source>
+        <translation>開始日：</translation>
+    </message>
+    <message>
+        <source>To:</source>
+        <translation>終了日：</translation>
+    </message>
+    <message>
+        <source>User:</source>
+        <translation>ユーザー：</translation>
+    </message>
+    <message>
+        <source>Model:</source>
+        <translation>モデル：</translation>
+    </message>
+    <message>
+        <source>Patient ID:</source>
+        <translation>患者ID：</translation>
+    </message>
+    <message>
+        <source>Event:</source>
+        <translation>イベント：</translation>
+    </message>
+    <message>
+        <source>From date (local)</source>
+        <translation>開始日（現地時刻）</translation>
+    </message>
+    <message>
+        <source>To date (local)</source>
+        <translation>終了日（現地時刻）</translation>
+    </message>
+    <message>
+        <source>User filter</source>
+        <translation>ユーザーで絞り込み</translation>
+    </message>
+    <message>
+        <source>name or account</source>
+        <translation>氏名またはアカウント</translation>
+    </message>
+    <message>
+        <source>Model filter</source>
+        <translation>モデルで絞り込み</translation>
+    </message>
+    <message>
+        <source>model id</source>
+        <translation>モデルID</translation>
+    </message>
+    <message>
+        <source>Patient ID filter</source>
+        <translation>患者IDで絞り込み</translation>
+    </message>
+    <message>
+        <source>searched by pseudonym</source>
+        <translation>仮名IDで検索されます</translation>
+    </message>
+    <message>
+        <source>The log never stores patient IDs. The ID you type is turned into its pseudonym, which is what is searched.</source>
+        <translation>監査ログに患者IDは保存されません。入力したIDは仮名IDに変換され、その仮名IDで検索します。</translation>
+    </message>
+    <message>
+        <source>All events</source>
+        <translation>すべてのイベント</translation>
+    </message>
+    <message>
+        <source>Event type filter</source>
+        <translation>イベント種別で絞り込み</translation>
+    </message>
+    <message>
+        <source>Apply</source>
+        <translation>適用</translation>
+    </message>
+    <message>
+        <source>Apply the filter</source>
+        <translation>絞り込みを適用</translation>
+    </message>
+    <message>
+        <source>Clear</source>
+        <translation>クリア</translation>
+    </message>
+    <message>
+        <source>Clear the filter</source>
+        <translation>絞り込みをクリア</translation>
+    </message>
+    <message>
+        <source>Audit records</source>
+        <translation>監査記録</translation>
+    </message>
+    <message>
+        <source>Verify log</source>
+        <translation>ログを検証</translation>
+    </message>
+    <message>
+        <source>Verify the audit log&apos;s hash chain</source>
+        <translation>監査ログのハッシュチェーンを検証</translation>
+    </message>
+    <message>
+        <source>Verification result</source>
+        <translation>検証結果</translation>
+    </message>
+    <message>
+        <source>Export as:</source>
+        <translation>出力形式：</translation>
+    </message>
+    <message>
+        <source>PDF report</source>
+        <translation>PDFレポート</translation>
+    </message>
+    <message>
+        <source>CSV (spreadsheet)</source>
+        <translation>CSV（表計算用）</translation>
+    </message>
+    <message>
+        <source>JSON (machine-readable)</source>
+        <translation>JSON（機械可読）</translation>
+    </message>
+    <message>
+        <source>Export format</source>
+        <translation>出力形式</translation>
+    </message>
+    <message>
+        <source>Export…</source>
+        <translation>出力…</translation>
+    </message>
+    <message>
+        <source>Export the audit report</source>
+        <translation>監査レポートを出力</translation>
+    </message>
+    <message>
+        <source>Export progress</source>
+        <translation>出力の進捗</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>キャンセル</translation>
+    </message>
+    <message>
+        <source>Cancel the export</source>
+        <translation>出力をキャンセル</translation>
+    </message>
+    <message>
+        <source>Open exported file</source>
+        <translation>出力したファイルを開く</translation>
+    </message>
+    <message>
+        <source>Open the exported file</source>
+        <translation>出力したファイルを開く</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>閉じる</translation>
+    </message>
+    <message>
+        <source>Close the audit window</source>
+        <translation>監査ログ画面を閉じる</translation>
+    </message>
+    <message>
+        <source>Reading the audit log…</source>
+        <translation>監査ログを読み込み中…</translation>
+    </message>
+    <message>
+        <source>The audit log cannot be read: {reason}</source>
+        <translation>監査ログを読み込めません：{reason}</translation>
+    </message>
+    <message>
+        <source>{count} records shown</source>
+        <translation>{count} 件を表示</translation>
+    </message>
+    <message>
+        <source>Verifying…</source>
+        <translation>検証中…</translation>
+    </message>
+    <message>
+        <source>✘ Verification could not run: {reason}</source>
+        <translation>✘ 検証を実行できませんでした：{reason}</translation>
+    </message>
+    <message>
+        <source>Not verified yet.</source>
+        <translation>未検証です。</translation>
+    </message>
+    <message>
+        <source>✔ Log intact: {count} rows verified, hash chain unbroken.</source>
+        <translation>✔ ログは改ざんされていません：{count} 行を検証、ハッシュチェーンは正常です。</translation>
+    </message>
+    <message>
+        <source>first bad row: #{row}</source>
+        <translation>最初の不正な行：#{row}</translation>
+    </message>
+    <message>
+        <source>rows are missing</source>
+        <translation>行が欠落しています</translation>
+    </message>
+    <message>
+        <source>✘ LOG ALTERED ({where}). {message}</source>
+        <translation>✘ ログが改ざんされています（{where}）。{message}</translation>
+    </message>
+    <message>
+        <source>(This verification could not be recorded in the log.)</source>
+        <translation>（この検証はログに記録できませんでした。）</translation>
+    </message>
+    <message>
+        <source>PDF files (*.pdf)</source>
+        <translation>PDFファイル (*.pdf)</translation>
+    </message>
+    <message>
+        <source>CSV files (*.csv)</source>
+        <translation>CSVファイル (*.csv)</translation>
+    </message>
+    <message>
+        <source>JSON files (*.json)</source>
+        <translation>JSONファイル (*.json)</translation>
+    </message>
+    <message>
+        <source>Exporting {file}…</source>
+        <translation>{file} を出力中…</translation>
+    </message>
+    <message>
+        <source>Cancelling…</source>
+        <translation>キャンセル中…</translation>
+    </message>
+    <message>
+        <source>Export cancelled; no file was kept.</source>
+        <translation>出力をキャンセルしました。ファイルは残っていません。</translation>
+    </message>
+    <message>
+        <source>Exported to {path}</source>
+        <translation>{path} に出力しました</translation>
+    </message>
+    <message>
+        <source>Export failed: {reason}</source>
+        <translation>出力に失敗しました：{reason}</translation>
+    </message>
+</context>
+<context>
+    <name>QtDecisionPanel</name>
+    <message>
+        <source>Confirmed</source>
+        <translation>確定</translation>
+    </message>
+    <message>
+        <source>Overridden</source>
+        <translation>上書き</translation>
+    </message>
+    <message>
+        <source>Not decided yet.</source>
+        <translation>まだ判定していません。</translation>
+    </message>
+    <message>
+        <source>An override needs a reason: choose one from the list or type it.</source>
+        <translation>上書きには理由が必要です。一覧から選ぶか入力してください。</translation>
+    </message>
+    <message>
+        <source>Saved {0} — Amended: {1}</source>
+        <translation>保存済み {0} — 修正：{1}</translation>
+    </message>
+    <message>
+        <source>Saved {0} — {1}</source>
+        <translation>保存済み {0} — {1}</translation>
+    </message>
+    <message>
+        <source>NOT saved: {0}
+Your decision is still here; press the button again to retry.</source>
+        <translation>保存されていません：{0}
+判定内容は残っています。もう一度ボタンを押して再試行してください。</translation>
+    </message>
+    <message>
+        <source>Amending the decision saved at {0}: choose the corrected decision. The earlier one stays in the log.</source>
+        <translation>{0} に保存した判定を修正します：修正後の判定を選んでください。以前の判定はログに残ります。</translation>
+    </message>
+    <message>
+        <source>Your decision</source>
+        <translation>あなたの判定</translation>
+    </message>
+    <message>
+        <source>— choose —</source>
+        <translation>— 選択 —</translation>
+    </message>
+    <message>
+        <source>{0} present</source>
+        <translation>{0}：所見あり</translation>
+    </message>
+    <message>
+        <source>{0} absent</source>
+        <translation>{0}：所見なし</translation>
+    </message>
+    <message>
+        <source>Uncertain</source>
+        <translation>判断保留</translation>
+    </message>
+    <message>
+        <source>Your own read (provisional finding):</source>
+        <translation>ご自身の読影（暫定所見）：</translation>
+    </message>
+    <message>
+        <source>Provisional finding</source>
+        <translation>暫定所見</translation>
+    </message>
+    <message>
+        <source>Record my read</source>
+        <translation>読影を記録</translation>
+    </message>
+    <message>
+        <source>Record my provisional finding</source>
+        <translation>暫定所見を記録</translation>
+    </message>
+    <message>
+        <source>Confirm AI finding</source>
+        <translation>AI所見を確定</translation>
+    </message>
+    <message>
+        <source>Confirm the AI finding</source>
+        <translation>AI所見を確定する</translation>
+    </message>
+    <message>
+        <source>Agree with the AI finding ({0})</source>
+        <translation>AI所見に同意（{0}）</translation>
+    </message>
+    <message>
+        <source>Override</source>
+        <translation>上書き</translation>
+    </message>
+    <message>
+        <source>Override the AI finding</source>
+        <translation>AI所見を上書きする</translation>
+    </message>
+    <message>
+        <source>Disagree with the AI finding; a reason is required ({0})</source>
+        <translation>AI所見に同意しない。理由が必要です（{0}）</translation>
+    </message>
+    <message>
+        <source>Reason for an override:</source>
+        <translation>上書きの理由：</translation>
+    </message>
+    <message>
+        <source>Override reason</source>
+        <translation>上書きの理由</translation>
+    </message>
+    <message>
+        <source>Finding not present on my read</source>
+        <translation>読影で所見を認めない</translation>
+    </message>
+    <message>
+        <source>Finding present but missed by the AI</source>
+        <translation>所見があるがAIが見逃した</translation>
+    </message>
+    <message>
+        <source>Image quality or positioning</source>
+        <translation>画質またはポジショニングの問題</translation>
+    </message>
+    <message>
+        <source>Artefact, device or line</source>
+        <translation>アーチファクト・デバイス・ライン類</translation>
+    </message>
+    <message>
+        <source>Prior imaging or clinical context</source>
+        <translation>過去画像または臨床情報による判断</translation>
+    </message>
+    <message>
+        <source>Outside the model&apos;s intended use</source>
+        <translation>モデルの使用目的の範囲外</translation>
+    </message>
+    <message>
+        <source>Choose or type a reason</source>
+        <translation>理由を選択または入力</translation>
+    </message>
+    <message>
+        <source>Amend decision…</source>
+        <translation>判定を修正…</translation>
+    </message>
+    <message>
+        <source>Amend the saved decision</source>
+        <translation>保存済みの判定を修正</translation>
+    </message>
+    <message>
+        <source>Record a corrected decision; the earlier one stays in the log ({0})</source>
+        <translation>修正した判定を記録します。以前の判定はログに残ります（{0}）</translation>
+    </message>
+    <message>
+        <source>Decision status</source>
+        <translation>判定の状態</translation>
+    </message>
+</context>
+<context>
+    <name>QtImageView</name>
+    <message>
+        <source>Image view</source>
+        <translation>画像表示</translation>
+    </message>
+    <message>
+        <source>Open a DICOM file or folder (File menu), or drop it here.</source>
+        <translation>DICOMファイルまたはフォルダを開く（ファイルメニュー）か、ここにドロップしてください。</translation>
+    </message>
+    <message>
+        <source>(no name)</source>
+        <translation>（氏名なし）</translation>
+    </message>
+    <message>
+        <source>view ?</source>
+        <translation>撮影方向 ?</translation>
+    </message>
+    <message>
+        <source>Laterality: {0}</source>
+        <translation>左右：{0}</translation>
+    </message>
+    <message>
+        <source>W {0:.0f}  C {1:.0f}</source>
+        <translation>W {0:.0f}  C {1:.0f}</translation>
+    </message>
+    <message>
+        <source>Inverted</source>
+        <translation>白黒反転</translation>
+    </message>
+    <message>
+        <source>rot {0}°</source>
+        <translation>回転 {0}°</translation>
+    </message>
+    <message>
+        <source>flipped</source>
+        <translation>左右反転</translation>
+    </message>
+    <message>
+        <source>Zoom {0:.0f}%</source>
+        <translation>拡大率 {0:.0f}%</translation>
+    </message>
+</context>
+<context>
+    <name>QtMainWindow</name>
+    <message>
+        <source>Bedside — DEMO</source>
+        <translation>Bedside — デモ</translation>
+    </message>
+    <message>
+        <source>Bedside</source>
+        <translation>Bedside</translation>
+    </message>
+    <message>
+        <source>DEMO MODEL — NOT FOR CLINICAL USE</source>
+        <translation>デモモデル — 臨床使用不可</translation>
+    </message>
+    <message>
+        <source>Demo mode warning</source>
+        <translation>デモモードの警告</translation>
+    </message>
+    <message>
+        <source>Studies</source>
+        <translation>検査</translation>
+    </message>
+    <message>
+        <source>Worklist</source>
+        <translation>ワークリスト</translation>
+    </message>
+    <message>
+        <source>&amp;File</source>
+        <translation>ファイル(&amp;F)</translation>
+    </message>
+    <message>
+        <source>&amp;View</source>
+        <translation>表示(&amp;V)</translation>
+    </message>
+    <message>
+        <source>&amp;Image</source>
+        <translation>画像(&amp;I)</translation>
+    </message>
+    <message>
+        <source>&amp;Tools</source>
+        <translation>ツール(&amp;T)</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>ヘルプ(&amp;H)</translation>
+    </message>
+    <message>
+        <source>Open file…</source>
+        <translation>ファイルを開く…</translation>
+    </message>
+    <message>
+        <source>Open folder…</source>
+        <translation>フォルダを開く…</translation>
+    </message>
+    <message>
+        <source>Open DICOMDIR…</source>
+        <translation>DICOMDIRを開く…</translation>
+    </message>
+    <message>
+        <source>Quit</source>
+        <translation>終了</translation>
+    </message>
+    <message>
+        <source>Next image</source>
+        <translation>次の画像</translation>
+    </message>
+    <message>
+        <source>Previous image</source>
+        <translation>前の画像</translation>
+    </message>
+    <message>
+        <source>Fit</source>
+        <translation>全体表示</translation>
+    </message>
+    <message>
+        <source>1:1</source>
+        <translation>等倍</translation>
+    </message>
+    <message>
+        <source>Invert</source>
+        <translation>白黒反転</translation>
+    </message>
+    <message>
+        <source>Rotate 90°</source>
+        <translation>90°回転</translation>
+    </message>
+    <message>
+        <source>Flip</source>
+        <translation>左右反転</translation>
+    </message>
+    <message>
+        <source>Reset view</source>
+        <translation>表示をリセット</translation>
+    </message>
+    <message>
+        <source>Pan</source>
+        <translation>移動</translation>
+    </message>
+    <message>
+        <source>Measure</source>
+        <translation>計測</translation>
+    </message>
+    <message>
+        <source>Clear measurement</source>
+        <translation>計測を消去</translation>
+    </message>
+    <message>
+        <source>DICOM tags…</source>
+        <translation>DICOMタグ…</translation>
+    </message>
+    <message>
+        <source>Show heatmap</source>
+        <translation>ヒートマップを表示</translation>
+    </message>
+    <message>
+        <source>Model manager…</source>
+        <translation>モデル管理…</translation>
+    </message>
+    <message>
+        <source>Reload model</source>
+        <translation>モデルを再読み込み</translation>
+    </message>
+    <message>
+        <source>Audit log…</source>
+        <translation>監査ログ…</translation>
+    </message>
+    <message>
+        <source>Settings…</source>
+        <translation>設定…</translation>
+    </message>
+    <message>
+        <source>About Bedside</source>
+        <translation>Bedsideについて</translation>
+    </message>
+    <message>
+        <source>Window:</source>
+        <translation>ウィンドウ：</translation>
+    </message>
+    <message>
+        <source>Window presets</source>
+        <translation>ウィンドウのプリセット</translation>
+    </message>
+    <message>
+        <source>Stored windows first; keys 1-9 select a preset</source>
+        <translation>ファイルに保存されたウィンドウが先頭です。1〜9キーでプリセットを選択します</translation>
+    </message>
+    <message>
+        <source>View tools</source>
+        <translation>表示ツール</translation>
+    </message>
+    <message>
+        <source>Measurement</source>
+        <translation>計測</translation>
+    </message>
+    <message>
+        <source>Clinician: {0}</source>
+        <translation>医師：{0}</translation>
+    </message>
+    <message>
+        <source>Clinician: not named (account {0}) — set your name in Settings</source>
+        <translation>医師：氏名未設定（アカウント {0}）— 設定で氏名を入力してください</translation>
+    </message>
+    <message>
+        <source>Model: {0} {1}</source>
+        <translation>モデル：{0} {1}</translation>
+    </message>
+    <message>
+        <source>Model: loading…</source>
+        <translation>モデル：読み込み中…</translation>
+    </message>
+    <message>
+        <source>Model: not available</source>
+        <translation>モデル：利用できません</translation>
+    </message>
+    <message>
+        <source>The audit log cannot be opened: {0}</source>
+        <translation>監査ログを開けません：{0}</translation>
+    </message>
+    <message>
+        <source>Audit log write failed: {0}</source>
+        <translation>監査ログへの書き込みに失敗しました：{0}</translation>
+    </message>
+    <message>
+        <source>Open DICOM files</source>
+        <translation>DICOMファイルを開く</translation>
+    </message>
+    <message>
+        <source>DICOM files (*.dcm *.DCM *);;All files (*)</source>
+        <translation>DICOMファイル (*.dcm *.DCM *);;すべてのファイル (*)</translation>
+    </message>
+    <message>
+        <source>Open a folder of DICOM files</source>
+        <translation>DICOMファイルのフォルダを開く</translation>
+    </message>
+    <message>
+        <source>Open a DICOMDIR</source>
+        <translation>DICOMDIRを開く</translation>
+    </message>
+    <message>
+        <source>DICOMDIR (DICOMDIR dicomdir);;All files (*)</source>
+        <translation>DICOMDIR (DICOMDIR dicomdir);;すべてのファイル (*)</translation>
+    </message>
+    <message>
+        <source>This file cannot be shown: {0}</source>
+        <translation>このファイルは表示できません：{0}</translation>
+    </message>
+    <message>
+        <source>finding</source>
+        <translation>所見</translation>
+    </message>
+    <message>
+        <source>Heatmap not available: {0}</source>
+        <translation>ヒートマップを表示できません：{0}</translation>
+    </message>
+    <message>
+        <source>The audit log is not open; nothing can be saved.</source>
+        <translation>監査ログが開かれていないため、何も保存できません。</translation>
+    </message>
+    <message>
+        <source> (automatic)</source>
+        <translation>（自動）</translation>
+    </message>
+    <message>
+        <source>Custom</source>
+        <translation>カスタム</translation>
+    </message>
+    <message>
+        <source>Distance: {0}</source>
+        <translation>距離：{0}</translation>
+    </message>
+    <message>
+        <source>This window is not available in this build ({0}).</source>
+        <translation>このビルドではこの画面を利用できません（{0}）。</translation>
+    </message>
+    <message>
+        <source>Settings are not available in this build ({0}).</source>
+        <translation>このビルドでは設定を利用できません（{0}）。</translation>
+    </message>
+    <message>
+        <source>Bedside {0} — decision support only; the clinician decides.</source>
+        <translation>Bedside {0} — 診断支援のみを目的としています。最終判断は医師が行います。</translation>
+    </message>
+</context>
+<context>
+    <name>QtModelManager</name>
+    <message>
+        <source>Model manager</source>
+        <translation>モデル管理</translation>
+    </message>
+    <message>
+        <source>Installed model bundles</source>
+        <translation>インストール済みモデルバンドル</translation>
+    </message>
+    <message>
+        <source>Demo mode: the demo signing key is trusted. Demo models are NOT for clinical use.</source>
+        <translation>デモモード：デモ用の署名鍵を信頼しています。デモモデル — 臨床使用不可。</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>モデル</translation>
+    </message>
+    <message>
+        <source>Version</source>
+        <translation>バージョン</translation>
+    </message>
+    <message>
+        <source>Creator</source>
+        <translation>作成者</translation>
+    </message>
+    <message>
+        <source>Key fingerprint</source>
+        <translation>鍵フィンガープリント</translation>
+    </message>
+    <message>
+        <source>Self-test</source>
+        <translation>セルフテスト</translation>
+    </message>
+    <message>
+        <source>Active</source>
+        <translation>有効</translation>
+    </message>
+    <message>
+        <source>Model card</source>
+        <translation>モデルカード</translation>
+    </message>
+    <message>
+        <source>Install from file…</source>
+        <translation>ファイルからインストール…</translation>
+    </message>
+    <message>
+        <source>Install a model bundle from a file</source>
+        <translation>ファイルからモデルバンドルをインストール</translation>
+    </message>
+    <message>
+        <source>Activate</source>
+        <translation>有効化</translation>
+    </message>
+    <message>
+        <source>Activate the selected version</source>
+        <translation>選択したバージョンを有効化</translation>
+    </message>
+    <message>
+        <source>Roll back</source>
+        <translation>ロールバック</translation>
+    </message>
+    <message>
+        <source>Roll back to the previously active version</source>
+        <translation>以前に有効だったバージョンへロールバック</translation>
+    </message>
+    <message>
+        <source>Run self-test</source>
+        <translation>セルフテストを実行</translation>
+    </message>
+    <message>
+        <source>Load the selected bundle again and run its self-test</source>
+        <translation>選択したバンドルを再読み込みしてセルフテストを実行</translation>
+    </message>
+    <message>
+        <source>Refresh</source>
+        <translation>更新</translation>
+    </message>
+    <message>
+        <source>Refresh the list</source>
+        <translation>一覧を更新</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>閉じる</translation>
+    </message>
+    <message>
+        <source>Close the model manager</source>
+        <translation>モデル管理を閉じる</translation>
+    </message>
+    <message>
+        <source>Working</source>
+        <translation>処理中</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状態</translation>
+    </message>
+    <message>
+        <source>REFUSED</source>
+        <translation>拒否</translation>
+    </message>
+    <message>
+        <source>FAILED</source>
+        <translation>不合格</translation>
+    </message>
+    <message>
+        <source>Passed (just now)</source>
+        <translation>合格（今回実行）</translation>
+    </message>
+    <message>
+        <source>Passed at install</source>
+        <translation>インストール時に合格</translation>
+    </message>
+    <message>
+        <source>Reading the model store…</source>
+        <translation>モデルストアを読み込み中…</translation>
+    </message>
+    <message>
+        <source>Checking {file}: signature, manifest, weights and self-test…</source>
+        <translation>{file} を確認中：署名、マニフェスト、重み、セルフテスト…</translation>
+    </message>
+    <message>
+        <source>Installed {model} {version}. It is not active until you activate it.</source>
+        <translation>{model} {version} をインストールしました。有効化するまで使用されません。</translation>
+    </message>
+    <message>
+        <source>Installed {model} {version}; it is now the active version.</source>
+        <translation>{model} {version} をインストールしました。現在有効なバージョンです。</translation>
+    </message>
+    <message>
+        <source>Bundle refused: {reason}</source>
+        <translation>バンドルを拒否しました：{reason}</translation>
+    </message>
+    <message>
+        <source>Not installed: {reason}</source>
+        <translation>インストールしませんでした：{reason}</translation>
+    </message>
+    <message>
+        <source>Activating {model} {version}…</source>
+        <translation>{model} {version} を有効化中…</translation>
+    </message>
+    <message>
+        <source>{model} {version} is now active.</source>
+        <translation>{model} {version} が有効になりました。</translation>
+    </message>
+    <message>
+        <source>Rolling back {model}…</source>
+        <translation>{model} をロールバック中…</translation>
+    </message>
+    <message>
+        <source>Rolled back {model}; the active version is now {version}.</source>
+        <translation>{model} をロールバックしました。現在有効なバージョンは {version} です。</translation>
+    </message>
+    <message>
+        <source>Running the self-test of {model} {version}…</source>
+        <translation>{model} {version} のセルフテストを実行中…</translation>
+    </message>
+    <message>
+        <source>Self-test of {model} {version} passed (largest output difference {diff}).</source>
+        <translation>{model} {version} のセルフテストに合格しました（出力の最大差 {diff}）。</translation>
+    </message>
+    <message>
+        <source>Self-test of {model} {version} FAILED: {reason}</source>
+        <translation>{model} {version} のセルフテストは不合格です：{reason}</translation>
+    </message>
+    <message>
+        <source>The action failed: {reason}</source>
+        <translation>操作に失敗しました：{reason}</translation>
+    </message>
+    <message>
+        <source>The model store cannot be read: {reason}</source>
+        <translation>モデルストアを読み込めません：{reason}</translation>
+    </message>
+    <message>
+        <source>No model bundle is installed. Use “Install from file…”.</source>
+        <translation>モデルバンドルがインストールされていません。「ファイルからインストール…」を使用してください。</translation>
+    </message>
+    <message>
+        <source>Select a bundle to see its model card.</source>
+        <translation>バンドルを選択するとモデルカードが表示されます。</translation>
+    </message>
+    <message>
+        <source>This bundle is refused: {reason}</source>
+        <translation>このバンドルは拒否されています：{reason}</translation>
+    </message>
+    <message>
+        <source>Demo model — NOT for clinical use.</source>
+        <translation>デモモデル — 臨床使用不可。</translation>
+    </message>
+    <message>
+        <source>Regulatory status</source>
+        <translation>規制上の位置づけ</translation>
+    </message>
+    <message>
+        <source>Created (UTC)</source>
+        <translation>作成日時（UTC）</translation>
+    </message>
+    <message>
+        <source>Installed (UTC)</source>
+        <translation>インストール日時（UTC）</translation>
+    </message>
+    <message>
+        <source>Licence</source>
+        <translation>ライセンス</translation>
+    </message>
+    <message>
+        <source>Architecture</source>
+        <translation>アーキテクチャ</translation>
+    </message>
+    <message>
+        <source>Signing key fingerprint</source>
+        <translation>署名鍵のフィンガープリント</translation>
+    </message>
+    <message>
+        <source>Intended use</source>
+        <translation>使用目的</translation>
+    </message>
+    <message>
+        <source>Out of scope (do not use for)</source>
+        <translation>対象外（次の用途には使用しないでください）</translation>
+    </message>
+    <message>
+        <source>Findings, thresholds and operating points</source>
+        <translation>所見・閾値・動作点</translation>
+    </message>
+    <message>
+        <source>Performance (with confidence intervals)</source>
+        <translation>性能（信頼区間付き）</translation>
+    </message>
+    <message>
+        <source>Training data</source>
+        <translation>学習データ</translation>
+    </message>
+    <message>
+        <source>Validation data</source>
+        <translation>検証データ</translation>
+    </message>
+    <message>
+        <source>Accepted inputs</source>
+        <translation>受け付ける入力画像</translation>
+    </message>
+    <message>
+        <source>Changelog</source>
+        <translation>変更履歴</translation>
+    </message>
+    <message>
+        <source>Finding</source>
+        <translation>所見</translation>
+    </message>
+    <message>
+        <source>Threshold</source>
+        <translation>閾値</translation>
+    </message>
+    <message>
+        <source>Operating point</source>
+        <translation>動作点</translation>
+    </message>
+    <message>
+        <source>Metric</source>
+        <translation>指標</translation>
+    </message>
+    <message>
+        <source>Value</source>
+        <translation>値</translation>
+    </message>
+    <message>
+        <source>Confidence interval</source>
+        <translation>信頼区間</translation>
+    </message>
+    <message>
+        <source>Data set</source>
+        <translation>データセット</translation>
+    </message>
+    <message>
+        <source>Sources</source>
+        <translation>出典</translation>
+    </message>
+    <message>
+        <source>Dates</source>
+        <translation>日付</translation>
+    </message>
+    <message>
+        <source>Images</source>
+        <translation>画像数</translation>
+    </message>
+    <message>
+        <source>Positives</source>
+        <translation>陽性数</translation>
+    </message>
+    <message>
+        <source>Devices</source>
+        <translation>装置</translation>
+    </message>
+    <message>
+        <source>Install a model bundle</source>
+        <translation>モデルバンドルをインストール</translation>
+    </message>
+    <message>
+        <source>Model bundles (*.bundle);;All files (*)</source>
+        <translation>モデルバンドル (*.bundle);;すべてのファイル (*)</translation>
+    </message>
+    <message>
+        <source>Install model bundle</source>
+        <translation>モデルバンドルのインストール</translation>
+    </message>
+    <message>
+        <source>Install the model bundle {file}?
+
+Its signature, manifest, weights and self-test are checked first; a bundle that fails any check is refused. The installation is recorded in the audit log.</source>
+        <translation>モデルバンドル {file} をインストールしますか？
+
+先に署名、マニフェスト、重み、セルフテストを確認し、いずれかに不合格のバンドルは拒否されます。インストールは監査ログに記録されます。</translation>
+    </message>
+    <message>
+        <source>Install an older version?</source>
+        <translation>古いバージョンをインストールしますか？</translation>
+    </message>
+    <message>
+        <source>{reason}
+
+Install this older version anyway? It will not become active by itself, and the downgrade is recorded in the audit log.</source>
+        <translation>{reason}
+
+それでもこの古いバージョンをインストールしますか？自動的には有効化されず、ダウングレードは監査ログに記録されます。</translation>
+    </message>
+    <message>
+        <source>Activate model</source>
+        <translation>モデルの有効化</translation>
+    </message>
+    <message>
+        <source>Make {model} {version} the active version?
+
+Images scored from now on use this version. The change is recorded in the audit log.</source>
+        <translation>{model} {version} を有効なバージョンにしますか？
+
+今後解析する画像にはこのバージョンが使用されます。変更は監査ログに記録されます。</translation>
+    </message>
+    <message>
+        <source>Roll back model</source>
+        <translation>モデルのロールバック</translation>
+    </message>
+    <message>
+        <source>Roll back {model} from {version} to the version that was active before it?
+
+Images scored from now on use that version. The change is recorded in the audit log.</source>
+        <translation>{model} を {version} から、その前に有効だったバージョンへロールバックしますか？
+
+今後解析する画像にはそのバージョンが使用されます。変更は監査ログに記録されます。</translation>
+    </message>
+</context>
+<context>
+    <name>QtSettingsDialog</name>
+    <message>
+        <source>Welcome to Bedside</source>
+        <translation>Bedsideへようこそ</translation>
+    </message>
+    <message>
+        <source>Settings</source>
+        <translation>設定</translation>
+    </message>
+    <message>
+        <source>Please enter your name and role. They are printed with every decision you record in the audit log.</source>
+        <translation>氏名と職種を入力してください。監査ログに記録されるすべての判定に記載されます。</translation>
+    </message>
+    <message>
+        <source>Clinician &amp;name:</source>
+        <translation>医師の氏名(&amp;N)：</translation>
+    </message>
+    <message>
+        <source>&amp;Role:</source>
+        <translation>職種(&amp;R)：</translation>
+    </message>
+    <message>
+        <source>Reading &amp;order:</source>
+        <translation>読影順序(&amp;O)：</translation>
+    </message>
+    <message>
+        <source>&amp;Language:</source>
+        <translation>言語(&amp;L)：</translation>
+    </message>
+    <message>
+        <source>Data folder:</source>
+        <translation>データフォルダ：</translation>
+    </message>
+    <message>
+        <source>e.g. Dr. Jane Smith</source>
+        <translation>例：山田 花子</translation>
+    </message>
+    <message>
+        <source>Clinician name</source>
+        <translation>医師の氏名</translation>
+    </message>
+    <message>
+        <source>Clinician role</source>
+        <translation>医師の職種</translation>
+    </message>
+    <message>
+        <source>Reading order</source>
+        <translation>読影順序</translation>
+    </message>
+    <message>
+        <source>Language</source>
+        <translation>言語</translation>
+    </message>
+    <message>
+        <source>Data folder</source>
+        <translation>データフォルダ</translation>
+    </message>
+    <message>
+        <source>Save</source>
+        <translation>保存</translation>
+    </message>
+    <message>
+        <source>Save settings</source>
+        <translation>設定を保存</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>キャンセル</translation>
+    </message>
+    <message>
+        <source>AI result shown with the image</source>
+        <translation>画像と同時にAI結果を表示</translation>
+    </message>
+    <message>
+        <source>Read first, then reveal the AI result</source>
+        <translation>先に読影し、その後AI結果を表示</translation>
+    </message>
+    <message>
+        <source>With &apos;read first&apos; the AI result stays hidden until you record your own provisional finding. The order used is recorded in the audit log.</source>
+        <translation>「先に読影」では、ご自身の暫定所見を記録するまでAI結果は表示されません。使用した読影順序は監査ログに記録されます。</translation>
+    </message>
+    <message>
+        <source>System language</source>
+        <translation>システムの言語</translation>
+    </message>
+    <message>
+        <source>Set by your site</source>
+        <translation>施設で設定済み</translation>
+    </message>
+    <message>
+        <source>Where Bedside keeps the audit log, models and settings (set by IT).</source>
+        <translation>Bedsideが監査ログ・モデル・設定を保存する場所です（IT部門が設定）。</translation>
+    </message>
+    <message>
+        <source>Radiologist</source>
+        <translation>放射線科医</translation>
+    </message>
+    <message>
+        <source>Emergency physician</source>
+        <translation>救急医</translation>
+    </message>
+    <message>
+        <source>Resident</source>
+        <translation>研修医</translation>
+    </message>
+    <message>
+        <source>Radiographer</source>
+        <translation>診療放射線技師</translation>
+    </message>
+    <message>
+        <source>Settings were not saved: {reason}</source>
+        <translation>設定は保存されませんでした：{reason}</translation>
+    </message>
+</context>
+<context>
+    <name>QtStudyBrowser</name>
+    <message>
+        <source>Reading headers: {0} of {1} files…</source>
+        <translation>ヘッダーを読み込み中：{1} ファイル中 {0}…</translation>
+    </message>
+    <message>
+        <source>The folder could not be read: {0}</source>
+        <translation>フォルダを読み込めませんでした：{0}</translation>
+    </message>
+    <message>
+        <source>{0} image(s)</source>
+        <translation>{0} 画像</translation>
+    </message>
+    <message>
+        <source>{0} non-image object(s) listed, not opened</source>
+        <translation>画像以外のオブジェクト {0} 件（一覧のみ、開いていません）</translation>
+    </message>
+    <message>
+        <source>{0} non-DICOM file(s) skipped</source>
+        <translation>DICOM以外のファイル {0} 件をスキップしました</translation>
+    </message>
+    <message>
+        <source>{0} file(s) could not be read</source>
+        <translation>{0} ファイルを読み込めませんでした</translation>
+    </message>
+    <message>
+        <source>scan cancelled</source>
+        <translation>読み込みをキャンセルしました</translation>
+    </message>
+    <message>
+        <source>Studies: patient, study, series, image</source>
+        <translation>検査：患者・検査・シリーズ・画像</translation>
+    </message>
+    <message>
+        <source>Folder reading progress</source>
+        <translation>フォルダ読み込みの進捗</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>キャンセル</translation>
+    </message>
+    <message>
+        <source>Cancel reading the folder</source>
+        <translation>フォルダの読み込みをキャンセル</translation>
+    </message>
+</context>
+<context>
+    <name>QtTagBrowser</name>
+    <message>
+        <source>{0} of {1} elements shown</source>
+        <translation>{1} 要素中 {0} 要素を表示</translation>
+    </message>
+    <message>
+        <source>DICOM tags — {0}</source>
+        <translation>DICOMタグ — {0}</translation>
+    </message>
+    <message>
+        <source>Search tag, name or value (e.g. 0028,1050 or Window)</source>
+        <translation>タグ・名前・値で検索（例：0028,1050、Window）</translation>
+    </message>
+    <message>
+        <source>Search DICOM tags</source>
+        <translation>DICOMタグを検索</translation>
+    </message>
+    <message>
+        <source>DICOM tags</source>
+        <translation>DICOMタグ</translation>
+    </message>
+    <message>
+        <source>Tag</source>
+        <translation>タグ</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>名前</translation>
+    </message>
+    <message>
+        <source>VR</source>
+        <translation>VR</translation>
+    </message>
+    <message>
+        <source>Value</source>
+        <translation>値</translation>
+    </message>
+</context>
+<context>
+    <name>QtWorklist</name>
+    <message>
+        <source>waiting</source>
+        <translation>待機中</translation>
+    </message>
+    <message>
+        <source>model running</source>
+        <translation>モデル解析中</translation>
+    </message>
+    <message>
+        <source>scored</source>
+        <translation>解析済み</translation>
+    </message>
+    <message>
+        <source>refused</source>
+        <translation>拒否</translation>
+    </message>
+    <message>
+        <source>error</source>
+        <translation>エラー</translation>
+    </message>
+    <message>
+        <source>hidden (read first)</source>
+        <translation>非表示（先に読影）</translation>
+    </message>
+    <message>
+        <source>AI batch: {0} of {1} done</source>
+        <translation>AI一括解析：{1} 件中 {0} 件完了</translation>
+    </message>
+    <message>
+        <source>paused</source>
+        <translation>一時停止中</translation>
+    </message>
+    <message>
+        <source>Resume AI batch</source>
+        <translation>AI一括解析を再開</translation>
+    </message>
+    <message>
+        <source>Pause AI batch</source>
+        <translation>AI一括解析を一時停止</translation>
+    </message>
+    <message>
+        <source>Patient</source>
+        <translation>患者</translation>
+    </message>
+    <message>
+        <source>Study date</source>
+        <translation>検査日</translation>
+    </message>
+    <message>
+        <source>View</source>
+        <translation>撮影方向</translation>
+    </message>
+    <message>
+        <source>AI status</source>
+        <translation>AIの状態</translation>
+    </message>
+    <message>
+        <source>Score</source>
+        <translation>スコア</translation>
+    </message>
+    <message>
+        <source>Worklist of opened images</source>
+        <translation>開いた画像のワークリスト</translation>
+    </message>
+    <message>
+        <source>Pause or resume the AI batch run</source>
+        <translation>AI一括解析の一時停止・再開</translation>
+    </message>
+    <message>
+        <source>Highest score first</source>
+        <translation>スコアの高い順</translation>
+    </message>
+    <message>
+        <source>Sort the worklist by AI score</source>
+        <translation>ワークリストをAIスコア順に並べ替え</translation>
+    </message>
+</context>
+<context>
+    <name>Workers</name>
+    <message>
+        <source>Unexpected internal error ({0}: {1}).</source>
+        <translation>予期しない内部エラーが発生しました（{0}: {1}）。</translation>
+    </message>
+</context>
+</TS>
