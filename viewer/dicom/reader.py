@@ -233,13 +233,28 @@ def _get(ds: Dataset, keyword: str, default: Any = None) -> Any:
     return value
 
 
+_MAX_TEXT = 1024
+
+
 def _text(ds: Dataset, keyword: str) -> str:
+    """Printable text of an element (control characters dropped, length bounded)."""
     value = _get(ds, keyword, "")
     if isinstance(value, bytes):
-        return value.decode("ascii", "replace").strip("\x00 ")
-    if isinstance(value, list | tuple | pydicom.multival.MultiValue):
-        return "\\".join(str(v) for v in value)
-    return str(value).strip()
+        text = value.decode("ascii", "replace")
+    elif isinstance(value, list | tuple | pydicom.multival.MultiValue):
+        text = "\\".join(str(v) for v in value)
+    else:
+        text = str(value)
+    text = "".join(ch for ch in text[: _MAX_TEXT * 2] if ch.isprintable())
+    return text.strip("\x00 ")[:_MAX_TEXT]
+
+
+def _uid_text(ds: Dataset, keyword: str) -> str:
+    """A UID (PS3.5 9.1: digits and dots, at most 64 characters), or "" when invalid."""
+    text = _text(ds, keyword)
+    if len(text) > 64 or not text.replace(".", "").isdigit():
+        return ""
+    return text
 
 
 def _int(ds: Dataset, keyword: str) -> int | None:
@@ -283,7 +298,7 @@ def _pixel_spacing(ds: Dataset) -> PixelSpacing | None:
 
 def _transfer_syntax(ds: Dataset) -> str:
     meta = getattr(ds, "file_meta", None)
-    tsyntax = _text(meta, "TransferSyntaxUID") if meta is not None else ""
+    tsyntax = _uid_text(meta, "TransferSyntaxUID") if meta is not None else ""
     if tsyntax:
         return tsyntax
     # No file meta: pydicom worked out the encoding while reading.
@@ -295,7 +310,7 @@ def _transfer_syntax(ds: Dataset) -> str:
 
 def metadata_from_dataset(ds: Dataset, path: str | Path) -> ImageMetadata:
     """The typed metadata of a parsed header (no pixel access)."""
-    sop_class = _text(ds, "SOPClassUID") or _text(
+    sop_class = _uid_text(ds, "SOPClassUID") or _uid_text(
         getattr(ds, "file_meta", Dataset()), "MediaStorageSOPClassUID"
     )
     modality = _text(ds, "Modality").upper()
@@ -313,9 +328,9 @@ def metadata_from_dataset(ds: Dataset, path: str | Path) -> ImageMetadata:
     return ImageMetadata(
         path=str(path),
         sop_class_uid=sop_class,
-        sop_instance_uid=_text(ds, "SOPInstanceUID"),
-        study_instance_uid=_text(ds, "StudyInstanceUID"),
-        series_instance_uid=_text(ds, "SeriesInstanceUID"),
+        sop_instance_uid=_uid_text(ds, "SOPInstanceUID"),
+        study_instance_uid=_uid_text(ds, "StudyInstanceUID"),
+        series_instance_uid=_uid_text(ds, "SeriesInstanceUID"),
         accession_number=_text(ds, "AccessionNumber"),
         patient_id=_text(ds, "PatientID"),
         patient_name=_text(ds, "PatientName"),
@@ -350,6 +365,11 @@ def metadata_from_dataset(ds: Dataset, path: str | Path) -> ImageMetadata:
 def read_metadata(path: str | Path, *, limits: Limits = DEFAULT_LIMITS) -> ImageMetadata:
     """Header-only read (Pixel Data never touched), limits applied; raises DicomError."""
     notes: list[str] = []
+    with _quiet(notes):
+        return _read_metadata(path, limits, notes)
+
+
+def _read_metadata(path: str | Path, limits: Limits, notes: list[str]) -> ImageMetadata:
     ds = read_dataset(path, header_only=True, limits=limits, notes=notes)
     try:
         with _quiet(notes):
@@ -468,7 +488,11 @@ def _decode(ds: Dataset, meta: ImageMetadata, notes: list[str]) -> np.ndarray:
         raise
     except MemoryError as exc:
         raise DicomError("is too large to decode in memory", path=path) from exc
-    except Exception as exc:
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:
+        # BaseException: Rust decoders (pylibjpeg-rle via pyo3) panic with PanicException,
+        # which is not an Exception subclass, on corrupt data.
         hint = ""
         if tsyntax in (uid.JPEGExtended12Bit, uid.JPEGLosslessSV1, uid.JPEGLossless):
             hint = f" (an optional decoder may help: {codecs.GPL_ONLY_HINT})"
@@ -492,6 +516,11 @@ def _decode(ds: Dataset, meta: ImageMetadata, notes: list[str]) -> np.ndarray:
 def read_image(path: str | Path, *, limits: Limits = DEFAULT_LIMITS) -> DicomImage:
     """Full decode of a single-frame greyscale image, ready for display; raises DicomError."""
     notes: list[str] = []
+    with _quiet(notes):
+        return _read_image(path, limits, notes)
+
+
+def _read_image(path: str | Path, limits: Limits, notes: list[str]) -> DicomImage:
     ds = read_dataset(path, header_only=False, limits=limits, notes=notes)
     try:
         with _quiet(notes):
