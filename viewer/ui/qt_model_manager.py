@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 
 from viewer.config import Settings
 from viewer.errors import BedsideError
+from viewer.ui.i18n import local_time_text
 from viewer.ui.workers import JobRunner, error_text
 
 
@@ -198,8 +199,9 @@ class QtModelManager(QDialog):
         splitter = QSplitter(Qt.Orientation.Vertical, self)
         splitter.addWidget(self.table)
         splitter.addWidget(self.card)
-        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 3)
+        splitter.setSizes([170, 480])
 
         self.install_button = QPushButton(self)
         self.install_button.setObjectName("installBundleButton")
@@ -406,7 +408,7 @@ class QtModelManager(QDialog):
             for col, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 if col == 3:
-                    item.setToolTip(fingerprint)
+                    item.setToolTip(_grouped(fingerprint))
                 if col == 4 and row.problem:
                     item.setToolTip(row.problem)
                 if col == 4 and row.selftest in ("failed", "refused"):
@@ -480,11 +482,11 @@ class QtModelManager(QDialog):
         facts = [
             (self.tr("Regulatory status"), str(data.get("regulatory_status", ""))),
             (self.tr("Creator"), row.creator),
-            (self.tr("Created (UTC)"), str(data.get("created", ""))),
-            (self.tr("Installed (UTC)"), row.installed_at),
+            (self.tr("Created"), local_time_text(str(data.get("created", "")))),
+            (self.tr("Installed"), local_time_text(row.installed_at)),
             (self.tr("Licence"), str(data.get("licence", ""))),
             (self.tr("Architecture"), _plain((data.get("architecture") or {}).get("id", ""))),
-            (self.tr("Signing key fingerprint"), row.key_fingerprint),
+            (self.tr("Signing key fingerprint"), _grouped(row.key_fingerprint)),
             (self.tr("Self-test"), self._selftest_text(row)),
         ]
         parts.append("<table cellspacing='0' cellpadding='2'>")
@@ -795,6 +797,11 @@ class QtModelManager(QDialog):
     def closeEvent(self, event: Any) -> None:
         self.shutdown()
         super().closeEvent(event)
+
+
+def _grouped(fingerprint: str) -> str:
+    """Groups of four hex digits, as ``bedside keys list`` prints them (read aloud to IT)."""
+    return " ".join(fingerprint[i : i + 4] for i in range(0, len(fingerprint), 4))
 
 
 def _h3(title: str) -> str:

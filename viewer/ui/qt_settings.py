@@ -28,8 +28,6 @@ from viewer.config import Settings, save_user_settings
 from viewer.errors import BedsideError
 from viewer.ui.i18n import install_translator
 
-LOCK = "\U0001f512"  # padlock: shown before "Set by your site"
-
 
 def needs_first_run(settings: Settings) -> bool:
     """True when no clinician name is set and the user may set one (the main window then opens
@@ -103,7 +101,7 @@ class QtSettingsDialog(QDialog):
         ):
             note = QLabel(self)
             note.setObjectName(key.replace(".", "_") + "_lock")
-            note.setStyleSheet("color: #555;")
+            note.setStyleSheet("color: #555; font-style: italic;")
             row = QWidget(self)
             inner = QVBoxLayout(row)
             inner.setContentsMargins(0, 0, 0, 0)
@@ -191,7 +189,7 @@ class QtSettingsDialog(QDialog):
 
         locked_text = self.tr("Set by your site")
         for editor, note in self._fields.values():
-            note.setText(f"{LOCK} {locked_text}")
+            note.setText(locked_text)
             if not editor.isEnabled():
                 editor.setToolTip(locked_text)
         self.data_dir_label.setToolTip(
