@@ -1,0 +1,204 @@
+"""``bedside infer``: files, folders, DICOMDIRs; JSON lines; refusals; heatmaps; exit status."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from viewer.inference.cli import _Progress, main
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, list[dict[str, Any]], str]:
+    code = main(["infer", *argv, "--json"])
+    captured = capsys.readouterr()
+    lines = [json.loads(line) for line in captured.out.splitlines() if line.strip()]
+    return code, lines, captured.err
+
+
+@pytest.fixture
+def study(tmp_path: Path) -> Path:
+    """Three generated images (CR/DX, MONOCHROME1/2), a CT slice and a non-DICOM file."""
+    from viewer.dicom.synthetic import make_cxr, write_demo_set
+
+    folder = tmp_path / "study"
+    write_demo_set(folder, n=3, seed=2, size=(200, 180))
+    ct = make_cxr(11, opacity=False, size=(160, 160))
+    ct.Modality = "CT"
+    ct.save_as(folder / "ct.dcm", enforce_file_format=True)
+    (folder / "README.txt").write_text("not DICOM", encoding="utf-8")
+    return folder
+
+
+def test_folder_gives_one_object_per_image_and_refuses_ct(
+    make_bundle: Callable[..., Path], study: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bundle = make_bundle()
+    code, results, err = _run(capsys, str(study), "--bundle", str(bundle))
+    assert code == 1  # the CT slice got no score
+    by_file = {Path(r["file"]).name: r for r in results}
+    assert set(by_file) == {"SYN0000.dcm", "SYN0001.dcm", "SYN0002.dcm", "ct.dcm"}
+    digest = hashlib.sha256(bundle.read_bytes()).hexdigest()
+    for name in ("SYN0000.dcm", "SYN0001.dcm", "SYN0002.dcm"):
+        r = by_file[name]
+        assert r["status"] == "scored"
+        assert r["model"] == {"id": "infer-test", "version": "1.0.0", "bundle_digest": digest}
+        assert r["sop_instance_uid"].startswith("1.2.826.0.1.3680043.10.1398.")
+        (label,) = r["labels"]
+        assert label["label"] == "opacity" and 0.0 <= label["score"] <= 1.0
+        assert label["positive"] == (label["score"] >= label["threshold"])
+        assert label["operating_point"].startswith("sensitivity 0.90")
+        assert {c["name"] for c in r["checks"]} >= {"modality", "view", "photometric"}
+        assert set(r["timings_ms"]) >= {"decode", "preprocess", "forward", "postprocess", "total"}
+        assert r["threads"] == 2
+    ct = by_file["ct.dcm"]
+    assert ct["status"] == "refused" and "CT" in ct["error"] and "labels" not in ct
+    assert "Traceback" not in err
+
+
+def test_all_scored_exits_zero_and_scores_match_the_library(
+    make_bundle: Callable[..., Path], cxr_path: Path, settings: Any,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    from viewer.bundle.loader import load_bundle
+    from viewer.bundle.trust import TrustStore
+    from viewer.dicom import read_image
+    from viewer.inference.predict import Predictor
+
+    bundle = make_bundle()
+    code, (result,), _ = _run(capsys, str(cxr_path), "--bundle", str(bundle), "--threads", "2")
+    assert code == 0 and result["status"] == "scored"
+    loaded = load_bundle(bundle, TrustStore.from_settings(settings))
+    direct = Predictor(loaded, threads=2).predict(read_image(cxr_path))
+    assert result["labels"][0]["score"] == direct.labels[0].score
+
+
+def test_missing_and_broken_files_are_errors_not_crashes(
+    make_bundle: Callable[..., Path], tmp_path: Path, cxr_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    from viewer.dicom.synthetic import make_cxr
+
+    whole = tmp_path / "whole.dcm"
+    make_cxr(5, opacity=False, size=(256, 256)).save_as(whole, enforce_file_format=True)
+    broken = tmp_path / "broken.dcm"
+    broken.write_bytes(whole.read_bytes()[:4000])  # header intact, pixel data cut short
+    code, results, err = _run(
+        capsys, str(cxr_path), str(tmp_path / "missing.dcm"), str(broken),
+        "--bundle", str(make_bundle()),
+    )  # fmt: skip
+    assert code == 1
+    statuses = {Path(r["file"]).name: r["status"] for r in results}
+    assert statuses["cxr.dcm"] == "scored"
+    assert statuses["missing.dcm"] == "error" and statuses["broken.dcm"] == "error"
+    assert all(r.get("error") for r in results if r["status"] == "error")
+    assert "Traceback" not in err
+
+
+def test_dicomdir(make_bundle: Callable[..., Path], tmp_path: Path,
+                  capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    from pydicom.fileset import FileSet
+
+    from viewer.dicom.synthetic import make_cxr
+
+    fs = FileSet()
+    for seed in (1, 2):
+        fs.add(make_cxr(seed, opacity=bool(seed % 2), size=(160, 160), patient_index=seed))
+    cd = tmp_path / "cd"
+    try:
+        fs.write(cd)
+    finally:
+        fs._stage["t"].cleanup()  # pydicom stages in a TemporaryDirectory it never cleans up
+    code, results, _ = _run(capsys, str(cd / "DICOMDIR"), "--bundle", str(make_bundle()))
+    assert code == 0
+    assert len(results) == 2 and {r["status"] for r in results} == {"scored"}
+
+
+def test_heatmaps_for_positive_labels(
+    make_bundle: Callable[..., Path], cxr_path: Path, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    from PIL import Image
+
+    bundle = make_bundle(labels=(("opacity", 0.0), ("effusion", 1.0)))
+    out = tmp_path / "heat"
+    code, (result,), _ = _run(capsys, str(cxr_path), "--bundle", str(bundle), "--heatmap",
+                              str(out))  # fmt: skip
+    assert code == 0
+    assert set(result["heatmaps"]) == {"opacity"}  # effusion (threshold 1.0) is negative
+    png = Image.open(result["heatmaps"]["opacity"])
+    assert png.size == (256, 256) and png.mode == "L"
+    assert np.asarray(png).max() in (0, 255)  # normalised to its maximum (or nothing raised it)
+    assert "not a localisation" in result["heatmap_caption"]
+
+
+def test_model_from_the_store(
+    make_bundle: Callable[..., Path], settings: Any, cxr_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    from viewer.bundle.store import ModelStore
+
+    bundle = make_bundle()
+    ModelStore(settings).install(bundle)
+    code, (result,), _ = _run(capsys, str(cxr_path), "--model", "infer-test")
+    assert code == 0 and result["model"]["id"] == "infer-test"
+    code, (result,), _ = _run(capsys, str(cxr_path))  # the most recently activated model
+    assert code == 0
+    code, results, err = _run(capsys, str(cxr_path), "--model", "no-such-model")
+    assert code == 1 and results == [] and "no-such-model" in err
+
+
+def test_untrusted_bundle_is_refused_before_any_image(
+    make_bundle: Callable[..., Path], tmp_path: Path, cxr_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    from viewer.bundle.keys import generate_keypair, load_private_key
+
+    other = generate_keypair(tmp_path / "stranger")
+    bundle = make_bundle(key=load_private_key(other.private_path))
+    code, results, err = _run(capsys, str(cxr_path), "--bundle", str(bundle))
+    assert code == 1 and results == []
+    assert err.startswith("bedside: error:") and "Traceback" not in err
+
+
+def test_human_output(make_bundle: Callable[..., Path], cxr_path: Path,
+                      capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    code = main(["infer", str(cxr_path), "--bundle", str(make_bundle())])
+    captured = capsys.readouterr()
+    assert code == 0
+    assert "opacity" in captured.out and "threshold 0.500" in captured.out
+    assert "1 of 1 image(s) scored" in captured.err
+
+
+def test_no_progress_bar_when_stderr_is_not_a_terminal(
+    make_bundle: Callable[..., Path], cxr_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _run(capsys, str(cxr_path), "--bundle", str(make_bundle()))
+    assert "\r" not in capsys.readouterr().err
+
+
+def test_progress_bar_on_a_terminal() -> None:
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    stream = Tty()
+    progress = _Progress(stream)
+    progress.show(1, 4, "scoring", "/x/a.dcm")
+    progress.show(4, 4, "scoring", "/x/b.dcm")
+    progress.clear()
+    text = stream.getvalue()
+    assert "\r[######" in text and "4/4 scoring b.dcm" in text and text.endswith("\r")
+
+
+def test_bad_thread_count_is_a_clear_error(
+    make_bundle: Callable[..., Path], cxr_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = _run(capsys, str(cxr_path), "--bundle", str(make_bundle()), "--threads", "0")
+    assert code == 1 and "--threads" in err
