@@ -10,7 +10,15 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QDate, QThreadPool, QUrl
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QProgressBar, QPushButton, QTableView
+from PySide6.QtWidgets import (
+    QComboBox,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QTableView,
+)
 from pytestqt.qtbot import QtBot
 
 from viewer.audit import AuditEvent, AuditLog, EventType, User
@@ -197,3 +205,58 @@ def test_open_export_is_disabled_before_an_export(
     assert not button.isEnabled()
     window.open_export()
     assert opened == []
+
+
+def test_selected_record_shows_every_field(window: QtAuditWindow) -> None:
+    table = window.findChild(QTableView, "auditTable")
+    table.selectRow(1)
+    text = window.findChild(QPlainTextEdit, "recordDetail").toPlainText()
+    record = window.model.record(1)
+    assert record.hash in text and record.prev_hash in text
+    assert record.patient_pseudonym in text
+    assert PATIENT not in text
+
+
+def _checkpoint_file(settings: Settings, tmp_path: Path) -> Path:
+    log = AuditLog.open(settings)
+    try:
+        checkpoint = log.checkpoint()
+    finally:
+        log.close()
+    path = tmp_path / "checkpoint.json"
+    path.write_text(checkpoint.to_json(), encoding="utf-8")
+    return path
+
+
+def test_verify_against_a_checkpoint_file(
+    qtbot: QtBot, window: QtAuditWindow, filled_log: Settings, tmp_path: Path
+) -> None:
+    window.verify((_checkpoint_file(filled_log, tmp_path),))
+    qtbot.waitUntil(lambda: window.verify_outcome() is not None and not window.is_busy())
+    assert window.verify_outcome().ok
+    assert "1 checkpoint file(s) matched" in window.findChild(QLabel, "verifyResult").text()
+
+
+def test_truncation_is_detected_with_an_earlier_checkpoint(
+    qtbot: QtBot, window: QtAuditWindow, filled_log: Settings, tmp_path: Path
+) -> None:
+    checkpoint = _checkpoint_file(filled_log, tmp_path)
+    conn = sqlite3.connect(filled_log.audit_db_path)
+    try:  # remove the last row and every trace of checkpoints inside the log
+        triggers = conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type='trigger'"
+        ).fetchall()
+        for name, _sql in triggers:
+            conn.execute(f'DROP TRIGGER "{name}"')
+        conn.execute("DELETE FROM audit_log WHERE seq = (SELECT max(seq) FROM audit_log)")
+        conn.execute("DELETE FROM checkpoints")
+        for _name, sql in triggers:
+            conn.execute(sql)
+        conn.commit()
+    finally:
+        conn.close()
+    window.verify((checkpoint,))
+    qtbot.waitUntil(lambda: window.verify_outcome() is not None and not window.is_busy())
+    assert not window.verify_outcome().ok
+    label = window.findChild(QLabel, "verifyResult")
+    assert "LOG ALTERED" in label.text() and "#b00020" in label.styleSheet()

@@ -11,6 +11,7 @@ cancel; only the GUI thread touches widgets.
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -26,7 +27,7 @@ from PySide6.QtCore import (
     Qt,
     QUrl,
 )
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtGui import QDesktopServices, QFontDatabase
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -40,8 +41,10 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QSplitter,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -87,6 +90,7 @@ class VerifyOutcome:
     message: str = ""
     checkpoints: int = 0
     recorded: bool = True  # the verification itself was written to the log
+    files: int = 0  # checkpoint files from earlier reports that were checked
 
 
 @dataclass
@@ -124,14 +128,16 @@ def load_records(settings: Settings, filters: AuditFilters) -> list[Any]:
         log.close()
 
 
-def verify_log(settings: Settings) -> VerifyOutcome:
-    """Verify the chain, triggers and stored checkpoints, and record that a verification ran."""
-    from viewer.audit import AuditEvent, AuditLog, EventType, current_user
+def verify_log(settings: Settings, checkpoint_files: tuple[Path, ...] = ()) -> VerifyOutcome:
+    """Verify the chain, triggers and stored checkpoints (plus checkpoint files from earlier
+    reports, which detect truncation), and record that a verification ran."""
+    from viewer.audit import AuditEvent, AuditLog, Checkpoint, EventType, current_user
 
+    given = [(path.name, Checkpoint.read(path)) for path in checkpoint_files]
     log = AuditLog.open(settings)
     recorded = True
     try:
-        result = log.verify()
+        result = log.verify(given)
         try:
             log.append(
                 AuditEvent(
@@ -155,7 +161,8 @@ def verify_log(settings: Settings) -> VerifyOutcome:
         count=int(result.rows),
         first_bad=result.first_bad_seq,
         message=result.problems[0] if result.problems else "",
-        checkpoints=len(result.checkpoints),
+        checkpoints=sum(1 for c in result.checkpoints if c.ok),
+        files=len(given),
         recorded=recorded,
     )
 
@@ -410,13 +417,27 @@ class QtAuditWindow(QDialog):
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.selectionModel().selectionChanged.connect(self._show_detail)
+        self.detail = QPlainTextEdit(self)
+        self.detail.setObjectName("recordDetail")
+        self.detail.setReadOnly(True)
+        self.detail.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self._splitter = QSplitter(Qt.Orientation.Vertical, self)
+        self._splitter.addWidget(self.table)
+        self._splitter.addWidget(self.detail)
+        self._splitter.setStretchFactor(0, 4)
+        self._splitter.setStretchFactor(1, 1)
+        self._splitter.setSizes([440, 110])
         self.row_count = QLabel(self)
         self.row_count.setObjectName("auditRowCount")
 
         # verify
         self.verify_button = QPushButton(self)
         self.verify_button.setObjectName("verifyButton")
-        self.verify_button.clicked.connect(self.verify)
+        self.verify_button.clicked.connect(lambda: self.verify())
+        self.verify_checkpoint_button = QPushButton(self)
+        self.verify_checkpoint_button.setObjectName("verifyCheckpointButton")
+        self.verify_checkpoint_button.clicked.connect(self.choose_checkpoints_and_verify)
         self.verify_result = QLabel(self)
         self.verify_result.setObjectName("verifyResult")
         self.verify_result.setWordWrap(True)
@@ -450,6 +471,7 @@ class QtAuditWindow(QDialog):
 
         verify_row = QHBoxLayout()
         verify_row.addWidget(self.verify_button)
+        verify_row.addWidget(self.verify_checkpoint_button)
         verify_row.addWidget(self.verify_result, 1)
         export_row = QHBoxLayout()
         self._format_label = QLabel(self)
@@ -465,7 +487,7 @@ class QtAuditWindow(QDialog):
 
         layout = QVBoxLayout(self)
         layout.addWidget(self._filter_box)
-        layout.addWidget(self.table, 1)
+        layout.addWidget(self._splitter, 1)
         layout.addWidget(self.row_count)
         layout.addLayout(verify_row)
         layout.addLayout(export_row)
@@ -519,6 +541,18 @@ class QtAuditWindow(QDialog):
         self.verify_button.setText(self.tr("Verify log"))
         self.verify_button.setAccessibleName(self.tr("Verify the audit log's hash chain"))
         self.verify_result.setAccessibleName(self.tr("Verification result"))
+        self.verify_checkpoint_button.setText(self.tr("Verify with checkpoint files…"))
+        self.verify_checkpoint_button.setAccessibleName(
+            self.tr("Verify the log against checkpoints saved with earlier reports")
+        )
+        self.verify_checkpoint_button.setToolTip(
+            self.tr(
+                "Each exported report saves a signed checkpoint (row count and last hash). "
+                "Checking against earlier checkpoints detects rows removed from the end."
+            )
+        )
+        self.detail.setAccessibleName(self.tr("Selected record"))
+        self.detail.setPlaceholderText(self.tr("Select a row to see the whole record."))
         self._format_label.setText(self.tr("Export as:"))
         current_fmt = self.export_format.currentData()
         self.export_format.clear()
@@ -615,8 +649,26 @@ class QtAuditWindow(QDialog):
         self.row_count.setText(text)
         self.row_count.setStyleSheet(style)
 
+    def _show_detail(self) -> None:
+        indexes = self.table.selectionModel().selectedRows()
+        if not indexes:
+            self.detail.clear()
+            return
+        self.detail.setPlainText(record_text(self.model.record(indexes[0].row())))
+
     # -- verification --------------------------------------------------------------------------
-    def verify(self) -> None:
+    def choose_checkpoints_and_verify(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(
+            self,
+            self.tr("Checkpoint files from earlier reports"),
+            str(Path.home()),
+            self.tr("Checkpoints (*.json);;All files (*)"),
+        )
+        if paths:
+            self.verify(tuple(Path(p) for p in paths))
+
+    def verify(self, checkpoint_files: tuple[Path, ...] = ()) -> None:
+        """Verify in a worker; ``checkpoint_files`` are checkpoints saved with earlier reports."""
         if self._verifying:
             return
         self._verifying = True
@@ -626,7 +678,7 @@ class QtAuditWindow(QDialog):
         self._update_buttons()
         settings = self.settings
         self._runner.submit(
-            lambda _p, _c: verify_log(settings),
+            lambda _p, _c: verify_log(settings, checkpoint_files),
             on_result=self._on_verified,
             on_error=self._on_verify_failed,
             name="audit-verify",
@@ -663,6 +715,8 @@ class QtAuditWindow(QDialog):
             text = self.tr("✔ Log intact: {count} rows verified, hash chain unbroken.").format(
                 count=outcome.count
             )
+            if outcome.files:
+                text += " " + self.tr("{n} checkpoint file(s) matched.").format(n=outcome.files)
             style = "color: white; background: #1b5e20; padding: 4px; font-weight: bold;"
         else:
             where = (
@@ -797,6 +851,7 @@ class QtAuditWindow(QDialog):
         self.apply_button.setEnabled(not self._loading)
         self.clear_button.setEnabled(not self._loading)
         self.verify_button.setEnabled(not self._verifying)
+        self.verify_checkpoint_button.setEnabled(not self._verifying)
         self.export_button.setEnabled(not exporting)
         self.export_format.setEnabled(not exporting)
         self.cancel_export_button.setEnabled(exporting)
@@ -809,6 +864,25 @@ class QtAuditWindow(QDialog):
     def closeEvent(self, event: Any) -> None:
         self.shutdown()
         super().closeEvent(event)
+
+
+def record_text(record: Any) -> str:
+    """Every stored field of one row (the hashes too), times in local zone and UTC."""
+    data = record.as_dict() if hasattr(record, "as_dict") else dict(vars(record))
+    lines = []
+    for key, value in data.items():
+        if key == "detail":
+            continue
+        if key == "time":
+            value = f"{local_time_text(value)}  ({value})"
+        lines.append(f"{key:<20} {'' if value is None else value}")
+    detail = data.get("detail")
+    if detail:
+        lines.append("detail")
+        lines += [
+            "  " + line for line in json.dumps(detail, indent=2, ensure_ascii=False).splitlines()
+        ]
+    return "\n".join(lines)
 
 
 def _remove_partial(path: Path) -> None:
