@@ -8,6 +8,7 @@ is only loaded when a PDF is made).
 
 from viewer.audit.checkpoints import Checkpoint, InstallationKey
 from viewer.audit.events import AuditEvent, AuditRecord, EventType
+from viewer.audit.export import ExportCancelledError, ExportResult, export, export_report
 from viewer.audit.identity import IdentityRequiredError, User, current_user, require_named_user
 from viewer.audit.store import AuditLog, Filters
 from viewer.audit.verify import CheckpointCheck, VerifyResult
@@ -19,11 +20,15 @@ __all__ = [
     "Checkpoint",
     "CheckpointCheck",
     "EventType",
+    "ExportCancelledError",
+    "ExportResult",
     "Filters",
     "IdentityRequiredError",
     "InstallationKey",
     "User",
     "VerifyResult",
     "current_user",
+    "export",
+    "export_report",
     "require_named_user",
 ]
