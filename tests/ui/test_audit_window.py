@@ -260,3 +260,78 @@ def test_truncation_is_detected_with_an_earlier_checkpoint(
     assert not window.verify_outcome().ok
     label = window.findChild(QLabel, "verifyResult")
     assert "LOG ALTERED" in label.text() and "#b00020" in label.styleSheet()
+
+
+@pytest.mark.parametrize("fmt", ["pdf", "csv", "json"])
+def test_export_with_progress_then_open(
+    qtbot: QtBot,
+    window: QtAuditWindow,
+    filled_log: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fmt: str,
+) -> None:
+    opened: list[QUrl] = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url) or True)
+    combo = window.findChild(QComboBox, "exportFormat")
+    combo.setCurrentIndex(combo.findData(fmt))
+    progress = window.findChild(QProgressBar, "exportProgress")
+    seen: list[int] = []
+    progress.valueChanged.connect(seen.append)
+    out = tmp_path / f"audit.{fmt}"
+    window.export_to(out)
+    assert window.is_exporting()
+    assert not window.findChild(QPushButton, "exportButton").isEnabled()
+    qtbot.waitUntil(lambda: not window.is_exporting(), timeout=60_000)
+    assert out.is_file() and out.stat().st_size > 0
+    assert (tmp_path / "audit.checkpoint.json").is_file()
+    assert progress.value() == progress.maximum() and seen  # the bar moved and ended full
+    status = window.findChild(QLabel, "exportStatus").text()
+    assert status.startswith("Exported 4 records to") and "checkpoint" in status
+    head = out.read_bytes()[:8]
+    assert head.startswith(b"%PDF") if fmt == "pdf" else not head.startswith(b"%PDF")
+    button = window.findChild(QPushButton, "openExportButton")
+    assert button.isEnabled()
+    button.click()
+    assert opened == [QUrl.fromLocalFile(str(out))]
+    qtbot.waitUntil(lambda: not window.is_busy())
+    assert window.model.record(window.model.rowCount() - 1).type == "report_exported"
+
+
+def test_export_cancel_leaves_no_file(
+    qtbot: QtBot,
+    window: QtAuditWindow,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import threading
+
+    started, release = threading.Event(), threading.Event()
+    original = AuditLog.verify
+
+    def held_verify(self: AuditLog, *args: object, **kwargs: object) -> object:
+        started.set()
+        release.wait(30)  # until the test has pressed Cancel
+        return original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(AuditLog, "verify", held_verify)
+    out = tmp_path / "audit.csv"
+    window.export_to(out, "csv")
+    qtbot.waitUntil(started.is_set)
+    cancel = window.findChild(QPushButton, "cancelExportButton")
+    assert cancel.isVisible() and cancel.isEnabled()
+    cancel.click()
+    release.set()
+    qtbot.waitUntil(lambda: not window.is_exporting(), timeout=60_000)
+    assert "cancelled" in window.findChild(QLabel, "exportStatus").text()
+    assert list(tmp_path.glob("audit*")) == []
+    assert not window.findChild(QPushButton, "openExportButton").isEnabled()
+
+
+def test_export_failure_is_shown(qtbot: QtBot, window: QtAuditWindow, tmp_path: Path) -> None:
+    window.export_to(tmp_path / "missing-folder" / "audit.csv", "csv")
+    qtbot.waitUntil(lambda: not window.is_exporting())
+    status = window.findChild(QLabel, "exportStatus")
+    assert status.text().startswith("Export failed: ")
+    assert "does not exist" in status.text()
+    assert not window.findChild(QPushButton, "openExportButton").isEnabled()

@@ -10,10 +10,9 @@ cancel; only the GUI thread touches widgets.
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -97,8 +96,9 @@ class VerifyOutcome:
 class ExportOutcome:
     path: Path
     fmt: str
-    rows: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
+    rows: int
+    checkpoint_path: Path
+    log_ok: bool  # the verification run by the export (a failed one is printed in the report)
 
 
 # -- core adapters: the only place that knows viewer.audit's call shapes ------------------------
@@ -167,13 +167,34 @@ def verify_log(settings: Settings, checkpoint_files: tuple[Path, ...] = ()) -> V
     )
 
 
-def export_steps(
-    settings: Settings, fmt: str, path: Path, filters: AuditFilters
-) -> Iterator[tuple[int, int]]:
-    """Yield (done, total) while the core writes the report; stopping the iteration cancels."""
-    from viewer.audit import export_report
+def run_export(
+    settings: Settings,
+    fmt: str,
+    path: Path,
+    filters: AuditFilters,
+    progress: Callable[[object], None],
+    cancelled: Callable[[], bool],
+) -> ExportOutcome | None:
+    """The core export (verify, checkpoint, write atomically, record); None when cancelled."""
+    from viewer.audit.export import ExportCancelledError, export_report
 
-    yield from export_report(settings, fmt, path, core_filters(filters))
+    steps = export_report(settings, fmt, path, core_filters(filters), cancel=cancelled)
+    try:
+        while True:
+            try:
+                progress(next(steps))
+            except StopIteration as stop:
+                result = stop.value
+                break
+    except ExportCancelledError:
+        return None
+    return ExportOutcome(
+        path=result.path,
+        fmt=fmt,
+        rows=result.rows,
+        checkpoint_path=result.checkpoint_path,
+        log_ok=bool(result.verification.ok),
+    )
 
 
 # -- the table model --------------------------------------------------------------------------
@@ -766,16 +787,10 @@ class QtAuditWindow(QDialog):
         self._render_export()
         settings, filters = self.settings, self.filters()
 
-        def work(progress: Callable[[object], None], cancelled: Callable[[], bool]) -> Any:
-            for done, total in export_steps(settings, fmt, path, filters):
-                progress((done, total))
-                if cancelled():
-                    _remove_partial(path)
-                    return None
-            return ExportOutcome(path=path, fmt=fmt)
-
         self._export_job = self._runner.submit(
-            work,
+            lambda progress, cancelled: run_export(
+                settings, fmt, path, filters, progress, cancelled
+            ),
             on_result=self._on_exported,
             on_error=self._on_export_failed,
             on_progress=self._on_export_progress,
@@ -803,7 +818,12 @@ class QtAuditWindow(QDialog):
             self._export_state = ("cancelled", {})
         else:
             self._last_export = outcome.path
-            self._export_state = ("done", {"path": str(outcome.path)})
+            fields = {
+                "path": str(outcome.path),
+                "rows": str(outcome.rows),
+                "checkpoint": outcome.checkpoint_path.name,
+            }
+            self._export_state = ("done" if outcome.log_ok else "done_broken", fields)
             self.export_progress.setRange(0, 1)
             self.export_progress.setValue(1)
         self._render_export()
@@ -825,18 +845,27 @@ class QtAuditWindow(QDialog):
     def _render_export(self) -> None:
         key, fields = self._export_state
         running = key in ("running", "cancelling")
-        self.export_progress.setVisible(running or key == "done")
+        self.export_progress.setVisible(running or key.startswith("done"))
         self.cancel_export_button.setVisible(running)
         texts = {
             "": "",
             "running": self.tr("Exporting {file}…"),
             "cancelling": self.tr("Cancelling…"),
             "cancelled": self.tr("Export cancelled; no file was kept."),
-            "done": self.tr("Exported to {path}"),
+            "done": self.tr(
+                "Exported {rows} records to {path}. Its signed checkpoint was saved as "
+                "{checkpoint}: keep it to detect later truncation."
+            ),
+            "done_broken": self.tr(
+                "Exported {rows} records to {path}, but the log FAILED verification; the "
+                "report says so on every page."
+            ),
             "failed": self.tr("Export failed: {reason}"),
         }
         self.export_status.setText(texts[key].format(**fields))
-        self.export_status.setStyleSheet("color: #b00020;" if key == "failed" else "")
+        self.export_status.setStyleSheet(
+            "color: #b00020;" if key in ("failed", "done_broken") else ""
+        )
 
     def open_export(self) -> None:
         if self._last_export is not None:
@@ -883,8 +912,3 @@ def record_text(record: Any) -> str:
             "  " + line for line in json.dumps(detail, indent=2, ensure_ascii=False).splitlines()
         ]
     return "\n".join(lines)
-
-
-def _remove_partial(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        path.unlink(missing_ok=True)
