@@ -280,3 +280,17 @@ def test_widgets_have_accessible_names(manager: QtModelManager) -> None:
         widget = manager.findChild(cls, name)
         assert widget is not None, name
         assert widget.accessibleName(), name
+
+
+def test_window_stays_open_while_an_install_runs(
+    qtbot: QtBot, manager: QtModelManager, bundles: Bundles, answers: list[str]
+) -> None:
+    manager.install(bundles.v100)
+    assert manager.is_busy()  # cleared only by the GUI thread, so this is not a race
+    manager.close()
+    assert manager.isVisible()
+    assert "Please wait" in manager.findChild(QLabel, "modelStatus").text()
+    _wait(qtbot, manager)
+    assert "now the active version" in manager.findChild(QLabel, "modelStatus").text()
+    manager.close()
+    assert not manager.isVisible()

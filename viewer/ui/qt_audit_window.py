@@ -891,8 +891,12 @@ class QtAuditWindow(QDialog):
         self._runner.shutdown()
 
     def closeEvent(self, event: Any) -> None:
-        self.shutdown()
+        self.shutdown()  # cancels an export (no file is left) and waits for the worker
         super().closeEvent(event)
+
+    def reject(self) -> None:
+        self.shutdown()
+        super().reject()
 
 
 def record_text(record: Any) -> str:

@@ -170,6 +170,7 @@ class QtModelManager(QDialog):
         self._rows: list[BundleRow] = []
         self._pending_select: tuple[str, str] | None = None
         self._busy = False
+        self._busy_kind = ""
         # The last status, kept as data so a language change can re-render it.
         self._status: tuple[str, str, dict[str, str]] = ("", "idle", {})
         self._runner = JobRunner(1, self, name="model-manager")
@@ -346,6 +347,9 @@ class QtModelManager(QDialog):
             ),
             "test_failed": self.tr("Self-test of {model} {version} FAILED: {reason}"),
             "failed": self.tr("The action failed: {reason}"),
+            "wait": self.tr(
+                "Please wait: the current action must finish before this window closes."
+            ),
             "list_failed": self.tr("The model store cannot be read: {reason}"),
             "empty": self.tr("No model bundle is installed. Use “Install from file…”."),
         }
@@ -779,6 +783,7 @@ class QtModelManager(QDialog):
 
     def _start(self, key: str, **fields: str) -> None:
         self._busy = True
+        self._busy_kind = "list" if key == "loading" else "action"
         self.progress.show()
         # A refresh after an action keeps the action's result on screen.
         if key != "loading" or self._status[0] in ("", "loading", "empty"):
@@ -794,9 +799,26 @@ class QtModelManager(QDialog):
         """Cancel and wait for the worker (window closing, tests' teardown)."""
         self._runner.shutdown()
 
+    def _action_running(self) -> bool:
+        return self._busy and self._busy_kind == "action"
+
     def closeEvent(self, event: Any) -> None:
+        # An install, activation or roll-back cannot be interrupted half-way (the store and the
+        # audit log must agree), and waiting here would freeze the window: stay open instead.
+        if self._action_running():
+            self._set_status("wait", "error", **self._status[2])
+            event.ignore()
+            return
         self.shutdown()
         super().closeEvent(event)
+
+    def reject(self) -> None:
+        """Esc / Close: the same rule as closing the window."""
+        if self._action_running():
+            self._set_status("wait", "error", **self._status[2])
+            return
+        self.shutdown()
+        super().reject()
 
 
 def _grouped(fingerprint: str) -> str:
