@@ -427,6 +427,26 @@ Creator: {2}</source>
         <translation>検証結果</translation>
     </message>
     <message>
+        <source>Verify with checkpoint files…</source>
+        <translation>チェックポイントファイルで検証…</translation>
+    </message>
+    <message>
+        <source>Verify the log against checkpoints saved with earlier reports</source>
+        <translation>以前のレポートと共に保存したチェックポイントでログを検証</translation>
+    </message>
+    <message>
+        <source>Each exported report saves a signed checkpoint (row count and last hash). Checking against earlier checkpoints detects rows removed from the end.</source>
+        <translation>レポートを出力するたびに、署名付きチェックポイント（行数と最後のハッシュ）が保存されます。以前のチェックポイントと照合すると、末尾から削除された行を検出できます。</translation>
+    </message>
+    <message>
+        <source>Selected record</source>
+        <translation>選択した記録</translation>
+    </message>
+    <message>
+        <source>Select a row to see the whole record.</source>
+        <translation>行を選択すると記録の全項目が表示されます。</translation>
+    </message>
+    <message>
         <source>Export as:</source>
         <translation>出力形式：</translation>
     </message>
@@ -495,6 +515,14 @@ Creator: {2}</source>
         <translation>{count} 件を表示</translation>
     </message>
     <message>
+        <source>Checkpoint files from earlier reports</source>
+        <translation>以前のレポートのチェックポイントファイル</translation>
+    </message>
+    <message>
+        <source>Checkpoints (*.json);;All files (*)</source>
+        <translation>チェックポイント (*.json);;すべてのファイル (*)</translation>
+    </message>
+    <message>
         <source>Verifying…</source>
         <translation>検証中…</translation>
     </message>
@@ -509,6 +537,10 @@ Creator: {2}</source>
     <message>
         <source>✔ Log intact: {count} rows verified, hash chain unbroken.</source>
         <translation>✔ ログは改ざんされていません：{count} 行を検証、ハッシュチェーンは正常です。</translation>
+    </message>
+    <message>
+        <source>{n} checkpoint file(s) matched.</source>
+        <translation>チェックポイントファイル {n} 件と一致しました。</translation>
     </message>
     <message>
         <source>first bad row: #{row}</source>
@@ -551,8 +583,12 @@ Creator: {2}</source>
         <translation>出力をキャンセルしました。ファイルは残っていません。</translation>
     </message>
     <message>
-        <source>Exported to {path}</source>
-        <translation>{path} に出力しました</translation>
+        <source>Exported {rows} records to {path}. Its signed checkpoint was saved as {checkpoint}: keep it to detect later truncation.</source>
+        <translation>{rows} 件を {path} に出力しました。署名付きチェックポイントを {checkpoint} として保存しました。後から行が削除されていないか確認するために保管してください。</translation>
+    </message>
+    <message>
+        <source>Exported {rows} records to {path}, but the log FAILED verification; the report says so on every page.</source>
+        <translation>{rows} 件を {path} に出力しましたが、ログの検証に失敗しています。レポートの全ページにその旨が記載されています。</translation>
     </message>
     <message>
         <source>Export failed: {reason}</source>
@@ -1165,6 +1201,10 @@ Your decision is still here; press the button again to retry.</source>
         <translation>操作に失敗しました：{reason}</translation>
     </message>
     <message>
+        <source>Please wait: the current action must finish before this window closes.</source>
+        <translation>お待ちください：実行中の操作が完了するまでこの画面は閉じられません。</translation>
+    </message>
+    <message>
         <source>The model store cannot be read: {reason}</source>
         <translation>モデルストアを読み込めません：{reason}</translation>
     </message>
@@ -1189,12 +1229,12 @@ Your decision is still here; press the button again to retry.</source>
         <translation>規制上の位置づけ</translation>
     </message>
     <message>
-        <source>Created (UTC)</source>
-        <translation>作成日時（UTC）</translation>
+        <source>Created</source>
+        <translation>作成日時</translation>
     </message>
     <message>
-        <source>Installed (UTC)</source>
-        <translation>インストール日時（UTC）</translation>
+        <source>Installed</source>
+        <translation>インストール日時</translation>
     </message>
     <message>
         <source>Licence</source>
