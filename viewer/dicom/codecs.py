@@ -3,8 +3,13 @@
 Why our own plugin: JPEG Extended 12-bit (1.2.840.10008.1.2.4.51) is common on older CR exports,
 python-gdcm 3.2.6 refuses 12-bit JPEG and the pydicom plugin that decodes it needs
 pylibjpeg-libjpeg, which is GPLv3 and cannot ship in the Apache-2.0 frozen app. imagecodecs'
-``jpeg8_decode`` (libjpeg-turbo, 8 and 12 bit) does. The plugin is registered last, after
-pydicom's own, so it is only a fallback for other JPEG syntaxes.
+``jpeg8_decode`` (libjpeg-turbo 3: 8/12-bit DCT and 2..16-bit lossless, every predictor) does,
+so it also decodes JPEG Lossless (Process 14, with and without Selection Value 1).
+
+Decoder order (``decoder_order``): fuzzing found that python-gdcm aborts the whole process
+(C++ ``abort()``, uncatchable) on some corrupt JPEG 2000 / JPEG-LS streams, and pydicom tries
+gdcm first. We therefore pick the plugin per syntax ourselves and use gdcm only when no other
+decoder is installed for that syntax.
 
 This module follows pydicom's decoder-plugin protocol (``DECODER_DEPENDENCIES``,
 ``is_available(uid)``, ``_decode_frame(src, runner)``).
@@ -25,6 +30,24 @@ PLUGIN_LABEL = "bedside-imagecodecs"
 DECODER_DEPENDENCIES: dict[uid.UID, tuple[str, ...]] = {
     uid.JPEGBaseline8Bit: ("imagecodecs",),
     uid.JPEGExtended12Bit: ("imagecodecs",),
+    uid.JPEGLossless: ("imagecodecs",),
+    uid.JPEGLosslessSV1: ("imagecodecs",),
+}
+
+# Preferred pydicom decoding plugins per syntax; gdcm deliberately absent (see module doc).
+_PREFERRED: dict[str, tuple[str, ...]] = {
+    uid.JPEGBaseline8Bit: ("pylibjpeg", PLUGIN_LABEL, "pillow"),
+    uid.JPEGExtended12Bit: ("pylibjpeg", PLUGIN_LABEL),
+    uid.JPEGLossless: ("pylibjpeg", PLUGIN_LABEL),
+    uid.JPEGLosslessSV1: ("pylibjpeg", PLUGIN_LABEL),
+    uid.JPEGLSLossless: ("pyjpegls", "pylibjpeg"),
+    uid.JPEGLSNearLossless: ("pyjpegls", "pylibjpeg"),
+    uid.JPEG2000Lossless: ("pylibjpeg", "pillow"),
+    uid.JPEG2000: ("pylibjpeg", "pillow"),
+    uid.HTJ2KLossless: ("pylibjpeg",),
+    uid.HTJ2KLosslessRPCL: ("pylibjpeg",),
+    uid.HTJ2K: ("pylibjpeg",),
+    uid.RLELossless: ("pylibjpeg", "pydicom"),
 }
 
 # Syntaxes whose only other decoder is the GPL pylibjpeg-libjpeg plugin: named in errors so a
@@ -66,6 +89,17 @@ def register() -> None:
                 with contextlib.suppress(ValueError):  # already listed as unavailable
                     decoder.add_plugin(PLUGIN_LABEL, (__name__, "_decode_frame"))
         _registered = True
+
+
+def decoder_order(tsyntax: str) -> list[str]:
+    """Plugins to try, in order, for an encapsulated syntax ("" = pydicom's native path)."""
+    register()
+    tsu = uid.UID(tsyntax)
+    if not tsu.is_encapsulated:
+        return [""]
+    available = get_decoder(tsu).available_plugins
+    preferred = [p for p in _PREFERRED.get(tsu, ()) if p in available]
+    return preferred or list(available)
 
 
 def missing_decoder_message(tsyntax: str) -> str | None:

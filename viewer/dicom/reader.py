@@ -462,6 +462,21 @@ def check_image_header(meta: ImageMetadata, limits: Limits = DEFAULT_LIMITS) -> 
         raise DicomError(f"cannot be decoded: {problem}", path=path)
 
 
+def _decode_with_plugins(ds: Dataset, tsyntax: uid.UID) -> np.ndarray:
+    """Try our decoder order (codecs.decoder_order); the last failure propagates."""
+    order = codecs.decoder_order(tsyntax)
+    failures: list[str] = []
+    for plugin in order:
+        try:
+            ds.pixel_array_options(decoding_plugin=plugin)
+            return np.asarray(ds.pixel_array)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # decoders may panic (pyo3 PanicException)
+            failures.append(f"{plugin or 'pydicom'}: {_short(exc)}")
+    raise ValueError("; ".join(failures) or "no decoder available")
+
+
 def _decode(ds: Dataset, meta: ImageMetadata, notes: list[str]) -> np.ndarray:
     path = meta.path
     tsyntax = uid.UID(meta.transfer_syntax_uid)
@@ -482,8 +497,7 @@ def _decode(ds: Dataset, meta: ImageMetadata, notes: list[str]) -> np.ndarray:
             if "file_meta" not in ds.__dict__ or "TransferSyntaxUID" not in ds.file_meta:
                 ds.file_meta = getattr(ds, "file_meta", pydicom.dataset.FileMetaDataset())
                 ds.file_meta.TransferSyntaxUID = tsyntax
-            codecs.register()
-            arr = ds.pixel_array
+            arr = _decode_with_plugins(ds, tsyntax)
     except DicomError:
         raise
     except MemoryError as exc:
