@@ -2,29 +2,6 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="ja_JP">
 <context>
-    <name></name>
-    <message>
-        <source>{0:.1f} px (no pixel spacing in the file: not a physical length)</source>
-        <translation>{0:.1f} px（ファイルにピクセル間隔がないため、実寸ではありません）</translation>
-    </message>
-    <message>
-        <source>Pixel Spacing (0028,0030)</source>
-        <translation>Pixel Spacing (0028,0030)</translation>
-    </message>
-    <message>
-        <source>Imager Pixel Spacing corrected for magnification</source>
-        <translation>拡大率補正済みの Imager Pixel Spacing</translation>
-    </message>
-    <message>
-        <source>Imager Pixel Spacing (0018,1164): at the detector, not corrected for magnification</source>
-        <translation>Imager Pixel Spacing (0018,1164)：検出器面での値、拡大率は未補正</translation>
-    </message>
-    <message>
-        <source>{0:.1f} mm ({1})</source>
-        <translation>{0:.1f} mm（{1}）</translation>
-    </message>
-</context>
-<context>
     <name>AuditTableModel</name>
     <message>
         <source>#</source>
@@ -746,6 +723,26 @@ Your decision is still here; press the button again to retry.</source>
 </context>
 <context>
     <name>QtImageView</name>
+    <message>
+        <source>{0:.1f} px (no pixel spacing in the file: not a physical length)</source>
+        <translation>{0:.1f} px（ファイルにピクセル間隔がないため、実寸ではありません）</translation>
+    </message>
+    <message>
+        <source>Pixel Spacing (0028,0030)</source>
+        <translation>Pixel Spacing (0028,0030)</translation>
+    </message>
+    <message>
+        <source>Imager Pixel Spacing corrected for magnification</source>
+        <translation>拡大率補正済みの Imager Pixel Spacing</translation>
+    </message>
+    <message>
+        <source>Imager Pixel Spacing (0018,1164): at the detector, not corrected for magnification</source>
+        <translation>Imager Pixel Spacing (0018,1164)：検出器面での値、拡大率は未補正</translation>
+    </message>
+    <message>
+        <source>{0:.1f} mm ({1})</source>
+        <translation>{0:.1f} mm（{1}）</translation>
+    </message>
     <message>
         <source>Image view</source>
         <translation>画像表示</translation>
