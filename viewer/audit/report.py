@@ -60,7 +60,7 @@ GREEN = colors.HexColor("#1B5E20")
 GREY = colors.HexColor("#555555")
 LIGHT = colors.HexColor("#F2F4F7")
 RULE = colors.HexColor("#C8CDD4")
-ROWS_PER_TABLE = 28
+ROWS_PER_TABLE = 60
 
 
 def _needs_cjk(text: str) -> bool:
@@ -680,11 +680,15 @@ def iter_build_pdf(
 
     worker = threading.Thread(target=run, name="audit-pdf", daemon=True)
     worker.start()
+    best = 0
     try:
         while True:
             kind, value = events.get()
             if kind == "progress":
-                yield value, total
+                # Split tables go back on the queue, so reportlab's count can step back.
+                if value > best:
+                    best = min(value, total - 1)
+                    yield best, total
             elif kind == "done":
                 yield total, total
                 return

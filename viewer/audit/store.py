@@ -248,8 +248,14 @@ class AuditLog:
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("BEGIN IMMEDIATE")
             try:
-                for statement in SCHEMA:
-                    conn.execute(statement)
+                exists = conn.execute(
+                    "SELECT 1 FROM sqlite_master WHERE type='table' AND name='audit_log'"
+                ).fetchone()
+                # The schema (and its triggers) is created once. An existing log is never
+                # "repaired" on open: dropped triggers are evidence that verify must report.
+                if exists is None:
+                    for statement in SCHEMA:
+                        conn.execute(statement)
                 have = conn.execute("SELECT value FROM meta WHERE key='log_id'").fetchone()
                 if have is None:
                     now = utc_now_text()

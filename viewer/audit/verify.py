@@ -68,7 +68,7 @@ class VerifyResult:
             )
         where = f" First bad row: #{self.first_bad_seq}." if self.first_bad_seq else ""
         return (
-            f"THE AUDIT LOG FAILED VERIFICATION: {self.problems[0]}{where} "
+            f"THE AUDIT LOG FAILED VERIFICATION: {self.problems[0]}.{where} "
             f"({len(self.problems)} problem(s) in {self.rows} rows.)"
         )
 
@@ -209,7 +209,7 @@ def verify_log(
         head = hashes[-1] if hashes else GENESIS_HASH
 
     key = installation_key
-    if key is None and log.settings is not None:
+    if key is None and log.settings is not None and not log.read_only:
         try:
             key = InstallationKey.load_public(log.settings.installation_key_path)
         except AuditError as exc:
@@ -260,6 +260,15 @@ def verify_log(
         else:
             bad = max((c for c in good_counts if c < cp.count), default=0) + 1
         problems.add(f"{check.source} ({cp.time}, {cp.count} rows): {check.message}", bad)
+    if fp is None and results:
+        fps = sorted(
+            {c.checkpoint.key_fingerprint for c in results if c.checkpoint.key_fingerprint}
+        )
+        notes.append(
+            "Checkpoint signatures were checked with the public key embedded in each checkpoint "
+            f"(fingerprint {', '.join(pretty_fingerprint(f) for f in fps)}); compare it with the "
+            "fingerprint printed in the site's reports."
+        )
     if not given:
         notes.append(
             "No checkpoint file was given: a truncated tail or an older copy of the log can only "

@@ -1,0 +1,136 @@
+"""Exports: CSV and FHIR R4 JSON contents, checkpoints and report_exported rows, cancel."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.audit.helpers import CLINICIAN, decision, fill
+from viewer.audit import (
+    AuditEvent,
+    AuditLog,
+    Checkpoint,
+    ExportCancelledError,
+    export,
+    export_report,
+)
+from viewer.audit.chain import ALL_COLUMNS
+from viewer.config import Settings
+
+
+@pytest.fixture
+def populated(settings: Settings) -> Settings:
+    with AuditLog.open(settings) as log:
+        log.append(AuditEvent(type="app_start"))
+        fill(log, 12)
+        log.append(
+            AuditEvent(
+                type="amendment", user=CLINICIAN, meaning="overrode", reason="再読影", corrects=3
+            )
+        )
+        evil = decision(50, overrode=True)
+        evil.reason = '=HYPERLINK("http://x")'
+        log.append(evil)
+    return settings
+
+
+def test_csv_has_every_column_and_row(populated: Settings, tmp_path: Path) -> None:
+    out = tmp_path / "log.csv"
+    result = export(populated, "csv", out)
+    with out.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert tuple(rows[0]) == ALL_COLUMNS
+    assert len(rows) - 1 == result.rows == 15
+    with AuditLog.open(populated) as log:
+        hashes = [r.hash for r in log.records()][:15]
+    assert [r[-1] for r in rows[1:]] == hashes
+    reasons = [r[ALL_COLUMNS.index("reason")] for r in rows[1:]]
+    assert "再読影" in reasons
+    assert '\'=HYPERLINK("http://x")' in reasons  # shown as text, never run as a formula
+
+
+def test_export_writes_checkpoint_and_records_itself(populated: Settings, tmp_path: Path) -> None:
+    out = tmp_path / "log.csv"
+    result = export(populated, "csv", out)
+    assert result.sha256 == hashlib.sha256(out.read_bytes()).hexdigest()
+    cp = Checkpoint.read(result.checkpoint_path)
+    assert cp == result.checkpoint and cp.count == 15 and cp.signature_valid()
+    rec = result.record
+    assert rec.type == "report_exported" and rec.seq == 16
+    assert rec.detail["sha256"] == result.sha256
+    assert rec.detail["checkpoint"]["head_hash"] == cp.head_hash
+    with AuditLog.open(populated) as log:
+        verified = log.verify([("file", cp)])
+        assert verified.ok, verified.problems
+        assert len(log.stored_checkpoints()) == 1
+
+
+def test_fhir_bundle_structure(populated: Settings, tmp_path: Path) -> None:
+    out = tmp_path / "log.json"
+    export(populated, "json", out)
+    text = out.read_text(encoding="utf-8")
+    assert "PAT0003" not in text and "1.2.3.3.1.1" not in text  # pseudonyms only
+    bundle = json.loads(text)
+    assert bundle["resourceType"] == "Bundle" and bundle["type"] == "collection"
+    resources = [e["resource"] for e in bundle["entry"]]
+    assert all(e["fullUrl"].startswith("urn:uuid:") for e in bundle["entry"])
+    assert resources[0]["resourceType"] == "Basic"
+    events = [r for r in resources if r["resourceType"] == "AuditEvent"]
+    provs = [r for r in resources if r["resourceType"] == "Provenance"]
+    assert len(events) == 15 and len(provs) == 14  # 13 decisions + 1 amendment
+    for ev in events:
+        assert ev["type"]["system"] == "http://dicom.nema.org/resources/ontology/DCM"
+        assert ev["recorded"].endswith("Z") and ev["outcome"] in ("0", "4")
+        assert ev["agent"] and isinstance(ev["agent"][0]["requestor"], bool)
+        assert ev["source"]["observer"]["display"]
+    start = events[0]
+    assert start["subtype"][0]["code"] == "110120"  # DICOM "Application Start"
+    decision_event = events[1]
+    assert decision_event["action"] == "C"
+    assert decision_event["entity"][0]["role"]["code"] == "1"  # patient, by pseudonym
+    for prov in provs:
+        assert prov["target"] and prov["recorded"] and prov["agent"]
+        assert prov["agent"][0]["who"]["display"] == CLINICIAN.name
+        assert prov["signature"][0]["who"]["display"] == CLINICIAN.name
+    amendment = next(p for p in provs if p["activity"]["coding"][0]["code"] == "UPDATE")
+    assert amendment["reason"] == [{"text": "再読影"}]
+
+
+def test_cancel_leaves_no_file_and_no_event(populated: Settings, tmp_path: Path) -> None:
+    out = tmp_path / "log.csv"
+    with pytest.raises(ExportCancelledError):
+        export(populated, "csv", out, cancel=lambda: True)
+    gen = export_report(populated, "pdf", tmp_path / "log.pdf")
+    next(gen)
+    gen.close()  # the GUI stops iterating
+    assert list(tmp_path.iterdir()) == [tmp_path / "bedside-data", tmp_path / "site"]
+    with AuditLog.open(populated) as log:
+        assert log.records(types=("report_exported",)) == []
+        assert log.verify().ok
+
+
+def test_progress_is_monotonic_and_complete(populated: Settings, tmp_path: Path) -> None:
+    gen = export_report(populated, "pdf", tmp_path / "r.pdf")
+    steps = []
+    while True:
+        try:
+            steps.append(next(gen))
+        except StopIteration as stop:
+            result = stop.value
+            break
+    done = [d for d, _ in steps]
+    assert done == sorted(done) and steps[-1][0] == steps[-1][1]
+    assert result.path.read_bytes().startswith(b"%PDF")
+
+
+def test_unknown_format_and_missing_folder(populated: Settings, tmp_path: Path) -> None:
+    from viewer.errors import AuditError
+
+    with pytest.raises(AuditError, match="format"):
+        export(populated, "xml", tmp_path / "x.xml")
+    with pytest.raises(AuditError, match="does not exist"):
+        export(populated, "csv", tmp_path / "missing" / "x.csv")

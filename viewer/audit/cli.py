@@ -1,0 +1,237 @@
+"""``bedside audit verify|show|export``: the same core functions the audit window uses."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from viewer.audit.checkpoints import Checkpoint, pretty_fingerprint
+from viewer.audit.events import AuditEvent, AuditRecord, EventType
+from viewer.audit.export import FORMATS, export_report
+from viewer.audit.identity import current_user
+from viewer.audit.store import AuditLog, Filters
+from viewer.audit.verify import VerifyResult
+from viewer.config import Settings
+from viewer.errors import AuditError, AuditWriteError
+
+
+def _date_arg(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not a date (use YYYY-MM-DD or YYYY-MM-DDTHH:MM, UTC)"
+        ) from None
+    return value
+
+
+def _add_filters(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--from",
+        dest="start",
+        type=_date_arg,
+        metavar="DATE",
+        help="first day (UTC, YYYY-MM-DD or ISO date-time)",
+    )
+    p.add_argument(
+        "--to",
+        dest="end",
+        metavar="DATE",
+        help="last day, inclusive (UTC, YYYY-MM-DD or ISO date-time, exclusive)",
+    )
+    p.add_argument("--user", help="OS account, or part of the printed name")
+    p.add_argument("--model", help="model id, or 'id version'")
+    p.add_argument("--patient-id", help="a real Patient ID: matched by its pseudonym")
+    p.add_argument(
+        "--type",
+        dest="types",
+        action="append",
+        choices=[e.value for e in EventType],
+        help="only these event types (repeatable)",
+    )
+
+
+def filters_from_args(args: argparse.Namespace) -> Filters:
+    """``--to 2026-11-30`` includes that whole day; a date-time is an exclusive bound."""
+    end: datetime | date | None = None
+    if args.end:
+        if len(args.end) == 10:
+            end = _date_arg(args.end).date() + timedelta(days=1)
+        else:
+            end = _date_arg(args.end)
+    return Filters(
+        start=args.start,
+        end=end,
+        user=args.user,
+        model=args.model,
+        patient_id=args.patient_id,
+        types=tuple(args.types) if args.types else None,
+    )
+
+
+def _open_existing(settings: Settings) -> AuditLog:
+    if not settings.audit_db_path.exists():
+        raise AuditError(f"There is no audit log at {settings.audit_db_path} yet.")
+    return AuditLog.open(settings)
+
+
+def _print_verify(result: VerifyResult) -> None:
+    print(result.summary())
+    if not result.ok:
+        for problem in result.problems:
+            print(f"  - {problem}")
+    for check in result.checkpoints:
+        cp = check.checkpoint
+        mark = "ok " if check.ok else "BAD"
+        print(f"  [{mark}] {check.source}: {cp.count} rows at {cp.time}: {check.message}")
+    if result.installation_key_fingerprint:
+        print(f"  installation key: {pretty_fingerprint(result.installation_key_fingerprint)}")
+    for note in result.notes:
+        print(f"  note: {note}")
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    settings: Settings = args.settings
+    checkpoints = [
+        (f"checkpoint file {p}", Checkpoint.read(Path(p))) for p in args.checkpoint or []
+    ]
+    own = args.db is None or Path(args.db).resolve() == settings.audit_db_path.resolve()
+    if own:
+        log = _open_existing(settings)
+    else:
+        log = AuditLog.open_readonly(Path(args.db), settings=settings)
+    try:
+        result = log.verify(checkpoints)
+        recorded = None
+        if own:
+            try:
+                log.append(
+                    AuditEvent(
+                        type=EventType.VERIFICATION,
+                        outcome="success" if result.ok else "failure",
+                        user=current_user(settings),
+                        detail={
+                            "rows": result.rows,
+                            "head_hash": result.head_hash,
+                            "first_bad_seq": result.first_bad_seq,
+                            "problems": list(result.problems[:10]),
+                            "checkpoint_files": [str(p) for p in args.checkpoint or []],
+                            "source": "cli",
+                        },
+                    )
+                )
+                recorded = True
+            except AuditWriteError as exc:
+                recorded = False
+                print(
+                    f"bedside: warning: this verification was not recorded: {exc}", file=sys.stderr
+                )
+    finally:
+        log.close()
+    if args.json:
+        out = result.as_dict()
+        out["recorded"] = recorded
+        print(json.dumps(out, indent=2, ensure_ascii=False))
+    else:
+        _print_verify(result)
+    return 0 if result.ok else 1
+
+
+def _row_text(rec: AuditRecord) -> str:
+    who = rec.user_name or rec.user_os
+    parts = [f"#{rec.seq:<6}", rec.time[:19].replace("T", " "), f"{rec.type:<18}"]
+    if rec.outcome != "success":
+        parts.append("FAILURE")
+    parts.append(who + (f" ({rec.user_role})" if rec.user_role else ""))
+    if rec.meaning:
+        parts.append(rec.meaning.upper() + (f" #{rec.corrects}" if rec.corrects else ""))
+    if rec.model_id:
+        parts.append(rec.model)
+    if rec.score is not None:
+        thr = f"/{rec.threshold:.2f}" if rec.threshold is not None else ""
+        parts.append(f"score {rec.score:.3f}{thr}")
+    if rec.ai_finding or rec.clinician_finding:
+        parts.append(f"AI: {rec.ai_finding or '-'} -> {rec.clinician_finding or '-'}")
+    if rec.reason:
+        parts.append(f'"{rec.reason}"')
+    return "  ".join(parts)
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    with _open_existing(args.settings) as log:
+        records = log.records(filters_from_args(args))
+    if args.limit:
+        records = records[-args.limit :]
+    if args.json:
+        print(json.dumps([r.as_dict() for r in records], indent=2, ensure_ascii=False))
+    else:
+        for rec in records:
+            print(_row_text(rec))
+        print(f"({len(records)} records; times are UTC)")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    settings: Settings = args.settings
+    _open_existing(settings).close()
+    out = Path(args.out)
+    gen = export_report(settings, args.format, out, filters_from_args(args))
+    show = sys.stderr.isatty()
+    last = -1
+    while True:
+        try:
+            done, total = next(gen)
+        except StopIteration as stop:
+            result: Any = stop.value
+            break
+        pct = 100 * done // max(total, 1)
+        if show and pct != last:
+            print(f"\rexporting… {pct:3d} %", end="", file=sys.stderr, flush=True)
+            last = pct
+    if show:
+        print(file=sys.stderr)
+    cp = result.checkpoint
+    print(f"Wrote {result.path} ({result.rows} records, SHA-256 {result.sha256}).")
+    print(f"Checkpoint: {result.checkpoint_path} ({cp.count} rows, head {cp.head_hash}).")
+    print(result.verification.summary())
+    if not result.verification.ok:
+        print(
+            "bedside: error: the report was written, but the audit log FAILED verification "
+            "(the report says so on every page).",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    audit = sub.add_parser("audit", help="verify, browse and export the audit log")
+    asub = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
+
+    p = asub.add_parser("verify", help="check the hash chain, triggers and checkpoints")
+    p.add_argument("--db", help="another audit log file (opened read-only)")
+    p.add_argument(
+        "--checkpoint",
+        nargs="+",
+        action="extend",
+        metavar="FILE",
+        help="checkpoint files from earlier exports (*.checkpoint.json)",
+    )
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_verify)
+
+    p = asub.add_parser("show", help="list audit records")
+    _add_filters(p)
+    p.add_argument("--limit", type=int, default=0, help="only the last N matching records")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_show)
+
+    p = asub.add_parser("export", help="write a PDF report, CSV or FHIR R4 JSON")
+    p.add_argument("--format", required=True, choices=FORMATS)
+    p.add_argument("--out", required=True, metavar="FILE")
+    _add_filters(p)
+    p.set_defaults(func=cmd_export)
