@@ -129,6 +129,7 @@ def test_measurement_by_mouse(view: QtImageView) -> None:
     _drag(view, Qt.MouseButton.LeftButton, c, [c + QPoint(50, 0), c + QPoint(100, 0)])
     (x1, y1), (x2, y2) = view.measurement
     assert x2 - x1 == pytest.approx(100 / view.zoom, rel=1e-3)
+    assert y2 == pytest.approx(y1)
     assert got[-1].endswith(")") and "mm" in got[-1]
 
 
@@ -155,7 +156,7 @@ def test_distance_text_imager_spacing_names_the_uncorrected_source() -> None:
         col_mm = 0.1
         source = "ImagerPixelSpacing"
 
-    value, unit, text = distance_text((0, 0), (0, 100), Sp(), lambda s: s)
+    value, unit, text = distance_text((0, 0), (0, 100), Sp())
     assert (round(value, 6), unit) == (10.0, "mm")
     assert "not corrected for magnification" in text
 

@@ -18,7 +18,7 @@ import math
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -59,7 +59,7 @@ def gray_qimage(buf: np.ndarray) -> QImage:
 
 
 def distance_text(
-    p1: tuple[float, float], p2: tuple[float, float], spacing: Any | None, tr: Any
+    p1: tuple[float, float], p2: tuple[float, float], spacing: Any | None
 ) -> tuple[float, str, str]:
     """Length of the segment p1-p2 (image x, y) as (value, unit, text naming the spacing source).
 
@@ -71,24 +71,26 @@ def distance_text(
     dy = p2[1] - p1[1]
     if spacing is None:
         px = math.hypot(dx, dy)
-        return (
-            px,
-            "px",
-            tr("{0:.1f} px (no pixel spacing in the file: not a physical length)").format(px),
+        text = QCoreApplication.translate(
+            "QtImageView", "{0:.1f} px (no pixel spacing in the file: not a physical length)"
         )
+        return px, "px", text.format(px)
     mm = math.hypot(dx * float(spacing.col_mm), dy * float(spacing.row_mm))
     source = str(getattr(spacing, "source", ""))
     if source == "PixelSpacing":
-        note = tr("Pixel Spacing (0028,0030)")
+        note = QCoreApplication.translate("QtImageView", "Pixel Spacing (0028,0030)")
     elif source == "ImagerPixelSpacingCorrected":
-        note = tr("Imager Pixel Spacing corrected for magnification")
+        note = QCoreApplication.translate(
+            "QtImageView", "Imager Pixel Spacing corrected for magnification"
+        )
     elif source == "ImagerPixelSpacing":
-        note = tr(
-            "Imager Pixel Spacing (0018,1164): at the detector, not corrected for magnification"
+        note = QCoreApplication.translate(
+            "QtImageView",
+            "Imager Pixel Spacing (0018,1164): at the detector, not corrected for magnification",
         )
     else:
         note = source
-    return mm, "mm", tr("{0:.1f} mm ({1})").format(mm, note)
+    return mm, "mm", QCoreApplication.translate("QtImageView", "{0:.1f} mm ({1})").format(mm, note)
 
 
 class QtImageView(QWidget):
@@ -392,7 +394,7 @@ class QtImageView(QWidget):
         """Set a distance measurement in image coordinates; returns its text."""
         self.measurement = (p1, p2)
         spacing = self.image.meta.pixel_spacing if self.image is not None else None
-        _, _, text = distance_text(p1, p2, spacing, self.tr)
+        _, _, text = distance_text(p1, p2, spacing)
         self.measurement_text = text
         self.measurement_changed.emit(text)
         self.update()

@@ -73,6 +73,9 @@ class JobRunner(QObject):
         self.pool.setMaxThreadCount(max_threads)
         self.pool.setObjectName(name)
         self._jobs: set[Job] = set()
+        # Plain Python state, readable even after the Qt side is deleted: once shut down, results
+        # still queued in the event loop are dropped instead of reaching deleted widgets.
+        self._gate = {"open": True}
 
     def submit(
         self,
@@ -85,13 +88,16 @@ class JobRunner(QObject):
         name: str = "",
     ) -> Job:
         job = Job(fn, name=name)
-        if on_result is not None:
-            job.signals.result.connect(on_result)
-        if on_error is not None:
-            job.signals.error.connect(on_error)
-        if on_progress is not None:
-            job.signals.progress.connect(on_progress)
-        job.signals.finished.connect(lambda j=job: self._jobs.discard(j))
+        gate = self._gate
+        for signal, slot in (
+            (job.signals.result, on_result),
+            (job.signals.error, on_error),
+            (job.signals.progress, on_progress),
+        ):
+            if slot is not None:
+                signal.connect(_guarded(gate, slot))
+        jobs = self._jobs
+        job.signals.finished.connect(lambda j=job: jobs.discard(j))
         self._jobs.add(job)
         self.pool.start(job, priority)
         return job
@@ -107,8 +113,17 @@ class JobRunner(QObject):
 
     def shutdown(self, timeout_ms: int = -1) -> bool:
         """Cancel everything and wait for running jobs (used by closeEvent and tests)."""
+        self._gate["open"] = False
         self.cancel_all()
         return self.pool.waitForDone(timeout_ms)
+
+
+def _guarded(gate: dict[str, bool], slot: Callable[[Any], None]) -> Callable[[Any], None]:
+    def call(value: Any) -> None:
+        if gate["open"]:
+            slot(value)
+
+    return call
 
 
 def error_text(exc: BaseException) -> str:
