@@ -17,20 +17,9 @@ WAIT_MS = 120_000  # generous ceiling for slow CI machines (the torch import + b
 
 
 @pytest.fixture
-def demo_bundle(monkeypatch: pytest.MonkeyPatch) -> Path:
-    import os
-
-    dev = os.environ.get("BEDSIDE_DEV_DEMO_DIR")  # TEMPORARY until resources/demo lands
-    if dev:
-        import viewer.bundle.trust as trust
-        import viewer.ui.qt_main_window as mw
-
-        d = Path(dev)
-        monkeypatch.setattr(mw, "demo_bundle_path", lambda: d / "demo-cxr.bundle")
-        monkeypatch.setattr(trust, "resource_path", lambda *parts: d / parts[-1])
-        return d / "demo-cxr.bundle"
+def demo_bundle() -> Path:
     if not DEMO_BUNDLE.is_file():
-        pytest.skip("resources/demo/demo-cxr.bundle is not built yet (make demo-bundle)")
+        pytest.skip("resources/demo/demo-cxr.bundle is not built (make demo-bundle)")
     return DEMO_BUNDLE
 
 
