@@ -195,8 +195,11 @@ def test_declined_confirmation_changes_nothing(
 
 
 @pytest.mark.parametrize(
-    ("which", "fragment"),
-    [("untrusted", "trusted"), ("tampered", "signature")],
+    ("which", "lead", "fragment"),
+    [
+        ("untrusted", "The signing key is not trusted at this site.", "trust"),
+        ("tampered", "The signature does not match the contents", "signature"),
+    ],
     ids=["untrusted-key", "tampered-manifest"],
 )
 def test_refused_bundle_shows_the_reason_and_is_audited(
@@ -206,12 +209,14 @@ def test_refused_bundle_shows_the_reason_and_is_audited(
     it_settings: Settings,
     answers: list[str],
     which: str,
+    lead: str,
     fragment: str,
 ) -> None:
     _install(qtbot, manager, getattr(bundles, which))
     text = manager.findChild(QLabel, "modelStatus").text()
-    assert text.startswith("Bundle refused: ")
-    assert fragment in text.lower()
+    prefix = "Bundle refused: " + lead
+    assert text.startswith(prefix)
+    assert fragment in text[len(prefix) :].lower()  # the core's own sentence follows
     assert "Traceback" not in text
     assert _table(manager) == []
     assert [e[:2] for e in _events(it_settings)] == [("bundle_refused", "failure")]
