@@ -16,6 +16,7 @@ from pydicom.encaps import encapsulate
 
 from tests.dicom.helpers import make_ds, save
 from viewer.dicom import Limits, read_image, read_metadata
+from viewer.dicom.codecs import decoder_order
 from viewer.dicom.synthetic import make_cxr
 from viewer.errors import DicomError
 
@@ -308,3 +309,32 @@ def test_header_keeps_no_pixel_data(tmp_path: Path, ramp16: np.ndarray) -> None:
     img = read_image(save(make_ds(ramp16), tmp_path / "a.dcm"))
     assert "PixelData" not in img.header
     assert img.header.PatientID == "T1"
+
+
+def test_jpeg_lossless_process14_other_predictor(tmp_path: Path, noise12: np.ndarray) -> None:
+    frame = imagecodecs.jpeg8_encode(noise12, lossless=True, predictor=6, bitspersample=12)
+    path = _encapsulated(noise12, frame, uid.JPEGLossless, tmp_path)
+    assert np.array_equal(read_image(path).stored, noise12)
+
+
+@pytest.mark.parametrize(
+    "tsyntax",
+    [uid.JPEG2000Lossless, uid.JPEG2000, uid.JPEGLSLossless, uid.JPEGLossless, uid.RLELossless],
+    ids=["j2k-lossless", "j2k", "jpeg-ls", "jpeg-lossless", "rle"],
+)
+def test_gdcm_is_never_the_first_decoder(tsyntax: str) -> None:
+    # python-gdcm abort()s the process on some corrupt streams (found by the fuzz test).
+    order = decoder_order(tsyntax)
+    assert order and order[0] != "gdcm" and "gdcm" not in order
+
+
+def test_corrupt_compressed_data_is_a_dicom_error(tmp_path: Path, noise12: np.ndarray) -> None:
+    ds = make_ds(noise12, bits_stored=12)
+    ds.compress(uid.RLELossless)
+    path = save(ds, tmp_path / "rle.dcm")
+    data = bytearray(path.read_bytes())
+    start = data.index(b"\xe0\x7f\x10\x00") + 40  # inside the RLE header / first segment
+    data[start : start + 40] = b"\xff" * 40
+    path.write_bytes(bytes(data))
+    with pytest.raises(DicomError, match="pixel data could not be decoded"):
+        read_image(path)

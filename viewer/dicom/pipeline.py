@@ -29,6 +29,8 @@ from viewer.errors import DicomError
 MAX_LUT_ENTRIES = 1 << 22
 # Auto window: fraction of pixels clipped at each tail (0.5 % / 99.5 %).
 AUTO_TAIL = 0.005
+# Pixels looked at for the automatic window (a regular sub-grid of larger images).
+AUTO_SAMPLE_PIXELS = 1 << 21
 
 
 @dataclass(frozen=True)
@@ -224,15 +226,22 @@ def auto_window(
     """Window from the data: Pixel Padding excluded, ``tail`` of pixels clipped at each end.
 
     A histogram over the stored-value domain (one ``bincount``) gives exact weighted percentiles
-    of the modality values, whatever the Modality LUT, without sorting the image.
+    of the modality values, whatever the Modality LUT, without sorting the image. Images above
+    2 M pixels are sampled on a regular sub-grid (every 2nd/3rd row and column).
     """
-    counts = np.bincount(domain.index.ravel(), minlength=domain.values.size)[: domain.values.size]
+    sample = domain.index
+    if sample.ndim == 2 and sample.size > AUTO_SAMPLE_PIXELS:
+        # A regular sub-grid is plenty for 0.5 % percentiles and keeps this under 10 ms.
+        step = math.ceil(math.sqrt(sample.size / AUTO_SAMPLE_PIXELS))
+        sample = sample[::step, ::step]
+    flat = sample.ravel()
+    counts = np.bincount(flat, minlength=domain.values.size)[: domain.values.size]
     counts = counts.astype(np.int64)
     counts[padding_mask(domain.values, header)] = 0
     total = int(counts.sum())
     if total == 0:
         # Everything is padding (or empty): show the full range of what is there.
-        counts = np.bincount(domain.index.ravel(), minlength=domain.values.size).astype(np.int64)
+        counts = np.bincount(flat, minlength=domain.values.size).astype(np.int64)
         total = int(counts.sum())
         if total == 0:
             return Window(center=0.5, width=1.0, explanation="automatic")

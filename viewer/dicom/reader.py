@@ -4,7 +4,7 @@ Every failure is a :class:`~viewer.errors.DicomError` naming the file and what i
 input is bounded before any allocation: file size, declared image size (Rows x Columns x frames x
 samples x bytes), sequence nesting depth, pixel data shorter than declared.
 
-Decisions (documented in docs/dicom.md):
+Decisions (deliberate, for a chest X-ray reader):
 - colour images (RGB, YBR, PALETTE COLOR) are refused: Bedside shows greyscale radiographs and a
   colour-to-grey conversion would not be the grey scale the standard defines;
 - multi-frame images (Number of Frames > 1) are refused rather than silently showing frame 1: a
@@ -35,6 +35,7 @@ from pydicom.sequence import Sequence
 from viewer.dicom import codecs
 from viewer.dicom.model import DicomImage, ImageMetadata, PixelSpacing
 from viewer.dicom.pipeline import (
+    apply_lut,
     auto_window,
     modality_values,
     stored_domain,
@@ -553,7 +554,7 @@ def _read_image(path: str | Path, limits: Limits, notes: list[str]) -> DicomImag
         with _quiet(notes):
             domain = stored_domain(stored)
             mod_values = modality_values(domain.values, ds)
-            modality = mod_values.astype(np.float32)[domain.index]
+            modality = apply_lut(mod_values.astype(np.float32), domain.index)
             windows, win_notes = stored_windows(ds)
             auto = auto_window(domain, mod_values, ds)
     except DicomError as exc:
