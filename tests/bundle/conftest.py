@@ -64,9 +64,7 @@ def template(
             },
         },
         "preprocessing": pre,
-        "labels": [
-            {"name": n, "threshold": 0.5, "operating_point": "test value"} for n in labels
-        ],
+        "labels": [{"name": n, "threshold": 0.5, "operating_point": "test value"} for n in labels],
         "training_data": {
             "description": "none",
             "sources": ["random"],
@@ -90,9 +88,7 @@ def template(
             }
         ],
         "accepted_inputs": {"modalities": ["CR", "DX"], "views": ["PA", "AP"]},
-        "reference_scores": [
-            {"label": labels[0], "bin_edges": [0.0, 0.5, 1.0], "counts": [1, 1]}
-        ],
+        "reference_scores": [{"label": labels[0], "bin_edges": [0.0, 0.5, 1.0], "counts": [1, 1]}],
         "selftest": {"tolerance": 1e-4, "tensor_tolerance": 1e-5},
     }
     return copy.deepcopy(data)
@@ -163,7 +159,7 @@ def build_bundle(tmp_path: Path, cxr_path: Path, key: KeyPair) -> Callable[..., 
         *,
         version: str = "1.0.0",
         model_id: str = "test-cxr",
-        signer: KeyPair | None | bool = True,
+        signer: KeyPair | bool | None = True,
         seed: int = 0,
         arch: str = "demo-cnn",
         in_channels: int = 1,
@@ -177,9 +173,7 @@ def build_bundle(tmp_path: Path, cxr_path: Path, key: KeyPair) -> Callable[..., 
         safetensors.torch.save_file(
             random_state(arch, in_channels=in_channels, num_labels=1, seed=seed), str(weights)
         )
-        t = tmpl or template(
-            model_id=model_id, version=version, in_channels=in_channels, size=size
-        )
+        t = tmpl or template(model_id=model_id, version=version, in_channels=in_channels, size=size)
         pk = key.private if signer is True else (signer.private if signer else None)
         out = work / f"{model_id}-{version}.bundle"
         create_bundle(
@@ -194,3 +188,42 @@ def build_bundle(tmp_path: Path, cxr_path: Path, key: KeyPair) -> Callable[..., 
         return out
 
     return build
+
+
+# ----------------------------------------------------------------------------- archive helpers
+
+
+def read_members(path: Path) -> dict[str, bytes]:
+    """Members of a zip read with plain zipfile (tests only; the app uses viewer.bundle.archive)."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as zf:
+        return {i.filename: zf.read(i) for i in zf.infolist()}
+
+
+def write_members(
+    path: Path, members: dict[str, bytes], *, sign_with: KeyPair | None = None
+) -> Path:
+    """Write members as a deterministic zip; re-sign (as a trusted insider would) if asked."""
+    from viewer.bundle.archive import archive_bytes
+    from viewer.bundle.signing import SIGNATURE_NAME, sign_files
+
+    members = dict(members)
+    if sign_with is not None:
+        members.pop(SIGNATURE_NAME, None)
+        members[SIGNATURE_NAME] = sign_files(members, sign_with.private, model_name="resigned")
+    path.write_bytes(archive_bytes(members))
+    return path
+
+
+def write_raw_zip(path: Path, entries: list[tuple[Any, bytes]]) -> Path:
+    """A zip with arbitrary (hostile) entries: each is a name or a ZipInfo plus its data."""
+    import warnings
+    import zipfile
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns about duplicate names
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+            for info, data in entries:
+                zf.writestr(info, data)
+    return path

@@ -42,7 +42,6 @@ class Limits:
     max_member_bytes: int = 768 * 1024 * 1024
     max_total_bytes: int = 1024 * 1024 * 1024
     max_ratio: float = 50.0  # uncompressed / compressed, for members above 1 MiB
-    max_text_member_bytes: int = 1024 * 1024  # manifest, model card, licence, signature
 
 
 @dataclass(frozen=True)
@@ -227,16 +226,19 @@ def _read_member(
 
 
 def archive_bytes(members: Mapping[str, bytes]) -> bytes:
-    """A deterministic zip of ``members``: sorted names, 1980-01-01 dates, mode 0644, deflate 9."""
+    """A deterministic zip: sorted names, 1980-01-01 dates, mode 0644, text deflated at level 9."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         for name in sorted(members):
             check_name(name)
+            # Tensors barely compress and deflating tens of MB costs seconds at create and
+            # load: they are stored; text is deflated.
+            method = zipfile.ZIP_STORED if name.endswith(".safetensors") else zipfile.ZIP_DEFLATED
             info = zipfile.ZipInfo(name, date_time=FIXED_DATE)
-            info.compress_type = zipfile.ZIP_DEFLATED
+            info.compress_type = method
             info.create_system = 3
             info.external_attr = (stat.S_IFREG | 0o644) << 16
-            zf.writestr(info, members[name], compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
+            zf.writestr(info, members[name], compress_type=method, compresslevel=9)
     return buf.getvalue()
 
 

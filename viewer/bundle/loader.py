@@ -73,13 +73,14 @@ def verify_bundle(
     p = Path(path)
     try:
         archive = read_archive(p, limits=limits)
-        if not trust.keys:
+        signature = archive.members.get(SIGNATURE_NAME)
+        if signature is not None and not trust.keys:
             raise BundleError(
                 "No trusted signing keys are configured, so no bundle can be accepted. IT places "
                 "public keys (PEM) in the site's trusted-keys folder.",
                 code="untrusted",
             )
-        info = verify_files(archive.members.get(SIGNATURE_NAME), archive.members, trust.keys)
+        info = verify_files(signature, archive.members, trust.keys)
         missing = [n for n in REQUIRED_MEMBERS if n not in archive.members]
         if missing:
             raise BundleError(

@@ -315,3 +315,19 @@ def version_tuple(version: str) -> tuple[int, ...]:
     if core is None:
         raise ValueError(f"not a version: {version!r}")
     return tuple(int(x) for x in core.group(1).split("."))
+
+
+def write_schema(path: str | None = None) -> str:
+    """Write the JSON Schema (``python -m viewer.bundle.manifest`` refreshes the resource file)."""
+    from pathlib import Path
+
+    from viewer.bundle.resources import MANIFEST_SCHEMA, resource_path
+
+    target = Path(path) if path else resource_path(*MANIFEST_SCHEMA)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(schema_text(), encoding="utf-8")
+    return str(target)
+
+
+if __name__ == "__main__":
+    print(write_schema())

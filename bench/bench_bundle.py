@@ -1,0 +1,170 @@
+"""Bundle load cost: from `bedside bundle verify` start to a loaded, self-tested model.
+
+Compared, in the same process, with the bare `safetensors` load + `load_state_dict` of the same
+weights (what loading without any checks would cost). Target (issue 4): verification and self-test
+add no more than 0.5 s to a DenseNet-121 load. Writes bench/results/bundle.md.
+
+Run: .venv/bin/python bench/bench_bundle.py
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+REPEATS = 7
+
+
+def median_ms(fn: Callable[[], object], repeats: int = REPEATS) -> tuple[float, list[float]]:
+    fn()  # warm-up (first-touch allocations, lazy imports)
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times), times
+
+
+def make_densenet_bundle(work: Path) -> tuple[Path, object]:
+    import torch
+
+    from viewer.bundle.architectures import build_model
+    from viewer.bundle.create import build_members, finish
+    from viewer.bundle.keys import generate_keypair, load_private_key, load_public_key
+    from viewer.bundle.signing import TrustedKey
+    from viewer.bundle.trust import TrustStore
+    from viewer.dicom.synthetic import make_cxr
+
+    sys.path.insert(0, str(ROOT / "tests" / "bundle"))
+    from conftest import template  # type: ignore[import-not-found]
+
+    torch.manual_seed(0)
+    model = build_model("densenet121", in_channels=3, num_labels=14)
+    gen = generate_keypair(work / "key")
+    sample = work / "sample.dcm"
+    make_cxr(3, opacity=True, size=(1024, 1024)).save_as(sample, enforce_file_format=True)
+    labels = tuple(f"finding{i}" for i in range(14))
+    tmpl = template(model_id="bench-densenet", in_channels=3, size=224, labels=labels)
+    members, manifest, _ = build_members(
+        arch_id="densenet121",
+        state_dict=model.state_dict(),
+        template=tmpl,
+        sample=sample,
+    )
+    created = finish(
+        members, manifest, work / "densenet121.bundle", load_private_key(gen.private_path)
+    )
+    trust = TrustStore.of_keys([TrustedKey.of(load_public_key(gen.public_path), source="bench")])
+    return created.path, trust
+
+
+def bare_load(path: Path) -> Callable[[], object]:
+    """Bare: the weights member's bytes -> safetensors.torch.load -> load_state_dict(strict)."""
+    import safetensors.torch
+
+    from viewer.bundle.architectures import build_model
+    from viewer.bundle.archive import read_archive
+    from viewer.bundle.manifest import parse_manifest
+
+    arch = read_archive(path)
+    weights = arch.members["weights.safetensors"]
+    m = parse_manifest(arch.members["manifest.json"])
+
+    def run() -> object:
+        model = build_model(
+            m.architecture.id, in_channels=m.architecture.in_channels, num_labels=m.num_labels
+        )
+        model.load_state_dict(safetensors.torch.load(weights), strict=True)
+        return model
+
+    return run
+
+
+def main() -> int:
+    import torch
+
+    torch.set_num_threads(2)
+    from viewer.bundle.keys import load_public_key
+    from viewer.bundle.loader import load_bundle, verify_bundle
+    from viewer.bundle.resources import DEMO_BUNDLE, DEMO_PUBLIC_KEY, resource_path
+    from viewer.bundle.signing import TrustedKey
+    from viewer.bundle.trust import TrustStore
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        dn_path, dn_trust = make_densenet_bundle(Path(tmp))
+        demo_path = resource_path(*DEMO_BUNDLE)
+        demo_trust = TrustStore.of_keys(
+            [TrustedKey.of(load_public_key(resource_path(*DEMO_PUBLIC_KEY)), source="demo")]
+        )
+        for name, path, trust in (
+            ("demo-cnn (demo bundle)", demo_path, demo_trust),
+            ("DenseNet-121, 14 labels, 224 px", dn_path, dn_trust),
+        ):
+            full, _ = median_ms(lambda p=path, t=trust: load_bundle(p, t))
+            verify, _ = median_ms(lambda p=path, t=trust: verify_bundle(p, t))
+            bare, _ = median_ms(bare_load(path))
+            loaded = load_bundle(path, trust)
+            rows.append(
+                {
+                    "name": name,
+                    "size_mb": path.stat().st_size / 1e6,
+                    "full": full,
+                    "verify": verify,
+                    "bare": bare,
+                    "selftest": loaded.timings_ms["selftest_ms"],
+                    "weights": loaded.timings_ms["weights_ms"],
+                }
+            )
+            print(rows[-1], file=sys.stderr)
+
+    lines = [
+        "## Bundle verification and loading",
+        "",
+        f"Machine: {os.cpu_count()} cores, {platform.machine()}, "
+        f"Python {platform.python_version()}, torch {torch.__version__}, 2 torch threads; "
+        "in-process (torch already imported), "
+        f"median of {REPEATS} runs after one warm-up.",
+        "",
+        "Full = `load_bundle`: read the .bundle in memory with limits, OMS signature against the "
+        "trust store over every member, manifest schema, architecture + versions, safetensors "
+        "weights with digest check and `load_state_dict(strict=True)`, self-test. Bare = build "
+        "the model + `safetensors.torch.load` of the same weight bytes + "
+        "`load_state_dict(strict=True)`.",
+        "",
+        "| bundle | file MB | full load ms | bare load ms | ratio | added ms "
+        "| archive+signature+schema ms | self-test ms |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['name']} | {r['size_mb']:.1f} | {r['full']:.0f} | {r['bare']:.0f} | "
+            f"{r['full'] / r['bare']:.2f} | {r['full'] - r['bare']:.0f} | {r['verify']:.0f} | "
+            f"{r['selftest']:.0f} |"
+        )
+    dn = rows[-1]
+    added = dn["full"] - dn["bare"]
+    verdict = "met" if added <= 500 else "NOT met"
+    lines += [
+        "",
+        f"Target (verification + self-test add <= 500 ms to a DenseNet-121 load): {verdict} "
+        f"({added:.0f} ms added).",
+        "",
+    ]
+    out = ROOT / "bench" / "results" / "bundle.md"
+    out.write_text("\n".join(lines), encoding="utf-8")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,417 @@
+"""The attack suite (issue 4 acceptance): every hostile bundle is refused with its own reason, and
+no payload runs (a marker file that the payload would create stays absent)."""
+
+from __future__ import annotations
+
+import io
+import json
+import pickle
+import stat
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from tests.bundle.conftest import KeyPair, read_members, write_members, write_raw_zip
+from viewer.bundle.loader import load_bundle
+from viewer.bundle.store import ModelStore
+from viewer.errors import BundleError
+
+MEMBERS = (
+    "manifest.json",
+    "weights.safetensors",
+    "selftest.safetensors",
+    "MODEL_CARD.md",
+    "LICENSE.txt",
+)
+
+
+class _Payload:
+    """Unpickling this creates the marker file: proof that code ran."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Path.touch, (self.marker,))
+
+
+@pytest.fixture
+def marker(tmp_path: Path) -> Path:
+    return tmp_path / "PAYLOAD-RAN"
+
+
+def payload_pickle(marker: Path) -> bytes:
+    return pickle.dumps(_Payload(marker), protocol=4)
+
+
+def payload_torch_zip(marker: Path, kind: str) -> bytes:
+    """A zip laid out like a torch.save / TorchScript / torch.export archive, with a payload."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("archive/data.pkl", payload_pickle(marker))
+        if kind == "torchscript":
+            zf.writestr("archive/code/__torch__.py", "def forward(self, x):\n    return x\n")
+        elif kind == "pt2":
+            zf.writestr("archive/serialized_exported_program.json", "{}")
+        zf.writestr("archive/version", "3\n")
+    return buf.getvalue()
+
+
+@pytest.fixture
+def good(build_bundle: Callable[..., Path]) -> Path:
+    return build_bundle()
+
+
+def refused(path: Path, trust: Any, marker: Path, code: str, match: str) -> BundleError:
+    with pytest.raises(BundleError, match=match) as info:
+        load_bundle(path, trust)
+    assert info.value.code == code, str(info.value)
+    assert not marker.exists(), "a payload ran"
+    return info.value
+
+
+def test_good_bundle_loads(good: Path, trust: Any, marker: Path) -> None:
+    loaded = load_bundle(good, trust)
+    assert loaded.selftest.passed
+    assert not marker.exists()
+
+
+def test_payload_pickle_really_runs_when_unpickled(marker: Path) -> None:
+    """The marker check is meaningful: this payload does create the file when unpickled."""
+    pickle.loads(payload_pickle(marker))  # noqa: S301 - proving the test payload is live
+    assert marker.exists()
+
+
+@pytest.mark.parametrize("member", MEMBERS)
+@pytest.mark.parametrize("resign", [False, True], ids=["tampered", "insider-signed"])
+def test_pickle_payload_in_any_member(
+    good: Path, trust: Any, marker: Path, key: KeyPair, tmp_path: Path, member: str, resign: bool
+) -> None:
+    members = read_members(good)
+    members[member] = payload_pickle(marker)
+    bad = write_members(tmp_path / "bad.bundle", members, sign_with=key if resign else None)
+    refused(bad, trust, marker, "archive", "holds a Python pickle")
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "match"),
+    [
+        ("exported.pt2", "pt2", "TorchScript or torch.export program"),
+        ("model.torchscript", "torchscript", "TorchScript or torch.export program"),
+        ("weights.pt", "torch.save", "file type bundles may not hold"),
+    ],
+)
+def test_torch_program_member(
+    good: Path,
+    trust: Any,
+    marker: Path,
+    key: KeyPair,
+    tmp_path: Path,
+    name: str,
+    kind: str,
+    match: str,
+) -> None:
+    members = read_members(good)
+    members[name] = payload_torch_zip(marker, kind)
+    bad = write_members(tmp_path / "bad.bundle", members, sign_with=key)
+    refused(bad, trust, marker, "archive", match)
+
+
+def test_torchscript_disguised_as_weights(
+    good: Path, trust: Any, marker: Path, key: KeyPair, tmp_path: Path
+) -> None:
+    members = read_members(good)
+    members["weights.safetensors"] = payload_torch_zip(marker, "torchscript")
+    bad = write_members(tmp_path / "bad.bundle", members, sign_with=key)
+    refused(bad, trust, marker, "archive", "is itself a zip archive")
+
+
+@pytest.mark.parametrize("member", [*MEMBERS, "model.sig"])
+def test_one_flipped_byte_in_each_member(
+    good: Path, trust: Any, marker: Path, tmp_path: Path, member: str
+) -> None:
+    members = read_members(good)
+    data = bytearray(members[member])
+    pos = len(data) // 2
+    data[pos] ^= 0x01
+    members[member] = bytes(data)
+    bad = write_members(tmp_path / "bad.bundle", members)
+    if member == "model.sig":
+        refused(bad, trust, marker, "signature", "signature")
+    else:
+        refused(bad, trust, marker, "signature", f"'{member}' does not match its signature")
+
+
+def test_flipped_byte_in_the_file_itself(
+    good: Path, trust: Any, marker: Path, tmp_path: Path
+) -> None:
+    data = bytearray(good.read_bytes())
+    data[len(data) // 3] ^= 0xFF
+    bad = tmp_path / "bad.bundle"
+    bad.write_bytes(bytes(data))
+    refused(bad, trust, marker, "archive", "damaged|not a model bundle|not a readable zip")
+
+
+def test_added_member(good: Path, trust: Any, marker: Path, tmp_path: Path) -> None:
+    members = read_members(good)
+    members["notes.txt"] = b"harmless looking"
+    bad = write_members(tmp_path / "bad.bundle", members)
+    refused(bad, trust, marker, "signature", "does not cover: a file was added")
+
+
+def test_removed_member(good: Path, trust: Any, marker: Path, tmp_path: Path) -> None:
+    members = read_members(good)
+    del members["LICENSE.txt"]
+    bad = write_members(tmp_path / "bad.bundle", members)
+    refused(bad, trust, marker, "signature", "which the bundle lacks: a file was removed")
+
+
+def test_signature_removed(good: Path, trust: Any, marker: Path, tmp_path: Path) -> None:
+    members = read_members(good)
+    del members["model.sig"]
+    bad = write_members(tmp_path / "bad.bundle", members)
+    refused(bad, trust, marker, "signature", "not signed")
+
+
+def test_valid_signature_by_untrusted_key(
+    build_bundle: Callable[..., Path], make_key: Callable[[str], KeyPair], trust: Any, marker: Path
+) -> None:
+    stranger = make_key("stranger")
+    bad = build_bundle(signer=stranger)
+    refused(bad, trust, marker, "untrusted", "does not trust")
+
+
+def test_manifest_swapped_from_another_bundle(
+    build_bundle: Callable[..., Path], good: Path, trust: Any, marker: Path, tmp_path: Path
+) -> None:
+    other = build_bundle(version="1.1.0", seed=1)
+    members = read_members(good)
+    members["manifest.json"] = read_members(other)["manifest.json"]
+    bad = write_members(tmp_path / "bad.bundle", members)
+    refused(bad, trust, marker, "signature", "'manifest.json' does not match its signature")
+
+
+@pytest.mark.parametrize(
+    ("name", "match"),
+    [
+        ("../../evil.txt", "climbs out"),
+        ("sub/../../evil.txt", "climbs out"),
+        ("/etc/evil.txt", "absolute name"),
+        ("C:/evil.txt", "absolute name"),
+        ("..\\evil.txt", "backslash"),
+    ],
+    ids=["dotdot", "nested-dotdot", "absolute", "drive", "backslash"],
+)
+def test_zip_slip_and_absolute_names(
+    good: Path, trust: Any, marker: Path, tmp_path: Path, name: str, match: str
+) -> None:
+    entries: list[tuple[Any, bytes]] = list(read_members(good).items())
+    entries.append((zipfile.ZipInfo(name), b"x"))
+    bad = write_raw_zip(tmp_path / "bad.bundle", entries)
+    refused(bad, trust, marker, "archive", match)
+    assert not (tmp_path / "evil.txt").exists()
+
+
+def test_symlink_member(good: Path, trust: Any, marker: Path, tmp_path: Path) -> None:
+    link = zipfile.ZipInfo("LICENSE2.txt")
+    link.create_system = 3
+    link.external_attr = (stat.S_IFLNK | 0o777) << 16
+    entries: list[tuple[Any, bytes]] = [*read_members(good).items(), (link, b"/etc/passwd")]
+    bad = write_raw_zip(tmp_path / "bad.bundle", entries)
+    refused(bad, trust, marker, "archive", "symbolic link")
+
+
+@pytest.mark.parametrize("second", ["LICENSE.txt", "license.TXT"], ids=["exact", "case-folded"])
+def test_duplicate_names(good: Path, trust: Any, marker: Path, tmp_path: Path, second: str) -> None:
+    entries: list[tuple[Any, bytes]] = [*read_members(good).items(), (second, b"other licence")]
+    bad = write_raw_zip(tmp_path / "bad.bundle", entries)
+    refused(bad, trust, marker, "archive", "twice")
+
+
+def test_zip_bomb(good: Path, trust: Any, marker: Path, tmp_path: Path) -> None:
+    entries: list[tuple[Any, bytes]] = [
+        *read_members(good).items(),
+        ("padding.bin", b"\0" * (16 * 1024 * 1024)),
+    ]
+    bad = write_raw_zip(tmp_path / "bad.bundle", entries)
+    assert bad.stat().st_size < 1024 * 1024
+    refused(bad, trust, marker, "archive", "zip bomb")
+
+
+def test_too_many_bytes_in_total(good: Path, trust: Any, marker: Path, tmp_path: Path) -> None:
+    from viewer.bundle.archive import Limits
+
+    with pytest.raises(BundleError, match="add up to over") as info:
+        load_bundle(good, trust, limits=Limits(max_total_bytes=10_000))
+    assert info.value.code == "archive"
+    assert not marker.exists()
+
+
+def test_oversized_manifest(
+    good: Path, trust: Any, marker: Path, key: KeyPair, tmp_path: Path
+) -> None:
+    members = read_members(good)
+    manifest = json.loads(members["manifest.json"])
+    manifest["padding"] = np.random.default_rng(0).bytes(600_000).hex()  # incompressible
+    members["manifest.json"] = json.dumps(manifest).encode()
+    bad = write_members(tmp_path / "bad.bundle", members, sign_with=key)
+    refused(bad, trust, marker, "schema", "over the 1048576 byte limit")
+
+
+def _resigned_with_manifest(
+    good: Path,
+    key: KeyPair,
+    tmp_path: Path,
+    change: Callable[[dict[str, Any], dict[str, bytes]], None],
+) -> Path:
+    members = read_members(good)
+    manifest = json.loads(members["manifest.json"])
+    change(manifest, members)
+    members["manifest.json"] = json.dumps(manifest).encode()
+    return write_members(tmp_path / "bad.bundle", members, sign_with=key)
+
+
+def test_weights_shape_mismatch(
+    good: Path, trust: Any, marker: Path, key: KeyPair, tmp_path: Path
+) -> None:
+    import hashlib
+
+    import safetensors.torch
+    import torch
+
+    def change(manifest: dict[str, Any], members: dict[str, bytes]) -> None:
+        state = safetensors.torch.load(members["weights.safetensors"])
+        state["classifier.weight"] = torch.zeros(1, 17)
+        data = safetensors.torch.save(state)
+        members["weights.safetensors"] = data
+        manifest["weights"]["sha256"] = hashlib.sha256(data).hexdigest()
+
+    bad = _resigned_with_manifest(good, key, tmp_path, change)
+    refused(bad, trust, marker, "weights", "size mismatch for classifier.weight")
+
+
+def test_weights_missing_key(
+    good: Path, trust: Any, marker: Path, key: KeyPair, tmp_path: Path
+) -> None:
+    import hashlib
+
+    import safetensors.torch
+
+    def change(manifest: dict[str, Any], members: dict[str, bytes]) -> None:
+        state = safetensors.torch.load(members["weights.safetensors"])
+        del state["classifier.bias"]
+        data = safetensors.torch.save(state)
+        members["weights.safetensors"] = data
+        manifest["weights"]["sha256"] = hashlib.sha256(data).hexdigest()
+
+    bad = _resigned_with_manifest(good, key, tmp_path, change)
+    refused(bad, trust, marker, "weights", "Missing key")
+
+
+def test_weights_digest_differs_from_manifest(
+    good: Path, trust: Any, marker: Path, key: KeyPair, tmp_path: Path
+) -> None:
+    def change(manifest: dict[str, Any], members: dict[str, bytes]) -> None:
+        manifest["weights"]["sha256"] = "0" * 64
+
+    bad = _resigned_with_manifest(good, key, tmp_path, change)
+    refused(bad, trust, marker, "weights", "do not match the digest the manifest records")
+
+
+def test_selftest_mismatch(
+    good: Path, trust: Any, marker: Path, key: KeyPair, tmp_path: Path
+) -> None:
+    import safetensors.numpy
+
+    members = read_members(good)
+    tensors = safetensors.numpy.load(members["selftest.safetensors"])
+    tensors["expected.logits"] = (tensors["expected.logits"] + np.float32(0.01)).astype(np.float32)
+    members["selftest.safetensors"] = safetensors.numpy.save(tensors)
+    bad = write_members(tmp_path / "bad.bundle", members, sign_with=key)
+    refused(bad, trust, marker, "selftest", "self-test failed.*outputs differ")
+
+
+def test_preprocessing_changed_after_creation(
+    good: Path, trust: Any, marker: Path, key: KeyPair, tmp_path: Path
+) -> None:
+    def change(manifest: dict[str, Any], members: dict[str, bytes]) -> None:
+        for step in manifest["preprocessing"]:
+            if step["op"] == "resize":
+                step["interpolation"] = "nearest"
+                step["antialias"] = False
+
+    bad = _resigned_with_manifest(good, key, tmp_path, change)
+    refused(bad, trust, marker, "selftest", "preprocessed tensor differs")
+
+
+def test_unknown_architecture(
+    good: Path, trust: Any, marker: Path, key: KeyPair, tmp_path: Path
+) -> None:
+    def change(manifest: dict[str, Any], members: dict[str, bytes]) -> None:
+        manifest["architecture"]["id"] = "vit-from-the-internet"
+
+    bad = _resigned_with_manifest(good, key, tmp_path, change)
+    refused(bad, trust, marker, "architecture", "does not have")
+
+
+def test_unknown_manifest_key(
+    good: Path, trust: Any, marker: Path, key: KeyPair, tmp_path: Path
+) -> None:
+    def change(manifest: dict[str, Any], members: dict[str, bytes]) -> None:
+        manifest["post_load_hook"] = "os.system('id')"
+
+    bad = _resigned_with_manifest(good, key, tmp_path, change)
+    refused(bad, trust, marker, "schema", "unknown key 'post_load_hook'")
+
+
+def test_incompatible_torch_version(
+    good: Path, trust: Any, marker: Path, key: KeyPair, tmp_path: Path
+) -> None:
+    def change(manifest: dict[str, Any], members: dict[str, bytes]) -> None:
+        manifest["compatibility"]["torch_min"] = "9.0"
+        manifest["compatibility"]["torch_below"] = None
+
+    bad = _resigned_with_manifest(good, key, tmp_path, change)
+    refused(bad, trust, marker, "version", "validated for torch 9.0 or newer")
+
+
+def test_silent_downgrade(
+    build_bundle: Callable[..., Path], settings: Any, trust: Any, marker: Path
+) -> None:
+    store = ModelStore(settings, None, trust=trust)
+    store.install(build_bundle(version="1.1.0"))
+    older = build_bundle(version="1.0.0", seed=1)
+    with pytest.raises(BundleError, match="Installing an older version must be explicit") as info:
+        store.install(older)
+    assert info.value.code == "downgrade"
+    assert [e.version for e in store.list()] == ["1.1.0"]
+    assert not marker.exists()
+
+
+def test_messages_are_distinct() -> None:
+    """Sanity: the reasons above name different things (one message per attack)."""
+    needles = [
+        "holds a Python pickle",
+        "TorchScript or torch.export program",
+        "is itself a zip archive",
+        "does not match its signature",
+        "does not cover: a file was added",
+        "which the bundle lacks",
+        "not signed",
+        "does not trust",
+        "climbs out",
+        "absolute name",
+        "symbolic link",
+        "twice",
+        "zip bomb",
+        "byte limit",
+        "size mismatch",
+        "self-test failed",
+        "does not have",
+        "Installing an older version must be explicit",
+    ]
+    assert len(set(needles)) == len(needles)

@@ -1,0 +1,168 @@
+"""``bedside keys ...`` and ``bedside bundle ...`` end to end through argparse."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import stat
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.bundle.conftest import KeyPair, random_state, template
+from viewer.bundle import cli
+from viewer.errors import BundleError
+
+
+def run(argv: list[str], *, demo: bool = False) -> int:
+    from viewer.config import load_settings
+
+    parser = argparse.ArgumentParser(prog="bedside")
+    sub = parser.add_subparsers(dest="command")
+    cli.register(sub)
+    args = parser.parse_args(argv)
+    args.demo = demo
+    args.settings = load_settings(demo=demo)
+    result: int = args.func(args)
+    return result
+
+
+def test_keys_generate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["keys", "generate", "--out", str(tmp_path / "k")]) == 0
+    out = capsys.readouterr().out
+    assert "fingerprint:" in out
+    assert stat.S_IMODE((tmp_path / "k" / "signing-key.pem").stat().st_mode) == 0o600
+
+
+def test_keys_generate_passphrase_without_tty_needs_env(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("BEDSIDE_KEY_PASSPHRASE", raising=False)
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)
+    with pytest.raises(BundleError, match="BEDSIDE_KEY_PASSPHRASE"):
+        run(["keys", "generate", "--out", str(tmp_path / "k"), "--passphrase"])
+    monkeypatch.setenv("BEDSIDE_KEY_PASSPHRASE", "s3cret")
+    assert run(["keys", "generate", "--out", str(tmp_path / "k2"), "--passphrase"]) == 0
+    assert b"ENCRYPTED" in (tmp_path / "k2" / "signing-key.pem").read_bytes()
+
+
+def test_create_sign_verify_inspect_install_flow(
+    tmp_path: Path,
+    cxr_path: Path,
+    key: KeyPair,
+    site_file: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import safetensors.torch
+
+    weights = tmp_path / "w.safetensors"
+    safetensors.torch.save_file(
+        random_state("demo-cnn", in_channels=1, num_labels=1, seed=0), str(weights)
+    )
+    tmpl = tmp_path / "template.json"
+    tmpl.write_text(json.dumps(template()))
+    out = tmp_path / "m.bundle"
+    argv = ["bundle", "create", "--arch", "demo-cnn", "--weights", str(weights)]
+    argv += ["--manifest", str(tmpl), "--sample", str(cxr_path), "--out", str(out)]
+    assert run(argv) == 0
+    assert "NOT SIGNED" in capsys.readouterr().out
+
+    # unsigned -> refused, JSON says why
+    assert run(["bundle", "verify", str(out), "--json"]) == 1
+    result = json.loads(capsys.readouterr().out)
+    assert result["ok"] is False and result["code"] == "signature"
+
+    # the ML team signs with its key
+    assert run(["bundle", "sign", str(out), "--key", str(key.private_path)]) == 0
+    capsys.readouterr()
+
+    # not trusted by this installation yet
+    assert run(["bundle", "verify", str(out), "--json"]) == 1
+    assert json.loads(capsys.readouterr().out)["code"] == "untrusted"
+    # the ML team checks with its own public key
+    assert run(["bundle", "verify", str(out), "--json", "--trust-key", str(key.public_path)]) == 0
+    ok = json.loads(capsys.readouterr().out)
+    assert ok["ok"] and ok["key_fingerprint"] == key.fingerprint and ok["selftest"]["passed"]
+
+    assert run(["bundle", "inspect", str(out)]) == 0
+    card = capsys.readouterr().out
+    assert card.startswith("NOT VERIFIED (untrusted)")
+    assert "## Intended use" in card and "opacity" in card
+
+    # IT trusts the key at site level, then installs
+    keys_dir = site_file.parent / "trusted-keys"
+    keys_dir.mkdir(parents=True)
+    shutil.copy(key.public_path, keys_dir / "ml-team.pem")
+    assert run(["bundle", "inspect", str(out)]) == 0
+    assert capsys.readouterr().out.startswith("VERIFIED")
+    assert run(["bundle", "install", str(out)]) == 0
+    assert "active version of test-cxr: 1.0.0" in capsys.readouterr().out
+    assert run(["bundle", "list", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["id"], r["version"], r["active"]) for r in rows] == [("test-cxr", "1.0.0", True)]
+    with pytest.raises(BundleError, match="no earlier active version"):
+        run(["bundle", "rollback", "test-cxr"])
+    assert run(["bundle", "activate", "test-cxr", "1.0.0"]) == 0
+    assert run(["keys", "list"]) == 0
+    assert "site" in capsys.readouterr().out
+
+
+def test_encrypted_key_for_signing(
+    tmp_path: Path, build_bundle: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from viewer.bundle.keys import generate_keypair
+
+    gen = generate_keypair(tmp_path / "enc", passphrase=b"pw")
+    unsigned = build_bundle(signer=False)
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)
+    monkeypatch.delenv("BEDSIDE_KEY_PASSPHRASE", raising=False)
+    with pytest.raises(BundleError, match="passphrase is needed"):
+        run(["bundle", "sign", str(unsigned), "--key", str(gen.private_path)])
+    monkeypatch.setenv("BEDSIDE_KEY_PASSPHRASE", "pw")
+    assert run(["bundle", "sign", str(unsigned), "--key", str(gen.private_path)]) == 0
+
+
+def test_create_from_pth_state_dict(
+    tmp_path: Path, cxr_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import torch
+
+    state = random_state("demo-cnn", in_channels=1, num_labels=1, seed=0)
+    weights = tmp_path / "w.pth"
+    torch.save({"state_dict": {f"module.{k}": v for k, v in state.items()}}, weights)
+    tmpl = tmp_path / "template.json"
+    tmpl.write_text(json.dumps(template()))
+    out = tmp_path / "m.bundle"
+    argv = ["bundle", "create", "--arch", "demo-cnn", "--weights", str(weights)]
+    argv += ["--manifest", str(tmpl), "--sample", str(cxr_path), "--out", str(out)]
+    assert run(argv) == 0
+    assert out.is_file()
+
+
+def test_create_refuses_mismatched_weights(tmp_path: Path, cxr_path: Path) -> None:
+    import safetensors.torch
+
+    weights = tmp_path / "w.safetensors"
+    safetensors.torch.save_file(
+        random_state("resnet18", in_channels=1, num_labels=1, seed=0), str(weights)
+    )
+    tmpl = tmp_path / "template.json"
+    tmpl.write_text(json.dumps(template()))
+    argv = ["bundle", "create", "--arch", "demo-cnn", "--weights", str(weights)]
+    argv += ["--manifest", str(tmpl), "--sample", str(cxr_path), "--out", str(tmp_path / "o")]
+    with pytest.raises(BundleError, match="do not fit 'demo-cnn'") as info:
+        run(argv)
+    assert info.value.code == "weights"
+
+
+def test_demo_bundle_via_cli(capsys: pytest.CaptureFixture[str]) -> None:
+    from viewer.bundle.resources import DEMO_BUNDLE, resource_path
+
+    demo = str(resource_path(*DEMO_BUNDLE))
+    assert run(["bundle", "verify", demo, "--json"], demo=True) == 0
+    assert json.loads(capsys.readouterr().out)["key_source"] == "demo"
+    assert run(["bundle", "verify", demo, "--json"], demo=False) == 1
+    assert json.loads(capsys.readouterr().out)["code"] == "untrusted"

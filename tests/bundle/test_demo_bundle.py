@@ -1,0 +1,64 @@
+"""The committed demo bundle: trusted only in demo mode, honest about what it is, reproducible."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from viewer.bundle.loader import load_bundle
+from viewer.bundle.resources import DEMO_BUNDLE, resource_path
+from viewer.bundle.trust import TrustStore
+from viewer.errors import BundleError
+
+
+def test_demo_bundle_loads_in_demo_mode(demo_settings: Any) -> None:
+    path = resource_path(*DEMO_BUNDLE)
+    assert path.stat().st_size < 2 * 1024 * 1024
+    loaded = load_bundle(path, TrustStore.from_settings(demo_settings))
+    m = loaded.manifest
+    assert loaded.key_source == "demo"
+    assert loaded.selftest.passed
+    assert m.architecture.id == "demo-cnn"
+    assert "NOT FOR CLINICAL USE" in m.regulatory_status
+    assert any("clinical" in use.lower() for use in m.out_of_scope_uses)
+    assert all(metric.dataset == "test" for metric in m.metrics)
+
+
+def test_demo_bundle_refused_outside_demo_mode(settings: Any) -> None:
+    with pytest.raises(BundleError) as info:
+        load_bundle(resource_path(*DEMO_BUNDLE), TrustStore.from_settings(settings))
+    assert info.value.code == "untrusted"
+
+
+def test_demo_model_card_matches_bundle() -> None:
+    from tests.bundle.conftest import read_members
+
+    members = read_members(resource_path(*DEMO_BUNDLE))
+    assert resource_path("demo", "MODEL_CARD.md").read_bytes() == members["MODEL_CARD.md"]
+
+
+def test_threshold_choice_and_auroc() -> None:
+    import numpy as np
+
+    from viewer.bundle.demo_build import auroc, choose_threshold
+
+    scores = np.array([0.1, 0.2, 0.3, 0.6, 0.7, 0.9])
+    labels = np.array([0, 0, 0, 1, 1, 1])
+    assert auroc(scores, labels) == 1.0
+    t = choose_threshold(scores, labels)
+    assert 0.3 < t <= 0.6
+    assert auroc(np.array([0.5, 0.5]), np.array([0, 1])) == 0.5
+
+
+@pytest.mark.slow
+def test_demo_build_is_deterministic(tmp_path: Path) -> None:
+    """`make demo-bundle` twice gives the same bytes (same machine and library versions)."""
+    from viewer.bundle.demo_build import build
+
+    for name in ("demo-signing-key.pem", "demo-signing-key.pub.pem"):
+        shutil.copy(resource_path("demo", name), tmp_path / name)
+    rebuilt = build(tmp_path, say=lambda _msg: None)
+    assert rebuilt.read_bytes() == resource_path(*DEMO_BUNDLE).read_bytes()

@@ -1,0 +1,110 @@
+"""The manifest schema: strict, closed, exported to resources/ and valid JSON Schema."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from viewer.bundle.manifest import manifest_json_schema, parse_manifest, schema_text
+from viewer.bundle.resources import MANIFEST_SCHEMA, resource_path
+from viewer.errors import BundleError
+
+
+@pytest.fixture
+def manifest_dict(build_bundle: Callable[..., Path]) -> dict[str, Any]:
+    import zipfile
+
+    with zipfile.ZipFile(build_bundle(signer=False)) as zf:
+        data: dict[str, Any] = json.loads(zf.read("manifest.json"))
+    return data
+
+
+def test_exported_schema_is_current() -> None:
+    on_disk = resource_path(*MANIFEST_SCHEMA).read_text(encoding="utf-8")
+    assert on_disk == schema_text(), "run: python -m viewer.bundle.manifest"
+
+
+def test_schema_validates_a_real_manifest(manifest_dict: dict[str, Any]) -> None:
+    schema = json.loads(resource_path(*MANIFEST_SCHEMA).read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.Draft202012Validator(schema).validate(manifest_dict)
+    bad = dict(manifest_dict, surprise=1)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft202012Validator(schema).validate(bad)
+
+
+def test_manifest_module_does_not_import_torch() -> None:
+    import subprocess
+
+    code = "import sys, viewer.bundle.manifest, viewer.bundle.loader; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def _mutations() -> list[tuple[str, Callable[[dict[str, Any]], None], str]]:
+    def set_(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
+        def apply(d: dict[str, Any]) -> None:
+            node = d
+            *parents, last = path.split(".")
+            for p in parents:
+                node = node[int(p)] if p.isdigit() else node[p]
+            if isinstance(node, list):
+                node[int(last)] = value
+            else:
+                node[last] = value
+
+        return apply
+
+    def drop(key: str) -> Callable[[dict[str, Any]], None]:
+        return lambda d: d.pop(key)
+
+    return [
+        ("unknown-top-key", set_("extra", 1), "unknown key 'extra'"),
+        ("unknown-nested-key", set_("creator.email", "x"), "unknown key 'creator.email'"),
+        ("missing-labels", drop("labels"), "missing key 'labels'"),
+        ("threshold-as-string", set_("labels.0.threshold", "0.5"), "labels.0.threshold"),
+        ("threshold-above-1", set_("labels.0.threshold", 1.5), "labels.0.threshold"),
+        ("bad-version", set_("version", "v1"), "'version'"),
+        ("bad-digest", set_("weights.sha256", "xyz"), "weights.sha256"),
+        ("unknown-op", set_("preprocessing.0", {"op": "python", "code": "x"}), "preprocessing"),
+        ("changelog-other-version", set_("changelog.0.version", "0.0.1"), "changelog"),
+        ("metric-outside-ci", set_("metrics.0.value", 0.99), "confidence interval"),
+        ("label-count", set_("network_data_format.outputs.pred.num_channels", 3), "labels"),
+        ("int-as-float", set_("architecture.in_channels", 1.0), "in_channels"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "match"), [(m, s) for _, m, s in _mutations()], ids=[i for i, _, _ in _mutations()]
+)
+def test_strict_manifest_refusals(
+    manifest_dict: dict[str, Any], mutate: Callable[[dict[str, Any]], None], match: str
+) -> None:
+    mutate(manifest_dict)
+    with pytest.raises(BundleError, match=match) as info:
+        parse_manifest(json.dumps(manifest_dict).encode())
+    assert info.value.code == "schema"
+
+
+def test_not_json_or_not_utf8() -> None:
+    for raw in (b"\xff\xfe", b"{", b"[]"):
+        with pytest.raises(BundleError) as info:
+            parse_manifest(raw)
+        assert info.value.code == "schema"
+
+
+def test_schema_has_every_design_field() -> None:
+    props = set(manifest_json_schema()["properties"])
+    for name in (
+        "id", "version", "changelog", "created", "creator", "licence", "intended_use",
+        "out_of_scope_uses", "architecture", "weights", "network_data_format", "preprocessing",
+        "labels", "training_data", "validation_data", "metrics", "library_versions",
+        "accepted_inputs", "reference_scores", "selftest",
+    ):  # fmt: skip
+        assert name in props, name

@@ -1,0 +1,356 @@
+"""``bedside bundle ...`` and ``bedside keys ...``: the functions the GUI's model manager calls.
+
+Install, activate and rollback are recorded in the audit log. ``bundle verify`` is a check (it
+loads and self-tests the model but writes no audit row); ``bundle inspect`` shows the model card
+with the verification result on top, even for a bundle this installation does not trust.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from viewer.bundle.keys import (
+    PASSPHRASE_ENV,
+    format_fingerprint,
+    generate_keypair,
+    load_private_key,
+    load_public_key,
+)
+from viewer.bundle.signing import TrustedKey
+from viewer.bundle.trust import TrustStore
+from viewer.config import Settings
+from viewer.errors import BedsideError, BundleError
+
+
+def _trust(args: argparse.Namespace) -> TrustStore:
+    store = TrustStore.from_settings(args.settings)
+    extra = [
+        TrustedKey.of(load_public_key(p), source="command line", path=str(p))
+        for p in getattr(args, "trust_key", None) or []
+    ]
+    return TrustStore.of_keys([*store.keys, *extra]) if extra else store
+
+
+def _open_audit(settings: Settings) -> Any:
+    from viewer.audit import AuditLog
+
+    return AuditLog.open(settings)
+
+
+def _passphrase(*, confirm: bool, required: bool) -> bytes | None:
+    env = os.environ.get(PASSPHRASE_ENV)
+    if env:
+        return env.encode("utf-8")
+    if not sys.stdin.isatty():
+        if required:
+            raise BundleError(
+                f"A passphrase is needed: set {PASSPHRASE_ENV} (no prompt without a terminal).",
+                code="signature",
+            )
+        return None
+    first = getpass.getpass("Key passphrase: ")
+    if confirm and getpass.getpass("Repeat the passphrase: ") != first:
+        raise BundleError("The two passphrases differ.", code="signature")
+    if required and not first:
+        raise BundleError("An empty passphrase is not allowed.", code="signature")
+    return first.encode("utf-8") or None
+
+
+def _private_key(path: str) -> Any:
+    """Load a signing key; an encrypted PEM gets its passphrase from the env or a prompt."""
+    try:
+        encrypted = b"ENCRYPTED" in Path(path).read_bytes()[:4096]
+    except OSError as exc:
+        raise BundleError(
+            f"The private key cannot be read ({exc.strerror}).", code="signature", path=path
+        ) from exc
+    passphrase = _passphrase(confirm=False, required=True) if encrypted else None
+    return load_private_key(path, passphrase)
+
+
+# ---------------------------------------------------------------------------- keys
+
+
+def _cmd_keys_generate(args: argparse.Namespace) -> int:
+    passphrase = _passphrase(confirm=True, required=True) if args.passphrase else None
+    gen = generate_keypair(args.out, passphrase=passphrase)
+    protected = ", passphrase-protected" if gen.encrypted else ""
+    print(f"private key: {gen.private_path} (mode 0600{protected})")
+    print(f"public key:  {gen.public_path}")
+    print(f"fingerprint: {format_fingerprint(gen.fingerprint)}")
+    print("Give IT the public key and the fingerprint (compare it by phone); keep the private key.")
+    return 0
+
+
+def _cmd_keys_list(args: argparse.Namespace) -> int:
+    store = TrustStore.from_settings(args.settings)
+    if not store.keys:
+        print("No trusted keys: no bundle will be accepted.")
+    for k in store.keys:
+        print(f"{k.source:5}  {format_fingerprint(k.fingerprint)}  {k.path}")
+    for problem in store.problems:
+        print(f"skipped: {problem}", file=sys.stderr)
+    return 0
+
+
+# ---------------------------------------------------------------------------- bundle
+
+
+def _cmd_create(args: argparse.Namespace) -> int:
+    from viewer.bundle.create import create_bundle
+
+    key = _private_key(args.key) if args.key else None
+    licence = Path(args.licence_file).read_text(encoding="utf-8") if args.licence_file else None
+    notes = Path(args.card_notes).read_text(encoding="utf-8") if args.card_notes else ""
+    created = create_bundle(
+        arch_id=args.arch,
+        weights=args.weights,
+        template=args.manifest,
+        sample=args.sample,
+        out=args.out,
+        private_key=key,
+        licence_text=licence,
+        card_notes=notes,
+        progress=lambda msg: print(f"... {msg}", file=sys.stderr),
+    )
+    m = created.manifest
+    print(f"wrote {created.path}: {m.id} {m.version}, sha256 {created.digest}")
+    if created.key_fingerprint:
+        print(f"signed by {format_fingerprint(created.key_fingerprint)}")
+    else:
+        print("NOT SIGNED: run `bedside bundle sign` before distributing it.")
+    return 0
+
+
+def _cmd_sign(args: argparse.Namespace) -> int:
+    from viewer.bundle.create import sign_bundle
+
+    created = sign_bundle(args.bundle, _private_key(args.key), out=args.out)
+    assert created.key_fingerprint is not None  # noqa: S101 - signed just above
+    print(f"signed {created.path} with {format_fingerprint(created.key_fingerprint)}")
+    print(f"sha256 {created.digest}")
+    return 0
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from viewer.bundle.loader import load_bundle
+
+    start = time.perf_counter()
+    try:
+        loaded = load_bundle(args.bundle, _trust(args))
+    except BundleError as exc:
+        if args.json:
+            print(json.dumps({"ok": False, "code": exc.code, "message": str(exc)}, indent=2))
+            return 1
+        raise
+    elapsed = (time.perf_counter() - start) * 1000
+    m = loaded.manifest
+    result = {
+        "ok": True,
+        "id": m.id,
+        "version": m.version,
+        "digest": loaded.digest,
+        "key_fingerprint": loaded.key_fingerprint,
+        "key_source": loaded.key_source,
+        "architecture": m.architecture.id,
+        "selftest": {
+            "passed": loaded.selftest.passed,
+            "max_abs_diff_tensor": loaded.selftest.max_abs_diff_tensor,
+            "max_abs_diff_output": loaded.selftest.max_abs_diff_output,
+        },
+        "elapsed_ms": round(elapsed, 1),
+    }
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    print(f"OK  {m.id} {m.version} ({m.name})")
+    print(f"    bundle sha256 {loaded.digest}")
+    print(f"    signed by {format_fingerprint(loaded.key_fingerprint)} ({loaded.key_source} key)")
+    print(f"    {loaded.selftest.message}")
+    print(f"    verified, loaded and self-tested in {elapsed:.0f} ms")
+    return 0
+
+
+def _cmd_inspect(args: argparse.Namespace) -> int:
+    from viewer.bundle.archive import read_archive
+    from viewer.bundle.loader import verify_bundle
+    from viewer.bundle.manifest import MANIFEST_NAME, parse_manifest
+    from viewer.bundle.model_card import render_model_card
+
+    try:
+        verified = verify_bundle(args.bundle, _trust(args))
+        print(
+            f"VERIFIED: signed by trusted key {format_fingerprint(verified.key_fingerprint)} "
+            f"({verified.key_source}).\n"
+        )
+        manifest = verified.manifest
+    except BundleError as exc:
+        print(f"NOT VERIFIED ({exc.code}): {exc}\nShown for review only.\n")
+        archive = read_archive(args.bundle)
+        if MANIFEST_NAME not in archive.members:
+            raise BundleError("The bundle has no manifest.json.", code="schema") from exc
+        manifest = parse_manifest(archive.members[MANIFEST_NAME])
+    if args.json:
+        print(manifest.to_json_bytes().decode("utf-8"))
+    else:
+        print(render_model_card(manifest))
+    return 0
+
+
+def _store(args: argparse.Namespace) -> Any:
+    from viewer.bundle.store import ModelStore
+
+    return ModelStore(args.settings, _open_audit(args.settings), trust=_trust(args))
+
+
+def _cmd_install(args: argparse.Namespace) -> int:
+    store = _store(args)
+    try:
+        loaded = store.install(
+            args.bundle, allow_downgrade=args.allow_downgrade, activate=args.activate
+        )
+        active = store.active(loaded.manifest.id)
+    finally:
+        store.audit.close()
+    m = loaded.manifest
+    print(f"installed {m.id} {m.version} (sha256 {loaded.digest})")
+    print(f"active version of {m.id}: {active.stem if active else 'none'}")
+    return 0
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    from viewer.bundle.store import ModelStore
+
+    entries = ModelStore(args.settings, None, trust=TrustStore()).list()
+    if args.json:
+        rows = [
+            {
+                "id": e.id,
+                "version": e.version,
+                "active": e.active,
+                "digest": e.digest,
+                "key_fingerprint": e.key_fingerprint,
+                "installed_at": e.installed_at,
+                "path": str(e.path),
+            }
+            for e in entries
+        ]
+        print(json.dumps(rows, indent=2))
+        return 0
+    if not entries:
+        print("No models installed.")
+    for e in entries:
+        mark = "*" if e.active else " "
+        print(f"{mark} {e.id:24} {e.version:12} {e.installed_at}  {e.digest[:16]}  {e.name}")
+    return 0
+
+
+def _cmd_activate(args: argparse.Namespace) -> int:
+    store = _store(args)
+    try:
+        store.activate(args.id, args.version)
+    finally:
+        store.audit.close()
+    print(f"active version of {args.id}: {args.version}")
+    return 0
+
+
+def _cmd_rollback(args: argparse.Namespace) -> int:
+    store = _store(args)
+    try:
+        version = store.rollback(args.id)
+    finally:
+        store.audit.close()
+    print(f"rolled back {args.id} to {version}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    keys = sub.add_parser("keys", help="signing keys for model bundles")
+    ksub = keys.add_subparsers(dest="keys_command", metavar="COMMAND", required=True)
+    p = ksub.add_parser("generate", help="create an ECDSA P-256 key pair for signing bundles")
+    p.add_argument("--out", required=True, help="folder for signing-key.pem / signing-key.pub.pem")
+    p.add_argument(
+        "--passphrase",
+        action="store_true",
+        help=f"protect the private key with a passphrase (from {PASSPHRASE_ENV} or a prompt)",
+    )
+    p.set_defaults(func=_cmd_keys_generate)
+    p = ksub.add_parser("list", help="show the trusted public keys and their fingerprints")
+    p.set_defaults(func=_cmd_keys_list)
+
+    bundle = sub.add_parser("bundle", help="create, sign, verify and install model bundles")
+    bsub = bundle.add_subparsers(dest="bundle_command", metavar="COMMAND", required=True)
+
+    def trust_opt(q: argparse.ArgumentParser) -> None:
+        q.add_argument(
+            "--trust-key",
+            action="append",
+            metavar="PEM",
+            help="also trust this public key for this command (e.g. the ML team's own check)",
+        )
+
+    p = bsub.add_parser("create", help="freeze weights + manifest template into a .bundle")
+    p.add_argument("--arch", required=True, help="architecture id, e.g. densenet121")
+    p.add_argument("--weights", required=True, help=".safetensors or a state_dict .pth/.pt")
+    p.add_argument("--manifest", required=True, help="manifest template (JSON)")
+    p.add_argument("--sample", required=True, help="a DICOM image for the self-test")
+    p.add_argument("--out", required=True, help="the .bundle to write")
+    p.add_argument("--key", help="private key (PEM) to sign with")
+    p.add_argument("--licence-file", help="licence text to include (LICENSE.txt)")
+    p.add_argument("--card-notes", help="markdown appended to the generated model card")
+    p.set_defaults(func=_cmd_create)
+
+    p = bsub.add_parser("sign", help="sign (or re-sign) a bundle with a private key")
+    p.add_argument("bundle")
+    p.add_argument("--key", required=True, help="private key (PEM)")
+    p.add_argument("--out", help="write here instead of replacing the bundle")
+    p.set_defaults(func=_cmd_sign)
+
+    p = bsub.add_parser("verify", help="verify signature, schema, weights and self-test")
+    p.add_argument("bundle")
+    p.add_argument("--json", action="store_true", help="machine-readable result")
+    trust_opt(p)
+    p.set_defaults(func=_cmd_verify)
+
+    p = bsub.add_parser("inspect", help="show the model card (and whether the bundle verifies)")
+    p.add_argument("bundle")
+    p.add_argument("--json", action="store_true", help="print the manifest instead")
+    trust_opt(p)
+    p.set_defaults(func=_cmd_inspect)
+
+    p = bsub.add_parser("install", help="verify and add a bundle to the model store")
+    p.add_argument("bundle")
+    p.add_argument(
+        "--allow-downgrade",
+        action="store_true",
+        help="allow installing a version older than one installed (recorded)",
+    )
+    p.add_argument("--activate", action="store_true", help="also make it the active version")
+    trust_opt(p)
+    p.set_defaults(func=_cmd_install)
+
+    p = bsub.add_parser("list", help="list installed models (* = active)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_list)
+
+    p = bsub.add_parser("activate", help="make an installed version the active one")
+    p.add_argument("id")
+    p.add_argument("version")
+    trust_opt(p)
+    p.set_defaults(func=_cmd_activate)
+
+    p = bsub.add_parser("rollback", help="re-activate the previously active version")
+    p.add_argument("id")
+    trust_opt(p)
+    p.set_defaults(func=_cmd_rollback)
+
+
+__all__ = ["BedsideError", "register"]
