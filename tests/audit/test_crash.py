@@ -59,5 +59,11 @@ def test_two_processes_thousand_each(settings: Settings) -> None:
         result = log.verify()
         assert result.ok, result.problems
         assert result.rows == 2000
-        seen = sorted((r.detail["tag"], r.detail["i"]) for r in log.records())
+        records = log.records()
+        seen = sorted((r.detail["tag"], r.detail["i"]) for r in records)
+        # Both started on an empty data dir: they must have agreed on one site secret.
+        assert {r.pseudonym_key for r in records} == {log.records()[0].pseudonym_key}
+        assert records[0].patient_pseudonym == log.pseudonym(
+            "patient", records[0].detail["tag"] + "-" + str(records[0].detail["i"])
+        )
         assert seen == sorted((t, i) for t in ("A", "B") for i in range(1000))

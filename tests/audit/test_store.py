@@ -200,3 +200,14 @@ def test_reopen_continues_the_chain(settings: Settings) -> None:
         assert log.log_id == log_id
         assert log.append(decision(9)).seq == 4
         assert log.verify().ok
+
+
+def test_require_named_user_helper(site_file: Path) -> None:
+    from viewer.audit import require_named_user
+
+    assert require_named_user(load_settings()).os_account  # not required: anyone may decide
+    site_file.write_text("[user]\nrequire_named_user = true\n", encoding="utf-8")
+    strict = load_settings()
+    with pytest.raises(IdentityRequiredError, match="printed name"):
+        require_named_user(strict)
+    assert require_named_user(strict, CLINICIAN) is CLINICIAN

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from viewer.audit.events import RECORD_FIELDS
@@ -27,12 +27,24 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan
 
 def canonical_bytes(values: Sequence[Any]) -> bytes:
     """The bytes that are hashed for one row (``values`` in :data:`HASHED_COLUMNS` order)."""
-    return CHAIN_VERSION + _ENCODER.encode(list(values)).encode("utf-8")
+    return CHAIN_VERSION + _ENCODER.encode(values).encode("utf-8")
 
 
 def row_hash(values: Sequence[Any]) -> str:
-    """SHA-256 (hex) of a row's canonical bytes."""
+    """SHA-256 (hex) of a row's canonical bytes (a list or tuple encodes the same)."""
     return hashlib.sha256(canonical_bytes(values)).hexdigest()
+
+
+def make_hasher() -> Callable[[Sequence[Any]], str]:
+    """A local-variable-bound :func:`row_hash` for tight loops (verification of 100,000 rows)."""
+    encode = _ENCODER.encode
+    sha256 = hashlib.sha256
+    prefix = CHAIN_VERSION
+
+    def fast(values: Sequence[Any]) -> str:
+        return sha256(prefix + encode(values).encode("utf-8")).hexdigest()
+
+    return fast
 
 
 def canonical_json(value: Any) -> str:
