@@ -70,8 +70,7 @@ def run_selfcheck() -> dict[str, Any]:
             return {"site_file": str(real.site_file) if real.site_file else None}
 
         def dicom() -> dict[str, Any]:
-            from viewer.dicom.read import read_image
-            from viewer.dicom.render import render
+            from viewer.dicom import read_image, render
             from viewer.dicom.synthetic import make_cxr
 
             path = root / "selfcheck.dcm"
