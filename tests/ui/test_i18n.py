@@ -247,3 +247,67 @@ def test_local_time_text_converts_utc_to_the_local_zone() -> None:
     assert shown.startswith(expected.strftime("%Y-%m-%d %H:%M:%S"))
     assert local_time_text(None) == ""
     assert local_time_text("not a date") == "not a date"
+
+
+@pytest.fixture
+def tokyo(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The process's local zone is Asia/Tokyo (UTC+9, no daylight saving) for one test."""
+    import time
+
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_utc_is_shown_in_the_local_zone(tokyo: None) -> None:
+    assert local_time_text("2026-11-28T16:30:00.000000Z") == "2026-11-29 01:30:00 JST"
+
+
+def test_audit_date_filter_means_local_days(qtbot: QtBot, settings: Settings, tokyo: None) -> None:
+    from datetime import UTC, datetime
+
+    from PySide6.QtCore import QDate
+
+    from viewer.ui.qt_audit_window import QtAuditWindow
+
+    window = QtAuditWindow(settings)
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: not window.is_busy())
+    window.date_enabled.setChecked(True)
+    window.date_from.setDate(QDate(2026, 11, 29))
+    window.date_to.setDate(QDate(2026, 11, 29))
+    f = window.filters()
+    assert f.date_from == datetime(2026, 11, 28, 15, 0, tzinfo=UTC)  # 29 Nov 00:00 in Tokyo
+    assert f.date_to == datetime(2026, 11, 29, 15, 0, tzinfo=UTC)  # 30 Nov 00:00, exclusive
+    window.shutdown()
+
+
+def test_audit_date_filter_follows_daylight_saving(
+    qtbot: QtBot, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A summer day in Berlin starts at 22:00 UTC the day before, a winter day at 23:00."""
+    import time
+    from datetime import UTC, datetime
+
+    from PySide6.QtCore import QDate
+
+    from viewer.ui.qt_audit_window import QtAuditWindow
+
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    time.tzset()
+    try:
+        window = QtAuditWindow(settings)
+        qtbot.addWidget(window)
+        qtbot.waitUntil(lambda: not window.is_busy())
+        window.date_enabled.setChecked(True)
+        window.date_from.setDate(QDate(2026, 7, 1))
+        window.date_to.setDate(QDate(2026, 12, 1))
+        f = window.filters()
+        assert f.date_from == datetime(2026, 6, 30, 22, 0, tzinfo=UTC)
+        assert f.date_to == datetime(2026, 12, 1, 23, 0, tzinfo=UTC)
+        window.shutdown()
+    finally:
+        monkeypatch.undo()
+        time.tzset()

@@ -608,11 +608,10 @@ class QtAuditWindow(QDialog):
             end: date = self.date_to.date().toPython()  # type: ignore[assignment]
             if end < start:
                 start, end = end, start
-            local_zone = datetime.now().astimezone().tzinfo
-            date_from = datetime.combine(start, time.min, local_zone).astimezone(UTC)
-            date_to = (datetime.combine(end, time.min, local_zone) + timedelta(days=1)).astimezone(
-                UTC
-            )
+            # Naive local midnights: astimezone() applies the zone's rules for that very date
+            # (daylight saving), not today's offset.
+            date_from = datetime.combine(start, time.min).astimezone(UTC)
+            date_to = datetime.combine(end + timedelta(days=1), time.min).astimezone(UTC)
         return AuditFilters(
             date_from=date_from,
             date_to=date_to,
