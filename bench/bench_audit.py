@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import platform
 import random
+import resource
 import signal
 import sqlite3
 import statistics
@@ -91,6 +92,13 @@ def bulk_fill(log: AuditLog, n: int) -> None:
     conn.execute("COMMIT")
 
 
+def cpu_s() -> float:
+    """CPU seconds of this process (all threads) plus its finished children (forked scanners)."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def pct(values: list[float], q: float) -> float:
     s = sorted(values)
     return s[min(len(s) - 1, round(q * (len(s) - 1)))]
@@ -132,11 +140,12 @@ def bench_verify(work: Path, n: int = 100_000) -> dict[str, float]:
     t0 = time.perf_counter()
     bulk_fill(log, n)
     fill_s = time.perf_counter() - t0
-    runs, ref_runs = [], []
+    runs, ref_runs, cpus = [], [], []
     for _ in range(3):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), cpu_s()
         result = log.verify()
         runs.append(time.perf_counter() - t0)
+        cpus.append(cpu_s() - c0)
         assert result.ok and result.rows == n, result.problems
         t0 = time.perf_counter()
         sql = f"SELECT {', '.join(ALL_COLUMNS)} FROM audit_log ORDER BY seq"  # noqa: S608
@@ -161,12 +170,14 @@ def bench_export(work: Path, n: int = 10_000) -> dict[str, float]:
         ref = time.perf_counter() - t0
     out: dict[str, float] = {"rows": read, "ref_read_s": ref}
     for fmt in ("pdf", "csv", "json"):
-        times = []
+        times, cpus = [], []
         for k in range(2):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), cpu_s()
             result = export(settings, fmt, work / f"report{k}.{fmt}")
             times.append(time.perf_counter() - t0)
+            cpus.append(cpu_s() - c0)
         out[fmt] = statistics.median(times)
+        out[f"{fmt}_cpu"] = statistics.median(cpus)
         out[f"{fmt}_bytes"] = result.path.stat().st_size
         if fmt == "pdf":
             out["pdf_pages"] = result.path.read_bytes().count(b"/Type /Page\n")
@@ -230,6 +241,7 @@ def bench_crash(work: Path, kills: int = 200, seed: int = 2026) -> dict[str, flo
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-audit-", dir=os.environ.get("BENCH_TMP")) as tmp:
         work = Path(tmp)
+        load_before = os.getloadavg()
         print("append ...", flush=True)
         a = bench_append(work)
         print(a, "\nverify ...", flush=True)
@@ -239,6 +251,7 @@ def main() -> None:
         print(e, "\ncrash ...", flush=True)
         c = bench_crash(work)
         print(c, flush=True)
+        load_after = os.getloadavg()
     rate = v["rows"] / v["seconds"]
 
     def ok(good: bool) -> str:
@@ -310,6 +323,9 @@ def main() -> None:
         f"Machine: {os.cpu_count()} cores, {platform.platform()}, "
         f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}; files on the "
         "local disk (WAL, synchronous=FULL). Command: `.venv/bin/python bench/bench_audit.py`.",
+        f"Load average (1 min) at start {load_before[0]:.1f}, at end {load_after[0]:.1f}: other "
+        "work was sharing the 2 cores, so wall times are pessimistic; CPU seconds (this process, "
+        "its threads and forked scanners) are given where they differ.",
         "",
         "| measure | Bedside | reference (same process) | ratio | target | |",
         "|---|---|---|---|---|---|",

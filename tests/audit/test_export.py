@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import uuid
 from pathlib import Path
 
 import pytest
@@ -77,7 +78,10 @@ def test_fhir_bundle_structure(populated: Settings, tmp_path: Path) -> None:
     bundle = json.loads(text)
     assert bundle["resourceType"] == "Bundle" and bundle["type"] == "collection"
     resources = [e["resource"] for e in bundle["entry"]]
-    assert all(e["fullUrl"].startswith("urn:uuid:") for e in bundle["entry"])
+    urls = [e["fullUrl"] for e in bundle["entry"]]
+    assert len(set(urls)) == len(urls)
+    for url in urls:  # FHIR: urn:uuid must hold a real UUID
+        assert url.startswith("urn:uuid:") and str(uuid.UUID(url[9:])) == url[9:]
     assert resources[0]["resourceType"] == "Basic"
     events = [r for r in resources if r["resourceType"] == "AuditEvent"]
     provs = [r for r in resources if r["resourceType"] == "Provenance"]

@@ -132,3 +132,13 @@ def test_unwritable_location_refuses_to_open(
     monkeypatch.setenv("BEDSIDE_DATA_DIR", str(blocker / "data"))
     with pytest.raises(AuditWriteError, match=r"No decision can be saved|NOT saved"):
         AuditLog.open(load_settings())
+
+
+def test_damaged_file_is_refused_clearly(settings: Settings) -> None:
+    settings.audit_db_path.write_bytes(b"this is not an SQLite database" * 100)
+    with pytest.raises(AuditWriteError, match="damaged"):
+        AuditLog.open(settings)
+    from viewer.errors import AuditError
+
+    with pytest.raises(AuditError, match="cannot be read"):
+        AuditLog.open_readonly(settings.audit_db_path)

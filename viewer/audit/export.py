@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import secrets
+import uuid
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,6 +124,11 @@ _SUBTYPES = {
     "app_start": ("110120", "Application Start"),
     "app_stop": ("110121", "Application Stop"),
 }
+
+
+def _urn(kind: str, key: str) -> str:
+    """A stable ``urn:uuid:`` (UUIDv5) for resources that have no UUID of their own."""
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'urn:bedside:{kind}:{key}')}"
 
 
 def _identifier(kind: str, value: str | None) -> dict[str, Any] | None:
@@ -355,7 +361,7 @@ def write_fhir(
     }
     fh.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "entry": [\n')
     first = {
-        "fullUrl": f"urn:uuid:checkpoint-{cp.count}-{log_id}",
+        "fullUrl": _urn("checkpoint", f"{log_id}/{cp.count}/{cp.time}"),
         "resource": checkpoint_resource(cp, v),
     }
     fh.write(json.dumps(first, ensure_ascii=False))
@@ -370,7 +376,7 @@ def write_fhir(
             fh.write(
                 ",\n"
                 + json.dumps(
-                    {"fullUrl": f"urn:uuid:prov-{rec.event_id}", "resource": prov},
+                    {"fullUrl": _urn("provenance", rec.event_id), "resource": prov},
                     ensure_ascii=False,
                 )
             )

@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from viewer import __version__
 from viewer.audit.chain import ALL_COLUMNS, GENESIS_HASH, HASHED_COLUMNS, canonical_json, row_hash
@@ -41,6 +41,9 @@ from viewer.audit.identity import IdentityRequiredError, User, current_user
 from viewer.audit.pseudonym import Pseudonymizer, load_or_create_secret
 from viewer.config import Settings
 from viewer.errors import AuditError, AuditWriteError
+
+if TYPE_CHECKING:
+    from viewer.audit.verify import VerifyResult
 
 SCHEMA_VERSION = "1"
 DEFAULT_BUSY_TIMEOUT_S = 10.0
@@ -586,8 +589,13 @@ class AuditLog:
             ).fetchone()
         return AuditRecord(*row) if row else None
 
-    def verify(self, checkpoints: Sequence[Checkpoint | tuple[str, Checkpoint]] = ()) -> Any:
-        """Check chain, triggers and checkpoints (see :func:`viewer.audit.verify.verify_log`)."""
+    def verify(
+        self, checkpoints: Sequence[Checkpoint | tuple[str, Checkpoint]] = ()
+    ) -> VerifyResult:
+        """Check chain, triggers and checkpoints (see :func:`viewer.audit.verify.verify_log`).
+
+        ``checkpoints`` are from earlier exports (files), optionally labelled for the messages.
+        """
         from viewer.audit.verify import verify_log
 
         return verify_log(self, checkpoints)
