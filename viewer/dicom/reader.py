@@ -17,6 +17,7 @@ Decisions (deliberate, for a chest X-ray reader):
 from __future__ import annotations
 
 import contextlib
+import functools
 import struct
 import threading
 import warnings
@@ -29,6 +30,8 @@ from typing import Any
 import numpy as np
 import pydicom
 from pydicom import uid
+from pydicom.datadict import dictionary_VR, tag_for_keyword
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
@@ -223,18 +226,57 @@ def _check_pixel_module_values(ds: Dataset, path: str | Path) -> None:
             ) from exc
 
 
+_MAX_TEXT = 1024
+
+# VRs whose raw bytes we decode ourselves (ASCII only, no character set involved): pydicom's
+# general conversion is most of the cost of a header-only read, and the index must do
+# >= 1,000 files/s. Text VRs affected by Specific Character Set (PN, LO, SH ...) go through
+# pydicom.
+_ASCII_VRS = frozenset({"UI", "CS", "DA", "IS", "DS", "AS", "TM", "DT"})
+
+
+@functools.lru_cache(maxsize=256)
+def _tag_and_vr(keyword: str) -> tuple[int, str]:
+    tag = tag_for_keyword(keyword)
+    if tag is None:  # pragma: no cover - our own keywords
+        raise KeyError(keyword)
+    return tag, dictionary_VR(tag)
+
+
+def _raw_value(elem: RawDataElement, vr: str) -> Any:
+    raw = elem.value
+    if not raw:
+        return None
+    if not isinstance(raw, bytes):  # pragma: no cover - already a value
+        return raw
+    if vr == "US":
+        if len(raw) < 2:
+            return None
+        return struct.unpack(("<" if elem.is_little_endian else ">") + "H", raw[:2])[0]
+    text = raw[: _MAX_TEXT * 4].decode("ascii", "replace").strip("\x00 ")
+    if vr in ("IS", "DS") and "\\" in text:
+        return [part.strip() for part in text.split("\\")]
+    return text
+
+
 def _get(ds: Dataset, keyword: str, default: Any = None) -> Any:
     """Element value, or ``default`` when absent, empty or not convertible."""
     try:
+        tag, dict_vr = _tag_and_vr(keyword)
+        elem = ds.get_item(tag)
+        if elem is None:
+            return default
+        if isinstance(elem, RawDataElement):
+            vr = str(elem.VR or dict_vr)
+            if vr in _ASCII_VRS or vr == "US":
+                value = _raw_value(elem, vr)
+                return default if value is None or value == "" else value
         value = ds.get(keyword, default)
     except Exception:
         return default
     if value is None or value == "":
         return default
     return value
-
-
-_MAX_TEXT = 1024
 
 
 def _text(ds: Dataset, keyword: str) -> str:
@@ -246,7 +288,9 @@ def _text(ds: Dataset, keyword: str) -> str:
         text = "\\".join(str(v) for v in value)
     else:
         text = str(value)
-    text = "".join(ch for ch in text[: _MAX_TEXT * 2] if ch.isprintable())
+    text = text[: _MAX_TEXT * 2]
+    if not text.isprintable():
+        text = "".join(ch for ch in text if ch.isprintable())
     return text.strip("\x00 ")[:_MAX_TEXT]
 
 
