@@ -488,6 +488,10 @@ Creator: {2}</source>
         <translation>監査ログを読み込めません：{reason}</translation>
     </message>
     <message>
+        <source>Showing the latest {count} of {total} matching records; narrow the filter (dates, user, model) to see older ones. Exports include all of them.</source>
+        <translation>該当する {total} 件のうち最新の {count} 件を表示しています。古い記録を見るには絞り込み（日付・ユーザー・モデル）を狭めてください。出力にはすべての記録が含まれます。</translation>
+    </message>
+    <message>
         <source>{count} records shown</source>
         <translation>{count} 件を表示</translation>
     </message>

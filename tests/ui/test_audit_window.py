@@ -335,3 +335,12 @@ def test_export_failure_is_shown(qtbot: QtBot, window: QtAuditWindow, tmp_path: 
     assert status.text().startswith("Export failed: ")
     assert "does not exist" in status.text()
     assert not window.findChild(QPushButton, "openExportButton").isEnabled()
+
+
+def test_long_logs_show_the_latest_rows_and_say_so(qtbot: QtBot, window: QtAuditWindow) -> None:
+    window.max_rows = 2
+    _apply(qtbot, window)
+    assert _rows(window) == 2
+    assert [window.model.record(r).seq for r in range(2)] == [3, 4]
+    text = window.findChild(QLabel, "auditRowCount").text()
+    assert text.startswith("Showing the latest 2 of 4 matching records")

@@ -144,3 +144,27 @@ def test_widgets_have_accessible_names(qtbot: QtBot, settings: Settings) -> None
         widget = dialog.findChild(QWidget, name)
         assert widget is not None, name
         assert widget.accessibleName(), name
+
+
+def test_ask_first_run_only_when_needed(
+    qtbot: QtBot, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtWidgets import QDialog
+
+    from viewer.ui import qt_settings
+
+    shown: list[QtSettingsDialog] = []
+
+    def fake_exec(dialog: QtSettingsDialog) -> int:  # the clinician types a name and saves
+        shown.append(dialog)
+        dialog.findChild(QLineEdit, "clinicianName").setText("Dr. G")
+        dialog.findChild(QPushButton, "saveSettingsButton").click()
+        return int(dialog.result())
+
+    monkeypatch.setattr(QtSettingsDialog, "exec", fake_exec)
+    new = qt_settings.ask_first_run(settings)
+    assert len(shown) == 1 and shown[0].windowTitle() == "Welcome to Bedside"
+    assert shown[0].result() == QDialog.DialogCode.Accepted
+    assert new.values.user.name == "Dr. G"
+    assert qt_settings.ask_first_run(new) is new  # named now: no dialog
+    assert len(shown) == 1

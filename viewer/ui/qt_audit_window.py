@@ -11,6 +11,7 @@ cancel; only the GUI thread touches widgets.
 from __future__ import annotations
 
 import json
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -118,12 +119,23 @@ def core_filters(filters: AuditFilters) -> Any:
     )
 
 
-def load_records(settings: Settings, filters: AuditFilters) -> list[Any]:
+MAX_ROWS_SHOWN = 5000  # a year of decisions fits; memory stays small however long the log is
+
+
+def load_records(
+    settings: Settings, filters: AuditFilters, limit: int = MAX_ROWS_SHOWN
+) -> tuple[list[Any], int]:
+    """The latest ``limit`` matching rows (streamed, so memory stays bounded) and the total."""
     from viewer.audit import AuditLog
 
     log = AuditLog.open(settings)
     try:
-        return log.records(core_filters(filters))
+        latest: deque[Any] = deque(maxlen=limit)
+        total = 0
+        for record in log.iter_records(core_filters(filters)):
+            latest.append(record)
+            total += 1
+        return list(latest), total
     finally:
         log.close()
 
@@ -364,6 +376,8 @@ class QtAuditWindow(QDialog):
         self._export_state: tuple[str, dict[str, str]] = ("", {})
         self._last_export: Path | None = None
         self._load_error = ""
+        self._total = 0
+        self.max_rows = MAX_ROWS_SHOWN
 
         # filters
         self._filter_box = QGroupBox(self)
@@ -636,16 +650,17 @@ class QtAuditWindow(QDialog):
         self._load_error = ""
         self._render_row_count()
         self._update_buttons()
-        settings, filters = self.settings, self.filters()
+        settings, filters, limit = self.settings, self.filters(), self.max_rows
         self._runner.submit(
-            lambda _p, _c: load_records(settings, filters),
+            lambda _p, _c: load_records(settings, filters, limit),
             on_result=self._on_records,
             on_error=self._on_records_failed,
             name="audit-records",
         )
 
-    def _on_records(self, records: list[Any]) -> None:
+    def _on_records(self, result: tuple[list[Any], int]) -> None:
         self._loading = False
+        records, self._total = result
         self.model.set_records(records)
         self.table.resizeColumnsToContents()
         self._render_row_count()
@@ -664,6 +679,12 @@ class QtAuditWindow(QDialog):
         elif self._load_error:
             text = self.tr("The audit log cannot be read: {reason}").format(reason=self._load_error)
             style = "color: #b00020;"
+        elif self._total > self.model.rowCount():
+            text = self.tr(
+                "Showing the latest {count} of {total} matching records; narrow the filter "
+                "(dates, user, model) to see older ones. Exports include all of them."
+            ).format(count=self.model.rowCount(), total=self._total)
+            style = "color: #8a4b00;"
         else:
             text, style = self.tr("{count} records shown").format(count=self.model.rowCount()), ""
         self.row_count.setText(text)

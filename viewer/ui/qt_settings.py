@@ -35,6 +35,22 @@ def needs_first_run(settings: Settings) -> bool:
     return not settings.values.user.name.strip() and not settings.is_locked("user.name")
 
 
+def ask_first_run(settings: Settings, parent: QWidget | None = None) -> Settings:
+    """At start-up: if no clinician name is set, ask for it (modal) and return the new settings.
+
+    The main window calls this once after it is shown; without a name the app still opens, and
+    the core refuses decisions if the site requires a named user.
+    """
+    if not needs_first_run(settings):
+        return settings
+    dialog = QtSettingsDialog(settings, parent, first_run=True)
+    try:
+        dialog.exec()
+        return dialog.settings
+    finally:
+        dialog.deleteLater()
+
+
 class QtSettingsDialog(QDialog):
     """User settings; after ``exec()`` (or ``accepted``) ``.settings`` holds the saved settings."""
 
