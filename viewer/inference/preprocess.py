@@ -343,7 +343,8 @@ class ModelInput:
             raise InferenceError(
                 f"The model needs one 2-D grey image; this one has shape {pixels.shape}."
             )
-        if not np.isfinite(pixels).all():
+        # min/max propagate NaN and show inf without a temporary as large as the image
+        if not (np.isfinite(pixels.min()) and np.isfinite(pixels.max())):
             raise InferenceError("The image holds non-finite pixel values and cannot be scored.")
         self.pixels = np.ascontiguousarray(pixels, dtype=np.float32)
         if self.photometric not in _PHOTOMETRIC_CODES:
@@ -563,10 +564,11 @@ def preprocess_with_geometry(
                 )
         elif isinstance(step, InvertMonochrome1Step):
             if inp.photometric == "MONOCHROME1":
+                # x is always our own array here (the source step made it): invert in place
                 if windowed:
-                    x = (np.float32(1.0) - x).astype(np.float32, copy=False)
+                    np.subtract(np.float32(1.0), x, out=x)
                 else:
-                    x = (np.float32(x.min()) + np.float32(x.max()) - x).astype(np.float32)
+                    np.subtract(np.float32(np.float32(x.min()) + np.float32(x.max())), x, out=x)
         elif isinstance(step, SquareStep):
             x = _square(x, step, box)
         elif isinstance(step, ResizeStep):
