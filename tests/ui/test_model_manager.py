@@ -299,3 +299,21 @@ def test_window_stays_open_while_an_install_runs(
     assert "now the active version" in manager.findChild(QLabel, "modelStatus").text()
     manager.close()
     assert not manager.isVisible()
+
+
+def test_damaged_store_is_reported_not_hidden(
+    qtbot: QtBot,
+    manager: QtModelManager,
+    it_settings: Settings,
+    bundles: Bundles,
+    answers: list[str],
+) -> None:
+    _install(qtbot, manager, bundles.v100)
+    assert len(_table(manager)) == 1
+    (it_settings.model_store_dir / "store.json").write_text("{not json", encoding="utf-8")
+    manager.findChild(QPushButton, "refreshModelsButton").click()
+    _wait(qtbot, manager)
+    status = manager.findChild(QLabel, "modelStatus")
+    assert status.text().startswith("The model store cannot be read: ")
+    assert "#b00020" in status.styleSheet()
+    assert _table(manager) == []

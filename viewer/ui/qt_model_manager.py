@@ -368,7 +368,7 @@ class QtModelManager(QDialog):
         self._runner.submit(
             lambda _progress, _cancelled: list_bundles(settings),
             on_result=self._on_list,
-            on_error=lambda exc: self._on_failed("list_failed", exc),
+            on_error=self._on_list_failed,
             name="list-bundles",
         )
 
@@ -395,6 +395,13 @@ class QtModelManager(QDialog):
             self._set_status("empty" if not self._rows else "")
         self._show_card()
         self._update_buttons()
+
+    def _on_list_failed(self, exc: BaseException) -> None:
+        # Stale rows would show a store state that may no longer be true: show none.
+        self._rows = []
+        self._fill_table()
+        self._show_card()
+        self._on_failed("list_failed", exc)
 
     def _fill_table(self) -> None:
         self.table.setRowCount(len(self._rows))
