@@ -109,3 +109,24 @@ def test_monochrome1_is_inverted_like_dcmtk(tmp_path: Path) -> None:
     # mirrors with the data).
     assert np.abs(m1 - m2).max() <= 1
     assert m1.std() > 20
+
+
+@pytest.mark.parametrize(
+    ("photometric", "shape"),
+    [
+        ("MONOCHROME2", "INVERSE"),
+        ("MONOCHROME2", "IDENTITY"),
+        ("MONOCHROME1", "INVERSE"),
+        ("MONOCHROME1", "IDENTITY"),
+    ],
+    ids=["m2-inverse", "m2-identity", "m1-inverse", "m1-identity"],
+)
+def test_presentation_lut_shape_like_dcmtk(tmp_path: Path, photometric: str, shape: str) -> None:
+    ds = make_cxr(5, opacity=False, photometric=photometric, size=(96, 80))
+    ds.PresentationLUTShape = shape
+    path = tmp_path / "p.dcm"
+    ds.save_as(path, enforce_file_format=True)
+    ref = dcmj2pnm(path, tmp_path / "ref.pgm", "+Wi", "1")
+    got = ours(path, tmp_path / "ours.png", "--preset", "1")
+    assert np.abs(got - ref).max() <= 1
+    assert got.std() > 20

@@ -270,3 +270,24 @@ def test_large_image_parallel_lookup_matches(write) -> None:  # type: ignore[no-
     r = DisplayRenderer(img)
     win = Window(2000, 1000)
     assert np.array_equal(r.render(win), r.lut(win)[arr])
+
+
+@pytest.mark.parametrize(
+    ("photometric", "shape", "inverted"),
+    [
+        ("MONOCHROME1", None, True),
+        ("MONOCHROME2", None, False),
+        ("MONOCHROME2", "INVERSE", True),
+        ("MONOCHROME1", "IDENTITY", False),
+        ("MONOCHROME1", "INVERSE", True),
+    ],
+    ids=["m1", "m2", "m2-inverse", "m1-identity", "m1-inverse"],
+)
+def test_presentation_lut_shape_decides_polarity(
+    write, ramp16, photometric: str, shape: str | None, inverted: bool
+) -> None:  # type: ignore[no-untyped-def]
+    attrs = {"PresentationLUTShape": shape} if shape else {}
+    img = read_image(write(make_ds(ramp16, photometric=photometric, bits_stored=12, **attrs)))
+    out = DisplayRenderer(img).render(Window(2048, 4096))
+    # ramp16 starts at 0: black unless the output is inverted.
+    assert out[0, 0] == (255 if inverted else 0)

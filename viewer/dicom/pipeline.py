@@ -287,18 +287,35 @@ def apply_lut(lut: np.ndarray, index: np.ndarray) -> np.ndarray:
     return out
 
 
+def presentation_inverse(header: Dataset, photometric: str) -> bool:
+    """Whether the 8-bit VOI output is inverted for display (PS3.3 C.11.6, C.7.6.3.1.2).
+
+    Presentation LUT Shape (2050,0020), when present, is the last step of the pipeline and
+    decides: INVERSE inverts, IDENTITY does not. Without it, MONOCHROME1 (minimum = white) is
+    inverted. This is what dcmtk does, which our tests compare against.
+    """
+    try:
+        shape = str(header.get("PresentationLUTShape", "") or "").strip().upper()
+    except Exception:
+        shape = ""
+    if shape in ("INVERSE", "IDENTITY"):
+        return shape == "INVERSE"
+    return photometric == "MONOCHROME1"
+
+
 class DisplayRenderer:
     """8-bit display buffers of one image for any window, by table lookup (cheap re-windowing).
 
     MONOCHROME1 is inverted after the VOI step automatically (the 8-bit output is inverted,
-    PS3.3 C.7.6.3.1.2); ``invert`` is the user's extra toggle on top of that.
+    PS3.3 C.7.6.3.1.2), as is any image with Presentation LUT Shape INVERSE; ``invert`` is the
+    user's extra toggle on top of that.
     """
 
     def __init__(self, image: DicomImage) -> None:
         self.image = image
         self._domain = stored_domain(image.stored)
         self._mod = modality_values(self._domain.values, image.header)
-        self._monochrome1 = image.meta.photometric == "MONOCHROME1"
+        self._inverse = presentation_inverse(image.header, image.meta.photometric)
         self._cache: dict[Window, np.ndarray] = {}
 
     def lut(self, window: Window | None = None, *, invert: bool = False) -> np.ndarray:
@@ -313,7 +330,7 @@ class DisplayRenderer:
             if len(self._cache) > 32:
                 self._cache.clear()
             self._cache[win] = base
-        if self._monochrome1 != invert:
+        if self._inverse != invert:
             return np.asarray(255 - base, dtype=np.uint8)
         return base
 
