@@ -291,3 +291,9 @@ def test_presentation_lut_shape_decides_polarity(
     out = DisplayRenderer(img).render(Window(2048, 4096))
     # ramp16 starts at 0: black unless the output is inverted.
     assert out[0, 0] == (255 if inverted else 0)
+
+
+def test_ignored_window_is_noted(write, ramp16) -> None:  # type: ignore[no-untyped-def]
+    img = read_image(write(make_ds(ramp16, bits_stored=12, WindowCenter=10, WindowWidth=0)))
+    assert img.windows == () and img.default_window == img.auto_window
+    assert any("stored window 1 ignored" in note for note in img.notes)

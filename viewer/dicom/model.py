@@ -101,3 +101,6 @@ class DicomImage:
     auto_window: Window
     default_window: Window
     header: pydicom.Dataset
+    # Addition to the contract (defaulted): non-fatal problems met while reading, e.g. pydicom
+    # warnings about invalid values or a stored window that was ignored; for the tag browser.
+    notes: tuple[str, ...] = ()

@@ -614,4 +614,5 @@ def _read_image(path: str | Path, limits: Limits, notes: list[str]) -> DicomImag
         auto_window=auto,
         default_window=windows[0] if windows else auto,
         header=ds,
+        notes=tuple(dict.fromkeys(note[:300] for note in notes))[:20],
     )
