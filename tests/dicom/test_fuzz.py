@@ -33,9 +33,9 @@ FAST = settings(
 )
 
 
-def _base_bytes(tsyntax: str | None = None) -> bytes:
+def _base_bytes(tsyntax: str | None = None, size: tuple[int, int] = (24, 20)) -> bytes:
     rng = np.random.default_rng(3)
-    arr = rng.integers(0, 4096, size=(24, 20)).astype(np.uint16)
+    arr = rng.integers(0, 4096, size=size).astype(np.uint16)
     ds = make_ds(
         arr,
         bits_stored=12,
@@ -216,5 +216,5 @@ def _long_bases() -> dict[str, bytes]:
     if not _LONG:
         _LONG.update(BASES)
         _LONG["jls"] = _base_bytes(uid.JPEGLSLossless)
-        _LONG["j2k"] = _base_bytes(uid.JPEG2000Lossless)
+        _LONG["j2k"] = _base_bytes(uid.JPEG2000Lossless, size=(64, 64))
     return _LONG
