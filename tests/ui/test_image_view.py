@@ -187,3 +187,24 @@ def test_corner_overlay_names_patient_date_view_window(view: QtImageView) -> Non
     assert m.patient_name in corners["tl"]
     assert any(m.view_position in line for line in corners["tr"])
     assert any(line.startswith("W ") for line in corners["bl"])
+
+
+def test_large_image_full_render_arrives_from_the_worker(qtbot: Any, tmp_path: Path) -> None:
+    path = tmp_path / "large.dcm"
+    make_cxr(4, opacity=False, size=(1400, 1200)).save_as(path, enforce_file_format=True)
+    image = read_image(path)
+    v = QtImageView()
+    qtbot.addWidget(v)
+    v.resize(500, 500)
+    v.show()
+    v.set_image(image, DisplayRenderer(image))
+    assert v.displayed_buffer().shape[0] < 1400  # the preview, at about screen resolution
+    qtbot.waitUntil(v.render_idle, timeout=60_000)
+    expected = DisplayRenderer(image).render(image.default_window)
+    np.testing.assert_array_equal(v.displayed_buffer(), expected)
+    v.set_invert(True)  # a newer request supersedes; the last one wins
+    v.set_invert(False)
+    v.set_invert(True)
+    qtbot.waitUntil(v.render_idle, timeout=60_000)
+    np.testing.assert_array_equal(v.displayed_buffer(), 255 - expected)
+    v.shutdown()

@@ -45,8 +45,12 @@ def run_gui(settings: Settings, *, paths: list[Path], demo_study: bool) -> int:
     window = QtMainWindow(settings)
     window.prediction_shown.connect(lambda _p: _timing("first_result"))
     window.show()
-    _timing("window_shown")
-    QTimer.singleShot(0, lambda: window.start(list(paths), demo_study=demo_study))
+
+    def started() -> None:
+        _timing("window_shown")  # first event-loop turn: the window has been shown and painted
+        window.start(list(paths), demo_study=demo_study)
+
+    QTimer.singleShot(0, started)
     if os.environ.get("BEDSIDE_UI_EXIT_AFTER_RESULT"):
         # Benchmarks: quit once the first AI result is on screen (or the model was refused).
         window.prediction_shown.connect(lambda _p: QTimer.singleShot(0, window.close))

@@ -33,8 +33,13 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-# Colour map for the heatmap overlay: blue -> cyan -> yellow -> red, alpha rising with the value so
-# that cold regions leave the radiograph untouched.
+from viewer.ui.workers import JobRunner
+
+# Above this many pixels, full-resolution renders run in a worker (a 3000 x 3000 LUT pass plus
+# its smooth downscale is ~50-70 ms on two cores: too long for the GUI thread).
+LARGE_PIXELS = 1_500_000
+
+# Colour map for the heatmap overlay: blue -> cyan -> yellow -> red, alpha rising with the value.
 _CMAP_STOPS = np.array(
     [[0.0, 0, 0, 255], [0.35, 0, 255, 255], [0.65, 255, 255, 0], [1.0, 255, 0, 0]],
     dtype=np.float32,
@@ -48,7 +53,8 @@ def heatmap_rgba(heat: np.ndarray) -> np.ndarray:
     out = np.empty((*h.shape, 4), dtype=np.uint8)
     for c in range(3):
         out[..., c] = np.interp(h, x, _CMAP_STOPS[:, c + 1]).astype(np.uint8)
-    out[..., 3] = (np.sqrt(h) * 255).astype(np.uint8)
+    # below 0.2 fully transparent, so the radiograph outside the hot regions is untouched
+    out[..., 3] = (np.clip((h - 0.2) / 0.8, 0.0, 1.0) ** 0.7 * 255).astype(np.uint8)
     return np.ascontiguousarray(out)
 
 
@@ -135,6 +141,9 @@ class QtImageView(QWidget):
         self._pending_window: Any | None = None
         self._dragging_window = False
         self.render_count = 0
+        self._generation = 0
+        self._full_pending = 0
+        self._runner = JobRunner(1, self, name="render")
         self._render_timer = QTimer(self)
         self._render_timer.setSingleShot(True)
         self._render_timer.setInterval(0)
@@ -243,12 +252,17 @@ class QtImageView(QWidget):
         return Window(center=center, width=width)
 
     def _preview_renderer(self) -> tuple[int, Any]:
-        """A renderer over a decimated copy of the stored values, about screen resolution."""
+        """A renderer over a decimated copy of the stored values, about screen resolution.
+
+        The stride follows the zoom (one stored pixel per screen pixel or coarser), and is at
+        least 2 for large images so a drag at 1:1 stays cheap; the release renders full size.
+        """
         if self.image is None:
             raise RuntimeError("no image")
         rows, cols = self.image.stored.shape[:2]
-        target = max(self.width(), self.height(), 256)
-        stride = max(1, int(max(rows, cols) / (target * 1.0)))
+        stride = max(1, int(1.0 / max(self.zoom, 1e-3)))
+        if rows * cols > LARGE_PIXELS:
+            stride = max(2, stride)
         if self._preview is not None and self._preview[0] == stride:
             return self._preview
         if stride == 1:
@@ -267,19 +281,81 @@ class QtImageView(QWidget):
             self._preview = (1, self.renderer)
         return self._preview
 
+    def _is_large(self) -> bool:
+        return self.image is not None and int(self.image.stored.size) > LARGE_PIXELS
+
     def _render(self, *, full: bool) -> None:
+        """Render the display buffer; a full render of a large image goes to a worker.
+
+        Small images render synchronously (a few ms). For a large one the decimated preview is
+        shown at once and the full-resolution buffer (and its smooth downscale for the current
+        zoom) is computed off the GUI thread, then swapped in unless superseded.
+        """
         if self.renderer is None:
             return
+        self._generation += 1
+        if full and self._is_large():
+            self._render_with(*self._preview_renderer())
+            self._request_full()
+            return
         if full:
-            stride, renderer = 1, self.renderer
+            self._render_with(1, self.renderer)
         else:
-            stride, renderer = self._preview_renderer()
+            self._render_with(*self._preview_renderer())
+
+    def _render_with(self, stride: int, renderer: Any) -> None:
         buf = np.ascontiguousarray(renderer.render(self.voi, invert=self.invert))
         self._buf = buf
         self._qimage = gray_qimage(buf)
         self._qimage_stride = stride
         self._scaled_cache = None
         self.render_count += 1
+
+    def _request_full(self) -> None:
+        gen = self._generation
+        renderer, voi, invert, eff = self.renderer, self.voi, self.invert, self.zoom
+
+        def work(_p: Any, _c: Any) -> tuple[int, np.ndarray, QImage, Any]:
+            buf = np.ascontiguousarray(renderer.render(voi, invert=invert))
+            qimg = gray_qimage(buf)
+            scaled = None
+            if eff < 0.999:
+                w = max(1, round(qimg.width() * eff))
+                h = max(1, round(qimg.height() * eff))
+                scaled = qimg.scaled(
+                    w,
+                    h,
+                    Qt.AspectRatioMode.IgnoreAspectRatio,
+                    Qt.TransformationMode.SmoothTransformation,
+                )
+            return gen, buf, qimg, scaled
+
+        self._full_pending += 1
+        self._runner.submit(work, on_result=self._full_ready, on_error=self._full_failed)
+
+    def _full_ready(self, value: tuple[int, np.ndarray, QImage, Any]) -> None:
+        self._full_pending -= 1
+        gen, buf, qimg, scaled = value
+        if gen != self._generation or self._dragging_window:
+            return  # superseded by a newer window or a drag in progress
+        self._buf = buf
+        self._qimage = qimg
+        self._qimage_stride = 1
+        self._scaled_cache = None
+        if scaled is not None:
+            self._scaled_cache = ((id(buf), round(self.zoom, 4)), scaled)
+        self.render_count += 1
+        self.update()
+
+    def _full_failed(self, _exc: BaseException) -> None:
+        self._full_pending -= 1
+
+    def render_idle(self) -> bool:
+        """No full-resolution render in flight (tests wait on this)."""
+        return self._full_pending == 0
+
+    def shutdown(self) -> None:
+        self._runner.shutdown()
 
     def _render_pending(self) -> None:
         if self._pending_window is None:

@@ -75,6 +75,15 @@ class ImageState:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def _os_account() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "?"
+
+
 def demo_bundle_path() -> Path:
     """``resources/demo/demo-cxr.bundle`` (source checkout or frozen app)."""
     from viewer.bundle.resources import DEMO_BUNDLE, resource_path
@@ -132,8 +141,8 @@ class QtMainWindow(QMainWindow):
         self.settings = settings
         self.audit = audit
         self.audit_error = ""
-        self.io = JobRunner(2, self, name="io")
-        self.ai = JobRunner(1, self, name="ai")
+        self.io = JobRunner(2, self, name="io", nice=5)
+        self.ai = JobRunner(1, self, name="ai", nice=10)
         self.loaded: Any | None = None
         self.predictor: Any | None = None
         self.model_error = ""
@@ -284,7 +293,7 @@ class QtMainWindow(QMainWindow):
         tb.setMovable(False)
         self.presets = QComboBox(tb)
         self.presets.setObjectName("windowPresets")
-        self.presets.setMinimumContentsLength(18)
+        self.presets.setMinimumContentsLength(30)
         self.presets.activated.connect(self.apply_preset)
         self.presets_label = QLabel(tb)
         tb.addWidget(self.presets_label)
@@ -399,14 +408,16 @@ class QtMainWindow(QMainWindow):
         self._fill_presets()
 
     def _render_user(self) -> None:
-        from viewer.audit.identity import current_user
-
-        user = current_user(self.settings)
-        if user.name:
-            text = self.tr("Clinician: {0}").format(user.display)
+        # The same fields viewer.audit.current_user records, read here without importing the
+        # audit package (its import costs ~0.3 s before the window could be shown).
+        name = self.settings.values.user.name.strip()
+        role = self.settings.values.user.role.strip()
+        if name:
+            who = f"{name} ({role})" if role else name
+            text = self.tr("Clinician: {0}").format(who)
         else:
             text = self.tr("Clinician: not named (account {0}) — set your name in Settings").format(
-                user.os_account
+                _os_account()
             )
         self.user_label.setText(text)
         self.user_label.setAccessibleName(text)
@@ -458,6 +469,7 @@ class QtMainWindow(QMainWindow):
         self.browser.cancel_scan()
         self.io.shutdown()
         self.ai.shutdown()
+        self.view.shutdown()
         for w in list(self._tag_browsers) + list(self._tools.values()):
             w.close()
         if self._started:

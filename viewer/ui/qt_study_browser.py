@@ -205,6 +205,7 @@ class QtStudyBrowser(QWidget):
 
     def _rebuild(self) -> None:
         current = self.current_path()
+        self.tree.setUpdatesEnabled(False)
         self.tree.clear()
         self._items.clear()
         patients: dict[tuple[str, str], QTreeWidgetItem] = {}
@@ -215,20 +216,17 @@ class QtStudyBrowser(QWidget):
             p = patients.get(pkey)
             if p is None:
                 p = QTreeWidgetItem(self.tree, [f"{meta.patient_name or '?'}  [{meta.patient_id}]"])
-                p.setExpanded(True)
                 patients[pkey] = p
             s = studies.get(meta.study_instance_uid)
             if s is None:
                 text = " ".join(x for x in (_date(meta.study_date), meta.study_description) if x)
                 s = QTreeWidgetItem(p, [text or meta.study_instance_uid[-12:]])
-                s.setExpanded(True)
                 studies[meta.study_instance_uid] = s
             skey = (meta.study_instance_uid, meta.series_instance_uid)
             se = series.get(skey)
             if se is None:
                 num = "" if meta.series_number is None else f"#{meta.series_number} "
                 se = QTreeWidgetItem(s, [f"{num}{meta.modality} {meta.series_description}".strip()])
-                se.setExpanded(True)
                 series[skey] = se
             view = " ".join(x for x in (meta.view_position, meta.laterality) if x)
             inst = "" if meta.instance_number is None else f"{meta.instance_number}: "
@@ -238,6 +236,8 @@ class QtStudyBrowser(QWidget):
             if meta.path in self._thumbs:
                 item.setIcon(0, self._thumbs[meta.path])
             self._items[meta.path] = item
+        self.tree.expandAll()  # once, not per item (each expansion relayouts the tree)
+        self.tree.setUpdatesEnabled(True)
         if current:
             self.select_path(current)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
@@ -24,6 +24,8 @@ from PySide6.QtWidgets import (
 
 PATH_ROLE = Qt.ItemDataRole.UserRole
 COL_PATIENT, COL_DATE, COL_VIEW, COL_STATUS, COL_SCORE = range(5)
+
+CHUNK = 100  # rows added per event-loop turn
 
 STATUSES = ("pending", "running", "scored", "refused", "error")
 
@@ -50,13 +52,22 @@ class QtWorklist(QWidget):
         self.setObjectName("worklistPanel")
         self.hide_scores = hide_scores
         self._rows: dict[str, dict[str, Any]] = {}
+        self._first_items: dict[str, QTableWidgetItem] = {}
         self.table = QTableWidget(0, 5, self)
         self.table.setObjectName("worklist")
-        self.table.setSortingEnabled(True)
+        # Sorted on demand (header click, triage button), not on every status change: with
+        # dynamic sorting each score update of a 1,000-row list would re-sort on the GUI thread.
+        self.table.setSortingEnabled(False)
+        header = self.table.horizontalHeader()
+        header.setSortIndicatorShown(True)
+        header.sectionClicked.connect(self._header_clicked)
+        self._sort: tuple[int, Qt.SortOrder] | None = None
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        for col, width in enumerate((180, 90, 80, 100, 70)):
+            self.table.setColumnWidth(col, width)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.pause_button = QPushButton(self)
         self.pause_button.setObjectName("worklistPause")
@@ -98,27 +109,39 @@ class QtWorklist(QWidget):
     # ----------------------------------------------------------------- content
     def set_images(self, metas: list[Any]) -> None:
         """Add images not yet listed (keeps the status of those already there)."""
-        self.table.setSortingEnabled(False)
+        new: list[Any] = []
+        seen: set[str] = set()
         for meta in metas:
-            if meta.path in self._rows:
-                continue
+            if meta.path not in self._rows and meta.path not in seen:
+                seen.add(meta.path)
+                new.append(meta)
+        if not new:
+            return
+        if len(new) > CHUNK:
+            # a CD's worth of images: add them a chunk per event-loop turn, GUI stays responsive
+            self._add_rows(new[:CHUNK])
+            QTimer.singleShot(0, lambda rest=new[CHUNK:]: self.set_images(rest))
+            return
+        self._add_rows(new)
+
+    def _add_rows(self, new: list[Any]) -> None:
+        r0 = self.table.rowCount()
+        self.table.setUpdatesEnabled(False)
+        self.table.setRowCount(r0 + len(new))  # one resize, not one insertRow per image
+        for i, meta in enumerate(new):
             self._rows[meta.path] = {"meta": meta, "status": "pending", "score": None, "pos": None}
-            r = self.table.rowCount()
-            self.table.insertRow(r)
             items = [QTableWidgetItem() for _ in range(4)] + [_ScoreItem()]
             for c, item in enumerate(items):
                 item.setData(PATH_ROLE, meta.path)
-                self.table.setItem(r, c, item)
+                self.table.setItem(r0 + i, c, item)
+            self._first_items[meta.path] = items[0]
             self._render_row(meta.path)
-        self.table.setSortingEnabled(True)
+        self.table.setUpdatesEnabled(True)
         self._render_texts()
 
     def _row_of(self, path: str) -> int:
-        for r in range(self.table.rowCount()):
-            item = self.table.item(r, 0)
-            if item is not None and item.data(PATH_ROLE) == path:
-                return r
-        return -1
+        item = self._first_items.get(path)
+        return item.row() if item is not None else -1
 
     def set_status(
         self, path: str, status: str, score: float | None = None, positive: bool | None = None
@@ -130,10 +153,7 @@ class QtWorklist(QWidget):
         if score is not None:
             row["score"] = score
             row["pos"] = positive
-        sorting = self.table.isSortingEnabled()
-        self.table.setSortingEnabled(False)
         self._render_row(path)
-        self.table.setSortingEnabled(sorting)
         self._render_texts()
 
     def status(self, path: str) -> str:
@@ -167,7 +187,21 @@ class QtWorklist(QWidget):
     def sort_by_score(self) -> None:
         """Triage: highest score first (no-op while scores are hidden)."""
         if not self.hide_scores:
-            self.table.sortItems(COL_SCORE, Qt.SortOrder.DescendingOrder)
+            self._sort_by(COL_SCORE, Qt.SortOrder.DescendingOrder)
+
+    def _sort_by(self, col: int, order: Qt.SortOrder) -> None:
+        self._sort = (col, order)
+        self.table.sortItems(col, order)
+        self.table.horizontalHeader().setSortIndicator(col, order)
+
+    def _header_clicked(self, col: int) -> None:
+        if col == COL_SCORE and self.hide_scores:
+            return
+        same = self._sort is not None and self._sort[0] == col
+        ascending = Qt.SortOrder.AscendingOrder
+        descending = Qt.SortOrder.DescendingOrder
+        order = descending if same and self._sort and self._sort[1] == ascending else ascending
+        self._sort_by(col, order)
 
     def _activated(self, r: int, _c: int) -> None:
         item = self.table.item(r, 0)

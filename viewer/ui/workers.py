@@ -10,6 +10,8 @@ the reader has already left is dropped by the caller. Only the GUI thread touche
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 import traceback
 from collections.abc import Callable
@@ -33,11 +35,36 @@ class WorkerSignals(QObject):
     finished = Signal()
 
 
+_thread_state = threading.local()
+
+
+def lower_thread_priority(nice: int) -> None:
+    """Raise this thread's nice value once (Linux: per thread; no-op elsewhere or on failure).
+
+    Why: with two cores, torch's two intra-op threads plus a folder scan can keep the GUI thread
+    off the CPU for hundreds of ms. Threads the worker starts later (torch's OpenMP pool is
+    created on first use, from the worker) inherit the value, so the GUI thread wins the CPU.
+    """
+    if nice <= 0 or getattr(_thread_state, "nice", 0) >= nice:
+        return
+    _thread_state.nice = nice
+    setpriority = getattr(os, "setpriority", None)
+    if setpriority is None or not sys.platform.startswith("linux"):
+        return
+    try:
+        tid = threading.get_native_id()
+        current = os.getpriority(os.PRIO_PROCESS, tid)
+        setpriority(os.PRIO_PROCESS, tid, min(19, max(current, nice)))
+    except OSError:
+        pass
+
+
 class Job(QRunnable):
     """One callable run on a pool thread; cancellation is cooperative (``cancel()``)."""
 
-    def __init__(self, fn: JobFn, *, name: str = "") -> None:
+    def __init__(self, fn: JobFn, *, name: str = "", nice: int = 0) -> None:
         super().__init__()
+        self.nice = nice
         self.setAutoDelete(False)  # Python owns it; the JobRunner drops it when finished
         self.fn = fn
         self.name = name
@@ -51,6 +78,7 @@ class Job(QRunnable):
         return self._cancel.is_set()
 
     def run(self) -> None:
+        lower_thread_priority(self.nice)
         try:
             value = self.fn(self.signals.progress.emit, self._cancel.is_set)
         except BedsideError as exc:
@@ -67,8 +95,11 @@ class Job(QRunnable):
 class JobRunner(QObject):
     """Owns a thread pool and its jobs in flight: none is collected early or outlives the window."""
 
-    def __init__(self, max_threads: int, parent: QObject | None = None, *, name: str = "") -> None:
+    def __init__(
+        self, max_threads: int, parent: QObject | None = None, *, name: str = "", nice: int = 0
+    ) -> None:
         super().__init__(parent)
+        self.nice = nice
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(max_threads)
         self.pool.setObjectName(name)
@@ -87,7 +118,7 @@ class JobRunner(QObject):
         priority: int = 0,
         name: str = "",
     ) -> Job:
-        job = Job(fn, name=name)
+        job = Job(fn, name=name, nice=self.nice)
         gate = self._gate
         for signal, slot in (
             (job.signals.result, on_result),
