@@ -313,7 +313,8 @@ class QtImageView(QWidget):
 
     def _request_full(self) -> None:
         gen = self._generation
-        renderer, voi, invert, eff = self.renderer, self.voi, self.invert, self.zoom
+        renderer: Any = self.renderer
+        voi, invert, eff = self.voi, self.invert, self.zoom
 
         def work(_p: Any, _c: Any) -> tuple[int, np.ndarray, QImage, Any]:
             buf = np.ascontiguousarray(renderer.render(voi, invert=invert))
