@@ -1122,12 +1122,40 @@ Your decision is still here; press the button again to retry.</source>
         <translation>モデル管理を閉じる</translation>
     </message>
     <message>
+        <source>Trusted signing keys</source>
+        <translation>信頼する署名鍵</translation>
+    </message>
+    <message>
         <source>Working</source>
         <translation>処理中</translation>
     </message>
     <message>
         <source>Status</source>
         <translation>状態</translation>
+    </message>
+    <message>
+        <source>site</source>
+        <translation>施設</translation>
+    </message>
+    <message>
+        <source>user</source>
+        <translation>ユーザー</translation>
+    </message>
+    <message>
+        <source>demo</source>
+        <translation>デモ</translation>
+    </message>
+    <message>
+        <source>Trusted signing keys: {count} ({sources}).</source>
+        <translation>信頼する署名鍵：{count} 個（{sources}）。</translation>
+    </message>
+    <message>
+        <source>No trusted signing keys: no bundle can be installed. IT places public keys (PEM) in the site&apos;s trusted-keys folder.</source>
+        <translation>信頼する署名鍵がありません。バンドルをインストールできません。IT部門が公開鍵（PEM）を施設の trusted-keys フォルダに配置します。</translation>
+    </message>
+    <message>
+        <source>Key files that could not be read: {problems}</source>
+        <translation>読み込めなかった鍵ファイル：{problems}</translation>
     </message>
     <message>
         <source>REFUSED</source>

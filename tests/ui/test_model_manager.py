@@ -317,3 +317,19 @@ def test_damaged_store_is_reported_not_hidden(
     assert status.text().startswith("The model store cannot be read: ")
     assert "#b00020" in status.styleSheet()
     assert _table(manager) == []
+
+
+def test_trusted_keys_are_summarised(manager: QtModelManager, bundles: Bundles) -> None:
+    label = manager.findChild(QLabel, "trustedKeys")
+    assert label.text() == "Trusted signing keys: 1 (site 1)."
+    assert label.toolTip().startswith("site: ")
+
+
+def test_no_trusted_key_is_a_visible_problem(qtbot: QtBot, settings: Settings) -> None:
+    win = QtModelManager(settings)  # the default site: no trusted-keys folder at all
+    qtbot.addWidget(win)
+    qtbot.waitUntil(lambda: not win.is_busy())
+    label = win.findChild(QLabel, "trustedKeys")
+    assert label.text().startswith("No trusted signing keys")
+    assert "#b00020" in label.styleSheet()
+    win.shutdown()

@@ -101,12 +101,24 @@ def _row(entry: Any, trust: Any) -> BundleRow:
     )
 
 
-def list_bundles(settings: Settings) -> list[BundleRow]:
+@dataclass(frozen=True)
+class StoreView:
+    """What the window shows: the rows plus the trust store it verified them against."""
+
+    rows: list[BundleRow]
+    keys: list[tuple[str, str, str]]  # (source, fingerprint, file) of each trusted key
+    problems: list[str]  # key files that could not be read
+
+
+def list_bundles(settings: Settings) -> StoreView:
     """The store's bundles as rows (runs in a worker: every stored file is re-verified)."""
     from viewer.bundle.store import ModelStore
 
     store = ModelStore(settings)
-    return [_row(entry, store.trust) for entry in store.list()]
+    trust = store.trust
+    keys = [(k.source, k.fingerprint, k.path) for k in trust.keys]
+    rows = [_row(entry, trust) for entry in store.list()]
+    return StoreView(rows=rows, keys=keys, problems=list(trust.problems))
 
 
 def _with_store(settings: Settings, act: Callable[[Any], Any]) -> Any:
@@ -169,6 +181,8 @@ class QtModelManager(QDialog):
         self.settings = settings
         self._rows: list[BundleRow] = []
         self._pending_select: tuple[str, str] | None = None
+        self._keys: list[tuple[str, str, str]] = []
+        self._key_problems: list[str] = []
         self._busy = False
         self._busy_kind = ""
         # The last status, kept as data so a language change can re-render it.
@@ -182,6 +196,10 @@ class QtModelManager(QDialog):
         self._demo_note.setWordWrap(True)
         self._demo_note.setStyleSheet("color: #8a4b00; font-weight: bold;")
         self._demo_note.setVisible(settings.demo)
+        self.trust_label = QLabel(self)
+        self.trust_label.setObjectName("trustedKeys")
+        self.trust_label.setWordWrap(True)
+        self.trust_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         self.table = QTableWidget(0, self.COLUMNS, self)
         self.table.setObjectName("modelTable")
@@ -248,6 +266,7 @@ class QtModelManager(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self._heading)
         layout.addWidget(self._demo_note)
+        layout.addWidget(self.trust_label)
         layout.addWidget(splitter, 1)
         layout.addLayout(status_row)
         layout.addLayout(buttons)
@@ -295,6 +314,8 @@ class QtModelManager(QDialog):
         self.refresh_button.setAccessibleName(self.tr("Refresh the list"))
         self.close_button.setText(self.tr("Close"))
         self.close_button.setAccessibleName(self.tr("Close the model manager"))
+        self.trust_label.setAccessibleName(self.tr("Trusted signing keys"))
+        self._render_trust()
         self.progress.setAccessibleName(self.tr("Working"))
         self.status.setAccessibleName(self.tr("Status"))
         self._fill_table()
@@ -305,6 +326,34 @@ class QtModelManager(QDialog):
         if event.type() == QEvent.Type.LanguageChange:
             self.retranslate()
         super().changeEvent(event)
+
+    def _render_trust(self) -> None:
+        """How many keys this site trusts, by source; unreadable key files in red."""
+        counts: dict[str, int] = {}
+        for source, _fp, _path in self._keys:
+            counts[source] = counts.get(source, 0) + 1
+        names = {"site": self.tr("site"), "user": self.tr("user"), "demo": self.tr("demo")}
+        parts = ", ".join(f"{names.get(k, k)} {n}" for k, n in sorted(counts.items()))
+        if self._keys:
+            text = self.tr("Trusted signing keys: {count} ({sources}).").format(
+                count=len(self._keys), sources=parts
+            )
+        else:
+            text = self.tr(
+                "No trusted signing keys: no bundle can be installed. IT places public keys "
+                "(PEM) in the site's trusted-keys folder."
+            )
+        style = "" if self._keys else "color: #b00020;"
+        if self._key_problems:
+            text += " " + self.tr("Key files that could not be read: {problems}").format(
+                problems="; ".join(self._key_problems)
+            )
+            style = "color: #b00020;"
+        self.trust_label.setText(text)
+        self.trust_label.setStyleSheet(style)
+        self.trust_label.setToolTip(
+            "\n".join(f"{source}: {_grouped(fp)}  {path}" for source, fp, path in self._keys)
+        )
 
     def _selftest_text(self, row: BundleRow) -> str:
         if row.selftest == "refused":
@@ -372,8 +421,11 @@ class QtModelManager(QDialog):
             name="list-bundles",
         )
 
-    def _on_list(self, rows: list[BundleRow]) -> None:
+    def _on_list(self, view: StoreView) -> None:
         self._finish()
+        rows = view.rows
+        self._keys, self._key_problems = view.keys, view.problems
+        self._render_trust()
         selected = self.selected_row()
         want = self._pending_select or (
             (selected.model_id, selected.version) if selected is not None else None
