@@ -202,3 +202,27 @@ def test_bad_thread_count_is_a_clear_error(
 ) -> None:
     code, _, err = _run(capsys, str(cxr_path), "--bundle", str(make_bundle()), "--threads", "0")
     assert code == 1 and "--threads" in err
+
+
+def test_registered_in_the_root_cli(
+    make_bundle: Callable[..., Path], cxr_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from viewer.cli import main as bedside
+
+    code = bedside(["infer", str(cxr_path), "--bundle", str(make_bundle()), "--json"])
+    (line,) = capsys.readouterr().out.splitlines()
+    assert code == 0 and json.loads(line)["status"] == "scored"
+
+
+def test_demo_mode_falls_back_to_the_shipped_demo_bundle(
+    cxr_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from viewer.bundle.resources import DEMO_BUNDLE, resource_path
+
+    if not resource_path(*DEMO_BUNDLE).is_file():
+        pytest.skip("resources/demo/demo-cxr.bundle is not built (make demo-bundle)")
+    code = main(["--demo", "infer", str(cxr_path), "--json"])
+    (line,) = capsys.readouterr().out.splitlines()
+    assert code == 0 and json.loads(line)["model"]["id"] == "bedside-demo-cxr"
+    # without --demo the demo key is not trusted and nothing is installed
+    assert main(["infer", str(cxr_path), "--json"]) == 1
