@@ -344,3 +344,21 @@ def test_long_logs_show_the_latest_rows_and_say_so(qtbot: QtBot, window: QtAudit
     assert [window.model.record(r).seq for r in range(2)] == [3, 4]
     text = window.findChild(QLabel, "auditRowCount").text()
     assert text.startswith("Showing the latest 2 of 4 matching records")
+
+
+def test_unopenable_log_is_reported(qtbot: QtBot, site_file: Path, tmp_path: Path) -> None:
+    from viewer.config import load_settings
+
+    folder = tmp_path / "not-a-file"
+    folder.mkdir()
+    site_file.write_text(f'[audit]\ndb_path = "{folder}"\n', encoding="utf-8")
+    win = QtAuditWindow(load_settings())
+    qtbot.addWidget(win)
+    qtbot.waitUntil(lambda: not win.is_busy())
+    label = win.findChild(QLabel, "auditRowCount")
+    assert label.text().startswith("The audit log cannot be read: ")
+    assert "#b00020" in label.styleSheet()
+    win.findChild(QPushButton, "verifyButton").click()
+    qtbot.waitUntil(lambda: not win.is_busy())
+    assert win.findChild(QLabel, "verifyResult").text().startswith("✘ Verification could not run")
+    win.shutdown()
