@@ -118,3 +118,19 @@ def test_manifest_helper_threshold_is_applied(image: Any) -> None:
     man = manifest(labels=[label("opacity", 0.0), label("effusion", 1.0)])
     prediction = Predictor(loaded(man=man)).predict(image)
     assert [r.positive for r in prediction.labels] == [True, False]
+
+
+def test_thread_count_is_reapplied_and_recorded(image: Any) -> None:
+    import torch
+
+    predictor = Predictor(loaded(), threads=2)
+    torch.set_num_threads(1)  # something else in the process changed it
+    prediction = predictor.predict(image)
+    assert prediction.threads == 2 and torch.get_num_threads() == 2
+
+
+def test_invalid_thread_count_is_refused() -> None:
+    from viewer.errors import InferenceError
+
+    with pytest.raises(InferenceError, match="threads"):
+        Predictor(loaded(), threads=0)

@@ -96,3 +96,12 @@ def test_a_preprocessing_error_is_a_failed_self_test_not_a_crash() -> None:
 
 def test_steps_fixture_is_unchanged() -> None:
     assert STEPS_RAW[3]["size"] == 64  # the mutations above are relative to this
+
+
+def test_compute_selftest_can_fix_the_thread_count() -> None:
+    import torch
+
+    torch.set_num_threads(2)
+    compute_selftest(tiny_model(), manifest(photometric="MONOCHROME1"), _inp(), threads=1)
+    assert torch.get_num_threads() == 1
+    torch.set_num_threads(2)

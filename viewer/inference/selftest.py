@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from viewer.errors import BedsideError
-from viewer.inference.engine import run_model
+from viewer.inference.engine import configure_threads, run_model
 from viewer.inference.preprocess import ModelInput, PreprocessStep, preprocess
 
 if TYPE_CHECKING:
@@ -43,13 +43,17 @@ class SelfTestResult:
 
 
 def compute_selftest(
-    model: torch.nn.Module, manifest: _ManifestLike, inp: ModelInput
+    model: torch.nn.Module, manifest: _ManifestLike, inp: ModelInput, *, threads: int | None = None
 ) -> dict[str, np.ndarray]:
     """``{"input.pixels", "input.window"?, "expected.tensor", "expected.logits"}`` for ``inp``.
 
     The input's photometric interpretation is not a tensor: the caller stores it in the
-    manifest (``selftest.photometric``).
+    manifest (``selftest.photometric``). ``threads`` fixes torch's thread count first: float
+    reductions (e.g. DenseNet's) differ in the last bits between thread counts, so exact
+    expected values hold for the thread count they were computed with.
     """
+    if threads is not None:
+        configure_threads(threads)
     tensor = preprocess(inp, manifest.preprocessing)
     logits = run_model(model, tensor)
     out = {k: v for k, v in inp.to_tensors().items() if k in ("input.pixels", "input.window")}
