@@ -49,6 +49,7 @@ class VerifiedBundle:
     key_source: str
     path: Path
     archive: BundleArchive = field(repr=False)
+    signed_digests: dict[str, str] = field(default_factory=dict, repr=False)  # name -> sha256
 
     def member(self, name: str) -> bytes:
         return self.archive.members[name]
@@ -100,6 +101,7 @@ def verify_bundle(
         key_source=info.key.source,
         path=p,
         archive=archive,
+        signed_digests=dict(info.files),
     )
 
 
@@ -133,9 +135,15 @@ def check_compatibility(manifest: Manifest, *, torch_version: str, app_version: 
         )
 
 
-def load_weights(model: torch.nn.Module, manifest: Manifest, data: bytes) -> None:
-    """Digest check, safetensors parse (no pickle), then ``load_state_dict(strict=True)``."""
-    digest = hashlib.sha256(data).hexdigest()
+def load_weights(
+    model: torch.nn.Module, manifest: Manifest, data: bytes, *, digest: str | None = None
+) -> None:
+    """Digest check, safetensors parse (no pickle), then ``load_state_dict(strict=True)``.
+
+    ``digest`` is the SHA-256 the signature check already computed over these very bytes (saves
+    hashing tens of MB twice); without it the bytes are hashed here.
+    """
+    digest = digest or hashlib.sha256(data).hexdigest()
     if digest != manifest.weights.sha256:
         raise BundleError(
             "The weights do not match the digest the manifest records; the bundle is inconsistent.",
@@ -208,7 +216,12 @@ def load_verified(verified: VerifiedBundle) -> LoadedBundle:
     )
     t1 = time.perf_counter()
     with torch.no_grad():
-        load_weights(model, m, verified.member(WEIGHTS_NAME))
+        load_weights(
+            model,
+            m,
+            verified.member(WEIGHTS_NAME),
+            digest=verified.signed_digests.get(WEIGHTS_NAME),
+        )
     t2 = time.perf_counter()
     result = run_selftest(model, m, verified.member(SELFTEST_NAME))
     t3 = time.perf_counter()
