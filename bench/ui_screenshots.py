@@ -64,9 +64,18 @@ def main() -> int:
         if args.heatmap:
             window.ai_panel.heatmap_toggle.setChecked(True)
             window.ai_panel.heatmap_opacity.setValue(45)
-            QTimer.singleShot(4000, capture)
+            poll.timeout.connect(
+                lambda: (
+                    (poll.stop(), QTimer.singleShot(800, capture))
+                    if window.view.has_heatmap() and window.view.render_idle()
+                    else None
+                )
+            )
+            poll.start(100)
         else:
-            QTimer.singleShot(1000, capture)
+            QTimer.singleShot(1500, capture)
+
+    poll = QTimer()
 
     window.prediction_shown.connect(on_result)
     if args.read_first:

@@ -949,7 +949,7 @@ class QtMainWindow(QMainWindow):
         for i, win in enumerate(self.view.presets()):
             stored = self.view.image is not None and win in self.view.image.windows
             name = win.label() if hasattr(win, "label") else f"C {win.center:g} / W {win.width:g}"
-            tag = "" if stored else self.tr(" (automatic)")
+            tag = "" if stored or "auto" in name.lower() else self.tr(" (automatic)")
             self.presets.addItem(f"{i + 1}: {name}{tag}" if i < 9 else f"{name}{tag}")
         self.presets.addItem(self.tr("Custom"))
         self.presets.setCurrentIndex(0 if self.view.presets() else -1)
