@@ -37,7 +37,24 @@ def row_hash(values: Sequence[Any]) -> str:
 
 def make_hasher() -> Callable[[Sequence[Any]], str]:
     """A local-variable-bound :func:`row_hash` for tight loops (verification of 100,000 rows)."""
-    encode = _ENCODER.encode
+    encode: Callable[[Sequence[Any]], str] = _ENCODER.encode
+    c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+    if c_make_encoder is not None:  # CPython's C encoder, called directly: ~25 % faster
+        c_encode = c_make_encoder(
+            None,
+            _ENCODER.default,
+            json.encoder.encode_basestring,
+            None,
+            ":",
+            ",",
+            False,
+            False,
+            False,
+        )
+
+        def encode(values: Sequence[Any]) -> str:
+            return "".join(c_encode(values, 0))
+
     sha256 = hashlib.sha256
     prefix = CHAIN_VERSION
 
