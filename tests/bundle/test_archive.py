@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.bundle.conftest import write_raw_zip
 from viewer.bundle.archive import (
@@ -107,3 +110,21 @@ def test_read_directory_refuses_links(tmp_path: Path) -> None:
     (tmp_path / "d" / "link.txt").symlink_to(tmp_path / "d" / "a.txt")
     with pytest.raises(BundleError, match="symbolic link"):
         read_directory(tmp_path / "d")
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_mutated_archives_fail_cleanly(data: st.DataObject) -> None:
+    """Any byte damage to a bundle gives a BundleError (or a still-valid archive), nothing else."""
+    base = bytearray(_SMALL)
+    for _ in range(data.draw(st.integers(1, 8))):
+        pos = data.draw(st.integers(0, len(base) - 1))
+        base[pos] = data.draw(st.integers(0, 255))
+    cut = data.draw(st.integers(0, len(base)))
+    with contextlib.suppress(BundleError):
+        read_archive_bytes(bytes(base[:cut]) if data.draw(st.booleans()) else bytes(base))
+
+
+_SMALL = archive_bytes(
+    {"manifest.json": b'{"a": 1}' * 20, "LICENSE.txt": b"licence " * 50, "x.bin": bytes(range(256))}
+)

@@ -415,3 +415,26 @@ def test_messages_are_distinct() -> None:
         "Installing an older version must be explicit",
     ]
     assert len(set(needles)) == len(needles)
+
+
+def test_selftest_shape_differs_from_declared_format(
+    good: Path, trust: Any, marker: Path, key: KeyPair, tmp_path: Path
+) -> None:
+    def change(manifest: dict[str, Any], members: dict[str, bytes]) -> None:
+        manifest["network_data_format"]["inputs"]["image"]["spatial_shape"] = [32, 32]
+
+    bad = _resigned_with_manifest(good, key, tmp_path, change)
+    refused(bad, trust, marker, "selftest", "network_data_format declares")
+
+
+def test_selftest_image_too_large(
+    good: Path, trust: Any, marker: Path, key: KeyPair, tmp_path: Path
+) -> None:
+    import safetensors.numpy
+
+    members = read_members(good)
+    tensors = safetensors.numpy.load(members["selftest.safetensors"])
+    tensors["input.pixels"] = np.zeros((1, 9000), dtype=np.float32)
+    members["selftest.safetensors"] = safetensors.numpy.save(tensors)
+    bad = write_members(tmp_path / "bad.bundle", members, sign_with=key)
+    refused(bad, trust, marker, "selftest", "at most 8192 pixels a side")

@@ -15,8 +15,10 @@ import io
 import os
 import re
 import stat
+import struct
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +26,20 @@ from pathlib import Path
 from viewer.errors import BundleError
 
 FIXED_DATE = (1980, 1, 1, 0, 0, 0)
+# What zipfile raises on damaged input (found by fuzzing: zlib errors, unknown versions ...).
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    OSError,
+    EOFError,
+    ValueError,
+    NotImplementedError,
+    zlib.error,
+    struct.error,
+    KeyError,
+    IndexError,
+    OverflowError,
+)
 _NAME_RE = re.compile(
     r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}(/[A-Za-z0-9_][A-Za-z0-9._-]{0,127}){0,3}$"
 )
@@ -141,7 +157,7 @@ def read_archive_bytes(
     digest = hashlib.sha256(data).hexdigest()
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+    except _ZIP_ERRORS as exc:
         raise _refuse("The file is not a model bundle (not a readable zip archive).", path) from exc
     with zf:
         infos = zf.infolist()
@@ -216,7 +232,7 @@ def _read_member(
                         f"The bundle member '{info.filename}' is larger than it declares.", path
                     )
                 chunks.append(chunk)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+    except _ZIP_ERRORS as exc:
         raise _refuse(
             f"The bundle member '{info.filename}' is damaged ({exc}); the file was altered or "
             "truncated.",

@@ -213,6 +213,15 @@ def build_members(
     manifest = parse_manifest(json.dumps(data).encode())
     with torch.no_grad():
         tensors = compute_selftest(model, manifest, sample)
+    image = manifest.network_data_format.inputs["image"]
+    declared = (image.num_channels, *image.spatial_shape)
+    produced = tuple(tensors["expected.tensor"].shape)
+    if produced != declared:
+        raise BundleError(
+            f"The preprocessing produces a tensor of shape {produced}, but "
+            f"network_data_format.inputs.image declares {declared}.",
+            code="schema",
+        )
     selftest_bytes: bytes = safetensors.numpy.save({k: v for k, v in sorted(tensors.items())})
     card = render_model_card(manifest)
     if card_notes.strip():

@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 
 REQUIRED_MEMBERS = (MANIFEST_NAME, WEIGHTS_NAME, SELFTEST_NAME, MODEL_CARD_NAME, LICENSE_NAME)
 MAX_SAFETENSORS_HEADER = 16 * 1024 * 1024
+MAX_SELFTEST_BYTES = 256 * 1024 * 1024
+MAX_SELFTEST_SIDE = 8192
 
 
 @dataclass(frozen=True)
@@ -174,17 +176,45 @@ def load_weights(
     model.eval()
 
 
+def check_selftest_shapes(manifest: Manifest, tensors: dict[str, Any]) -> None:
+    """Bounded input, and a stored tensor of the shape ``network_data_format`` declares."""
+    pixels = tensors.get("input.pixels")
+    if pixels is not None and (
+        pixels.ndim != 2 or max(pixels.shape) > MAX_SELFTEST_SIDE or min(pixels.shape) < 1
+    ):
+        raise BundleError(
+            f"The self-test image has shape {tuple(pixels.shape)}; a 2-D image of at most "
+            f"{MAX_SELFTEST_SIDE} pixels a side is expected.",
+            code="selftest",
+        )
+    expected = tensors.get("expected.tensor")
+    image = manifest.network_data_format.inputs["image"]
+    declared = (image.num_channels, *image.spatial_shape)
+    if expected is not None and tuple(expected.shape) != declared:
+        raise BundleError(
+            f"The self-test tensor has shape {tuple(expected.shape)} but the manifest's "
+            f"network_data_format declares {declared}.",
+            code="selftest",
+        )
+
+
 def run_selftest(model: torch.nn.Module, manifest: Manifest, data: bytes) -> SelfTestResult:
     import safetensors.numpy
 
     from viewer.inference.selftest import check_selftest
 
+    if len(data) > MAX_SELFTEST_BYTES:
+        raise BundleError(
+            f"The self-test file is over {MAX_SELFTEST_BYTES} bytes; a self-test is one image.",
+            code="selftest",
+        )
     try:
         tensors: dict[str, Any] = safetensors.numpy.load(data)
     except Exception as exc:
         raise BundleError(
             f"The self-test file is not a valid safetensors file ({exc}).", code="selftest"
         ) from exc
+    check_selftest_shapes(manifest, tensors)
     try:
         result = check_selftest(model, manifest, tensors)
     except BundleError:
