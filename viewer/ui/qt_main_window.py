@@ -155,6 +155,7 @@ class QtMainWindow(QMainWindow):
         self._started = False
         self._stopped = False
         self._open_first_after_scan = False
+        self._reload_on_signal = False
         self._tag_browsers: list[QWidget] = []
         self._tools: dict[str, QWidget] = {}
         self.setAcceptDrops(True)
@@ -1014,13 +1015,17 @@ class QtMainWindow(QMainWindow):
         widget.setWindowFlag(Qt.WindowType.Window, True)
         widget.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         widget.destroyed.connect(lambda _=None, k=key: self._tool_closed(k))
+        changed = getattr(widget, "store_changed", None)
+        if changed is not None:  # a model was installed, activated or rolled back
+            changed.connect(self.load_model)
+            self._reload_on_signal = True
         self._tools[key] = widget
         widget.show()
         return widget
 
     def _tool_closed(self, key: str) -> None:
         self._tools.pop(key, None)
-        if key == "models" and not self._stopped:
+        if key == "models" and not self._stopped and not self._reload_on_signal:
             self.load_model()  # the active model may have changed
 
     def show_model_manager(self) -> QWidget | None:
@@ -1038,10 +1043,13 @@ class QtMainWindow(QMainWindow):
             )
             return
         dlg = cls(self.settings, parent=self)
+        saved = getattr(dlg, "settings_saved", None)
+        if saved is not None:
+            saved.connect(self.apply_settings)
         dlg.exec()
         new = getattr(dlg, "settings", None)
         dlg.deleteLater()
-        if new is not None:
+        if new is not None and new is not self.settings:
             self.apply_settings(new)
 
     def apply_settings(self, new: Settings) -> None:

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 MAX_VALUE_CHARS = 200
 MAX_DEPTH = 12
+KEYWORD_ROLE = Qt.ItemDataRole.UserRole + 1  # the DICOM keyword, e.g. PixelSpacing (searchable)
 
 
 def _value_text(elem: Any) -> str:
@@ -78,6 +79,7 @@ class QtTagBrowser(QDialog):
                     parent, [tag, str(elem.name), str(elem.VR), _value_text(elem)]
                 )
                 item.setToolTip(3, _value_text(elem))
+                item.setData(0, KEYWORD_ROLE, str(getattr(elem, "keyword", "") or ""))
                 if elem.VR == "SQ" and depth < MAX_DEPTH:
                     for i, sub in enumerate(elem.value):
                         child = QTreeWidgetItem(item, [f"#{i + 1}", "", "", ""])
@@ -111,9 +113,8 @@ class QtTagBrowser(QDialog):
         def visit(item: QTreeWidgetItem | None) -> bool:
             if item is None:
                 return False
-            own = not needle or any(
-                needle in item.text(c).lower().replace(" ", "") for c in range(4)
-            )
+            texts = [item.text(c) for c in range(4)] + [str(item.data(0, KEYWORD_ROLE) or "")]
+            own = not needle or any(needle in t.lower().replace(" ", "") for t in texts)
             child_hit = False
             for i in range(item.childCount()):
                 child_hit = visit(item.child(i)) or child_hit
