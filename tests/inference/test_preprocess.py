@@ -339,3 +339,11 @@ def test_preprocessing_is_bit_identical_in_another_process() -> None:
     result = subprocess.run([sys.executable, "-c", _CHILD.format(root=root)], capture_output=True,
                             text=True, check=True, timeout=120)  # fmt: skip
     assert result.stdout.strip() == hashlib.sha256(here.tobytes()).hexdigest()
+
+
+def test_inversion_after_a_bounded_normalisation_uses_its_range() -> None:
+    norm = {"op": "normalize", "method": "minmax", "out_min": -1.0, "out_max": 1.0}
+    raw = [SRC, norm, {"op": "invert_monochrome1"}]
+    m2 = preprocess(ModelInput(ramp(), "MONOCHROME2"), validate_steps([SRC, norm]))
+    m1 = preprocess(ModelInput(ramp(), "MONOCHROME1"), validate_steps(raw))
+    np.testing.assert_array_equal(m1, np.float32(0.0) - m2)  # lo + hi = 0

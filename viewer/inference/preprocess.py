@@ -89,9 +89,11 @@ class SourceStep(_Step):
 class InvertMonochrome1Step(_Step):
     """Invert MONOCHROME1 images (PS3.3 C.7.6.3.1.2) so that bone is bright for every input.
 
-    After a window (values in [0, 1]) the inversion is ``1 - x``; on modality values it is
-    ``min + max - x`` over the image, which maps the image's range onto itself.
-    MONOCHROME2 images pass unchanged.
+    Over a known range [lo, hi] the inversion is ``lo + hi - x``: ``1 - x`` after a window
+    (the DICOM order: inversion after the VOI step), ``out_min + out_max - x`` after a bounded
+    normalisation (minmax, percentile, clipped fixed_range). On unwindowed modality values, or
+    after an unbounded normalisation, it is ``min + max - x`` over the image, which maps the
+    image's range onto itself. MONOCHROME2 images pass unchanged.
     """
 
     op: Literal["invert_monochrome1"]
@@ -533,6 +535,16 @@ def _normalize(x: np.ndarray, step: NormalizeStep) -> np.ndarray:
     return ((x - m) / s).astype(np.float32, copy=False)
 
 
+def _normalized_range(step: NormalizeStep) -> tuple[float, float] | None:
+    """The output range a normalisation guarantees, if any."""
+    out_min = 0.0 if step.out_min is None else step.out_min
+    out_max = 1.0 if step.out_max is None else step.out_max
+    bounded = step.method in ("minmax", "percentile") or (
+        step.method == "fixed_range" and bool(step.clip)
+    )
+    return (min(out_min, out_max), max(out_min, out_max)) if bounded else None
+
+
 def preprocess_with_geometry(
     inp: ModelInput, steps: Sequence[PreprocessStep]
 ) -> tuple[np.ndarray, Geometry]:
@@ -541,22 +553,23 @@ def preprocess_with_geometry(
     rows, cols = inp.pixels.shape
     box: list[float] = [0.0, 0.0, float(rows), float(cols)]
     x = inp.pixels[None]
-    windowed = False
+    # The nominal value range after the last step that fixed one (a window: [0, 1]; a bounded
+    # normalisation: its output range); None when only the data says (modality values).
+    value_range: tuple[float, float] | None = None
     for step in steps:
         if isinstance(step, SourceStep):
+            value_range = (0.0, 1.0)
             if step.pixels == "modality":
                 x = inp.pixels[None].copy()
+                value_range = None
             elif step.pixels == "fixed_window":
                 assert step.center is not None and step.width is not None  # noqa: S101
                 x = _linear_window(inp.pixels, step.center, step.width)[None]
-                windowed = True
             elif inp.window is not None:
                 x = _linear_window(inp.pixels, inp.window[0], inp.window[1])[None]
-                windowed = True
             elif step.if_missing == "minmax":
                 lo, hi = float(inp.pixels.min()), float(inp.pixels.max())
                 x = _scale(inp.pixels, lo, hi, 0.0, 1.0)[None]
-                windowed = True
             else:
                 raise InferenceError(
                     "The model needs the image's stored window (Window Center/Width, "
@@ -565,16 +578,18 @@ def preprocess_with_geometry(
         elif isinstance(step, InvertMonochrome1Step):
             if inp.photometric == "MONOCHROME1":
                 # x is always our own array here (the source step made it): invert in place
-                if windowed:
-                    np.subtract(np.float32(1.0), x, out=x)
+                if value_range is not None:
+                    pivot = np.float32(value_range[0] + value_range[1])
                 else:
-                    np.subtract(np.float32(np.float32(x.min()) + np.float32(x.max())), x, out=x)
+                    pivot = np.float32(np.float32(x.min()) + np.float32(x.max()))
+                np.subtract(pivot, x, out=x)
         elif isinstance(step, SquareStep):
             x = _square(x, step, box)
         elif isinstance(step, ResizeStep):
             x = _resize(x, step)
         elif isinstance(step, NormalizeStep):
             x = _normalize(x, step)
+            value_range = _normalized_range(step)
         elif isinstance(step, ChannelsStep):
             if x.shape[0] != 1:
                 raise InferenceError(
