@@ -338,3 +338,43 @@ def test_corrupt_compressed_data_is_a_dicom_error(tmp_path: Path, noise12: np.nd
     path.write_bytes(bytes(data))
     with pytest.raises(DicomError, match="pixel data could not be decoded"):
         read_image(path)
+
+
+def test_element_bomb_header_refused(tmp_path: Path) -> None:
+    """Millions of tiny elements would parse for minutes: the header read is bounded."""
+    ds = make_ds(np.zeros((2, 2), dtype=np.uint8))
+    del ds.PixelData
+    head = _bytes_of(ds)
+    # 20,000 empty private elements (0009,xxxx) in group order after the 0008 group... placed
+    # at the end as group 0x0099 (explicit VR 'UN' would need 12 bytes; 'LO' empty is 8).
+    body = b"".join(struct.pack("<HH2sH", 0x0099, 0x1000 + i, b"LO", 0) for i in range(20000))
+    path = tmp_path / "bomb.dcm"
+    path.write_bytes(head + body)
+    with pytest.raises(DicomError, match=r"header .* larger than 0 MiB; refused"):
+        read_metadata(path, limits=Limits(max_header_bytes=64 * 1024))
+    # Within the default limit the same file is fine (it is only unusual).
+    assert read_metadata(path).patient_id == "T1"
+
+
+def test_deflate_bomb_refused(tmp_path: Path) -> None:
+    import zlib
+
+    ds = make_ds(np.zeros((2, 2), dtype=np.uint8))
+    ds.file_meta.TransferSyntaxUID = uid.DeflatedExplicitVRLittleEndian
+    data = _bytes_of(ds)
+    assert data[132:138] == b"\x02\x00\x00\x00UL"  # (0002,0000) File Meta Group Length
+    meta_end = 144 + struct.unpack_from("<I", data, 140)[0]
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    bomb = compressor.compress(bytes(40 * 2**20)) + compressor.flush()
+    path = tmp_path / "deflate.dcm"
+    path.write_bytes(data[:meta_end] + bomb)
+    assert path.stat().st_size < 100_000
+    with pytest.raises(DicomError, match="is deflated and inflates beyond 2 MiB; refused"):
+        read_metadata(path, limits=Limits(max_pixel_bytes=2**20, max_header_bytes=2**20))
+
+
+def test_deflated_file_reads(tmp_path: Path, ramp16: np.ndarray) -> None:
+    ds = make_ds(ramp16, bits_stored=12)
+    ds.file_meta.TransferSyntaxUID = uid.DeflatedExplicitVRLittleEndian
+    path = save(ds, tmp_path / "dfl.dcm")
+    assert np.array_equal(read_image(path).stored, ramp16)

@@ -21,6 +21,7 @@ import functools
 import struct
 import threading
 import warnings
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -63,6 +64,9 @@ class Limits:
     max_dimension: int = 16384
     max_pixel_bytes: int = 1024 * 1024 * 1024
     max_sequence_depth: int = 64
+    # Bytes pydicom may read while parsing a header (large values are deferred, not read): an
+    # "element bomb" of millions of tiny elements would otherwise parse for minutes.
+    max_header_bytes: int = 8 * 1024 * 1024
 
 
 DEFAULT_LIMITS = Limits()
@@ -101,8 +105,8 @@ def _looks_like_dicom_without_preamble(head: bytes) -> bool:
     return False
 
 
-def _check_file(path: Path, limits: Limits) -> bool:
-    """Size and sniff checks; returns whether ``force=True`` is needed."""
+def _check_file(path: Path, limits: Limits) -> tuple[bool, bool]:
+    """Size and sniff checks; returns (``force=True`` needed, deflated syntax)."""
     try:
         if not path.is_file():
             raise DicomError("is not a file (missing, a folder or a special file)", path=path)
@@ -118,14 +122,104 @@ def _check_file(path: Path, limits: Limits) -> bool:
             path=path,
         )
     if len(head) >= 132 and head[128:132] == b"DICM":
-        return False
+        return False, _check_deflate(path, limits)
     if _looks_like_dicom_without_preamble(head):
-        return True
+        return True, False
     raise DicomError(
         "is not a DICOM file (no 'DICM' marker after the 128-byte preamble and no DICOM data "
         "element at the start)",
         path=path,
     )
+
+
+_LONG_LENGTH_VRS = frozenset(
+    {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"UC", b"UN", b"UR", b"UT", b"SV", b"UV"}
+)
+
+
+def _meta_end_and_syntax(data: bytes) -> tuple[int, str]:
+    """Walk the File Meta elements (group 0002, explicit VR little endian, PS3.10 7.1) after
+    the preamble; return where the data set starts and the Transfer Syntax UID."""
+    pos, tsyntax = 132, ""
+    while pos + 8 <= len(data):
+        group, element = struct.unpack_from("<HH", data, pos)
+        if group != 0x0002:
+            break
+        vr = data[pos + 4 : pos + 6]
+        if vr in _LONG_LENGTH_VRS:
+            if pos + 12 > len(data):
+                break
+            (length,) = struct.unpack_from("<I", data, pos + 8)
+            value_at = pos + 12
+        else:
+            (length,) = struct.unpack_from("<H", data, pos + 6)
+            value_at = pos + 8
+        if element == 0x0010:
+            tsyntax = data[value_at : value_at + length].decode("ascii", "replace").strip("\x00 ")
+        pos = value_at + length
+    return pos, tsyntax
+
+
+def _check_deflate(path: Path, limits: Limits) -> bool:
+    """Refuse a Deflated Explicit VR Little Endian file that inflates beyond our limits before
+    pydicom inflates it in one unbounded ``zlib.decompress`` (a "zip bomb")."""
+    with path.open("rb") as fh:
+        head = fh.read(256 * 1024)
+        end, tsyntax = _meta_end_and_syntax(head)
+        if tsyntax != uid.DeflatedExplicitVRLittleEndian:
+            return False
+        fh.seek(end)
+        inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+        budget = limits.max_pixel_bytes + limits.max_header_bytes
+        produced = 0
+        try:
+            while chunk := fh.read(1 << 20):
+                produced += len(inflater.decompress(chunk, max(1, budget + 1 - produced)))
+                if produced > budget or inflater.unconsumed_tail:
+                    raise DicomError(
+                        f"is deflated and inflates beyond {budget / 2**20:.0f} MiB; refused",
+                        path=path,
+                    )
+        except zlib.error as exc:
+            raise DicomError(f"has corrupt deflated data: {exc}", path=path) from exc
+    return True
+
+
+class _BoundedReader:
+    """A read-only file that refuses to hand pydicom more than ``limit`` bytes (header parse).
+
+    Seeks (how pydicom skips deferred values) are free; only bytes actually read count.
+    """
+
+    def __init__(self, path: Path, limit: int) -> None:
+        self._fh = path.open("rb")
+        self.name = str(path)
+        self._left = limit
+        self._limit = limit
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0 or size > self._left:
+            size = self._left + 1
+        data = self._fh.read(size)
+        self._left -= len(data)
+        if self._left < 0:
+            raise _HeaderTooLargeError(self._limit)
+        return data
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._fh.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._fh.tell()
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+class _HeaderTooLargeError(Exception):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"header larger than {limit / 2**20:.0f} MiB")
+        self.limit = limit
 
 
 def _sequence_depth(ds: Dataset, limit: int) -> int:
@@ -154,12 +248,30 @@ def read_dataset(
     """Parse a file with pydicom under our limits; Pixel Data is deferred or skipped."""
     p = Path(path)
     notes = notes if notes is not None else []
-    force = _check_file(p, limits)
+    force, deflated = _check_file(p, limits)
     try:
         with _quiet(notes):
-            ds = pydicom.dcmread(
-                p, force=force, stop_before_pixels=header_only, defer_size=_DEFER_BYTES
-            )
+            if header_only and not deflated:  # deflated: inflation bounded in _check_file
+                reader = _BoundedReader(p, limits.max_header_bytes)
+                try:
+                    ds = pydicom.dcmread(
+                        reader,
+                        force=force,
+                        stop_before_pixels=True,
+                        defer_size=_DEFER_BYTES,
+                    )
+                finally:
+                    reader.close()
+            else:
+                ds = pydicom.dcmread(
+                    p, force=force, stop_before_pixels=header_only, defer_size=_DEFER_BYTES
+                )
+    except _HeaderTooLargeError as exc:
+        raise DicomError(
+            f"has a header (the elements before Pixel Data) larger than "
+            f"{exc.limit / 2**20:.0f} MiB; refused",
+            path=p,
+        ) from exc
     except RecursionError as exc:
         raise DicomError(
             f"has sequences nested too deeply (limit {limits.max_sequence_depth}); refused",
@@ -579,18 +691,25 @@ def read_image(path: str | Path, *, limits: Limits = DEFAULT_LIMITS) -> DicomIma
         return _read_image(path, limits, notes)
 
 
-def _read_image(path: str | Path, limits: Limits, notes: list[str]) -> DicomImage:
-    ds = read_dataset(path, header_only=False, limits=limits, notes=notes)
+def _checked_meta(ds: Dataset, path: str | Path, limits: Limits) -> ImageMetadata:
     try:
-        with _quiet(notes):
-            meta = metadata_from_dataset(ds, path)
-            if meta.is_image:
-                _check_pixel_module_values(ds, path)
+        meta = metadata_from_dataset(ds, path)
+        if meta.is_image:
+            _check_pixel_module_values(ds, path)
     except DicomError:
         raise
     except Exception as exc:
         raise DicomError(f"has an unreadable header: {_short(exc)}", path=path) from exc
     check_image_header(meta, limits)
+    return meta
+
+
+def _read_image(path: str | Path, limits: Limits, notes: list[str]) -> DicomImage:
+    # A bounded header-only pass first: every limit is checked before the full read, which
+    # then re-parses the same (proven small) header and reads or decodes the pixels.
+    _checked_meta(read_dataset(path, header_only=True, limits=limits, notes=notes), path, limits)
+    ds = read_dataset(path, header_only=False, limits=limits, notes=notes)
+    meta = _checked_meta(ds, path, limits)
     stored = _decode(ds, meta, notes)
     with contextlib.suppress(AttributeError, KeyError):
         del ds.PixelData  # the header keeps no pixel bytes (tag browser, memory)
