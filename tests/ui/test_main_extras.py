@@ -129,3 +129,29 @@ def test_gui_modules_do_not_import_torch(tmp_path: Path) -> None:
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+def test_every_visible_control_has_an_object_and_accessible_name(
+    qtbot: Any, make_window: Any, demo_settings: Any
+) -> None:
+    from PySide6.QtWidgets import (
+        QAbstractButton,
+        QAbstractItemView,
+        QAbstractSlider,
+        QLineEdit,
+        QTabBar,
+    )
+
+    window = make_window(demo_settings, start=False)
+    missing = []
+    for cls in (QAbstractButton, QComboBox, QAbstractSlider, QLineEdit, QAbstractItemView, QTabBar):
+        for widget in window.findChildren(cls):
+            parent = widget.parent()
+            inside_combo = isinstance(parent, QComboBox) or (
+                parent is not None and isinstance(parent.parent(), QComboBox)
+            )
+            if inside_combo or not widget.isVisible():
+                continue
+            if not widget.objectName() or not widget.accessibleName():
+                missing.append(f"{type(widget).__name__} {widget.objectName()!r}")
+    assert missing == []

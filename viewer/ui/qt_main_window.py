@@ -399,6 +399,11 @@ class QtMainWindow(QMainWindow):
             act.setText(text)
             keys = act.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
             act.setToolTip(f"{text} ({keys})" if keys else text)
+            button = self.toolbar.widgetForAction(act)
+            if button is not None:  # the toolbar's button for this action
+                button.setObjectName(act.objectName() + "Button")
+                button.setAccessibleName(text)
+        self.tabs.tabBar().setAccessibleName(self.tr("Studies") + " / " + self.tr("Worklist"))
         self.presets_label.setText(self.tr("Window:"))
         self.presets.setAccessibleName(self.tr("Window presets"))
         self.presets.setToolTip(self.tr("Stored windows first; keys 1-9 select a preset"))
