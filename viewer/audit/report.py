@@ -48,7 +48,7 @@ from viewer.audit.checkpoints import Checkpoint, pretty_fingerprint
 from viewer.audit.events import AuditRecord, EventType
 from viewer.audit.export import ExportCancelledError
 from viewer.audit.stats import ModelStats, effective_decisions, model_stats
-from viewer.audit.verify import VerifyResult
+from viewer.audit.verify import NO_CHECKPOINT_NOTE, VerifyResult
 
 CJK = "HeiseiKakuGo-W5"
 pdfmetrics.registerFont(UnicodeCIDFont(CJK))
@@ -182,6 +182,7 @@ def _verification_block(v: VerifyResult) -> list[Any]:
                 f"{len(v.checkpoints)} earlier checkpoint(s) match. Head hash {v.head_hash}.",
             ),
         ]
+        body += [para(note, "small") for note in v.notes if note != NO_CHECKPOINT_NOTE]
         box = Table([[body]], colWidths=[width])
         box.setStyle(
             TableStyle(

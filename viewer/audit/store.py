@@ -347,6 +347,11 @@ class AuditLog:
         """The acting user for events appended without an explicit ``user``."""
         self.user = user
 
+    @property
+    def pseudonym_key_id(self) -> str | None:
+        """Identifies the site secret in use (None when it is not available)."""
+        return self._pseudo.key_id if self._pseudo else None
+
     def pseudonym(self, kind: str, value: str | None) -> str | None:
         if self._pseudo is None:
             raise AuditError(

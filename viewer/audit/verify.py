@@ -30,6 +30,10 @@ if TYPE_CHECKING:
     from viewer.audit.store import AuditLog
 
 MAX_PROBLEMS = 50
+NO_CHECKPOINT_NOTE = (
+    "No checkpoint file was given: a truncated tail or an older copy of the log can only be "
+    "detected against a checkpoint from an earlier report."
+)
 _PREV = HASHED_COLUMNS.index("prev_hash")
 _CORRECTS = HASHED_COLUMNS.index("corrects")
 _TYPE = HASHED_COLUMNS.index("type")
@@ -187,6 +191,20 @@ def verify_log(
         ]
         rows = max_seq
         head = parts[-1].last[1] if parts and parts[-1].last else GENESIS_HASH
+        key_ids = [
+            (r[0], r[1])
+            for r in conn.execute(
+                "SELECT pseudonym_key, min(seq) FROM audit_log GROUP BY pseudonym_key ORDER BY 2"
+            )
+        ]
+        current = log.pseudonym_key_id
+        if current is not None and any(k != current for k, _ in key_ids):
+            others = ", ".join(f"{k} (from row #{first})" for k, first in key_ids if k != current)
+            notes.append(
+                f"Some rows use another pseudonym secret ({others}) than this installation's "
+                f"({current}): searches by patient ID cannot find them. If the site secret was "
+                "lost or replaced, restore it from backup."
+            )
         needed = {c.count for _, c in given + stored + recorded if 0 < c.count <= rows}
         hash_at = {
             seq: h
@@ -259,10 +277,7 @@ def verify_log(
             "fingerprint printed in the site's reports."
         )
     if not given:
-        notes.append(
-            "No checkpoint file was given: a truncated tail or an older copy of the log can only "
-            "be detected against a checkpoint from an earlier report."
-        )
+        notes.append(NO_CHECKPOINT_NOTE)
     return VerifyResult(
         ok=not problems.items,
         db_path=str(log.path),
@@ -406,5 +421,8 @@ def _scan_parts(
     step = -(-max_seq // workers)
     ranges = [(lo, min(lo + step - 1, max_seq)) for lo in range(1, max_seq + 1, step)]
     ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(len(ranges)) as pool:
-        return pool.starmap(_scan_in_child, [(uri, lo, hi) for lo, hi in ranges])
+    try:
+        with ctx.Pool(len(ranges)) as pool:
+            return pool.starmap(_scan_in_child, [(uri, lo, hi) for lo, hi in ranges])
+    except (OSError, sqlite3.Error):  # no processes left, or the copy cannot be opened twice
+        return [_scan(conn, 1, max_seq)]
