@@ -227,30 +227,39 @@ def stall_drag(app: Any, probe: StallProbe, tmp: Path) -> tuple[dict[str, float]
     return result, extra
 
 
+def _timed_launch(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
+    env["BEDSIDE_DATA_DIR"] = tempfile.mkdtemp(prefix="bedside-bench-")
+    t0 = time.time()
+    proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
+    marks: dict[str, float] = {}
+    for line in proc.stderr.splitlines():
+        if line.startswith("BEDSIDE_TIMING "):
+            _, name, when = line.split()
+            marks.setdefault(name, float(when))
+    if "window_shown" not in marks or "first_result" not in marks:
+        raise RuntimeError(f"launch failed: {proc.returncode} {proc.stderr[-2000:]}")
+    return marks["window_shown"] - t0, marks["first_result"] - t0
+
+
 def launch_times(sample: Path, runs: int = 5) -> dict[str, list[float]]:
     env = dict(os.environ, BEDSIDE_UI_TIMING="1", BEDSIDE_UI_EXIT_AFTER_RESULT="1")
     env["QT_QPA_PLATFORM"] = "offscreen"
     shown: list[float] = []
     first: list[float] = []
+    direct_shown: list[float] = []
+    direct_first: list[float] = []
+    direct = (
+        "import sys;from pathlib import Path;from viewer.config import load_settings;"
+        "import viewer.ui.app as a;"
+        "sys.exit(a.run_gui(load_settings(demo=True),paths=[Path(sys.argv[1])],demo_study=False))"
+    )
     for _ in range(runs):
-        env["BEDSIDE_DATA_DIR"] = tempfile.mkdtemp(prefix="bedside-bench-")
-        t0 = time.time()
-        proc = subprocess.run(
-            [str(BEDSIDE), "--demo", "open", str(sample)],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        marks = {}
-        for line in proc.stderr.splitlines():
-            if line.startswith("BEDSIDE_TIMING "):
-                _, name, when = line.split()
-                marks.setdefault(name, float(when))
-        if "window_shown" not in marks or "first_result" not in marks:
-            raise RuntimeError(f"launch failed: {proc.returncode} {proc.stderr[-2000:]}")
-        shown.append(marks["window_shown"] - t0)
-        first.append(marks["first_result"] - t0)
+        w, f = _timed_launch([str(BEDSIDE), "--demo", "open", str(sample)], env)
+        shown.append(w)
+        first.append(f)
+        w, f = _timed_launch([str(PYTHON), "-c", direct, str(sample)], env)
+        direct_shown.append(w)
+        direct_first.append(f)
     ref_code = (
         "import time,sys;from PySide6.QtWidgets import QApplication,QMainWindow;"
         "from PySide6.QtCore import QTimer;a=QApplication([]);w=QMainWindow();w.show();"
@@ -264,7 +273,13 @@ def launch_times(sample: Path, runs: int = 5) -> dict[str, list[float]]:
         )
         when = next(float(x.split()[1]) for x in proc.stderr.splitlines() if x.startswith("SHOWN"))
         ref.append(when - t0)
-    return {"window": shown, "first_result": first, "reference_window": ref}
+    return {
+        "window": shown,
+        "first_result": first,
+        "direct_window": direct_shown,
+        "direct_first_result": direct_first,
+        "reference_window": ref,
+    }
 
 
 def main() -> int:
@@ -310,14 +325,17 @@ def main() -> int:
                     f"release handler {extra['release_full_render_ms']:.0f} ms",
                 )
             )
-        if only:
-            for name, r, note in rows:
-                print(name, {k: round(v, 1) for k, v in r.items()}, note)
+        for name, r, note in rows:
+            print(name, {k: round(v, 1) for k, v in r.items()}, note)
+        if only and "launch" not in only:
             return 0
         sample = tmp / "demo-cxr.dcm"
         make_cxr(3, opacity=True, size=(512, 512)).save_as(sample, enforce_file_format=True)
         print("launch timings (5 runs) ...", flush=True)
         launch = launch_times(sample)
+        if only:
+            print({k: [round(x, 2) for x in v] for k, v in launch.items()})
+            return 0
 
     med = {k: statistics.median(v) for k, v in launch.items()}
     lines = [
@@ -350,6 +368,13 @@ def main() -> int:
         f"| `bedside --demo open FILE`: first AI result shown | {med['first_result']:.2f} s | "
         f"{', '.join(f'{x:.2f}' for x in launch['first_result'])} | "
         f"{med['first_result'] / med['reference_window']:.2f} |",
+        f"| `run_gui` without the CLI parser: window shown | {med['direct_window']:.2f} s | "
+        f"{', '.join(f'{x:.2f}' for x in launch['direct_window'])} | "
+        f"{med['direct_window'] / med['reference_window']:.2f} |",
+        f"| `run_gui` without the CLI parser: first AI result | "
+        f"{med['direct_first_result']:.2f} s | "
+        f"{', '.join(f'{x:.2f}' for x in launch['direct_first_result'])} | "
+        f"{med['direct_first_result'] / med['reference_window']:.2f} |",
         "",
         "Window shown = first event-loop turn after `show()` (the window has been painted); first "
         "AI result = the AI panel shows the score (torch imported, demo bundle verified, "

@@ -9,18 +9,10 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from pathlib import Path
 
 from viewer.config import Settings
-
-LAUNCH_T0 = time.perf_counter()
-
-
-def _timing(event: str) -> None:
-    """Launch timing for bench/bench_ui.py (``BEDSIDE_UI_TIMING=1``): one line on stderr."""
-    if os.environ.get("BEDSIDE_UI_TIMING"):
-        print(f"BEDSIDE_TIMING {event} {time.time():.6f}", file=sys.stderr, flush=True)
+from viewer.ui.workers import launch_mark
 
 
 def _install_translator(app: object, language: str) -> None:
@@ -43,11 +35,11 @@ def run_gui(settings: Settings, *, paths: list[Path], demo_study: bool) -> int:
     app.setOrganizationName("Bedside")
     _install_translator(app, settings.values.ui.language)
     window = QtMainWindow(settings)
-    window.prediction_shown.connect(lambda _p: _timing("first_result"))
+    window.prediction_shown.connect(lambda _p: launch_mark("first_result"))
     window.show()
 
     def started() -> None:
-        _timing("window_shown")  # first event-loop turn: the window has been shown and painted
+        launch_mark("window_shown")  # first event-loop turn: the window has been shown and painted
         window.start(list(paths), demo_study=demo_study)
 
     QTimer.singleShot(0, started)

@@ -48,7 +48,7 @@ from viewer.ui.qt_decision import QtDecisionPanel
 from viewer.ui.qt_image_view import QtImageView
 from viewer.ui.qt_study_browser import QtStudyBrowser
 from viewer.ui.qt_worklist import QtWorklist
-from viewer.ui.workers import JobRunner, error_text
+from viewer.ui.workers import JobRunner, error_text, launch_mark
 
 
 class NoModelError(BedsideError):
@@ -93,10 +93,14 @@ def demo_bundle_path() -> Path:
 
 def _load_model_job(settings: Settings, audit: Any | None) -> tuple[Any, Any]:
     """Worker: verify + load the bundle (imports torch), make a Predictor. Raises BedsideError."""
+    launch_mark("model_job_start")
+    importlib.import_module("torch")
+    launch_mark("torch_imported")
     bundle = importlib.import_module("viewer.bundle")
     loader = importlib.import_module("viewer.bundle.loader")
     trust_mod = importlib.import_module("viewer.bundle.trust")
     predict_mod = importlib.import_module("viewer.inference.predict")
+    launch_mark("modules_imported")
     path: Path | None
     if settings.demo:
         path = demo_bundle_path()
@@ -117,6 +121,7 @@ def _load_model_job(settings: Settings, audit: Any | None) -> tuple[Any, Any]:
     trust = trust_mod.TrustStore.from_settings(settings)
     loaded = loader.load_bundle(path, trust, audit=audit)
     predictor = predict_mod.Predictor(loaded, threads=settings.values.inference.threads)
+    launch_mark("model_loaded")
     return loaded, predictor
 
 
@@ -656,6 +661,7 @@ class QtMainWindow(QMainWindow):
         self.current = state
         self.image_error.setText("")
         self.decision.reset()
+        self.ai_panel.heatmap_toggle.setChecked(False)  # off by default, for every image
         self.ai_panel.set_idle()
         self.browser.select_path(path)
         self.io.submit(

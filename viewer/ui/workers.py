@@ -164,3 +164,11 @@ def error_text(exc: BaseException) -> str:
     return QCoreApplication.translate("Workers", "Unexpected internal error ({0}: {1}).").format(
         type(exc).__name__, exc
     )
+
+
+def launch_mark(event: str) -> None:
+    """Launch timing for bench/bench_ui.py (``BEDSIDE_UI_TIMING=1``): one line on stderr."""
+    if os.environ.get("BEDSIDE_UI_TIMING"):
+        import time
+
+        print(f"BEDSIDE_TIMING {event} {time.time():.6f}", file=sys.stderr, flush=True)
