@@ -36,6 +36,7 @@ from reportlab.platypus import (
     CondPageBreak,
     Frame,
     KeepTogether,
+    NextPageTemplate,
     PageBreak,
     PageTemplate,
     Paragraph,
@@ -401,6 +402,7 @@ DECISION_HEAD = [
     "Reason",
     "Case",
 ]
+BAND_H = 13 * mm  # title + column header above the decision listing
 DECISION_WIDTHS = [12, 30, 42, 27, 28, 17, 22, 22, 16, 43, 15]
 
 
@@ -464,7 +466,7 @@ def _decision_tables(records: Sequence[AuditRecord]) -> Iterator[Any]:
     chunk: list[list[Any]] = []
     styles: list[tuple[Any, ...]] = []
     for cells, style in _decision_rows(rows, amended_by):
-        r = len(chunk) + 1
+        r = len(chunk)
         chunk.append(cells)
         styles += [(cmd, (a[0], r), (b[0], r), *rest) for cmd, a, b, *rest in style]
         if len(chunk) == ROWS_PER_TABLE:
@@ -477,13 +479,18 @@ def _decision_tables(records: Sequence[AuditRecord]) -> Iterator[Any]:
 def _decision_table(
     chunk: list[list[Any]], styles: list[tuple[Any, ...]], widths: list[float]
 ) -> Table:
-    t = Table([DECISION_HEAD, *chunk], colWidths=widths, repeatRows=1, hAlign="LEFT")
-    base = _grid_style()
+    t = Table(chunk, colWidths=widths, hAlign="LEFT")
     t.setStyle(
         TableStyle(
             [
-                *base.getCommands(),
-                ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, LIGHT]),
+                ("FONTNAME", (0, 0), (-1, -1), "Helvetica"),
+                ("FONTSIZE", (0, 0), (-1, -1), 7.5),
+                ("LEADING", (0, 0), (-1, -1), 9),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.25, RULE),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("TOPPADDING", (0, 0), (-1, -1), 2),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+                ("ROWBACKGROUNDS", (0, 0), (-1, -1), [colors.white, LIGHT]),
                 *styles,
             ]
         )
@@ -531,7 +538,47 @@ class _Doc(BaseDocTemplate):  # type: ignore[misc]  # reportlab is untyped
         )
         self.scope = scope
         frame = Frame(self.leftMargin, self.bottomMargin, self.width, self.height, id="body")
-        self.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=self._decorate)])
+        listing = Frame(
+            self.leftMargin,
+            self.bottomMargin,
+            self.width,
+            self.height - BAND_H,
+            id="listing",
+            topPadding=0,
+        )
+        self.addPageTemplates(
+            [
+                PageTemplate(id="page", frames=[frame], onPage=self._decorate),
+                PageTemplate(id="decisions", frames=[listing], onPage=self._decorate_listing),
+            ]
+        )
+
+    def _decorate_listing(self, canv: Canvas, doc: BaseDocTemplate) -> None:
+        """The page band of the decision listing: a title and the column header, on every page
+        (the rows themselves are plain tables, so a header never appears mid-page)."""
+        self._decorate(canv, doc)
+        top = PAGE[1] - self.topMargin
+        canv.saveState()
+        canv.setFont("Helvetica-Bold", 10)
+        canv.setFillColor(colors.black)
+        canv.drawString(MARGIN + 6, top - 4 * mm, "Decisions")
+        canv.setFont("Helvetica", 7)
+        canv.setFillColor(GREY)
+        canv.drawString(
+            MARGIN + 12 + pdfmetrics.stringWidth("Decisions", "Helvetica-Bold", 10),
+            top - 4 * mm,
+            "one row per decision or amendment, in the order recorded; times in UTC",
+        )
+        y = top - BAND_H
+        canv.setFillColor(colors.HexColor("#DDE3EA"))
+        canv.rect(MARGIN, y, sum(DECISION_WIDTHS) * mm, 5.5 * mm, stroke=0, fill=1)
+        canv.setFillColor(colors.black)
+        canv.setFont("Helvetica-Bold", 7.5)
+        x = MARGIN
+        for title, width in zip(DECISION_HEAD, DECISION_WIDTHS, strict=True):
+            canv.drawString(x + 6, y + 1.8 * mm, title)
+            x += width * mm
+        canv.restoreState()
 
     def _decorate(self, canv: Canvas, doc: BaseDocTemplate) -> None:
         s = self.scope
@@ -614,19 +661,24 @@ def story(scope: ReportScope, records: Sequence[AuditRecord]) -> list[Any]:
         *_checkpoint_block(scope),
         PageBreak(),
         *_model_section(model_stats(records)),
-        CondPageBreak(60 * mm),
-        para("Decisions", "h2"),
+        CondPageBreak(40 * mm),
+        para("Reading the decision listing", "h3"),
         para(
-            "One row per decision or amendment, in the order recorded. Meaning: CONFIRMED = the "
-            "clinician accepted the AI finding; OVERRODE = the clinician's final finding "
-            "differs. Times are UTC. Case = first characters of the study pseudonym (no patient "
-            "identifiers are stored).",
+            "The listing on the following pages has one row per decision or amendment, in the "
+            "order recorded. Meaning: CONFIRMED = the clinician accepted the AI finding; "
+            "OVERRODE = the clinician's final finding differs; AMENDS #n = a later correction of "
+            "row #n, which itself stays unchanged. Times are UTC. AI shown = whether the AI "
+            "result was visible before or only after the clinician's own read. Case = first "
+            "characters of the study pseudonym (the log stores no patient identifiers).",
             "small",
         ),
-        Spacer(1, 3),
     ]
-    out.extend(_decision_tables(records))
+    tables = list(_decision_tables(records))
+    if any(isinstance(t, Table) for t in tables):
+        out += [NextPageTemplate("decisions"), PageBreak()]
+    out.extend(tables)
     out += [
+        NextPageTemplate("page"),  # if the review block needs a new page, it has no band
         Spacer(1, 14),
         KeepTogether(
             [
