@@ -125,11 +125,12 @@ def _load_model_job(settings: Settings, audit: Any | None) -> tuple[Any, Any]:
     return loaded, predictor
 
 
-def _read_job(path: str) -> tuple[Any, Any]:
+def _read_job(path: str) -> tuple[Any, Any, Any]:
     from viewer.dicom import DisplayRenderer, read_image
+    from viewer.ui.qt_image_view import make_preview
 
     image = read_image(path)
-    return image, DisplayRenderer(image)
+    return image, DisplayRenderer(image), make_preview(image)
 
 
 class QtMainWindow(QMainWindow):
@@ -686,11 +687,11 @@ class QtMainWindow(QMainWindow):
         state = self.current
         if state is None or rid != state.request:
             return  # the reader has moved on
-        state.image, state.renderer = value
+        state.image, state.renderer, preview = value
         meta = state.image.meta
         self.browser.add_image(meta)
         self.worklist.set_images([meta])
-        self.view.set_image(state.image, state.renderer)
+        self.view.set_image(state.image, state.renderer, preview)
         self.act_invert.blockSignals(True)
         self.act_invert.setChecked(False)
         self.act_invert.blockSignals(False)
