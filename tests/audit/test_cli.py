@@ -98,3 +98,15 @@ def test_export_pdf_and_bad_date(
 def test_no_log_yet_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["audit", "show"]) == 1
     assert "no audit log" in capsys.readouterr().err
+
+
+def test_bad_checkpoint_file_is_a_clear_error(
+    filled: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.checkpoint.json"
+    bad.write_text("{not json", encoding="utf-8")
+    assert main(["audit", "verify", "--checkpoint", str(bad)]) == 1
+    assert "is not JSON" in capsys.readouterr().err
+    bad.write_text('{"format": "something else"}', encoding="utf-8")
+    assert main(["audit", "verify", "--checkpoint", str(bad)]) == 1
+    assert "not a Bedside audit checkpoint" in capsys.readouterr().err

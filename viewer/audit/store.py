@@ -195,6 +195,44 @@ def cannot_open(cause: str, path: Path) -> str:
     )
 
 
+def _has_identity(conn: sqlite3.Connection) -> bool:
+    try:
+        return conn.execute("SELECT value FROM meta WHERE key='log_id'").fetchone() is not None
+    except sqlite3.OperationalError as exc:
+        if "no such table" in str(exc):
+            return False
+        raise
+
+
+def _create_schema(conn: sqlite3.Connection) -> None:
+    """Create tables, indexes and triggers once, under the write lock (two first starts race).
+
+    An existing log is never "repaired": dropped triggers are evidence that verify reports.
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        exists = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='audit_log'"
+        ).fetchone()
+        if exists is None:
+            for statement in SCHEMA:
+                conn.execute(statement)
+        if not _has_identity(conn):
+            conn.executemany(
+                "INSERT INTO meta(key, value) VALUES (?, ?)",
+                [
+                    ("log_id", str(uuid.uuid4())),
+                    ("schema_version", SCHEMA_VERSION),
+                    ("created", utc_now_text()),
+                ],
+            )
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
 class AuditLog:
     """The append-only audit log of one installation (or a copy opened read-only)."""
 
@@ -249,32 +287,8 @@ class AuditLog:
             if str(mode).lower() != "wal":
                 raise sqlite3.OperationalError(f"cannot switch the log to WAL mode ({mode})")
             conn.execute("PRAGMA synchronous=FULL")
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                exists = conn.execute(
-                    "SELECT 1 FROM sqlite_master WHERE type='table' AND name='audit_log'"
-                ).fetchone()
-                # The schema (and its triggers) is created once. An existing log is never
-                # "repaired" on open: dropped triggers are evidence that verify must report.
-                if exists is None:
-                    for statement in SCHEMA:
-                        conn.execute(statement)
-                have = conn.execute("SELECT value FROM meta WHERE key='log_id'").fetchone()
-                if have is None:
-                    now = utc_now_text()
-                    conn.executemany(
-                        "INSERT INTO meta(key, value) VALUES (?, ?)",
-                        [
-                            ("log_id", str(uuid.uuid4())),
-                            ("schema_version", SCHEMA_VERSION),
-                            ("created", now),
-                        ],
-                    )
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
+            if not _has_identity(conn):  # an existing log opens without taking the write lock
+                _create_schema(conn)
         except sqlite3.Error as exc:
             if conn is not None:
                 conn.close()
