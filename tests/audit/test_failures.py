@@ -103,7 +103,11 @@ def test_read_only_data_dir_refuses_with_clear_error(shared_data_dir: Path) -> N
     assert out.startswith("failed: "), out
     assert "read-only" in out or "cannot be opened" in out
     assert "No decision can be saved" in out or "NOT saved" in out
-    shared_data_dir.chmod(0o700)
+    shared_data_dir.chmod(0o700)  # the folder is writable again, the log file is not
+    out = _in_child_as(as_user, try_append)
+    assert out.startswith(
+        "failed: The decision was NOT saved: the audit log or its folder is read-only"
+    )
     for p in shared_data_dir.iterdir():
         p.chmod(0o600)
     with AuditLog.open(settings) as log:
