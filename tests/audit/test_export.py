@@ -138,3 +138,23 @@ def test_unknown_format_and_missing_folder(populated: Settings, tmp_path: Path) 
         export(populated, "xml", tmp_path / "x.xml")
     with pytest.raises(AuditError, match="does not exist"):
         export(populated, "csv", tmp_path / "missing" / "x.csv")
+
+
+def test_export_not_recorded_means_no_report(
+    populated: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If the report_exported row cannot be written (disk full), the report is not kept."""
+    from viewer.errors import AuditWriteError
+
+    real_append = AuditLog.append
+
+    def failing(self: AuditLog, event: AuditEvent) -> object:
+        if event.type == "report_exported":
+            raise AuditWriteError("The 'report_exported' event was NOT saved: disk full.")
+        return real_append(self, event)
+
+    monkeypatch.setattr(AuditLog, "append", failing)
+    out = tmp_path / "r.csv"
+    with pytest.raises(AuditWriteError, match="report was not kept"):
+        export(populated, "csv", out)
+    assert not out.exists() and not (tmp_path / "r.checkpoint.json").exists()
