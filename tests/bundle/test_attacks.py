@@ -438,3 +438,22 @@ def test_selftest_image_too_large(
     members["selftest.safetensors"] = safetensors.numpy.save(tensors)
     bad = write_members(tmp_path / "bad.bundle", members, sign_with=key)
     refused(bad, trust, marker, "selftest", "at most 8192 pixels a side")
+
+
+def test_weights_of_another_dtype(
+    good: Path, trust: Any, marker: Path, key: KeyPair, tmp_path: Path
+) -> None:
+    import hashlib
+
+    import safetensors.torch
+    import torch
+
+    def change(manifest: dict[str, Any], members: dict[str, bytes]) -> None:
+        state = safetensors.torch.load(members["weights.safetensors"])
+        state["classifier.weight"] = state["classifier.weight"].to(torch.float16)
+        data = safetensors.torch.save(state)
+        members["weights.safetensors"] = data
+        manifest["weights"]["sha256"] = hashlib.sha256(data).hexdigest()
+
+    bad = _resigned_with_manifest(good, key, tmp_path, change)
+    refused(bad, trust, marker, "weights", "another number type")

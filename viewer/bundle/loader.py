@@ -163,6 +163,15 @@ def load_weights(
         raise BundleError(
             f"The weights file is not a valid safetensors file ({exc}).", code="weights"
         ) from exc
+    expected = model.state_dict()
+    wrong = [k for k, v in state.items() if k in expected and v.dtype != expected[k].dtype]
+    if wrong:
+        raise BundleError(
+            f"The weights hold {len(wrong)} tensor(s) of another number type than the "
+            f"architecture uses (first: '{wrong[0]}' is {state[wrong[0]].dtype}, expected "
+            f"{expected[wrong[0]].dtype}); they would be converted silently, so they are refused.",
+            code="weights",
+        )
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:
