@@ -158,3 +158,16 @@ def test_export_not_recorded_means_no_report(
     with pytest.raises(AuditWriteError, match="report was not kept"):
         export(populated, "csv", out)
     assert not out.exists() and not (tmp_path / "r.checkpoint.json").exists()
+
+
+def test_filtered_export_never_records_the_raw_patient_id(
+    populated: Settings, tmp_path: Path
+) -> None:
+    from viewer.audit import Filters
+
+    result = export(populated, "csv", tmp_path / "one.csv", Filters(patient_id="PAT0003"))
+    assert result.rows == 1
+    with AuditLog.open(populated) as log:
+        exported = log.records(types=("report_exported",))[0]
+    assert "PAT0003" not in exported.detail_json
+    assert exported.detail["filters"] == {"Patient": "one patient (searched by pseudonym)"}

@@ -143,7 +143,15 @@ def audit_event_resource(rec: AuditRecord, site_name: str) -> dict[str, Any]:
         sc, sd = _SUBTYPES[rec.type]
         subtype.insert(0, {"system": _DCM, "code": sc, "display": sd})
     agent: dict[str, Any] = {
-        "type": {"coding": [{"system": _DCM, "code": "110153", "display": "Source Role ID"}]},
+        "type": {
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/extra-security-role-type",
+                    "code": "humanuser",
+                    "display": "human user",
+                }
+            ]
+        },
         "who": {
             "identifier": {"system": "urn:bedside:os-account", "value": rec.user_os},
             "display": rec.user_name or rec.user_os,
