@@ -171,3 +171,23 @@ def test_filtered_export_never_records_the_raw_patient_id(
         exported = log.records(types=("report_exported",))[0]
     assert "PAT0003" not in exported.detail_json
     assert exported.detail["filters"] == {"Patient": "one patient (searched by pseudonym)"}
+
+
+def test_fhir_export_validates_against_the_fhir_models(populated: Settings, tmp_path: Path) -> None:
+    """Every resource passes the fhir.resources R4B models (AuditEvent and Provenance are the
+    same in R4 and R4B): required elements, value types, instant format, code bindings."""
+    pytest.importorskip("fhir.resources")
+    from fhir.resources.R4B.auditevent import AuditEvent as FhirAuditEvent
+    from fhir.resources.R4B.basic import Basic
+    from fhir.resources.R4B.bundle import Bundle
+    from fhir.resources.R4B.provenance import Provenance
+
+    out = tmp_path / "log.json"
+    export(populated, "json", out)
+    bundle = json.loads(out.read_text(encoding="utf-8"))
+    Bundle.model_validate(bundle)
+    models = {"AuditEvent": FhirAuditEvent, "Provenance": Provenance, "Basic": Basic}
+    kinds = [entry["resource"]["resourceType"] for entry in bundle["entry"]]
+    for entry in bundle["entry"]:
+        models[entry["resource"]["resourceType"]].model_validate(entry["resource"])
+    assert set(kinds) == set(models)
