@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pydicom
@@ -391,9 +391,32 @@ def _get(ds: Dataset, keyword: str, default: Any = None) -> Any:
     return value
 
 
-def _text(ds: Dataset, keyword: str) -> str:
+class FieldSource(Protocol):
+    """Where metadata fields come from: a pydicom Dataset or our fast raw header scan."""
+
+    def get(self, keyword: str, default: Any = None) -> Any: ...
+
+    def has(self, keyword: str) -> bool: ...
+
+
+class _DatasetSource:
+    def __init__(self, ds: Dataset) -> None:
+        self.ds = ds
+
+    def get(self, keyword: str, default: Any = None) -> Any:
+        return _get(self.ds, keyword, default)
+
+    def has(self, keyword: str) -> bool:
+        return keyword in self.ds
+
+
+def _src(ds: Dataset | FieldSource) -> FieldSource:
+    return _DatasetSource(ds) if isinstance(ds, Dataset) else ds
+
+
+def _text(ds: Dataset | FieldSource, keyword: str) -> str:
     """Printable text of an element (control characters dropped, length bounded)."""
-    value = _get(ds, keyword, "")
+    value = _src(ds).get(keyword, "")
     if isinstance(value, bytes):
         text = value.decode("ascii", "replace")
     elif isinstance(value, list | tuple | pydicom.multival.MultiValue):
@@ -406,7 +429,7 @@ def _text(ds: Dataset, keyword: str) -> str:
     return text.strip("\x00 ")[:_MAX_TEXT]
 
 
-def _uid_text(ds: Dataset, keyword: str) -> str:
+def _uid_text(ds: Dataset | FieldSource, keyword: str) -> str:
     """A UID (PS3.5 9.1: digits and dots, at most 64 characters), or "" when invalid."""
     text = _text(ds, keyword)
     if len(text) > 64 or not text.replace(".", "").isdigit():
@@ -414,8 +437,8 @@ def _uid_text(ds: Dataset, keyword: str) -> str:
     return text
 
 
-def _int(ds: Dataset, keyword: str) -> int | None:
-    value = _get(ds, keyword)
+def _int(ds: Dataset | FieldSource, keyword: str) -> int | None:
+    value = _src(ds).get(keyword)
     if value is None:
         return None
     try:
@@ -424,12 +447,14 @@ def _int(ds: Dataset, keyword: str) -> int | None:
         return None
 
 
-def _pixel_spacing(ds: Dataset) -> PixelSpacing | None:
+def _pixel_spacing(ds: Dataset | FieldSource) -> PixelSpacing | None:
     """Pixel Spacing (0028,0030), else Imager Pixel Spacing (0018,1164), corrected by the
     Estimated Radiographic Magnification Factor (0018,1114) when present (PS3.3 C.8.11.4)."""
 
+    src = _src(ds)
+
     def pair(keyword: str) -> tuple[float, float] | None:
-        value = _get(ds, keyword)
+        value = src.get(keyword)
         try:
             row, col = float(value[0]), float(value[1])
         except (TypeError, ValueError, IndexError, KeyError):
@@ -445,7 +470,7 @@ def _pixel_spacing(ds: Dataset) -> PixelSpacing | None:
     if not ips:
         return None
     try:
-        factor = float(_get(ds, "EstimatedRadiographicMagnificationFactor", 0) or 0)
+        factor = float(src.get("EstimatedRadiographicMagnificationFactor", 0) or 0)
     except (TypeError, ValueError):
         factor = 0.0
     if factor > 0 and factor != 1.0 and factor < 100:
@@ -467,13 +492,19 @@ def _transfer_syntax(ds: Dataset) -> str:
 
 def metadata_from_dataset(ds: Dataset, path: str | Path) -> ImageMetadata:
     """The typed metadata of a parsed header (no pixel access)."""
-    sop_class = _uid_text(ds, "SOPClassUID") or _uid_text(
-        getattr(ds, "file_meta", Dataset()), "MediaStorageSOPClassUID"
-    )
+    meta_sop = _uid_text(getattr(ds, "file_meta", Dataset()), "MediaStorageSOPClassUID")
+    return build_metadata(_DatasetSource(ds), path, _transfer_syntax(ds), meta_sop)
+
+
+def build_metadata(
+    ds: FieldSource, path: str | Path, transfer_syntax: str, meta_sop_class: str
+) -> ImageMetadata:
+    """ImageMetadata from any field source (shared by the pydicom and the fast header path)."""
+    sop_class = _uid_text(ds, "SOPClassUID") or meta_sop_class
     modality = _text(ds, "Modality").upper()
     rows = _int(ds, "Rows") or 0
     columns = _int(ds, "Columns") or 0
-    has_pixel_module = "Rows" in ds and "Columns" in ds and "BitsAllocated" in ds
+    has_pixel_module = ds.has("Rows") and ds.has("Columns") and ds.has("BitsAllocated")
     is_image = (
         has_pixel_module
         and modality not in NON_IMAGE_MODALITIES
@@ -514,7 +545,7 @@ def metadata_from_dataset(ds: Dataset, path: str | Path) -> ImageMetadata:
         pixel_spacing=_pixel_spacing(ds),
         manufacturer=_text(ds, "Manufacturer"),
         model_name=_text(ds, "ManufacturerModelName"),
-        transfer_syntax_uid=_transfer_syntax(ds),
+        transfer_syntax_uid=transfer_syntax,
         is_image=bool(is_image),
     )
 
