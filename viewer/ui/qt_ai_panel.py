@@ -26,6 +26,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from viewer.ui import _refcount_guard
+
+_refcount_guard.apply()  # before any Qt call: PySide6 6.12 on Python 3.11, see the module
+
 
 def manifest_field(manifest: Any, *names: str, default: str = "") -> str:
     """First present, non-empty attribute (or dict key) of the manifest, as text."""

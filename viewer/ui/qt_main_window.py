@@ -43,12 +43,15 @@ from PySide6.QtWidgets import (
 
 from viewer.config import Settings
 from viewer.errors import AuditError, BedsideError, InferenceError
+from viewer.ui import _refcount_guard
 from viewer.ui.qt_ai_panel import QtAiPanel
 from viewer.ui.qt_decision import QtDecisionPanel
 from viewer.ui.qt_image_view import QtImageView
 from viewer.ui.qt_study_browser import QtStudyBrowser
 from viewer.ui.qt_worklist import QtWorklist
 from viewer.ui.workers import JobRunner, error_text, launch_mark
+
+_refcount_guard.apply()  # before any Qt call: PySide6 6.12 on Python 3.11, see the module
 
 
 class NoModelError(BedsideError):

@@ -26,10 +26,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from viewer.ui import _refcount_guard
 from viewer.ui.workers import Job, JobRunner, error_text
+
+_refcount_guard.apply()  # before any Qt call: PySide6 6.12 on Python 3.11, see the module
 
 THUMB = 64
 MAX_THUMBNAILS = 400
+THUMB_BATCH = 8
 PATH_ROLE = Qt.ItemDataRole.UserRole
 
 
@@ -211,31 +215,38 @@ class QtStudyBrowser(QWidget):
         patients: dict[tuple[str, str], QTreeWidgetItem] = {}
         studies: dict[str, QTreeWidgetItem] = {}
         series: dict[tuple[str, str], QTreeWidgetItem] = {}
+        tops: list[QTreeWidgetItem] = []
         for meta in self.images():
             pkey = (meta.patient_id, meta.patient_name)
             p = patients.get(pkey)
             if p is None:
-                p = QTreeWidgetItem(self.tree, [f"{meta.patient_name or '?'}  [{meta.patient_id}]"])
+                # built detached and added in one call: no model signal per item
+                p = QTreeWidgetItem([f"{meta.patient_name or '?'}  [{meta.patient_id}]"])
+                tops.append(p)
                 patients[pkey] = p
             s = studies.get(meta.study_instance_uid)
             if s is None:
                 text = " ".join(x for x in (_date(meta.study_date), meta.study_description) if x)
-                s = QTreeWidgetItem(p, [text or meta.study_instance_uid[-12:]])
+                s = QTreeWidgetItem([text or meta.study_instance_uid[-12:]])
+                p.addChild(s)
                 studies[meta.study_instance_uid] = s
             skey = (meta.study_instance_uid, meta.series_instance_uid)
             se = series.get(skey)
             if se is None:
                 num = "" if meta.series_number is None else f"#{meta.series_number} "
-                se = QTreeWidgetItem(s, [f"{num}{meta.modality} {meta.series_description}".strip()])
+                se = QTreeWidgetItem([f"{num}{meta.modality} {meta.series_description}".strip()])
+                s.addChild(se)
                 series[skey] = se
             view = " ".join(x for x in (meta.view_position, meta.laterality) if x)
             inst = "" if meta.instance_number is None else f"{meta.instance_number}: "
-            item = QTreeWidgetItem(se, [f"{inst}{view or Path(meta.path).name}"])
+            item = QTreeWidgetItem([f"{inst}{view or Path(meta.path).name}"])
+            se.addChild(item)
             item.setData(0, PATH_ROLE, meta.path)
             item.setToolTip(0, meta.path)
             if meta.path in self._thumbs:
                 item.setIcon(0, self._thumbs[meta.path])
             self._items[meta.path] = item
+        self.tree.addTopLevelItems(tops)
         self.tree.expandAll()  # once, not per item (each expansion relayouts the tree)
         self.tree.setUpdatesEnabled(True)
         if current:
@@ -279,14 +290,20 @@ class QtStudyBrowser(QWidget):
 
         def work(progress: Callable[[object], None], cancelled: Callable[[], bool]) -> int:
             n = 0
+            batch: list[tuple[str, np.ndarray]] = []
             for path in todo:
                 if cancelled():
                     break
                 try:
-                    progress((path, make_thumbnail(path)))
+                    batch.append((path, make_thumbnail(path)))
                     n += 1
                 except Exception:  # noqa: S112 - an unreadable file just gets no thumbnail
                     continue
+                if len(batch) >= THUMB_BATCH:  # fewer, larger updates: one relayout per batch
+                    progress(batch)
+                    batch = []
+            if batch:
+                progress(batch)
             return n
 
         self._thumb_job = self.runner.submit(
@@ -294,15 +311,17 @@ class QtStudyBrowser(QWidget):
         )
 
     def _thumb_ready(self, value: object) -> None:
-        pair: tuple[str, np.ndarray] = value  # type: ignore[assignment]
-        path, buf = pair
-        h, w = buf.shape
-        img = QImage(buf.data, w, h, buf.strides[0], QImage.Format.Format_Grayscale8).copy()
-        icon = QIcon(QPixmap.fromImage(img))
-        self._thumbs[path] = icon
-        item = self._items.get(path)
-        if item is not None:
-            item.setIcon(0, icon)
+        batch: list[tuple[str, np.ndarray]] = value  # type: ignore[assignment]
+        self.tree.setUpdatesEnabled(False)
+        for path, buf in batch:
+            h, w = buf.shape
+            img = QImage(buf.data, w, h, buf.strides[0], QImage.Format.Format_Grayscale8).copy()
+            icon = QIcon(QPixmap.fromImage(img))
+            self._thumbs[path] = icon
+            item = self._items.get(path)
+            if item is not None:
+                item.setIcon(0, icon)
+        self.tree.setUpdatesEnabled(True)
 
     def thumbnail_count(self) -> int:
         return len(self._thumbs)
