@@ -77,6 +77,7 @@ def _mutations() -> list[tuple[str, Callable[[dict[str, Any]], None], str]]:
         ("metric-outside-ci", set_("metrics.0.value", 0.99), "confidence interval"),
         ("label-count", set_("network_data_format.outputs.pred.num_channels", 3), "labels"),
         ("int-as-float", set_("architecture.in_channels", 1.0), "in_channels"),
+        ("no-source-first", set_("preprocessing.0", {"op": "invert_monochrome1"}), "source"),
     ]
 
 

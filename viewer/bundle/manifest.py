@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from viewer.errors import BundleError
-from viewer.inference.preprocess import PreprocessStep
+from viewer.inference.preprocess import PreprocessStep, check_order
 
 MANIFEST_NAME = "manifest.json"
 WEIGHTS_NAME = "weights.safetensors"
@@ -290,11 +290,16 @@ def parse_manifest(raw: bytes) -> Manifest:
     except UnicodeDecodeError as exc:
         raise BundleError("The bundle's manifest is not UTF-8 text.", code="schema") from exc
     try:
-        return Manifest.model_validate_json(text)
+        manifest = Manifest.model_validate_json(text)
     except ValidationError as exc:
         raise BundleError(
             f"The bundle's manifest does not match the schema: {_describe(exc)}.", code="schema"
         ) from exc
+    try:
+        check_order(manifest.preprocessing)  # e.g. must start with one 'source' step
+    except BundleError as exc:
+        raise BundleError(exc.message, code="schema") from exc
+    return manifest
 
 
 def manifest_json_schema() -> dict[str, Any]:
