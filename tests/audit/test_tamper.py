@@ -189,6 +189,7 @@ def test_forged_checkpoint_signature_is_refused(filled: AuditLog) -> None:
     result = _verify(filled, forged)
     assert not result.ok  # type: ignore[attr-defined]
     assert "signature" in result.problems[0]  # type: ignore[attr-defined]
+    assert result.first_bad_seq is None  # type: ignore[attr-defined]  # the log itself is fine
 
 
 def test_checkpoint_of_another_log_is_flagged(filled: AuditLog, settings: Settings) -> None:

@@ -225,6 +225,7 @@ def verify_log(
 
     results: list[CheckpointCheck] = []
     good_counts: list[int] = []
+    untrusted: set[int] = set()  # checks that say nothing about which row is bad
     checks: list[tuple[str, Checkpoint, bool]] = [(s, c, True) for s, c in given]
     checks += [(s, c, True) for s, c in stored]
     checks += [(s, c, False) for s, c in recorded if c.count >= 0]
@@ -233,14 +234,17 @@ def verify_log(
         message = "matches the log"
         if signed and not cp.signature_valid():
             ok, message = False, "its signature is not valid (the checkpoint was altered or forged)"
+            untrusted.add(len(results))
         elif signed and fp and cp.key_fingerprint != fp:
             ok = False
             message = (
                 "it is signed by a key that is not this installation's "
                 f"({pretty_fingerprint(cp.key_fingerprint)[:19]}…)"
             )
+            untrusted.add(len(results))
         elif log_id and cp.log_id != log_id:
             ok, message = False, f"it belongs to another audit log ({cp.log_id})"
+            untrusted.add(len(results))
         elif cp.count > rows:
             ok = False
             message = (
@@ -258,11 +262,14 @@ def verify_log(
         results.append(CheckpointCheck(source, cp, ok, message))
         if ok:
             good_counts.append(cp.count)
-    for check in results:
+    for index, check in enumerate(results):
         if check.ok:
             continue
         cp = check.checkpoint
-        if cp.count > rows:
+        bad: int | None
+        if index in untrusted:
+            bad = None
+        elif cp.count > rows:
             bad = rows + 1
         else:
             bad = max((c for c in good_counts if c < cp.count), default=0) + 1
