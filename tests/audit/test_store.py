@@ -223,3 +223,20 @@ def test_lost_site_secret_is_made_visible(settings: Settings) -> None:
         result = log.verify()
     assert result.ok  # the chain is intact ...
     assert any(old_key in note and "restore it from backup" in note for note in result.notes)
+
+
+def test_identifying_detail_keys_are_dropped(log: AuditLog) -> None:
+    rec = log.append(
+        AuditEvent(
+            type="image_opened",
+            detail={
+                "PatientName": "YAMADA^TARO",
+                "nested": {"patient_birth_date": "19700101", "modality": "CR"},
+                "warnings": [{"Patient ID": "P1", "text": "empty view position"}],
+            },
+        )
+    )
+    assert "YAMADA" not in rec.detail_json and "19700101" not in rec.detail_json
+    assert "P1" not in rec.detail_json
+    assert rec.detail["nested"] == {"modality": "CR"}
+    assert rec.detail["redacted_keys"] == ["Patient ID", "PatientName", "patient_birth_date"]

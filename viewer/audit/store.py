@@ -403,7 +403,9 @@ class AuditLog:
                 "is set. Set your name (and role) in the user settings, then record the decision "
                 "again. The decision was NOT saved."
             )
-        detail = dict(event.detail)
+        detail, redacted = _redact(dict(event.detail))
+        if redacted:
+            detail["redacted_keys"] = sorted(redacted)
         numbers: dict[str, float | None] = {}
         for name in ("threshold", "score"):
             value = getattr(event, name)
@@ -630,6 +632,48 @@ class AuditLog:
 
 def _replace(filters: Filters, changes: dict[str, Any]) -> Filters:
     return replace(filters, **changes)
+
+
+# Detail keys that would carry identifying data (DICOM (0010,0010) Patient's Name,
+# (0010,0030) Patient's Birth Date, raw IDs and UIDs): dropped, and their names recorded.
+_IDENTIFYING_KEYS = frozenset(
+    {
+        "patientname",
+        "patientsname",
+        "name",
+        "birthdate",
+        "patientbirthdate",
+        "patientsbirthdate",
+        "dob",
+        "patientid",
+        "accession",
+        "accessionnumber",
+        "studyinstanceuid",
+        "seriesinstanceuid",
+        "sopinstanceuid",
+        "otherpatientids",
+        "patientaddress",
+        "patientsaddress",
+    }
+)
+
+
+def _redact(value: Any, found: set[str] | None = None) -> tuple[Any, set[str]]:
+    """Remove identifying keys from caller-provided detail (defence in depth: the log must never
+    hold patient names, birth dates or raw identifiers, even by a caller's mistake)."""
+    found = set() if found is None else found
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            norm = "".join(ch for ch in str(key).lower() if ch.isalnum())
+            if norm in _IDENTIFYING_KEYS:
+                found.add(str(key))
+                continue
+            out[key] = _redact(item, found)[0]
+        return out, found
+    if isinstance(value, list | tuple):
+        return [_redact(item, found)[0] for item in value], found
+    return value, found
 
 
 def _text(value: Any) -> str | None:
