@@ -60,14 +60,18 @@ def test_file_size_limit(tmp_path: Path, ramp16: np.ndarray) -> None:
         read_metadata(path, limits=Limits(max_file_bytes=1000))
 
 
-def _nested_file(tmp_path: Path, depth: int) -> Path:
-    """A header whose Content Sequence (0040,A730) nests ``depth`` levels (undefined lengths)."""
+def _nested_file(tmp_path: Path, depth: int, tag: tuple[int, int] = (0x0040, 0xA730)) -> Path:
+    """A header ending in a sequence nested ``depth`` levels (undefined lengths); by default
+    the Content Sequence (0040,A730)."""
     ds = make_ds(np.zeros((2, 2), dtype=np.uint8))
     del ds.PixelData
     for keyword in ("Rows", "Columns", "BitsAllocated", "BitsStored", "HighBit"):
         delattr(ds, keyword)
+    if tag[0] <= 0x0020:
+        for keyword in ("StudyInstanceUID", "SeriesInstanceUID"):
+            delattr(ds, keyword)
     head = _bytes_of(ds)
-    seq_start = struct.pack("<HH2sHI", 0x0040, 0xA730, b"SQ", 0, 0xFFFFFFFF)
+    seq_start = struct.pack("<HH2sHI", tag[0], tag[1], b"SQ", 0, 0xFFFFFFFF)
     item_start = struct.pack("<HHI", 0xFFFE, 0xE000, 0xFFFFFFFF)
     item_end = struct.pack("<HHI", 0xFFFE, 0xE00D, 0)
     seq_end = struct.pack("<HHI", 0xFFFE, 0xE0DD, 0)
@@ -80,7 +84,22 @@ def _nested_file(tmp_path: Path, depth: int) -> Path:
 @pytest.mark.parametrize("depth", [70, 5000], ids=["over-limit", "recursion-bomb"])
 def test_deep_sequence_nesting_refused(tmp_path: Path, depth: int) -> None:
     with pytest.raises(DicomError, match="nested"):
-        read_metadata(_nested_file(tmp_path, depth))
+        read_image(_nested_file(tmp_path, depth))
+
+
+@pytest.mark.parametrize("depth", [70, 5000], ids=["over-limit", "recursion-bomb"])
+def test_deep_nesting_in_the_indexed_groups_refused(tmp_path: Path, depth: int) -> None:
+    # (0020,000D) is parsed by the index's fast header reader: the nesting is refused there
+    # too (the fast reader hands the file to pydicom, which applies the limit).
+    with pytest.raises(DicomError, match="nested"):
+        read_metadata(_nested_file(tmp_path, depth, tag=(0x0020, 0x000D)))
+
+
+def test_index_ignores_what_it_does_not_parse(tmp_path: Path) -> None:
+    # Group 0040 is after everything the index reads: listing the file is harmless, opening
+    # it is refused (above).
+    meta = read_metadata(_nested_file(tmp_path, 5000))
+    assert meta.patient_id == "T1" and not meta.is_image
 
 
 def test_moderate_nesting_allowed(tmp_path: Path) -> None:
@@ -351,9 +370,26 @@ def test_element_bomb_header_refused(tmp_path: Path) -> None:
     path = tmp_path / "bomb.dcm"
     path.write_bytes(head + body)
     with pytest.raises(DicomError, match=r"header .* larger than 0 MiB; refused"):
-        read_metadata(path, limits=Limits(max_header_bytes=64 * 1024))
+        read_image(path, limits=Limits(max_header_bytes=64 * 1024))
     # Within the default limit the same file is fine (it is only unusual).
     assert read_metadata(path).patient_id == "T1"
+
+
+def test_element_bomb_in_indexed_groups_refused(tmp_path: Path) -> None:
+    ds = make_ds(np.zeros((2, 2), dtype=np.uint8))
+    del ds.PixelData
+    for keyword in ("StudyInstanceUID", "SeriesInstanceUID", "Rows", "Columns"):
+        delattr(ds, keyword)
+    for keyword in ("BitsAllocated", "BitsStored", "HighBit", "PixelRepresentation"):
+        delattr(ds, keyword)
+    for keyword in ("SamplesPerPixel", "PhotometricInterpretation"):
+        delattr(ds, keyword)
+    head = _bytes_of(ds)
+    body = b"".join(struct.pack("<HH2sH", 0x0019, 0x1000 + i, b"LO", 0) for i in range(20000))
+    path = tmp_path / "bomb19.dcm"
+    path.write_bytes(head + body)
+    with pytest.raises(DicomError, match=r"header .* larger than 0 MiB; refused"):
+        read_metadata(path, limits=Limits(max_header_bytes=64 * 1024))
 
 
 def test_deflate_bomb_refused(tmp_path: Path) -> None:

@@ -37,6 +37,7 @@ from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
 from viewer.dicom import codecs
+from viewer.dicom.header import NeedMoreError, scan_header
 from viewer.dicom.model import DicomImage, ImageMetadata, PixelSpacing
 from viewer.dicom.pipeline import (
     apply_lut,
@@ -105,14 +106,22 @@ def _looks_like_dicom_without_preamble(head: bytes) -> bool:
     return False
 
 
-def _check_file(path: Path, limits: Limits) -> tuple[bool, bool]:
-    """Size and sniff checks; returns (``force=True`` needed, deflated syntax)."""
+@dataclass(frozen=True)
+class _FileCheck:
+    force: bool  # no preamble: pydicom must be told to read anyway
+    deflated: bool  # Deflated Explicit VR Little Endian (inflation already bounded)
+    head: bytes  # the first bytes of the file
+    complete: bool  # head is the whole file
+
+
+def _check_file(path: Path, limits: Limits, head_size: int = 4096) -> _FileCheck:
+    """Size and sniff checks before pydicom sees the file."""
     try:
         if not path.is_file():
             raise DicomError("is not a file (missing, a folder or a special file)", path=path)
         size = path.stat().st_size
         with path.open("rb") as fh:
-            head = fh.read(140)
+            head = fh.read(head_size)
     except OSError as exc:
         raise DicomError(f"cannot be read: {exc.strerror or exc}", path=path) from exc
     if size > limits.max_file_bytes:
@@ -121,10 +130,11 @@ def _check_file(path: Path, limits: Limits) -> tuple[bool, bool]:
             "limit for one DICOM file",
             path=path,
         )
+    complete = len(head) >= size
     if len(head) >= 132 and head[128:132] == b"DICM":
-        return False, _check_deflate(path, limits)
+        return _FileCheck(False, _check_deflate(path, limits, head), head, complete)
     if _looks_like_dicom_without_preamble(head):
-        return True, False
+        return _FileCheck(True, False, head, complete)
     raise DicomError(
         "is not a DICOM file (no 'DICM' marker after the 128-byte preamble and no DICOM data "
         "element at the start)",
@@ -160,9 +170,12 @@ def _meta_end_and_syntax(data: bytes) -> tuple[int, str]:
     return pos, tsyntax
 
 
-def _check_deflate(path: Path, limits: Limits) -> bool:
+def _check_deflate(path: Path, limits: Limits, head: bytes) -> bool:
     """Refuse a Deflated Explicit VR Little Endian file that inflates beyond our limits before
     pydicom inflates it in one unbounded ``zlib.decompress`` (a "zip bomb")."""
+    end, tsyntax = _meta_end_and_syntax(head)
+    if end + 8 <= len(head) and tsyntax != uid.DeflatedExplicitVRLittleEndian:
+        return False  # the whole file meta was in ``head``: not deflated
     with path.open("rb") as fh:
         head = fh.read(256 * 1024)
         end, tsyntax = _meta_end_and_syntax(head)
@@ -248,7 +261,8 @@ def read_dataset(
     """Parse a file with pydicom under our limits; Pixel Data is deferred or skipped."""
     p = Path(path)
     notes = notes if notes is not None else []
-    force, deflated = _check_file(p, limits)
+    checked = _check_file(p, limits)
+    force, deflated = checked.force, checked.deflated
     try:
         with _quiet(notes):
             if header_only and not deflated:  # deflated: inflation bounded in _check_file
@@ -557,7 +571,43 @@ def read_metadata(path: str | Path, *, limits: Limits = DEFAULT_LIMITS) -> Image
         return _read_metadata(path, limits, notes)
 
 
+_FAST_HEAD = 64 * 1024
+
+
+def _fast_metadata(path: Path, limits: Limits) -> ImageMetadata | None:
+    """The index's fast path (viewer.dicom.header); None when pydicom must judge the file."""
+    checked = _check_file(path, limits, head_size=_FAST_HEAD)
+    if checked.force or checked.deflated:
+        return None
+    data, complete = checked.head, checked.complete
+    try:
+        header = scan_header(data, complete=complete, max_depth=limits.max_sequence_depth)
+    except NeedMoreError:
+        try:
+            with path.open("rb") as fh:
+                data = fh.read(limits.max_header_bytes)
+        except OSError:
+            return None
+        complete = len(data) < limits.max_header_bytes
+        try:
+            header = scan_header(data, complete=complete, max_depth=limits.max_sequence_depth)
+        except NeedMoreError:
+            return None
+    if header is None:
+        return None
+    meta_sop = header.meta_sop_class
+    if len(meta_sop) > 64 or not meta_sop.replace(".", "").isdigit():
+        meta_sop = ""
+    tsyntax = header.transfer_syntax
+    if len(tsyntax) > 64 or not tsyntax.replace(".", "").isdigit():
+        return None
+    return build_metadata(header, path, tsyntax, meta_sop)
+
+
 def _read_metadata(path: str | Path, limits: Limits, notes: list[str]) -> ImageMetadata:
+    fast = _fast_metadata(Path(path), limits)
+    if fast is not None:
+        return fast
     ds = read_dataset(path, header_only=True, limits=limits, notes=notes)
     try:
         with _quiet(notes):
