@@ -165,7 +165,7 @@ def stall_drag(app: Any, probe: StallProbe, tmp: Path) -> tuple[dict[str, float]
 
     from viewer.dicom import DisplayRenderer, read_image
     from viewer.dicom.synthetic import make_cxr
-    from viewer.ui.qt_image_view import QtImageView
+    from viewer.ui.qt_image_view import QtImageView, make_preview
 
     path = tmp / "big3000.dcm"
     make_cxr(11, opacity=True, size=(3000, 3000)).save_as(path, enforce_file_format=True)
@@ -173,7 +173,7 @@ def stall_drag(app: Any, probe: StallProbe, tmp: Path) -> tuple[dict[str, float]
     view = QtImageView()
     view.resize(1100, 950)
     view.show()
-    view.set_image(image, DisplayRenderer(image))
+    view.set_image(image, DisplayRenderer(image), make_preview(image))  # as the app does
     app.processEvents()
     renderer = DisplayRenderer(image)
     renderer.render(image.default_window)
@@ -290,6 +290,7 @@ def main() -> int:
 
     from viewer.dicom.synthetic import make_cxr
 
+    load0 = os.getloadavg()
     only = set(sys.argv[1:])  # e.g. "drag index": run only those parts, print, write nothing
 
     def want(part: str) -> bool:
@@ -345,7 +346,9 @@ def main() -> int:
         "## GUI (bench/bench_ui.py)",
         "",
         f"Machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
-        f"Python {platform.python_version()}, Qt platform `{os.environ['QT_QPA_PLATFORM']}`.",
+        f"Python {platform.python_version()}, Qt platform `{os.environ['QT_QPA_PLATFORM']}`; "
+        f"load average at start {load0[0]:.1f}, at end {os.getloadavg()[0]:.1f} (other "
+        "processes share the 2 cores: stalls and latencies grow with the load).",
         "",
         "### GUI-thread stalls (5 ms timer probe; target: max <= 50 ms)",
         "",

@@ -88,3 +88,19 @@ def test_unreadable_files_are_counted_not_fatal(
     assert "1 file(s) could not be read" in browser.summary.text()
     assert "truncated.dcm" in browser.summary.toolTip()
     assert "1 non-DICOM file(s) skipped" in browser.summary.text()
+
+
+def test_second_folder_adds_without_duplicates(
+    qtbot: Any, browser: QtStudyBrowser, cxr_dir: Path, tmp_path: Path
+) -> None:
+    with qtbot.waitSignal(browser.scan_finished, timeout=60_000):
+        browser.scan([cxr_dir])
+    with qtbot.waitSignal(browser.scan_finished, timeout=60_000):
+        browser.scan([cxr_dir])
+    assert len(_leaves(browser)) == 4
+    other = tmp_path / "other"
+    write_demo_set(other, n=3, seed=50, size=(64, 64))
+    with qtbot.waitSignal(browser.scan_finished, timeout=60_000) as sig:
+        browser.scan([other])
+    assert len(sig.args[0]) == 7
+    assert sorted(_leaves(browser)) == sorted(browser.paths())

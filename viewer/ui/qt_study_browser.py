@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QEvent, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -34,6 +34,7 @@ _refcount_guard.apply()  # before any Qt call: PySide6 6.12 on Python 3.11, see 
 THUMB = 64
 MAX_THUMBNAILS = 400
 THUMB_BATCH = 8
+TREE_CHUNK = 200  # images added to the tree per event-loop turn
 PATH_ROLE = Qt.ItemDataRole.UserRole
 
 
@@ -77,6 +78,9 @@ class QtStudyBrowser(QWidget):
         self.runner = runner
         self._images: dict[str, Any] = {}
         self._items: dict[str, QTreeWidgetItem] = {}
+        self._patients: dict[tuple[str, str], QTreeWidgetItem] = {}
+        self._studies: dict[str, QTreeWidgetItem] = {}
+        self._series: dict[tuple[str, str], QTreeWidgetItem] = {}
         self._errors: list[str] = []
         self._non_images = 0
         self._skipped = 0
@@ -182,17 +186,24 @@ class QtStudyBrowser(QWidget):
             return
         cancelled = job.cancelled()
         self._scan_finished_ui()
+        new: list[Any] = []
         if index is not None:
             for meta in index.images():
+                if meta.path not in self._images:
+                    new.append(meta)
                 self._images[meta.path] = meta
             for e in getattr(index, "errors", None) or []:
                 self._errors.append(f"{getattr(e, 'path', '')}: {getattr(e, 'message', e)}")
             self._non_images += len(getattr(index, "non_images", None) or [])
             self._skipped += len(getattr(index, "skipped", None) or [])
-            self._rebuild()
-            self._start_thumbnails()
-        self._render_summary(cancelled=cancelled)
-        self.scan_finished.emit(self.images())
+
+        def finish() -> None:
+            if index is not None:
+                self._start_thumbnails()
+            self._render_summary(cancelled=cancelled)
+            self.scan_finished.emit(self.images())
+
+        self._insert_chunked(sorted(new, key=_sort_key), finish)
 
     # ----------------------------------------------------------------- tree
     def images(self) -> list[Any]:
@@ -205,38 +216,37 @@ class QtStudyBrowser(QWidget):
         """Add one image known from a direct open (before or without a scan)."""
         if meta.path not in self._images:
             self._images[meta.path] = meta
-            self._rebuild()
+            self._insert([meta])
 
-    def _rebuild(self) -> None:
-        current = self.current_path()
+    def _insert(self, metas: list[Any]) -> None:
+        """Add tree items for images not shown yet (no clear: a rebuild of thousands of items
+        costs hundreds of ms on the GUI thread)."""
+        todo = sorted((m for m in metas if m.path not in self._items), key=_sort_key)
+        if not todo:
+            return
         self.tree.setUpdatesEnabled(False)
-        self.tree.clear()
-        self._items.clear()
-        patients: dict[tuple[str, str], QTreeWidgetItem] = {}
-        studies: dict[str, QTreeWidgetItem] = {}
-        series: dict[tuple[str, str], QTreeWidgetItem] = {}
         tops: list[QTreeWidgetItem] = []
-        for meta in self.images():
+        for meta in todo:
             pkey = (meta.patient_id, meta.patient_name)
-            p = patients.get(pkey)
+            p = self._patients.get(pkey)
             if p is None:
                 # built detached and added in one call: no model signal per item
                 p = QTreeWidgetItem([f"{meta.patient_name or '?'}  [{meta.patient_id}]"])
                 tops.append(p)
-                patients[pkey] = p
-            s = studies.get(meta.study_instance_uid)
+                self._patients[pkey] = p
+            s = self._studies.get(meta.study_instance_uid)
             if s is None:
                 text = " ".join(x for x in (_date(meta.study_date), meta.study_description) if x)
                 s = QTreeWidgetItem([text or meta.study_instance_uid[-12:]])
                 p.addChild(s)
-                studies[meta.study_instance_uid] = s
+                self._studies[meta.study_instance_uid] = s
             skey = (meta.study_instance_uid, meta.series_instance_uid)
-            se = series.get(skey)
+            se = self._series.get(skey)
             if se is None:
                 num = "" if meta.series_number is None else f"#{meta.series_number} "
                 se = QTreeWidgetItem([f"{num}{meta.modality} {meta.series_description}".strip()])
                 s.addChild(se)
-                series[skey] = se
+                self._series[skey] = se
             view = " ".join(x for x in (meta.view_position, meta.laterality) if x)
             inst = "" if meta.instance_number is None else f"{meta.instance_number}: "
             item = QTreeWidgetItem([f"{inst}{view or Path(meta.path).name}"])
@@ -247,10 +257,25 @@ class QtStudyBrowser(QWidget):
                 item.setIcon(0, self._thumbs[meta.path])
             self._items[meta.path] = item
         self.tree.addTopLevelItems(tops)
-        self.tree.expandAll()  # once, not per item (each expansion relayouts the tree)
+        for top in tops:
+            self._expand(top)
         self.tree.setUpdatesEnabled(True)
-        if current:
-            self.select_path(current)
+
+    def _expand(self, item: QTreeWidgetItem) -> None:
+        item.setExpanded(True)
+        for i in range(item.childCount()):
+            child = item.child(i)
+            if child is not None and child.childCount():
+                self._expand(child)
+
+    def _insert_chunked(self, metas: list[Any], done: Callable[[], None]) -> None:
+        """Insert a CD's worth of images a chunk per event-loop turn, then call ``done``."""
+        head, rest = metas[:TREE_CHUNK], metas[TREE_CHUNK:]
+        self._insert(head)
+        if rest:
+            QTimer.singleShot(0, lambda: self._insert_chunked(rest, done))
+        else:
+            done()
 
     def _activated(self, item: QTreeWidgetItem, _column: int = 0) -> None:
         path = item.data(0, PATH_ROLE)
