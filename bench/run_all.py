@@ -1,5 +1,8 @@
 """Run every benchmark in bench/ and gather their sections into BENCHMARKS.md.
 
+Usage: ``run_all.py`` (all), ``run_all.py dicom audit`` (some), ``run_all.py --collect`` (none,
+just gather the sections already in bench/results).
+
 Each ``bench_<name>.py`` writes ``bench/results/<name>.md``; a benchmark that fails keeps its
 previous section and the failure is noted at the top, so one broken bench never hides the others.
 """
@@ -37,12 +40,14 @@ def machine() -> str:
 
 
 def main() -> int:
-    only = set(sys.argv[1:])
+    args = sys.argv[1:]
+    collect_only = "--collect" in args  # gather the sections already written, run nothing
+    only = {a for a in args if not a.startswith("--")}
     RESULTS.mkdir(parents=True, exist_ok=True)
     failures = []
     for script in sorted(BENCH.glob("bench_*.py")):
         name = script.stem.removeprefix("bench_")
-        if only and name not in only:
+        if collect_only or (only and name not in only):
             continue
         print(f"== {script.name}", flush=True)
         start = time.perf_counter()
