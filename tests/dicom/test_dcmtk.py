@@ -130,3 +130,17 @@ def test_presentation_lut_shape_like_dcmtk(tmp_path: Path, photometric: str, sha
     got = ours(path, tmp_path / "ours.png", "--preset", "1")
     assert np.abs(got - ref).max() <= 1
     assert got.std() > 20
+
+
+@pytest.mark.skipif(shutil.which("dcmdjpeg") is None, reason="dcmtk (dcmdjpeg) not installed")
+@pytest.mark.parametrize("name", ["JPGExtended.dcm", "JPEG-lossy.dcm"])
+def test_jpeg_extended_12bit_matches_dcmtk(tmp_path: Path, name: str) -> None:
+    """Our imagecodecs plugin decodes 12-bit JPEG exactly like dcmtk's libijg12."""
+    import pydicom
+    import pydicom.data
+
+    src = Path(pydicom.data.__file__).parent / "test_files" / name
+    out = tmp_path / "raw.dcm"
+    subprocess.run(["dcmdjpeg", str(src), str(out)], check=True, capture_output=True)
+    reference = pydicom.dcmread(out).pixel_array
+    assert np.array_equal(read_image(src).stored, reference)
