@@ -142,3 +142,49 @@ def test_damaged_state_file(store: ModelStore, build_bundle: Callable[..., Path]
     store.state_path.write_text("{not json")
     with pytest.raises(BundleError, match="state file is unreadable"):
         store.list()
+
+
+def test_two_processes_install_at_once(
+    build_bundle: Callable[..., Path], key: Any, site_file: Path, data_dir: Path
+) -> None:
+    """The GUI and the CLI may act together: neither install is lost (a lock serialises them)."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    keys = site_file.parent / "trusted-keys"
+    keys.mkdir(parents=True)
+    shutil.copy(key.public_path, keys / "ml-team.pem")
+    bundles = [build_bundle(version=f"1.{i}.0", seed=i) for i in range(3)]
+    env = dict(os.environ, BEDSIDE_DATA_DIR=str(data_dir), BEDSIDE_SITE_CONFIG=str(site_file))
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "viewer", "bundle", "install", str(b), "--allow-downgrade"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for b in bundles
+    ]
+    results = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], results
+    from viewer.bundle.trust import TrustStore
+    from viewer.config import load_settings
+
+    settings = load_settings()
+    store = ModelStore(settings, None, trust=TrustStore.from_settings(settings))
+    assert sorted(e.version for e in store.list()) == ["1.0.0", "1.1.0", "1.2.0"]
+    assert len([e for e in store.list() if e.active]) == 1
+
+
+@pytest.mark.skipif(__import__("sys").platform == "win32", reason="POSIX flock")
+def test_store_lock_is_exclusive(store: ModelStore) -> None:
+    import fcntl
+
+    with store._lock(), (store.root / ".lock").open("a+b") as other:
+        with pytest.raises(BlockingIOError):
+            fcntl.flock(other.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    with (store.root / ".lock").open("a+b") as other:
+        fcntl.flock(other.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # free again
+        fcntl.flock(other.fileno(), fcntl.LOCK_UN)

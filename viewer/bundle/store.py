@@ -13,6 +13,9 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -71,6 +74,29 @@ class ModelStore:
         self.trust = trust if trust is not None else TrustStore.from_settings(settings)
 
     # ------------------------------------------------------------------ state
+
+    @contextmanager
+    def _lock(self) -> Iterator[None]:
+        """One writer at a time across processes (the GUI and the CLI may both act)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with (self.root / ".lock").open("a+b") as fh:
+            if sys.platform == "win32":
+                import msvcrt
+
+                fh.seek(0)
+                msvcrt.locking(fh.fileno(), msvcrt.LK_LOCK, 1)
+            else:
+                import fcntl
+
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                if sys.platform == "win32":
+                    fh.seek(0)
+                    msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)
+                else:
+                    fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
     @property
     def state_path(self) -> Path:
@@ -157,65 +183,68 @@ class ModelStore:
         """
         loaded = load_bundle(path, self.trust, audit=self.audit)
         m = loaded.manifest
-        state = self._read()
-        model = state["models"].setdefault(m.id, {"active": None, "versions": {}, "history": []})
-        existing = model["versions"].get(m.version)
-        if existing is not None:
-            if existing["digest"] == loaded.digest:
-                return loaded  # the same file again: nothing to do
-            raise BundleError(
-                f"Version {m.version} of '{m.id}' is already installed with different content. "
-                "A changed model needs a new version number.",
-                code="store",
+        with self._lock():
+            state = self._read()
+            model = state["models"].setdefault(
+                m.id, {"active": None, "versions": {}, "history": []}
             )
-        newer = [v for v in model["versions"] if semver_key(v) > semver_key(m.version)]
-        if newer and not allow_downgrade:
-            reason = (
-                f"Refusing to install '{m.id}' {m.version}: the newer version(s) "
-                f"{', '.join(sorted(newer, key=semver_key))} are installed. Installing an older "
-                "version must be explicit (--allow-downgrade) and is recorded."
-            )
+            existing = model["versions"].get(m.version)
+            if existing is not None:
+                if existing["digest"] == loaded.digest:
+                    return loaded  # the same file again: nothing to do
+                raise BundleError(
+                    f"Version {m.version} of '{m.id}' is already installed with different content. "
+                    "A changed model needs a new version number.",
+                    code="store",
+                )
+            newer = [v for v in model["versions"] if semver_key(v) > semver_key(m.version)]
+            if newer and not allow_downgrade:
+                reason = (
+                    f"Refusing to install '{m.id}' {m.version}: the newer version(s) "
+                    f"{', '.join(sorted(newer, key=semver_key))} are installed. Installing an "
+                    "older version must be explicit (--allow-downgrade) and is recorded."
+                )
+                record(
+                    self.audit,
+                    "bundle_refused",
+                    outcome="failure",
+                    model_id=m.id,
+                    model_version=m.version,
+                    bundle_digest=loaded.digest,
+                    reason=reason,
+                    detail={"code": "downgrade", "key_fingerprint": loaded.key_fingerprint},
+                )
+                raise BundleError(reason, code="downgrade")
+            rel = f"{m.id}/{m.version}.bundle"
+            target = self.root / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f".{target.name}.tmp")
+            shutil.copyfile(loaded.path, tmp)
+            tmp.replace(target)
+            model["versions"][m.version] = {
+                "file": rel,
+                "digest": loaded.digest,
+                "key_fingerprint": loaded.key_fingerprint,
+                "installed_at": _now(),
+                "name": m.name,
+            }
             record(
                 self.audit,
-                "bundle_refused",
-                outcome="failure",
+                "bundle_installed",
+                outcome="success",
                 model_id=m.id,
                 model_version=m.version,
                 bundle_digest=loaded.digest,
-                reason=reason,
-                detail={"code": "downgrade", "key_fingerprint": loaded.key_fingerprint},
+                reason="explicit downgrade" if newer else None,
+                detail={
+                    "key_fingerprint": loaded.key_fingerprint,
+                    "downgrade": bool(newer),
+                    "newer_installed": sorted(newer, key=semver_key),
+                    "source": str(loaded.path),
+                },
             )
-            raise BundleError(reason, code="downgrade")
-        rel = f"{m.id}/{m.version}.bundle"
-        target = self.root / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.tmp")
-        shutil.copyfile(loaded.path, tmp)
-        tmp.replace(target)
-        model["versions"][m.version] = {
-            "file": rel,
-            "digest": loaded.digest,
-            "key_fingerprint": loaded.key_fingerprint,
-            "installed_at": _now(),
-            "name": m.name,
-        }
-        record(
-            self.audit,
-            "bundle_installed",
-            outcome="success",
-            model_id=m.id,
-            model_version=m.version,
-            bundle_digest=loaded.digest,
-            reason="explicit downgrade" if newer else None,
-            detail={
-                "key_fingerprint": loaded.key_fingerprint,
-                "downgrade": bool(newer),
-                "newer_installed": sorted(newer, key=semver_key),
-                "source": str(loaded.path),
-            },
-        )
-        first = model["active"] is None
-        self._write(state)
+            first = model["active"] is None
+            self._write(state)
         if first or activate:
             self._activate(m.id, m.version, reason="first install" if first else "installed")
         loaded.path = target
@@ -226,35 +255,36 @@ class ModelStore:
         self._activate(id, version, reason="activated")
 
     def _activate(self, model_id: str, version: str, *, reason: str, event: str = "") -> None:
-        state = self._read()
-        model = self._model(state, model_id)
-        entry = model["versions"].get(version)
-        if entry is None:
-            raise BundleError(
-                f"Version {version} of '{model_id}' is not installed (installed: "
-                f"{', '.join(sorted(model['versions'], key=semver_key))}).",
-                code="store",
+        with self._lock():
+            state = self._read()
+            model = self._model(state, model_id)
+            entry = model["versions"].get(version)
+            if entry is None:
+                raise BundleError(
+                    f"Version {version} of '{model_id}' is not installed (installed: "
+                    f"{', '.join(sorted(model['versions'], key=semver_key))}).",
+                    code="store",
+                )
+            verified = verify_bundle(self.root / entry["file"], self.trust)
+            if verified.digest != entry["digest"]:
+                raise BundleError(
+                    f"The stored file of '{model_id}' {version} changed since it was installed.",
+                    code="store",
+                )
+            previous = model.get("active")
+            model["active"] = version
+            model["history"].append({"version": version, "at": _now(), "action": reason})
+            record(
+                self.audit,
+                event or "bundle_activated",
+                outcome="success",
+                model_id=model_id,
+                model_version=version,
+                bundle_digest=entry["digest"],
+                reason=reason,
+                detail={"previous_version": previous, "key_fingerprint": entry["key_fingerprint"]},
             )
-        verified = verify_bundle(self.root / entry["file"], self.trust)
-        if verified.digest != entry["digest"]:
-            raise BundleError(
-                f"The stored file of '{model_id}' {version} changed since it was installed.",
-                code="store",
-            )
-        previous = model.get("active")
-        model["active"] = version
-        model["history"].append({"version": version, "at": _now(), "action": reason})
-        record(
-            self.audit,
-            event or "bundle_activated",
-            outcome="success",
-            model_id=model_id,
-            model_version=version,
-            bundle_digest=entry["digest"],
-            reason=reason,
-            detail={"previous_version": previous, "key_fingerprint": entry["key_fingerprint"]},
-        )
-        self._write(state)
+            self._write(state)
 
     def rollback(self, id: str) -> str:
         """Re-activate the version that was active before the current one; returns it."""
