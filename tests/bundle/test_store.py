@@ -182,9 +182,12 @@ def test_two_processes_install_at_once(
 def test_store_lock_is_exclusive(store: ModelStore) -> None:
     import fcntl
 
-    with store._lock(), (store.root / ".lock").open("a+b") as other:
-        with pytest.raises(BlockingIOError):
-            fcntl.flock(other.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    with (
+        store._lock(),
+        (store.root / ".lock").open("a+b") as other,
+        pytest.raises(BlockingIOError),
+    ):
+        fcntl.flock(other.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
     with (store.root / ".lock").open("a+b") as other:
         fcntl.flock(other.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # free again
         fcntl.flock(other.fileno(), fcntl.LOCK_UN)
