@@ -141,7 +141,7 @@ def bench_verify(work: Path, n: int = 100_000) -> dict[str, float]:
     bulk_fill(log, n)
     fill_s = time.perf_counter() - t0
     runs, ref_runs, cpus = [], [], []
-    for _ in range(3):
+    for _ in range(5):
         t0, c0 = time.perf_counter(), cpu_s()
         result = log.verify()
         runs.append(time.perf_counter() - t0)
@@ -156,6 +156,7 @@ def bench_verify(work: Path, n: int = 100_000) -> dict[str, float]:
     return {
         "rows": n,
         "seconds": statistics.median(runs),
+        "best": min(runs),
         "cpu": statistics.median(cpus),
         "ref_seconds": statistics.median(ref_runs),
         "fill_s": fill_s,
@@ -278,7 +279,8 @@ def main() -> None:
         ),
         (
             "verify 100,000 rows",
-            f"{v['seconds']:.2f} s = {rate:,.0f} rows/s (CPU {v['cpu']:.2f} s)",
+            f"{v['seconds']:.2f} s = {rate:,.0f} rows/s (best of 5: "
+            f"{v['rows'] / v['best']:,.0f} rows/s; CPU {v['cpu']:.2f} s)",
             f"{v['ref_seconds']:.2f} s bare SELECT",
             f"{v['seconds'] / v['ref_seconds']:.1f}x",
             ">= 100,000 rows/s",
@@ -333,7 +335,9 @@ def main() -> None:
         *("| " + " | ".join(row) + " |" for row in table),
         "",
         "Each export includes a full verify, a signed checkpoint and the report_exported row. "
-        "Export times are medians of 2 runs, verify of 3, append of 2,000.",
+        "Export times are medians of 2 runs, verify of 5 (PASS/FAIL on the median), append of "
+        "2,000. Verify scans row ranges in 2 forked processes (the CLI path); the GUI verifies "
+        "in one thread.",
         "",
     ]
     out = ROOT / "bench" / "results" / "audit.md"

@@ -38,6 +38,7 @@ _PREV = HASHED_COLUMNS.index("prev_hash")
 _CORRECTS = HASHED_COLUMNS.index("corrects")
 _TYPE = HASHED_COLUMNS.index("type")
 _DETAIL = HASHED_COLUMNS.index("detail_json")
+_PKEY = HASHED_COLUMNS.index("pseudonym_key")
 
 
 @dataclass(frozen=True)
@@ -191,12 +192,11 @@ def verify_log(
         ]
         rows = max_seq
         head = parts[-1].last[1] if parts and parts[-1].last else GENESIS_HASH
-        key_ids = [
-            (r[0], r[1])
-            for r in conn.execute(
-                "SELECT pseudonym_key, min(seq) FROM audit_log GROUP BY pseudonym_key ORDER BY 2"
-            )
-        ]
+        first_use: dict[str, int] = {}
+        for part in parts:
+            for k, first in part.keys.items():
+                first_use.setdefault(k, first)
+        key_ids = sorted(first_use.items(), key=lambda item: item[1])
         current = log.pseudonym_key_id
         if current is not None and any(k != current for k, _ in key_ids):
             others = ", ".join(f"{k} (from row #{first})" for k, first in key_ids if k != current)
@@ -336,6 +336,7 @@ class _Part:
     last: tuple[int, str] | None = None  # (seq, hash) of its last row
     problems: list[tuple[int, str]] = field(default_factory=list)
     recorded: list[tuple[int, str]] = field(default_factory=list)  # report_exported details
+    keys: dict[str, int] = field(default_factory=dict)  # pseudonym key id -> first row using it
 
 
 def _scan(conn: sqlite3.Connection, lo: int, hi: int) -> _Part:
@@ -343,6 +344,7 @@ def _scan(conn: sqlite3.Connection, lo: int, hi: int) -> _Part:
     hasher = make_hasher()
     part = _Part()
     problems = part.problems
+    keys = part.keys
     expected = None
     prev = None
     cursor = conn.execute(_SCAN_SQL, (lo, hi))
@@ -368,6 +370,8 @@ def _scan(conn: sqlite3.Connection, lo: int, hi: int) -> _Part:
                 problems.append((seq, f"row #{seq} corrects row #{corrects}, which is not earlier"))
             if row[_TYPE] == "report_exported" and '"checkpoint"' in (row[_DETAIL] or ""):
                 part.recorded.append((seq, row[_DETAIL]))
+            if row[_PKEY] not in keys:
+                keys[row[_PKEY]] = seq
             prev = stored_hash
             expected = seq + 1
             part.count += 1
