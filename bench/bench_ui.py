@@ -297,6 +297,9 @@ def main() -> int:
         return not only or part in only
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    from viewer.ui.workers import tune_interpreter
+
+    tune_interpreter()  # as run_gui does
     probe = StallProbe()
     rows: list[tuple[str, dict[str, float], str]] = []
     with tempfile.TemporaryDirectory(prefix="bench-ui-") as d:

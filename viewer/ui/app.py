@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from viewer.config import Settings
-from viewer.ui.workers import launch_mark
+from viewer.ui.workers import launch_mark, tune_interpreter
 
 
 def _install_translator(app: object, language: str) -> None:
@@ -38,6 +38,7 @@ def run_gui(settings: Settings, *, paths: list[Path], demo_study: bool) -> int:
     app.setOrganizationName("Bedside")
     _install_translator(app, settings.values.ui.language)
     window = QtMainWindow(settings)
+    tune_interpreter()
     window.prediction_shown.connect(lambda _p: launch_mark("first_result"))
     window.show()
 

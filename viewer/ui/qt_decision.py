@@ -128,6 +128,7 @@ class QtDecisionPanel(QGroupBox):
     # ----------------------------------------------------------------- state
     def reset(self, label: str = "finding") -> None:
         """A new image: nothing decided, nothing recorded."""
+        relabel = label != self._label
         self._label = label
         self.amending = False
         self.provisional_value = ""
@@ -138,7 +139,9 @@ class QtDecisionPanel(QGroupBox):
         self.amend.setEnabled(False)
         self._set_status("none")
         self.set_decision_enabled(False)
-        self.retranslate()
+        if relabel:
+            self._fill_provisional()
+        self.provisional.setCurrentIndex(0)
 
     def set_decision_enabled(self, on: bool) -> None:
         for w in (self.confirm, self.override, self.reason):
@@ -211,14 +214,7 @@ class QtDecisionPanel(QGroupBox):
         self.status.setText(text)
         self.status.setStyleSheet(style)
 
-    # ----------------------------------------------------------------- translation
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.LanguageChange:
-            self.retranslate()
-        super().changeEvent(event)
-
-    def retranslate(self) -> None:
-        self.setTitle(self.tr("Your decision"))
+    def _fill_provisional(self) -> None:
         current = self.provisional.currentData()
         self.provisional.blockSignals(True)
         self.provisional.clear()
@@ -229,6 +225,16 @@ class QtDecisionPanel(QGroupBox):
         idx = self.provisional.findData(current) if current else 0
         self.provisional.setCurrentIndex(max(0, idx))
         self.provisional.blockSignals(False)
+
+    # ----------------------------------------------------------------- translation
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def retranslate(self) -> None:
+        self.setTitle(self.tr("Your decision"))
+        self._fill_provisional()
         self.provisional_label.setText(self.tr("Your own read (provisional finding):"))
         self.provisional.setAccessibleName(self.tr("Provisional finding"))
         self.provisional_button.setText(self.tr("Record my read"))

@@ -34,7 +34,7 @@ _refcount_guard.apply()  # before any Qt call: PySide6 6.12 on Python 3.11, see 
 THUMB = 64
 MAX_THUMBNAILS = 400
 THUMB_BATCH = 8
-TREE_CHUNK = 200  # images added to the tree per event-loop turn
+TREE_CHUNK = 100  # images added to the tree per event-loop turn (a few ms each)
 PATH_ROLE = Qt.ItemDataRole.UserRole
 
 
@@ -273,7 +273,7 @@ class QtStudyBrowser(QWidget):
         head, rest = metas[:TREE_CHUNK], metas[TREE_CHUNK:]
         self._insert(head)
         if rest:
-            QTimer.singleShot(0, lambda: self._insert_chunked(rest, done))
+            QTimer.singleShot(1, lambda: self._insert_chunked(rest, done))  # let other timers in
         else:
             done()
 

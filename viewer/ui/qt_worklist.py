@@ -29,7 +29,7 @@ _refcount_guard.apply()  # before any Qt call: PySide6 6.12 on Python 3.11, see 
 PATH_ROLE = Qt.ItemDataRole.UserRole
 COL_PATIENT, COL_DATE, COL_VIEW, COL_STATUS, COL_SCORE = range(5)
 
-CHUNK = 100  # rows added per event-loop turn
+CHUNK = 50  # rows added per event-loop turn (a few ms each)
 
 STATUSES = ("pending", "running", "scored", "refused", "error")
 
@@ -124,7 +124,7 @@ class QtWorklist(QWidget):
         if len(new) > CHUNK:
             # a CD's worth of images: add them a chunk per event-loop turn, GUI stays responsive
             self._add_rows(new[:CHUNK])
-            QTimer.singleShot(0, lambda rest=new[CHUNK:]: self.set_images(rest))
+            QTimer.singleShot(1, lambda rest=new[CHUNK:]: self.set_images(rest))
             return
         self._add_rows(new)
 

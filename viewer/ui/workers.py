@@ -175,3 +175,17 @@ def launch_mark(event: str) -> None:
         import time
 
         print(f"BEDSIDE_TIMING {event} {time.time():.6f}", file=sys.stderr, flush=True)
+
+
+def tune_interpreter() -> None:
+    """Keep the GUI thread's waits short while Python workers run (called once at start-up).
+
+    A worker parsing DICOM headers in Python holds the GIL for up to the switch interval (5 ms
+    by default) each time the GUI thread asks for it; 1 ms bounds that wait. ``gc.freeze()``
+    moves the start-up objects (Qt wrappers, modules) out of the cyclic collector's scans so a
+    full collection does not pause the GUI for tens of ms.
+    """
+    import gc
+
+    sys.setswitchinterval(0.001)
+    gc.freeze()
