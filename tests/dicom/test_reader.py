@@ -414,3 +414,39 @@ def test_deflated_file_reads(tmp_path: Path, ramp16: np.ndarray) -> None:
     ds.file_meta.TransferSyntaxUID = uid.DeflatedExplicitVRLittleEndian
     path = save(ds, tmp_path / "dfl.dcm")
     assert np.array_equal(read_image(path).stored, ramp16)
+
+
+def test_parallel_readers_keep_warnings_state(tmp_path: Path, ramp16: np.ndarray) -> None:
+    """Readers in several threads (GUI: decode + scan) collect their own warnings and leave
+    the process's warning filters exactly as they found them."""
+    import threading
+    import warnings
+
+    bad = make_ds(ramp16, bits_stored=12, WindowCenter=10, WindowWidth=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        bad.PatientID = "X" * 80  # longer than LO allows: pydicom warns when it reads it
+        path = save(bad, tmp_path / "warn.dcm")
+    before = list(warnings.filters)
+    errors: list[BaseException] = []
+    notes: list[tuple[str, ...]] = []
+
+    def work() -> None:
+        try:
+            for _ in range(20):
+                image = read_image(path)
+                notes.append(image.notes)
+                read_metadata(path)
+        except BaseException as exc:  # the test reports anything at all
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert list(warnings.filters) == before
+    assert len(notes) == 80
+    assert all(any("stored window 1 ignored" in n for n in ns) for ns in notes)
+    assert all(any("exceeds the maximum length of 64" in n for n in ns) for ns in notes)

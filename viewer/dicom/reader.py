@@ -74,19 +74,74 @@ DEFAULT_LIMITS = Limits()
 # Elements larger than this are not read during the header pass (Pixel Data, big private blobs).
 _DEFER_BYTES = 64 * 1024
 
-# warnings.catch_warnings swaps process-global state: one reader at a time inside it.
-_warnings_lock = threading.RLock()
+
+class _WarningRouter:
+    """Collects pydicom's warnings per thread as notes, without serialising the readers.
+
+    ``warnings.catch_warnings`` swaps process-global state, so two threads entering and leaving
+    it out of order corrupt the filters for good. Instead the first reader to enter installs
+    one process-wide catch (filter "always", ``showwarning`` routed here) and the last to leave
+    removes it; each warning goes to the notes of the thread that raised it, or, from a thread
+    that is not reading DICOM, on to the original ``showwarning``. Entering and leaving take a
+    short lock; reading and decoding (seconds for JPEG 2000) run in parallel.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._depth = 0
+        self._catch: warnings.catch_warnings[None] | None = None
+        self._forward: Any = None
+        self._local = threading.local()
+
+    def _show(
+        self,
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: Any = None,
+        line: str | None = None,
+    ) -> None:
+        notes: list[str] | None = getattr(self._local, "notes", None)
+        if notes is not None:
+            if len(notes) < 50:
+                notes.append(str(message))
+        elif self._forward is not None:
+            self._forward(message, category, filename, lineno, file, line)
+
+    @contextmanager
+    def collect(self, notes: list[str]) -> Iterator[None]:
+        with self._lock:
+            if self._depth == 0:
+                catch: warnings.catch_warnings[None] = warnings.catch_warnings()
+                catch.__enter__()
+                self._catch = catch
+                self._forward = warnings.showwarning
+                warnings.simplefilter("always")
+                warnings.showwarning = self._show
+            self._depth += 1
+        outer = getattr(self._local, "notes", None)
+        self._local.notes = notes if outer is None else outer
+        try:
+            yield
+        finally:
+            self._local.notes = outer  # nested: warnings went to the outermost list
+            with self._lock:
+                self._depth -= 1
+                if self._depth == 0 and self._catch is not None:
+                    self._catch.__exit__(None, None, None)
+                    self._catch = None
+                    self._forward = None
+
+
+_router = _WarningRouter()
 
 
 @contextmanager
 def _quiet(notes: list[str]) -> Iterator[None]:
     """Collect pydicom's warnings as notes instead of printing or raising them."""
-    with _warnings_lock, warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            yield
-        finally:
-            notes.extend(str(w.message) for w in caught[:20])
+    with _router.collect(notes):
+        yield
 
 
 def _looks_like_dicom_without_preamble(head: bytes) -> bool:
