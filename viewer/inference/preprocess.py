@@ -345,9 +345,6 @@ class ModelInput:
             raise InferenceError(
                 f"The model needs one 2-D grey image; this one has shape {pixels.shape}."
             )
-        # min/max propagate NaN and show inf without a temporary as large as the image
-        if not (np.isfinite(pixels.min()) and np.isfinite(pixels.max())):
-            raise InferenceError("The image holds non-finite pixel values and cannot be scored.")
         self.pixels = np.ascontiguousarray(pixels, dtype=np.float32)
         if self.photometric not in _PHOTOMETRIC_CODES:
             raise InferenceError(
@@ -548,8 +545,17 @@ def _normalized_range(step: NormalizeStep) -> tuple[float, float] | None:
 def preprocess_with_geometry(
     inp: ModelInput, steps: Sequence[PreprocessStep]
 ) -> tuple[np.ndarray, Geometry]:
-    """Apply ``steps`` in order; return the float32 (C, H, W) tensor and where it came from."""
+    """Apply ``steps`` in order; return the float32 (C, H, W) tensor and where it came from.
+
+    A non-finite result refuses the image (InferenceError). A window clips an infinite pixel
+    to 0 or 1 like any other out-of-window value, so only unwindowed inputs can fail so.
+    """
     check_order(steps)
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        return _apply(inp, steps)
+
+
+def _apply(inp: ModelInput, steps: Sequence[PreprocessStep]) -> tuple[np.ndarray, Geometry]:
     rows, cols = inp.pixels.shape
     box: list[float] = [0.0, 0.0, float(rows), float(cols)]
     x = inp.pixels[None]
@@ -599,6 +605,12 @@ def preprocess_with_geometry(
         elif isinstance(step, DtypeStep):
             x = x.astype(np.float32, copy=False)
     x = np.ascontiguousarray(x, dtype=np.float32)
+    # Checked on the (small) result rather than the image: NaN propagates through every step,
+    # and a full-size pass would cost as much as the window itself.
+    if not np.isfinite(x).all():
+        raise InferenceError(
+            "The image holds non-finite pixel values (NaN or infinity) and cannot be scored."
+        )
     geometry = Geometry(
         image_shape=(rows, cols),
         box=(box[0], box[1], box[2], box[3]),
