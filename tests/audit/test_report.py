@@ -102,3 +102,14 @@ def test_empty_log_still_makes_a_report(settings: Settings, tmp_path: Path) -> N
     AuditLog.open(settings).close()
     result = export(settings, "pdf", tmp_path / "empty.pdf")
     assert result.rows == 0 and result.path.read_bytes().startswith(b"%PDF")
+
+
+def test_very_long_free_text_is_cut_not_fatal(settings: Settings, tmp_path: Path) -> None:
+    with AuditLog.open(settings) as log:
+        for i in range(3):
+            ev = decision(i, overrode=True)
+            ev.reason = ("長い理由 " + "a very long reason " * 20) * 15  # ~5,000 characters
+            ev.user = CLINICIAN.__class__("x", "N" * 200, "R" * 100)
+            log.append(ev)
+    result = export(settings, "pdf", tmp_path / "long.pdf")
+    assert result.rows == 3 and result.path.read_bytes().startswith(b"%PDF")

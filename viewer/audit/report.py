@@ -50,6 +50,7 @@ from viewer.audit.events import AuditRecord, EventType
 from viewer.audit.export import ExportCancelledError
 from viewer.audit.stats import ModelStats, effective_decisions, model_stats
 from viewer.audit.verify import NO_CHECKPOINT_NOTE, VerifyResult
+from viewer.errors import AuditError
 
 CJK = "HeiseiKakuGo-W5"
 pdfmetrics.registerFont(UnicodeCIDFont(CJK))
@@ -359,7 +360,7 @@ def _model_section(stats: list[ModelStats]) -> list[Any]:
         reasons = s.reasons.most_common(12)
         if reasons:
             rdata: list[list[Any]] = [["Override reason", "Count"]]
-            rdata += [[para(r, "cell"), str(n)] for r, n in reasons]
+            rdata += [[para(clip(r), "cell"), str(n)] for r, n in reasons]
             if len(s.reasons) > 12:
                 rest = sum(s.reasons.values()) - sum(n for _, n in reasons)
                 rdata.append([para(f"{len(s.reasons) - 12} other reasons", "cell"), str(rest)])
@@ -406,10 +407,22 @@ BAND_H = 13 * mm  # title + column header above the decision listing
 DECISION_WIDTHS = [12, 30, 42, 27, 28, 17, 22, 22, 16, 43, 15]
 
 
+MAX_CELL_CHARS = 300
+
+
+def clip(text: str, limit: int = MAX_CELL_CHARS) -> str:
+    """Long free text is cut (a row taller than a page cannot be laid out); the CSV and JSON
+    exports keep every character."""
+    if len(text) <= limit:
+        return text
+    return text[:limit].rstrip() + " … [cut; full text in the CSV/JSON export]"
+
+
 def _cell(text: str, width_mm: float) -> Any:
     """Plain string when it fits on one line (fast), else a wrapping paragraph."""
     if not text:
         return ""
+    text = clip(text)
     font = _font(text)
     if pdfmetrics.stringWidth(text, font, 7.5) <= width_mm * mm - 5:
         return text
@@ -745,8 +758,10 @@ def iter_build_pdf(
             elif kind == "done":
                 yield total, total
                 return
-            else:
+            elif isinstance(value, AuditError):
                 raise value
+            else:
+                raise AuditError(f"The PDF report could not be laid out: {value}") from value
     finally:
         stop.set()
         worker.join()
