@@ -7,6 +7,13 @@ reorders break this); every row's hash matches its content (a changed field); co
 at earlier rows; and every checkpoint (given as files from earlier exports, stored in the log,
 or recorded in ``report_exported`` rows) has a valid signature and matches the row it certifies
 (a truncated tail or an older copy of the file has fewer rows than an earlier checkpoint).
+
+Limits, stated so nobody over-reads a green result: the chain is unkeyed, so someone with write
+access to the file who rewrites every hash after an edit (or appends well-formed rows at the
+tail) is caught only by a checkpoint that covers those rows — which is why every export signs
+one and prints it on paper. The installation key lives beside the log (mode 0600): it proves
+which installation signed, not that its owner is honest; the checkpoints kept outside the
+machine (printed reports, checkpoint files) are the independent anchor.
 """
 
 from __future__ import annotations
