@@ -1,8 +1,15 @@
 """Reading DICOM files safely: sniffing, limits before allocation, header and pixel decoding.
 
 Every failure is a :class:`~viewer.errors.DicomError` naming the file and what is wrong. Hostile
-input is bounded before any allocation: file size, declared image size (Rows x Columns x frames x
-samples x bytes), sequence nesting depth, pixel data shorter than declared.
+input is bounded before any allocation (:class:`Limits`): file size; bytes read while parsing a
+header (an "element bomb" of millions of tiny elements); inflated size of a deflated file (a zip
+bomb, checked before pydicom inflates it whole); sequence nesting depth (iterative check, and a
+RecursionError inside pydicom becomes the same message); declared image size (Rows x Columns x
+frames x samples x bytes) from a bounded header-only pass *before* the full read; pixel data
+shorter than declared. Decoders that crash on corrupt data are not used first (codecs.py).
+
+Header-only reads (the index) go through the fast raw reader in header.py when the file is
+ordinary, and through pydicom otherwise; both give the same ImageMetadata (tested).
 
 Decisions (deliberate, for a chest X-ray reader):
 - colour images (RGB, YBR, PALETTE COLOR) are refused: Bedside shows greyscale radiographs and a
