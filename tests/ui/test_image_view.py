@@ -208,3 +208,14 @@ def test_large_image_full_render_arrives_from_the_worker(qtbot: Any, tmp_path: P
     qtbot.waitUntil(v.render_idle, timeout=60_000)
     np.testing.assert_array_equal(v.displayed_buffer(), 255 - expected)
     v.shutdown()
+
+
+def test_box_downscale_is_the_rounded_block_mean() -> None:
+    from viewer.ui.qt_image_view import box_downscale
+
+    rng = np.random.default_rng(0)
+    buf = rng.integers(0, 256, (31, 47), dtype=np.uint8)
+    out = box_downscale(buf, 3)
+    assert out.shape == (10, 15) and out.dtype == np.uint8
+    mean = buf[:30, :45].reshape(10, 3, 15, 3).astype(np.float64).mean(axis=(1, 3))
+    assert np.abs(out - mean).max() <= 0.5
