@@ -62,3 +62,32 @@ def test_demo_build_is_deterministic(tmp_path: Path) -> None:
         shutil.copy(resource_path("demo", name), tmp_path / name)
     rebuilt = build(tmp_path, say=lambda _msg: None)
     assert rebuilt.read_bytes() == resource_path(*DEMO_BUNDLE).read_bytes()
+
+
+def test_example_template_recreates_the_demo_manifest(tmp_path: Path, cxr_path: Path) -> None:
+    """The shipped template is a valid `bundle create --manifest`; computed fields are added."""
+    import json
+
+    from tests.bundle.conftest import read_members
+    from viewer.bundle.create import create_bundle
+    from viewer.bundle.manifest import parse_manifest
+
+    members = read_members(resource_path(*DEMO_BUNDLE))
+    weights = tmp_path / "weights.safetensors"
+    weights.write_bytes(members["weights.safetensors"])
+    template_path = resource_path("demo", "demo-manifest-template.json")
+    template = json.loads(template_path.read_text(encoding="utf-8"))
+    assert "weights" not in template and "library_versions" not in template
+    created = create_bundle(
+        arch_id="demo-cnn",
+        weights=weights,
+        template=template_path,
+        sample=cxr_path,
+        out=tmp_path / "again.bundle",
+        created="2026-11-28T00:00:00Z",
+    )
+    original = parse_manifest(members["manifest.json"])
+    assert created.manifest.weights == original.weights
+    assert created.manifest.labels == original.labels
+    assert created.manifest.preprocessing == original.preprocessing
+    assert not created.signed

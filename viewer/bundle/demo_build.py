@@ -19,6 +19,7 @@ what the viewer will feed it. The threshold maximises Youden's J on the tuning s
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 from collections.abc import Callable
@@ -330,6 +331,10 @@ def build(out_dir: str | Path, say: Callable[[str], None] = print) -> Path:
         say(f"{m['name']}: {m['value']:.3f} ({m['ci_low']:.3f}-{m['ci_high']:.3f})")
     say(f"threshold {threshold:.4f}")
     template = demo_template(threshold=threshold, metrics=metrics, histogram=histogram)
+    # An example for `bedside bundle create --manifest`: what a person fills in.
+    (out / "demo-manifest-template.json").write_text(
+        json.dumps(template, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
     key = demo_key(out)
     with tempfile.TemporaryDirectory() as tmp:
         sample = Path(tmp) / "selftest-sample.dcm"
