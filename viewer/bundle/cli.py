@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import hashlib
 import json
 import os
 import sys
@@ -186,21 +187,27 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
 
     try:
         verified = verify_bundle(args.bundle, _trust(args))
-        print(
+        header = (
             f"VERIFIED: signed by trusted key {format_fingerprint(verified.key_fingerprint)} "
-            f"({verified.key_source}).\n"
+            f"({verified.key_source})."
         )
-        manifest = verified.manifest
+        manifest, archive = verified.manifest, verified.archive
     except BundleError as exc:
-        print(f"NOT VERIFIED ({exc.code}): {exc}\nShown for review only.\n")
+        header = f"NOT VERIFIED ({exc.code}): {exc}\nShown for review only."
         archive = read_archive(args.bundle)
         if MANIFEST_NAME not in archive.members:
             raise BundleError("The bundle has no manifest.json.", code="schema") from exc
         manifest = parse_manifest(archive.members[MANIFEST_NAME])
     if args.json:
         print(manifest.to_json_bytes().decode("utf-8"))
-    else:
-        print(render_model_card(manifest))
+        return 0
+    print(header)
+    print(f"File sha256 {archive.digest}")
+    for name in archive.names():
+        data = archive.members[name]
+        print(f"  {name:24} {len(data):>12,} bytes  sha256 {hashlib.sha256(data).hexdigest()}")
+    print()
+    print(render_model_card(manifest))
     return 0
 
 
