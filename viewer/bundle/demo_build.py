@@ -301,6 +301,12 @@ def demo_key(out_dir: Path) -> Any:
     return load_private_key(private)
 
 
+def _licence_text() -> str | None:
+    """The repository's LICENSE (Apache-2.0) as the bundle's LICENSE.txt (from source)."""
+    path = Path(__file__).resolve().parents[2] / "LICENSE"
+    return path.read_text(encoding="utf-8") if path.is_file() else None
+
+
 def build(out_dir: str | Path, say: Callable[[str], None] = print) -> Path:
     import torch
 
@@ -346,6 +352,7 @@ def build(out_dir: str | Path, say: Callable[[str], None] = print) -> Path:
             template=template,
             sample=sample,
             created=DEMO_CREATED,
+            licence_text=_licence_text(),
             card_notes=(
                 "This is a demonstration model. Its numbers describe synthetic images made by "
                 "Bedside's own generator and say nothing about real radiographs. Perfect scores "
