@@ -13,6 +13,7 @@ Nothing here imports torch: the bundle layer (which does) is imported inside the
 from __future__ import annotations
 
 import importlib
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -94,7 +95,7 @@ def demo_bundle_path() -> Path:
     return resource_path(*DEMO_BUNDLE)
 
 
-def _load_model_job(settings: Settings, audit: Any | None) -> tuple[Any, Any]:
+def _load_model_job(settings: Settings, get_audit: Any) -> tuple[Any, Any]:
     """Worker: verify + load the bundle (imports torch), make a Predictor. Raises BedsideError."""
     launch_mark("model_job_start")
     importlib.import_module("torch")
@@ -116,13 +117,13 @@ def _load_model_job(settings: Settings, audit: Any | None) -> tuple[Any, Any]:
         store_cls = getattr(bundle, "ModelStore", None)
         if store_cls is None:
             store_cls = importlib.import_module("viewer.bundle.store").ModelStore
-        path = store_cls(settings, audit).active()
+        path = store_cls(settings, get_audit()).active()
         if path is None:
             raise NoModelError(
                 "No model is installed and active. IT can install one in Tools > Model manager."
             )
     trust = trust_mod.TrustStore.from_settings(settings)
-    loaded = loader.load_bundle(path, trust, audit=audit)
+    loaded = loader.load_bundle(path, trust, audit=get_audit())
     predictor = predict_mod.Predictor(loaded, threads=settings.values.inference.threads)
     launch_mark("model_loaded")
     return loaded, predictor
@@ -165,6 +166,8 @@ class QtMainWindow(QMainWindow):
         self._stopped = False
         self._open_first_after_scan = False
         self._reload_on_signal = False
+        self._audit_ready = threading.Event()
+        self._pending_events: list[tuple[str, dict[str, Any]]] = []
         self._tag_browsers: list[QWidget] = []
         self._tools: dict[str, QWidget] = {}
         self.setAcceptDrops(True)
@@ -456,20 +459,29 @@ class QtMainWindow(QMainWindow):
         if self._started:
             return
         self._started = True
-        if self.audit is None:
-            try:
-                from viewer.audit import AuditLog
-
-                self.audit = AuditLog.open(self.settings)
-            except AuditError as exc:
-                self.audit_error = str(exc)
-                self.statusBar().showMessage(
-                    self.tr("The audit log cannot be opened: {0}").format(exc)
-                )
         self._append(
             "app_start",
             detail={"demo": self.settings.demo, "reading_order": self._reading_order()},
         )
+        if self.audit is None:
+            # Opening the log imports the audit package and touches the disk (~0.3 s): in a
+            # worker, so the window just shown reacts at once. Events wait in _pending_events.
+            settings = self.settings
+
+            def open_log(_p: Any, _c: Any) -> Any:
+                from viewer.audit import AuditLog
+
+                return AuditLog.open(settings)
+
+            self.io.submit(
+                open_log,
+                on_result=self._audit_opened,
+                on_error=self._audit_failed,
+                priority=90,
+                name="open-audit",
+            )
+        else:
+            self._audit_ready.set()
         self.load_model()
         if demo_study and not paths:
             self.open_demo_study()
@@ -481,6 +493,7 @@ class QtMainWindow(QMainWindow):
         if self._stopped:
             return
         self._stopped = True
+        self._audit_ready.set()  # a model job waiting for the log must not hold the shutdown
         self.browser.cancel_scan()
         self.io.shutdown()
         self.ai.shutdown()
@@ -508,6 +521,8 @@ class QtMainWindow(QMainWindow):
         the failure in the decision panel instead.
         """
         if self.audit is None:
+            if not self._audit_ready.is_set():  # still opening: write it once open
+                self._pending_events.append((type_, fields))
             return None
         from viewer.audit import AuditEvent, current_user
 
@@ -518,6 +533,24 @@ class QtMainWindow(QMainWindow):
         except AuditError as exc:
             self.statusBar().showMessage(self.tr("Audit log write failed: {0}").format(exc))
             return None
+
+    def _audit_opened(self, log: Any) -> None:
+        if self._stopped:
+            log.close()
+            return
+        self.audit = log
+        self._audit_ready.set()
+        pending, self._pending_events = self._pending_events, []
+        for type_, fields in pending:
+            self._append(type_, **fields)
+
+    def _audit_failed(self, exc: BaseException) -> None:
+        self.audit_error = error_text(exc)
+        self._audit_ready.set()
+        self._pending_events = []
+        self.statusBar().showMessage(
+            self.tr("The audit log cannot be opened: {0}").format(self.audit_error)
+        )
 
     def _image_ids(self, meta: Any) -> dict[str, Any]:
         return {
@@ -556,9 +589,15 @@ class QtMainWindow(QMainWindow):
         self.worklist.reset_scores()
         self.ai_panel.set_loading_model()
         self._render_model_status()
-        settings, audit = self.settings, self.audit
+        settings, ready = self.settings, self._audit_ready
+
+        def job(_p: Any, _c: Any) -> tuple[Any, Any]:
+            # torch is imported first; the log is open long before it is needed (the loader
+            # records bundle_verified / bundle_refused in it)
+            return _load_model_job(settings, lambda: self.audit if ready.wait(60) else None)
+
         self.ai.submit(
-            lambda _p, _c: _load_model_job(settings, audit),
+            job,
             on_result=self._model_loaded,
             on_error=self._model_failed,
             priority=100,
