@@ -26,6 +26,7 @@ def main() -> int:
     ap.add_argument("--lang", default="en")
     ap.add_argument("--demo-study", action="store_true")
     ap.add_argument("--read-first", action="store_true")
+    ap.add_argument("--override", default="", help="override with this reason, then capture")
     ap.add_argument("--name", default="Dr Demo Reader")
     ap.add_argument("--role", default="Radiologist")
     args = ap.parse_args()
@@ -61,6 +62,9 @@ def main() -> int:
         window.close()
 
     def on_result(_pred: object) -> None:
+        if args.override:
+            window.decision.reason.setEditText(args.override)
+            window.decision.override.click()
         if args.heatmap:
             window.ai_panel.heatmap_toggle.setChecked(True)
             window.ai_panel.heatmap_opacity.setValue(45)
