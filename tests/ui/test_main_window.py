@@ -29,6 +29,11 @@ from viewer.errors import AuditWriteError
 __all__ = ["demo_bundle", "make_window"]  # fixtures imported for pytest
 
 
+def _shown_path(window: Any) -> str | None:
+    image = window.view.image
+    return None if image is None else str(image.meta.path)
+
+
 def _saved(window: Any) -> bool:
     return find(window, QLabel, "decisionStatus").text().startswith("Saved ")
 
@@ -297,9 +302,9 @@ def test_drop_a_folder_and_step_through(
     paths = window.browser.paths()
     assert len(paths) == 4 and window.current.path == paths[0]
     window.act_next.trigger()
-    qtbot.waitUntil(lambda: window.view.image.meta.path == paths[1], timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: _shown_path(window) == paths[1], timeout=WAIT_MS)
     window.act_prev.trigger()
-    qtbot.waitUntil(lambda: window.view.image.meta.path == paths[0], timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: _shown_path(window) == paths[0], timeout=WAIT_MS)
 
 
 def test_status_bar_names_the_clinician(
@@ -328,3 +333,15 @@ def test_window_presets_by_keys(
     assert combo.currentIndex() == 1
     qtbot.keyClick(window.view, Qt.Key.Key_1)
     assert window.view.voi == presets[0]
+
+
+def test_next_image_never_shows_the_previous_patient_while_decoding(
+    qtbot: Any, make_window: Any, settings: Any, cxr_dir: Path
+) -> None:
+    paths = sorted(str(p) for p in cxr_dir.glob("*.dcm"))
+    window = make_window(settings, [Path(paths[0])])
+    qtbot.waitUntil(lambda: _shown_path(window) == paths[0], timeout=WAIT_MS)
+    window.open_image(paths[1])
+    assert window.view.image is None  # cleared at once, before the decode returns
+    assert window.view.corner_texts() == {}
+    qtbot.waitUntil(lambda: _shown_path(window) == paths[1], timeout=WAIT_MS)

@@ -179,6 +179,7 @@ class QtImageView(QWidget):
         self.render_count = 0
         self._generation = 0
         self._full_pending = 0
+        self._loading = False
         self._runner = JobRunner(1, self, name="render")
         self._render_timer = QTimer(self)
         self._render_timer.setSingleShot(True)
@@ -195,6 +196,7 @@ class QtImageView(QWidget):
         self.image = image
         self.renderer = renderer
         self._preview = preview
+        self._loading = False
         self.voi = image.default_window
         self.invert = False
         self.rotation = 0
@@ -211,7 +213,10 @@ class QtImageView(QWidget):
         self.view_changed.emit()
         self.update()
 
-    def clear(self) -> None:
+    def clear(self, *, loading: bool = False) -> None:
+        """Show nothing (``loading``: an image is on its way, so no "open a file" hint)."""
+        self._loading = loading
+        self._generation += 1  # a full-size render still in flight is for the old image
         self.image = None
         self.renderer = None
         self._preview = None
@@ -637,6 +642,9 @@ class QtImageView(QWidget):
         p = QPainter(self)
         p.fillRect(self.rect(), QColor(0, 0, 0))
         if self.image is None or self._qimage is None:
+            if self._loading:
+                p.end()
+                return
             p.setPen(QColor(160, 160, 160))
             p.drawText(
                 self.rect(),

@@ -703,6 +703,8 @@ class QtMainWindow(QMainWindow):
         state = ImageState(path=path, request=self._request)
         self.current = state
         self.image_error.setText("")
+        # never leave the previous patient's image on screen while the next one decodes
+        self.view.clear(loading=True)
         self.decision.reset()
         self.ai_panel.heatmap_toggle.setChecked(False)  # off by default, for every image
         self.ai_panel.set_idle()
