@@ -345,3 +345,14 @@ def test_next_image_never_shows_the_previous_patient_while_decoding(
     assert window.view.image is None  # cleared at once, before the decode returns
     assert window.view.corner_texts() == {}
     qtbot.waitUntil(lambda: _shown_path(window) == paths[1], timeout=WAIT_MS)
+
+
+def test_a_missing_file_is_reported_in_words(
+    qtbot: Any, make_window: Any, settings: Any, tmp_path: Path
+) -> None:
+    missing = tmp_path / "not-there.dcm"
+    window = make_window(settings, [missing])
+    label = find(window, QLabel, "imageError")
+    qtbot.waitUntil(lambda: label.text() != "", timeout=WAIT_MS)
+    assert "not-there.dcm" in label.text()
+    assert window.view.image is None

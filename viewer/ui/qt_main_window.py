@@ -678,6 +678,10 @@ class QtMainWindow(QMainWindow):
 
     def _scan_finished(self, metas: list[Any]) -> None:
         self.worklist.set_images(metas)
+        if not metas and self.browser.errors():  # e.g. `bedside open` on a missing file
+            self._show_image_error(
+                self.tr("This file cannot be shown: {0}").format(self.browser.errors()[0])
+            )
         first_new = self._open_first_after_scan
         self._open_first_after_scan = False
         if (self.current is None or first_new) and metas:

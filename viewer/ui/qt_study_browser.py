@@ -348,6 +348,10 @@ class QtStudyBrowser(QWidget):
                 item.setIcon(0, icon)
         self.tree.setUpdatesEnabled(True)
 
+    def errors(self) -> list[str]:
+        """Files that could not be read, as "path: reason" lines."""
+        return list(self._errors)
+
     def thumbnail_count(self) -> int:
         return len(self._thumbs)
 
