@@ -20,7 +20,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -110,8 +110,11 @@ def _load_model_job(settings: Settings, get_audit: Any) -> tuple[Any, Any]:
         path = demo_bundle_path()
         if not path.is_file():
             raise NoModelError(
-                "The demo model bundle is missing from this installation "
-                f"({path}); run 'make demo-bundle'."
+                QCoreApplication.translate(
+                    "QtMainWindow",
+                    "The demo model bundle is missing from this installation ({0}); "
+                    "run 'make demo-bundle'.",
+                ).format(path)
             )
     else:
         store_cls = getattr(bundle, "ModelStore", None)
@@ -120,7 +123,11 @@ def _load_model_job(settings: Settings, get_audit: Any) -> tuple[Any, Any]:
         path = store_cls(settings, get_audit()).active()
         if path is None:
             raise NoModelError(
-                "No model is installed and active. IT can install one in Tools > Model manager."
+                QCoreApplication.translate(
+                    "QtMainWindow",
+                    "No model is installed and active. IT can install one in Tools > Model "
+                    "manager.",
+                )
             )
     trust = trust_mod.TrustStore.from_settings(settings)
     loaded = loader.load_bundle(path, trust, audit=get_audit())
