@@ -10,9 +10,13 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from viewer.config import Settings
 from viewer.ui.workers import launch_mark, tune_interpreter
+
+if TYPE_CHECKING:
+    from viewer.ui.qt_main_window import QtMainWindow as QtMainWindowType
 
 
 def _install_translator(app: object, language: str) -> None:
@@ -21,6 +25,18 @@ def _install_translator(app: object, language: str) -> None:
     except ImportError:  # translations not available in this build: English source strings
         return
     install_translator(app, language)  # type: ignore[arg-type]
+
+
+def _first_run(window: QtMainWindowType) -> None:
+    """No clinician name yet: ask once (the settings dialog's first-run mode), while the model
+    loads behind it. Demo mode skips this (its data dir is thrown away)."""
+    try:
+        from viewer.ui.qt_settings import ask_first_run
+    except ImportError:
+        return
+    new = ask_first_run(window.settings, window)
+    if new is not window.settings:
+        window.apply_settings(new)
 
 
 def run_gui(settings: Settings, *, paths: list[Path], demo_study: bool) -> int:
@@ -49,6 +65,8 @@ def run_gui(settings: Settings, *, paths: list[Path], demo_study: bool) -> int:
     def started() -> None:
         launch_mark("window_shown")  # first event-loop turn: the window has been shown and painted
         window.start(list(paths), demo_study=demo_study)
+        if not settings.demo and not os.environ.get("BEDSIDE_UI_EXIT_AFTER_RESULT"):
+            QTimer.singleShot(0, lambda: _first_run(window))
 
     QTimer.singleShot(0, started)
     if os.environ.get("BEDSIDE_UI_EXIT_AFTER_RESULT"):
