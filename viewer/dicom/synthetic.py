@@ -206,8 +206,10 @@ def make_cxr(
     ds.BitsStored = bits_stored
     ds.HighBit = bits_stored - 1
     ds.PixelRepresentation = 0
-    # Stored window over the anatomy: modality values 0.05..0.75 of the range.
-    ds.WindowCenter = [round(0.42 * max_value, 1), round(0.5 * max_value, 1)]
+    # Stored window over the anatomy: attenuation 0.07..0.77 of the range. The window applies to
+    # stored values (PS3.3 C.11.2), which MONOCHROME1 keeps inverted, so its centre mirrors.
+    centre = 0.42 if photometric == "MONOCHROME2" else 0.58
+    ds.WindowCenter = [round(centre * max_value, 1), round(0.5 * max_value, 1)]
     ds.WindowWidth = [round(0.7 * max_value, 1), float(max_value + 1)]
     ds.WindowCenterWidthExplanation = ["CHEST", "FULL RANGE"]
     ds.PixelData = stored.tobytes()
