@@ -971,6 +971,14 @@ Your decision is still here; press the button again to retry.</source>
         <translation>監査ログへの書き込みに失敗しました：{0}</translation>
     </message>
     <message>
+        <source>The demo model bundle is missing from this installation ({0}); run &apos;make demo-bundle&apos;.</source>
+        <translation>このインストールにはデモ用モデルバンドルがありません（{0}）。&apos;make demo-bundle&apos; を実行してください。</translation>
+    </message>
+    <message>
+        <source>No model is installed and active. IT can install one in Tools &gt; Model manager.</source>
+        <translation>有効なモデルがインストールされていません。IT部門が「ツール &gt; モデル管理」からインストールできます。</translation>
+    </message>
+    <message>
         <source>Open DICOM files</source>
         <translation>DICOMファイルを開く</translation>
     </message>
