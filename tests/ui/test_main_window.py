@@ -356,3 +356,34 @@ def test_a_missing_file_is_reported_in_words(
     qtbot.waitUntil(lambda: label.text() != "", timeout=WAIT_MS)
     assert "not-there.dcm" in label.text()
     assert window.view.image is None
+
+
+def test_returning_to_a_decided_image_offers_amendment_not_a_second_decision(
+    qtbot: Any, make_window: Any, demo_settings: Any, demo_bundle: Path, cxr_dir: Path
+) -> None:
+    a, b = sorted(str(p) for p in cxr_dir.glob("*.dcm"))[:2]
+    window = make_window(demo_settings)
+    window.worklist.set_paused(True)
+    window.open_image(a)
+    wait_for_result(qtbot, window)
+    confirm = find(window, QPushButton, "confirmButton")
+    qtbot.mouseClick(confirm, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: _saved(window), timeout=WAIT_MS)
+    window.open_image(b)
+    wait_for_result(qtbot, window)
+    assert not _saved(window) and confirm.isEnabled()
+    window.open_image(a)
+    qtbot.waitUntil(lambda: _saved(window), timeout=WAIT_MS)
+    assert not confirm.isEnabled()
+    amend = find(window, QPushButton, "amendButton")
+    assert amend.isEnabled()
+    qtbot.mouseClick(amend, Qt.MouseButton.LeftButton)
+    find(window, QComboBox, "overrideReason").setEditText("Looked again")
+    qtbot.mouseClick(find(window, QPushButton, "overrideButton"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(
+        lambda: "Amended" in find(window, QLabel, "decisionStatus").text(), timeout=WAIT_MS
+    )
+    window.close()
+    rows = decision_rows(demo_settings)
+    assert [r.type for r in rows] == ["decision", "amendment"]
+    assert rows[1].corrects == rows[0].seq

@@ -174,6 +174,8 @@ class QtMainWindow(QMainWindow):
         self._open_first_after_scan = False
         self._reload_on_signal = False
         self._audit_ready = threading.Event()
+        # path -> (seq, HH:MM, meaning, reason, was an amendment) of the last saved decision
+        self._decided: dict[str, tuple[int, str, str, str, bool]] = {}
         self._pending_events: list[tuple[str, dict[str, Any]]] = []
         self._tag_browsers: list[QWidget] = []
         self._tools: dict[str, QWidget] = {}
@@ -842,6 +844,13 @@ class QtMainWindow(QMainWindow):
         pred = state.prediction
         self.ai_panel.set_result(pred)
         self.decision.set_decision_enabled(True)
+        earlier = self._decided.get(state.path)
+        if earlier is not None:
+            # decided earlier in this session: show it; a change is an amendment, not a second
+            # decision
+            seq, hhmm, meaning, reason, amended = earlier
+            state.decision_seq, state.decision_time = seq, hhmm
+            self.decision.set_saved(meaning, reason, hhmm, amendment=amended)
         warnings = [c.message for c in pred.checks if str(c.level) == "warning"]
         if state.image is None:
             return
@@ -1002,6 +1011,13 @@ class QtMainWindow(QMainWindow):
         state.decision_seq = int(record.seq)
         state.decision_time = datetime.now().astimezone().strftime("%H:%M")
         self.decision.set_saved(meaning, reason, state.decision_time, amendment=amending)
+        self._decided[state.path] = (
+            state.decision_seq,
+            state.decision_time,
+            meaning,
+            reason,
+            amending,
+        )
         self.decision_saved.emit(record)
 
     def start_amendment(self) -> None:
