@@ -387,3 +387,26 @@ def test_returning_to_a_decided_image_offers_amendment_not_a_second_decision(
     rows = decision_rows(demo_settings)
     assert [r.type for r in rows] == ["decision", "amendment"]
     assert rows[1].corrects == rows[0].seq
+
+
+def test_an_image_decided_in_an_earlier_session_offers_amendment(
+    qtbot: Any, make_window: Any, demo_settings: Any, demo_bundle: Path, cxr_path: Path
+) -> None:
+    first = make_window(demo_settings, [cxr_path])
+    wait_for_result(qtbot, first)
+    qtbot.mouseClick(find(first, QPushButton, "confirmButton"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: _saved(first), timeout=WAIT_MS)
+    first.close()
+
+    second = make_window(demo_settings, [cxr_path])  # a later session on the same log
+    qtbot.waitUntil(lambda: _saved(second), timeout=WAIT_MS)
+    assert "Confirmed" in find(second, QLabel, "decisionStatus").text()
+    assert not find(second, QPushButton, "confirmButton").isEnabled()
+    qtbot.mouseClick(find(second, QPushButton, "amendButton"), Qt.MouseButton.LeftButton)
+    find(second, QComboBox, "overrideReason").setEditText("Second session review")
+    qtbot.mouseClick(find(second, QPushButton, "overrideButton"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: _saved(second), timeout=WAIT_MS)
+    second.close()
+    rows = decision_rows(demo_settings)
+    assert [r.type for r in rows] == ["decision", "amendment"]
+    assert rows[1].corrects == rows[0].seq

@@ -844,7 +844,7 @@ class QtMainWindow(QMainWindow):
         pred = state.prediction
         self.ai_panel.set_result(pred)
         self.decision.set_decision_enabled(True)
-        earlier = self._decided.get(state.path)
+        earlier = self._decided.get(state.path) or self._logged_decision(state.image)
         if earlier is not None:
             # decided earlier in this session: show it; a change is an amendment, not a second
             # decision
@@ -867,6 +867,38 @@ class QtMainWindow(QMainWindow):
             **self._image_ids(state.image.meta),
         )
         self.prediction_shown.emit(pred)
+
+    def _logged_decision(self, image: Any) -> tuple[int, str, str, str, bool] | None:
+        """The latest decision on this image in the audit log (an earlier session), if any.
+
+        Looked up by the keyed pseudonyms the log stores (patient, then SOP Instance UID), so
+        reopening a decided image offers an amendment instead of a second, unlinked decision.
+        """
+        meta = getattr(image, "meta", None)
+        if self.audit is None or meta is None or not meta.patient_id or not meta.sop_instance_uid:
+            return None
+        try:
+            from viewer.audit import Filters
+
+            rows = self.audit.records(
+                Filters(patient_id=meta.patient_id, types=("decision", "amendment"))
+            )
+            sop = self.audit.pseudonym("sop", meta.sop_instance_uid)
+        except AuditError:
+            return None
+        mine = [r for r in rows if r.sop_pseudonym == sop and r.outcome == "success"]
+        if not mine:
+            return None
+        last = max(mine, key=lambda r: r.seq)
+        when = last.when.astimezone()
+        fmt = "%H:%M" if when.date() == datetime.now().astimezone().date() else "%Y-%m-%d %H:%M"
+        return (
+            int(last.seq),
+            when.strftime(fmt),
+            str(last.meaning or ""),
+            str(last.reason or ""),
+            last.type == "amendment",
+        )
 
     def _provisional_recorded(self, value: str) -> None:
         state = self.current
