@@ -1,12 +1,13 @@
 """Inference: the bundle's stored preprocessing, scores and findings, input checks, heatmaps.
 
 Public API (docs/CONTRACTS.md, viewer.inference). Importing this package does not import torch;
-the functions that run the network import it when called.
+the functions that run the network import it when called. ``preprocess`` and ``postprocess``
+are not re-exported here: the names are the submodules (``viewer.inference.preprocess``).
 """
 
 from viewer.inference.checks import CheckResult, check_input
 from viewer.inference.explain import HEATMAP_CAPTION
-from viewer.inference.postprocess import LabelResult, postprocess
+from viewer.inference.postprocess import LabelResult
 from viewer.inference.predict import (
     InferenceCancelledError,
     InputRefusedError,
@@ -17,7 +18,6 @@ from viewer.inference.preprocess import (
     Geometry,
     ModelInput,
     PreprocessStep,
-    preprocess,
     preprocess_with_geometry,
     validate_steps,
 )
@@ -38,8 +38,6 @@ __all__ = [
     "check_input",
     "check_selftest",
     "compute_selftest",
-    "postprocess",
-    "preprocess",
     "preprocess_with_geometry",
     "validate_steps",
 ]
