@@ -289,7 +289,7 @@ def test_drop_a_folder_and_step_through(
         Qt.KeyboardModifier.NoModifier,
     )
     enter = QDragEnterEvent(
-        QPoint(50, 50).toPointF(),
+        QPoint(50, 50),  # QDragEnterEvent takes an integer point
         Qt.DropAction.CopyAction,
         mime,
         Qt.MouseButton.LeftButton,
