@@ -142,6 +142,27 @@ def wrapper_ms(shape: tuple[int, ...]) -> float:
     return max(0.0, median_ms(wrapped) - median_ms(bare))
 
 
+def step_costs(loaded: Any, image: Any) -> str:
+    """Cost of each preprocessing step on one image (fastest of 7, so noise from other work on
+    the machine does not swamp small steps), e.g. 'source 4.1, resize 8.7 ms'."""
+    from viewer.inference.preprocess import ModelInput, preprocess
+
+    steps = list(loaded.manifest.preprocessing)
+    inp = ModelInput.from_image(image)
+    cumulative = []
+    for k in range(1, len(steps) + 1):
+        times = []
+        for _ in range(7):
+            t = time.perf_counter()
+            preprocess(inp, steps[:k])
+            times.append(time.perf_counter() - t)
+        cumulative.append(min(times) * 1000.0)
+    parts = [f"{steps[0].op} {cumulative[0]:.1f}"]
+    for k in range(1, len(steps)):
+        parts.append(f"{steps[k].op} {max(0.0, cumulative[k] - cumulative[k - 1]):.1f}")
+    return ", ".join(parts) + " ms"
+
+
 def bench_bundle(name: str, loaded: Any, images: list[Path]) -> dict[str, Any]:
     import torch
 
@@ -179,6 +200,7 @@ def bench_bundle(name: str, loaded: Any, images: list[Path]) -> dict[str, Any]:
         heat.append(time.perf_counter() - t)
     med = {k: median_ms(v) for k, v in stages.items()}
     bare_ms = median_ms(bare)
+    split = step_costs(loaded, read_image(images[0]))
     wrapper = wrapper_ms(tuple(x.shape[1:]))
     own = med["checks"] + med["preprocess"] + med["postprocess"] + wrapper
     return {
@@ -186,6 +208,7 @@ def bench_bundle(name: str, loaded: Any, images: list[Path]) -> dict[str, Any]:
         **med,
         "bare": bare_ms,
         "wrapper": wrapper,
+        "steps": split,
         "own": own,
         "ratio": own / bare_ms,
         "heatmap": median_ms(heat),
@@ -301,6 +324,12 @@ def main() -> int:
             f"{r['ratio'] * 100:.1f} % | "
             f"{r['heatmap']:.0f} ms | {r['heat_ratio']:.2f} x |"
         )
+    lines += [
+        "",
+        "Preprocessing per step (differences of cumulative prefixes, fastest of 7, one image):",
+        "",
+    ]
+    lines += [f"- {r['name']}: {r['steps']}" for r in rows]
     densenet = next(r for r in rows if r["name"] == "DenseNet-121 @ 224")
     lines += [
         "",
