@@ -94,3 +94,34 @@ def test_demo_mode_uses_throwaway_dir_without_env(monkeypatch: pytest.MonkeyPatc
     assert s.demo
     assert "bedside-demo-" in s.data_dir.name
     s.data_dir.rmdir()
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("a = " + "[" * 100_000 + "]" * 100_000 + "\n", "not valid TOML"),
+        ("[inference]\nthreads = " + "9" * 5000 + "\n", "not valid TOML"),
+        ('[trust]\nallow_user_keys = "yes"\n', "trust.allow_user_keys"),
+        ("[trust]\nallow_user_keys = 1\n", "trust.allow_user_keys"),
+    ],
+    ids=["deep-nesting", "huge-integer", "string-as-bool", "int-as-bool"],
+)
+def test_hostile_site_file_values(site_file: Path, text: str, fragment: str) -> None:
+    _write(site_file, text)
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert fragment in str(info.value)
+
+
+def test_site_config_that_is_a_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("BEDSIDE_SITE_CONFIG", str(tmp_path))
+    with pytest.raises(ConfigError, match="not a regular file"):
+        load_settings()
+
+
+def test_data_dir_that_is_a_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("x")
+    monkeypatch.setenv("BEDSIDE_DATA_DIR", str(blocker))
+    with pytest.raises(ConfigError, match="is a file, not a folder"):
+        load_settings()

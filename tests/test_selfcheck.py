@@ -16,7 +16,7 @@ def test_selfcheck_passes_end_to_end(capsys: pytest.CaptureFixture[str]) -> None
     report = json.loads(capsys.readouterr().out)
     assert report["ok"] is True
     steps = {s["step"]: s for s in report["steps"]}
-    assert list(steps) == ["config", "dicom", "bundle", "inference", "audit"]
+    assert list(steps) == ["config", "data_dir", "dicom", "bundle", "inference", "audit"]
     assert steps["bundle"]["selftest"] is True
     assert steps["dicom"]["shape"] == [512, 512]
     assert steps["audit"]["rows_verified"] == 1
@@ -44,3 +44,16 @@ def test_selfcheck_reports_a_broken_bundle(
 def test_selfcheck_never_touches_the_real_data_dir(data_dir: Path) -> None:
     selfcheck.run_selfcheck()
     assert not (data_dir / "audit.sqlite").exists()
+
+
+def test_selfcheck_fails_on_a_read_only_data_dir(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    # A data dir below a file cannot be created: the installation cannot save decisions.
+    monkeypatch.setenv("BEDSIDE_DATA_DIR", str(blocker / "data"))
+    report = selfcheck.run_selfcheck()
+    steps = {s["step"]: s for s in report["steps"]}
+    assert report["ok"] is False
+    assert steps["data_dir"]["ok"] is False

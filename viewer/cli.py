@@ -51,7 +51,11 @@ def _demo(args: argparse.Namespace) -> int:
     return _gui(args)
 
 
-def build_parser() -> argparse.ArgumentParser:
+GUI_COMMANDS = frozenset({"gui", "open", "demo"})
+
+
+def build_parser(*, layers: bool = True) -> argparse.ArgumentParser:
+    """The root parser; ``layers=False`` leaves out the layer commands (a faster window start)."""
     parser = argparse.ArgumentParser(
         prog="bedside",
         description="Bedside: chest X-ray viewer with a trusted AI second reader.",
@@ -75,14 +79,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*", help="optional files to open instead of the demo study")
     p.set_defaults(func=_demo)
 
-    for name in COMMAND_MODULES:
-        module = importlib.import_module(name)
-        module.register(sub)
+    if layers:
+        for name in COMMAND_MODULES:
+            importlib.import_module(name).register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(layers=command not in GUI_COMMANDS)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()

@@ -30,7 +30,8 @@ USER_KEYS = frozenset(
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: "yes" or 1 is not a boolean and "2" is not a number in a file IT signs off.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class UserSection(_Section):
@@ -182,16 +183,30 @@ def _describe(error: ValidationError, path: Path) -> str:
     return f"Settings file {path} is not valid: " + "; ".join(parts) + "."
 
 
+MAX_SETTINGS_BYTES = 1_000_000
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text if len(text) <= 200 else text[:200] + "..."
+
+
 def read_settings_file(path: Path) -> tuple[SettingsFile, dict[str, Any]]:
     """Parse and validate one TOML settings file; errors name the file and the key."""
+    if path.exists() and not path.is_file():
+        raise ConfigError(f"Settings file {path} is not a regular file (a folder or device?).")
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        if len(text) > MAX_SETTINGS_BYTES:
+            raise ConfigError(f"Settings file {path} is larger than {MAX_SETTINGS_BYTES} bytes.")
+        raw = tomllib.loads(text)
     except OSError as exc:
         raise ConfigError(f"Settings file {path} cannot be read: {exc.strerror}.") from exc
+    except (RecursionError, ValueError) as exc:
+        # TOMLDecodeError is a ValueError; deep nesting and 4300+ digit integers land here too.
+        raise ConfigError(f"Settings file {path} is not valid TOML: {_short(exc)}.") from exc
     except UnicodeDecodeError as exc:
         raise ConfigError(f"Settings file {path} is not UTF-8 text.") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"Settings file {path} is not valid TOML: {exc}.") from exc
     try:
         parsed = SettingsFile.model_validate(raw)
     except ValidationError as exc:
@@ -236,7 +251,11 @@ def load_settings(*, demo: bool = False, env: dict[str, str] | None = None) -> S
     locked: frozenset[str] = frozenset()
     site_keys: frozenset[str] = frozenset()
     site_used: Path | None = None
-    if site_file.is_file():
+    if data_dir.exists() and not data_dir.is_dir():
+        raise ConfigError(
+            f"The data folder {data_dir} is a file, not a folder (BEDSIDE_DATA_DIR?)."
+        )
+    if site_file.exists():
         site, raw_site = read_settings_file(site_file)
         merged = raw_site
         locked = frozenset(site.locked)

@@ -67,7 +67,19 @@ def run_selfcheck() -> dict[str, Any]:
 
         def config() -> dict[str, Any]:
             real = load_settings()
+            state["real"] = real
             return {"site_file": str(real.site_file) if real.site_file else None}
+
+        def data_dir() -> dict[str, Any]:
+            # The real data dir must be writable, or no decision could ever be saved. Probe with
+            # a temporary file only: the real audit log and model store are never touched.
+            real: Settings = state["real"]
+            target = real.data_dir
+            target.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=target, prefix=".selfcheck-") as probe:
+                probe.write(b"ok")
+                probe.flush()
+            return {"data_dir": str(target)}
 
         def dicom() -> dict[str, Any]:
             from viewer.dicom import read_image, render
@@ -128,6 +140,7 @@ def run_selfcheck() -> dict[str, Any]:
             return {"seq": record.seq, "rows_verified": result.rows}
 
         step("config", (), config)
+        step("data_dir", ("config",), data_dir)
         step("dicom", (), dicom)
         step("bundle", (), bundle)
         step("inference", ("dicom", "bundle"), inference)

@@ -45,3 +45,12 @@ def test_generation_is_deterministic() -> None:
     b = make_cxr(9, opacity=True, size=(64, 64))
     assert a.PixelData == b.PixelData and a.SOPInstanceUID == b.SOPInstanceUID
     assert make_cxr(10, opacity=True, size=(64, 64)).PixelData != a.PixelData
+
+
+def test_demo_set_into_a_file_is_a_clear_error(tmp_path: Path) -> None:
+    from viewer.errors import BedsideError
+
+    target = tmp_path / "taken"
+    target.write_text("x")
+    with pytest.raises(BedsideError, match="is a file, not a folder"):
+        write_demo_set(target, n=1, size=(32, 32))

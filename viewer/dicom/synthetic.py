@@ -17,6 +17,8 @@ import pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import UID, ExplicitVRLittleEndian, generate_uid
 
+from viewer.errors import BedsideError
+
 CR_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.1"  # Computed Radiography Image Storage
 DX_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.1.1"  # Digital X-Ray Image Storage - For Presentation
 _UID_ROOT = "1.2.826.0.1.3680043.10.1398."  # pydicom-issued prefix used only for synthetic data
@@ -221,7 +223,12 @@ def write_demo_set(
 ) -> list[Path]:
     """Write ``n`` synthetic chest X-rays: CR and DX, some MONOCHROME1, half with an opacity."""
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        raise BedsideError(f"Cannot write demo images into {out}: it is a file, not a folder.")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BedsideError(f"Cannot create the folder {out}: {exc.strerror}.") from exc
     paths: list[Path] = []
     for i in range(n):
         modality: Modality = "CR" if i % 2 == 0 else "DX"
@@ -235,7 +242,10 @@ def write_demo_set(
             patient_index=i,
         )
         path = out / f"SYN{i:04d}.dcm"
-        ds.save_as(path, enforce_file_format=True)
+        try:
+            ds.save_as(path, enforce_file_format=True)
+        except OSError as exc:
+            raise BedsideError(f"Cannot write {path}: {exc.strerror}.") from exc
         paths.append(path)
     return paths
 
