@@ -173,3 +173,126 @@ def test_to_dict_is_json_ready(cxr_dir: Path) -> None:
 
     data = json.loads(json.dumps(scan([cxr_dir]).to_dict()))
     assert data["patients"][0]["studies"][0]["series"][0]["instances"][0]["is_image"] is True
+
+
+# ------------------------------------------------------------------ hostile-input findings
+
+
+def _pair_same_uid(tmp_path: Path, ramp16: np.ndarray, kind: str) -> tuple[Path, Path]:
+    """Two files sharing a SOP Instance UID: ``kind`` says how the second differs."""
+    first = save(make_ds(ramp16, PatientID="P0"), tmp_path / "a.dcm")
+    second = tmp_path / "b.dcm"
+    if kind == "identical_copy":
+        shutil.copy(first, second)
+    else:
+        ds = pydicom.dcmread(first)
+        if kind == "other_patient":
+            ds.PatientID, ds.PatientName = "P5", "Other^Patient"
+        else:  # other pixels, same patient
+            ds.PixelData = (ramp16[::-1]).tobytes()
+        ds.save_as(second, enforce_file_format=True)
+    return first, second
+
+
+@pytest.mark.parametrize("as_folder", [False, True], ids=["named_files", "folder"])
+@pytest.mark.parametrize("kind", ["other_patient", "other_pixels"])
+def test_same_sop_uid_different_content_kept_and_flagged(
+    tmp_path: Path, ramp16: np.ndarray, kind: str, as_folder: bool
+) -> None:
+    first, second = _pair_same_uid(tmp_path, ramp16, kind)
+    index = scan([tmp_path] if as_folder else [first, second])
+    assert sorted(Path(m.path).name for m in index.images()) == ["a.dcm", "b.dcm"]
+    assert [Path(e.path).name for e in index.errors] == ["b.dcm"]
+    assert f"same SOP Instance UID (0008,0018) as {first}" in index.errors[0].message
+    assert not index.duplicates
+
+
+@pytest.mark.parametrize(
+    "how", ["byte_identical_copy", "symlink", "same_path_twice"], ids=lambda x: x
+)
+def test_same_file_listed_once_and_reported(tmp_path: Path, ramp16: np.ndarray, how: str) -> None:
+    first = save(make_ds(ramp16), tmp_path / "a.dcm")
+    if how == "byte_identical_copy":
+        other = tmp_path / "b.dcm"
+        shutil.copy(first, other)
+    elif how == "symlink":
+        other = tmp_path / "b.dcm"
+        other.symlink_to(first)
+    else:
+        other = first
+    index = scan([first, other])
+    assert [Path(m.path).name for m in index.images()] == ["a.dcm"]
+    assert not index.errors
+    assert [e.path for e in index.duplicates] == [str(other)]
+    assert f"same file as {first}" in index.duplicates[0].message
+
+
+def test_unreadable_subfolder_is_an_error(
+    tmp_path: Path, ramp16: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    save(make_ds(ramp16), tmp_path / "a.dcm")
+    locked = tmp_path / "sub"
+    locked.mkdir()
+    save(make_ds(ramp16), locked / "b.dcm")
+    real_scandir = os.scandir
+
+    def scandir(path: str | Path = ".") -> os.ScandirIterator[str]:  # root ignores chmod 000
+        if Path(path) == locked:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    index = scan([tmp_path])
+    assert [Path(m.path).name for m in index.images()] == ["a.dcm"]
+    assert [e.path for e in index.errors] == [str(locked)]
+    assert "folder cannot be read" in index.errors[0].message
+
+
+def _dicomdir_with_refs(root: Path, refs: list[list[str]]) -> Path:
+    src = pydicom.dcmread(DICOMDIR_TESTS / "DICOMDIR")
+    records = [r for r in src.DirectoryRecordSequence if "ReferencedFileID" in r][: len(refs)]
+    for record, ref in zip(records, refs, strict=True):
+        record.ReferencedFileID = ref
+    src.DirectoryRecordSequence = records
+    root.mkdir(exist_ok=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        src.save_as(root / "DICOMDIR")
+    return root / "DICOMDIR"
+
+
+@pytest.mark.parametrize(
+    ("refs", "message"),
+    [
+        ([["DICOMDIR"], ["DICOMDIR"]], "references the DICOMDIR itself"),
+        ([], "references no image files"),
+    ],
+    ids=["self_reference", "no_records"],
+)
+def test_dicomdir_without_usable_references_is_an_error(
+    tmp_path: Path, refs: list[list[str]], message: str
+) -> None:
+    dicomdir = _dicomdir_with_refs(tmp_path / "cd", refs)
+    index = scan([dicomdir])
+    assert not index.images()
+    assert index.errors and any(message in e.message for e in index.errors)
+    assert all(e.path == str(dicomdir) for e in index.errors)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"\x89PNG\r\n\x1a\n" + bytes(64), b"DICM"],
+    ids=["empty", "png", "marker_only"],
+)
+def test_named_non_dicom_dcm_is_an_error_walked_is_skipped(tmp_path: Path, content: bytes) -> None:
+    folder = tmp_path / "cd"
+    folder.mkdir()
+    path = folder / "IM0001.dcm"
+    path.write_bytes(content)
+    named = scan([path])
+    assert [e.path for e in named.errors] == [str(path)]
+    assert "not a DICOM file" in named.errors[0].message
+    walked = scan([folder])
+    assert walked.skipped == [str(path)] and not walked.errors

@@ -168,10 +168,13 @@ def _print_index(index: StudyIndex) -> None:
         print(f"non-image ({meta.modality or meta.sop_class_uid}): {meta.path}")
     for err in index.errors:
         print(f"error: {err.path}: {err.message}", file=sys.stderr)
+    for dup in index.duplicates:
+        print(f"note: {dup.path}: {dup.message}", file=sys.stderr)
     images = len(index.images())
     print(
         f"{images} image(s), {len(index.non_images)} non-image object(s), "
-        f"{len(index.errors)} error(s), {len(index.skipped)} non-DICOM file(s) skipped"
+        f"{len(index.errors)} error(s), {len(index.skipped)} non-DICOM file(s) skipped, "
+        f"{len(index.duplicates)} duplicate file(s) listed once"
     )
 
 

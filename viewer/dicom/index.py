@@ -7,6 +7,7 @@ PS3.3 F.3: the files the directory records reference, resolved inside the DICOMD
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -68,13 +69,18 @@ class StudyIndex:
     """The tree of images, plus non-image objects (SR, PR, KOS ...), errors and skipped files.
 
     ``skipped`` holds files found while walking a folder that are not DICOM at all (viewer
-    programs and autorun files on a CD): not errors, just not ours.
+    programs and autorun files on a CD): not errors, just not ours. ``duplicates`` (an addition
+    to the contract, defaulted) holds image files left out because they are the *same* file as
+    one already indexed (same resolved path, or byte-identical), each with the reason: an image
+    never leaves the index without a message. Two different files sharing a SOP Instance UID
+    are both kept, and the conflict is an error.
     """
 
     patients: list[PatientNode] = field(default_factory=list)
     non_images: list[ImageMetadata] = field(default_factory=list)
     errors: list[ScanError] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    duplicates: list[ScanError] = field(default_factory=list)
 
     def images(self) -> list[ImageMetadata]:
         """All images in display order (patient, study, series, instance)."""
@@ -111,26 +117,70 @@ def _invert(text: str) -> str:
     return "".join(chr(0x10FFFF - ord(c)) if c.isdigit() else c for c in text)
 
 
+def _same_file(a: str, b: str) -> bool:
+    """True when two paths are one file (same resolved path) or byte-identical copies."""
+    pa, pb = Path(a), Path(b)
+    try:
+        if _points_to(pa, pb):
+            return True
+        if pa.stat().st_size != pb.stat().st_size:
+            return False
+        return _digest(pa) == _digest(pb)
+    except OSError:
+        return False  # cannot prove they are the same: keep both
+
+
+def _digest(path: Path) -> bytes:
+    sha = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            sha.update(chunk)
+    return sha.digest()
+
+
 def build_index(
     metas: Iterable[ImageMetadata],
     errors: Iterable[ScanError] = (),
     skipped: Iterable[str] = (),
+    duplicates: Iterable[ScanError] = (),
 ) -> StudyIndex:
     """Group and sort: patients by name then ID, studies newest first, series by number,
-    instances by Instance Number (0020,0013) then path."""
-    index = StudyIndex(errors=list(errors), skipped=list(skipped))
+    instances by Instance Number (0020,0013) then path.
+
+    SOP Instance UID (0008,0018) identifies one image (PS3.3 C.12.1.1.1). A second file with
+    the same UID is left out only when it is provably the same file (folder + DICOMDIR, or a
+    byte-identical copy), and then listed in ``duplicates``; a *different* file with the same
+    UID (another patient, other pixels) is kept and reported as an error naming both files,
+    because dropping it would hide an image from the clinician.
+    """
+    index = StudyIndex(errors=list(errors), skipped=list(skipped), duplicates=list(duplicates))
     patients: dict[tuple[str, str], PatientNode] = {}
     studies: dict[tuple[tuple[str, str], str], StudyNode] = {}
     series_map: dict[tuple[tuple[str, str], str, str], SeriesNode] = {}
-    seen: set[str] = set()
+    seen: dict[str, list[str]] = {}
     for meta in metas:
         if not meta.is_image:
             index.non_images.append(meta)
             continue
-        if meta.sop_instance_uid and meta.sop_instance_uid in seen:
-            continue  # the same instance reached twice (folder + DICOMDIR)
-        if meta.sop_instance_uid:
-            seen.add(meta.sop_instance_uid)
+        uid_ = meta.sop_instance_uid
+        if uid_:
+            earlier = seen.setdefault(uid_, [])
+            same = next((other for other in earlier if _same_file(other, meta.path)), None)
+            if same is not None:
+                index.duplicates.append(
+                    ScanError(meta.path, f"is the same file as {same}; listed once")
+                )
+                continue
+            if earlier:
+                index.errors.append(
+                    ScanError(
+                        meta.path,
+                        f"has the same SOP Instance UID (0008,0018) as {earlier[0]} but "
+                        "different content; both images are listed: check which one belongs "
+                        "to the patient",
+                    )
+                )
+            earlier.append(meta.path)
         pkey = (meta.patient_id, meta.patient_name)
         patient = patients.get(pkey)
         if patient is None:
@@ -233,8 +283,26 @@ def dicomdir_references(
                 ScanError(str(target), "referenced by the DICOMDIR but missing on the medium")
             )
             continue
+        if _points_to(target, p):
+            errors.append(
+                ScanError(
+                    str(p), f"DICOMDIR record {'/'.join(parts)!r} references the DICOMDIR itself"
+                )
+            )
+            continue
         files.append(target)
+    if not files and not errors:
+        errors.append(ScanError(str(p), "DICOMDIR references no image files"))
+    elif not files:
+        errors.append(ScanError(str(p), "DICOMDIR references no usable image file"))
     return files, errors
+
+
+def _points_to(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or a.samefile(b)
+    except OSError:
+        return False
 
 
 def _is_dicomdir_name(path: Path) -> bool:
@@ -261,7 +329,14 @@ def iter_scan(
         if cancel is not None and cancel():
             return
         if path.is_dir():
-            for root, dirs, names in os.walk(path):
+
+            def unreadable(exc: OSError, top: Path = path) -> None:
+                where = str(exc.filename or top)
+                errors.append(
+                    ScanError(where, f"folder cannot be read: {exc.strerror or exc}; skipped")
+                )
+
+            for root, dirs, names in os.walk(path, onerror=unreadable):
                 dirs.sort()
                 for name in sorted(names):
                     walked.append(Path(root) / name)
@@ -282,11 +357,14 @@ def iter_scan(
         else:
             explicit.append(path)
     todo: list[tuple[Path, bool]] = []
-    seen: set[str] = set()
+    seen: dict[str, Path] = {}
+    duplicates: list[ScanError] = []
     for path, was_walked in [(p, False) for p in explicit] + [(p, True) for p in walked]:
         key = os.path.normcase(str(path.absolute()))
-        if key not in seen:
-            seen.add(key)
+        if key in seen:
+            duplicates.append(ScanError(str(path), f"is the same file as {seen[key]}; listed once"))
+        else:
+            seen[key] = path
             todo.append((path, was_walked))
     metas: list[ImageMetadata] = []
     skipped: list[str] = []
@@ -309,9 +387,14 @@ def iter_scan(
                 errors.append(ScanError(str(path), problem))
             elif meta.sop_class_uid != MEDIA_STORAGE_DIRECTORY:
                 metas.append(meta)
+            elif not was_walked and not _is_dicomdir_name(path):
+                # A named file (or a DICOMDIR record) that is itself a DICOMDIR: say so.
+                errors.append(
+                    ScanError(str(path), "is a DICOMDIR, not an image; open its folder instead")
+                )
         if done < total:
             yield ScanProgress(done, total, str(path), None, errors)
-    yield ScanProgress(total, total, "", build_index(metas, errors, skipped), errors)
+    yield ScanProgress(total, total, "", build_index(metas, errors, skipped, duplicates), errors)
 
 
 def scan(paths: Iterable[str | Path], *, limits: Limits = DEFAULT_LIMITS) -> StudyIndex:
