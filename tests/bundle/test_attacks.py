@@ -457,3 +457,61 @@ def test_weights_of_another_dtype(
 
     bad = _resigned_with_manifest(good, key, tmp_path, change)
     refused(bad, trust, marker, "weights", "another number type")
+
+
+@pytest.mark.parametrize(
+    ("where", "match"),
+    [
+        ("prepended", "not part of its zip archive"),
+        ("appended", "after the end of its zip archive"),
+        ("comment", "after the end of its zip archive"),
+        ("between-members", "not part of its archive"),
+        ("before-directory", "after its last member"),
+    ],
+    ids=["prepended", "appended", "comment", "between-members", "before-directory"],
+)
+def test_bytes_outside_the_signed_archive(
+    good: Path, trust: Any, marker: Path, tmp_path: Path, where: str, match: str
+) -> None:
+    """Bytes no signature covers would change the recorded file digest of the same signed content:
+    a signed bundle with data before, between or after its zip records is refused."""
+    import struct
+
+    data = good.read_bytes()
+    junk = b"\x00JUNK" * 40
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        infos = sorted(zf.infolist(), key=lambda i: i.header_offset)
+        cd_start = zf.start_dir
+    eocd = len(data) - 22
+    cd_size, cd_offset = struct.unpack("<II", data[eocd + 12 : eocd + 20])
+
+    def shifted(cut: int) -> bytes:
+        """Insert junk at ``cut`` and fix every offset after it, as a careful forger would."""
+        cd = bytearray(data[cd_start:eocd])
+        pos = 0
+        while cd[pos : pos + 4] == b"PK\x01\x02":
+            (off,) = struct.unpack("<I", cd[pos + 42 : pos + 46])
+            if off >= cut:
+                cd[pos + 42 : pos + 46] = struct.pack("<I", off + len(junk))
+            n, m, k = struct.unpack("<HHH", cd[pos + 28 : pos + 34])
+            pos += 46 + n + m + k
+        end = bytearray(data[eocd:])
+        end[16:20] = struct.pack("<I", cd_offset + len(junk))
+        return data[:cut] + junk + data[cut:cd_start] + bytes(cd) + bytes(end)
+
+    if where == "prepended":
+        bad = junk + data
+    elif where == "appended":
+        bad = data + junk
+    elif where == "comment":
+        bad = data[:-2] + struct.pack("<H", len(junk)) + junk
+    elif where == "between-members":
+        bad = shifted(infos[1].header_offset)
+    else:
+        bad = shifted(cd_start)
+    assert cd_offset + cd_size == eocd
+    path = tmp_path / f"{where}.bundle"
+    path.write_bytes(bad)
+    with zipfile.ZipFile(path) as zf:  # still a readable zip with the same signed members
+        assert zf.testzip() is None
+    refused(path, trust, marker, "archive", match)

@@ -204,6 +204,7 @@ def read_archive_bytes(
                 raise _refuse(
                     f"The bundle's members add up to over {limits.max_total_bytes} bytes.", path
                 )
+        check_layout(data, zf, path)
         members: dict[str, bytes] = {}
         for info in infos:
             members[info.filename] = _read_member(zf, info, limits, path)
@@ -212,6 +213,65 @@ def read_archive_bytes(
         if reason:
             raise BundleError(f"The bundle was refused: {reason}.", code="archive", path=path)
     return BundleArchive(digest=digest, members=dict(sorted(members.items())), path=path)
+
+
+_LOCAL_SIG = b"PK\x03\x04"
+_EOCD_SIG = b"PK\x05\x06"
+_DESCRIPTOR_SIG = b"PK\x07\x08"
+
+
+def check_layout(data: bytes, zf: zipfile.ZipFile, path: Path | None = None) -> None:
+    """Every byte of the file belongs to the zip: nothing before, between or after its records.
+
+    zipfile tolerates bytes prepended (self-extracting archives), appended, or hidden between
+    members and in the archive comment, and none of them is covered by the signature: the same
+    signed content could then be installed under many file digests (the digest the audit log
+    records). So the layout must be exact (APPNOTE 4.3.6): local file records from offset 0, back
+    to back, then the central directory, then one end-of-central-directory record ending at EOF.
+    ZIP64 records are refused: a bundle is far below the sizes that need them.
+    """
+    if len(data) < 22:
+        raise _refuse("The bundle is too short to be a zip archive.", path)
+    loc = len(data) - 22
+    if data[loc : loc + 4] != _EOCD_SIG:
+        raise _refuse(
+            "The bundle has data after the end of its zip archive (or an archive comment); a "
+            "bundle must end exactly where its archive ends.",
+            path,
+        )
+    (disk, cd_disk, n_disk, n_total, cd_size, cd_offset, comment_len) = struct.unpack(
+        "<HHHHIIH", data[loc + 4 : loc + 22]
+    )
+    if (
+        0xFFFF in (n_disk, n_total)
+        or 0xFFFFFFFF in (cd_size, cd_offset)
+        or (loc >= 20 and data[loc - 20 : loc - 16] == b"PK\x06\x07")
+    ):
+        raise _refuse("The bundle uses ZIP64 records, which a bundle never needs.", path)
+    if disk or cd_disk or n_disk != n_total or comment_len:
+        raise _refuse("The bundle's zip end record is not that of a single plain archive.", path)
+    if cd_offset + cd_size != loc:
+        raise _refuse(
+            "The bundle holds data that is not part of its zip archive (before the archive, or "
+            "between its directory and its end record).",
+            path,
+        )
+    pos = 0
+    for info in sorted(zf.infolist(), key=lambda i: i.header_offset):
+        if info.header_offset != pos:
+            where = "before its first member" if pos == 0 else f"before member '{info.filename}'"
+            raise _refuse(f"The bundle holds data that is not part of its archive ({where}).", path)
+        if data[pos : pos + 4] != _LOCAL_SIG:
+            raise _refuse(f"The bundle's record of '{info.filename}' is damaged.", path)
+        name_len, extra_len = struct.unpack("<HH", data[pos + 26 : pos + 30])
+        pos += 30 + name_len + extra_len + info.compress_size
+        if info.flag_bits & 0x8:  # data descriptor (APPNOTE 4.3.9), optionally signed
+            pos += 16 if data[pos : pos + 4] == _DESCRIPTOR_SIG else 12
+    if pos != cd_offset:
+        raise _refuse(
+            "The bundle holds data that is not part of its archive (after its last member).",
+            path,
+        )
 
 
 def _read_member(
