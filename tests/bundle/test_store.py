@@ -191,3 +191,139 @@ def test_store_lock_is_exclusive(store: ModelStore) -> None:
     with (store.root / ".lock").open("a+b") as other:
         fcntl.flock(other.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # free again
         fcntl.flock(other.fileno(), fcntl.LOCK_UN)
+
+
+# --------------------------------------------------------------- swapped files, altered state
+
+
+def _stored(store: ModelStore, version: str) -> Path:
+    return next(e.path for e in store.list() if e.version == version)
+
+
+def _state(store: ModelStore) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(store.state_path.read_text())
+    return data
+
+
+def test_signed_older_bundle_copied_over_the_active_file_is_refused(
+    store: ModelStore, build_bundle: Callable[..., Path], audit: Any
+) -> None:
+    """Hostile finding 7: a validly signed 0.9.0 copied over 1.0.0.bundle ran as 0.9.0."""
+    store.install(build_bundle(version="1.0.0"))
+    old = build_bundle(version="0.9.0", seed=3)  # signed by the same trusted key
+    _stored(store, "1.0.0").write_bytes(old.read_bytes())
+    for call in (store.active, store.load_active, lambda: store.active("test-cxr")):
+        with pytest.raises(BundleError, match=r"not the one installed: its SHA-256") as info:
+            call()
+        assert info.value.code == "store"
+    with pytest.raises(BundleError, match="not the one installed"):
+        store.activate("test-cxr", "1.0.0")
+    refusals = [r for r in audit.records() if str(r.type) == "bundle_refused"]
+    assert refusals and all(r.outcome == "failure" for r in refusals)
+    assert refusals[0].model_version == "1.0.0" and refusals[0].detail["code"] == "store"
+
+
+def test_swapped_file_with_its_digest_edited_into_the_state_is_refused(
+    store: ModelStore, build_bundle: Callable[..., Path]
+) -> None:
+    """Whoever also edits store.json's digest still meets the manifest's id and version."""
+    store.install(build_bundle(version="1.0.0"))
+    installed = store.install(build_bundle(version="0.9.0", seed=3), allow_downgrade=True)
+    state = _state(store)
+    versions = state["models"]["test-cxr"]["versions"]
+    versions["1.0.0"]["file"] = versions["0.9.0"]["file"]
+    versions["1.0.0"]["digest"] = installed.digest
+    store.state_path.write_text(json.dumps(state))
+    with pytest.raises(BundleError, match=r"recorded as 'test-cxr' 1.0.0 holds 'test-cxr' 0.9.0"):
+        store.load_active("test-cxr")
+
+
+@pytest.mark.parametrize("where", ["absolute", "dotdot", "symlink"])
+def test_state_entry_pointing_outside_the_store_is_refused(
+    store: ModelStore, build_bundle: Callable[..., Path], tmp_path: Path, where: str
+) -> None:
+    """Hostile finding 7: store.json's "file" as an absolute path outside the store was followed."""
+    store.install(build_bundle(version="1.0.0"))
+    state = _state(store)
+    entry = state["models"]["test-cxr"]["versions"]["1.0.0"]
+    outside = tmp_path / "outside.bundle"
+    outside.write_bytes(_stored(store, "1.0.0").read_bytes())  # even the very same bytes
+    if where == "absolute":
+        entry["file"] = str(outside)
+    elif where == "dotdot":
+        entry["file"] = "../" * (len(store.root.resolve().parts) - 1) + str(outside)[1:]
+    else:
+        (store.root / "test-cxr" / "link.bundle").symlink_to(outside)
+        entry["file"] = "test-cxr/link.bundle"
+    store.state_path.write_text(json.dumps(state))
+    for call in (store.active, store.load_active, store.list):
+        with pytest.raises(BundleError, match="points outside the store") as info:
+            call()
+        assert info.value.code == "store"
+
+
+def test_load_active_checks_and_loads_once(
+    store: ModelStore, build_bundle: Callable[..., Path], audit: Any
+) -> None:
+    assert store.load_active() is None
+    store.install(build_bundle(version="1.0.0"))
+    loaded = store.load_active()
+    assert loaded is not None
+    assert (loaded.manifest.version, loaded.selftest.passed) == ("1.0.0", True)
+    assert loaded.digest == _state(store)["models"]["test-cxr"]["versions"]["1.0.0"]["digest"]
+    assert loaded.path == _stored(store, "1.0.0")
+    assert str(audit.records()[-1].type) == "bundle_verified"
+
+
+@pytest.mark.parametrize(
+    ("edit", "match"),
+    [
+        (lambda s: s.update(format=2), "has format 2"),
+        (lambda s: s.pop("format"), "has format None"),
+        (
+            lambda s: s["models"]["test-cxr"]["versions"]["1.0.0"].pop("digest"),
+            "has no file digest",
+        ),
+        (lambda s: s["models"]["test-cxr"].update(active="7.0.0"), "7.0.0, which is not installed"),
+    ],
+    ids=["newer-format", "no-format", "no-digest", "active-not-installed"],
+)
+def test_state_file_of_another_format_is_refused_clearly(
+    store: ModelStore, build_bundle: Callable[..., Path], edit: Callable[[Any], Any], match: str
+) -> None:
+    store.install(build_bundle(version="1.0.0"))
+    state = _state(store)
+    edit(state)
+    store.state_path.write_text(json.dumps(state))
+    with pytest.raises(BundleError, match=match) as info:
+        store.active()
+    assert info.value.code == "store"
+
+
+def test_infer_with_an_installed_model_refuses_a_swapped_file(
+    build_bundle: Callable[..., Path],
+    key: Any,
+    site_file: Path,
+    cxr_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`bedside infer --model ID` (and the GUI, through ModelStore.active) goes through the check."""
+    import shutil
+
+    from viewer.bundle.trust import TrustStore
+    from viewer.cli import main
+    from viewer.config import load_settings
+
+    keys = site_file.parent / "trusted-keys"
+    keys.mkdir(parents=True)
+    shutil.copy(key.public_path, keys / "ml-team.pem")
+    settings = load_settings()
+    store = ModelStore(settings, None, trust=TrustStore.from_settings(settings))
+    store.install(build_bundle(version="1.0.0"))
+    assert main(["infer", "--model", "test-cxr", str(cxr_path), "--json"]) == 0
+    capsys.readouterr()
+    _stored(store, "1.0.0").write_bytes(build_bundle(version="0.9.0", seed=3).read_bytes())
+    assert main(["infer", "--model", "test-cxr", str(cxr_path), "--json"]) == 1
+    captured = capsys.readouterr()
+    assert "not the one installed" in captured.err
+    assert "0.9.0" not in captured.out

@@ -76,6 +76,18 @@ def verify_bundle(
     p = Path(path)
     try:
         archive = read_archive(p, limits=limits)
+    except BundleError as exc:
+        if exc.path is None:
+            raise BundleError(exc.message, code=exc.code, path=p) from exc
+        raise
+    return verify_archive(archive, trust, path=p)
+
+
+def verify_archive(archive: BundleArchive, trust: TrustStore, *, path: Path) -> VerifiedBundle:
+    """The signature and manifest checks of :func:`verify_bundle` on an archive already read
+    (the model store reads a stored file once, checks its digest, then verifies those bytes)."""
+    p = path
+    try:
         signature = archive.members.get(SIGNATURE_NAME)
         if signature is not None and not trust.keys:
             raise BundleError(

@@ -6,30 +6,48 @@ activation history. Installing an older version than one already installed needs
 ``allow_downgrade=True``; installing, activating and rolling back are each recorded in the audit
 log. A bundle is fully verified and self-tested before it is installed, and re-verified (signature,
 schema) before it is activated.
+
+The store is a place where a file can be swapped behind the app's back (finding: a validly signed
+0.9.0 copied over ``1.0.0.bundle`` ran as 0.9.0 while ``bundle list`` showed 1.0.0). So every read
+of a stored bundle (``active()``, ``load_active()``, ``load()``, activation) checks the file's
+SHA-256 against the digest ``store.json`` recorded at install, then, after verification, the
+manifest's id and version against the entry, and paths in ``store.json`` must stay inside the
+store folder. Any file-system failure (read-only folder, full disk) is a BundleError(code="store")
+and, with an audit log, a ``failure`` event: nothing looks installed or activated that is not.
 """
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import json
 import re
 import shutil
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from viewer.bundle.archive import write_atomic
+from viewer.bundle.archive import Limits, read_archive_bytes, write_atomic
 from viewer.bundle.audit_hook import AuditSink, record
-from viewer.bundle.loader import LoadedBundle, load_bundle, verify_bundle
+from viewer.bundle.loader import (
+    LoadedBundle,
+    VerifiedBundle,
+    load_bundle,
+    load_verified,
+    verify_archive,
+)
 from viewer.bundle.trust import TrustStore
 from viewer.config import Settings
-from viewer.errors import BundleError
+from viewer.errors import AuditWriteError, BundleError
 
 STATE_NAME = "store.json"
+STATE_FORMAT = 1
 _SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?$")
+_DIGEST = re.compile(r"^[0-9a-f]{64}$")
 
 
 def semver_key(version: str) -> tuple[int, int, int, int, tuple[tuple[int, int | str], ...]]:
@@ -60,6 +78,32 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _os_message(exc: OSError) -> str:
+    what = exc.strerror or exc.__class__.__name__
+    where = f" ({exc.filename})" if exc.filename else ""
+    return f"{what}{where}"
+
+
+@contextmanager
+def _store_errors(action: str, root: Path) -> Iterator[None]:
+    """A file-system failure in the store is a clear refusal, never a traceback."""
+    try:
+        yield
+    except OSError as exc:
+        raise BundleError(
+            f"The model store could not {action}: {_os_message(exc)}. Nothing was changed; "
+            "check that the models folder is writable and the disk is not full.",
+            code="store",
+            path=root,
+        ) from exc
+
+
+def _file_sha256(path: Path, max_bytes: int) -> tuple[str, bytes]:
+    with path.open("rb") as fh:
+        data = fh.read(max_bytes + 1)
+    return hashlib.sha256(data).hexdigest(), data
+
+
 class ModelStore:
     def __init__(
         self,
@@ -72,14 +116,17 @@ class ModelStore:
         self.audit = audit
         self.root = settings.model_store_dir
         self.trust = trust if trust is not None else TrustStore.from_settings(settings)
+        self.limits = Limits()
 
     # ------------------------------------------------------------------ state
 
     @contextmanager
     def _lock(self) -> Iterator[None]:
         """One writer at a time across processes (the GUI and the CLI may both act)."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        with (self.root / ".lock").open("a+b") as fh:
+        with _store_errors("be locked for a change", self.root):
+            self.root.mkdir(parents=True, exist_ok=True)
+            fh = (self.root / ".lock").open("a+b")
+        with fh:
             if sys.platform == "win32":
                 import msvcrt
 
@@ -102,10 +149,18 @@ class ModelStore:
     def state_path(self) -> Path:
         return self.root / STATE_NAME
 
+    def _damaged(self, what: str) -> BundleError:
+        return BundleError(
+            f"The model store's state file is damaged ({what}); no model can be chosen safely. "
+            "Ask IT to restore it or reinstall the models.",
+            code="store",
+            path=self.state_path,
+        )
+
     def _read(self) -> dict[str, Any]:
-        if not self.state_path.is_file():
-            return {"format": 1, "models": {}}
         try:
+            if not self.state_path.is_file():
+                return {"format": STATE_FORMAT, "models": {}}
             data = json.loads(self.state_path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise BundleError(
@@ -115,21 +170,134 @@ class ModelStore:
                 path=self.state_path,
             ) from exc
         if not isinstance(data, dict) or not isinstance(data.get("models"), dict):
+            raise self._damaged("no model table")
+        if data.get("format") != STATE_FORMAT:
             raise BundleError(
-                "The model store's state file is damaged.", code="store", path=self.state_path
+                f"The model store's state file has format {data.get('format')!r}; this Bedside "
+                f"reads format {STATE_FORMAT} only. Ask IT to reinstall the models with this "
+                "version.",
+                code="store",
+                path=self.state_path,
             )
+        for model_id, model in data["models"].items():
+            if not isinstance(model, dict) or not isinstance(model.get("versions"), dict):
+                raise self._damaged(f"model '{model_id}'")
+            if not isinstance(model.get("history", []), list):
+                raise self._damaged(f"history of '{model_id}'")
+            active = model.get("active")
+            if active is not None and active not in model["versions"]:
+                raise self._damaged(f"'{model_id}' is active at {active}, which is not installed")
+            for version, entry in model["versions"].items():
+                if (
+                    not isinstance(entry, dict)
+                    or not isinstance(entry.get("file"), str)
+                    or not isinstance(entry.get("digest"), str)
+                    or not _DIGEST.match(entry["digest"])
+                ):
+                    raise self._damaged(f"the entry of '{model_id}' {version} has no file digest")
         return data
 
     def _write(self, state: dict[str, Any]) -> None:
         text = json.dumps(state, indent=2, sort_keys=True) + "\n"
-        write_atomic(self.state_path, text.encode("utf-8"))
+        with _store_errors("save its state", self.root):
+            write_atomic(self.state_path, text.encode("utf-8"))
 
     def _model(self, state: dict[str, Any], model_id: str) -> dict[str, Any]:
         model = state["models"].get(model_id)
         if model is None:
             raise BundleError(f"No model '{model_id}' is installed.", code="store")
-        assert isinstance(model, dict)  # noqa: S101 - shape written by this class
+        assert isinstance(model, dict)  # noqa: S101 - shape checked by _read
         return model
+
+    def _file(self, model_id: str, version: str, rel: str) -> Path:
+        """The stored file of an entry; ``store.json`` may not point outside the store."""
+        root = self.root.resolve()
+        candidate = Path(rel)
+        path = (root / candidate).resolve()
+        if candidate.is_absolute() or ".." in candidate.parts or not path.is_relative_to(root):
+            raise BundleError(
+                f"The model store's entry for '{model_id}' {version} points outside the store "
+                f"('{rel}'); the state file was altered. It is not used.",
+                code="store",
+                path=self.state_path,
+            )
+        return path
+
+    # ------------------------------------------------------------------ stored files
+
+    def _verify_stored(self, model_id: str, version: str, entry: dict[str, Any]) -> VerifiedBundle:
+        """The stored file is the one installed: digest, then signature, then id and version."""
+        path = self._file(model_id, version, str(entry["file"]))
+        try:
+            digest, data = _file_sha256(path, self.limits.max_archive_bytes)
+        except OSError as exc:
+            raise BundleError(
+                f"The stored file of '{model_id}' {version} cannot be read "
+                f"({_os_message(exc)}); reinstall that version.",
+                code="store",
+                path=path,
+            ) from exc
+        if digest != entry["digest"]:
+            raise BundleError(
+                f"The stored file of '{model_id}' {version} is not the one installed: its "
+                f"SHA-256 is {digest[:16]}..., the store recorded {str(entry['digest'])[:16]}... "
+                "It was replaced or altered after installation and is not used; reinstall that "
+                "version.",
+                code="store",
+                path=path,
+            )
+        verified = verify_archive(
+            read_archive_bytes(data, path=path, limits=self.limits), self.trust, path=path
+        )
+        m = verified.manifest
+        if (m.id, m.version) != (model_id, version):
+            raise BundleError(
+                f"The stored file recorded as '{model_id}' {version} holds '{m.id}' {m.version}; "
+                "the model store was altered. It is not used.",
+                code="store",
+                path=path,
+            )
+        return verified
+
+    def _refused(self, exc: BundleError, model_id: str, version: str, digest: str) -> None:
+        """Record a stored bundle that failed its check (best effort: the refusal stands)."""
+        with suppress(AuditWriteError):
+            record(
+                self.audit,
+                "bundle_refused",
+                outcome="failure",
+                model_id=model_id,
+                model_version=version,
+                bundle_digest=digest,
+                reason=exc.message,
+                detail={"code": exc.code, "path": exc.path, "stored": True},
+            )
+
+    def _active_entry(self, id: str | None) -> tuple[str, str, dict[str, Any]] | None:
+        state = self._read()
+        if id is not None:
+            model = state["models"].get(id)
+            if not model or not model.get("active"):
+                return None
+            version = str(model["active"])
+            return id, version, model["versions"][version]
+        best: tuple[str, str, str] | None = None
+        for model_id, model in state["models"].items():
+            if model.get("active") and model.get("history"):
+                when = str(model["history"][-1]["at"])
+                if best is None or when > best[0]:
+                    best = (when, model_id, str(model["active"]))
+        if best is None:
+            return None
+        _, model_id, version = best
+        return model_id, version, state["models"][model_id]["versions"][version]
+
+    def _checked(self, model_id: str, version: str, entry: dict[str, Any]) -> VerifiedBundle:
+        try:
+            return self._verify_stored(model_id, version, entry)
+        except BundleError as exc:
+            self._refused(exc, model_id, version, str(entry["digest"]))
+            raise
 
     # ------------------------------------------------------------------ queries
 
@@ -145,33 +313,87 @@ class ModelStore:
                         id=model_id,
                         version=version,
                         digest=v["digest"],
-                        key_fingerprint=v["key_fingerprint"],
-                        installed_at=v["installed_at"],
+                        key_fingerprint=v.get("key_fingerprint", ""),
+                        installed_at=v.get("installed_at", ""),
                         active=model.get("active") == version,
-                        path=self.root / v["file"],
+                        path=self._file(model_id, version, v["file"]),
                         name=v.get("name", model_id),
                     )
                 )
         return out
 
     def active(self, id: str | None = None) -> Path | None:
-        """The active bundle's path for ``id``; without an id, the most recently activated."""
-        state = self._read()
-        if id is not None:
-            model = state["models"].get(id)
-            if not model or not model.get("active"):
-                return None
-            return self.root / str(model["versions"][model["active"]]["file"])
-        best: tuple[str, Path] | None = None
-        for model in state["models"].values():
-            if model.get("active") and model.get("history"):
-                when = model["history"][-1]["at"]
-                path = self.root / model["versions"][model["active"]]["file"]
-                if best is None or when > best[0]:
-                    best = (when, path)
-        return best[1] if best else None
+        """The active bundle's path for ``id``; without an id, the most recently activated.
+
+        The file is checked first (digest recorded at install, signature, manifest id and
+        version): a swapped or altered file raises BundleError(code="store"), recorded as a
+        refusal. Prefer :meth:`load_active`, which loads the very bytes it checked.
+        """
+        found = self._active_entry(id)
+        if found is None:
+            return None
+        model_id, version, entry = found
+        return self._checked(model_id, version, entry).path
+
+    def load_active(self, id: str | None = None) -> LoadedBundle | None:
+        """Check and load the active bundle in one read (no swap between check and load)."""
+        found = self._active_entry(id)
+        if found is None:
+            return None
+        return self.load(*found[:2])
+
+    def load(self, id: str, version: str) -> LoadedBundle:
+        """Check (as :meth:`active`) and load an installed version; recorded like load_bundle."""
+        model = self._model(self._read(), id)
+        entry = model["versions"].get(version)
+        if entry is None:
+            raise BundleError(f"Version {version} of '{id}' is not installed.", code="store")
+        verified = self._checked(id, version, entry)
+        try:
+            loaded = load_verified(verified)
+        except BundleError as exc:
+            self._refused(exc, id, version, verified.digest)
+            raise
+        record(
+            self.audit,
+            "bundle_verified",
+            outcome="success",
+            model_id=id,
+            model_version=version,
+            bundle_digest=loaded.digest,
+            detail={
+                "key_fingerprint": loaded.key_fingerprint,
+                "key_source": loaded.key_source,
+                "path": str(loaded.path),
+                "stored": True,
+                "selftest_max_abs_diff_output": loaded.selftest.max_abs_diff_output,
+            },
+        )
+        return loaded
 
     # ------------------------------------------------------------------ actions
+
+    def _failed(
+        self, event: str, exc: BundleError, *, model_id: str | None, version: str | None
+    ) -> BundleError:
+        """Record a store action that did not happen; returns the error to raise."""
+        try:
+            record(
+                self.audit,
+                event,
+                outcome="failure",
+                model_id=model_id,
+                model_version=version,
+                reason=exc.message,
+                detail={"code": exc.code},
+            )
+        except AuditWriteError:
+            return BundleError(
+                f"{exc.message} (The audit log did not record this failure either.)",
+                code=exc.code,
+                path=exc.path,
+            )
+        return exc
 
     def install(
         self, path: str | Path, *, allow_downgrade: bool = False, activate: bool = False
@@ -180,54 +402,85 @@ class ModelStore:
 
         The first version of a model becomes active; later ones only with ``activate=True`` (or
         ``activate()``), so what clinicians use never changes as a side effect of an install.
+        The lock is taken first, so a store that cannot be written to fails before anything is
+        verified or recorded as verified; a failure after that is a ``bundle_installed`` event
+        with outcome ``failure``.
         """
-        loaded = load_bundle(path, self.trust, audit=self.audit)
+        model_id: str | None = None
+        version: str | None = None
+        try:
+            with self._lock():
+                loaded = load_bundle(path, self.trust, audit=self.audit, limits=self.limits)
+                m = loaded.manifest
+                model_id, version = m.id, m.version
+                first, target = self._install_locked(loaded, allow_downgrade)
+        except BundleError as exc:
+            if exc.code == "downgrade" or (model_id is None and exc.code != "store"):
+                raise  # already recorded as bundle_refused (by this class or load_bundle)
+            raise self._failed("bundle_installed", exc, model_id=model_id, version=version) from exc
+        if target is None:
+            return loaded  # the same file again: nothing to do
+        loaded.path = target
+        if first or activate:
+            self._activate(m.id, m.version, reason="first install" if first else "installed")
+        return loaded
+
+    def _install_locked(
+        self, loaded: LoadedBundle, allow_downgrade: bool
+    ) -> tuple[bool, Path | None]:
         m = loaded.manifest
-        with self._lock():
-            state = self._read()
-            model = state["models"].setdefault(
-                m.id, {"active": None, "versions": {}, "history": []}
+        state = self._read()
+        before = copy.deepcopy(state)
+        model = state["models"].setdefault(m.id, {"active": None, "versions": {}, "history": []})
+        existing = model["versions"].get(m.version)
+        if existing is not None:
+            if existing["digest"] == loaded.digest:
+                return False, None
+            raise BundleError(
+                f"Version {m.version} of '{m.id}' is already installed with different content. "
+                "A changed model needs a new version number.",
+                code="store",
             )
-            existing = model["versions"].get(m.version)
-            if existing is not None:
-                if existing["digest"] == loaded.digest:
-                    return loaded  # the same file again: nothing to do
-                raise BundleError(
-                    f"Version {m.version} of '{m.id}' is already installed with different content. "
-                    "A changed model needs a new version number.",
-                    code="store",
-                )
-            newer = [v for v in model["versions"] if semver_key(v) > semver_key(m.version)]
-            if newer and not allow_downgrade:
-                reason = (
-                    f"Refusing to install '{m.id}' {m.version}: the newer version(s) "
-                    f"{', '.join(sorted(newer, key=semver_key))} are installed. Installing an "
-                    "older version must be explicit (--allow-downgrade) and is recorded."
-                )
-                record(
-                    self.audit,
-                    "bundle_refused",
-                    outcome="failure",
-                    model_id=m.id,
-                    model_version=m.version,
-                    bundle_digest=loaded.digest,
-                    reason=reason,
-                    detail={"code": "downgrade", "key_fingerprint": loaded.key_fingerprint},
-                )
-                raise BundleError(reason, code="downgrade")
-            rel = f"{m.id}/{m.version}.bundle"
-            target = self.root / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{target.name}.tmp")
-            shutil.copyfile(loaded.path, tmp)
-            tmp.replace(target)
-            model["versions"][m.version] = {
-                "file": rel,
-                "digest": loaded.digest,
-                "key_fingerprint": loaded.key_fingerprint,
-                "installed_at": _now(),
-                "name": m.name,
-            }
+        newer = [v for v in model["versions"] if semver_key(v) > semver_key(m.version)]
+        if newer and not allow_downgrade:
+            reason = (
+                f"Refusing to install '{m.id}' {m.version}: the newer version(s) "
+                f"{', '.join(sorted(newer, key=semver_key))} are installed. Installing an "
+                "older version must be explicit (--allow-downgrade) and is recorded."
+            )
+            record(
+                self.audit,
+                "bundle_refused",
+                outcome="failure",
+                model_id=m.id,
+                model_version=m.version,
+                bundle_digest=loaded.digest,
+                reason=reason,
+                detail={"code": "downgrade", "key_fingerprint": loaded.key_fingerprint},
+            )
+            raise BundleError(reason, code="downgrade")
+        rel = f"{m.id}/{m.version}.bundle"
+        target = self._file(m.id, m.version, rel)
+        tmp = target.with_name(f".{target.name}.tmp")
+        with _store_errors(f"store the file of '{m.id}' {m.version}", self.root):
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(loaded.path, tmp)
+                if _file_sha256(tmp, self.limits.max_archive_bytes)[0] != loaded.digest:
+                    raise OSError(0, "the copy differs from the verified file", str(loaded.path))
+                tmp.replace(target)
+            finally:
+                tmp.unlink(missing_ok=True)
+        first = model["active"] is None
+        model["versions"][m.version] = {
+            "file": rel,
+            "digest": loaded.digest,
+            "key_fingerprint": loaded.key_fingerprint,
+            "installed_at": _now(),
+            "name": m.name,
+        }
+        self._write(state)
+        try:
             record(
                 self.audit,
                 "bundle_installed",
@@ -243,48 +496,56 @@ class ModelStore:
                     "source": str(loaded.path),
                 },
             )
-            first = model["active"] is None
-            self._write(state)
-        if first or activate:
-            self._activate(m.id, m.version, reason="first install" if first else "installed")
-        loaded.path = target
-        return loaded
+        except AuditWriteError:
+            self._write(before)  # not recorded, so not installed
+            raise
+        return first, target
 
     def activate(self, id: str, version: str) -> None:
         """Make ``version`` the one clinicians use (re-verified first), recorded."""
         self._activate(id, version, reason="activated")
 
     def _activate(self, model_id: str, version: str, *, reason: str, event: str = "") -> None:
-        with self._lock():
-            state = self._read()
-            model = self._model(state, model_id)
-            entry = model["versions"].get(version)
-            if entry is None:
-                raise BundleError(
-                    f"Version {version} of '{model_id}' is not installed (installed: "
-                    f"{', '.join(sorted(model['versions'], key=semver_key))}).",
-                    code="store",
-                )
-            verified = verify_bundle(self.root / entry["file"], self.trust)
-            if verified.digest != entry["digest"]:
-                raise BundleError(
-                    f"The stored file of '{model_id}' {version} changed since it was installed.",
-                    code="store",
-                )
-            previous = model.get("active")
-            model["active"] = version
-            model["history"].append({"version": version, "at": _now(), "action": reason})
+        event = event or "bundle_activated"
+        try:
+            with self._lock():
+                self._activate_locked(model_id, version, reason=reason, event=event)
+        except BundleError as exc:
+            raise self._failed(event, exc, model_id=model_id, version=version) from exc
+
+    def _activate_locked(self, model_id: str, version: str, *, reason: str, event: str) -> None:
+        state = self._read()
+        before = copy.deepcopy(state)
+        model = self._model(state, model_id)
+        entry = model["versions"].get(version)
+        if entry is None:
+            raise BundleError(
+                f"Version {version} of '{model_id}' is not installed (installed: "
+                f"{', '.join(sorted(model['versions'], key=semver_key))}).",
+                code="store",
+            )
+        self._verify_stored(model_id, version, entry)
+        previous = model.get("active")
+        model["active"] = version
+        model.setdefault("history", []).append({"version": version, "at": _now(), "action": reason})
+        self._write(state)
+        try:
             record(
                 self.audit,
-                event or "bundle_activated",
+                event,
                 outcome="success",
                 model_id=model_id,
                 model_version=version,
                 bundle_digest=entry["digest"],
                 reason=reason,
-                detail={"previous_version": previous, "key_fingerprint": entry["key_fingerprint"]},
+                detail={
+                    "previous_version": previous,
+                    "key_fingerprint": entry.get("key_fingerprint"),
+                },
             )
-            self._write(state)
+        except AuditWriteError:
+            self._write(before)  # not recorded, so not activated
+            raise
 
     def rollback(self, id: str) -> str:
         """Re-activate the version that was active before the current one; returns it."""
@@ -292,7 +553,7 @@ class ModelStore:
         model = self._model(state, id)
         current = model.get("active")
         target = None
-        for item in reversed(model["history"]):
+        for item in reversed(model.get("history", [])):
             v = str(item["version"])
             if v != current and v in model["versions"]:
                 target = v
