@@ -351,6 +351,15 @@ def main() -> int:
             f"{took / ref:.2f} x |"
         )
     load_after = os.getloadavg()[0]
+    if max(load_before, load_after) > 1.0:
+        lines += [
+            "",
+            "**Caution:** the machine was busy during this run, which slows the 2-thread forward "
+            "far more than the single-threaded preprocessing, so the overhead ratio above "
+            "flatters Bedside. On the quietest run so far (load 1.7) DenseNet-121 @ 224 took "
+            "57 ms and preprocessing of a 2048 x 2048 image 11 ms: about 20 %, target NOT met "
+            "for images this large (about 10 % against DESIGN.md's 116 ms).",
+        ]
     lines += [
         "",
         f"Benchmark run time: {total:.0f} s. Load average (1 min) {load_before:.1f} before, "
