@@ -307,7 +307,7 @@ def test_infer_with_an_installed_model_refuses_a_swapped_file(
     cxr_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """`bedside infer --model ID` (and the GUI, through ModelStore.active) goes through the check."""
+    """`bedside infer --model ID` (and the GUI, via ModelStore.active) goes through the check."""
     import shutil
 
     from viewer.bundle.trust import TrustStore
@@ -327,3 +327,123 @@ def test_infer_with_an_installed_model_refuses_a_swapped_file(
     captured = capsys.readouterr()
     assert "not the one installed" in captured.err
     assert "0.9.0" not in captured.out
+
+
+# --------------------------------------------------------------- file-system failures
+
+
+def _kinds(audit: Any) -> list[tuple[str, str]]:
+    return [(str(r.type), r.outcome) for r in audit.records()]
+
+
+def test_store_that_cannot_be_locked_refuses_before_verifying(
+    store: ModelStore, build_bundle: Callable[..., Path], audit: Any
+) -> None:
+    """Hostile finding 14: a read-only models/ gave PermissionError on .lock after a
+    bundle_verified row. (A folder where the lock file goes fails even for root.)"""
+    (store.root / ".lock").mkdir(parents=True)
+    with pytest.raises(BundleError, match=r"could not be locked for a change: .*Nothing was") as e:
+        store.install(build_bundle())
+    assert e.value.code == "store"
+    assert _kinds(audit) == [("bundle_installed", "failure")]
+    row = audit.records()[-1]
+    assert row.detail["code"] == "store" and "could not be locked" in row.reason
+    for act in (lambda: store.activate("test-cxr", "1.0.0"), lambda: store.rollback("test-cxr")):
+        with pytest.raises(BundleError) as e:
+            act()
+        assert e.value.code == "store"
+
+
+@pytest.mark.parametrize("failing", ["copy", "state"])
+def test_install_failing_on_disk_leaves_no_installed_row(
+    store: ModelStore,
+    build_bundle: Callable[..., Path],
+    audit: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    failing: str,
+) -> None:
+    import errno
+
+    import viewer.bundle.store as store_mod
+
+    def boom(*args: Any, **kwargs: Any) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(store.root))
+
+    if failing == "copy":
+        monkeypatch.setattr(store_mod.shutil, "copyfile", boom)
+    else:
+        monkeypatch.setattr(store_mod, "write_atomic", boom)
+    with pytest.raises(BundleError, match="No space left on device") as e:
+        store.install(build_bundle())
+    assert e.value.code == "store"
+    assert _kinds(audit) == [("bundle_verified", "success"), ("bundle_installed", "failure")]
+    monkeypatch.undo()
+    assert store.list() == [] and store.active() is None
+    assert not list(store.root.rglob("*.tmp"))
+
+
+def test_activate_and_rollback_failing_on_disk_change_nothing(
+    store: ModelStore,
+    build_bundle: Callable[..., Path],
+    audit: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import viewer.bundle.store as store_mod
+
+    store.install(build_bundle(version="1.0.0"))
+    store.install(build_bundle(version="1.1.0", seed=1), activate=True)
+
+    def read_only(*args: Any, **kwargs: Any) -> None:
+        raise PermissionError(13, "Permission denied", str(store.state_path))
+
+    monkeypatch.setattr(store_mod, "write_atomic", read_only)
+    for act, event in (
+        (lambda: store.activate("test-cxr", "1.0.0"), "bundle_activated"),
+        (lambda: store.rollback("test-cxr"), "bundle_rolled_back"),
+    ):
+        with pytest.raises(BundleError, match="could not save its state: Permission denied") as e:
+            act()
+        assert e.value.code == "store"
+        assert _kinds(audit)[-1] == (event, "failure")
+    monkeypatch.undo()
+    assert [e.version for e in store.list() if e.active] == ["1.1.0"]
+
+
+def test_unrecorded_install_is_undone(
+    store: ModelStore,
+    build_bundle: Callable[..., Path],
+    audit: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """If the audit log cannot record the install, the store does not keep it either."""
+    from viewer.errors import AuditWriteError
+
+    real = audit.append
+
+    def append(event: Any) -> Any:
+        if str(event.type) == "bundle_installed" and event.outcome == "success":
+            raise AuditWriteError("disk full")
+        return real(event)
+
+    monkeypatch.setattr(audit, "append", append)
+    with pytest.raises(AuditWriteError):
+        store.install(build_bundle())
+    assert store.list() == []
+
+
+@pytest.mark.skipif(
+    not hasattr(__import__("os"), "geteuid") or __import__("os").geteuid() == 0,
+    reason="root ignores folder permissions",
+)
+def test_read_only_models_folder(
+    store: ModelStore, build_bundle: Callable[..., Path], audit: Any
+) -> None:
+    store.root.mkdir(parents=True)
+    store.root.chmod(0o555)
+    try:
+        with pytest.raises(BundleError, match="Permission denied") as e:
+            store.install(build_bundle())
+        assert e.value.code == "store"
+        assert ("bundle_installed", "success") not in _kinds(audit)
+    finally:
+        store.root.chmod(0o755)
