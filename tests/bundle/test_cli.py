@@ -87,9 +87,12 @@ def test_create_sign_verify_inspect_install_flow(
     ok = json.loads(capsys.readouterr().out)
     assert ok["ok"] and ok["key_fingerprint"] == key.fingerprint and ok["selftest"]["passed"]
 
-    assert run(["bundle", "inspect", str(out)]) == 0
+    with pytest.raises(BundleError, match=r"NOT VERIFIED \(untrusted\).*--unverified"):
+        run(["bundle", "inspect", str(out)])
+    assert capsys.readouterr().out == ""
+    assert run(["bundle", "inspect", str(out), "--unverified"]) == 1
     card = capsys.readouterr().out
-    assert card.startswith("NOT VERIFIED (untrusted)")
+    assert card.startswith("!!!!") and card.splitlines()[1].startswith("NOT VERIFIED (untrusted)")
     assert "## Intended use" in card and "opacity" in card
 
     # IT trusts the key at site level, then installs
@@ -166,3 +169,51 @@ def test_demo_bundle_via_cli(capsys: pytest.CaptureFixture[str]) -> None:
     assert json.loads(capsys.readouterr().out)["key_source"] == "demo"
     assert run(["bundle", "verify", demo, "--json"], demo=False) == 1
     assert json.loads(capsys.readouterr().out)["code"] == "untrusted"
+
+
+def _forged(good: Path, tmp_path: Path) -> Path:
+    """The hostile tester's recrc_threshold: the manifest's threshold edited, zip CRCs redone."""
+    from tests.bundle.conftest import read_members, write_members
+
+    members = read_members(good)
+    manifest = json.loads(members["manifest.json"])
+    manifest["labels"][0]["threshold"] = 0.01
+    members["manifest.json"] = json.dumps(manifest).encode()
+    return write_members(tmp_path / "forged.bundle", members)
+
+
+def test_inspect_verifies_first(
+    build_bundle: Callable[..., Path],
+    key: KeyPair,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Hostile finding 17: `inspect --json` printed a forged manifest with exit 0, unmarked."""
+    good = build_bundle()
+    forged = str(_forged(good, tmp_path))
+    trust = ["--trust-key", str(key.public_path)]
+
+    assert run(["bundle", "inspect", forged, "--json", *trust]) == 1
+    result = json.loads(capsys.readouterr().out)
+    assert result["verified"] is False and result["code"] == "signature"
+    assert "manifest" not in result
+    with pytest.raises(BundleError, match=r"NOT VERIFIED \(signature\)") as info:
+        run(["bundle", "inspect", forged, *trust])
+    assert info.value.code == "signature"
+    assert capsys.readouterr().out == ""
+
+    assert run(["bundle", "inspect", forged, "--json", "--unverified", *trust]) == 1
+    result = json.loads(capsys.readouterr().out)
+    assert result["verified"] is False and result["warning"].startswith("NOT VERIFIED (signature)")
+    assert result["manifest"]["labels"][0]["threshold"] == 0.01
+    assert run(["bundle", "inspect", forged, "--unverified", *trust]) == 1
+    text = capsys.readouterr().out
+    assert text.splitlines()[1].startswith("NOT VERIFIED (signature)")
+    assert text.count("NOT VERIFIED (signature)") == 2  # above and below the card
+
+    assert run(["bundle", "inspect", str(good), "--json", *trust]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["verified"] is True and result["key_fingerprint"] == key.fingerprint
+    assert result["manifest"]["labels"][0]["threshold"] == 0.5
+    assert run(["bundle", "inspect", str(good), "--unverified", *trust]) == 0
+    assert capsys.readouterr().out.startswith("VERIFIED")

@@ -1,8 +1,9 @@
 """``bedside bundle ...`` and ``bedside keys ...``: the functions the GUI's model manager calls.
 
 Install, activate and rollback are recorded in the audit log. ``bundle verify`` is a check (it
-loads and self-tests the model but writes no audit row); ``bundle inspect`` shows the model card
-with the verification result on top, even for a bundle this installation does not trust.
+loads and self-tests the model but writes no audit row); ``bundle inspect`` verifies, then shows the
+model card; a bundle that fails verification is shown only with ``--unverified``, marked NOT
+VERIFIED, and the command still exits 1.
 """
 
 from __future__ import annotations
@@ -180,27 +181,67 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 
 def _cmd_inspect(args: argparse.Namespace) -> int:
+    """Verify first: a manifest whose signature fails is unproven, so it is shown only on request
+    (``--unverified``), under a NOT VERIFIED banner / ``"verified": false``, and the exit code
+    stays 1 either way (hostile finding 17: a forged threshold printed with exit 0)."""
     from viewer.bundle.archive import read_archive
     from viewer.bundle.loader import verify_bundle
     from viewer.bundle.manifest import MANIFEST_NAME, parse_manifest
     from viewer.bundle.model_card import render_model_card
 
+    failure: BundleError | None = None
     try:
         verified = verify_bundle(args.bundle, _trust(args))
+        manifest, archive = verified.manifest, verified.archive
+    except BundleError as exc:
+        failure = exc
+    if failure is not None:
+        reason = f"NOT VERIFIED ({failure.code}): {failure.message}"
+        if not args.unverified:
+            if args.json:
+                result = {"verified": False, "code": failure.code, "message": str(failure)}
+                print(json.dumps(result, indent=2))
+                return 1
+            raise BundleError(
+                f"{reason} Its contents are unproven, so they are not shown; add --unverified "
+                "to review them anyway.",
+                code=failure.code,
+                path=failure.path,
+            )
+        archive = read_archive(args.bundle)
+        if MANIFEST_NAME not in archive.members:
+            raise BundleError(
+                f"{reason} It has no manifest.json to show.", code="schema", path=args.bundle
+            ) from failure
+        manifest = parse_manifest(archive.members[MANIFEST_NAME])
+        if args.json:
+            result = {
+                "verified": False,
+                "code": failure.code,
+                "message": str(failure),
+                "warning": f"{reason} Everything below is unproven.",
+                "digest": archive.digest,
+                "manifest": json.loads(manifest.to_json_bytes()),
+            }
+            print(json.dumps(result, indent=2))
+            return 1
+        banner = "!" * 78
+        header = f"{banner}\n{reason}\nShown for review only: nothing below is proven.\n{banner}"
+    else:
         header = (
             f"VERIFIED: signed by trusted key {format_fingerprint(verified.key_fingerprint)} "
             f"({verified.key_source})."
         )
-        manifest, archive = verified.manifest, verified.archive
-    except BundleError as exc:
-        header = f"NOT VERIFIED ({exc.code}): {exc}\nShown for review only."
-        archive = read_archive(args.bundle)
-        if MANIFEST_NAME not in archive.members:
-            raise BundleError("The bundle has no manifest.json.", code="schema") from exc
-        manifest = parse_manifest(archive.members[MANIFEST_NAME])
-    if args.json:
-        print(manifest.to_json_bytes().decode("utf-8"))
-        return 0
+        if args.json:
+            result = {
+                "verified": True,
+                "digest": verified.digest,
+                "key_fingerprint": verified.key_fingerprint,
+                "key_source": verified.key_source,
+                "manifest": json.loads(manifest.to_json_bytes()),
+            }
+            print(json.dumps(result, indent=2))
+            return 0
     print(header)
     print(f"File sha256 {archive.digest}")
     for name in archive.names():
@@ -208,6 +249,10 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
         print(f"  {name:24} {len(data):>12,} bytes  sha256 {hashlib.sha256(data).hexdigest()}")
     print()
     print(render_model_card(manifest))
+    if failure is not None:
+        print()
+        print(header)
+        return 1
     return 0
 
 
@@ -329,7 +374,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     p = bsub.add_parser("inspect", help="show the model card (and whether the bundle verifies)")
     p.add_argument("bundle")
-    p.add_argument("--json", action="store_true", help="print the manifest instead")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help='print {"verified": ..., "manifest": ...} instead of the model card',
+    )
+    p.add_argument(
+        "--unverified",
+        action="store_true",
+        help="show a bundle that fails verification anyway, marked NOT VERIFIED (exit code 1)",
+    )
     trust_opt(p)
     p.set_defaults(func=_cmd_inspect)
 
