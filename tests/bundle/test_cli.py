@@ -217,3 +217,40 @@ def test_inspect_verifies_first(
     assert result["manifest"]["labels"][0]["threshold"] == 0.5
     assert run(["bundle", "inspect", str(good), "--unverified", *trust]) == 0
     assert capsys.readouterr().out.startswith("VERIFIED")
+
+
+@pytest.mark.parametrize("target", ["file", "under-a-file", "device"])
+def test_keys_generate_out_not_a_folder(tmp_path: Path, target: str) -> None:
+    """Hostile finding 15: `keys generate --out /dev/full` raised FileExistsError."""
+    a_file = tmp_path / "plain.txt"
+    a_file.write_text("keep me")
+    out = {"file": a_file, "under-a-file": a_file / "k", "device": Path("/dev/null")}[target]
+    if target == "device" and not out.exists():
+        pytest.skip("no /dev/null here")
+    with pytest.raises(BundleError, match=r"not a folder|cannot be written") as info:
+        run(["keys", "generate", "--out", str(out)])
+    assert info.value.code == "signature"
+    assert a_file.read_text() == "keep me"
+
+
+def test_keys_generate_never_overwrites_without_force(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "k"
+    assert run(["keys", "generate", "--out", str(out)]) == 0
+    first = (out / "signing-key.pem").read_bytes()
+    with pytest.raises(BundleError, match=r"already exists.*--force"):
+        run(["keys", "generate", "--out", str(out)])
+    assert (out / "signing-key.pem").read_bytes() == first
+    capsys.readouterr()
+    assert run(["keys", "generate", "--out", str(out), "--force"]) == 0
+    assert (out / "signing-key.pem").read_bytes() != first
+    assert stat.S_IMODE((out / "signing-key.pem").stat().st_mode) == 0o600
+    from viewer.bundle.keys import fingerprint, format_fingerprint, load_private_key
+
+    new_fp = fingerprint(load_private_key(out / "signing-key.pem").public_key())
+    assert f"fingerprint: {format_fingerprint(new_fp)}" in capsys.readouterr().out
+    (out / "signing-key.pem").unlink()
+    (out / "signing-key.pem").mkdir()  # not a key file: not replaced even with --force
+    with pytest.raises(BundleError, match="other than a key file"):
+        run(["keys", "generate", "--out", str(out), "--force"])

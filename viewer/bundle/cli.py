@@ -82,7 +82,7 @@ def _private_key(path: str) -> Any:
 
 def _cmd_keys_generate(args: argparse.Namespace) -> int:
     passphrase = _passphrase(confirm=True, required=True) if args.passphrase else None
-    gen = generate_keypair(args.out, passphrase=passphrase)
+    gen = generate_keypair(args.out, passphrase=passphrase, force=args.force)
     protected = ", passphrase-protected" if gen.encrypted else ""
     print(f"private key: {gen.private_path} (mode 0600{protected})")
     print(f"public key:  {gen.public_path}")
@@ -333,6 +333,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--passphrase",
         action="store_true",
         help=f"protect the private key with a passphrase (from {PASSPHRASE_ENV} or a prompt)",
+    )
+    p.add_argument(
+        "--force", action="store_true", help="replace a key pair that is already in the folder"
     )
     p.set_defaults(func=_cmd_keys_generate)
     p = ksub.add_parser("list", help="show the trusted public keys and their fingerprints")

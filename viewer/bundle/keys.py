@@ -115,16 +115,30 @@ class GeneratedKey:
     encrypted: bool
 
 
-def generate_keypair(out_dir: str | Path, *, passphrase: bytes | None = None) -> GeneratedKey:
-    """Write a new P-256 key pair; the private file is created with mode 0600 from the start."""
+def generate_keypair(
+    out_dir: str | Path, *, passphrase: bytes | None = None, force: bool = False
+) -> GeneratedKey:
+    """Write a new P-256 key pair; the private file is created with mode 0600 from the start.
+
+    An existing key is never replaced unless ``force`` (a lost private key cannot be recovered,
+    and bundles signed with it would no longer match the key IT trusts).
+    """
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        raise BundleError(
+            "This is a file, not a folder; give a folder for the key pair.",
+            code="signature",
+            path=out,
+        )
     private_path = out / PRIVATE_NAME
     public_path = out / PUBLIC_NAME
     for existing in (private_path, public_path):
-        if existing.exists():
+        if os.path.lexists(existing) and (not force or not existing.is_file()):
             raise BundleError(
-                "A key already exists there; refusing to overwrite it.",
+                "A key already exists there; refusing to overwrite it (add --force to replace "
+                "it; bundles signed with the old key then no longer match a new trusted key)."
+                if existing.is_file()
+                else "Something other than a key file is there; refusing to overwrite it.",
                 code="signature",
                 path=existing,
             )
@@ -137,11 +151,22 @@ def generate_keypair(out_dir: str | Path, *, passphrase: bytes | None = None) ->
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
     )
-    fd = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(pem)
-    private_path.chmod(0o600)
-    write_atomic(public_path, public_pem(key.public_key()))
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        if force:
+            write_atomic(private_path, pem, mode=0o600)  # a 0600 temporary file, renamed
+        else:
+            fd = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(pem)
+            private_path.chmod(0o600)
+        write_atomic(public_path, public_pem(key.public_key()))
+    except OSError as exc:
+        raise BundleError(
+            f"The key pair cannot be written there ({exc.strerror or exc}).",
+            code="signature",
+            path=exc.filename or out,
+        ) from exc
     return GeneratedKey(
         private_path, public_path, fingerprint(key.public_key()), encrypted=bool(passphrase)
     )
