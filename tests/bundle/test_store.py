@@ -379,7 +379,7 @@ def test_install_failing_on_disk_leaves_no_installed_row(
     assert _kinds(audit) == [("bundle_verified", "success"), ("bundle_installed", "failure")]
     monkeypatch.undo()
     assert store.list() == [] and store.active() is None
-    assert not list(store.root.rglob("*.tmp"))
+    assert not list(store.root.rglob("*.tmp")) and not list(store.root.rglob("*.bundle"))
 
 
 def test_activate_and_rollback_failing_on_disk_change_nothing(
@@ -428,7 +428,7 @@ def test_unrecorded_install_is_undone(
     monkeypatch.setattr(audit, "append", append)
     with pytest.raises(AuditWriteError):
         store.install(build_bundle())
-    assert store.list() == []
+    assert store.list() == [] and not list(store.root.rglob("*.bundle"))
 
 
 @pytest.mark.skipif(

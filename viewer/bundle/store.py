@@ -80,7 +80,10 @@ def _now() -> str:
 
 def _os_message(exc: OSError) -> str:
     what = exc.strerror or exc.__class__.__name__
-    where = f" ({exc.filename})" if exc.filename else ""
+    name = str(exc.filename or "")
+    if Path(name).name.startswith("."):  # a temporary or lock file: name its folder
+        name = str(Path(name).parent)
+    where = f" ({name})" if name else ""
     return f"{what}{where}"
 
 
@@ -479,8 +482,8 @@ class ModelStore:
             "installed_at": _now(),
             "name": m.name,
         }
-        self._write(state)
         try:
+            self._write(state)
             record(
                 self.audit,
                 "bundle_installed",
@@ -496,8 +499,12 @@ class ModelStore:
                     "source": str(loaded.path),
                 },
             )
-        except AuditWriteError:
-            self._write(before)  # not recorded, so not installed
+        except BaseException:
+            # Not saved or not recorded, so not installed: no state entry, no stray file.
+            with suppress(BundleError):
+                self._write(before)
+            with suppress(OSError):
+                target.unlink()
             raise
         return first, target
 
