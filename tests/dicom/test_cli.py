@@ -72,12 +72,17 @@ def test_render_preset_and_errors(
     assert main(["dicom", "render", str(cxr_path), "--out", str(out), "--preset", "1"]) == 0
     assert np.array_equal(_png(out), DisplayRenderer(image).render(image.windows[0]))
     capsys.readouterr()
-    assert main(["dicom", "render", str(cxr_path), "--out", str(out), "--preset", "9"]) == 1
+    assert (
+        main(["dicom", "render", str(cxr_path), "--out", str(out), "--force", "--preset", "9"]) == 1
+    )
     assert "has no preset 9 (presets: 1:" in capsys.readouterr().err
-    assert main(["dicom", "render", str(cxr_path), "--out", str(out), "--window", "0", "0"]) == 1
+    assert (
+        main(["dicom", "render", str(cxr_path), "--out", str(out), "--force", "--window", "0", "0"])
+        == 1
+    )
     assert "must be >= 1 for LINEAR" in capsys.readouterr().err
     missing = tmp_path / "missing.dcm"
-    assert main(["dicom", "render", str(missing), "--out", str(out)]) == 1
+    assert main(["dicom", "render", str(missing), "--out", str(out), "--force"]) == 1
     assert "is not a file" in capsys.readouterr().err
 
 
@@ -113,3 +118,67 @@ def test_scan_with_errors_exits_1(tmp_path: Path, cxr_path: Path) -> None:
     bad = tmp_path / "bad.dcm"
     bad.write_bytes(cxr_path.read_bytes()[:400])
     assert main(["dicom", "scan", str(bad), str(cxr_path)]) == 1
+
+
+def _special_target(kind: str, tmp_path: Path) -> Path:
+    import os
+
+    if kind == "fifo":
+        target = tmp_path / "pipe"
+        os.mkfifo(target)
+    elif kind == "device":
+        target = Path("/dev/null")
+    else:  # folder
+        target = tmp_path / "folder.png"
+        target.mkdir()
+    return target
+
+
+@pytest.mark.parametrize(
+    ("kind", "message"),
+    [("fifo", "is a special file"), ("device", "is a special file"), ("folder", "is a folder")],
+)
+def test_render_refuses_special_targets(
+    cxr_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str, message: str
+) -> None:
+    target = _special_target(kind, tmp_path)
+    before = target.stat()
+    for extra in ([], ["--force"]):
+        assert main(["dicom", "render", str(cxr_path), "--out", str(target), *extra]) == 1
+        err = capsys.readouterr().err
+        assert f"{target}: {message}" in err and "Traceback" not in err
+    after = target.stat()
+    assert (after.st_mode, after.st_ino) == (before.st_mode, before.st_ino)
+    assert not list(target.parent.glob(f".{target.name}.*.tmp"))
+
+
+def test_render_does_not_overwrite_without_force(
+    cxr_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    precious = tmp_path / "audit.sqlite"
+    precious.write_bytes(b"SQLite format 3\x00 the tamper-evident log")
+    assert main(["dicom", "render", str(cxr_path), "--out", str(precious)]) == 1
+    err = capsys.readouterr().err
+    assert f"{precious}: already exists; add --force to replace it" in err
+    assert precious.read_bytes().startswith(b"SQLite format 3")
+    assert main(["dicom", "render", str(cxr_path), "--out", str(precious), "--force"]) == 0
+    assert _png(precious).shape == (256, 256)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_render_write_is_atomic(
+    cxr_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure while writing leaves the old file intact and no temporary file behind."""
+    from PIL import Image
+
+    out = tmp_path / "o.png"
+    out.write_bytes(b"old")
+
+    def broken_save(self: Image.Image, fp: object, format: str | None = None) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Image.Image, "save", broken_save)
+    assert main(["dicom", "render", str(cxr_path), "--out", str(out), "--force"]) == 1
+    assert out.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []

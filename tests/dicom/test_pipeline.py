@@ -297,3 +297,29 @@ def test_ignored_window_is_noted(write, ramp16) -> None:  # type: ignore[no-unty
     img = read_image(write(make_ds(ramp16, bits_stored=12, WindowCenter=10, WindowWidth=0)))
     assert img.windows == () and img.default_window == img.auto_window
     assert any("stored window 1 ignored" in note for note in img.notes)
+
+
+@pytest.mark.parametrize(
+    ("descriptor", "data"),
+    [([65535, 0, 16], [0, 100]), ([4, 0, 8], [])],
+    ids=["data_shorter_than_descriptor", "empty_data"],
+)
+def test_invalid_voi_lut_item_is_not_a_preset(write, descriptor, data) -> None:  # type: ignore[no-untyped-def]
+    """A VOI LUT Sequence item whose LUT Data (0028,3006) does not match its descriptor is
+    dropped with a note naming it; the image still shows with its window, and a renderer error
+    (if one is ever raised) names the file."""
+    arr = np.array([[0, 1, 2, 3]], dtype=np.uint16)
+    item = Dataset()
+    item.LUTDescriptor = descriptor
+    item.add_new(0x00283006, "US", data)
+    ds = make_ds(arr, bits_stored=12, WindowCenter=1, WindowWidth=2)
+    ds.VOILUTSequence = [item]
+    path = write(ds)
+    img = read_image(path)
+    assert all(w.lut_index is None for w in img.windows)
+    assert any("VOI LUT Sequence item 1 ignored" in n for n in img.notes)
+    renderer = DisplayRenderer(img)
+    assert renderer.render().shape == (1, 4)
+    with pytest.raises(DicomError) as info:
+        renderer.render(Window(center=2, width=4, lut_index=0))
+    assert info.value.path == str(path)

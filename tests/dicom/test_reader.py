@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import struct
 import tracemalloc
 from pathlib import Path
@@ -38,7 +39,7 @@ def test_huge_declared_image_in_a_tiny_file_is_refused_before_allocation(tmp_pat
     assert path.stat().st_size < 2048
     tracemalloc.start()
     try:
-        with pytest.raises(DicomError, match=r"65535 x 65535 pixels, larger than the 16384"):
+        with pytest.raises(DicomError, match=r"65535 x 65535 pixels, larger than the 12000"):
             read_image(path)
         _, peak = tracemalloc.get_traced_memory()
     finally:
@@ -48,9 +49,9 @@ def test_huge_declared_image_in_a_tiny_file_is_refused_before_allocation(tmp_pat
 
 def test_declared_bytes_over_the_limit(tmp_path: Path) -> None:
     ds = make_ds(np.zeros((2, 2), dtype=np.uint16))
-    ds.Rows = ds.Columns = 16384
-    ds.NumberOfFrames = 4
-    with pytest.raises(DicomError, match=r"2048 MiB of pixel data .* above the 1024 MiB limit"):
+    ds.Rows = ds.Columns = 4000
+    ds.NumberOfFrames = 8
+    with pytest.raises(DicomError, match=r"244 MiB of pixel data .* above the 192 MiB limit"):
         read_image(save(ds, tmp_path / "frames.dcm"))
 
 
@@ -405,8 +406,8 @@ def test_deflate_bomb_refused(tmp_path: Path) -> None:
     path = tmp_path / "deflate.dcm"
     path.write_bytes(data[:meta_end] + bomb)
     assert path.stat().st_size < 100_000
-    with pytest.raises(DicomError, match="is deflated and inflates beyond 2 MiB; refused"):
-        read_metadata(path, limits=Limits(max_pixel_bytes=2**20, max_header_bytes=2**20))
+    with pytest.raises(DicomError, match="is deflated and inflates beyond 1 MiB, more than"):
+        read_metadata(path, limits=Limits(max_deflate_allowance=2**20, max_header_bytes=2**20))
 
 
 def test_deflated_file_reads(tmp_path: Path, ramp16: np.ndarray) -> None:
@@ -450,3 +451,148 @@ def test_parallel_readers_keep_warnings_state(tmp_path: Path, ramp16: np.ndarray
     assert len(notes) == 80
     assert all(any("stored window 1 ignored" in n for n in ns) for ns in notes)
     assert all(any("exceeds the maximum length of 64" in n for n in ns) for ns in notes)
+
+
+# --- hostile-input findings (deflate bomb, oversized RLE, damaged headers) --------------------
+
+
+def _deflated_file(path: Path, ds: pydicom.Dataset, body_chunks: int, chunk: bytes) -> Path:
+    """File meta of ``ds`` (deflated syntax) + ``body_chunks`` x ``chunk`` raw-deflated, built
+    in a stream so the test never holds the inflated size."""
+    import zlib
+
+    ds.file_meta.TransferSyntaxUID = uid.DeflatedExplicitVRLittleEndian
+    data = _bytes_of(ds)
+    meta_end = 144 + struct.unpack_from("<I", data, 140)[0]
+    body = bytearray(data[meta_end:])  # the real data set, deflated by pydicom
+    inflated = zlib.decompress(bytes(body), -zlib.MAX_WBITS)
+    compressor = zlib.compressobj(1, zlib.DEFLATED, -zlib.MAX_WBITS)
+    with path.open("wb") as fh:
+        fh.write(data[:meta_end])
+        fh.write(compressor.compress(inflated))
+        for _ in range(body_chunks):
+            fh.write(compressor.compress(chunk))
+        fh.write(compressor.flush())
+    return path
+
+
+@pytest.mark.parametrize("reader", ["read_metadata", "read_image"])
+@pytest.mark.parametrize(
+    "trailer",
+    [bytes(2**20), b"\x08\x00\x10\x00\x02\x00" * (2**20 // 6)],
+    ids=["zeros", "tiny_elements"],
+)
+def test_deflate_bomb_is_refused_within_bounded_memory(
+    tmp_path: Path, reader: str, trailer: bytes
+) -> None:
+    """A small deflated file inflating to 256 MiB (PS3.5 A.5): refused by the declared-size
+    budget, holding no more than about the allowance (64 MiB) in memory."""
+    ds = make_ds(np.zeros((16, 16), dtype=np.uint16))
+    path = _deflated_file(tmp_path / "bomb.dcm", ds, 256, trailer)
+    assert path.stat().st_size < 8 * 2**20
+    read = {"read_metadata": read_metadata, "read_image": read_image}[reader]
+    tracemalloc.start()
+    try:
+        with pytest.raises(DicomError, match=r"is deflated and inflates beyond 64 MiB, more than"):
+            read(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 200 * 2**20
+
+
+def test_deflated_file_with_header_only_read_and_bounded_parse(
+    tmp_path: Path, ramp16: np.ndarray
+) -> None:
+    """A genuine deflated image: metadata (bounded pass) and pixels both read."""
+    ds = make_ds(ramp16, bits_stored=12, PatientID="DFL")
+    path = _deflated_file(tmp_path / "ok.dcm", ds, 0, b"")
+    meta = read_metadata(path)
+    assert (
+        meta.patient_id == "DFL" and meta.transfer_syntax_uid == uid.DeflatedExplicitVRLittleEndian
+    )
+    assert np.array_equal(read_image(path).stored, ramp16)
+
+
+@pytest.mark.parametrize(
+    ("rows", "columns", "message"),
+    [
+        (16384, 16384, "larger than the 12000 x 12000 limit"),
+        (8000, 8000, "64 megapixels), more than the 50 megapixel limit"),
+        (12000, 4500, "54 megapixels), more than the 50 megapixel limit"),
+    ],
+    ids=["16k_square_rle", "8k_square", "long_length_too_big"],
+)
+def test_oversized_rle_radiograph_refused_before_decoding(
+    tmp_path: Path, rows: int, columns: int, message: str
+) -> None:
+    """An RLE file declaring far more pixels than a radiograph has (a 16384 x 16384 x 16-bit
+    RLE file costs 2-3 GB downstream) is refused from its header, before any decode."""
+    ds = make_ds(np.zeros((2, 2), dtype=np.uint16))
+    ds.Rows, ds.Columns = rows, columns
+    ds.file_meta.TransferSyntaxUID = uid.RLELossless
+    ds.PixelData = encapsulate([bytes(64)])
+    path = save(ds, tmp_path / "big_rle.dcm")
+    tracemalloc.start()
+    try:
+        with pytest.raises(DicomError, match=re.escape(message)):
+            read_image(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 5 * 2**20
+
+
+@pytest.mark.parametrize(
+    ("rows", "columns"),
+    [(4300, 4300), (6000, 5000), (11900, 4000)],
+    ids=["cxr_max", "mammography", "long_length"],
+)
+def test_real_radiograph_sizes_pass_the_header_check(rows: int, columns: int) -> None:
+    from dataclasses import replace
+
+    from viewer.dicom.reader import check_image_header
+
+    template = read_metadata(pydicom.data.get_testdata_file("CT_small.dcm"))
+    meta = replace(
+        template,
+        rows=rows,
+        columns=columns,
+        bits_allocated=16,
+        bits_stored=12,
+        photometric="MONOCHROME2",
+        samples_per_pixel=1,
+        number_of_frames=1,
+        transfer_syntax_uid=str(uid.ExplicitVRLittleEndian),
+    )
+    check_image_header(meta)  # raises DicomError when refused
+
+
+def _damaged(kind: str, tmp_path: Path) -> Path:
+    ds = make_ds(np.zeros((8, 8), dtype=np.uint16))
+    pixels = ds.PixelData
+    del ds.PixelData
+    data = bytearray(_bytes_of(ds))  # the header without Pixel Data
+    if kind == "random_after_dicm":
+        import random
+
+        rng = random.Random(7)
+        data = data[:132] + bytearray(rng.randbytes(5000))
+    elif kind == "huge_un_length":  # an element claiming 0xFFFFFFF0 bytes in a tiny file
+        data += struct.pack("<HH2sHI", 0x0040, 0x1001, b"UN", 0, 0xFFFFFFF0) + b"abc"
+    elif kind == "huge_pixel_length":
+        data += struct.pack("<HH2sHI", 0x7FE0, 0x0010, b"OW", 0, 0xFFFFFFF0) + pixels[:100]
+    path = tmp_path / f"{kind}.dcm"
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize("kind", ["random_after_dicm", "huge_un_length", "huge_pixel_length"])
+def test_damaged_header_messages_are_sentences(tmp_path: Path, kind: str) -> None:
+    path = _damaged(kind, tmp_path)
+    with pytest.raises(DicomError) as info:
+        read_image(path)
+    message = info.value.message
+    for jargon in ("seek of closed file", "MemoryError", "unpack", "Traceback"):
+        assert jargon not in message
+    assert info.value.path == str(path)

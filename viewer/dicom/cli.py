@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import stat
 import sys
+import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -34,6 +37,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = dsub.add_parser("render", help="write the display buffer of an image as an 8-bit PNG")
     p.add_argument("path", metavar="PATH", help="DICOM image file")
     p.add_argument("--out", required=True, metavar="FILE.png", help="PNG file to write")
+    p.add_argument("--force", action="store_true", help="replace FILE.png if it already exists")
     group = p.add_mutually_exclusive_group()
     group.add_argument(
         "--window",
@@ -118,6 +122,8 @@ def _window_from_args(args: argparse.Namespace, windows: tuple[Window, ...]) -> 
 
 
 def _render(args: argparse.Namespace) -> int:
+    if not args.list_presets:
+        check_output_path(Path(args.out), force=args.force)
     image = read_image(args.path)
     if args.list_presets:
         for i, win in enumerate(image.windows, 1):
@@ -126,20 +132,58 @@ def _render(args: argparse.Namespace) -> int:
         return 0
     window = image.auto_window if args.auto else _window_from_args(args, image.windows)
     buffer = DisplayRenderer(image).render(window, invert=args.invert)
-    write_png(buffer, Path(args.out))
+    write_png(buffer, Path(args.out), force=args.force)
     used = window or image.default_window
     print(f"{args.out}: {buffer.shape[1]} x {buffer.shape[0]}, window {used.label()}")
     return 0
 
 
-def write_png(buffer: Any, out: Path) -> None:
-    """Save a 2-D uint8 buffer as an 8-bit greyscale PNG (Pillow)."""
+def check_output_path(out: Path, *, force: bool) -> None:
+    """Refuse an output path that would destroy something: a device, FIFO or socket (renaming
+    over ``/dev/null`` as root replaces the device node), a folder, or an existing file unless
+    ``force`` (it might be the audit log or a key)."""
+    try:
+        st = out.stat()
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise BedsideError(f"cannot be checked: {exc.strerror or exc}", path=out) from exc
+    if st is not None:
+        if stat.S_ISDIR(st.st_mode):
+            raise BedsideError("is a folder; give a file name for the PNG", path=out)
+        if not stat.S_ISREG(st.st_mode):
+            raise BedsideError(
+                "is a special file (a device, FIFO or socket); refusing to write to it", path=out
+            )
+        if not force:
+            raise BedsideError("already exists; add --force to replace it", path=out)
+    if not out.parent.is_dir():
+        raise BedsideError("cannot be written: its folder does not exist", path=out)
+
+
+def write_png(buffer: Any, out: Path, *, force: bool = False) -> None:
+    """Save a 2-D uint8 buffer as an 8-bit greyscale PNG (Pillow), atomically: a temporary file
+    in the same folder, flushed to disk, then renamed over ``out`` (never a half-written PNG).
+    The target is checked again just before the rename."""
     from PIL import Image
 
+    check_output_path(out, force=force)
+    tmp: Path | None = None
     try:
-        Image.fromarray(buffer, mode="L").save(out, format="PNG")
+        fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+        tmp = Path(name)
+        with os.fdopen(fd, "wb") as fh:
+            Image.fromarray(buffer, mode="L").save(fh, format="PNG")
+            fh.flush()
+            os.fsync(fh.fileno())
+        check_output_path(out, force=force)
+        tmp.replace(out)
+        tmp = None
     except OSError as exc:
         raise BedsideError(f"cannot write the PNG: {exc.strerror or exc}", path=out) from exc
+    finally:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
 
 
 def _scan(args: argparse.Namespace) -> int:

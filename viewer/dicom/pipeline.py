@@ -146,6 +146,16 @@ def stored_windows(header: Dataset) -> tuple[tuple[Window, ...], list[str]]:
             entries = int(desc[0]) or 65536
             first = float(desc[1])
             explanation = str(item.get("LUTExplanation", "") or "")
+            try:  # a LUT Data (0028,3006) shorter than its descriptor must not become a preset
+                if _lut_entries(item, int(desc[2])) < entries:
+                    raise ValueError("LUT Data shorter than LUT Descriptor")
+                apply_voi(np.array([int(first)], dtype=np.int64), header, index=i)
+            except Exception:
+                notes.append(
+                    f"VOI LUT Sequence item {i + 1} ignored: its LUT Data (0028,3006) does not "
+                    "match its LUT Descriptor (0028,3002)"
+                )
+                continue
             windows.append(
                 Window(
                     center=first + entries / 2,
@@ -181,6 +191,19 @@ def stored_windows(header: Dataset) -> tuple[tuple[Window, ...], list[str]]:
     except Exception as exc:
         notes.append(f"Window Center/Width ignored: {exc}")
     return tuple(windows), notes
+
+
+def _lut_entries(item: Dataset, bits: int) -> int:
+    """Entries held by LUT Data (0028,3006): 16-bit words, or bytes for an 8-bit LUT packed
+    in OW (PS3.3 C.11.2.1.1 allows both)."""
+    value = item.get("LUTData")
+    if value is None:
+        return 0
+    if isinstance(value, bytes | bytearray):
+        return len(value) if bits == 8 else len(value) // 2
+    if isinstance(value, int):
+        return 1
+    return len(value)
 
 
 def _as_floats(value: object) -> list[float]:
@@ -340,10 +363,13 @@ class DisplayRenderer:
         win = window or self.image.default_window
         base = self._cache.get(win)
         if base is None:
-            if win.lut_index is not None:
-                base = voi_lut_lut(self._mod, self.image.header, win.lut_index)
-            else:
-                base = window_lut(self._mod, win)
+            try:
+                if win.lut_index is not None:
+                    base = voi_lut_lut(self._mod, self.image.header, win.lut_index)
+                else:
+                    base = window_lut(self._mod, win)
+            except DicomError as exc:
+                raise DicomError(exc.message, path=exc.path or self.image.meta.path) from exc
             if len(self._cache) > 32:
                 self._cache.clear()
             self._cache[win] = base

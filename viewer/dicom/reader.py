@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import io
 import struct
 import threading
 import warnings
@@ -33,7 +34,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 import numpy as np
 import pydicom
@@ -66,15 +67,30 @@ _VALID_VRS = frozenset(
 
 @dataclass(frozen=True)
 class Limits:
-    """Bounds applied before allocation (hostile or broken files)."""
+    """Bounds applied before allocation (hostile or broken files).
 
-    max_file_bytes: int = 1536 * 1024 * 1024
-    max_dimension: int = 16384
-    max_pixel_bytes: int = 1024 * 1024 * 1024
+    Sized for radiographs, not for any DICOM: a CR/DX chest image is at most about 4300 x 4300
+    (18.5 Mpx), a mammogram about 5000 x 6000 (30 Mpx), a stitched long-length image about
+    4000 x 12000 (48 Mpx). Peak memory measured on this stack is about 8 bytes per pixel to
+    read and display (stored uint16 + decoder output + float32 modality values + LUT output)
+    and about 11 bytes per pixel for inference (float32 model input at full size first); with
+    the GUI's display buffers and heatmap about 16. ``max_pixels`` (48 Mi = 50.3 Mpx) therefore
+    caps one image near 800 MB peak in the GUI and 550 MB in ``bedside infer``.
+    """
+
+    max_file_bytes: int = 512 * 1024 * 1024
+    max_dimension: int = 12000
+    max_pixels: int = 48 * 1024 * 1024
+    # 48 Mi pixels x 4 bytes (Bits Allocated 32): the largest single-frame image we accept.
+    max_pixel_bytes: int = 192 * 1024 * 1024
     max_sequence_depth: int = 64
     # Bytes pydicom may read while parsing a header (large values are deferred, not read): an
     # "element bomb" of millions of tiny elements would otherwise parse for minutes.
     max_header_bytes: int = 8 * 1024 * 1024
+    # Deflated files (PS3.5 A.5) may inflate to the declared pixel bytes plus this much (the
+    # header, overlays, private blobs); more is a "zip bomb". Never more than max_pixel_bytes
+    # plus this is held in memory.
+    max_deflate_allowance: int = 64 * 1024 * 1024
 
 
 DEFAULT_LIMITS = Limits()
@@ -194,7 +210,7 @@ def _check_file(path: Path, limits: Limits, head_size: int = 4096) -> _FileCheck
         )
     complete = len(head) >= size
     if len(head) >= 132 and head[128:132] == b"DICM":
-        return _FileCheck(False, _check_deflate(path, limits, head), head, complete)
+        return _FileCheck(False, _is_deflated(path, head), head, complete)
     if _looks_like_dicom_without_preamble(head):
         return _FileCheck(True, False, head, complete)
     raise DicomError(
@@ -209,10 +225,11 @@ _LONG_LENGTH_VRS = frozenset(
 )
 
 
-def _meta_end_and_syntax(data: bytes) -> tuple[int, str]:
+def _meta_layout(data: bytes) -> tuple[int, str, int, int]:
     """Walk the File Meta elements (group 0002, explicit VR little endian, PS3.10 7.1) after
-    the preamble; return where the data set starts and the Transfer Syntax UID."""
-    pos, tsyntax = 132, ""
+    the preamble; return where the data set starts, the Transfer Syntax UID, and where its
+    value sits (offset, length)."""
+    pos, tsyntax, ts_at, ts_len = 132, "", 0, 0
     while pos + 8 <= len(data):
         group, element = struct.unpack_from("<HH", data, pos)
         if group != 0x0002:
@@ -228,36 +245,84 @@ def _meta_end_and_syntax(data: bytes) -> tuple[int, str]:
             value_at = pos + 8
         if element == 0x0010:
             tsyntax = data[value_at : value_at + length].decode("ascii", "replace").strip("\x00 ")
+            ts_at, ts_len = value_at, length
         pos = value_at + length
-    return pos, tsyntax
+    return pos, tsyntax, ts_at, ts_len
 
 
-def _check_deflate(path: Path, limits: Limits, head: bytes) -> bool:
-    """Refuse a Deflated Explicit VR Little Endian file that inflates beyond our limits before
-    pydicom inflates it in one unbounded ``zlib.decompress`` (a "zip bomb")."""
-    end, tsyntax = _meta_end_and_syntax(head)
-    if end + 8 <= len(head) and tsyntax != uid.DeflatedExplicitVRLittleEndian:
-        return False  # the whole file meta was in ``head``: not deflated
+def _is_deflated(path: Path, head: bytes) -> bool:
+    """True for Deflated Explicit VR Little Endian (1.2.840.10008.1.2.1.99, PS3.5 A.5)."""
+    end, tsyntax, _, _ = _meta_layout(head)
+    if end + 8 <= len(head):
+        return tsyntax == uid.DeflatedExplicitVRLittleEndian  # the whole file meta was in head
     with path.open("rb") as fh:
-        head = fh.read(256 * 1024)
-        end, tsyntax = _meta_end_and_syntax(head)
-        if tsyntax != uid.DeflatedExplicitVRLittleEndian:
-            return False
-        fh.seek(end)
-        inflater = zlib.decompressobj(-zlib.MAX_WBITS)
-        budget = limits.max_pixel_bytes + limits.max_header_bytes
-        produced = 0
-        try:
-            while chunk := fh.read(1 << 20):
-                produced += len(inflater.decompress(chunk, max(1, budget + 1 - produced)))
-                if produced > budget or inflater.unconsumed_tail:
+        return _meta_layout(fh.read(256 * 1024))[1] == uid.DeflatedExplicitVRLittleEndian
+
+
+_INFLATE_CHUNK = 1 << 20
+_EXPLICIT_LE = b"1.2.840.10008.1.2.1"
+
+
+def _inflate(path: Path, limits: Limits) -> bytes:
+    """The file as Explicit VR Little Endian bytes: file meta (transfer syntax rewritten in
+    place, NUL-padded, so the group length stays right) followed by the inflated data set.
+
+    pydicom would inflate the whole stream in one unbounded ``zlib.decompress`` and then parse
+    it; a 1 MB file of deflated zeros is 1 GiB inflated and minutes of parsing. Here the
+    inflation runs in chunks: first enough for the header (``max_header_bytes``), from which
+    the declared image size (Rows x Columns x frames x samples x bytes, PS3.3 C.7.6.3) gives
+    the budget: declared pixel bytes (at most ``max_pixel_bytes``) + ``max_deflate_allowance``.
+    Anything beyond is refused before it is held in memory.
+    """
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(256 * 1024)
+            end, tsyntax, ts_at, ts_len = _meta_layout(head)
+            if tsyntax != uid.DeflatedExplicitVRLittleEndian or ts_len < len(_EXPLICIT_LE):
+                raise DicomError("has a damaged file meta header (deflated syntax)", path=path)
+            meta = bytearray(head[:end])
+            meta[ts_at : ts_at + ts_len] = _EXPLICIT_LE.ljust(ts_len, b"\x00")
+            fh.seek(end)
+            inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+            out = bytearray()
+            budget = limits.max_header_bytes
+            sized = False
+            while not inflater.eof:
+                data = inflater.unconsumed_tail or fh.read(_INFLATE_CHUNK)
+                if not data:
+                    break  # truncated stream: the parser reports what is missing
+                out += inflater.decompress(data, budget + 1 - len(out))
+                if len(out) > budget and not sized:
+                    sized = True
+                    budget = _deflate_budget(bytes(meta) + bytes(out), limits)
+                if len(out) > budget:
                     raise DicomError(
-                        f"is deflated and inflates beyond {budget / 2**20:.0f} MiB; refused",
+                        f"is deflated and inflates beyond {budget / 2**20:.0f} MiB, more than "
+                        "its declared image size needs (a 'zip bomb'); refused",
                         path=path,
                     )
-        except zlib.error as exc:
-            raise DicomError(f"has corrupt deflated data: {exc}", path=path) from exc
-    return True
+    except OSError as exc:
+        raise DicomError(f"cannot be read: {exc.strerror or exc}", path=path) from exc
+    except zlib.error as exc:
+        raise DicomError(f"has corrupt deflated data ({exc}); refused", path=path) from exc
+    return bytes(meta) + bytes(out)
+
+
+def _deflate_budget(data: bytes, limits: Limits) -> int:
+    """Declared pixel bytes (capped) + allowance, from the header at the start of ``data``."""
+    declared = 0
+    try:
+        header = scan_header(data, complete=False, max_depth=limits.max_sequence_depth)
+    except Exception:  # NeedMoreError or malformed: no declared size to grant
+        header = None
+    if header is not None:
+        dims = [_int(header, k) for k in ("Rows", "Columns", "BitsAllocated")]
+        if all(d is not None and d > 0 for d in dims):
+            rows, cols, bits = (int(d or 0) for d in dims)
+            frames = max(_int(header, "NumberOfFrames") or 1, 1)
+            samples = max(_int(header, "SamplesPerPixel") or 1, 1)
+            declared = rows * cols * frames * samples * ((bits + 7) // 8)
+    return min(declared, limits.max_pixel_bytes) + limits.max_deflate_allowance
 
 
 class _BoundedReader:
@@ -266,9 +331,10 @@ class _BoundedReader:
     Seeks (how pydicom skips deferred values) are free; only bytes actually read count.
     """
 
-    def __init__(self, path: Path, limit: int) -> None:
-        self._fh = path.open("rb")
-        self.name = str(path)
+    def __init__(self, fh: BinaryIO, limit: int, name: str | None = None) -> None:
+        self._fh = fh
+        if name is not None:  # pydicom re-reads deferred values from ``name``
+            self.name = name
         self._left = limit
         self._limit = limit
 
@@ -327,8 +393,10 @@ def read_dataset(
     force, deflated = checked.force, checked.deflated
     try:
         with _quiet(notes):
-            if header_only and not deflated:  # deflated: inflation bounded in _check_file
-                reader = _BoundedReader(p, limits.max_header_bytes)
+            if deflated:
+                ds = _read_inflated(_inflate(p, limits), header_only, limits)
+            elif header_only:
+                reader = _BoundedReader(p.open("rb"), limits.max_header_bytes, str(p))
                 try:
                     ds = pydicom.dcmread(
                         reader,
@@ -342,6 +410,8 @@ def read_dataset(
                 ds = pydicom.dcmread(
                     p, force=force, stop_before_pixels=header_only, defer_size=_DEFER_BYTES
                 )
+    except DicomError:
+        raise
     except _HeaderTooLargeError as exc:
         raise DicomError(
             f"has a header (the elements before Pixel Data) larger than "
@@ -354,15 +424,17 @@ def read_dataset(
             path=p,
         ) from exc
     except MemoryError as exc:
-        raise DicomError("declares elements too large to read; refused", path=p) from exc
+        raise DicomError(_TOO_LARGE, path=p) from exc
     except Exception as exc:
         raise DicomError(f"is not a readable DICOM file: {_short(exc)}", path=p) from exc
     try:
         depth = _sequence_depth(ds, limits.max_sequence_depth)
     except RecursionError as exc:  # pragma: no cover - iterative walk; defensive only
         raise DicomError("has sequences nested too deeply; refused", path=p) from exc
+    except MemoryError as exc:
+        raise DicomError(_TOO_LARGE, path=p) from exc
     except Exception as exc:
-        raise DicomError(f"has a broken sequence: {_short(exc)}", path=p) from exc
+        raise DicomError(_DAMAGED, path=p) from exc
     if depth > limits.max_sequence_depth:
         raise DicomError(
             f"has sequences nested {depth} deep (limit {limits.max_sequence_depth}); refused",
@@ -370,6 +442,23 @@ def read_dataset(
         )
     if len(ds) == 0 and not getattr(ds, "file_meta", None):
         raise DicomError("holds no DICOM data elements", path=p)
+    return ds
+
+
+_TOO_LARGE = (
+    "declares a data element larger than can be read (a damaged or hostile header); refused"
+)
+_DAMAGED = "has a damaged or truncated header (a data element or sequence cannot be read); refused"
+
+
+def _read_inflated(data: bytes, header_only: bool, limits: Limits) -> Dataset:
+    """Parse inflated bytes (see :func:`_inflate`); the header-only pass is bounded like any
+    other file. Values are not deferred: the bytes are in memory and have no file to re-read."""
+    source: Any = io.BytesIO(data)
+    if header_only:
+        source = _BoundedReader(source, limits.max_header_bytes)
+    ds = pydicom.dcmread(source, stop_before_pixels=header_only)
+    ds.file_meta.TransferSyntaxUID = uid.DeflatedExplicitVRLittleEndian
     return ds
 
 
@@ -722,6 +811,13 @@ def check_image_header(meta: ImageMetadata, limits: Limits = DEFAULT_LIMITS) -> 
         raise DicomError(
             f"declares {meta.rows} x {meta.columns} pixels, larger than the "
             f"{limits.max_dimension} x {limits.max_dimension} limit; refused",
+            path=path,
+        )
+    if meta.rows * meta.columns > limits.max_pixels:
+        raise DicomError(
+            f"declares {meta.rows} x {meta.columns} pixels "
+            f"({meta.rows * meta.columns / 1e6:.0f} megapixels), more than the "
+            f"{limits.max_pixels / 1e6:.0f} megapixel limit for one radiograph; refused",
             path=path,
         )
     if meta.bits_allocated not in (8, 16, 32):
