@@ -3,7 +3,8 @@
 Every failure is a :class:`~viewer.errors.DicomError` naming the file and what is wrong. Hostile
 input is bounded before any allocation (:class:`Limits`): file size; bytes read while parsing a
 header (an "element bomb" of millions of tiny elements); inflated size of a deflated file (a zip
-bomb, checked before pydicom inflates it whole); sequence nesting depth (iterative check, and a
+bomb: we inflate in chunks up to the declared image size plus an allowance, pydicom never
+inflates it); sequence nesting depth (iterative check, and a
 RecursionError inside pydicom becomes the same message); declared image size (Rows x Columns x
 frames x samples x bytes) from a bounded header-only pass *before* the full read; pixel data
 shorter than declared. Decoders that crash on corrupt data are not used first (codecs.py).
@@ -280,12 +281,11 @@ def _inflate(path: Path, limits: Limits) -> bytes:
             end, tsyntax, ts_at, ts_len = _meta_layout(head)
             if tsyntax != uid.DeflatedExplicitVRLittleEndian or ts_len < len(_EXPLICIT_LE):
                 raise DicomError("has a damaged file meta header (deflated syntax)", path=path)
-            meta = bytearray(head[:end])
-            meta[ts_at : ts_at + ts_len] = _EXPLICIT_LE.ljust(ts_len, b"\x00")
+            out = bytearray(head[:end])  # the file meta, then the inflated data set
+            out[ts_at : ts_at + ts_len] = _EXPLICIT_LE.ljust(ts_len, b"\x00")
             fh.seek(end)
             inflater = zlib.decompressobj(-zlib.MAX_WBITS)
-            out = bytearray()
-            budget = limits.max_header_bytes
+            budget = end + limits.max_header_bytes
             sized = False
             while not inflater.eof:
                 data = inflater.unconsumed_tail or fh.read(_INFLATE_CHUNK)
@@ -294,18 +294,18 @@ def _inflate(path: Path, limits: Limits) -> bytes:
                 out += inflater.decompress(data, budget + 1 - len(out))
                 if len(out) > budget and not sized:
                     sized = True
-                    budget = _deflate_budget(bytes(meta) + bytes(out), limits)
+                    budget = end + _deflate_budget(bytes(out), limits)
                 if len(out) > budget:
                     raise DicomError(
-                        f"is deflated and inflates beyond {budget / 2**20:.0f} MiB, more than "
-                        "its declared image size needs (a 'zip bomb'); refused",
+                        f"is deflated and inflates beyond {(budget - end) / 2**20:.0f} MiB, more "
+                        "than its declared image size needs (a 'zip bomb'); refused",
                         path=path,
                     )
+            return bytes(out)
     except OSError as exc:
         raise DicomError(f"cannot be read: {exc.strerror or exc}", path=path) from exc
     except zlib.error as exc:
         raise DicomError(f"has corrupt deflated data ({exc}); refused", path=path) from exc
-    return bytes(meta) + bytes(out)
 
 
 def _deflate_budget(data: bytes, limits: Limits) -> int:
