@@ -72,11 +72,15 @@ class Limits:
 
     Sized for radiographs, not for any DICOM: a CR/DX chest image is at most about 4300 x 4300
     (18.5 Mpx), a mammogram about 5000 x 6000 (30 Mpx), a stitched long-length image about
-    4000 x 12000 (48 Mpx). Peak memory measured on this stack is about 8 bytes per pixel to
-    read and display (stored uint16 + decoder output + float32 modality values + LUT output)
-    and about 11 bytes per pixel for inference (float32 model input at full size first); with
-    the GUI's display buffers and heatmap about 16. ``max_pixels`` (48 Mi = 50.3 Mpx) therefore
-    caps one image near 800 MB peak in the GUI and 550 MB in ``bedside infer``.
+    4000 x 12000 (48 Mpx). ``max_pixels`` is 48 Mi (50.3 Mpx). Peak memory measured on this
+    stack (2 cores, 16-bit 7000 x 7100 = 49.7 Mpx uncompressed, peak RSS minus the command's
+    baseline): ``bedside dicom render`` 347 MB, about 7 bytes per pixel (stored uint16, float32
+    modality values, LUT output, PNG); ``bedside --demo infer`` 681 MB, about 14 bytes per pixel
+    (float preprocessing at full size before the resize). The GUI holds the display buffers and
+    a full-size heatmap on top; estimated at most 24 bytes per pixel, about 1.2 GB at the limit.
+    The former limits (16384 per side, 1 GiB) let an 8 MB RLE file cost 2-3 GB. RLE cannot be
+    held to a compression ratio instead: PackBits reaches 64:1 on flat data, which is exactly
+    what that file used.
     """
 
     max_file_bytes: int = 512 * 1024 * 1024
