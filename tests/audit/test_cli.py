@@ -74,7 +74,9 @@ def test_verify_other_db_read_only(filled: Settings, capsys: pytest.CaptureFixtu
 
 def test_show_filters_and_json(filled: Settings, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["audit", "show", "--patient-id", "REAL-ID-9", "--json"]) == 0
-    rows = json.loads(capsys.readouterr().out)
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["verified"] is True and shown["first_bad_seq"] is None
+    rows = shown["records"]
     assert [r["detail"]["i"] for r in rows] == [40]
     assert "REAL-ID-9" not in json.dumps(rows)
     assert main(["audit", "show", "--to", "2000-01-01"]) == 0

@@ -22,6 +22,7 @@ from tests.audit.helpers import (
 from viewer.audit import AuditLog, Checkpoint, InstallationKey
 from viewer.audit.chain import ALL_COLUMNS, GENESIS_HASH, HASHED_COLUMNS, row_hash
 from viewer.audit.checkpoints import make_checkpoint
+from viewer.audit.state import state_path
 from viewer.config import Settings
 
 N = 20
@@ -144,8 +145,13 @@ def test_older_copy_of_the_file_is_detected(
     for suffix in ("", "-wal", "-shm"):
         Path(str(settings.audit_db_path) + suffix).unlink(missing_ok=True)
     shutil.copyfile(old, settings.audit_db_path)
+    with AuditLog.open_readonly(settings.audit_db_path, settings=settings) as log:
+        local = log.verify()  # this installation's audit-state.json saw N + 5 rows
+        assert not local.ok and local.first_bad_seq == N + 1
+        assert "this installation recorded" in local.problems[0]
+    state_path(settings).unlink()  # the copy also travels without that file ...
     with AuditLog.open(settings) as log:
-        assert log.verify().ok  # on its own the old copy is a valid shorter log ...
+        assert log.verify().ok  # ... and on its own the old copy is a valid shorter log ...
         result = _verify(log, cp)  # ... but not against the later checkpoint
         assert not result.ok and result.first_bad_seq == N + 1  # type: ignore[attr-defined]
 

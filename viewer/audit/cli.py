@@ -13,19 +13,41 @@ from viewer.audit.checkpoints import Checkpoint, pretty_fingerprint
 from viewer.audit.events import AuditEvent, AuditRecord, EventType
 from viewer.audit.export import FORMATS, export_report
 from viewer.audit.identity import current_user
-from viewer.audit.store import AuditLog, Filters
+from viewer.audit.state import history_evidence
+from viewer.audit.store import AuditLog, AuditLogMissingError, Filters, to_time_text
 from viewer.audit.verify import VerifyResult
 from viewer.config import Settings
 from viewer.errors import AuditError, AuditWriteError
 
 
-def _date_arg(text: str) -> datetime:
+def _parse_date(text: str) -> datetime:
     try:
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"'{text}' is not a date (use YYYY-MM-DD or YYYY-MM-DDTHH:MM, UTC)"
         ) from None
+    try:
+        to_time_text(value)  # a time zone can push it past year 1..9999
+    except AuditError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return value
+
+
+def _date_arg(text: str) -> datetime:
+    """``--from``: a date (its first instant) or a date-time, UTC unless a zone is given."""
+    return _parse_date(text)
+
+
+def _end_arg(text: str) -> datetime | date | None:
+    """``--to``: a date includes that whole day (the bound is the next midnight, exclusive);
+    a date-time is an exclusive bound. ``9999-12-31`` means no upper bound (None)."""
+    value = _parse_date(text)
+    if len(text) == 10:
+        try:
+            return value.date() + timedelta(days=1)
+        except OverflowError:
+            return None
     return value
 
 
@@ -40,8 +62,9 @@ def _add_filters(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--to",
         dest="end",
+        type=_end_arg,
         metavar="DATE",
-        help="last day, inclusive (UTC, YYYY-MM-DD or ISO date-time, exclusive)",
+        help="last day, inclusive (UTC, YYYY-MM-DD), or an exclusive ISO date-time",
     )
     p.add_argument("--user", help="OS account, or part of the printed name")
     p.add_argument("--model", help="model id, or 'id version'")
@@ -56,13 +79,10 @@ def _add_filters(p: argparse.ArgumentParser) -> None:
 
 
 def filters_from_args(args: argparse.Namespace) -> Filters:
-    """``--to 2026-11-30`` includes that whole day; a date-time is an exclusive bound."""
-    end: datetime | date | None = None
-    if args.end:
-        if len(args.end) == 10:
-            end = _date_arg(args.end).date() + timedelta(days=1)
-        else:
-            end = _date_arg(args.end)
+    """The parsed filters (dates were checked and converted by argparse)."""
+    end = args.end
+    if isinstance(end, str):  # a Namespace built by hand (old callers)
+        end = _end_arg(end)
     return Filters(
         start=args.start,
         end=end,
@@ -73,10 +93,22 @@ def filters_from_args(args: argparse.Namespace) -> Filters:
     )
 
 
+def _no_log(settings: Settings) -> AuditError:
+    return AuditError(f"There is no audit log at {settings.audit_db_path} yet.")
+
+
 def _open_existing(settings: Settings) -> AuditLog:
-    if not settings.audit_db_path.exists():
-        raise AuditError(f"There is no audit log at {settings.audit_db_path} yet.")
+    """This installation's log for writing (missing: a clear error, never a new empty log)."""
+    if not settings.audit_db_path.exists() and history_evidence(settings) is None:
+        raise _no_log(settings)
     return AuditLog.open(settings)
+
+
+def _open_for_reading(settings: Settings) -> AuditLog:
+    """This installation's log, read-only (browsing needs no write access: read-only media)."""
+    if not settings.audit_db_path.exists() and history_evidence(settings) is None:
+        raise _no_log(settings)
+    return AuditLog.open_readonly(settings.audit_db_path, settings=settings)
 
 
 def _print_verify(result: VerifyResult) -> None:
@@ -95,19 +127,32 @@ def _print_verify(result: VerifyResult) -> None:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    """Verify and record the verification; a log that cannot be written (read-only media) is
+    verified read-only and the result says it was not recorded."""
     settings: Settings = args.settings
     checkpoints = [
         (f"checkpoint file {p}", Checkpoint.read(Path(p))) for p in args.checkpoint or []
     ]
     own = args.db is None or Path(args.db).resolve() == settings.audit_db_path.resolve()
+    recorded: bool | None = None
     if own:
-        log = _open_existing(settings)
+        try:
+            log = _open_existing(settings)
+        except AuditLogMissingError:
+            raise
+        except AuditWriteError as exc:
+            log = _open_for_reading(settings)
+            recorded = False
+            print(
+                "bedside: warning: the audit log cannot be written, so it was verified "
+                f"read-only and this verification is NOT recorded in it ({exc})",
+                file=sys.stderr,
+            )
     else:
         log = AuditLog.open_readonly(Path(args.db), settings=settings)
     try:
         result = log.verify(checkpoints)
-        recorded = None
-        if own:
+        if own and recorded is None:
             try:
                 log.append(
                     AuditEvent(
@@ -162,24 +207,52 @@ def _row_text(rec: AuditRecord) -> str:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    with _open_existing(args.settings) as log:
+    """List rows, read-only, after verifying the chain: rows from a log that fails verification
+    come with a warning (stderr, and ``"verified": false`` in --json) and exit status 1."""
+    if args.limit < 0:
+        raise AuditError("--limit must be 0 (all) or a positive number of records.")
+    with _open_for_reading(args.settings) as log:
         records = log.records(filters_from_args(args))
+        result = log.verify()
     if args.limit:
         records = records[-args.limit :]
+    warning = ""
+    if not result.ok:
+        where = f" (first bad row #{result.first_bad_seq})" if result.first_bad_seq else ""
+        warning = (
+            f"WARNING: THE AUDIT LOG FAILED VERIFICATION{where}: {result.problems[0]}. The rows "
+            "below may have been altered; run `bedside audit verify` for details."
+        )
+        print(f"bedside: {warning}", file=sys.stderr)
     if args.json:
-        print(json.dumps([r.as_dict() for r in records], indent=2, ensure_ascii=False))
+        out = {
+            "verified": result.ok,
+            "first_bad_seq": result.first_bad_seq,
+            "problems": list(result.problems),
+            "rows_in_log": result.rows,
+            "records": [r.as_dict() for r in records],
+        }
+        print(json.dumps(out, indent=2, ensure_ascii=False))
     else:
+        if warning:
+            print(warning)
         for rec in records:
             print(_row_text(rec))
-        print(f"({len(records)} records; times are UTC)")
-    return 0
+        state = "chain verified" if result.ok else "CHAIN NOT VERIFIED"
+        print(f"({len(records)} records; times are UTC; {state})")
+        if warning:
+            print(warning)
+    return 0 if result.ok else 1
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     settings: Settings = args.settings
-    _open_existing(settings).close()
+    if not settings.audit_db_path.exists() and history_evidence(settings) is None:
+        raise _no_log(settings)
     out = Path(args.out)
-    gen = export_report(settings, args.format, out, filters_from_args(args))
+    gen = export_report(
+        settings, args.format, out, filters_from_args(args), overwrite=bool(args.force)
+    )
     show = sys.stderr.isatty()
     last = -1
     while True:
@@ -233,5 +306,33 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = asub.add_parser("export", help="write a PDF report, CSV or FHIR R4 JSON")
     p.add_argument("--format", required=True, choices=FORMATS)
     p.add_argument("--out", required=True, metavar="FILE")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace FILE (and FILE's .checkpoint.json) if it exists",
+    )
     _add_filters(p)
     p.set_defaults(func=cmd_export)
+
+    p = asub.add_parser(
+        "init",
+        help="IT: start a new, empty audit log after the old one was lost (recorded in row #1)",
+    )
+    p.add_argument(
+        "--new-log",
+        action="store_true",
+        required=True,
+        help="confirm that a new log is started (only when the log is missing or empty)",
+    )
+    p.add_argument("--reason", required=True, help="why (recorded in the new log's first row)")
+    p.set_defaults(func=cmd_init)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    settings: Settings = args.settings
+    with AuditLog.start_new_log(settings, args.reason, user=current_user(settings)) as log:
+        first = log.get(1)
+    print(f"Started a new audit log at {settings.audit_db_path} (log {log.log_id}).")
+    if first is not None:
+        print(f'Row #1 records it: {first.type}, reason "{first.reason}".')
+    return 0

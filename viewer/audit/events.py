@@ -31,6 +31,7 @@ class EventType(StrEnum):
     AMENDMENT = "amendment"
     REPORT_EXPORTED = "report_exported"
     VERIFICATION = "verification"
+    LOG_STARTED = "log_started"  # IT started a new log after the old one was lost (first row)
 
 
 Outcome = Literal["success", "failure"]

@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import secrets
+import stat
 import uuid
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from viewer import __version__
 from viewer.audit.chain import ALL_COLUMNS
 from viewer.audit.checkpoints import Checkpoint
 from viewer.audit.events import AuditEvent, AuditRecord, EventType
-from viewer.audit.store import AuditLog, Filters, utc_now_text
+from viewer.audit.store import AuditLog, AuditLogMissingError, Filters, utc_now_text
 from viewer.audit.verify import VerifyResult
 from viewer.config import Settings
 from viewer.errors import AuditError, AuditWriteError
@@ -71,6 +72,98 @@ class ExportResult:
 def checkpoint_path_for(out: Path) -> Path:
     """``report.pdf`` -> ``report.checkpoint.json`` (handed to ``audit verify --checkpoint``)."""
     return out.with_name(out.stem + ".checkpoint.json")
+
+
+# ------------------------------------------------------------------------ where it may go
+
+
+def _protected(settings: Settings) -> tuple[list[Path], list[Path]]:
+    """(files, folders) an export must never replace: the log and its WAL files, the site
+    secret, the installation key pair and state, the trusted keys and the model store."""
+    from viewer.audit.checkpoints import public_key_path
+    from viewer.audit.state import state_path
+    from viewer.audit.store import sidecar_paths
+
+    files = [
+        *sidecar_paths(settings.audit_db_path),
+        settings.secret_path,
+        settings.installation_key_path,
+        public_key_path(settings.installation_key_path),
+        state_path(settings),
+    ]
+    folders = [settings.model_store_dir, settings.site_keys_dir]
+    if settings.user_keys_dir is not None:
+        folders.append(settings.user_keys_dir)
+    return files, folders
+
+
+def _resolved(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # a symlink loop: compare as written
+        return path.absolute()
+
+
+def check_output_path(settings: Settings, path: Path, *, overwrite: bool) -> None:
+    """Refuse a report (or checkpoint) target that is not a plain new file we may write.
+
+    Refused: special files (device, FIFO, socket: renaming over ``/dev/full`` replaces the
+    device node), folders, anything that is or resolves to the audit log and its -wal/-shm, the
+    site secret, the installation key, the state file, anything inside the model store or a
+    trusted-key folder, and an existing file unless ``overwrite``.
+    """
+    real = _resolved(path)
+    try:
+        st: os.stat_result | None = real.stat()
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise AuditError(f"Cannot write the report to {path}: {exc.strerror}.") from exc
+    if st is not None:
+        if stat.S_ISDIR(st.st_mode):
+            raise AuditError(f"Cannot write the report to {path}: it is a folder.")
+        if not stat.S_ISREG(st.st_mode):
+            raise AuditError(
+                f"Cannot write the report to {path}: it is a device, pipe or socket, not a file."
+            )
+    files, folders = _protected(settings)
+    for protected in files:
+        same = _resolved(protected) == real
+        if not same and st is not None:
+            try:
+                pst = protected.stat()
+                same = (pst.st_dev, pst.st_ino) == (st.st_dev, st.st_ino)  # hard links too
+            except OSError:
+                same = False
+        if same:
+            raise AuditError(
+                f"Refusing to write the report to {path}: that is {protected.name}, which this "
+                "installation needs (the audit log, its pseudonym secret or its keys). Choose "
+                "another file name."
+            )
+    for folder in folders:
+        if real.is_relative_to(_resolved(folder)):
+            raise AuditError(
+                f"Refusing to write the report to {path}: it is inside {folder}, which holds the "
+                "installed models or trusted keys. Choose another folder."
+            )
+    if st is not None and not overwrite:
+        raise AuditError(
+            f"{path} already exists; choose another file name, or pass --force to replace it."
+        )
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Temporary file in the same folder, fsync, rename (a reader never sees half a file)."""
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.partial")
+    try:
+        with tmp.open("xb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 # ------------------------------------------------------------------------------------ CSV
@@ -403,21 +496,46 @@ def export_report(
     *,
     cancel: Callable[[], bool] | None = None,
     log: AuditLog | None = None,
+    overwrite: bool = True,
 ) -> Generator[tuple[int, int], None, ExportResult]:
     """Export the (filtered) log; yields ``(done, total)``, returns the :class:`ExportResult`.
 
-    ``result = yield from export_report(...)`` or :func:`export` for the blocking form.
+    ``result = yield from export_report(...)`` or :func:`export` for the blocking form. The
+    target and its checkpoint file pass :func:`check_output_path` first (nothing is written to
+    the log before). ``overwrite`` defaults to True for callers that asked the user already (the
+    GUI's save dialog confirms); the CLI passes False unless ``--force``.
+
+    A read-only log is refused (nothing written): an export must sign a checkpoint into the log
+    and record itself there, so a report from a log that cannot take them would carry a
+    checkpoint nobody can find later. Verify and browse a read-only log instead, or export from
+    a writable copy of the data folder.
     """
     if fmt not in FORMATS:
         raise AuditError(f"Unknown export format '{fmt}' (use pdf, csv or json).")
     out = Path(path)
     if not out.parent.is_dir():
         raise AuditError(f"Cannot write the report: folder {out.parent} does not exist.")
+    cp_path = checkpoint_path_for(out)
+    check_output_path(settings, out, overwrite=overwrite)
+    check_output_path(settings, cp_path, overwrite=overwrite)
     filters = filters or Filters()
     own = log is None
-    audit = AuditLog.open(settings) if log is None else log
+    if log is None:
+        try:
+            audit = AuditLog.open(settings)
+        except AuditWriteError as exc:
+            if isinstance(exc, AuditLogMissingError):
+                raise
+            raise AuditWriteError(
+                f"No report was written: an export signs a checkpoint into the audit log and "
+                f"records itself there, and the log cannot be written ({exc}). `bedside audit "
+                "verify` and `bedside audit show` work on a read-only log; to export from a "
+                "read-only copy, copy the whole data folder somewhere writable and point "
+                "BEDSIDE_DATA_DIR at it."
+            ) from exc
+    else:
+        audit = log
     tmp = out.with_name(f".{out.name}.{secrets.token_hex(4)}.partial")
-    cp_path = checkpoint_path_for(out)
 
     def check_cancel() -> None:
         if cancel is not None and cancel():
@@ -477,8 +595,10 @@ def export_report(
                     os.fsync(fh.fileno())
             check_cancel()
             digest = _sha256(tmp)
+            check_output_path(settings, out, overwrite=overwrite)  # again: it may have changed
+            check_output_path(settings, cp_path, overwrite=overwrite)
+            _write_atomically(cp_path, cp.to_json().encode("utf-8"))
             tmp.replace(out)
-            cp_path.write_text(cp.to_json(), encoding="utf-8")
         except OSError as exc:
             raise AuditError(f"Cannot write the report to {out}: {exc.strerror}.") from exc
         try:

@@ -39,6 +39,7 @@ from viewer.audit.events import (
 )
 from viewer.audit.identity import IdentityRequiredError, User, current_user
 from viewer.audit.pseudonym import Pseudonymizer, load_or_create_secret
+from viewer.audit.state import history_evidence, record_state
 from viewer.config import Settings
 from viewer.errors import AuditError, AuditWriteError
 
@@ -97,7 +98,12 @@ def utc_now_text() -> str:
 
 
 def to_time_text(value: datetime | date | str) -> str:
-    """A bound for time filters in the stored format (naive datetimes are taken as UTC)."""
+    """A bound for time filters in the stored format (naive datetimes are taken as UTC).
+
+    The year is always four digits (``strftime('%Y')`` gives ``1`` for year 1, which would sort
+    after ``2026``); a bound beyond year 1..9999 once moved to UTC is an :class:`AuditError`.
+    """
+    original = value
     if isinstance(value, str):
         try:
             value = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -107,7 +113,16 @@ def to_time_text(value: datetime | date | str) -> str:
         value = datetime.combine(value, time(0), tzinfo=UTC)
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime(TIME_FORMAT)
+    try:
+        v = value.astimezone(UTC)
+    except OverflowError as exc:
+        raise AuditError(
+            f"'{original}' is out of the supported date range (years 1-9999)."
+        ) from exc
+    return (
+        f"{v.year:04d}-{v.month:02d}-{v.day:02d}T{v.hour:02d}:{v.minute:02d}:{v.second:02d}."
+        f"{v.microsecond:06d}Z"
+    )
 
 
 @dataclass(frozen=True)
@@ -233,6 +248,83 @@ def _create_schema(conn: sqlite3.Connection) -> None:
         raise
 
 
+class AuditLogMissingError(AuditWriteError):
+    """The log is missing or empty although this installation had one: never silently restarted."""
+
+
+def _same_path(a: Path, b: Path) -> bool:
+    try:
+        return Path(a).resolve() == Path(b).resolve()
+    except (OSError, RuntimeError):
+        return False
+
+
+def _is_missing_or_empty(path: Path) -> bool:
+    """No file, or a 0-byte one (a 0-byte file is not a new log: it is a lost one)."""
+    try:
+        return path.stat().st_size == 0
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False  # unreadable: opening reports why
+
+
+def _refuse_if_history(settings: Settings, path: Path) -> None:
+    evidence = history_evidence(settings)
+    if evidence is None:
+        return
+    text, _state = evidence
+    raise AuditLogMissingError(
+        f"The audit log {path} is missing or empty although {text}. Restore it (with its -wal "
+        "file, if any) from backup; nothing can be recorded until then. If it is truly lost, IT "
+        'can start a new log explicitly: bedside audit init --new-log --reason "..." (the new '
+        "log's first row records that)."
+    )
+
+
+def _connect_readonly(path: Path) -> tuple[sqlite3.Connection, str]:
+    """``mode=ro``, falling back to ``immutable=1`` only when no -wal file holds rows."""
+    uri = path.resolve().as_uri()
+    first: sqlite3.Error | None = None
+    for query in ("mode=ro", "mode=ro&immutable=1"):
+        if query.endswith("immutable=1"):
+            wal = path.with_name(path.name + "-wal")
+            try:
+                wal_rows = wal.stat().st_size > 0
+            except FileNotFoundError:
+                wal_rows = False
+            except OSError:
+                wal_rows = True
+            if wal_rows:
+                raise AuditError(
+                    f"The audit log {path} cannot be read here: {first}. Its -wal file holds "
+                    "recent rows, but SQLite cannot share it from this folder (read-only, and "
+                    "the -shm file is missing or not readable). Copy the log together with its "
+                    "-wal file to a writable folder and verify the copy (audit verify --db)."
+                ) from first
+        try:
+            conn = sqlite3.connect(
+                f"{uri}?{query}",
+                uri=True,
+                timeout=DEFAULT_BUSY_TIMEOUT_S,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+        except sqlite3.Error as exc:
+            first = first or exc
+            continue
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.Error as exc:
+            conn.close()
+            if "not a database" in str(exc) or "malformed" in str(exc):
+                raise AuditError(f"The audit log {path} cannot be read: {exc}.") from exc
+            first = first or exc
+            continue
+        return conn, f"{uri}?{query}"
+    raise AuditError(f"The audit log {path} cannot be read: {first}.")
+
+
 class AuditLog:
     """The append-only audit log of one installation (or a copy opened read-only)."""
 
@@ -258,19 +350,30 @@ class AuditLog:
         self.host = socket.gethostname()
         self.app_version = __version__
         self.log_id = self._read_meta("log_id") or ""
+        self.is_own = not read_only  # this installation's log (settings.audit_db_path)
+        self.read_uri = f"{path.resolve().as_uri()}?mode=ro"  # for parallel verifying readers
 
     # ----------------------------------------------------------------- opening
 
     @classmethod
     def open(
-        cls, settings: Settings, *, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S
+        cls,
+        settings: Settings,
+        *,
+        busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
+        _start_new: bool = False,
     ) -> AuditLog:
         """Open (creating on first use) the installation's log at ``settings.audit_db_path``.
 
         Fails with :class:`AuditWriteError` when the log cannot be written: the caller must then
-        refuse to record decisions rather than pretend to save them.
+        refuse to record decisions rather than pretend to save them. A missing or empty log of
+        an installation that had one (see :mod:`viewer.audit.state`) is refused with
+        :class:`AuditLogMissingError`: it is never silently started afresh (use
+        :meth:`start_new_log`).
         """
         path = settings.audit_db_path
+        if not _start_new and _is_missing_or_empty(path):
+            _refuse_if_history(settings, path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             if not path.exists():
@@ -288,14 +391,20 @@ class AuditLog:
                 raise sqlite3.OperationalError(f"cannot switch the log to WAL mode ({mode})")
             conn.execute("PRAGMA synchronous=FULL")
             if not _has_identity(conn):  # an existing log opens without taking the write lock
+                if not _start_new:
+                    _refuse_if_history(settings, path)
                 _create_schema(conn)
         except sqlite3.Error as exc:
             if conn is not None:
                 conn.close()
             raise AuditWriteError(cannot_open(describe_cause(exc, busy_timeout_s), path)) from exc
+        except BaseException:
+            if conn is not None:
+                conn.close()
+            raise
         for p in sidecar_paths(path):
             _ensure_private(p)
-        return cls(
+        log = cls(
             conn,
             path,
             settings=settings,
@@ -303,28 +412,103 @@ class AuditLog:
             busy_timeout_s=busy_timeout_s,
             read_only=False,
         )
+        log.record_state()
+        return log
+
+    @classmethod
+    def start_new_log(
+        cls, settings: Settings, reason: str, *, user: User | None = None
+    ) -> AuditLog:
+        """IT's explicit decision to begin a new log after the old one was lost.
+
+        Only when the log file is missing or empty; its first row (``log_started``) records the
+        reason and what this installation knew of the lost log, so the gap is visible forever.
+        """
+        path = settings.audit_db_path
+        if not reason.strip():
+            raise AuditError("Starting a new audit log needs a reason (--reason).")
+        if not _is_missing_or_empty(path):
+            try:
+                probe = cls.open_readonly(path, settings=settings)
+            except AuditError:
+                probe = None
+            if probe is not None:
+                with probe:
+                    count = probe.head()[0]
+                raise AuditError(
+                    f"The audit log {path} exists and holds {count} row(s); a new log is only "
+                    "started when the old one is missing or empty. Nothing was changed."
+                )
+            raise AuditError(
+                f"{path} exists and is not an empty file; move it aside (keep it as evidence) "
+                "before starting a new log. Nothing was changed."
+            )
+        evidence = history_evidence(settings)
+        log = cls.open(settings, _start_new=True)
+        previous: dict[str, Any] | None = None
+        if evidence is not None:
+            text, state = evidence
+            previous = {"evidence": text}
+            if state is not None and not state.damaged:
+                previous.update(log_id=state.log_id, rows=state.rows, head_hash=state.head_hash,
+                                last_seen=state.time)  # fmt: skip
+        try:
+            count, head = log.head()
+            record_state(settings, log.log_id, count, head, utc_now_text(), new_log=True)
+            if count == 0:
+                log.append(
+                    AuditEvent(
+                        type=EventType.LOG_STARTED,
+                        user=user,
+                        reason=reason,
+                        detail={"new_log": True, "previous_log": previous},
+                    )
+                )
+        except BaseException:
+            log.close()
+            raise
+        return log
 
     @classmethod
     def open_readonly(cls, path: Path, *, settings: Settings | None = None) -> AuditLog:
-        """Open a log file (for example a copy handed over for review) without writing to it."""
+        """Open a log file without writing to it (a copy handed over for review, read-only media,
+        or this installation's own log for browsing and verifying).
+
+        ``mode=ro`` first; when that fails and no ``-wal`` file holds unmerged rows, the file is
+        opened ``immutable=1`` (read-only folder after a clean close: SQLite cannot create the
+        ``-shm`` it needs). A WAL log whose ``-wal`` holds rows but whose ``-shm`` is missing on
+        read-only media cannot be read safely: copy it (with ``-wal``) somewhere writable.
+        """
         path = Path(path)
-        if not path.is_file():
+        own = settings is not None and _same_path(path, settings.audit_db_path)
+        if own and settings is not None and _is_missing_or_empty(path):
+            _refuse_if_history(settings, path)
+        if not path.exists():
             raise AuditError(f"There is no audit log at {path}.")
+        if not path.is_file():
+            raise AuditError(f"{path} is not a file, so it is not a Bedside audit log.")
+        if path.stat().st_size == 0:
+            raise AuditError(f"{path} is empty: it is not a Bedside audit log.")
+        conn, uri = _connect_readonly(path)
         try:
-            conn = sqlite3.connect(
-                f"{path.resolve().as_uri()}?mode=ro",
-                uri=True,
-                timeout=DEFAULT_BUSY_TIMEOUT_S,
-                isolation_level=None,
-                check_same_thread=False,
-            )
-            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            tables = {
+                r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            }
         except sqlite3.Error as exc:
+            conn.close()
             raise AuditError(f"The audit log {path} cannot be read: {exc}.") from exc
+        if "audit_log" not in tables:
+            conn.close()
+            raise AuditError(
+                f"{path} is not a Bedside audit log (an SQLite file without the audit_log table)."
+            )
         pseudo = None
         if settings is not None and settings.secret_path.is_file():
-            pseudo = Pseudonymizer(load_or_create_secret(settings.secret_path))
-        return cls(
+            try:
+                pseudo = Pseudonymizer(load_or_create_secret(settings.secret_path))
+            except AuditError:
+                pseudo = None  # searches by patient ID say so; browsing and verifying still work
+        log = cls(
             conn,
             path,
             settings=settings,
@@ -332,9 +516,25 @@ class AuditLog:
             busy_timeout_s=DEFAULT_BUSY_TIMEOUT_S,
             read_only=True,
         )
+        log.is_own = own
+        log.read_uri = uri
+        return log
+
+    def record_state(self) -> None:
+        """Note (count, head) in ``audit-state.json``; best effort (see :mod:`.state`)."""
+        if self.settings is None or self.read_only or not self.log_id:
+            return
+        try:
+            with self._lock:
+                count, head = self._head()
+        except sqlite3.Error:
+            return
+        record_state(self.settings, self.log_id, count, head, utc_now_text())
 
     def close(self) -> None:
         with self._lock:
+            with contextlib.suppress(sqlite3.Error):
+                self.record_state()
             self._conn.close()
 
     def __enter__(self) -> AuditLog:
@@ -518,6 +718,7 @@ class AuditLog:
                 raise AuditWriteError(
                     not_saved("checkpoint", describe_cause(exc, self.busy_timeout_s), self.path)
                 ) from exc
+        record_state(self.settings, cp.log_id, cp.count, cp.head_hash, cp.time)
         return cp
 
     # ----------------------------------------------------------------- reading

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from viewer.audit.chain import ALL_COLUMNS, GENESIS_HASH, HASHED_COLUMNS, make_hasher
 from viewer.audit.checkpoints import Checkpoint, InstallationKey, pretty_fingerprint
+from viewer.audit.state import LogState, read_state, state_path
 from viewer.errors import AuditError
 
 if TYPE_CHECKING:
@@ -161,6 +162,7 @@ def verify_log(
     started = time.perf_counter()
     problems = _Problems()
     notes: list[str] = []
+    state = _own_state(log)  # read before the rows: another writer only adds rows after it
     with log.lock:
         conn = log.connection()
         try:
@@ -180,7 +182,13 @@ def verify_log(
                 "the triggers that make the log append-only were removed "
                 f"({', '.join(missing)}): rows may have been edited or deleted"
             )
-        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        try:
+            meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        except sqlite3.Error as exc:
+            if "no such table" not in str(exc):
+                raise AuditError(f"The audit log {log.path} cannot be read: {exc}.") from exc
+            meta = {}
+            problems.add("the log's identity table (meta) was removed")
         log_id = str(meta.get("log_id", ""))
         if not log_id:
             problems.add("the log has no identity (meta.log_id is missing)")
@@ -213,6 +221,8 @@ def verify_log(
                 "lost or replaced, restore it from backup."
             )
         needed = {c.count for _, c in given + stored + recorded if 0 < c.count <= rows}
+        if state is not None and 0 < state.rows <= rows:
+            needed.add(state.rows)
         hash_at = {
             seq: h
             for seq, h in (
@@ -222,8 +232,11 @@ def verify_log(
             )
         }
 
+    if state is not None:
+        _check_state(state, log, log_id, rows, hash_at, problems)
+
     key = installation_key
-    if key is None and log.settings is not None and not log.read_only:
+    if key is None and log.settings is not None and log.is_own:
         try:
             key = InstallationKey.load_public(log.settings.installation_key_path)
         except AuditError as exc:
@@ -306,6 +319,58 @@ def verify_log(
         seconds=time.perf_counter() - started,
         notes=tuple(notes),
     )
+
+
+def _own_state(log: AuditLog) -> LogState | None:
+    """This installation's record of its log (only when ``log`` is that log)."""
+    if log.settings is None or not log.is_own:
+        return None
+    state = read_state(state_path(log.settings))
+    return None if state is None or state.damaged else state
+
+
+def _same_file(recorded: str, log: AuditLog) -> bool:
+    from pathlib import Path
+
+    try:
+        return Path(recorded).resolve() == log.path.resolve()
+    except (OSError, RuntimeError):
+        return False
+
+
+def _check_state(
+    state: LogState,
+    log: AuditLog,
+    log_id: str,
+    rows: int,
+    hash_at: dict[int, str],
+    problems: _Problems,
+) -> None:
+    """A replaced or truncated log, caught against ``audit-state.json`` even without checkpoints.
+
+    Unsigned evidence (see :mod:`viewer.audit.state`): it finds accidents and careless edits,
+    the signed checkpoints find the rest.
+    """
+    seen = f"{state.time[:19].replace('T', ' ')} UTC"
+    if state.db_path and not _same_file(state.db_path, log):
+        return  # the site moved its log (audit.db_path): the record is of another file
+    if state.log_id and log_id and state.log_id != log_id:
+        problems.add(
+            f"this installation's audit log is log {state.log_id} ({state.rows} rows at {seen}), "
+            f"but this file is log {log_id}: the log file was replaced"
+        )
+    elif state.rows > rows:
+        problems.add(
+            f"this installation recorded {state.rows} rows at {seen} but the log has only "
+            f"{rows}: rows #{rows + 1}–#{state.rows} are missing (tail truncated, or an older "
+            "copy of the log was put back)",
+            rows + 1,
+        )
+    elif state.rows > 0 and hash_at.get(state.rows) != state.head_hash:
+        problems.add(
+            f"row #{state.rows} no longer has the hash this installation recorded at {seen}: "
+            f"rows up to #{state.rows} were rewritten"
+        )
 
 
 def _from_detail(detail_json: str) -> Checkpoint:
@@ -435,7 +500,7 @@ def _scan_parts(
     can_fork = sys.platform == "linux" and threading.active_count() == 1
     if workers <= 1 or max_seq < 2 or not can_fork:
         return [_scan(conn, 1, max_seq)] if max_seq else []
-    uri = f"{log.path.resolve().as_uri()}?mode=ro"
+    uri = log.read_uri
     step = -(-max_seq // workers)
     ranges = [(lo, min(lo + step - 1, max_seq)) for lo in range(1, max_seq + 1, step)]
     ctx = multiprocessing.get_context("fork")
