@@ -9,7 +9,21 @@ from typing import Any
 import pytest
 
 from tests.inference.helpers import accepted
-from viewer.inference.checks import CheckResult, check_input, refusals, warnings
+from viewer.inference.checks import (
+    CHECK_MESSAGES,
+    MIN_SIDE_PX,
+    CheckResult,
+    check_input,
+    check_pixels,
+    check_stored_window,
+    check_tensor,
+    check_window_spread,
+    make_check,
+    min_side,
+    refusals,
+    translate,
+    warnings,
+)
 
 
 @pytest.fixture
@@ -114,3 +128,121 @@ def test_real_manifest_accepted_inputs(meta: Any) -> None:
     assert not refusals(check_input(meta, acc))
     ct = check_input(dataclasses.replace(meta, modality="CT"), acc)
     assert [c.name for c in refusals(ct)] == ["modality"]
+
+
+# ----------------------------------------------------------------------------- size floor
+
+SIZES = {
+    # id: (rows, columns, model input size, level, code)
+    "1x1": (1, 1, None, "refusal", "size_too_small"),
+    "63-rows": (63, 256, None, "refusal", "size_too_small"),
+    "64x64-warns": (64, 64, None, "warning", "size_small"),
+    "100-rows-warns": (100, 256, 224, "warning", "size_small"),
+    "127-cols-for-a-512-model": (512, 127, 512, "refusal", "size_too_small"),
+    "128-for-a-512-model-warns": (128, 128, 512, "ok", "size_ok"),
+    "256": (256, 256, 224, "ok", "size_ok"),
+}
+
+
+@pytest.mark.parametrize(("rows", "cols", "size", "level", "code"), list(SIZES.values()),
+                         ids=list(SIZES))  # fmt: skip
+def test_size_floor_refuses_and_manifest_minimum_warns(
+    meta: Any, rows: int, cols: int, size: int | None, level: str, code: str
+) -> None:
+    acc = accepted(min_rows=128 if size != 512 else 100, min_columns=128 if size != 512 else 100)
+    checks = check_input(dataclasses.replace(meta, rows=rows, columns=cols), acc,
+                         input_size=size)  # fmt: skip
+    check = _by_name(checks)["size"]
+    assert (check.level, check.code) == (level, code)
+    if level == "refusal":
+        assert f"{cols} x {rows}" in check.message and "no score" in check.message
+
+
+def test_min_side() -> None:
+    assert min_side(None) == MIN_SIDE_PX == 64
+    assert min_side(224) == 64 and min_side(512) == 128 and min_side(1024) == 256
+
+
+# ----------------------------------------------------------------------------- codes, i18n
+
+
+def _all_produced(meta: Any) -> list[CheckResult]:
+    """Every check the module can produce, from header, pixel, tensor and window scenarios."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from viewer.dicom import PixelSpacing
+
+    out: list[CheckResult] = []
+    acc_m2 = accepted(photometric=["MONOCHROME2"])
+    variants: list[tuple[dict[str, Any], Any]] = [
+        *[(changes, acc_m2) for changes, _, _ in WARN.values()],
+        *[(changes, accepted()) for changes, _, _ in REFUSE.values()],
+        ({}, accepted()),
+        ({"photometric": ""}, accepted()),
+        ({"rows": 1, "columns": 1}, accepted()),
+        ({"pixel_spacing": PixelSpacing(0.5, 0.5, "ImagerPixelSpacing")}, accepted()),
+        ({"modality": ""}, accepted(modalities=[])),
+        ({"bits_stored": 0}, accepted()),
+        ({"body_part": "CHEST"}, accepted(modalities=[], views=[], body_parts=[],
+                                          pixel_spacing_mm_min=None,
+                                          pixel_spacing_mm_max=None)),
+    ]  # fmt: skip
+    for changes, acc in variants:
+        out += check_input(dataclasses.replace(meta, **changes), acc, input_size=224)
+    rng = np.random.default_rng(0)
+    noise = rng.random((128, 128)).astype(np.float32)
+    for pixels in (noise, np.zeros((128, 128), np.float32), np.where(noise < 0.999, 0, noise),
+                   np.where(noise < 0.01, np.nan, noise)):  # fmt: skip
+        out.append(check_pixels(pixels))
+    flat = check_window_spread((0.0, 4095.0), (100.0, 1e308))
+    assert flat is not None and check_window_spread((0.0, 4095.0), (2048.0, 4096.0)) is None
+    out.append(flat)
+    for tensor in (noise[None], np.full((1, 8, 8), 0.5), np.where(noise < 0.5, 0.0, 1.0)[None],
+                   np.where(noise < 0.995, 0.5, rng.random((128, 128)))[None],
+                   np.where(noise < 0.01, np.inf, noise)[None]):  # fmt: skip
+        out.append(check_tensor(tensor.astype(np.float32)))
+    window = SimpleNamespace(pixels="stored_window", if_missing="minmax")
+    no_fallback = SimpleNamespace(pixels="stored_window", if_missing=None)
+    declared = SimpleNamespace(header={"WindowCenter": "100", "WindowWidth": "0"})
+    two = SimpleNamespace(header={"WindowCenter": ["100", "40"], "WindowWidth": ["0", "400"]})
+    none = SimpleNamespace(header={})
+    for image, source, used in (
+        (declared, window, None),
+        (declared, no_fallback, None),
+        (two, window, (40.0, 400.0)),
+        (none, window, None),
+        (none, no_fallback, None),
+        (SimpleNamespace(header={"WindowCenter": "40", "WindowWidth": "400"}), window,
+         (40.0, 400.0)),
+    ):  # fmt: skip
+        result = check_stored_window(image, source, used)
+        assert result is not None
+        out.append(result)
+    out.append(make_check("model_input", "refusal", "input_non_finite"))
+    return out
+
+
+def test_every_code_has_a_template_that_makes_the_message(meta: Any) -> None:
+    produced = _all_produced(meta)
+    for check in produced:
+        assert check.code in CHECK_MESSAGES, check
+        assert all(isinstance(v, str) for v in check.params.values())
+        assert CHECK_MESSAGES[check.code].format(**check.params) == check.message
+    # and the list holds no template that nothing produces
+    assert {c.code for c in produced} == set(CHECK_MESSAGES)
+
+
+def test_translate_by_code(meta: Any) -> None:
+    ct = refusals(check_input(dataclasses.replace(meta, modality="CT"), accepted()))[0]
+    ja = {"modality_refused": "{value} 画像です。このモデルは {allowed} 専用です。"}
+    assert translate(ct, ja) == "CT 画像です。このモデルは CR, DX 専用です。"
+    assert translate(ct, {}) == ct.message
+    assert translate(ct, {"modality_refused": "{unknown}"}) == ct.message
+
+
+def test_check_results_stay_backward_compatible() -> None:
+    old = CheckResult("view", "warning", "free text")
+    assert old.code == "" and old.params == {}
+    assert translate(old, {"": "x"}) == "free text"

@@ -226,3 +226,38 @@ def test_demo_mode_falls_back_to_the_shipped_demo_bundle(
     assert code == 0 and json.loads(line)["model"]["id"] == "bedside-demo-cxr"
     # without --demo the demo key is not trusted and nothing is installed
     assert main(["infer", str(cxr_path), "--json"]) == 1
+
+
+def test_blank_tiny_and_invalid_window_images(
+    make_bundle: Callable[..., Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Hostile-input findings 4-6 end to end: refused with a reason, or scored with a warning."""
+    from viewer.dicom.synthetic import make_cxr
+
+    folder = tmp_path / "hostile"
+    folder.mkdir()
+    blank = make_cxr(1, opacity=True, size=(256, 256))
+    blank.PixelData = b"\x00" * len(blank.PixelData)
+    blank.save_as(folder / "blank.dcm", enforce_file_format=True)
+    tiny = make_cxr(2, opacity=True, size=(256, 256))
+    tiny.Rows, tiny.Columns, tiny.PixelData = 1, 1, b"\x00\x00"
+    tiny.save_as(folder / "tiny.dcm", enforce_file_format=True)
+    flat = make_cxr(3, opacity=True, size=(256, 256))
+    flat.WindowCenter, flat.WindowWidth = "100", "1e308"
+    flat.save_as(folder / "flat.dcm", enforce_file_format=True)
+    bad_window = make_cxr(4, opacity=True, size=(256, 256))
+    bad_window.WindowCenter, bad_window.WindowWidth = "100", "0"
+    bad_window.save_as(folder / "bad-window.dcm", enforce_file_format=True)
+    code, results, err = _run(capsys, str(folder), "--bundle", str(make_bundle()))
+    assert code == 1 and "Traceback" not in err
+    by_file = {Path(r["file"]).name: r for r in results}
+    for name, expected in (("blank.dcm", "blank_image"), ("tiny.dcm", "size_too_small"),
+                           ("flat.dcm", "window_flat")):  # fmt: skip
+        r = by_file[name]
+        assert r["status"] == "refused" and "labels" not in r, name
+        assert [c["code"] for c in r["checks"] if c["level"] == "refusal"] == [expected]
+    scored = by_file["bad-window.dcm"]
+    assert scored["status"] == "scored"
+    (warning,) = [c for c in scored["checks"] if c["level"] == "warning"]
+    assert warning["code"] == "stored_window_invalid_minmax"
+    assert warning["params"] == {"center": "100", "width": "0"}

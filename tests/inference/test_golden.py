@@ -50,7 +50,10 @@ def _check_golden(loaded: Any, stored: dict[str, np.ndarray], dicom: Path) -> No
     tensor = preprocess(inp, loaded.manifest.preprocessing)
     assert tensor.dtype == stored["expected.tensor"].dtype
     np.testing.assert_array_equal(tensor, stored["expected.tensor"])
-    prediction = Predictor(loaded, threads=THREADS).predict(image)
+    # the thread count the expected logits were computed with: the manifest's selftest.threads
+    # where the bundle records it, else the THREADS the test configured before bundle create
+    threads = getattr(loaded.manifest.selftest, "threads", None) or THREADS
+    prediction = Predictor(loaded, threads=threads).predict(image)
     expected = postprocess(stored["expected.logits"], loaded.manifest)
     assert [r.score for r in prediction.labels] == [r.score for r in expected]
     assert [r.positive for r in prediction.labels] == [r.positive for r in expected]

@@ -23,7 +23,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from viewer.errors import BedsideError, InferenceError
-from viewer.inference.checks import CheckResult, check_input, refusals
+from viewer.inference.checks import CheckResult, check_input, model_input_size, refusals
 from viewer.inference.explain import HEATMAP_CAPTION
 
 EXIT_OK = 0
@@ -152,7 +152,8 @@ class _Progress:
             self._width = 0
 
 
-def _check_dict(c: CheckResult) -> dict[str, str]:
+def _check_dict(c: CheckResult) -> dict[str, Any]:
+    """name, level, message, code and params (to translate the message by code)."""
     return asdict(c)
 
 
@@ -188,7 +189,9 @@ def score_one(predictor: Any, meta: Any, *, heatmap_dir: Path | None = None) -> 
         },
     }
     t0 = time.perf_counter()
-    checks = check_input(meta, manifest.accepted_inputs)
+    checks = check_input(
+        meta, manifest.accepted_inputs, input_size=model_input_size(manifest.preprocessing)
+    )
     result["checks"] = [_check_dict(c) for c in checks]
     refused = refusals(checks)
     if refused:

@@ -17,11 +17,28 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from viewer.errors import InferenceError
-from viewer.inference.checks import CheckResult, check_input, refusals
+from viewer.inference.checks import (
+    CheckResult,
+    check_input,
+    check_pixels,
+    check_stored_window,
+    check_tensor,
+    check_window_spread,
+    make_check,
+    model_input_size,
+    pixel_range,
+    refusals,
+)
 from viewer.inference.engine import configure_threads, run_model
 from viewer.inference.explain import find_target_layer, grad_cam
 from viewer.inference.postprocess import LabelResult, postprocess
-from viewer.inference.preprocess import ModelInput, preprocess_with_geometry
+from viewer.inference.preprocess import (
+    Geometry,
+    ModelInput,
+    NonFiniteInputError,
+    SourceStep,
+    preprocess_with_geometry,
+)
 
 if TYPE_CHECKING:
     import torch
@@ -72,10 +89,14 @@ class Prediction:
         return [c for c in self.checks if c.level == "warning"]
 
     def audit_detail(self) -> dict[str, Any]:
-        """JSON-ready extras for the audit event's ``detail`` (threads, warnings)."""
+        """JSON-ready extras for the audit event's ``detail`` (threads, warnings with their
+        code and params, so a report can show them in the reader's language)."""
         return {
             "threads": self.threads,
-            "warnings": [{"check": c.name, "message": c.message} for c in self.warnings],
+            "warnings": [
+                {"check": c.name, "message": c.message, "code": c.code, "params": dict(c.params)}
+                for c in self.warnings
+            ],
         }
 
 
@@ -85,6 +106,15 @@ def _ms(start: float) -> float:
 
 def _meta_of(image: Any) -> Any:
     return image.meta
+
+
+def _source_window(source: SourceStep, inp: ModelInput) -> tuple[float, float] | None:
+    """The (center, width) the source step applies, if it applies one."""
+    if source.pixels == "fixed_window" and source.center is not None and source.width is not None:
+        return (source.center, source.width)
+    if source.pixels == "stored_window":
+        return inp.window
+    return None
 
 
 class Predictor:
@@ -106,28 +136,71 @@ class Predictor:
             raise InferenceCancelledError("Scoring was cancelled.")
 
     def check(self, image: Any) -> list[CheckResult]:
-        """The input checks alone (header only)."""
-        return check_input(_meta_of(image), self.manifest.accepted_inputs)
+        """The header checks alone (no pixels read)."""
+        return check_input(
+            _meta_of(image),
+            self.manifest.accepted_inputs,
+            input_size=model_input_size(self.manifest.preprocessing),
+        )
+
+    def _refuse(self, what: str, checks: list[CheckResult], image: Any) -> None:
+        refused = refusals(checks)
+        if refused:
+            raise InputRefusedError(
+                f"{what}: " + " ".join(c.message for c in refused),
+                checks=checks,
+                path=getattr(_meta_of(image), "path", None) or None,
+            )
+
+    def _prepare(
+        self, image: Any, timings: dict[str, float], what: str, cancel: Cancel | None = None
+    ) -> tuple[list[CheckResult], np.ndarray, Geometry]:
+        """Header checks, pixel checks, stored-window check, preprocessing, model-input check.
+
+        Any refusal raises :class:`InputRefusedError` before the network runs: a blank,
+        non-finite or saturated input must never get a score.
+        """
+        t = time.perf_counter()
+        checks = self.check(image)
+        timings["checks"] = _ms(t)
+        self._refuse(what, checks, image)
+        self._check_cancel(cancel)
+        t = time.perf_counter()
+        inp = ModelInput.from_image(image)
+        timings["preprocess"] = _ms(t)
+        t = time.perf_counter()
+        value_range = pixel_range(inp.pixels)
+        checks.append(check_pixels(inp.pixels, value_range=value_range))
+        source = next(s for s in self.manifest.preprocessing if isinstance(s, SourceStep))
+        window_check = check_stored_window(image, source, inp.window)
+        if window_check is not None:
+            checks.append(window_check)
+        if not refusals(checks):
+            flat = check_window_spread(value_range, _source_window(source, inp))
+            if flat is not None:
+                checks.append(flat)
+        timings["checks"] += _ms(t)
+        self._refuse(what, checks, image)
+        self._check_cancel(cancel)
+        t = time.perf_counter()
+        try:
+            tensor, geometry = preprocess_with_geometry(inp, self.manifest.preprocessing)
+        except NonFiniteInputError:
+            checks.append(make_check("model_input", "refusal", "input_non_finite"))
+            self._refuse(what, checks, image)
+            raise  # pragma: no cover - the refusal above always raises
+        timings["preprocess"] += _ms(t)
+        t = time.perf_counter()
+        checks.append(check_tensor(tensor))
+        timings["checks"] += _ms(t)
+        self._refuse(what, checks, image)
+        return checks, tensor, geometry
 
     def predict(self, image: Any, *, cancel: Cancel | None = None) -> Prediction:
         """Score a decoded ``viewer.dicom.DicomImage``; refusal -> :class:`InputRefusedError`."""
         t_total = time.perf_counter()
         timings: dict[str, float] = {}
-        t = time.perf_counter()
-        checks = self.check(image)
-        timings["checks"] = _ms(t)
-        refused = refusals(checks)
-        if refused:
-            raise InputRefusedError(
-                "No score: " + " ".join(c.message for c in refused),
-                checks=checks,
-                path=getattr(_meta_of(image), "path", None) or None,
-            )
-        self._check_cancel(cancel)
-        t = time.perf_counter()
-        inp = ModelInput.from_image(image)
-        tensor, _ = preprocess_with_geometry(inp, self.manifest.preprocessing)
-        timings["preprocess"] = _ms(t)
+        checks, tensor, _ = self._prepare(image, timings, "No score", cancel)
         self._check_cancel(cancel)
         with self._lock:
             self.threads = configure_threads(self.requested_threads)
@@ -159,13 +232,7 @@ class Predictor:
         names = [spec.name for spec in self.manifest.labels]
         if label not in names:
             raise InferenceError(f"The model has no label '{label}' (it has: {', '.join(names)}).")
-        refused = refusals(self.check(image))
-        if refused:
-            raise InputRefusedError(
-                "No heatmap: " + " ".join(c.message for c in refused), checks=refused
-            )
-        inp = ModelInput.from_image(image)
-        tensor, geometry = preprocess_with_geometry(inp, self.manifest.preprocessing)
+        _, tensor, geometry = self._prepare(image, {}, "No heatmap")
         with self._lock:
             self.threads = configure_threads(self.requested_threads)
             if self._target is None:

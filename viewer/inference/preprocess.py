@@ -36,6 +36,7 @@ __all__ = [
     "Geometry",
     "InvertMonochrome1Step",
     "ModelInput",
+    "NonFiniteInputError",
     "NormalizeStep",
     "PreprocessStep",
     "ResizeStep",
@@ -48,6 +49,10 @@ __all__ = [
 
 MAX_RESIZE = 4096
 MAX_CHANNELS = 4
+
+
+class NonFiniteInputError(InferenceError):
+    """Preprocessing produced NaN or infinity: the image cannot be scored."""
 
 
 class _Step(BaseModel):
@@ -608,7 +613,7 @@ def _apply(inp: ModelInput, steps: Sequence[PreprocessStep]) -> tuple[np.ndarray
     # Checked on the (small) result rather than the image: NaN propagates through every step,
     # and a full-size pass would cost as much as the window itself.
     if not np.isfinite(x).all():
-        raise InferenceError(
+        raise NonFiniteInputError(
             "The image holds non-finite pixel values (NaN or infinity) and cannot be scored."
         )
     geometry = Geometry(
