@@ -43,6 +43,7 @@ PROTECTED: dict[str, Callable[[Settings], Path]] = {
     "site-secret": lambda s: s.secret_path,
     "installation-key": lambda s: s.installation_key_path,
     "state-file": state_path,
+    "user-settings": lambda s: s.data_dir / "settings.toml",
     "model-store": lambda s: s.model_store_dir / "x" / "r.csv",
 }
 
@@ -380,3 +381,19 @@ def test_show_warns_when_the_chain_does_not_verify(
     shown = json.loads(capsys.readouterr().out)
     assert shown["verified"] is False and shown["first_bad_seq"] == 3
     assert len(shown["records"]) == 6
+
+
+@pytest.mark.parametrize(
+    "value", [b"\x00binary", float("inf")], ids=["blob-in-text-column", "infinite-score"]
+)
+def test_planted_values_that_json_cannot_hold_are_reported_not_raised(
+    filled: Settings, value: object
+) -> None:
+    conn = raw(filled.audit_db_path)
+    drop_triggers(conn)
+    column = "reason" if isinstance(value, bytes) else "score"
+    conn.execute(f"UPDATE audit_log SET {column}=? WHERE seq=2", (value,))  # noqa: S608
+    conn.close()
+    with AuditLog.open_readonly(filled.audit_db_path, settings=filled) as log:
+        result = log.verify()
+    assert not result.ok and result.first_bad_seq == 2

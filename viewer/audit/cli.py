@@ -1,4 +1,21 @@
-"""``bedside audit verify|show|export``: the same core functions the audit window uses."""
+"""``bedside audit verify|show|export|init``: the same core functions the audit window uses.
+
+Read-only logs (a read-only data folder, a copy on a CD or a write-protected USB stick):
+- ``verify`` and ``show`` open the log read-only (SQLite ``mode=ro``; when the folder is
+  read-only and no ``-wal`` file holds unmerged rows, ``immutable=1``). ``verify`` of this
+  installation's own log then says on stderr (and ``"recorded": false`` in --json) that the
+  verification could not be recorded in the log.
+- A log copied while a writer had it open has a non-empty ``-wal``; on read-only media that
+  only works when its ``-shm`` file was copied too and is readable. Otherwise the command
+  refuses with a message: copy the log with its ``-wal`` to a writable folder and use
+  ``verify --db COPY``.
+- ``export`` refuses (nothing is written): every report carries a checkpoint signed into the
+  log and is itself recorded there, and a report whose checkpoint is in no log could not be
+  checked later. Export from a writable copy of the data folder (BEDSIDE_DATA_DIR) instead.
+
+``show`` verifies the chain first: rows from a log that fails verification are printed with a
+warning (stderr, and ``"verified": false`` in --json) and exit status 1.
+"""
 
 from __future__ import annotations
 

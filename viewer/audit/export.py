@@ -79,7 +79,8 @@ def checkpoint_path_for(out: Path) -> Path:
 
 def _protected(settings: Settings) -> tuple[list[Path], list[Path]]:
     """(files, folders) an export must never replace: the log and its WAL files, the site
-    secret, the installation key pair and state, the trusted keys and the model store."""
+    secret, the installation key pair and state, the user settings, the trusted keys and the
+    model store."""
     from viewer.audit.checkpoints import public_key_path
     from viewer.audit.state import state_path
     from viewer.audit.store import sidecar_paths
@@ -90,6 +91,7 @@ def _protected(settings: Settings) -> tuple[list[Path], list[Path]]:
         settings.installation_key_path,
         public_key_path(settings.installation_key_path),
         state_path(settings),
+        settings.data_dir / "settings.toml",  # the user's settings file
     ]
     folders = [settings.model_store_dir, settings.site_keys_dir]
     if settings.user_keys_dir is not None:
