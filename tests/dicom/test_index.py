@@ -286,7 +286,7 @@ def test_dicomdir_without_usable_references_is_an_error(
     [b"", b"\x89PNG\r\n\x1a\n" + bytes(64), b"DICM"],
     ids=["empty", "png", "marker_only"],
 )
-def test_named_non_dicom_dcm_is_an_error_walked_is_skipped(tmp_path: Path, content: bytes) -> None:
+def test_named_non_dicom_dcm_is_an_error(tmp_path: Path, content: bytes) -> None:
     folder = tmp_path / "cd"
     folder.mkdir()
     path = folder / "IM0001.dcm"
@@ -294,5 +294,33 @@ def test_named_non_dicom_dcm_is_an_error_walked_is_skipped(tmp_path: Path, conte
     named = scan([path])
     assert [e.path for e in named.errors] == [str(path)]
     assert "not a DICOM file" in named.errors[0].message
-    walked = scan([folder])
-    assert walked.skipped == [str(path)] and not walked.errors
+    walked = scan([folder])  # a file named .dcm is an error in a folder scan too
+    assert [e.path for e in walked.errors] == [str(path)] and not walked.skipped
+    assert "named as a DICOM file" in walked.errors[0].message
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "error"),
+    [
+        ("IM0001", b"", "the file is empty"),
+        ("IMG.DCM", b"\x89PNG\r\n\x1a\n" + bytes(64), "named as a DICOM file"),
+        ("README.TXT", b"viewer", None),
+        ("AUTORUN.INF", b"[autorun]", None),
+        (".keep", b"", None),
+    ],
+    ids=["empty_no_suffix", "png_named_dcm", "readme", "autorun", "hidden_empty"],
+)
+def test_folder_scan_non_dicom_files(
+    tmp_path: Path, name: str, content: bytes, error: str | None
+) -> None:
+    """On a CD, a 0-byte IM0001 (a failed burn) or a non-DICOM file named .dcm may be a lost
+    image: an error. Viewer programs and autorun files are merely skipped (and counted)."""
+    folder = tmp_path / "cd"
+    folder.mkdir()
+    (folder / name).write_bytes(content)
+    index = scan([folder])
+    if error is None:
+        assert index.skipped == [str(folder / name)] and not index.errors
+    else:
+        assert [e.path for e in index.errors] == [str(folder / name)] and not index.skipped
+        assert error in index.errors[0].message

@@ -305,6 +305,23 @@ def _points_to(a: Path, b: Path) -> bool:
         return False
 
 
+_DICOM_SUFFIXES = frozenset({".dcm", ".dicom", ".dic"})
+
+
+def _looks_like_an_image_file(path: Path) -> str:
+    """Why a non-DICOM file met in a folder is still worth an error ("" when it is not): one
+    named as DICOM, or an empty file (a failed copy or CD burn), may be a lost image."""
+    if path.suffix.lower() in _DICOM_SUFFIXES:
+        return "it is named as a DICOM file: a damaged or mislabelled image?"
+    try:
+        empty = path.stat().st_size == 0
+    except OSError:
+        return ""
+    if empty and not path.name.startswith("."):
+        return "the file is empty: an incomplete copy?"
+    return ""
+
+
 def _is_dicomdir_name(path: Path) -> bool:
     return path.name.upper() == "DICOMDIR"
 
@@ -376,7 +393,11 @@ def iter_scan(
             meta = read_metadata(path, limits=limits)
         except DicomError as exc:
             if was_walked and "is not a DICOM file" in exc.message:
-                skipped.append(str(path))
+                looks_dicom = _looks_like_an_image_file(path)
+                if looks_dicom:
+                    errors.append(ScanError(str(path), f"{exc.message}; {looks_dicom}"))
+                else:
+                    skipped.append(str(path))
             else:
                 errors.append(ScanError(str(path), exc.message))
         except Exception as exc:  # pragma: no cover - metadata_from_dataset is defensive
