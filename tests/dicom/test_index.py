@@ -200,7 +200,9 @@ def test_same_sop_uid_different_content_kept_and_flagged(
     tmp_path: Path, ramp16: np.ndarray, kind: str, as_folder: bool
 ) -> None:
     first, second = _pair_same_uid(tmp_path, ramp16, kind)
-    index = scan([tmp_path] if as_folder else [first, second])
+    last = list(iter_scan([tmp_path] if as_folder else [first, second]))[-1]
+    assert last.index is not None and last.errors == last.index.errors
+    index = last.index
     assert sorted(Path(m.path).name for m in index.images()) == ["a.dcm", "b.dcm"]
     assert [Path(e.path).name for e in index.errors] == ["b.dcm"]
     assert f"same SOP Instance UID (0008,0018) as {first}" in index.errors[0].message

@@ -415,7 +415,8 @@ def iter_scan(
                 )
         if done < total:
             yield ScanProgress(done, total, str(path), None, errors)
-    yield ScanProgress(total, total, "", build_index(metas, errors, skipped, duplicates), errors)
+    index = build_index(metas, errors, skipped, duplicates)
+    yield ScanProgress(total, total, "", index, index.errors)  # with the UID conflicts
 
 
 def scan(paths: Iterable[str | Path], *, limits: Limits = DEFAULT_LIMITS) -> StudyIndex:
