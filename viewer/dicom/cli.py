@@ -123,6 +123,7 @@ def _window_from_args(args: argparse.Namespace, windows: tuple[Window, ...]) -> 
 
 def _render(args: argparse.Namespace) -> int:
     if not args.list_presets:
+        check_not_protected(Path(args.out), getattr(args, "settings", None))
         check_output_path(Path(args.out), force=args.force)
     image = read_image(args.path)
     if args.list_presets:
@@ -136,6 +137,26 @@ def _render(args: argparse.Namespace) -> int:
     used = window or image.default_window
     print(f"{args.out}: {buffer.shape[1]} x {buffer.shape[0]}, window {used.label()}")
     return 0
+
+
+def check_not_protected(out: Path, settings: Any) -> None:
+    """Refuse, even with --force, to write into Bedside's own data: the audit log (and its
+    -wal/-shm), the pseudonym secret, the installation key, the data folder and the model
+    store. ``settings`` is the root CLI's (absent when this group runs on its own)."""
+    if settings is None:
+        return
+    target = out.resolve()
+    files = [settings.audit_db_path, settings.secret_path, settings.installation_key_path]
+    files += [Path(f"{settings.audit_db_path}-wal"), Path(f"{settings.audit_db_path}-shm")]
+    folders = [settings.data_dir, settings.model_store_dir]
+    protected = any(target == Path(f).resolve() for f in files) or any(
+        target.is_relative_to(Path(d).resolve()) for d in folders
+    )
+    if protected:
+        raise BedsideError(
+            "is inside Bedside's data folder (audit log, keys, models); write the PNG elsewhere",
+            path=out,
+        )
 
 
 def check_output_path(out: Path, *, force: bool) -> None:
