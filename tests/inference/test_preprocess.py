@@ -357,3 +357,64 @@ def test_non_finite_pixels_are_refused(bad: float) -> None:
         with pytest.raises(InferenceError, match="non-finite"):
             preprocess(ModelInput(pixels, "MONOCHROME2", None), validate_steps(
                 [{"op": "source", "pixels": "modality"}, *raw[1:]]))  # fmt: skip
+
+
+# ----------------------------------------------------------------------------- row bands
+
+BAND_SHAPES = {
+    # id: (channels, rows, cols, size, interpolation)
+    "bicubic-down-224": (1, 301, 257, 224, "bicubic"),
+    "bilinear-down-64-odd-rows": (1, 333, 200, 64, "bilinear"),
+    "bicubic-3-channels": (3, 150, 170, 128, "bicubic"),
+    "bilinear-up-512": (1, 300, 260, 512, "bilinear"),
+    "rows-already-the-size": (1, 128, 300, 128, "bicubic"),
+    "columns-already-the-size": (1, 300, 128, 128, "bilinear"),
+}
+
+
+@pytest.mark.parametrize(("channels", "rows", "cols", "size", "interpolation"),
+                         list(BAND_SHAPES.values()), ids=list(BAND_SHAPES))  # fmt: skip
+def test_resize_in_row_bands_is_bit_identical_to_one_torch_call(
+    monkeypatch: pytest.MonkeyPatch, channels: int, rows: int, cols: int, size: int,
+    interpolation: str,
+) -> None:  # fmt: skip
+    import torch
+    import torch.nn.functional as F  # noqa: N812
+
+    from viewer.inference import preprocess as pre
+
+    x = np.stack([ramp(rows, cols, seed=c) for c in range(channels)])
+    with torch.no_grad():
+        reference = F.interpolate(torch.from_numpy(x)[None], size=(size, size),
+                                  mode=interpolation, align_corners=False,
+                                  antialias=True)[0].numpy()  # fmt: skip
+    step = pre.ResizeStep(op="resize", size=size, interpolation=interpolation, antialias=True)  # type: ignore[arg-type]
+    monkeypatch.setattr(pre, "PARALLEL_MIN_PIXELS", 0)
+    banded = pre._resize(x, step)
+    assert banded.dtype == np.float32 and banded.shape == (channels, size, size)
+    np.testing.assert_array_equal(banded, reference)
+
+
+def test_window_in_row_bands_is_bit_identical(monkeypatch: pytest.MonkeyPatch) -> None:
+    from viewer.inference import preprocess as pre
+
+    x = ramp(301, 257)
+    whole = pre._linear_window(x, 1500.0, 2000.0)
+    monkeypatch.setattr(pre, "PARALLEL_MIN_PIXELS", 0)
+    np.testing.assert_array_equal(pre._linear_window(x, 1500.0, 2000.0), whole)
+
+
+@pytest.mark.parametrize("photometric", ["MONOCHROME1", "MONOCHROME2"])
+def test_whole_preprocessing_in_bands_equals_one_pass(
+    monkeypatch: pytest.MonkeyPatch, photometric: str
+) -> None:
+    from tests.inference.conftest import PRE_DENSENET, PRE_SMALL
+    from viewer.inference import preprocess as pre
+
+    inp = ModelInput(pixels=ramp(700, 610), photometric=photometric, window=(1500.0, 2500.0))
+    lists = [steps(PRE_SMALL), steps(PRE_DENSENET)]
+    monkeypatch.setattr(pre, "PARALLEL_MIN_PIXELS", 1 << 40)
+    single = [preprocess(inp, s) for s in lists]
+    monkeypatch.setattr(pre, "PARALLEL_MIN_PIXELS", 0)
+    for s, expected in zip(lists, single, strict=True):
+        np.testing.assert_array_equal(preprocess(inp, s), expected)
