@@ -392,9 +392,10 @@ def main() -> None:
         f"objects {v['us_fetch']:.1f} (29 columns a row; the bare read above alone is "
         f"{1e6 * v['ref_seconds'] / v['rows']:.1f}), canonical JSON {v['us_encode']:.1f} "
         f"(CPython's C encoder, called directly), UTF-8 + SHA-256 + hex {v['us_digest']:.1f}, "
-        "the loop's own checks the rest. Reading the rows alone takes about half of the 10 us "
-        "a row that 100,000 rows/s allows, so one CPython thread does not reach the target on "
-        "this machine under load; the CLI splits the scan over forked processes. Tried and not "
+        "the loop's own checks the rest. 100,000 rows/s allows 10 us a row, and reading the "
+        "rows into Python alone takes about half of that on this machine unloaded (most of it "
+        "under load), so one CPython thread does not reach the target here; the CLI splits the "
+        "scan over forked processes. Tried and not "
         "adopted: letting SQLite build each row's JSON (json_array) saved about 10 % but its "
         "float formatting differs from Python's; slicing/joining tricks saved about 2 %.",
         "",

@@ -338,12 +338,13 @@ def test_wal_with_rows_on_read_only_media_is_refused_clearly(
     filled: Settings,
     shared_data_dir: Path,  # noqa: F811
 ) -> None:
-    """A -wal holding rows without a usable -shm cannot be read without missing rows."""
+    """A -wal holding rows can be read from read-only media with its -shm, and without it is
+    refused clearly (reading the main file alone would silently miss rows)."""
     media = shared_data_dir
     keeper = AuditLog.open(filled)  # an open writer keeps the -wal
     try:
         fill(keeper, 2)
-        for suffix in ("", "-wal"):
+        for suffix in ("", "-wal", "-shm"):
             (media / f"audit.sqlite{suffix}").write_bytes(
                 Path(str(filled.audit_db_path) + suffix).read_bytes()
             )
@@ -351,15 +352,21 @@ def test_wal_with_rows_on_read_only_media_is_refused_clearly(
         keeper.close()
     assert (media / "audit.sqlite-wal").stat().st_size > 0
     _make_read_only(media)
+    as_user = NOBODY if os.geteuid() == 0 else None
 
     def read() -> str:
         try:
             with AuditLog.open_readonly(media / "audit.sqlite") as log:
-                return f"opened {log.head()[0]}"
+                result = log.verify()
+                return f"opened {result.rows} {result.ok}"
         except AuditError as exc:
             return f"refused: {exc}"
 
-    out = _in_child_as(NOBODY if os.geteuid() == 0 else None, read)
+    assert _in_child_as(as_user, read) == "opened 8 True"
+    media.chmod(0o700)
+    (media / "audit.sqlite-shm").unlink()
+    media.chmod(0o500)
+    out = _in_child_as(as_user, read)
     assert out.startswith("refused:") and "Copy the log together with its -wal" in out, out
 
 
