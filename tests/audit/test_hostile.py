@@ -351,7 +351,9 @@ def test_wal_with_rows_on_read_only_media_is_refused_clearly(
     finally:
         keeper.close()
     assert (media / "audit.sqlite-wal").stat().st_size > 0
-    _make_read_only(media)
+    for p in media.iterdir():
+        p.chmod(0o444)  # readable by the reviewer, writable by nobody
+    media.chmod(0o555)
     as_user = NOBODY if os.geteuid() == 0 else None
 
     def read() -> str:
@@ -365,7 +367,7 @@ def test_wal_with_rows_on_read_only_media_is_refused_clearly(
     assert _in_child_as(as_user, read) == "opened 8 True"
     media.chmod(0o700)
     (media / "audit.sqlite-shm").unlink()
-    media.chmod(0o500)
+    media.chmod(0o555)
     out = _in_child_as(as_user, read)
     assert out.startswith("refused:") and "Copy the log together with its -wal" in out, out
 
