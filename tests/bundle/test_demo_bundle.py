@@ -25,6 +25,7 @@ def test_demo_bundle_loads_in_demo_mode(demo_settings: Any) -> None:
     assert "NOT FOR CLINICAL USE" in m.regulatory_status
     assert any("clinical" in use.lower() for use in m.out_of_scope_uses)
     assert all(metric.dataset == "test" for metric in m.metrics)
+    assert m.selftest.threads == 1  # what demo_build computes the self-test with
 
 
 def test_demo_bundle_refused_outside_demo_mode(settings: Any) -> None:

@@ -141,6 +141,7 @@ def test_audit_events_for_load_and_refusal(
     verified = next(r for r in rows if str(r.type) == "bundle_verified")
     assert verified.model_id == "test-cxr"
     assert verified.detail["key_fingerprint"] == trust.keys[0].fingerprint
+    assert verified.detail["selftest_threads"] == 1
     refused = next(r for r in rows if str(r.type) == "bundle_refused")
     assert refused.detail["code"] == "archive"
     assert refused.reason
@@ -154,3 +155,119 @@ def test_manifest_of_created_bundle_is_canonical(
     assert isinstance(m, Manifest)
     assert raw == m.to_json_bytes()
     assert json.loads(raw)["created"] == "2026-11-28T12:00:00Z"
+
+
+@pytest.fixture
+def three_threads() -> Any:
+    """A caller's torch setting other than any bundle's, put back after the test."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(3)
+    yield 3
+    torch.set_num_threads(before)
+
+
+def _spy_threads(monkeypatch: pytest.MonkeyPatch, seen: dict[str, Any]) -> None:
+    """Record torch's thread count while create computes and load checks the self-test."""
+    import torch
+
+    import viewer.inference.selftest as selftest
+
+    real_compute, real_check = selftest.compute_selftest, selftest.check_selftest
+
+    def compute(*args: Any, **kwargs: Any) -> Any:
+        out = real_compute(*args, **kwargs)
+        seen["create"] = (kwargs.get("threads"), torch.get_num_threads())
+        return out
+
+    def check(*args: Any, **kwargs: Any) -> Any:
+        seen["load"] = torch.get_num_threads()
+        return real_check(*args, **kwargs)
+
+    monkeypatch.setattr(selftest, "compute_selftest", compute)
+    monkeypatch.setattr(selftest, "check_selftest", check)
+
+
+@pytest.mark.parametrize("threads", [None, 2], ids=["default", "template-2"])
+def test_selftest_runs_with_the_recorded_thread_count(
+    build_bundle: Callable[..., Path],
+    trust: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    three_threads: int,
+    threads: int | None,
+) -> None:
+    """Create computes the expected values with selftest.threads (1 unless the template says),
+    records it, and the load reruns with that count; the caller's setting survives both."""
+    import torch
+
+    seen: dict[str, Any] = {}
+    _spy_threads(monkeypatch, seen)
+    tmpl = template()
+    if threads is not None:
+        tmpl["selftest"]["threads"] = threads
+    expected = threads or 1
+    path = build_bundle(tmpl=tmpl)
+    assert torch.get_num_threads() == three_threads
+    loaded = load_bundle(path, trust)
+    assert loaded.selftest.passed
+    assert loaded.manifest.selftest.threads == expected
+    assert seen == {"create": (expected, expected), "load": expected}
+    assert torch.get_num_threads() == three_threads
+
+
+def test_manifest_without_threads_selftest_uses_one_thread(
+    build_bundle: Callable[..., Path],
+    trust: Any,
+    key: KeyPair,
+    monkeypatch: pytest.MonkeyPatch,
+    three_threads: int,
+    tmp_path: Path,
+) -> None:
+    """A bundle signed before selftest.threads existed still loads, checked with 1 thread."""
+    import torch
+
+    from tests.bundle.conftest import read_members, write_members
+
+    members = read_members(build_bundle(tmpl=template()))
+    manifest = json.loads(members["manifest.json"])
+    del manifest["selftest"]["threads"]
+    members["manifest.json"] = json.dumps(manifest, indent=2, sort_keys=True).encode()
+    old = write_members(tmp_path / "old.bundle", members, sign_with=key)
+    seen: dict[str, Any] = {}
+    _spy_threads(monkeypatch, seen)
+    loaded = load_bundle(old, trust)
+    assert loaded.selftest.passed
+    assert seen["load"] == 1
+    assert torch.get_num_threads() == three_threads
+
+
+@pytest.mark.parametrize("failure", ["mismatch", "crash"])
+def test_thread_setting_restored_when_the_selftest_fails(
+    build_bundle: Callable[..., Path],
+    trust: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    three_threads: int,
+    failure: str,
+) -> None:
+    import torch
+
+    import viewer.inference.selftest as selftest
+
+    tmpl = template()
+    tmpl["selftest"]["threads"] = 2
+    path = build_bundle(tmpl=tmpl)
+    seen: list[int] = []
+
+    def check(*_args: Any, **_kwargs: Any) -> Any:
+        seen.append(torch.get_num_threads())
+        if failure == "crash":
+            raise RuntimeError("boom")
+        return selftest.SelfTestResult(False, 1.0, 1.0, "outputs differ.")
+
+    monkeypatch.setattr(selftest, "check_selftest", check)
+    with pytest.raises(BundleError) as info:
+        load_bundle(path, trust)
+    assert info.value.code == "selftest"
+    assert seen == [2]
+    assert torch.get_num_threads() == three_threads

@@ -72,12 +72,10 @@ def _mutations() -> list[tuple[str, Callable[[dict[str, Any]], None], str]]:
         ("threshold-above-1", set_("labels.0.threshold", 1.5), "labels.0.threshold"),
         ("bad-version", set_("version", "v1"), "'version'"),
         ("bad-digest", set_("weights.sha256", "xyz"), "weights.sha256"),
-        ("unknown-op", set_("preprocessing.0", {"op": "python", "code": "x"}), "preprocessing"),
         ("changelog-other-version", set_("changelog.0.version", "0.0.1"), "changelog"),
         ("metric-outside-ci", set_("metrics.0.value", 0.99), "confidence interval"),
         ("label-count", set_("network_data_format.outputs.pred.num_channels", 3), "labels"),
         ("int-as-float", set_("architecture.in_channels", 1.0), "in_channels"),
-        ("no-source-first", set_("preprocessing.0", {"op": "invert_monochrome1"}), "source"),
     ]
 
 
@@ -93,8 +91,142 @@ def test_strict_manifest_refusals(
     assert info.value.code == "schema"
 
 
+def _step(index: int, value: dict[str, Any]) -> Callable[[list[dict[str, Any]]], None]:
+    def apply(steps: list[dict[str, Any]]) -> None:
+        steps[index] = value
+
+    return apply
+
+
+def _insert(index: int, value: dict[str, Any]) -> Callable[[list[dict[str, Any]]], None]:
+    return lambda steps: steps.insert(index, value)
+
+
+# (id, change to the preprocessing list, text the message must contain)
+PREPROCESSING_REFUSALS: list[tuple[str, Callable[[list[dict[str, Any]]], None], str]] = [
+    (
+        "unknown-op",
+        _step(0, {"op": "python", "code": "x"}),
+        "step 1 (python): unknown operation 'python'",
+    ),
+    ("unknown-op-later", _insert(2, {"op": "clahe", "clip_limit": 2.0}), "'clahe'"),
+    (
+        "bad-parameter",
+        _step(3, {"op": "resize", "size": 3, "interpolation": "bilinear", "antialias": True}),
+        "step 4 (resize), field 'size'",
+    ),
+    (
+        "unknown-parameter",
+        _step(
+            3,
+            {
+                "op": "resize",
+                "size": 64,
+                "interpolation": "bilinear",
+                "antialias": True,
+                "gamma": 2,
+            },
+        ),
+        "step 4 (resize), field 'gamma': unknown parameter",
+    ),
+    ("source-not-first", _step(0, {"op": "invert_monochrome1"}), "must start with a 'source'"),
+    (
+        "two-sources",
+        _insert(2, {"op": "source", "pixels": "modality"}),
+        "more than one 'source'",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [(c, m) for _, c, m in PREPROCESSING_REFUSALS],
+    ids=[i for i, _, _ in PREPROCESSING_REFUSALS],
+)
+def test_preprocessing_refused_with_its_own_code(
+    manifest_dict: dict[str, Any], change: Callable[[list[dict[str, Any]]], None], match: str
+) -> None:
+    """CONTRACTS: a step this viewer cannot apply is BundleError(code="preprocessing"), at load,
+    with validate_steps' message naming the step and field."""
+    change(manifest_dict["preprocessing"])
+    with pytest.raises(BundleError) as info:
+        parse_manifest(json.dumps(manifest_dict).encode())
+    assert info.value.code == "preprocessing"
+    assert match in info.value.message
+
+
+def test_preprocessing_checked_before_the_rest_of_the_schema(
+    manifest_dict: dict[str, Any],
+) -> None:
+    """Both wrong: the preprocessing code wins (the reason the viewer cannot run the model)."""
+    manifest_dict["preprocessing"][0] = {"op": "python"}
+    manifest_dict["extra"] = 1
+    with pytest.raises(BundleError) as info:
+        parse_manifest(json.dumps(manifest_dict).encode())
+    assert info.value.code == "preprocessing"
+
+
+@pytest.mark.parametrize(
+    "preprocessing",
+    ["not a list", None, {"op": "source"}],
+    ids=["string", "null", "object"],
+)
+def test_preprocessing_not_a_list_is_a_schema_error(
+    manifest_dict: dict[str, Any], preprocessing: Any
+) -> None:
+    manifest_dict["preprocessing"] = preprocessing
+    with pytest.raises(BundleError, match="preprocessing") as info:
+        parse_manifest(json.dumps(manifest_dict).encode())
+    assert info.value.code == "schema"
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        (_step(0, {"op": "invert_monochrome1"}), "must start with a 'source'"),
+        (_insert(1, {"op": "source", "pixels": "modality"}), "more than one 'source'"),
+    ],
+    ids=["source-not-first", "two-sources"],
+)
+def test_manifest_model_refuses_a_misordered_pipeline(
+    manifest_dict: dict[str, Any], change: Callable[[list[dict[str, Any]]], None], match: str
+) -> None:
+    """The order rule is part of the Manifest model itself, whatever path builds one."""
+    from pydantic import ValidationError
+
+    from viewer.bundle.manifest import Manifest
+
+    change(manifest_dict["preprocessing"])
+    with pytest.raises(ValidationError, match=match) as info:
+        Manifest.model_validate_json(json.dumps(manifest_dict))
+    assert [e["loc"][0] for e in info.value.errors()] == ["preprocessing"]
+
+
+def test_selftest_threads_recorded_and_defaulted(manifest_dict: dict[str, Any]) -> None:
+    """New bundles record the thread count; a manifest from before the field loads with 1, the
+    count the demo bundle and earlier bundles were computed with."""
+    from viewer.bundle.manifest import DEFAULT_SELFTEST_THREADS
+
+    assert DEFAULT_SELFTEST_THREADS == 1
+    assert manifest_dict["selftest"]["threads"] == 1
+    del manifest_dict["selftest"]["threads"]
+    assert parse_manifest(json.dumps(manifest_dict).encode()).selftest.threads == 1
+    manifest_dict["selftest"]["threads"] = 4
+    assert parse_manifest(json.dumps(manifest_dict).encode()).selftest.threads == 4
+
+
+@pytest.mark.parametrize(
+    "threads", [0, 65, "2", 1.0, None], ids=["0", "65", "str", "float", "null"]
+)
+def test_selftest_threads_bounds(manifest_dict: dict[str, Any], threads: Any) -> None:
+    manifest_dict["selftest"]["threads"] = threads
+    with pytest.raises(BundleError, match=r"selftest\.threads") as info:
+        parse_manifest(json.dumps(manifest_dict).encode())
+    assert info.value.code == "schema"
+
+
 def test_not_json_or_not_utf8() -> None:
-    for raw in (b"\xff\xfe", b"{", b"[]"):
+    for raw in (b"\xff\xfe", b"{", b"[]", b"[" * 100_000, b'{"preprocessing": 1}'):
         with pytest.raises(BundleError) as info:
             parse_manifest(raw)
         assert info.value.code == "schema"

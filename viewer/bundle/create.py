@@ -4,7 +4,8 @@ Runs in the ML team's environment. It takes an architecture id, the weights, a m
 (JSON: everything a person decides: identity, intended use, data, metrics, labels and
 thresholds, preprocessing, accepted inputs ...) and one sample DICOM image, and adds what must be
 computed: the weights digest and parameter count, the self-test (the sample run through the stored
-preprocessing and the network), the library versions and the creation time. The bundle is signed
+preprocessing and the network, with ``selftest.threads`` torch threads, 1 unless the template
+says otherwise), the library versions and the creation time. The bundle is signed
 when a private key is given.
 """
 
@@ -170,6 +171,7 @@ def build_members(
     import torch
 
     from viewer.bundle.architectures import build_model
+    from viewer.bundle.loader import torch_threads
     from viewer.inference.preprocess import ModelInput
     from viewer.inference.selftest import compute_selftest
 
@@ -211,8 +213,9 @@ def build_members(
     selftest["photometric"] = sample.photometric
     selftest.setdefault("file", SELFTEST_NAME)
     manifest = parse_manifest(json.dumps(data).encode())
-    with torch.no_grad():
-        tensors = compute_selftest(model, manifest, sample)
+    threads = manifest.selftest.threads  # from the template, else 1; recorded in the manifest
+    with torch.no_grad(), torch_threads(threads):
+        tensors = compute_selftest(model, manifest, sample, threads=threads)
     image = manifest.network_data_format.inputs["image"]
     declared = (image.num_channels, *image.spatial_shape)
     produced = tuple(tensors["expected.tensor"].shape)

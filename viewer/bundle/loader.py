@@ -2,7 +2,8 @@
 
 Order (DESIGN.md): archive limits -> signature against the trust store -> manifest schema ->
 architecture known, app and torch versions compatible -> weights (digest, safetensors, strict
-``load_state_dict``) -> self-test within the manifest's tolerance -> audit event. Nothing in a
+``load_state_dict``) -> self-test within the manifest's tolerance, run with the torch thread
+count its expected values were computed with (``selftest.threads``) -> audit event. Nothing in a
 bundle is ever unpickled, ``torch.load``-ed, jit- or export-loaded: weights and self-test tensors
 are safetensors (a JSON header plus raw little-endian arrays) and everything else is text.
 """
@@ -10,6 +11,8 @@ are safetensors (a JSON header plus raw little-endian arrays) and everything els
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -219,6 +222,27 @@ def check_selftest_shapes(manifest: Manifest, tensors: dict[str, Any]) -> None:
         )
 
 
+@contextmanager
+def torch_threads(threads: int) -> Iterator[int]:
+    """torch's intra-op thread count set to ``threads`` for the block, then put back.
+
+    The count is process-global and changes how float reductions are split, so a self-test's
+    expected values hold exactly only for the count they were computed with
+    (``manifest.selftest.threads``); the caller's setting (e.g. the Predictor's) is restored
+    even when the block fails.
+    """
+    import torch
+
+    from viewer.inference.engine import configure_threads
+
+    previous = torch.get_num_threads()
+    try:
+        yield configure_threads(threads)
+    finally:
+        if torch.get_num_threads() != previous:
+            torch.set_num_threads(previous)
+
+
 def run_selftest(model: torch.nn.Module, manifest: Manifest, data: bytes) -> SelfTestResult:
     import safetensors.numpy
 
@@ -237,7 +261,8 @@ def run_selftest(model: torch.nn.Module, manifest: Manifest, data: bytes) -> Sel
         ) from exc
     check_selftest_shapes(manifest, tensors)
     try:
-        result = check_selftest(model, manifest, tensors)
+        with torch_threads(manifest.selftest.threads):
+            result = check_selftest(model, manifest, tensors)
     except BundleError:
         raise
     except Exception as exc:  # InferenceError or a shape error inside the model
@@ -336,6 +361,7 @@ def load_bundle(
             "key_source": loaded.key_source,
             "path": str(p),
             "selftest_max_abs_diff_output": loaded.selftest.max_abs_diff_output,
+            "selftest_threads": loaded.manifest.selftest.threads,
         },
     )
     return loaded

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from viewer.errors import BundleError
-from viewer.inference.preprocess import PreprocessStep, check_order
+from viewer.inference.preprocess import PreprocessStep, check_order, validate_steps
 
 MANIFEST_NAME = "manifest.json"
 WEIGHTS_NAME = "weights.safetensors"
@@ -26,6 +26,10 @@ LICENSE_NAME = "LICENSE.txt"
 SIGNATURE_NAME = "model.sig"
 FORMAT_VERSION = 1
 MAX_MANIFEST_BYTES = 1024 * 1024
+# Self-test thread count when a manifest does not say: what `bundle create` and the demo build
+# used before ``selftest.threads`` was recorded (demo_build sets torch to 1 thread).
+DEFAULT_SELFTEST_THREADS = 1
+MAX_SELFTEST_THREADS = 64  # viewer.inference.engine.configure_threads accepts 1..64
 
 SEMVER = r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?$"
 ISO_UTC = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"
@@ -187,6 +191,15 @@ class SelfTestSpec(_Strict):
         default=1e-5, description="Max absolute difference of the preprocessed tensor"
     )
     source: Annotated[str, Field(max_length=400)] = ""
+    threads: Annotated[int, Field(ge=1, le=MAX_SELFTEST_THREADS)] = Field(
+        default=DEFAULT_SELFTEST_THREADS,
+        description=(
+            "torch intra-op thread count the expected values were computed with; the load reruns "
+            "the self-test with it (float reductions differ in the last bits between thread "
+            "counts). Absent in bundles made before this field existed: those, the demo bundle "
+            "included, were computed with 1 thread."
+        ),
+    )
 
 
 class Compatibility(_Strict):
@@ -226,6 +239,17 @@ class Manifest(_Strict):
     reference_scores: Annotated[list[ScoreDistribution], Field(max_length=100)]
     selftest: SelfTestSpec
     compatibility: Compatibility = Compatibility()
+
+    @field_validator("preprocessing")
+    @classmethod
+    def _ordered_steps(cls, steps: list[PreprocessStep]) -> list[PreprocessStep]:
+        """One 'source' step, first: the structural rule preprocess() enforces, checked here so
+        a mis-ordered pipeline is refused with the schema, not only when the self-test runs."""
+        try:
+            check_order(steps)
+        except BundleError as exc:
+            raise ValueError(exc.message) from exc
+        return steps
 
     @field_validator("labels")
     @classmethod
@@ -279,7 +303,8 @@ def _describe(error: ValidationError) -> str:
 
 
 def parse_manifest(raw: bytes) -> Manifest:
-    """Validate ``manifest.json`` bytes; any problem -> BundleError(code="schema")."""
+    """Validate ``manifest.json`` bytes: a preprocessing step this viewer cannot apply ->
+    BundleError(code="preprocessing"); any other problem -> BundleError(code="schema")."""
     if len(raw) > MAX_MANIFEST_BYTES:
         raise BundleError(
             f"The bundle's manifest is {len(raw)} bytes, over the {MAX_MANIFEST_BYTES} byte limit.",
@@ -289,17 +314,30 @@ def parse_manifest(raw: bytes) -> Manifest:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise BundleError("The bundle's manifest is not UTF-8 text.", code="schema") from exc
+    _check_preprocessing(text)
     try:
-        manifest = Manifest.model_validate_json(text)
+        return Manifest.model_validate_json(text)
     except ValidationError as exc:
         raise BundleError(
             f"The bundle's manifest does not match the schema: {_describe(exc)}.", code="schema"
         ) from exc
+
+
+def _check_preprocessing(text: str) -> None:
+    """The preprocessing list first, with the inference layer's own validator: an operation or
+    parameter this viewer cannot apply refuses the bundle at load with code "preprocessing" and
+    a message naming the step and field (contract), never at the first image. Text that is not a
+    JSON object, or has no list here, is left to the schema check that follows."""
     try:
-        check_order(manifest.preprocessing)  # e.g. must start with one 'source' step
-    except BundleError as exc:
-        raise BundleError(exc.message, code="schema") from exc
-    return manifest
+        raw = json.loads(text)
+    except ValueError as exc:  # json.JSONDecodeError
+        raise BundleError(
+            f"The bundle's manifest is not valid JSON ({exc}).", code="schema"
+        ) from exc
+    except RecursionError as exc:
+        raise BundleError("The bundle's manifest is nested too deeply.", code="schema") from exc
+    if isinstance(raw, dict) and isinstance(raw.get("preprocessing"), list):
+        validate_steps(raw["preprocessing"])  # BundleError(code="preprocessing")
 
 
 def manifest_json_schema() -> dict[str, Any]:
