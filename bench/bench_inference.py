@@ -354,11 +354,13 @@ def main() -> int:
     if max(load_before, load_after) > 1.0:
         lines += [
             "",
-            "**Caution:** the machine was busy during this run, which slows the 2-thread forward "
-            "far more than the single-threaded preprocessing, so the overhead ratio above "
-            "flatters Bedside. On the quietest run so far (load 1.7) DenseNet-121 @ 224 took "
-            "57 ms and preprocessing of a 2048 x 2048 image 11 ms: about 20 %, target NOT met "
-            "for images this large (about 10 % against DESIGN.md's 116 ms).",
+            "**Caution:** the machine was busy during this run (load average above 1 on 2 "
+            "cores): every figure is inflated, the single-threaded steps and the 2-thread "
+            "forward unevenly, so compare the overhead ratio only between runs at similar load. "
+            "*checks* include the pixel checks (one min/max pass over the image, a sort of at "
+            "most 65 536 grid samples) and the model-input checks on the tensor; "
+            "preprocessing runs the window and the antialiased resize's width pass in two row "
+            "bands, which only pays when the second core is free.",
         ]
     lines += [
         "",

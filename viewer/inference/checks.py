@@ -20,6 +20,9 @@ white border keeps far more than 1 % of its pixels in the anatomy):
 - source pixels (after the Modality LUT, PS3.3 C.11.1): refused when any value is NaN or
   infinite, when all are equal, or when one value holds more than ``SOURCE_FLAT_FRACTION``
   (99.5 %) of the pixels (padding, an empty exposure).
+- the window the preprocessing starts from (stored or fixed): refused when it maps the image's
+  whole value range onto less than ``WINDOW_MIN_SPREAD`` (1 %) of [0, 1] (e.g. a stored Window
+  Width of 1e308, or a window beside the data).
 - the preprocessed tensor (what the network sees): refused when non-finite, constant, when more
   than ``TENSOR_FLAT_FRACTION`` (99 %) of its values sit at its minimum or maximum (saturated,
   e.g. clipped by the window) or within ``TENSOR_TOLERANCE`` (0.1 % of its range) of its median.
@@ -554,7 +557,7 @@ def check_window_spread(
     spread = _linear(hi, center, width) - _linear(lo, center, width)
     if spread < WINDOW_MIN_SPREAD:
         return make_check(
-            "pixels",
+            "window",
             "refusal",
             "window_flat",
             center=_g(center),
