@@ -137,6 +137,189 @@
     </message>
 </context>
 <context>
+    <name>Checks</name>
+    <message>
+        <source>This object holds no image to score.</source>
+        <translation>このオブジェクトにはスコアを算出できる画像がありません。</translation>
+    </message>
+    <message>
+        <source>This is a multi-frame object ({frames} frames, Number of Frames (0028,0008)); the model scores single chest radiographs.</source>
+        <translation>マルチフレームのオブジェクトです（{frames} フレーム、Number of Frames (0028,0008)）。このモデルは単一の胸部X線写真のみを評価します。</translation>
+    </message>
+    <message>
+        <source>This is a colour image (Photometric Interpretation (0028,0004) {photometric}, {samples} samples per pixel); the model scores greyscale radiographs only.</source>
+        <translation>カラー画像です（Photometric Interpretation (0028,0004) {photometric}、1ピクセルあたり {samples} サンプル）。このモデルはグレースケールのX線写真のみを評価します。</translation>
+    </message>
+    <message>
+        <source>Photometric Interpretation (0028,0004) is empty; MONOCHROME2 was assumed.</source>
+        <translation>Photometric Interpretation (0028,0004) が空のため、MONOCHROME2 とみなしました。</translation>
+    </message>
+    <message>
+        <source>The model was validated on {allowed} images; this one is {value}.</source>
+        <translation>このモデルは {allowed} の画像で検証されています。この画像は {value} です。</translation>
+    </message>
+    <message>
+        <source>{value} is accepted.</source>
+        <translation>{value} は対象内です。</translation>
+    </message>
+    <message>
+        <source>Modality (0008,0060) is empty; check that this is a chest radiograph ({allowed}).</source>
+        <translation>Modality (0008,0060) が空です。胸部X線写真（{allowed}）であることを確認してください。</translation>
+    </message>
+    <message>
+        <source>Modality (0008,0060) is empty; check that this is a chest radiograph.</source>
+        <translation>Modality (0008,0060) が空です。胸部X線写真であることを確認してください。</translation>
+    </message>
+    <message>
+        <source>This is a {value} image (Modality (0008,0060)); the model is for {allowed} radiographs only, so no score is given.</source>
+        <translation>{value} の画像です（Modality (0008,0060)）。このモデルは {allowed} のX線写真専用のため、スコアは表示しません。</translation>
+    </message>
+    <message>
+        <source>Modality {value} is accepted.</source>
+        <translation>モダリティ {value} は対象内です。</translation>
+    </message>
+    <message>
+        <source>The model accepts any view.</source>
+        <translation>このモデルはすべての撮影方向を受け付けます。</translation>
+    </message>
+    <message>
+        <source>View Position (0018,5101) is empty, so Bedside cannot tell the view; the model was validated on {allowed} views. Check the view yourself.</source>
+        <translation>View Position (0018,5101) が空のため、Bedside は撮影方向を判定できません。このモデルは {allowed} 像で検証されています。撮影方向をご自身で確認してください。</translation>
+    </message>
+    <message>
+        <source>View {value} is accepted.</source>
+        <translation>撮影方向 {value} は対象内です。</translation>
+    </message>
+    <message>
+        <source>This is a lateral view ({value}, View Position (0018,5101)); the model scores frontal {allowed} views only, so no score is given.</source>
+        <translation>側面像です（{value}、View Position (0018,5101)）。このモデルは正面の {allowed} 像のみを評価するため、スコアは表示しません。</translation>
+    </message>
+    <message>
+        <source>This is a {value} view (View Position (0018,5101)); the model was validated on {allowed} views, so its score and threshold may not hold.</source>
+        <translation>{value} 像です（View Position (0018,5101)）。このモデルは {allowed} 像で検証されているため、スコアと閾値が当てはまらない可能性があります。</translation>
+    </message>
+    <message>
+        <source>The model accepts any body part.</source>
+        <translation>このモデルはすべての撮影部位を受け付けます。</translation>
+    </message>
+    <message>
+        <source>Body Part Examined (0018,0015) is empty; the model is for {allowed}.</source>
+        <translation>Body Part Examined (0018,0015) が空です。このモデルの対象は {allowed} です。</translation>
+    </message>
+    <message>
+        <source>Body part {value} is accepted.</source>
+        <translation>撮影部位 {value} は対象内です。</translation>
+    </message>
+    <message>
+        <source>Body Part Examined (0018,0015) is {value}; the model is for {allowed}.</source>
+        <translation>Body Part Examined (0018,0015) は {value} です。このモデルの対象は {allowed} です。</translation>
+    </message>
+    <message>
+        <source>Bits Stored (0028,0101) is missing.</source>
+        <translation>Bits Stored (0028,0101) がありません。</translation>
+    </message>
+    <message>
+        <source>The image has {bits} bits stored (0028,0101); the model was validated on {low} to {high} bits.</source>
+        <translation>この画像の格納ビット数は {bits} ビットです (0028,0101)。このモデルは {low}〜{high} ビットで検証されています。</translation>
+    </message>
+    <message>
+        <source>{bits} bits stored is accepted.</source>
+        <translation>格納ビット数 {bits} は対象内です。</translation>
+    </message>
+    <message>
+        <source>The image is {columns} x {rows} pixels, below the minimum of {floor} pixels per side that any score needs, so no score is given.</source>
+        <translation>画像は {columns} × {rows} ピクセルで、スコア算出に必要な1辺あたり最小 {floor} ピクセルを下回るため、スコアは表示しません。</translation>
+    </message>
+    <message>
+        <source>The image is {columns} x {rows} pixels, smaller than the {min_columns} x {min_rows} the model was validated on; fine detail is missing.</source>
+        <translation>画像は {columns} × {rows} ピクセルで、モデルの検証に用いた {min_columns} × {min_rows} より小さいため、細部の情報が不足しています。</translation>
+    </message>
+    <message>
+        <source>{columns} x {rows} pixels is accepted.</source>
+        <translation>{columns} × {rows} ピクセルは対象内です。</translation>
+    </message>
+    <message>
+        <source>The model accepts any pixel spacing.</source>
+        <translation>このモデルはすべてのピクセル間隔を受け付けます。</translation>
+    </message>
+    <message>
+        <source>The image states no pixel spacing (Pixel Spacing (0028,0030) or Imager Pixel Spacing (0018,1164)); Bedside cannot check it against the model&apos;s range.</source>
+        <translation>画像にピクセル間隔の記載がありません（Pixel Spacing (0028,0030) または Imager Pixel Spacing (0018,1164)）。Bedside はモデルの対象範囲と照合できません。</translation>
+    </message>
+    <message>
+        <source>The pixel spacing is {row_mm} x {col_mm} mm ({source}); the model was validated on {low} to {high} mm.</source>
+        <translation>ピクセル間隔は {row_mm} × {col_mm} mm（{source}）です。このモデルは {low}〜{high} mm で検証されています。</translation>
+    </message>
+    <message>
+        <source>Pixel spacing {row_mm} x {col_mm} mm ({source}) is accepted.</source>
+        <translation>ピクセル間隔 {row_mm} × {col_mm} mm（{source}）は対象内です。</translation>
+    </message>
+    <message>
+        <source>The image holds pixel values that are not numbers or infinite after the Modality LUT (Rescale Slope/Intercept (0028,1053)/(0028,1052)), so no score is given.</source>
+        <translation>Modality LUT（Rescale Slope/Intercept (0028,1053)/(0028,1052)）適用後の画素値に数値でない値または無限大が含まれるため、スコアは表示しません。</translation>
+    </message>
+    <message>
+        <source>The image is blank: every pixel has the value {value} after the Modality LUT, so there is nothing to score and no score is given.</source>
+        <translation>画像が空白です。Modality LUT 適用後のすべての画素値が {value} で、評価対象がないため、スコアは表示しません。</translation>
+    </message>
+    <message>
+        <source>The image is almost blank: {percent} % of its pixels have the value {value} (padding or an empty exposure), so no score is given.</source>
+        <translation>画像がほぼ空白です。画素の {percent} % が値 {value} です（パディングまたは空曝射）。スコアは表示しません。</translation>
+    </message>
+    <message>
+        <source>The pixel values vary ({low} to {high} after the Modality LUT).</source>
+        <translation>画素値に変化があります（Modality LUT 適用後 {low}〜{high}）。</translation>
+    </message>
+    <message>
+        <source>The window the model starts from (center {center}, width {width}) maps every pixel of this image ({low} to {high} after the Modality LUT) onto almost one grey value, so the model would see a blank image; no score is given.</source>
+        <translation>モデルが用いるウィンドウ（中心 {center}、幅 {width}）では、この画像のすべての画素（Modality LUT 適用後 {low}〜{high}）がほぼ一つの濃度になり、モデルには空白の画像として入力されるため、スコアは表示しません。</translation>
+    </message>
+    <message>
+        <source>The model&apos;s input holds values that are not numbers or infinite, so no score is given.</source>
+        <translation>モデルへの入力に数値でない値または無限大が含まれるため、スコアは表示しません。</translation>
+    </message>
+    <message>
+        <source>After the model&apos;s preprocessing the image is flat (every value {value}): the stored window or the pixel values do not fit the model, so no score is given.</source>
+        <translation>モデルの前処理後、画像が平坦です（すべての値が {value}）。保存されたウィンドウまたは画素値がモデルに適合しないため、スコアは表示しません。</translation>
+    </message>
+    <message>
+        <source>After the model&apos;s preprocessing {percent} % of the image is at its darkest or brightest value (saturated), so no score is given. Check the stored window (0028,1050)/(0028,1051) and the Rescale Slope (0028,1053).</source>
+        <translation>モデルの前処理後、画像の {percent} % が最も暗い値または最も明るい値になっている（飽和）ため、スコアは表示しません。保存されたウィンドウ (0028,1050)/(0028,1051) と Rescale Slope (0028,1053) を確認してください。</translation>
+    </message>
+    <message>
+        <source>After the model&apos;s preprocessing {percent} % of the image has one grey value, so no score is given.</source>
+        <translation>モデルの前処理後、画像の {percent} % が単一の濃度値のため、スコアは表示しません。</translation>
+    </message>
+    <message>
+        <source>The model&apos;s input is neither blank nor saturated.</source>
+        <translation>モデルへの入力は空白でも飽和でもありません。</translation>
+    </message>
+    <message>
+        <source>The model used the stored window (center {center}, width {width}).</source>
+        <translation>モデルは保存されたウィンドウ（中心 {center}、幅 {width}）を使用しました。</translation>
+    </message>
+    <message>
+        <source>The image has no stored window (Window Center/Width (0028,1050)/(0028,1051)); the model used its declared fallback, the image&apos;s own minimum to maximum.</source>
+        <translation>画像に保存されたウィンドウ（Window Center/Width (0028,1050)/(0028,1051)）がないため、モデルは定められた代替手段として画像自体の最小値〜最大値を使用しました。</translation>
+    </message>
+    <message>
+        <source>The model needs the image&apos;s stored window (Window Center/Width (0028,1050)/(0028,1051)), and this image has none, so no score is given.</source>
+        <translation>このモデルには画像に保存されたウィンドウ（Window Center/Width (0028,1050)/(0028,1051)）が必要ですが、この画像にはないため、スコアは表示しません。</translation>
+    </message>
+    <message>
+        <source>The image&apos;s stored window (Window Center/Width (0028,1050)/(0028,1051): center {center}, width {width}) is invalid and was ignored; the model used its fallback, the image&apos;s own minimum to maximum, so the score may differ from the validated one.</source>
+        <translation>画像に保存されたウィンドウ（Window Center/Width (0028,1050)/(0028,1051)：中心 {center}、幅 {width}）は無効なため無視しました。モデルは代替手段として画像自体の最小値〜最大値を使用したため、スコアが検証時と異なる可能性があります。</translation>
+    </message>
+    <message>
+        <source>The image&apos;s first stored window (Window Center/Width (0028,1050)/(0028,1051): center {center}, width {width}) is invalid and was ignored; the model used the next one (center {used_center}, width {used_width}), so the score may differ from the validated one.</source>
+        <translation>画像に保存された最初のウィンドウ（Window Center/Width (0028,1050)/(0028,1051)：中心 {center}、幅 {width}）は無効なため無視しました。モデルは次のウィンドウ（中心 {used_center}、幅 {used_width}）を使用したため、スコアが検証時と異なる可能性があります。</translation>
+    </message>
+    <message>
+        <source>The image&apos;s stored window (Window Center/Width (0028,1050)/(0028,1051): center {center}, width {width}) is invalid, and the model needs a valid stored window, so no score is given.</source>
+        <translation>画像に保存されたウィンドウ（Window Center/Width (0028,1050)/(0028,1051)：中心 {center}、幅 {width}）が無効で、このモデルには有効な保存ウィンドウが必要なため、スコアは表示しません。</translation>
+    </message>
+</context>
+<context>
     <name>QtAiPanel</name>
     <message>
         <source>AI second reader</source>
@@ -1021,6 +1204,18 @@ Your decision is still here; press the button again to retry.</source>
     <message>
         <source>Custom</source>
         <translation>カスタム</translation>
+    </message>
+    <message>
+        <source>VOI LUT {0}</source>
+        <translation>VOI LUT {0}</translation>
+    </message>
+    <message>
+        <source>C {0} / W {1}</source>
+        <translation>C {0} / W {1}</translation>
+    </message>
+    <message>
+        <source>automatic: {0}</source>
+        <translation>自動：{0}</translation>
     </message>
     <message>
         <source>Distance: {0}</source>

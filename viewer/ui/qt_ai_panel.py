@@ -9,6 +9,7 @@ the model runs it says so; when the bundle or the image was refused it says why 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import QEvent, Qt, Signal
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from viewer.ui import _refcount_guard
+from viewer.ui.check_text import checks_text
 
 _refcount_guard.apply()  # before any Qt call: PySide6 6.12 on Python 3.11, see the module
 
@@ -60,6 +62,7 @@ class QtAiPanel(QGroupBox):
         self._prediction: Any | None = None
         self._manifest: Any | None = None
         self._model_refusal = ""
+        self._refused_checks: list[Any] = []
 
         self.state_label = QLabel(self)
         self.state_label.setObjectName("aiState")
@@ -157,10 +160,15 @@ class QtAiPanel(QGroupBox):
         self._prediction = prediction
         self._render()
 
-    def set_refused(self, reason: str) -> None:
-        """The image was refused (input checks) or scoring failed: no score is shown."""
+    def set_refused(self, reason: str, checks: Sequence[Any] = ()) -> None:
+        """The image was refused (input checks) or scoring failed: no score is shown.
+
+        ``checks`` are the refusing checks when the input checks refused it: their messages are
+        shown in the current language (re-rendered on a language switch); ``reason`` otherwise.
+        """
         self._state = "refused"
         self._reason = reason
+        self._refused_checks = list(checks)
         self._prediction = None
         self._render()
 
@@ -260,9 +268,8 @@ class QtAiPanel(QGroupBox):
         elif self._state == "running":
             self.state_label.setText(self.tr("The model is running on this image…"))
         elif self._state == "refused":
-            self.state_label.setText(
-                self.tr("No AI score for this image: {0}").format(self._reason)
-            )
+            reason = " ".join(checks_text(self._refused_checks)) or self._reason
+            self.state_label.setText(self.tr("No AI score for this image: {0}").format(reason))
         elif self._state == "hidden":
             self.state_label.setText(
                 self.tr(
@@ -300,10 +307,10 @@ class QtAiPanel(QGroupBox):
                         if col == 3:
                             item.setToolTip(str(res.operating_point or ""))
                         self.labels_table.setItem(row, col, item)
-            warn = [c for c in pred.checks if str(c.level) == "warning"]
+            warn = checks_text(pred.checks, level="warning")
             if warn:
                 self.warnings.setText(
-                    self.tr("Input warnings:") + "\n" + "\n".join(f"⚠ {c.message}" for c in warn)
+                    self.tr("Input warnings:") + "\n" + "\n".join(f"⚠ {w}" for w in warn)
                 )
             show_heatmap_controls = True
         self.heatmap_toggle.setEnabled(show_heatmap_controls)

@@ -105,7 +105,6 @@ def _load_model_job(settings: Settings, get_audit: Any) -> tuple[Any, Any]:
     trust_mod = importlib.import_module("viewer.bundle.trust")
     predict_mod = importlib.import_module("viewer.inference.predict")
     launch_mark("modules_imported")
-    path: Path | None
     if settings.demo:
         path = demo_bundle_path()
         if not path.is_file():
@@ -116,12 +115,16 @@ def _load_model_job(settings: Settings, get_audit: Any) -> tuple[Any, Any]:
                     "run 'make demo-bundle'.",
                 ).format(path)
             )
+        trust = trust_mod.TrustStore.from_settings(settings)
+        loaded = loader.load_bundle(path, trust, audit=get_audit())
     else:
         store_cls = getattr(bundle, "ModelStore", None)
         if store_cls is None:
             store_cls = importlib.import_module("viewer.bundle.store").ModelStore
-        path = store_cls(settings, get_audit()).active()
-        if path is None:
+        # checks the stored file's digest, id and version against the store's record in the
+        # same read it loads (no swap between check and load); a mismatch is a BundleError
+        loaded = store_cls(settings, audit=get_audit()).load_active()
+        if loaded is None:
             raise NoModelError(
                 QCoreApplication.translate(
                     "QtMainWindow",
@@ -129,11 +132,25 @@ def _load_model_job(settings: Settings, get_audit: Any) -> tuple[Any, Any]:
                     "manager.",
                 )
             )
-    trust = trust_mod.TrustStore.from_settings(settings)
-    loaded = loader.load_bundle(path, trust, audit=get_audit())
     predictor = predict_mod.Predictor(loaded, threads=settings.values.inference.threads)
     launch_mark("model_loaded")
     return loaded, predictor
+
+
+def _audit_detail(pred: Any) -> dict[str, Any]:
+    """``Prediction.audit_detail()`` (threads, warnings with code and params); the same shape
+    built here for a prediction object without it."""
+    detail = getattr(pred, "audit_detail", None)
+    if callable(detail):
+        return dict(detail())
+    return {
+        "threads": getattr(pred, "threads", None),
+        "warnings": [
+            {"check": c.name, "message": c.message, "code": c.code, "params": dict(c.params)}
+            for c in pred.checks
+            if str(c.level) == "warning"
+        ],
+    }
 
 
 def _read_job(path: str) -> tuple[Any, Any, Any]:
@@ -805,7 +822,8 @@ class QtMainWindow(QMainWindow):
         if state is None or rid != state.request:
             return
         state.refusal = error_text(exc)
-        self.ai_panel.set_refused(state.refusal)
+        refusing = [c for c in getattr(exc, "checks", ()) if str(c.level) == "refusal"]
+        self.ai_panel.set_refused(state.refusal, refusing)
         self.decision.set_decision_enabled(False)
         meta = state.image.meta if state.image is not None else None
         self._append(
@@ -851,7 +869,6 @@ class QtMainWindow(QMainWindow):
             seq, hhmm, meaning, reason, amended = earlier
             state.decision_seq, state.decision_time = seq, hhmm
             self.decision.set_saved(meaning, reason, hhmm, amendment=amended)
-        warnings = [c.message for c in pred.checks if str(c.level) == "warning"]
         if state.image is None:
             return
         self._append(
@@ -859,9 +876,10 @@ class QtMainWindow(QMainWindow):
             ai_shown=state.ai_shown,
             detail={
                 "labels": {r.label: float(r.score) for r in pred.labels},
-                "warnings": warnings,
-                "threads": pred.threads,
                 "reading_order": self._reading_order(),
+                # threads, and each warning with its code and params (a report can show it in
+                # the reader's language); the English message stays beside them
+                **_audit_detail(pred),
             },
             **self._model_fields(pred),
             **self._image_ids(state.image.meta),
@@ -1064,12 +1082,35 @@ class QtMainWindow(QMainWindow):
         self.presets.clear()
         for i, win in enumerate(self.view.presets()):
             stored = self.view.image is not None and win in self.view.image.windows
-            name = win.label() if hasattr(win, "label") else f"C {win.center:g} / W {win.width:g}"
-            tag = "" if stored or "auto" in name.lower() else self.tr(" (automatic)")
+            name = self._window_label(win)
+            automatic = getattr(win, "explanation", "") == "automatic"
+            tag = "" if stored or automatic else self.tr(" (automatic)")
             self.presets.addItem(f"{i + 1}: {name}{tag}" if i < 9 else f"{name}{tag}")
         self.presets.addItem(self.tr("Custom"))
         self.presets.setCurrentIndex(0 if self.view.presets() else -1)
         self.presets.blockSignals(False)
+
+    def _window_label(self, win: Any) -> str:
+        """The preset's menu label in the reader's language (``Window.label()`` is English).
+
+        A stored explanation (Window Center & Width Explanation (0028,1055), LUT Explanation
+        (0028,3003)) is the modality's own text and stays as written; only Bedside's words
+        ("automatic", "VOI LUT n") are translated.
+        """
+        explanation = str(getattr(win, "explanation", "") or "")
+        lut_index = getattr(win, "lut_index", None)
+        if lut_index is not None:
+            auto_name = f"VOI LUT {lut_index + 1}"
+            if explanation and explanation != auto_name:
+                return explanation
+            return self.tr("VOI LUT {0}").format(lut_index + 1)
+        text = self.tr("C {0} / W {1}").format(f"{win.center:g}", f"{win.width:g}")
+        function = str(getattr(win, "function", "LINEAR") or "LINEAR")
+        if function != "LINEAR":
+            text += f" ({function})"
+        if explanation == "automatic":
+            return self.tr("automatic: {0}").format(text)
+        return f"{explanation}: {text}" if explanation else text
 
     def apply_preset(self, index: int) -> None:
         if self.view.apply_preset(index):

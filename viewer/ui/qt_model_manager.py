@@ -149,19 +149,20 @@ def install_bundle(
 
 
 def run_selftest(settings: Settings, row: BundleRow) -> tuple[bool, str]:
-    """Load the stored bundle again (signature, weights, self-test), recorded in the audit log."""
-    from viewer.bundle.loader import load_bundle
-    from viewer.bundle.trust import TrustStore
+    """Load the stored bundle again (signature, weights, self-test), recorded in the audit log.
+
+    Through the store, so the file's digest, id and version are checked against the store's
+    record in the same read that loads it: a file swapped in the store is refused.
+    """
+    from viewer.bundle.store import ModelStore
 
     if row.path is None:
         return False, ""
     from viewer.audit import AuditLog
 
-    trust = TrustStore.from_settings(settings)
-
     audit = AuditLog.open(settings)
     try:
-        loaded = load_bundle(row.path, trust, audit=audit)
+        loaded = ModelStore(settings, audit=audit).load(row.model_id, row.version)
     finally:
         audit.close()
     result = loaded.selftest
