@@ -333,3 +333,23 @@ def test_no_trusted_key_is_a_visible_problem(qtbot: QtBot, settings: Settings) -
     assert label.text().startswith("No trusted signing keys")
     assert "#b00020" in label.styleSheet()
     win.shutdown()
+
+
+def test_selftest_refuses_a_validly_signed_bundle_swapped_in_the_store(
+    qtbot: QtBot, manager: QtModelManager, bundles: Bundles, answers: list[str]
+) -> None:
+    """The self-test loads through the store, which checks the recorded digest, id and version."""
+    from viewer.bundle.store import ModelStore
+    from viewer.errors import BundleError
+
+    _install(qtbot, manager, bundles.v100)
+    stored = manager.rows()[0].path
+    assert stored is not None
+    stored.write_bytes(bundles.v110.read_bytes())  # signed by the trusted key, but not 1.0.0
+    manager.findChild(QPushButton, "selftestButton").click()
+    _wait(qtbot, manager)
+    assert _table(manager)[0][1] == "FAILED"
+    with pytest.raises(BundleError) as raised:
+        ModelStore(manager.settings).load("test-cxr", "1.0.0")
+    assert raised.value.code == "store"
+    assert str(raised.value) in manager.findChild(QLabel, "modelStatus").text()
