@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QCoreApplication, QThreadPool
-from PySide6.QtWidgets import QComboBox, QLabel
+from PySide6.QtWidgets import QComboBox, QLabel, QTableWidget
 
 from tests.bundle.conftest import random_state, template
 from tests.ui.mainwin import WAIT_MS, all_rows, find, make_window, wait_for_result
@@ -157,6 +157,15 @@ def store_settings(bundles: Bundles, site_file: Path) -> Settings:
     return settings
 
 
+def _status_tip(window: Any, path: Path) -> str:
+    """The worklist's AI-status tooltip for ``path``."""
+    table = find(window, QTableWidget, "worklist")
+    for r in range(table.rowCount()):
+        if table.item(r, 0).toolTip() == str(path):
+            return str(table.item(r, 3).toolTip())
+    raise AssertionError(f"{path} is not in the worklist")
+
+
 def _cxr(tmp_path: Path, view: str) -> Path:
     from viewer.dicom.synthetic import make_cxr
 
@@ -168,13 +177,15 @@ def _cxr(tmp_path: Path, view: str) -> Path:
 def test_japanese_ui_shows_a_japanese_warning_for_an_ap_image(
     qtbot: Any, make_window: Any, store_settings: Settings, tmp_path: Path, japanese: None
 ) -> None:
-    window = make_window(store_settings, [_cxr(tmp_path, "AP")])
+    path = _cxr(tmp_path, "AP")
+    window = make_window(store_settings, [path])
     wait_for_result(qtbot, window)
     text = find(window, QLabel, "aiWarnings").text()
     assert text.startswith("入力に関する警告："), text
     assert "AP" in text and "PA" in text
     assert JAPANESE.search(text.split("\n", 1)[1]), text
     assert CHECK_MESSAGES["view_other"].split("{")[0] not in text  # not the English sentence
+    assert _status_tip(window, path) == text.split("\n", 1)[1]  # the worklist says the same
     # the audit row keeps the code and params beside the English message, and the threads
     rows = [r for r in all_rows(store_settings) if r.type == "ai_result_shown"]
     assert len(rows) == 1
@@ -189,12 +200,19 @@ def test_japanese_ui_shows_a_japanese_warning_for_an_ap_image(
 def test_japanese_ui_shows_a_japanese_refusal_for_a_lateral_image(
     qtbot: Any, make_window: Any, store_settings: Settings, tmp_path: Path, japanese: None
 ) -> None:
-    window = make_window(store_settings, [_cxr(tmp_path, "LL")])
+    path = _cxr(tmp_path, "LL")
+    window = make_window(store_settings, [path])
     qtbot.waitUntil(lambda: window.ai_panel.state() == "refused", timeout=WAIT_MS)
     text = find(window, QLabel, "aiState").text()
     assert text.startswith("この画像のAIスコアはありません："), text
     assert "側面像" in text and "LL" in text
     assert find(window, QLabel, "aiProbability").text() == ""
+    tip = _status_tip(window, path)
+    assert "側面像" in tip and "lateral" not in tip, tip
+    # switching back to English re-renders both from the checks, not from stale text
+    install_translator(QCoreApplication.instance(), "en")  # type: ignore[arg-type]
+    qtbot.waitUntil(lambda: "lateral view" in find(window, QLabel, "aiState").text())
+    qtbot.waitUntil(lambda: "lateral view" in _status_tip(window, path))
 
 
 def test_a_bundle_swapped_in_the_store_is_refused_with_no_score(

@@ -137,6 +137,16 @@ def _load_model_job(settings: Settings, get_audit: Any) -> tuple[Any, Any]:
     return loaded, predictor
 
 
+def _warnings(pred: Any) -> list[Any]:
+    """A prediction's warning checks (shown, translated, with its score)."""
+    return [c for c in pred.checks if str(c.level) == "warning"]
+
+
+def _refusing(exc: BaseException | None) -> list[Any]:
+    """The refusing checks an ``InputRefusedError`` carries (none for other errors)."""
+    return [c for c in getattr(exc, "checks", ()) if str(c.level) == "refusal"]
+
+
 def _audit_detail(pred: Any) -> dict[str, Any]:
     """``Prediction.audit_detail()`` (threads, warnings with code and params); the same shape
     built here for a prediction object without it."""
@@ -817,13 +827,17 @@ class QtMainWindow(QMainWindow):
         )
 
     def _prediction_failed(self, rid: int, path: str, exc: BaseException) -> None:
-        self.worklist.set_status(path, "refused" if isinstance(exc, InferenceError) else "error")
+        self.worklist.set_status(
+            path,
+            "refused" if isinstance(exc, InferenceError) else "error",
+            checks=_refusing(exc),
+            reason=error_text(exc),
+        )
         state = self.current
         if state is None or rid != state.request:
             return
         state.refusal = error_text(exc)
-        refusing = [c for c in getattr(exc, "checks", ()) if str(c.level) == "refusal"]
-        self.ai_panel.set_refused(state.refusal, refusing)
+        self.ai_panel.set_refused(state.refusal, _refusing(exc))
         self.decision.set_decision_enabled(False)
         meta = state.image.meta if state.image is not None else None
         self._append(
@@ -842,7 +856,9 @@ class QtMainWindow(QMainWindow):
             return  # made by a model that is no longer loaded
         self._cache[path] = pred
         first = pred.labels[0]
-        self.worklist.set_status(path, "scored", float(first.score), bool(first.positive))
+        self.worklist.set_status(
+            path, "scored", float(first.score), bool(first.positive), checks=_warnings(pred)
+        )
         state = self.current
         if state is None or rid != state.request:
             return
@@ -1005,10 +1021,15 @@ class QtMainWindow(QMainWindow):
         if pred is not None:
             self._cache[path] = pred
             first = pred.labels[0]
-            self.worklist.set_status(path, "scored", float(first.score), bool(first.positive))
+            self.worklist.set_status(
+                path, "scored", float(first.score), bool(first.positive), checks=_warnings(pred)
+            )
         else:
             self.worklist.set_status(
-                path, "refused" if isinstance(exc, InferenceError) else "error"
+                path,
+                "refused" if isinstance(exc, InferenceError) else "error",
+                checks=_refusing(exc),
+                reason=error_text(exc) if exc is not None else "",
             )
         QTimer.singleShot(0, self._batch_next)
 

@@ -8,6 +8,7 @@ the AI result before the reader's own read); the list then shows only that a res
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from viewer.ui import _refcount_guard
+from viewer.ui.check_text import checks_text
 
 _refcount_guard.apply()  # before any Qt call: PySide6 6.12 on Python 3.11, see the module
 
@@ -148,12 +150,24 @@ class QtWorklist(QWidget):
         return item.row() if item is not None else -1
 
     def set_status(
-        self, path: str, status: str, score: float | None = None, positive: bool | None = None
+        self,
+        path: str,
+        status: str,
+        score: float | None = None,
+        positive: bool | None = None,
+        *,
+        checks: Sequence[Any] = (),
+        reason: str = "",
     ) -> None:
+        """``checks`` (a score's warnings, or the refusing checks) and ``reason`` (why it
+        failed, when no check says) become the status cell's tooltip, in the reader's
+        language (re-rendered on a language change)."""
         row = self._rows.get(path)
         if row is None:
             return
         row["status"] = status
+        row["checks"] = list(checks)
+        row["reason"] = reason
         if score is not None:
             row["score"] = score
             row["pos"] = positive
@@ -176,7 +190,7 @@ class QtWorklist(QWidget):
     def reset_scores(self) -> None:
         """A new model: every image must be scored again."""
         for path, row in self._rows.items():
-            row.update(status="pending", score=None, pos=None)
+            row.update(status="pending", score=None, pos=None, checks=[], reason="")
             self._render_row(path)
         self._render_texts()
 
@@ -241,6 +255,12 @@ class QtWorklist(QWidget):
             if cell is not None:
                 cell.setText(text)
                 cell.setToolTip(m.path)
+        status_item = self.table.item(r, COL_STATUS)
+        explained = checks_text(row.get("checks") or ()) or (
+            [row["reason"]] if row.get("reason") else []
+        )
+        if status_item is not None and explained:
+            status_item.setToolTip("\n".join(f"⚠ {text}" for text in explained))
         score_item = self.table.item(r, COL_SCORE)
         if score_item is None:
             return
