@@ -29,6 +29,12 @@ through ``self.tr()`` (context = the class that calls it); strings outside a QOb
 ``QCoreApplication.translate("Context", "text")``. ``packaging/update_translations.py`` refreshes
 ``bedside_ja.ts`` with ``pyside6-lupdate`` and compiles it with ``pyside6-lrelease``.
 
+Input-check messages come from the core in English with a stable ``code`` and ``params``;
+``viewer/ui/check_text.py`` maps every code to a ``QCoreApplication.translate("Checks", ...)``
+template (same ``{placeholders}``) and falls back to the English message for a code it does not
+know. When the core adds a code to ``viewer.inference.checks.CHECK_MESSAGES``, add it there too
+(``tests/ui/test_check_text.py`` fails until you do), run the script and translate the new entry.
+
 Dates: the audit log stores UTC; :func:`local_time_text` shows them in the local zone with the
 zone's name, so a reader never mistakes the one for the other.
 """

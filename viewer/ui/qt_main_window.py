@@ -651,11 +651,33 @@ class QtMainWindow(QMainWindow):
 
     def _model_failed(self, exc: BaseException) -> None:
         self.model_loading = False
-        self.model_error = error_text(exc)
+        self.model_error = self._model_refusal_text(exc)
         self.ai_panel.set_model(None, refusal=self.model_error)
         self.decision.set_decision_enabled(False)
         self._render_model_status()
         self.model_ready.emit(None)
+
+    def _model_refusal_text(self, exc: BaseException) -> str:
+        """Why the model is not used: the failed check in the reader's language (by the
+        BundleError's code), then the core's own sentence, which names the file and the detail."""
+        kinds = {
+            "archive": self.tr("The file is not a valid bundle archive."),
+            "signature": self.tr("The signature does not match the contents (altered or damaged)."),
+            "untrusted": self.tr("The signing key is not trusted at this site."),
+            "schema": self.tr("The manifest is incomplete or invalid."),
+            "preprocessing": self.tr("The manifest asks for an unknown preprocessing step."),
+            "architecture": self.tr("The network architecture is not available in this app."),
+            "version": self.tr("The bundle needs a different app or library version."),
+            "weights": self.tr("The weights do not match the manifest or the architecture."),
+            "selftest": self.tr("The self-test gave different results than at creation."),
+            "store": self.tr(
+                "The model file in the model store does not match what was installed (changed or "
+                "replaced); it is not used."
+            ),
+        }
+        detail = error_text(exc)
+        lead = kinds.get(str(getattr(exc, "code", ""))) if isinstance(exc, BedsideError) else None
+        return f"{lead} {detail}" if lead else detail
 
     # ================================================================= opening
     def open_file_dialog(self) -> None:
