@@ -62,15 +62,23 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 # ----------------------------------------------------------------------------- bundle
 
 
-def _bundle_path(args: argparse.Namespace) -> Path:
-    if args.bundle:
-        return Path(args.bundle)
-    from viewer.bundle.store import ModelStore
+def _load(args: argparse.Namespace) -> Any:
+    """The bundle to score with: --bundle FILE, else the store's active model, verified.
 
-    store = ModelStore(args.settings)
-    active = store.active(args.model)
-    if active is not None:
-        return active
+    A stored model is loaded only through ``ModelStore.load_active``, which checks the file's
+    digest, id and version against the store record in the same read as the signature check, so
+    a file swapped inside the store is refused rather than run.
+    """
+    from viewer.bundle.loader import load_bundle
+    from viewer.bundle.store import ModelStore
+    from viewer.bundle.trust import TrustStore
+
+    trust = TrustStore.from_settings(args.settings)
+    if args.bundle:
+        return load_bundle(Path(args.bundle), trust)
+    loaded = ModelStore(args.settings, trust=trust).load_active(args.model)
+    if loaded is not None:
+        return loaded
     if args.model:
         raise BedsideError(
             f"No version of model '{args.model}' is installed and active. "
@@ -81,18 +89,11 @@ def _bundle_path(args: argparse.Namespace) -> Path:
 
         demo = resource_path(*DEMO_BUNDLE)
         if demo.is_file():
-            return demo
+            return load_bundle(demo, trust)
     raise BedsideError(
         "No model is installed and active. Install one with `bedside bundle install FILE`, "
         "or pass --bundle FILE."
     )
-
-
-def _load(args: argparse.Namespace) -> Any:
-    from viewer.bundle.loader import load_bundle
-    from viewer.bundle.trust import TrustStore
-
-    return load_bundle(_bundle_path(args), TrustStore.from_settings(args.settings))
 
 
 # ----------------------------------------------------------------------------- images
