@@ -186,19 +186,18 @@ def test_render_write_is_atomic(
 
 @pytest.mark.parametrize(
     "target",
-    ["audit.sqlite", "audit.sqlite-wal", "site-secret", "models/x.png", "new.png"],
+    ["audit.sqlite", "audit.sqlite-wal", "site-secret", "models/x.png"],
 )
 def test_render_never_writes_into_the_data_folder(
     cxr_path: Path, data_dir: Path, capsys: pytest.CaptureFixture[str], target: str
 ) -> None:
-    """Through the root CLI (settings loaded), even --force cannot replace the audit log, the
-    secret or anything in the data folder."""
+    """Through the root CLI (settings loaded), even --force cannot replace the audit log, its
+    -wal, the secret or anything in the model store (one policy with audit export)."""
     from viewer.cli import main as root_main
 
     out = data_dir / target
     out.parent.mkdir(parents=True, exist_ok=True)
-    if target != "new.png":
-        out.write_bytes(b"precious")
+    out.write_bytes(b"precious")
     assert root_main(["dicom", "render", str(cxr_path), "--out", str(out), "--force"]) == 1
-    assert "inside Bedside's data folder" in capsys.readouterr().err
-    assert (out.read_bytes() == b"precious") if target != "new.png" else not out.exists()
+    assert "Refusing to write the PNG there" in capsys.readouterr().err
+    assert out.read_bytes() == b"precious"

@@ -15,14 +15,13 @@ import hashlib
 import json
 import os
 import secrets
-import stat
 import uuid
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from viewer import __version__
+from viewer import __version__, outputs
 from viewer.audit.chain import ALL_COLUMNS
 from viewer.audit.checkpoints import Checkpoint
 from viewer.audit.events import AuditEvent, AuditRecord, EventType
@@ -77,82 +76,12 @@ def checkpoint_path_for(out: Path) -> Path:
 # ------------------------------------------------------------------------ where it may go
 
 
-def _protected(settings: Settings) -> tuple[list[Path], list[Path]]:
-    """(files, folders) an export must never replace: the log and its WAL files, the site
-    secret, the installation key pair and state, the user settings, the trusted keys and the
-    model store."""
-    from viewer.audit.checkpoints import public_key_path
-    from viewer.audit.state import state_path
-    from viewer.audit.store import sidecar_paths
-
-    files = [
-        *sidecar_paths(settings.audit_db_path),
-        settings.secret_path,
-        settings.installation_key_path,
-        public_key_path(settings.installation_key_path),
-        state_path(settings),
-        settings.data_dir / "settings.toml",  # the user's settings file
-    ]
-    folders = [settings.model_store_dir, settings.site_keys_dir]
-    if settings.user_keys_dir is not None:
-        folders.append(settings.user_keys_dir)
-    return files, folders
-
-
-def _resolved(path: Path) -> Path:
-    try:
-        return path.resolve()
-    except (OSError, RuntimeError):  # a symlink loop: compare as written
-        return path.absolute()
-
-
 def check_output_path(settings: Settings, path: Path, *, overwrite: bool) -> None:
-    """Refuse a report (or checkpoint) target that is not a plain new file we may write.
-
-    Refused: special files (device, FIFO, socket: renaming over ``/dev/full`` replaces the
-    device node), folders, anything that is or resolves to the audit log and its -wal/-shm, the
-    site secret, the installation key, the state file, anything inside the model store or a
-    trusted-key folder, and an existing file unless ``overwrite``.
-    """
-    real = _resolved(path)
-    try:
-        st: os.stat_result | None = real.stat()
-    except FileNotFoundError:
-        st = None
-    except OSError as exc:
-        raise AuditError(f"Cannot write the report to {path}: {exc.strerror}.") from exc
-    if st is not None:
-        if stat.S_ISDIR(st.st_mode):
-            raise AuditError(f"Cannot write the report to {path}: it is a folder.")
-        if not stat.S_ISREG(st.st_mode):
-            raise AuditError(
-                f"Cannot write the report to {path}: it is a device, pipe or socket, not a file."
-            )
-    files, folders = _protected(settings)
-    for protected in files:
-        same = _resolved(protected) == real
-        if not same and st is not None:
-            try:
-                pst = protected.stat()
-                same = (pst.st_dev, pst.st_ino) == (st.st_dev, st.st_ino)  # hard links too
-            except OSError:
-                same = False
-        if same:
-            raise AuditError(
-                f"Refusing to write the report to {path}: that is {protected.name}, which this "
-                "installation needs (the audit log, its pseudonym secret or its keys). Choose "
-                "another file name."
-            )
-    for folder in folders:
-        if real.is_relative_to(_resolved(folder)):
-            raise AuditError(
-                f"Refusing to write the report to {path}: it is inside {folder}, which holds the "
-                "installed models or trusted keys. Choose another folder."
-            )
-    if st is not None and not overwrite:
-        raise AuditError(
-            f"{path} already exists; choose another file name, or pass --force to replace it."
-        )
+    """Refuse a report (or checkpoint) target that is not a plain file we may write: the one
+    policy of :func:`viewer.outputs.check_output_path` (never the log, its keys or secret)."""
+    outputs.check_output_path(
+        path, settings=settings, overwrite=overwrite, what="report", error=AuditError
+    )
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

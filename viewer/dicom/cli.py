@@ -8,20 +8,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import stat
 import sys
-import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
+from viewer.config import Settings
 from viewer.dicom.index import StudyIndex, scan
 from viewer.dicom.model import VOI_FUNCTIONS, ImageMetadata, Window
 from viewer.dicom.pipeline import DisplayRenderer, check_window
 from viewer.dicom.reader import read_image, read_metadata
 from viewer.errors import BedsideError, DicomError
+from viewer.outputs import check_output_path, write_atomically
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -123,8 +122,8 @@ def _window_from_args(args: argparse.Namespace, windows: tuple[Window, ...]) -> 
 
 def _render(args: argparse.Namespace) -> int:
     if not args.list_presets:
-        check_not_protected(Path(args.out), getattr(args, "settings", None))
-        check_output_path(Path(args.out), force=args.force)
+        settings = getattr(args, "settings", None)
+        check_output_path(Path(args.out), settings=settings, overwrite=args.force, what="PNG")
     image = read_image(args.path)
     if args.list_presets:
         for i, win in enumerate(image.windows, 1):
@@ -133,78 +132,23 @@ def _render(args: argparse.Namespace) -> int:
         return 0
     window = image.auto_window if args.auto else _window_from_args(args, image.windows)
     buffer = DisplayRenderer(image).render(window, invert=args.invert)
-    write_png(buffer, Path(args.out), force=args.force)
+    write_png(buffer, Path(args.out), force=args.force, settings=getattr(args, "settings", None))
     used = window or image.default_window
     print(f"{args.out}: {buffer.shape[1]} x {buffer.shape[0]}, window {used.label()}")
     return 0
 
 
-def check_not_protected(out: Path, settings: Any) -> None:
-    """Refuse, even with --force, to write into Bedside's own data: the audit log (and its
-    -wal/-shm), the pseudonym secret, the installation key, the data folder and the model
-    store. ``settings`` is the root CLI's (absent when this group runs on its own)."""
-    if settings is None:
-        return
-    target = out.resolve()
-    files = [settings.audit_db_path, settings.secret_path, settings.installation_key_path]
-    files += [Path(f"{settings.audit_db_path}-wal"), Path(f"{settings.audit_db_path}-shm")]
-    folders = [settings.data_dir, settings.model_store_dir]
-    protected = any(target == Path(f).resolve() for f in files) or any(
-        target.is_relative_to(Path(d).resolve()) for d in folders
-    )
-    if protected:
-        raise BedsideError(
-            "is inside Bedside's data folder (audit log, keys, models); write the PNG elsewhere",
-            path=out,
-        )
-
-
-def check_output_path(out: Path, *, force: bool) -> None:
-    """Refuse an output path that would destroy something: a device, FIFO or socket (renaming
-    over ``/dev/null`` as root replaces the device node), a folder, or an existing file unless
-    ``force`` (it might be the audit log or a key)."""
-    try:
-        st = out.stat()
-    except FileNotFoundError:
-        st = None
-    except OSError as exc:
-        raise BedsideError(f"cannot be checked: {exc.strerror or exc}", path=out) from exc
-    if st is not None:
-        if stat.S_ISDIR(st.st_mode):
-            raise BedsideError("is a folder; give a file name for the PNG", path=out)
-        if not stat.S_ISREG(st.st_mode):
-            raise BedsideError(
-                "is a special file (a device, FIFO or socket); refusing to write to it", path=out
-            )
-        if not force:
-            raise BedsideError("already exists; add --force to replace it", path=out)
-    if not out.parent.is_dir():
-        raise BedsideError("cannot be written: its folder does not exist", path=out)
-
-
-def write_png(buffer: Any, out: Path, *, force: bool = False) -> None:
-    """Save a 2-D uint8 buffer as an 8-bit greyscale PNG (Pillow), atomically: a temporary file
-    in the same folder, flushed to disk, then renamed over ``out`` (never a half-written PNG).
-    The target is checked again just before the rename."""
+def write_png(
+    buffer: Any, out: Path, *, force: bool = False, settings: Settings | None = None
+) -> None:
+    """Save a 2-D uint8 buffer as an 8-bit greyscale PNG (Pillow), atomically and only where
+    :func:`viewer.outputs.check_output_path` allows (never over the installation's own files)."""
     from PIL import Image
 
-    check_output_path(out, force=force)
-    tmp: Path | None = None
-    try:
-        fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-        tmp = Path(name)
-        with os.fdopen(fd, "wb") as fh:
-            Image.fromarray(buffer, mode="L").save(fh, format="PNG")
-            fh.flush()
-            os.fsync(fh.fileno())
-        check_output_path(out, force=force)
-        tmp.replace(out)
-        tmp = None
-    except OSError as exc:
-        raise BedsideError(f"cannot write the PNG: {exc.strerror or exc}", path=out) from exc
-    finally:
-        if tmp is not None:
-            tmp.unlink(missing_ok=True)
+    def save(fh: BinaryIO) -> None:
+        Image.fromarray(buffer, mode="L").save(fh, format="PNG")
+
+    write_atomically(out, save, settings=settings, overwrite=force, what="PNG")
 
 
 def _scan(args: argparse.Namespace) -> int:

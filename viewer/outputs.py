@@ -1,0 +1,133 @@
+"""Where Bedside may write a file a person asked for (a rendered PNG, an audit report).
+
+One policy for every command that takes ``--out``: never a device, pipe or socket (renaming over
+``/dev/full`` as root replaces the device node), never a folder, never a file this installation
+needs (the audit log and its -wal/-shm, the pseudonym secret, the installation key pair and
+state, the user settings, anything in the model store or a trusted-key folder — also through a
+symlink or hard link), and an existing file only when the caller says so (``--force``). Files are
+written atomically: a temporary file in the same folder, flushed, checked again, renamed.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
+
+from viewer.config import Settings
+from viewer.errors import BedsideError
+
+STATE_NAME = "audit-state.json"
+
+
+def protected_paths(settings: Settings) -> tuple[list[Path], list[Path]]:
+    """(files, folders) no output may replace or enter."""
+    db = settings.audit_db_path
+    key = settings.installation_key_path
+    files = [
+        db,
+        db.with_name(db.name + "-wal"),
+        db.with_name(db.name + "-shm"),
+        db.with_name(db.name + "-journal"),
+        settings.secret_path,
+        key,
+        key.with_name(key.stem + ".pub.pem"),
+        key.with_name(STATE_NAME),
+        settings.user_file,
+    ]
+    folders = [settings.model_store_dir, settings.site_keys_dir]
+    if settings.user_keys_dir is not None:
+        folders.append(settings.user_keys_dir)
+    return files, folders
+
+
+def _resolved(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # a symlink loop: compare as written
+        return path.absolute()
+
+
+def check_output_path(
+    path: Path,
+    *,
+    settings: Settings | None,
+    overwrite: bool,
+    what: str = "file",
+    error: type[BedsideError] = BedsideError,
+) -> None:
+    """Raise ``error`` (naming ``path``) unless ``path`` is a file we may write ``what`` to."""
+    real = _resolved(path)
+    try:
+        st: os.stat_result | None = real.stat()
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise error(f"cannot write the {what} here: {exc.strerror or exc}.", path=path) from exc
+    if st is not None:
+        if stat.S_ISDIR(st.st_mode):
+            raise error(f"is a folder; give a file name for the {what}.", path=path)
+        if not stat.S_ISREG(st.st_mode):
+            raise error(
+                "is a special file (a device, pipe or socket); refusing to write to it.", path=path
+            )
+    if settings is not None:
+        files, folders = protected_paths(settings)
+        for protected in files:
+            same = _resolved(protected) == real
+            if not same and st is not None:
+                try:
+                    pst = protected.stat()
+                    same = (pst.st_dev, pst.st_ino) == (st.st_dev, st.st_ino)  # hard links too
+                except OSError:
+                    same = False
+            if same:
+                raise error(
+                    f"Refusing to write the {what} there: that is {protected.name}, which this "
+                    "installation needs (the audit log, its pseudonym secret, its keys or "
+                    "settings). Choose another file name.",
+                    path=path,
+                )
+        for folder in folders:
+            if real.is_relative_to(_resolved(folder)):
+                raise error(
+                    f"Refusing to write the {what} there: it is inside {folder}, which holds the "
+                    "installed models or trusted keys. Choose another folder.",
+                    path=path,
+                )
+    if st is not None and not overwrite:
+        raise error("already exists; add --force to replace it.", path=path)
+    if not real.parent.is_dir():
+        raise error(f"cannot write the {what}: its folder does not exist.", path=path)
+
+
+def write_atomically(
+    path: Path,
+    write: Callable[[BinaryIO], None],
+    *,
+    settings: Settings | None,
+    overwrite: bool,
+    what: str = "file",
+    error: type[BedsideError] = BedsideError,
+) -> None:
+    """Check ``path``, let ``write`` fill a temporary file beside it, check again, rename."""
+    check_output_path(path, settings=settings, overwrite=overwrite, what=what, error=error)
+    tmp: Path | None = None
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        tmp = Path(name)
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        check_output_path(path, settings=settings, overwrite=overwrite, what=what, error=error)
+        tmp.replace(path)
+        tmp = None
+    except OSError as exc:
+        raise error(f"cannot write the {what}: {exc.strerror or exc}.", path=path) from exc
+    finally:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
