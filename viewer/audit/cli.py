@@ -27,14 +27,15 @@ from pathlib import Path
 from typing import Any
 
 from viewer.audit.checkpoints import Checkpoint, pretty_fingerprint
-from viewer.audit.events import AuditEvent, AuditRecord, EventType
+from viewer.audit.events import AuditRecord, EventType
 from viewer.audit.export import FORMATS, export_report
 from viewer.audit.identity import current_user
 from viewer.audit.state import history_evidence
-from viewer.audit.store import AuditLog, AuditLogMissingError, Filters, to_time_text
+from viewer.audit.store import AuditLog, Filters, to_time_text
+from viewer.audit.verification import verify_and_record
 from viewer.audit.verify import VerifyResult
 from viewer.config import Settings
-from viewer.errors import AuditError, AuditWriteError
+from viewer.errors import AuditError
 
 
 def _parse_date(text: str) -> datetime:
@@ -147,53 +148,21 @@ def cmd_verify(args: argparse.Namespace) -> int:
     """Verify and record the verification; a log that cannot be written (read-only media) is
     verified read-only and the result says it was not recorded."""
     settings: Settings = args.settings
-    checkpoints = [
-        (f"checkpoint file {p}", Checkpoint.read(Path(p))) for p in args.checkpoint or []
-    ]
     own = args.db is None or Path(args.db).resolve() == settings.audit_db_path.resolve()
     recorded: bool | None = None
     if own:
-        try:
-            log = _open_existing(settings)
-        except AuditLogMissingError:
-            raise
-        except AuditWriteError as exc:
-            log = _open_for_reading(settings)
-            recorded = False
-            print(
-                "bedside: warning: the audit log cannot be written, so it was verified "
-                f"read-only and this verification is NOT recorded in it ({exc})",
-                file=sys.stderr,
-            )
+        outcome = verify_and_record(
+            settings, [Path(p) for p in args.checkpoint or []], source="cli"
+        )
+        result, recorded = outcome.result, outcome.recorded
+        if outcome.warning:
+            print(f"bedside: warning: {outcome.warning}", file=sys.stderr)
     else:
-        log = AuditLog.open_readonly(Path(args.db), settings=settings)
-    try:
-        result = log.verify(checkpoints)
-        if own and recorded is None:
-            try:
-                log.append(
-                    AuditEvent(
-                        type=EventType.VERIFICATION,
-                        outcome="success" if result.ok else "failure",
-                        user=current_user(settings),
-                        detail={
-                            "rows": result.rows,
-                            "head_hash": result.head_hash,
-                            "first_bad_seq": result.first_bad_seq,
-                            "problems": list(result.problems[:10]),
-                            "checkpoint_files": [str(p) for p in args.checkpoint or []],
-                            "source": "cli",
-                        },
-                    )
-                )
-                recorded = True
-            except AuditWriteError as exc:
-                recorded = False
-                print(
-                    f"bedside: warning: this verification was not recorded: {exc}", file=sys.stderr
-                )
-    finally:
-        log.close()
+        checkpoints = [
+            (f"checkpoint file {p}", Checkpoint.read(Path(p))) for p in args.checkpoint or []
+        ]
+        with AuditLog.open_readonly(Path(args.db), settings=settings) as log:
+            result = log.verify(checkpoints)
     if args.json:
         out = result.as_dict()
         out["recorded"] = recorded

@@ -143,31 +143,11 @@ def load_records(
 def verify_log(settings: Settings, checkpoint_files: tuple[Path, ...] = ()) -> VerifyOutcome:
     """Verify the chain, triggers and stored checkpoints (plus checkpoint files from earlier
     reports, which detect truncation), and record that a verification ran."""
-    from viewer.audit import AuditEvent, AuditLog, Checkpoint, EventType, current_user
+    from viewer.audit.verification import verify_and_record
 
-    given = [(path.name, Checkpoint.read(path)) for path in checkpoint_files]
-    log = AuditLog.open(settings)
-    recorded = True
-    try:
-        result = log.verify(given)
-        try:
-            log.append(
-                AuditEvent(
-                    type=EventType.VERIFICATION,
-                    outcome="success" if result.ok else "failure",
-                    user=current_user(settings),
-                    detail={
-                        "rows": result.rows,
-                        "first_bad_seq": result.first_bad_seq,
-                        "problems": len(result.problems),
-                        "source": "gui",
-                    },
-                )
-            )
-        except AuditError:  # read-only or full disk: the result still stands, say so
-            recorded = False
-    finally:
-        log.close()
+    outcome = verify_and_record(settings, checkpoint_files, source="gui")
+    result, recorded = outcome.result, outcome.recorded
+    given = checkpoint_files
     return VerifyOutcome(
         ok=bool(result.ok),
         count=int(result.rows),
