@@ -29,7 +29,7 @@ system-deps:
 	fi
 
 run: $(STAMP)
-	QT_QPA_PLATFORM=$${DISPLAY:+xcb} $(BIN)/bedside demo
+	$(BIN)/bedside demo
 
 test: $(STAMP) lint typecheck contracts pytest
 

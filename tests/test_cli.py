@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 
@@ -91,3 +92,18 @@ def test_bedside_error_is_one_line_not_traceback() -> None:
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert "/nonexistent/file.dcm" in result.stderr + result.stdout
+
+
+def test_gui_without_a_screen_is_a_clear_error() -> None:
+    env = {k: v for k, v in os.environ.items() if k not in {"DISPLAY", "WAYLAND_DISPLAY"}}
+    env.pop("QT_QPA_PLATFORM", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "viewer", "demo"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 1  # not Qt's abort (134)
+    assert "no screen to open the viewer window" in result.stderr

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -30,7 +31,20 @@ COMMAND_MODULES = (
 Handler = Callable[[argparse.Namespace], int]
 
 
+def _check_display(env: dict[str, str]) -> None:
+    """Qt aborts the whole process (no exception) when Linux has no screen; say so instead."""
+    if sys.platform.startswith("linux") and not (
+        env.get("QT_QPA_PLATFORM") or env.get("DISPLAY") or env.get("WAYLAND_DISPLAY")
+    ):
+        raise BedsideError(
+            "There is no screen to open the viewer window on (neither DISPLAY nor "
+            "WAYLAND_DISPLAY is set). Start Bedside from a desktop session, or under xvfb-run "
+            "for testing; the command line works without a window (bedside --help)."
+        )
+
+
 def _gui(args: argparse.Namespace) -> int:
+    _check_display(dict(os.environ))
     # Imported by name so the core never depends on Qt (import-linter contract).
     try:
         app = importlib.import_module("viewer.ui.app")
