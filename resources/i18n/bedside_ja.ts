@@ -448,12 +448,12 @@ Creator: {2}</source>
         <translation>AI結果（セカンドオピニオンであり、診断ではありません）</translation>
     </message>
     <message>
-        <source>{0}: {1:.2f}</source>
-        <translation>{0}：{1:.2f}</translation>
+        <source>{0}: {1}</source>
+        <translation>{0}：{1}</translation>
     </message>
     <message>
-        <source>Threshold {0:.2f}</source>
-        <translation>閾値 {0:.2f}</translation>
+        <source>Threshold {0}</source>
+        <translation>閾値 {0}</translation>
     </message>
     <message>
         <source>positive</source>

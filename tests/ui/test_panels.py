@@ -186,3 +186,21 @@ def test_worklist_pause(qtbot: Any) -> None:
     qtbot.mouseClick(wl.pause_button, Qt.MouseButton.LeftButton)
     assert wl.paused and seen == [True]
     assert "paused" in wl.progress.text()
+
+
+@pytest.mark.parametrize(
+    ("score", "threshold", "expected"),
+    [
+        (0.9412, 0.94, ("0.941", "0.940")),
+        (0.25, 0.94, ("0.25", "0.94")),
+        (0.94, 0.94, ("0.94", "0.94")),
+        (0.93999, 0.94, ("0.93999", "0.94000")),
+    ],
+    ids=["just-above", "far-apart", "equal", "just-below"],
+)
+def test_score_never_reads_equal_to_a_different_threshold(
+    score: float, threshold: float, expected: tuple[str, str]
+) -> None:
+    from viewer.ui.qt_ai_panel import score_and_threshold_text
+
+    assert score_and_threshold_text(score, threshold) == expected

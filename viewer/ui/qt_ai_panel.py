@@ -48,6 +48,16 @@ def manifest_field(manifest: Any, *names: str, default: str = "") -> str:
     return default
 
 
+def score_and_threshold_text(score: float, threshold: float) -> tuple[str, str]:
+    """Score and threshold with enough decimals (2 to 6) that they never read as equal when
+    they differ: "0.94" beside "threshold 0.94" with a positive finding misleads a reader."""
+    for decimals in range(2, 7):
+        a, b = f"{score:.{decimals}f}", f"{threshold:.{decimals}f}"
+        if a != b or score == threshold:
+            return a, b
+    return f"{score:.6f}", f"{threshold:.6f}"
+
+
 class QtAiPanel(QGroupBox):
     """Shows a :class:`viewer.inference.Prediction` and the model that made it."""
 
@@ -282,11 +292,12 @@ class QtAiPanel(QGroupBox):
         elif pred is not None:
             self.state_label.setText(self.tr("AI result (a second opinion, not a diagnosis)"))
             first = pred.labels[0]
-            self.probability.setText(
-                self.tr("{0}: {1:.2f}").format(first.label, float(first.score))
+            score_text, threshold_text = score_and_threshold_text(
+                float(first.score), float(first.threshold)
             )
+            self.probability.setText(self.tr("{0}: {1}").format(first.label, score_text))
             op = str(first.operating_point or "")
-            thr = self.tr("Threshold {0:.2f}").format(float(first.threshold))
+            thr = self.tr("Threshold {0}").format(threshold_text)
             if op:
                 thr += " — " + op
             self.threshold.setText(thr)
