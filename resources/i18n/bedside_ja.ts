@@ -137,6 +137,53 @@
     </message>
 </context>
 <context>
+    <name>BundleRefusal</name>
+    <message>
+        <source>The file is not a valid bundle archive.</source>
+        <translation>ファイルが正しいバンドルのアーカイブではありません。</translation>
+    </message>
+    <message>
+        <source>The signature does not match the contents (altered or damaged).</source>
+        <translation>署名が内容と一致しません（改変または破損）。</translation>
+    </message>
+    <message>
+        <source>The signing key is not trusted at this site.</source>
+        <translation>署名鍵がこの施設で信頼されていません。</translation>
+    </message>
+    <message>
+        <source>The manifest is incomplete or invalid.</source>
+        <translation>マニフェストが不完全または不正です。</translation>
+    </message>
+    <message>
+        <source>The manifest asks for an unknown preprocessing step.</source>
+        <translation>マニフェストに未知の前処理ステップが指定されています。</translation>
+    </message>
+    <message>
+        <source>The network architecture is not available in this app.</source>
+        <translation>このアプリでは利用できないネットワークアーキテクチャです。</translation>
+    </message>
+    <message>
+        <source>The bundle needs a different app or library version.</source>
+        <translation>このバンドルには別のバージョンのアプリまたはライブラリが必要です。</translation>
+    </message>
+    <message>
+        <source>The weights do not match the manifest or the architecture.</source>
+        <translation>重みがマニフェストまたはアーキテクチャと一致しません。</translation>
+    </message>
+    <message>
+        <source>The self-test gave different results than at creation.</source>
+        <translation>セルフテストの結果が作成時と一致しません。</translation>
+    </message>
+    <message>
+        <source>This would install an older version than one already installed.</source>
+        <translation>すでにインストールされているバージョンより古いバージョンをインストールすることになります。</translation>
+    </message>
+    <message>
+        <source>The model store refused this model or change.</source>
+        <translation>モデルストアがこのモデルまたは変更を拒否しました。</translation>
+    </message>
+</context>
+<context>
     <name>Checks</name>
     <message>
         <source>This object holds no image to score.</source>
@@ -1162,46 +1209,6 @@ Your decision is still here; press the button again to retry.</source>
         <translation>有効なモデルがインストールされていません。IT部門が「ツール &gt; モデル管理」からインストールできます。</translation>
     </message>
     <message>
-        <source>The file is not a valid bundle archive.</source>
-        <translation>ファイルが正しいバンドルのアーカイブではありません。</translation>
-    </message>
-    <message>
-        <source>The signature does not match the contents (altered or damaged).</source>
-        <translation>署名が内容と一致しません（改変または破損）。</translation>
-    </message>
-    <message>
-        <source>The signing key is not trusted at this site.</source>
-        <translation>署名鍵がこの施設で信頼されていません。</translation>
-    </message>
-    <message>
-        <source>The manifest is incomplete or invalid.</source>
-        <translation>マニフェストが不完全または不正です。</translation>
-    </message>
-    <message>
-        <source>The manifest asks for an unknown preprocessing step.</source>
-        <translation>マニフェストに未知の前処理ステップが指定されています。</translation>
-    </message>
-    <message>
-        <source>The network architecture is not available in this app.</source>
-        <translation>このアプリでは利用できないネットワークアーキテクチャです。</translation>
-    </message>
-    <message>
-        <source>The bundle needs a different app or library version.</source>
-        <translation>このバンドルには別のバージョンのアプリまたはライブラリが必要です。</translation>
-    </message>
-    <message>
-        <source>The weights do not match the manifest or the architecture.</source>
-        <translation>重みがマニフェストまたはアーキテクチャと一致しません。</translation>
-    </message>
-    <message>
-        <source>The self-test gave different results than at creation.</source>
-        <translation>セルフテストの結果が作成時と一致しません。</translation>
-    </message>
-    <message>
-        <source>The model file in the model store does not match what was installed (changed or replaced); it is not used.</source>
-        <translation>モデルストア内のモデルファイルがインストール時のものと一致しません（変更または置換されています）。このモデルは使用しません。</translation>
-    </message>
-    <message>
         <source>Open DICOM files</source>
         <translation>DICOMファイルを開く</translation>
     </message>
@@ -1631,46 +1638,6 @@ Install this older version anyway? It will not become active by itself, and the 
         <translation>{reason}
 
 それでもこの古いバージョンをインストールしますか？自動的には有効化されず、ダウングレードは監査ログに記録されます。</translation>
-    </message>
-    <message>
-        <source>The file is not a valid bundle archive.</source>
-        <translation>ファイルが正しいバンドルのアーカイブではありません。</translation>
-    </message>
-    <message>
-        <source>The signature does not match the contents (altered or damaged).</source>
-        <translation>署名が内容と一致しません（改変または破損）。</translation>
-    </message>
-    <message>
-        <source>The signing key is not trusted at this site.</source>
-        <translation>署名鍵がこの施設で信頼されていません。</translation>
-    </message>
-    <message>
-        <source>The manifest is incomplete or invalid.</source>
-        <translation>マニフェストが不完全または不正です。</translation>
-    </message>
-    <message>
-        <source>The manifest asks for an unknown preprocessing step.</source>
-        <translation>マニフェストに未知の前処理ステップが指定されています。</translation>
-    </message>
-    <message>
-        <source>The network architecture is not available in this app.</source>
-        <translation>このアプリでは利用できないネットワークアーキテクチャです。</translation>
-    </message>
-    <message>
-        <source>The bundle needs a different app or library version.</source>
-        <translation>このバンドルには別のバージョンのアプリまたはライブラリが必要です。</translation>
-    </message>
-    <message>
-        <source>The weights do not match the manifest or the architecture.</source>
-        <translation>重みがマニフェストまたはアーキテクチャと一致しません。</translation>
-    </message>
-    <message>
-        <source>The self-test gave different results than at creation.</source>
-        <translation>セルフテストの結果が作成時と一致しません。</translation>
-    </message>
-    <message>
-        <source>The model store refused the change.</source>
-        <translation>モデルストアが変更を拒否しました。</translation>
     </message>
     <message>
         <source>Activate model</source>

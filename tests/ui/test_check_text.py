@@ -233,7 +233,7 @@ def test_a_bundle_swapped_in_the_store_is_refused_with_no_score(
         ModelStore(store_settings).load_active()
     message = str(raised.value)
     assert message and message in window.model_error
-    assert window.model_error.startswith("The model file in the model store does not match")
+    assert window.model_error.startswith("The model store refused this model or change.")
     assert message in find(window, QLabel, "aiState").text()
     assert find(window, QLabel, "aiProbability").text() == ""
     refused = [r for r in all_rows(store_settings) if r.type == "bundle_refused"]

@@ -228,3 +228,50 @@ def checks_text(checks: Iterable[Any], *, level: str | None = None) -> list[str]
     """The translated messages of ``checks`` (only those at ``level`` when given), in order."""
     table = check_templates()
     return [check_text(c, table) for c in checks if level is None or str(c.level) == level]
+
+
+def bundle_refusal_text(exc: BaseException) -> str:
+    """Why a model bundle is not used: the failed check in the reader's language (by the
+    BundleError's ``code``), then the core's own sentence, which names the file and the detail.
+    One table for the main window and the model manager."""
+    from viewer.errors import BedsideError
+    from viewer.ui.workers import error_text
+
+    kinds = {
+        "archive": QCoreApplication.translate(
+            "BundleRefusal", "The file is not a valid bundle archive."
+        ),
+        "signature": QCoreApplication.translate(
+            "BundleRefusal", "The signature does not match the contents (altered or damaged)."
+        ),
+        "untrusted": QCoreApplication.translate(
+            "BundleRefusal", "The signing key is not trusted at this site."
+        ),
+        "schema": QCoreApplication.translate(
+            "BundleRefusal", "The manifest is incomplete or invalid."
+        ),
+        "preprocessing": QCoreApplication.translate(
+            "BundleRefusal", "The manifest asks for an unknown preprocessing step."
+        ),
+        "architecture": QCoreApplication.translate(
+            "BundleRefusal", "The network architecture is not available in this app."
+        ),
+        "version": QCoreApplication.translate(
+            "BundleRefusal", "The bundle needs a different app or library version."
+        ),
+        "weights": QCoreApplication.translate(
+            "BundleRefusal", "The weights do not match the manifest or the architecture."
+        ),
+        "selftest": QCoreApplication.translate(
+            "BundleRefusal", "The self-test gave different results than at creation."
+        ),
+        "downgrade": QCoreApplication.translate(
+            "BundleRefusal", "This would install an older version than one already installed."
+        ),
+        "store": QCoreApplication.translate(
+            "BundleRefusal", "The model store refused this model or change."
+        ),
+    }
+    detail = error_text(exc)
+    lead = kinds.get(str(getattr(exc, "code", ""))) if isinstance(exc, BedsideError) else None
+    return f"{lead} {detail}" if lead else detail

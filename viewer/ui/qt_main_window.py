@@ -45,6 +45,7 @@ from PySide6.QtWidgets import (
 from viewer.config import Settings
 from viewer.errors import AuditError, BedsideError, InferenceError
 from viewer.ui import _refcount_guard
+from viewer.ui.check_text import bundle_refusal_text
 from viewer.ui.qt_ai_panel import QtAiPanel
 from viewer.ui.qt_decision import QtDecisionPanel
 from viewer.ui.qt_image_view import QtImageView
@@ -658,26 +659,8 @@ class QtMainWindow(QMainWindow):
         self.model_ready.emit(None)
 
     def _model_refusal_text(self, exc: BaseException) -> str:
-        """Why the model is not used: the failed check in the reader's language (by the
-        BundleError's code), then the core's own sentence, which names the file and the detail."""
-        kinds = {
-            "archive": self.tr("The file is not a valid bundle archive."),
-            "signature": self.tr("The signature does not match the contents (altered or damaged)."),
-            "untrusted": self.tr("The signing key is not trusted at this site."),
-            "schema": self.tr("The manifest is incomplete or invalid."),
-            "preprocessing": self.tr("The manifest asks for an unknown preprocessing step."),
-            "architecture": self.tr("The network architecture is not available in this app."),
-            "version": self.tr("The bundle needs a different app or library version."),
-            "weights": self.tr("The weights do not match the manifest or the architecture."),
-            "selftest": self.tr("The self-test gave different results than at creation."),
-            "store": self.tr(
-                "The model file in the model store does not match what was installed (changed or "
-                "replaced); it is not used."
-            ),
-        }
-        detail = error_text(exc)
-        lead = kinds.get(str(getattr(exc, "code", ""))) if isinstance(exc, BedsideError) else None
-        return f"{lead} {detail}" if lead else detail
+        """The failed check in the reader's language, then the core's own sentence."""
+        return bundle_refusal_text(exc)
 
     # ================================================================= opening
     def open_file_dialog(self) -> None:

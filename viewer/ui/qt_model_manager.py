@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 
 from viewer.config import Settings
 from viewer.errors import BedsideError
+from viewer.ui.check_text import bundle_refusal_text
 from viewer.ui.i18n import local_time_text
 from viewer.ui.workers import JobRunner, error_text
 
@@ -739,22 +740,8 @@ class QtModelManager(QDialog):
         self.refresh()
 
     def refusal_text(self, exc: BaseException) -> str:
-        """The failed check in the reader's language, then the core's own sentence (detail)."""
-        kinds = {
-            "archive": self.tr("The file is not a valid bundle archive."),
-            "signature": self.tr("The signature does not match the contents (altered or damaged)."),
-            "untrusted": self.tr("The signing key is not trusted at this site."),
-            "schema": self.tr("The manifest is incomplete or invalid."),
-            "preprocessing": self.tr("The manifest asks for an unknown preprocessing step."),
-            "architecture": self.tr("The network architecture is not available in this app."),
-            "version": self.tr("The bundle needs a different app or library version."),
-            "weights": self.tr("The weights do not match the manifest or the architecture."),
-            "selftest": self.tr("The self-test gave different results than at creation."),
-            "store": self.tr("The model store refused the change."),
-        }
-        lead = kinds.get(str(getattr(exc, "code", "")), "")
-        detail = error_text(exc)
-        return f"{lead} {detail}" if lead else detail
+        """The failed check in the reader's language, then the core's own sentence."""
+        return bundle_refusal_text(exc)
 
     def activate_selected(self) -> None:
         row = self.selected_row()
