@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from tests.bundle.conftest import random_state
+
 PRE_SMALL: list[dict[str, Any]] = [
     {"op": "source", "pixels": "stored_window", "if_missing": "minmax"},
     {"op": "invert_monochrome1"},
@@ -86,23 +88,6 @@ def template(
             "selftest": {"tolerance": 1e-4, "tensor_tolerance": 1e-5},
         }
     )  # fmt: skip
-
-
-def random_state(arch: str, *, in_channels: int, num_labels: int, seed: int) -> dict[str, Any]:
-    """Random weights with non-trivial BatchNorm statistics, as a trained model has."""
-    import torch
-
-    from viewer.bundle.architectures import build_model
-
-    torch.manual_seed(seed)
-    model = build_model(arch, in_channels=in_channels, num_labels=num_labels)
-    with torch.no_grad():
-        for name, buf in model.named_buffers():
-            if name.endswith("running_mean"):
-                buf.uniform_(-0.1, 0.1)
-            elif name.endswith("running_var"):
-                buf.uniform_(0.5, 1.5)
-    return {k: v.clone() for k, v in model.state_dict().items()}
 
 
 @pytest.fixture
