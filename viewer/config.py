@@ -98,7 +98,6 @@ class Settings:
     site_dir: Path
     demo: bool = False
     locked: frozenset[str] = field(default_factory=frozenset)
-    site_keys: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def audit_db_path(self) -> Path:
@@ -145,7 +144,6 @@ class Settings:
             site_dir=self.site_dir,
             demo=self.demo,
             locked=self.locked,
-            site_keys=self.site_keys,
         )
 
 
@@ -249,7 +247,6 @@ def load_settings(*, demo: bool = False, env: dict[str, str] | None = None) -> S
 
     merged: dict[str, Any] = {}
     locked: frozenset[str] = frozenset()
-    site_keys: frozenset[str] = frozenset()
     site_used: Path | None = None
     if data_dir.exists() and not data_dir.is_dir():
         raise ConfigError(
@@ -259,7 +256,6 @@ def load_settings(*, demo: bool = False, env: dict[str, str] | None = None) -> S
         site, raw_site = read_settings_file(site_file)
         merged = raw_site
         locked = frozenset(site.locked)
-        site_keys = frozenset(_flatten({k: v for k, v in raw_site.items() if k != "locked"}))
         site_used = site_file
     elif site_file_env:
         raise ConfigError(f"BEDSIDE_SITE_CONFIG names {site_file}, which does not exist.")
@@ -282,7 +278,6 @@ def load_settings(*, demo: bool = False, env: dict[str, str] | None = None) -> S
         site_dir=site_dir,
         demo=demo,
         locked=locked,
-        site_keys=site_keys,
     )
 
 
