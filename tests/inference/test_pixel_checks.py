@@ -22,6 +22,7 @@ from viewer.inference.checks import (
     CHECK_MESSAGES,
     check_pixels,
     check_tensor,
+    pixel_range,
     refusals,
 )
 from viewer.inference.checks import (
@@ -345,6 +346,31 @@ def test_check_pixels(make: Callable[[np.random.Generator], np.ndarray], code: s
     check = check_pixels(pixels)
     assert check.code == code
     assert CHECK_MESSAGES[check.code].format(**check.params) == check.message
+
+
+def _with(values: dict[int, float], dtype: type = np.float32) -> np.ndarray:
+    x = np.arange(300 * 200, dtype=np.float64).reshape(300, 200) - 5000.0
+    for flat, value in values.items():
+        x.flat[flat] = value
+    return x.astype(dtype)
+
+
+RANGES: dict[str, tuple[np.ndarray, tuple[float, float]]] = {
+    "float32": (_with({}), (-5000.0, 54999.0)),
+    "float32-last-pixel-nan": (_with({59999: np.nan}), (np.nan, np.nan)),
+    "float32-first-pixel-nan": (_with({0: np.nan}), (np.nan, np.nan)),
+    "float32-inf": (_with({123: np.inf}), (-5000.0, np.inf)),
+    "float32-minus-inf": (_with({59998: -np.inf}), (-np.inf, 54999.0)),
+    "float32-strided-view": (_with({1: -9e9})[:, ::2], (-5000.0, 54998.0)),
+    "float64": (_with({7: 1e300}, np.float64), (-5000.0, 1e300)),
+    "uint16": (np.array([[7, 65535], [0, 3]], dtype=np.uint16), (0.0, 65535.0)),
+    "one-pixel": (np.array([[2.5]], dtype=np.float32), (2.5, 2.5)),
+}
+
+
+@pytest.mark.parametrize(("pixels", "expected"), list(RANGES.values()), ids=list(RANGES))
+def test_pixel_range_is_exact(pixels: np.ndarray, expected: tuple[float, float]) -> None:
+    np.testing.assert_array_equal(pixel_range(pixels), expected)
 
 
 def test_checks_do_not_change_the_score(tmp_path: Path) -> None:

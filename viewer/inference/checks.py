@@ -495,8 +495,18 @@ def _grid(x: np.ndarray) -> np.ndarray:
 
 
 def pixel_range(pixels: np.ndarray) -> tuple[float, float]:
-    """(min, max) of an image as floats; NaN anywhere makes both NaN-aware checks fail."""
+    """(min, max) of an image as floats; NaN anywhere makes both NaN, which the checks refuse.
+
+    A float32 image (what :class:`~viewer.inference.preprocess.ModelInput` holds) is read once
+    by torch's ``aminmax`` on its intra-op threads, where numpy reads it twice on one core;
+    min and max are exact either way.
+    """
     x = np.asarray(pixels)
+    if x.dtype == np.float32 and x.size > 0:
+        import torch
+
+        lo, hi = torch.aminmax(torch.from_numpy(np.ascontiguousarray(x)))
+        return float(lo), float(hi)
     with np.errstate(invalid="ignore", over="ignore"):
         return float(x.min()), float(x.max())
 
