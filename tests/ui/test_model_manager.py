@@ -259,6 +259,9 @@ def test_model_card_and_selftest(
     _wait(qtbot, manager)
     assert _table(manager) == [("1.0.0", "Passed (just now)", "Active")]
     assert "passed" in manager.findChild(QLabel, "modelStatus").text()
+    # the thread that ran the self-test (torch) ends at once instead of idling 30 s with an
+    # OpenMP team of its own, which halves the speed of the main window's forward passes
+    assert manager._runner.pool.expiryTimeout() == 0
 
 
 def test_a_stored_file_that_no_longer_verifies_is_shown_refused(

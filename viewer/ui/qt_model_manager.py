@@ -189,7 +189,10 @@ class QtModelManager(QDialog):
         self._busy_kind = ""
         # The last status, kept as data so a language change can re-render it.
         self._status: tuple[str, str, dict[str, str]] = ("", "idle", {})
-        self._runner = JobRunner(1, self, name="model-manager")
+        # Its thread ends as soon as a job is done: a live thread that has run the self-test
+        # keeps an OpenMP team of its own, and with more OpenMP threads than cores the main
+        # window's forward passes ran at half speed (benchmarked in bench/bench_inference.py).
+        self._runner = JobRunner(1, self, name="model-manager", expiry_ms=0)
 
         self._heading = QLabel(self)
         self._heading.setObjectName("modelManagerHeading")

@@ -99,12 +99,20 @@ class JobRunner(QObject):
     """Owns a thread pool and its jobs in flight: none is collected early or outlives the window."""
 
     def __init__(
-        self, max_threads: int, parent: QObject | None = None, *, name: str = "", nice: int = 0
+        self,
+        max_threads: int,
+        parent: QObject | None = None,
+        *,
+        name: str = "",
+        nice: int = 0,
+        expiry_ms: int | None = None,
     ) -> None:
         super().__init__(parent)
         self.nice = nice
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(max_threads)
+        if expiry_ms is not None:  # Qt's default keeps an idle thread for 30 s
+            self.pool.setExpiryTimeout(expiry_ms)
         self.pool.setObjectName(name)
         self._jobs: set[Job] = set()
         # Plain Python state, readable even after the Qt side is deleted: once shut down, results
