@@ -348,6 +348,26 @@ def test_check_pixels(make: Callable[[np.random.Generator], np.ndarray], code: s
     assert CHECK_MESSAGES[check.code].format(**check.params) == check.message
 
 
+@pytest.mark.parametrize("others", ["one-value", "many-values"])
+def test_nearly_blank_image_is_refused_whatever_pixels_the_grid_sees(others: str) -> None:
+    """The non-background pixels of a 99.55 % blank image all sit on the sampling grid, so the
+    grid sees them at 29 % instead of 0.45 %: the exact count must still run and refuse."""
+    from viewer.inference.checks import _grid
+
+    x = np.zeros((2048, 2048), dtype=np.float32)
+    grid = _grid(x)  # a view: writing it writes the sampled pixels
+    n_other = int(0.0045 * x.size)
+    rng = np.random.default_rng(3)
+    flat = rng.choice(grid.size, n_other, replace=False)
+    values = np.full(n_other, 900.0) if others == "one-value" else rng.uniform(1, 4000, n_other)
+    rows, cols = np.unravel_index(flat, grid.shape)
+    grid[rows, cols] = values.astype(np.float32)
+    assert np.count_nonzero(_grid(x)) == n_other  # the grid sees 29 % non-background
+    check = check_pixels(x)
+    assert check.code == "nearly_blank_image"
+    assert check.params["percent"] == "99.5"
+
+
 def _with(values: dict[int, float], dtype: type = np.float32) -> np.ndarray:
     x = np.arange(300 * 200, dtype=np.float64).reshape(300, 200) - 5000.0
     for flat, value in values.items():

@@ -70,10 +70,11 @@ SOURCE_FLAT_FRACTION = 0.995
 TENSOR_FLAT_FRACTION = 0.99
 TENSOR_TOLERANCE = 1e-3
 WINDOW_MIN_SPREAD = 0.01
-# The most common source value is looked for on a regular grid of at most this many pixels; a
-# suspicious grid is confirmed by an exact count over the whole image (no refusal by sampling).
-_SAMPLE_PIXELS = 1 << 16
-_SAMPLE_SUSPECT = 0.9
+# The most common source value is looked for on a regular grid of every ``_GRID_STEP``-th row and
+# column (1/64 of the pixels); a suspicious grid is confirmed by an exact count over the whole
+# image, so sampling never refuses. The step must keep the grid above 2 x (1 - SOURCE_FLAT_FRACTION)
+# of the image (see :func:`check_pixels`), so that sampling can never miss a nearly blank image.
+_GRID_STEP = 8
 
 _WINDOW_TAGS = "Window Center/Width (0028,1050)/(0028,1051)"
 
@@ -489,9 +490,7 @@ def _percent(fraction: float) -> str:
 
 
 def _grid(x: np.ndarray) -> np.ndarray:
-    rows, cols = x.shape
-    step = max(1, math.ceil(math.sqrt(rows * cols / _SAMPLE_PIXELS)))
-    return x[::step, ::step]
+    return x[::_GRID_STEP, ::_GRID_STEP]
 
 
 def pixel_range(pixels: np.ndarray) -> tuple[float, float]:
@@ -517,8 +516,13 @@ def check_pixels(
     """The source image (2-D, after the Modality LUT): refused when non-finite or (nearly) blank.
 
     Costs one min/max pass over the image (skipped when ``value_range`` from
-    :func:`pixel_range` is given) plus a sort of at most 65536 grid samples; the exact count
-    over the whole image runs only for an image the grid already shows as nearly blank.
+    :func:`pixel_range` is given) plus a sort of the grid's samples (1/64 of the pixels). The exact
+    count over the whole image runs when the grid's commonest value could be one that holds more
+    than ``SOURCE_FLAT_FRACTION`` of the image. That bound is exact, not statistical: the other
+    pixels of such an image, wherever they sit, can cover at most ``(1 - F) * N`` of the ``G``
+    grid samples, so its value covers at least ``G - (1 - F) * N`` of them, which is more than
+    half the grid (``G > 2 (1 - F) N``), and so it is the grid's commonest value. A heavily
+    collimated radiograph with a border over about 68 % of the grid pays one extra count.
     """
     x = np.asarray(pixels)
     lo, hi = value_range if value_range is not None else pixel_range(x)
@@ -528,7 +532,8 @@ def check_pixels(
         return make_check("pixels", "refusal", "blank_image", value=_g(lo))
     values, counts = np.unique(_grid(x), return_counts=True)
     top = int(np.argmax(counts))
-    if counts[top] > _SAMPLE_SUSPECT * counts.sum():
+    others_at_most = math.floor((1.0 - SOURCE_FLAT_FRACTION) * x.size)
+    if counts[top] >= int(counts.sum()) - others_at_most:
         mode = values[top]
         fraction = int(np.count_nonzero(x == mode)) / x.size
         if fraction > SOURCE_FLAT_FRACTION:
