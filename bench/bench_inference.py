@@ -381,7 +381,8 @@ def main() -> int:
     lines += [
         "",
         "*checks* include the pixel checks (one torch `aminmax` pass over the image, a sort of "
-        "at most 65 536 grid samples) and the model-input checks on the tensor. The window and "
+        "the samples on every 8th row and column) and the model-input checks on the tensor. "
+        "The window and "
         "the resize run on torch's two intra-op threads; no other thread of ours calls torch "
         "(a second live thread with an OpenMP team of its own halves the forward's speed).",
         "",
