@@ -375,6 +375,11 @@ def _with(values: dict[int, float], dtype: type = np.float32) -> np.ndarray:
     return x.astype(dtype)
 
 
+def _read_only(x: np.ndarray) -> np.ndarray:
+    x.setflags(write=False)
+    return x
+
+
 RANGES: dict[str, tuple[np.ndarray, tuple[float, float]]] = {
     "float32": (_with({}), (-5000.0, 54999.0)),
     "float32-last-pixel-nan": (_with({59999: np.nan}), (np.nan, np.nan)),
@@ -385,6 +390,8 @@ RANGES: dict[str, tuple[np.ndarray, tuple[float, float]]] = {
     "float64": (_with({7: 1e300}, np.float64), (-5000.0, 1e300)),
     "uint16": (np.array([[7, 65535], [0, 3]], dtype=np.uint16), (0.0, 65535.0)),
     "one-pixel": (np.array([[2.5]], dtype=np.float32), (2.5, 2.5)),
+    "big-endian": (_with({9: -7e6}).astype(">f4"), (-7e6, 54999.0)),
+    "read-only": (_read_only(_with({9: -7e6})), (-7e6, 54999.0)),
 }
 
 

@@ -6,6 +6,7 @@ import copy
 import hashlib
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -410,12 +411,25 @@ def test_window_is_bit_identical_to_the_numpy_float32_arithmetic(
     )
 
 
-def test_window_of_a_non_contiguous_float64_view_is_the_float32_result() -> None:
+WINDOW_INPUTS = {
+    "float64-strided-view": lambda x: x.astype(np.float64)[:, ::2],
+    "big-endian": lambda x: x.astype(">f4"),
+    "read-only": lambda x: np.lib.stride_tricks.as_strided(x, writeable=False),
+    "uint16": lambda x: x.astype(np.uint16),
+}
+
+
+@pytest.mark.parametrize("make", list(WINDOW_INPUTS.values()), ids=list(WINDOW_INPUTS))
+def test_window_of_any_array_is_the_float32_result_and_leaves_it_alone(
+    make: Callable[[np.ndarray], np.ndarray],
+) -> None:
     from viewer.inference.preprocess import _linear_window
 
-    x = ramp(64, 80).astype(np.float64)[:, ::2]
+    x = make(ramp(64, 80))
+    before = x.copy()
     got = _linear_window(x, 1500.0, 2000.0)
     np.testing.assert_array_equal(got, numpy_window(x.astype(np.float32), 1500.0, 2000.0))
+    np.testing.assert_array_equal(x, before)
 
 
 def test_resize_is_one_torch_interpolate_call_on_several_channels() -> None:

@@ -501,7 +501,8 @@ def pixel_range(pixels: np.ndarray) -> tuple[float, float]:
     min and max are exact either way.
     """
     x = np.asarray(pixels)
-    if x.dtype == np.float32 and x.size > 0:
+    # torch takes native float32 memory it may write to (it warns on read-only arrays)
+    if x.dtype == np.float32 and x.size > 0 and x.flags.writeable:
         import torch
 
         lo, hi = torch.aminmax(torch.from_numpy(np.ascontiguousarray(x)))

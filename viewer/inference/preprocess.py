@@ -466,8 +466,10 @@ def _linear_window(x: np.ndarray, center: float, width: float) -> np.ndarray:
 
     shift = torch.tensor(np.float32(center - 0.5))
     scale = torch.tensor(np.float32(width - 1.0))
-    src = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
-    out = torch.sub(src, shift)
+    pixels = np.ascontiguousarray(x, dtype=np.float32)
+    if not pixels.flags.writeable:  # torch warns on read-only memory even when only reading
+        pixels = pixels.copy()
+    out = torch.sub(torch.from_numpy(pixels), shift)  # a new tensor: the caller's pixels stay
     out.div_(scale).add_(0.5).clamp_(0.0, 1.0)
     return out.numpy()
 
