@@ -8,6 +8,7 @@ when present) show the thresholds never refuse a radiograph.
 from __future__ import annotations
 
 import copy
+import math
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -390,6 +391,8 @@ RANGES: dict[str, tuple[np.ndarray, tuple[float, float]]] = {
     "float64": (_with({7: 1e300}, np.float64), (-5000.0, 1e300)),
     "uint16": (np.array([[7, 65535], [0, 3]], dtype=np.uint16), (0.0, 65535.0)),
     "one-pixel": (np.array([[2.5]], dtype=np.float32), (2.5, 2.5)),
+    "signed-zeros": (np.array([[0.0, -0.0, 0.0, -0.0]], dtype=np.float32), (0.0, 0.0)),
+    "signed-zeros-float64": (np.array([[-0.0, 0.0]]), (0.0, 0.0)),
     "big-endian": (_with({9: -7e6}).astype(">f4"), (-7e6, 54999.0)),
     "read-only": (_read_only(_with({9: -7e6})), (-7e6, 54999.0)),
 }
@@ -397,7 +400,12 @@ RANGES: dict[str, tuple[np.ndarray, tuple[float, float]]] = {
 
 @pytest.mark.parametrize(("pixels", "expected"), list(RANGES.values()), ids=list(RANGES))
 def test_pixel_range_is_exact(pixels: np.ndarray, expected: tuple[float, float]) -> None:
-    np.testing.assert_array_equal(pixel_range(pixels), expected)
+    got = pixel_range(pixels)
+    np.testing.assert_array_equal(got, expected)
+    # the sign of a zero too (it is printed in the blank-image message); a NaN's sign is not
+    for value, wanted in zip(got, expected, strict=True):
+        if value == 0.0:
+            assert math.copysign(1.0, value) == math.copysign(1.0, wanted)
 
 
 def test_checks_do_not_change_the_score(tmp_path: Path) -> None:

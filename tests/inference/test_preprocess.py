@@ -375,9 +375,12 @@ def numpy_window(x: np.ndarray, center: float, width: float) -> np.ndarray:
     return out
 
 
-SPECIAL = np.array([np.nan, np.inf, -np.inf, -0.0, 0.0, 1e-45, -1e-45, 3.4e38, -3.4e38, 0.5,
-                    1499.5, 1500.0, 1500.5, 2499.0, 2500.0, 500.0, 499.5, 1e30, -1e30],
-                   dtype=np.float32)  # fmt: skip
+SPECIAL = np.concatenate([
+    np.array([np.nan, np.inf, -np.inf, -0.0, 0.0, 1e-45, -1e-45, 3.4e38, -3.4e38, 0.5, 1499.5,
+              1500.0, 1500.5, 2499.0, 2500.0, 500.0, 499.5, 1e30, -1e30], dtype=np.float32),
+    # NaNs with other payloads and signs (quiet and signalling bit patterns)
+    np.array([0x7F800001, 0xFFC00001, 0x7FC00123, 0xFFFFFFFF], dtype=np.uint32).view(np.float32),
+])  # fmt: skip
 
 WINDOWS = {
     "ct-like": (40.0, 400.0),
@@ -411,7 +414,22 @@ def test_window_is_bit_identical_to_the_numpy_float32_arithmetic(
     )
 
 
+@pytest.mark.parametrize("window", [(np.nan, 400.0), (40.0, np.inf), (-np.inf, 400.0)],
+                         ids=["nan-center", "inf-width", "minus-inf-center"])  # fmt: skip
+def test_a_non_finite_window_is_refused_before_any_arithmetic(
+    window: tuple[float, float],
+) -> None:
+    """A self-test file can hold any numbers; NaN arithmetic differs in its payload bits
+    between numpy and torch, so it must never reach the window."""
+    with pytest.raises(InferenceError, match="finite"):
+        ModelInput(pixels=ramp(8, 8), photometric="MONOCHROME2", window=window)
+    tensors = {"input.pixels": ramp(8, 8), "input.window": np.array(window)}
+    with pytest.raises(InferenceError, match="finite"):
+        ModelInput.from_tensors(tensors, photometric="MONOCHROME2")
+
+
 WINDOW_INPUTS = {
+    "float32-contiguous": lambda x: x,  # the one torch shares memory with
     "float64-strided-view": lambda x: x.astype(np.float64)[:, ::2],
     "big-endian": lambda x: x.astype(">f4"),
     "read-only": lambda x: np.lib.stride_tricks.as_strided(x, writeable=False),
@@ -427,9 +445,10 @@ def test_window_of_any_array_is_the_float32_result_and_leaves_it_alone(
 
     x = make(ramp(64, 80))
     before = x.copy()
+    expected = numpy_window(x.astype(np.float32), 1500.0, 2000.0)
     got = _linear_window(x, 1500.0, 2000.0)
-    np.testing.assert_array_equal(got, numpy_window(x.astype(np.float32), 1500.0, 2000.0))
     np.testing.assert_array_equal(x, before)
+    np.testing.assert_array_equal(got, expected)
 
 
 def test_resize_is_one_torch_interpolate_call_on_several_channels() -> None:

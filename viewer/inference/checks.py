@@ -506,9 +506,11 @@ def pixel_range(pixels: np.ndarray) -> tuple[float, float]:
         import torch
 
         lo, hi = torch.aminmax(torch.from_numpy(np.ascontiguousarray(x)))
-        return float(lo), float(hi)
-    with np.errstate(invalid="ignore", over="ignore"):
-        return float(x.min()), float(x.max())
+    else:
+        with np.errstate(invalid="ignore", over="ignore"):
+            lo, hi = x.min(), x.max()
+    # + 0.0 turns -0.0 into 0.0: which zero a minimum returns differs between the two paths
+    return float(lo) + 0.0, float(hi) + 0.0
 
 
 def check_pixels(

@@ -358,6 +358,12 @@ class ModelInput:
             )
         if self.window is not None:
             self.window = (float(self.window[0]), float(self.window[1]))
+            # the reader drops such a window (PS3.3 C.11.2.1.2); a self-test file could hold one
+            if not all(math.isfinite(v) for v in self.window):
+                raise InferenceError(
+                    f"The stored window (center {self.window[0]:g}, width {self.window[1]:g}) "
+                    "is not a pair of finite numbers."
+                )
 
     @classmethod
     def from_image(cls, image: _ImageLike) -> ModelInput:
