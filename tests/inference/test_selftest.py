@@ -105,3 +105,14 @@ def test_compute_selftest_can_fix_the_thread_count() -> None:
     compute_selftest(tiny_model(), manifest(photometric="MONOCHROME1"), _inp(), threads=1)
     assert torch.get_num_threads() == 1
     torch.set_num_threads(2)
+
+
+def test_a_self_test_with_a_non_finite_window_fails_closed() -> None:
+    """A signed bundle may still carry any numbers: a NaN window fails the self-test, so the
+    bundle is refused, with a reason that names it."""
+    model, man = tiny_model(), manifest(photometric="MONOCHROME1")
+    tensors = compute_selftest(model, man, _inp())
+    tensors["input.window"] = np.array([np.nan, 2001.0])
+    result = check_selftest(model, man, tensors)
+    assert not result.passed
+    assert "cannot be preprocessed" in result.message and "finite" in result.message
