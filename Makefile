@@ -53,7 +53,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
 
 demo-bundle: $(STAMP)
-	$(BIN)/python -m viewer.bundle.demo_build resources/demo
+	$(BIN)/python packaging/demo_build.py resources/demo
 
 freeze: $(STAMP)
 	$(BIN)/python packaging/build.py

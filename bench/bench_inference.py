@@ -99,8 +99,10 @@ def demo_bundle(work: Path, key: Any) -> tuple[str, Path, bool]:
     if shipped.is_file():
         return "demo bundle (demo-cnn @ 128)", shipped, True
     from tests.inference.conftest import random_state, template
+    from tests.packaging_modules import demo_build
     from viewer.bundle.create import build_members, finish
-    from viewer.bundle.demo_build import PREPROCESSING
+
+    PREPROCESSING = demo_build().PREPROCESSING  # noqa: N806
 
     sample = make_images(work / "demo-sample", 1, (256, 256), 7)[0]
     members, manifest, _ = build_members(
@@ -231,7 +233,7 @@ def bench_batch(
 ) -> tuple[float, int]:
     t = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-m", "viewer.inference.cli", *(["--demo"] if demo else []), "infer",
+        [sys.executable, "-m", "viewer", *(["--demo"] if demo else []), "infer",
          str(folder), "--bundle",
          str(bundle), "--json", "--threads", str(THREADS)],
         capture_output=True, text=True, env=env, cwd=ROOT, check=False,
@@ -359,7 +361,7 @@ def main() -> int:
         "bit-identity contract fixes) cost "
         f"**{densenet['floor_ratio'] * 100:.1f} %** of the forward on these images.",
         "",
-        f"Batch: `python -m viewer.inference.cli infer DIR --bundle B --json` over "
+        f"Batch: `python -m viewer infer DIR --bundle B --json` over "
         f"{BATCH_IMAGES} images in a fresh process (includes Python + torch import, bundle "
         "verification and self-test, folder scan, decode).\n",
         "| bundle | wall time | images/s | results | 200 bare forwards | wall / bare |",

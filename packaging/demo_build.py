@@ -1,6 +1,7 @@
-"""Rebuild the demo bundle: ``python -m viewer.bundle.demo_build resources/demo``.
+"""Rebuild the demo bundle: ``python packaging/demo_build.py resources/demo``.
 
-``make demo-bundle`` runs exactly that.
+``make demo-bundle`` runs exactly that. It lives outside the shipped package: the frozen app never
+trains a model.
 
 A DEMO model, not for clinical use: a small CNN trained on synthetic chest X-rays from
 :mod:`viewer.dicom.synthetic` (a consolidation-like opacity or none). It exists so the viewer,
@@ -303,7 +304,7 @@ def demo_key(out_dir: Path) -> Any:
 
 def _licence_text() -> str | None:
     """The repository's LICENSE (Apache-2.0) as the bundle's LICENSE.txt (from source)."""
-    path = Path(__file__).resolve().parents[2] / "LICENSE"
+    path = Path(__file__).resolve().parents[1] / "LICENSE"
     return path.read_text(encoding="utf-8") if path.is_file() else None
 
 

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from viewer import __version__
-from viewer.cli import build_parser, main
+from viewer.cli.main import build_parser, main
 
 
 def _commands(

@@ -42,7 +42,7 @@ import importlib
 for name in {_core_modules()!r}:
     importlib.import_module(name)
 assert not any(m.split('.')[0] in ('PySide6', 'shiboken6') for m in sys.modules)
-from viewer.cli import main
+from viewer.cli.main import main
 code = main(['demo-data', {str(tmp_path / "out")!r}, '--count', '1', '--size', '64'])
 assert code == 0, code
 code = main(['dicom', 'info', {str(tmp_path / "out" / "SYN0000.dcm")!r}])

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from viewer import selfcheck
-from viewer.cli import main
+from viewer.cli import selfcheck
+from viewer.cli.main import main
 
 
 def test_selfcheck_passes_end_to_end(capsys: pytest.CaptureFixture[str]) -> None:

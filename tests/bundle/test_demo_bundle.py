@@ -44,7 +44,9 @@ def test_demo_model_card_matches_bundle() -> None:
 def test_threshold_choice_and_auroc() -> None:
     import numpy as np
 
-    from viewer.bundle.demo_build import auroc, choose_threshold
+    from tests.packaging_modules import demo_build
+
+    auroc, choose_threshold = demo_build().auroc, demo_build().choose_threshold
 
     scores = np.array([0.1, 0.2, 0.3, 0.6, 0.7, 0.9])
     labels = np.array([0, 0, 0, 1, 1, 1])
@@ -57,7 +59,9 @@ def test_threshold_choice_and_auroc() -> None:
 @pytest.mark.slow
 def test_demo_build_is_deterministic(tmp_path: Path) -> None:
     """`make demo-bundle` twice gives the same bytes (same machine and library versions)."""
-    from viewer.bundle.demo_build import build
+    from tests.packaging_modules import demo_build
+
+    build = demo_build().build
 
     for name in ("demo-signing-key.pem", "demo-signing-key.pub.pem"):
         shutil.copy(resource_path("demo", name), tmp_path / name)

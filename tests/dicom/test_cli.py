@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from viewer.cli.main import main
 from viewer.dicom import DisplayRenderer, Window, read_image
-from viewer.dicom.cli import main
 
 
 def test_info_json(cxr_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -193,7 +193,7 @@ def test_render_never_writes_into_the_data_folder(
 ) -> None:
     """Through the root CLI (settings loaded), even --force cannot replace the audit log, its
     -wal, the secret or anything in the model store (one policy with audit export)."""
-    from viewer.cli import main as root_main
+    from viewer.cli.main import main as root_main
 
     out = data_dir / target
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from viewer.dicom import DisplayRenderer, Window, read_image
-from viewer.dicom.cli import main
+from viewer.cli.main import main
 from viewer.dicom.synthetic import make_cxr
 
 pytestmark = [

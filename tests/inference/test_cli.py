@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from viewer.inference.cli import _Progress, main
+from viewer.cli.infer import _Progress
+from viewer.cli.main import main
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, list[dict[str, Any]], str]:
@@ -207,7 +208,7 @@ def test_bad_thread_count_is_a_clear_error(
 def test_registered_in_the_root_cli(
     make_bundle: Callable[..., Path], cxr_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from viewer.cli import main as bedside
+    from viewer.cli.main import main as bedside
 
     code = bedside(["infer", str(cxr_path), "--bundle", str(make_bundle()), "--json"])
     (line,) = capsys.readouterr().out.splitlines()

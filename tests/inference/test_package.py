@@ -11,7 +11,7 @@ def test_importing_viewer_inference_does_not_import_torch() -> None:
     root = str(Path(__file__).resolve().parents[2])
     code = (
         f"import sys; sys.path.insert(0, {root!r}); import viewer.inference, "
-        "viewer.inference.cli; print('torch' in sys.modules)"
+        "viewer.cli.infer; print('torch' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, timeout=120)  # fmt: skip

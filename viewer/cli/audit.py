@@ -26,16 +26,18 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from viewer.audit.checkpoints import Checkpoint, pretty_fingerprint
+from viewer.audit.checkpoints import Checkpoint
 from viewer.audit.events import AuditRecord, EventType
 from viewer.audit.export import FORMATS, export_report
 from viewer.audit.identity import current_user
+from viewer.audit.query import Filters, to_time_text
 from viewer.audit.state import history_evidence
-from viewer.audit.store import AuditLog, Filters, to_time_text
+from viewer.audit.store import AuditLog
 from viewer.audit.verification import verify_and_record
-from viewer.audit.verify import VerifyResult
+from viewer.audit.verify import VerifyResult, verify_log
 from viewer.config import Settings
 from viewer.errors import AuditError
+from viewer.keyprint import format_fingerprint
 
 
 def _parse_date(text: str) -> datetime:
@@ -139,7 +141,7 @@ def _print_verify(result: VerifyResult) -> None:
         mark = "ok " if check.ok else "BAD"
         print(f"  [{mark}] {check.source}: {cp.count} rows at {cp.time}: {check.message}")
     if result.installation_key_fingerprint:
-        print(f"  installation key: {pretty_fingerprint(result.installation_key_fingerprint)}")
+        print(f"  installation key: {format_fingerprint(result.installation_key_fingerprint)}")
     for note in result.notes:
         print(f"  note: {note}")
 
@@ -162,7 +164,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
             (f"checkpoint file {p}", Checkpoint.read(Path(p))) for p in args.checkpoint or []
         ]
         with AuditLog.open_readonly(Path(args.db), settings=settings) as log:
-            result = log.verify(checkpoints)
+            result = verify_log(log, checkpoints)
     if args.json:
         out = result.as_dict()
         out["recorded"] = recorded
@@ -199,7 +201,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         raise AuditError("--limit must be 0 (all) or a positive number of records.")
     with _open_for_reading(args.settings) as log:
         records = log.records(filters_from_args(args))
-        result = log.verify()
+        result = verify_log(log)
     if args.limit:
         records = records[-args.limit :]
     warning = ""

@@ -20,7 +20,6 @@ from typing import Any
 
 from viewer.bundle.keys import (
     PASSPHRASE_ENV,
-    format_fingerprint,
     generate_keypair,
     load_private_key,
     load_public_key,
@@ -29,6 +28,7 @@ from viewer.bundle.signing import TrustedKey
 from viewer.bundle.trust import TrustStore
 from viewer.config import Settings
 from viewer.errors import BedsideError, BundleError
+from viewer.keyprint import format_fingerprint
 
 
 def _trust(args: argparse.Namespace) -> TrustStore:

@@ -1,7 +1,7 @@
 """``bedside dicom info|render|scan``: the DICOM layer on the command line.
 
-Same core functions as the GUI. ``python -m viewer.dicom.cli`` runs the group on its own (tests,
-benchmarks) with the root CLI's error handling: one line on stderr and exit code 1.
+Same core functions as the GUI. ``bedside demo-data OUT_DIR`` (synthetic chest X-rays with fake
+patients) lives here too: it writes DICOM files.
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -19,7 +18,8 @@ from viewer.dicom.index import StudyIndex, scan
 from viewer.dicom.model import VOI_FUNCTIONS, ImageMetadata, Window
 from viewer.dicom.pipeline import DisplayRenderer, check_window
 from viewer.dicom.reader import read_image, read_metadata
-from viewer.errors import BedsideError, DicomError
+from viewer.dicom.synthetic import write_demo_set
+from viewer.errors import DicomError
 from viewer.outputs import check_output_path, write_atomically
 
 
@@ -187,18 +187,21 @@ def _print_index(index: StudyIndex) -> None:
     )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``dicom ...`` without the root CLI (no settings needed by these commands)."""
-    parser = argparse.ArgumentParser(prog="bedside")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    try:
-        code: int = args.func(args)
-    except BedsideError as exc:
-        print(f"bedside: error: {exc}", file=sys.stderr)
-        return 1
-    return code
+def _cmd_demo_data(args: argparse.Namespace) -> int:
+    size = (args.size, args.size)
+    paths = write_demo_set(args.out_dir, n=args.count, seed=args.seed, size=size)
+    for path in paths:
+        print(path)
+    return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def register_demo_data(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "demo-data",
+        help="write synthetic chest X-ray DICOM files (fake patients) for demos and tests",
+    )
+    p.add_argument("out_dir", type=Path, help="folder to write into (created if missing)")
+    p.add_argument("--count", type=int, default=8, help="number of images (default 8)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--size", type=int, default=512, help="rows and columns (default 512)")
+    p.set_defaults(func=_cmd_demo_data)

@@ -308,30 +308,3 @@ def _cmd_infer(args: argparse.Namespace) -> int:
         print("bedside: no DICOM images found.", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_FAILED if failed else EXIT_OK
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``infer ...`` without the root CLI (tests, benchmarks), with the root's error handling.
-
-    ``--demo`` before ``infer`` works as in ``bedside --demo infer``.
-    """
-    from viewer.config import load_settings
-
-    parser = argparse.ArgumentParser(prog="bedside")
-    parser.add_argument("--demo", action="store_true")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    try:
-        args.settings = load_settings(demo=args.demo)
-        code: int = args.func(args)
-    except BedsideError as exc:
-        print(f"bedside: error: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    except KeyboardInterrupt:
-        print("bedside: interrupted", file=sys.stderr)
-        return 130
-    return code
-
-
-if __name__ == "__main__":
-    sys.exit(main())

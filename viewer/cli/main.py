@@ -1,6 +1,6 @@
 """The command line: ``bedside [--demo] COMMAND ...`` over the same core functions as the GUI.
 
-Each layer registers its own subcommands (``viewer.<layer>.cli.register``); this module only
+Each command group is a module of this package with ``register(subparsers)``; this module only
 builds the root parser, loads settings, and turns every :class:`BedsideError` into one clear line
 on stderr and a non-zero exit code, never a traceback.
 """
@@ -8,7 +8,6 @@ on stderr and a non-zero exit code, never a traceback.
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -17,16 +16,6 @@ from pathlib import Path
 from viewer import __version__
 from viewer.config import load_settings
 from viewer.errors import BedsideError
-
-# Modules providing ``register(subparsers) -> None``; each command sets ``func(args) -> int``.
-COMMAND_MODULES = (
-    "viewer.dicom.cli",
-    "viewer.bundle.cli",
-    "viewer.inference.cli",
-    "viewer.audit.cli",
-    "viewer.selfcheck",
-    "viewer.dicom.synthetic",
-)
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -45,9 +34,10 @@ def _check_display(env: dict[str, str]) -> None:
 
 def _gui(args: argparse.Namespace) -> int:
     _check_display(dict(os.environ))
-    # Imported by name so the core never depends on Qt (import-linter contract).
+    # The one import from this face into the other (named in the layers contract's
+    # ignore_imports): only the GUI commands load Qt, and only when run.
     try:
-        app = importlib.import_module("viewer.ui.app")
+        from viewer.ui import app
     except ImportError as exc:
         raise BedsideError(
             f"The viewer window cannot start: {exc}. The command line (bedside --help) works "
@@ -94,9 +84,20 @@ def build_parser(*, layers: bool = True) -> argparse.ArgumentParser:
     p.set_defaults(func=_demo)
 
     if layers:
-        for name in COMMAND_MODULES:
-            importlib.import_module(name).register(sub)
+        _register_commands(sub)
     return parser
+
+
+def _register_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The headless command groups; each command sets ``func(args) -> int``."""
+    from viewer.cli import audit, bundle, dicom, infer, selfcheck
+
+    dicom.register(sub)
+    bundle.register(sub)
+    infer.register(sub)
+    audit.register(sub)
+    selfcheck.register(sub)
+    dicom.register_demo_data(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

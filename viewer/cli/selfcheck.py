@@ -121,6 +121,7 @@ def run_selfcheck() -> dict[str, Any]:
             from viewer.audit.events import AuditEvent, EventType
             from viewer.audit.identity import current_user
             from viewer.audit.store import AuditLog
+            from viewer.audit.verify import verify_log
 
             log = AuditLog.open(settings)
             try:
@@ -132,7 +133,7 @@ def run_selfcheck() -> dict[str, Any]:
                         detail={"selfcheck": True},
                     )
                 )
-                result = log.verify()
+                result = verify_log(log)
             finally:
                 log.close()
             if not result.ok:

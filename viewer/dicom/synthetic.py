@@ -8,12 +8,10 @@ consolidation-like opacity in one lung. Values are deterministic for a seed.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
-import pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import UID, ExplicitVRLittleEndian, generate_uid
 
@@ -248,29 +246,3 @@ def write_demo_set(
             raise BedsideError(f"Cannot write {path}: {exc.strerror}.") from exc
         paths.append(path)
     return paths
-
-
-def _cmd_demo_data(args: argparse.Namespace) -> int:
-    size = (args.size, args.size)
-    paths = write_demo_set(args.out_dir, n=args.count, seed=args.seed, size=size)
-    for path in paths:
-        print(path)
-    return 0
-
-
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "demo-data",
-        help="write synthetic chest X-ray DICOM files (fake patients) for demos and tests",
-    )
-    p.add_argument("out_dir", type=Path, help="folder to write into (created if missing)")
-    p.add_argument("--count", type=int, default=8, help="number of images (default 8)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--size", type=int, default=512, help="rows and columns (default 512)")
-    p.set_defaults(func=_cmd_demo_data)
-
-
-def read_back(path: Path) -> np.ndarray:
-    """Stored pixel values of a written file (for tests)."""
-    arr: np.ndarray = pydicom.dcmread(path).pixel_array
-    return arr
