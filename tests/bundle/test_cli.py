@@ -246,7 +246,8 @@ def test_keys_generate_never_overwrites_without_force(
     assert run(["keys", "generate", "--out", str(out), "--force"]) == 0
     assert (out / "signing-key.pem").read_bytes() != first
     assert stat.S_IMODE((out / "signing-key.pem").stat().st_mode) == 0o600
-    from viewer.bundle.keys import fingerprint, format_fingerprint, load_private_key
+    from viewer.bundle.keys import load_private_key
+    from viewer.keyprint import fingerprint, format_fingerprint
 
     new_fp = fingerprint(load_private_key(out / "signing-key.pem").public_key())
     assert f"fingerprint: {format_fingerprint(new_fp)}" in capsys.readouterr().out

@@ -12,16 +12,11 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
-from viewer.bundle.keys import (
-    fingerprint,
-    format_fingerprint,
-    generate_keypair,
-    load_private_key,
-    load_public_key,
-)
+from viewer.bundle.keys import generate_keypair, load_private_key, load_public_key
 from viewer.bundle.resources import DEMO_PUBLIC_KEY, resource_path, resources_dir
 from viewer.bundle.trust import TrustStore
 from viewer.errors import BundleError
+from viewer.keyprint import fingerprint
 
 
 def test_generate_writes_0600_private_and_public(tmp_path: Path) -> None:
@@ -60,11 +55,6 @@ def test_non_p256_keys_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(BundleError, match="P-256"):
         load_public_key(path)
-
-
-def test_format_fingerprint() -> None:
-    fp = "ab12" * 16
-    assert format_fingerprint(fp) == " ".join(["ab12"] * 16)
 
 
 def test_resources_found_from_source() -> None:

@@ -10,7 +10,6 @@ SHA-256 fingerprint, in every report.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -23,26 +22,17 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from viewer.audit.chain import canonical_json
 from viewer.audit.pseudonym import _create_exclusive
 from viewer.errors import AuditError, AuditWriteError
+from viewer.keyprint import fingerprint, format_fingerprint, public_pem
 
 CHECKPOINT_FORMAT = "bedside-audit-checkpoint-v1"
+
+# The old name of viewer.keyprint.format_fingerprint, until report.py and verify.py import that.
+pretty_fingerprint = format_fingerprint
 
 
 def public_key_path(private_path: Path) -> Path:
     """``installation-key.pem`` -> ``installation-key.pub.pem``."""
     return private_path.with_name(private_path.stem + ".pub.pem")
-
-
-def fingerprint(public_key: ec.EllipticCurvePublicKey) -> str:
-    """SHA-256 of the DER SubjectPublicKeyInfo, hex."""
-    der = public_key.public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return hashlib.sha256(der).hexdigest()
-
-
-def pretty_fingerprint(fp: str) -> str:
-    """Groups of four hex digits, easier to compare by eye on paper."""
-    return " ".join(fp[i : i + 4] for i in range(0, len(fp), 4))
 
 
 def _load_public_pem(pem: bytes, where: str) -> ec.EllipticCurvePublicKey:
@@ -64,9 +54,7 @@ class InstallationKey:
         self._private = private
         self.public = public
         self.fingerprint = fingerprint(public)
-        self.public_pem = public.public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        ).decode("ascii")
+        self.public_pem = public_pem(public).decode("ascii")
 
     @classmethod
     def load_or_create(cls, path: Path) -> InstallationKey:

@@ -254,7 +254,7 @@ def finish(
     private_key: ec.EllipticCurvePrivateKey | None,
 ) -> CreatedBundle:
     """Sign (if a key is given) and write the ``.bundle`` atomically."""
-    from viewer.bundle.keys import fingerprint
+    from viewer.keyprint import fingerprint
 
     members = {k: v for k, v in members.items() if k != SIGNATURE_NAME}
     fp = None

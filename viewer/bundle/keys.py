@@ -1,7 +1,8 @@
-"""ECDSA P-256 signing keys (OMS does not accept Ed25519): generate, load, fingerprint.
+"""ECDSA P-256 signing keys (OMS does not accept Ed25519): generate and load.
 
-The fingerprint people compare is SHA-256 of the DER SubjectPublicKeyInfo, shown in groups of four
-hex digits. (OMS bundles also carry a "hint": SHA-256 of the PEM text, kept for compatibility.)
+The fingerprint people compare is :func:`viewer.keyprint.fingerprint` (SHA-256 of the DER
+SubjectPublicKeyInfo, shown in groups of four hex digits by ``format_fingerprint``). OMS bundles
+also carry a "hint": SHA-256 of the PEM text, kept for compatibility.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from viewer.bundle.archive import write_atomic
 from viewer.errors import BundleError
+from viewer.keyprint import fingerprint, public_pem
 
 PRIVATE_NAME = "signing-key.pem"
 PUBLIC_NAME = "signing-key.pub.pem"
@@ -23,31 +25,9 @@ PASSPHRASE_ENV = "BEDSIDE_KEY_PASSPHRASE"  # noqa: S105 - the name of a variable
 MAX_KEY_FILE_BYTES = 64 * 1024
 
 
-def fingerprint(public_key: ec.EllipticCurvePublicKey) -> str:
-    """SHA-256 of the DER SubjectPublicKeyInfo, lowercase hex."""
-    der = public_key.public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return hashlib.sha256(der).hexdigest()
-
-
-def format_fingerprint(fp: str) -> str:
-    """'ab12cd34...' -> 'ab12 cd34 ...' (16 groups of 4) for reading aloud over the phone."""
-    return " ".join(fp[i : i + 4] for i in range(0, len(fp), 4))
-
-
 def oms_key_hint(public_key: ec.EllipticCurvePublicKey) -> str:
     """What model-signing stores as ``verificationMaterial.publicKey.hint``: SHA-256 of the PEM."""
-    pem = public_key.public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return hashlib.sha256(pem).hexdigest()
-
-
-def public_pem(public_key: ec.EllipticCurvePublicKey) -> bytes:
-    return public_key.public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    return hashlib.sha256(public_pem(public_key)).hexdigest()
 
 
 def _check_p256(key: object, path: Path) -> None:

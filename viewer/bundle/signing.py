@@ -25,8 +25,9 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from viewer.bundle.keys import fingerprint, oms_key_hint
+from viewer.bundle.keys import oms_key_hint
 from viewer.errors import BundleError
+from viewer.keyprint import fingerprint
 
 SIGNATURE_NAME = "model.sig"
 BUNDLE_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json"
