@@ -1,32 +1,21 @@
 """Audit window: browse and filter the log, verify its chain, export a report.
 
 Why: the quality lead must be able to see what was decided, by whom and with which model, and to
-prove the log is intact, without a command line. The window reads and verifies through
-``viewer.audit`` (the same functions as ``bedside audit ...``); a patient ID typed as a filter is
-turned into its keyed pseudonym by the core and never stored or shown. Times are stored in UTC and
-shown in the local zone. Loading, verifying and exporting run in a worker with progress and
-cancel; only the GUI thread touches widgets.
+prove the log is intact, without a command line. The window reads, verifies and exports through
+:mod:`viewer.session.audit_view` (over the same core functions as ``bedside audit ...``) and shows
+the rows with :mod:`viewer.ui.qt_audit_table`; a patient ID typed as a filter is turned into its
+keyed pseudonym by the core and never stored or shown. Times are stored in UTC and shown in the
+local zone. Loading, verifying and exporting run in a worker with progress and cancel; only the
+GUI thread touches widgets.
 """
 
 from __future__ import annotations
 
-import json
-from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QDate,
-    QEvent,
-    QModelIndex,
-    QPersistentModelIndex,
-    Qt,
-    QUrl,
-)
+from PySide6.QtCore import QDate, QEvent, Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QFontDatabase
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -52,291 +41,18 @@ from PySide6.QtWidgets import (
 
 from viewer.config import Settings
 from viewer.errors import AuditError
-from viewer.ui.i18n import local_time_text
+from viewer.session.audit_view import (
+    EXPORT_FORMATS,
+    MAX_ROWS_SHOWN,
+    AuditFilters,
+    ExportOutcome,
+    VerifyOutcome,
+    load_records,
+    run_export,
+    verify_log,
+)
+from viewer.ui.qt_audit_table import AuditTableModel, record_text
 from viewer.ui.workers import JobRunner, error_text
-
-EXPORT_FORMATS = ("pdf", "csv", "json")
-
-
-@dataclass(frozen=True)
-class AuditFilters:
-    """What the reader asked for. Dates are local calendar days (inclusive)."""
-
-    date_from: datetime | None = None  # UTC instant (start of the local day)
-    date_to: datetime | None = None  # UTC instant (end of the local day, exclusive)
-    user: str = ""
-    model: str = ""
-    patient_id: str = ""  # raw, typed by the reader; only its pseudonym reaches the query
-    event_type: str = ""
-
-    def is_empty(self) -> bool:
-        return not (
-            self.date_from
-            or self.date_to
-            or self.user
-            or self.model
-            or self.patient_id
-            or self.event_type
-        )
-
-
-@dataclass(frozen=True)
-class VerifyOutcome:
-    """The verification as plain data (the label is re-rendered on a language change)."""
-
-    ok: bool
-    count: int
-    first_bad: int | None = None
-    message: str = ""
-    checkpoints: int = 0
-    recorded: bool = True  # the verification itself was written to the log
-    files: int = 0  # checkpoint files from earlier reports that were checked
-
-
-@dataclass
-class ExportOutcome:
-    path: Path
-    fmt: str
-    rows: int
-    checkpoint_path: Path
-    log_ok: bool  # the verification run by the export (a failed one is printed in the report)
-
-
-# -- core adapters: the only place that knows viewer.audit's call shapes ------------------------
-
-
-def core_filters(filters: AuditFilters) -> Any:
-    """The core's :class:`viewer.audit.Filters` (the patient ID is pseudonymised by the core)."""
-    from viewer.audit import Filters
-
-    return Filters(
-        start=filters.date_from,
-        end=filters.date_to,
-        user=filters.user or None,
-        model=filters.model or None,
-        patient_id=filters.patient_id or None,
-        types=(filters.event_type,) if filters.event_type else None,
-    )
-
-
-MAX_ROWS_SHOWN = 5000  # a year of decisions fits; memory stays small however long the log is
-
-
-def load_records(
-    settings: Settings, filters: AuditFilters, limit: int = MAX_ROWS_SHOWN
-) -> tuple[list[Any], int]:
-    """The latest ``limit`` matching rows (streamed, so memory stays bounded) and the total."""
-    from viewer.audit import AuditLog
-
-    log = AuditLog.open(settings)
-    try:
-        latest: deque[Any] = deque(maxlen=limit)
-        total = 0
-        for record in log.iter_records(core_filters(filters)):
-            latest.append(record)
-            total += 1
-        return list(latest), total
-    finally:
-        log.close()
-
-
-def verify_log(settings: Settings, checkpoint_files: tuple[Path, ...] = ()) -> VerifyOutcome:
-    """Verify the chain, triggers and stored checkpoints (plus checkpoint files from earlier
-    reports, which detect truncation), and record that a verification ran."""
-    from viewer.audit.verification import verify_and_record
-
-    outcome = verify_and_record(settings, checkpoint_files, source="gui")
-    result, recorded = outcome.result, outcome.recorded
-    given = checkpoint_files
-    return VerifyOutcome(
-        ok=bool(result.ok),
-        count=int(result.rows),
-        first_bad=result.first_bad_seq,
-        message=result.problems[0] if result.problems else "",
-        checkpoints=sum(1 for c in result.checkpoints if c.ok),
-        files=len(given),
-        recorded=recorded,
-    )
-
-
-def run_export(
-    settings: Settings,
-    fmt: str,
-    path: Path,
-    filters: AuditFilters,
-    progress: Callable[[object], None],
-    cancelled: Callable[[], bool],
-) -> ExportOutcome | None:
-    """The core export (verify, checkpoint, write atomically, record); None when cancelled."""
-    from viewer.audit.export import ExportCancelledError, export_report
-
-    steps = export_report(settings, fmt, path, core_filters(filters), cancel=cancelled)
-    try:
-        while True:
-            try:
-                progress(next(steps))
-            except StopIteration as stop:
-                result = stop.value
-                break
-    except ExportCancelledError:
-        return None
-    return ExportOutcome(
-        path=result.path,
-        fmt=fmt,
-        rows=result.rows,
-        checkpoint_path=result.checkpoint_path,
-        log_ok=bool(result.verification.ok),
-    )
-
-
-# -- the table model --------------------------------------------------------------------------
-
-
-class AuditTableModel(QAbstractTableModel):
-    """Audit records for a QTableView (thousands of rows without one widget per cell)."""
-
-    FIELDS = (
-        "seq",
-        "time",
-        "type",
-        "outcome",
-        "user",
-        "model",
-        "score",
-        "ai_finding",
-        "clinician_finding",
-        "meaning",
-        "reason",
-        "ai_shown",
-        "patient",
-    )
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._records: list[Any] = []
-
-    def set_records(self, records: list[Any]) -> None:
-        self.beginResetModel()
-        self._records = list(records)
-        self.endResetModel()
-
-    def record(self, row: int) -> Any:
-        return self._records[row]
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._records)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.FIELDS)
-
-    def headers(self) -> list[str]:
-        return [
-            self.tr("#"),
-            self.tr("Time (local)"),
-            self.tr("Event"),
-            self.tr("Outcome"),
-            self.tr("User"),
-            self.tr("Model"),
-            self.tr("Score / threshold"),
-            self.tr("AI finding"),
-            self.tr("Clinician finding"),
-            self.tr("Meaning"),
-            self.tr("Reason"),
-            self.tr("AI shown"),
-            self.tr("Patient (pseudonym)"),
-        ]
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            names = self.headers()
-            return names[section] if 0 <= section < len(names) else None
-        return None
-
-    def retranslate(self) -> None:
-        self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, len(self.FIELDS) - 1)
-        if self._records:
-            self.dataChanged.emit(
-                self.index(0, 0), self.index(len(self._records) - 1, len(self.FIELDS) - 1)
-            )
-
-    def data(
-        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if not index.isValid():
-            return None
-        rec = self._records[index.row()]
-        name = self.FIELDS[index.column()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._text(rec, name)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if name == "time":
-                return self.tr("Stored as {utc} (UTC)").format(utc=rec.time)
-            if name == "patient":
-                return rec.patient_pseudonym or ""
-            return self._text(rec, name)
-        if role == Qt.ItemDataRole.ForegroundRole and getattr(rec, "outcome", "") == "failure":
-            return Qt.GlobalColor.red
-        return None
-
-    def _text(self, rec: Any, name: str) -> str:
-        if name == "seq":
-            return str(rec.seq)
-        if name == "time":
-            return local_time_text(rec.time)
-        if name == "type":
-            return self.event_name(rec.type)
-        if name == "outcome":
-            return self.tr("success") if rec.outcome == "success" else self.tr("FAILURE")
-        if name == "user":
-            who = rec.user_name or rec.user_os
-            return f"{who} ({rec.user_role})" if rec.user_role else who
-        if name == "model":
-            return f"{rec.model_id or ''} {rec.model_version or ''}".strip()
-        if name == "score":
-            if rec.score is None:
-                return ""
-            if rec.threshold is None:
-                return f"{rec.score:.3f}"
-            return f"{rec.score:.3f} / {rec.threshold:.3f}"
-        if name == "meaning":
-            return {"confirmed": self.tr("confirmed"), "overrode": self.tr("overrode")}.get(
-                rec.meaning or "", rec.meaning or ""
-            )
-        if name == "ai_shown":
-            return {
-                "before_read": self.tr("before the clinician's read"),
-                "after_read": self.tr("after the clinician's read"),
-            }.get(rec.ai_shown or "", rec.ai_shown or "")
-        if name == "patient":
-            p = rec.patient_pseudonym or ""
-            return p[:12] + "…" if len(p) > 12 else p
-        value = getattr(rec, name, None)
-        return "" if value is None else str(value)
-
-    def event_names(self) -> dict[str, str]:
-        return {
-            "app_start": self.tr("App started"),
-            "app_stop": self.tr("App stopped"),
-            "bundle_verified": self.tr("Bundle verified"),
-            "bundle_refused": self.tr("Bundle refused"),
-            "bundle_installed": self.tr("Bundle installed"),
-            "bundle_activated": self.tr("Bundle activated"),
-            "bundle_rolled_back": self.tr("Bundle rolled back"),
-            "image_opened": self.tr("Image opened"),
-            "ai_result_shown": self.tr("AI result shown"),
-            "decision": self.tr("Decision"),
-            "amendment": self.tr("Amendment"),
-            "report_exported": self.tr("Report exported"),
-            "verification": self.tr("Verification"),
-        }
-
-    def event_name(self, value: str) -> str:
-        return self.event_names().get(str(value), str(value))
-
-
-# -- the window -------------------------------------------------------------------------------
 
 
 class QtAuditWindow(QDialog):
@@ -836,9 +552,6 @@ class QtAuditWindow(QDialog):
         self._render_export()
         self._update_buttons()
 
-    def last_export(self) -> Path | None:
-        return self._last_export
-
     def is_exporting(self) -> bool:
         return self._export_job is not None
 
@@ -897,22 +610,3 @@ class QtAuditWindow(QDialog):
     def reject(self) -> None:
         self.shutdown()
         super().reject()
-
-
-def record_text(record: Any) -> str:
-    """Every stored field of one row (the hashes too), times in local zone and UTC."""
-    data = record.as_dict() if hasattr(record, "as_dict") else dict(vars(record))
-    lines = []
-    for key, value in data.items():
-        if key == "detail":
-            continue
-        if key == "time":
-            value = f"{local_time_text(value)}  ({value})"
-        lines.append(f"{key:<20} {'' if value is None else value}")
-    detail = data.get("detail")
-    if detail:
-        lines.append("detail")
-        lines += [
-            "  " + line for line in json.dumps(detail, indent=2, ensure_ascii=False).splitlines()
-        ]
-    return "\n".join(lines)
