@@ -31,9 +31,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from viewer.audit import AuditEvent, AuditLog, User, export  # noqa: E402
+from viewer.audit import AuditEvent, AuditLog, User, export, verify_log  # noqa: E402
 from viewer.audit.chain import ALL_COLUMNS, GENESIS_HASH, HASHED_COLUMNS, row_hash  # noqa: E402
-from viewer.audit.store import _INSERT_SQL, utc_now_text  # noqa: E402
+from viewer.audit.query import utc_now_text  # noqa: E402
+from viewer.audit.schema import INSERT_SQL  # noqa: E402
 from viewer.config import Settings, load_settings  # noqa: E402
 
 USERS = [User("sato", "佐藤 花子", "放射線科医"), User("jroe", "Dr Jane Roe", "Radiologist")]
@@ -81,14 +82,13 @@ def bulk_fill(log: AuditLog, n: int) -> None:
     seq, prev = (last[0], last[1]) if last else (0, GENESIS_HASH)
     rows = []
     for i in range(n):
-        values = log._values(event(i))
-        values.pop("_what")
+        _what, values = log._values(event(i))
         seq += 1
         row = {**values, "seq": seq, "time": utc_now_text(), "prev_hash": prev}
         hashed = [row[c] for c in HASHED_COLUMNS]
         prev = row_hash(hashed)
         rows.append((*hashed, prev))
-    conn.executemany(_INSERT_SQL, rows)
+    conn.executemany(INSERT_SQL, rows)
     conn.execute("COMMIT")
 
 
@@ -143,7 +143,7 @@ def bench_verify(work: Path, n: int = 100_000) -> dict[str, float]:
     runs, ref_runs, cpus = [], [], []
     for _ in range(5):
         t0, c0 = time.perf_counter(), cpu_s()
-        result = log.verify()
+        result = verify_log(log)
         runs.append(time.perf_counter() - t0)
         cpus.append(cpu_s() - c0)
         assert result.ok and result.rows == n, result.problems
@@ -152,8 +152,6 @@ def bench_verify(work: Path, n: int = 100_000) -> dict[str, float]:
         for _row in log.connection().execute(sql):
             pass
         ref_runs.append(time.perf_counter() - t0)
-    from viewer.audit.verify import verify_log
-
     single = []
     for _ in range(3):
         t0 = time.perf_counter()
@@ -265,7 +263,7 @@ def bench_crash(work: Path, kills: int = 200, seed: int = 2026) -> dict[str, flo
             seq, digest = line.split()
             reported[int(seq)] = digest
         with AuditLog.open(settings_in(folder)) as log:
-            if not log.verify().ok:
+            if not verify_log(log).ok:
                 failed_verify += 1
             lost += sum(1 for s, h in reported.items() if (r := log.get(s)) is None or r.hash != h)
     with AuditLog.open(settings_in(folder)) as log:

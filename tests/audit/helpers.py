@@ -10,7 +10,7 @@ from pathlib import Path
 
 from viewer.audit import AuditEvent, AuditLog, User
 from viewer.audit.chain import ALL_COLUMNS
-from viewer.audit.store import TRIGGERS
+from viewer.audit.schema import SCHEMA, TRIGGERS
 
 REPO = Path(__file__).resolve().parents[2]
 CLINICIAN = User(os_account="dr_sato", name="佐藤 花子", role="Radiologist")
@@ -58,8 +58,6 @@ def drop_triggers(conn: sqlite3.Connection) -> None:
 
 
 def restore_triggers(conn: sqlite3.Connection) -> None:
-    from viewer.audit.store import SCHEMA
-
     for statement in SCHEMA:
         if "TRIGGER" in statement:
             conn.execute(statement)

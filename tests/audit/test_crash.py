@@ -8,7 +8,7 @@ import signal
 import pytest
 
 from tests.audit.helpers import child
-from viewer.audit import AuditLog
+from viewer.audit import AuditLog, verify_log
 from viewer.config import Settings
 
 
@@ -34,7 +34,7 @@ def run_kills(settings: Settings, kills: int, seed: int) -> int:
             reported[int(seq)] = digest
         assert proc.returncode == -signal.SIGKILL
         with AuditLog.open(settings) as log:
-            result = log.verify()
+            result = verify_log(log)
             assert result.ok, f"seed {seed}, kill {n}: {result.problems}"
             missing = [s for s, h in reported.items() if (r := log.get(s)) is None or r.hash != h]
             assert not missing, f"seed {seed}, kill {n}: committed rows lost: {missing}"
@@ -56,7 +56,7 @@ def test_two_processes_thousand_each(settings: Settings) -> None:
         out, err = proc.communicate(timeout=600)
         assert out.strip() == "done 1000", err
     with AuditLog.open(settings) as log:
-        result = log.verify()
+        result = verify_log(log)
         assert result.ok, result.problems
         assert result.rows == 2000
         records = log.records()

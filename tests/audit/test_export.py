@@ -18,6 +18,7 @@ from viewer.audit import (
     ExportCancelledError,
     export,
     export_report,
+    verify_log,
 )
 from viewer.audit.chain import ALL_COLUMNS
 from viewer.config import Settings
@@ -65,7 +66,7 @@ def test_export_writes_checkpoint_and_records_itself(populated: Settings, tmp_pa
     assert rec.detail["sha256"] == result.sha256
     assert rec.detail["checkpoint"]["head_hash"] == cp.head_hash
     with AuditLog.open(populated) as log:
-        verified = log.verify([("file", cp)])
+        verified = verify_log(log, [("file", cp)])
         assert verified.ok, verified.problems
         assert len(log.stored_checkpoints()) == 1
 
@@ -114,7 +115,7 @@ def test_cancel_leaves_no_file_and_no_event(populated: Settings, tmp_path: Path)
     assert list(tmp_path.iterdir()) == [tmp_path / "bedside-data", tmp_path / "site"]
     with AuditLog.open(populated) as log:
         assert log.records(types=("report_exported",)) == []
-        assert log.verify().ok
+        assert verify_log(log).ok
 
 
 def test_progress_is_monotonic_and_complete(populated: Settings, tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.audit.helpers import child, decision, fill
-from viewer.audit import AuditLog
+from viewer.audit import AuditLog, verify_log
 from viewer.config import Settings, load_settings
 from viewer.errors import AuditWriteError
 
@@ -31,13 +31,13 @@ def test_disk_full_fails_cleanly_and_log_stays_valid(log: AuditLog, settings: Se
     committed = [line.split() for line in lines[:-1]]
     assert len(committed) > 0  # some decisions fitted before the limit
     with AuditLog.open(settings) as again:
-        result = again.verify()
+        result = verify_log(again)
         assert result.ok, result.problems
         assert result.rows == 5 + len(committed)  # the failed one left nothing behind
         for seq, digest in committed:
             assert again.get(int(seq)).hash == digest  # type: ignore[union-attr]
         assert again.append(decision(99)).seq == result.rows + 1  # space is back: writes work
-        assert again.verify().ok
+        assert verify_log(again).ok
 
 
 @pytest.fixture
@@ -111,7 +111,7 @@ def test_read_only_data_dir_refuses_with_clear_error(shared_data_dir: Path) -> N
     for p in shared_data_dir.iterdir():
         p.chmod(0o600)
     with AuditLog.open(settings) as log:
-        result = log.verify()
+        result = verify_log(log)
         assert result.ok and result.rows == 3
 
 
@@ -125,7 +125,7 @@ def test_lock_held_too_long_fails_with_not_saved(settings: Settings) -> None:
         blocker.execute("ROLLBACK")
         blocker.close()
         assert log.append(decision(4)).seq == 3
-        assert log.verify().ok
+        assert verify_log(log).ok
 
 
 def test_unwritable_location_refuses_to_open(

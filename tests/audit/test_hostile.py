@@ -15,10 +15,10 @@ import pytest
 
 from tests.audit.helpers import drop_triggers, fill, raw
 from tests.audit.test_failures import NOBODY, _in_child_as, shared_data_dir  # noqa: F401
-from viewer.audit import AuditLog, export
+from viewer.audit import AuditLog, export, verify_log
 from viewer.audit.state import state_path
 from viewer.audit.store import AuditLogMissingError, sidecar_paths
-from viewer.cli import main
+from viewer.cli.main import main
 from viewer.config import Settings, load_settings
 from viewer.errors import AuditError
 
@@ -66,7 +66,7 @@ def test_export_refuses_installation_files(
     assert not out.with_name(out.stem + ".checkpoint.json").exists() or target == "state-file"
     with AuditLog.open_readonly(filled.audit_db_path, settings=filled) as log:
         assert log.head()[0] == rows  # nothing was recorded either
-        assert log.verify().ok
+        assert verify_log(log).ok
     after = _snapshot(guarded)
     for path in (filled.audit_db_path, filled.secret_path, filled.installation_key_path):
         assert after[path] == before[path]
@@ -172,7 +172,7 @@ def test_new_log_only_explicitly_and_recorded(
         assert first.detail["previous_log"]["log_id"] == old_id
         assert first.detail["previous_log"]["rows"] == 6
         assert log.log_id != old_id
-        assert log.verify().ok
+        assert verify_log(log).ok
 
 
 def test_truncated_or_replaced_log_fails_verify_without_checkpoints(
@@ -184,7 +184,7 @@ def test_truncated_or_replaced_log_fails_verify_without_checkpoints(
     conn.execute("DELETE FROM checkpoints")
     conn.close()
     with AuditLog.open(filled) as log:
-        result = log.verify()
+        result = verify_log(log)
     assert not result.ok and result.first_bad_seq == 5
     other = load_settings(env={"BEDSIDE_DATA_DIR": str(tmp_path / "other")})
     with AuditLog.open(other) as log:
@@ -193,7 +193,7 @@ def test_truncated_or_replaced_log_fails_verify_without_checkpoints(
         p.unlink(missing_ok=True)
     (tmp_path / "other" / "audit.sqlite").rename(filled.audit_db_path)
     with AuditLog.open(filled) as log:
-        result = log.verify()
+        result = verify_log(log)
     assert not result.ok and "was replaced" in result.problems[0]
 
 
@@ -202,7 +202,7 @@ def test_fresh_installation_still_starts_a_log(settings: Settings) -> None:
     settings.audit_db_path.write_bytes(b"")  # a 0-byte file and no history: a first start
     with AuditLog.open(settings) as log:
         fill(log, 1)
-        assert log.verify().ok
+        assert verify_log(log).ok
 
 
 # ------------------------------------------------------------------ 11, 12: dates in argparse
@@ -271,7 +271,7 @@ def test_verify_log_without_meta_table_fails_cleanly(filled: Settings) -> None:
     conn.execute("DROP TABLE meta")
     conn.close()
     with AuditLog.open_readonly(filled.audit_db_path, settings=filled) as log:
-        result = log.verify()
+        result = verify_log(log)
     assert not result.ok and any("meta" in p for p in result.problems)
 
 
@@ -359,7 +359,7 @@ def test_wal_with_rows_on_read_only_media_is_refused_clearly(
     def read() -> str:
         try:
             with AuditLog.open_readonly(media / "audit.sqlite") as log:
-                result = log.verify()
+                result = verify_log(log)
                 return f"opened {result.rows} {result.ok}"
         except AuditError as exc:
             return f"refused: {exc}"
@@ -404,5 +404,5 @@ def test_planted_values_that_json_cannot_hold_are_reported_not_raised(
     conn.execute(f"UPDATE audit_log SET {column}=? WHERE seq=2", (value,))  # noqa: S608
     conn.close()
     with AuditLog.open_readonly(filled.audit_db_path, settings=filled) as log:
-        result = log.verify()
+        result = verify_log(log)
     assert not result.ok and result.first_bad_seq == 2

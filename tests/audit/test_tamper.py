@@ -19,7 +19,7 @@ from tests.audit.helpers import (
     select_row,
     set_column,
 )
-from viewer.audit import AuditLog, Checkpoint, InstallationKey
+from viewer.audit import AuditLog, Checkpoint, InstallationKey, verify_log
 from viewer.audit.chain import ALL_COLUMNS, GENESIS_HASH, HASHED_COLUMNS, row_hash
 from viewer.audit.checkpoints import make_checkpoint
 from viewer.audit.state import state_path
@@ -47,11 +47,11 @@ def _other_value(column: str, value: object) -> object:
 
 
 def _verify(log: AuditLog, *cps: Checkpoint) -> object:
-    return log.verify([("given", cp) for cp in cps])
+    return verify_log(log, [("given", cp) for cp in cps])
 
 
 def test_untouched_log_verifies(filled: AuditLog) -> None:
-    result = filled.verify()
+    result = verify_log(filled)
     assert result.ok, result.problems
     assert result.rows == N and result.first_bad_seq is None and result.triggers_ok
 
@@ -65,7 +65,7 @@ def test_changed_field_is_detected(filled: AuditLog, column: str, seq: int) -> N
     set_column(conn, seq, column, _other_value(column, value))
     restore_triggers(conn)  # hide the trigger drop: the chain alone must catch it
     conn.close()
-    result = filled.verify()
+    result = verify_log(filled)
     assert not result.ok
     assert result.first_bad_seq == seq, result.problems
     assert f"#{seq}" in result.summary()
@@ -76,7 +76,7 @@ def test_deleted_row_is_detected(filled: AuditLog) -> None:
     drop_triggers(conn)
     conn.execute("DELETE FROM audit_log WHERE seq=9")
     restore_triggers(conn)
-    result = filled.verify()
+    result = verify_log(filled)
     assert not result.ok and result.first_bad_seq == 9
     assert "missing" in result.problems[0]
 
@@ -93,7 +93,7 @@ def test_inserted_row_is_detected(filled: AuditLog) -> None:
     values = [forged[c] for c in HASHED_COLUMNS]
     insert_row(conn, [*values, row_hash(values)])
     restore_triggers(conn)
-    result = filled.verify()
+    result = verify_log(filled)
     assert not result.ok
     # The forged row is self-consistent; the renumbered original that follows it is not.
     assert result.first_bad_seq == 9, result.problems
@@ -104,7 +104,7 @@ def test_appended_garbage_row_is_detected(filled: AuditLog) -> None:
     row = select_row(conn, 3)
     row[0] = N + 1
     insert_row(conn, row)
-    result = filled.verify()
+    result = verify_log(filled)
     assert not result.ok and result.first_bad_seq == N + 1
 
 
@@ -115,7 +115,7 @@ def test_reordered_rows_are_detected(filled: AuditLog) -> None:
     conn.execute("UPDATE audit_log SET seq = 5 WHERE seq = 6")
     conn.execute("UPDATE audit_log SET seq = 6 WHERE seq = -1")
     restore_triggers(conn)
-    result = filled.verify()
+    result = verify_log(filled)
     assert not result.ok and result.first_bad_seq == 5, result.problems
 
 
@@ -146,12 +146,12 @@ def test_older_copy_of_the_file_is_detected(
         Path(str(settings.audit_db_path) + suffix).unlink(missing_ok=True)
     shutil.copyfile(old, settings.audit_db_path)
     with AuditLog.open_readonly(settings.audit_db_path, settings=settings) as log:
-        local = log.verify()  # this installation's audit-state.json saw N + 5 rows
+        local = verify_log(log)  # this installation's audit-state.json saw N + 5 rows
         assert not local.ok and local.first_bad_seq == N + 1
         assert "this installation recorded" in local.problems[0]
     state_path(settings).unlink()  # the copy also travels without that file ...
     with AuditLog.open(settings) as log:
-        assert log.verify().ok  # ... and on its own the old copy is a valid shorter log ...
+        assert verify_log(log).ok  # ... and on its own the old copy is a valid shorter log ...
         result = _verify(log, cp)  # ... but not against the later checkpoint
         assert not result.ok and result.first_bad_seq == N + 1  # type: ignore[attr-defined]
 
@@ -160,7 +160,7 @@ def test_edit_with_triggers_dropped_is_detected(filled: AuditLog) -> None:
     conn = raw(filled.path)
     drop_triggers(conn)
     conn.execute("UPDATE audit_log SET meaning='confirmed', reason=NULL WHERE seq=4")
-    result = filled.verify()
+    result = verify_log(filled)
     assert not result.ok and not result.triggers_ok
     assert result.first_bad_seq == 4
     assert any("triggers" in p for p in result.problems)
@@ -245,7 +245,7 @@ def test_checkpoint_file_round_trip(filled: AuditLog, tmp_path: Path) -> None:
 )
 def test_parallel_scan_finds_what_the_serial_scan_finds(filled: AuditLog, damage: str) -> None:
     """Large logs are verified by forked workers on row ranges; the joins must be checked too."""
-    from viewer.audit.verify import _scan_parts, verify_log
+    from viewer.audit.verify import _scan_parts
 
     if damage:
         conn = raw(filled.path)

@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from viewer.audit.identity import User
+from viewer.errors import AuditError
 
 
 class EventType(StrEnum):
@@ -44,6 +45,10 @@ AI_SHOWN: frozenset[str] = frozenset({"before_read", "after_read"})
 
 # Events that are a clinician's signed act (21 CFR 11.50): they need a meaning.
 SIGNED_TYPES: frozenset[str] = frozenset({EventType.DECISION, EventType.AMENDMENT})
+
+
+class ExportCancelledError(AuditError):
+    """The export was cancelled; no file was written."""
 
 
 @dataclass

@@ -24,9 +24,10 @@ from typing import Any, Literal
 from viewer import __version__, outputs
 from viewer.audit.chain import ALL_COLUMNS
 from viewer.audit.checkpoints import Checkpoint
-from viewer.audit.events import AuditEvent, AuditRecord, EventType
-from viewer.audit.store import AuditLog, AuditLogMissingError, Filters, utc_now_text
-from viewer.audit.verify import VerifyResult
+from viewer.audit.events import AuditEvent, AuditRecord, EventType, ExportCancelledError
+from viewer.audit.query import Filters, utc_now_text
+from viewer.audit.store import AuditLog, AuditLogMissingError
+from viewer.audit.verify import VerifyResult, verify_log
 from viewer.config import Settings
 from viewer.errors import AuditError, AuditWriteError
 
@@ -50,10 +51,6 @@ _TEXT_COLUMNS = frozenset(
         "host",
     }
 )
-
-
-class ExportCancelledError(AuditError):
-    """The export was cancelled; no file was written."""
 
 
 @dataclass(frozen=True)
@@ -474,7 +471,7 @@ def export_report(
 
     try:
         yield 0, TOTAL
-        verification = audit.verify()
+        verification = verify_log(audit)
         check_cancel()
         yield 50, TOTAL
         cp = audit.checkpoint()

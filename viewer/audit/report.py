@@ -46,8 +46,7 @@ from reportlab.platypus import (
 )
 
 from viewer.audit.checkpoints import Checkpoint, pretty_fingerprint
-from viewer.audit.events import AuditRecord, EventType
-from viewer.audit.export import ExportCancelledError
+from viewer.audit.events import AuditRecord, EventType, ExportCancelledError
 from viewer.audit.stats import ModelStats, effective_decisions, model_stats
 from viewer.audit.verify import NO_CHECKPOINT_NOTE, VerifyResult
 from viewer.errors import AuditError

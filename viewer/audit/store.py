@@ -6,156 +6,42 @@ append takes ``BEGIN IMMEDIATE`` (the write lock) *before* reading the previous 
 app instances on one log serialise and the chain never forks; a busy timeout bounds the wait.
 Triggers refuse UPDATE and DELETE; a correction is a new row whose ``corrects`` names the row it
 corrects (21 CFR 11.10(e): changes never obscure earlier entries).
+
+This module is the log's lifecycle (open, create, open read-only, start a new log, close), the
+append under the write lock, checkpoints and reads. What the file looks like is
+:mod:`viewer.audit.schema`; how filters become SQL is :mod:`viewer.audit.query`; how an event
+becomes a row is :mod:`viewer.audit.rows`. Checking the log is :mod:`viewer.audit.verify`, which
+reads an :class:`AuditLog`; the store does not call it.
 """
 
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import socket
 import sqlite3
 import stat
 import threading
-import uuid
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time
+from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from viewer import __version__
-from viewer.audit.chain import ALL_COLUMNS, GENESIS_HASH, HASHED_COLUMNS, canonical_json, row_hash
+from viewer.audit.chain import GENESIS_HASH, HASHED_COLUMNS, row_hash
 from viewer.audit.checkpoints import Checkpoint, InstallationKey, make_checkpoint
-from viewer.audit.events import (
-    AI_SHOWN,
-    MEANINGS,
-    OUTCOMES,
-    SIGNED_TYPES,
-    AuditEvent,
-    AuditRecord,
-    EventType,
-)
-from viewer.audit.identity import IdentityRequiredError, User, current_user
+from viewer.audit.events import AuditEvent, AuditRecord, EventType
+from viewer.audit.identity import User, current_user
 from viewer.audit.pseudonym import Pseudonymizer, load_or_create_secret
+from viewer.audit.query import Filters, utc_now_text, where_clause
+from viewer.audit.rows import event_values
+from viewer.audit.schema import INSERT_SQL, SELECT_COLUMNS, create_schema, has_identity
 from viewer.audit.state import history_evidence, record_state
 from viewer.config import Settings
 from viewer.errors import AuditError, AuditWriteError
 
-if TYPE_CHECKING:
-    from viewer.audit.verify import VerifyResult
-
-SCHEMA_VERSION = "1"
 DEFAULT_BUSY_TIMEOUT_S = 10.0
-TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
-
-_COLUMN_TYPES: dict[str, str] = {
-    "seq": "INTEGER PRIMARY KEY",
-    "threshold": "REAL",
-    "score": "REAL",
-    "corrects": "INTEGER",
-}
-_NOT_NULL = {
-    "time", "event_id", "type", "outcome", "user_os", "user_name", "user_role", "app_version",
-    "host", "pseudonym_key", "detail_json", "prev_hash", "hash",
-}  # fmt: skip
-
-
-def _column_sql(name: str) -> str:
-    kind = _COLUMN_TYPES.get(name, "TEXT")
-    return f"{name} {kind}{' NOT NULL' if name in _NOT_NULL else ''}"
-
-
-PROTECTED_TABLES = ("audit_log", "checkpoints", "meta")
-TRIGGERS = tuple(f"{t}_no_{op}" for t in PROTECTED_TABLES for op in ("update", "delete"))
-
-SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-    f"CREATE TABLE IF NOT EXISTS audit_log ({', '.join(_column_sql(c) for c in ALL_COLUMNS)})",
-    "CREATE INDEX IF NOT EXISTS audit_log_time ON audit_log(time)",
-    "CREATE INDEX IF NOT EXISTS audit_log_patient ON audit_log(patient_pseudonym)",
-    "CREATE TABLE IF NOT EXISTS checkpoints (id INTEGER PRIMARY KEY, log_id TEXT NOT NULL, "
-    "count INTEGER NOT NULL, head_hash TEXT NOT NULL, time TEXT NOT NULL, "
-    "key_fingerprint TEXT NOT NULL, public_key_pem TEXT NOT NULL, signature TEXT NOT NULL)",
-    *(
-        f"CREATE TRIGGER IF NOT EXISTS {t}_no_{op} BEFORE {op.upper()} ON {t} BEGIN "
-        f"SELECT RAISE(ABORT, 'the audit log is append-only: rows cannot be {verb}'); END"
-        for t in PROTECTED_TABLES
-        for op, verb in (("update", "changed"), ("delete", "deleted"))
-    ),
-)
-
-_INSERT_SQL = (  # column names are our own constants, values are bound parameters
-    f"INSERT INTO audit_log ({', '.join(ALL_COLUMNS)}) "  # noqa: S608
-    f"VALUES ({', '.join('?' * len(ALL_COLUMNS))})"
-)
-_SELECT_COLUMNS = ", ".join(ALL_COLUMNS)
-
-
-def utc_now_text() -> str:
-    return datetime.now(UTC).strftime(TIME_FORMAT)
-
-
-def to_time_text(value: datetime | date | str) -> str:
-    """A bound for time filters in the stored format (naive datetimes are taken as UTC).
-
-    The year is always four digits (``strftime('%Y')`` gives ``1`` for year 1, which would sort
-    after ``2026``); a bound beyond year 1..9999 once moved to UTC is an :class:`AuditError`.
-    """
-    original = value
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError as exc:
-            raise AuditError(f"'{value}' is not a date or date-time (use YYYY-MM-DD).") from exc
-    if not isinstance(value, datetime):
-        value = datetime.combine(value, time(0), tzinfo=UTC)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    try:
-        v = value.astimezone(UTC)
-    except OverflowError as exc:
-        raise AuditError(
-            f"'{original}' is out of the supported date range (years 1-9999)."
-        ) from exc
-    return (
-        f"{v.year:04d}-{v.month:02d}-{v.day:02d}T{v.hour:02d}:{v.minute:02d}:{v.second:02d}."
-        f"{v.microsecond:06d}Z"
-    )
-
-
-@dataclass(frozen=True)
-class Filters:
-    """Which rows to show or export. ``end`` is exclusive; ``user`` matches account or name."""
-
-    start: datetime | date | str | None = None
-    end: datetime | date | str | None = None
-    user: str | None = None
-    model: str | None = None
-    patient_id: str | None = None
-    types: tuple[str, ...] | None = None
-
-    def describe(self) -> list[tuple[str, str]]:
-        """(label, value) pairs for the report scope; never the raw patient ID."""
-        out: list[tuple[str, str]] = []
-        if self.start is not None:
-            out.append(("From (UTC)", to_time_text(self.start)[:19].replace("T", " ")))
-        if self.end is not None:
-            out.append(("Before (UTC)", to_time_text(self.end)[:19].replace("T", " ")))
-        if self.user:
-            out.append(("User", self.user))
-        if self.model:
-            out.append(("Model", self.model))
-        if self.patient_id:
-            out.append(("Patient", "one patient (searched by pseudonym)"))
-        if self.types:
-            out.append(("Event types", ", ".join(self.types)))
-        return out
-
-    def as_dict(self) -> dict[str, Any]:
-        """For the report_exported event: no raw patient ID."""
-        return {label: value for label, value in self.describe()}
 
 
 def _ensure_private(path: Path) -> None:
@@ -208,44 +94,6 @@ def cannot_open(cause: str, path: Path) -> str:
         f"The audit log cannot be opened for writing: {cause} ({path}). No decision can be "
         "saved until this is fixed."
     )
-
-
-def _has_identity(conn: sqlite3.Connection) -> bool:
-    try:
-        return conn.execute("SELECT value FROM meta WHERE key='log_id'").fetchone() is not None
-    except sqlite3.OperationalError as exc:
-        if "no such table" in str(exc):
-            return False
-        raise
-
-
-def _create_schema(conn: sqlite3.Connection) -> None:
-    """Create tables, indexes and triggers once, under the write lock (two first starts race).
-
-    An existing log is never "repaired": dropped triggers are evidence that verify reports.
-    """
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        exists = conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='audit_log'"
-        ).fetchone()
-        if exists is None:
-            for statement in SCHEMA:
-                conn.execute(statement)
-        if not _has_identity(conn):
-            conn.executemany(
-                "INSERT INTO meta(key, value) VALUES (?, ?)",
-                [
-                    ("log_id", str(uuid.uuid4())),
-                    ("schema_version", SCHEMA_VERSION),
-                    ("created", utc_now_text()),
-                ],
-            )
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
 
 
 class AuditLogMissingError(AuditWriteError):
@@ -390,10 +238,10 @@ class AuditLog:
             if str(mode).lower() != "wal":
                 raise sqlite3.OperationalError(f"cannot switch the log to WAL mode ({mode})")
             conn.execute("PRAGMA synchronous=FULL")
-            if not _has_identity(conn):  # an existing log opens without taking the write lock
+            if not has_identity(conn):  # an existing log opens without taking the write lock
                 if not _start_new:
                     _refuse_if_history(settings, path)
-                _create_schema(conn)
+                create_schema(conn)
         except sqlite3.Error as exc:
             if conn is not None:
                 conn.close()
@@ -574,79 +422,16 @@ class AuditLog:
             )
         return self._pseudo.pseudonym(kind, value)
 
-    def _values(self, event: AuditEvent) -> dict[str, Any]:
-        """Validate an event and turn it into stored column values (except seq/time/hashes)."""
-        try:
-            etype = EventType(event.type)
-        except ValueError:
-            raise AuditWriteError(
-                f"Unknown audit event type '{event.type}'. The event was NOT saved."
-            ) from None
-        what = "decision" if etype in SIGNED_TYPES else f"'{etype.value}' event"
-        problems = []
-        if event.outcome not in OUTCOMES:
-            problems.append(f"outcome must be success or failure, not {event.outcome!r}")
-        if event.meaning is not None and event.meaning not in MEANINGS:
-            problems.append(f"meaning must be confirmed or overrode, not {event.meaning!r}")
-        if etype in SIGNED_TYPES and event.meaning is None:
-            problems.append("a decision needs its meaning (confirmed or overrode)")
-        if event.ai_shown is not None and event.ai_shown not in AI_SHOWN:
-            problems.append(f"ai_shown must be before_read or after_read, not {event.ai_shown!r}")
-        if etype == EventType.AMENDMENT and event.corrects is None:
-            problems.append("an amendment must name the row it corrects")
-        if problems:
-            raise AuditWriteError(f"The {what} was NOT saved: " + "; ".join(problems) + ".")
-        user = event.user or self.user
-        if etype in SIGNED_TYPES and self.require_named_user and not user.name.strip():
-            raise IdentityRequiredError(
-                "This site requires your printed name before any decision is recorded, and none "
-                "is set. Set your name (and role) in the user settings, then record the decision "
-                "again. The decision was NOT saved."
-            )
-        detail, redacted = _redact(dict(event.detail))
-        if redacted:
-            detail["redacted_keys"] = sorted(redacted)
-        numbers: dict[str, float | None] = {}
-        for name in ("threshold", "score"):
-            value = getattr(event, name)
-            if value is not None:
-                value = float(value)
-                if not math.isfinite(value):
-                    detail[f"{name}_not_finite"] = repr(value)
-                    value = None
-            numbers[name] = value
-        if self._pseudo is None:
-            raise AuditWriteError(f"The {what} was NOT saved: the log is open read-only.")
-        p = self._pseudo.pseudonym
-        return {
-            "event_id": str(uuid.uuid4()),
-            "type": etype.value,
-            "outcome": event.outcome,
-            "user_os": _text(user.os_account) or "",
-            "user_name": _text(user.name) or "",
-            "user_role": _text(user.role) or "",
-            "meaning": event.meaning,
-            "app_version": self.app_version,
-            "host": self.host,
-            "model_id": _text(event.model_id),
-            "model_version": _text(event.model_version),
-            "bundle_digest": _text(event.bundle_digest),
-            "threshold": numbers["threshold"],
-            "score": numbers["score"],
-            "ai_finding": _text(event.ai_finding),
-            "clinician_finding": _text(event.clinician_finding),
-            "reason": _text(event.reason),
-            "ai_shown": event.ai_shown,
-            "patient_pseudonym": p("patient", event.patient_id),
-            "study_pseudonym": p("study", event.study_uid),
-            "series_pseudonym": p("series", event.series_uid),
-            "sop_pseudonym": p("sop", event.sop_uid),
-            "accession_pseudonym": p("accession", event.accession),
-            "pseudonym_key": self._pseudo.key_id,
-            "corrects": int(event.corrects) if event.corrects is not None else None,
-            "detail_json": canonical_json(_jsonable(detail)),
-            "_what": what,
-        }
+    def _values(self, event: AuditEvent) -> tuple[str, dict[str, Any]]:
+        """Validate an event: (its name for messages, stored values except seq/time/hashes)."""
+        return event_values(
+            event,
+            default_user=self.user,
+            require_named_user=self.require_named_user,
+            app_version=self.app_version,
+            host=self.host,
+            pseudonymizer=self._pseudo,
+        )
 
     def append(self, event: AuditEvent) -> AuditRecord:
         """Append one event; returns only after COMMIT.
@@ -655,8 +440,7 @@ class AuditLog:
         failure: disk full, read-only folder, the log locked beyond the busy timeout, ...
         The log stays valid: a failed transaction leaves no row.
         """
-        values = self._values(event)
-        what = values.pop("_what")
+        what, values = self._values(event)
         with self._lock:
             conn = self._conn
             try:
@@ -676,7 +460,7 @@ class AuditLog:
                 row = {**values, "seq": seq, "time": utc_now_text(), "prev_hash": prev}
                 hashed = [row[c] for c in HASHED_COLUMNS]
                 digest = row_hash(hashed)
-                conn.execute(_INSERT_SQL, (*hashed, digest))
+                conn.execute(INSERT_SQL, (*hashed, digest))
                 conn.execute("COMMIT")
             except (sqlite3.Error, OSError) as exc:
                 try:
@@ -749,28 +533,7 @@ class AuditLog:
         return [Checkpoint(*row) for row in rows]
 
     def _where(self, filters: Filters) -> tuple[str, list[Any]]:
-        clauses: list[str] = []
-        params: list[Any] = []
-        if filters.start is not None:
-            clauses.append("time >= ?")
-            params.append(to_time_text(filters.start))
-        if filters.end is not None:
-            clauses.append("time < ?")
-            params.append(to_time_text(filters.end))
-        if filters.user:
-            clauses.append("(user_os = ? OR user_name LIKE ?)")
-            params += [filters.user, f"%{filters.user}%"]
-        if filters.model:
-            clauses.append("(model_id = ? OR model_id || ' ' || model_version = ? "
-                           "OR model_id || '@' || model_version = ?)")  # fmt: skip
-            params += [filters.model] * 3
-        if filters.patient_id:
-            clauses.append("patient_pseudonym = ?")
-            params.append(self.pseudonym("patient", filters.patient_id))
-        if filters.types:
-            clauses.append(f"type IN ({', '.join('?' * len(filters.types))})")
-            params += list(filters.types)
-        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+        return where_clause(filters, self.pseudonym)
 
     def count(self, filters: Filters | None = None) -> int:
         where, params = self._where(filters or Filters())
@@ -784,7 +547,7 @@ class AuditLog:
         """Rows in sequence order, streamed in batches (exports of 100,000 rows stay small)."""
         where, params = self._where(filters or Filters())
         last = 0
-        sql = f"SELECT {_SELECT_COLUMNS} FROM audit_log{where}{' AND' if where else ' WHERE'} seq > ? ORDER BY seq LIMIT ?"  # noqa: S608, E501
+        sql = f"SELECT {SELECT_COLUMNS} FROM audit_log{where}{' AND' if where else ' WHERE'} seq > ? ORDER BY seq LIMIT ?"  # noqa: S608, E501
         while True:
             with self._lock:
                 try:
@@ -806,21 +569,10 @@ class AuditLog:
     def get(self, seq: int) -> AuditRecord | None:
         with self._lock:
             row = self._conn.execute(
-                f"SELECT {_SELECT_COLUMNS} FROM audit_log WHERE seq = ?",  # noqa: S608
+                f"SELECT {SELECT_COLUMNS} FROM audit_log WHERE seq = ?",  # noqa: S608
                 (seq,),
             ).fetchone()
         return AuditRecord(*row) if row else None
-
-    def verify(
-        self, checkpoints: Sequence[Checkpoint | tuple[str, Checkpoint]] = ()
-    ) -> VerifyResult:
-        """Check chain, triggers and checkpoints (see :func:`viewer.audit.verify.verify_log`).
-
-        ``checkpoints`` are from earlier exports (files), optionally labelled for the messages.
-        """
-        from viewer.audit.verify import verify_log
-
-        return verify_log(self, checkpoints)
 
     def connection(self) -> sqlite3.Connection:
         """The raw connection (verification and tests); hold :attr:`lock` while using it."""
@@ -833,71 +585,3 @@ class AuditLog:
 
 def _replace(filters: Filters, changes: dict[str, Any]) -> Filters:
     return replace(filters, **changes)
-
-
-# Detail keys that would carry identifying data (DICOM (0010,0010) Patient's Name,
-# (0010,0030) Patient's Birth Date, raw IDs and UIDs): dropped, and their names recorded.
-_IDENTIFYING_KEYS = frozenset(
-    {
-        "patientname",
-        "patientsname",
-        "name",
-        "birthdate",
-        "patientbirthdate",
-        "patientsbirthdate",
-        "dob",
-        "patientid",
-        "accession",
-        "accessionnumber",
-        "studyinstanceuid",
-        "seriesinstanceuid",
-        "sopinstanceuid",
-        "otherpatientids",
-        "patientaddress",
-        "patientsaddress",
-    }
-)
-
-
-def _redact(value: Any, found: set[str] | None = None) -> tuple[Any, set[str]]:
-    """Remove identifying keys from caller-provided detail (defence in depth: the log must never
-    hold patient names, birth dates or raw identifiers, even by a caller's mistake)."""
-    found = set() if found is None else found
-    if isinstance(value, dict):
-        out = {}
-        for key, item in value.items():
-            norm = "".join(ch for ch in str(key).lower() if ch.isalnum())
-            if norm in _IDENTIFYING_KEYS:
-                found.add(str(key))
-                continue
-            out[key] = _redact(item, found)[0]
-        return out, found
-    if isinstance(value, list | tuple):
-        return [_redact(item, found)[0] for item in value], found
-    return value, found
-
-
-def _text(value: Any) -> str | None:
-    """Stored text: valid UTF-8 (lone surrogates replaced), or None."""
-    if value is None:
-        return None
-    return str(value).encode("utf-8", "replace").decode("utf-8")
-
-
-def _jsonable(value: Any) -> Any:
-    """Detail values as JSON (non-finite floats and unknown objects become strings)."""
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return repr(value)
-    if value is None or isinstance(value, bool | int | float):
-        return value
-    if isinstance(value, str):
-        return _text(value)
-    if hasattr(value, "__dataclass_fields__"):
-        from dataclasses import asdict
-
-        return _jsonable(asdict(value))
-    return _text(str(value))

@@ -1,5 +1,8 @@
 """Verify this installation's audit log and record that a verification ran.
 
+The checks themselves are :func:`viewer.audit.verify.verify_log` (pure reading, any log, also a
+copy); this module is the recorded action around them for this installation's own log.
+
 The command line (``bedside audit verify``) and the audit window do the same thing, so they call
 this one function: open the log for writing if possible, else read-only (a quality lead may
 verify a log on read-only media) and say that the run was not recorded; verify the chain, the
@@ -18,7 +21,7 @@ from viewer.audit.events import AuditEvent, EventType
 from viewer.audit.identity import current_user
 from viewer.audit.state import history_evidence
 from viewer.audit.store import AuditLog, AuditLogMissingError
-from viewer.audit.verify import VerifyResult
+from viewer.audit.verify import VerifyResult, verify_log
 from viewer.config import Settings
 from viewer.errors import AuditError, AuditWriteError
 
@@ -52,7 +55,7 @@ def verify_and_record(
         )
     recorded = False
     try:
-        result = log.verify(checkpoints)
+        result = verify_log(log, checkpoints)
         if writable:
             try:
                 log.append(

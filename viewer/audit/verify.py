@@ -1,5 +1,10 @@
 """Verification: is the log exactly what was written, and does it still hold what was certified?
 
+This module only checks and reports (:func:`verify_log` reads an open :class:`AuditLog` and
+writes nothing). :mod:`viewer.audit.verification` is the action the CLI and the audit window
+run: it opens the installation's log, calls :func:`verify_log`, and records a ``verification``
+row with the outcome.
+
 Checks, cheapest first: SQLite's own ``quick_check``; the protective triggers are all present
 (dropped triggers mean someone could edit rows); every row's sequence number follows the
 previous one (a gap is a deleted row); every row names the previous row's hash (insertions and
@@ -31,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from viewer.audit.chain import ALL_COLUMNS, GENESIS_HASH, HASHED_COLUMNS, make_hasher
 from viewer.audit.checkpoints import Checkpoint, InstallationKey, pretty_fingerprint
+from viewer.audit.schema import TRIGGERS
 from viewer.audit.state import LogState, read_state, state_path
 from viewer.errors import AuditError
 
@@ -174,8 +180,6 @@ def verify_log(
         present = {
             r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'")
         }
-        from viewer.audit.store import TRIGGERS
-
         missing = [t for t in TRIGGERS if t not in present]
         if missing:
             problems.add(
