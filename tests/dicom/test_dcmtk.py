@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from viewer.dicom import DisplayRenderer, Window, read_image
 from viewer.cli.main import main
+from viewer.dicom import DisplayRenderer, Window, read_image
 from viewer.dicom.synthetic import make_cxr
 
 pytestmark = [

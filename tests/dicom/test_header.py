@@ -1,4 +1,5 @@
-"""The index's fast header reader agrees with the pydicom path on every shipped file.
+"""The index's fast header reader agrees with the pydicom path on every shipped file; the one
+File Meta (group 0002) parser it shares with the safe reader.
 
 ``viewer.dicom.header`` decodes the ~35 metadata tags from raw bytes for speed and hands
 anything unusual back to pydicom; this parity test is what makes that safe: for each of
@@ -9,18 +10,18 @@ equals the one built from pydicom's parse.
 from __future__ import annotations
 
 import contextlib
+import io
 from pathlib import Path
 
+import numpy as np
 import pydicom.data
 import pytest
+from pydicom.uid import ExplicitVRLittleEndian
 
-from viewer.dicom.reader import (
-    DEFAULT_LIMITS,
-    _fast_metadata,
-    _quiet,
-    metadata_from_dataset,
-    read_dataset,
-)
+from tests.dicom.helpers import CR_SOP, make_ds
+from viewer.dicom.header import file_meta, scan_header
+from viewer.dicom.metadata import fast_metadata, metadata_from_dataset
+from viewer.dicom.safe_read import DEFAULT_LIMITS, quiet, read_dataset
 from viewer.errors import DicomError
 
 DATA = Path(pydicom.data.__file__).parent
@@ -32,14 +33,14 @@ FILES = sorted(
 
 def _slow(path: Path):  # type: ignore[no-untyped-def]
     notes: list[str] = []
-    with _quiet(notes):
+    with quiet(notes):
         return metadata_from_dataset(read_dataset(path, header_only=True), path)
 
 
 @pytest.mark.parametrize("path", FILES, ids=[str(p.relative_to(DATA)) for p in FILES])
 def test_fast_header_matches_pydicom(path: Path) -> None:
     try:
-        fast = _fast_metadata(path, DEFAULT_LIMITS)
+        fast = fast_metadata(path, DEFAULT_LIMITS)
     except DicomError as exc:
         # Refused before parsing (not DICOM, too large): the pydicom path refuses too.
         with pytest.raises(DicomError):
@@ -55,7 +56,7 @@ def test_fast_path_is_the_common_path() -> None:
     used = 0
     for path in FILES:
         with contextlib.suppress(DicomError):
-            used += _fast_metadata(path, DEFAULT_LIMITS) is not None
+            used += fast_metadata(path, DEFAULT_LIMITS) is not None
     assert used >= 150  # of ~190: everything but no-preamble, big-endian, deflated, broken
 
 
@@ -70,5 +71,41 @@ def test_fast_path_is_the_common_path() -> None:
 )
 def test_character_sets(name: str, expected: str) -> None:
     path = DATA / "charset_files" / name
-    fast = _fast_metadata(path, DEFAULT_LIMITS)
+    fast = fast_metadata(path, DEFAULT_LIMITS)
     assert fast is not None and fast.patient_name == expected
+
+
+# --- The one File Meta parser (group 0002, PS3.10 7.1) -----------------------------------------
+
+
+def _file_bytes() -> bytes:
+    ds = make_ds(np.zeros((2, 2), dtype=np.uint16))
+    buf = io.BytesIO()
+    ds.save_as(buf, enforce_file_format=True)
+    return buf.getvalue()
+
+
+def test_file_meta_finds_the_syntax_its_place_and_the_data_set() -> None:
+    data = _file_bytes()
+    meta = file_meta(data)
+    assert not meta.overrun
+    assert meta.transfer_syntax == ExplicitVRLittleEndian
+    assert meta.sop_class == CR_SOP
+    value = data[meta.syntax_at : meta.syntax_at + meta.syntax_len]
+    assert value.rstrip(b"\x00 ") == ExplicitVRLittleEndian.encode()
+    assert data[meta.end : meta.end + 2] == b"\x08\x00"  # the data set starts with group 0008
+
+
+def test_file_meta_cut_short_is_an_overrun_the_fast_scan_hands_to_pydicom() -> None:
+    data = _file_bytes()
+    end = file_meta(data).end
+    overruns = 0
+    for cut in range(141, end - 1):
+        head = data[:cut]
+        meta = file_meta(head)
+        if meta.overrun:  # a value or element header runs past the data
+            overruns += 1
+            assert scan_header(head, complete=False, max_depth=8) is None
+        else:
+            assert meta.end <= cut
+    assert overruns > 0

@@ -18,7 +18,8 @@ from viewer.dicom.index import (
 )
 from viewer.dicom.model import DicomImage, ImageMetadata, PixelSpacing, Window
 from viewer.dicom.pipeline import DisplayRenderer, render
-from viewer.dicom.reader import DEFAULT_LIMITS, Limits, read_image, read_metadata
+from viewer.dicom.reader import read_image, read_metadata
+from viewer.dicom.safe_read import DEFAULT_LIMITS, Limits
 
 __all__ = [
     "DEFAULT_LIMITS",

@@ -8,11 +8,15 @@ other value (sequences included, iteratively, with a nesting limit) and stops af
 It is only an accelerator: whenever anything is unusual (no DICM preamble, big endian, deflated,
 a malformed element) it returns None and the caller uses the pydicom path, which gives the
 precise error. Text in a Specific Character Set is decoded by pydicom's ``decode_bytes``.
+
+:func:`file_meta` is the one parser of the File Meta group (0002, PS3.10 7.1): the safe reader
+(safe_read.py) uses it too, to find deflated files before pydicom sees them.
 """
 
 from __future__ import annotations
 
 import struct
+from dataclasses import dataclass
 from typing import Any
 
 from pydicom.charset import convert_encodings, decode_bytes
@@ -91,7 +95,7 @@ _BY_NAME = {name: tag for tag, (name, _) in _WANTED.items()}
 
 
 class RawHeader:
-    """The wanted top-level elements as raw bytes; ``get`` decodes like reader._get."""
+    """The wanted top-level elements as raw bytes; ``get`` decodes like fields._get."""
 
     def __init__(
         self,
@@ -149,29 +153,54 @@ class RawHeader:
         return text
 
 
-def _file_meta(data: bytes) -> tuple[int, str, str]:
-    """End of the File Meta group (explicit VR LE after 'DICM'), transfer syntax, SOP class."""
-    pos, tsyntax, sop = 132, "", ""
+@dataclass(frozen=True)
+class FileMeta:
+    """What the File Meta group (0002) says, and where it ends (PS3.10 7.1)."""
+
+    end: int  # where the data set starts (or where the walk stopped, see ``overrun``)
+    transfer_syntax: str  # Transfer Syntax UID (0002,0010), "" when absent
+    sop_class: str  # Media Storage SOP Class UID (0002,0002), "" when absent
+    syntax_at: int  # where the Transfer Syntax UID value sits in the data (0 when absent)
+    syntax_len: int  # its length in bytes, padding included
+    # An element's header or value runs past the data, or its length is undefined (0xFFFFFFFF):
+    # the walk stopped there. Damaged, or only the start of a long file meta was given.
+    overrun: bool
+
+
+def file_meta(data: bytes) -> FileMeta:
+    """Walk the File Meta elements after the preamble and 'DICM' (``data`` starts the file).
+
+    The one parser of group 0002 (always explicit VR little endian, PS3.10 7.1): the fast
+    header scan treats an ``overrun`` as malformed (pydicom judges the file); the safe reader
+    uses the transfer syntax and its place to spot and rewrite deflated files (PS3.5 A.5).
+    """
+    pos, tsyntax, sop, ts_at, ts_len = 132, "", "", 0, 0
+    overrun = False
     while pos + 8 <= len(data):
         group, element = struct.unpack_from("<HH", data, pos)
         if group != 0x0002:
             break
         vr = data[pos + 4 : pos + 6]
         if vr in _LONG:
+            if pos + 12 > len(data):
+                overrun = True
+                break
             (length,) = struct.unpack_from("<I", data, pos + 8)
             value_at = pos + 12
         else:
             (length,) = struct.unpack_from("<H", data, pos + 6)
             value_at = pos + 8
-        if length == _UNDEFINED or value_at + length > len(data):
-            raise _MalformedError("file meta")
-        value = data[value_at : value_at + length].decode("ascii", "replace").strip("\x00 ")
-        if element == 0x0010:
-            tsyntax = value
-        elif element == 0x0002:
-            sop = value
+        if element in (0x0002, 0x0010):
+            value = data[value_at : value_at + length].decode("ascii", "replace").strip("\x00 ")
+            if element == 0x0010:
+                tsyntax, ts_at, ts_len = value, value_at, length
+            else:
+                sop = value
         pos = value_at + length
-    return pos, tsyntax, sop
+        if length == _UNDEFINED or pos > len(data):
+            overrun = True
+            break
+    return FileMeta(pos, tsyntax, sop, ts_at, ts_len, overrun)
 
 
 def _skip_undefined(data: bytes, pos: int, implicit: bool, max_depth: int) -> int:
@@ -235,7 +264,10 @@ def scan_header(data: bytes, *, complete: bool, max_depth: int) -> RawHeader | N
 def _scan(data: bytes, max_depth: int, complete: bool) -> RawHeader | None:
     if len(data) < 140 or data[128:132] != b"DICM":
         return None
-    pos, tsyntax, meta_sop = _file_meta(data)
+    meta = file_meta(data)
+    if meta.overrun:
+        raise _MalformedError("file meta")
+    pos, tsyntax, meta_sop = meta.end, meta.transfer_syntax, meta.sop_class
     if not tsyntax or tsyntax in (EXPLICIT_BE, DEFLATED):
         return None
     implicit = tsyntax == IMPLICIT_LE

@@ -14,15 +14,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from viewer.dicom.metadata import MEDIA_STORAGE_DIRECTORY
 from viewer.dicom.model import ImageMetadata
-from viewer.dicom.reader import (
-    DEFAULT_LIMITS,
-    MEDIA_STORAGE_DIRECTORY,
-    Limits,
-    incomplete_image_message,
-    read_dataset,
-    read_metadata,
-)
+from viewer.dicom.reader import incomplete_image_message, read_metadata
+from viewer.dicom.safe_read import DEFAULT_LIMITS, Limits, read_dataset
 from viewer.errors import DicomError
 
 # A CD holds a few thousand files; far more is a mistaken folder (e.g. a whole disk).

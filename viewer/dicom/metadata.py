@@ -1,0 +1,162 @@
+"""The typed metadata of one file (:class:`~viewer.dicom.model.ImageMetadata`) from its header.
+
+Why its own module: the same ImageMetadata must come from two parsers, pydicom's Dataset
+(:func:`metadata_from_dataset`) and the index's fast raw header scan (header.py,
+:func:`fast_metadata`), so both go through one :func:`build_metadata` over a
+:class:`~viewer.dicom.fields.FieldSource` (parity tested in tests/dicom/test_header.py). It also
+decides what is an image: a pixel module (Rows, Columns, Bits Allocated, PS3.3 C.7.6.3) and not
+a non-image object (SR, presentation state, key object selection, DICOMDIR). Pixel spacing
+follows PS3.3 C.8.11.4 (Imager Pixel Spacing corrected by the magnification factor).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydicom import uid
+from pydicom.dataset import Dataset
+
+from viewer.dicom.fields import FieldSource, as_source, field_int, field_text, field_uid
+from viewer.dicom.header import NeedMoreError, scan_header
+from viewer.dicom.model import ImageMetadata, PixelSpacing
+from viewer.dicom.safe_read import Limits, check_file
+
+# SOP classes / modalities that are listed but never opened as images.
+NON_IMAGE_MODALITIES = frozenset({"SR", "PR", "KO", "DOC", "RTPLAN", "RTSTRUCT", "ECG", "REG"})
+MEDIA_STORAGE_DIRECTORY = "1.2.840.10008.1.3.10"
+
+
+def _pixel_spacing(ds: Dataset | FieldSource) -> PixelSpacing | None:
+    """Pixel Spacing (0028,0030), else Imager Pixel Spacing (0018,1164), corrected by the
+    Estimated Radiographic Magnification Factor (0018,1114) when present (PS3.3 C.8.11.4)."""
+
+    src = as_source(ds)
+
+    def pair(keyword: str) -> tuple[float, float] | None:
+        value = src.get(keyword)
+        try:
+            row, col = float(value[0]), float(value[1])
+        except (TypeError, ValueError, IndexError, KeyError):
+            return None
+        if not (0 < row < 1e3 and 0 < col < 1e3):
+            return None
+        return row, col
+
+    ps = pair("PixelSpacing")
+    if ps:
+        return PixelSpacing(ps[0], ps[1], "PixelSpacing")
+    ips = pair("ImagerPixelSpacing")
+    if not ips:
+        return None
+    try:
+        factor = float(src.get("EstimatedRadiographicMagnificationFactor", 0) or 0)
+    except (TypeError, ValueError):
+        factor = 0.0
+    if factor > 0 and factor != 1.0 and factor < 100:
+        return PixelSpacing(ips[0] / factor, ips[1] / factor, "ImagerPixelSpacingCorrected")
+    return PixelSpacing(ips[0], ips[1], "ImagerPixelSpacing")
+
+
+def _transfer_syntax(ds: Dataset) -> str:
+    meta = getattr(ds, "file_meta", None)
+    tsyntax = field_uid(meta, "TransferSyntaxUID") if meta is not None else ""
+    if tsyntax:
+        return tsyntax
+    # No file meta: pydicom worked out the encoding while reading.
+    implicit, little = ds.is_implicit_VR, ds.is_little_endian
+    if implicit:
+        return str(uid.ImplicitVRLittleEndian)
+    return str(uid.ExplicitVRLittleEndian if little else uid.ExplicitVRBigEndian)
+
+
+def metadata_from_dataset(ds: Dataset, path: str | Path) -> ImageMetadata:
+    """The typed metadata of a parsed header (no pixel access)."""
+    meta_sop = field_uid(getattr(ds, "file_meta", Dataset()), "MediaStorageSOPClassUID")
+    return build_metadata(as_source(ds), path, _transfer_syntax(ds), meta_sop)
+
+
+def build_metadata(
+    ds: FieldSource, path: str | Path, transfer_syntax: str, meta_sop_class: str
+) -> ImageMetadata:
+    """ImageMetadata from any field source (shared by the pydicom and the fast header path)."""
+    sop_class = field_uid(ds, "SOPClassUID") or meta_sop_class
+    modality = field_text(ds, "Modality").upper()
+    rows = field_int(ds, "Rows") or 0
+    columns = field_int(ds, "Columns") or 0
+    has_pixel_module = ds.has("Rows") and ds.has("Columns") and ds.has("BitsAllocated")
+    is_image = (
+        has_pixel_module
+        and modality not in NON_IMAGE_MODALITIES
+        and sop_class != MEDIA_STORAGE_DIRECTORY
+        and not sop_class.startswith("1.2.840.10008.5.1.4.1.1.88.")  # SR, KOS
+        and not sop_class.startswith("1.2.840.10008.5.1.4.1.1.11.")  # presentation states
+    )
+    laterality = field_text(ds, "ImageLaterality") or field_text(ds, "Laterality")
+    return ImageMetadata(
+        path=str(path),
+        sop_class_uid=sop_class,
+        sop_instance_uid=field_uid(ds, "SOPInstanceUID"),
+        study_instance_uid=field_uid(ds, "StudyInstanceUID"),
+        series_instance_uid=field_uid(ds, "SeriesInstanceUID"),
+        accession_number=field_text(ds, "AccessionNumber"),
+        patient_id=field_text(ds, "PatientID"),
+        patient_name=field_text(ds, "PatientName"),
+        patient_birth_date=field_text(ds, "PatientBirthDate"),
+        patient_sex=field_text(ds, "PatientSex"),
+        study_date=field_text(ds, "StudyDate"),
+        study_description=field_text(ds, "StudyDescription"),
+        series_description=field_text(ds, "SeriesDescription"),
+        series_number=field_int(ds, "SeriesNumber"),
+        instance_number=field_int(ds, "InstanceNumber"),
+        modality=modality,
+        view_position=field_text(ds, "ViewPosition").upper(),
+        laterality=laterality.upper(),
+        body_part=field_text(ds, "BodyPartExamined").upper(),
+        patient_orientation=field_text(ds, "PatientOrientation"),
+        photometric=field_text(ds, "PhotometricInterpretation").upper(),
+        bits_stored=field_int(ds, "BitsStored") or 0,
+        bits_allocated=field_int(ds, "BitsAllocated") or 0,
+        pixel_representation=field_int(ds, "PixelRepresentation") or 0,
+        rows=rows,
+        columns=columns,
+        samples_per_pixel=field_int(ds, "SamplesPerPixel") or 1,
+        number_of_frames=field_int(ds, "NumberOfFrames") or 1,
+        pixel_spacing=_pixel_spacing(ds),
+        manufacturer=field_text(ds, "Manufacturer"),
+        model_name=field_text(ds, "ManufacturerModelName"),
+        transfer_syntax_uid=transfer_syntax,
+        is_image=bool(is_image),
+    )
+
+
+_FAST_HEAD = 64 * 1024
+
+
+def fast_metadata(path: Path, limits: Limits) -> ImageMetadata | None:
+    """The index's fast path (viewer.dicom.header); None when pydicom must judge the file."""
+    checked = check_file(path, limits, head_size=_FAST_HEAD)
+    if checked.force or checked.deflated:
+        return None
+    data, complete = checked.head, checked.complete
+    try:
+        header = scan_header(data, complete=complete, max_depth=limits.max_sequence_depth)
+    except NeedMoreError:
+        try:
+            with path.open("rb") as fh:
+                data = fh.read(limits.max_header_bytes)
+        except OSError:
+            return None
+        complete = len(data) < limits.max_header_bytes
+        try:
+            header = scan_header(data, complete=complete, max_depth=limits.max_sequence_depth)
+        except NeedMoreError:
+            return None
+    if header is None:
+        return None
+    meta_sop = header.meta_sop_class
+    if len(meta_sop) > 64 or not meta_sop.replace(".", "").isdigit():
+        meta_sop = ""
+    tsyntax = header.transfer_syntax
+    if len(tsyntax) > 64 or not tsyntax.replace(".", "").isdigit():
+        return None
+    return build_metadata(header, path, tsyntax, meta_sop)
