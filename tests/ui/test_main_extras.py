@@ -35,8 +35,8 @@ def test_tool_windows_open_from_the_tools_menu(qtbot: Any, make_window: Any, set
         action.trigger()
         tool = window._tools.get(key)
         assert tool is not None and tool.isVisible(), key
-        again = window._open_tool(key, "unused", "unused")
-        assert again is tool  # raised, not opened twice
+        action.trigger()
+        assert window._tools[key] is tool  # raised, not opened twice
         tool.close()
         qtbot.waitUntil(lambda k=key: k not in window._tools, timeout=WAIT_MS)
 

@@ -180,13 +180,13 @@ def test_refused_bundle_says_why_and_offers_no_score(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import viewer.ui.qt_main_window as mw
+    import viewer.session.models as session_models
 
     data = bytearray(demo_bundle.read_bytes())
     data[len(data) // 2] ^= 0xFF
     tampered = tmp_path / "tampered.bundle"
     tampered.write_bytes(bytes(data))
-    monkeypatch.setattr(mw, "demo_bundle_path", lambda: tampered)
+    monkeypatch.setattr(session_models, "demo_bundle_path", lambda: tampered)
     window = make_window(demo_settings, [cxr_path])
     with qtbot.waitSignal(window.model_ready, timeout=WAIT_MS) as sig:
         pass

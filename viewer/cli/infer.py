@@ -3,9 +3,12 @@
 Headless scoring over files, folders and DICOMDIRs with the same core as the GUI: the bundle is
 verified against the trust store and self-tested before any image is read, each image's header
 is checked against the bundle's accepted inputs before it is decoded, and each image gives one
-result (``--json``: one JSON object per line on stdout, for other hospital systems). Progress goes
-to stderr when it is a terminal. Exit status: 0 when every image got a score, 1 when any image was
-refused or failed (its JSON object says why).
+result (``--json``: one JSON object per line on stdout, for other hospital systems). The model is
+chosen by the session's one policy (``viewer.session.models.open_model``, as in the window), and
+each image goes through the same reading session as in the window, which records it in the audit
+log (``image_opened`` and ``ai_result_shown`` rows, no decision; ``"recorded"`` in the result).
+Progress goes to stderr when it is a terminal. Exit status: 0 when every image got a score that
+was recorded, 1 when any image was refused, failed or could not be recorded (its object says why).
 """
 
 from __future__ import annotations
@@ -22,9 +25,13 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from viewer.errors import BedsideError, InferenceError
-from viewer.inference.checks import CheckResult, check_input, model_input_size, refusals
+from viewer.dicom.model import ImageMetadata
+from viewer.errors import AuditError, BedsideError, InferenceError
+from viewer.inference.checks import CheckResult
 from viewer.inference.explain import HEATMAP_CAPTION
+from viewer.session.models import OpenModel, open_model
+from viewer.session.reading import ReadingDesk, score_image
+from viewer.session.trail import AppendOutcome, AuditTrail
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -57,43 +64,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="torch threads (default: the inference.threads setting); recorded in each result",
     )
     p.set_defaults(func=_cmd_infer)
-
-
-# ----------------------------------------------------------------------------- bundle
-
-
-def _load(args: argparse.Namespace) -> Any:
-    """The bundle to score with: --bundle FILE, else the store's active model, verified.
-
-    A stored model is loaded only through ``ModelStore.load_active``, which checks the file's
-    digest, id and version against the store record in the same read as the signature check, so
-    a file swapped inside the store is refused rather than run.
-    """
-    from viewer.bundle.loader import load_bundle
-    from viewer.bundle.store import ModelStore
-    from viewer.bundle.trust import TrustStore
-
-    trust = TrustStore.from_settings(args.settings)
-    if args.bundle:
-        return load_bundle(Path(args.bundle), trust)
-    loaded = ModelStore(args.settings, trust=trust).load_active(args.model)
-    if loaded is not None:
-        return loaded
-    if args.model:
-        raise BedsideError(
-            f"No version of model '{args.model}' is installed and active. "
-            "See `bedside bundle list`, or pass --bundle FILE."
-        )
-    if args.demo:
-        from viewer.bundle.resources import DEMO_BUNDLE, resource_path
-
-        demo = resource_path(*DEMO_BUNDLE)
-        if demo.is_file():
-            return load_bundle(demo, trust)
-    raise BedsideError(
-        "No model is installed and active. Install one with `bedside bundle install FILE`, "
-        "or pass --bundle FILE."
-    )
 
 
 # ----------------------------------------------------------------------------- images
@@ -174,47 +144,38 @@ def _write_heatmap(out_dir: Path, stem: str, label: str, heat: np.ndarray) -> Pa
     return path
 
 
-def score_one(predictor: Any, meta: Any, *, heatmap_dir: Path | None = None) -> dict[str, Any]:
-    """Header checks, decode, score (and heatmaps): the result object for one image."""
-    from viewer.dicom import read_image
-    from viewer.inference.predict import InputRefusedError
-
-    manifest = predictor.manifest
+def score_one(
+    desk: ReadingDesk, model: OpenModel, meta: ImageMetadata, *, heatmap_dir: Path | None = None
+) -> dict[str, Any]:
+    """One image through the reading session (header checks, decode, score, heatmaps): its
+    result object, with the audit rows the window would write for it (no decision)."""
+    predictor, loaded = model.predictor, model.loaded
     result: dict[str, Any] = {
         "file": meta.path,
         "sop_instance_uid": meta.sop_instance_uid,
+        "demo": desk.settings.demo,
         "model": {
-            "id": manifest.id,
-            "version": manifest.version,
-            "bundle_digest": predictor.loaded.digest,
+            "id": loaded.manifest.id,
+            "version": loaded.manifest.version,
+            "bundle_digest": loaded.digest,
         },
     }
     t0 = time.perf_counter()
-    checks = check_input(
-        meta, manifest.accepted_inputs, input_size=model_input_size(manifest.preprocessing)
-    )
-    result["checks"] = [_check_dict(c) for c in checks]
-    refused = refusals(checks)
-    if refused:
-        result["status"] = "refused"
-        result["error"] = "No score: " + " ".join(c.message for c in refused)
-        return result
-    try:
-        t = time.perf_counter()
-        image = read_image(meta.path)
-        decode_ms = round((time.perf_counter() - t) * 1000.0, 3)
-        prediction = predictor.predict(image)
-    except InputRefusedError as exc:
-        result["checks"] = [_check_dict(c) for c in exc.checks]
-        result["status"] = "refused"
-        result["error"] = exc.message
-        return result
-    except BedsideError as exc:
-        result["status"] = "error"
-        result["error"] = exc.message
+    session = desk.open(meta.path)
+    rows: list[AppendOutcome | None] = [session.opened(meta)]
+    outcome = score_image(predictor, meta)
+    rows.append(session.scored(outcome))
+    result["checks"] = [_check_dict(c) for c in outcome.checks]
+    failed_rows = [r.error for r in rows if r is not None and r.error]
+    result["recorded"] = not failed_rows
+    if failed_rows:
+        result["audit_error"] = failed_rows[0]
+    prediction = outcome.prediction
+    if prediction is None:
+        result["status"] = outcome.status
+        result["error"] = outcome.message
         return result
     result["status"] = "scored"
-    result["checks"] = [_check_dict(c) for c in prediction.checks]
     result["labels"] = [
         {
             "label": r.label,
@@ -227,13 +188,13 @@ def score_one(predictor: Any, meta: Any, *, heatmap_dir: Path | None = None) -> 
         for r in prediction.labels
     ]
     result["threads"] = prediction.threads
-    timings = {"decode": decode_ms, **prediction.timings_ms}
-    if heatmap_dir is not None:
+    timings = {"decode": outcome.decode_ms, **prediction.timings_ms}
+    if heatmap_dir is not None and outcome.image is not None:
         written: dict[str, str] = {}
         t = time.perf_counter()
         try:
             for label in prediction.positive_labels:
-                heat = predictor.heatmap(image, label)
+                heat = predictor.heatmap(outcome.image, label)
                 stem = meta.sop_instance_uid or Path(meta.path).stem
                 written[label] = str(_write_heatmap(heatmap_dir, stem, label, heat))
         except BedsideError as exc:
@@ -266,25 +227,38 @@ def _human(result: dict[str, Any]) -> str:
     return text
 
 
-def run(
-    args: argparse.Namespace, *, out: TextIO | None = None, err: TextIO | None = None
-) -> Iterator[dict[str, Any]]:
-    """Load the bundle, then yield one result object per image (errors included)."""
-    from viewer.inference.predict import Predictor
+def run(args: argparse.Namespace, *, err: TextIO | None = None) -> Iterator[dict[str, Any]]:
+    """Open the audit log and the model (the session's policy), then yield one result object per
+    image (errors included). Every score is recorded: a log that cannot be opened stops the
+    command before any image is scored."""
+    from viewer.audit import AuditLog
 
-    err = err or sys.stderr
-    progress = _Progress(err)
-    loaded = _load(args)
-    threads = args.threads or args.settings.values.inference.threads
-    predictor = Predictor(loaded, threads=threads)
-    metas, errors = _collect(args.paths, progress)
-    yield from errors
-    heatmap_dir = Path(args.heatmap) if args.heatmap else None
-    total = len(metas)
-    for done, meta in enumerate(metas, start=1):
-        progress.show(done - 1, total, "scoring", meta.path)
-        yield score_one(predictor, meta, heatmap_dir=heatmap_dir)
-    progress.clear()
+    settings = args.settings
+    progress = _Progress(err or sys.stderr)
+    try:
+        log = AuditLog.open(settings)
+    except AuditError as exc:
+        raise AuditError(
+            f"The audit log cannot be opened, so nothing is scored (every score is recorded): {exc}"
+        ) from exc
+    trail = AuditTrail(settings, log)
+    try:
+        desk = ReadingDesk(settings, trail, channel="cli")
+        model = open_model(
+            settings, audit=log, bundle=args.bundle, model_id=args.model, threads=args.threads
+        )
+        desk.set_model(model.predictor, model.loaded.digest)
+        metas, errors = _collect(args.paths, progress)
+        for error in errors:
+            yield {**error, "demo": settings.demo}
+        heatmap_dir = Path(args.heatmap) if args.heatmap else None
+        total = len(metas)
+        for done, meta in enumerate(metas, start=1):
+            progress.show(done - 1, total, "scoring", meta.path)
+            yield score_one(desk, model, meta, heatmap_dir=heatmap_dir)
+        progress.clear()
+    finally:
+        trail.close()
 
 
 def _cmd_infer(args: argparse.Namespace) -> int:
@@ -293,9 +267,9 @@ def _cmd_infer(args: argparse.Namespace) -> int:
     out = sys.stdout
     failed = 0
     count = 0
-    for result in run(args, out=out):
+    for result in run(args):
         count += 1
-        if result["status"] != "scored":
+        if result["status"] != "scored" or not result.get("recorded", True):
             failed += 1
         if args.json:
             out.write(json.dumps(result, ensure_ascii=False, allow_nan=False) + "\n")

@@ -93,27 +93,31 @@ def run_selfcheck() -> dict[str, Any]:
             return {"shape": list(buffer.shape), "dtype": str(buffer.dtype)}
 
         def bundle() -> dict[str, Any]:
-            from viewer.bundle.loader import load_bundle
-            from viewer.bundle.resources import DEMO_BUNDLE, resource_path
-            from viewer.bundle.trust import TrustStore
+            # the session's model policy, as the window and `bedside infer` use it, on the
+            # shipped demo bundle (trusted here: the settings are demo-mode, on a throwaway dir)
+            from viewer.session.models import demo_bundle_path, open_model
 
-            loaded = load_bundle(resource_path(*DEMO_BUNDLE), TrustStore.from_settings(settings))
-            state["loaded"] = loaded
+            model = open_model(settings, bundle=demo_bundle_path(), threads=1)
+            state["model"] = model
+            loaded = model.loaded
             return {
-                "model": f"{loaded.manifest.id} {loaded.manifest.version}",
+                "model": model.label,
                 "digest": loaded.digest,
                 "key": loaded.key_fingerprint,
                 "selftest": loaded.selftest.passed,
             }
 
         def inference() -> dict[str, Any]:
-            from viewer.inference.predict import Predictor
+            from viewer.session.reading import score_image
 
-            prediction = Predictor(state["loaded"], threads=1).predict(state["image"])
+            image = state["image"]
+            outcome = score_image(state["model"].predictor, image.meta, image=image)
+            if outcome.prediction is None:
+                raise RuntimeError(f"the demo image was not scored: {outcome.message}")
             return {
                 "labels": {
                     r.label: {"score": round(r.score, 6), "positive": r.positive}
-                    for r in prediction.labels
+                    for r in outcome.prediction.labels
                 }
             }
 

@@ -137,19 +137,32 @@ class Predictor:
 
     def check(self, image: Any) -> list[CheckResult]:
         """The header checks alone (no pixels read)."""
+        return self.check_header(_meta_of(image))
+
+    def check_header(self, meta: Any) -> list[CheckResult]:
+        """The header checks of ``viewer.dicom.ImageMetadata`` against the accepted inputs."""
         return check_input(
-            _meta_of(image),
+            meta,
             self.manifest.accepted_inputs,
             input_size=model_input_size(self.manifest.preprocessing),
         )
 
-    def _refuse(self, what: str, checks: list[CheckResult], image: Any) -> None:
+    def screen(self, meta: Any) -> list[CheckResult]:
+        """The header checks before any decode: a refusal raises :class:`InputRefusedError`
+        (the same message :meth:`predict` gives), otherwise the checks are returned."""
+        checks = self.check_header(meta)
+        self._refuse("No score", checks, meta)
+        return checks
+
+    def _refuse(self, what: str, checks: list[CheckResult], source: Any) -> None:
+        """Raise for any refusing check; ``source`` is an image or its metadata (for the path)."""
         refused = refusals(checks)
         if refused:
+            meta = getattr(source, "meta", source)
             raise InputRefusedError(
                 f"{what}: " + " ".join(c.message for c in refused),
                 checks=checks,
-                path=getattr(_meta_of(image), "path", None) or None,
+                path=getattr(meta, "path", None) or None,
             )
 
     def _prepare(

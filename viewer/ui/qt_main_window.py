@@ -12,15 +12,13 @@ Nothing here imports torch: the bundle layer (which does) is imported inside the
 
 from __future__ import annotations
 
-import importlib
-import threading
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -43,7 +41,10 @@ from PySide6.QtWidgets import (
 )
 
 from viewer.config import Settings
-from viewer.errors import AuditError, BedsideError, InferenceError
+from viewer.errors import InferenceError
+from viewer.session.models import NoModelError, OpenModel, open_model
+from viewer.session.reading import ReadingDesk, ReadingSession, ScoreOutcome, score_image
+from viewer.session.trail import AppendOutcome, AuditTrail
 from viewer.ui import _refcount_guard
 from viewer.ui.check_text import bundle_refusal_text
 from viewer.ui.qt_ai_panel import QtAiPanel
@@ -53,31 +54,29 @@ from viewer.ui.qt_study_browser import QtStudyBrowser
 from viewer.ui.qt_worklist import QtWorklist
 from viewer.ui.workers import JobRunner, error_text, launch_mark
 
+if TYPE_CHECKING:
+    import numpy as np
+
+    from viewer.audit import AuditLog
+    from viewer.dicom import DicomImage, DisplayRenderer
+
 _refcount_guard.apply()  # before any Qt call: PySide6 6.12 on Python 3.11, see the module
 
 
-class NoModelError(BedsideError):
-    """No model bundle is installed and active (not demo mode)."""
-
-
 @dataclass
-class ImageState:
-    """What the window knows about the image on screen."""
+class OnScreen:
+    """What the window holds for the image on screen beside its reading session: pixels and
+    heatmap (the clinical state — score, reveal, decision — is the session's)."""
 
-    path: str
-    request: int
-    image: Any | None = None
-    renderer: Any | None = None
-    prediction: Any | None = None
-    refusal: str = ""
-    revealed: bool = False
-    ai_shown: str | None = None  # "before_read" | "after_read"
-    provisional: str = ""
-    decision_seq: int | None = None
-    decision_time: str = ""
-    heatmap: Any | None = None
+    session: ReadingSession
+    image: DicomImage | None = None
+    renderer: DisplayRenderer | None = None
+    heatmap: np.ndarray | None = None
     heatmap_pending: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def path(self) -> str:
+        return self.session.path
 
 
 def _os_account() -> str:
@@ -89,82 +88,12 @@ def _os_account() -> str:
         return "?"
 
 
-def demo_bundle_path() -> Path:
-    """``resources/demo/demo-cxr.bundle`` (source checkout or frozen app)."""
-    from viewer.bundle.resources import DEMO_BUNDLE, resource_path
-
-    return resource_path(*DEMO_BUNDLE)
-
-
-def _load_model_job(settings: Settings, get_audit: Any) -> tuple[Any, Any]:
-    """Worker: verify + load the bundle (imports torch), make a Predictor. Raises BedsideError."""
-    launch_mark("model_job_start")
-    importlib.import_module("torch")
-    launch_mark("torch_imported")
-    bundle = importlib.import_module("viewer.bundle")
-    loader = importlib.import_module("viewer.bundle.loader")
-    trust_mod = importlib.import_module("viewer.bundle.trust")
-    predict_mod = importlib.import_module("viewer.inference.predict")
-    launch_mark("modules_imported")
-    if settings.demo:
-        path = demo_bundle_path()
-        if not path.is_file():
-            raise NoModelError(
-                QCoreApplication.translate(
-                    "QtMainWindow",
-                    "The demo model bundle is missing from this installation ({0}); "
-                    "run 'make demo-bundle'.",
-                ).format(path)
-            )
-        trust = trust_mod.TrustStore.from_settings(settings)
-        loaded = loader.load_bundle(path, trust, audit=get_audit())
-    else:
-        store_cls = getattr(bundle, "ModelStore", None)
-        if store_cls is None:
-            store_cls = importlib.import_module("viewer.bundle.store").ModelStore
-        # checks the stored file's digest, id and version against the store's record in the
-        # same read it loads (no swap between check and load); a mismatch is a BundleError
-        loaded = store_cls(settings, audit=get_audit()).load_active()
-        if loaded is None:
-            raise NoModelError(
-                QCoreApplication.translate(
-                    "QtMainWindow",
-                    "No model is installed and active. IT can install one in Tools > Model "
-                    "manager.",
-                )
-            )
-    predictor = predict_mod.Predictor(loaded, threads=settings.values.inference.threads)
-    launch_mark("model_loaded")
-    return loaded, predictor
-
-
-def _warnings(pred: Any) -> list[Any]:
-    """A prediction's warning checks (shown, translated, with its score)."""
-    return [c for c in pred.checks if str(c.level) == "warning"]
-
-
 def _refusing(exc: BaseException | None) -> list[Any]:
     """The refusing checks an ``InputRefusedError`` carries (none for other errors)."""
     return [c for c in getattr(exc, "checks", ()) if str(c.level) == "refusal"]
 
 
-def _audit_detail(pred: Any) -> dict[str, Any]:
-    """``Prediction.audit_detail()`` (threads, warnings with code and params); the same shape
-    built here for a prediction object without it."""
-    detail = getattr(pred, "audit_detail", None)
-    if callable(detail):
-        return dict(detail())
-    return {
-        "threads": getattr(pred, "threads", None),
-        "warnings": [
-            {"check": c.name, "message": c.message, "code": c.code, "params": dict(c.params)}
-            for c in pred.checks
-            if str(c.level) == "warning"
-        ],
-    }
-
-
-def _read_job(path: str) -> tuple[Any, Any, Any]:
+def _read_job(path: str) -> tuple[DicomImage, DisplayRenderer, Any]:
     from viewer.dicom import DisplayRenderer, read_image
     from viewer.ui.qt_image_view import make_preview
 
@@ -180,37 +109,51 @@ class QtMainWindow(QMainWindow):
     model_ready = Signal(object)  # LoadedBundle, or None when refused
     image_shown = Signal(str)
 
-    def __init__(self, settings: Settings, *, audit: Any | None = None) -> None:
+    def __init__(self, settings: Settings, *, audit: AuditLog | None = None) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
         self.settings = settings
-        self.audit = audit
-        self.audit_error = ""
+        # The clinical state lives in the Qt-free session (viewer.session): this window turns
+        # it into widgets and runs its long steps in workers.
+        self.trail = AuditTrail(settings, audit)
+        self.desk = ReadingDesk(settings, self.trail)
         self.io = JobRunner(2, self, name="io", nice=5)
         self.ai = JobRunner(1, self, name="ai", nice=10)
-        self.loaded: Any | None = None
-        self.predictor: Any | None = None
+        self.model: OpenModel | None = None
         self.model_error = ""
         self.model_loading = False
-        self.current: ImageState | None = None
-        self._request = 0
-        self._cache: dict[str, Any] = {}  # path -> Prediction (same model only)
+        self.shown: OnScreen | None = None
         self._batch_job: Any | None = None
-        self._batch_path: str | None = None
         self._started = False
         self._stopped = False
         self._open_first_after_scan = False
         self._reload_on_signal = False
-        self._audit_ready = threading.Event()
-        # path -> (seq, HH:MM, meaning, reason, was an amendment) of the last saved decision
-        self._decided: dict[str, tuple[int, str, str, str, bool]] = {}
-        self._pending_events: list[tuple[str, dict[str, Any]]] = []
         self._tag_browsers: list[QWidget] = []
         self._tools: dict[str, QWidget] = {}
         self.setAcceptDrops(True)
         self.resize(1500, 950)
         self._build()
         self.retranslate()
+
+    # ================================================================= session views
+    @property
+    def audit(self) -> AuditLog | None:
+        """The open audit log (None while it opens, or when it cannot be opened)."""
+        return self.trail.log
+
+    @property
+    def current(self) -> ReadingSession | None:
+        """The reading session of the image on screen."""
+        return self.desk.current
+
+    @property
+    def loaded(self) -> Any | None:
+        """The loaded, verified bundle (``viewer.bundle.LoadedBundle``), or None."""
+        return self.model.loaded if self.model is not None else None
+
+    @property
+    def predictor(self) -> Any | None:
+        return self.model.predictor if self.model is not None else None
 
     # ================================================================= construction
     def _build(self) -> None:
@@ -231,9 +174,7 @@ class QtMainWindow(QMainWindow):
         self.tabs = QTabWidget(split)
         self.tabs.setObjectName("leftTabs")
         self.browser = QtStudyBrowser(self.io, self.tabs)
-        self.worklist = QtWorklist(
-            self.tabs, hide_scores=self.settings.values.reading.order == "read_first"
-        )
+        self.worklist = QtWorklist(self.tabs, hide_scores=self.desk.reading_order == "read_first")
         self.tabs.addTab(self.browser, "")
         self.tabs.addTab(self.worklist, "")
         self.view = QtImageView(split)
@@ -498,14 +439,14 @@ class QtMainWindow(QMainWindow):
         self._started = True
         self._append(
             "app_start",
-            detail={"demo": self.settings.demo, "reading_order": self._reading_order()},
+            detail={"demo": self.settings.demo, "reading_order": self.desk.reading_order},
         )
-        if self.audit is None:
+        if not self.trail.settled:
             # Opening the log imports the audit package and touches the disk (~0.3 s): in a
-            # worker, so the window just shown reacts at once. Events wait in _pending_events.
+            # worker, so the window just shown reacts at once. Rows wait in the trail meanwhile.
             settings = self.settings
 
-            def open_log(_p: Any, _c: Any) -> Any:
+            def open_log(_p: Any, _c: Any) -> AuditLog:
                 from viewer.audit import AuditLog
 
                 return AuditLog.open(settings)
@@ -517,8 +458,6 @@ class QtMainWindow(QMainWindow):
                 priority=90,
                 name="open-audit",
             )
-        else:
-            self._audit_ready.set()
         self.load_model()
         if demo_study and not paths:
             self.open_demo_study()
@@ -530,7 +469,7 @@ class QtMainWindow(QMainWindow):
         if self._stopped:
             return
         self._stopped = True
-        self._audit_ready.set()  # a model job waiting for the log must not hold the shutdown
+        self.trail.stop_waiting()  # a model job waiting for the log must not hold the shutdown
         self.browser.cancel_scan()
         self.io.shutdown()
         self.ai.shutdown()
@@ -539,99 +478,56 @@ class QtMainWindow(QMainWindow):
             w.close()
         if self._started:
             self._append("app_stop")
-        if self.audit is not None:
-            self.audit.close()
-            self.audit = None
+        self.trail.close()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()
         super().closeEvent(event)
 
     # ================================================================= audit
-    def _reading_order(self) -> str:
-        return str(self.settings.values.reading.order)
+    def _append(self, type_: str, **fields: Any) -> None:
+        """A non-decision row through the session's trail; a failed write is shown."""
+        self._show_append(self.trail.append(type_, **fields))
 
-    def _append(self, type_: str, **fields: Any) -> Any | None:
-        """Append an audit event; returns the record, or None (with the reason shown) on failure.
-
-        Used for the non-decision events; decisions use :meth:`record_decision`, which reports
-        the failure in the decision panel instead.
-        """
-        if self.audit is None:
-            if not self._audit_ready.is_set():  # still opening: write it once open
-                self._pending_events.append((type_, fields))
-            return None
-        from viewer.audit import AuditEvent, current_user
-
-        try:
-            return self.audit.append(
-                AuditEvent(type=type_, user=current_user(self.settings), **fields)
+    def _show_append(self, outcome: AppendOutcome | None) -> None:
+        if outcome is not None and outcome.error and self.trail.is_open:
+            self.statusBar().showMessage(
+                self.tr("Audit log write failed: {0}").format(outcome.error)
             )
-        except AuditError as exc:
-            self.statusBar().showMessage(self.tr("Audit log write failed: {0}").format(exc))
-            return None
 
-    def _audit_opened(self, log: Any) -> None:
+    def _audit_opened(self, log: AuditLog) -> None:
         if self._stopped:
             log.close()
             return
-        self.audit = log
-        self._audit_ready.set()
-        pending, self._pending_events = self._pending_events, []
-        for type_, fields in pending:
-            self._append(type_, **fields)
+        for outcome in self.trail.attach(log):
+            self._show_append(outcome)
 
     def _audit_failed(self, exc: BaseException) -> None:
-        self.audit_error = error_text(exc)
-        self._audit_ready.set()
-        self._pending_events = []
+        self.trail.open_failed(error_text(exc))
         self.statusBar().showMessage(
-            self.tr("The audit log cannot be opened: {0}").format(self.audit_error)
+            self.tr("The audit log cannot be opened: {0}").format(self.trail.error)
         )
-
-    def _image_ids(self, meta: Any) -> dict[str, Any]:
-        return {
-            "patient_id": meta.patient_id or None,
-            "study_uid": meta.study_instance_uid or None,
-            "series_uid": meta.series_instance_uid or None,
-            "sop_uid": meta.sop_instance_uid or None,
-            "accession": meta.accession_number or None,
-        }
-
-    def _model_fields(self, pred: Any) -> dict[str, Any]:
-        first = pred.labels[0]
-        return {
-            "model_id": pred.model_id,
-            "model_version": pred.model_version,
-            "bundle_digest": pred.bundle_digest,
-            "threshold": float(first.threshold),
-            "score": float(first.score),
-            "ai_finding": self._finding_code(first.label, bool(first.positive)),
-        }
-
-    @staticmethod
-    def _finding_code(label: str, positive: bool) -> str:
-        return f"{label}: {'positive' if positive else 'negative'}"
 
     # ================================================================= model
     def load_model(self) -> None:
-        """Verify and load the bundle in the ai worker (imports torch there, not here)."""
+        """Choose, verify and load the model in the ai worker (the session's one policy; it
+        imports torch there, not here)."""
         if self.model_loading:
             return
         self.model_loading = True
-        self.loaded = None
-        self.predictor = None
+        self.model = None
+        self.desk.set_model(None)
         self.model_error = ""
-        self._cache.clear()
         self.worklist.reset_scores()
         self.ai_panel.set_loading_model()
         self._render_model_status()
-        settings, ready = self.settings, self._audit_ready
+        settings, trail = self.settings, self.trail
 
-        def job(_p: Any, _c: Any) -> tuple[Any, Any]:
-            # torch is imported first; the log is open long before it is needed (the loader
-            # records bundle_verified / bundle_refused in it)
-            return _load_model_job(settings, lambda: self.audit if ready.wait(60) else None)
+        def job(_p: Any, _c: Any) -> OpenModel:
+            launch_mark("model_job_start")
+            # the log is open long before it is needed (the loader records bundle_verified /
+            # bundle_refused in it)
+            return open_model(settings, audit=trail.wait_open(60), mark=launch_mark)
 
         self.ai.submit(
             job,
@@ -641,12 +537,13 @@ class QtMainWindow(QMainWindow):
             name="load-model",
         )
 
-    def _model_loaded(self, value: Any) -> None:
+    def _model_loaded(self, model: OpenModel) -> None:
         self.model_loading = False
-        self.loaded, self.predictor = value
-        self.ai_panel.set_model(self.loaded.manifest)
+        self.model = model
+        self.desk.set_model(model.predictor, model.loaded.digest)
+        self.ai_panel.set_model(model.loaded.manifest)
         self._render_model_status()
-        self.model_ready.emit(self.loaded)
+        self.model_ready.emit(model.loaded)
         self._request_inference()
         self._batch_next()
 
@@ -659,7 +556,18 @@ class QtMainWindow(QMainWindow):
         self.model_ready.emit(None)
 
     def _model_refusal_text(self, exc: BaseException) -> str:
-        """The failed check in the reader's language, then the core's own sentence."""
+        """Why there is no model, in the reader's language, then the core's own sentence."""
+        if isinstance(exc, NoModelError):
+            texts = {
+                "no_active": self.tr(
+                    "No model is installed and active. IT can install one in Tools > Model manager."
+                ),
+                "demo_missing": self.tr(
+                    "The demo model bundle is missing from this installation ({0}); "
+                    "run 'make demo-bundle'."
+                ).format(exc.path or ""),
+            }
+            return texts.get(exc.code, str(exc))
         return bundle_refusal_text(exc)
 
     # ================================================================= opening
@@ -725,28 +633,23 @@ class QtMainWindow(QMainWindow):
             )
         first_new = self._open_first_after_scan
         self._open_first_after_scan = False
-        if (self.current is None or first_new) and metas:
+        if (self.shown is None or first_new) and metas:
             self.open_image(metas[0].path)
-        elif self.current is not None:
-            self.browser.select_path(self.current.path)
+        elif self.shown is not None:
+            self.browser.select_path(self.shown.path)
         self._batch_next()
 
     def step_image(self, step: int) -> None:
-        path = self.browser.neighbour(self.current.path if self.current else None, step)
+        path = self.browser.neighbour(self.shown.path if self.shown else None, step)
         if path:
             self.open_image(path)
 
     def open_image(self, path: str) -> None:
         """Decode in a worker; the previous image's pending results become stale."""
-        if (
-            self.current is not None
-            and self.current.path == path
-            and self.current.image is not None
-        ):
+        if self.shown is not None and self.shown.path == path and self.shown.image is not None:
             return
-        self._request += 1
-        state = ImageState(path=path, request=self._request)
-        self.current = state
+        shown = OnScreen(self.desk.open(path))
+        self.shown = shown
         self.image_error.setText("")
         # never leave the previous patient's image on screen while the next one decodes
         self.view.clear(loading=True)
@@ -756,47 +659,42 @@ class QtMainWindow(QMainWindow):
         self.browser.select_path(path)
         self.io.submit(
             lambda _p, _c: _read_job(path),
-            on_result=partial(self._image_read, state.request),
-            on_error=partial(self._image_failed, state.request),
+            on_result=partial(self._image_read, shown),
+            on_error=partial(self._image_failed, shown),
             priority=10,
             name="read",
         )
 
+    def _on_screen(self, shown: OnScreen) -> bool:
+        """The reader is still on this image (results for an image left behind are dropped)."""
+        return shown is self.shown and self.desk.is_current(shown.session)
+
     def _show_image_error(self, text: str) -> None:
         self.image_error.setText(text)
 
-    def _image_failed(self, rid: int, exc: BaseException) -> None:
-        if self.current is None or rid != self.current.request:
+    def _image_failed(self, shown: OnScreen, exc: BaseException) -> None:
+        if not self._on_screen(shown):
             return
+        shown.session.read_failed(error_text(exc))
         self.view.clear()
         self._show_image_error(self.tr("This file cannot be shown: {0}").format(error_text(exc)))
-        self.worklist.set_status(self.current.path, "error")
+        self.worklist.set_status(shown.path, "error")
 
-    def _image_read(self, rid: int, value: Any) -> None:
-        state = self.current
-        if state is None or rid != state.request:
+    def _image_read(self, shown: OnScreen, value: tuple[DicomImage, DisplayRenderer, Any]) -> None:
+        if not self._on_screen(shown):
             return  # the reader has moved on
-        state.image, state.renderer, preview = value
-        meta = state.image.meta
+        shown.image, shown.renderer, preview = value
+        meta = shown.image.meta
         self.browser.add_image(meta)
         self.worklist.set_images([meta])
-        self.view.set_image(state.image, state.renderer, preview)
+        self.view.set_image(shown.image, shown.renderer, preview)
         self.act_invert.blockSignals(True)
         self.act_invert.setChecked(False)
         self.act_invert.blockSignals(False)
         self._fill_presets()
-        label = self._primary_label_name()
-        self.decision.reset(label)
-        self._append(
-            "image_opened",
-            detail={
-                "modality": meta.modality,
-                "view": meta.view_position,
-                "transfer_syntax": meta.transfer_syntax_uid,
-            },
-            **self._image_ids(meta),
-        )
-        self.image_shown.emit(state.path)
+        self.decision.reset(self._primary_label_name())
+        self._show_append(shown.session.opened(meta))
+        self.image_shown.emit(shown.path)
         self._request_inference()
 
     def _primary_label_name(self) -> str:
@@ -807,300 +705,190 @@ class QtMainWindow(QMainWindow):
 
     # ================================================================= inference
     def _request_inference(self) -> None:
-        state = self.current
-        if state is None or state.image is None or state.prediction is not None or state.refusal:
+        shown = self.shown
+        if shown is None or shown.image is None or not shown.session.needs_score:
             return
-        if self.predictor is None:
+        model = self.model
+        if model is None:
             if self.model_error:
                 self.ai_panel.set_model(None, refusal=self.model_error)
             else:
                 self.ai_panel.set_loading_model()
             return
-        cached = self._cache.get(state.path)
+        cached = self.desk.scores.get(shown.path)
         if cached is not None:
-            self._prediction_ready(state.request, state.path, self.predictor, cached)
+            self._scored(shown, model.predictor, ScoreOutcome(prediction=cached, image=shown.image))
             return
         self.ai_panel.set_running()
-        self.worklist.set_status(state.path, "running")
-        predictor, image = self.predictor, state.image
+        self.worklist.set_status(shown.path, "running")
+        predictor, image = model.predictor, shown.image
         self.ai.submit(
-            lambda _p, cancelled: predictor.predict(image, cancel=cancelled),
-            on_result=partial(self._prediction_ready, state.request, state.path, predictor),
-            on_error=partial(self._prediction_failed, state.request, state.path),
+            lambda _p, cancelled: score_image(predictor, image.meta, image=image, cancel=cancelled),
+            on_result=partial(self._scored, shown, predictor),
+            on_error=partial(self._score_crashed, shown, predictor),
             priority=50,
             name="predict",
         )
 
-    def _prediction_failed(self, rid: int, path: str, exc: BaseException) -> None:
-        self.worklist.set_status(
-            path,
-            "refused" if isinstance(exc, InferenceError) else "error",
-            checks=_refusing(exc),
-            reason=error_text(exc),
-        )
-        state = self.current
-        if state is None or rid != state.request:
-            return
-        state.refusal = error_text(exc)
-        self.ai_panel.set_refused(state.refusal, _refusing(exc))
-        self.decision.set_decision_enabled(False)
-        meta = state.image.meta if state.image is not None else None
-        self._append(
-            "ai_result_shown",
-            outcome="failure",
-            reason=state.refusal,
-            model_id=self.loaded.manifest.id if self.loaded else None,
-            model_version=self.loaded.manifest.version if self.loaded else None,
-            bundle_digest=self.loaded.digest if self.loaded else None,
-            detail={"refused": True},
-            **(self._image_ids(meta) if meta is not None else {}),
-        )
+    def _score_crashed(self, shown: OnScreen, predictor: Any, exc: BaseException) -> None:
+        """An unexpected failure in the scoring worker: shown and recorded as no score."""
+        bad = InferenceError(error_text(exc))
+        self._scored(shown, predictor, ScoreOutcome(error=bad, image=shown.image))
 
-    def _prediction_ready(self, rid: int, path: str, predictor: Any, pred: Any) -> None:
-        if predictor is None or predictor is not self.predictor:
+    def _show_worklist_status(self, path: str, outcome: ScoreOutcome) -> None:
+        pred = outcome.prediction
+        if pred is not None:
+            first = pred.labels[0]
+            self.worklist.set_status(
+                path, "scored", float(first.score), bool(first.positive), checks=outcome.warnings
+            )
+        else:
+            self.worklist.set_status(
+                path,
+                "refused" if outcome.status == "refused" else "error",
+                checks=outcome.refusing,
+                reason=outcome.message,
+            )
+
+    def _scored(self, shown: OnScreen, predictor: Any, outcome: ScoreOutcome) -> None:
+        if not self.desk.remember_score(shown.path, predictor, outcome):
             return  # made by a model that is no longer loaded
-        self._cache[path] = pred
-        first = pred.labels[0]
-        self.worklist.set_status(
-            path, "scored", float(first.score), bool(first.positive), checks=_warnings(pred)
-        )
-        state = self.current
-        if state is None or rid != state.request:
+        self._show_worklist_status(shown.path, outcome)
+        if not self._on_screen(shown):
             return
-        state.prediction = pred
-        if self._reading_order() == "read_first" and not state.provisional:
+        session = shown.session
+        self._show_append(session.scored(outcome))
+        if session.refusal:
+            self.ai_panel.set_refused(session.refusal, session.refusal_checks)
+            self.decision.set_decision_enabled(False)
+        elif session.score_hidden:
             self.ai_panel.set_hidden()
             self.decision.set_decision_enabled(False)
         else:
-            self._reveal()
+            self._show_revealed(session)
 
-    def _reveal(self) -> None:
-        state = self.current
-        if state is None or state.prediction is None or state.revealed:
+    def _show_revealed(self, session: ReadingSession) -> None:
+        """The AI result is visible: panel, decision buttons, an earlier decision if any."""
+        pred = session.prediction
+        if pred is None:
             return
-        state.revealed = True
-        state.ai_shown = "after_read" if state.provisional else "before_read"
-        pred = state.prediction
         self.ai_panel.set_result(pred)
         self.decision.set_decision_enabled(True)
-        earlier = self._decided.get(state.path) or self._logged_decision(state.image)
+        earlier = session.decision
         if earlier is not None:
-            # decided earlier in this session: show it; a change is an amendment, not a second
-            # decision
-            seq, hhmm, meaning, reason, amended = earlier
-            state.decision_seq, state.decision_time = seq, hhmm
-            self.decision.set_saved(meaning, reason, hhmm, amendment=amended)
-        if state.image is None:
-            return
-        self._append(
-            "ai_result_shown",
-            ai_shown=state.ai_shown,
-            detail={
-                "labels": {r.label: float(r.score) for r in pred.labels},
-                "reading_order": self._reading_order(),
-                # threads, and each warning with its code and params (a report can show it in
-                # the reader's language); the English message stays beside them
-                **_audit_detail(pred),
-            },
-            **self._model_fields(pred),
-            **self._image_ids(state.image.meta),
-        )
+            # decided before: show it; a change is an amendment, not a second decision
+            self.decision.set_saved(
+                earlier.meaning, earlier.reason, earlier.time_text(), amendment=earlier.amendment
+            )
         self.prediction_shown.emit(pred)
 
-    def _logged_decision(self, image: Any) -> tuple[int, str, str, str, bool] | None:
-        """The latest decision on this image in the audit log (an earlier session), if any.
-
-        Looked up by the keyed pseudonyms the log stores (patient, then SOP Instance UID), so
-        reopening a decided image offers an amendment instead of a second, unlinked decision.
-        """
-        meta = getattr(image, "meta", None)
-        if self.audit is None or meta is None or not meta.patient_id or not meta.sop_instance_uid:
-            return None
-        try:
-            from viewer.audit import Filters
-
-            rows = self.audit.records(
-                Filters(patient_id=meta.patient_id, types=("decision", "amendment"))
-            )
-            sop = self.audit.pseudonym("sop", meta.sop_instance_uid)
-        except AuditError:
-            return None
-        mine = [r for r in rows if r.sop_pseudonym == sop and r.outcome == "success"]
-        if not mine:
-            return None
-        last = max(mine, key=lambda r: r.seq)
-        when = last.when.astimezone()
-        fmt = "%H:%M" if when.date() == datetime.now().astimezone().date() else "%Y-%m-%d %H:%M"
-        return (
-            int(last.seq),
-            when.strftime(fmt),
-            str(last.meaning or ""),
-            str(last.reason or ""),
-            last.type == "amendment",
-        )
-
     def _provisional_recorded(self, value: str) -> None:
-        state = self.current
-        if state is None:
+        shown = self.shown
+        if shown is None:
             return
-        state.provisional = value
-        if state.prediction is not None and not state.revealed:
-            self._reveal()
+        row = shown.session.own_read(value)
+        if row is not None:
+            self._show_append(row)
+            self._show_revealed(shown.session)
 
     # ================================================================= heatmap
     def _heatmap_toggled(self, on: bool) -> None:
         self.act_heatmap.blockSignals(True)
         self.view.set_heatmap_visible(on)
         self.act_heatmap.blockSignals(False)
-        state = self.current
-        if not on or state is None or state.prediction is None or self.predictor is None:
+        shown = self.shown
+        if not on or shown is None or self.model is None:
             return
-        if state.heatmap is not None or state.heatmap_pending:
+        pred = shown.session.prediction
+        if pred is None or not shown.session.revealed:
             return
-        state.heatmap_pending = True
-        predictor, image = self.predictor, state.image
-        label = state.prediction.labels[0].label
+        if shown.heatmap is not None or shown.heatmap_pending:
+            return
+        shown.heatmap_pending = True
+        predictor, image = self.model.predictor, shown.image
+        label = pred.labels[0].label
         self.ai.submit(
             lambda _p, _c: predictor.heatmap(image, label),
-            on_result=partial(self._heatmap_ready, state.request),
-            on_error=partial(self._heatmap_failed, state.request),
+            on_result=partial(self._heatmap_ready, shown),
+            on_error=partial(self._heatmap_failed, shown),
             priority=40,
             name="heatmap",
         )
 
-    def _heatmap_ready(self, rid: int, heat: Any) -> None:
-        state = self.current
-        if state is None or rid != state.request:
+    def _heatmap_ready(self, shown: OnScreen, heat: np.ndarray) -> None:
+        if not self._on_screen(shown):
             return
-        state.heatmap_pending = False
-        state.heatmap = heat
+        shown.heatmap_pending = False
+        shown.heatmap = heat
         self.view.set_heatmap(heat)
         self.view.set_heatmap_visible(self.ai_panel.heatmap_toggle.isChecked())
 
-    def _heatmap_failed(self, rid: int, exc: BaseException) -> None:
-        state = self.current
-        if state is None or rid != state.request:
+    def _heatmap_failed(self, shown: OnScreen, exc: BaseException) -> None:
+        if not self._on_screen(shown):
             return
-        state.heatmap_pending = False
+        shown.heatmap_pending = False
         self.statusBar().showMessage(self.tr("Heatmap not available: {0}").format(error_text(exc)))
 
     # ================================================================= batch (worklist)
     def _batch_next(self) -> None:
-        if self._batch_job is not None or self.predictor is None or self.worklist.paused:
+        if self._batch_job is not None or self.model is None or self.worklist.paused:
             return
-        skip = {self.current.path} if self.current is not None else set()
+        skip = {self.shown.path} if self.shown is not None else set()
         path = self.worklist.next_pending(skip)
         if path is None:
             return
-        predictor = self.predictor
-        self._batch_path = path
+        predictor = self.model.predictor
         self.worklist.set_status(path, "running")
 
-        def work(_p: Any, cancelled: Any) -> Any:
-            from viewer.dicom import read_image
+        def work(_p: Any, cancelled: Any) -> ScoreOutcome:
+            from viewer.dicom import read_metadata
 
-            return predictor.predict(read_image(path), cancel=cancelled)
+            return score_image(predictor, read_metadata(path), cancel=cancelled)
 
         self._batch_job = self.ai.submit(
             work,
             on_result=partial(self._batch_done, path, predictor),
-            on_error=partial(self._batch_failed, path, predictor),
+            on_error=partial(self._batch_crashed, path, predictor),
             priority=0,
             name="batch",
         )
 
-    def _batch_failed(self, path: str, predictor: Any, exc: BaseException) -> None:
-        self._batch_finish(path, predictor, None, exc)
+    def _batch_crashed(self, path: str, predictor: Any, exc: BaseException) -> None:
+        bad = exc if isinstance(exc, InferenceError) else InferenceError(error_text(exc))
+        self._batch_done(path, predictor, ScoreOutcome(error=bad))
 
-    def _batch_done(self, path: str, predictor: Any, pred: Any) -> None:
-        self._batch_finish(path, predictor, pred, None)
-
-    def _batch_finish(
-        self, path: str, predictor: Any, pred: Any, exc: BaseException | None
-    ) -> None:
+    def _batch_done(self, path: str, predictor: Any, outcome: ScoreOutcome) -> None:
         self._batch_job = None
-        self._batch_path = None
-        if predictor is not self.predictor:  # the model changed meanwhile
-            self._batch_next()
-            return
-        if pred is not None:
-            self._cache[path] = pred
-            first = pred.labels[0]
-            self.worklist.set_status(
-                path, "scored", float(first.score), bool(first.positive), checks=_warnings(pred)
-            )
-        else:
-            self.worklist.set_status(
-                path,
-                "refused" if isinstance(exc, InferenceError) else "error",
-                checks=_refusing(exc),
-                reason=error_text(exc) if exc is not None else "",
-            )
+        if self.desk.remember_score(path, predictor, outcome):
+            self._show_worklist_status(path, outcome)
         QTimer.singleShot(0, self._batch_next)
 
     # ================================================================= decision
     def record_decision(self, meaning: str, reason: str) -> None:
-        """Write the decision (or amendment) to the audit log; "Saved" only after the commit."""
-        state = self.current
-        if state is None or state.prediction is None or not state.revealed or state.image is None:
+        """The session writes the decision (or amendment); "Saved" only after the commit."""
+        session = self.current
+        if session is None or not session.can_decide:
             return
-        from viewer.audit import AuditEvent, EventType, require_named_user
-
-        pred = state.prediction
-        first = pred.labels[0]
-        positive = bool(first.positive)
-        clinician_positive = positive if meaning == "confirmed" else not positive
-        amending = self.decision.amending and state.decision_seq is not None
-        warnings = [c.message for c in pred.checks if str(c.level) == "warning"]
-        if self.audit is None:
-            self.decision.set_failed(
-                self.audit_error or self.tr("The audit log is not open; nothing can be saved.")
-            )
+        if meaning not in ("confirmed", "overrode"):
             return
-        try:
-            user = require_named_user(self.settings)
-            event = AuditEvent(
-                type=EventType.AMENDMENT if amending else EventType.DECISION,
-                outcome="success",
-                user=user,
-                meaning=meaning,  # type: ignore[arg-type]
-                clinician_finding=self._finding_code(first.label, clinician_positive),
-                reason=reason or None,
-                ai_shown=state.ai_shown,  # type: ignore[arg-type]
-                corrects=state.decision_seq if amending else None,
-                detail={
-                    "label": first.label,
-                    "warnings": warnings,
-                    "provisional_finding": state.provisional or None,
-                    "reading_order": self._reading_order(),
-                },
-                **self._model_fields(pred),
-                **self._image_ids(state.image.meta),
-            )
-            record = self.audit.append(event)
-        except AuditError as exc:
-            self.decision.set_failed(str(exc))
+        outcome = session.decide("confirmed" if meaning == "confirmed" else "overrode", reason)
+        if not outcome.saved or outcome.decision is None:
+            if outcome.code == "log_not_open" and not self.trail.error:
+                self.decision.set_failed(
+                    self.tr("The audit log is not open; nothing can be saved.")
+                )
+            else:
+                self.decision.set_failed(outcome.error)
             return
-        except Exception as exc:  # never claim "saved" on any failure
-            self.decision.set_failed(error_text(exc))
-            return
-        state.decision_seq = int(record.seq)
-        state.decision_time = datetime.now().astimezone().strftime("%H:%M")
-        self.decision.set_saved(meaning, reason, state.decision_time, amendment=amending)
-        self._decided[state.path] = (
-            state.decision_seq,
-            state.decision_time,
-            meaning,
-            reason,
-            amending,
-        )
-        self.decision_saved.emit(record)
+        saved = outcome.decision
+        self.decision.set_saved(meaning, reason, saved.time_text(), amendment=saved.amendment)
+        self.decision_saved.emit(outcome.record)
 
     def start_amendment(self) -> None:
-        state = self.current
-        if state is None or state.decision_seq is None:
+        session = self.current
+        if session is None or not session.start_amendment() or session.decision is None:
             return
-        self.decision.start_amendment(state.decision_time)
+        self.decision.start_amendment(session.decision.time_text())
 
     # ================================================================= view helpers
     def _fill_presets(self) -> None:
@@ -1161,12 +949,12 @@ class QtMainWindow(QMainWindow):
         self.act_invert.blockSignals(False)
 
     def show_tag_browser(self) -> QWidget | None:
-        state = self.current
-        if state is None or state.image is None:
+        shown = self.shown
+        if shown is None or shown.image is None:
             return None
         from viewer.ui.qt_tag_browser import QtTagBrowser
 
-        dlg = QtTagBrowser(state.image.header, Path(state.path).name, self)
+        dlg = QtTagBrowser(shown.image.header, Path(shown.path).name, self)
         dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self._tag_browsers.append(dlg)
         dlg.destroyed.connect(lambda _=None, d=dlg: self._forget_tag_browser(d))
@@ -1178,29 +966,18 @@ class QtMainWindow(QMainWindow):
             self._tag_browsers.remove(dlg)
 
     # ================================================================= other windows
-    def _open_tool(self, key: str, module: str, cls_name: str) -> QWidget | None:
-        """Open (or raise) a tool window from another engineer's module, imported lazily."""
+    def _open_tool(self, key: str, make: Callable[[], QWidget]) -> QWidget:
+        """Open (or raise) a tool window; each is imported when first opened (start-up cost)."""
         existing = self._tools.get(key)
         if existing is not None:
             existing.show()
             existing.raise_()
             existing.activateWindow()
             return existing
-        try:
-            cls = getattr(importlib.import_module(module), cls_name)
-            widget: QWidget = cls(self.settings, parent=self)
-        except (ImportError, AttributeError) as exc:
-            self.statusBar().showMessage(
-                self.tr("This window is not available in this build ({0}).").format(exc)
-            )
-            return None
+        widget = make()
         widget.setWindowFlag(Qt.WindowType.Window, True)
         widget.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         widget.destroyed.connect(lambda _=None, k=key: self._tool_closed(k))
-        changed = getattr(widget, "store_changed", None)
-        if changed is not None:  # a model was installed, activated or rolled back
-            changed.connect(self.load_model)
-            self._reload_on_signal = True
         self._tools[key] = widget
         widget.show()
         return widget
@@ -1210,50 +987,52 @@ class QtMainWindow(QMainWindow):
         if key == "models" and not self._stopped and not self._reload_on_signal:
             self.load_model()  # the active model may have changed
 
-    def show_model_manager(self) -> QWidget | None:
-        return self._open_tool("models", "viewer.ui.qt_model_manager", "QtModelManager")
+    def show_model_manager(self) -> QWidget:
+        from viewer.ui.qt_model_manager import QtModelManager
 
-    def show_audit_window(self) -> QWidget | None:
-        return self._open_tool("audit", "viewer.ui.qt_audit_window", "QtAuditWindow")
+        def make() -> QWidget:
+            manager = QtModelManager(self.settings, parent=self)
+            # a model was installed, activated or rolled back: load the (new) active one
+            manager.store_changed.connect(self.load_model)
+            self._reload_on_signal = True
+            return manager
+
+        return self._open_tool("models", make)
+
+    def show_audit_window(self) -> QWidget:
+        from viewer.ui.qt_audit_window import QtAuditWindow
+
+        return self._open_tool("audit", lambda: QtAuditWindow(self.settings, parent=self))
 
     def show_settings(self) -> None:
-        try:
-            cls = importlib.import_module("viewer.ui.qt_settings").QtSettingsDialog
-        except (ImportError, AttributeError) as exc:
-            self.statusBar().showMessage(
-                self.tr("Settings are not available in this build ({0}).").format(exc)
-            )
-            return
-        dlg = cls(self.settings, parent=self)
-        saved = getattr(dlg, "settings_saved", None)
-        if saved is not None:
-            saved.connect(self.apply_settings)
+        from viewer.ui.qt_settings import QtSettingsDialog
+
+        dlg = QtSettingsDialog(self.settings, parent=self)
+        dlg.settings_saved.connect(self.apply_settings)
         dlg.exec()
-        new = getattr(dlg, "settings", None)
+        new = dlg.settings
         dlg.deleteLater()
-        if new is not None and new is not self.settings:
+        if new is not self.settings:
             self.apply_settings(new)
 
     def apply_settings(self, new: Settings) -> None:
         """Take new settings: user name, reading order, language."""
         old_lang = self.settings.values.ui.language
         self.settings = new
-        if self.audit is not None and hasattr(self.audit, "set_user"):
+        self.desk.apply_settings(new)
+        if self.audit is not None:
             from viewer.audit import current_user
 
             self.audit.set_user(current_user(new))
-        self.worklist.set_hide_scores(self._reading_order() == "read_first")
+        self.worklist.set_hide_scores(self.desk.reading_order == "read_first")
         if new.values.ui.language != old_lang:
-            try:
-                from PySide6.QtWidgets import QApplication
+            from PySide6.QtWidgets import QApplication
 
-                from viewer.ui.i18n import install_translator
+            from viewer.ui.i18n import install_translator
 
-                app = QApplication.instance()
-                if app is not None:
-                    install_translator(app, new.values.ui.language)
-            except ImportError:
-                pass
+            app = QApplication.instance()
+            if app is not None:
+                install_translator(app, new.values.ui.language)
         self._render_user()
 
     def show_about(self) -> None:

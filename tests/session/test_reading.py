@@ -1,0 +1,265 @@
+"""The reading session's rules, without Qt and without torch, against a fake predictor.
+
+Read-first hides the score until the own read; a second decision is an amendment; a failed audit
+write never reports "saved"; refused inputs carry no score. Each rule is checked in the rows the
+audit log holds, since that is what a regulator reads.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.session.fakes import DIGEST, FakeImage, FakePredictor, meta
+from viewer.audit import AuditLog
+from viewer.config import Settings, save_user_settings
+from viewer.errors import AuditWriteError, InferenceError
+from viewer.session.reading import ReadingDesk, ReadingSession, score_image
+from viewer.session.trail import AuditTrail
+
+
+@pytest.fixture
+def log(settings: Settings) -> Iterator[AuditLog]:
+    with AuditLog.open(settings) as opened:
+        yield opened
+
+
+def _desk(settings: Settings, log: AuditLog | None, *, order: str = "ai_first") -> ReadingDesk:
+    settings = save_user_settings(
+        settings, {"reading.order": order, "user.name": "Dr Test", "user.role": "radiologist"}
+    )
+    desk = ReadingDesk(settings, AuditTrail(settings, log))
+    desk.set_model(FakePredictor(), DIGEST)
+    return desk
+
+
+def _read(desk: ReadingDesk, path: str = "/data/img1.dcm", modality: str = "CR") -> ReadingSession:
+    """Open an image and score it as the window does (decode first, then the same scoring)."""
+    session = desk.open(path)
+    header = meta(path, modality=modality)
+    session.opened(header)
+    assert desk.scorer is not None
+    session.scored(score_image(desk.scorer, header, image=FakeImage(header)))  # type: ignore[arg-type]
+    return session
+
+
+def _types(log: AuditLog) -> list[str]:
+    return [r.type for r in log.records()]
+
+
+# ----------------------------------------------------------------------------- read-first
+
+
+def test_read_first_hides_the_score_until_the_own_read(settings: Settings, log: AuditLog) -> None:
+    desk = _desk(settings, log, order="read_first")
+    session = _read(desk)
+    assert session.prediction is not None and session.score_hidden
+    assert session.stage == "hidden" and not session.can_decide
+    assert "ai_result_shown" not in _types(log)  # nothing shown, nothing recorded as shown
+    refused = session.decide("confirmed", "")
+    assert not refused.saved and refused.code == "not_ready"
+    assert "decision" not in _types(log)
+
+    row = session.own_read("present")
+    assert row is not None and row.written
+    assert session.revealed and session.ai_shown == "after_read" and session.can_decide
+    shown = log.records(types=("ai_result_shown",))[-1]
+    assert shown.ai_shown == "after_read" and shown.detail["reading_order"] == "read_first"
+
+    saved = session.decide("confirmed", "")
+    assert saved.saved and saved.record is not None
+    assert saved.record.ai_shown == "after_read"
+    assert saved.record.detail["provisional_finding"] == "present"
+
+
+def test_ai_first_shows_the_score_before_the_read(settings: Settings, log: AuditLog) -> None:
+    session = _read(_desk(settings, log))
+    assert session.revealed and session.ai_shown == "before_read"
+    (shown,) = log.records(types=("ai_result_shown",))
+    assert shown.ai_shown == "before_read"
+    assert shown.score == pytest.approx(0.8) and shown.ai_finding == "opacity: positive"
+    assert shown.bundle_digest == DIGEST and shown.model == "fake-cxr 1.2.3"
+    assert shown.detail["warnings"][0]["code"] == "view_missing"
+
+
+# ----------------------------------------------------------------------------- amendments
+
+
+def test_a_second_decision_on_a_decided_image_is_an_amendment(
+    settings: Settings, log: AuditLog
+) -> None:
+    desk = _desk(settings, log)
+    session = _read(desk)
+    first = session.decide("confirmed", "")
+    assert first.saved and first.decision is not None and not first.decision.amendment
+    second = session.decide("overrode", "artefact")
+    assert second.saved and second.decision is not None and second.decision.amendment
+    assert second.record is not None and second.record.type == "amendment"
+    assert second.record.corrects == first.decision.seq
+    assert second.record.clinician_finding == "opacity: negative"
+    assert _types(log).count("decision") == 1
+
+    # reopened in the same run: the decision is offered, the next act amends the latest row
+    again = _read(desk)
+    assert again is not session and again.decision == second.decision
+    third = again.decide("confirmed", "")
+    assert third.record is not None and third.record.type == "amendment"
+    assert third.record.corrects == second.decision.seq
+
+
+def test_an_image_decided_in_an_earlier_run_is_amended(settings: Settings, log: AuditLog) -> None:
+    earlier = _read(_desk(settings, log)).decide("confirmed", "")
+    assert earlier.saved and earlier.decision is not None
+    later = _read(_desk(settings, log))  # a new desk: nothing remembered but the log
+    assert later.decision is not None and later.decision.seq == earlier.decision.seq
+    assert later.stage == "decided"
+    amended = later.decide("overrode", "second look")
+    assert amended.record is not None and amended.record.type == "amendment"
+    assert amended.record.corrects == earlier.decision.seq
+    other = _read(_desk(settings, log), "/data/other.dcm")  # another image: a first decision
+    assert other.decision is None
+    assert other.decide("confirmed", "").record.type == "decision"  # type: ignore[union-attr]
+
+
+# ----------------------------------------------------------------------------- never "saved"
+
+
+def test_a_failed_audit_write_never_reports_saved(
+    settings: Settings, log: AuditLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session = _read(_desk(settings, log))
+
+    def full_disk(_event: Any) -> Any:
+        raise AuditWriteError("The decision was NOT saved: the disk is full.")
+
+    monkeypatch.setattr(log, "append", full_disk)
+    outcome = session.decide("overrode", "artefact")
+    assert not outcome.saved and outcome.record is None and outcome.code == "write"
+    assert "NOT saved" in outcome.error
+    assert session.decision is None and session.stage == "revealed"
+
+    def crash(_event: Any) -> Any:
+        raise RuntimeError("unexpected")
+
+    monkeypatch.setattr(log, "append", crash)
+    outcome = session.decide("overrode", "artefact")
+    assert not outcome.saved and "unexpected" in outcome.error
+    monkeypatch.undo()
+    retried = session.decide("overrode", "artefact")  # the disk has space again
+    assert retried.saved and retried.record is not None and retried.record.type == "decision"
+
+
+def test_no_log_no_saved_decision(settings: Settings) -> None:
+    trail_desk = _desk(settings, None)
+    trail_desk.trail.open_failed("The audit log is on a read-only disk.")
+    session = _read(trail_desk)
+    assert session.revealed  # the reader still sees the AI result...
+    outcome = session.decide("confirmed", "")
+    assert not outcome.saved and outcome.code == "log_not_open"  # ...but nothing is "saved"
+    assert outcome.error == "The audit log is on a read-only disk."
+
+
+def test_rows_wait_for_a_log_that_is_still_opening(settings: Settings, log: AuditLog) -> None:
+    desk = _desk(settings, None)
+    session = _read(desk)
+    assert not desk.trail.settled and desk.trail.wait_open(0) is None
+    assert not session.decide("confirmed", "").saved  # never saved before the log is open
+    outcomes = desk.trail.attach(log)
+    assert [o.written for o in outcomes] == [True, True]
+    assert _types(log)[-2:] == ["image_opened", "ai_result_shown"]
+    assert desk.trail.wait_open(0) is log
+    assert session.decide("confirmed", "").saved
+
+
+def test_a_queue_lost_with_a_failed_open_is_counted(settings: Settings) -> None:
+    desk = _desk(settings, None)
+    _read(desk)
+    assert desk.trail.open_failed("no space") == 2
+    after = desk.trail.append("app_stop")
+    assert not after.written and after.error == "no space"
+
+
+# ----------------------------------------------------------------------------- refusals
+
+
+def test_a_refused_input_carries_no_score(settings: Settings, log: AuditLog) -> None:
+    desk = _desk(settings, log)
+    session = _read(desk, "/data/ct.dcm", modality="CT")
+    assert session.prediction is None and session.stage == "refused"
+    assert "Modality" in session.refusal and [c.code for c in session.refusal_checks] == [
+        "modality_refused"
+    ]
+    assert not session.can_decide and not session.decide("confirmed", "").saved
+    assert session.own_read("present") is None and not session.revealed  # nothing to reveal
+    (row,) = log.records(types=("ai_result_shown",))
+    assert row.outcome == "failure" and row.score is None and row.ai_finding is None
+    assert row.model == "fake-cxr 1.2.3" and row.detail["refused"] is True
+    assert desk.scores == {}  # never cached as a score
+    assert desk.scorer is not None and desk.scorer.calls == []  # type: ignore[attr-defined]
+
+
+def test_a_failed_prediction_carries_no_score(settings: Settings, log: AuditLog) -> None:
+    desk = _desk(settings, log)
+    desk.set_model(FakePredictor(predict_error=InferenceError("The network failed.")), DIGEST)
+    session = _read(desk)
+    assert session.prediction is None and session.refusal == "The network failed."
+    assert not session.can_decide
+
+
+def test_a_stale_score_from_another_model_is_dropped(settings: Settings, log: AuditLog) -> None:
+    desk = _desk(settings, log)
+    old = desk.scorer
+    assert old is not None
+    header = meta()
+    outcome = score_image(old, header, image=FakeImage(header))  # type: ignore[arg-type]
+    desk.set_model(FakePredictor(score=0.1), DIGEST)
+    assert not desk.remember_score(header.path, old, outcome)
+    assert desk.scores == {}
+    session = desk.open("/data/img2.dcm")
+    assert desk.is_current(session)
+    desk.open("/data/img3.dcm")
+    assert not desk.is_current(session)  # the reader moved on: its results are dropped
+
+
+# ----------------------------------------------------------------------------- no torch, no Qt
+
+
+def test_the_session_runs_without_torch_or_qt(tmp_path: Path) -> None:
+    """A reading from open to amendment in a process where torch and Qt cannot be imported."""
+    root = Path(__file__).resolve().parents[2]
+    script = f"""
+import sys
+sys.path.insert(0, {str(root)!r})
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("torch", "PySide6", "shiboken6"):
+            raise ImportError("blocked: " + name)
+        return None
+sys.meta_path.insert(0, Block())
+from tests.session.fakes import DIGEST, FakeImage, FakePredictor, meta
+from viewer.audit import AuditLog
+from viewer.config import load_settings
+from viewer.session.reading import ReadingDesk, score_image
+from viewer.session.trail import AuditTrail
+settings = load_settings()
+with AuditLog.open(settings) as log:
+    desk = ReadingDesk(settings, AuditTrail(settings, log))
+    desk.set_model(FakePredictor(), DIGEST)
+    session = desk.open("/x.dcm")
+    header = meta("/x.dcm")
+    session.opened(header)
+    session.scored(score_image(desk.scorer, header, image=FakeImage(header)))
+    assert session.decide("confirmed", "").saved
+    assert session.decide("overrode", "why").record.type == "amendment"
+print("ok", "torch" in sys.modules, "PySide6" in sys.modules)
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["ok", "False", "False"]

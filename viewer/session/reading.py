@@ -1,0 +1,503 @@
+"""One image's reading, Qt-free: open -> check -> score -> own read -> reveal -> decide -> amend.
+
+Why here and not in the window: the rules that matter most to a patient live in this module and
+are tested without Qt or torch (``tests/session``):
+
+- **read-first hides the AI**: with ``reading.order = "read_first"`` a score stays hidden until
+  the clinician's own provisional read is recorded; the reveal records whether the AI was shown
+  before or after that read (``ai_shown``);
+- **refused inputs carry no score**: a refused or failed image has no prediction to show, reveal
+  or decide on;
+- **a second decision is an amendment**: deciding again on a decided image (in this run, or in an
+  earlier one, found through the log's keyed pseudonyms) writes an ``amendment`` row that
+  references the row it corrects, never a second, unlinked decision;
+- **"saved" only when saved**: :meth:`ReadingSession.decide` reports success only with the
+  committed record in hand; any failure comes back as an error to show.
+
+Every audit row of a reading is built here (``image_opened``, ``ai_result_shown``, ``decision``,
+``amendment``), for the window and for ``bedside infer`` alike, so both record the same fields.
+The heavy steps (decode, score) are plain functions (:func:`score_image`) that the window runs in
+a worker and the CLI runs inline; their results come back to :class:`ReadingDesk` on one thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from viewer.config import Settings
+from viewer.errors import AuditError, BedsideError
+from viewer.session.trail import AppendOutcome, AuditTrail
+
+if TYPE_CHECKING:
+    from viewer.audit.events import AuditRecord
+    from viewer.dicom.model import DicomImage, ImageMetadata
+    from viewer.inference.checks import CheckResult
+    from viewer.inference.predict import Prediction
+
+__all__ = [
+    "DecisionOutcome",
+    "ReadingDesk",
+    "ReadingSession",
+    "SavedDecision",
+    "ScoreOutcome",
+    "Scorer",
+    "finding_code",
+    "image_ids",
+    "model_fields",
+    "score_image",
+]
+
+Channel = Literal["gui", "cli"]
+Stage = Literal["opening", "unreadable", "opened", "refused", "hidden", "revealed", "decided"]
+Cancel = Callable[[], bool]
+
+
+class Scorer(Protocol):
+    """What a reading needs of ``viewer.inference.Predictor`` (tests pass a fake)."""
+
+    @property
+    def manifest(self) -> Any: ...
+
+    def screen(self, meta: Any) -> list[CheckResult]: ...
+
+    def predict(self, image: Any, *, cancel: Cancel | None = None) -> Prediction: ...
+
+
+# ----------------------------------------------------------------------------- audit fields
+
+
+def finding_code(label: str, positive: bool) -> str:
+    """The finding as the audit log stores it: ``label: positive|negative``."""
+    return f"{label}: {'positive' if positive else 'negative'}"
+
+
+def image_ids(meta: ImageMetadata) -> dict[str, Any]:
+    """The identifiers the log turns into keyed pseudonyms (never stored raw)."""
+    return {
+        "patient_id": meta.patient_id or None,
+        "study_uid": meta.study_instance_uid or None,
+        "series_uid": meta.series_instance_uid or None,
+        "sop_uid": meta.sop_instance_uid or None,
+        "accession": meta.accession_number or None,
+    }
+
+
+def model_fields(pred: Prediction) -> dict[str, Any]:
+    """Model, digest, threshold, score and AI finding of the first label (the decided one)."""
+    first = pred.labels[0]
+    return {
+        "model_id": pred.model_id,
+        "model_version": pred.model_version,
+        "bundle_digest": pred.bundle_digest,
+        "threshold": float(first.threshold),
+        "score": float(first.score),
+        "ai_finding": finding_code(first.label, bool(first.positive)),
+    }
+
+
+# ----------------------------------------------------------------------------- scoring
+
+
+@dataclass(frozen=True)
+class ScoreOutcome:
+    """One image's scoring: a prediction, or the error that stopped it (refusal or failure)."""
+
+    prediction: Prediction | None = None
+    error: BedsideError | None = None
+    image: DicomImage | None = None
+    decode_ms: float | None = None
+
+    @property
+    def status(self) -> Literal["scored", "refused", "error"]:
+        if self.prediction is not None:
+            return "scored"
+        return "refused" if self.refusing else "error"
+
+    @property
+    def checks(self) -> list[CheckResult]:
+        """Every check result: the prediction's, or those a refusal carries."""
+        if self.prediction is not None:
+            return list(self.prediction.checks)
+        return list(getattr(self.error, "checks", ()))
+
+    @property
+    def refusing(self) -> list[CheckResult]:
+        return [c for c in self.checks if str(c.level) == "refusal"]
+
+    @property
+    def warnings(self) -> list[CheckResult]:
+        return [c for c in self.checks if str(c.level) == "warning"]
+
+    @property
+    def message(self) -> str:
+        return self.error.message if self.error is not None else ""
+
+
+def score_image(
+    scorer: Scorer,
+    meta: ImageMetadata,
+    *,
+    image: DicomImage | None = None,
+    cancel: Cancel | None = None,
+) -> ScoreOutcome:
+    """Header checks (before any decode), decode if needed, then score.
+
+    The same steps for the window (which has the image decoded for display already) and the CLI
+    (which decodes only what the header checks accept). Refusals and failures come back in the
+    outcome; only a cancellation raises (``InferenceCancelledError``).
+    """
+    import time
+
+    from viewer.inference.predict import InferenceCancelledError
+
+    try:
+        scorer.screen(meta)
+        decode_ms = None
+        if image is None:
+            from viewer.dicom import read_image
+
+            t = time.perf_counter()
+            image = read_image(meta.path)
+            decode_ms = round((time.perf_counter() - t) * 1000.0, 3)
+        prediction = scorer.predict(image, cancel=cancel)
+    except InferenceCancelledError:
+        raise
+    except BedsideError as exc:
+        return ScoreOutcome(error=exc, image=image)
+    return ScoreOutcome(prediction=prediction, image=image, decode_ms=decode_ms)
+
+
+# ----------------------------------------------------------------------------- decisions
+
+
+@dataclass(frozen=True)
+class SavedDecision:
+    """A committed decision or amendment on an image (what the decision panel shows)."""
+
+    seq: int
+    when: datetime  # aware
+    meaning: str
+    reason: str
+    amendment: bool
+
+    def time_text(self, now: datetime | None = None) -> str:
+        """``HH:MM`` today, else ``YYYY-MM-DD HH:MM`` (local time)."""
+        local = self.when.astimezone()
+        today = (now or datetime.now().astimezone()).date()
+        return local.strftime("%H:%M" if local.date() == today else "%Y-%m-%d %H:%M")
+
+
+@dataclass(frozen=True)
+class DecisionOutcome:
+    """``saved`` is True only with the committed record; otherwise ``error`` says why.
+
+    ``code``: ``"not_ready"`` (no shown AI result to decide on), ``"log_not_open"``,
+    ``"identity"`` (the site requires a printed name), ``"write"`` (the log refused the row).
+    """
+
+    saved: bool
+    decision: SavedDecision | None = None
+    record: AuditRecord | None = None
+    error: str = ""
+    code: str = ""
+
+
+# ----------------------------------------------------------------------------- the session
+
+
+class ReadingSession:
+    """One image on the desk, from opening to its last amendment. Not thread-safe: the window
+    calls it on the GUI thread only; workers return plain results to it."""
+
+    def __init__(self, desk: ReadingDesk, path: str, request: int) -> None:
+        self.desk = desk
+        self.path = path
+        self.request = request
+        self.meta: ImageMetadata | None = None
+        self.read_error = ""
+        self.prediction: Prediction | None = None
+        self.refusal = ""
+        self.refusal_checks: list[CheckResult] = []
+        self.provisional = ""
+        self.revealed = False
+        self.ai_shown: Literal["before_read", "after_read"] | None = None
+        self.decision: SavedDecision | None = None
+        self.amending = False
+
+    # -------------------------------------------------------------- state
+    @property
+    def stage(self) -> Stage:
+        if self.meta is None:
+            return "unreadable" if self.read_error else "opening"
+        if self.refusal:
+            return "refused"
+        if self.prediction is None:
+            return "opened"
+        if not self.revealed:
+            return "hidden"
+        return "decided" if self.decision is not None else "revealed"
+
+    @property
+    def score_hidden(self) -> bool:
+        """A score exists but the reader may not see it yet (read-first, no own read)."""
+        return self.prediction is not None and not self.revealed
+
+    @property
+    def can_decide(self) -> bool:
+        return self.meta is not None and self.prediction is not None and self.revealed
+
+    @property
+    def needs_score(self) -> bool:
+        return self.meta is not None and self.prediction is None and not self.refusal
+
+    # -------------------------------------------------------------- steps
+    def opened(self, meta: ImageMetadata) -> AppendOutcome:
+        """The image is read (decoded for the window, header-read for the CLI)."""
+        self.meta = meta
+        return self.desk.trail.append(
+            "image_opened",
+            detail={
+                "modality": meta.modality,
+                "view": meta.view_position,
+                "transfer_syntax": meta.transfer_syntax_uid,
+            },
+            **image_ids(meta),
+        )
+
+    def read_failed(self, message: str) -> None:
+        self.read_error = message
+
+    def scored(self, outcome: ScoreOutcome) -> AppendOutcome | None:
+        """Take a scoring result. A refusal is recorded at once; a score is revealed (and
+        recorded) unless read-first hides it until the own read. Returns the row written."""
+        if outcome.prediction is None:
+            return self._refused(outcome)
+        self.prediction = outcome.prediction
+        if self.desk.read_first and not self.provisional:
+            return None
+        return self._reveal()
+
+    def own_read(self, finding: str) -> AppendOutcome | None:
+        """The clinician's provisional read (read-first): reveals a waiting score."""
+        self.provisional = finding
+        if self.prediction is not None and not self.revealed:
+            return self._reveal()
+        return None
+
+    def start_amendment(self) -> bool:
+        """The reader asks to change a saved decision (the next decide is an amendment)."""
+        if self.decision is None:
+            return False
+        self.amending = True
+        return True
+
+    def decide(self, meaning: Literal["confirmed", "overrode"], reason: str) -> DecisionOutcome:
+        """Record the clinician's decision — an amendment if this image was decided before."""
+        if not self.can_decide or self.meta is None or self.prediction is None:
+            return DecisionOutcome(
+                saved=False, code="not_ready", error="There is no shown AI result to decide on."
+            )
+        trail = self.desk.trail
+        if trail.log is None:
+            return DecisionOutcome(
+                saved=False,
+                code="log_not_open",
+                error=trail.error or "The audit log is not open; nothing can be saved.",
+            )
+        from viewer.audit import AuditEvent, EventType, require_named_user
+        from viewer.audit.identity import IdentityRequiredError
+
+        pred = self.prediction
+        first = pred.labels[0]
+        positive = bool(first.positive)
+        clinician_positive = positive if meaning == "confirmed" else not positive
+        earlier = self.decision
+        try:
+            user = require_named_user(self.desk.settings)
+            record = trail.log.append(
+                AuditEvent(
+                    type=EventType.AMENDMENT if earlier is not None else EventType.DECISION,
+                    outcome="success",
+                    user=user,
+                    meaning=meaning,
+                    clinician_finding=finding_code(first.label, clinician_positive),
+                    reason=reason or None,
+                    ai_shown=self.ai_shown,
+                    corrects=earlier.seq if earlier is not None else None,
+                    detail={
+                        "label": first.label,
+                        "warnings": [c.message for c in pred.warnings],
+                        "provisional_finding": self.provisional or None,
+                        "reading_order": self.desk.reading_order,
+                    },
+                    **model_fields(pred),
+                    **image_ids(self.meta),
+                )
+            )
+        except IdentityRequiredError as exc:
+            return DecisionOutcome(saved=False, code="identity", error=str(exc))
+        except AuditError as exc:
+            return DecisionOutcome(saved=False, code="write", error=str(exc))
+        except Exception as exc:  # never claim "saved" on any failure
+            return DecisionOutcome(
+                saved=False, code="write", error=f"Unexpected error ({type(exc).__name__}: {exc})."
+            )
+        decision = SavedDecision(
+            seq=int(record.seq),
+            when=record.when,
+            meaning=meaning,
+            reason=reason,
+            amendment=earlier is not None,
+        )
+        self.decision = decision
+        self.amending = False
+        self.desk.decided[self.path] = decision
+        return DecisionOutcome(saved=True, decision=decision, record=record)
+
+    # -------------------------------------------------------------- rows
+    def _refused(self, outcome: ScoreOutcome) -> AppendOutcome:
+        self.refusal = outcome.message or "No score."
+        self.refusal_checks = outcome.refusing
+        model = self.desk.model_identity
+        return self.desk.trail.append(
+            "ai_result_shown",
+            outcome="failure",
+            reason=self.refusal,
+            detail={"refused": True, **self.desk.channel_detail},
+            **model,
+            **(image_ids(self.meta) if self.meta is not None else {}),
+        )
+
+    def _reveal(self) -> AppendOutcome | None:
+        pred = self.prediction
+        if pred is None or self.revealed:
+            return None
+        self.revealed = True
+        if self.desk.channel == "gui":
+            self.ai_shown = "after_read" if self.provisional else "before_read"
+        if self.decision is None:
+            self.decision = self.desk.earlier_decision(self)
+        return self.desk.trail.append(
+            "ai_result_shown",
+            ai_shown=self.ai_shown,
+            detail={
+                "labels": {r.label: float(r.score) for r in pred.labels},
+                **self.desk.channel_detail,
+                # threads, and each warning with its code and params (a report can show it in
+                # the reader's language); the English message stays beside them
+                **pred.audit_detail(),
+            },
+            **model_fields(pred),
+            **(image_ids(self.meta) if self.meta is not None else {}),
+        )
+
+
+class ReadingDesk:
+    """The readings of one app run (or one ``bedside infer``): the current image, the scores made
+    with the loaded model, and the decisions saved in this run.
+
+    Results from workers carry the session they were for; :meth:`is_current` tells the window
+    whether the reader is still on that image (a stale result is dropped, never shown on another
+    patient's image).
+    """
+
+    def __init__(self, settings: Settings, trail: AuditTrail, *, channel: Channel = "gui") -> None:
+        self.settings = settings
+        self.trail = trail
+        self.channel: Channel = channel
+        self.current: ReadingSession | None = None
+        self.scorer: Scorer | None = None
+        self.model_digest: str | None = None
+        self.scores: dict[str, Prediction] = {}  # path -> prediction by the loaded model
+        self.decided: dict[str, SavedDecision] = {}  # path -> last decision in this run
+        self._request = 0
+
+    # -------------------------------------------------------------- settings
+    @property
+    def reading_order(self) -> str:
+        return str(self.settings.values.reading.order)
+
+    @property
+    def read_first(self) -> bool:
+        return self.channel == "gui" and self.reading_order == "read_first"
+
+    @property
+    def channel_detail(self) -> dict[str, Any]:
+        """How the result reached a person: the window (with its reading order) or a command."""
+        if self.channel == "gui":
+            return {"reading_order": self.reading_order}
+        return {"channel": "cli"}
+
+    def apply_settings(self, settings: Settings) -> None:
+        self.settings = settings
+        self.trail.settings = settings
+
+    # -------------------------------------------------------------- model
+    def set_model(self, scorer: Scorer | None, digest: str | None = None) -> None:
+        """A new model (or none): scores made by the old one are forgotten."""
+        self.scorer = scorer
+        self.model_digest = digest
+        self.scores.clear()
+
+    @property
+    def model_identity(self) -> dict[str, Any]:
+        """The loaded model's audit fields (all None without a model)."""
+        manifest = getattr(self.scorer, "manifest", None)
+        return {
+            "model_id": getattr(manifest, "id", None),
+            "model_version": getattr(manifest, "version", None),
+            "bundle_digest": self.model_digest,
+        }
+
+    # -------------------------------------------------------------- images
+    def open(self, path: str) -> ReadingSession:
+        """A new reading; the previous image's pending results become stale."""
+        self._request += 1
+        self.current = ReadingSession(self, path, self._request)
+        return self.current
+
+    def is_current(self, session: ReadingSession | None) -> bool:
+        return session is not None and session is self.current
+
+    def remember_score(self, path: str, scorer: Scorer, outcome: ScoreOutcome) -> bool:
+        """Keep a score made by the loaded model; False if another model made it (drop it)."""
+        if scorer is not self.scorer:
+            return False
+        if outcome.prediction is not None:
+            self.scores[path] = outcome.prediction
+        return True
+
+    def earlier_decision(self, session: ReadingSession) -> SavedDecision | None:
+        """The latest decision on this image: in this run, else in the audit log.
+
+        Looked up in the log by keyed pseudonyms (patient, then SOP Instance UID), so reopening
+        an image decided in an earlier session offers an amendment instead of a second, unlinked
+        decision.
+        """
+        mine = self.decided.get(session.path)
+        if mine is not None:
+            return mine
+        meta, log = session.meta, self.trail.log
+        if log is None or meta is None or not meta.patient_id or not meta.sop_instance_uid:
+            return None
+        from viewer.audit import Filters
+
+        try:
+            rows = log.records(Filters(patient_id=meta.patient_id, types=("decision", "amendment")))
+            sop = log.pseudonym("sop", meta.sop_instance_uid)
+        except AuditError:
+            return None
+        ours = [r for r in rows if r.sop_pseudonym == sop and r.outcome == "success"]
+        if not ours:
+            return None
+        last = max(ours, key=lambda r: r.seq)
+        return SavedDecision(
+            seq=int(last.seq),
+            when=last.when,
+            meaning=str(last.meaning or ""),
+            reason=str(last.reason or ""),
+            amendment=last.type == "amendment",
+        )
