@@ -71,6 +71,8 @@ def _mutations() -> list[tuple[str, Callable[[dict[str, Any]], None], str]]:
         ("threshold-as-string", set_("labels.0.threshold", "0.5"), "labels.0.threshold"),
         ("threshold-above-1", set_("labels.0.threshold", 1.5), "labels.0.threshold"),
         ("bad-version", set_("version", "v1"), "'version'"),
+        ("version-leading-zero", set_("version", "1.0.0-rc.01"), "'version'"),
+        ("version-build-metadata", set_("version", "1.0.0+build.1"), "'version'"),
         ("bad-digest", set_("weights.sha256", "xyz"), "weights.sha256"),
         ("changelog-other-version", set_("changelog.0.version", "0.0.1"), "changelog"),
         ("metric-outside-ci", set_("metrics.0.value", 0.99), "confidence interval"),

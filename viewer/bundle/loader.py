@@ -31,6 +31,7 @@ from viewer.bundle.manifest import (
 )
 from viewer.bundle.signing import SIGNATURE_NAME, verify_files
 from viewer.bundle.trust import TrustStore
+from viewer.bundle.version import release_tuple
 from viewer.errors import BundleError
 
 if TYPE_CHECKING:
@@ -122,27 +123,17 @@ def verify_archive(archive: BundleArchive, trust: TrustStore, *, path: Path) -> 
     )
 
 
-def _version_tuple(text: str) -> tuple[int, ...]:
-    parts = []
-    for piece in text.split("+")[0].split(".")[:3]:
-        digits = "".join(ch for ch in piece if ch.isdigit()) if piece else "0"
-        parts.append(int(digits or 0))
-    while len(parts) < 3:
-        parts.append(0)
-    return tuple(parts)
-
-
 def check_compatibility(manifest: Manifest, *, torch_version: str, app_version: str) -> None:
     """App not older than the bundle needs; torch within [torch_min, torch_below)."""
     comp = manifest.compatibility
-    if _version_tuple(app_version) < _version_tuple(comp.min_app_version):
+    if release_tuple(app_version) < release_tuple(comp.min_app_version):
         raise BundleError(
             f"The bundle needs Bedside {comp.min_app_version} or newer; this is {app_version}.",
             code="version",
         )
-    tv = _version_tuple(torch_version)
-    if tv < _version_tuple(comp.torch_min) or (
-        comp.torch_below is not None and tv >= _version_tuple(comp.torch_below)
+    tv = release_tuple(torch_version)
+    if tv < release_tuple(comp.torch_min) or (
+        comp.torch_below is not None and tv >= release_tuple(comp.torch_below)
     ):
         upper = f" and below {comp.torch_below}" if comp.torch_below else ""
         raise BundleError(

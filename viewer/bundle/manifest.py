@@ -10,11 +10,19 @@ mistyped key refuses the bundle rather than being silently ignored. No torch imp
 from __future__ import annotations
 
 import json
-import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from viewer.bundle.version import MAX_VERSION_LENGTH, SEMVER_PATTERN, parse_version
 from viewer.errors import BundleError
 from viewer.inference.preprocess import PreprocessStep, check_order, validate_steps
 
@@ -31,12 +39,25 @@ MAX_MANIFEST_BYTES = 1024 * 1024
 DEFAULT_SELFTEST_THREADS = 1
 MAX_SELFTEST_THREADS = 64  # viewer.inference.engine.configure_threads accepts 1..64
 
-SEMVER = r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?$"
 ISO_UTC = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"
 ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
 MODEL_ID = r"^[a-z0-9][a-z0-9._-]{0,63}$"
 
 Text = Annotated[str, Field(max_length=4000)]
+
+
+def _semver(text: str) -> str:
+    """The app's one version parser also checks what the pattern checks (SemVer 2.0.0)."""
+    try:
+        parse_version(text)
+    except BundleError as exc:
+        raise ValueError(exc.message) from exc
+    return text
+
+
+SemVer = Annotated[
+    str, Field(pattern=SEMVER_PATTERN, max_length=MAX_VERSION_LENGTH), AfterValidator(_semver)
+]
 Short = Annotated[str, Field(min_length=1, max_length=200)]
 
 
@@ -52,7 +73,7 @@ class _Strict(BaseModel):
 
 
 class ChangelogEntry(_Strict):
-    version: Annotated[str, Field(pattern=SEMVER)]
+    version: SemVer
     date: Annotated[str, Field(pattern=ISO_DATE)]
     changes: Text
 
@@ -216,7 +237,7 @@ class Manifest(_Strict):
     format_version: Literal[1] = 1
     id: Annotated[str, Field(pattern=MODEL_ID)]
     name: Short
-    version: Annotated[str, Field(pattern=SEMVER)]
+    version: SemVer
     changelog: Annotated[list[ChangelogEntry], Field(min_length=1, max_length=200)]
     created: Annotated[str, Field(pattern=ISO_UTC)]
     creator: Creator
@@ -350,14 +371,6 @@ def manifest_json_schema() -> dict[str, Any]:
 
 def schema_text() -> str:
     return json.dumps(manifest_json_schema(), indent=2, sort_keys=True) + "\n"
-
-
-def version_tuple(version: str) -> tuple[int, ...]:
-    """'1.2.3-rc1' -> (1, 2, 3); pre-release tags sort with their release (enough for a store)."""
-    core = re.match(r"^(\d+(?:\.\d+)*)", version)
-    if core is None:
-        raise ValueError(f"not a version: {version!r}")
-    return tuple(int(x) for x in core.group(1).split("."))
 
 
 def write_schema(path: str | None = None) -> str:

@@ -41,25 +41,13 @@ from viewer.bundle.loader import (
     verify_archive,
 )
 from viewer.bundle.trust import TrustStore
+from viewer.bundle.version import version_key
 from viewer.config import Settings
 from viewer.errors import AuditWriteError, BundleError
 
 STATE_NAME = "store.json"
 STATE_FORMAT = 1
-_SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?$")
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
-
-
-def semver_key(version: str) -> tuple[int, int, int, int, tuple[tuple[int, int | str], ...]]:
-    """Semantic Versioning 2.0 precedence: 1.0.0-rc.1 < 1.0.0 < 1.0.1."""
-    m = _SEMVER.match(version)
-    if m is None:
-        raise BundleError(f"'{version}' is not a semantic version.", code="schema")
-    pre = m.group(4)
-    ids: tuple[tuple[int, int | str], ...] = ()
-    if pre:
-        ids = tuple((0, int(p)) if p.isdigit() else (1, p) for p in pre.split("."))
-    return (int(m.group(1)), int(m.group(2)), int(m.group(3)), 0 if pre else 1, ids)
 
 
 @dataclass(frozen=True)
@@ -309,7 +297,7 @@ class ModelStore:
         out = []
         for model_id in sorted(state["models"]):
             model = state["models"][model_id]
-            for version in sorted(model["versions"], key=semver_key):
+            for version in sorted(model["versions"], key=version_key):
                 v = model["versions"][version]
                 out.append(
                     StoreEntry(
@@ -444,11 +432,11 @@ class ModelStore:
                 "A changed model needs a new version number.",
                 code="store",
             )
-        newer = [v for v in model["versions"] if semver_key(v) > semver_key(m.version)]
+        newer = [v for v in model["versions"] if version_key(v) > version_key(m.version)]
         if newer and not allow_downgrade:
             reason = (
                 f"Refusing to install '{m.id}' {m.version}: the newer version(s) "
-                f"{', '.join(sorted(newer, key=semver_key))} are installed. Installing an "
+                f"{', '.join(sorted(newer, key=version_key))} are installed. Installing an "
                 "older version must be explicit (--allow-downgrade) and is recorded."
             )
             record(
@@ -495,7 +483,7 @@ class ModelStore:
                 detail={
                     "key_fingerprint": loaded.key_fingerprint,
                     "downgrade": bool(newer),
-                    "newer_installed": sorted(newer, key=semver_key),
+                    "newer_installed": sorted(newer, key=version_key),
                     "source": str(loaded.path),
                 },
             )
@@ -528,7 +516,7 @@ class ModelStore:
         if entry is None:
             raise BundleError(
                 f"Version {version} of '{model_id}' is not installed (installed: "
-                f"{', '.join(sorted(model['versions'], key=semver_key))}).",
+                f"{', '.join(sorted(model['versions'], key=version_key))}).",
                 code="store",
             )
         self._verify_stored(model_id, version, entry)
