@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from viewer.bundle.store import ModelStore, semver_key
+from viewer.bundle.store import ModelStore
 from viewer.errors import BundleError
 
 
@@ -29,11 +29,6 @@ def store(settings: Any, trust: Any, audit: Any) -> ModelStore:
 
 def _events(audit: Any) -> list[tuple[str, str, str | None]]:
     return [(str(r.type), r.outcome, r.model_version) for r in audit.records()]
-
-
-def test_semver_order() -> None:
-    ordered = ["0.9.9", "1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-beta", "1.0.0", "1.0.1", "1.10.0"]
-    assert sorted(reversed(ordered), key=semver_key) == ordered
 
 
 def test_first_install_becomes_active(store: ModelStore, build_bundle: Callable[..., Path]) -> None:
