@@ -129,14 +129,6 @@ def weights_bytes(model: torch.nn.Module) -> bytes:
     return data
 
 
-def _deep_set(data: dict[str, Any], dotted: str, value: Any) -> None:
-    node = data
-    *parents, last = dotted.split(".")
-    for part in parents:
-        node = node.setdefault(part, {})
-    node[last] = value
-
-
 def read_template(path: str | Path) -> dict[str, Any]:
     p = Path(path)
     try:
