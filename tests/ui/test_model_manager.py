@@ -356,3 +356,22 @@ def test_selftest_refuses_a_validly_signed_bundle_swapped_in_the_store(
         ModelStore(manager.settings).load("test-cxr", "1.0.0")
     assert raised.value.code == "store"
     assert str(raised.value) in manager.findChild(QLabel, "modelStatus").text()
+
+
+def test_table_sorts_a_pre_release_below_its_release(
+    qtbot: QtBot, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SemVer precedence (viewer.bundle.version): 1.0.0-rc.1 < 1.0.0 < 1.10.0, never equal."""
+    from viewer.session.model_admin import BundleRow, StoreView
+    from viewer.ui import qt_model_manager
+
+    def row(version: str) -> BundleRow:
+        return BundleRow("test-cxr", version, "Test", "", "ab" * 32, "", False, Path(version))
+
+    view = StoreView(rows=[row("1.10.0"), row("1.0.0"), row("1.0.0-rc.1")], keys=[], problems=[])
+    monkeypatch.setattr(qt_model_manager, "list_bundles", lambda _settings: view)
+    win = QtModelManager(settings)
+    qtbot.addWidget(win)
+    qtbot.waitUntil(lambda: not win.is_busy())
+    assert [version for version, _test, _active in _table(win)] == ["1.0.0-rc.1", "1.0.0", "1.10.0"]
+    win.shutdown()

@@ -1,8 +1,8 @@
 """Model manager (for IT): installed bundles, their model card, install / activate / roll back.
 
 Why: which model scores a patient's image is a clinical-safety decision, so every change is an
-explicit, confirmed act that the core records in the audit log (``viewer.bundle.ModelStore`` with
-the audit log attached: the same code path as ``bedside bundle install/activate/rollback``). A
+explicit, confirmed act that the core records in the audit log (``viewer.session.model_admin``:
+the store with the audit log attached, as ``bedside bundle install/activate/rollback``). A
 refused bundle shows the core's reason as written (signature, untrusted key, schema, weights,
 self-test ...), never a traceback. Verification, loading and the self-test import torch and take
 seconds, so they run in a worker; only the GUI thread touches widgets.
@@ -11,8 +11,7 @@ seconds, so they run in a worker; only the GUI thread touches widgets.
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -36,138 +35,21 @@ from PySide6.QtWidgets import (
 )
 
 from viewer.config import Settings
-from viewer.errors import BedsideError
+from viewer.keyprint import format_fingerprint
+from viewer.session.model_admin import (
+    BundleRow,
+    SelfTestOutcome,
+    StoreView,
+    activate_bundle,
+    install_bundle,
+    list_bundles,
+    rollback_bundle,
+    run_selftest,
+    sort_rows,
+)
 from viewer.ui.check_text import bundle_refusal_text
-from viewer.ui.i18n import local_time_text
+from viewer.ui.qt_model_card import card_html, selftest_text
 from viewer.ui.workers import JobRunner, error_text
-
-
-@dataclass(frozen=True)
-class BundleRow:
-    """One installed bundle as the table shows it (plain data, built off the GUI thread)."""
-
-    model_id: str
-    version: str
-    name: str
-    creator: str
-    key_fingerprint: str
-    installed_at: str  # UTC, from the store
-    active: bool
-    path: Path | None
-    # "passed" (at install, or re-run now), "failed" (re-run failed), "refused" (the stored file
-    # no longer verifies: changed, or its key is no longer trusted)
-    selftest: str = "passed"
-    checked_now: bool = False
-    problem: str = ""
-    card: dict[str, Any] = field(default_factory=dict)  # the manifest as JSON-able data
-
-
-def _creator_text(creator: Any) -> str:
-    if isinstance(creator, dict):
-        name, org = str(creator.get("name", "")), str(creator.get("organisation", ""))
-        return f"{name} ({org})" if name and org else name or org
-    return str(creator or "")
-
-
-def _row(entry: Any, trust: Any) -> BundleRow:
-    """A store entry plus its manifest, re-verified (signature + schema, no torch)."""
-    from viewer.bundle.loader import verify_bundle
-
-    base = BundleRow(
-        model_id=entry.id,
-        version=entry.version,
-        name=entry.name,
-        creator="",
-        key_fingerprint=entry.key_fingerprint,
-        installed_at=entry.installed_at,
-        active=entry.active,
-        path=entry.path,
-    )
-    try:
-        verified = verify_bundle(entry.path, trust)
-    except BedsideError as exc:
-        return replace(base, selftest="refused", problem=str(exc))
-    card = verified.manifest.model_dump(mode="json")
-    problem = ""
-    selftest = "passed"
-    if verified.digest != entry.digest:
-        selftest, problem = "refused", "The stored file changed since it was installed."
-    return replace(
-        base,
-        creator=_creator_text(card.get("creator")),
-        key_fingerprint=verified.key_fingerprint,
-        selftest=selftest,
-        problem=problem,
-        card=card,
-    )
-
-
-@dataclass(frozen=True)
-class StoreView:
-    """What the window shows: the rows plus the trust store it verified them against."""
-
-    rows: list[BundleRow]
-    keys: list[tuple[str, str, str]]  # (source, fingerprint, file) of each trusted key
-    problems: list[str]  # key files that could not be read
-
-
-def list_bundles(settings: Settings) -> StoreView:
-    """The store's bundles as rows (runs in a worker: every stored file is re-verified)."""
-    from viewer.bundle.store import ModelStore
-
-    store = ModelStore(settings)
-    trust = store.trust
-    keys = [(k.source, k.fingerprint, k.path) for k in trust.keys]
-    rows = [_row(entry, trust) for entry in store.list()]
-    return StoreView(rows=rows, keys=keys, problems=list(trust.problems))
-
-
-def _with_store(settings: Settings, act: Callable[[Any], Any]) -> Any:
-    """Run one store action with the audit log attached, so the core records it."""
-    from viewer.audit import AuditLog
-    from viewer.bundle.store import ModelStore
-
-    audit = AuditLog.open(settings)
-    try:
-        return act(ModelStore(settings, audit=audit))
-    finally:
-        audit.close()
-
-
-def install_bundle(
-    settings: Settings, path: Path, *, allow_downgrade: bool
-) -> tuple[str, str, bool]:
-    """Install (verify, load, self-test, copy, audit); returns (id, version, now active)."""
-
-    def act(store: Any) -> tuple[str, str, bool]:
-        loaded = store.install(path, allow_downgrade=allow_downgrade)
-        m = loaded.manifest
-        active = any(e.id == m.id and e.version == m.version and e.active for e in store.list())
-        return m.id, m.version, active
-
-    result: tuple[str, str, bool] = _with_store(settings, act)
-    return result
-
-
-def run_selftest(settings: Settings, row: BundleRow) -> tuple[bool, str]:
-    """Load the stored bundle again (signature, weights, self-test), recorded in the audit log.
-
-    Through the store, so the file's digest, id and version are checked against the store's
-    record in the same read that loads it: a file swapped in the store is refused.
-    """
-    from viewer.bundle.store import ModelStore
-
-    if row.path is None:
-        return False, ""
-    from viewer.audit import AuditLog
-
-    audit = AuditLog.open(settings)
-    try:
-        loaded = ModelStore(settings, audit=audit).load(row.model_id, row.version)
-    finally:
-        audit.close()
-    result = loaded.selftest
-    return bool(result.passed), f"{result.max_abs_diff_output:.2g}"
 
 
 class QtModelManager(QDialog):
@@ -357,17 +239,10 @@ class QtModelManager(QDialog):
         self.trust_label.setText(text)
         self.trust_label.setStyleSheet(style)
         self.trust_label.setToolTip(
-            "\n".join(f"{source}: {_grouped(fp)}  {path}" for source, fp, path in self._keys)
+            "\n".join(
+                f"{source}: {format_fingerprint(fp)}  {path}" for source, fp, path in self._keys
+            )
         )
-
-    def _selftest_text(self, row: BundleRow) -> str:
-        if row.selftest == "refused":
-            return self.tr("REFUSED")
-        if row.selftest == "failed":
-            return self.tr("FAILED")
-        if row.checked_now:
-            return self.tr("Passed (just now)")
-        return self.tr("Passed at install")
 
     # -- status line ---------------------------------------------------------------------------
     def _set_status(self, key: str, level: str = "info", **fields: str) -> None:
@@ -443,7 +318,7 @@ class QtModelManager(QDialog):
             if before is not None and row.selftest != "refused":
                 row = replace(row, selftest=before.selftest, checked_now=True)
             merged.append(row)
-        self._rows = sorted(merged, key=lambda r: (r.model_id, _version_key(r.version)))
+        self._rows = sort_rows(merged)
         self._fill_table()
         if not (want is not None and self.select(*want)) and self._rows:
             active = next((i for i, r in enumerate(self._rows) if r.active), 0)
@@ -470,13 +345,13 @@ class QtModelManager(QDialog):
                 row.version,
                 row.creator,
                 short,
-                self._selftest_text(row),
+                selftest_text(row),
                 self.tr("Active") if row.active else "",
             ]
             for col, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 if col == 3:
-                    item.setToolTip(_grouped(fingerprint))
+                    item.setToolTip(format_fingerprint(fingerprint))
                 if col == 4 and row.problem:
                     item.setToolTip(row.problem)
                 if col == 4 and row.selftest in ("failed", "refused"):
@@ -526,149 +401,7 @@ class QtModelManager(QDialog):
                 "<p>" + html.escape(self.tr("Select a bundle to see its model card.")) + "</p>"
             )
             return
-        self.card.setHtml(self.card_html(row))
-
-    # -- the model card ------------------------------------------------------------------------
-    def card_html(self, row: BundleRow) -> str:
-        """The manifest as a readable model card; everything escaped (a manifest is input)."""
-        data = dict(row.card)
-        esc = html.escape
-        title = str(data.get("name") or row.name or row.model_id)
-        parts = [f"<h2>{esc(title)} <small>({esc(row.model_id)} {esc(row.version)})</small></h2>"]
-        if row.problem:
-            parts.append(
-                "<p style='color:#b00020'><b>"
-                + esc(self.tr("This bundle is refused: {reason}").format(reason=row.problem))
-                + "</b></p>"
-            )
-        if self.settings.demo or "demo" in row.model_id.lower():
-            parts.append(
-                "<p style='color:#8a4b00'><b>"
-                + esc(self.tr("Demo model — NOT for clinical use."))
-                + "</b></p>"
-            )
-        facts = [
-            (self.tr("Regulatory status"), str(data.get("regulatory_status", ""))),
-            (self.tr("Creator"), row.creator),
-            (self.tr("Created"), local_time_text(str(data.get("created", "")))),
-            (self.tr("Installed"), local_time_text(row.installed_at)),
-            (self.tr("Licence"), str(data.get("licence", ""))),
-            (self.tr("Architecture"), _plain((data.get("architecture") or {}).get("id", ""))),
-            (self.tr("Signing key fingerprint"), _grouped(row.key_fingerprint)),
-            (self.tr("Self-test"), self._selftest_text(row)),
-        ]
-        parts.append("<table cellspacing='0' cellpadding='2'>")
-        for name, value in facts:
-            if value:
-                parts.append(
-                    f"<tr><td><b>{esc(name)}</b>&nbsp;</td><td>{esc(str(value))}</td></tr>"
-                )
-        parts.append("</table>")
-
-        if data.get("intended_use"):
-            parts.append(_h3(self.tr("Intended use")))
-            parts.append(f"<p>{esc(str(data['intended_use']))}</p>")
-        if data.get("out_of_scope_uses"):
-            parts.append(_h3(self.tr("Out of scope (do not use for)")))
-            parts.append(_value_html(data["out_of_scope_uses"]))
-        if data.get("labels"):
-            parts.append(_h3(self.tr("Findings, thresholds and operating points")))
-            parts.append(self._labels_html(data["labels"]))
-        if data.get("metrics"):
-            parts.append(_h3(self.tr("Performance (with confidence intervals)")))
-            parts.append(self._metrics_html(data["metrics"]))
-        for key, title in (
-            ("training_data", self.tr("Training data")),
-            ("validation_data", self.tr("Validation data")),
-        ):
-            if data.get(key):
-                parts.append(f"<h3>{esc(title)}</h3>")
-                parts.append(self._dataset_html(data[key]))
-        if data.get("accepted_inputs"):
-            parts.append(_h3(self.tr("Accepted inputs")))
-            parts.append(_value_html(data["accepted_inputs"]))
-        if data.get("changelog"):
-            parts.append(_h3(self.tr("Changelog")))
-            items = []
-            for entry in data["changelog"]:
-                if isinstance(entry, dict):
-                    items.append(
-                        f"<li><b>{esc(str(entry.get('version', '')))}</b> "
-                        f"({esc(str(entry.get('date', '')))}): "
-                        f"{esc(str(entry.get('changes', '')))}</li>"
-                    )
-            parts.append("<ul>" + "".join(items) + "</ul>")
-        return "\n".join(parts)
-
-    def _labels_html(self, labels: Any) -> str:
-        if not isinstance(labels, list):
-            return _value_html(labels)
-        esc = html.escape
-        out = [_table_head(self.tr("Finding"), self.tr("Threshold"), self.tr("Operating point"))]
-        for label in labels:
-            if not isinstance(label, dict):
-                continue
-            name = label.get("display_name") or label.get("name", "")
-            out.append(
-                f"<tr><td>{esc(str(name))}</td>"
-                f"<td>{esc(_num(label.get('threshold', '')))}</td>"
-                f"<td>{esc(_plain(label.get('operating_point', '')))}</td></tr>"
-            )
-        out.append("</table>")
-        return "".join(out)
-
-    def _metrics_html(self, metrics: Any) -> str:
-        """Each metric as ``value (95% CI low–high, method; dataset)``."""
-        if not isinstance(metrics, list):
-            return _value_html(metrics)
-        esc = html.escape
-        out = [
-            _table_head(
-                self.tr("Metric"),
-                self.tr("Finding"),
-                self.tr("Value"),
-                self.tr("Confidence interval"),
-                self.tr("Data set"),
-            )
-        ]
-        for m in metrics:
-            if not isinstance(m, dict):
-                continue
-            level = m.get("ci_level", 0.95)
-            ci = ""
-            if m.get("ci_low") is not None and m.get("ci_high") is not None:
-                pct = f"{float(level) * 100:.0f}%" if isinstance(level, int | float) else ""
-                ci = f"{pct} {_num(m['ci_low'])}–{_num(m['ci_high'])}"
-                if m.get("ci_method"):
-                    ci += f" ({m['ci_method']})"
-            out.append(
-                f"<tr><td>{esc(str(m.get('name', '')))}</td><td>{esc(str(m.get('label', '')))}</td>"
-                f"<td>{esc(_num(m.get('value', '')))}</td><td>{esc(ci)}</td>"
-                f"<td>{esc(str(m.get('dataset', '')))}</td></tr>"
-            )
-        out.append("</table>")
-        return "".join(out)
-
-    def _dataset_html(self, data: Any) -> str:
-        if not isinstance(data, dict):
-            return _value_html(data)
-        esc = html.escape
-        out = []
-        if data.get("description"):
-            out.append(f"<p>{esc(str(data['description']))}</p>")
-        facts = [
-            (self.tr("Sources"), _plain(data.get("sources", ""))),
-            (self.tr("Dates"), _plain(data.get("dates", ""))),
-            (self.tr("Images"), _plain(data.get("count", ""))),
-            (self.tr("Positives"), _plain(data.get("positives", ""))),
-            (self.tr("Devices"), _plain(data.get("devices", ""))),
-        ]
-        out.append("<ul>")
-        for name, value in facts:
-            if value:
-                out.append(f"<li><b>{esc(name)}</b>: {esc(value)}</li>")
-        out.append("</ul>")
-        return "".join(out)
+        self.card.setHtml(card_html(row, demo=self.settings.demo))
 
     # -- actions -------------------------------------------------------------------------------
     def _confirm(self, title: str, text: str) -> bool:
@@ -761,7 +494,7 @@ class QtModelManager(QDialog):
         self._start("activating", model=row.model_id, version=row.version)
         settings = self.settings
         self._runner.submit(
-            lambda _p, _c: _with_store(settings, lambda s: s.activate(row.model_id, row.version)),
+            lambda _p, _c: activate_bundle(settings, row.model_id, row.version),
             on_result=lambda _r: self._on_done(
                 "activated", model=row.model_id, version=row.version
             ),
@@ -785,7 +518,7 @@ class QtModelManager(QDialog):
         self._start("rolling_back", model=row.model_id)
         settings = self.settings
         self._runner.submit(
-            lambda _p, _c: str(_with_store(settings, lambda s: s.rollback(row.model_id))),
+            lambda _p, _c: rollback_bundle(settings, row.model_id),
             on_result=lambda version: self._on_done(
                 "rolled_back", model=row.model_id, version=version, select=version
             ),
@@ -806,9 +539,9 @@ class QtModelManager(QDialog):
             name="selftest-bundle",
         )
 
-    def _on_tested(self, row: BundleRow, result: tuple[bool, str]) -> None:
+    def _on_tested(self, row: BundleRow, result: SelfTestOutcome) -> None:
         self._finish()
-        passed, diff = result
+        passed, diff = result.passed, f"{result.max_abs_diff:.2g}"
         self._replace_row(row, selftest="passed" if passed else "failed")
         if passed:
             self._set_status("tested", "ok", model=row.model_id, version=row.version, diff=diff)
@@ -889,60 +622,4 @@ class QtModelManager(QDialog):
         super().reject()
 
 
-def _grouped(fingerprint: str) -> str:
-    """Groups of four hex digits, as ``bedside keys list`` prints them (read aloud to IT)."""
-    return " ".join(fingerprint[i : i + 4] for i in range(0, len(fingerprint), 4))
-
-
-def _h3(title: str) -> str:
-    return f"<h3>{html.escape(title)}</h3>"
-
-
-def _table_head(*titles: str) -> str:
-    cells = "".join(f"<th>{html.escape(t)}</th>" for t in titles)
-    return f"<table border='1' cellspacing='0' cellpadding='3'><tr>{cells}</tr>"
-
-
-def _version_key(version: str) -> tuple[int, ...]:
-    parts: list[int] = []
-    for piece in version.split("+")[0].split("-")[0].split("."):
-        parts.append(int(piece) if piece.isdigit() else 0)
-    return tuple(parts)
-
-
-def _num(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.3g}"
-    return str(value)
-
-
-def _plain(value: Any) -> str:
-    if isinstance(value, dict):
-        return "; ".join(f"{k}: {_num(v)}" for k, v in value.items() if v not in (None, ""))
-    if isinstance(value, list):
-        return ", ".join(_plain(v) for v in value)
-    return _num(value)
-
-
-def _value_html(value: Any) -> str:
-    """Generic, escaped rendering of a manifest value (text, list or nested mapping)."""
-    esc = html.escape
-    if isinstance(value, dict):
-        rows = "".join(
-            f"<li><b>{esc(str(k).replace('_', ' '))}</b>: {_value_inline(v)}</li>"
-            for k, v in value.items()
-            if v not in (None, "", [], {})
-        )
-        return f"<ul>{rows}</ul>"
-    if isinstance(value, list):
-        return "<ul>" + "".join(f"<li>{_value_inline(v)}</li>" for v in value) + "</ul>"
-    return f"<p>{esc(_num(value))}</p>"
-
-
-def _value_inline(value: Any) -> str:
-    if isinstance(value, dict | list):
-        return _value_html(value)
-    return html.escape(_num(value))
-
-
-__all__ = ["BundleRow", "QtModelManager", "list_bundles"]
+__all__ = ["QtModelManager"]
