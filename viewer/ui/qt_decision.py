@@ -41,7 +41,7 @@ class QtDecisionPanel(QGroupBox):
         super().__init__(parent)
         self.setObjectName("decisionPanel")
         self._label = "finding"
-        self._status_kind = "none"  # none | need_reason | saved | failed | amending | blocked
+        self._status_kind = "none"  # none | need_reason | saved | failed | amending
         self._status_args: tuple[str, ...] = ()
         self.amending = False
         self.provisional_value = ""
@@ -159,9 +159,6 @@ class QtDecisionPanel(QGroupBox):
         self._set_status("failed", error)
         self.set_decision_enabled(True)
 
-    def set_blocked(self, message: str) -> None:
-        self._set_status("blocked", message)
-
     def start_amendment(self, hhmm: str) -> None:
         self.amending = True
         self._set_status("amending", hhmm)
@@ -202,15 +199,12 @@ class QtDecisionPanel(QGroupBox):
                 "NOT saved: {0}\nYour decision is still here; press the button again to retry."
             ).format(a[0])
             style = "color: #c62828; font-weight: bold;"
-        elif kind == "amending":
+        else:  # amending
             text = self.tr(
                 "Amending the decision saved at {0}: choose the corrected decision. The earlier "
                 "one stays in the log."
             ).format(a[0])
             style = "color: #b36b00;"
-        else:
-            text = a[0] if a else ""
-            style = "color: #c62828;"
         self.status.setText(text)
         self.status.setStyleSheet(style)
 
