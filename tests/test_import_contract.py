@@ -63,3 +63,70 @@ def test_contract_covers_every_core_module() -> None:
     }
     assert top - {"viewer.ui"} <= listed, f"not covered by the contract: {top - listed}"
     assert {"PySide6", "shiboken6"} <= set(contract["forbidden_modules"])
+
+
+def _layers_contract() -> dict[str, object]:
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    return next(c for c in config["tool"]["importlinter"]["contracts"] if c["type"] == "layers")
+
+
+# (module that gets a bad import, what it imports): each is a lower layer reaching up, or one
+# face reaching into the other; a function-local import counts as much as a top-level one.
+UPWARD = [
+    ("dicom/sneaky.py", "from viewer.session import reading\n"),
+    ("inference/sneaky.py", "def f():\n    from viewer.bundle import loader\n"),
+    ("audit/sneaky.py", "import viewer.bundle.store\n"),
+    ("bundle/sneaky.py", "from viewer.session.models import open_model\n"),
+    ("config.py", "\n\ndef _sneaky() -> None:\n    from viewer.dicom import reader  # noqa\n"),
+    ("errors.py", "\nimport viewer.keyprint  # noqa\n"),
+    ("session/sneaky.py", "from viewer.cli import infer\n"),
+    ("ui/sneaky.py", "from viewer.cli import main\n"),
+]
+
+
+@pytest.mark.skipif(not LINT.exists(), reason="import-linter is not installed in this environment")
+def test_layers_contract_fails_when_a_lower_layer_imports_a_higher_one(
+    scratch_tree: Path,
+) -> None:
+    assert _lint(scratch_tree).returncode == 0
+    for where, code in UPWARD:
+        path = scratch_tree / "viewer" / where
+        before = path.read_text() if path.exists() else None
+        path.write_text((before or "") + code)  # a new module, or an import added to one
+        result = _lint(scratch_tree)
+        if before is None:
+            path.unlink()
+        else:
+            path.write_text(before)
+        module = "viewer." + where.removesuffix(".py").replace("/", ".")
+        assert result.returncode != 0, where
+        assert "BROKEN" in result.stdout and module in result.stdout, where
+
+
+def test_layers_contract_names_every_package() -> None:
+    contract = _layers_contract()
+    named = {
+        name.strip()
+        for layer in contract["layers"]
+        for name in str(layer).split("|")  # type: ignore[attr-defined]
+    }
+    top = {
+        p.stem if p.is_file() else p.name
+        for p in (ROOT / "viewer").iterdir()
+        if (p.suffix == ".py" and p.stem not in {"__init__", "__main__"})
+        or (p.is_dir() and (p / "__init__.py").exists())
+    }
+    assert top <= named, f"not placed in a layer: {top - named}"
+
+
+def test_no_import_hidden_from_the_contract() -> None:
+    """The linter sees imports only: no module may be loaded by name to step around it."""
+    hidden = []
+    for path in (ROOT / "viewer").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        for needle in ("import_module(", "__import__(", "importlib.reload("):
+            if needle in text:
+                hidden.append(f"{path.relative_to(ROOT)}: {needle}")
+    assert hidden == []
