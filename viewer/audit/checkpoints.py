@@ -22,12 +22,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from viewer.audit.chain import canonical_json
 from viewer.audit.pseudonym import _create_exclusive
 from viewer.errors import AuditError, AuditWriteError
-from viewer.keyprint import fingerprint, format_fingerprint, public_pem
+from viewer.keyprint import fingerprint, public_pem
 
 CHECKPOINT_FORMAT = "bedside-audit-checkpoint-v1"
-
-# The old name of viewer.keyprint.format_fingerprint, until report.py and verify.py import that.
-pretty_fingerprint = format_fingerprint
 
 
 def public_key_path(private_path: Path) -> Path:

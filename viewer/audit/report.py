@@ -45,11 +45,12 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from viewer.audit.checkpoints import Checkpoint, pretty_fingerprint
+from viewer.audit.checkpoints import Checkpoint
 from viewer.audit.events import AuditRecord, EventType, ExportCancelledError
 from viewer.audit.stats import ModelStats, effective_decisions, model_stats
 from viewer.audit.verify import NO_CHECKPOINT_NOTE, VerifyResult
 from viewer.errors import AuditError
+from viewer.keyprint import format_fingerprint
 
 CJK = "HeiseiKakuGo-W5"
 pdfmetrics.registerFont(UnicodeCIDFont(CJK))
@@ -233,7 +234,7 @@ def _checkpoint_block(scope: ReportScope) -> list[Any]:
         (f"Head hash (row #{cp.count})", para(cp.head_hash, "mono")),
         ("Signed at", utc(cp.time)),
         ("Log ID", para(cp.log_id, "mono")),
-        ("Installation key (SHA-256)", para(pretty_fingerprint(cp.key_fingerprint), "mono")),
+        ("Installation key (SHA-256)", para(format_fingerprint(cp.key_fingerprint), "mono")),
         ("Signature (ECDSA P-256)", para(cp.signature, "mono")),
         (
             "Checkpoint file",

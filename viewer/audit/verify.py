@@ -35,10 +35,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from viewer.audit.chain import ALL_COLUMNS, GENESIS_HASH, HASHED_COLUMNS, make_hasher
-from viewer.audit.checkpoints import Checkpoint, InstallationKey, pretty_fingerprint
+from viewer.audit.checkpoints import Checkpoint, InstallationKey
 from viewer.audit.schema import TRIGGERS
 from viewer.audit.state import LogState, read_state, state_path
 from viewer.errors import AuditError
+from viewer.keyprint import format_fingerprint
 
 if TYPE_CHECKING:
     from viewer.audit.store import AuditLog
@@ -263,7 +264,7 @@ def verify_log(
             ok = False
             message = (
                 "it is signed by a key that is not this installation's "
-                f"({pretty_fingerprint(cp.key_fingerprint)[:19]}…)"
+                f"({format_fingerprint(cp.key_fingerprint)[:19]}…)"
             )
             untrusted.add(len(results))
         elif log_id and cp.log_id != log_id:
@@ -304,7 +305,7 @@ def verify_log(
         )
         notes.append(
             "Checkpoint signatures were checked with the public key embedded in each checkpoint "
-            f"(fingerprint {', '.join(pretty_fingerprint(f) for f in fps)}); compare it with the "
+            f"(fingerprint {', '.join(format_fingerprint(f) for f in fps)}); compare it with the "
             "fingerprint printed in the site's reports."
         )
     if not given:
