@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.bundle.conftest import KeyPair, random_state, template
-from viewer.bundle import cli
+from viewer.cli import bundle as cli
 from viewer.errors import BundleError
 
 
