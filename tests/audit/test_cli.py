@@ -10,7 +10,7 @@ import pytest
 
 from tests.audit.helpers import decision, drop_triggers, fill, raw
 from viewer.audit import AuditLog
-from viewer.cli import main
+from viewer.cli.main import main
 from viewer.config import Settings
 
 

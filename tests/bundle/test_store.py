@@ -306,7 +306,7 @@ def test_infer_with_an_installed_model_refuses_a_swapped_file(
     import shutil
 
     from viewer.bundle.trust import TrustStore
-    from viewer.cli import main
+    from viewer.cli.main import main
     from viewer.config import load_settings
 
     keys = site_file.parent / "trusted-keys"
