@@ -283,9 +283,6 @@ def launch_times(sample: Path, runs: int = 5) -> dict[str, list[float]]:
 
 
 def main() -> int:
-    from viewer.ui import _refcount_guard
-
-    _refcount_guard.apply()
     from PySide6.QtWidgets import QApplication
 
     from viewer.dicom.synthetic import make_cxr

@@ -41,9 +41,6 @@ def _first_run(window: QtMainWindowType) -> None:
 
 def run_gui(settings: Settings, *, paths: list[Path], demo_study: bool) -> int:
     """Show the main window, then load the model and open ``paths`` (or the demo study)."""
-    from viewer.ui import _refcount_guard
-
-    _refcount_guard.apply()  # first, before any Qt call (PySide6 6.12 on Python 3.11)
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 

@@ -27,10 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from viewer.ui import _refcount_guard
 from viewer.ui.check_text import checks_text
-
-_refcount_guard.apply()  # before any Qt call: PySide6 6.12 on Python 3.11, see the module
 
 
 def manifest_field(manifest: Any, *names: str, default: str = "") -> str:

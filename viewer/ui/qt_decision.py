@@ -21,10 +21,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from viewer.ui import _refcount_guard
-
-_refcount_guard.apply()  # before any Qt call: PySide6 6.12 on Python 3.11, see the module
-
 CONFIRM_KEYS = "Ctrl+Return"
 OVERRIDE_KEYS = "Ctrl+Shift+Return"
 AMEND_KEYS = "Ctrl+Shift+A"

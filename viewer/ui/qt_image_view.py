@@ -33,10 +33,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from viewer.ui import _refcount_guard
 from viewer.ui.workers import JobRunner
-
-_refcount_guard.apply()  # before any Qt call: PySide6 6.12 on Python 3.11, see the module
 
 # Above this many pixels, full-resolution renders run in a worker (a 3000 x 3000 LUT pass plus
 # its smooth downscale is ~50-70 ms on two cores: too long for the GUI thread).

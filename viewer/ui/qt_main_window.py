@@ -45,7 +45,6 @@ from viewer.errors import InferenceError
 from viewer.session.models import NoModelError, OpenModel, open_model
 from viewer.session.reading import ReadingDesk, ReadingSession, ScoreOutcome, score_image
 from viewer.session.trail import AppendOutcome, AuditTrail
-from viewer.ui import _refcount_guard
 from viewer.ui.check_text import bundle_refusal_text
 from viewer.ui.qt_ai_panel import QtAiPanel
 from viewer.ui.qt_decision import QtDecisionPanel
@@ -59,8 +58,6 @@ if TYPE_CHECKING:
 
     from viewer.audit import AuditLog
     from viewer.dicom import DicomImage, DisplayRenderer
-
-_refcount_guard.apply()  # before any Qt call: PySide6 6.12 on Python 3.11, see the module
 
 
 @dataclass

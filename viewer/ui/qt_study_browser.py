@@ -26,10 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from viewer.ui import _refcount_guard
 from viewer.ui.workers import Job, JobRunner, error_text
-
-_refcount_guard.apply()  # before any Qt call: PySide6 6.12 on Python 3.11, see the module
 
 THUMB = 64
 MAX_THUMBNAILS = 400

@@ -20,10 +20,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from viewer.ui import _refcount_guard
-
-_refcount_guard.apply()  # before any Qt call: PySide6 6.12 on Python 3.11, see the module
-
 MAX_VALUE_CHARS = 200
 MAX_DEPTH = 12
 KEYWORD_ROLE = Qt.ItemDataRole.UserRole + 1  # the DICOM keyword, e.g. PixelSpacing (searchable)

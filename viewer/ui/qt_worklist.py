@@ -23,10 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from viewer.ui import _refcount_guard
 from viewer.ui.check_text import checks_text
-
-_refcount_guard.apply()  # before any Qt call: PySide6 6.12 on Python 3.11, see the module
 
 PATH_ROLE = Qt.ItemDataRole.UserRole
 COL_PATIENT, COL_DATE, COL_VIEW, COL_STATUS, COL_SCORE = range(5)

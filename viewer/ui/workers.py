@@ -20,9 +20,6 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, Signal
 
 from viewer.errors import BedsideError
-from viewer.ui import _refcount_guard
-
-_refcount_guard.apply()  # before any Qt call: PySide6 6.12 on Python 3.11, see the module
 
 ProgressFn = Callable[[object], None]
 CancelledFn = Callable[[], bool]
