@@ -27,7 +27,7 @@ def manifest_dict(build_bundle: Callable[..., Path]) -> dict[str, Any]:
 
 def test_exported_schema_is_current() -> None:
     on_disk = resource_path(*MANIFEST_SCHEMA).read_text(encoding="utf-8")
-    assert on_disk == schema_text(), "run: python -m viewer.bundle.manifest"
+    assert on_disk == schema_text(), "run: python packaging/write_manifest_schema.py"
 
 
 def test_schema_validates_a_real_manifest(manifest_dict: dict[str, Any]) -> None:
@@ -148,7 +148,7 @@ PREPROCESSING_REFUSALS: list[tuple[str, Callable[[list[dict[str, Any]]], None], 
 def test_preprocessing_refused_with_its_own_code(
     manifest_dict: dict[str, Any], change: Callable[[list[dict[str, Any]]], None], match: str
 ) -> None:
-    """CONTRACTS: a step this viewer cannot apply is BundleError(code="preprocessing"), at load,
+    """The contract: a step this viewer cannot apply is BundleError(code="preprocessing"), at load,
     with validate_steps' message naming the step and field."""
     change(manifest_dict["preprocessing"])
     with pytest.raises(BundleError) as info:

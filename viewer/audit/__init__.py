@@ -1,6 +1,6 @@
 """The tamper-evident audit log: SQLite store, hash chain, signed checkpoints, pseudonyms, reports.
 
-Public API (see docs/CONTRACTS.md, viewer.audit): :class:`AuditLog`, :class:`AuditEvent`,
+Public API (ARCHITECTURE.md, "Public faces"): :class:`AuditLog`, :class:`AuditEvent`,
 :class:`AuditRecord`, :class:`EventType`, :class:`User`, :func:`current_user`,
 :func:`verify_log`. Reports and exports live in :mod:`viewer.audit.export` and
 :mod:`viewer.audit.report` (imported on demand: reportlab is only loaded when a PDF is made).

@@ -371,19 +371,3 @@ def manifest_json_schema() -> dict[str, Any]:
 
 def schema_text() -> str:
     return json.dumps(manifest_json_schema(), indent=2, sort_keys=True) + "\n"
-
-
-def write_schema(path: str | None = None) -> str:
-    """Write the JSON Schema (``python -m viewer.bundle.manifest`` refreshes the resource file)."""
-    from pathlib import Path
-
-    from viewer.bundle.resources import MANIFEST_SCHEMA, resource_path
-
-    target = Path(path) if path else resource_path(*MANIFEST_SCHEMA)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(schema_text(), encoding="utf-8")
-    return str(target)
-
-
-if __name__ == "__main__":
-    print(write_schema())

@@ -1,6 +1,6 @@
 """DICOM layer: read files, folders and DICOMDIRs, index studies, the greyscale display pipeline.
 
-Public API (docs/CONTRACTS.md, viewer.dicom): :func:`read_metadata`, :func:`read_image`,
+Public API (ARCHITECTURE.md, "Public faces"): :func:`read_metadata`, :func:`read_image`,
 :class:`DisplayRenderer`, :func:`render`, :func:`iter_scan` and the data classes.
 """
 

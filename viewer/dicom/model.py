@@ -1,4 +1,4 @@
-"""Plain data the DICOM layer hands to the UI, the CLI and inference (see docs/CONTRACTS.md)."""
+"""Plain data the DICOM layer hands to the UI, the CLI and inference (ARCHITECTURE.md, "Public faces")."""
 
 from __future__ import annotations
 

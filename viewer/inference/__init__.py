@@ -1,6 +1,6 @@
 """Inference: the bundle's stored preprocessing, scores and findings, input checks, heatmaps.
 
-Public API (docs/CONTRACTS.md, viewer.inference). Importing this package does not import torch;
+Public API (ARCHITECTURE.md, "Public faces"). Importing this package does not import torch;
 the functions that run the network import it when called. ``preprocess`` and ``postprocess``
 are not re-exported here: the names are the submodules (``viewer.inference.preprocess``).
 """
