@@ -43,7 +43,6 @@ if TYPE_CHECKING:
 
 MAX_TEMPLATE_BYTES = 1024 * 1024
 _LIBRARIES = ("torch", "numpy", "safetensors", "pydicom", "pydantic", "cryptography")
-COMPUTED_KEYS = ("weights", "library_versions", "selftest.photometric", "created")
 
 
 @dataclass(frozen=True)

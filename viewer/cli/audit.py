@@ -117,13 +117,6 @@ def _no_log(settings: Settings) -> AuditError:
     return AuditError(f"There is no audit log at {settings.audit_db_path} yet.")
 
 
-def _open_existing(settings: Settings) -> AuditLog:
-    """This installation's log for writing (missing: a clear error, never a new empty log)."""
-    if not settings.audit_db_path.exists() and history_evidence(settings) is None:
-        raise _no_log(settings)
-    return AuditLog.open(settings)
-
-
 def _open_for_reading(settings: Settings) -> AuditLog:
     """This installation's log, read-only (browsing needs no write access: read-only media)."""
     if not settings.audit_db_path.exists() and history_evidence(settings) is None:
