@@ -48,7 +48,6 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
 
 LANGUAGES = ("en", "ja")
-LANGUAGE_CHOICES = ("auto", "en", "ja")
 
 # Translators we installed, per application object, so a switch removes exactly ours.
 _installed: dict[int, list[QTranslator]] = {}

@@ -39,7 +39,6 @@ class QtDecisionPanel(QGroupBox):
         self._label = "finding"
         self._status_kind = "none"  # none | need_reason | saved | failed | amending
         self._status_args: tuple[str, ...] = ()
-        self.amending = False
         self.provisional_value = ""
 
         self.provisional = QComboBox(self)
@@ -126,7 +125,6 @@ class QtDecisionPanel(QGroupBox):
         """A new image: nothing decided, nothing recorded."""
         relabel = label != self._label
         self._label = label
-        self.amending = False
         self.provisional_value = ""
         self.provisional.setEnabled(True)
         self.provisional_button.setEnabled(True)
@@ -145,7 +143,6 @@ class QtDecisionPanel(QGroupBox):
 
     def set_saved(self, meaning: str, reason: str, hhmm: str, *, amendment: bool = False) -> None:
         """Only called after the audit row committed."""
-        self.amending = False
         self._set_status("saved", meaning, reason, hhmm, "1" if amendment else "")
         self.set_decision_enabled(False)
         self.amend.setEnabled(True)
@@ -156,7 +153,6 @@ class QtDecisionPanel(QGroupBox):
         self.set_decision_enabled(True)
 
     def start_amendment(self, hhmm: str) -> None:
-        self.amending = True
         self._set_status("amending", hhmm)
         self.set_decision_enabled(True)
         self.amend.setEnabled(False)

@@ -85,11 +85,6 @@ def _os_account() -> str:
         return "?"
 
 
-def _refusing(exc: BaseException | None) -> list[Any]:
-    """The refusing checks an ``InputRefusedError`` carries (none for other errors)."""
-    return [c for c in getattr(exc, "checks", ()) if str(c.level) == "refusal"]
-
-
 def _read_job(path: str) -> tuple[DicomImage, DisplayRenderer, Any]:
     from viewer.dicom import DisplayRenderer, read_image
     from viewer.ui.qt_image_view import make_preview

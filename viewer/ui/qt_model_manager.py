@@ -249,9 +249,6 @@ class QtModelManager(QDialog):
         self._status = (key, level, fields)
         self._render_status()
 
-    def status_key(self) -> str:
-        return self._status[0]
-
     def _render_status(self) -> None:
         key, level, fields = self._status
         texts = {

@@ -79,6 +79,8 @@ class QtStudyBrowser(QWidget):
         self._studies: dict[str, QTreeWidgetItem] = {}
         self._series: dict[tuple[str, str], QTreeWidgetItem] = {}
         self._errors: list[str] = []
+        # files whose SOP Instance UID another, different image also claims (both readable)
+        self._conflicts: list[str] = []
         self._non_images = 0
         self._skipped = 0
         self._scan_job: Job | None = None
@@ -114,9 +116,6 @@ class QtStudyBrowser(QWidget):
         self.retranslate()
 
     # ----------------------------------------------------------------- scanning
-    def is_scanning(self) -> bool:
-        return self._scan_job is not None
-
     def scan(self, paths: list[Path]) -> None:
         """Index files / folders / DICOMDIRs in a worker; the tree grows when it finishes."""
         self.cancel_scan()
@@ -191,6 +190,8 @@ class QtStudyBrowser(QWidget):
                 self._images[meta.path] = meta
             for e in getattr(index, "errors", None) or []:
                 self._errors.append(f"{getattr(e, 'path', '')}: {getattr(e, 'message', e)}")
+            for e in getattr(index, "conflicts", None) or []:
+                self._conflicts.append(f"{e.path}: {e.message}")
             self._non_images += len(getattr(index, "non_images", None) or [])
             self._skipped += len(getattr(index, "skipped", None) or [])
 
@@ -279,11 +280,6 @@ class QtStudyBrowser(QWidget):
         if path:
             self.image_activated.emit(str(path))
 
-    def current_path(self) -> str | None:
-        item = self.tree.currentItem()
-        path = item.data(0, PATH_ROLE) if item is not None else None
-        return str(path) if path else None
-
     def select_path(self, path: str) -> None:
         item = self._items.get(path)
         if item is not None:
@@ -371,10 +367,15 @@ class QtStudyBrowser(QWidget):
                 text += " · " + self.tr("{0} non-DICOM file(s) skipped").format(self._skipped)
             if self._errors:
                 text += " · " + self.tr("{0} file(s) could not be read").format(len(self._errors))
+            if self._conflicts:
+                text += " · " + self.tr(
+                    "{0} image(s) share a SOP Instance UID with a different image: check which "
+                    "belongs to the patient"
+                ).format(len(self._conflicts))
             if cancelled:
                 text += " · " + self.tr("scan cancelled")
         self.summary.setText(text)
-        self.summary.setToolTip("\n".join(self._errors[:50]))
+        self.summary.setToolTip("\n".join((self._errors + self._conflicts)[:50]))
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:

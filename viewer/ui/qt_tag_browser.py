@@ -90,17 +90,6 @@ class QtTagBrowser(QDialog):
         self.tree.resizeColumnToContents(0)
         self.tree.setColumnWidth(1, 240)
 
-    def _all_items(self) -> list[QTreeWidgetItem]:
-        out: list[QTreeWidgetItem] = []
-        stack = [self.tree.topLevelItem(i) for i in range(self.tree.topLevelItemCount())]
-        while stack:
-            item = stack.pop()
-            if item is None:
-                continue
-            out.append(item)
-            stack.extend(item.child(i) for i in range(item.childCount()))
-        return out
-
     def _top(self) -> list[QTreeWidgetItem]:
         items = (self.tree.topLevelItem(i) for i in range(self.tree.topLevelItemCount()))
         return [i for i in items if i is not None]

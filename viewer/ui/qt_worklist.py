@@ -30,8 +30,6 @@ COL_PATIENT, COL_DATE, COL_VIEW, COL_STATUS, COL_SCORE = range(5)
 
 CHUNK = 50  # rows added per event-loop turn (a few ms each)
 
-STATUSES = ("pending", "running", "scored", "refused", "error")
-
 
 class _ScoreItem(QTableWidgetItem):
     """Sorts numerically; items without a score sort below every score."""

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import sys
 import threading
-import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -84,7 +83,6 @@ class Job(QRunnable):
         except BedsideError as exc:
             self.signals.error.emit(exc)
         except Exception as exc:  # a bug or a library failure: report it, never kill the app
-            exc.bedside_traceback = traceback.format_exc()  # type: ignore[attr-defined]
             self.signals.error.emit(exc)
         else:
             self.signals.result.emit(value)
