@@ -204,8 +204,10 @@ def test_same_sop_uid_different_content_kept_and_flagged(
     assert last.index is not None and last.errors == last.index.errors
     index = last.index
     assert sorted(Path(m.path).name for m in index.images()) == ["a.dcm", "b.dcm"]
-    assert [Path(e.path).name for e in index.errors] == ["b.dcm"]
-    assert f"same SOP Instance UID (0008,0018) as {first}" in index.errors[0].message
+    # both readable: a UID clash is a conflict to check, not a file that "could not be read"
+    assert not index.errors and not last.errors
+    assert [Path(e.path).name for e in index.conflicts] == ["b.dcm"]
+    assert f"same SOP Instance UID (0008,0018) as {first}" in index.conflicts[0].message
     assert not index.duplicates
 
 

@@ -116,6 +116,7 @@ def meta(path: str | Path = "/data/img1.dcm", *, modality: str = "CR", **kw: Any
 
 @dataclass(frozen=True)
 class FakeImage:
-    """What the fake predictor needs of a decoded image."""
+    """What the session and the fake predictor need of a decoded image."""
 
     meta: ImageMetadata
+    pixel_sha256: str = "0" * 64

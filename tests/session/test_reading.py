@@ -38,13 +38,21 @@ def _desk(settings: Settings, log: AuditLog | None, *, order: str = "ai_first") 
     return desk
 
 
-def _read(desk: ReadingDesk, path: str = "/data/img1.dcm", modality: str = "CR") -> ReadingSession:
+def _read(
+    desk: ReadingDesk,
+    path: str = "/data/img1.dcm",
+    modality: str = "CR",
+    *,
+    pixels: str = "0" * 64,
+    **header_fields: Any,
+) -> ReadingSession:
     """Open an image and score it as the window does (decode first, then the same scoring)."""
     session = desk.open(path)
-    header = meta(path, modality=modality)
-    session.opened(header)
+    header = meta(path, modality=modality, **header_fields)
+    image = FakeImage(header, pixels)
+    session.opened(header, pixel_sha256=pixels)
     assert desk.scorer is not None
-    session.scored(score_image(desk.scorer, header, image=FakeImage(header)))  # type: ignore[arg-type]
+    session.scored(score_image(desk.scorer, header, image=image))  # type: ignore[arg-type]
     return session
 
 
@@ -124,6 +132,23 @@ def test_an_image_decided_in_an_earlier_run_is_amended(settings: Settings, log: 
     other = _read(_desk(settings, log), "/data/other.dcm")  # another image: a first decision
     assert other.decision is None
     assert other.decide("confirmed", "").record.type == "decision"  # type: ignore[union-attr]
+
+
+def test_two_images_claiming_one_uid_are_decided_separately(
+    settings: Settings, log: AuditLog
+) -> None:
+    """Two different files under one SOP Instance UID never share a decision (issue 12)."""
+    uid = "1.2.3.999"
+    a = _read(_desk(settings, log), "/data/a.dcm", sop_instance_uid=uid, pixels="a" * 64)
+    saved = a.decide("confirmed", "")
+    assert saved.record is not None and saved.record.detail["pixel_sha256"] == "a" * 64
+    desk = _desk(settings, log)  # later, or another run: only the log remembers
+    b = _read(desk, "/data/b.dcm", sop_instance_uid=uid, pixels="b" * 64)
+    assert b.decision is None and b.stage == "revealed"  # not "Saved — Confirmed"
+    first_b = b.decide("overrode", "other image")
+    assert first_b.record is not None and first_b.record.type == "decision"
+    again = _read(desk, "/data/a-copy.dcm", sop_instance_uid=uid, pixels="a" * 64)
+    assert again.decision is not None and again.decision.seq == saved.record.seq  # same pixels
 
 
 # ----------------------------------------------------------------------------- never "saved"

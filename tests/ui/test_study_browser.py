@@ -104,3 +104,26 @@ def test_second_folder_adds_without_duplicates(
         browser.scan([other])
     assert len(sig.args[0]) == 7
     assert sorted(_leaves(browser)) == sorted(browser.paths())
+
+
+def test_two_files_with_one_uid_are_both_listed_and_none_unreadable(
+    qtbot: Any, browser: QtStudyBrowser, tmp_path: Path
+) -> None:
+    """A UID clash is a warning to check, not "1 file could not be read" (issue 12)."""
+    from viewer.dicom.synthetic import make_cxr
+
+    folder = tmp_path / "clash"
+    folder.mkdir()
+    first = make_cxr(1, opacity=False, size=(64, 64))
+    second = make_cxr(2, opacity=True, size=(64, 64))
+    second.SOPInstanceUID = first.SOPInstanceUID
+    second.file_meta.MediaStorageSOPInstanceUID = first.SOPInstanceUID
+    first.save_as(folder / "a.dcm", enforce_file_format=True)
+    second.save_as(folder / "b.dcm", enforce_file_format=True)
+    with qtbot.waitSignal(browser.scan_finished, timeout=60_000) as sig:
+        browser.scan([folder])
+    assert len(sig.args[0]) == 2 and browser.errors() == []
+    text = browser.summary.text()
+    assert "could not be read" not in text
+    assert "share a SOP Instance UID with a different image" in text
+    assert "b.dcm" in browser.summary.toolTip()

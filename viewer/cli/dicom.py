@@ -179,11 +179,14 @@ def _print_index(index: StudyIndex) -> None:
         print(f"error: {err.path}: {err.message}", file=sys.stderr)
     for dup in index.duplicates:
         print(f"note: {dup.path}: {dup.message}", file=sys.stderr)
+    for clash in index.conflicts:
+        print(f"warning: {clash.path}: {clash.message}", file=sys.stderr)
     images = len(index.images())
     print(
         f"{images} image(s), {len(index.non_images)} non-image object(s), "
         f"{len(index.errors)} error(s), {len(index.skipped)} non-DICOM file(s) skipped, "
-        f"{len(index.duplicates)} duplicate file(s) listed once"
+        f"{len(index.duplicates)} duplicate file(s) listed once, "
+        f"{len(index.conflicts)} file(s) sharing another image's SOP Instance UID"
     )
 
 

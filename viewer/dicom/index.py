@@ -68,7 +68,8 @@ class StudyIndex:
     to the contract, defaulted) holds image files left out because they are the *same* file as
     one already indexed (same resolved path, or byte-identical), each with the reason: an image
     never leaves the index without a message. Two different files sharing a SOP Instance UID
-    are both kept, and the conflict is an error.
+    are both kept and both readable; ``conflicts`` names each such file (not an error: nothing
+    failed to read, but a person must check which image belongs to the patient).
     """
 
     patients: list[PatientNode] = field(default_factory=list)
@@ -76,6 +77,7 @@ class StudyIndex:
     errors: list[ScanError] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     duplicates: list[ScanError] = field(default_factory=list)
+    conflicts: list[ScanError] = field(default_factory=list)
 
     def images(self) -> list[ImageMetadata]:
         """All images in display order (patient, study, series, instance)."""
@@ -145,8 +147,9 @@ def build_index(
     SOP Instance UID (0008,0018) identifies one image (PS3.3 C.12.1.1.1). A second file with
     the same UID is left out only when it is provably the same file (folder + DICOMDIR, or a
     byte-identical copy), and then listed in ``duplicates``; a *different* file with the same
-    UID (another patient, other pixels) is kept and reported as an error naming both files,
-    because dropping it would hide an image from the clinician.
+    UID (another patient, other pixels) is kept and listed in ``conflicts`` naming both files,
+    because dropping it would hide an image from the clinician; each stays separately readable
+    and decidable (a reading is keyed by the file and its pixel data, not by the UID alone).
     """
     index = StudyIndex(errors=list(errors), skipped=list(skipped), duplicates=list(duplicates))
     patients: dict[tuple[str, str], PatientNode] = {}
@@ -167,7 +170,7 @@ def build_index(
                 )
                 continue
             if earlier:
-                index.errors.append(
+                index.conflicts.append(
                     ScanError(
                         meta.path,
                         f"has the same SOP Instance UID (0008,0018) as {earlier[0]} but "
@@ -411,7 +414,7 @@ def iter_scan(
         if done < total:
             yield ScanProgress(done, total, str(path), None, errors)
     index = build_index(metas, errors, skipped, duplicates)
-    yield ScanProgress(total, total, "", index, index.errors)  # with the UID conflicts
+    yield ScanProgress(total, total, "", index, index.errors)
 
 
 def scan(paths: Iterable[str | Path], *, limits: Limits = DEFAULT_LIMITS) -> StudyIndex:

@@ -1,7 +1,9 @@
-"""Plain data the DICOM layer hands to the UI, the CLI and inference (ARCHITECTURE.md, "Public faces")."""
+"""Plain data the DICOM layer hands to the UI, the CLI and inference (ARCHITECTURE.md)."""
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from dataclasses import dataclass
 from typing import Literal
 
@@ -104,3 +106,16 @@ class DicomImage:
     # Addition to the contract (defaulted): non-fatal problems met while reading, e.g. pydicom
     # warnings about invalid values or a stored window that was ignored; for the tag browser.
     notes: tuple[str, ...] = ()
+
+    @functools.cached_property
+    def pixel_sha256(self) -> str:
+        """SHA-256 of the stored pixel values (shape, dtype and bytes), computed once.
+
+        Why: SOP Instance UID (0008,0018) should name one image, but real archives hold
+        different images under one UID; a reading is keyed by UID *and* pixels so that two such
+        files never share a decision. ~30 ms for 3000 x 3000 16-bit: call it off the GUI thread.
+        """
+        arr = np.ascontiguousarray(self.stored)
+        digest = hashlib.sha256(f"{arr.shape}|{arr.dtype.str}|".encode())
+        digest.update(arr.data.cast("B"))
+        return digest.hexdigest()

@@ -217,6 +217,9 @@ class ReadingSession:
         self.path = path
         self.request = request
         self.meta: ImageMetadata | None = None
+        # SHA-256 of the stored pixels: with the SOP Instance UID, what identifies the image
+        # (two different files may claim one UID); None until the pixels are decoded
+        self.pixel_sha256: str | None = None
         self.read_error = ""
         self.prediction: Prediction | None = None
         self.refusal = ""
@@ -254,9 +257,10 @@ class ReadingSession:
         return self.meta is not None and self.prediction is None and not self.refusal
 
     # -------------------------------------------------------------- steps
-    def opened(self, meta: ImageMetadata) -> AppendOutcome:
+    def opened(self, meta: ImageMetadata, *, pixel_sha256: str | None = None) -> AppendOutcome:
         """The image is read (decoded for the window, header-read for the CLI)."""
         self.meta = meta
+        self.pixel_sha256 = pixel_sha256 or self.pixel_sha256
         return self.desk.trail.append(
             "image_opened",
             detail={
@@ -273,6 +277,8 @@ class ReadingSession:
     def scored(self, outcome: ScoreOutcome) -> AppendOutcome | None:
         """Take a scoring result. A refusal is recorded at once; a score is revealed (and
         recorded) unless read-first hides it until the own read. Returns the row written."""
+        if self.pixel_sha256 is None and outcome.image is not None:
+            self.pixel_sha256 = outcome.image.pixel_sha256
         if outcome.prediction is None:
             return self._refused(outcome)
         self.prediction = outcome.prediction
@@ -332,6 +338,7 @@ class ReadingSession:
                         "warnings": [c.message for c in pred.warnings],
                         "provisional_finding": self.provisional or None,
                         "reading_order": self.desk.reading_order,
+                        **self._pixels,
                     },
                     **model_fields(pred),
                     **image_ids(self.meta),
@@ -358,6 +365,11 @@ class ReadingSession:
         return DecisionOutcome(saved=True, decision=decision, record=record)
 
     # -------------------------------------------------------------- rows
+    @property
+    def _pixels(self) -> dict[str, str]:
+        """``pixel_sha256`` for a row's detail, when the pixels are known."""
+        return {"pixel_sha256": self.pixel_sha256} if self.pixel_sha256 else {}
+
     def _refused(self, outcome: ScoreOutcome) -> AppendOutcome:
         self.refusal = outcome.message or "No score."
         self.refusal_checks = outcome.refusing
@@ -366,7 +378,7 @@ class ReadingSession:
             "ai_result_shown",
             outcome="failure",
             reason=self.refusal,
-            detail={"refused": True, **self.desk.channel_detail},
+            detail={"refused": True, **self.desk.channel_detail, **self._pixels},
             **model,
             **(image_ids(self.meta) if self.meta is not None else {}),
         )
@@ -386,6 +398,7 @@ class ReadingSession:
             detail={
                 "labels": {r.label: float(r.score) for r in pred.labels},
                 **self.desk.channel_detail,
+                **self._pixels,
                 # threads, and each warning with its code and params (a report can show it in
                 # the reader's language); the English message stays beside them
                 **pred.audit_detail(),
@@ -473,13 +486,14 @@ class ReadingDesk:
     def earlier_decision(self, session: ReadingSession) -> SavedDecision | None:
         """The latest decision on this image: in this run, else in the audit log.
 
-        Looked up in the log by keyed pseudonyms (patient, then SOP Instance UID), so reopening
-        an image decided in an earlier session offers an amendment instead of a second, unlinked
-        decision.
+        Looked up in the log by keyed pseudonyms (patient, then SOP Instance UID) and the pixel
+        digest, so reopening an image decided in an earlier session offers an amendment instead
+        of a second, unlinked decision, and a *different* image that claims the same UID does
+        not inherit it. (Rows written before the digest was recorded match by UID alone.)
         """
-        mine = self.decided.get(session.path)
-        if mine is not None:
-            return mine
+        remembered = self.decided.get(session.path)
+        if remembered is not None:
+            return remembered
         meta, log = session.meta, self.trail.log
         if log is None or meta is None or not meta.patient_id or not meta.sop_instance_uid:
             return None
@@ -490,7 +504,15 @@ class ReadingDesk:
             sop = log.pseudonym("sop", meta.sop_instance_uid)
         except AuditError:
             return None
-        ours = [r for r in rows if r.sop_pseudonym == sop and r.outcome == "success"]
+        mine = session.pixel_sha256
+
+        def same_image(row: AuditRecord) -> bool:
+            theirs = row.detail.get("pixel_sha256")
+            return theirs is None or mine is None or theirs == mine
+
+        ours = [
+            r for r in rows if r.sop_pseudonym == sop and r.outcome == "success" and same_image(r)
+        ]
         if not ours:
             return None
         last = max(ours, key=lambda r: r.seq)

@@ -90,6 +90,7 @@ def _read_job(path: str) -> tuple[DicomImage, DisplayRenderer, Any]:
     from viewer.ui.qt_image_view import make_preview
 
     image = read_image(path)
+    image.pixel_sha256  # noqa: B018  (computed here, off the GUI thread; cached on the image)
     return image, DisplayRenderer(image), make_preview(image)
 
 
@@ -685,7 +686,7 @@ class QtMainWindow(QMainWindow):
         self.act_invert.blockSignals(False)
         self._fill_presets()
         self.decision.reset(self._primary_label_name())
-        self._show_append(shown.session.opened(meta))
+        self._show_append(shown.session.opened(meta, pixel_sha256=shown.image.pixel_sha256))
         self.image_shown.emit(shown.path)
         self._request_inference()
 
