@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 # libopenjp2-tools (benchmark reference), and what a real Qt window needs.
 SYSTEM_PACKAGES := dcmtk poppler-utils libopenjp2-tools libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 fonts-noto-cjk
 
-.PHONY: system-deps run test lint typecheck contracts pytest pytest-slow bench freeze frozen-check demo-bundle venv clean
+.PHONY: system-deps run test lint typecheck contracts deadcode pytest pytest-slow bench freeze frozen-check demo-bundle venv clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,7 +31,7 @@ system-deps:
 run: $(STAMP)
 	$(BIN)/bedside demo
 
-test: $(STAMP) lint typecheck contracts pytest
+test: $(STAMP) lint typecheck contracts deadcode pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check viewer tests bench packaging
@@ -42,6 +42,10 @@ typecheck: $(STAMP)
 
 contracts: $(STAMP)
 	$(BIN)/lint-imports
+
+# Unused code (vulture; paths, confidence and whitelist in pyproject [tool.vulture]).
+deadcode: $(STAMP)
+	$(BIN)/vulture
 
 pytest: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -m "not slow" -q
