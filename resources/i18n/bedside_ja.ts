@@ -1269,14 +1269,6 @@ Your decision is still here; press the button again to retry.</source>
         <translation>距離：{0}</translation>
     </message>
     <message>
-        <source>This window is not available in this build ({0}).</source>
-        <translation>このビルドではこの画面を利用できません（{0}）。</translation>
-    </message>
-    <message>
-        <source>Settings are not available in this build ({0}).</source>
-        <translation>このビルドでは設定を利用できません（{0}）。</translation>
-    </message>
-    <message>
         <source>Bedside {0} — decision support only; the clinician decides.</source>
         <translation>Bedside {0} — 診断支援のみを目的としています。最終判断は医師が行います。</translation>
     </message>
@@ -1804,6 +1796,10 @@ Images scored from now on use that version. The change is recorded in the audit 
     <message>
         <source>{0} file(s) could not be read</source>
         <translation>{0} ファイルを読み込めませんでした</translation>
+    </message>
+    <message>
+        <source>{0} image(s) share a SOP Instance UID with a different image: check which belongs to the patient</source>
+        <translation>{0} 件の画像が別の画像と同じ SOP Instance UID を持っています：どちらがこの患者の画像か確認してください</translation>
     </message>
     <message>
         <source>scan cancelled</source>
