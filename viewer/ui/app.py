@@ -16,15 +16,15 @@ from viewer.config import Settings
 from viewer.ui.workers import launch_mark, tune_interpreter
 
 if TYPE_CHECKING:
+    from PySide6.QtCore import QCoreApplication
+
     from viewer.ui.qt_main_window import QtMainWindow as QtMainWindowType
 
 
-def _install_translator(app: object, language: str) -> None:
-    try:
-        from viewer.ui.i18n import install_translator
-    except ImportError:  # translations not available in this build: English source strings
-        return
-    install_translator(app, language)  # type: ignore[arg-type]
+def _install_translator(app: QCoreApplication, language: str) -> None:
+    from viewer.ui.i18n import install_translator  # QtCore only; after the window is cheap
+
+    install_translator(app, language)
 
 
 def _first_run(window: QtMainWindowType) -> None:

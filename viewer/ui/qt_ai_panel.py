@@ -10,7 +10,7 @@ the model runs it says so; when the bundle or the image was refused it says why 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (
@@ -29,8 +29,12 @@ from PySide6.QtWidgets import (
 
 from viewer.ui.check_text import checks_text
 
+if TYPE_CHECKING:
+    from viewer.bundle import Manifest
+    from viewer.inference import CheckResult, LabelResult, Prediction
 
-def manifest_field(manifest: Any, *names: str, default: str = "") -> str:
+
+def manifest_field(manifest: object, *names: str, default: str = "") -> str:
     """First present, non-empty attribute (or dict key) of the manifest, as text."""
     for name in names:
         node: Any = manifest
@@ -66,10 +70,10 @@ class QtAiPanel(QGroupBox):
         self.setObjectName("aiPanel")
         self._state = "idle"  # idle | loading | no_model | running | result | refused | hidden
         self._reason = ""
-        self._prediction: Any | None = None
-        self._manifest: Any | None = None
+        self._prediction: Prediction | None = None
+        self._manifest: Manifest | None = None
         self._model_refusal = ""
-        self._refused_checks: list[Any] = []
+        self._refused_checks: list[CheckResult] = []
 
         self.state_label = QLabel(self)
         self.state_label.setObjectName("aiState")
@@ -145,7 +149,7 @@ class QtAiPanel(QGroupBox):
         self._prediction = None
         self._render()
 
-    def set_model(self, manifest: Any | None, refusal: str = "") -> None:
+    def set_model(self, manifest: Manifest | None, refusal: str = "") -> None:
         """The verified model (or why none is usable)."""
         self._manifest = manifest
         self._model_refusal = refusal
@@ -162,12 +166,12 @@ class QtAiPanel(QGroupBox):
         self._prediction = None
         self._render()
 
-    def set_result(self, prediction: Any) -> None:
+    def set_result(self, prediction: Prediction) -> None:
         self._state = "result"
         self._prediction = prediction
         self._render()
 
-    def set_refused(self, reason: str, checks: Sequence[Any] = ()) -> None:
+    def set_refused(self, reason: str, checks: Sequence[CheckResult] = ()) -> None:
         """The image was refused (input checks) or scoring failed: no score is shown.
 
         ``checks`` are the refusing checks when the input checks refused it: their messages are
@@ -223,7 +227,7 @@ class QtAiPanel(QGroupBox):
         )
         self._render()
 
-    def _finding_words(self, res: Any) -> str:
+    def _finding_words(self, res: LabelResult) -> str:
         label = str(res.label)
         if res.positive:
             return self.tr("AI finding: {0} suggested (score at or above the threshold)").format(

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QDate, QEvent, Qt, QUrl
-from PySide6.QtGui import QDesktopServices, QFontDatabase
+from PySide6.QtGui import QCloseEvent, QDesktopServices, QFontDatabase
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -53,6 +53,9 @@ from viewer.session.audit_view import (
 )
 from viewer.ui.qt_audit_table import AuditTableModel, record_text
 from viewer.ui.workers import JobRunner, error_text
+
+if TYPE_CHECKING:
+    from viewer.audit import AuditRecord
 
 
 class QtAuditWindow(QDialog):
@@ -314,6 +317,7 @@ class QtAuditWindow(QDialog):
     def filters(self) -> AuditFilters:
         date_from = date_to = None
         if self.date_enabled.isChecked():
+            # QDate.toPython is stubbed as returning object; for a QDate it is a datetime.date.
             start: date = self.date_from.date().toPython()  # type: ignore[assignment]
             end: date = self.date_to.date().toPython()  # type: ignore[assignment]
             if end < start:
@@ -354,7 +358,7 @@ class QtAuditWindow(QDialog):
             name="audit-records",
         )
 
-    def _on_records(self, result: tuple[list[Any], int]) -> None:
+    def _on_records(self, result: tuple[list[AuditRecord], int]) -> None:
         self._loading = False
         records, self._total = result
         self.model.set_records(records)
@@ -603,7 +607,7 @@ class QtAuditWindow(QDialog):
         """Cancel and wait for the worker (window closing, tests' teardown)."""
         self._runner.shutdown()
 
-    def closeEvent(self, event: Any) -> None:
+    def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()  # cancels an export (no file is left) and waits for the worker
         super().closeEvent(event)
 

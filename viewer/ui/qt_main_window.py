@@ -57,7 +57,9 @@ if TYPE_CHECKING:
     import numpy as np
 
     from viewer.audit import AuditLog
-    from viewer.dicom import DicomImage, DisplayRenderer
+    from viewer.bundle import LoadedBundle
+    from viewer.dicom import DicomImage, DisplayRenderer, ImageMetadata
+    from viewer.inference import Predictor
 
 
 @dataclass
@@ -140,12 +142,12 @@ class QtMainWindow(QMainWindow):
         return self.desk.current
 
     @property
-    def loaded(self) -> Any | None:
+    def loaded(self) -> LoadedBundle | None:
         """The loaded, verified bundle (``viewer.bundle.LoadedBundle``), or None."""
         return self.model.loaded if self.model is not None else None
 
     @property
-    def predictor(self) -> Any | None:
+    def predictor(self) -> Predictor | None:
         return self.model.predictor if self.model is not None else None
 
     # ================================================================= construction
@@ -618,7 +620,7 @@ class QtMainWindow(QMainWindow):
             name="demo-study",
         )
 
-    def _scan_finished(self, metas: list[Any]) -> None:
+    def _scan_finished(self, metas: list[ImageMetadata]) -> None:
         self.worklist.set_images(metas)
         if not metas and self.browser.errors():  # e.g. `bedside open` on a missing file
             self._show_image_error(
@@ -723,7 +725,7 @@ class QtMainWindow(QMainWindow):
             name="predict",
         )
 
-    def _score_crashed(self, shown: OnScreen, predictor: Any, exc: BaseException) -> None:
+    def _score_crashed(self, shown: OnScreen, predictor: Predictor, exc: BaseException) -> None:
         """An unexpected failure in the scoring worker: shown and recorded as no score."""
         bad = InferenceError(error_text(exc))
         self._scored(shown, predictor, ScoreOutcome(error=bad, image=shown.image))
@@ -743,7 +745,7 @@ class QtMainWindow(QMainWindow):
                 reason=outcome.message,
             )
 
-    def _scored(self, shown: OnScreen, predictor: Any, outcome: ScoreOutcome) -> None:
+    def _scored(self, shown: OnScreen, predictor: Predictor, outcome: ScoreOutcome) -> None:
         if not self.desk.remember_score(shown.path, predictor, outcome):
             return  # made by a model that is no longer loaded
         self._show_worklist_status(shown.path, outcome)
@@ -846,11 +848,11 @@ class QtMainWindow(QMainWindow):
             name="batch",
         )
 
-    def _batch_crashed(self, path: str, predictor: Any, exc: BaseException) -> None:
+    def _batch_crashed(self, path: str, predictor: Predictor, exc: BaseException) -> None:
         bad = exc if isinstance(exc, InferenceError) else InferenceError(error_text(exc))
         self._batch_done(path, predictor, ScoreOutcome(error=bad))
 
-    def _batch_done(self, path: str, predictor: Any, outcome: ScoreOutcome) -> None:
+    def _batch_done(self, path: str, predictor: Predictor, outcome: ScoreOutcome) -> None:
         self._batch_job = None
         if self.desk.remember_score(path, predictor, outcome):
             self._show_worklist_status(path, outcome)

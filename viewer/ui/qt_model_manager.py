@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -600,7 +601,7 @@ class QtModelManager(QDialog):
     def _action_running(self) -> bool:
         return self._busy and self._busy_kind == "action"
 
-    def closeEvent(self, event: Any) -> None:
+    def closeEvent(self, event: QCloseEvent) -> None:
         # An install, activation or roll-back cannot be interrupted half-way (the store and the
         # audit log must agree), and waiting here would freeze the window: stay open instead.
         if self._action_running():

@@ -157,6 +157,7 @@ class QtStudyBrowser(QWidget):
             self.cancel_button.setEnabled(False)
 
     def _scan_progress(self, value: object) -> None:
+        # JobRunner progress is untyped (object); the scan job reports (done, total).
         pair: tuple[int, int] = value  # type: ignore[assignment]
         done, total = int(pair[0]), int(pair[1])
         self._last_progress = (int(done), int(total))
@@ -329,6 +330,7 @@ class QtStudyBrowser(QWidget):
         )
 
     def _thumb_ready(self, value: object) -> None:
+        # JobRunner progress is untyped (object); the thumbnail job reports (path, pixels) pairs.
         batch: list[tuple[str, np.ndarray]] = value  # type: ignore[assignment]
         self.tree.setUpdatesEnabled(False)
         for path, buf in batch:

@@ -9,7 +9,7 @@ the AI result before the reader's own read); the list then shows only that a res
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -24,6 +24,10 @@ from PySide6.QtWidgets import (
 )
 
 from viewer.ui.check_text import checks_text
+
+if TYPE_CHECKING:
+    from viewer.dicom import ImageMetadata
+    from viewer.inference import CheckResult
 
 PATH_ROLE = Qt.ItemDataRole.UserRole
 COL_PATIENT, COL_DATE, COL_VIEW, COL_STATUS, COL_SCORE = range(5)
@@ -108,9 +112,9 @@ class QtWorklist(QWidget):
             self._render_row(path)
 
     # ----------------------------------------------------------------- content
-    def set_images(self, metas: list[Any]) -> None:
+    def set_images(self, metas: list[ImageMetadata]) -> None:
         """Add images not yet listed (keeps the status of those already there)."""
-        new: list[Any] = []
+        new: list[ImageMetadata] = []
         seen: set[str] = set()
         for meta in metas:
             if meta.path not in self._rows and meta.path not in seen:
@@ -125,7 +129,7 @@ class QtWorklist(QWidget):
             return
         self._add_rows(new)
 
-    def _add_rows(self, new: list[Any]) -> None:
+    def _add_rows(self, new: list[ImageMetadata]) -> None:
         r0 = self.table.rowCount()
         self.table.setUpdatesEnabled(False)
         self.table.setRowCount(r0 + len(new))  # one resize, not one insertRow per image
@@ -151,7 +155,7 @@ class QtWorklist(QWidget):
         score: float | None = None,
         positive: bool | None = None,
         *,
-        checks: Sequence[Any] = (),
+        checks: Sequence[CheckResult] = (),
         reason: str = "",
     ) -> None:
         """``checks`` (a score's warnings, or the refusing checks) and ``reason`` (why it
