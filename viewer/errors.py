@@ -7,16 +7,51 @@ it is and never a traceback.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+
+# C0/C1 controls (ESC and CSI among them), DEL, the line/paragraph separators, and the Unicode
+# bidirectional marks, embeddings, overrides and isolates that reorder text on screen.
+_CONTROL = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029"
+    "\u202a-\u202e\u2066-\u2069]"
+)
+_BREAK = re.compile("[\t\n\r]+")
+_LINE_BREAK = re.compile("\r\n?")
+
+
+def printable(text: object, *, multiline: bool = False) -> str:
+    """Text read from a file (a manifest, a DICOM header, an audit row) made safe to show.
+
+    The one escaping rule for every terminal line and every GUI text that comes from a file: a
+    terminal escape (ESC, CSI, any C0/C1 control) could rewrite what was printed before it ("NOT
+    VERIFIED" read as "VERIFIED"), and a bidirectional override reorders text on screen. Each
+    becomes U+FFFD, a visible mark. Tabs and line breaks become one space, unless ``multiline``
+    (a text meant to span lines), which keeps newlines and tabs (a carriage return becomes a
+    newline: alone it moves the cursor back over what was printed).
+    """
+    raw = str(text)
+    if multiline:
+        return _CONTROL.sub("\ufffd", _LINE_BREAK.sub("\n", raw))
+    return _CONTROL.sub("\ufffd", _BREAK.sub(" ", raw))
+
+
+def printable_json(text: str) -> str:
+    """JSON text (``json.dumps(..., ensure_ascii=False)``) with the characters
+    :func:`printable` marks written as ``\\uXXXX`` escapes: the same data for a program, no
+    terminal escape or reordering for a person reading it. (``json.dumps`` already escapes C0.)"""
+    return _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 class BedsideError(Exception):
     """Base of all errors meant for a person."""
 
     def __init__(self, message: str, *, path: str | Path | None = None) -> None:
-        self.message = message
-        self.path = str(path) if path is not None else None
-        super().__init__(f"{self.path}: {message}" if self.path else message)
+        # Messages quote file contents (a manifest id, a DICOM value, a member name): shown as
+        # they are by the CLI and the GUI, so they are made printable here, once.
+        self.message = printable(message, multiline=True)
+        self.path = printable(path) if path is not None else None
+        super().__init__(f"{self.path}: {self.message}" if self.path else self.message)
 
 
 class ConfigError(BedsideError):

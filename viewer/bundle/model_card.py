@@ -14,17 +14,11 @@ raw, and the HTML escapes every manifest string.
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from viewer.bundle.manifest import DatasetDescription, Manifest
-
-# C0/C1 controls, DEL, and the Unicode bidirectional embeddings/overrides/isolates.
-_CONTROL = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
-)
-_BREAK = re.compile("[\t\n\r]+")
+from viewer.errors import printable
 
 # Section keys in the card's order, with their Markdown headings.
 SECTIONS: dict[str, str] = {
@@ -65,9 +59,9 @@ HTML_TEXTS: dict[str, str] = {
 
 
 def clean(text: object) -> str:
-    """Manifest text made safe to show: line breaks and tabs become a space, other controls
-    U+FFFD (a visible mark instead of a terminal escape or a silent reordering)."""
-    return _CONTROL.sub("\ufffd", _BREAK.sub(" ", str(text)))
+    """Manifest text made safe to show (:func:`viewer.errors.printable`, the one rule for file
+    text): line breaks and tabs become a space, other controls and bidi overrides U+FFFD."""
+    return printable(text)
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ from viewer.audit.store import AuditLog
 from viewer.audit.verification import verify_and_record
 from viewer.audit.verify import VerifyResult, verify_log
 from viewer.config import Settings
-from viewer.errors import AuditError
+from viewer.errors import AuditError, printable, printable_json
 from viewer.keyprint import format_fingerprint
 
 
@@ -184,7 +184,7 @@ def _row_text(rec: AuditRecord) -> str:
         parts.append(f"AI: {rec.ai_finding or '-'} -> {rec.clinician_finding or '-'}")
     if rec.reason:
         parts.append(f'"{rec.reason}"')
-    return "  ".join(parts)
+    return printable("  ".join(parts))  # reasons, names and ids are file text
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -213,7 +213,7 @@ def cmd_show(args: argparse.Namespace) -> int:
             "rows_in_log": result.rows,
             "records": [r.as_dict() for r in records],
         }
-        print(json.dumps(out, indent=2, ensure_ascii=False))
+        print(printable_json(json.dumps(out, indent=2, ensure_ascii=False)))
     else:
         if warning:
             print(warning)

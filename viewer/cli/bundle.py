@@ -3,7 +3,9 @@
 Install, activate and rollback are recorded in the audit log. ``bundle verify`` is a check (it
 loads and self-tests the model but writes no audit row); ``bundle inspect`` verifies, then shows the
 model card; a bundle that fails verification is shown only with ``--unverified``, marked NOT
-VERIFIED, and the command still exits 1.
+VERIFIED, and the command still exits 1. Every text from a bundle, the store or a key folder is
+printed through :func:`viewer.errors.printable` (a terminal escape in a manifest once rewrote
+the NOT VERIFIED line).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from viewer.bundle.keys import (
 from viewer.bundle.signing import TrustedKey
 from viewer.bundle.trust import TrustStore
 from viewer.config import Settings
-from viewer.errors import BedsideError, BundleError
+from viewer.errors import BedsideError, BundleError, printable, printable_json
 from viewer.keyprint import format_fingerprint
 
 
@@ -38,6 +40,16 @@ def _trust(args: argparse.Namespace) -> TrustStore:
         for p in getattr(args, "trust_key", None) or []
     ]
     return TrustStore.of_keys([*store.keys, *extra]) if extra else store
+
+
+def _name(m: Any) -> str:
+    """A manifest's id and version as printed: manifest text through :func:`printable`."""
+    return f"{printable(m.id)} {printable(m.version)}"
+
+
+def _print_json(data: Any) -> None:
+    """JSON on stdout; characters :func:`printable` marks written as ``\\u`` escapes."""
+    print(printable_json(json.dumps(data, indent=2)))
 
 
 def _open_audit(settings: Settings) -> Any:
@@ -96,9 +108,9 @@ def _cmd_keys_list(args: argparse.Namespace) -> int:
     if not store.keys:
         print("No trusted keys: no bundle will be accepted.")
     for k in store.keys:
-        print(f"{k.source:5}  {format_fingerprint(k.fingerprint)}  {k.path}")
+        print(f"{k.source:5}  {format_fingerprint(k.fingerprint)}  {printable(k.path)}")
     for problem in store.problems:
-        print(f"skipped: {problem}", file=sys.stderr)
+        print(f"skipped: {printable(problem)}", file=sys.stderr)
     return 0
 
 
@@ -123,7 +135,7 @@ def _cmd_create(args: argparse.Namespace) -> int:
         progress=lambda msg: print(f"... {msg}", file=sys.stderr),
     )
     m = created.manifest
-    print(f"wrote {created.path}: {m.id} {m.version}, sha256 {created.digest}")
+    print(f"wrote {printable(created.path)}: {_name(m)}, sha256 {created.digest}")
     if created.key_fingerprint:
         print(f"signed by {format_fingerprint(created.key_fingerprint)}")
     else:
@@ -136,7 +148,7 @@ def _cmd_sign(args: argparse.Namespace) -> int:
 
     created = sign_bundle(args.bundle, _private_key(args.key), out=args.out)
     assert created.key_fingerprint is not None  # noqa: S101 - signed just above
-    print(f"signed {created.path} with {format_fingerprint(created.key_fingerprint)}")
+    print(f"signed {printable(created.path)} with {format_fingerprint(created.key_fingerprint)}")
     print(f"sha256 {created.digest}")
     return 0
 
@@ -149,7 +161,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         loaded = load_bundle(args.bundle, _trust(args))
     except BundleError as exc:
         if args.json:
-            print(json.dumps({"ok": False, "code": exc.code, "message": str(exc)}, indent=2))
+            _print_json({"ok": False, "code": exc.code, "message": str(exc)})
             return 1
         raise
     elapsed = (time.perf_counter() - start) * 1000
@@ -170,12 +182,12 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         "elapsed_ms": round(elapsed, 1),
     }
     if args.json:
-        print(json.dumps(result, indent=2))
+        _print_json(result)
         return 0
-    print(f"OK  {m.id} {m.version} ({m.name})")
+    print(f"OK  {_name(m)} ({printable(m.name)})")
     print(f"    bundle sha256 {loaded.digest}")
     print(f"    signed by {format_fingerprint(loaded.key_fingerprint)} ({loaded.key_source} key)")
-    print(f"    {loaded.selftest.message}")
+    print(f"    {printable(loaded.selftest.message)}")
     print(f"    verified, loaded and self-tested in {elapsed:.0f} ms")
     return 0
 
@@ -200,7 +212,7 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
         if not args.unverified:
             if args.json:
                 result = {"verified": False, "code": failure.code, "message": str(failure)}
-                print(json.dumps(result, indent=2))
+                _print_json(result)
                 return 1
             raise BundleError(
                 f"{reason} Its contents are unproven, so they are not shown; add --unverified "
@@ -223,7 +235,7 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
                 "digest": archive.digest,
                 "manifest": json.loads(manifest.to_json_bytes()),
             }
-            print(json.dumps(result, indent=2))
+            _print_json(result)
             return 1
         banner = "!" * 78
         header = f"{banner}\n{reason}\nShown for review only: nothing below is proven.\n{banner}"
@@ -240,13 +252,14 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
                 "key_source": verified.key_source,
                 "manifest": json.loads(manifest.to_json_bytes()),
             }
-            print(json.dumps(result, indent=2))
+            _print_json(result)
             return 0
     print(header)
     print(f"File sha256 {archive.digest}")
     for name in archive.names():
         data = archive.members[name]
-        print(f"  {name:24} {len(data):>12,} bytes  sha256 {hashlib.sha256(data).hexdigest()}")
+        digest = hashlib.sha256(data).hexdigest()
+        print(f"  {printable(name):24} {len(data):>12,} bytes  sha256 {digest}")
     print()
     print(render_model_card(manifest))
     if failure is not None:
@@ -272,8 +285,8 @@ def _cmd_install(args: argparse.Namespace) -> int:
     finally:
         store.audit.close()
     m = loaded.manifest
-    print(f"installed {m.id} {m.version} (sha256 {loaded.digest})")
-    print(f"active version of {m.id}: {active.stem if active else 'none'}")
+    print(f"installed {_name(m)} (sha256 {loaded.digest})")
+    print(f"active version of {printable(m.id)}: {printable(active.stem) if active else 'none'}")
     return 0
 
 
@@ -294,13 +307,16 @@ def _cmd_list(args: argparse.Namespace) -> int:
             }
             for e in entries
         ]
-        print(json.dumps(rows, indent=2))
+        _print_json(rows)
         return 0
     if not entries:
         print("No models installed.")
     for e in entries:
         mark = "*" if e.active else " "
-        print(f"{mark} {e.id:24} {e.version:12} {e.installed_at}  {e.digest[:16]}  {e.name}")
+        print(
+            f"{mark} {printable(e.id):24} {printable(e.version):12} {printable(e.installed_at)}  "
+            f"{printable(e.digest[:16])}  {printable(e.name)}"
+        )
     return 0
 
 
@@ -310,7 +326,7 @@ def _cmd_activate(args: argparse.Namespace) -> int:
         store.activate(args.id, args.version)
     finally:
         store.audit.close()
-    print(f"active version of {args.id}: {args.version}")
+    print(f"active version of {printable(args.id)}: {printable(args.version)}")
     return 0
 
 
@@ -320,7 +336,7 @@ def _cmd_rollback(args: argparse.Namespace) -> int:
         version = store.rollback(args.id)
     finally:
         store.audit.close()
-    print(f"rolled back {args.id} to {version}")
+    print(f"rolled back {printable(args.id)} to {printable(version)}")
     return 0
 
 

@@ -19,7 +19,7 @@ from viewer.dicom.model import VOI_FUNCTIONS, ImageMetadata, Window
 from viewer.dicom.pipeline import DisplayRenderer, check_window
 from viewer.dicom.reader import read_image, read_metadata
 from viewer.dicom.synthetic import write_demo_set
-from viewer.errors import DicomError
+from viewer.errors import DicomError, printable, printable_json
 from viewer.outputs import check_output_path, write_atomically
 
 
@@ -82,24 +82,25 @@ def _info(args: argparse.Namespace) -> int:
             failed += 1
             results.append({"path": str(raw), "error": exc.message})
             if not args.json:
-                print(f"{raw}: error: {exc.message}", file=sys.stderr)
+                print(f"{printable(raw)}: error: {exc.message}", file=sys.stderr)
             continue
         results.append(_meta_dict(meta))
         if not args.json:
             _print_meta(meta)
     if args.json:
-        print(json.dumps(results, indent=2, ensure_ascii=False))
+        print(printable_json(json.dumps(results, indent=2, ensure_ascii=False)))
     return 1 if failed else 0
 
 
 def _print_meta(meta: ImageMetadata) -> None:
-    print(meta.path)
+    """Header values are file text: each through :func:`printable` (no terminal escapes)."""
+    print(printable(meta.path))
     for key, value in _meta_dict(meta).items():
         if key == "path":
             continue
         if key == "pixel_spacing" and value is not None:
             value = f"{value['row_mm']:g} x {value['col_mm']:g} mm ({value['source']})"
-        print(f"  {key}: {'' if value is None else value}")
+        print(f"  {key}: {'' if value is None else printable(value)}")
 
 
 def _window_from_args(args: argparse.Namespace, windows: tuple[Window, ...]) -> Window | None:
@@ -127,14 +128,15 @@ def _render(args: argparse.Namespace) -> int:
     image = read_image(args.path)
     if args.list_presets:
         for i, win in enumerate(image.windows, 1):
-            print(f"{i}: {win.label()}")
-        print(f"auto: {image.auto_window.label()}")
+            print(f"{i}: {printable(win.label())}")
+        print(f"auto: {printable(image.auto_window.label())}")
         return 0
     window = image.auto_window if args.auto else _window_from_args(args, image.windows)
     buffer = DisplayRenderer(image).render(window, invert=args.invert)
     write_png(buffer, Path(args.out), force=args.force, settings=getattr(args, "settings", None))
     used = window or image.default_window
-    print(f"{args.out}: {buffer.shape[1]} x {buffer.shape[0]}, window {used.label()}")
+    shape = f"{buffer.shape[1]} x {buffer.shape[0]}"
+    print(f"{printable(args.out)}: {shape}, window {printable(used.label())}")
     return 0
 
 
@@ -154,33 +156,35 @@ def write_png(
 def _scan(args: argparse.Namespace) -> int:
     index = scan(args.paths)
     if args.json:
-        print(json.dumps(index.to_dict(), indent=2, ensure_ascii=False))
+        print(printable_json(json.dumps(index.to_dict(), indent=2, ensure_ascii=False)))
     else:
         _print_index(index)
     return 1 if index.errors else 0
 
 
 def _print_index(index: StudyIndex) -> None:
+    """The index as text; names, descriptions and paths are file text (:func:`printable`)."""
+    p = printable
     for patient in index.patients:
-        print(f"{patient.patient_name or '(no name)'}  [{patient.patient_id or 'no ID'}]")
+        print(f"{p(patient.patient_name or '(no name)')}  [{p(patient.patient_id or 'no ID')}]")
         for study in patient.studies:
-            print(f"  study {study.study_date or '(no date)'} {study.description}".rstrip())
+            print(f"  study {p(study.study_date or '(no date)')} {p(study.description)}".rstrip())
             for series in study.series:
                 number = "" if series.series_number is None else f"#{series.series_number} "
                 print(
-                    f"    series {number}{series.modality} {series.description} "
+                    f"    series {number}{p(series.modality)} {p(series.description)} "
                     f"({len(series.instances)} image(s))"
                 )
                 for inst in series.instances:
-                    print(f"      {inst.path}")
+                    print(f"      {p(inst.path)}")
     for meta in index.non_images:
-        print(f"non-image ({meta.modality or meta.sop_class_uid}): {meta.path}")
+        print(f"non-image ({p(meta.modality or meta.sop_class_uid)}): {p(meta.path)}")
     for err in index.errors:
-        print(f"error: {err.path}: {err.message}", file=sys.stderr)
+        print(f"error: {p(err.path)}: {p(err.message)}", file=sys.stderr)
     for dup in index.duplicates:
-        print(f"note: {dup.path}: {dup.message}", file=sys.stderr)
+        print(f"note: {p(dup.path)}: {p(dup.message)}", file=sys.stderr)
     for clash in index.conflicts:
-        print(f"warning: {clash.path}: {clash.message}", file=sys.stderr)
+        print(f"warning: {p(clash.path)}: {p(clash.message)}", file=sys.stderr)
     images = len(index.images())
     print(
         f"{images} image(s), {len(index.non_images)} non-image object(s), "
@@ -194,7 +198,7 @@ def _cmd_demo_data(args: argparse.Namespace) -> int:
     size = (args.size, args.size)
     paths = write_demo_set(args.out_dir, n=args.count, seed=args.seed, size=size)
     for path in paths:
-        print(path)
+        print(printable(path))
     return 0
 
 

@@ -26,7 +26,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from viewer.dicom.model import ImageMetadata
-from viewer.errors import AuditError, BedsideError, InferenceError
+from viewer.errors import AuditError, BedsideError, InferenceError, printable, printable_json
 from viewer.inference.checks import CheckResult
 from viewer.inference.explain import HEATMAP_CAPTION
 from viewer.session.models import OpenModel, open_model
@@ -110,7 +110,7 @@ class _Progress:
             return
         bar_width = 24
         filled = bar_width * done // total if total else bar_width
-        name = Path(path).name if path else ""
+        name = printable(Path(path).name) if path else ""
         line = f"\r[{'#' * filled}{'.' * (bar_width - filled)}] {done}/{total} {what} {name}"
         self._width = max(self._width, len(line))
         self.stream.write(line.ljust(self._width))
@@ -208,22 +208,24 @@ def score_one(
 
 
 def _human(result: dict[str, Any]) -> str:
-    head = result["file"]
+    """The human line(s) for one result; every text from a file (the path, the manifest's label
+    names, check messages quoting header values) through :func:`printable`."""
+    head = printable(result["file"])
     if result["status"] != "scored":
-        return f"{head}: {result['status'].upper()}: {result.get('error', '')}"
+        return f"{head}: {result['status'].upper()}: {printable(result.get('error', ''))}"
     parts = []
     for r in result["labels"]:
         finding = "POSITIVE" if r["positive"] else "negative"
         parts.append(
-            f"{r['display_name'] or r['label']} {finding} "
+            f"{printable(r['display_name'] or r['label'])} {finding} "
             f"(score {r['score']:.3f}, threshold {r['threshold']:.3f})"
         )
     text = f"{head}: " + "; ".join(parts)
     warns = [c for c in result["checks"] if c["level"] == "warning"]
     for c in warns:
-        text += f"\n    warning: {c['message']}"
+        text += f"\n    warning: {printable(c['message'])}"
     for label, path in result.get("heatmaps", {}).items():
-        text += f"\n    heatmap {label}: {path}"
+        text += f"\n    heatmap {printable(label)}: {printable(path)}"
     return text
 
 
@@ -272,7 +274,8 @@ def _cmd_infer(args: argparse.Namespace) -> int:
         if result["status"] != "scored" or not result.get("recorded", True):
             failed += 1
         if args.json:
-            out.write(json.dumps(result, ensure_ascii=False, allow_nan=False) + "\n")
+            out.write(printable_json(json.dumps(result, ensure_ascii=False, allow_nan=False)))
+            out.write("\n")
         else:
             out.write(_human(result) + "\n")
         out.flush()
