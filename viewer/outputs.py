@@ -3,9 +3,10 @@
 One policy for every command that takes ``--out``: never a device, pipe or socket (renaming over
 ``/dev/full`` as root replaces the device node), never a folder, never a file this installation
 needs (the audit log and its -wal/-shm, the pseudonym secret, the installation key pair and
-state, the user settings, anything in the model store or a trusted-key folder — also through a
-symlink or hard link), and an existing file only when the caller says so (``--force``). Files are
-written atomically: a temporary file in the same folder, flushed, checked again, renamed.
+state, the site file and the user settings, anything in the model store or a trusted-key folder
+— also through a symlink or hard link), and an existing file only when the caller says so
+(``--force``). Files are written atomically: a temporary file in the same folder, flushed,
+checked again, renamed.
 """
 
 from __future__ import annotations
@@ -37,8 +38,12 @@ def protected_paths(settings: Settings) -> tuple[list[Path], list[Path]]:
         key.with_name(key.stem + ".pub.pem"),
         key.with_name(STATE_NAME),
         settings.user_file,
+        # IT's site file, as found or where it would be read from (issue 12 item 17)
+        settings.site_file or settings.site_dir / "site.toml",
     ]
-    folders = [settings.model_store_dir, settings.site_keys_dir]
+    # The user's trusted-key folder even while the site does not allow it: turning
+    # ``trust.allow_user_keys`` on must not start trusting a file some export left there.
+    folders = [settings.model_store_dir, settings.site_keys_dir, settings.data_dir / "trusted-keys"]
     if settings.user_keys_dir is not None:
         folders.append(settings.user_keys_dir)
     return files, folders
@@ -87,8 +92,8 @@ def check_output_path(
             if same:
                 raise error(
                     f"Refusing to write the {what} there: that is {protected.name}, which this "
-                    "installation needs (the audit log, its pseudonym secret, its keys or "
-                    "settings). Choose another file name.",
+                    "installation needs (the audit log, its pseudonym secret, its keys or its "
+                    "site or user settings). Choose another file name.",
                     path=path,
                 )
         for folder in folders:

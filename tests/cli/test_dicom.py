@@ -201,3 +201,37 @@ def test_render_never_writes_into_the_data_folder(
     assert root_main(["dicom", "render", str(cxr_path), "--out", str(out), "--force"]) == 1
     assert "Refusing to write the PNG there" in capsys.readouterr().err
     assert out.read_bytes() == b"precious"
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["site", "site-link", "user-settings", "site-keys", "user-keys"],
+)
+def test_render_never_replaces_site_or_user_settings_or_trusted_keys(
+    cxr_path: Path,
+    data_dir: Path,
+    site_file: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    target: str,
+) -> None:
+    """Issue 12 item 17: ``dicom render --out site.toml --force`` replaced IT's site file."""
+    from viewer.cli.main import main as root_main
+
+    out = {
+        "site": site_file,
+        "site-link": tmp_path / "innocent.png",
+        "user-settings": data_dir / "settings.toml",
+        "site-keys": site_file.parent / "trusted-keys" / "ml-team.pub.pem",
+        "user-keys": data_dir / "trusted-keys" / "mine.pub.pem",  # not yet allowed by the site
+    }[target]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if target == "site-link":
+        out.symlink_to(site_file)
+        precious = site_file.read_bytes()
+    else:
+        precious = b'[user]\nname = "Dr A"\n' if target == "user-settings" else b"# precious\n"
+        out.write_bytes(precious)
+    assert root_main(["dicom", "render", str(cxr_path), "--out", str(out), "--force"]) == 1
+    assert "Refusing to write the PNG there" in capsys.readouterr().err
+    assert out.read_bytes() == precious
