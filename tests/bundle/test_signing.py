@@ -57,12 +57,15 @@ def test_verify_roundtrip_and_key_identity(key: KeyPair, trust: Any) -> None:
     )
 
 
-def test_signature_without_hint_still_verifies_by_trying_keys(key: KeyPair, trust: Any) -> None:
+def test_signature_without_hint_is_refused(key: KeyPair, trust: Any) -> None:
+    """The hint is not signed: a copy without it (or with another) is the same signature in
+    other bytes, so only the form naming the key that made it is accepted (#12.11)."""
     files = {"a.txt": b"hello\n"}
     bundle = json.loads(sign_files(files, key.private, model_name="m"))
     del bundle["verificationMaterial"]["publicKey"]["hint"]
-    info = verify_files(json.dumps(bundle).encode(), files, trust.keys)
-    assert info.key.fingerprint == key.fingerprint
+    with pytest.raises(BundleError, match="does not name it") as info:
+        verify_files(json.dumps(bundle, separators=(",", ":")).encode(), files, trust.keys)
+    assert info.value.code == "signature"
 
 
 def test_hint_of_trusted_key_with_forged_signature(
@@ -155,3 +158,74 @@ def test_model_signing_rejects_bedside_signature_for_other_key(
         verifying.Config().use_elliptic_key_verifier(public_key=other.public_path).verify(
             folder, folder / "model.sig"
         )
+
+
+# ------------------------------------------------- one signature encoding (#12.11)
+
+
+def _s_of(sig: bytes) -> int:
+    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+    raw = base64.b64decode(json.loads(sig)["dsseEnvelope"]["signatures"][0]["sig"])
+    return int(decode_dss_signature(raw)[1])
+
+
+_HALF_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551 // 2
+
+
+def test_sign_files_writes_low_s(key: KeyPair) -> None:
+    """About half of raw ECDSA signatures are high-S; every one Bedside writes is low-S."""
+    sigs = [sign_files({"a.txt": str(i).encode()}, key.private, model_name="m") for i in range(16)]
+    assert all(_s_of(sig) <= _HALF_ORDER for sig in sigs)
+
+
+def test_high_s_signature_from_model_signing_packs_to_low_s(
+    build_bundle: Callable[..., Path], key: KeyPair, trust: Any, tmp_path: Path
+) -> None:
+    """model-signing writes high-S half the time: packing the signed folder (write_archive)
+    writes its low-S form, which loads; the high-S bytes as they are do not."""
+    from model_signing import signing, verifying
+
+    from tests.bundle.test_attacks import _high_s
+    from viewer.bundle.archive import archive_bytes
+
+    folder = tmp_path / "signed"
+    write_directory(read_members(build_bundle(signer=False)), folder)
+    (
+        signing.Config()
+        .use_elliptic_key_signer(private_key=key.private_path)
+        .set_hashing_config(_model_signing_hashing())
+        .sign(folder, folder / "model.sig")
+    )
+    bundle = json.loads((folder / "model.sig").read_bytes())
+    if _s_of((folder / "model.sig").read_bytes()) <= _HALF_ORDER:
+        _high_s(bundle)  # make the case this test is about, whatever the signer drew
+    (folder / "model.sig").write_bytes(json.dumps(bundle, separators=(",", ":")).encode())
+    verifying.Config().use_elliptic_key_verifier(public_key=key.public_path).verify(
+        folder, folder / "model.sig"
+    )  # still model-signing's valid signature
+
+    as_is = tmp_path / "as-is.bundle"
+    as_is.write_bytes(archive_bytes(read_directory(folder)))
+    with pytest.raises(BundleError, match="high-S form") as info:
+        verify_bundle(as_is, trust)
+    assert info.value.code == "signature"
+
+    packed = tmp_path / "packed.bundle"
+    write_archive(read_directory(folder), packed)
+    assert load_bundle(packed, trust).key_fingerprint == key.fingerprint
+    unpacked = tmp_path / "unpacked"
+    write_directory(read_members(packed), unpacked)
+    verifying.Config().use_elliptic_key_verifier(public_key=key.public_path).verify(
+        unpacked, unpacked / "model.sig"
+    )
+
+
+def test_non_der_signature_value_refused(key: KeyPair, trust: Any) -> None:
+    files = {"a.txt": b"hello\n"}
+    bundle = json.loads(sign_files(files, key.private, model_name="m"))
+    sig = bundle["dsseEnvelope"]["signatures"][0]
+    sig["sig"] = base64.b64encode(base64.b64decode(sig["sig"]) + b"\0").decode()
+    with pytest.raises(BundleError) as info:
+        verify_files(json.dumps(bundle, separators=(",", ":")).encode(), files, trust.keys)
+    assert info.value.code in ("signature", "untrusted")

@@ -11,14 +11,14 @@ are safetensors (a JSON header plus raw little-endian arrays) and everything els
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from viewer import __version__ as APP_VERSION  # noqa: N812
-from viewer.bundle.archive import BundleArchive, Limits, read_archive
+from viewer.bundle.archive import BundleArchive, DigestCheck, Limits, read_archive
 from viewer.bundle.audit_hook import AuditSink, record
 from viewer.bundle.manifest import (
     LICENSE_NAME,
@@ -29,7 +29,13 @@ from viewer.bundle.manifest import (
     Manifest,
     parse_manifest,
 )
-from viewer.bundle.signing import SIGNATURE_NAME, verify_files
+from viewer.bundle.signing import (
+    SIGNATURE_NAME,
+    SignatureInfo,
+    SignedList,
+    verify_files,
+    verify_signature,
+)
 from viewer.bundle.trust import TrustStore
 from viewer.bundle.version import release_tuple
 from viewer.errors import BundleError
@@ -76,30 +82,51 @@ class LoadedBundle:
 def verify_bundle(
     path: str | Path, trust: TrustStore, *, limits: Limits | None = None
 ) -> VerifiedBundle:
-    """Archive limits, OMS signature by a trusted key over every member, then the manifest."""
+    """Archive limits, OMS signature by a trusted key over every member, then the manifest.
+
+    The signature is checked while the archive is read: ``model.sig`` against the trust store
+    and the member names before any other member is inflated, then each member's digest as soon
+    as it is read, so the first unsigned or altered member stops the read.
+    """
     p = Path(path)
+    signed: list[SignedList] = []
+
+    def verify(sig: bytes | None, names: Sequence[str]) -> DigestCheck:
+        _require_keys(sig, trust)
+        signed.append(verify_signature(sig, names, trust.keys))
+        return signed[0].check_digest
+
     try:
-        archive = read_archive(p, limits=limits)
+        archive = read_archive(p, limits=limits, verify=verify)
     except BundleError as exc:
         if exc.path is None:
             raise BundleError(exc.message, code=exc.code, path=p) from exc
         raise
-    return verify_archive(archive, trust, path=p)
+    return verify_archive(archive, trust, path=p, signed=signed[0].info)
 
 
-def verify_archive(archive: BundleArchive, trust: TrustStore, *, path: Path) -> VerifiedBundle:
+def _require_keys(signature: bytes | None, trust: TrustStore) -> None:
+    if signature is not None and not trust.keys:
+        raise BundleError(
+            "No trusted signing keys are configured, so no bundle can be accepted. IT places "
+            "public keys (PEM) in the site's trusted-keys folder.",
+            code="untrusted",
+        )
+
+
+def verify_archive(
+    archive: BundleArchive, trust: TrustStore, *, path: Path, signed: SignatureInfo | None = None
+) -> VerifiedBundle:
     """The signature and manifest checks of :func:`verify_bundle` on an archive already read
-    (the model store reads a stored file once, checks its digest, then verifies those bytes)."""
+    (the model store reads a stored file once, checks its digest, then verifies those bytes);
+    ``signed``: the signature already checked while the archive was read."""
     p = path
     try:
-        signature = archive.members.get(SIGNATURE_NAME)
-        if signature is not None and not trust.keys:
-            raise BundleError(
-                "No trusted signing keys are configured, so no bundle can be accepted. IT places "
-                "public keys (PEM) in the site's trusted-keys folder.",
-                code="untrusted",
-            )
-        info = verify_files(signature, archive.members, trust.keys)
+        if signed is None:
+            signature = archive.members.get(SIGNATURE_NAME)
+            _require_keys(signature, trust)
+            signed = verify_files(signature, archive.members, trust.keys, digests=archive.digests)
+        info = signed
         missing = [n for n in REQUIRED_MEMBERS if n not in archive.members]
         if missing:
             raise BundleError(

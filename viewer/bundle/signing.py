@@ -8,7 +8,13 @@ each side verifies the other's. The signature is ECDSA P-256 / SHA-256 over the 
 pre-authentication encoding; we sign deterministically (RFC 6979) so rebuilt bundles are identical.
 
 Bedside is stricter than the format: every member except ``model.sig`` must be listed (no unsigned
-extras, whatever ``ignore_paths`` says) and every listed file must be present.
+extras, whatever ``ignore_paths`` says) and every listed file must be present. ``model.sig`` itself
+is not covered by the signature, so only one encoding of it is accepted (the same bytes would
+otherwise verify in many forms, each giving the bundle another file digest): the compact JSON that
+``model-signing`` and Bedside write, in their key order, with the key hint of the key that made the
+signature, an empty ``keyid``, canonical base64, a DER signature in its low-S form (s <= n/2; of
+the two values ECDSA accepts, the one ``sign_files`` writes; ``canonical_signature_file`` converts
+a high-S one, as a signature from ``model-signing`` is half the time).
 """
 
 from __future__ import annotations
@@ -24,17 +30,22 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import (
+    decode_dss_signature,
+    encode_dss_signature,
+)
 
+from viewer.bundle.archive import SIGNATURE_NAME as SIGNATURE_NAME
 from viewer.bundle.keys import oms_key_hint
 from viewer.errors import BundleError
 from viewer.keyprint import fingerprint
 
-SIGNATURE_NAME = "model.sig"
 BUNDLE_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json"
 PAYLOAD_TYPE = "application/vnd.in-toto+json"
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://model_signing/signature/v1.0"
 MAX_SIGNATURE_BYTES = 1024 * 1024
+_P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 
 
 def _ecdsa() -> ec.ECDSA:
@@ -42,6 +53,38 @@ def _ecdsa() -> ec.ECDSA:
         return ec.ECDSA(hashes.SHA256(), deterministic_signing=True)
     except TypeError:  # cryptography < 44: still valid, only not reproducible
         return ec.ECDSA(hashes.SHA256())
+
+
+def low_s(der: bytes) -> bytes:
+    """The low-S form of a DER ECDSA P-256 signature (n - s when s > n/2): equally valid."""
+    r, s = decode_dss_signature(der)
+    return encode_dss_signature(r, _P256_ORDER - s) if s > _P256_ORDER // 2 else der
+
+
+def _sigstore_bundle(hint: str | None, payload: bytes, sig: bytes) -> bytes:
+    """The one accepted encoding of ``model.sig`` (what model-signing 1.1.1 and Bedside write)."""
+    public_key = {} if hint is None else {"hint": hint}
+    bundle = {
+        "mediaType": BUNDLE_MEDIA_TYPE,
+        "verificationMaterial": {"publicKey": public_key, "tlogEntries": []},
+        "dsseEnvelope": {
+            "payload": base64.b64encode(payload).decode(),
+            "payloadType": PAYLOAD_TYPE,
+            "signatures": [{"sig": base64.b64encode(sig).decode(), "keyid": ""}],
+        },
+    }
+    return json.dumps(bundle, separators=(",", ":")).encode()
+
+
+def canonical_signature_file(sig_bytes: bytes) -> bytes:
+    """``model.sig`` with a high-S signature turned low-S (same signer, same statement); bytes
+    that are not a signature file of the accepted shape come back unchanged (and are refused
+    when verified)."""
+    try:
+        hint, payload, raw_sig = _parse(sig_bytes)
+        return _sigstore_bundle(hint or None, payload, low_s(raw_sig))
+    except (BundleError, ValueError):
+        return sig_bytes
 
 
 def pae(payload: bytes) -> bytes:
@@ -86,20 +129,8 @@ def sign_files(
     """The bytes of ``model.sig`` for these files."""
     statement = build_statement(files, model_name=model_name)
     payload = json.dumps(statement, indent=2).encode()
-    sig = private_key.sign(pae(payload), _ecdsa())
-    bundle = {
-        "mediaType": BUNDLE_MEDIA_TYPE,
-        "verificationMaterial": {
-            "publicKey": {"hint": oms_key_hint(private_key.public_key())},
-            "tlogEntries": [],
-        },
-        "dsseEnvelope": {
-            "payload": base64.b64encode(payload).decode(),
-            "payloadType": PAYLOAD_TYPE,
-            "signatures": [{"sig": base64.b64encode(sig).decode(), "keyid": ""}],
-        },
-    }
-    return json.dumps(bundle, separators=(",", ":")).encode()
+    sig = low_s(private_key.sign(pae(payload), _ecdsa()))
+    return _sigstore_bundle(oms_key_hint(private_key.public_key()), payload, sig)
 
 
 @dataclass(frozen=True)
@@ -163,13 +194,45 @@ def _verify_with(key: TrustedKey, payload: bytes, raw_sig: bytes) -> bool:
     return True
 
 
-def verify_files(
-    sig_bytes: bytes | None, files: Mapping[str, bytes], trusted: Sequence[TrustedKey]
-) -> SignatureInfo:
-    """Check ``model.sig`` against the trusted keys, then every file against the signed list.
+def _check_encoding(raw_sig: bytes) -> None:
+    try:
+        r, s = decode_dss_signature(raw_sig)
+    except ValueError as exc:
+        raise _bad("The bundle's signature value is not a DER ECDSA signature.") from exc
+    if encode_dss_signature(r, s) != raw_sig:
+        raise _bad("The bundle's signature value is not in canonical DER.")
+    if s > _P256_ORDER // 2:
+        raise _bad(
+            "The bundle's signature is in its high-S form. ECDSA accepts (r, s) and (r, n - s) "
+            "alike, so Bedside accepts only the low-S one (as `bundle sign` writes it) and one "
+            "file digest stays one signed bundle; `bedside bundle sign` or packing the signed "
+            "folder again writes the low-S form."
+        )
 
-    Raises BundleError with code "signature" (missing, damaged, not matching the files) or
-    "untrusted" (a valid structure signed by a key the trust store does not hold).
+
+@dataclass(frozen=True)
+class SignedList:
+    """A signature checked against the trust store, and its statement against the member names;
+    ``check_digest`` then compares each member's SHA-256 as it is read."""
+
+    info: SignatureInfo
+
+    def check_digest(self, name: str, sha256: str) -> None:
+        if name in self.info.files and sha256 != self.info.files[name]:
+            raise _bad(
+                f"The bundle's '{name}' does not match its signature (SHA-256 differs): it was "
+                "modified after signing."
+            )
+
+
+def verify_signature(
+    sig_bytes: bytes | None, names: Sequence[str], trusted: Sequence[TrustedKey]
+) -> SignedList:
+    """``model.sig`` against the trusted keys, and its list against the member ``names``
+    (nothing unsigned, nothing missing), before any member's content is needed.
+
+    Raises BundleError with code "signature" (missing, damaged, not canonical, not matching the
+    names) or "untrusted" (a valid structure signed by a key the trust store does not hold).
     """
     if sig_bytes is None:
         raise _bad(f"The bundle is not signed (no {SIGNATURE_NAME}); unsigned bundles are refused.")
@@ -193,10 +256,39 @@ def verify_files(
             + ". Ask IT to review the key and add it to the site's trusted keys if appropriate.",
             code="untrusted",
         )
-    return SignatureInfo(key=signer, **_check_statement(payload, files))
+    if not by_hint:
+        raise _bad(
+            f"The bundle's signature was made by a trusted key ({signer.fingerprint[:16]}...) "
+            "but does not name it (its key hint is missing or altered); only the form naming "
+            "its key is accepted."
+        )
+    if sig_bytes != _sigstore_bundle(hint, payload, raw_sig):
+        raise _bad(
+            "The bundle's signature file is not in the one form Bedside and model-signing write "
+            "(other spacing, key order, extra fields, encodings or key id): its bytes are not "
+            "signed, so each form would give the same bundle another file digest."
+        )
+    _check_encoding(raw_sig)
+    return SignedList(SignatureInfo(key=signer, **_check_statement(payload, names)))
 
 
-def _check_statement(payload: bytes, files: Mapping[str, bytes]) -> dict[str, Any]:
+def verify_files(
+    sig_bytes: bytes | None,
+    files: Mapping[str, bytes],
+    trusted: Sequence[TrustedKey],
+    *,
+    digests: Mapping[str, str] | None = None,
+) -> SignatureInfo:
+    """:func:`verify_signature`, then every file against the signed list (``digests``: the
+    SHA-256 of members already hashed while read, so they are not hashed twice)."""
+    signed = verify_signature(sig_bytes, list(files), trusted)
+    known = digests or {}
+    for name in sorted(signed.info.files):
+        signed.check_digest(name, known.get(name) or hashlib.sha256(files[name]).hexdigest())
+    return signed.info
+
+
+def _check_statement(payload: bytes, names: Sequence[str]) -> dict[str, Any]:
     try:
         statement = json.loads(payload)
         if statement["_type"] != STATEMENT_TYPE or statement["predicateType"] != PREDICATE_TYPE:
@@ -225,7 +317,7 @@ def _check_statement(payload: bytes, files: Mapping[str, bytes]) -> dict[str, An
         raise _bad("The signed statement is damaged or not an OMS statement.") from exc
     if root.hexdigest() != root_expected:
         raise _bad("The signed statement is inconsistent (its summary digest does not match).")
-    present = {n for n in files if n != SIGNATURE_NAME}
+    present = {n for n in names if n != SIGNATURE_NAME}
     extra = sorted(present - set(signed))
     if extra:
         raise _bad(
@@ -238,10 +330,4 @@ def _check_statement(payload: bytes, files: Mapping[str, bytes]) -> dict[str, An
             f"The signature lists {', '.join(repr(n) for n in missing)}, which the bundle lacks: "
             "a file was removed after signing."
         )
-    for name in sorted(signed):
-        if hashlib.sha256(files[name]).hexdigest() != signed[name]:
-            raise _bad(
-                f"The bundle's '{name}' does not match its signature (SHA-256 differs): it was "
-                "modified after signing."
-            )
     return {"model_name": model_name, "files": signed}
