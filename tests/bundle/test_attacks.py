@@ -515,3 +515,169 @@ def test_bytes_outside_the_signed_archive(
     with zipfile.ZipFile(path) as zf:  # still a readable zip with the same signed members
         assert zf.testzip() is None
     refused(path, trust, marker, "archive", match)
+
+
+# ----------------------------------------- a bomb is never inflated before the signature (#12.8)
+
+
+def test_unsigned_bomb_under_the_ratio_is_refused_before_it_is_inflated(
+    good: Path, trust: Any, marker: Path, tmp_path: Path
+) -> None:
+    """A 40 MB member deflated just under the ratio limit, added after signing: refused from the
+    directory and the signed list, never inflated (it used to be inflated whole first)."""
+    import os
+    import tracemalloc
+
+    bomb = os.urandom(900 * 1024) + b"\0" * (39 * 1024 * 1024)
+    entries: list[tuple[Any, bytes]] = [*read_members(good).items(), ("notes.txt", bomb)]
+    bad = write_raw_zip(tmp_path / "bad.bundle", entries)
+    with zipfile.ZipFile(bad) as zf:
+        info = zf.getinfo("notes.txt")
+        assert 40 < info.file_size / info.compress_size < 50
+    del bomb, entries
+    tracemalloc.start()
+    try:
+        err = refused(bad, trust, marker, "archive", "compressed members|does not cover")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * 1024 * 1024, f"{peak} bytes traced: {err}"
+
+
+def test_signature_is_checked_before_members_are_read(
+    good: Path, trust: Any, marker: Path, tmp_path: Path
+) -> None:
+    """An unsigned member is refused by name before it is inflated, however it is built."""
+    from viewer.bundle.archive import Limits
+
+    entries: list[tuple[Any, bytes]] = [*read_members(good).items()]
+    bad = write_members(tmp_path / "bad.bundle", {**dict(entries), "notes.txt": b"x" * 900_000})
+    with pytest.raises(BundleError, match="does not cover") as info:
+        load_bundle(bad, trust, limits=Limits(max_ratio=1e9))
+    assert info.value.code == "signature"
+
+
+# ---------------------------------------- one signed content, one zip form, one digest (#12.11)
+
+
+def _rezip(data: bytes, **change: Any) -> bytes:
+    """The bundle's members written again with one field changed, offsets kept consistent."""
+    import struct
+    import zlib
+
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        members = [(i, zf.read(i)) for i in zf.infolist()]
+    if change.get("reorder"):
+        members.reverse()
+    body, cd = b"", b""
+    for info, content in members:
+        name = info.filename.encode()
+        method = change.get("method", {}).get(info.filename, info.compress_type)
+        raw = content
+        if method == zipfile.ZIP_DEFLATED:
+            c = zlib.compressobj(change.get("level", 9), zlib.DEFLATED, -15)
+            raw = c.compress(content) + c.flush() + change.get("trailing", b"")
+        date = change.get("date", 0x21)
+        extra = change.get("extra", b"")
+        comment = change.get("comment", b"")
+        attr = change.get("attr", 0o100644 << 16)
+        crc = zlib.crc32(content)
+        head = (20, 0, method, 0, date, crc, len(raw), len(content), len(name), len(extra))
+        cd += struct.pack("<4sHHHHHHIIIHHHHHII", b"PK\x01\x02", 0x0314, *head, len(comment),
+                          0, 0, attr, len(body)) + name + extra + comment  # fmt: skip
+        body += struct.pack("<4sHHHHHIIIHH", b"PK\x03\x04", *head) + name + extra + raw
+    return body + cd + struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, len(members),
+                                   len(members), len(cd), len(body), 0)  # fmt: skip
+
+
+def _resigned_sig(data: bytes, edit: Callable[[dict[str, Any]], None], raw: bool = False) -> bytes:
+    members = read_members_bytes(data)
+    bundle = json.loads(members["model.sig"])
+    edit(bundle)
+    members["model.sig"] = json.dumps(bundle, separators=None if raw else (",", ":")).encode()
+    from viewer.bundle.archive import archive_bytes
+
+    return archive_bytes(members)
+
+
+def read_members_bytes(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        return {i.filename: zf.read(i) for i in zf.infolist()}
+
+
+def _high_s(bundle: dict[str, Any]) -> None:
+    import base64
+
+    from cryptography.hazmat.primitives.asymmetric.utils import (
+        decode_dss_signature,
+        encode_dss_signature,
+    )
+
+    n = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+    sig = bundle["dsseEnvelope"]["signatures"][0]
+    r, s = decode_dss_signature(base64.b64decode(sig["sig"]))
+    sig["sig"] = base64.b64encode(encode_dss_signature(r, n - s)).decode()
+
+
+def _set_hint(bundle: dict[str, Any]) -> None:
+    bundle["verificationMaterial"]["publicKey"]["hint"] = "0" * 64
+
+
+def _extra_key(bundle: dict[str, Any]) -> None:
+    bundle["note"] = "same signature"
+
+
+SAME_CONTENT_OTHER_BYTES: dict[str, tuple[Callable[[bytes], bytes], str, str]] = {
+    "trailing-after-deflate": (
+        lambda d: _rezip(d, trailing=b"\0\0"),
+        "archive",
+        "after the end of its compressed data",
+    ),
+    "timestamp": (lambda d: _rezip(d, date=0x5A21), "archive", "timestamp other than 1980-01-01"),
+    "extra-field": (lambda d: _rezip(d, extra=b"\xfe\xca\x00\x00"), "archive", "an extra field"),
+    "file-comment": (lambda d: _rezip(d, comment=b"hi"), "archive", "a file comment"),
+    "other-mode": (lambda d: _rezip(d, attr=0o100600 << 16), "archive", "file attributes"),
+    "text-stored": (
+        lambda d: _rezip(d, method={"LICENSE.txt": 0}),
+        "archive",
+        "compression method",
+    ),
+    "tensor-deflated": (
+        lambda d: _rezip(d, method={"weights.safetensors": 8}),
+        "archive",
+        "compression method",
+    ),
+    "reordered": (lambda d: _rezip(d, reorder=True), "archive", "not in name order"),
+    "high-s-signature": (lambda d: _resigned_sig(d, _high_s), "signature", "high-S form"),
+    "spaced-signature-json": (
+        lambda d: _resigned_sig(d, lambda b: None, raw=True),
+        "signature",
+        "not in the one form",
+    ),
+    "extra-signature-key": (
+        lambda d: _resigned_sig(d, _extra_key),
+        "signature",
+        "not in the one form",
+    ),
+    "other-key-hint": (lambda d: _resigned_sig(d, _set_hint), "signature", "does not name it"),
+}
+
+
+@pytest.mark.parametrize("name", list(SAME_CONTENT_OTHER_BYTES))
+def test_same_signed_content_in_other_bytes_is_refused(
+    good: Path, trust: Any, marker: Path, tmp_path: Path, name: str
+) -> None:
+    """Each of these is the signed content (every member, and the signature, still valid) in
+    other zip bytes: it would be installed under another file digest, so it is refused."""
+    make, code, match = SAME_CONTENT_OTHER_BYTES[name]
+    data = make(good.read_bytes())
+    assert read_members_bytes(data).keys() == read_members(good).keys()
+    path = tmp_path / f"{name}.bundle"
+    path.write_bytes(data)
+    refused(path, trust, marker, code, match)
+
+
+def test_rezip_helper_writes_the_canonical_form(good: Path, trust: Any) -> None:
+    """Unchanged, the helper reproduces the file byte for byte (so each case changes one thing)."""
+    assert _rezip(good.read_bytes()) == good.read_bytes()
+    assert _resigned_sig(good.read_bytes(), lambda b: None) == good.read_bytes()
