@@ -125,3 +125,97 @@ def test_data_dir_that_is_a_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path
     monkeypatch.setenv("BEDSIDE_DATA_DIR", str(blocker))
     with pytest.raises(ConfigError, match="is a file, not a folder"):
         load_settings()
+
+
+# ------------------------------------------------ hostile paths (issue 12 item 16)
+
+PATH_KEYS = [
+    ("trust", "site_keys_dir", True),
+    ("audit", "db_path", False),
+    ("audit", "secret_path", False),
+    ("models", "store_dir", True),
+]
+HOSTILE = ["device", "fifo", "nul", "wrong-kind", "huge", "link-loop"]
+
+
+def _hostile_path(kind: str, tmp_path: Path, *, folder: bool) -> str:
+    import os
+
+    if kind == "device":
+        return "/dev/zero"
+    if kind == "fifo":
+        fifo = tmp_path / "fifo"
+        os.mkfifo(fifo)
+        return str(fifo)
+    if kind == "nul":
+        return str(tmp_path / "a\x00b")
+    if kind == "wrong-kind":  # a folder where a file belongs, a file where a folder belongs
+        other = tmp_path / "other"
+        if folder:
+            other.write_text("x")
+        else:
+            other.mkdir()
+        return str(other)
+    if kind == "huge":  # sparse: 4 GiB that a plain read would try to hold in memory
+        huge = tmp_path / "huge"
+        with huge.open("wb") as fh:
+            fh.truncate(4 << 30)
+        return str(huge)
+    loop = tmp_path / "loop"
+    loop.symlink_to(tmp_path / "loop")
+    return str(loop)
+
+
+@pytest.mark.parametrize("kind", HOSTILE)
+@pytest.mark.parametrize(("section", "key", "folder"), PATH_KEYS, ids=[k for _, k, _ in PATH_KEYS])
+def test_every_path_valued_key_refuses_hostile_paths(
+    site_file: Path, tmp_path: Path, section: str, key: str, folder: bool, kind: str
+) -> None:
+    """A secret at /dev/zero was read whole (MemoryError), a FIFO hung, a NUL byte gave a
+    traceback: every path a setting names is a regular file of bounded size or a folder, and the
+    message names the file and the key."""
+    if kind == "huge" and (section, key) != ("audit", "secret_path"):
+        pytest.skip("only the secret has a size bound (an audit log grows)")
+    value = _hostile_path(kind, tmp_path, folder=folder)
+    escaped = value.replace("\\", "\\\\").replace("\x00", "\\u0000")
+    _write(site_file, f'[{section}]\n{key} = "{escaped}"\n')
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    message = str(info.value)
+    assert str(site_file) in message and f"'{section}.{key}'" in message
+
+
+@pytest.mark.parametrize("kind", HOSTILE)
+@pytest.mark.parametrize("which", ["site", "user"])
+def test_settings_files_themselves_refuse_hostile_paths(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, data_dir: Path, which: str, kind: str
+) -> None:
+    """The site file (BEDSIDE_SITE_CONFIG) and the user file (DATA_DIR/settings.toml): a FIFO, a
+    device, a folder, a 4 GiB file or a link loop is a clear error, never a hang or a read."""
+    import os
+
+    env = dict(os.environ)
+    if kind == "nul":  # only through env= (os.environ itself refuses a NUL)
+        name = "BEDSIDE_SITE_CONFIG" if which == "site" else "BEDSIDE_DATA_DIR"
+        env[name] = str(tmp_path / "a\x00b")
+    elif which == "site":
+        value = _hostile_path(kind, tmp_path, folder=False)
+        if kind == "wrong-kind":
+            value = str(tmp_path)
+        env["BEDSIDE_SITE_CONFIG"] = value
+    else:
+        user = data_dir / "settings.toml"
+        if kind == "device":
+            user.symlink_to("/dev/zero")
+        elif kind == "wrong-kind":
+            user.mkdir()
+        else:
+            user.symlink_to(_hostile_path(kind, tmp_path, folder=False))
+    with pytest.raises(ConfigError) as info:
+        load_settings(env=env)
+    message = str(info.value)
+    if kind == "nul":
+        assert "NUL" in message and ("BEDSIDE_" in message)
+    else:
+        named = env["BEDSIDE_SITE_CONFIG"] if which == "site" else str(data_dir / "settings.toml")
+        assert named in message

@@ -9,7 +9,9 @@ relocates everything the app writes.
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import tempfile
 import tomllib
 from dataclasses import dataclass, field
@@ -189,22 +191,91 @@ def _short(exc: BaseException) -> str:
     return text if len(text) <= 200 else text[:200] + "..."
 
 
+# The pseudonym secret is 32 random bytes; anything much larger is not one (and /dev/zero is
+# endless). The bound is checked before a byte is read.
+MAX_SECRET_BYTES = 4096
+
+_KINDS = {
+    stat.S_IFDIR: "a folder",
+    stat.S_IFCHR: "a device",
+    stat.S_IFBLK: "a device",
+    stat.S_IFIFO: "a pipe (FIFO)",
+    stat.S_IFSOCK: "a socket",
+}
+
+
+def _kind(mode: int) -> str:
+    return _KINDS.get(stat.S_IFMT(mode), "not a regular file")
+
+
+def _stat(path: Path, what: str) -> os.stat_result | None:
+    """``os.stat`` (links followed) of a path a setting names; None when it does not exist yet.
+
+    ``what`` names the setting in the message: a NUL character, a symbolic link loop or a path
+    that cannot be looked up is a clear ConfigError, never a traceback (issue 12 item 16).
+    """
+    if "\x00" in str(path):
+        raise ConfigError(f"{what} holds a NUL character; give a plain path.")
+    try:
+        return path.stat()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise ConfigError(f"{what} ({path}) is a symbolic link loop.") from exc
+        raise ConfigError(f"{what} ({path}) cannot be looked up: {exc.strerror}.") from exc
+
+
+def check_setting_path(
+    path: Path, what: str, *, folder: bool = False, max_bytes: int | None = None
+) -> None:
+    """A path a setting names is a regular file (of at most ``max_bytes``) or a folder, or does
+    not exist yet: never a device, a FIFO (reading one hangs), a socket, a link loop or a path
+    with a NUL character (issue 12 item 16). ``what`` names the file and the key."""
+    st = _stat(path, what)
+    if st is None:
+        return
+    if folder:
+        if not stat.S_ISDIR(st.st_mode):
+            raise ConfigError(f"{what} ({path}) is {_kind(st.st_mode)}, not a folder.")
+        return
+    if not stat.S_ISREG(st.st_mode):
+        raise ConfigError(f"{what} ({path}) is {_kind(st.st_mode)}, not a regular file.")
+    if max_bytes is not None and st.st_size > max_bytes:
+        raise ConfigError(
+            f"{what} ({path}) is {st.st_size} bytes; at most {max_bytes} are expected."
+        )
+
+
+def _read_bounded(path: Path, what: str, max_bytes: int) -> str:
+    """A regular text file of at most ``max_bytes``, read without following it into a FIFO or
+    device and without reading more than the bound."""
+    check_setting_path(path, what, max_bytes=max_bytes)
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):  # swapped since the check
+            raise ConfigError(f"{what} ({path}) is not a regular file.")
+        data = fh.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise ConfigError(f"{what} ({path}) is larger than {max_bytes} bytes.")
+    return data.decode("utf-8")
+
+
 def read_settings_file(path: Path) -> tuple[SettingsFile, dict[str, Any]]:
     """Parse and validate one TOML settings file; errors name the file and the key."""
-    if path.exists() and not path.is_file():
-        raise ConfigError(f"Settings file {path} is not a regular file (a folder or device?).")
+    what = f"Settings file {path}"
+    if "\x00" not in str(path) and path.exists() and not path.is_file():
+        raise ConfigError(f"{what} is not a regular file (a folder or device?).")
     try:
-        text = path.read_text(encoding="utf-8")
-        if len(text) > MAX_SETTINGS_BYTES:
-            raise ConfigError(f"Settings file {path} is larger than {MAX_SETTINGS_BYTES} bytes.")
+        text = _read_bounded(path, what, MAX_SETTINGS_BYTES)
         raw = tomllib.loads(text)
     except OSError as exc:
-        raise ConfigError(f"Settings file {path} cannot be read: {exc.strerror}.") from exc
+        raise ConfigError(f"{what} cannot be read: {exc.strerror}.") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{what} is not UTF-8 text.") from exc
     except (RecursionError, ValueError) as exc:
         # TOMLDecodeError is a ValueError; deep nesting and 4300+ digit integers land here too.
-        raise ConfigError(f"Settings file {path} is not valid TOML: {_short(exc)}.") from exc
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"Settings file {path} is not UTF-8 text.") from exc
+        raise ConfigError(f"{what} is not valid TOML: {_short(exc)}.") from exc
     try:
         parsed = SettingsFile.model_validate(raw)
     except ValidationError as exc:
@@ -233,6 +304,9 @@ def load_settings(*, demo: bool = False, env: dict[str, str] | None = None) -> S
     into a real audit log or model store.
     """
     env = dict(os.environ) if env is None else env
+    for name in ("BEDSIDE_SITE_CONFIG", "BEDSIDE_DATA_DIR"):
+        if "\x00" in env.get(name, ""):
+            raise ConfigError(f"{name} holds a NUL character; give a plain path.")
     site_file_env = env.get("BEDSIDE_SITE_CONFIG", "")
     site_file = Path(site_file_env) if site_file_env else default_site_dir() / "site.toml"
     site_dir = site_file.parent
@@ -252,14 +326,14 @@ def load_settings(*, demo: bool = False, env: dict[str, str] | None = None) -> S
         raise ConfigError(
             f"The data folder {data_dir} is a file, not a folder (BEDSIDE_DATA_DIR?)."
         )
-    if site_file.exists():
+    if _stat(site_file, f"The site file {site_file}") is not None:
         site, raw_site = read_settings_file(site_file)
         merged = raw_site
         locked = frozenset(site.locked)
         site_used = site_file
     elif site_file_env:
         raise ConfigError(f"BEDSIDE_SITE_CONFIG names {site_file}, which does not exist.")
-    if user_file.is_file():
+    if _stat(user_file, f"The user settings file {user_file}") is not None:
         _, raw_user = read_settings_file(user_file)
         for key in _flatten(raw_user):
             if key == "locked" or key not in USER_KEYS:
@@ -270,6 +344,7 @@ def load_settings(*, demo: bool = False, env: dict[str, str] | None = None) -> S
         allowed = {k: v for k, v in _flatten(raw_user).items() if k not in locked}
         merged = _merge(merged, _unflatten(allowed))
     values = SettingsFile.model_validate(merged)
+    _check_paths(values, site_used)
     return Settings(
         values=values,
         data_dir=data_dir,
@@ -279,6 +354,26 @@ def load_settings(*, demo: bool = False, env: dict[str, str] | None = None) -> S
         demo=demo,
         locked=locked,
     )
+
+
+# Every path-valued key (all site-only): (dotted key, a folder?, size bound of a file).
+PATH_KEYS: tuple[tuple[str, bool, int | None], ...] = (
+    ("trust.site_keys_dir", True, None),
+    ("audit.db_path", False, None),
+    ("audit.secret_path", False, MAX_SECRET_BYTES),
+    ("models.store_dir", True, None),
+)
+
+
+def _check_paths(values: SettingsFile, site_file: Path | None) -> None:
+    """Each path a settings file names is checked when the settings are loaded (issue 12 item
+    16: a secret at /dev/zero was read whole, a FIFO hung, a NUL byte gave a traceback)."""
+    flat = _flatten(values.model_dump())
+    for key, folder, max_bytes in PATH_KEYS:
+        value = flat[key]
+        if value:
+            what = f"Settings file {site_file}: key '{key}'"
+            check_setting_path(Path(value), what, folder=folder, max_bytes=max_bytes)
 
 
 def _unflatten(flat: dict[str, Any]) -> dict[str, Any]:
@@ -298,8 +393,8 @@ def save_user_settings(settings: Settings, updates: dict[str, Any]) -> Settings:
         if settings.is_locked(key):
             raise ConfigError(f"'{key}' is set by the site and cannot be changed here.")
     current: dict[str, Any] = {}
-    if settings.user_file.is_file():
-        current = _flatten(tomllib.loads(settings.user_file.read_text(encoding="utf-8")))
+    if _stat(settings.user_file, f"The user settings file {settings.user_file}") is not None:
+        current = _flatten(read_settings_file(settings.user_file)[1])
     current.update(updates)
     lines = []
     for section, values in _unflatten(current).items():
