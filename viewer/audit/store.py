@@ -96,6 +96,24 @@ def cannot_open(cause: str, path: Path) -> str:
     )
 
 
+_READ_BACK_SQL = f"SELECT {SELECT_COLUMNS} FROM audit_log WHERE seq = ?"  # noqa: S608 - ours
+
+
+def _not_written(found: list[Any]) -> str:
+    """Why a row read back after its INSERT is not the row written (``found``: rows at its seq)."""
+    if not found:
+        what = "its row is not in the log after it was written"
+    elif len(found) > 1:
+        what = "its sequence number is in the log more than once after it was written"
+    else:
+        what = "its row in the log differs from the row written"
+    return (
+        f"{what}: something in the audit log file (a trigger, view or table that Bedside did "
+        "not create) dropped or changed it. The log may have been tampered with; run "
+        "`bedside audit verify` and tell IT"
+    )
+
+
 class AuditLogMissingError(AuditWriteError):
     """The log is missing or empty although this installation had one: never silently restarted."""
 
@@ -439,6 +457,11 @@ class AuditLog:
         Raises :class:`AuditWriteError` (whose message says the act was NOT saved) on any
         failure: disk full, read-only folder, the log locked beyond the busy timeout, ...
         The log stays valid: a failed transaction leaves no row.
+
+        Before COMMIT the row is read back in the same transaction and must be exactly the one
+        written: something planted in the file (a ``BEFORE INSERT ... RAISE(IGNORE)`` trigger,
+        a view with an ``INSTEAD OF`` trigger in place of the table, a trigger that rewrites
+        the row) could otherwise drop or change it while SQLite reports success.
         """
         what, values = self._values(event)
         with self._lock:
@@ -461,6 +484,10 @@ class AuditLog:
                 hashed = [row[c] for c in HASHED_COLUMNS]
                 digest = row_hash(hashed)
                 conn.execute(INSERT_SQL, (*hashed, digest))
+                written = conn.execute(_READ_BACK_SQL, (seq,)).fetchall()
+                if written != [(*hashed, digest)]:
+                    conn.execute("ROLLBACK")
+                    raise AuditWriteError(not_saved(what, _not_written(written), self.path))
                 conn.execute("COMMIT")
             except (sqlite3.Error, OSError) as exc:
                 try:
@@ -546,7 +573,7 @@ class AuditLog:
     ) -> Iterator[AuditRecord]:
         """Rows in sequence order, streamed in batches (exports of 100,000 rows stay small)."""
         where, params = self._where(filters or Filters())
-        last = 0
+        last: float = float("-inf")  # rows below #1 are foreign: shown, never skipped
         sql = f"SELECT {SELECT_COLUMNS} FROM audit_log{where}{' AND' if where else ' WHERE'} seq > ? ORDER BY seq LIMIT ?"  # noqa: S608, E501
         while True:
             with self._lock:

@@ -6,7 +6,10 @@ run: it opens the installation's log, calls :func:`verify_log`, and records a ``
 row with the outcome.
 
 Checks, cheapest first: SQLite's own ``quick_check``; the protective triggers are all present
-(dropped triggers mean someone could edit rows); every row's sequence number follows the
+(dropped triggers mean someone could edit rows); the whole schema (``sqlite_master``: tables,
+indexes, triggers, views, names and SQL text) is exactly what Bedside creates (a planted
+trigger can drop or rewrite rows as they are written); the rows are numbered exactly 1..N
+(nothing below 1 or twice); every row's sequence number follows the
 previous one (a gap is a deleted row); every row names the previous row's hash (insertions and
 reorders break this); every row's hash matches its content (a changed field); corrections point
 at earlier rows; and every checkpoint (given as files from earlier exports, stored in the log,
@@ -36,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from viewer.audit.chain import ALL_COLUMNS, GENESIS_HASH, HASHED_COLUMNS, make_hasher
 from viewer.audit.checkpoints import Checkpoint, InstallationKey
-from viewer.audit.schema import TRIGGERS
+from viewer.audit.schema import TRIGGERS, expected_objects, stored_objects
 from viewer.audit.state import LogState, read_state, state_path
 from viewer.errors import AuditError
 from viewer.keyprint import format_fingerprint
@@ -48,6 +51,14 @@ MAX_PROBLEMS = 50
 NO_CHECKPOINT_NOTE = (
     "No checkpoint file was given: a truncated tail or an older copy of the log can only be "
     "detected against a checkpoint from an earlier report."
+)
+LIMITS_NOTE = (
+    "What this check cannot prove on its own: a chain checked on this machine cannot show that "
+    "rows were cut off its end (a truncated tail), that someone holding this installation's "
+    "key rewrote the log and signed new checkpoints, or that the log file was rolled back "
+    "together with its state file. Only a checkpoint kept elsewhere can: verify against the "
+    "checkpoint file of an earlier report, kept away from this machine "
+    "(bedside audit verify --checkpoint FILE)."
 )
 _PREV = HASHED_COLUMNS.index("prev_hash")
 _CORRECTS = HASHED_COLUMNS.index("corrects")
@@ -82,6 +93,7 @@ class VerifyResult:
     installation_key_fingerprint: str | None = None
     seconds: float = 0.0
     notes: tuple[str, ...] = field(default_factory=tuple)
+    limits: str = LIMITS_NOTE  # what no local check proves, and which check does
 
     def summary(self) -> str:
         """One or two sentences a person can act on."""
@@ -121,6 +133,7 @@ class VerifyResult:
                 for c in self.checkpoints
             ],
             "notes": list(self.notes),
+            "limits": self.limits,
             "seconds": round(self.seconds, 3),
             "summary": self.summary(),
         }
@@ -178,13 +191,11 @@ def verify_log(
             raise AuditError(f"The audit log {log.path} cannot be read: {exc}.") from exc
         if [r[0] for r in quick] != ["ok"]:
             problems.add(f"the database file is damaged (SQLite quick_check: {quick[0][0]})")
-        present = {
-            r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'")
-        }
-        missing = [t for t in TRIGGERS if t not in present]
+        objects = stored_objects(conn)
+        missing = [t for t in TRIGGERS if ("trigger", t) not in objects]
         if missing:
             problems.add(
-                "the triggers that make the log append-only were removed "
+                "the triggers that make the log append-only were removed from its schema "
                 f"({', '.join(missing)}): rows may have been edited or deleted"
             )
         try:
@@ -194,6 +205,8 @@ def verify_log(
                 raise AuditError(f"The audit log {log.path} cannot be read: {exc}.") from exc
             meta = {}
             problems.add("the log's identity table (meta) was removed")
+        altered = _check_schema(objects, str(meta.get("schema_version", "1")), problems)
+        _check_sequence(conn, problems)
         log_id = str(meta.get("log_id", ""))
         if not log_id:
             problems.add("the log has no identity (meta.log_id is missing)")
@@ -319,11 +332,105 @@ def verify_log(
         first_bad_seq=problems.first_bad,
         problems=tuple(problems.items),
         checkpoints=tuple(results),
-        triggers_ok=not missing,
+        triggers_ok=not missing and not any(kind == "trigger" for kind, _ in altered),
         installation_key_fingerprint=fp,
         seconds=time.perf_counter() - started,
         notes=tuple(notes),
     )
+
+
+_WHAT_IT_CAN_DO = {
+    "trigger": "it runs on every write and can drop or change rows as they are written",
+    "view": "it can stand in for a table",
+    "table": "it is not part of an audit log",
+    "index": "it is not part of an audit log",
+}
+
+
+def _shown(name: str) -> str:
+    """A name from the file, printable (control characters escaped)."""
+    return name if name.isprintable() else ascii(name)
+
+
+def _check_schema(
+    objects: dict[tuple[str, str], str | None], version: str, problems: _Problems
+) -> list[tuple[str, str]]:
+    """Compare the whole schema (tables, indexes, triggers, views: names and SQL text) with the
+    one Bedside creates for ``version``; returns the (type, name) of everything not as created.
+
+    Protective triggers that are simply missing are reported by the caller (``triggers_ok``).
+    """
+    try:
+        expected = expected_objects(version)
+    except KeyError:
+        problems.add(
+            f"the log says it has schema version {_shown(version)}, which this version of "
+            "Bedside does not know, so its schema cannot be checked (use the Bedside version "
+            "that wrote it, or a newer one)"
+        )
+        return []
+    changed: list[tuple[str, str]] = []
+    for (kind, name), sql in sorted(objects.items()):
+        if (kind, name) not in expected:
+            extra = f"an extra {kind} {_shown(name)}"
+            problems.add(
+                f"the log's database schema was changed: {extra} that Bedside did not create "
+                f"({_WHAT_IT_CAN_DO.get(kind, 'it is not part of an audit log')})"
+            )
+            changed.append((kind, name))
+        elif expected[(kind, name)] != sql:
+            problems.add(
+                f"the log's database schema was changed: {kind} {_shown(name)} is not as Bedside "
+                "created it (its definition was altered)"
+            )
+            changed.append((kind, name))
+    for kind, name in sorted(set(expected) - set(objects)):
+        if kind == "trigger" and name in TRIGGERS:
+            continue  # reported as removed protective triggers
+        problems.add(f"the log's database schema was changed: {kind} {_shown(name)} is missing")
+        changed.append((kind, name))
+    return changed
+
+
+def _check_sequence(conn: sqlite3.Connection, problems: _Problems) -> None:
+    """Rows are numbered exactly 1..N: nothing below 1, nothing twice, nothing but integers.
+
+    Gaps are found by the chain scan (which reads rows 1..max); a row numbered 0 or below
+    (which a log without the ``seq >= 1`` CHECK accepts) or twice (a table rebuilt without its
+    primary key) would otherwise be outside the chain and invisible to it.
+    """
+    try:
+        below = conn.execute(
+            "SELECT seq FROM audit_log WHERE seq < 1 ORDER BY seq LIMIT 6"
+        ).fetchall()
+        (n_below,) = conn.execute("SELECT count(*) FROM audit_log WHERE seq < 1").fetchone()
+        twice = conn.execute(
+            "SELECT seq, count(*) FROM audit_log GROUP BY seq HAVING count(*) > 1 "
+            "ORDER BY seq LIMIT 6"
+        ).fetchall()
+        (not_int,) = conn.execute(
+            "SELECT count(*) FROM audit_log WHERE typeof(seq) <> 'integer'"
+        ).fetchone()
+    except sqlite3.Error as exc:
+        problems.add(f"the rows' sequence numbers cannot be read ({exc})")
+        return
+    if n_below:
+        listed = ", ".join(f"#{r[0]}" for r in below[:5]) + (", …" if n_below > 5 else "")
+        problems.add(
+            f"{n_below} row(s) carry a sequence number below 1 ({listed}): rows are numbered "
+            "from #1, so these were put into the file by hand, outside the chain"
+        )
+    for seq, count in twice[:5]:
+        problems.add(
+            f"sequence number #{seq} is used more than once ({count} rows): rows were "
+            "inserted by hand",
+            seq if isinstance(seq, int) and seq >= 1 else None,
+        )
+    if not_int:
+        problems.add(
+            f"{not_int} row(s) have a sequence number that is not a whole number: rows were "
+            "put into the file by hand"
+        )
 
 
 def _own_state(log: AuditLog) -> LogState | None:
