@@ -107,3 +107,73 @@ def test_gui_without_a_screen_is_a_clear_error() -> None:
     )
     assert result.returncode == 1  # not Qt's abort (134)
     assert "no screen to open the viewer window" in result.stderr
+
+
+# ------------------------------------------------- issue 12.19: a reader that closes the pipe
+
+BROKEN_PIPE_COMMANDS = [
+    ("--help",),
+    ("--version",),
+    ("audit", "--help"),
+    ("audit", "verify"),
+    ("audit", "verify", "--json"),
+    ("audit", "show"),
+    ("audit", "show", "--json"),
+]
+
+
+def _filled_log(rows: int) -> None:
+    from tests.audit.helpers import fill
+    from viewer.audit import AuditLog
+    from viewer.config import load_settings
+
+    with AuditLog.open(load_settings()) as log:
+        fill(log, rows)
+
+
+def _bedside(*args: str, stdout: int) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "viewer", *args],
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": os.getcwd()},
+    )
+
+
+@pytest.mark.parametrize("args", BROKEN_PIPE_COMMANDS, ids=" ".join)
+def test_output_into_a_closed_pipe_ends_quietly(args: tuple[str, ...]) -> None:
+    """The reader is gone before the command writes a byte: every write fails with EPIPE."""
+    _filled_log(3)
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = _bedside(*args, stdout=write_end)
+    finally:
+        os.close(write_end)
+    _, err = proc.communicate(timeout=60)
+    text = err.decode("utf-8", "replace")
+    assert "Traceback" not in text and "BrokenPipeError" not in text, text
+    # argparse's own --help/--version output drops a write error itself and exits 0
+    assert proc.returncode in ((0, 141) if "--help" in args or "--version" in args else (141,))
+
+
+def test_show_piped_into_head_ends_quietly() -> None:
+    """``bedside audit show | head -1``: more output than a pipe holds, a reader that stops."""
+    _filled_log(700)  # about 100 KB of rows: more than a 64 KB pipe buffer
+    proc = _bedside("audit", "show", stdout=subprocess.PIPE)
+    assert proc.stdout is not None
+    first = proc.stdout.readline()
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=120)
+    text = err.decode("utf-8", "replace")
+    assert first.startswith(b"#1 ")
+    assert "Traceback" not in text and "BrokenPipeError" not in text, text
+    assert proc.returncode == 141, text
+
+
+def test_main_maps_a_broken_pipe_to_141(monkeypatch: pytest.MonkeyPatch) -> None:
+    def closed(*_args: object, **_kwargs: object) -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(sys.modules["viewer.cli.main"], "load_settings", closed)
+    assert main(["audit", "verify"]) == 141

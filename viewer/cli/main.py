@@ -8,6 +8,7 @@ on stderr and a non-zero exit code, never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -100,7 +101,47 @@ def _register_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     dicom.register_demo_data(sub)
 
 
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a reader that went away
+
+
+def _silence_closed_stdout() -> None:
+    """Point stdout (and stderr, when it is the same closed pipe) at /dev/null, so the
+    interpreter's final flush does not raise a second BrokenPipeError while exiting (the
+    recipe of Python's ``signal`` documentation, "Note on SIGPIPE")."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (BrokenPipeError, ValueError):
+                # not a real file (a test's capture): then nothing is flushed at exit
+                with contextlib.suppress(OSError, ValueError):
+                    os.dup2(devnull, stream.fileno())
+    finally:
+        os.close(devnull)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns its exit status.
+
+    A reader that closes the pipe early (``bedside audit show | head -1``) ends the command
+    quietly with status 141 (128 + SIGPIPE, as a shell reports a program killed by SIGPIPE),
+    never a BrokenPipeError traceback; the output already written stays as it was.
+    """
+    try:
+        try:
+            status = _main(argv)
+        except SystemExit:  # argparse's --help / --version / usage errors: flush them here
+            sys.stdout.flush()
+            raise
+        sys.stdout.flush()
+        return status
+    except BrokenPipeError:
+        _silence_closed_stdout()
+        return EXIT_BROKEN_PIPE
+
+
+def _main(argv: Sequence[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     command = next((a for a in argv if not a.startswith("-")), None)
     parser = build_parser(layers=command not in GUI_COMMANDS)
