@@ -113,3 +113,27 @@ def test_very_long_free_text_is_cut_not_fatal(settings: Settings, tmp_path: Path
             log.append(ev)
     result = export(settings, "pdf", tmp_path / "long.pdf")
     assert result.rows == 3 and result.path.read_bytes().startswith(b"%PDF")
+
+
+def test_decisions_with_the_demo_model_carry_its_warning(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Rows made with the demo model (detail.demo_model) are marked, and page 1 says why."""
+    from viewer.audit import report
+
+    with AuditLog.open(settings) as log:
+        demo = decision(1)
+        demo.detail = {"demo_model": True}
+        log.append(demo)
+        log.append(decision(2))
+        records = log.records()
+    rows = [cells for cells, _ in report._decision_rows(records, {})]
+    meanings = [r[3].text if hasattr(r[3], "text") else str(r[3]) for r in rows]
+    assert "DEMO MODEL" in meanings[0] and "DEMO MODEL" not in meanings[1]
+    warning = report._demo_block(records)
+    assert warning and "NOT FOR CLINICAL USE" in warning[-1].text
+    assert "demo-cxr 1.2.0" in warning[-1].text
+    assert report._demo_block(records[1:]) == []  # no demo rows, no warning
+    result = export(settings, "pdf", tmp_path / "demo.pdf")
+    page1 = _pdftotext(result.path, 1, 1)
+    assert "DEMO MODEL" in page1 and "meaningless" in page1

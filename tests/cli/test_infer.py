@@ -173,7 +173,7 @@ def test_human_output(make_bundle: Callable[..., Path], cxr_path: Path,
     code = main(["infer", str(cxr_path), "--bundle", str(make_bundle())])
     captured = capsys.readouterr()
     assert code == 0
-    assert "opacity" in captured.out and "threshold 0.500" in captured.out
+    assert "opacity" in captured.out and "threshold 0.50)" in captured.out
     assert "1 of 1 image(s) scored" in captured.err
 
 

@@ -24,7 +24,7 @@ def test_sigmoid_scores_thresholds_and_operating_point() -> None:
     assert results[0].positive and not results[1].positive
     assert results[1].threshold == 0.9
     assert results[0].operating_point.startswith("sensitivity 0.95")
-    assert "positive" in results[0].finding_text and "threshold 0.500" in results[0].finding_text
+    assert "positive" in results[0].finding_text and "threshold 0.50;" in results[0].finding_text
 
 
 def test_score_equal_to_threshold_is_positive_and_just_above_is_negative() -> None:
@@ -78,3 +78,25 @@ def test_mixed_activations_are_refused() -> None:
     man = _manifest(label("a", 0.5, "sigmoid"), label("b", 0.5, "softmax"))
     with pytest.raises(InferenceError, match="mixes"):
         postprocess(np.zeros(2, np.float32), man)
+
+
+@pytest.mark.parametrize(
+    ("score", "threshold", "expected"),
+    [
+        (0.8, 0.935, ("0.800", "0.935")),  # the threshold as stored, never "0.94"
+        (0.9351, 0.935, ("0.9351", "0.9350")),
+        (0.935133, 0.935133, ("0.935133", "0.935133")),
+        (0.2, 0.5, ("0.20", "0.50")),
+        (0.4999999, 0.5, ("0.4999999", "0.5000000")),
+        (0.5 - 2**-53, 0.5, ("0.4999999999999999", "0.5000000000000000")),
+    ],
+    ids=["stored-precision", "more-when-close", "equal", "two-at-least", "close", "one-ulp"],
+)
+def test_one_rule_for_score_and_threshold_text(
+    score: float, threshold: float, expected: tuple[str, str]
+) -> None:
+    """Never the same text for a different score and threshold; the threshold never rounded."""
+    from viewer.inference.postprocess import score_threshold_text, threshold_text
+
+    assert score_threshold_text(score, threshold) == expected
+    assert float(threshold_text(threshold)) == threshold

@@ -288,3 +288,16 @@ print("ok", "torch" in sys.modules, "PySide6" in sys.modules)
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["ok", "False", "False"]
+
+
+def test_rows_made_with_the_demo_model_say_so(settings: Settings, log: AuditLog) -> None:
+    desk = _desk(settings, log)
+    assert desk.scorer is not None
+    desk.set_model(desk.scorer, DIGEST, demo_model=True)
+    session = _read(desk)
+    assert session.decide("confirmed", "").saved
+    shown, decided = log.records(types=("ai_result_shown",))[-1], log.records()[-1]
+    assert shown.detail["demo_model"] is True and decided.detail["demo_model"] is True
+    desk.set_model(FakePredictor(), DIGEST)  # a real model: no flag
+    _read(desk, "/data/other.dcm")
+    assert "demo_model" not in log.records(types=("ai_result_shown",))[-1].detail

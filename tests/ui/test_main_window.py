@@ -61,7 +61,12 @@ def test_thin_path_override_with_reason_is_in_the_audit_log(
 
     pred = window.current.prediction
     first = pred.labels[0]
-    assert prob == f"{first.label}: {first.score:.2f}"
+    from viewer.inference.postprocess import score_threshold_text
+
+    # the score with the threshold's own decimals or more: never equal text for unequal values
+    score_text, threshold_text = score_threshold_text(first.score, first.threshold)
+    assert prob == f"{first.label}: {score_text}"
+    assert find(window, QLabel, "aiThreshold").text().startswith(f"Threshold {threshold_text}")
     window.close()
     rows = decision_rows(demo_settings)
     assert len(rows) == 1

@@ -201,6 +201,6 @@ def test_worklist_pause(qtbot: Any) -> None:
 def test_score_never_reads_equal_to_a_different_threshold(
     score: float, threshold: float, expected: tuple[str, str]
 ) -> None:
-    from viewer.ui.qt_ai_panel import score_and_threshold_text
+    from viewer.inference.postprocess import score_threshold_text
 
-    assert score_and_threshold_text(score, threshold) == expected
+    assert score_threshold_text(score, threshold) == expected

@@ -34,7 +34,13 @@ SAME_COLUMNS = (
     "sop_pseudonym",
     "accession_pseudonym",
 )
-SAME_DETAIL = ("labels", "warnings", "threads")
+SAME_DETAIL = ("labels", "warnings", "threads", "pixel_sha256", "demo_model")
+
+
+def gui_ai_demo(rows: list[Any]) -> bool:
+    """Whether the window's ai_result_shown row says the demo model made it."""
+    (row,) = [r for r in rows if r.type == "ai_result_shown"]
+    return bool(row.detail.get("demo_model", False))
 
 
 def _fields(row: Any) -> dict[str, Any]:
@@ -75,7 +81,10 @@ def test_window_and_infer_choose_the_same_model_and_record_the_same_fields(
     code = main([*(["--demo"] if demo else []), "infer", str(cxr_path), "--json"])
     (result,) = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
     assert code == 0 and result["status"] == "scored" and result["recorded"] is True
-    assert result["demo"] is demo
+    assert result["demo"] is demo and result["demo_model"] is demo
+    # the demo model's warning is on screen in the window, not only in a tooltip
+    assert window.ai_panel.demo_warning.isVisibleTo(window) is demo
+    assert gui_ai_demo(gui_rows) is demo
     assert result["model"]["bundle_digest"] == gui_digest  # the same model, chosen once
 
     cli_rows = all_rows(settings)[len(gui_rows) :]

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from viewer.bundle.manifest import DatasetDescription, Manifest
 from viewer.errors import printable
+from viewer.inference.postprocess import threshold_text
 
 # Section keys in the card's order, with their Markdown headings.
 SECTIONS: dict[str, str] = {
@@ -247,7 +248,7 @@ def render_markdown(c: ModelCard) -> str:
             "| label | threshold | operating point |",
             "|---|---|---|",
             *[
-                f"| {_cell(f.name)} | {f.threshold:.4f} | {_cell(f.operating_point)} |"
+                f"| {_cell(f.name)} | {threshold_text(f.threshold)} | {_cell(f.operating_point)} |"
                 for f in c.findings
             ],
         ],
@@ -342,7 +343,7 @@ def render_html(
         "out_of_scope": lambda: _list_html(c.out_of_scope),
         "findings": lambda: _table_html(
             (t["finding"], t["threshold"], t["operating_point"]),
-            [(f.name, f"{f.threshold:.4f}", f.operating_point) for f in c.findings],
+            [(f.name, threshold_text(f.threshold), f.operating_point) for f in c.findings],
         ),
         "accepted_inputs": lambda: _list_html(
             [f"<b>{esc(f.label)}</b>: {esc(f.value)}" for f in c.accepted_inputs], raw=True

@@ -29,7 +29,8 @@ from viewer.dicom.model import ImageMetadata
 from viewer.errors import AuditError, BedsideError, InferenceError, printable, printable_json
 from viewer.inference.checks import CheckResult
 from viewer.inference.explain import HEATMAP_CAPTION
-from viewer.session.models import OpenModel, open_model
+from viewer.inference.postprocess import score_threshold_text
+from viewer.session.models import DEMO_MODEL_WARNING, OpenModel, open_model
 from viewer.session.reading import ReadingDesk, score_image
 from viewer.session.trail import AppendOutcome, AuditTrail
 
@@ -154,6 +155,7 @@ def score_one(
         "file": meta.path,
         "sop_instance_uid": meta.sop_instance_uid,
         "demo": desk.settings.demo,
+        "demo_model": model.source == "demo",
         "model": {
             "id": loaded.manifest.id,
             "version": loaded.manifest.version,
@@ -218,7 +220,7 @@ def _human(result: dict[str, Any]) -> str:
         finding = "POSITIVE" if r["positive"] else "negative"
         parts.append(
             f"{printable(r['display_name'] or r['label'])} {finding} "
-            f"(score {r['score']:.3f}, threshold {r['threshold']:.3f})"
+            "(score {}, threshold {})".format(*score_threshold_text(r["score"], r["threshold"]))
         )
     text = f"{head}: " + "; ".join(parts)
     warns = [c for c in result["checks"] if c["level"] == "warning"]
@@ -249,7 +251,9 @@ def run(args: argparse.Namespace, *, err: TextIO | None = None) -> Iterator[dict
         model = open_model(
             settings, audit=log, bundle=args.bundle, model_id=args.model, threads=args.threads
         )
-        desk.set_model(model.predictor, model.loaded.digest)
+        desk.set_model(model.predictor, model.loaded.digest, demo_model=model.source == "demo")
+        if model.source == "demo":
+            print(f"bedside: warning: {DEMO_MODEL_WARNING}", file=err or sys.stderr)
         metas, errors = _collect(args.paths, progress)
         for error in errors:
             yield {**error, "demo": settings.demo}

@@ -56,10 +56,39 @@ class LabelResult:
         name = self.display_name or self.label
         side = "positive" if self.positive else "negative"
         relation = ">=" if self.positive else "<"
+        score, threshold = score_threshold_text(self.score, self.threshold)
         return (
-            f"{name}: {side} (score {self.score:.3f} {relation} threshold {self.threshold:.3f}; "
+            f"{name}: {side} (score {score} {relation} threshold {threshold}; "
             f"{self.operating_point})"
         )
+
+
+MAX_DECIMALS = 17  # enough to tell any two doubles in 0..1 apart
+
+
+def threshold_text(threshold: float) -> str:
+    """A threshold as stored, never rounded: the fewest decimals (at least 2) that give it back.
+
+    One rule for the AI panel, the report, the CLI, the audit window and the model card: a
+    threshold of 0.935 reads "0.935" everywhere, never "0.94" in one place and "0.935" in another.
+    """
+    for decimals in range(2, MAX_DECIMALS + 1):
+        text = f"{threshold:.{decimals}f}"
+        if float(text) == threshold:
+            return text
+    return f"{threshold:.{MAX_DECIMALS}f}"
+
+
+def score_threshold_text(score: float, threshold: float) -> tuple[str, str]:
+    """Score and threshold with the same number of decimals: at least the threshold's own, more
+    until they differ when the values differ. "0.94" beside "threshold 0.94" on a positive
+    finding would mislead a reader."""
+    start = len(threshold_text(threshold).split(".")[1])
+    for decimals in range(start, MAX_DECIMALS + 1):
+        a, b = f"{score:.{decimals}f}", f"{threshold:.{decimals}f}"
+        if a != b or score == threshold:
+            return a, b
+    return f"{score:.{MAX_DECIMALS}f}", f"{threshold:.{MAX_DECIMALS}f}"
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:

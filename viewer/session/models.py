@@ -35,9 +35,21 @@ if TYPE_CHECKING:
     from viewer.bundle.trust import TrustStore
     from viewer.inference.predict import Predictor
 
-__all__ = ["ModelSource", "NoModelError", "OpenModel", "demo_bundle_path", "open_model"]
+__all__ = [
+    "DEMO_MODEL_WARNING",
+    "ModelSource",
+    "NoModelError",
+    "OpenModel",
+    "demo_bundle_path",
+    "open_model",
+]
 
 ModelSource = Literal["file", "store", "demo"]
+
+DEMO_MODEL_WARNING = (
+    "DEMO MODEL — NOT FOR CLINICAL USE: it was trained on synthetic images, so its output on "
+    "real X-rays is meaningless."
+)
 
 
 class NoModelError(BedsideError):

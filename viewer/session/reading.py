@@ -228,7 +228,6 @@ class ReadingSession:
         self.revealed = False
         self.ai_shown: Literal["before_read", "after_read"] | None = None
         self.decision: SavedDecision | None = None
-        self.amending = False
 
     # -------------------------------------------------------------- state
     @property
@@ -295,10 +294,7 @@ class ReadingSession:
 
     def start_amendment(self) -> bool:
         """The reader asks to change a saved decision (the next decide is an amendment)."""
-        if self.decision is None:
-            return False
-        self.amending = True
-        return True
+        return self.decision is not None
 
     def decide(self, meaning: Literal["confirmed", "overrode"], reason: str) -> DecisionOutcome:
         """Record the clinician's decision — an amendment if this image was decided before."""
@@ -339,6 +335,7 @@ class ReadingSession:
                         "provisional_finding": self.provisional or None,
                         "reading_order": self.desk.reading_order,
                         **self._pixels,
+                        **self.desk.model_detail,
                     },
                     **model_fields(pred),
                     **image_ids(self.meta),
@@ -360,7 +357,6 @@ class ReadingSession:
             amendment=earlier is not None,
         )
         self.decision = decision
-        self.amending = False
         self.desk.decided[self.path] = decision
         return DecisionOutcome(saved=True, decision=decision, record=record)
 
@@ -378,7 +374,12 @@ class ReadingSession:
             "ai_result_shown",
             outcome="failure",
             reason=self.refusal,
-            detail={"refused": True, **self.desk.channel_detail, **self._pixels},
+            detail={
+                "refused": True,
+                **self.desk.channel_detail,
+                **self._pixels,
+                **self.desk.model_detail,
+            },
             **model,
             **(image_ids(self.meta) if self.meta is not None else {}),
         )
@@ -399,6 +400,7 @@ class ReadingSession:
                 "labels": {r.label: float(r.score) for r in pred.labels},
                 **self.desk.channel_detail,
                 **self._pixels,
+                **self.desk.model_detail,
                 # threads, and each warning with its code and params (a report can show it in
                 # the reader's language); the English message stays beside them
                 **pred.audit_detail(),
@@ -424,6 +426,7 @@ class ReadingDesk:
         self.current: ReadingSession | None = None
         self.scorer: Scorer | None = None
         self.model_digest: str | None = None
+        self.demo_model = False
         self.scores: dict[str, Prediction] = {}  # path -> prediction by the loaded model
         self.decided: dict[str, SavedDecision] = {}  # path -> last decision in this run
         self._request = 0
@@ -449,11 +452,21 @@ class ReadingDesk:
         self.trail.settings = settings
 
     # -------------------------------------------------------------- model
-    def set_model(self, scorer: Scorer | None, digest: str | None = None) -> None:
-        """A new model (or none): scores made by the old one are forgotten."""
+    def set_model(
+        self, scorer: Scorer | None, digest: str | None = None, *, demo_model: bool = False
+    ) -> None:
+        """A new model (or none): scores made by the old one are forgotten. ``demo_model``: the
+        shipped demo bundle (trained on synthetic images) is scoring: every row says so."""
         self.scorer = scorer
         self.model_digest = digest
+        self.demo_model = demo_model and scorer is not None
         self.scores.clear()
+
+    @property
+    def model_detail(self) -> dict[str, bool]:
+        """``demo_model: true`` in a row's detail when the demo model made the result, so a
+        report can warn that its output on real images means nothing."""
+        return {"demo_model": True} if self.demo_model else {}
 
     @property
     def model_identity(self) -> dict[str, Any]:

@@ -49,16 +49,6 @@ def manifest_field(manifest: object, *names: str, default: str = "") -> str:
     return default
 
 
-def score_and_threshold_text(score: float, threshold: float) -> tuple[str, str]:
-    """Score and threshold with enough decimals (2 to 6) that they never read as equal when
-    they differ: "0.94" beside "threshold 0.94" with a positive finding misleads a reader."""
-    for decimals in range(2, 7):
-        a, b = f"{score:.{decimals}f}", f"{threshold:.{decimals}f}"
-        if a != b or score == threshold:
-            return a, b
-    return f"{score:.6f}", f"{threshold:.6f}"
-
-
 class QtAiPanel(QGroupBox):
     """Shows a :class:`viewer.inference.Prediction` and the model that made it."""
 
@@ -75,6 +65,16 @@ class QtAiPanel(QGroupBox):
         self._model_refusal = ""
         self._refused_checks: list[CheckResult] = []
 
+        # the demo model's warning, on screen whenever it scores (not only in a tooltip)
+        self.demo_warning = QLabel(self)
+        self.demo_warning.setObjectName("aiDemoWarning")
+        self.demo_warning.setWordWrap(True)
+        self.demo_warning.setTextFormat(Qt.TextFormat.PlainText)
+        self.demo_warning.setStyleSheet(
+            "background: #b71c1c; color: white; font-weight: bold; padding: 4px;"
+        )
+        self.demo_warning.setVisible(False)
+        self._demo = False
         self.state_label = QLabel(self)
         self.state_label.setObjectName("aiState")
         self.state_label.setWordWrap(True)
@@ -122,6 +122,7 @@ class QtAiPanel(QGroupBox):
         self.heatmap_caption.setStyleSheet("font-style: italic;")
 
         lay = QVBoxLayout(self)
+        lay.addWidget(self.demo_warning)
         lay.addWidget(self.state_label)
         lay.addWidget(self.probability)
         lay.addWidget(self.threshold)
@@ -149,10 +150,15 @@ class QtAiPanel(QGroupBox):
         self._prediction = None
         self._render()
 
-    def set_model(self, manifest: Manifest | None, refusal: str = "") -> None:
-        """The verified model (or why none is usable)."""
+    def set_model(
+        self, manifest: Manifest | None, refusal: str = "", *, demo: bool = False
+    ) -> None:
+        """The verified model (or why none is usable); ``demo``: the shipped demo model, whose
+        warning then stays on screen above every result."""
         self._manifest = manifest
         self._model_refusal = refusal
+        self._demo = demo and manifest is not None
+        self.demo_warning.setVisible(self._demo)
         if refusal:
             self._state = "no_model"
             self._reason = refusal
@@ -209,6 +215,13 @@ class QtAiPanel(QGroupBox):
         self.threshold.setAccessibleName(self.tr("AI threshold and operating point"))
         self.finding.setAccessibleName(self.tr("AI finding"))
         self.model.setAccessibleName(self.tr("AI model"))
+        self.demo_warning.setText(
+            self.tr(
+                "DEMO MODEL — NOT FOR CLINICAL USE: it was trained on synthetic images, so its "
+                "output on real X-rays is meaningless."
+            )
+        )
+        self.demo_warning.setAccessibleName(self.tr("Demo model warning"))
         self.warnings.setAccessibleName(self.tr("Input warnings"))
         self.labels_table.setAccessibleName(self.tr("AI result per label"))
         self.labels_table.setHorizontalHeaderLabels(
@@ -291,9 +304,13 @@ class QtAiPanel(QGroupBox):
         elif self._state == "idle":
             self.state_label.setText(self.tr("No image scored yet."))
         elif pred is not None:
+            # one rule for scores and thresholds everywhere (imported here: the package loads
+            # numpy and pydantic, which the window does not need before a result exists)
+            from viewer.inference.postprocess import score_threshold_text
+
             self.state_label.setText(self.tr("AI result (a second opinion, not a diagnosis)"))
             first = pred.labels[0]
-            score_text, threshold_text = score_and_threshold_text(
+            score_text, threshold_text = score_threshold_text(
                 float(first.score), float(first.threshold)
             )
             self.probability.setText(self.tr("{0}: {1}").format(first.label, score_text))
@@ -310,8 +327,7 @@ class QtAiPanel(QGroupBox):
                 for row, res in enumerate(pred.labels):
                     cells = [
                         str(res.label),
-                        f"{float(res.score):.3f}",
-                        f"{float(res.threshold):.3f}",
+                        *score_threshold_text(float(res.score), float(res.threshold)),
                         self.tr("positive") if res.positive else self.tr("negative"),
                     ]
                     for col, text in enumerate(cells):

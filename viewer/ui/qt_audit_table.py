@@ -124,7 +124,9 @@ class AuditTableModel(QAbstractTableModel):
                 return ""
             if rec.threshold is None:
                 return f"{rec.score:.3f}"
-            return f"{rec.score:.3f} / {rec.threshold:.3f}"
+            from viewer.inference.postprocess import score_threshold_text
+
+            return " / ".join(score_threshold_text(rec.score, rec.threshold))
         if name == "meaning":
             return {"confirmed": self.tr("confirmed"), "overrode": self.tr("overrode")}.get(
                 rec.meaning or "", rec.meaning or ""

@@ -535,8 +535,9 @@ class QtMainWindow(QMainWindow):
     def _model_loaded(self, model: OpenModel) -> None:
         self.model_loading = False
         self.model = model
-        self.desk.set_model(model.predictor, model.loaded.digest)
-        self.ai_panel.set_model(model.loaded.manifest)
+        demo = model.source == "demo"
+        self.desk.set_model(model.predictor, model.loaded.digest, demo_model=demo)
+        self.ai_panel.set_model(model.loaded.manifest, demo=demo)
         self._render_model_status()
         self.model_ready.emit(model.loaded)
         self._request_inference()
