@@ -156,4 +156,3 @@ exc_type  # audit.store.AuditLog.__exit__: the context-manager protocol's parame
 
 # --- known dead, in files others are changing right now: delete there, then drop the line here
 FORMAT_VERSION  # bundle.manifest: nothing reads it (the field is Literal[1])
-_.amending  # session.reading.ReadingSession: written, never read
