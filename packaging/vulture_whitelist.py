@@ -108,6 +108,8 @@ _.WindowWidth
 
 # --- zipfile
 _.compress_type  # bundle.archive: set on a ZipInfo, read by ZipFile.writestr
+_.create_system  # bundle.archive: set on a ZipInfo, written by ZipFile.writestr
+_.external_attr  # bundle.archive: set on a ZipInfo (regular file, mode 0644), written by writestr
 
 # --- reportlab: chart, axis and legend properties read by the renderer
 _.angle

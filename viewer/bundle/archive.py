@@ -130,11 +130,6 @@ def check_name(name: str, path: Path | None = None) -> None:
         )
 
 
-def _is_link(info: zipfile.ZipInfo) -> bool:
-    mode = info.external_attr >> 16
-    return info.create_system == 3 and stat.S_ISLNK(mode)
-
-
 def read_archive(
     path: str | Path, *, limits: Limits | None = None, verify: Verifier | None = None
 ) -> BundleArchive:
