@@ -9,6 +9,7 @@ relocates everything the app writes.
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import os
 import stat
@@ -100,6 +101,10 @@ class Settings:
     site_dir: Path
     demo: bool = False
     locked: frozenset[str] = field(default_factory=frozenset)
+    # True only for the temporary data dir demo mode makes itself (no BEDSIDE_DATA_DIR): the one
+    # place a demo-key bundle may be installed (issue 12 item 10). A data dir someone named is
+    # real, even in demo mode: it may be a clinic's audit log and model store.
+    throwaway: bool = False
 
     @property
     def audit_db_path(self) -> Path:
@@ -146,6 +151,7 @@ class Settings:
             site_dir=self.site_dir,
             demo=self.demo,
             locked=self.locked,
+            throwaway=self.throwaway,
         )
 
 
@@ -301,7 +307,8 @@ def load_settings(*, demo: bool = False, env: dict[str, str] | None = None) -> S
     """Merge defaults, the site file and the user file.
 
     In demo mode without ``BEDSIDE_DATA_DIR``, a throwaway data dir is used so a demo never writes
-    into a real audit log or model store.
+    into a real audit log or model store (``Settings.throwaway``; only there may the demo key's
+    bundles be installed).
     """
     env = dict(os.environ) if env is None else env
     for name in ("BEDSIDE_SITE_CONFIG", "BEDSIDE_DATA_DIR"):
@@ -311,10 +318,12 @@ def load_settings(*, demo: bool = False, env: dict[str, str] | None = None) -> S
     site_file = Path(site_file_env) if site_file_env else default_site_dir() / "site.toml"
     site_dir = site_file.parent
     data_env = env.get("BEDSIDE_DATA_DIR", "")
+    throwaway = False
     if data_env:
         data_dir = Path(data_env)
     elif demo:
         data_dir = Path(tempfile.mkdtemp(prefix="bedside-demo-"))
+        throwaway = True
     else:
         data_dir = default_data_dir()
     user_file = data_dir / "settings.toml"
@@ -353,6 +362,7 @@ def load_settings(*, demo: bool = False, env: dict[str, str] | None = None) -> S
         site_dir=site_dir,
         demo=demo,
         locked=locked,
+        throwaway=throwaway,
     )
 
 
@@ -406,13 +416,14 @@ def save_user_settings(settings: Settings, updates: dict[str, Any]) -> Settings:
     tmp = settings.user_file.with_suffix(".tmp")
     tmp.write_text("\n".join(lines), encoding="utf-8")
     tmp.replace(settings.user_file)
-    return load_settings(
+    reloaded = load_settings(
         demo=settings.demo,
         env={
             "BEDSIDE_DATA_DIR": str(settings.data_dir),
             "BEDSIDE_SITE_CONFIG": str(settings.site_file) if settings.site_file else "",
         },
     )
+    return dataclasses.replace(reloaded, throwaway=settings.throwaway)
 
 
 def _toml_value(value: Any) -> str:

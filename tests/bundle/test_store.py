@@ -442,3 +442,72 @@ def test_read_only_models_folder(
         assert ("bundle_installed", "success") not in _kinds(audit)
     finally:
         store.root.chmod(0o755)
+
+
+# --------------------------------------------------------------- demo key (issue 12 item 10)
+
+
+def _demo_bundle() -> Path:
+    from viewer.bundle.resources import DEMO_BUNDLE, resource_path
+
+    path = resource_path(*DEMO_BUNDLE)
+    if not path.is_file():
+        pytest.skip("resources/demo/demo-cxr.bundle is not built (make demo-bundle)")
+    return path
+
+
+def test_demo_key_bundle_is_refused_for_a_named_data_dir(data_dir: Path) -> None:
+    """`--demo bundle install` with BEDSIDE_DATA_DIR set installed a demo-key bundle into a real
+    store: demo trust only ever applies to demo mode's own throwaway data dir."""
+    from viewer.audit import AuditLog
+    from viewer.config import load_settings
+
+    settings = load_settings(demo=True)  # BEDSIDE_DATA_DIR is set: a real data dir
+    assert settings.demo and not getattr(settings, "throwaway", False)
+    with AuditLog.open(settings) as log:
+        with pytest.raises(BundleError, match=r"demo key.*never put into a real model store") as e:
+            ModelStore(settings, log).install(_demo_bundle())
+        assert e.value.code == "untrusted"
+        assert ModelStore(settings).list() == []
+        assert not any(settings.model_store_dir.rglob("*.bundle"))
+        rows = [(str(r.type), r.outcome) for r in log.records()]
+    assert ("bundle_refused", "failure") in rows
+    assert not any(t in ("bundle_installed", "bundle_activated") for t, _ in rows)
+
+
+def test_demo_key_bundle_is_refused_even_when_the_site_trusts_the_demo_key(
+    settings: Any, site_file: Path
+) -> None:
+    from viewer.bundle.resources import DEMO_PUBLIC_KEY, resource_path
+    from viewer.bundle.trust import TrustStore
+
+    keys = site_file.parent / "trusted-keys"
+    keys.mkdir()
+    (keys / "demo.pub.pem").write_bytes(resource_path(*DEMO_PUBLIC_KEY).read_bytes())
+    store = ModelStore(settings, None, trust=TrustStore.from_settings(settings))
+    with pytest.raises(BundleError, match="demo key") as info:
+        store.install(_demo_bundle())
+    assert info.value.code == "untrusted"
+
+
+def test_demo_key_bundle_installs_in_the_throwaway_dir_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import dataclasses
+    import shutil
+
+    from viewer.config import load_settings
+
+    monkeypatch.delenv("BEDSIDE_DATA_DIR")
+    settings = load_settings(demo=True)
+    try:
+        assert settings.throwaway
+        loaded = ModelStore(settings).install(_demo_bundle())
+        assert ModelStore(settings).load_active() is not None
+        # the same store seen as a real data dir (a named BEDSIDE_DATA_DIR): refused at load
+        real = dataclasses.replace(settings, throwaway=False)
+        with pytest.raises(BundleError, match="demo key") as info:
+            ModelStore(real).load_active(loaded.manifest.id)
+        assert info.value.code == "untrusted"
+    finally:
+        shutil.rmtree(settings.data_dir, ignore_errors=True)

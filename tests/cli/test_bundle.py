@@ -255,3 +255,19 @@ def test_keys_generate_never_overwrites_without_force(
     (out / "signing-key.pem").mkdir()  # not a key file: not replaced even with --force
     with pytest.raises(BundleError, match="other than a key file"):
         run(["keys", "generate", "--out", str(out), "--force"])
+
+
+def test_demo_install_into_a_named_data_dir_is_refused(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 12 item 10 through the root CLI: `--demo bundle install` with BEDSIDE_DATA_DIR."""
+    from viewer.bundle.resources import DEMO_BUNDLE, resource_path
+    from viewer.cli.main import main
+
+    demo = resource_path(*DEMO_BUNDLE)
+    if not demo.is_file():
+        pytest.skip("resources/demo/demo-cxr.bundle is not built (make demo-bundle)")
+    assert main(["--demo", "bundle", "install", str(demo)]) == 1
+    assert "never put into a real model store" in capsys.readouterr().err
+    assert main(["bundle", "list"]) == 0
+    assert "No models installed." in capsys.readouterr().out

@@ -40,7 +40,7 @@ from viewer.bundle.loader import (
     load_verified,
     verify_archive,
 )
-from viewer.bundle.trust import TrustStore
+from viewer.bundle.trust import TrustStore, refuse_demo_key
 from viewer.bundle.version import version_key
 from viewer.config import Settings
 from viewer.errors import AuditWriteError, BundleError
@@ -240,6 +240,7 @@ class ModelStore:
         verified = verify_archive(
             read_archive_bytes(data, path=path, limits=self.limits), self.trust, path=path
         )
+        refuse_demo_key(self.settings, verified.key_fingerprint, f"'{model_id}' {version}")
         m = verified.manifest
         if (m.id, m.version) != (model_id, version):
             raise BundleError(
@@ -250,7 +251,17 @@ class ModelStore:
             )
         return verified
 
-    def _refused(self, exc: BundleError, model_id: str, version: str, digest: str) -> None:
+    def _refuse_demo(self, key_fingerprint: str, model_id: str, version: str, digest: str) -> None:
+        """A demo-key bundle goes into demo mode's throwaway store only (recorded refusal)."""
+        try:
+            refuse_demo_key(self.settings, key_fingerprint, f"'{model_id}' {version}")
+        except BundleError as exc:
+            self._refused(exc, model_id, version, digest, stored=False)
+            raise
+
+    def _refused(
+        self, exc: BundleError, model_id: str, version: str, digest: str, *, stored: bool = True
+    ) -> None:
         """Record a stored bundle that failed its check (best effort: the refusal stands)."""
         with suppress(AuditWriteError):
             record(
@@ -261,7 +272,7 @@ class ModelStore:
                 model_version=version,
                 bundle_digest=digest,
                 reason=exc.message,
-                detail={"code": exc.code, "path": exc.path, "stored": True},
+                detail={"code": exc.code, "path": exc.path, "stored": stored},
             )
 
     def _active_entry(self, id: str | None) -> tuple[str, str, dict[str, Any]] | None:
@@ -404,9 +415,10 @@ class ModelStore:
                 loaded = load_bundle(path, self.trust, audit=self.audit, limits=self.limits)
                 m = loaded.manifest
                 model_id, version = m.id, m.version
+                self._refuse_demo(loaded.key_fingerprint, m.id, m.version, loaded.digest)
                 first, target = self._install_locked(loaded, allow_downgrade)
         except BundleError as exc:
-            if exc.code == "downgrade" or (model_id is None and exc.code != "store"):
+            if exc.code in ("downgrade", "untrusted") or (model_id is None and exc.code != "store"):
                 raise  # already recorded as bundle_refused (by this class or load_bundle)
             raise self._failed("bundle_installed", exc, model_id=model_id, version=version) from exc
         if target is None:

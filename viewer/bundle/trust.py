@@ -3,12 +3,19 @@
 Keys come from the site folder (IT, read-only to the app), from the user's folder only when the
 site file allows it (``trust.allow_user_keys``), and the demo key only in demo mode. A key file
 that cannot be read is skipped and reported, never silently trusted.
+
+The demo key's private half ships with Bedside, so anyone can sign with it: a bundle it signed
+may run in demo mode, but is installed into a model store only when the data dir is the
+throwaway one demo mode made itself (``Settings.throwaway``), never a data dir someone named,
+even in demo mode (:func:`refuse_demo_key`; issue 12 item 10). The check is by fingerprint, so
+the demo key copied into a trusted-keys folder is no way around it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 from viewer.bundle.keys import load_public_key
@@ -16,6 +23,7 @@ from viewer.bundle.resources import DEMO_PUBLIC_KEY, resource_path
 from viewer.bundle.signing import TrustedKey
 from viewer.config import Settings
 from viewer.errors import BundleError
+from viewer.keyprint import fingerprint
 
 MAX_KEYS_PER_DIR = 200
 
@@ -49,6 +57,26 @@ class TrustStore:
 
     def find(self, fingerprint: str) -> TrustedKey | None:
         return next((k for k in self.keys if k.fingerprint == fingerprint), None)
+
+
+@cache
+def demo_fingerprint() -> str:
+    """The fingerprint of the shipped demo public key."""
+    return fingerprint(load_public_key(resource_path(*DEMO_PUBLIC_KEY)))
+
+
+def refuse_demo_key(settings: Settings, key_fingerprint: str, what: str) -> None:
+    """Raise BundleError(code="untrusted") when ``key_fingerprint`` is the demo key and the data
+    dir is not demo mode's throwaway one: the demo key never reaches a real model store."""
+    if settings.throwaway or key_fingerprint != demo_fingerprint():
+        return
+    raise BundleError(
+        f"{what} is signed with the demo key, whose private half ships with Bedside: it is "
+        f"never put into a real model store (data folder {settings.data_dir}). Demo bundles "
+        "run in demo mode without installing; `bedside demo` (without BEDSIDE_DATA_DIR) uses a "
+        "throwaway data folder where they may be installed.",
+        code="untrusted",
+    )
 
 
 def _dedupe(keys: Iterable[TrustedKey]) -> list[TrustedKey]:
