@@ -44,7 +44,7 @@ def test_verify_with_checkpoint_files_detects_truncation(
 ) -> None:
     out = tmp_path / "r.csv"
     assert main(["audit", "export", "--format", "csv", "--out", str(out)]) == 0
-    cp = tmp_path / "r.checkpoint.json"
+    cp = tmp_path / "r.csv.checkpoint.json"
     assert cp.is_file()
     assert main(["audit", "verify", "--checkpoint", str(cp)]) == 0
     conn = raw(filled.audit_db_path)

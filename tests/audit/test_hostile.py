@@ -63,7 +63,7 @@ def test_export_refuses_installation_files(
     code = main(["audit", "export", "--format", "csv", "--out", str(out), "--force"])
     assert code == 1
     assert "Refusing to write the report" in capsys.readouterr().err
-    assert not out.with_name(out.stem + ".checkpoint.json").exists() or target == "state-file"
+    assert not out.with_name(out.name + ".checkpoint.json").exists() or target == "state-file"
     with AuditLog.open_readonly(filled.audit_db_path, settings=filled) as log:
         assert log.head()[0] == rows  # nothing was recorded either
         assert verify_log(log).ok
@@ -93,7 +93,7 @@ def test_export_refuses_special_files_and_folders(
     assert main(["audit", "export", "--format", "csv", "--out", str(fifo), "--force"]) == 1
     assert "device, pipe or socket" in capsys.readouterr().err
     assert stat.S_ISFIFO(fifo.lstat().st_mode)  # still the FIFO
-    assert not (tmp_path / "pipe.checkpoint.json").exists()
+    assert not (tmp_path / "pipe.csv.checkpoint.json").exists()
     assert main(["audit", "export", "--format", "csv", "--out", "/dev/null", "--force"]) == 1
     assert "device, pipe or socket" in capsys.readouterr().err
     assert stat.S_ISCHR(os.lstat("/dev/null").st_mode)
@@ -110,16 +110,16 @@ def test_export_needs_force_to_replace_a_file(
     assert main(["audit", "export", "--format", "csv", "--out", str(out)]) == 1
     assert "--force" in capsys.readouterr().err
     assert out.read_text(encoding="utf-8") == "keep me"
-    assert not (tmp_path / "r.checkpoint.json").exists()
+    assert not (tmp_path / "r.csv.checkpoint.json").exists()
     other = tmp_path / "s.csv"
-    cp = tmp_path / "s.checkpoint.json"
+    cp = tmp_path / "s.csv.checkpoint.json"
     cp.write_text("an earlier checkpoint", encoding="utf-8")
     assert main(["audit", "export", "--format", "csv", "--out", str(other)]) == 1
     assert cp.read_text(encoding="utf-8") == "an earlier checkpoint"
     assert not other.exists()
     assert main(["audit", "export", "--format", "csv", "--out", str(out), "--force"]) == 0
     assert out.read_text(encoding="utf-8-sig").startswith("seq,")
-    assert json.loads((tmp_path / "r.checkpoint.json").read_text(encoding="utf-8"))["count"] > 0
+    assert json.loads((tmp_path / "r.csv.checkpoint.json").read_text(encoding="utf-8"))["count"] > 0
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
 
 
@@ -406,3 +406,115 @@ def test_planted_values_that_json_cannot_hold_are_reported_not_raised(
     with AuditLog.open_readonly(filled.audit_db_path, settings=filled) as log:
         result = verify_log(log)
     assert not result.ok and result.first_bad_seq == 2
+
+
+# ------------------------------------------- issue 12.3: what a local chain cannot prove
+
+LIMIT_WORDS = (
+    "cannot prove",
+    "truncated tail",
+    "installation's key",
+    "rolled back together with its state file",
+    "checkpoint kept elsewhere",
+    "bedside audit verify --checkpoint FILE",
+)
+
+
+def _assert_limits(text: str) -> None:
+    flat = " ".join(text.split())
+    for words in LIMIT_WORDS:
+        assert words in flat, (words, flat)
+
+
+@pytest.mark.parametrize("broken", [False, True], ids=["intact", "broken"])
+def test_verify_says_what_a_local_chain_cannot_prove(
+    filled: Settings, capsys: pytest.CaptureFixture[str], broken: bool
+) -> None:
+    if broken:
+        conn = raw(filled.audit_db_path)
+        drop_triggers(conn)
+        conn.close()
+    assert main(["audit", "verify"]) == (1 if broken else 0)
+    _assert_limits(capsys.readouterr().out)
+    assert main(["audit", "verify", "--json"]) == (1 if broken else 0)
+    out = json.loads(capsys.readouterr().out)
+    _assert_limits(out["limits"])
+
+
+def _story_text(flowables: object) -> str:
+    """The words of a report's flowables (paragraphs inside tables and groups too)."""
+    from reportlab.platypus import Paragraph, Table
+
+    if isinstance(flowables, Paragraph):
+        return flowables.text  # type: ignore[no-any-return]
+    if isinstance(flowables, Table):
+        return " ".join(_story_text(cell) for row in flowables._cellvalues for cell in row)
+    if isinstance(flowables, list | tuple):
+        return " ".join(_story_text(f) for f in flowables)
+    content = getattr(flowables, "_content", None)
+    return _story_text(content) if content is not None else ""
+
+
+def _capture_story(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    from viewer.audit import report
+
+    texts: list[str] = []
+    real = report.story
+
+    def story(scope: report.ReportScope, records: object) -> list[object]:
+        flowables = real(scope, records)  # type: ignore[arg-type]
+        texts.append(_story_text(flowables))
+        return flowables
+
+    monkeypatch.setattr(report, "story", story)
+    return texts
+
+
+@pytest.mark.parametrize("broken", [False, True], ids=["intact", "broken"])
+def test_report_says_what_a_local_chain_cannot_prove(
+    filled: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, broken: bool
+) -> None:
+    if broken:
+        conn = raw(filled.audit_db_path)
+        drop_triggers(conn)
+        conn.close()
+    texts = _capture_story(monkeypatch)
+    export(filled, "pdf", tmp_path / "report.pdf")
+    assert len(texts) == 1
+    _assert_limits(texts[0])
+
+
+# ------------------------------------ issue 12.13: one checkpoint per export, named after it
+
+
+def test_pdf_csv_and_json_of_one_base_name_each_keep_their_checkpoint(
+    filled: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    texts = _capture_story(monkeypatch)
+    for fmt in ("pdf", "csv", "json"):
+        out = tmp_path / f"report.{fmt}"
+        assert main(["audit", "export", "--format", fmt, "--out", str(out)]) == 0, (
+            capsys.readouterr()
+        )
+        assert f"report.{fmt}.checkpoint.json" in capsys.readouterr().out
+    files = {fmt: tmp_path / f"report.{fmt}.checkpoint.json" for fmt in ("pdf", "csv", "json")}
+    with AuditLog.open(filled) as log:
+        exported = {
+            r.detail["file"]: r.detail["checkpoint"]
+            for r in log.records(types=("report_exported",))
+        }
+    for fmt, path in files.items():
+        cp = json.loads(path.read_text(encoding="utf-8"))
+        recorded = exported[f"report.{fmt}"]
+        assert (cp["count"], cp["head_hash"], cp["time"]) == (
+            recorded["count"],
+            recorded["head_hash"],
+            recorded["time"],
+        ), fmt
+    assert "report.pdf.checkpoint.json" in texts[0]  # the PDF names its own checkpoint file
+    pdf_cp = json.loads(files["pdf"].read_text(encoding="utf-8"))
+    assert pdf_cp["head_hash"] in texts[0].replace("<br/>", "")
+    assert main(["audit", "verify", "--checkpoint", *map(str, files.values())]) == 0

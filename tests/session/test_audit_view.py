@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -148,11 +149,36 @@ def test_export_reports_progress_and_its_checkpoint(
     outcome = run_export(filled_log, fmt, out, AuditFilters(), steps.append, lambda: False)
     assert outcome is not None
     assert (outcome.path, outcome.rows, outcome.log_ok) == (out, 4, True)
-    assert outcome.checkpoint_path == tmp_path / "audit.checkpoint.json"
+    assert outcome.checkpoint_path == tmp_path / f"audit.{fmt}.checkpoint.json"
     assert outcome.checkpoint_path.is_file() and out.stat().st_size > 0
     assert steps[0] == (0, TOTAL) and steps[-1] == (TOTAL, TOTAL)
     records, _ = load_records(filled_log, AuditFilters(event_type="report_exported"))
     assert len(records) == 1
+
+
+def test_exports_of_one_base_name_keep_their_own_checkpoints(
+    filled_log: Settings, tmp_path: Path
+) -> None:
+    """PDF, CSV and JSON saved as audit.*: each keeps the checkpoint its report names."""
+    outcomes = {
+        fmt: run_export(
+            filled_log,
+            fmt,
+            tmp_path / f"audit.{fmt}",
+            AuditFilters(),
+            lambda _p: None,
+            lambda: False,
+        )
+        for fmt in ("pdf", "csv", "json")
+    }
+    paths = {fmt: o.checkpoint_path for fmt, o in outcomes.items() if o is not None}
+    assert paths == {fmt: tmp_path / f"audit.{fmt}.checkpoint.json" for fmt in outcomes}
+    records, _ = load_records(filled_log, AuditFilters(event_type="report_exported"))
+    for fmt, rec in zip(("pdf", "csv", "json"), records, strict=True):
+        saved = json.loads(paths[fmt].read_text(encoding="utf-8"))
+        assert rec.detail["file"] == f"audit.{fmt}"
+        assert saved["head_hash"] == rec.detail["checkpoint"]["head_hash"], fmt
+        assert saved["count"] == rec.detail["checkpoint"]["count"], fmt
 
 
 def test_export_of_a_filtered_scope(filled_log: Settings, tmp_path: Path) -> None:

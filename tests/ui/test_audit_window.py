@@ -208,7 +208,7 @@ def test_export_with_progress_then_open(
     assert not window.findChild(QPushButton, "exportButton").isEnabled()
     qtbot.waitUntil(lambda: not window.is_exporting(), timeout=60_000)
     assert out.is_file() and out.stat().st_size > 0
-    assert (tmp_path / "audit.checkpoint.json").is_file()
+    assert (tmp_path / f"audit.{fmt}.checkpoint.json").is_file()
     assert progress.value() == progress.maximum() and seen  # the bar moved and ended full
     status = window.findChild(QLabel, "exportStatus").text()
     assert status.startswith("Exported 4 records to") and "checkpoint" in status

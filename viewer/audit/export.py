@@ -1,7 +1,7 @@
 """Exports of the audit log: PDF for people, CSV and FHIR R4 JSON for machines.
 
 Every export first verifies the log, then signs a checkpoint (stored in the log, printed in the
-report and written beside it as ``<name>.checkpoint.json``), writes the file atomically
+report and written beside it as ``<file name>.checkpoint.json``), writes the file atomically
 (temporary name, then rename) and finally records a ``report_exported`` event that carries the
 checkpoint and the file's SHA-256. An export is long work: :func:`export_report` is a generator
 yielding ``(done, total)``; stopping the iteration or ``cancel()`` returning True cancels it and
@@ -66,8 +66,11 @@ class ExportResult:
 
 
 def checkpoint_path_for(out: Path) -> Path:
-    """``report.pdf`` -> ``report.checkpoint.json`` (handed to ``audit verify --checkpoint``)."""
-    return out.with_name(out.stem + ".checkpoint.json")
+    """``report.pdf`` -> ``report.pdf.checkpoint.json`` (handed to ``audit verify --checkpoint``).
+
+    Named after the whole export file, extension included, so the PDF, CSV and JSON exports
+    of one base name each keep their own checkpoint (the one their report names)."""
+    return out.with_name(out.name + ".checkpoint.json")
 
 
 # ------------------------------------------------------------------------ where it may go

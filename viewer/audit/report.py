@@ -196,7 +196,7 @@ def _verification_block(v: VerifyResult) -> list[Any]:
                 ]
             )
         )
-        return [box]
+        return [box, Spacer(1, 3), para(v.limits, "small")]
     first = f"First bad row: #{v.first_bad_seq}. " if v.first_bad_seq else ""
     lines = [
         para("AUDIT LOG INTEGRITY FAILURE — THIS LOG FAILED VERIFICATION", "alarm"),
@@ -224,7 +224,7 @@ def _verification_block(v: VerifyResult) -> list[Any]:
             ]
         )
     )
-    return [box]
+    return [box, Spacer(1, 3), para(v.limits, "small")]
 
 
 def _checkpoint_block(scope: ReportScope) -> list[Any]:

@@ -137,6 +137,7 @@ def _print_verify(result: VerifyResult) -> None:
         print(f"  installation key: {format_fingerprint(result.installation_key_fingerprint)}")
     for note in result.notes:
         print(f"  note: {note}")
+    print(f"  limits: {result.limits}")
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -290,7 +291,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--force",
         action="store_true",
-        help="replace FILE (and FILE's .checkpoint.json) if it exists",
+        help="replace FILE (and its checkpoint, FILE.checkpoint.json) if it exists",
     )
     _add_filters(p)
     p.set_defaults(func=cmd_export)
