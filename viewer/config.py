@@ -122,6 +122,11 @@ class Settings:
         return self.data_dir / "installation-key.pem"
 
     @property
+    def model_store_key_path(self) -> Path:
+        """Private key that signs the model store's index (PEM, mode 0600; see bundle.store)."""
+        return self.data_dir / "model-store-key.pem"
+
+    @property
     def model_store_dir(self) -> Path:
         p = self.values.models.store_dir
         return Path(p) if p else self.data_dir / "models"

@@ -37,6 +37,8 @@ def protected_paths(settings: Settings) -> tuple[list[Path], list[Path]]:
         key,
         key.with_name(key.stem + ".pub.pem"),
         key.with_name(STATE_NAME),
+        settings.model_store_key_path,
+        settings.model_store_key_path.with_name(settings.model_store_key_path.stem + ".pub.pem"),
         settings.user_file,
         # IT's site file, as found or where it would be read from (issue 12 item 17)
         settings.site_file or settings.site_dir / "site.toml",

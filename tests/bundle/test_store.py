@@ -195,6 +195,12 @@ def _stored(store: ModelStore, version: str) -> Path:
     return next(e.path for e in store.list() if e.version == version)
 
 
+def _sign_as_the_store(store: ModelStore, state: dict[str, Any]) -> None:
+    """Write an altered index signed with the installation key: what someone who can also read
+    that key could do. The checks after the signature must still hold (defence in depth)."""
+    store._write(state)
+
+
 def _state(store: ModelStore) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(store.state_path.read_text())
     return data
@@ -228,7 +234,7 @@ def test_swapped_file_with_its_digest_edited_into_the_state_is_refused(
     versions = state["models"]["test-cxr"]["versions"]
     versions["1.0.0"]["file"] = versions["0.9.0"]["file"]
     versions["1.0.0"]["digest"] = installed.digest
-    store.state_path.write_text(json.dumps(state))
+    _sign_as_the_store(store, state)
     with pytest.raises(BundleError, match=r"recorded as 'test-cxr' 1.0.0 holds 'test-cxr' 0.9.0"):
         store.load_active("test-cxr")
 
@@ -250,7 +256,7 @@ def test_state_entry_pointing_outside_the_store_is_refused(
     else:
         (store.root / "test-cxr" / "link.bundle").symlink_to(outside)
         entry["file"] = "test-cxr/link.bundle"
-    store.state_path.write_text(json.dumps(state))
+    _sign_as_the_store(store, state)
     for call in (store.active, store.load_active, store.list):
         with pytest.raises(BundleError, match="points outside the store") as info:
             call()
@@ -289,7 +295,7 @@ def test_state_file_of_another_format_is_refused_clearly(
     store.install(build_bundle(version="1.0.0"))
     state = _state(store)
     edit(state)
-    store.state_path.write_text(json.dumps(state))
+    _sign_as_the_store(store, state)
     with pytest.raises(BundleError, match=match) as info:
         store.active()
     assert info.value.code == "store"
@@ -511,3 +517,88 @@ def test_demo_key_bundle_installs_in_the_throwaway_dir_only(
         assert info.value.code == "untrusted"
     finally:
         shutil.rmtree(settings.data_dir, ignore_errors=True)
+
+
+# --------------------------------------------------------------- the index itself (issue 12 item 9)
+
+
+def _set_active(state: dict[str, Any], version: str) -> None:
+    state["models"]["test-cxr"]["active"] = version
+
+
+def _add_entry(state: dict[str, Any], version: str) -> None:
+    versions = state["models"]["test-cxr"]["versions"]
+    versions["2.0.0"] = dict(versions[version], file=versions[version]["file"])
+
+
+def _remove_entry(state: dict[str, Any], version: str) -> None:
+    model = state["models"]["test-cxr"]
+    del model["versions"]["1.1.0"]
+
+
+def _edit_digest(state: dict[str, Any], version: str) -> None:
+    state["models"]["test-cxr"]["versions"]["1.1.0"]["digest"] = "0" * 64
+
+
+def _drop_signature(state: dict[str, Any], version: str) -> None:
+    state.pop("signature")
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [_set_active, _add_entry, _remove_entry, _edit_digest, _drop_signature],
+    ids=["edited-active-version", "added-entry", "removed-entry", "edited-digest", "no-signature"],
+)
+def test_hand_edited_index_is_refused_and_recorded(
+    store: ModelStore, build_bundle: Callable[..., Path], audit: Any, edit: Callable[..., None]
+) -> None:
+    """Editing store.json by hand made an old, validly signed version active with no audit row:
+    the index is signed with the installation key and checked before any entry is believed."""
+    store.install(build_bundle(version="0.9.0", seed=3))
+    store.install(build_bundle(version="1.0.0"), activate=True)
+    store.install(build_bundle(version="1.1.0", seed=1))
+    state = _state(store)
+    edit(state, "0.9.0")
+    store.state_path.write_text(json.dumps(state, indent=2))
+    before = len(_events(audit))
+    for call in (
+        store.active,
+        store.load_active,
+        store.list,
+        lambda: store.activate("test-cxr", "1.1.0"),
+    ):
+        with pytest.raises(BundleError, match="not the one this installation wrote") as info:
+            call()
+        assert info.value.code == "store"
+    rows = audit.records()[before:]
+    refused = [r for r in rows if str(r.type) == "bundle_refused"]
+    assert refused and refused[0].detail["code"] == "store"
+    assert not [r for r in rows if r.outcome == "success"]
+
+
+def test_index_signed_by_another_installation_is_refused(
+    store: ModelStore, build_bundle: Callable[..., Path], tmp_path: Path
+) -> None:
+    import dataclasses
+
+    from viewer.config import load_settings
+
+    store.install(build_bundle(version="1.0.0"))
+    other = dataclasses.replace(load_settings(), data_dir=tmp_path / "other-install")
+    foreign = ModelStore(other, None, trust=store.trust)
+    foreign.root = store.root  # the same folder, written by another installation's key
+    foreign._write(_state(store))
+    with pytest.raises(BundleError, match="signed by another key") as info:
+        store.load_active()
+    assert info.value.code == "store"
+
+
+def test_index_is_signed_and_a_store_action_keeps_it_valid(
+    store: ModelStore, build_bundle: Callable[..., Path]
+) -> None:
+    store.install(build_bundle(version="1.0.0"))
+    store.install(build_bundle(version="1.1.0", seed=1), activate=True)
+    assert store.rollback("test-cxr") == "1.0.0"
+    signature = _state(store)["signature"]
+    assert set(signature) == {"key_fingerprint", "value"}
+    assert [e.version for e in store.list() if e.active] == ["1.0.0"]

@@ -14,10 +14,30 @@ SHA-256 against the digest ``store.json`` recorded at install, then, after verif
 manifest's id and version against the entry, and paths in ``store.json`` must stay inside the
 store folder. Any file-system failure (read-only folder, full disk) is a BundleError(code="store")
 and, with an audit log, a ``failure`` event: nothing looks installed or activated that is not.
+
+The store does not trust its own index either (issue 12 item 9: editing ``store.json`` by hand
+made an old, validly signed version active with no audit row). ``store.json`` is signed with a
+key of this installation (``settings.model_store_key_path`` in the data folder, an ECDSA P-256
+pair made and kept like the installation key, by ``viewer.audit.checkpoints.InstallationKey``;
+the signature covers the canonical JSON of everything but itself) each time the store writes
+it, and every read verifies that signature before it believes a single entry: an edited active
+version, an added, removed or edited entry, a removed signature or one by another key is refused
+(code "store") and recorded as ``bundle_refused``.
+
+Why a signature rather than replaying the audit log: the index is read where no log is open
+(``bundle list``, the model manager's listing), by a store built without an audit sink, and after
+a new log was started; the signature needs only the key, and it covers the whole index (entries
+never activated included), not just the active version. Why not the installation key itself:
+the audit layer takes that key's existence as evidence that a log existed (a store written
+before the first log would make the log refuse to start). What it cannot stop: someone who can
+read the key (the same account) re-signing, or an older signed ``store.json`` restored whole;
+the audit log's install/activate rows remain the record to compare against.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import copy
 import hashlib
 import json
@@ -31,6 +51,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from viewer.audit.chain import canonical_json
+from viewer.audit.checkpoints import InstallationKey
 from viewer.bundle.archive import Limits, read_archive_bytes, write_atomic
 from viewer.bundle.audit_hook import AuditSink, record
 from viewer.bundle.loader import (
@@ -43,10 +69,11 @@ from viewer.bundle.loader import (
 from viewer.bundle.trust import TrustStore, refuse_demo_key
 from viewer.bundle.version import version_key
 from viewer.config import Settings
-from viewer.errors import AuditWriteError, BundleError
+from viewer.errors import AuditError, AuditWriteError, BundleError
 
 STATE_NAME = "store.json"
 STATE_FORMAT = 1
+SIGNATURE_KEY = "signature"  # {"key_fingerprint": hex, "value": base64 DER ECDSA-SHA256}
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -162,6 +189,7 @@ class ModelStore:
             ) from exc
         if not isinstance(data, dict) or not isinstance(data.get("models"), dict):
             raise self._damaged("no model table")
+        self._check_signature(data)
         if data.get("format") != STATE_FORMAT:
             raise BundleError(
                 f"The model store's state file has format {data.get('format')!r}; this Bedside "
@@ -188,8 +216,65 @@ class ModelStore:
                     raise self._damaged(f"the entry of '{model_id}' {version} has no file digest")
         return data
 
+    def _unsigned(self, what: str) -> BundleError:
+        exc = BundleError(
+            f"The model store's index is not the one this installation wrote ({what}): it was "
+            "edited or replaced outside Bedside, so no model in it is used. Ask IT to restore "
+            "store.json from backup or reinstall the models (every install is in the audit log).",
+            code="store",
+            path=self.state_path,
+        )
+        with suppress(AuditWriteError):
+            record(
+                self.audit,
+                "bundle_refused",
+                outcome="failure",
+                reason=exc.message,
+                detail={"code": "store", "path": exc.path, "index": True},
+            )
+        return exc
+
+    def _check_signature(self, data: dict[str, Any]) -> None:
+        """The index was signed by this installation's key (see the module docstring)."""
+        signature = data.pop(SIGNATURE_KEY, None)
+        if not isinstance(signature, dict):
+            raise self._unsigned("it carries no signature")
+        try:
+            key = InstallationKey.load_public(self.settings.model_store_key_path)
+        except AuditError as exc:
+            raise self._unsigned(f"the model store key cannot be read: {exc.message}") from exc
+        if key is None:
+            raise self._unsigned("this installation has no model store key to check it with")
+        if signature.get("key_fingerprint") != key.fingerprint:
+            raise self._unsigned("it is signed by another key")
+        try:
+            value = base64.b64decode(str(signature.get("value", "")), validate=True)
+            key.public.verify(
+                value, canonical_json(data).encode("utf-8"), ec.ECDSA(hashes.SHA256())
+            )
+        except (InvalidSignature, binascii.Error, ValueError, TypeError) as exc:
+            raise self._unsigned("its signature does not match its contents") from exc
+
     def _write(self, state: dict[str, Any]) -> None:
-        text = json.dumps(state, indent=2, sort_keys=True) + "\n"
+        """Sign the index with the installation key, then write it atomically."""
+        unsigned = {k: v for k, v in state.items() if k != SIGNATURE_KEY}
+        try:
+            key = InstallationKey.load_or_create(self.settings.model_store_key_path)
+            value = key.sign(canonical_json(unsigned).encode("utf-8"))
+        except AuditError as exc:
+            raise BundleError(
+                f"The model store could not sign its index: {exc.message} Nothing was changed.",
+                code="store",
+                path=self.state_path,
+            ) from exc
+        signed = {
+            **unsigned,
+            SIGNATURE_KEY: {
+                "key_fingerprint": key.fingerprint,
+                "value": base64.b64encode(value).decode("ascii"),
+            },
+        }
+        text = json.dumps(signed, indent=2, sort_keys=True) + "\n"
         with _store_errors("save its state", self.root):
             write_atomic(self.state_path, text.encode("utf-8"))
 
