@@ -100,8 +100,13 @@ def test_an_empty_store_lists_no_rows_and_no_keys(settings: Any) -> None:
 
 
 def test_install_list_and_selftest_are_audited(demo_settings: Any) -> None:
+    import dataclasses
+
     from viewer.audit import AuditLog
 
+    # A demo-key bundle is installed only into demo mode's throwaway data dir (issue 12 item
+    # 10); this test's own temporary data dir stands in for it.
+    demo_settings = dataclasses.replace(demo_settings, throwaway=True)
     assert install_bundle(demo_settings, resource_path(*DEMO_BUNDLE), allow_downgrade=False) == (
         "bedside-demo-cxr",
         "1.0.0",
