@@ -50,6 +50,7 @@ from viewer.audit.events import AuditRecord, EventType, ExportCancelledError
 from viewer.audit.stats import ModelStats, effective_decisions, model_stats
 from viewer.audit.verify import NO_CHECKPOINT_NOTE, VerifyResult
 from viewer.errors import AuditError
+from viewer.inference.postprocess import score_threshold_text
 from viewer.keyprint import format_fingerprint
 
 CJK = "HeiseiKakuGo-W5"
@@ -113,6 +114,14 @@ STYLES: dict[str, ParagraphStyle] = {
     ),
     "alarm_body": ParagraphStyle(
         "alarm_body", parent=_base["Normal"], fontSize=10, leading=13, textColor=colors.white
+    ),
+    "warn": ParagraphStyle(
+        "warn",
+        parent=_base["Normal"],
+        fontName="Helvetica-Bold",
+        fontSize=11,
+        leading=14,
+        textColor=RED,
     ),
     "ok": ParagraphStyle(
         "ok",
@@ -308,6 +317,23 @@ def _trend_chart(stats: ModelStats) -> Drawing:
     return d
 
 
+def _demo_block(records: Sequence[AuditRecord]) -> list[Any]:
+    """A warning when decisions in scope were made with the demo model (rows whose detail says
+    ``demo_model``): its output on real images is meaningless, and the report must say so."""
+    demo = sorted({r.model or "(unknown model)" for r in records if r.detail.get("demo_model")})
+    if not demo:
+        return []
+    return [
+        Spacer(1, 6),
+        para(
+            f"DEMO MODEL — NOT FOR CLINICAL USE: results in this report were made with "
+            f"{', '.join(demo)}, the demo model trained on synthetic images. Its output on real "
+            "X-rays is meaningless; rows made with it are marked DEMO MODEL.",
+            "warn",
+        ),
+    ]
+
+
 def _model_section(stats: list[ModelStats]) -> list[Any]:
     out: list[Any] = [para("Per model version", "h2")]
     if not stats:
@@ -440,12 +466,16 @@ def _decision_rows(
             meaning = f"AMENDS #{rec.corrects}: {meaning}"
         if rec.seq in amended_by:
             meaning += f" (amended by #{amended_by[rec.seq]})"
+        if rec.detail.get("demo_model"):
+            meaning += " — DEMO MODEL"
         name = rec.user_name or f"(no printed name) {rec.user_os}"
         who = f"{name}, {rec.user_role}" if rec.user_role else name
         score = ""
         if rec.score is not None:
-            score = f"{rec.score:.3f}" + (
-                f" / {rec.threshold:.2f}" if rec.threshold is not None else ""
+            score = (
+                " / ".join(score_threshold_text(rec.score, rec.threshold))
+                if rec.threshold is not None
+                else f"{rec.score:.3f}"
             )
         cells = [
             str(rec.seq),
@@ -672,6 +702,7 @@ def story(scope: ReportScope, records: Sequence[AuditRecord]) -> list[Any]:
             (48 * mm, width - 48 * mm),
         ),
         *_checkpoint_block(scope),
+        *_demo_block(records),
         PageBreak(),
         *_model_section(model_stats(records)),
         CondPageBreak(40 * mm),

@@ -37,6 +37,7 @@ from viewer.audit.verification import verify_and_record
 from viewer.audit.verify import VerifyResult, verify_log
 from viewer.config import Settings
 from viewer.errors import AuditError, printable, printable_json
+from viewer.inference.postprocess import score_threshold_text
 from viewer.keyprint import format_fingerprint
 
 
@@ -179,8 +180,10 @@ def _row_text(rec: AuditRecord) -> str:
     if rec.model_id:
         parts.append(rec.model)
     if rec.score is not None:
-        thr = f"/{rec.threshold:.2f}" if rec.threshold is not None else ""
-        parts.append(f"score {rec.score:.3f}{thr}")
+        if rec.threshold is not None:
+            parts.append("score {}/{}".format(*score_threshold_text(rec.score, rec.threshold)))
+        else:
+            parts.append(f"score {rec.score:.3f}")
     if rec.ai_finding or rec.clinician_finding:
         parts.append(f"AI: {rec.ai_finding or '-'} -> {rec.clinician_finding or '-'}")
     if rec.reason:
