@@ -278,9 +278,10 @@ def test_long_logs_show_the_latest_rows_and_say_so(qtbot: QtBot, window: QtAudit
 def test_unopenable_log_is_reported(qtbot: QtBot, site_file: Path, tmp_path: Path) -> None:
     from viewer.config import load_settings
 
-    folder = tmp_path / "not-a-file"
-    folder.mkdir()
-    site_file.write_text(f'[audit]\ndb_path = "{folder}"\n', encoding="utf-8")
+    # a regular file that is not an SQLite database (a folder is refused by the settings now)
+    garbage = tmp_path / "audit.db"
+    garbage.write_bytes(b"this is not an SQLite database" * 100)
+    site_file.write_text(f'[audit]\ndb_path = "{garbage}"\n', encoding="utf-8")
     win = QtAuditWindow(load_settings())
     qtbot.addWidget(win)
     qtbot.waitUntil(lambda: not win.is_busy())

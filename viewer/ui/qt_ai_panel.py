@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from viewer.ui.check_text import checks_text
+from viewer.ui.plain_text import plain_tooltip
 
 if TYPE_CHECKING:
     from viewer.bundle import Manifest
@@ -269,7 +270,7 @@ class QtAiPanel(QGroupBox):
             tip = self.tr("Intended use: {0}").format(intended or self.tr("(not stated)"))
             if out_scope:
                 tip += "\n" + self.tr("Not for: {0}").format(out_scope)
-            self.model.setToolTip(tip)
+            self.model.setToolTip(plain_tooltip(tip))
         elif self._state == "no_model":
             self.model.setText(self.tr("Model: none"))
             self.model.setToolTip("")
@@ -333,7 +334,7 @@ class QtAiPanel(QGroupBox):
                     for col, text in enumerate(cells):
                         item = QTableWidgetItem(text)
                         if col == 3:
-                            item.setToolTip(str(res.operating_point or ""))
+                            item.setToolTip(plain_tooltip(str(res.operating_point or "")))
                         self.labels_table.setItem(row, col, item)
             warn = checks_text(pred.checks, level="warning")
             if warn:

@@ -51,6 +51,7 @@ from viewer.session.audit_view import (
     run_export,
     verify_log,
 )
+from viewer.ui.plain_text import plain_labels
 from viewer.ui.qt_audit_table import AuditTableModel, record_text
 from viewer.ui.workers import JobRunner, error_text
 
@@ -228,6 +229,7 @@ class QtAuditWindow(QDialog):
         layout.addWidget(self.export_status)
         self.resize(1100, 680)
 
+        plain_labels(self)  # text from files is shown as text, never as HTML
         self.retranslate()
         self._update_buttons()
         self.reload()

@@ -46,6 +46,7 @@ from viewer.session.models import NoModelError, OpenModel, open_model
 from viewer.session.reading import ReadingDesk, ReadingSession, ScoreOutcome, score_image
 from viewer.session.trail import AppendOutcome, AuditTrail
 from viewer.ui.check_text import bundle_refusal_text
+from viewer.ui.plain_text import plain_labels, plain_tooltip
 from viewer.ui.qt_ai_panel import QtAiPanel
 from viewer.ui.qt_decision import QtDecisionPanel
 from viewer.ui.qt_image_view import QtImageView
@@ -128,6 +129,7 @@ class QtMainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.resize(1500, 950)
         self._build()
+        plain_labels(self)  # file names, manifest and DICOM text are shown as text, never HTML
         self.retranslate()
 
     # ================================================================= session views
@@ -424,7 +426,7 @@ class QtMainWindow(QMainWindow):
         else:
             text = ""
         self.model_label.setText(text)
-        self.model_label.setToolTip(self.model_error)
+        self.model_label.setToolTip(plain_tooltip(self.model_error))
 
     # ================================================================= start / stop
     def start(self, paths: list[Path] | None = None, *, demo_study: bool = False) -> None:

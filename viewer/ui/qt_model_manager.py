@@ -49,6 +49,7 @@ from viewer.session.model_admin import (
     sort_rows,
 )
 from viewer.ui.check_text import bundle_refusal_text
+from viewer.ui.plain_text import plain_labels, plain_tooltip
 from viewer.ui.qt_model_card import card_html, selftest_text
 from viewer.ui.workers import JobRunner, error_text
 
@@ -160,6 +161,7 @@ class QtModelManager(QDialog):
         layout.addLayout(buttons)
         self.resize(900, 640)
 
+        plain_labels(self)  # text from files is shown as text, never as HTML
         self.retranslate()
         self._update_buttons()
         self.refresh()
@@ -351,7 +353,7 @@ class QtModelManager(QDialog):
                 if col == 3:
                     item.setToolTip(format_fingerprint(fingerprint))
                 if col == 4 and row.problem:
-                    item.setToolTip(row.problem)
+                    item.setToolTip(plain_tooltip(row.problem))
                 if col == 4 and row.selftest in ("failed", "refused"):
                     item.setForeground(Qt.GlobalColor.red)
                 if row.active:

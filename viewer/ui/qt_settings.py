@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from viewer.config import Settings, save_user_settings
 from viewer.errors import BedsideError
 from viewer.ui.i18n import install_translator
+from viewer.ui.plain_text import plain_labels
 
 
 def needs_first_run(settings: Settings) -> bool:
@@ -142,6 +143,7 @@ class QtSettingsDialog(QDialog):
         layout.addWidget(self._buttons)
 
         self.clinician_name.textChanged.connect(self._update_save_enabled)
+        plain_labels(self)  # text from files is shown as text, never as HTML
         self.retranslate()
         self._select_current()
         self._update_save_enabled()

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from viewer.ui.plain_text import plain_tooltip
 from viewer.ui.workers import Job, JobRunner, error_text
 
 THUMB = 64
@@ -251,7 +252,7 @@ class QtStudyBrowser(QWidget):
             item = QTreeWidgetItem([f"{inst}{view or Path(meta.path).name}"])
             se.addChild(item)
             item.setData(0, PATH_ROLE, meta.path)
-            item.setToolTip(0, meta.path)
+            item.setToolTip(0, plain_tooltip(meta.path))
             if meta.path in self._thumbs:
                 item.setIcon(0, self._thumbs[meta.path])
             self._items[meta.path] = item
@@ -377,7 +378,7 @@ class QtStudyBrowser(QWidget):
             if cancelled:
                 text += " · " + self.tr("scan cancelled")
         self.summary.setText(text)
-        self.summary.setToolTip("\n".join((self._errors + self._conflicts)[:50]))
+        self.summary.setToolTip(plain_tooltip("\n".join((self._errors + self._conflicts)[:50])))
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:

@@ -20,6 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from viewer.ui.plain_text import plain_labels, plain_tooltip
+
 MAX_VALUE_CHARS = 200
 MAX_DEPTH = 12
 KEYWORD_ROLE = Qt.ItemDataRole.UserRole + 1  # the DICOM keyword, e.g. PixelSpacing (searchable)
@@ -65,6 +67,7 @@ class QtTagBrowser(QDialog):
         lay.addWidget(self.count)
         self._fill()
         self.search.textChanged.connect(self.filter)
+        plain_labels(self)
         self.retranslate()
 
     def _fill(self) -> None:
@@ -78,7 +81,7 @@ class QtTagBrowser(QDialog):
                 item = QTreeWidgetItem(
                     parent, [tag, str(elem.name), str(elem.VR), _value_text(elem)]
                 )
-                item.setToolTip(3, _value_text(elem))
+                item.setToolTip(3, plain_tooltip(_value_text(elem)))
                 item.setData(0, KEYWORD_ROLE, str(getattr(elem, "keyword", "") or ""))
                 if elem.VR == "SQ" and depth < MAX_DEPTH:
                     for i, sub in enumerate(elem.value):

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from viewer.ui.check_text import checks_text
+from viewer.ui.plain_text import plain_tooltip
 
 if TYPE_CHECKING:
     from viewer.dicom import ImageMetadata
@@ -253,13 +254,13 @@ class QtWorklist(QWidget):
             cell = self.table.item(r, c)
             if cell is not None:
                 cell.setText(text)
-                cell.setToolTip(m.path)
+                cell.setToolTip(plain_tooltip(m.path))
         status_item = self.table.item(r, COL_STATUS)
         explained = checks_text(row.get("checks") or ()) or (
             [row["reason"]] if row.get("reason") else []
         )
         if status_item is not None and explained:
-            status_item.setToolTip("\n".join(f"⚠ {text}" for text in explained))
+            status_item.setToolTip(plain_tooltip("\n".join(f"⚠ {text}" for text in explained)))
         score_item = self.table.item(r, COL_SCORE)
         if score_item is None:
             return
