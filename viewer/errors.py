@@ -13,8 +13,7 @@ from pathlib import Path
 # C0/C1 controls (ESC and CSI among them), DEL, the line/paragraph separators, and the Unicode
 # bidirectional marks, embeddings, overrides and isolates that reorder text on screen.
 _CONTROL = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029"
-    "\u202a-\u202e\u2066-\u2069]"
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
 )
 _BREAK = re.compile("[\t\n\r]+")
 _LINE_BREAK = re.compile("\r\n?")
