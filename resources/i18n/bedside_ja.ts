@@ -214,10 +214,6 @@
         <translation>Modality (0008,0060) が空です。胸部X線写真（{allowed}）であることを確認してください。</translation>
     </message>
     <message>
-        <source>Modality (0008,0060) is empty; check that this is a chest radiograph.</source>
-        <translation>Modality (0008,0060) が空です。胸部X線写真であることを確認してください。</translation>
-    </message>
-    <message>
         <source>This is a {value} image (Modality (0008,0060)); the model is for {allowed} radiographs only, so no score is given.</source>
         <translation>{value} の画像です（Modality (0008,0060)）。このモデルは {allowed} のX線写真専用のため、スコアは表示しません。</translation>
     </message>
@@ -364,6 +360,58 @@
     <message>
         <source>The image&apos;s stored window (Window Center/Width (0028,1050)/(0028,1051): center {center}, width {width}) is invalid, and the model needs a valid stored window, so no score is given.</source>
         <translation>画像に保存されたウィンドウ（Window Center/Width (0028,1050)/(0028,1051)：中心 {center}、幅 {width}）が無効で、このモデルには有効な保存ウィンドウが必要なため、スコアは表示しません。</translation>
+    </message>
+    <message>
+        <source>Photometric Interpretation (0028,0004) is empty, and the model needs it stated, so no score is given.</source>
+        <translation>Photometric Interpretation (0028,0004) が空です。このモデルにはその記載が必要なため、スコアは表示しません。</translation>
+    </message>
+    <message>
+        <source>The model is for {allowed} images only; this one is {value}, so no score is given.</source>
+        <translation>このモデルは {allowed} の画像専用ですが、この画像は {value} のため、スコアは表示しません。</translation>
+    </message>
+    <message>
+        <source>Modality (0008,0060) is empty, so Bedside cannot tell that this is a radiograph; the model is for {allowed} radiographs only, so no score is given.</source>
+        <translation>Modality (0008,0060) が空のため、Bedside はこれがX線写真であることを確認できません。このモデルは {allowed} のX線写真専用のため、スコアは表示しません。</translation>
+    </message>
+    <message>
+        <source>This is a {value} image (Modality (0008,0060)); the model was validated on {allowed} radiographs, so its score and threshold may not hold.</source>
+        <translation>これは {value} 画像です（Modality (0008,0060)）。このモデルは {allowed} のX線写真で検証されているため、スコアと閾値が当てはまらない可能性があります。</translation>
+    </message>
+    <message>
+        <source>View Position (0018,5101) is empty, and the model is for {allowed} views only, so no score is given.</source>
+        <translation>View Position (0018,5101) が空です。このモデルは {allowed} 方向の撮影専用のため、スコアは表示しません。</translation>
+    </message>
+    <message>
+        <source>This is a {value} view (View Position (0018,5101)); the model is for {allowed} views only, so no score is given.</source>
+        <translation>これは {value} 方向の撮影です（View Position (0018,5101)）。このモデルは {allowed} 方向の撮影専用のため、スコアは表示しません。</translation>
+    </message>
+    <message>
+        <source>Body Part Examined (0018,0015) is empty, and the model is for {allowed} only and needs it stated, so no score is given.</source>
+        <translation>Body Part Examined (0018,0015) が空です。このモデルは {allowed} 専用で、その記載が必要なため、スコアは表示しません。</translation>
+    </message>
+    <message>
+        <source>This is an image of the {value} (Body Part Examined (0018,0015)); the model is for {allowed} only, so no score is given.</source>
+        <translation>これは {value} の画像です（Body Part Examined (0018,0015)）。このモデルは {allowed} 専用のため、スコアは表示しません。</translation>
+    </message>
+    <message>
+        <source>Bits Stored (0028,0101) is missing, and the model needs it, so no score is given.</source>
+        <translation>Bits Stored (0028,0101) がありません。このモデルにはその値が必要なため、スコアは表示しません。</translation>
+    </message>
+    <message>
+        <source>The image has {bits} bits stored (0028,0101); the model is for {low} to {high} bits only, so no score is given.</source>
+        <translation>この画像の格納ビット数は {bits} ビットです（0028,0101）。このモデルは {low}～{high} ビット専用のため、スコアは表示しません。</translation>
+    </message>
+    <message>
+        <source>The image states no pixel spacing (Pixel Spacing (0028,0030) or Imager Pixel Spacing (0018,1164)), and the model needs it, so no score is given.</source>
+        <translation>この画像にはピクセル間隔（Pixel Spacing (0028,0030) または Imager Pixel Spacing (0018,1164)）の記載がありません。このモデルにはその値が必要なため、スコアは表示しません。</translation>
+    </message>
+    <message>
+        <source>The pixel spacing is {row_mm} x {col_mm} mm ({source}); the model is for {low} to {high} mm only, so no score is given.</source>
+        <translation>ピクセル間隔は {row_mm} x {col_mm} mm です（{source}）。このモデルは {low}～{high} mm 専用のため、スコアは表示しません。</translation>
+    </message>
+    <message>
+        <source>The image&apos;s pixel values run from {low} to {high} after the Modality LUT ({bits} bits stored), but the model normalises from the fixed range {in_min} to {in_max}: values outside it would be scored wrongly, so no score is given.</source>
+        <translation>この画像の画素値は Modality LUT 適用後 {low}～{high} です（格納ビット数 {bits}）。このモデルは固定範囲 {in_min}～{in_max} から正規化するため、範囲外の値は正しく評価されません。スコアは表示しません。</translation>
     </message>
 </context>
 <context>

@@ -14,6 +14,7 @@ from viewer.inference.checks import (
     MIN_SIDE_PX,
     CheckResult,
     check_input,
+    check_input_range,
     check_pixels,
     check_stored_window,
     check_tensor,
@@ -64,8 +65,6 @@ WARN = {
     "ap-view": ({"view_position": "AP"}, "view", "AP"),
     "empty-view": ({"view_position": ""}, "view", "(0018,5101) is empty"),
     "empty-body-part": ({"body_part": ""}, "body_part", "(0018,0015) is empty"),
-    "other-body-part": ({"body_part": "ABDOMEN"}, "body_part", "ABDOMEN"),
-    "empty-modality": ({"modality": ""}, "modality", "(0008,0060) is empty"),
     "8-bit": ({"bits_stored": 8}, "bits_stored", "8 bits"),
     "small": ({"rows": 100}, "size", "smaller"),
     "no-spacing": ({"pixel_spacing": None}, "pixel_spacing", "no pixel spacing"),
@@ -100,6 +99,14 @@ REFUSE = {
     "lateral": ({"view_position": "LL"}, "view", "lateral"),
     "multi-frame": ({"number_of_frames": 30}, "frames", "multi-frame"),
     "not-an-image": ({"is_image": False}, "image", "no image"),
+    # issue 12.4: another body part, a missing or non-projection modality (safe defaults)
+    "other-body-part": ({"body_part": "ABDOMEN"}, "body_part", "ABDOMEN"),
+    "hand": ({"body_part": "HAND"}, "body_part", "HAND"),
+    "skull": ({"body_part": "SKULL"}, "body_part", "SKULL"),
+    "empty-modality": ({"modality": ""}, "modality", "(0008,0060) is empty"),
+    "us": ({"modality": "US"}, "modality", "US"),
+    "dental-panoramic": ({"modality": "PX"}, "modality", "PX"),
+    "dental-intraoral": ({"modality": "IO"}, "modality", "IO"),
 }  # fmt: skip
 
 
@@ -113,12 +120,84 @@ def test_refusals_have_a_clear_reason(
     assert text in refused[0].message
 
 
-def test_empty_accept_lists_accept_anything(meta: Any) -> None:
+def test_empty_accept_lists_accept_anything_but_non_projection_modalities(meta: Any) -> None:
     acc = accepted(modalities=[], views=[], body_parts=[], pixel_spacing_mm_min=None,
                    pixel_spacing_mm_max=None)  # fmt: skip
-    checks = check_input(dataclasses.replace(meta, modality="OT", view_position="LL",
-                                             pixel_spacing=None), acc)  # fmt: skip
+    knee = dataclasses.replace(meta, modality="DX", view_position="LL", body_part="KNEE",
+                               pixel_spacing=None)  # fmt: skip
+    checks = check_input(knee, acc)
     assert not refusals(checks) and not warnings(checks)
+    # an empty modality list still means projection radiographs only (the safe default)
+    for modality in ("OT", "CT", "MR", "US", "NM", "PX", "IO", "MG", ""):
+        checks = check_input(dataclasses.replace(meta, modality=modality), acc)
+        assert [c.name for c in refusals(checks)] == ["modality"], modality
+
+
+def _policy_manifest_inputs(policy: dict[str, Any], **fields: Any) -> Any:
+    from viewer.bundle.manifest import AcceptedInputs
+
+    data = {"modalities": ["CR", "DX"], "views": ["PA"], "body_parts": ["CHEST"],
+            **fields, "policy": policy}  # fmt: skip
+    return AcceptedInputs.model_validate(data)
+
+
+POLICY = {
+    # id: (the bundle's table, header changes, check name, expected level)
+    "body-part-other-warn": ({"body_part": {"missing": "warn", "other": "warn"}},
+                             {"body_part": "ABDOMEN"}, "body_part", "warning"),
+    "body-part-missing-refuse": ({"body_part": {"missing": "refuse", "other": "refuse"}},
+                                 {"body_part": ""}, "body_part", "refusal"),
+    "body-part-other-accept": ({"body_part": {"missing": "accept", "other": "accept"}},
+                               {"body_part": "THORAX"}, "body_part", "ok"),
+    "view-missing-refuse": ({"view": {"missing": "refuse", "other": "warn"}},
+                            {"view_position": ""}, "view", "refusal"),
+    "view-other-refuse": ({"view": {"missing": "warn", "other": "refuse"}},
+                          {"view_position": "AP"}, "view", "refusal"),
+    "modality-missing-warn": ({"modality": {"missing": "warn", "other": "refuse"}},
+                              {"modality": ""}, "modality", "warning"),
+    "modality-other-warn": ({"modality": {"missing": "refuse", "other": "warn"}},
+                            {"modality": "RF"}, "modality", "warning"),
+    "bits-other-refuse": ({"bits_stored": {"missing": "warn", "other": "refuse"}},
+                          {"bits_stored": 8}, "bits_stored", "refusal"),
+    "bits-missing-refuse": ({"bits_stored": {"missing": "refuse", "other": "warn"}},
+                            {"bits_stored": 0}, "bits_stored", "refusal"),
+    "spacing-missing-refuse": ({"pixel_spacing": {"missing": "refuse", "other": "warn"}},
+                               {"pixel_spacing": None}, "pixel_spacing", "refusal"),
+    "photometric-other-refuse": ({"photometric": {"missing": "warn", "other": "refuse"}},
+                                 {"photometric": "MONOCHROME1"}, "photometric", "refusal"),
+    "photometric-missing-refuse": ({"photometric": {"missing": "refuse", "other": "warn"}},
+                                   {"photometric": ""}, "photometric", "refusal"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("policy", "changes", "name", "level"), list(POLICY.values()),
+                         ids=list(POLICY))  # fmt: skip
+def test_the_manifest_policy_table_decides(
+    meta: Any, policy: dict[str, Any], changes: dict[str, Any], name: str, level: str
+) -> None:
+    acc = _policy_manifest_inputs(policy, bits_stored_min=10, photometric=["MONOCHROME2"],
+                                  pixel_spacing_mm_min=0.1)  # fmt: skip
+    check = _by_name(check_input(dataclasses.replace(meta, **changes), acc))[name]
+    assert check.level == level, check
+    if level == "refusal":
+        assert "no score" in check.message
+
+
+def test_a_manifest_without_a_table_gets_the_safe_defaults(meta: Any) -> None:
+    from viewer.bundle.manifest import AcceptedInputs
+
+    acc = AcceptedInputs(modalities=["CR", "DX"], views=["PA"], body_parts=["CHEST"])
+    levels = {
+        "body part HAND": ({"body_part": "HAND"}, "body_part", "refusal"),
+        "no body part": ({"body_part": ""}, "body_part", "warning"),
+        "no modality": ({"modality": ""}, "modality", "refusal"),
+        "RF": ({"modality": "RF"}, "modality", "refusal"),
+        "no view": ({"view_position": ""}, "view", "warning"),
+        "AP": ({"view_position": "AP"}, "view", "warning"),
+    }
+    for what, (changes, name, level) in levels.items():
+        check = _by_name(check_input(dataclasses.replace(meta, **changes), acc))[name]
+        assert check.level == level, what
 
 
 def test_real_manifest_accepted_inputs(meta: Any) -> None:
@@ -185,6 +264,15 @@ def _all_produced(meta: Any) -> list[CheckResult]:
         ({"pixel_spacing": PixelSpacing(0.5, 0.5, "ImagerPixelSpacing")}, accepted()),
         ({"modality": ""}, accepted(modalities=[])),
         ({"bits_stored": 0}, accepted()),
+        *[(changes, _policy_manifest_inputs(policy, bits_stored_min=10,
+                                            photometric=["MONOCHROME2"],
+                                            pixel_spacing_mm_min=0.1))
+          for policy, changes, _, _ in POLICY.values()],
+        ({"pixel_spacing": PixelSpacing(0.5, 0.5, "ImagerPixelSpacing")},
+         _policy_manifest_inputs({"pixel_spacing": {"missing": "warn", "other": "refuse"}},
+                                 pixel_spacing_mm_max=0.25)),
+        ({"modality": "RF"},
+         _policy_manifest_inputs({"modality": {"missing": "accept", "other": "accept"}})),
         ({"body_part": "CHEST"}, accepted(modalities=[], views=[], body_parts=[],
                                           pixel_spacing_mm_min=None,
                                           pixel_spacing_mm_max=None)),
@@ -221,6 +309,11 @@ def _all_produced(meta: Any) -> list[CheckResult]:
         assert result is not None
         out.append(result)
     out.append(make_check("model_input", "refusal", "input_non_finite"))
+    assert check_input_range((0.0, 255.0), (0.0, 255.0), bits=8) is None
+    assert check_input_range((0.0, 1023.0), None, bits=10) is None
+    out_of_range = check_input_range((0.0, 1023.0), (0.0, 255.0), bits=10)
+    assert out_of_range is not None and out_of_range.level == "refusal"
+    out.append(out_of_range)
     return out
 
 

@@ -417,3 +417,57 @@ def test_checks_do_not_change_the_score(tmp_path: Path) -> None:
     check_pixels(inp.pixels)
     check_tensor(before)
     assert np.array_equal(preprocess(inp, man.preprocessing), before)
+
+
+# ------------------------------------------------------- a fixed input range vs. bit depth (#12.5)
+
+# A bundle that normalises raw values from a fixed 0..255 range (an 8-bit model).
+STEPS_FIXED_255: list[dict[str, Any]] = [
+    {"op": "source", "pixels": "modality"},
+    {"op": "invert_monochrome1"},
+    {"op": "square", "mode": "pad", "pad_value": "min"},
+    {"op": "resize", "size": 64, "interpolation": "bilinear", "antialias": True},
+    {"op": "normalize", "method": "fixed_range", "in_min": 0.0, "in_max": 255.0,
+     "out_min": -1024.0, "out_max": 1024.0},
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("bits", [10, 12, 16])
+def test_pixels_outside_the_declared_fixed_range_are_refused(tmp_path: Path, bits: int) -> None:
+    from viewer.dicom import read_image
+    from viewer.dicom.synthetic import make_cxr
+
+    path = tmp_path / f"cxr-{bits}.dcm"
+    make_cxr(3, opacity=True, size=(160, 160), bits_stored=bits).save_as(
+        path, enforce_file_format=True
+    )
+    predictor = Predictor(loaded(man=manifest(STEPS_FIXED_255)), threads=1)
+    with pytest.raises(InputRefusedError) as info:
+        predictor.predict(read_image(path))
+    refused = refusals(info.value.checks)
+    assert [c.code for c in refused] == ["pixels_out_of_range"]
+    assert "0 to 255" in refused[0].message and f"{bits} bits" in refused[0].message
+    assert "no score" in refused[0].message
+
+
+def test_pixels_inside_the_declared_fixed_range_score(tmp_path: Path) -> None:
+    from viewer.dicom import read_image
+    from viewer.dicom.synthetic import make_cxr
+
+    path = tmp_path / "cxr-8.dcm"
+    make_cxr(3, opacity=True, size=(160, 160), bits_stored=8).save_as(
+        path, enforce_file_format=True
+    )
+    prediction = Predictor(loaded(man=manifest(STEPS_FIXED_255)), threads=1).predict(
+        read_image(path)
+    )
+    assert not refusals(prediction.checks)
+    assert "pixels_out_of_range" not in {c.code for c in prediction.checks}
+
+
+def test_a_window_source_declares_no_fixed_input_range() -> None:
+    from viewer.inference.checks import declared_input_range
+
+    assert declared_input_range(validate_steps(STEPS_FIXED_255)) == (0.0, 255.0)
+    assert declared_input_range(validate_steps(PRE_SMALL)) is None  # window first: any range
+    assert declared_input_range(validate_steps(STEP_LISTS["modality-pad-minmax"])) is None

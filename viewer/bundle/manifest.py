@@ -24,6 +24,7 @@ from pydantic import (
 
 from viewer.bundle.version import MAX_VERSION_LENGTH, SEMVER_PATTERN, parse_version
 from viewer.errors import BundleError
+from viewer.inference.checks import DEFAULT_POLICY
 from viewer.inference.preprocess import PreprocessStep, check_order, validate_steps
 
 MANIFEST_NAME = "manifest.json"
@@ -153,11 +154,48 @@ class Metric(_Strict):
         return self
 
 
+Action = Literal["accept", "warn", "refuse"]
+
+
+class FieldPolicy(_Strict):
+    """What to do with an image whose header tag is ``missing`` (empty or absent), or names a
+    value the accepted inputs do not list (``other``): score it (``accept``), score it with a
+    warning (``warn``) or give no score (``refuse``)."""
+
+    missing: Action
+    other: Action
+
+
+def _default(name: str) -> FieldPolicy:
+    missing, other = DEFAULT_POLICY[name]
+    return FieldPolicy(missing=missing, other=other)
+
+
+class InputPolicy(_Strict):
+    """The accepted-inputs policy, one row per header field (data, not code).
+
+    A bundle without this table, or a row left out, gets the safe defaults
+    (``viewer.inference.checks.DEFAULT_POLICY``): a missing or other modality and another stated
+    body part are refused; a missing body part, view, photometric interpretation, bits stored or
+    pixel spacing, and another view, photometric interpretation, bit depth or spacing, warn. A
+    colour, multi-frame or lateral-for-frontal image is refused whatever the table says.
+    """
+
+    modality: FieldPolicy = Field(default_factory=lambda: _default("modality"))
+    body_part: FieldPolicy = Field(default_factory=lambda: _default("body_part"))
+    view: FieldPolicy = Field(default_factory=lambda: _default("view"))
+    photometric: FieldPolicy = Field(default_factory=lambda: _default("photometric"))
+    bits_stored: FieldPolicy = Field(default_factory=lambda: _default("bits_stored"))
+    pixel_spacing: FieldPolicy = Field(default_factory=lambda: _default("pixel_spacing"))
+
+
 class AcceptedInputs(_Strict):
     """What images the model was validated on; viewer.inference.checks compares a header to it.
 
-    Empty lists accept anything. Pixel spacing is in mm per pixel, from (0028,0030) Pixel Spacing
-    or (0018,1164) Imager Pixel Spacing.
+    An empty list accepts any view, body part or photometric interpretation; an empty
+    ``modalities`` list accepts the projection modalities (CR, DX, DR) only. Pixel spacing is in
+    mm per pixel, from (0028,0030) Pixel Spacing or (0018,1164) Imager Pixel Spacing. ``policy``
+    says, per field, what a missing or other value does (:class:`InputPolicy`).
     """
 
     modalities: Annotated[list[Short], Field(max_length=10)] = Field(default_factory=list)
@@ -172,6 +210,13 @@ class AcceptedInputs(_Strict):
     pixel_spacing_mm_max: Annotated[float, Field(gt=0.0)] | None = None
     min_rows: Annotated[int, Field(ge=1)] = 128
     min_columns: Annotated[int, Field(ge=1)] = 128
+    policy: InputPolicy = Field(
+        default_factory=InputPolicy,
+        description=(
+            "Per header field: what a missing tag and a value the lists above do not hold do "
+            "(accept / warn / refuse). Absent: the safe defaults (InputPolicy)."
+        ),
+    )
 
     @model_validator(mode="after")
     def _ranges(self) -> AcceptedInputs:

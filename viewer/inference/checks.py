@@ -2,11 +2,19 @@
 
 Each check is ``ok``, a ``warning`` (the score is shown with the warning, and the GUI records the
 warning in the audit log) or a ``refusal`` (no score at all). Refusals are kept for images the
-model cannot meaningfully score: not an image, colour, multi-frame, another modality (CT, MR ...),
-a lateral view for a frontal-only model, an image too small to hold a chest, and a blank,
-non-finite or saturated image (a network gives a confident-looking number for a blank input; a
-score from a blank image must never be shown). A missing tag is a warning, never a guess: an
-empty View Position (0018,5101) is common and says nothing about the view.
+model cannot meaningfully score: not an image, colour, multi-frame, a lateral view for a
+frontal-only model, an image too small to hold a chest, a blank, non-finite or saturated image (a
+network gives a confident-looking number for a blank input; a score from a blank image must never
+be shown), and pixel values outside the fixed range the bundle normalises from.
+
+The header fields the bundle lists in its accepted inputs (modality, view, body part,
+photometric interpretation, bits stored, pixel spacing) are decided by a table, the bundle's
+``accepted_inputs.policy``: per field, what to do when the tag is missing and when it names
+something the bundle does not list (``accept``, ``warn`` or ``refuse``). A bundle without the
+table (or a field without an entry) gets :data:`DEFAULT_POLICY`: another modality, or none, is
+refused (an empty modality list means the projection modalities :data:`PROJECTION_MODALITIES`);
+another stated body part is refused; a merely missing optional tag is a warning, never a guess (an
+empty View Position (0018,5101) or Body Part Examined (0018,0015) is common and says nothing).
 
 Every :class:`CheckResult` carries a stable ``code`` and the ``params`` its message was made of:
 ``CHECK_MESSAGES[code].format(**params) == message``, so the GUI can translate by code.
@@ -39,17 +47,21 @@ import numpy as np
 
 __all__ = [
     "CHECK_MESSAGES",
+    "DEFAULT_POLICY",
     "MIN_SIDE_PX",
+    "PROJECTION_MODALITIES",
     "SOURCE_FLAT_FRACTION",
     "TENSOR_FLAT_FRACTION",
     "TENSOR_TOLERANCE",
     "WINDOW_MIN_SPREAD",
     "CheckResult",
     "check_input",
+    "check_input_range",
     "check_pixels",
     "check_stored_window",
     "check_tensor",
     "check_window_spread",
+    "declared_input_range",
     "make_check",
     "min_side",
     "model_input_size",
@@ -60,6 +72,23 @@ __all__ = [
 ]
 
 Level = Literal["ok", "warning", "refusal"]
+Action = Literal["accept", "warn", "refuse"]
+
+# Projection radiography, what an empty ``modalities`` list accepts: Computed and Digital
+# Radiography, and "DR", which some devices write though DICOM does not define it.
+PROJECTION_MODALITIES = ("CR", "DX", "DR")
+
+# The policy for a bundle whose accepted inputs carry no table (or no entry for a field):
+# field -> (when the tag is missing, when it names something the bundle does not list).
+DEFAULT_POLICY: dict[str, tuple[Action, Action]] = {
+    "modality": ("refuse", "refuse"),
+    "body_part": ("warn", "refuse"),
+    "view": ("warn", "warn"),
+    "photometric": ("warn", "warn"),
+    "bits_stored": ("warn", "warn"),
+    "pixel_spacing": ("warn", "warn"),
+}
+_LEVEL: dict[str, Level] = {"accept": "ok", "warn": "warning", "refuse": "refusal"}
 
 MONOCHROME = ("MONOCHROME1", "MONOCHROME2")
 FRONTAL_VIEWS = frozenset({"PA", "AP"})
@@ -98,12 +127,24 @@ CHECK_MESSAGES: dict[str, str] = {
     ),
     "photometric_other": "The model was validated on {allowed} images; this one is {value}.",
     "photometric_ok": "{value} is accepted.",
+    "photometric_missing_refused": (
+        "Photometric Interpretation (0028,0004) is empty, and the model needs it stated, so no "
+        "score is given."
+    ),
+    "photometric_refused": (
+        "The model is for {allowed} images only; this one is {value}, so no score is given."
+    ),
     # modality
     "modality_missing": (
         "Modality (0008,0060) is empty; check that this is a chest radiograph ({allowed})."
     ),
-    "modality_missing_any": (
-        "Modality (0008,0060) is empty; check that this is a chest radiograph."
+    "modality_missing_refused": (
+        "Modality (0008,0060) is empty, so Bedside cannot tell that this is a radiograph; the "
+        "model is for {allowed} radiographs only, so no score is given."
+    ),
+    "modality_other": (
+        "This is a {value} image (Modality (0008,0060)); the model was validated on {allowed} "
+        "radiographs, so its score and threshold may not hold."
     ),
     "modality_refused": (
         "This is a {value} image (Modality (0008,0060)); the model is for {allowed} "
@@ -117,6 +158,14 @@ CHECK_MESSAGES: dict[str, str] = {
         "validated on {allowed} views. Check the view yourself."
     ),
     "view_ok": "View {value} is accepted.",
+    "view_missing_refused": (
+        "View Position (0018,5101) is empty, and the model is for {allowed} views only, so no "
+        "score is given."
+    ),
+    "view_refused": (
+        "This is a {value} view (View Position (0018,5101)); the model is for {allowed} views "
+        "only, so no score is given."
+    ),
     "view_lateral": (
         "This is a lateral view ({value}, View Position (0018,5101)); the model scores "
         "frontal {allowed} views only, so no score is given."
@@ -130,6 +179,14 @@ CHECK_MESSAGES: dict[str, str] = {
     "body_part_missing": "Body Part Examined (0018,0015) is empty; the model is for {allowed}.",
     "body_part_ok": "Body part {value} is accepted.",
     "body_part_other": "Body Part Examined (0018,0015) is {value}; the model is for {allowed}.",
+    "body_part_missing_refused": (
+        "Body Part Examined (0018,0015) is empty, and the model is for {allowed} only and needs "
+        "it stated, so no score is given."
+    ),
+    "body_part_refused": (
+        "This is an image of the {value} (Body Part Examined (0018,0015)); the model is for "
+        "{allowed} only, so no score is given."
+    ),
     # bits
     "bits_missing": "Bits Stored (0028,0101) is missing.",
     "bits_other": (
@@ -137,6 +194,13 @@ CHECK_MESSAGES: dict[str, str] = {
         "{low} to {high} bits."
     ),
     "bits_ok": "{bits} bits stored is accepted.",
+    "bits_missing_refused": (
+        "Bits Stored (0028,0101) is missing, and the model needs it, so no score is given."
+    ),
+    "bits_refused": (
+        "The image has {bits} bits stored (0028,0101); the model is for {low} to {high} bits "
+        "only, so no score is given."
+    ),
     # size
     "size_too_small": (
         "The image is {columns} x {rows} pixels, below the minimum of {floor} pixels per side "
@@ -158,6 +222,14 @@ CHECK_MESSAGES: dict[str, str] = {
         "{low} to {high} mm."
     ),
     "spacing_ok": "Pixel spacing {row_mm} x {col_mm} mm ({source}) is accepted.",
+    "spacing_missing_refused": (
+        "The image states no pixel spacing (Pixel Spacing (0028,0030) or Imager Pixel "
+        "Spacing (0018,1164)), and the model needs it, so no score is given."
+    ),
+    "spacing_refused": (
+        "The pixel spacing is {row_mm} x {col_mm} mm ({source}); the model is for {low} to "
+        "{high} mm only, so no score is given."
+    ),
     # source pixels
     "pixels_non_finite": (
         "The image holds pixel values that are not numbers or infinite after the Modality LUT "
@@ -172,6 +244,11 @@ CHECK_MESSAGES: dict[str, str] = {
         "(padding or an empty exposure), so no score is given."
     ),
     "pixels_ok": "The pixel values vary ({low} to {high} after the Modality LUT).",
+    "pixels_out_of_range": (
+        "The image's pixel values run from {low} to {high} after the Modality LUT ({bits} bits "
+        "stored), but the model normalises from the fixed range {in_min} to {in_max}: values "
+        "outside it would be scored wrongly, so no score is given."
+    ),
     "window_flat": (
         "The window the model starts from (center {center}, width {width}) maps every pixel "
         "of this image ({low} to {high} after the Modality LUT) onto almost one grey value, so "
@@ -309,6 +386,30 @@ def _listed(values: Sequence[str]) -> str:
     return ", ".join(values)
 
 
+def _action(accepted: _AcceptedLike, name: str, when: Literal["missing", "other"]) -> Action:
+    """The bundle's policy for ``name`` when its tag is missing or names something else; the
+    default of :data:`DEFAULT_POLICY` where the bundle's accepted inputs carry no entry."""
+    entry = getattr(getattr(accepted, "policy", None), name, None)
+    value = getattr(entry, when, None)
+    if value in _LEVEL:
+        return value  # type: ignore[no-any-return]
+    missing, other = DEFAULT_POLICY[name]
+    return missing if when == "missing" else other
+
+
+def _decide(
+    name: str,
+    accepted: _AcceptedLike,
+    when: Literal["missing", "other"],
+    codes: tuple[str, str, str],
+    **params: Any,
+) -> CheckResult:
+    """The check for a missing or other value: ``codes`` = (accepted, warned, refused)."""
+    action = _action(accepted, name, when)
+    code = codes[("accept", "warn", "refuse").index(action)]
+    return make_check(name, _LEVEL[action], code, **params)
+
+
 def _image(meta: _MetaLike) -> list[CheckResult]:
     if not meta.is_image:
         return [make_check("image", "refusal", "not_image")]
@@ -329,26 +430,26 @@ def _photometric(meta: _MetaLike, accepted: _AcceptedLike) -> CheckResult:
             samples=meta.samples_per_pixel,
         )
     if not value:
-        return make_check("photometric", "warning", "photometric_missing")
+        missing = ("photometric_missing", "photometric_missing", "photometric_missing_refused")
+        return _decide("photometric", accepted, "missing", missing)
     allowed = [_norm(p) for p in accepted.photometric]
     if allowed and value not in allowed:
-        return make_check(
-            "photometric", "warning", "photometric_other", allowed=_listed(allowed), value=value
+        other = ("photometric_ok", "photometric_other", "photometric_refused")
+        return _decide(
+            "photometric", accepted, "other", other, allowed=_listed(allowed), value=value
         )
     return make_check("photometric", "ok", "photometric_ok", value=value)
 
 
 def _modality(meta: _MetaLike, accepted: _AcceptedLike) -> CheckResult:
     value = _norm(meta.modality)
-    allowed = [_norm(m) for m in accepted.modalities]
+    allowed = [_norm(m) for m in accepted.modalities] or list(PROJECTION_MODALITIES)
     if not value:
-        if allowed:
-            return make_check("modality", "warning", "modality_missing", allowed=_listed(allowed))
-        return make_check("modality", "warning", "modality_missing_any")
-    if allowed and value not in allowed:
-        return make_check(
-            "modality", "refusal", "modality_refused", value=value, allowed=_listed(allowed)
-        )
+        missing = ("modality_missing", "modality_missing", "modality_missing_refused")
+        return _decide("modality", accepted, "missing", missing, allowed=_listed(allowed))
+    if value not in allowed:
+        other = ("modality_ok", "modality_other", "modality_refused")
+        return _decide("modality", accepted, "other", other, value=value, allowed=_listed(allowed))
     return make_check("modality", "ok", "modality_ok", value=value)
 
 
@@ -358,12 +459,14 @@ def _view(meta: _MetaLike, accepted: _AcceptedLike) -> CheckResult:
     if not allowed:
         return make_check("view", "ok", "view_any")
     if not value:
-        return make_check("view", "warning", "view_missing", allowed=_listed(allowed))
+        missing = ("view_missing", "view_missing", "view_missing_refused")
+        return _decide("view", accepted, "missing", missing, allowed=_listed(allowed))
     if value in allowed:
         return make_check("view", "ok", "view_ok", value=value)
     if value in LATERAL_VIEWS and set(allowed) <= FRONTAL_VIEWS:
         return make_check("view", "refusal", "view_lateral", value=value, allowed=_listed(allowed))
-    return make_check("view", "warning", "view_other", value=value, allowed=_listed(allowed))
+    other = ("view_ok", "view_other", "view_refused")
+    return _decide("view", accepted, "other", other, value=value, allowed=_listed(allowed))
 
 
 def _body_part(meta: _MetaLike, accepted: _AcceptedLike) -> CheckResult:
@@ -372,21 +475,23 @@ def _body_part(meta: _MetaLike, accepted: _AcceptedLike) -> CheckResult:
     if not allowed:
         return make_check("body_part", "ok", "body_part_any")
     if not value:
-        return make_check("body_part", "warning", "body_part_missing", allowed=_listed(allowed))
+        missing = ("body_part_missing", "body_part_missing", "body_part_missing_refused")
+        return _decide("body_part", accepted, "missing", missing, allowed=_listed(allowed))
     if value in allowed:
         return make_check("body_part", "ok", "body_part_ok", value=value)
-    return make_check(
-        "body_part", "warning", "body_part_other", value=value, allowed=_listed(allowed)
-    )
+    other = ("body_part_ok", "body_part_other", "body_part_refused")
+    return _decide("body_part", accepted, "other", other, value=value, allowed=_listed(allowed))
 
 
 def _bits(meta: _MetaLike, accepted: _AcceptedLike) -> CheckResult:
     bits = meta.bits_stored
     lo, hi = accepted.bits_stored_min, accepted.bits_stored_max
     if bits <= 0:
-        return make_check("bits_stored", "warning", "bits_missing")
+        missing = ("bits_missing", "bits_missing", "bits_missing_refused")
+        return _decide("bits_stored", accepted, "missing", missing)
     if not lo <= bits <= hi:
-        return make_check("bits_stored", "warning", "bits_other", bits=bits, low=lo, high=hi)
+        other = ("bits_ok", "bits_other", "bits_refused")
+        return _decide("bits_stored", accepted, "other", other, bits=bits, low=lo, high=hi)
     return make_check("bits_stored", "ok", "bits_ok", bits=bits)
 
 
@@ -424,7 +529,8 @@ def _spacing(meta: _MetaLike, accepted: _AcceptedLike) -> CheckResult:
         return make_check("pixel_spacing", "ok", "spacing_any")
     spacing = meta.pixel_spacing
     if spacing is None:
-        return make_check("pixel_spacing", "warning", "spacing_missing")
+        missing = ("spacing_missing", "spacing_missing", "spacing_missing_refused")
+        return _decide("pixel_spacing", accepted, "missing", missing)
     values = (spacing.row_mm, spacing.col_mm)
     low_ok = lo is None or min(values) >= lo
     high_ok = hi is None or max(values) <= hi
@@ -434,10 +540,12 @@ def _spacing(meta: _MetaLike, accepted: _AcceptedLike) -> CheckResult:
         "source": spacing.source,
     }
     if not (low_ok and high_ok):
-        return make_check(
+        other = ("spacing_ok", "spacing_other", "spacing_refused")
+        return _decide(
             "pixel_spacing",
-            "warning",
-            "spacing_other",
+            accepted,
+            "other",
+            other,
             **given,
             low=f"{lo if lo is not None else 0:g}",
             high=f"{hi if hi is not None else float('inf'):g}",
@@ -448,7 +556,8 @@ def _spacing(meta: _MetaLike, accepted: _AcceptedLike) -> CheckResult:
 def check_input(
     meta: _MetaLike, accepted: _AcceptedLike, *, input_size: int | None = None
 ) -> list[CheckResult]:
-    """All header checks for one image, in a fixed order; only a refusal when it is no image.
+    """All header checks for one image, in a fixed order (the bundle's policy decides which
+    missing or other values refuse; after "not an image" nothing else is checked).
 
     ``input_size`` (the bundle's resize target, see :func:`model_input_size`) sets the size
     below which the image is refused (:func:`min_side`).
@@ -475,6 +584,51 @@ def model_input_size(steps: Sequence[Any]) -> int | None:
         if getattr(step, "op", None) == "resize":
             size = int(step.size)
     return size
+
+
+def declared_input_range(steps: Sequence[Any]) -> tuple[float, float] | None:
+    """The fixed range of values a bundle's preprocessing is made for, if it declares one.
+
+    A ``modality`` source (values after the Modality LUT, unwindowed) normalised by a
+    ``fixed_range`` step (``in_min`` .. ``in_max``, e.g. 0..255 for an 8-bit model) scores
+    values outside that range as if they were inside it: a 10-bit image through a 0..255 model
+    is silently off. Steps between that keep values within the image's range (inversion,
+    square, resize, channels, dtype) do not change this; any other normalisation first, or a
+    window source (which maps any range onto [0, 1]), declares no fixed range: ``None``.
+    """
+    if not steps or getattr(steps[0], "op", None) != "source":
+        return None
+    if getattr(steps[0], "pixels", None) != "modality":
+        return None
+    for step in steps[1:]:
+        if getattr(step, "op", None) != "normalize":
+            continue
+        if getattr(step, "method", None) != "fixed_range":
+            return None
+        return float(step.in_min), float(step.in_max)
+    return None
+
+
+def check_input_range(
+    value_range: tuple[float, float], declared: tuple[float, float] | None, *, bits: int
+) -> CheckResult | None:
+    """Refuse an image with values outside the bundle's fixed input range
+    (:func:`declared_input_range`); ``None`` when the bundle declares none or all fit."""
+    lo, hi = value_range
+    if declared is None or not (math.isfinite(lo) and math.isfinite(hi)):
+        return None
+    if lo >= declared[0] and hi <= declared[1]:
+        return None
+    return make_check(
+        "input_range",
+        "refusal",
+        "pixels_out_of_range",
+        low=_g(lo),
+        high=_g(hi),
+        bits=bits if bits > 0 else "?",
+        in_min=_g(declared[0]),
+        in_max=_g(declared[1]),
+    )
 
 
 # ----------------------------------------------------------------------------- pixels

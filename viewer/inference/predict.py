@@ -20,10 +20,12 @@ from viewer.errors import InferenceError
 from viewer.inference.checks import (
     CheckResult,
     check_input,
+    check_input_range,
     check_pixels,
     check_stored_window,
     check_tensor,
     check_window_spread,
+    declared_input_range,
     make_check,
     model_input_size,
     pixel_range,
@@ -184,6 +186,12 @@ class Predictor:
         t = time.perf_counter()
         value_range = pixel_range(inp.pixels)
         checks.append(check_pixels(inp.pixels, value_range=value_range))
+        declared = declared_input_range(self.manifest.preprocessing)
+        out_of_range = check_input_range(
+            value_range, declared, bits=int(getattr(_meta_of(image), "bits_stored", 0) or 0)
+        )
+        if out_of_range is not None:
+            checks.append(out_of_range)
         source = next(s for s in self.manifest.preprocessing if isinstance(s, SourceStep))
         window_check = check_stored_window(image, source, inp.window)
         if window_check is not None:

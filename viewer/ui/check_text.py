@@ -51,10 +51,6 @@ def check_templates() -> dict[str, str]:
             "Checks",
             "Modality (0008,0060) is empty; check that this is a chest radiograph ({allowed}).",
         ),
-        "modality_missing_any": QCoreApplication.translate(
-            "Checks",
-            "Modality (0008,0060) is empty; check that this is a chest radiograph.",
-        ),
         "modality_refused": QCoreApplication.translate(
             "Checks",
             "This is a {value} image (Modality (0008,0060)); the model is for {allowed} radiographs only, so no score is given.",  # noqa: E501
@@ -202,6 +198,58 @@ def check_templates() -> dict[str, str]:
         "stored_window_invalid_refused": QCoreApplication.translate(
             "Checks",
             "The image's stored window (Window Center/Width (0028,1050)/(0028,1051): center {center}, width {width}) is invalid, and the model needs a valid stored window, so no score is given.",  # noqa: E501
+        ),
+        "photometric_missing_refused": QCoreApplication.translate(
+            "Checks",
+            "Photometric Interpretation (0028,0004) is empty, and the model needs it stated, so no score is given.",  # noqa: E501
+        ),
+        "photometric_refused": QCoreApplication.translate(
+            "Checks",
+            "The model is for {allowed} images only; this one is {value}, so no score is given.",
+        ),
+        "modality_missing_refused": QCoreApplication.translate(
+            "Checks",
+            "Modality (0008,0060) is empty, so Bedside cannot tell that this is a radiograph; the model is for {allowed} radiographs only, so no score is given.",  # noqa: E501
+        ),
+        "modality_other": QCoreApplication.translate(
+            "Checks",
+            "This is a {value} image (Modality (0008,0060)); the model was validated on {allowed} radiographs, so its score and threshold may not hold.",  # noqa: E501
+        ),
+        "view_missing_refused": QCoreApplication.translate(
+            "Checks",
+            "View Position (0018,5101) is empty, and the model is for {allowed} views only, so no score is given.",  # noqa: E501
+        ),
+        "view_refused": QCoreApplication.translate(
+            "Checks",
+            "This is a {value} view (View Position (0018,5101)); the model is for {allowed} views only, so no score is given.",  # noqa: E501
+        ),
+        "body_part_missing_refused": QCoreApplication.translate(
+            "Checks",
+            "Body Part Examined (0018,0015) is empty, and the model is for {allowed} only and needs it stated, so no score is given.",  # noqa: E501
+        ),
+        "body_part_refused": QCoreApplication.translate(
+            "Checks",
+            "This is an image of the {value} (Body Part Examined (0018,0015)); the model is for {allowed} only, so no score is given.",  # noqa: E501
+        ),
+        "bits_missing_refused": QCoreApplication.translate(
+            "Checks",
+            "Bits Stored (0028,0101) is missing, and the model needs it, so no score is given.",
+        ),
+        "bits_refused": QCoreApplication.translate(
+            "Checks",
+            "The image has {bits} bits stored (0028,0101); the model is for {low} to {high} bits only, so no score is given.",  # noqa: E501
+        ),
+        "spacing_missing_refused": QCoreApplication.translate(
+            "Checks",
+            "The image states no pixel spacing (Pixel Spacing (0028,0030) or Imager Pixel Spacing (0018,1164)), and the model needs it, so no score is given.",  # noqa: E501
+        ),
+        "spacing_refused": QCoreApplication.translate(
+            "Checks",
+            "The pixel spacing is {row_mm} x {col_mm} mm ({source}); the model is for {low} to {high} mm only, so no score is given.",  # noqa: E501
+        ),
+        "pixels_out_of_range": QCoreApplication.translate(
+            "Checks",
+            "The image's pixel values run from {low} to {high} after the Modality LUT ({bits} bits stored), but the model normalises from the fixed range {in_min} to {in_max}: values outside it would be scored wrongly, so no score is given.",  # noqa: E501
         ),
     }
 
