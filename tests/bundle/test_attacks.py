@@ -430,14 +430,21 @@ def test_selftest_shape_differs_from_declared_format(
 def test_selftest_image_too_large(
     good: Path, trust: Any, marker: Path, key: KeyPair, tmp_path: Path
 ) -> None:
+    tensors = {"input.pixels": np.zeros((1, 9000), dtype=np.float32)}
+    bad = _resigned_with_selftest(good, key, tmp_path, tensors)
+    refused(bad, trust, marker, "selftest", "at most 8192 pixels a side")
+
+
+def _resigned_with_selftest(
+    good: Path, key: KeyPair, tmp_path: Path, tensors: dict[str, np.ndarray]
+) -> Path:
+    """``good`` with ``tensors`` put into its self-test file, signed again by a trusted key."""
     import safetensors.numpy
 
     members = read_members(good)
-    tensors = safetensors.numpy.load(members["selftest.safetensors"])
-    tensors["input.pixels"] = np.zeros((1, 9000), dtype=np.float32)
-    members["selftest.safetensors"] = safetensors.numpy.save(tensors)
-    bad = write_members(tmp_path / "bad.bundle", members, sign_with=key)
-    refused(bad, trust, marker, "selftest", "at most 8192 pixels a side")
+    stored = safetensors.numpy.load(members["selftest.safetensors"])
+    members["selftest.safetensors"] = safetensors.numpy.save({**stored, **tensors})
+    return write_members(tmp_path / "bad.bundle", members, sign_with=key)
 
 
 def test_weights_of_another_dtype(
@@ -515,6 +522,65 @@ def test_bytes_outside_the_signed_archive(
     with zipfile.ZipFile(path) as zf:  # still a readable zip with the same signed members
         assert zf.testzip() is None
     refused(path, trust, marker, "archive", match)
+
+
+# ------------------------------------------------------- the self-test reaches every step (#12.6)
+#
+# ``good`` is made from one square MONOCHROME2 sample with a stored window (what the issue found
+# passing): each of these re-signed manifest changes alters what the model sees on real images,
+# so the self-test inputs ``bundle create`` writes must catch every one of them at load.
+
+
+def _set_step(op: str, **values: Any) -> Callable[[dict[str, Any], dict[str, bytes]], None]:
+    def change(manifest: dict[str, Any], members: dict[str, bytes]) -> None:
+        step = next(s for s in manifest["preprocessing"] if s["op"] == op)
+        step.update(values)
+
+    return change
+
+
+def _drop_inversion(manifest: dict[str, Any], members: dict[str, bytes]) -> None:
+    manifest["preprocessing"] = [
+        s for s in manifest["preprocessing"] if s["op"] != "invert_monochrome1"
+    ]
+
+
+def _add_normalize(**values: Any) -> Callable[[dict[str, Any], dict[str, bytes]], None]:
+    def change(manifest: dict[str, Any], members: dict[str, bytes]) -> None:
+        manifest["preprocessing"].append({"op": "normalize", **values})
+
+    return change
+
+
+STEP_CHANGES: dict[str, Callable[[dict[str, Any], dict[str, bytes]], None]] = {
+    "pad-value": _set_step("square", pad_value=0.0),
+    "dropped-inversion": _drop_inversion,
+    "crop-instead-of-pad": _set_step("square", mode="crop", pad_value="min"),
+    "resize-bicubic": _set_step("resize", interpolation="bicubic"),
+    "resize-area": _set_step("resize", interpolation="area", antialias=False),
+    "normalise-minmax-range": _add_normalize(method="minmax", out_min=0.0, out_max=1.0001),
+}
+
+
+@pytest.mark.parametrize("change", list(STEP_CHANGES.values()), ids=list(STEP_CHANGES))
+def test_every_preprocessing_change_is_caught_by_the_selftest(
+    good: Path,
+    trust: Any,
+    marker: Path,
+    key: KeyPair,
+    tmp_path: Path,
+    change: Callable[[dict[str, Any], dict[str, bytes]], None],
+) -> None:
+    bad = _resigned_with_manifest(good, key, tmp_path, change)
+    refused(bad, trust, marker, "selftest", "self-test failed")
+
+
+def test_selftest_with_an_unknown_tensor_is_refused(
+    good: Path, trust: Any, marker: Path, key: KeyPair, tmp_path: Path
+) -> None:
+    tensors = {"case99.input.pixels": np.zeros((80, 60), dtype=np.float32)}
+    bad = _resigned_with_selftest(good, key, tmp_path, tensors)
+    refused(bad, trust, marker, "selftest", "not numbered 1 to N")
 
 
 # ----------------------------------------- a bomb is never inflated before the signature (#12.8)

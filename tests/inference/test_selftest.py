@@ -116,3 +116,85 @@ def test_a_self_test_with_a_non_finite_window_fails_closed() -> None:
     result = check_selftest(model, man, tensors)
     assert not result.passed
     assert "cannot be preprocessed" in result.message and "finite" in result.message
+
+
+# ------------------------------------------------------- inputs that reach every step (#12.6)
+
+SQUARE_M2 = ModelInput(ramp(128, 128), "MONOCHROME2", (1500.0, 2001.0))
+
+
+def test_selftest_inputs_reach_every_step() -> None:
+    from viewer.inference.selftest import selftest_inputs
+
+    man = manifest(photometric="MONOCHROME2")  # accepts 10 to 16 bits
+    man.preprocessing = manifest(
+        [{**s, "if_missing": "minmax"} if s["op"] == "source" else s for s in STEPS_RAW]
+    ).preprocessing
+    cases = selftest_inputs(SQUARE_M2, man)
+    assert all(c.pixels.shape[0] != c.pixels.shape[1] for c in cases)  # crop and pad differ
+    assert all(64 not in c.pixels.shape for c in cases)  # every resize interpolates
+    kinds = {(c.photometric, c.window is not None) for c in cases}
+    assert kinds == {("MONOCHROME1", True), ("MONOCHROME1", False), ("MONOCHROME2", True),
+                     ("MONOCHROME2", False)}  # fmt: skip
+    tops = sorted({float(c.pixels.max()) for c in cases})
+    assert tops == [float(2**b - 1) for b in range(10, 17)]  # each accepted bit depth
+    for c in cases:
+        assert float(c.pixels.min()) > 0.0  # padding with 0 differs from "min"
+        if c.window is not None:  # the windowed image reaches neither 0 nor 1
+            center, width = c.window
+            assert center - width / 2 < float(c.pixels.min())
+            assert float(c.pixels.max()) < center + width / 2
+
+
+def test_a_source_that_needs_a_window_gets_no_windowless_input() -> None:
+    from viewer.inference.selftest import selftest_inputs
+
+    cases = selftest_inputs(SQUARE_M2, manifest())  # stored_window, no fallback
+    assert cases and all(c.window is not None for c in cases)
+
+
+def test_a_fixed_input_range_keeps_the_inputs_inside_it() -> None:
+    from tests.inference.test_pixel_checks import STEPS_FIXED_255
+    from viewer.inference.selftest import selftest_inputs
+
+    man = manifest(STEPS_FIXED_255)
+    man.accepted_inputs.bits_stored_min = 8
+    cases = selftest_inputs(SQUARE_M2, man)
+    assert cases and all(float(c.pixels.min()) >= 0.0 and float(c.pixels.max()) <= 255.0
+                         for c in cases)  # fmt: skip
+
+
+def test_every_stored_input_is_checked_and_a_failing_one_is_named() -> None:
+    from viewer.inference.selftest import selftest_inputs
+
+    model, man = tiny_model(), manifest(photometric="MONOCHROME2")
+    cases = selftest_inputs(SQUARE_M2, man)
+    tensors = compute_selftest(model, man, SQUARE_M2, cases=cases)
+    result = check_selftest(model, man, tensors)
+    assert result.passed and result.cases == len(cases) + 1, result.message
+    tampered = dict(tensors)
+    tampered["case3.expected.tensor"] = tensors["case3.expected.tensor"] + np.float32(0.5)
+    result = check_selftest(model, man, tampered)
+    assert not result.passed and "on input 3" in result.message
+    # a one-input self-test (every bundle made before #12.6, the demo bundle) still passes
+    old = {k: v for k, v in tensors.items() if not k.startswith("case")}
+    assert check_selftest(model, man, old).passed
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda t: t.pop("case2.input.photometric"),
+        lambda t: t.update({"case40.input.pixels": t["case1.input.pixels"]}),
+        lambda t: t.update({"note": np.zeros(1, np.float32)}),
+        lambda t: t.update({"case1.input.pixels": np.zeros((1, 9000), np.float32)}),
+    ],
+    ids=["no-photometric", "gap-in-numbering", "unknown-key", "too-large"],
+)
+def test_a_malformed_case_fails_closed(change: Any) -> None:
+    from viewer.inference.selftest import selftest_inputs
+
+    model, man = tiny_model(), manifest(photometric="MONOCHROME2")
+    tensors = dict(compute_selftest(model, man, SQUARE_M2, cases=selftest_inputs(SQUARE_M2, man)))
+    change(tensors)
+    assert not check_selftest(model, man, tensors).passed

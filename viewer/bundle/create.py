@@ -3,10 +3,12 @@
 Runs in the ML team's environment. It takes an architecture id, the weights, a manifest template
 (JSON: everything a person decides: identity, intended use, data, metrics, labels and
 thresholds, preprocessing, accepted inputs ...) and one sample DICOM image, and adds what must be
-computed: the weights digest and parameter count, the self-test (the sample run through the stored
-preprocessing and the network, with ``selftest.threads`` torch threads, 1 unless the template
-says otherwise), the library versions and the creation time. The bundle is signed
-when a private key is given.
+computed: the weights digest and parameter count, the self-test (the sample, and the inputs
+``viewer.inference.selftest.selftest_inputs`` derives from it so that every declared step is
+reached: non-square, MONOCHROME1 and 2, with and without a stored window, each accepted bit
+depth; all run through the stored preprocessing and the network, with ``selftest.threads``
+torch threads, 1 unless the template says otherwise), the library versions and the creation
+time. The bundle is signed when a private key is given.
 """
 
 from __future__ import annotations
@@ -164,7 +166,7 @@ def build_members(
     from viewer.bundle.architectures import build_model
     from viewer.bundle.loader import torch_threads
     from viewer.inference.preprocess import ModelInput
-    from viewer.inference.selftest import compute_selftest
+    from viewer.inference.selftest import compute_selftest, selftest_inputs
 
     if not isinstance(sample, ModelInput):
         from viewer.dicom.reader import read_image
@@ -206,7 +208,9 @@ def build_members(
     manifest = parse_manifest(json.dumps(data).encode())
     threads = manifest.selftest.threads  # from the template, else 1; recorded in the manifest
     with torch.no_grad(), torch_threads(threads):
-        tensors = compute_selftest(model, manifest, sample, threads=threads)
+        tensors = compute_selftest(
+            model, manifest, sample, threads=threads, cases=selftest_inputs(sample, manifest)
+        )
     image = manifest.network_data_format.inputs["image"]
     declared = (image.num_channels, *image.spatial_shape)
     produced = tuple(tensors["expected.tensor"].shape)

@@ -1,14 +1,25 @@
-"""The bundle's self-test: a stored input, its preprocessed tensor and the expected logits.
+"""The bundle's self-test: stored inputs, their preprocessed tensors and the expected logits.
 
 ``bedside bundle create`` runs :func:`compute_selftest` and stores the result; every load reruns
-the same preprocessing and network (:func:`check_selftest`) and refuses the bundle if either the
-tensor or the output moved beyond the manifest's tolerances (``selftest.tensor_tolerance``,
+the same preprocessing and network (:func:`check_selftest`) and refuses the bundle if either a
+tensor or an output moved beyond the manifest's tolerances (``selftest.tensor_tolerance``,
 ``selftest.tolerance``). This catches a viewer whose preprocessing or numerics drifted from what
 the bundle was validated with, and a manifest whose preprocessing was changed after creation.
+
+One square MONOCHROME2 input cannot see a changed pad value, a dropped MONOCHROME1 inversion or a
+crop in place of a pad, so besides the creator's sample (case 0, the keys ``input.pixels``,
+``input.window``, ``expected.tensor``, ``expected.logits`` that older bundles hold alone)
+``bundle create`` stores the cases :func:`selftest_inputs` derives from it, under
+``case<N>.<key>`` with the photometric interpretation as ``case<N>.input.photometric`` (1 =
+MONOCHROME1, 2 = MONOCHROME2): non-square, MONOCHROME1 and MONOCHROME2, with and without a stored
+window (whose output range does not reach 0 or 1, so a pad value of 0 differs from "min"), at
+each accepted bit depth with values above 0. Every case is checked at load; a file with other
+keys, or cases not numbered 1..N, fails.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
@@ -16,17 +27,26 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from viewer.errors import BedsideError
+from viewer.inference.checks import declared_input_range, model_input_size
 from viewer.inference.engine import configure_threads, run_model
-from viewer.inference.preprocess import ModelInput, PreprocessStep, preprocess
+from viewer.inference.preprocess import ModelInput, PreprocessStep, SourceStep, preprocess
 
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["SelfTestResult", "check_selftest", "compute_selftest"]
+__all__ = ["SelfTestResult", "check_selftest", "compute_selftest", "selftest_inputs"]
 
 # Used when a manifest-like object carries no selftest section (e.g. in unit tests).
 DEFAULT_TOLERANCE = 1e-4
 DEFAULT_TENSOR_TOLERANCE = 1e-5
+MAX_CASES = 64
+MAX_CASE_SIDE = 8192
+_CASE_KEY = re.compile(
+    r"^case([1-9][0-9]{0,2})\.(input\.pixels|input\.window|input\.photometric"
+    r"|expected\.tensor|expected\.logits)$"
+)
+_CASE0_KEYS = ("input.pixels", "input.window", "expected.tensor", "expected.logits")
+_PHOTOMETRIC_CODE = {"MONOCHROME1": 1, "MONOCHROME2": 2}
 
 
 class _ManifestLike(Protocol):
@@ -40,25 +60,116 @@ class SelfTestResult:
     max_abs_diff_tensor: float
     max_abs_diff_output: float
     message: str
+    cases: int = 1
+
+
+def _case_shape(size: int) -> tuple[int, int]:
+    """A non-square shape near the model's input size, neither side equal to it (so every
+    resize interpolation, and crop against pad, give different tensors), at most 640 x 448."""
+    rows = min(size + size // 4 + 3, 640)
+    cols = min(size - size // 8 + 1, 448)
+    if cols in (size, rows):
+        cols -= 3
+    return rows, max(cols, 9)
+
+
+def _pattern(pixels: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """The sample resampled (nearest) to ``shape`` and scaled onto [0, 1] (float64)."""
+    src = np.asarray(pixels, dtype=np.float64)
+    rows = np.linspace(0, src.shape[0] - 1, shape[0]).round().astype(int)
+    cols = np.linspace(0, src.shape[1] - 1, shape[1]).round().astype(int)
+    x = src[rows][:, cols]
+    finite = np.isfinite(x)
+    lo = float(x[finite].min()) if finite.any() else 0.0
+    hi = float(x[finite].max()) if finite.any() else 0.0
+    if not hi > lo:  # a flat sample: a ramp still reaches every step
+        ramp = np.add.outer(np.arange(shape[0]), np.arange(shape[1])).astype(np.float64)
+        return ramp / float(ramp.max())
+    return np.where(finite, (x - lo) / (hi - lo), 0.0)
+
+
+def _scaled(pattern: np.ndarray, lo: float, hi: float) -> tuple[np.ndarray, tuple[float, float]]:
+    """Whole values from 5 % above ``lo`` to ``hi`` (so padding with 0 differs from the
+    minimum), and a window 1.5 times their range (so the windowed image never reaches 0 or 1)."""
+    low = lo + round(0.05 * (hi - lo))
+    values = np.round(low + pattern * (hi - low)).astype(np.float32)
+    return values, ((low + hi) / 2.0, 1.5 * (hi - low) + 2.0)
+
+
+def selftest_inputs(sample: ModelInput, manifest: Any) -> list[ModelInput]:
+    """The extra self-test inputs for ``manifest`` (cases 1..N; case 0 is the sample itself).
+
+    For the highest accepted bit depth (``accepted_inputs.bits_stored_min/max``, 8 to 16 when
+    absent) that fits the bundle's fixed input range (if it declares one): MONOCHROME1 and
+    MONOCHROME2, with and without a stored window (without only where the source step scores
+    such images); for every other accepted bit depth one input, MONOCHROME1 and MONOCHROME2 in
+    turn, with a window. All are non-square (:func:`_case_shape`), made from the sample.
+    """
+    steps: Sequence[PreprocessStep] = manifest.preprocessing
+    accepted = getattr(manifest, "accepted_inputs", None)
+    low_bits = int(getattr(accepted, "bits_stored_min", 8))
+    high_bits = int(getattr(accepted, "bits_stored_max", 16))
+    source = next((s for s in steps if isinstance(s, SourceStep)), None)
+    windowless = not (
+        source is not None and source.pixels == "stored_window" and source.if_missing != "minmax"
+    )
+    declared = declared_input_range(steps)
+    pattern = _pattern(sample.pixels, _case_shape(model_input_size(steps) or 128))
+    ranges: list[tuple[float, float]] = []
+    for bits in range(low_bits, high_bits + 1):
+        top = float(2**bits - 1)
+        if declared is None or (declared[0] <= 0.0 and top <= declared[1]):
+            ranges.append((0.0, top))
+    if not ranges and declared is not None:
+        ranges.append(declared)
+    cases: list[ModelInput] = []
+    for index, (lo, hi) in enumerate(reversed(ranges)):
+        values, window = _scaled(pattern, lo, hi)
+        if index == 0:
+            for photometric in ("MONOCHROME1", "MONOCHROME2"):
+                cases.append(ModelInput(values, photometric, window))
+                if windowless:
+                    cases.append(ModelInput(values, photometric, None))
+        else:
+            photometric = "MONOCHROME1" if index % 2 else "MONOCHROME2"
+            cases.append(ModelInput(values, photometric, window))
+    return cases[: MAX_CASES - 1]
 
 
 def compute_selftest(
-    model: torch.nn.Module, manifest: _ManifestLike, inp: ModelInput, *, threads: int | None = None
+    model: torch.nn.Module,
+    manifest: _ManifestLike,
+    inp: ModelInput,
+    *,
+    threads: int | None = None,
+    cases: Sequence[ModelInput] = (),
 ) -> dict[str, np.ndarray]:
-    """``{"input.pixels", "input.window"?, "expected.tensor", "expected.logits"}`` for ``inp``.
+    """``{"input.pixels", "input.window"?, "expected.tensor", "expected.logits"}`` for ``inp``,
+    and the same under ``case<N>.`` (with ``input.photometric``) for each of ``cases``
+    (``bundle create`` passes :func:`selftest_inputs`).
 
-    The input's photometric interpretation is not a tensor: the caller stores it in the
+    The sample's photometric interpretation is not a tensor: the caller stores it in the
     manifest (``selftest.photometric``). ``threads`` fixes torch's thread count first: float
     reductions (e.g. DenseNet's) differ in the last bits between thread counts, so exact
     expected values hold for the thread count they were computed with.
     """
     if threads is not None:
         configure_threads(threads)
-    tensor = preprocess(inp, manifest.preprocessing)
-    logits = run_model(model, tensor)
-    out = {k: v for k, v in inp.to_tensors().items() if k in ("input.pixels", "input.window")}
-    out["expected.tensor"] = tensor
-    out["expected.logits"] = logits
+    if len(cases) >= MAX_CASES:
+        raise BedsideError(f"A self-test holds at most {MAX_CASES - 1} extra inputs.")
+    out: dict[str, np.ndarray] = {}
+    for index, case in enumerate([inp, *cases]):
+        prefix = f"case{index}." if index else ""
+        tensor = preprocess(case, manifest.preprocessing)
+        logits = run_model(model, tensor)
+        for key, value in case.to_tensors().items():
+            if key in ("input.pixels", "input.window"):
+                out[prefix + key] = value
+        if index:
+            code = _PHOTOMETRIC_CODE[case.photometric]
+            out[prefix + "input.photometric"] = np.array([code], dtype=np.uint8)
+        out[prefix + "expected.tensor"] = tensor
+        out[prefix + "expected.logits"] = logits
     return out
 
 
@@ -78,11 +189,71 @@ def _max_abs_diff(a: np.ndarray, b: np.ndarray) -> float:
     return value if np.isfinite(value) else float("inf")
 
 
+def _split_cases(
+    tensors: Mapping[str, np.ndarray],
+) -> tuple[list[dict[str, np.ndarray]], str | None]:
+    """The stored cases (case 0 under the plain keys), or a reason the file is malformed."""
+    cases: dict[int, dict[str, np.ndarray]] = {0: {}}
+    for key, value in tensors.items():
+        if key in _CASE0_KEYS:
+            cases[0][key] = value
+            continue
+        match = _CASE_KEY.match(key)
+        if match is None:
+            return [], f"The self-test holds an unknown tensor {key[:80]!r}."
+        cases.setdefault(int(match.group(1)), {})[match.group(2)] = value
+    if len(cases) > MAX_CASES or sorted(cases) != list(range(len(cases))):
+        return [], "The self-test's cases are not numbered 1 to N (at most 63)."
+    return [cases[i] for i in range(len(cases))], None
+
+
 def check_selftest(
     model: torch.nn.Module, manifest: _ManifestLike, tensors: Mapping[str, np.ndarray]
 ) -> SelfTestResult:
-    """Rerun the stored input; never raises for a mismatch, the result says what failed."""
+    """Rerun every stored input; never raises for a mismatch, the result says what failed
+    (the first failing case, named when it is not the sample)."""
+    cases, problem = _split_cases(tensors)
+    if problem is not None:
+        return SelfTestResult(False, float("inf"), float("inf"), problem)
+    worst_tensor = worst_output = 0.0
+    for index, case in enumerate(cases):
+        result = _check_one(model, manifest, case, index)
+        if not result.passed:
+            return SelfTestResult(
+                False, result.max_abs_diff_tensor, result.max_abs_diff_output,
+                result.message, len(cases),
+            )  # fmt: skip
+        worst_tensor = max(worst_tensor, result.max_abs_diff_tensor)
+        worst_output = max(worst_output, result.max_abs_diff_output)
+    return SelfTestResult(
+        True,
+        worst_tensor,
+        worst_output,
+        f"Self-test passed on {len(cases)} input(s) (tensor max diff {worst_tensor:.3g}, "
+        f"output max diff {worst_output:.3g}).",
+        len(cases),
+    )
+
+
+def _check_one(
+    model: torch.nn.Module, manifest: _ManifestLike, tensors: Mapping[str, np.ndarray], index: int
+) -> SelfTestResult:
+    """One stored case; ``index`` 0 is the sample (photometric from the manifest)."""
     tol, tensor_tol, photometric = _tolerances(manifest)
+    if index:
+        photometric = None  # the case's own input.photometric code
+        if "input.photometric" not in tensors:
+            return SelfTestResult(
+                False, float("inf"), float("inf"),
+                f"The self-test's input {index} lacks input.photometric.",
+            )  # fmt: skip
+        pixels = np.asarray(tensors.get("input.pixels", np.zeros((0, 0))))
+        if pixels.ndim != 2 or max(pixels.shape, default=0) > MAX_CASE_SIDE:
+            return SelfTestResult(
+                False, float("inf"), float("inf"),
+                f"The self-test's input {index} is not a 2-D image of at most "
+                f"{MAX_CASE_SIDE} pixels a side.",
+            )  # fmt: skip
     missing = [
         k for k in ("input.pixels", "expected.tensor", "expected.logits") if k not in tensors
     ]
@@ -131,11 +302,19 @@ def check_selftest(
     if not d_out <= tol:
         problems.append(f"the model outputs differ by up to {d_out:.3g} (allowed {tol:.3g})")
     if problems:
+        where = ""
+        if index:
+            rows, cols = inp.pixels.shape
+            stored = "with" if inp.window is not None else "without"
+            where = (
+                f" on input {index} ({inp.photometric}, {cols} x {rows} pixels, {stored} a "
+                "stored window)"
+            )
         return SelfTestResult(
             False,
             d_tensor,
             d_out,
-            "The bundle's self-test failed: "
+            f"The bundle's self-test failed{where}: "
             + " and ".join(problems)
             + ". This viewer would not score images the way the bundle was validated.",
         )
