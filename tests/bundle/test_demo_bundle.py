@@ -58,37 +58,19 @@ def test_threshold_choice_and_auroc() -> None:
 
 @pytest.mark.slow
 def test_demo_build_is_deterministic(tmp_path: Path) -> None:
-    """`make demo-bundle` rebuilds the committed demo bundle's model (same machine and library
-    versions): the same weights, the same self-test sample and expected values.
+    """`make demo-bundle` twice gives the same bytes (same machine and library versions).
 
-    The committed bundle is kept as it was made, before the accepted-inputs policy table and the
-    extra self-test inputs (#12): it is the proof that such older bundles still verify and pass
-    their self-test. A rebuild now also writes ``case<N>.*`` self-test inputs and the policy
-    table's defaults, so only those differ.
+    The committed bundle was rebuilt on this machine type for #12 (the policy table's defaults and
+    a self-test input for every preprocessing step); older one-input bundles still load
+    (tests/inference/test_selftest.py). Another CPU may round float reductions differently.
     """
-    import json
-
-    import safetensors.numpy
-
-    from tests.bundle.conftest import read_members
     from tests.packaging_modules import demo_build
 
     build = demo_build().build
-
     for name in ("demo-signing-key.pem", "demo-signing-key.pub.pem"):
         shutil.copy(resource_path("demo", name), tmp_path / name)
-    rebuilt = read_members(build(tmp_path, say=lambda _msg: None))
-    committed = read_members(resource_path(*DEMO_BUNDLE))
-    assert rebuilt["weights.safetensors"] == committed["weights.safetensors"]
-    new = safetensors.numpy.load(rebuilt["selftest.safetensors"])
-    old = safetensors.numpy.load(committed["selftest.safetensors"])
-    assert set(old) < set(new) and all(k.startswith("case") for k in set(new) - set(old))
-    for key, value in old.items():
-        assert new[key].tobytes() == value.tobytes(), key
-    new_manifest = json.loads(rebuilt["manifest.json"])
-    old_manifest = json.loads(committed["manifest.json"])
-    new_manifest["accepted_inputs"].pop("policy")
-    assert new_manifest == old_manifest
+    rebuilt = build(tmp_path, say=lambda _msg: None)
+    assert rebuilt.read_bytes() == resource_path(*DEMO_BUNDLE).read_bytes()
 
 
 def test_example_template_recreates_the_demo_manifest(tmp_path: Path, cxr_path: Path) -> None:

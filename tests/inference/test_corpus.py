@@ -2,11 +2,11 @@
 
 Generated DICOMs of other body parts, without a Modality, of non-projection modalities (CT, MR,
 US, NM), dental (panoramic and intraoral) and colour images are each refused by the shipped demo
-bundle, a bundle made before the accepted-inputs policy table existed (so its safe defaults
-apply), with a reason naming the tag; real chest radiographs in ``../shared/samples`` still score
-(marked ``samples``, skipped where absent). A property test throws arbitrary Modality and Body
-Part Examined values at the header checks: only an accepted modality with an accepted or empty
-body part is ever scored.
+bundle (its policy table holds the safe defaults ``bundle create`` writes; a manifest without the
+table gets the same, tests/inference/test_checks.py), with a reason naming the tag; real chest
+radiographs in ``../shared/samples`` still score (marked ``samples``, skipped where absent). A
+property test throws arbitrary Modality and Body Part Examined values at the header checks: only
+an accepted modality with an accepted or empty body part is ever scored.
 """
 
 from __future__ import annotations
@@ -38,7 +38,6 @@ def demo_predictor() -> Predictor:
     public = load_public_key(resource_path("demo", "demo-signing-key.pub.pem"))
     trust = TrustStore.of_keys([TrustedKey.of(public, source="demo")])
     loaded = load_bundle(resource_path(*DEMO_BUNDLE), trust)
-    assert "policy" not in loaded.manifest.accepted_inputs.model_fields_set  # an older bundle
     return Predictor(loaded, threads=1)
 
 
