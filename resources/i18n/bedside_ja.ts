@@ -441,6 +441,14 @@
         <translation>AIモデル</translation>
     </message>
     <message>
+        <source>DEMO MODEL — NOT FOR CLINICAL USE: it was trained on synthetic images, so its output on real X-rays is meaningless.</source>
+        <translation>デモモデル — 臨床使用不可：合成画像で学習したモデルのため、実際の X 線画像に対する出力には意味がありません。</translation>
+    </message>
+    <message>
+        <source>Demo model warning</source>
+        <translation>デモモデルの警告</translation>
+    </message>
+    <message>
         <source>Input warnings</source>
         <translation>入力に関する警告</translation>
     </message>
