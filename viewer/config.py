@@ -232,6 +232,10 @@ def _stat(path: Path, what: str) -> os.stat_result | None:
     except FileNotFoundError:
         return None
     except OSError as exc:
+        if exc.errno == errno.ENOTDIR:
+            # a file where a folder on the way should be: the path does not exist, and whoever
+            # needs it (the audit log, the model store) says so in its own words
+            return None
         if exc.errno == errno.ELOOP:
             raise ConfigError(f"{what} ({path}) is a symbolic link loop.") from exc
         raise ConfigError(f"{what} ({path}) cannot be looked up: {exc.strerror}.") from exc
