@@ -190,6 +190,10 @@
         <translation>このオブジェクトにはスコアを算出できる画像がありません。</translation>
     </message>
     <message>
+        <source>This image is of a {value} (Patient Species, (0010,2201)/(0010,2202)); the model is for human chest radiographs only, so no score is given.</source>
+        <translation>この画像は {value} のものです（Patient Species、(0010,2201)/(0010,2202)）。このモデルはヒトの胸部 X 線写真専用のため、スコアは出しません。</translation>
+    </message>
+    <message>
         <source>This is a multi-frame object ({frames} frames, Number of Frames (0028,0008)); the model scores single chest radiographs.</source>
         <translation>マルチフレームのオブジェクトです（{frames} フレーム、Number of Frames (0028,0008)）。このモデルは単一の胸部X線写真のみを評価します。</translation>
     </message>

@@ -273,6 +273,7 @@ def _all_produced(meta: Any) -> list[CheckResult]:
                                  pixel_spacing_mm_max=0.25)),
         ({"modality": "RF"},
          _policy_manifest_inputs({"modality": {"missing": "accept", "other": "accept"}})),
+        ({"patient_species": "Canine"}, accepted()),
         ({"body_part": "CHEST"}, accepted(modalities=[], views=[], body_parts=[],
                                           pixel_spacing_mm_min=None,
                                           pixel_spacing_mm_max=None)),

@@ -66,6 +66,16 @@ def _colour() -> Dataset:
     return ds
 
 
+def _coded_species() -> Dataset:
+    """A veterinary thorax whose species is only coded (0010,2202), as modalities send it."""
+    ds = _cxr()
+    code = Dataset()
+    code.CodeValue, code.CodingSchemeDesignator = "448169003", "SCT"
+    code.CodeMeaning = "Felis catus"
+    ds.PatientSpeciesCodeSequence = [code]
+    return ds
+
+
 CORPUS: dict[str, tuple[Callable[[], Dataset], str, str]] = {
     # id: (dataset, refusing check, text in its reason)
     "hand": (lambda: _cxr(BodyPartExamined="HAND"), "body_part", "HAND"),
@@ -88,6 +98,8 @@ CORPUS: dict[str, tuple[Callable[[], Dataset], str, str]] = {
                          "IO"),
     "dental-as-dx": (lambda: _cxr(Modality="DX", BodyPartExamined="JAW"), "body_part", "JAW"),
     "colour": (_colour, "photometric", "colour"),
+    "veterinary-thorax": (lambda: _cxr(PatientSpeciesDescription="Canine"), "species", "Canine"),
+    "veterinary-coded": (_coded_species, "species", "Felis catus"),
 }  # fmt: skip
 
 
@@ -121,8 +133,9 @@ def test_a_generated_chest_radiograph_still_scores(
 ) -> None:
     from viewer.dicom import read_image
 
+    human = _cxr(PatientSpeciesDescription="Homo sapiens")
     for name, ds in {"chest": _cxr(), "no-body-part": _cxr(BodyPartExamined=None),
-                     "no-view": _cxr(ViewPosition="")}.items():  # fmt: skip
+                     "no-view": _cxr(ViewPosition=""), "human-species": human}.items():  # fmt: skip
         path = tmp_path / f"{name}.dcm"
         ds.save_as(path, enforce_file_format=True)
         prediction = demo_predictor.predict(read_image(path))
@@ -174,3 +187,17 @@ def test_header_fuzz_only_an_accepted_modality_and_body_part_score(
         "CHEST",
     )
     assert scored == expected, (modality, body_part, [c.message for c in refusals(checks)])
+
+
+@pytest.mark.parametrize("coded", [False, True], ids=["description", "code-sequence"])
+def test_the_species_reaches_the_index_by_both_header_paths(tmp_path: Path, coded: bool) -> None:
+    """The study index's fast header reader and pydicom's path agree on a veterinary image."""
+    from viewer.dicom import read_metadata, scan
+
+    ds = _coded_species() if coded else _cxr(PatientSpeciesDescription="Canine")
+    path = tmp_path / "vet.dcm"
+    ds.save_as(path, enforce_file_format=True)
+    expected = "Felis catus" if coded else "Canine"
+    assert read_metadata(path).patient_species == expected
+    (indexed,) = scan([tmp_path]).images()
+    assert indexed.patient_species == expected

@@ -32,6 +32,7 @@ _LONG = frozenset(
 )
 _UNDEFINED = 0xFFFFFFFF
 _ITEM, _ITEM_END, _SEQ_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
+_SPECIES_CODES = 0x00102202  # Patient Species Code Sequence, PS3.3 C.7.1.1
 _LAST_GROUP = 0x0028  # everything ImageMetadata needs is in groups 0008..0028
 _TEXT_DELIMS = {0x5C}
 _CHARSET_VRS = frozenset({"PN", "LO", "SH", "ST", "LT", "UT", "UC"})
@@ -67,6 +68,7 @@ def _keywords() -> dict[int, tuple[str, str]]:
         "ImageLaterality",
         "Laterality",
         "BodyPartExamined",
+        "PatientSpeciesDescription",
         "PatientOrientation",
         "PhotometricInterpretation",
         "BitsStored",
@@ -278,6 +280,9 @@ def _scan(data: bytes, max_depth: int, complete: bool) -> RawHeader | None:
         if group > _LAST_GROUP:
             break
         tag = (group << 16) | element
+        if tag == _SPECIES_CODES:
+            # a coded species (veterinary imaging) is read by pydicom's path, which resolves it
+            raise _MalformedError("coded species")
         if implicit:
             (length,) = struct.unpack_from("<I", data, pos + 4)
             value_at = pos + 8

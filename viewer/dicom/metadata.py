@@ -11,6 +11,7 @@ follows PS3.3 C.8.11.4 (Imager Pixel Spacing corrected by the magnification fact
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from pydicom import uid
@@ -72,7 +73,26 @@ def _transfer_syntax(ds: Dataset) -> str:
 def metadata_from_dataset(ds: Dataset, path: str | Path) -> ImageMetadata:
     """The typed metadata of a parsed header (no pixel access)."""
     meta_sop = field_uid(getattr(ds, "file_meta", Dataset()), "MediaStorageSOPClassUID")
-    return build_metadata(as_source(ds), path, _transfer_syntax(ds), meta_sop)
+    meta = build_metadata(as_source(ds), path, _transfer_syntax(ds), meta_sop)
+    if not meta.patient_species:
+        coded = _species_code_meaning(ds)
+        if coded:
+            meta = replace(meta, patient_species=coded)
+    return meta
+
+
+def _species_code_meaning(ds: Dataset) -> str:
+    """Code Meaning of the first Patient Species Code Sequence (0010,2202) item, or its Code
+    Value when the meaning is empty (a species given only as a code is still a species)."""
+    try:
+        items = ds.get("PatientSpeciesCodeSequence") or []
+        first = items[0] if len(items) else None
+    except (TypeError, ValueError, IndexError, AttributeError):
+        return "(coded species)" if "PatientSpeciesCodeSequence" in ds else ""
+    if first is None:
+        return ""
+    text = field_text(as_source(first), "CodeMeaning") or field_text(as_source(first), "CodeValue")
+    return text or "(coded species)"
 
 
 def build_metadata(
@@ -112,6 +132,7 @@ def build_metadata(
         view_position=field_text(ds, "ViewPosition").upper(),
         laterality=laterality.upper(),
         body_part=field_text(ds, "BodyPartExamined").upper(),
+        patient_species=field_text(ds, "PatientSpeciesDescription"),
         patient_orientation=field_text(ds, "PatientOrientation"),
         photometric=field_text(ds, "PhotometricInterpretation").upper(),
         bits_stored=field_int(ds, "BitsStored") or 0,

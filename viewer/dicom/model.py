@@ -90,6 +90,9 @@ class ImageMetadata:
     model_name: str
     transfer_syntax_uid: str
     is_image: bool
+    # Patient Species Description (0010,2201) or the meaning of the Patient Species Code Sequence
+    # (0010,2202), PS3.3 C.7.1.1: present only in veterinary imaging; empty for human patients
+    patient_species: str = ""
 
 
 @dataclass

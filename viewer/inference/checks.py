@@ -113,6 +113,10 @@ _WINDOW_TAGS = "Window Center/Width (0028,1050)/(0028,1051)"
 CHECK_MESSAGES: dict[str, str] = {
     # image
     "not_image": "This object holds no image to score.",
+    "species_other": (
+        "This image is of a {value} (Patient Species, (0010,2201)/(0010,2202)); the model is "
+        "for human chest radiographs only, so no score is given."
+    ),
     "multi_frame": (
         "This is a multi-frame object ({frames} frames, Number of Frames (0028,0008)); "
         "the model scores single chest radiographs."
@@ -410,12 +414,20 @@ def _decide(
     return make_check(name, _LEVEL[action], code, **params)
 
 
+# Patient Species values that mean a human patient (the tag is normally absent for humans)
+HUMAN_SPECIES = frozenset({"homo sapiens", "human", "h. sapiens", "337915000", "l-85b00"})
+
+
 def _image(meta: _MetaLike) -> list[CheckResult]:
     if not meta.is_image:
         return [make_check("image", "refusal", "not_image")]
     frames = meta.number_of_frames
     if frames > 1:
         return [make_check("frames", "refusal", "multi_frame", frames=frames)]
+    species = str(getattr(meta, "patient_species", "") or "").strip()
+    if species and species.lower() not in HUMAN_SPECIES:
+        # veterinary imaging: a dog's thorax is no human chest, whatever the other tags say
+        return [make_check("species", "refusal", "species_other", value=species)]
     return []
 
 

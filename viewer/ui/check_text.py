@@ -27,6 +27,10 @@ def check_templates() -> dict[str, str]:
             "Checks",
             "This object holds no image to score.",
         ),
+        "species_other": QCoreApplication.translate(
+            "Checks",
+            "This image is of a {value} (Patient Species, (0010,2201)/(0010,2202)); the model is for human chest radiographs only, so no score is given.",  # noqa: E501
+        ),
         "multi_frame": QCoreApplication.translate(
             "Checks",
             "This is a multi-frame object ({frames} frames, Number of Frames (0028,0008)); the model scores single chest radiographs.",  # noqa: E501
