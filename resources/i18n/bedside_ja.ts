@@ -84,6 +84,14 @@
         <translation>医師の読影後</translation>
     </message>
     <message>
+        <source>positive</source>
+        <translation>陽性</translation>
+    </message>
+    <message>
+        <source>negative</source>
+        <translation>陰性</translation>
+    </message>
+    <message>
         <source>App started</source>
         <translation>アプリ起動</translation>
     </message>

@@ -292,3 +292,23 @@ def test_unopenable_log_is_reported(qtbot: QtBot, site_file: Path, tmp_path: Pat
     qtbot.waitUntil(lambda: not win.is_busy())
     assert win.findChild(QLabel, "verifyResult").text().startswith("✘ Verification could not run")
     win.shutdown()
+
+
+def test_findings_read_in_the_readers_language(qtbot: QtBot) -> None:
+    """A stored finding ``label: positive`` shows its side translated, its label as written."""
+    from PySide6.QtWidgets import QApplication
+
+    from viewer.ui.i18n import install_translator
+    from viewer.ui.qt_audit_table import AuditTableModel
+
+    app = QApplication.instance()
+    assert app is not None
+    model = AuditTableModel()
+    install_translator(app, "ja")
+    try:
+        assert model.finding_text("opacity: positive") == "opacity: 陽性"
+        assert model.finding_text("Pleural effusion: negative") == "Pleural effusion: 陰性"
+        assert model.finding_text("no finding") == "no finding"  # not ours: as stored
+    finally:
+        install_translator(app, "en")
+    assert model.finding_text("opacity: negative") == "opacity: negative"

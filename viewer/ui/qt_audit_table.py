@@ -15,6 +15,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 
 from viewer.audit import AuditRecord
 from viewer.ui.i18n import local_time_text
+from viewer.ui.plain_text import plain_tooltip
 
 
 class AuditTableModel(QAbstractTableModel):
@@ -100,7 +101,7 @@ class AuditTableModel(QAbstractTableModel):
                 return self.tr("Stored as {utc} (UTC)").format(utc=rec.time)
             if name == "patient":
                 return rec.patient_pseudonym or ""
-            return self._text(rec, name)
+            return plain_tooltip(self._text(rec, name))  # reasons are typed text, never HTML
         if role == Qt.ItemDataRole.ForegroundRole and rec.outcome == "failure":
             return Qt.GlobalColor.red
         return None
@@ -139,8 +140,19 @@ class AuditTableModel(QAbstractTableModel):
         if name == "patient":
             p = rec.patient_pseudonym or ""
             return p[:12] + "…" if len(p) > 12 else p
+        if name in ("ai_finding", "clinician_finding"):
+            return self.finding_text(getattr(rec, name, None) or "")
         value = getattr(rec, name, None)
         return "" if value is None else str(value)
+
+    def finding_text(self, stored: str) -> str:
+        """A stored finding ``label: positive|negative`` in the reader's language (the label is
+        the model's own name and stays as written); anything else as stored."""
+        label, sep, side = stored.rpartition(": ")
+        words = {"positive": self.tr("positive"), "negative": self.tr("negative")}
+        if sep and side in words:
+            return f"{label}: {words[side]}"
+        return stored
 
     def event_names(self) -> dict[str, str]:
         return {
