@@ -120,6 +120,11 @@ def main(argv: list[str] | None = None) -> int:
         help="the commit to compare against (A); default $BEDSIDE_AB_BASE or HEAD (so `make "
         "bench` compares uncommitted work with the last commit)",
     )
+    parser.add_argument(
+        "--head",
+        default="",
+        help="a commit for B instead of this working tree (e.g. HEAD while others edit files)",
+    )
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--images", type=int, default=40)
     args = parser.parse_args(argv)
@@ -135,12 +140,20 @@ def main(argv: list[str] | None = None) -> int:
             cwd=ROOT,
             check=True,
         )
+        head_tree = ROOT
+        if args.head:
+            head_tree = work / "head"
+            subprocess.run(
+                ["git", "worktree", "add", "--detach", "-q", str(head_tree), args.head],
+                cwd=ROOT,
+                check=True,
+            )
         try:
             sample = work / "sample.dcm"
             make_cxr(3, opacity=True, size=(2048, 2048)).save_as(sample, enforce_file_format=True)
             folder = work / "batch"
             write_demo_set(folder, n=args.images, seed=5, size=(1024, 1024))
-            trees = {"A": base_tree, "B": ROOT}
+            trees = {"A": base_tree, "B": head_tree}
             figures: dict[str, dict[str, list[float]]] = {"A": {}, "B": {}}
             steps: list[Callable[[Path], dict[str, float]]] = [
                 lambda tree: launch(tree, work, sample),
@@ -154,17 +167,23 @@ def main(argv: list[str] | None = None) -> int:
                             figures[side].setdefault(name, []).append(value)
                 print(f"run {run + 1}/{args.runs} done", flush=True)
         finally:
-            subprocess.run(
-                ["git", "worktree", "remove", "--force", str(base_tree)], cwd=ROOT, check=False
-            )
+            for tree in {base_tree, head_tree} - {ROOT}:
+                subprocess.run(
+                    ["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=False
+                )
     load_after = os.getloadavg()
     head = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ["git", "rev-parse", "--short", args.head or "HEAD"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     ).stdout.strip()
     lines = [
         "## Whole-process A/B (bench/bench_ab.py)",
         "",
-        f"A = `{args.base}`, B = this tree (HEAD `{head}` plus any uncommitted change); "
+        f"A = `{args.base}`, B = "
+        + (f"`{args.head}` (`{head}`)" if args.head else f"this tree (HEAD `{head}` + changes)")
+        + "; "
         f"{args.runs} interleaved runs each (A,B / B,A alternating), medians. Load average "
         f"{load_before[0]:.2f} before, {load_after[0]:.2f} after.",
         "",
