@@ -11,16 +11,16 @@ import json
 import sys
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-from viewer.config import Settings
 from viewer.dicom.index import StudyIndex, scan
 from viewer.dicom.model import VOI_FUNCTIONS, ImageMetadata, Window
 from viewer.dicom.pipeline import DisplayRenderer, check_window
 from viewer.dicom.reader import read_image, read_metadata
-from viewer.dicom.synthetic import write_demo_set
 from viewer.errors import DicomError, printable, printable_json
-from viewer.outputs import check_output_path, write_atomically
+
+if TYPE_CHECKING:
+    from viewer.config import Settings
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -122,6 +122,8 @@ def _window_from_args(args: argparse.Namespace, windows: tuple[Window, ...]) -> 
 
 
 def _render(args: argparse.Namespace) -> int:
+    from viewer.outputs import check_output_path  # settings (pydantic): only where written
+
     if not args.list_presets:
         settings = getattr(args, "settings", None)
         check_output_path(Path(args.out), settings=settings, overwrite=args.force, what="PNG")
@@ -146,6 +148,8 @@ def write_png(
     """Save a 2-D uint8 buffer as an 8-bit greyscale PNG (Pillow), atomically and only where
     :func:`viewer.outputs.check_output_path` allows (never over the installation's own files)."""
     from PIL import Image
+
+    from viewer.outputs import write_atomically
 
     def save(fh: BinaryIO) -> None:
         Image.fromarray(buffer, mode="L").save(fh, format="PNG")
@@ -196,6 +200,8 @@ def _print_index(index: StudyIndex) -> None:
 
 def _cmd_demo_data(args: argparse.Namespace) -> int:
     size = (args.size, args.size)
+    from viewer.dicom.synthetic import write_demo_set
+
     paths = write_demo_set(args.out_dir, n=args.count, seed=args.seed, size=size)
     for path in paths:
         print(printable(path))

@@ -3,6 +3,14 @@
 Each command group is a module of this package with ``register(subparsers)``; this module only
 builds the root parser, loads settings, and turns every :class:`BedsideError` into one clear line
 on stderr and a non-zero exit code, never a traceback.
+
+Start-up (issue 19): every command pays for what this module imports before it does anything, so
+it imports nothing heavy. The command groups are a table (:data:`COMMANDS`: name, one-line help,
+registration function); the root parser lists every name with its help, and only the chosen
+command's module is imported to register its real parser. ``--version`` and ``--help`` import no
+command module, no settings (pydantic), no torch, no Qt (``tests/cli/test_startup.py``).
+Settings are loaded after parsing, and not at all for commands that do not use them
+(:data:`NO_SETTINGS`).
 """
 
 from __future__ import annotations
@@ -13,12 +21,25 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from viewer import __version__
-from viewer.config import load_settings
 from viewer.errors import BedsideError
 
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    from viewer.config import Settings
+
 Handler = Callable[[argparse.Namespace], int]
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"  # generic to mypy
+
+
+def load_settings(*, demo: bool = False) -> Settings:
+    """``viewer.config.load_settings``, imported when a command runs (pydantic is not free)."""
+    from viewer.config import load_settings as load
+
+    return load(demo=demo)
 
 
 def _check_display(env: dict[str, str]) -> None:
@@ -59,8 +80,74 @@ def _demo(args: argparse.Namespace) -> int:
 GUI_COMMANDS = frozenset({"gui", "open", "demo"})
 
 
-def build_parser(*, layers: bool = True) -> argparse.ArgumentParser:
-    """The root parser; ``layers=False`` leaves out the layer commands (a faster window start)."""
+def _register_dicom(sub: Subparsers) -> None:
+    from viewer.cli import dicom
+
+    dicom.register(sub)
+
+
+def _register_demo_data(sub: Subparsers) -> None:
+    from viewer.cli import dicom
+
+    dicom.register_demo_data(sub)
+
+
+def _register_bundle(sub: Subparsers) -> None:
+    from viewer.cli import bundle
+
+    bundle.register(sub)  # both "keys" and "bundle"
+
+
+def _register_infer(sub: Subparsers) -> None:
+    from viewer.cli import infer
+
+    infer.register(sub)
+
+
+def _register_audit(sub: Subparsers) -> None:
+    from viewer.cli import audit
+
+    audit.register(sub)
+
+
+def _register_selfcheck(sub: Subparsers) -> None:
+    from viewer.cli import selfcheck
+
+    selfcheck.register(sub)
+
+
+# The headless command groups in --help order: (name, help as the module registers it, the
+# function that imports the module and registers its real parser). A test checks this table
+# against the modules' own registration, so a new command cannot be forgotten here.
+COMMANDS: tuple[tuple[str, str, Callable[[Subparsers], None]], ...] = (
+    ("dicom", "inspect, render and index DICOM files", _register_dicom),
+    ("keys", "signing keys for model bundles", _register_bundle),
+    ("bundle", "create, sign, verify and install model bundles", _register_bundle),
+    ("infer", "score DICOM chest X-rays with a trusted model bundle (headless)", _register_infer),
+    ("audit", "verify, browse and export the audit log", _register_audit),
+    (
+        "self-check",
+        "verify this installation headless (demo bundle, DICOM decode, inference, audit)",
+        _register_selfcheck,
+    ),
+    (
+        "demo-data",
+        "write synthetic chest X-ray DICOM files (fake patients) for demos and tests",
+        _register_demo_data,
+    ),
+)
+
+# Commands that read no setting: they run without loading the settings files (and pydantic).
+NO_SETTINGS = frozenset({("dicom", "info"), ("dicom", "scan")})
+
+
+def build_parser(*, layers: bool = True, command: str | None = None) -> argparse.ArgumentParser:
+    """The root parser. ``layers=False`` leaves out the layer commands (a faster window start).
+
+    ``command``: register only that command's module for real; every other command is listed
+    (name and help, for ``--help`` and usage errors) without importing its module. ``None``
+    registers every module (the complete parser, for tests and documentation).
+    """
     parser = argparse.ArgumentParser(
         prog="bedside",
         description="Bedside: chest X-ray viewer with a trusted AI second reader.",
@@ -85,20 +172,22 @@ def build_parser(*, layers: bool = True) -> argparse.ArgumentParser:
     p.set_defaults(func=_demo)
 
     if layers:
-        _register_commands(sub)
+        _register_commands(sub, command=command)
     return parser
 
 
-def _register_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _register_commands(sub: Subparsers, *, command: str | None = None) -> None:
     """The headless command groups; each command sets ``func(args) -> int``."""
-    from viewer.cli import audit, bundle, dicom, infer, selfcheck
-
-    dicom.register(sub)
-    bundle.register(sub)
-    infer.register(sub)
-    audit.register(sub)
-    selfcheck.register(sub)
-    dicom.register_demo_data(sub)
+    if command is None:
+        for register in dict.fromkeys(entry[2] for entry in COMMANDS):
+            register(sub)
+        return
+    chosen = next((entry[2] for entry in COMMANDS if entry[0] == command), None)
+    if chosen is not None:
+        chosen(sub)
+    for name, help_text, _register in COMMANDS:
+        if name not in sub.choices:  # listed only: its module is not imported
+            sub.add_parser(name, help=help_text)
 
 
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a reader that went away
@@ -143,15 +232,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _main(argv: Sequence[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    # The root options take no value, so the first word is the command.
     command = next((a for a in argv if not a.startswith("-")), None)
-    parser = build_parser(layers=command not in GUI_COMMANDS)
+    parser = build_parser(layers=command not in GUI_COMMANDS, command=command or "")
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
     try:
         args.demo = bool(args.demo) or args.command == "demo"
-        args.settings = load_settings(demo=args.demo)
+        group = (args.command, getattr(args, f"{args.command}_command", None))
+        args.settings = None if group in NO_SETTINGS else load_settings(demo=args.demo)
         handler: Handler = args.func
         return handler(args)
     except BedsideError as exc:

@@ -1,0 +1,92 @@
+"""Command start-up (issue 19): what each command imports before it does anything.
+
+Not timed (bench/bench_startup.py measures the wall time): these check which modules a fresh
+process has loaded, which is what the time is made of.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from viewer.cli.main import COMMANDS, build_parser
+
+HEAVY = ("torch", "PySide6", "shiboken6", "pydantic", "reportlab", "numpy", "pydicom")
+
+PROBE = """
+import json, sys
+from viewer.cli.main import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+print(json.dumps(sorted(sys.modules)), file=sys.stderr)
+"""
+
+
+def _loaded(*argv: str) -> set[str]:
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, *argv],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    modules: list[str] = json.loads(result.stderr.strip().splitlines()[-1])
+    return {m.split(".")[0] for m in modules} | set(modules)
+
+
+@pytest.mark.parametrize("argv", [("--version",), ("--help",), ()], ids=["version", "help", "none"])
+def test_version_and_help_import_nothing_heavy(argv: tuple[str, ...]) -> None:
+    loaded = _loaded(*argv)
+    assert not loaded & set(HEAVY), sorted(loaded & set(HEAVY))
+    # no command module either: the root lists them from the table
+    assert not {m for m in loaded if m.startswith("viewer.") and m != "viewer.errors"} - {
+        "viewer.cli",
+        "viewer.cli.main",
+    }
+
+
+def test_dicom_info_imports_no_torch_qt_settings_or_reportlab(cxr_path: Path) -> None:
+    loaded = _loaded("dicom", "info", str(cxr_path))
+    for name in ("torch", "PySide6", "pydantic", "reportlab", "viewer.config"):
+        assert name not in loaded, name
+
+
+def test_command_help_imports_only_its_module() -> None:
+    loaded = _loaded("audit", "--help")
+    assert "viewer.cli.audit" in loaded
+    assert not loaded & {"viewer.cli.infer", "viewer.cli.bundle", "viewer.cli.dicom", "torch"}
+
+
+def _top_level(parser: argparse.ArgumentParser) -> list[tuple[str, str]]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return [(a.dest, str(a.help)) for a in action._choices_actions]
+    raise AssertionError("no subcommands")
+
+
+def test_command_table_matches_the_modules() -> None:
+    """Every command a module registers is in the table, in order, with the module's help."""
+    full = _top_level(build_parser())
+    listed = _top_level(build_parser(command=""))
+    assert listed == full
+    assert [name for name, _, _ in COMMANDS] == [name for name, _ in full][3:]
+
+
+@pytest.mark.parametrize("name", [entry[0] for entry in COMMANDS])
+def test_each_command_parser_is_the_real_one(name: str) -> None:
+    """With a command chosen, its parser is the module's own (sub-commands and all), and every
+    other command is still listed."""
+    parser = build_parser(command=name)
+    assert sorted(_top_level(parser)) == sorted(_top_level(build_parser()))
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    chosen = sub.choices[name]
+    assert chosen.get_default("func") is not None or any(
+        isinstance(a, argparse._SubParsersAction) for a in chosen._actions
+    )
