@@ -130,3 +130,52 @@ def test_no_import_hidden_from_the_contract() -> None:
             if needle in text:
                 hidden.append(f"{path.relative_to(ROOT)}: {needle}")
     assert hidden == []
+
+
+def test_no_import_circles() -> None:
+    """No two modules of viewer import each other, directly or around a ring (function-local and
+    TYPE_CHECKING imports count): grimp's graph, strongly connected components of size > 1."""
+    import grimp
+
+    graph = grimp.build_graph("viewer")
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    rings: list[list[str]] = []
+
+    def visit(start: str) -> None:  # iterative Tarjan (no recursion limit)
+        work = [(start, iter(sorted(graph.find_modules_directly_imported_by(start))))]
+        index[start] = low[start] = len(index)
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, edges = work[-1]
+            for nxt in edges:
+                if nxt not in index:
+                    index[nxt] = low[nxt] = len(index)
+                    stack.append(nxt)
+                    on_stack.add(nxt)
+                    work.append((nxt, iter(sorted(graph.find_modules_directly_imported_by(nxt)))))
+                    break
+                if nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+            else:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
+                if low[node] == index[node]:
+                    ring = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        ring.append(member)
+                        if member == node:
+                            break
+                    if len(ring) > 1:
+                        rings.append(sorted(ring))
+
+    for module in sorted(graph.modules):
+        if module.startswith("viewer") and module not in index:
+            visit(module)
+    assert rings == []

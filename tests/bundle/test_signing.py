@@ -11,13 +11,14 @@ from typing import Any
 import pytest
 
 from tests.bundle.conftest import KeyPair, read_members
-from viewer.bundle.archive import read_directory, write_archive, write_directory
+from viewer.bundle.archive import read_directory, write_directory
 from viewer.bundle.loader import load_bundle, verify_bundle
 from viewer.bundle.signing import (
     PREDICATE_TYPE,
     build_statement,
     sign_files,
     verify_files,
+    write_signed_folder,
 )
 from viewer.errors import BundleError
 
@@ -123,7 +124,7 @@ def test_bundle_signed_by_model_signing_verifies_in_bedside(
         .sign(folder, folder / "model.sig")
     )
     out = tmp_path / "from-model-signing.bundle"
-    write_archive(read_directory(folder), out)
+    write_signed_folder(folder, out)
     loaded = load_bundle(out, trust)
     assert loaded.key_fingerprint == key.fingerprint
     assert loaded.selftest.passed
@@ -212,7 +213,7 @@ def test_high_s_signature_from_model_signing_packs_to_low_s(
     assert info.value.code == "signature"
 
     packed = tmp_path / "packed.bundle"
-    write_archive(read_directory(folder), packed)
+    write_signed_folder(folder, packed)
     assert load_bundle(packed, trust).key_fingerprint == key.fingerprint
     unpacked = tmp_path / "unpacked"
     write_directory(read_members(packed), unpacked)

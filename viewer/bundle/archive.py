@@ -620,15 +620,12 @@ def write_atomic(path: Path, data: bytes, *, mode: int = 0o644) -> None:
 
 
 def write_archive(members: Mapping[str, bytes], out: str | Path) -> str:
-    """Write a ``.bundle`` atomically; returns its SHA-256.
+    """Write a ``.bundle`` atomically, members as given; returns its SHA-256.
 
-    A ``model.sig`` (e.g. written by the ``model-signing`` tool for a folder) is written in its
-    canonical form, low-S as ``bundle sign`` writes it: the same signature, the one accepted form.
+    A folder signed by the ``model-signing`` tool is packed by
+    :func:`viewer.bundle.signing.write_signed_folder`, which puts its ``model.sig`` in the one
+    accepted (low-S) form first.
     """
-    if SIGNATURE_NAME in members:
-        from viewer.bundle.signing import canonical_signature_file  # signing imports this module
-
-        members = {**members, SIGNATURE_NAME: canonical_signature_file(members[SIGNATURE_NAME])}
     data = archive_bytes(members)
     write_atomic(Path(out), data)
     return hashlib.sha256(data).hexdigest()

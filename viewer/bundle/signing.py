@@ -25,6 +25,7 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -36,6 +37,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 )
 
 from viewer.bundle.archive import SIGNATURE_NAME as SIGNATURE_NAME
+from viewer.bundle.archive import read_directory, write_archive
 from viewer.bundle.keys import oms_key_hint
 from viewer.errors import BundleError
 from viewer.keyprint import fingerprint
@@ -85,6 +87,18 @@ def canonical_signature_file(sig_bytes: bytes) -> bytes:
         return _sigstore_bundle(hint or None, payload, low_s(raw_sig))
     except (BundleError, ValueError):
         return sig_bytes
+
+
+def write_signed_folder(folder: str | Path, out: str | Path) -> str:
+    """Pack a folder signed by the ``model-signing`` tool into a ``.bundle``; its SHA-256.
+
+    The tool writes a high-S signature about half the time; the same signature in its low-S form
+    is the one Bedside accepts (one file digest per signed content), so it is rewritten here.
+    """
+    members = read_directory(folder)
+    if SIGNATURE_NAME in members:
+        members[SIGNATURE_NAME] = canonical_signature_file(members[SIGNATURE_NAME])
+    return write_archive(members, out)
 
 
 def pae(payload: bytes) -> bytes:
