@@ -301,3 +301,24 @@ def test_rows_made_with_the_demo_model_say_so(settings: Settings, log: AuditLog)
     desk.set_model(FakePredictor(), DIGEST)  # a real model: no flag
     _read(desk, "/data/other.dcm")
     assert "demo_model" not in log.records(types=("ai_result_shown",))[-1].detail
+
+
+def test_read_first_shows_a_case_decided_in_an_earlier_run(
+    settings: Settings, log: AuditLog
+) -> None:
+    """A case already read and decided is not read again from scratch (issue 14 item 5): it
+    shows its decision and the AI result, and the next act is an amendment."""
+    first = _read(_desk(settings, log, order="read_first"))
+    first.own_read("present")
+    saved = first.decide("confirmed", "")
+    assert saved.record is not None
+    later = _read(_desk(settings, log, order="read_first"))  # a new run: only the log knows
+    assert later.decision is not None and later.decision.seq == saved.record.seq
+    assert later.revealed and not later.score_hidden and later.stage == "decided"
+    shown = log.records(types=("ai_result_shown",))[-1]
+    assert shown.ai_shown == "after_read" and shown.detail["decided_before"] == saved.record.seq
+    amended = later.decide("overrode", "second look")
+    assert amended.record is not None and amended.record.type == "amendment"
+    assert amended.record.corrects == saved.record.seq
+    new_case = _read(_desk(settings, log, order="read_first"), "/data/new.dcm")
+    assert new_case.score_hidden and new_case.decision is None  # undecided: read first

@@ -260,7 +260,7 @@ class ReadingSession:
         """The image is read (decoded for the window, header-read for the CLI)."""
         self.meta = meta
         self.pixel_sha256 = pixel_sha256 or self.pixel_sha256
-        return self.desk.trail.append(
+        row = self.desk.trail.append(
             "image_opened",
             detail={
                 "modality": meta.modality,
@@ -269,6 +269,11 @@ class ReadingSession:
             },
             **image_ids(meta),
         )
+        if self.desk.channel == "gui" and self.decision is None:
+            # decided before (this run or an earlier one): the reader sees that decision and may
+            # amend it; read-first does not demand a new own read of a case already read
+            self.decision = self.desk.earlier_decision(self)
+        return row
 
     def read_failed(self, message: str) -> None:
         self.read_error = message
@@ -281,7 +286,7 @@ class ReadingSession:
         if outcome.prediction is None:
             return self._refused(outcome)
         self.prediction = outcome.prediction
-        if self.desk.read_first and not self.provisional:
+        if self.desk.read_first and not self.provisional and self.decision is None:
             return None
         return self._reveal()
 
@@ -389,15 +394,20 @@ class ReadingSession:
         if pred is None or self.revealed:
             return None
         self.revealed = True
-        if self.desk.channel == "gui":
-            self.ai_shown = "after_read" if self.provisional else "before_read"
         if self.decision is None:
             self.decision = self.desk.earlier_decision(self)
+        decided_before = self.decision.seq if self.decision is not None else None
+        if self.desk.channel == "gui":
+            # read-first: the own read is this reading's provisional finding, or the decision
+            # made on this image before (a case already read is not read again from scratch)
+            read_done = bool(self.provisional) or (self.desk.read_first and decided_before)
+            self.ai_shown = "after_read" if read_done else "before_read"
         return self.desk.trail.append(
             "ai_result_shown",
             ai_shown=self.ai_shown,
             detail={
                 "labels": {r.label: float(r.score) for r in pred.labels},
+                **({"decided_before": decided_before} if decided_before else {}),
                 **self.desk.channel_detail,
                 **self._pixels,
                 **self.desk.model_detail,
