@@ -1842,6 +1842,14 @@ Images scored from now on use that version. The change is recorded in the audit 
 <context>
     <name>QtStudyBrowser</name>
     <message>
+        <source>decided</source>
+        <translation>判定済み</translation>
+    </message>
+    <message>
+        <source>amended</source>
+        <translation>修正済み</translation>
+    </message>
+    <message>
         <source>Reading headers: {0} of {1} files…</source>
         <translation>ヘッダーを読み込み中：{1} ファイル中 {0}…</translation>
     </message>
@@ -1950,6 +1958,14 @@ Images scored from now on use that version. The change is recorded in the audit 
     <message>
         <source>error</source>
         <translation>エラー</translation>
+    </message>
+    <message>
+        <source>decided</source>
+        <translation>判定済み</translation>
+    </message>
+    <message>
+        <source>amended</source>
+        <translation>修正済み</translation>
     </message>
     <message>
         <source>hidden (read first)</source>

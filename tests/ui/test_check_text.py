@@ -159,10 +159,12 @@ def store_settings(bundles: Bundles, site_file: Path) -> Settings:
 
 def _status_tip(window: Any, path: Path) -> str:
     """The worklist's AI-status tooltip for ``path``."""
+    from viewer.ui.qt_worklist import COL_PATIENT, COL_STATUS
+
     table = find(window, QTableWidget, "worklist")
     for r in range(table.rowCount()):
-        if table.item(r, 0).toolTip() == str(path):
-            return str(table.item(r, 3).toolTip())
+        if table.item(r, COL_PATIENT).toolTip() == str(path):
+            return str(table.item(r, COL_STATUS).toolTip())
     raise AssertionError(f"{path} is not in the worklist")
 
 

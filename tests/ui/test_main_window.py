@@ -415,3 +415,39 @@ def test_an_image_decided_in_an_earlier_session_offers_amendment(
     rows = decision_rows(demo_settings)
     assert [r.type for r in rows] == ["decision", "amendment"]
     assert rows[1].corrects == rows[0].seq
+
+
+def test_what_is_done_shows_in_the_worklist_and_tree_and_the_selection_follows(
+    qtbot: Any, make_window: Any, demo_settings: Any, cxr_dir: Path, demo_bundle: Path
+) -> None:
+    """Issue 14 item 5: decided cases are marked (also those decided in an earlier run), the
+    worklist's selection follows the image on screen, and its status and score columns are in
+    view at the default width."""
+    from viewer.ui.qt_worklist import COL_SCORE, COL_STATUS
+
+    window = make_window(demo_settings, [cxr_dir])
+    qtbot.waitUntil(lambda: len(window.worklist.order()) == 4, timeout=WAIT_MS)
+    wait_for_result(qtbot, window)
+    first = window.shown.path
+    assert window.worklist.table.currentRow() == window.worklist.order().index(first)
+    qtbot.mouseClick(find(window, QPushButton, "confirmButton"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: _saved(window), timeout=WAIT_MS)
+    assert window.worklist.done(first) == "decided" and window.browser.done(first) == "decided"
+    window.step_image(1)
+    qtbot.waitUntil(lambda: window.shown.path != first, timeout=WAIT_MS)
+    second = window.shown.path
+    assert window.worklist.table.currentRow() == window.worklist.order().index(second)
+    window.tabs.setCurrentWidget(window.worklist)  # the left pane at its default width
+    qtbot.waitUntil(lambda: window.worklist.table.viewport().width() > 150, timeout=WAIT_MS)
+    header = window.worklist.table.horizontalHeader()
+    width = window.worklist.table.viewport().width()
+    for col in (COL_STATUS, COL_SCORE):  # in view without scrolling
+        assert header.sectionViewportPosition(col) + header.sectionSize(col) <= width + 1
+    window.close()
+    window.shutdown()
+
+    again = make_window(demo_settings, [cxr_dir])  # a new run: the log knows what was decided
+    qtbot.waitUntil(lambda: again.worklist.done(first) == "decided", timeout=WAIT_MS)
+    row = again.worklist.order().index(first)
+    assert "✓" in again.worklist.table.item(row, COL_STATUS).text()
+    assert again.browser.done(first) == "decided" and again.worklist.done(second) == ""

@@ -174,7 +174,9 @@ def test_worklist_triage_sort_and_hidden_scores(qtbot: Any, cxr_dir: Path) -> No
     ranked = [m.path for _, m in sorted(zip(scores, metas, strict=True), key=lambda t: -t[0])]
     assert wl.order() == ranked
     wl.set_hide_scores(True)
-    texts = [wl.table.item(r, 4).text() for r in range(wl.table.rowCount())]
+    from viewer.ui.qt_worklist import COL_SCORE
+
+    texts = [wl.table.item(r, COL_SCORE).text() for r in range(wl.table.rowCount())]
     assert all("0." not in t for t in texts)
 
 

@@ -22,7 +22,7 @@ a worker and the CLI runs inline; their results come back to :class:`ReadingDesk
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -44,6 +44,7 @@ __all__ = [
     "SavedDecision",
     "ScoreOutcome",
     "Scorer",
+    "decision_marks",
     "finding_code",
     "image_ids",
     "model_fields",
@@ -546,3 +547,38 @@ class ReadingDesk:
             reason=str(last.reason or ""),
             amendment=last.type == "amendment",
         )
+
+
+def decision_marks(settings: Settings, metas: Sequence[ImageMetadata]) -> dict[str, str]:
+    """``path -> "decided" | "amended"`` for listed images with a decision in the audit log.
+
+    For the worklist and the study tree, so a reader sees which cases are done before opening
+    them. Matched by the keyed SOP Instance UID pseudonym only (the pixels are not decoded yet;
+    opening an image checks them). Reads the log read-only on the caller's thread (a worker):
+    one query for every decision row, then one HMAC per image. No log, or one that cannot be read:
+    no marks (the marks are a convenience, never the record).
+    """
+    from viewer.audit import AuditLog, Filters
+
+    path = settings.audit_db_path
+    if not metas or not path.is_file():
+        return {}
+    try:
+        with AuditLog.open_readonly(path, settings=settings) as log:
+            latest: dict[str, AuditRecord] = {}
+            for row in log.iter_records(Filters(types=("decision", "amendment"))):
+                if row.outcome == "success" and row.sop_pseudonym:
+                    held = latest.get(row.sop_pseudonym)
+                    if held is None or row.seq > held.seq:
+                        latest[row.sop_pseudonym] = row
+            if not latest:
+                return {}
+            marks: dict[str, str] = {}
+            for meta in metas:
+                sop = log.pseudonym("sop", meta.sop_instance_uid) if meta.sop_instance_uid else None
+                last = latest.get(sop or "")
+                if last is not None:
+                    marks[meta.path] = "amended" if last.type == "amendment" else "decided"
+            return marks
+    except (AuditError, OSError):
+        return {}

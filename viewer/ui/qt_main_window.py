@@ -43,7 +43,13 @@ from PySide6.QtWidgets import (
 from viewer.config import Settings
 from viewer.errors import InferenceError
 from viewer.session.models import NoModelError, OpenModel, open_model
-from viewer.session.reading import ReadingDesk, ReadingSession, ScoreOutcome, score_image
+from viewer.session.reading import (
+    ReadingDesk,
+    ReadingSession,
+    ScoreOutcome,
+    decision_marks,
+    score_image,
+)
 from viewer.session.trail import AppendOutcome, AuditTrail
 from viewer.ui.check_text import bundle_refusal_text
 from viewer.ui.plain_text import plain_labels, plain_tooltip
@@ -625,6 +631,15 @@ class QtMainWindow(QMainWindow):
 
     def _scan_finished(self, metas: list[ImageMetadata]) -> None:
         self.worklist.set_images(metas)
+        if metas:
+            # which listed cases were decided before (read-only log read, off the GUI thread)
+            settings, listed = self.settings, list(metas)
+            self.io.submit(
+                lambda _p, _c: decision_marks(settings, listed),
+                on_result=self._show_marks,
+                priority=20,
+                name="decision-marks",
+            )
         if not metas and self.browser.errors():  # e.g. `bedside open` on a missing file
             self._show_image_error(
                 self.tr("This file cannot be shown: {0}").format(self.browser.errors()[0])
@@ -655,6 +670,7 @@ class QtMainWindow(QMainWindow):
         self.ai_panel.heatmap_toggle.setChecked(False)  # off by default, for every image
         self.ai_panel.set_idle()
         self.browser.select_path(path)
+        self.worklist.select_path(path)
         self.io.submit(
             lambda _p, _c: _read_job(path),
             on_result=partial(self._image_read, shown),
@@ -692,6 +708,9 @@ class QtMainWindow(QMainWindow):
         self._fill_presets()
         self.decision.reset(self._primary_label_name())
         self._show_append(shown.session.opened(meta, pixel_sha256=shown.image.pixel_sha256))
+        self.worklist.select_path(shown.path)
+        if shown.session.decision is not None:
+            self._mark_done(shown.path, shown.session.decision.amendment)
         self.image_shown.emit(shown.path)
         self._request_inference()
 
@@ -880,7 +899,19 @@ class QtMainWindow(QMainWindow):
             return
         saved = outcome.decision
         self.decision.set_saved(meaning, reason, saved.time_text(), amendment=saved.amendment)
+        self._mark_done(session.path, saved.amendment)
         self.decision_saved.emit(outcome.record)
+
+    def _mark_done(self, path: str, amended: bool) -> None:
+        done = "amended" if amended else "decided"
+        self.worklist.set_done(path, done)
+        self.browser.set_done(path, done)
+
+    def _show_marks(self, marks: dict[str, str]) -> None:
+        for path, done in marks.items():
+            if not self.worklist.done(path):  # a decision of this run is newer
+                self.worklist.set_done(path, done)
+                self.browser.set_done(path, done)
 
     def start_amendment(self) -> None:
         session = self.current

@@ -34,6 +34,7 @@ MAX_THUMBNAILS = 400
 THUMB_BATCH = 8
 TREE_CHUNK = 100  # images added to the tree per event-loop turn (a few ms each)
 PATH_ROLE = Qt.ItemDataRole.UserRole
+LABEL_ROLE = Qt.ItemDataRole.UserRole + 2  # the item's own text, before a done mark
 
 
 def _date(d: str) -> str:
@@ -80,6 +81,7 @@ class QtStudyBrowser(QWidget):
         self._studies: dict[str, QTreeWidgetItem] = {}
         self._series: dict[tuple[str, str], QTreeWidgetItem] = {}
         self._errors: list[str] = []
+        self._done: dict[str, str] = {}  # path -> "decided" | "amended"
         # files whose SOP Instance UID another, different image also claims (both readable)
         self._conflicts: list[str] = []
         self._non_images = 0
@@ -250,12 +252,15 @@ class QtStudyBrowser(QWidget):
             view = " ".join(x for x in (meta.view_position, meta.laterality) if x)
             inst = "" if meta.instance_number is None else f"{meta.instance_number}: "
             item = QTreeWidgetItem([f"{inst}{view or Path(meta.path).name}"])
+            item.setData(0, LABEL_ROLE, item.text(0))
             se.addChild(item)
             item.setData(0, PATH_ROLE, meta.path)
             item.setToolTip(0, plain_tooltip(meta.path))
             if meta.path in self._thumbs:
                 item.setIcon(0, self._thumbs[meta.path])
             self._items[meta.path] = item
+            if meta.path in self._done:
+                self._render_done(meta.path)
         self.tree.addTopLevelItems(tops)
         for top in tops:
             self._expand(top)
@@ -281,6 +286,27 @@ class QtStudyBrowser(QWidget):
         path = item.data(0, PATH_ROLE)
         if path:
             self.image_activated.emit(str(path))
+
+    def set_done(self, path: str, done: str) -> None:
+        """Mark an image ``"decided"`` or ``"amended"`` in the tree (kept for items added later)."""
+        if done:
+            self._done[path] = done
+        else:
+            self._done.pop(path, None)
+        self._render_done(path)
+
+    def done(self, path: str) -> str:
+        return self._done.get(path, "")
+
+    def _render_done(self, path: str) -> None:
+        item = self._items.get(path)
+        if item is None:
+            return
+        label = str(item.data(0, LABEL_ROLE) or item.text(0))
+        done = {"decided": self.tr("decided"), "amended": self.tr("amended")}.get(
+            self._done.get(path, "")
+        )
+        item.setText(0, f"{label}  ✓ {done}" if done else label)
 
     def select_path(self, path: str) -> None:
         item = self._items.get(path)
@@ -386,6 +412,8 @@ class QtStudyBrowser(QWidget):
         super().changeEvent(event)
 
     def retranslate(self) -> None:
+        for path in list(self._done):
+            self._render_done(path)
         self.tree.setAccessibleName(self.tr("Studies: patient, study, series, image"))
         self.progress.setAccessibleName(self.tr("Folder reading progress"))
         self.cancel_button.setText(self.tr("Cancel"))

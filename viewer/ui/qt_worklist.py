@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     from viewer.inference import CheckResult
 
 PATH_ROLE = Qt.ItemDataRole.UserRole
-COL_PATIENT, COL_DATE, COL_VIEW, COL_STATUS, COL_SCORE = range(5)
+# status and score first: the columns a reader triages by stay visible in the narrow left pane
+COL_STATUS, COL_SCORE, COL_PATIENT, COL_DATE, COL_VIEW = range(5)
 
 CHUNK = 50  # rows added per event-loop turn (a few ms each)
 
@@ -72,7 +73,8 @@ class QtWorklist(QWidget):
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for col, width in enumerate((180, 90, 80, 100, 70)):
+        for col, width in ((COL_STATUS, 105), (COL_SCORE, 60), (COL_PATIENT, 180),
+                           (COL_DATE, 90), (COL_VIEW, 80)):  # fmt: skip
             self.table.setColumnWidth(col, width)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.pause_button = QPushButton(self)
@@ -135,12 +137,19 @@ class QtWorklist(QWidget):
         self.table.setUpdatesEnabled(False)
         self.table.setRowCount(r0 + len(new))  # one resize, not one insertRow per image
         for i, meta in enumerate(new):
-            self._rows[meta.path] = {"meta": meta, "status": "pending", "score": None, "pos": None}
-            items = [QTableWidgetItem() for _ in range(4)] + [_ScoreItem()]
-            for c, item in enumerate(items):
+            self._rows[meta.path] = {
+                "meta": meta,
+                "status": "pending",
+                "score": None,
+                "pos": None,
+                "done": "",
+            }
+            for c in range(self.table.columnCount()):
+                item = _ScoreItem() if c == COL_SCORE else QTableWidgetItem()
                 item.setData(PATH_ROLE, meta.path)
                 self.table.setItem(r0 + i, c, item)
-            self._first_items[meta.path] = items[0]
+                if c == 0:
+                    self._first_items[meta.path] = item
             self._render_row(meta.path)
         self.table.setUpdatesEnabled(True)
         self._render_texts()
@@ -173,6 +182,32 @@ class QtWorklist(QWidget):
             row["pos"] = positive
         self._render_row(path)
         self._render_texts()
+
+    def set_done(self, path: str, done: str) -> None:
+        """Mark a case ``"decided"`` or ``"amended"`` (or ``""``): what is done shows at once."""
+        row = self._rows.get(path)
+        if row is None or row.get("done") == done:
+            return
+        row["done"] = done
+        self._render_row(path)
+
+    def done(self, path: str) -> str:
+        row = self._rows.get(path)
+        return str(row.get("done", "")) if row else ""
+
+    def select_path(self, path: str) -> None:
+        """Select the row of the image on screen (the selection follows PgUp/PgDn and the tree)."""
+        r = self._row_of(path)
+        if r < 0 or self.table.currentRow() == r:
+            return
+        self.table.blockSignals(True)
+        self.table.setCurrentCell(
+            r, self.table.currentColumn() if self.table.currentColumn() >= 0 else 0
+        )
+        self.table.blockSignals(False)
+        item = self.table.item(r, 0)
+        if item is not None:
+            self.table.scrollToItem(item)
 
     def status(self, path: str) -> str:
         row = self._rows.get(path)
@@ -244,13 +279,17 @@ class QtWorklist(QWidget):
         date = m.study_date
         if len(date) == 8 and date.isdigit():
             date = f"{date[:4]}-{date[4:6]}-{date[6:]}"
-        texts = [
-            f"{m.patient_name} [{m.patient_id}]",
-            date,
-            " ".join(x for x in (m.modality, m.view_position, m.laterality) if x),
-            self._status_text(row["status"]),
-        ]
-        for c, text in enumerate(texts):
+        status = self._status_text(row["status"])
+        done = {"decided": self.tr("decided"), "amended": self.tr("amended")}.get(
+            row.get("done", "")
+        )
+        texts = {
+            COL_PATIENT: f"{m.patient_name} [{m.patient_id}]",
+            COL_DATE: date,
+            COL_VIEW: " ".join(x for x in (m.modality, m.view_position, m.laterality) if x),
+            COL_STATUS: f"✓ {done} · {status}" if done else status,
+        }
+        for c, text in texts.items():
             cell = self.table.item(r, c)
             if cell is not None:
                 cell.setText(text)
@@ -294,11 +333,11 @@ class QtWorklist(QWidget):
     def retranslate(self) -> None:
         self.table.setHorizontalHeaderLabels(
             [
+                self.tr("AI status"),
+                self.tr("Score"),
                 self.tr("Patient"),
                 self.tr("Study date"),
                 self.tr("View"),
-                self.tr("AI status"),
-                self.tr("Score"),
             ]
         )
         self.table.setAccessibleName(self.tr("Worklist of opened images"))
