@@ -17,7 +17,7 @@ import tempfile
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -57,7 +57,15 @@ class UiSection(_Section):
 
 
 class InferenceSection(_Section):
-    threads: int = Field(default=2, ge=1, le=64, description="torch intra-op threads, recorded")
+    """``threads``: torch's intra-op threads for scoring, a number (1-64) or ``"auto"`` (the
+    default): before each forward, as many threads as there are cores other processes leave
+    free (at least 1). On a busy 2-core desktop two threads wait for each other and a forward
+    gets several times slower than with one (``viewer.inference.engine``, BENCHMARKS.md). The
+    count used is recorded in every AI result's audit row; scores are reproducible per count."""
+
+    threads: Annotated[int, Field(ge=1, le=64)] | Literal["auto"] = Field(
+        default="auto", description="torch intra-op threads (1-64) or auto (free cores), recorded"
+    )
 
 
 class TrustSection(_Section):

@@ -60,11 +60,21 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument(
         "--threads",
-        type=int,
-        metavar="N",
-        help="torch threads (default: the inference.threads setting); recorded in each result",
+        type=_threads_arg,
+        metavar="N|auto",
+        help="torch threads, or auto (the cores other processes leave free, chosen per image; "
+        "default: the inference.threads setting); recorded in each result",
     )
     p.set_defaults(func=_cmd_infer)
+
+
+def _threads_arg(text: str) -> int | str:
+    if text == "auto":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number or 'auto': {text!r}") from None
 
 
 # ----------------------------------------------------------------------------- images
@@ -268,7 +278,7 @@ def run(args: argparse.Namespace, *, err: TextIO | None = None) -> Iterator[dict
 
 
 def _cmd_infer(args: argparse.Namespace) -> int:
-    if args.threads is not None and not 1 <= args.threads <= 64:
+    if isinstance(args.threads, int) and not 1 <= args.threads <= 64:
         raise BedsideError(f"--threads must be between 1 and 64, not {args.threads}.")
     out = sys.stdout
     failed = 0

@@ -31,7 +31,13 @@ from viewer.inference.checks import (
     pixel_range,
     refusals,
 )
-from viewer.inference.engine import configure_threads, run_model
+from viewer.inference.engine import (
+    ThreadSetting,
+    configure_threads,
+    prime_threads,
+    resolve_threads,
+    run_model,
+)
 from viewer.inference.explain import find_target_layer, grad_cam
 from viewer.inference.postprocess import LabelResult, postprocess
 from viewer.inference.preprocess import (
@@ -122,12 +128,16 @@ def _source_window(source: SourceStep, inp: ModelInput) -> tuple[float, float] |
 class Predictor:
     """Scores images with one loaded bundle; cheap to call repeatedly."""
 
-    def __init__(self, loaded: _LoadedLike, *, threads: int = 2) -> None:
+    def __init__(self, loaded: _LoadedLike, *, threads: ThreadSetting = 2) -> None:
+        """``threads``: torch's intra-op threads, or ``"auto"`` (chosen before each forward
+        from the cores other processes leave free, ``viewer.inference.engine``); the count
+        used is in every :class:`Prediction`."""
         self.loaded = loaded
         self.manifest = loaded.manifest
         self.model = loaded.model
         self.requested_threads = threads
-        self.threads = configure_threads(threads)
+        prime_threads()
+        self.threads = configure_threads(resolve_threads(threads))
         self.model.eval()
         self.model.requires_grad_(False)  # we never train; heatmaps get gradients another way
         self._lock = threading.Lock()
@@ -224,7 +234,7 @@ class Predictor:
         checks, tensor, _ = self._prepare(image, timings, "No score", cancel)
         self._check_cancel(cancel)
         with self._lock:
-            self.threads = configure_threads(self.requested_threads)
+            self.threads = configure_threads(resolve_threads(self.requested_threads))
             t = time.perf_counter()
             logits = run_model(self.model, tensor)
             timings["forward"] = _ms(t)
@@ -255,7 +265,7 @@ class Predictor:
             raise InferenceError(f"The model has no label '{label}' (it has: {', '.join(names)}).")
         _, tensor, geometry = self._prepare(image, {}, "No heatmap")
         with self._lock:
-            self.threads = configure_threads(self.requested_threads)
+            self.threads = configure_threads(resolve_threads(self.requested_threads))
             if self._target is None:
                 self._target = find_target_layer(self.model, tensor)
             heat = grad_cam(self.model, tensor, names.index(label), self._target)

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from viewer.bundle.audit_hook import AuditSink
     from viewer.bundle.loader import LoadedBundle
     from viewer.bundle.trust import TrustStore
+    from viewer.inference.engine import ThreadSetting
     from viewer.inference.predict import Predictor
 
 __all__ = [
@@ -94,14 +95,15 @@ def open_model(
     audit: AuditSink | None = None,
     bundle: str | Path | None = None,
     model_id: str | None = None,
-    threads: int | None = None,
+    threads: ThreadSetting | None = None,
     trust: TrustStore | None = None,
     mark: Callable[[str], None] | None = None,
 ) -> OpenModel:
     """Choose, verify, load and self-test the model (the policy above); raises BedsideError.
 
-    ``threads``: torch threads (default: the ``inference.threads`` setting). ``mark`` receives
-    named moments for the launch benchmark ("torch_imported", "model_loaded").
+    ``threads``: torch threads, a count or ``"auto"`` (default: the ``inference.threads``
+    setting). ``mark`` receives named moments for the launch benchmark ("torch_imported",
+    "model_loaded").
     """
     note = mark or (lambda _name: None)
     import torch  # noqa: F401  (seconds: the named moment below measures it)
