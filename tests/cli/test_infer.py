@@ -57,7 +57,7 @@ def test_folder_gives_one_object_per_image_and_refuses_ct(
         assert label["operating_point"].startswith("sensitivity 0.90")
         assert {c["name"] for c in r["checks"]} >= {"modality", "view", "photometric"}
         assert set(r["timings_ms"]) >= {"decode", "preprocess", "forward", "postprocess", "total"}
-        assert r["threads"] == 2
+        assert r["threads"] in (1, 2)  # "auto" (the default): the cores free just then
     ct = by_file["ct.dcm"]
     assert ct["status"] == "refused" and "CT" in ct["error"] and "labels" not in ct
     assert "Traceback" not in err

@@ -9,6 +9,12 @@ each image goes through the same reading session as in the window, which records
 log (``image_opened`` and ``ai_result_shown`` rows, no decision; ``"recorded"`` in the result).
 Progress goes to stderr when it is a terminal. Exit status: 0 when every image got a score that
 was recorded, 1 when any image was refused, failed or could not be recorded (its object says why).
+
+Overlap (issue 19.5): while the network scores one image, one worker thread reads the next
+images ahead (header checks, then the decode: pydicom and numpy, never torch, since a second
+thread calling torch starts a second OpenMP team and halves every forward). The main thread
+runs everything that touches torch (pixel checks, preprocessing, the forward) and the audit rows,
+image by image in input order, through the same ``score_image`` as the window.
 """
 
 from __future__ import annotations
@@ -18,14 +24,15 @@ import json
 import re
 import sys
 import time
-from collections.abc import Iterator, Sequence
-from dataclasses import asdict
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
 import numpy as np
 
-from viewer.dicom.model import ImageMetadata
+from viewer.dicom.model import DicomImage, ImageMetadata
 from viewer.errors import AuditError, BedsideError, InferenceError, printable, printable_json
 from viewer.inference.checks import CheckResult
 from viewer.inference.explain import HEATMAP_CAPTION
@@ -155,11 +162,55 @@ def _write_heatmap(out_dir: Path, stem: str, label: str, heat: np.ndarray) -> Pa
     return path
 
 
+READ_AHEAD = 2  # images decoded ahead of the forward (memory: a 3000 x 3000 image is ~50 MB)
+
+
+@dataclass(frozen=True)
+class _Decoded:
+    image: DicomImage | None  # None: refused by the header checks or unreadable (redone inline)
+    decode_ms: float | None
+
+
+def _read_ahead(screen: Callable[[ImageMetadata], object], meta: ImageMetadata) -> _Decoded:
+    """In the worker: the header checks, then the decode (no torch here, ever)."""
+    from viewer.dicom import read_image
+
+    try:
+        screen(meta)
+        t = time.perf_counter()
+        image = read_image(meta.path)
+    except BedsideError:  # the main thread repeats the step and reports it as before
+        return _Decoded(None, None)
+    return _Decoded(image, round((time.perf_counter() - t) * 1000.0, 3))
+
+
+def _decoded_in_order(
+    screen: Callable[[ImageMetadata], object], metas: Sequence[ImageMetadata]
+) -> Iterator[tuple[ImageMetadata, _Decoded]]:
+    """Each image with its read-ahead result, in input order, ``READ_AHEAD`` images ahead."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bedside-decode") as pool:
+        pending: list[Future[_Decoded]] = []
+        for meta in metas[:READ_AHEAD]:
+            pending.append(pool.submit(_read_ahead, screen, meta))
+        for i, meta in enumerate(metas):
+            if i + READ_AHEAD < len(metas):
+                pending.append(pool.submit(_read_ahead, screen, metas[i + READ_AHEAD]))
+            yield meta, pending[i].result()
+            pending[i] = Future()  # drop the decoded image as soon as it is scored
+
+
 def score_one(
-    desk: ReadingDesk, model: OpenModel, meta: ImageMetadata, *, heatmap_dir: Path | None = None
+    desk: ReadingDesk,
+    model: OpenModel,
+    meta: ImageMetadata,
+    *,
+    heatmap_dir: Path | None = None,
+    image: DicomImage | None = None,
+    decode_ms: float | None = None,
 ) -> dict[str, Any]:
     """One image through the reading session (header checks, decode, score, heatmaps): its
-    result object, with the audit rows the window would write for it (no decision)."""
+    result object, with the audit rows the window would write for it (no decision).
+    ``image``: already decoded (read ahead, ``decode_ms`` it took), else decoded here."""
     predictor, loaded = model.predictor, model.loaded
     result: dict[str, Any] = {
         "file": meta.path,
@@ -175,7 +226,7 @@ def score_one(
     t0 = time.perf_counter()
     session = desk.open(meta.path)
     rows: list[AppendOutcome | None] = [session.opened(meta)]
-    outcome = score_image(predictor, meta)
+    outcome = score_image(predictor, meta, image=image)
     rows.append(session.scored(outcome))
     result["checks"] = [_check_dict(c) for c in outcome.checks]
     failed_rows = [r.error for r in rows if r is not None and r.error]
@@ -200,7 +251,7 @@ def score_one(
         for r in prediction.labels
     ]
     result["threads"] = prediction.threads
-    timings = {"decode": outcome.decode_ms, **prediction.timings_ms}
+    timings = {"decode": outcome.decode_ms or decode_ms, **prediction.timings_ms}
     if heatmap_dir is not None and outcome.image is not None:
         written: dict[str, str] = {}
         t = time.perf_counter()
@@ -269,9 +320,17 @@ def run(args: argparse.Namespace, *, err: TextIO | None = None) -> Iterator[dict
             yield {**error, "demo": settings.demo}
         heatmap_dir = Path(args.heatmap) if args.heatmap else None
         total = len(metas)
-        for done, meta in enumerate(metas, start=1):
+        decoded = _decoded_in_order(model.predictor.screen, metas)
+        for done, (meta, ahead) in enumerate(decoded, start=1):
             progress.show(done - 1, total, "scoring", meta.path)
-            yield score_one(desk, model, meta, heatmap_dir=heatmap_dir)
+            yield score_one(
+                desk,
+                model,
+                meta,
+                heatmap_dir=heatmap_dir,
+                image=ahead.image,
+                decode_ms=ahead.decode_ms,
+            )
         progress.clear()
     finally:
         trail.close()
