@@ -99,6 +99,13 @@ def model_fields(pred: Prediction) -> dict[str, Any]:
     }
 
 
+def _row_spacing(meta: ImageMetadata) -> float | None:
+    """The row spacing in mm (Pixel Spacing, else Imager Pixel Spacing), or None."""
+    spacing = meta.pixel_spacing
+    value = getattr(spacing, "row_mm", None) if spacing is not None else None
+    return float(value) if isinstance(value, int | float) else None
+
+
 # ----------------------------------------------------------------------------- scoring
 
 
@@ -267,6 +274,15 @@ class ReadingSession:
                 "modality": meta.modality,
                 "view": meta.view_position,
                 "transfer_syntax": meta.transfer_syntax_uid,
+                # the input mix the drift monitor compares with the model's reference
+                # (viewer.monitoring): categories and sizes, never a name or an identifier
+                "manufacturer": meta.manufacturer,
+                "photometric": meta.photometric,
+                "patient_sex": meta.patient_sex,
+                "bits_stored": meta.bits_stored,
+                "rows": meta.rows,
+                "columns": meta.columns,
+                "pixel_spacing_mm": _row_spacing(meta),
             },
             **image_ids(meta),
         )
@@ -382,6 +398,7 @@ class ReadingSession:
             reason=self.refusal,
             detail={
                 "refused": True,
+                "refusal_codes": [str(c.code) for c in self.refusal_checks],
                 **self.desk.channel_detail,
                 **self._pixels,
                 **self.desk.model_detail,
