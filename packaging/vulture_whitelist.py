@@ -159,3 +159,12 @@ exc_type  # audit.store.AuditLog.__exit__: the context-manager protocol's parame
 
 # --- known dead, in files others are changing right now: delete there, then drop the line here
 FORMAT_VERSION  # bundle.manifest: nothing reads it (the field is Literal[1])
+
+# --- viewer.monitoring: report dataclass fields read through dataclasses.asdict (JSON, PDF)
+n_reference  # monitoring.monitor.DriftTest, serialised by ModelReport.as_dict()
+distance  # monitoring.monitor.DriftTest (Jensen-Shannon), serialised by as_dict()
+p_adjusted  # monitoring.monitor.DriftTest (Bonferroni-adjusted p), serialised by as_dict()
+baseline_n  # monitoring.monitor.Chart, serialised by as_dict()
+refusals_by_reason  # monitoring.monitor.ModelReport, serialised by as_dict()
+fontName  # monitoring.pdf: a reportlab ParagraphStyle attribute, read by reportlab
+from_samples  # monitoring.profile.ReferenceProfile: the builder for bundle makers (item 1), tests

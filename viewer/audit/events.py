@@ -33,6 +33,7 @@ class EventType(StrEnum):
     REPORT_EXPORTED = "report_exported"
     VERIFICATION = "verification"
     LOG_STARTED = "log_started"  # IT started a new log after the old one was lost (first row)
+    MONITOR_ALERT = "monitor_alert"  # the drift monitor flagged a window (viewer.monitoring)
 
 
 Outcome = Literal["success", "failure"]

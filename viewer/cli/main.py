@@ -110,6 +110,12 @@ def _register_audit(sub: Subparsers) -> None:
     audit.register(sub)
 
 
+def _register_monitor(sub: Subparsers) -> None:
+    from viewer.cli import monitor
+
+    monitor.register(sub)
+
+
 def _register_selfcheck(sub: Subparsers) -> None:
     from viewer.cli import selfcheck
 
@@ -125,6 +131,7 @@ COMMANDS: tuple[tuple[str, str, Callable[[Subparsers], None]], ...] = (
     ("bundle", "create, sign, verify and install model bundles", _register_bundle),
     ("infer", "score DICOM chest X-rays with a trusted model bundle (headless)", _register_infer),
     ("audit", "verify, browse and export the audit log", _register_audit),
+    ("monitor", "site drift monitor: scores, input mix and rates over time", _register_monitor),
     (
         "self-check",
         "verify this installation headless (demo bundle, DICOM decode, inference, audit)",

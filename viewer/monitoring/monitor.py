@@ -1,0 +1,555 @@
+"""The site drift monitor: one window of one model version's rows against its reference.
+
+What is tested, and why these defaults (issue 15, item 3; CheXstray, Evidently, NannyML):
+
+- **Scores** (per label): KS against the reference histogram, compared at its bin edges
+  (:func:`~viewer.monitoring.stats.ks_histogram`), and the Jensen-Shannon distance on the same
+  bins as the size of the change; the mean shift gives its direction.
+- **Input mix** (per DICOM category: View Position, Manufacturer, Photometric Interpretation,
+  Patient Sex, Bits Stored): Pearson chi-square of reference vs window counts. Categories too
+  rare for the chi-square approximation (expected count below 5 in either row) are pooled into
+  ``(other)``; a category the reference never saw is kept as long as it is common in the window,
+  which is what a new manufacturer looks like.
+- **Numeric tags** (Rows, Columns, Pixel Spacing): KS against their reference histograms.
+- All of these are one family per window: Bonferroni at ``alpha`` (default 0.01). 0.01 and not
+  the usual 0.05 because the window moves every day: 0.05 would mean a false alarm every few
+  weeks on a site that has not changed at all.
+- **Rates** as p-charts with ``k_sigma`` (3) limits: AI-positive rate, refusal rate,
+  out-of-distribution refusal rate, override rate and own-read/AI disagreement. No ground truth
+  reaches a workstation and the bundle states no expected override rate, so the centre line is
+  the site's own rate before the window (at least ``min_baseline`` cases); earlier windows of the
+  same size are the chart's history. The limits include the centre line's own sampling error
+  (``p (1 - p) (1/n + 1/n_baseline)``): a centre estimated from 3,000 cases is not exact. A
+  rate that was never seen (0 of n) is centred on half a case (0.5 / n), so one event is not an
+  alarm.
+- A test runs only with ``min_cases`` values in the window; fewer is reported, not tested.
+
+Without a reference profile the score, mix and tag tests are "unavailable" (said so in the
+report); the rate charts need only the site's own history and still run.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from viewer.monitoring import stats
+from viewer.monitoring.cases import ModelStreams, Stream
+from viewer.monitoring.profile import CATEGORY_TAGS, NUMERIC_TAGS, Histogram, ReferenceProfile
+
+__all__ = [
+    "Alert",
+    "Chart",
+    "ChartPoint",
+    "DriftTest",
+    "ModelReport",
+    "MonitorConfig",
+    "WindowSpec",
+    "monitor_model",
+]
+
+DAY_S = 86_400.0
+OTHER = "(other)"
+
+RATES: dict[str, tuple[str, str, str]] = {
+    # chart -> (stream, column, wording)
+    "positive_rate": ("results", "positive", "AI-positive rate"),
+    "refusal_rate": ("results", "refused", "refusal rate"),
+    "ood_rate": ("results", "ood", "out-of-distribution refusal rate"),
+    "override_rate": ("reads", "overrode", "override rate"),
+    "disagreement_rate": ("reads", "disagree", "own-read / AI disagreement"),
+}
+
+
+@dataclass(frozen=True)
+class WindowSpec:
+    """The last ``days`` days before the report's end, or the last ``cases`` rows of each
+    stream (results, openings, reads)."""
+
+    days: float | None = 30.0
+    cases: int | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> WindowSpec:
+        """``30d`` (days) or ``600`` (cases)."""
+        t = text.strip().lower()
+        try:
+            if t.endswith("d"):
+                days = float(t[:-1])
+                if days > 0 and math.isfinite(days):
+                    return cls(days=days)
+            elif int(t) > 0:
+                return cls(days=None, cases=int(t))
+        except ValueError:
+            pass
+        raise ValueError(f"'{text}' is not a window (use e.g. 30d for days or 600 for cases)")
+
+    def describe(self) -> str:
+        if self.cases is not None:
+            return f"last {self.cases} cases"
+        return f"last {self.days:g} days"
+
+
+@dataclass(frozen=True)
+class MonitorConfig:
+    alpha: float = 0.01
+    k_sigma: float = 3.0
+    min_cases: int = 30
+    min_baseline: int = 100
+    history: int = 12
+
+
+@dataclass(frozen=True)
+class WindowInfo:
+    start: str | None  # UTC ISO, None for an empty window
+    end: str | None
+    results: int
+    openings: int
+    reads: int
+
+
+@dataclass
+class DriftTest:
+    """One distribution test of the window against the reference."""
+
+    kind: str  # "scores" | "category" | "numeric"
+    name: str  # label or tag
+    statistic: str  # "ks" | "chi2"
+    value: float
+    pvalue: float
+    n: int
+    n_reference: int
+    df: int | None = None
+    distance: float | None = None  # Jensen-Shannon (scores, numeric)
+    mean_shift: float | None = None  # window mean minus reference mean (scores, numeric)
+    threshold: float = 0.0  # Bonferroni per-test threshold
+    p_adjusted: float = 1.0
+    alert: bool = False
+    table: dict[str, Any] = field(default_factory=dict)  # bins or categories with both counts
+
+
+@dataclass(frozen=True)
+class ChartPoint:
+    start: str
+    end: str
+    n: int
+    rate: float | None
+    lower: float | None
+    upper: float | None
+    out: bool
+
+
+@dataclass
+class Chart:
+    name: str
+    wording: str
+    center: float | None
+    baseline_n: int
+    points: list[ChartPoint]  # history, then the current window last
+    current: ChartPoint | None
+    alert: bool
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Alert:
+    """What a ``monitor_alert`` audit row records."""
+
+    test: str  # e.g. "scores:opacity", "category:manufacturer", "override_rate"
+    statistic: str  # "ks" | "chi2" | "p_chart"
+    value: float
+    threshold: float
+    window: dict[str, Any]
+    message: str
+
+
+@dataclass
+class ModelReport:
+    model_id: str
+    model_version: str
+    reference: str  # where the profile came from, or "unavailable"
+    window: WindowInfo
+    tests: list[DriftTest]
+    charts: list[Chart]
+    refusals_by_reason: dict[str, int]
+    alerts: list[Alert]
+    summary: list[str]
+    notes: list[str]
+
+    @property
+    def status(self) -> str:
+        if self.alerts:
+            return "alert"
+        return "unavailable" if self.reference == "unavailable" else "ok"
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["status"] = self.status
+        out["model"] = f"{self.model_id} {self.model_version}".strip()
+        clean: dict[str, Any] = _finite(out)
+        return clean
+
+
+def _finite(value: Any) -> Any:
+    """NaN and infinities are not JSON: None instead."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _iso(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# ----------------------------------------------------------------------------- windows
+
+
+@dataclass(frozen=True)
+class _Span:
+    start: float
+    end: float
+
+
+def _split(
+    stream: Stream, spec: WindowSpec, end: float, history: int
+) -> tuple[Stream, Stream, list[tuple[_Span, Stream]]]:
+    """(current window, baseline before it, earlier windows of the same size, oldest first)."""
+    if spec.cases is not None:
+        n = spec.cases
+        before = stream.take(slice(0, max(0, len(stream) - n)))
+        current = stream.take(slice(max(0, len(stream) - n), len(stream)))
+        chunks: list[tuple[_Span, Stream]] = []
+        stop = len(before)
+        while stop > 0 and len(chunks) < history:
+            start = max(0, stop - n)
+            part = before.take(slice(start, stop))
+            chunks.append((_Span(float(part.time[0]), float(part.time[-1])), part))
+            stop = start
+        return current, before, chunks[::-1]
+    days = float(spec.days or 30.0) * DAY_S
+    since = end - days
+    current = stream.take((stream.time >= since) & (stream.time <= end))
+    before = stream.take(stream.time < since)
+    chunks = []
+    for j in range(1, history + 1):
+        lo, hi = end - (j + 1) * days, end - j * days
+        if before.time.size == 0 or hi <= before.time[0]:
+            break
+        chunks.append((_Span(lo, hi), before.take((before.time >= lo) & (before.time < hi))))
+    return current, before, chunks[::-1]
+
+
+# ----------------------------------------------------------------------------- tests
+
+
+def _histogram_test(kind: str, name: str, values: npt.NDArray[Any], ref: Histogram) -> DriftTest:
+    v = values[np.isfinite(values)]
+    ks = stats.ks_histogram(v, ref.bin_edges, ref.counts)
+    window = stats.bin_counts(v, ref.bin_edges)
+    reference = np.concatenate([[0], np.asarray(ref.counts, dtype=np.int64), [0]])
+    keep = (window + reference) > 0
+    return DriftTest(
+        kind=kind,
+        name=name,
+        statistic="ks",
+        value=ks.statistic,
+        pvalue=ks.pvalue,
+        n=ks.n,
+        n_reference=ks.m,
+        distance=stats.jensen_shannon(window[keep], reference[keep]),
+        mean_shift=float(np.mean(v)) - ref.mean(),
+        table={
+            "bin_edges": [-math.inf, *ref.bin_edges, math.inf],
+            "window": [int(c) for c in window],
+            "reference": [int(c) for c in reference],
+        },
+    )
+
+
+def category_table(
+    reference: dict[str, int], values: npt.NDArray[Any]
+) -> tuple[list[str], list[int], list[int]]:
+    """(categories, reference counts, window counts) with rare categories pooled (module doc)."""
+    uniq, counts = np.unique(np.asarray(values, dtype=str), return_counts=True)
+    window = {str(u): int(c) for u, c in zip(uniq, counts, strict=True)}
+    names = sorted(set(reference) | set(window))
+    ref_total, win_total = sum(reference.values()), sum(window.values())
+    total = ref_total + win_total
+    kept, pooled = [], [0, 0]
+    for name in names:
+        r, w = reference.get(name, 0), window.get(name, 0)
+        column = r + w
+        if min(ref_total, win_total) * column / total < 5.0:
+            pooled[0] += r
+            pooled[1] += w
+        else:
+            kept.append((name, r, w))
+    if pooled[0] + pooled[1] > 0:
+        kept.append((OTHER, pooled[0], pooled[1]))
+    return [k[0] for k in kept], [k[1] for k in kept], [k[2] for k in kept]
+
+
+def _category_test(tag: str, reference: dict[str, int], values: npt.NDArray[Any]) -> DriftTest:
+    names, ref, win = category_table(reference, values)
+    chi = stats.chi2_homogeneity(ref, win)
+    return DriftTest(
+        kind="category",
+        name=tag,
+        statistic="chi2",
+        value=chi.statistic,
+        pvalue=chi.pvalue,
+        df=chi.df,
+        n=sum(win),
+        n_reference=sum(ref),
+        table={"categories": names, "reference": ref, "window": win},
+    )
+
+
+def _drift_tests(
+    streams: ModelStreams,
+    profile: ReferenceProfile,
+    results: Stream,
+    openings: Stream,
+    config: MonitorConfig,
+    notes: list[str],
+) -> list[DriftTest]:
+    tests: list[DriftTest] = []
+
+    def enough(what: str, n: int) -> bool:
+        if n >= config.min_cases:
+            return True
+        notes.append(f"{what}: {n} values in the window, fewer than {config.min_cases}: not tested")
+        return False
+
+    for label, hist in profile.scores.items():
+        column = results.columns.get(f"score:{label}")
+        values = column[np.isfinite(column)] if column is not None else np.empty(0)
+        if enough(f"scores of '{label}'", int(values.size)):
+            tests.append(_histogram_test("scores", label, values, hist))
+    for tag, ref_counts in profile.categories.items():
+        column = openings.columns.get(tag)
+        if column is None or not ref_counts:
+            continue
+        if enough(CATEGORY_TAGS.get(tag, tag), len(column)):
+            try:
+                tests.append(_category_test(tag, ref_counts, column))
+            except ValueError:
+                notes.append(f"{CATEGORY_TAGS.get(tag, tag)}: one category only: not tested")
+    for tag, hist in profile.numeric.items():
+        column = openings.columns.get(tag)
+        values = column[np.isfinite(column)] if column is not None else np.empty(0)
+        if enough(NUMERIC_TAGS.get(tag, tag), int(values.size)):
+            tests.append(_histogram_test("numeric", tag, values, hist))
+    threshold, adjusted = stats.bonferroni([t.pvalue for t in tests], config.alpha)
+    for test, p_adj in zip(tests, adjusted, strict=True):
+        test.threshold, test.p_adjusted = threshold, p_adj
+        test.alert = test.pvalue < threshold
+    return tests
+
+
+# ----------------------------------------------------------------------------- charts
+
+
+def _rate(values: npt.NDArray[Any]) -> tuple[int, int]:
+    v = values[np.isfinite(values)]
+    return int(v.sum()), int(v.size)
+
+
+def _chart(
+    name: str,
+    stream: Stream,
+    spec: WindowSpec,
+    end: float,
+    config: MonitorConfig,
+) -> Chart:
+    _stream_name, column, wording = RATES[name]
+    current, before, chunks = _split(stream, spec, end, config.history)
+    x, n = _rate(before.columns.get(column, np.empty(0)))
+    center: float | None = None
+    if n >= config.min_baseline:
+        center = min(max(x, 0.5), n - 0.5) / n
+
+    def point(span: _Span, part: Stream) -> ChartPoint:
+        k, m = _rate(part.columns.get(column, np.empty(0)))
+        rate = k / m if m else None
+        if center is None or not m:
+            return ChartPoint(_iso(span.start), _iso(span.end), m, rate, None, None, False)
+        lim = stats.p_chart(center, m, config.k_sigma, n_baseline=n)
+        out = rate is not None and not (lim.lower <= rate <= lim.upper)
+        return ChartPoint(_iso(span.start), _iso(span.end), m, rate, lim.lower, lim.upper, out)
+
+    points = [point(span, part) for span, part in chunks]
+    cur: ChartPoint | None = None
+    note = ""
+    if len(current):
+        span = (
+            _Span(float(current.time[0]), float(current.time[-1]))
+            if spec.cases is not None
+            else _Span(end - float(spec.days or 30.0) * DAY_S, end)
+        )
+        cur = point(span, current)
+        points.append(cur)
+    if center is None:
+        note = f"{n} earlier cases, fewer than {config.min_baseline}: no control limits yet"
+    elif cur is not None and cur.n < config.min_cases:
+        note = f"{cur.n} cases in the window, fewer than {config.min_cases}: not tested"
+    alert = bool(cur is not None and cur.out and cur.n >= config.min_cases)
+    return Chart(name, wording, center, n, points, cur, alert, note)
+
+
+# ----------------------------------------------------------------------------- words
+
+
+def _pct(x: float) -> str:
+    return f"{100.0 * x:.0f} %"
+
+
+def _test_message(test: DriftTest, since: str) -> str:
+    if test.kind == "scores":
+        way = "upward" if (test.mean_shift or 0.0) > 0 else "downward"
+        return (
+            f"Scores of '{test.name}' have shifted {way} since {since} "
+            f"(mean {test.mean_shift:+.2f}, KS D = {test.value:.3f}, p = {test.pvalue:.2g})."
+        )
+    label = CATEGORY_TAGS.get(test.name) or NUMERIC_TAGS.get(test.name) or test.name
+    if test.kind == "numeric":
+        return (
+            f"{label} of the images differ from the reference since {since} "
+            f"(KS D = {test.value:.3f})."
+        )
+    names, ref, win = test.table["categories"], test.table["reference"], test.table["window"]
+    ref_total, win_total = sum(ref) or 1, sum(win) or 1
+    rise = [
+        (w / win_total - r / ref_total, c, r, w) for c, r, w in zip(names, ref, win, strict=True)
+    ]
+    _gain, name, r, w = max(rise)
+    share = _pct(w / win_total)
+    if r == 0 and name != OTHER:
+        what = "manufacturer" if test.name == "manufacturer" else f"{label} value"
+        return f"{share} of images now come with a new {what} ('{name}'), unseen in the reference."
+    return (
+        f"The {label} mix has changed since {since}: '{name}' is {share} of images "
+        f"(reference {_pct(r / ref_total)}; chi-square p = {test.pvalue:.2g})."
+    )
+
+
+def _chart_message(chart: Chart) -> str:
+    cur = chart.current
+    assert cur is not None and cur.rate is not None and chart.center is not None  # noqa: S101
+    way = "risen" if cur.rate > chart.center else "fallen"
+    return (
+        f"The {chart.wording} has {way} to {_pct(cur.rate)} over {cur.n} cases "
+        f"(expected {_pct(chart.center)}, control limits {_pct(cur.lower or 0.0)}"
+        f"-{_pct(cur.upper or 0.0)})."
+    )
+
+
+# ----------------------------------------------------------------------------- the monitor
+
+
+def monitor_model(
+    streams: ModelStreams,
+    profile: ReferenceProfile | None,
+    spec: WindowSpec,
+    *,
+    end: datetime | None = None,
+    config: MonitorConfig | None = None,
+) -> ModelReport:
+    """The report of one model version for the window ending at ``end`` (default: now)."""
+    config = config or MonitorConfig()
+    end_s = (end or datetime.now(UTC)).timestamp()
+    results, _, _ = _split(streams.results, spec, end_s, 0)
+    openings, _, _ = _split(streams.openings, spec, end_s, 0)
+    reads, _, _ = _split(streams.reads, spec, end_s, 0)
+    times = np.concatenate([results.time, openings.time, reads.time])
+    if spec.cases is None:
+        w_start: float | None = end_s - float(spec.days or 30.0) * DAY_S
+        w_end: float | None = end_s
+    else:
+        w_start = float(times.min()) if times.size else None
+        w_end = float(times.max()) if times.size else None
+    window = WindowInfo(
+        start=_iso(w_start) if w_start is not None else None,
+        end=_iso(w_end) if w_end is not None else None,
+        results=len(results),
+        openings=len(openings),
+        reads=len(reads),
+    )
+    notes: list[str] = []
+    if profile is None or profile.empty:
+        reference = "unavailable"
+        tests: list[DriftTest] = []
+        notes.append(
+            "Monitoring unavailable: this model version's bundle carries no reference profile "
+            "(score distribution or input mix), so scores and inputs cannot be compared; the "
+            "rate charts use the site's own history."
+        )
+    else:
+        reference = profile.source or "reference profile"
+        tests = _drift_tests(streams, profile, results, openings, config, notes)
+    charts = []
+    for name, (stream_name, _col, _w) in RATES.items():
+        stream = streams.results if stream_name == "results" else streams.reads
+        charts.append(_chart(name, stream, spec, end_s, config))
+    reasons: dict[str, int] = {}
+    if "reason" in results.columns:
+        refused = results.columns["refused"] > 0
+        for reason in results.columns["reason"][refused]:
+            key = str(reason)[:200] or "(no reason)"
+            reasons[key] = reasons.get(key, 0) + 1
+    window_dict = asdict(window)
+    since = (window.start or "")[:10]
+    alerts = [
+        Alert(
+            test=f"{t.kind}:{t.name}",
+            statistic=t.statistic,
+            value=t.value,
+            threshold=t.threshold,
+            window={**window_dict, "spec": spec.describe(), "p_value": t.pvalue},
+            message=_test_message(t, since),
+        )
+        for t in tests
+        if t.alert
+    ]
+    for chart in charts:
+        if chart.alert and chart.current is not None:
+            cur = chart.current
+            over = (cur.rate or 0.0) > (chart.center or 0.0)
+            alerts.append(
+                Alert(
+                    test=chart.name,
+                    statistic="p_chart",
+                    value=float(cur.rate or 0.0),
+                    threshold=float((cur.upper if over else cur.lower) or 0.0),
+                    window={**window_dict, "spec": spec.describe(), "center": chart.center},
+                    message=_chart_message(chart),
+                )
+            )
+    summary = [a.message for a in alerts]
+    if not summary:
+        summary = (
+            [notes[0]]
+            if reference == "unavailable"
+            else [f"No drift detected in the {spec.describe()}."]
+        )
+    return ModelReport(
+        model_id=streams.model_id,
+        model_version=streams.model_version,
+        reference=reference,
+        window=window,
+        tests=tests,
+        charts=charts,
+        refusals_by_reason=dict(sorted(reasons.items(), key=lambda kv: -kv[1])),
+        alerts=alerts,
+        summary=summary,
+        notes=notes,
+    )
