@@ -1,0 +1,236 @@
+"""Thread policy on a busy machine; ``infer``'s overlap against bare forwards (issue 19.3, 19.5).
+
+    .venv/bin/python bench/bench_threads.py [--rounds 3]   # writes bench/results/threads.md
+
+1. Busy machine: two background CPU burners (``while True: pass``, one per core of this 2-core
+   machine) run for the whole section. A DenseNet-121 forward at 224 px (1 channel, 14 labels,
+   median of 10 after 2 warm-ups, each setting a fresh process) with the ``auto`` policy, 1 and 2
+   fixed threads, and 2 threads under ``OMP_WAIT_POLICY=PASSIVE`` (measured, not adopted);
+   then ``bedside --demo infer`` over 200 generated 512 x 512 images with ``--threads auto``, 1
+   and 2. Settings interleaved in every round; medians over rounds.
+2. Idle machine (no burners): ``bedside infer --json`` over 200 generated 1024 x 1024 images with
+   a DenseNet-121 @ 224 bundle, whole process (Python + torch import, verification, self-test,
+   scan, decode, audit rows), against 200 bare ``model(x)`` forwards at the same thread count
+   (median of 20 forwards x 200, in a fresh process): the definition BENCHMARKS.md used before.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+RESULTS = ROOT / "bench" / "results" / "threads.md"
+PY = sys.executable
+
+FORWARD = """
+import statistics, sys, time
+import torch
+from viewer.bundle.architectures import build_model
+from viewer.inference.engine import configure_threads, resolve_threads
+setting = sys.argv[1] if sys.argv[1] == "auto" else int(sys.argv[1])
+torch.manual_seed(0)
+model = build_model("densenet121", in_channels=1, num_labels=14).eval()
+x = torch.randn(1, 1, 224, 224)
+times, used = [], []
+with torch.inference_mode():
+    for i in range(12):
+        used.append(configure_threads(resolve_threads(setting)))
+        t = time.perf_counter()
+        model(x)
+        times.append((time.perf_counter() - t) * 1000.0)
+print(statistics.median(times[2:]), statistics.median(used[2:]))
+"""
+
+BARE = """
+import statistics, sys, time
+import torch
+from viewer.bundle.loader import load_bundle
+from viewer.bundle.trust import TrustStore
+from viewer.config import load_settings
+from viewer.dicom import read_image
+from viewer.inference.engine import configure_threads
+from viewer.inference.preprocess import ModelInput, preprocess
+loaded = load_bundle(sys.argv[1], TrustStore.from_settings(load_settings()))
+configure_threads(int(sys.argv[3]))
+image = read_image(sys.argv[2])
+x = torch.from_numpy(preprocess(ModelInput.from_image(image), loaded.manifest.preprocessing))[None]
+times = []
+with torch.inference_mode():
+    loaded.model(x)
+    for _ in range(20):
+        t = time.perf_counter()
+        loaded.model(x)
+        times.append((time.perf_counter() - t) * 1000.0)
+print(statistics.median(times))
+"""
+
+
+def _load() -> str:
+    a, b, c = os.getloadavg()
+    return f"{a:.2f}, {b:.2f}, {c:.2f}"
+
+
+def _forward(setting: str, passive: bool) -> tuple[float, float]:
+    env = dict(os.environ)
+    if passive:
+        env["OMP_WAIT_POLICY"] = "PASSIVE"
+    out = subprocess.run(
+        [PY, "-c", FORWARD, setting], env=env, capture_output=True, text=True, check=True
+    ).stdout.split()
+    return float(out[0]), float(out[1])
+
+
+def _infer(folder: Path, env: dict[str, str], *extra: str) -> float:
+    t = time.perf_counter()
+    proc = subprocess.run(
+        [PY, "-m", "viewer", *extra[:1], "infer", str(folder), "--json", *extra[1:]],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    took = time.perf_counter() - t
+    scored = sum('"status": "scored"' in line for line in proc.stdout.splitlines())
+    if scored != 200:
+        raise RuntimeError(f"infer scored {scored} of 200: {proc.stderr[-800:]}")
+    return took
+
+
+def busy(rounds: int, work: Path, env: dict[str, str]) -> list[str]:
+    from viewer.dicom.synthetic import write_demo_set
+
+    demo = work / "demo"
+    write_demo_set(demo, n=200, seed=5, size=(512, 512))
+    burners = [subprocess.Popen([PY, "-c", "while True: pass"]) for _ in range(2)]
+    try:
+        time.sleep(3)
+        load0 = _load()
+        fwd_cases = {"auto": ("auto", False), "1 fixed": ("1", False), "2 fixed": ("2", False),
+                     "2, OMP_WAIT_POLICY=PASSIVE": ("2", True)}  # fmt: skip
+        fwd: dict[str, list[tuple[float, float]]] = {k: [] for k in fwd_cases}
+        batch_cases = {"auto": "auto", "1 fixed": "1", "2 fixed": "2"}
+        batch: dict[str, list[float]] = {k: [] for k in batch_cases}
+        for _ in range(rounds):
+            for name, (setting, passive) in fwd_cases.items():
+                fwd[name].append(_forward(setting, passive))
+            for name, setting in batch_cases.items():
+                batch[name].append(_infer(demo, env, "--demo", "--threads", setting))
+        load1 = _load()
+    finally:
+        for b in burners:
+            b.kill()
+            b.wait()
+    best_fwd = min(statistics.median(t for t, _ in fwd[k]) for k in ("1 fixed", "2 fixed"))
+    best_batch = min(statistics.median(batch[k]) for k in ("1 fixed", "2 fixed"))
+    lines = [
+        "### Busy machine: 2 background CPU burners on the 2 cores\n",
+        f"Load average (1/5/15 min) with the burners running: {load0} at start, {load1} at end "
+        f"(other sessions share the machine too). {rounds} rounds, settings interleaved.\n",
+        "| DenseNet-121 forward @ 224 | median ms | per round | threads used | / best fixed |",
+        "|---|---|---|---|---|",
+    ]
+    for name, runs in fwd.items():
+        med = statistics.median(t for t, _ in runs)
+        used = statistics.median(u for _, u in runs)
+        per = ", ".join(f"{t:.0f}" for t, _ in runs)
+        lines.append(f"| {name} | {med:.0f} | {per} | {used:g} | {med / best_fwd:.2f} |")
+    lines += [
+        "",
+        "| `bedside --demo infer` 200 images 512 x 512 | wall s | per round | / best fixed |",
+        "|---|---|---|---|",
+    ]
+    for name, runs in batch.items():
+        med = statistics.median(runs)
+        per = ", ".join(f"{t:.1f}" for t in runs)
+        lines.append(f"| --threads {name} | {med:.1f} | {per} | {med / best_batch:.2f} |")
+    ratio = statistics.median(t for t, _ in fwd["auto"]) / best_fwd
+    lines.append(
+        f"\nTarget: the `auto` forward within 1.3x of the best fixed setting: **{ratio:.2f}x** "
+        f"({'met' if ratio <= 1.3 else 'NOT met'})."
+    )
+    return lines
+
+
+def idle(rounds: int, work: Path, env: dict[str, str], key: Any) -> list[str]:
+    from bench_inference import build_bundles, make_images
+
+    images = work / "batch"
+    paths = make_images(images, 200, (1024, 1024), 900)
+    bundle = build_bundles(work / "bundles", key)["DenseNet-121 @ 224"]
+    load0 = _load()
+    walls: dict[str, list[float]] = {"2": [], "auto": []}
+    bare: list[float] = []
+    for _ in range(rounds):
+        for setting in walls:
+            walls[setting].append(_infer(images, env, "", "--bundle", str(bundle),
+                                         "--threads", setting))  # fmt: skip
+        out = subprocess.run([PY, "-c", BARE, str(bundle), str(paths[0]), "2"], env=env,
+                             capture_output=True, text=True, check=True)  # fmt: skip
+        bare.append(float(out.stdout.split()[-1]) * 200 / 1000.0)
+    load1 = _load()
+    bare_s = statistics.median(bare)
+    lines = [
+        "### `bedside infer` over 200 images 1024 x 1024, DenseNet-121 @ 224, no burners\n",
+        f"Load average (1/5/15 min) {load0} at start, {load1} at end. Read-ahead: header checks "
+        "and decode of the next 2 images in one worker thread (never torch) while the main "
+        "thread runs pixel checks, preprocessing, the forward and the audit rows.\n",
+        "| infer --threads | wall s (whole process) | per round | 200 bare forwards, 2 threads "
+        "| wall / bare |",
+        "|---|---|---|---|---|",
+    ]
+    for setting, runs in walls.items():
+        med = statistics.median(runs)
+        per = ", ".join(f"{t:.1f}" for t in runs)
+        lines.append(f"| {setting} | {med:.1f} | {per} | {bare_s:.1f} s | {med / bare_s:.2f} |")
+    ratio = statistics.median(walls["2"]) / bare_s
+    lines.append(
+        f"\nTarget <= 1.15x bare forwards: **{ratio:.2f}x** "
+        f"({'met' if ratio <= 1.15 else 'NOT met'}); the whole-process wall includes Python + "
+        "torch import, bundle verification and self-test and the folder scan."
+    )
+    return lines
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--only", choices=("busy", "idle"))
+    args = parser.parse_args()
+    from viewer.bundle.keys import generate_keypair, load_private_key
+
+    with tempfile.TemporaryDirectory(prefix="bedside-bench-threads-") as tmp:
+        work = Path(tmp)
+        site = work / "site"
+        (site / "trusted-keys").mkdir(parents=True)
+        (site / "site.toml").write_text("", encoding="utf-8")
+        env = dict(os.environ, BEDSIDE_SITE_CONFIG=str(site / "site.toml"),
+                   BEDSIDE_DATA_DIR=str(work / "data"), PYTHONPATH=str(ROOT))  # fmt: skip
+        os.environ.update(env)
+        gen = generate_keypair(work / "key")
+        (site / "trusted-keys" / "b.pub.pem").write_bytes(Path(gen.public_path).read_bytes())
+        key = load_private_key(gen.private_path)
+        lines = [
+            "## Thread policy and batch overlap (bench/bench_threads.py)\n",
+            f"Command: `.venv/bin/python bench/bench_threads.py --rounds {args.rounds}`.\n",
+        ]
+        if args.only != "idle":
+            lines += [*busy(args.rounds, work, env), ""]
+        if args.only != "busy":
+            lines += idle(args.rounds, work, env, key)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
