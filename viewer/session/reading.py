@@ -314,6 +314,16 @@ class ReadingSession:
             return self._reveal()
         return None
 
+    def model_changed(self) -> None:
+        """Another model (or none) is loaded: the old model's score or refusal is withdrawn, so
+        nothing is decided on a result no longer shown; the image is scored again. A saved
+        decision stays (the next act amends it)."""
+        self.prediction = None
+        self.refusal = ""
+        self.refusal_checks = []
+        self.revealed = False
+        self.ai_shown = None
+
     def start_amendment(self) -> bool:
         """The reader asks to change a saved decision (the next decide is an amendment)."""
         return self.decision is not None
@@ -338,7 +348,9 @@ class ReadingSession:
         first = pred.labels[0]
         positive = bool(first.positive)
         clinician_positive = positive if meaning == "confirmed" else not positive
-        earlier = self.decision
+        # looked up again: the log may have opened after the reveal, or another window on this
+        # log decided the image meanwhile; either way this act amends, never duplicates
+        earlier = self.decision or self.desk.earlier_decision(self)
         try:
             user = require_named_user(self.desk.settings)
             record = trail.log.append(
@@ -380,6 +392,7 @@ class ReadingSession:
         )
         self.decision = decision
         self.desk.decided[self.path] = decision
+        self.desk.decided_pixels[self.path] = self.pixel_sha256
         return DecisionOutcome(saved=True, decision=decision, record=record)
 
     # -------------------------------------------------------------- rows
@@ -457,6 +470,10 @@ class ReadingDesk:
         self.demo_model = False
         self.scores: dict[str, Prediction] = {}  # path -> prediction by the loaded model
         self.decided: dict[str, SavedDecision] = {}  # path -> last decision in this run
+        # the pixels each of those was made on: one path may hold another image later (every
+        # CD of one vendor names its files alike), which must get neither
+        self.score_pixels: dict[str, str | None] = {}
+        self.decided_pixels: dict[str, str | None] = {}
         self._request = 0
 
     # -------------------------------------------------------------- settings
@@ -489,6 +506,9 @@ class ReadingDesk:
         self.model_digest = digest
         self.demo_model = demo_model and scorer is not None
         self.scores.clear()
+        self.score_pixels.clear()
+        if self.current is not None:
+            self.current.model_changed()
 
     @property
     def model_detail(self) -> dict[str, bool]:
@@ -522,7 +542,15 @@ class ReadingDesk:
             return False
         if outcome.prediction is not None:
             self.scores[path] = outcome.prediction
+            self.score_pixels[path] = outcome.image.pixel_sha256 if outcome.image else None
         return True
+
+    def cached_score(self, session: ReadingSession) -> Prediction | None:
+        """The loaded model's score for this session's image: same path *and* same pixels."""
+        pixels = self.score_pixels.get(session.path)
+        if pixels is None or pixels != session.pixel_sha256:
+            return None
+        return self.scores.get(session.path)
 
     def earlier_decision(self, session: ReadingSession) -> SavedDecision | None:
         """The latest decision on this image: in this run, else in the audit log.
@@ -533,7 +561,7 @@ class ReadingDesk:
         not inherit it. (Rows written before the digest was recorded match by UID alone.)
         """
         remembered = self.decided.get(session.path)
-        if remembered is not None:
+        if remembered is not None and self.decided_pixels.get(session.path) == session.pixel_sha256:
             return remembered
         meta, log = session.meta, self.trail.log
         if log is None or meta is None or not meta.patient_id or not meta.sop_instance_uid:

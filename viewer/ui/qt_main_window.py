@@ -519,10 +519,14 @@ class QtMainWindow(QMainWindow):
             return
         self.model_loading = True
         self.model = None
-        self.desk.set_model(None)
+        self.desk.set_model(None)  # withdraws the old model's result on screen
         self.model_error = ""
         self.worklist.reset_scores()
         self.ai_panel.set_loading_model()
+        self.decision.set_decision_enabled(False)  # no score shown: nothing to decide on
+        if self.shown is not None:  # the old model's heatmap goes with its score
+            self.shown.heatmap, self.shown.heatmap_pending = None, False
+            self.ai_panel.heatmap_toggle.setChecked(False)
         self._render_model_status()
         settings, trail = self.settings, self.trail
 
@@ -732,7 +736,7 @@ class QtMainWindow(QMainWindow):
             else:
                 self.ai_panel.set_loading_model()
             return
-        cached = self.desk.scores.get(shown.path)
+        cached = self.desk.cached_score(shown.session)  # same path and same pixels
         if cached is not None:
             self._scored(shown, model.predictor, ScoreOutcome(prediction=cached, image=shown.image))
             return
@@ -826,15 +830,15 @@ class QtMainWindow(QMainWindow):
         label = pred.labels[0].label
         self.ai.submit(
             lambda _p, _c: predictor.heatmap(image, label),
-            on_result=partial(self._heatmap_ready, shown),
+            on_result=partial(self._heatmap_ready, shown, predictor),
             on_error=partial(self._heatmap_failed, shown),
             priority=40,
             name="heatmap",
         )
 
-    def _heatmap_ready(self, shown: OnScreen, heat: np.ndarray) -> None:
-        if not self._on_screen(shown):
-            return
+    def _heatmap_ready(self, shown: OnScreen, predictor: Predictor, heat: np.ndarray) -> None:
+        if not self._on_screen(shown) or predictor is not self.predictor:
+            return  # left the image, or made by a model no longer loaded
         shown.heatmap_pending = False
         shown.heatmap = heat
         self.view.set_heatmap(heat)
@@ -860,7 +864,10 @@ class QtMainWindow(QMainWindow):
         def work(_p: Any, cancelled: Any) -> ScoreOutcome:
             from viewer.dicom import read_metadata
 
-            return score_image(predictor, read_metadata(path), cancel=cancelled)
+            outcome = score_image(predictor, read_metadata(path), cancel=cancelled)
+            if outcome.image is not None:
+                outcome.image.pixel_sha256  # noqa: B018  (hashed here, off the GUI thread)
+            return outcome
 
         self._batch_job = self.ai.submit(
             work,
