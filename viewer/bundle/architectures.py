@@ -81,3 +81,27 @@ def build_model(arch_id: str, *, in_channels: int, num_labels: int) -> torch.nn.
         )
     model.eval()
     return model
+
+
+def select_outputs(model: torch.nn.Module, shown: list[int], num_outputs: int) -> torch.nn.Module:
+    """The model whose outputs are only ``shown`` (a manifest's ``shown_outputs``).
+
+    Hidden outputs (no label or no threshold) are computed by the network as published and
+    dropped here, before any score exists, so no later step can show them. With nothing hidden
+    the model itself is returned. The wrapper's weights are its ``net``'s; load them first.
+    """
+    if shown == list(range(num_outputs)):
+        return model
+    import torch
+
+    class ShownOutputs(torch.nn.Module):
+        def __init__(self, net: torch.nn.Module, index: list[int]) -> None:
+            super().__init__()
+            self.net = net
+            self.index = index
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            out: torch.Tensor = self.net(x)
+            return out[:, self.index]
+
+    return ShownOutputs(model, shown)

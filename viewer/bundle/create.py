@@ -70,10 +70,9 @@ def library_versions() -> dict[str, str]:
 def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     """Weights as a flat state_dict from ``.safetensors`` or a torch ``.pth``/``.pt`` state_dict.
 
-    Only here, in the ML team's own environment and on their own file, is ``torch.load`` used:
-    with ``weights_only=True`` (no arbitrary unpickling) and ``map_location="cpu"`` so weights saved
-    on a GPU load on a CPU-only machine. The bundle itself only ever holds safetensors, and the
-    viewer never calls ``torch.load``.
+    A ``.pt``/``.pth`` is read by :mod:`viewer.bundle.torchfile` (a restricted unpickler that
+    runs no code from the file; never ``torch.load``). The bundle itself only ever holds
+    safetensors.
     """
     import torch
 
@@ -90,14 +89,10 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
                 f"The weights are not a valid safetensors file ({exc}).", code="weights", path=p
             ) from exc
     elif p.suffix in (".pth", ".pt"):
-        try:
-            loaded = torch.load(p, weights_only=True, map_location="cpu")  # see docstring
-        except Exception as exc:
-            raise BundleError(
-                f"The weights cannot be read as a state_dict with weights_only=True ({exc}).",
-                code="weights",
-                path=p,
-            ) from exc
+        from viewer.bundle.torchfile import read_torch_file, state_dict_of
+
+        arrays = state_dict_of(read_torch_file(p))  # no code from the file runs
+        loaded = {k: torch.from_numpy(v.copy()) for k, v in arrays.items()}
     else:
         raise BundleError(
             "Weights must be .safetensors, or a state_dict saved as .pth / .pt.",
@@ -163,7 +158,7 @@ def build_members(
     import safetensors.numpy
     import torch
 
-    from viewer.bundle.architectures import build_model
+    from viewer.bundle.architectures import build_model, select_outputs
     from viewer.bundle.loader import torch_threads
     from viewer.inference.preprocess import ModelInput
     from viewer.inference.selftest import compute_selftest, selftest_inputs
@@ -181,13 +176,15 @@ def build_members(
         raise BundleError("'architecture' in the template must be an object.", code="schema")
     arch["id"] = arch_id
     in_channels = int(arch.get("in_channels", 1))
-    model = build_model(arch_id, in_channels=in_channels, num_labels=len(labels))
+    hidden = data.get("hidden_outputs") or []
+    num_outputs = len(labels) + (len(hidden) if isinstance(hidden, list) else 0)
+    model = build_model(arch_id, in_channels=in_channels, num_labels=num_outputs)
     try:
         model.load_state_dict(dict(state_dict), strict=True)
     except RuntimeError as exc:
         raise BundleError(
             f"The weights do not fit '{arch_id}' with {in_channels} input channel(s) and "
-            f"{len(labels)} label(s): {str(exc)[:600]}",
+            f"{num_outputs} output(s): {str(exc)[:600]}",
             code="weights",
         ) from exc
     model.eval()
@@ -207,6 +204,7 @@ def build_members(
     selftest.setdefault("file", SELFTEST_NAME)
     manifest = parse_manifest(json.dumps(data).encode())
     threads = manifest.selftest.threads  # from the template, else 1; recorded in the manifest
+    model = select_outputs(model, manifest.shown_outputs, manifest.num_outputs)
     with torch.no_grad(), torch_threads(threads):
         tensors = compute_selftest(
             model, manifest, sample, threads=threads, cases=selftest_inputs(sample, manifest)

@@ -300,13 +300,13 @@ def load_verified(verified: VerifiedBundle) -> LoadedBundle:
 
     import torch
 
-    from viewer.bundle.architectures import build_model
+    from viewer.bundle.architectures import build_model, select_outputs
 
     m = verified.manifest
     t0 = time.perf_counter()
     check_compatibility(m, torch_version=torch.__version__, app_version=APP_VERSION)
     model = build_model(
-        m.architecture.id, in_channels=m.architecture.in_channels, num_labels=m.num_labels
+        m.architecture.id, in_channels=m.architecture.in_channels, num_labels=m.num_outputs
     )
     t1 = time.perf_counter()
     with torch.no_grad():
@@ -316,6 +316,7 @@ def load_verified(verified: VerifiedBundle) -> LoadedBundle:
             verified.member(WEIGHTS_NAME),
             digest=verified.signed_digests.get(WEIGHTS_NAME),
         )
+    model = select_outputs(model, m.shown_outputs, m.num_outputs)  # hidden outputs dropped
     t2 = time.perf_counter()
     result = run_selftest(model, m, verified.member(SELFTEST_NAME))
     t3 = time.perf_counter()

@@ -128,6 +128,19 @@ class LabelSpec(_Strict):
     activation: Literal["sigmoid", "softmax"] = "sigmoid"
 
 
+class HiddenOutput(_Strict):
+    """A network output that is never shown as a finding (no label, or no threshold for it).
+
+    The network still computes it (its weights are the published ones, unchanged); the viewer
+    drops it before any score is shown. ``name`` is what the model's source calls it, possibly
+    nothing; ``reason`` says why it is hidden.
+    """
+
+    output: Annotated[int, Field(ge=0, le=999)]
+    name: Annotated[str, Field(max_length=64)] = ""
+    reason: Short
+
+
 class DatasetDescription(_Strict):
     description: Text
     sources: Annotated[list[Short], Field(max_length=50)]
@@ -294,7 +307,29 @@ class Manifest(_Strict):
     weights: WeightsSpec
     network_data_format: NetworkDataFormat
     preprocessing: Annotated[list[PreprocessStep], Field(min_length=1, max_length=32)]
-    labels: Annotated[list[LabelSpec], Field(min_length=1, max_length=100)]
+    labels: Annotated[list[LabelSpec], Field(min_length=1, max_length=100)] = Field(
+        description=(
+            "The findings shown, in the order of the network outputs that are not hidden "
+            "(hidden_outputs): the first label is the first output not hidden, and so on."
+        )
+    )
+    hidden_outputs: Annotated[list[HiddenOutput], Field(max_length=900)] = Field(
+        default_factory=list,
+        description=(
+            "Network outputs never shown as findings (no label or no threshold). Absent or "
+            "empty: every output is a label."
+        ),
+    )
+    provenance: dict[
+        Annotated[str, Field(max_length=64)], Annotated[str, Field(max_length=400)]
+    ] = Field(
+        default_factory=dict,
+        description=(
+            "Where the weights came from, as `bundle import` records it (source library and "
+            "version, weights name, file name and SHA-256, key mapping). Empty for `bundle "
+            "create`."
+        ),
+    )
     training_data: DatasetDescription
     validation_data: DatasetDescription
     metrics: Annotated[list[Metric], Field(max_length=500)]
@@ -330,8 +365,14 @@ class Manifest(_Strict):
         if self.changelog[0].version != self.version:
             raise ValueError("the first changelog entry must describe this version")
         out = self.network_data_format.outputs["pred"]
-        if out.num_channels != len(self.labels):
-            raise ValueError("network_data_format.outputs.pred.num_channels != number of labels")
+        if out.num_channels != self.num_outputs:
+            raise ValueError(
+                "network_data_format.outputs.pred.num_channels != number of labels "
+                "plus hidden outputs"
+            )
+        hidden = [h.output for h in self.hidden_outputs]
+        if len(set(hidden)) != len(hidden) or any(i >= self.num_outputs for i in hidden):
+            raise ValueError("hidden_outputs must name distinct outputs of the network")
         inp = self.network_data_format.inputs["image"]
         if inp.num_channels != self.architecture.in_channels:
             raise ValueError("network input channels differ from architecture.in_channels")
@@ -348,9 +389,26 @@ class Manifest(_Strict):
     def num_labels(self) -> int:
         return len(self.labels)
 
+    @property
+    def num_outputs(self) -> int:
+        """The network's outputs: the labels and the hidden outputs."""
+        return len(self.labels) + len(self.hidden_outputs)
+
+    @property
+    def shown_outputs(self) -> list[int]:
+        """The network output each label reads, in label order."""
+        hidden = {h.output for h in self.hidden_outputs}
+        return [i for i in range(self.num_outputs) if i not in hidden]
+
     def to_json_bytes(self) -> bytes:
-        """Canonical bytes (sorted keys, 2-space indent, LF) so a rebuilt bundle is identical."""
+        """Canonical bytes (sorted keys, 2-space indent, LF) so a rebuilt bundle is identical.
+
+        Sections added later (``hidden_outputs``, ``provenance``) are left out when empty, so a
+        bundle made before them rebuilds to the same bytes."""
         data = self.model_dump(mode="json")
+        for key in ("hidden_outputs", "provenance"):
+            if not data.get(key):
+                data.pop(key, None)
         return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
 
 

@@ -143,6 +143,62 @@ def _cmd_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_import(args: argparse.Namespace) -> int:
+    """``bundle import torchxrayvision|torchvision-densenet121``: viewer.bundle.importers."""
+    from viewer.bundle import importers
+
+    key = _private_key(args.key)
+    if args.source == "torchxrayvision":
+        created = importers.import_torchxrayvision(
+            args.file, weights_name=args.weights_name, out=args.out, private_key=key,
+            version=args.version, resize=args.resize,
+        )  # fmt: skip
+    else:
+        names = [n.strip() for n in args.labels.split(",")]
+        given = [t.strip() for t in (args.thresholds or "").split(",")] if args.thresholds else []
+        if given and len(given) != len(names):
+            raise BedsideError("Give one threshold per label (empty for none: a hidden output).")
+        try:
+            thresholds = [float(t) if t else None for t in given] or [None] * len(names)
+        except ValueError as exc:
+            raise BedsideError(f"A threshold is not a number ({exc}).") from exc
+        created = importers.import_torchvision_densenet121(
+            args.file, labels=names, thresholds=thresholds, out=args.out, private_key=key,
+            model_id=args.id, version=args.version, normalize=args.normalize,
+        )  # fmt: skip
+    m = created.manifest
+    print(f"wrote {printable(created.path)}: {_name(m)}, sha256 {created.digest}")
+    print(f"{len(m.labels)} label(s) shown, {len(m.hidden_outputs)} hidden output(s)")
+    if created.key_fingerprint:
+        print(f"signed by {format_fingerprint(created.key_fingerprint)}")
+    return 0
+
+
+def _register_import(bsub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    imp = bsub.add_parser("import", help="a published model's weights file into a signed bundle")
+    isub = imp.add_subparsers(dest="source", metavar="SOURCE", required=True)
+    p = isub.add_parser("torchxrayvision", help="TorchXRayVision DenseNet-121 / ResNet-50")
+    p.add_argument("file", help="the release file (.pt), read without running code from it")
+    p.add_argument("--weights-name", required=True, help="e.g. densenet121-res224-all")
+    p.add_argument(
+        "--resize",
+        choices=["readme", "model"],
+        default="readme",
+        help="readme: scikit-image resize (XRayResizer); model: F.interpolate",
+    )
+    p2 = isub.add_parser("torchvision-densenet121", help="a CheXNet-style DenseNet-121 state dict")
+    p2.add_argument("file", help="the state dict (.pt/.pth), read without running code from it")
+    p2.add_argument("--labels", required=True, help="comma-separated, in output order")
+    p2.add_argument("--thresholds", help="comma-separated, one per label (empty: hidden)")
+    p2.add_argument("--normalize", choices=["imagenet"], default="imagenet")
+    p2.add_argument("--id", required=True, help="model id, e.g. chexnet")
+    for q in (p, p2):
+        q.add_argument("--key", required=True, help="private key (PEM) to sign with")
+        q.add_argument("--out", required=True, help="the .bundle to write")
+        q.add_argument("--version", default="1.0.0", help="the bundle's version (SemVer)")
+        q.set_defaults(func=_cmd_import)
+
+
 def _cmd_sign(args: argparse.Namespace) -> int:
     from viewer.bundle.create import sign_bundle
 
@@ -378,6 +434,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--licence-file", help="licence text to include (LICENSE.txt)")
     p.add_argument("--card-notes", help="markdown appended to the generated model card")
     p.set_defaults(func=_cmd_create)
+
+    _register_import(bsub)
 
     p = bsub.add_parser("sign", help="sign (or re-sign) a bundle with a private key")
     p.add_argument("bundle")

@@ -12,7 +12,10 @@ Numeric conventions (part of what a bundle means, do not change lightly):
   weak-scalar rules). Percentiles are computed with ``numpy.percentile(method="linear")``.
 - ``resize`` is ``torch.nn.functional.interpolate(align_corners=False)`` on float32, the same call
   torchvision's ``Resize`` makes on tensors, so a model trained with torchvision is fed the same
-  numbers. ``antialias`` must be declared; it is only allowed for bilinear and bicubic.
+  numbers. ``antialias`` must be declared; it is only allowed for bilinear, bicubic and
+  ``skimage-linear``. ``skimage-linear`` is scikit-image's ``transform.resize`` (order 1,
+  ``mode="constant"``, ``preserve_range=True``, clip), what TorchXRayVision's ``XRayResizer``
+  calls, computed here in float64 with numpy and torch (no scikit-image in the app).
 - Windows follow the DICOM LINEAR function (PS3.3 C.11.2.1.2.1) onto [0, 1].
 
 Only numpy is imported at module level; torch is imported by the window and ``resize`` when
@@ -32,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 from viewer.errors import BundleError, InferenceError
 
 __all__ = [
+    "CenterCropStep",
     "ChannelsStep",
     "DtypeStep",
     "Geometry",
@@ -68,10 +72,13 @@ class SourceStep(_Step):
     the LINEAR function onto [0, 1]; ``if_missing`` says what to do when the image has none
     (``refuse`` scores nothing; ``minmax`` windows over the image's own range).
     ``fixed_window``: the declared ``center``/``width`` onto [0, 1].
+    ``stored``: the stored pixel values as decoded (no Modality LUT, no window), what
+    TorchXRayVision's ``read_xray_dcm`` reads; their nominal range is 0 .. 2**BitsStored - 1
+    and an image with a value outside it (signed data, stray high bits) is not scored.
     """
 
     op: Literal["source"]
-    pixels: Literal["modality", "stored_window", "fixed_window"]
+    pixels: Literal["modality", "stored_window", "fixed_window", "stored"]
     center: float | None = None
     width: float | None = Field(default=None, gt=1.0)
     if_missing: Literal["refuse", "minmax"] | None = None
@@ -119,23 +126,46 @@ class SquareStep(_Step):
         return self
 
 
-class ResizeStep(_Step):
-    """Resize to ``size`` x ``size`` with torch's interpolate (align_corners=False).
+class CenterCropStep(_Step):
+    """Centre crop to the short side with a declared offset rounding.
 
-    ``nearest`` is torch's legacy ``nearest`` (what torchvision's NEAREST calls);
-    ``nearest-exact`` is the pixel-centre correct one. ``area`` is adaptive average pooling.
+    ``floor_halves``: the first kept row is ``rows // 2 - side // 2`` (and so for columns), the
+    rounding of TorchXRayVision's ``XRayCenterCrop``; it differs by one pixel from ``square``'s
+    ``(rows - side) // 2`` when the long side is odd and the short side even.
+    """
+
+    op: Literal["center_crop"]
+    offset: Literal["floor_halves"]
+
+
+class ResizeStep(_Step):
+    """Resize to ``size`` x ``size``.
+
+    With torch's interpolate (align_corners=False): ``nearest`` is torch's legacy ``nearest``
+    (what torchvision's NEAREST calls); ``nearest-exact`` is the pixel-centre correct one;
+    ``area`` is adaptive average pooling.
+
+    ``skimage-linear`` is scikit-image's ``resize(order=1, mode="constant", cval=0,
+    preserve_range=True, clip=True)``: with ``antialias`` (scikit-image's default when
+    shrinking) a Gaussian pre-filter of sigma ``max(0, (in / out - 1) / 2)`` per axis, truncated
+    at 4 sigma, with zeros beyond the edges; then linear interpolation at pixel centres
+    (``(out + 0.5) * in / out - 0.5``) with zeros beyond the edges; then the result clipped to
+    the input's range (widened to 0 when the zeros reached it).
     """
 
     op: Literal["resize"]
     size: int = Field(ge=8, le=MAX_RESIZE)
-    interpolation: Literal["bilinear", "bicubic", "area", "nearest", "nearest-exact"]
+    interpolation: Literal[
+        "bilinear", "bicubic", "area", "nearest", "nearest-exact", "skimage-linear"
+    ]
     antialias: bool
 
     @model_validator(mode="after")
     def _params(self) -> ResizeStep:
-        if self.antialias and self.interpolation not in ("bilinear", "bicubic"):
+        if self.antialias and self.interpolation not in ("bilinear", "bicubic", "skimage-linear"):
             raise ValueError(
-                f"antialias is only defined for bilinear and bicubic, not {self.interpolation}"
+                "antialias is only defined for bilinear, bicubic and skimage-linear, "
+                f"not {self.interpolation}"
             )
         return self
 
@@ -145,6 +175,7 @@ _NORMALIZE_PARAMS: dict[str, tuple[set[str], set[str]]] = {
     "minmax": (set(), {"out_min", "out_max"}),
     "percentile": ({"lower", "upper"}, {"out_min", "out_max"}),
     "fixed_range": ({"in_min", "in_max", "out_min", "out_max"}, {"clip"}),
+    "bits_stored": ({"out_min", "out_max"}, set()),
     "mean_std": ({"mean", "std"}, set()),
 }
 
@@ -169,10 +200,13 @@ class NormalizeStep(_Step):
     out_min. ``percentile``: clip to the lower/upper percentiles, then onto out_min..out_max.
     ``fixed_range``: in_min..in_max onto out_min..out_max, optionally clipped (torchxrayvision:
     0..255 onto -1024..1024). ``mean_std``: (x - mean) / std, scalars or one per channel.
+    ``bits_stored``: 0 .. 2**BitsStored - 1 of the image being scored onto out_min..out_max
+    (TorchXRayVision's ``normalize(img, 2**BitsStored - 1)``: -1024..1024); only after a
+    ``stored`` source, so an 8-bit and a 12-bit image both fill the range they can hold.
     """
 
     op: Literal["normalize"]
-    method: Literal["minmax", "percentile", "fixed_range", "mean_std"]
+    method: Literal["minmax", "percentile", "fixed_range", "mean_std", "bits_stored"]
     lower: float | None = Field(default=None, ge=0.0, le=100.0)
     upper: float | None = Field(default=None, ge=0.0, le=100.0)
     in_min: float | None = None
@@ -232,6 +266,7 @@ PreprocessStep = Annotated[
     SourceStep
     | InvertMonochrome1Step
     | SquareStep
+    | CenterCropStep
     | ResizeStep
     | NormalizeStep
     | ChannelsStep
@@ -240,7 +275,16 @@ PreprocessStep = Annotated[
 ]
 
 _STEPS_ADAPTER: TypeAdapter[list[PreprocessStep]] = TypeAdapter(list[PreprocessStep])
-KNOWN_OPS = ("source", "invert_monochrome1", "square", "resize", "normalize", "channels", "dtype")
+KNOWN_OPS = (
+    "source",
+    "invert_monochrome1",
+    "square",
+    "center_crop",
+    "resize",
+    "normalize",
+    "channels",
+    "dtype",
+)
 
 
 def _describe(error: ValidationError, raw: Sequence[Any]) -> str:
@@ -302,6 +346,18 @@ def check_order(steps: Sequence[PreprocessStep]) -> None:
         raise BundleError(
             "The bundle's preprocessing has more than one 'source' step.", code="preprocessing"
         )
+    stored = steps[0].pixels == "stored"
+    for step in steps:
+        if isinstance(step, NormalizeStep) and step.method == "bits_stored" and not stored:
+            raise BundleError(
+                "The bundle's 'bits_stored' normalisation needs a 'stored' source.",
+                code="preprocessing",
+            )
+
+
+def uses_stored(steps: Sequence[PreprocessStep]) -> bool:
+    """Whether the preprocessing starts from the stored values (so a self-test stores them)."""
+    return bool(steps) and isinstance(steps[0], SourceStep) and steps[0].pixels == "stored"
 
 
 # ----------------------------------------------------------------------------- input
@@ -338,12 +394,15 @@ class ModelInput:
     """What preprocessing starts from; also what a bundle's self-test stores.
 
     ``pixels`` are float32 values after the Modality LUT; ``window`` is the image's first stored
-    (center, width), if any.
+    (center, width), if any. ``stored`` (the decoded stored values, before the Modality LUT) and
+    ``bits_stored`` (0028,0101) are what a ``stored`` source starts from.
     """
 
     pixels: np.ndarray
     photometric: str
     window: tuple[float, float] | None = None
+    stored: np.ndarray | None = None
+    bits_stored: int | None = None
 
     def __post_init__(self) -> None:
         pixels = np.asarray(self.pixels)
@@ -364,6 +423,17 @@ class ModelInput:
                     f"The stored window (center {self.window[0]:g}, width {self.window[1]:g}) "
                     "is not a pair of finite numbers."
                 )
+        if self.stored is not None:
+            stored = np.asarray(self.stored)
+            if stored.shape != self.pixels.shape:
+                raise InferenceError(
+                    f"The stored values have shape {stored.shape}, the pixels {self.pixels.shape}."
+                )
+            self.stored = stored
+        if self.bits_stored is not None:
+            self.bits_stored = int(self.bits_stored)
+            if not 1 <= self.bits_stored <= 16:
+                raise InferenceError(f"Bits Stored {self.bits_stored} is not 1 to 16.")
 
     @classmethod
     def from_image(cls, image: _ImageLike) -> ModelInput:
@@ -377,7 +447,14 @@ class ModelInput:
             if getattr(stored, "lut_index", None) is None:
                 window = (float(stored.center), float(stored.width))
                 break
-        return cls(pixels=image.modality, photometric=image.meta.photometric, window=window)
+        bits = int(getattr(image.meta, "bits_stored", 0) or 0)
+        return cls(
+            pixels=image.modality,
+            photometric=image.meta.photometric,
+            window=window,
+            stored=getattr(image, "stored", None),  # test doubles may have only modality
+            bits_stored=bits if 1 <= bits <= 16 else None,
+        )
 
     def to_tensors(self) -> dict[str, np.ndarray]:
         """Tensors for the bundle's self-test file (safetensors holds numeric arrays only).
@@ -389,6 +466,10 @@ class ModelInput:
         out: dict[str, np.ndarray] = {"input.pixels": self.pixels.copy()}
         if self.window is not None:
             out["input.window"] = np.array(self.window, dtype=np.float64)
+        if self.stored is not None:
+            out["input.stored"] = np.ascontiguousarray(self.stored).copy()
+        if self.bits_stored is not None:
+            out["input.bits_stored"] = np.array([self.bits_stored], dtype=np.uint8)
         return out
 
     @classmethod
@@ -420,7 +501,15 @@ class ModelInput:
             if w.shape != (2,):
                 raise InferenceError("The self-test's 'input.window' is not (center, width).")
             window = (float(w[0]), float(w[1]))
-        return cls(pixels=pixels, photometric=photometric, window=window)
+        stored = tensors.get("input.stored")
+        bits = tensors.get("input.bits_stored")
+        return cls(
+            pixels=pixels,
+            photometric=photometric,
+            window=window,
+            stored=None if stored is None else np.asarray(stored),
+            bits_stored=None if bits is None else int(np.asarray(bits).reshape(-1)[0]),
+        )
 
 
 @dataclass(frozen=True)
@@ -503,7 +592,83 @@ def _square(x: np.ndarray, step: SquareStep, box: list[float]) -> np.ndarray:
     return out
 
 
+def _center_crop(x: np.ndarray, box: list[float]) -> np.ndarray:
+    """``floor_halves``: TorchXRayVision's offsets ``rows // 2 - side // 2``."""
+    _, rows, cols = x.shape
+    side = min(rows, cols)
+    top, left = rows // 2 - side // 2, cols // 2 - side // 2
+    out = np.ascontiguousarray(x[:, top : top + side, left : left + side])
+    row_scale, col_scale = box[2] / rows, box[3] / cols
+    box[0] += top * row_scale
+    box[1] += left * col_scale
+    box[2] = side * row_scale
+    box[3] = side * col_scale
+    return out
+
+
+def _linear_matrix(n_in: int, n_out: int, antialias: bool) -> np.ndarray:
+    """(n_out, n_in) float64: scikit-image's Gaussian pre-filter then linear sampling, one axis.
+
+    The filter is scipy's ``gaussian_filter1d`` (truncate 4.0, zeros beyond the edges) with
+    sigma ``max(0, (n_in / n_out - 1) / 2)``; the sampling is ``ndimage.zoom(order=1,
+    mode="grid-constant", grid_mode=True)``: position ``(o + 0.5) * n_in / n_out - 0.5``, zeros
+    beyond the edges. Both are linear, so one matrix holds them.
+    """
+    factor = n_in / n_out
+    sigma = max(0.0, (factor - 1.0) / 2.0) if antialias else 0.0
+    if sigma > 1e-15:  # scipy skips an axis whose sigma is this small
+        radius = int(4.0 * sigma + 0.5)
+        taps = np.arange(-radius, radius + 1)
+        kernel = np.exp(-0.5 / (sigma * sigma) * taps.astype(np.float64) ** 2)
+        kernel = kernel / kernel.sum()
+    else:
+        radius = 0
+        kernel = np.ones(1, dtype=np.float64)
+    pos = (np.arange(n_out, dtype=np.float64) + 0.5) * factor - 0.5
+    first = np.floor(pos).astype(np.int64)
+    frac = pos - first
+    matrix = np.zeros((n_out, n_in), dtype=np.float64)
+    rows = np.arange(n_out)
+    for tap, weight in ((first, 1.0 - frac), (first + 1, frac)):
+        inside = (tap >= 0) & (tap < n_in)
+        for offset in range(-radius, radius + 1):
+            src = tap + offset
+            ok = inside & (src >= 0) & (src < n_in)
+            np.add.at(matrix, (rows[ok], src[ok]), weight[ok] * kernel[offset + radius])
+    return matrix
+
+
+def _skimage_linear(x: np.ndarray, size: int, antialias: bool) -> np.ndarray:
+    """scikit-image's ``resize`` of (C, H, W) to (C, size, size); see :class:`ResizeStep`.
+
+    Computed in float64 (scipy computes each pass in double too) with torch's matrix products on
+    its own threads; rows first over only the band of input rows each output row reads.
+    """
+    import torch
+
+    _, rows, cols = x.shape
+    if antialias and not (size < rows or size < cols):
+        antialias = False  # scikit-image filters only when some axis shrinks
+    row_m = _linear_matrix(rows, size, antialias)
+    col_m = _linear_matrix(cols, size, antialias)
+    used = np.flatnonzero(row_m.any(axis=0))
+    lo, hi = (int(used[0]), int(used[-1]) + 1) if used.size else (0, 1)
+    src = torch.from_numpy(np.ascontiguousarray(x[:, lo:hi, :], dtype=np.float32))
+    with torch.no_grad():
+        band = torch.from_numpy(np.ascontiguousarray(row_m[:, lo:hi]))
+        out = torch.matmul(torch.matmul(band, src.double()), torch.from_numpy(col_m).T)
+    y = out.to(torch.float32).numpy()
+    # clip to the input's range, widened to the zero padding when it reached the output
+    # (scikit-image's _clip_warp_output with cval 0)
+    x_min, x_max = np.float32(x.min()), np.float32(x.max())
+    if not x_min <= 0.0 <= x_max and y.min() <= 0.0 <= y.max():
+        x_min, x_max = min(x_min, np.float32(0.0)), max(x_max, np.float32(0.0))
+    return np.ascontiguousarray(np.clip(y, x_min, x_max), dtype=np.float32)
+
+
 def _resize(x: np.ndarray, step: ResizeStep) -> np.ndarray:
+    if step.interpolation == "skimage-linear":
+        return _skimage_linear(x, step.size, step.antialias)
     import torch
     import torch.nn.functional as F  # noqa: N812
 
@@ -530,9 +695,15 @@ def _scale(x: np.ndarray, lo: float, hi: float, out_min: float, out_max: float) 
     return (y * np.float32(out_max - out_min) + np.float32(out_min)).astype(np.float32, copy=False)
 
 
-def _normalize(x: np.ndarray, step: NormalizeStep) -> np.ndarray:
+def _normalize(x: np.ndarray, step: NormalizeStep, bits: int | None) -> np.ndarray:
     out_min = 0.0 if step.out_min is None else step.out_min
     out_max = 1.0 if step.out_max is None else step.out_max
+    if step.method == "bits_stored":
+        if bits is None:
+            raise InferenceError(
+                "The model normalises by the image's Bits Stored (0028,0101), and it is unknown."
+            )
+        return _scale(x, 0.0, float(2**bits - 1), out_min, out_max)
     if step.method == "minmax":
         return _scale(x, float(x.min()), float(x.max()), out_min, out_max)
     if step.method == "percentile":
@@ -563,7 +734,7 @@ def _normalized_range(step: NormalizeStep) -> tuple[float, float] | None:
     """The output range a normalisation guarantees, if any."""
     out_min = 0.0 if step.out_min is None else step.out_min
     out_max = 1.0 if step.out_max is None else step.out_max
-    bounded = step.method in ("minmax", "percentile") or (
+    bounded = step.method in ("minmax", "percentile", "bits_stored") or (
         step.method == "fixed_range" and bool(step.clip)
     )
     return (min(out_min, out_max), max(out_min, out_max)) if bounded else None
@@ -595,6 +766,8 @@ def _apply(inp: ModelInput, steps: Sequence[PreprocessStep]) -> tuple[np.ndarray
             if step.pixels == "modality":
                 x = inp.pixels[None].copy()
                 value_range = None
+            elif step.pixels == "stored":
+                x, value_range = _stored(inp)
             elif step.pixels == "fixed_window":
                 assert step.center is not None and step.width is not None  # noqa: S101
                 x = _linear_window(inp.pixels, step.center, step.width)[None]
@@ -618,10 +791,12 @@ def _apply(inp: ModelInput, steps: Sequence[PreprocessStep]) -> tuple[np.ndarray
                 np.subtract(pivot, x, out=x)
         elif isinstance(step, SquareStep):
             x = _square(x, step, box)
+        elif isinstance(step, CenterCropStep):
+            x = _center_crop(x, box)
         elif isinstance(step, ResizeStep):
             x = _resize(x, step)
         elif isinstance(step, NormalizeStep):
-            x = _normalize(x, step)
+            x = _normalize(x, step, inp.bits_stored)
             value_range = _normalized_range(step)
         elif isinstance(step, ChannelsStep):
             if x.shape[0] != 1:
@@ -644,6 +819,23 @@ def _apply(inp: ModelInput, steps: Sequence[PreprocessStep]) -> tuple[np.ndarray
         out_shape=(int(x.shape[1]), int(x.shape[2])),
     )
     return x, geometry
+
+
+def _stored(inp: ModelInput) -> tuple[np.ndarray, tuple[float, float] | None]:
+    """The stored values as float32 (1, H, W) and their nominal range 0 .. 2**BitsStored - 1."""
+    if inp.stored is None:
+        raise InferenceError("The model reads the stored pixel values, and none were given.")
+    x = np.asarray(inp.stored).astype(np.float32)[None]
+    if inp.bits_stored is None:
+        return x, None
+    top = float(2**inp.bits_stored - 1)
+    lo, hi = float(x.min()), float(x.max())
+    if not (lo >= 0.0 and hi <= top):
+        raise InferenceError(
+            f"The image's stored values ({lo:g} to {hi:g}) lie outside 0 to {top:g}, the range "
+            f"its Bits Stored ({inp.bits_stored}) allows; the model cannot score it."
+        )
+    return x, (0.0, top)
 
 
 def preprocess(inp: ModelInput, steps: Sequence[PreprocessStep]) -> np.ndarray:

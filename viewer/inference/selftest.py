@@ -29,7 +29,13 @@ import numpy as np
 from viewer.errors import BedsideError
 from viewer.inference.checks import declared_input_range, model_input_size
 from viewer.inference.engine import configure_threads, run_model
-from viewer.inference.preprocess import ModelInput, PreprocessStep, SourceStep, preprocess
+from viewer.inference.preprocess import (
+    ModelInput,
+    PreprocessStep,
+    SourceStep,
+    preprocess,
+    uses_stored,
+)
 
 if TYPE_CHECKING:
     import torch
@@ -43,9 +49,16 @@ MAX_CASES = 64
 MAX_CASE_SIDE = 8192
 _CASE_KEY = re.compile(
     r"^case([1-9][0-9]{0,2})\.(input\.pixels|input\.window|input\.photometric"
-    r"|expected\.tensor|expected\.logits)$"
+    r"|input\.stored|input\.bits_stored|expected\.tensor|expected\.logits)$"
 )
-_CASE0_KEYS = ("input.pixels", "input.window", "expected.tensor", "expected.logits")
+_CASE0_KEYS = (
+    "input.pixels",
+    "input.window",
+    "input.stored",
+    "input.bits_stored",
+    "expected.tensor",
+    "expected.logits",
+)
 _PHOTOMETRIC_CODE = {"MONOCHROME1": 1, "MONOCHROME2": 2}
 
 
@@ -115,24 +128,27 @@ def selftest_inputs(sample: ModelInput, manifest: Any) -> list[ModelInput]:
     )
     declared = declared_input_range(steps)
     pattern = _pattern(sample.pixels, _case_shape(model_input_size(steps) or 128))
-    ranges: list[tuple[float, float]] = []
-    for bits in range(low_bits, high_bits + 1):
-        top = float(2**bits - 1)
+    ranges: list[tuple[float, float, int | None]] = []
+    for depth in range(low_bits, high_bits + 1):
+        top = float(2**depth - 1)
         if declared is None or (declared[0] <= 0.0 and top <= declared[1]):
-            ranges.append((0.0, top))
+            ranges.append((0.0, top, depth))
     if not ranges and declared is not None:
-        ranges.append(declared)
+        ranges.append((declared[0], declared[1], None))
+    # a stored source reads the stored values (whole numbers, here the same as the pixels)
+    stored = uses_stored(steps)
     cases: list[ModelInput] = []
-    for index, (lo, hi) in enumerate(reversed(ranges)):
+    for index, (lo, hi, bits) in enumerate(reversed(ranges)):
         values, window = _scaled(pattern, lo, hi)
+        extra: dict[str, Any] = {"stored": values, "bits_stored": bits} if stored else {}
         if index == 0:
             for photometric in ("MONOCHROME1", "MONOCHROME2"):
-                cases.append(ModelInput(values, photometric, window))
+                cases.append(ModelInput(values, photometric, window, **extra))
                 if windowless:
-                    cases.append(ModelInput(values, photometric, None))
+                    cases.append(ModelInput(values, photometric, None, **extra))
         else:
             photometric = "MONOCHROME1" if index % 2 else "MONOCHROME2"
-            cases.append(ModelInput(values, photometric, window))
+            cases.append(ModelInput(values, photometric, window, **extra))
     return cases[: MAX_CASES - 1]
 
 
@@ -158,12 +174,16 @@ def compute_selftest(
     if len(cases) >= MAX_CASES:
         raise BedsideError(f"A self-test holds at most {MAX_CASES - 1} extra inputs.")
     out: dict[str, np.ndarray] = {}
+    # the stored values only where the preprocessing reads them (older bundles stay identical)
+    keys: tuple[str, ...] = ("input.pixels", "input.window")
+    if uses_stored(manifest.preprocessing):
+        keys += ("input.stored", "input.bits_stored")
     for index, case in enumerate([inp, *cases]):
         prefix = f"case{index}." if index else ""
         tensor = preprocess(case, manifest.preprocessing)
         logits = run_model(model, tensor)
         for key, value in case.to_tensors().items():
-            if key in ("input.pixels", "input.window"):
+            if key in keys:
                 out[prefix + key] = value
         if index:
             code = _PHOTOMETRIC_CODE[case.photometric]
