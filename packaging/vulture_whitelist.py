@@ -168,3 +168,5 @@ baseline_n  # monitoring.monitor.Chart, serialised by as_dict()
 refusals_by_reason  # monitoring.monitor.ModelReport, serialised by as_dict()
 fontName  # monitoring.pdf: a reportlab ParagraphStyle attribute, read by reportlab
 from_samples  # monitoring.profile.ReferenceProfile: the builder for bundle makers (item 1), tests
+find_class  # bundle.torchfile._Reader: pickle.Unpickler's hook (the allow-list), called by pickle
+persistent_load  # bundle.torchfile._Reader: pickle.Unpickler's hook for torch's storage references
