@@ -143,6 +143,10 @@
         <source>Verification</source>
         <translation>検証</translation>
     </message>
+    <message>
+        <source>Site threshold set</source>
+        <translation>施設閾値の設定</translation>
+    </message>
 </context>
 <context>
     <name>BundleRefusal</name>
@@ -569,6 +573,10 @@ Creator: {2}</source>
     <message>
         <source>Threshold {0}</source>
         <translation>閾値 {0}</translation>
+    </message>
+    <message>
+        <source>Site threshold {0}, set {1} by {2}, from {3} local cases</source>
+        <translation>施設閾値 {0}（{1} に {2} が設定、自施設 {3} 例に基づく）</translation>
     </message>
     <message>
         <source>positive</source>

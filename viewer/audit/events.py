@@ -32,6 +32,7 @@ class EventType(StrEnum):
     AMENDMENT = "amendment"
     REPORT_EXPORTED = "report_exported"
     VERIFICATION = "verification"
+    SITE_THRESHOLD_SET = "site_threshold_set"  # a site amendment (viewer.session.site_thresholds)
     LOG_STARTED = "log_started"  # IT started a new log after the old one was lost (first row)
     MONITOR_ALERT = "monitor_alert"  # the drift monitor flagged a window (viewer.monitoring)
 

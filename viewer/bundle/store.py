@@ -44,7 +44,7 @@ import json
 import re
 import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -638,6 +638,48 @@ class ModelStore:
         except AuditWriteError:
             self._write(before)  # not recorded, so not activated
             raise
+
+    # ------------------------------------------------------------------ site amendments
+
+    def site_amendments(self, model_id: str, version: str) -> dict[str, dict[str, Any]]:
+        """The site amendments (label -> record) kept with one installed version.
+
+        They belong to that version's entry (and so to its digest), inside the signed index:
+        activating another version leaves them unused, rolling back makes them apply again,
+        unchanged (``viewer.session.site_thresholds``).
+        """
+        entry = self._model(self._read(), model_id)["versions"].get(version)
+        if entry is None:
+            raise BundleError(f"Version {version} of '{model_id}' is not installed.", code="store")
+        return copy.deepcopy(dict(entry.get("site_amendments", {})))
+
+    def set_site_amendment(
+        self,
+        model_id: str,
+        version: str,
+        label: str,
+        amendment: dict[str, Any],
+        recorded: Callable[[], object],
+    ) -> None:
+        """Keep ``amendment`` for ``label`` with that version (its ``bundle_digest`` must be the
+        version's), then call ``recorded`` (the audit row); if that fails, nothing is kept."""
+        with self._lock():
+            state = self._read()
+            before = copy.deepcopy(state)
+            entry = self._model(state, model_id)["versions"].get(version)
+            if entry is None or entry["digest"] != amendment.get("bundle_digest"):
+                raise BundleError(
+                    f"The site amendment is for another bundle than '{model_id}' {version} "
+                    "as installed; nothing was changed.",
+                    code="store",
+                )
+            entry.setdefault("site_amendments", {})[label] = amendment
+            self._write(state)
+            try:
+                recorded()
+            except BaseException:
+                self._write(before)  # not recorded, so not amended
+                raise
 
     def rollback(self, id: str) -> str:
         """Re-activate the version that was active before the current one; returns it."""

@@ -247,6 +247,7 @@ def score_one(
             "threshold": r.threshold,
             "positive": r.positive,
             "operating_point": r.operating_point,
+            "site_threshold": r.site.as_dict() if r.site is not None else None,
         }
         for r in prediction.labels
     ]

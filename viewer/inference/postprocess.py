@@ -10,7 +10,7 @@ here. A score exactly equal to the threshold is positive.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -18,7 +18,7 @@ import numpy as np
 
 from viewer.errors import InferenceError
 
-__all__ = ["LabelResult", "activate", "postprocess"]
+__all__ = ["LabelResult", "SiteThreshold", "activate", "postprocess"]
 
 
 class _LabelLike(Protocol):
@@ -40,6 +40,38 @@ class _ManifestLike(Protocol):
 
 
 @dataclass(frozen=True)
+class SiteThreshold:
+    """A site's own threshold for one label (a signed site amendment in the model store, made by
+    local recalibration) that replaces the manifest's while the amended bundle is active."""
+
+    threshold: float
+    manifest_threshold: float
+    set_at: str  # UTC, ISO 8601
+    set_by: str
+    cases: int
+    amendment_sha256: str
+
+    @property
+    def text(self) -> str:
+        """ "site threshold 0.42, set 2026-12-01 by ..., from 212 local cases"."""
+        return (
+            f"site threshold {threshold_text(self.threshold)}, set {self.set_at[:10]} by "
+            f"{self.set_by}, from {self.cases} local cases"
+        )
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "threshold": self.threshold,
+            "manifest_threshold": self.manifest_threshold,
+            "set_at": self.set_at,
+            "set_by": self.set_by,
+            "cases": self.cases,
+            "amendment_sha256": self.amendment_sha256,
+            "text": self.text,
+        }
+
+
+@dataclass(frozen=True)
 class LabelResult:
     """One label's result. ``positive`` is ``score >= threshold`` (float64, see module doc)."""
 
@@ -49,6 +81,7 @@ class LabelResult:
     positive: bool
     operating_point: str
     display_name: str = ""
+    site: SiteThreshold | None = None  # the site threshold applied instead of the manifest's
 
     @property
     def finding_text(self) -> str:
@@ -116,8 +149,15 @@ def activate(logits: np.ndarray, activation: Literal["sigmoid", "softmax"]) -> n
     return _sigmoid(x) if activation == "sigmoid" else _softmax(x)
 
 
-def postprocess(logits: np.ndarray, manifest: _ManifestLike) -> list[LabelResult]:
+def postprocess(
+    logits: np.ndarray,
+    manifest: _ManifestLike,
+    site: Mapping[str, SiteThreshold] | None = None,
+) -> list[LabelResult]:
     """Per label, in manifest order: score, threshold, finding and operating point text.
+
+    ``site``: per label, a site threshold that replaces the manifest's (its text replaces the
+    operating point, which described the manifest's threshold).
 
     ``logits`` is the network output for one image, shape (L,) or (1, L). The manifest requires
     one activation for all labels; softmax runs over all of them.
@@ -136,15 +176,17 @@ def postprocess(logits: np.ndarray, manifest: _ManifestLike) -> list[LabelResult
     results = []
     for label, score in zip(labels, scores, strict=True):
         value = float(score)
-        threshold = float(label.threshold)
+        override = (site or {}).get(label.name)
+        threshold = float(override.threshold if override else label.threshold)
         results.append(
             LabelResult(
                 label=label.name,
                 score=value,
                 threshold=threshold,
                 positive=value >= threshold,
-                operating_point=label.operating_point,
+                operating_point=override.text if override else label.operating_point,
                 display_name=label.display_name,
+                site=override,
             )
         )
     return results

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -39,7 +39,7 @@ from viewer.inference.engine import (
     run_model,
 )
 from viewer.inference.explain import find_target_layer, grad_cam
-from viewer.inference.postprocess import LabelResult, postprocess
+from viewer.inference.postprocess import LabelResult, SiteThreshold, postprocess
 from viewer.inference.preprocess import (
     Geometry,
     ModelInput,
@@ -99,13 +99,17 @@ class Prediction:
     def audit_detail(self) -> dict[str, Any]:
         """JSON-ready extras for the audit event's ``detail`` (threads, warnings with their
         code and params, so a report can show them in the reader's language)."""
-        return {
+        out: dict[str, Any] = {
             "threads": self.threads,
             "warnings": [
                 {"check": c.name, "message": c.message, "code": c.code, "params": dict(c.params)}
                 for c in self.warnings
             ],
         }
+        site = {r.label: r.site.as_dict() for r in self.labels if r.site is not None}
+        if site:
+            out["site_thresholds"] = site
+        return out
 
 
 def _ms(start: float) -> float:
@@ -128,11 +132,19 @@ def _source_window(source: SourceStep, inp: ModelInput) -> tuple[float, float] |
 class Predictor:
     """Scores images with one loaded bundle; cheap to call repeatedly."""
 
-    def __init__(self, loaded: _LoadedLike, *, threads: ThreadSetting = 2) -> None:
+    def __init__(
+        self,
+        loaded: _LoadedLike,
+        *,
+        threads: ThreadSetting = 2,
+        site_thresholds: Mapping[str, SiteThreshold] | None = None,
+    ) -> None:
         """``threads``: torch's intra-op threads, or ``"auto"`` (chosen before each forward
         from the cores other processes leave free, ``viewer.inference.engine``); the count
-        used is in every :class:`Prediction`."""
+        used is in every :class:`Prediction`. ``site_thresholds``: per label, the site's own
+        threshold (a site amendment) applied instead of the manifest's."""
         self.loaded = loaded
+        self.site_thresholds = dict(site_thresholds or {})
         self.manifest = loaded.manifest
         self.model = loaded.model
         self.requested_threads = threads
@@ -240,7 +252,7 @@ class Predictor:
             timings["forward"] = _ms(t)
         self._check_cancel(cancel)
         t = time.perf_counter()
-        labels = postprocess(logits, self.manifest)
+        labels = postprocess(logits, self.manifest, self.site_thresholds)
         timings["postprocess"] = _ms(t)
         timings["total"] = _ms(t_total)
         return Prediction(

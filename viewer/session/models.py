@@ -112,6 +112,7 @@ def open_model(
     from viewer.bundle.loader import load_bundle
     from viewer.bundle.store import ModelStore
     from viewer.bundle.trust import TrustStore
+    from viewer.inference.postprocess import SiteThreshold
     from viewer.inference.predict import Predictor
 
     note("modules_imported")
@@ -145,6 +146,14 @@ def open_model(
                 "or with `bedside bundle install FILE`.",
                 code="no_active",
             )
-    predictor = Predictor(loaded, threads=threads or settings.values.inference.threads)
+    site: dict[str, SiteThreshold] = {}
+    if source == "store":  # a site amendment applies to its own stored bundle only
+        from viewer.session.site_thresholds import site_overrides
+
+        m = loaded.manifest
+        site = site_overrides(ModelStore(settings, trust=trust), m.id, m.version, loaded.digest)
+    predictor = Predictor(
+        loaded, threads=threads or settings.values.inference.threads, site_thresholds=site
+    )
     note("model_loaded")
     return OpenModel(loaded=loaded, predictor=predictor, source=source)

@@ -317,7 +317,12 @@ class QtAiPanel(QGroupBox):
             self.probability.setText(self.tr("{0}: {1}").format(first.label, score_text))
             op = str(first.operating_point or "")
             thr = self.tr("Threshold {0}").format(threshold_text)
-            if op:
+            site = getattr(first, "site", None)
+            if site is not None:  # a site amendment replaced the manifest's threshold
+                thr = self.tr("Site threshold {0}, set {1} by {2}, from {3} local cases").format(
+                    threshold_text, site.set_at[:10], site.set_by, site.cases
+                )
+            elif op:
                 thr += " — " + op
             self.threshold.setText(thr)
             self.finding.setText(self._finding_words(first))

@@ -169,6 +169,7 @@ class AuditTableModel(QAbstractTableModel):
             "amendment": self.tr("Amendment"),
             "report_exported": self.tr("Report exported"),
             "verification": self.tr("Verification"),
+            "site_threshold_set": self.tr("Site threshold set"),
         }
 
     def event_name(self, value: str) -> str:
