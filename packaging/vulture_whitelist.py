@@ -170,3 +170,14 @@ fontName  # monitoring.pdf: a reportlab ParagraphStyle attribute, read by report
 from_samples  # monitoring.profile.ReferenceProfile: the builder for bundle makers (item 1), tests
 find_class  # bundle.torchfile._Reader: pickle.Unpickler's hook (the allow-list), called by pickle
 persistent_load  # bundle.torchfile._Reader: pickle.Unpickler's hook for torch's storage references
+
+# --- viewer.evaluation: dataclass fields read through dataclasses.asdict (reports, --json)
+successes  # evaluation.stats.Proportion, serialised by as_dict()
+estimate  # evaluation.stats.Proportion, serialised by as_dict()
+lower_one_sided  # evaluation.stats.Proportion, serialised by as_dict()
+exact_p  # evaluation.stats.McNemarResult, serialised by as_dict()
+chi2_p  # evaluation.stats.McNemarResult, serialised by as_dict()
+covariance  # evaluation.stats.PairedAuc, serialised by as_dict()
+sensitivity  # evaluation.recalibrate.Proposal, serialised by as_dict()
+specificity  # evaluation.recalibrate.Proposal, serialised by as_dict()
+alert_rate  # evaluation.recalibrate.Proposal, serialised by as_dict()

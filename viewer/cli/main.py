@@ -116,6 +116,12 @@ def _register_monitor(sub: Subparsers) -> None:
     monitor.register(sub)
 
 
+def _register_model(sub: Subparsers) -> None:
+    from viewer.cli import model
+
+    model.register(sub)
+
+
 def _register_selfcheck(sub: Subparsers) -> None:
     from viewer.cli import selfcheck
 
@@ -131,6 +137,11 @@ COMMANDS: tuple[tuple[str, str, Callable[[Subparsers], None]], ...] = (
     ("bundle", "create, sign, verify and install model bundles", _register_bundle),
     ("infer", "score DICOM chest X-rays with a trusted model bundle (headless)", _register_infer),
     ("audit", "verify, browse and export the audit log", _register_audit),
+    (
+        "model",
+        "local recalibration (site thresholds) and comparison of model versions",
+        _register_model,
+    ),
     ("monitor", "site drift monitor: scores, input mix and rates over time", _register_monitor),
     (
         "self-check",
