@@ -59,6 +59,9 @@ class Filters:
     model: str | None = None
     patient_id: str | None = None
     types: tuple[str, ...] | None = None
+    # one image by its SOP Instance UID (searched by pseudonym, like the patient; no index: for
+    # the rare image without a Patient ID, or with a patient filter that narrows it first)
+    sop_uid: str | None = None
 
     def describe(self) -> list[tuple[str, str]]:
         """(label, value) pairs for the report scope; never the raw patient ID."""
@@ -73,6 +76,8 @@ class Filters:
             out.append(("Model", self.model))
         if self.patient_id:
             out.append(("Patient", "one patient (searched by pseudonym)"))
+        if self.sop_uid:
+            out.append(("Image", "one image (searched by pseudonym)"))
         if self.types:
             out.append(("Event types", ", ".join(self.types)))
         return out
@@ -108,6 +113,9 @@ def where_clause(
     if filters.patient_id:
         clauses.append("patient_pseudonym = ?")
         params.append(pseudonym("patient", filters.patient_id))
+    if filters.sop_uid:
+        clauses.append("sop_pseudonym = ?")
+        params.append(pseudonym("sop", filters.sop_uid))
     if filters.types:
         clauses.append(f"type IN ({', '.join('?' * len(filters.types))})")
         params += list(filters.types)

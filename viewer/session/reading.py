@@ -555,7 +555,7 @@ class ReadingDesk:
     def earlier_decision(self, session: ReadingSession) -> SavedDecision | None:
         """The latest decision on this image: in this run, else in the audit log.
 
-        Looked up in the log by keyed pseudonyms (patient, then SOP Instance UID) and the pixel
+        Looked up in the log by keyed pseudonyms (patient if known, SOP Instance UID) and the pixel
         digest, so reopening an image decided in an earlier session offers an amendment instead
         of a second, unlinked decision, and a *different* image that claims the same UID does
         not inherit it. (Rows written before the digest was recorded match by UID alone.)
@@ -564,12 +564,19 @@ class ReadingDesk:
         if remembered is not None and self.decided_pixels.get(session.path) == session.pixel_sha256:
             return remembered
         meta, log = session.meta, self.trail.log
-        if log is None or meta is None or not meta.patient_id or not meta.sop_instance_uid:
+        if log is None or meta is None or not meta.sop_instance_uid:
             return None
         from viewer.audit import Filters
 
         try:
-            rows = log.records(Filters(patient_id=meta.patient_id, types=("decision", "amendment")))
+            # by patient and image; an anonymised image without a Patient ID by the image alone
+            rows = log.records(
+                Filters(
+                    patient_id=meta.patient_id or None,
+                    sop_uid=meta.sop_instance_uid,
+                    types=("decision", "amendment"),
+                )
+            )
             sop = log.pseudonym("sop", meta.sop_instance_uid)
         except AuditError:
             return None

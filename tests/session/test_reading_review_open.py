@@ -1,0 +1,32 @@
+"""An anonymised image (no Patient ID) decided in an earlier run is found in the log on reopening,
+so the next act is an amendment (review finding; fixed by looking the image up by its SOP
+Instance UID pseudonym when there is no patient to narrow the search)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.session.test_reading_review import _desk, _read
+from viewer.audit import AuditLog
+from viewer.config import Settings
+
+
+@pytest.fixture
+def log(settings: Settings) -> Iterator[AuditLog]:
+    with AuditLog.open(settings) as opened:
+        yield opened
+
+
+def test_an_image_without_patient_id_decided_in_an_earlier_run_is_amended(
+    settings: Settings, log: AuditLog
+) -> None:
+    """Anonymised images often carry no Patient ID; the SOP Instance UID and the pixels still
+    identify the image, so reopening it next day must offer an amendment."""
+    earlier = _read(_desk(settings, log), patient_id="").decide("confirmed", "")
+    assert earlier.record is not None
+    later = _read(_desk(settings, log), patient_id="")
+    assert later.decision is not None and later.decision.seq == earlier.record.seq
+    amended = later.decide("overrode", "second look")
+    assert amended.record is not None and amended.record.type == "amendment"
