@@ -38,7 +38,7 @@ _.with_user_values  # Settings: tests/ui/test_settings.py
 _.finding_text  # inference.postprocess result: tests/inference/test_postprocess.py
 _.stage  # session.reading.ReadingSession: tests/session/test_reading.py
 write_archive  # bundle.archive: tests/bundle/test_signing.py, tests/ui/test_model_manager.py
-write_signed_folder  # bundle.signing: packs a model-signing folder (tests/bundle/test_signing.py interop)
+write_signed_folder  # bundle.signing: packs a model-signing folder (tests/bundle/test_signing.py)
 read_directory  # bundle.archive: tests/bundle/test_signing.py, test_archive.py
 write_directory  # bundle.archive: tests/bundle/test_signing.py
 
