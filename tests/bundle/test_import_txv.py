@@ -97,6 +97,7 @@ def _compare(
             worst = max(worst, abs(label.score - float(raw[index])))
             if abs(float(raw[index]) - label.threshold) > 1e-6:  # not a tie
                 assert label.positive == bool(calibrated[index] > 0.5), label
+    print(f"max |score difference| {name}: {worst:.2e}")  # shown with -s
     assert worst <= 1e-4, worst
     return worst
 
