@@ -89,10 +89,10 @@ def _forward(setting: str, passive: bool) -> tuple[float, float]:
     return float(out[0]), float(out[1])
 
 
-def _infer(folder: Path, env: dict[str, str], *extra: str) -> float:
+def _infer(folder: Path, env: dict[str, str], *extra: str, demo: bool = False) -> float:
     t = time.perf_counter()
     proc = subprocess.run(
-        [PY, "-m", "viewer", *extra[:1], "infer", str(folder), "--json", *extra[1:]],
+        [PY, "-m", "viewer", *(["--demo"] if demo else []), "infer", str(folder), "--json", *extra],
         env=env,
         capture_output=True,
         text=True,
@@ -123,7 +123,7 @@ def busy(rounds: int, work: Path, env: dict[str, str]) -> list[str]:
             for name, (setting, passive) in fwd_cases.items():
                 fwd[name].append(_forward(setting, passive))
             for name, setting in batch_cases.items():
-                batch[name].append(_infer(demo, env, "--demo", "--threads", setting))
+                batch[name].append(_infer(demo, env, "--threads", setting, demo=True))
         load1 = _load()
     finally:
         for b in burners:
@@ -171,7 +171,7 @@ def idle(rounds: int, work: Path, env: dict[str, str], key: Any) -> list[str]:
     bare: list[float] = []
     for _ in range(rounds):
         for setting in walls:
-            walls[setting].append(_infer(images, env, "", "--bundle", str(bundle),
+            walls[setting].append(_infer(images, env, "--bundle", str(bundle),
                                          "--threads", setting))  # fmt: skip
         out = subprocess.run([PY, "-c", BARE, str(bundle), str(paths[0]), "2"], env=env,
                              capture_output=True, text=True, check=True)  # fmt: skip
@@ -224,6 +224,7 @@ def main() -> int:
         ]
         if args.only != "idle":
             lines += [*busy(args.rounds, work, env), ""]
+            print("\n".join(lines), flush=True)
         if args.only != "busy":
             lines += idle(args.rounds, work, env, key)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
