@@ -240,3 +240,18 @@ def test_identifying_detail_keys_are_dropped(log: AuditLog) -> None:
     assert "P1" not in rec.detail_json
     assert rec.detail["nested"] == {"modality": "CR"}
     assert rec.detail["redacted_keys"] == ["Patient ID", "PatientName", "patient_birth_date"]
+
+
+def test_append_all_is_one_act_all_or_nothing(log: AuditLog) -> None:
+    """Several findings decided at once are one transaction: a bad second row leaves none."""
+    before = log.count()
+    ok = decision(1)
+    bad = decision(2)
+    bad.corrects = 10_000  # a row that does not exist
+    with pytest.raises(AuditWriteError, match="NOT saved"):
+        log.append_all([ok, bad])
+    assert log.count() == before
+    records = log.append_all([decision(3), decision(4)])
+    assert [r.seq for r in records] == [before + 1, before + 2]
+    assert records[1].prev_hash == records[0].hash
+    assert verify_log(log).ok

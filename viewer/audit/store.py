@@ -22,7 +22,7 @@ import socket
 import sqlite3
 import stat
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
@@ -452,18 +452,25 @@ class AuditLog:
         )
 
     def append(self, event: AuditEvent) -> AuditRecord:
-        """Append one event; returns only after COMMIT.
+        """Append one event; returns only after COMMIT (see :meth:`append_all`)."""
+        return self.append_all([event])[0]
 
-        Raises :class:`AuditWriteError` (whose message says the act was NOT saved) on any
-        failure: disk full, read-only folder, the log locked beyond the busy timeout, ...
-        The log stays valid: a failed transaction leaves no row.
+    def append_all(self, events: Sequence[AuditEvent]) -> list[AuditRecord]:
+        """Append events in ONE transaction, in order; returns only after COMMIT.
 
-        Before COMMIT the row is read back in the same transaction and must be exactly the one
+        All or nothing: a clinician's decision on several findings is one act, so either every
+        row is in the log or none is. Raises :class:`AuditWriteError` (whose message says the act
+        was NOT saved) on any failure: disk full, read-only folder, the log locked beyond the
+        busy timeout, ... The log stays valid: a failed transaction leaves no row.
+
+        Before COMMIT each row is read back in the same transaction and must be exactly the one
         written: something planted in the file (a ``BEFORE INSERT ... RAISE(IGNORE)`` trigger,
         a view with an ``INSTEAD OF`` trigger in place of the table, a trigger that rewrites
         the row) could otherwise drop or change it while SQLite reports success.
         """
-        what, values = self._values(event)
+        prepared = [self._values(event) for event in events]
+        records: list[AuditRecord] = []
+        what = prepared[0][0] if prepared else "event"
         with self._lock:
             conn = self._conn
             try:
@@ -471,23 +478,27 @@ class AuditLog:
                 last = conn.execute(
                     "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"
                 ).fetchone()
-                seq = (last[0] + 1) if last else 1
+                seq = last[0] if last else 0
                 prev = last[1] if last else GENESIS_HASH
-                corrects = values["corrects"]
-                if corrects is not None and not (1 <= corrects < seq):
-                    conn.execute("ROLLBACK")
-                    raise AuditWriteError(
-                        f"The {what} was NOT saved: it corrects row #{corrects}, which does not "
-                        "exist."
-                    )
-                row = {**values, "seq": seq, "time": utc_now_text(), "prev_hash": prev}
-                hashed = [row[c] for c in HASHED_COLUMNS]
-                digest = row_hash(hashed)
-                conn.execute(INSERT_SQL, (*hashed, digest))
-                written = conn.execute(_READ_BACK_SQL, (seq,)).fetchall()
-                if written != [(*hashed, digest)]:
-                    conn.execute("ROLLBACK")
-                    raise AuditWriteError(not_saved(what, _not_written(written), self.path))
+                for what, values in prepared:
+                    seq += 1
+                    corrects = values["corrects"]
+                    if corrects is not None and not (1 <= corrects < seq):
+                        conn.execute("ROLLBACK")
+                        raise AuditWriteError(
+                            f"The {what} was NOT saved: it corrects row #{corrects}, which does "
+                            "not exist."
+                        )
+                    row = {**values, "seq": seq, "time": utc_now_text(), "prev_hash": prev}
+                    hashed = [row[c] for c in HASHED_COLUMNS]
+                    digest = row_hash(hashed)
+                    conn.execute(INSERT_SQL, (*hashed, digest))
+                    written = conn.execute(_READ_BACK_SQL, (seq,)).fetchall()
+                    if written != [(*hashed, digest)]:
+                        conn.execute("ROLLBACK")
+                        raise AuditWriteError(not_saved(what, _not_written(written), self.path))
+                    records.append(AuditRecord(*hashed, digest))  # type: ignore[call-arg]
+                    prev = digest
                 conn.execute("COMMIT")
             except (sqlite3.Error, OSError) as exc:
                 try:
@@ -498,7 +509,7 @@ class AuditLog:
                 raise AuditWriteError(
                     not_saved(what, describe_cause(exc, self.busy_timeout_s), self.path)
                 ) from exc
-        return AuditRecord(*hashed, digest)  # type: ignore[call-arg]  # positional = columns
+        return records
 
     def checkpoint(self, key: InstallationKey | None = None) -> Checkpoint:
         """Sign (count, head hash, time) with the installation key and store it in the log."""
