@@ -120,3 +120,40 @@ class FakeImage:
 
     meta: ImageMetadata
     pixel_sha256: str = "0" * 64
+
+
+@dataclass
+class MultiLabelPredictor(FakePredictor):
+    """Several labels (e.g. an imported TorchXRayVision model): ``scores`` by label, each with
+    its own threshold."""
+
+    scores: dict[str, float] = field(
+        default_factory=lambda: {"Effusion": 0.9, "Atelectasis": 0.7, "Nodule": 0.2, "Mass": 0.1}
+    )
+    thresholds: dict[str, float] = field(
+        default_factory=lambda: {"Effusion": 0.5, "Atelectasis": 0.6, "Nodule": 0.5, "Mass": 0.4}
+    )
+
+    def predict(self, image: Any, *, cancel: Any = None) -> Prediction:
+        self.calls.append(image.meta.path)
+        labels = [
+            LabelResult(
+                label=name,
+                score=score,
+                threshold=self.thresholds[name],
+                positive=score >= self.thresholds[name],
+                operating_point="sensitivity 0.90",
+                display_name=name,
+            )
+            for name, score in self.scores.items()
+        ]
+        return Prediction(
+            labels=labels,
+            checks=[],
+            model_id="fake-multi",
+            model_version="2.0.0",
+            bundle_digest=DIGEST,
+            threads=1,
+            timings_ms={"total": 1.0},
+            positive_labels=[r.label for r in labels if r.positive],
+        )

@@ -162,7 +162,7 @@ def test_a_failed_audit_write_never_reports_saved(
     def full_disk(_event: Any) -> Any:
         raise AuditWriteError("The decision was NOT saved: the disk is full.")
 
-    monkeypatch.setattr(log, "append", full_disk)
+    monkeypatch.setattr(log, "append_all", full_disk)
     outcome = session.decide("overrode", "artefact")
     assert not outcome.saved and outcome.record is None and outcome.code == "write"
     assert "NOT saved" in outcome.error
@@ -171,7 +171,7 @@ def test_a_failed_audit_write_never_reports_saved(
     def crash(_event: Any) -> Any:
         raise RuntimeError("unexpected")
 
-    monkeypatch.setattr(log, "append", crash)
+    monkeypatch.setattr(log, "append_all", crash)
     outcome = session.decide("overrode", "artefact")
     assert not outcome.saved and "unexpected" in outcome.error
     monkeypatch.undo()
@@ -322,3 +322,100 @@ def test_read_first_shows_a_case_decided_in_an_earlier_run(
     assert amended.record.corrects == saved.record.seq
     new_case = _read(_desk(settings, log, order="read_first"), "/data/new.dcm")
     assert new_case.score_hidden and new_case.decision is None  # undecided: read first
+
+
+# ----------------------------------------------------------------------------- several findings
+
+
+def _multi(settings: Settings, log: AuditLog) -> ReadingSession:
+    from tests.session.fakes import MultiLabelPredictor
+
+    desk = _desk(settings, log)
+    desk.set_model(MultiLabelPredictor(), DIGEST)
+    return _read(desk, "/data/multi.dcm")
+
+
+def test_confirm_acts_on_every_positive_finding_in_one_act(
+    settings: Settings, log: AuditLog
+) -> None:
+    from viewer.session.reading import headline, ranked
+
+    session = _multi(settings, log)
+    assert session.prediction is not None
+    assert headline(session.prediction).label == "Effusion"
+    assert [r.label for r in ranked(session.prediction)] == [
+        "Effusion", "Atelectasis", "Nodule", "Mass"
+    ]  # fmt: skip
+    shown = log.records(types=("ai_result_shown",))[-1]
+    assert shown.ai_finding == "Effusion: positive" and shown.score == pytest.approx(0.9)
+    outcome = session.decide("confirmed", "")
+    assert outcome.saved and len(outcome.records) == 2  # the two positive findings, no more
+    rows = log.records(types=("decision",))
+    assert [r.detail["label"] for r in rows] == ["Effusion", "Atelectasis"]
+    assert {r.detail["reading_id"] for r in rows} == {rows[0].detail["reading_id"]}
+    assert [r.detail["finding"] for r in rows] == [[1, 2], [2, 2]]
+    assert [r.ai_finding for r in rows] == ["Effusion: positive", "Atelectasis: positive"]
+    assert [r.threshold for r in rows] == [0.5, 0.6]  # each finding's own threshold
+
+
+def test_each_finding_decided_with_reasons_and_missed_ones_amended_per_label(
+    settings: Settings, log: AuditLog
+) -> None:
+    from viewer.session.reading import FindingChoice
+
+    session = _multi(settings, log)
+    no_reason = session.decide_findings(
+        [FindingChoice("Effusion", True), FindingChoice("Atelectasis", False)]
+    )
+    assert not no_reason.saved and no_reason.code == "reason"  # a rejection needs a reason
+    assert log.records(types=("decision",)) == []
+    outcome = session.decide_findings(
+        [FindingChoice("Effusion", True), FindingChoice("Atelectasis", False, "plate artefact")],
+        missed=["Pneumothorax", "Nodule"],
+    )
+    assert outcome.saved and outcome.decision is not None
+    rows = log.records(types=("decision",))
+    assert [(r.detail["label"], r.meaning, r.clinician_finding) for r in rows] == [
+        ("Effusion", "confirmed", "Effusion: positive"),
+        ("Atelectasis", "overrode", "Atelectasis: negative"),
+        ("Pneumothorax", "overrode", "Pneumothorax: positive"),
+        ("Nodule", "overrode", "Nodule: positive"),
+    ]
+    assert rows[1].reason == "plate artefact" and rows[2].detail["missed_by_ai"] is True
+    assert rows[2].ai_finding == "Pneumothorax: not assessed" and rows[2].score is None
+    assert rows[3].ai_finding == "Nodule: negative" and rows[3].score == pytest.approx(0.2)
+    assert outcome.decision.meaning == "overrode"
+
+    amended = session.decide_findings([FindingChoice("Atelectasis", True)])
+    assert amended.saved and len(amended.records) == 1
+    (row,) = amended.records
+    assert row.type == "amendment" and row.corrects == rows[1].seq  # that finding's own row
+
+    later = _multi(settings, log)  # reopened in another run: each label's latest row is known
+    assert later.decision is not None
+    latest = dict(later.decision.rows)
+    assert latest["Atelectasis"] == row.seq and latest["Effusion"] == rows[0].seq
+    again = later.decide_findings([FindingChoice("Effusion", False, "on second look")])
+    assert again.records[0].corrects == rows[0].seq
+
+
+def test_a_decision_on_several_findings_is_saved_whole_or_not_at_all(
+    settings: Settings, log: AuditLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from viewer.session.reading import FindingChoice
+
+    session = _multi(settings, log)
+    real = log.append_all
+    seen: list[int] = []
+
+    def second_row_fails(events: Any) -> Any:
+        seen.append(len(events))
+        events[1].corrects = 999_999  # the log refuses the act at its second row
+        return real(events)
+
+    monkeypatch.setattr(log, "append_all", second_row_fails)
+    outcome = session.decide_findings(
+        [FindingChoice("Effusion", True), FindingChoice("Atelectasis", True)]
+    )
+    assert seen == [2] and not outcome.saved and outcome.code == "write"
+    assert log.records(types=("decision", "amendment")) == [] and session.decision is None

@@ -119,14 +119,14 @@ def test_failing_audit_write_keeps_the_decision_and_never_says_saved(
 ) -> None:
     window = make_window(demo_settings, [cxr_path])
     wait_for_result(qtbot, window)
-    real_append = window.audit.append
+    real_append_all = window.audit.append_all
 
-    def failing(event: Any) -> Any:
-        if str(event.type) in ("decision", "amendment"):
+    def failing(events: Any) -> Any:
+        if any(str(event.type) in ("decision", "amendment") for event in events):
             raise AuditWriteError("The decision was NOT saved: database or disk is full.")
-        return real_append(event)
+        return real_append_all(events)
 
-    window.audit.append = failing
+    window.audit.append_all = failing
     reason = find(window, QComboBox, "overrideReason")
     reason.setEditText("Prior film shows the same scar")
     override = find(window, QPushButton, "overrideButton")
@@ -138,7 +138,7 @@ def test_failing_audit_write_keeps_the_decision_and_never_says_saved(
     assert override.isEnabled()
     assert decision_rows(demo_settings) == []
 
-    window.audit.append = real_append  # the disk has space again: retry
+    window.audit.append_all = real_append_all  # the disk has space again: retry
     qtbot.mouseClick(override, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: _saved(window), timeout=WAIT_MS)
     window.close()

@@ -22,6 +22,7 @@ a worker and the CLI runs inline; their results come back to :class:`ReadingDesk
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,10 +36,12 @@ if TYPE_CHECKING:
     from viewer.audit.events import AuditRecord
     from viewer.dicom.model import DicomImage, ImageMetadata
     from viewer.inference.checks import CheckResult
+    from viewer.inference.postprocess import LabelResult
     from viewer.inference.predict import Prediction
 
 __all__ = [
     "DecisionOutcome",
+    "FindingChoice",
     "ReadingDesk",
     "ReadingSession",
     "SavedDecision",
@@ -46,8 +49,10 @@ __all__ = [
     "Scorer",
     "decision_marks",
     "finding_code",
+    "headline",
     "image_ids",
     "model_fields",
+    "ranked",
     "score_image",
 ]
 
@@ -86,9 +91,21 @@ def image_ids(meta: ImageMetadata) -> dict[str, Any]:
     }
 
 
-def model_fields(pred: Prediction) -> dict[str, Any]:
-    """Model, digest, threshold, score and AI finding of the first label (the decided one)."""
-    first = pred.labels[0]
+def headline(pred: Prediction) -> LabelResult:
+    """The finding a reader sees first: the highest-scoring positive one, else the first label
+    (a one-label model: always its label)."""
+    positive = [r for r in pred.labels if r.positive]
+    return max(positive, key=lambda r: r.score) if positive else pred.labels[0]
+
+
+def ranked(pred: Prediction) -> list[LabelResult]:
+    """Every shown label, positive ones first, each group by score, highest first."""
+    return sorted(pred.labels, key=lambda r: (not r.positive, -r.score))
+
+
+def model_fields(pred: Prediction, result: LabelResult | None = None) -> dict[str, Any]:
+    """Model, digest, threshold, score and AI finding of one label (the headline by default)."""
+    first = result if result is not None else headline(pred)
     return {
         "model_id": pred.model_id,
         "model_version": pred.model_version,
@@ -185,11 +202,12 @@ def score_image(
 class SavedDecision:
     """A committed decision or amendment on an image (what the decision panel shows)."""
 
-    seq: int
+    seq: int  # the act's first row
     when: datetime  # aware
-    meaning: str
+    meaning: str  # "overrode" if any finding was rejected or missed, else "confirmed"
     reason: str
     amendment: bool
+    rows: tuple[tuple[str, int], ...] = ()  # (label, seq) of each finding's row
 
     def time_text(self, now: datetime | None = None) -> str:
         """``HH:MM`` today, else ``YYYY-MM-DD HH:MM`` (local time)."""
@@ -203,14 +221,25 @@ class DecisionOutcome:
     """``saved`` is True only with the committed record; otherwise ``error`` says why.
 
     ``code``: ``"not_ready"`` (no shown AI result to decide on), ``"log_not_open"``,
-    ``"identity"`` (the site requires a printed name), ``"write"`` (the log refused the row).
+    ``"identity"`` (the site requires a printed name), ``"reason"`` (a rejected finding without
+    a reason), ``"write"`` (the log refused the rows: none was written).
     """
 
     saved: bool
     decision: SavedDecision | None = None
-    record: AuditRecord | None = None
+    record: AuditRecord | None = None  # the act's first row
     error: str = ""
     code: str = ""
+    records: tuple[AuditRecord, ...] = ()  # one per decided finding
+
+
+@dataclass(frozen=True)
+class FindingChoice:
+    """The clinician on one finding: agrees with the AI (``agree``) or rejects it (``reason``)."""
+
+    label: str
+    agree: bool
+    reason: str = ""
 
 
 # ----------------------------------------------------------------------------- the session
@@ -329,11 +358,24 @@ class ReadingSession:
         return self.decision is not None
 
     def decide(self, meaning: Literal["confirmed", "overrode"], reason: str) -> DecisionOutcome:
-        """Record the clinician's decision — an amendment if this image was decided before."""
+        """Confirm or override every positive finding at once (the headline label when the model
+        found none) — an amendment if this image was decided before."""
+        if self.prediction is None:
+            return self._not_ready()
+        positive = [r.label for r in self.prediction.labels if r.positive]
+        targets = positive or [self.prediction.labels[0].label]
+        agree = meaning == "confirmed"
+        return self.decide_findings([FindingChoice(label, agree, reason) for label in targets])
+
+    def decide_findings(
+        self, choices: Sequence[FindingChoice], missed: Sequence[str] = ()
+    ) -> DecisionOutcome:
+        """The clinician's decision finding by finding: agree or reject each (a rejection needs a
+        reason), plus findings the AI missed (label names). One audit row per finding, all in
+        one transaction and linked by ``detail.reading_id``; each amends that label's earlier
+        row when the image was decided before."""
         if not self.can_decide or self.meta is None or self.prediction is None:
-            return DecisionOutcome(
-                saved=False, code="not_ready", error="There is no shown AI result to decide on."
-            )
+            return self._not_ready()
         trail = self.desk.trail
         if trail.log is None:
             return DecisionOutcome(
@@ -341,40 +383,36 @@ class ReadingSession:
                 code="log_not_open",
                 error=trail.error or "The audit log is not open; nothing can be saved.",
             )
-        from viewer.audit import AuditEvent, EventType, require_named_user
+        by_label = {r.label: r for r in self.prediction.labels}
+        unknown = [c.label for c in choices if c.label not in by_label]
+        missing_reason = [c.label for c in choices if not c.agree and not c.reason.strip()]
+        missed = [m.strip() for m in missed if m.strip()]
+        if not choices and not missed:
+            return DecisionOutcome(saved=False, code="not_ready", error="No finding was decided.")
+        if unknown:
+            return DecisionOutcome(
+                saved=False,
+                code="not_ready",
+                error=f"The model has no finding {', '.join(unknown)}; nothing was saved.",
+            )
+        if missing_reason and len(choices) > 1:
+            return DecisionOutcome(
+                saved=False,
+                code="reason",
+                error="A rejected finding needs a reason ("
+                + ", ".join(missing_reason)
+                + "); nothing was saved.",
+            )
+        from viewer.audit import require_named_user
         from viewer.audit.identity import IdentityRequiredError
 
-        pred = self.prediction
-        first = pred.labels[0]
-        positive = bool(first.positive)
-        clinician_positive = positive if meaning == "confirmed" else not positive
         # looked up again: the log may have opened after the reveal, or another window on this
         # log decided the image meanwhile; either way this act amends, never duplicates
         earlier = self.decision or self.desk.earlier_decision(self)
         try:
             user = require_named_user(self.desk.settings)
-            record = trail.log.append(
-                AuditEvent(
-                    type=EventType.AMENDMENT if earlier is not None else EventType.DECISION,
-                    outcome="success",
-                    user=user,
-                    meaning=meaning,
-                    clinician_finding=finding_code(first.label, clinician_positive),
-                    reason=reason or None,
-                    ai_shown=self.ai_shown,
-                    corrects=earlier.seq if earlier is not None else None,
-                    detail={
-                        "label": first.label,
-                        "warnings": [c.message for c in pred.warnings],
-                        "provisional_finding": self.provisional or None,
-                        "reading_order": self.desk.reading_order,
-                        **self._pixels,
-                        **self.desk.model_detail,
-                    },
-                    **model_fields(pred),
-                    **image_ids(self.meta),
-                )
-            )
+            events = self._finding_events(user, choices, missed, earlier)
+            records = trail.log.append_all(events)
         except IdentityRequiredError as exc:
             return DecisionOutcome(saved=False, code="identity", error=str(exc))
         except AuditError as exc:
@@ -383,17 +421,88 @@ class ReadingSession:
             return DecisionOutcome(
                 saved=False, code="write", error=f"Unexpected error ({type(exc).__name__}: {exc})."
             )
+        first = records[0]
+        rejected = [c for c in choices if not c.agree]
+        labels = [str(r.detail.get("label", "")) for r in records]
         decision = SavedDecision(
-            seq=int(record.seq),
-            when=record.when,
-            meaning=meaning,
-            reason=reason,
+            seq=int(first.seq),
+            when=first.when,
+            meaning="overrode" if rejected or missed else "confirmed",
+            reason="; ".join(c.reason for c in rejected if c.reason) or first.reason or "",
             amendment=earlier is not None,
+            rows=tuple(zip(labels, (int(r.seq) for r in records), strict=True)),
         )
         self.decision = decision
         self.desk.decided[self.path] = decision
         self.desk.decided_pixels[self.path] = self.pixel_sha256
-        return DecisionOutcome(saved=True, decision=decision, record=record)
+        return DecisionOutcome(saved=True, decision=decision, record=first, records=tuple(records))
+
+    def _not_ready(self) -> DecisionOutcome:
+        return DecisionOutcome(
+            saved=False, code="not_ready", error="There is no shown AI result to decide on."
+        )
+
+    def _finding_events(
+        self,
+        user: Any,
+        choices: Sequence[FindingChoice],
+        missed: Sequence[str],
+        earlier: SavedDecision | None,
+    ) -> list[Any]:
+        """One event per decided finding, then one per finding the AI missed."""
+        from viewer.audit import AuditEvent, EventType
+
+        pred, meta = self.prediction, self.meta
+        assert pred is not None and meta is not None  # noqa: S101 - decide_findings checked
+        by_label = {r.label: r for r in pred.labels}
+        reading_id = uuid.uuid4().hex
+        total = len(choices) + len(missed)
+        events = []
+        rows = [(c.label, c.agree, c.reason, False) for c in choices]
+        rows += [(m, False, "missed by the AI", True) for m in missed]
+        for index, (label, agree, reason, was_missed) in enumerate(rows, start=1):
+            result = by_label.get(label)
+            ai_positive = bool(result.positive) if result is not None else False
+            clinician_positive = True if was_missed else (ai_positive if agree else not ai_positive)
+            corrects = None
+            if earlier is not None:
+                corrects = dict(earlier.rows).get(label, earlier.seq)
+            model = (
+                model_fields(pred, result)
+                if result is not None
+                else {
+                    "model_id": pred.model_id,
+                    "model_version": pred.model_version,
+                    "bundle_digest": pred.bundle_digest,
+                    "ai_finding": f"{label}: not assessed",
+                }
+            )
+            events.append(
+                AuditEvent(
+                    type=EventType.AMENDMENT if earlier is not None else EventType.DECISION,
+                    outcome="success",
+                    user=user,
+                    meaning="confirmed" if agree else "overrode",
+                    clinician_finding=finding_code(label, clinician_positive),
+                    reason=reason or None,
+                    ai_shown=self.ai_shown,
+                    corrects=corrects,
+                    detail={
+                        "label": label,
+                        "reading_id": reading_id,
+                        "finding": [index, total],
+                        **({"missed_by_ai": True} if was_missed else {}),
+                        "warnings": [c.message for c in pred.warnings],
+                        "provisional_finding": self.provisional or None,
+                        "reading_order": self.desk.reading_order,
+                        **self._pixels,
+                        **self.desk.model_detail,
+                    },
+                    **model,
+                    **image_ids(meta),
+                )
+            )
+        return events
 
     # -------------------------------------------------------------- rows
     @property
@@ -592,12 +701,16 @@ class ReadingDesk:
         if not ours:
             return None
         last = max(ours, key=lambda r: r.seq)
+        latest: dict[str, AuditRecord] = {}
+        for row in sorted(ours, key=lambda r: r.seq):
+            latest[str(row.detail.get("label", ""))] = row
         return SavedDecision(
             seq=int(last.seq),
             when=last.when,
             meaning=str(last.meaning or ""),
             reason=str(last.reason or ""),
             amendment=last.type == "amendment",
+            rows=tuple((label, int(row.seq)) for label, row in latest.items()),
         )
 
 
