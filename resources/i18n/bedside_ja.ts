@@ -927,6 +927,26 @@ Your decision is still here; press the button again to retry.</source>
         <translation>— 選択 —</translation>
     </message>
     <message>
+        <source>agree</source>
+        <translation>同意</translation>
+    </message>
+    <message>
+        <source>reject</source>
+        <translation>却下</translation>
+    </message>
+    <message>
+        <source>Agree or reject {0}</source>
+        <translation>{0} に同意または却下</translation>
+    </message>
+    <message>
+        <source>reason, if rejected</source>
+        <translation>却下する場合の理由</translation>
+    </message>
+    <message>
+        <source>Reason for rejecting {0}</source>
+        <translation>{0} を却下する理由</translation>
+    </message>
+    <message>
         <source>{0} present</source>
         <translation>{0}：所見あり</translation>
     </message>
@@ -937,6 +957,42 @@ Your decision is still here; press the button again to retry.</source>
     <message>
         <source>Uncertain</source>
         <translation>判断保留</translation>
+    </message>
+    <message>
+        <source>Or decide each positive finding (Confirm / Override act on all of them):</source>
+        <translation>または陽性所見ごとに判定（確定／上書きはすべての陽性所見に適用されます）：</translation>
+    </message>
+    <message>
+        <source>Finding</source>
+        <translation>所見</translation>
+    </message>
+    <message>
+        <source>Your call</source>
+        <translation>判定</translation>
+    </message>
+    <message>
+        <source>Reason</source>
+        <translation>理由</translation>
+    </message>
+    <message>
+        <source>Decision per finding</source>
+        <translation>所見ごとの判定</translation>
+    </message>
+    <message>
+        <source>Findings the AI missed (names, comma-separated)</source>
+        <translation>AI が見落とした所見（名前をカンマ区切りで）</translation>
+    </message>
+    <message>
+        <source>Findings the AI missed</source>
+        <translation>AI が見落とした所見</translation>
+    </message>
+    <message>
+        <source>Save decisions per finding</source>
+        <translation>所見ごとの判定を保存</translation>
+    </message>
+    <message>
+        <source>Save the decision for each finding</source>
+        <translation>各所見の判定を保存</translation>
     </message>
     <message>
         <source>Your own read (provisional finding):</source>

@@ -140,9 +140,13 @@ def test_ai_panel_negative_and_multilabel(qtbot: Any) -> None:
         ]
     )
     panel.set_result(pred)
-    assert "no effusion" in panel.finding.text()
+    # the positive finding leads, not the first label (issue 13 item 4: it used to say
+    # "no effusion" as the headline while the model called a nodule)
+    assert "nodule suggested" in panel.finding.text()
     assert panel.labels_table.rowCount() == 2
-    assert panel.labels_table.item(1, 3).text() == "positive"
+    assert panel.labels_table.item(0, 0).text() == "nodule"
+    assert panel.labels_table.item(0, 3).text() == "positive"
+    assert panel.labels_table.item(1, 3).text() == "negative"
 
 
 def test_tag_browser_search(qtbot: Any, cxr_path: Path) -> None:

@@ -54,6 +54,7 @@ class QtAiPanel(QGroupBox):
     """Shows a :class:`viewer.inference.Prediction` and the model that made it."""
 
     heatmap_toggled = Signal(bool)
+    heatmap_label_changed = Signal(str)  # the label whose heatmap is asked for (a table row)
     heatmap_opacity_changed = Signal(float)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -98,9 +99,16 @@ class QtAiPanel(QGroupBox):
         self.labels_table = QTableWidget(0, 4, self)
         self.labels_table.setObjectName("aiLabels")
         self.labels_table.verticalHeader().setVisible(False)
-        self.labels_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        header = self.labels_table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)  # names are not cut
         self.labels_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.labels_table.setMaximumHeight(150)
+        self.labels_table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.labels_table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
+        self.labels_table.setMinimumHeight(120)
+        self.labels_table.setMaximumHeight(330)  # ~10 rows in view, the rest by scrolling
+        self.labels_table.itemSelectionChanged.connect(self._label_selected)
+        self.heatmap_label = ""
         self.warnings = QLabel(self)
         self.warnings.setObjectName("aiWarnings")
         self.warnings.setWordWrap(True)
@@ -241,6 +249,14 @@ class QtAiPanel(QGroupBox):
         )
         self._render()
 
+    def _label_selected(self) -> None:
+        """A row chosen in the label table: its heatmap is the one shown on demand."""
+        items = self.labels_table.selectedItems()
+        label = str(items[0].data(Qt.ItemDataRole.UserRole) or "") if items else ""
+        if label and label != self.heatmap_label:
+            self.heatmap_label = label
+            self.heatmap_label_changed.emit(label)
+
     def _finding_words(self, res: LabelResult) -> str:
         label = str(res.label)
         if res.positive:
@@ -310,7 +326,10 @@ class QtAiPanel(QGroupBox):
             from viewer.inference.postprocess import score_threshold_text
 
             self.state_label.setText(self.tr("AI result (a second opinion, not a diagnosis)"))
-            first = pred.labels[0]
+            from viewer.session.reading import headline, ranked
+
+            first = headline(pred)  # the highest positive finding leads
+            self.heatmap_label = first.label
             score_text, threshold_text = score_threshold_text(
                 float(first.score), float(first.threshold)
             )
@@ -328,9 +347,11 @@ class QtAiPanel(QGroupBox):
             self.finding.setText(self._finding_words(first))
             self.finding.setStyleSheet("color: #c62828;" if first.positive else "color: #2e7d32;")
             if len(pred.labels) > 1:
+                # every shown label, positive findings first, each group by score
                 self.labels_table.setVisible(True)
+                self.labels_table.blockSignals(True)
                 self.labels_table.setRowCount(len(pred.labels))
-                for row, res in enumerate(pred.labels):
+                for row, res in enumerate(ranked(pred)):
                     cells = [
                         str(res.label),
                         *score_threshold_text(float(res.score), float(res.threshold)),
@@ -338,9 +359,14 @@ class QtAiPanel(QGroupBox):
                     ]
                     for col, text in enumerate(cells):
                         item = QTableWidgetItem(text)
+                        item.setData(Qt.ItemDataRole.UserRole, res.label)
                         if col == 3:
                             item.setToolTip(plain_tooltip(str(res.operating_point or "")))
+                        if res.positive:
+                            item.setForeground(Qt.GlobalColor.darkRed)
                         self.labels_table.setItem(row, col, item)
+                self.labels_table.selectRow(0)
+                self.labels_table.blockSignals(False)
             warn = checks_text(pred.checks, level="warning")
             if warn:
                 self.warnings.setText(

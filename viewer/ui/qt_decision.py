@@ -9,14 +9,18 @@ never edited: "Amend" records a new row pointing at the old one.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QGroupBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
+    QLineEdit,
     QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -32,6 +36,8 @@ class QtDecisionPanel(QGroupBox):
     decision_requested = Signal(str, str)  # meaning ("confirmed" | "overrode"), reason
     provisional_recorded = Signal(str)  # "present" | "absent" | "uncertain"
     amend_requested = Signal()
+    # several findings: [(label, agree, reason), ...], [missed label, ...]
+    findings_requested = Signal(object, object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -61,6 +67,21 @@ class QtDecisionPanel(QGroupBox):
         self.amend.setEnabled(False)
         self.provisional_label = QLabel(self)
         self.reason_label = QLabel(self)
+        # several findings (a multi-label model): agree or reject each, add what the AI missed
+        self.findings_label = QLabel(self)
+        self.findings_table = QTableWidget(0, 3, self)
+        self.findings_table.setObjectName("findingDecisions")
+        self.findings_table.verticalHeader().setVisible(False)
+        fh = self.findings_table.horizontalHeader()
+        fh.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        fh.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        fh.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.findings_table.setMaximumHeight(180)
+        self.missed = QLineEdit(self)
+        self.missed.setObjectName("missedFindings")
+        self.save_findings = QPushButton(self)
+        self.save_findings.setObjectName("saveFindingsButton")
+        self._finding_labels: list[str] = []
 
         lay = QVBoxLayout(self)
         lay.addWidget(self.provisional_label)
@@ -74,12 +95,18 @@ class QtDecisionPanel(QGroupBox):
         row2.addWidget(self.confirm)
         row2.addWidget(self.override)
         lay.addLayout(row2)
+        lay.addWidget(self.findings_label)
+        lay.addWidget(self.findings_table)
+        lay.addWidget(self.missed)
+        lay.addWidget(self.save_findings)
         lay.addWidget(self.status)
         lay.addWidget(self.amend)
 
         self.confirm.clicked.connect(self.request_confirm)
         self.override.clicked.connect(self.request_override)
         self.amend.clicked.connect(self.amend_requested)
+        self.save_findings.clicked.connect(self.request_findings)
+        self.set_findings([], multi=False)
         self.provisional_button.clicked.connect(self._record_provisional)
         for keys, slot in (
             (CONFIRM_KEYS, self.request_confirm),
@@ -106,6 +133,53 @@ class QtDecisionPanel(QGroupBox):
             self.reason.setFocus()
             return
         self.decision_requested.emit("overrode", reason)
+
+    def request_findings(self) -> None:
+        """Each positive finding agreed or rejected (a rejection needs its reason), plus the
+        findings the AI missed (comma-separated names)."""
+        if not self.save_findings.isEnabled():
+            return
+        choices: list[tuple[str, bool, str]] = []
+        for row, label in enumerate(self._finding_labels):
+            combo = self.findings_table.cellWidget(row, 1)
+            edit = self.findings_table.cellWidget(row, 2)
+            agree = isinstance(combo, QComboBox) and combo.currentData() == "agree"
+            reason = edit.text().strip() if isinstance(edit, QLineEdit) else ""
+            if not agree and not reason:
+                self._set_status("need_reason")
+                if isinstance(edit, QLineEdit):
+                    edit.setFocus()
+                return
+            choices.append((label, agree, reason))
+        missed = [m.strip() for m in self.missed.text().split(",") if m.strip()]
+        if not choices and not missed:
+            return
+        self.findings_requested.emit(choices, missed)
+
+    def set_findings(self, positive: list[str], *, multi: bool) -> None:
+        """The positive findings to decide one by one (shown for a multi-label model only)."""
+        self._finding_labels = list(positive)
+        table = self.findings_table
+        table.setRowCount(len(positive))
+        for row, label in enumerate(positive):
+            item = QTableWidgetItem(label)
+            item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+            table.setItem(row, 0, item)
+            combo = QComboBox(table)
+            combo.setObjectName(f"findingChoice{row}")
+            combo.addItem(self.tr("agree"), "agree")
+            combo.addItem(self.tr("reject"), "reject")
+            combo.setAccessibleName(self.tr("Agree or reject {0}").format(label))
+            table.setCellWidget(row, 1, combo)
+            edit = QLineEdit(table)
+            edit.setObjectName(f"findingReason{row}")
+            edit.setPlaceholderText(self.tr("reason, if rejected"))
+            edit.setAccessibleName(self.tr("Reason for rejecting {0}").format(label))
+            table.setCellWidget(row, 2, edit)
+        for w in (self.findings_label, self.findings_table, self.missed, self.save_findings):
+            w.setVisible(multi)
+        self.findings_table.setVisible(multi and bool(positive))
+        self.missed.clear()
 
     def _amend_shortcut(self) -> None:
         if self.amend.isEnabled() and self.amend.isVisible():
@@ -138,7 +212,14 @@ class QtDecisionPanel(QGroupBox):
         self.provisional.setCurrentIndex(0)
 
     def set_decision_enabled(self, on: bool) -> None:
-        for w in (self.confirm, self.override, self.reason):
+        for w in (
+            self.confirm,
+            self.override,
+            self.reason,
+            self.findings_table,
+            self.missed,
+            self.save_findings,
+        ):
             w.setEnabled(on)
 
     def set_saved(self, meaning: str, reason: str, hhmm: str, *, amendment: bool = False) -> None:
@@ -220,6 +301,18 @@ class QtDecisionPanel(QGroupBox):
 
     def retranslate(self) -> None:
         self.setTitle(self.tr("Your decision"))
+        self.findings_label.setText(
+            self.tr("Or decide each positive finding (Confirm / Override act on all of them):")
+        )
+        self.findings_label.setWordWrap(True)
+        self.findings_table.setHorizontalHeaderLabels(
+            [self.tr("Finding"), self.tr("Your call"), self.tr("Reason")]
+        )
+        self.findings_table.setAccessibleName(self.tr("Decision per finding"))
+        self.missed.setPlaceholderText(self.tr("Findings the AI missed (names, comma-separated)"))
+        self.missed.setAccessibleName(self.tr("Findings the AI missed"))
+        self.save_findings.setText(self.tr("Save decisions per finding"))
+        self.save_findings.setAccessibleName(self.tr("Save the decision for each finding"))
         self._fill_provisional()
         self.provisional_label.setText(self.tr("Your own read (provisional finding):"))
         self.provisional.setAccessibleName(self.tr("Provisional finding"))

@@ -44,10 +44,14 @@ from viewer.config import Settings
 from viewer.errors import InferenceError
 from viewer.session.models import NoModelError, OpenModel, open_model
 from viewer.session.reading import (
+    DecisionOutcome,
+    FindingChoice,
     ReadingDesk,
     ReadingSession,
     ScoreOutcome,
     decision_marks,
+    headline,
+    ranked,
     score_image,
 )
 from viewer.session.trail import AppendOutcome, AuditTrail
@@ -79,6 +83,7 @@ class OnScreen:
     renderer: DisplayRenderer | None = None
     heatmap: np.ndarray | None = None
     heatmap_pending: bool = False
+    heatmap_label: str = ""  # the label the heatmap (shown or on its way) is for
 
     @property
     def path(self) -> str:
@@ -222,9 +227,11 @@ class QtMainWindow(QMainWindow):
         self.worklist.image_activated.connect(self.open_image)
         self.worklist.paused_changed.connect(lambda _p: self._batch_next())
         self.decision.decision_requested.connect(self.record_decision)
+        self.decision.findings_requested.connect(self.record_findings)
         self.decision.provisional_recorded.connect(self._provisional_recorded)
         self.decision.amend_requested.connect(self.start_amendment)
         self.ai_panel.heatmap_toggled.connect(self._heatmap_toggled)
+        self.ai_panel.heatmap_label_changed.connect(self._heatmap_label_changed)
         self.ai_panel.heatmap_opacity_changed.connect(self.view.set_heatmap_opacity)
         self.view.window_changed.connect(self._window_changed)
         self.view.measurement_changed.connect(self._measurement_changed)
@@ -759,7 +766,7 @@ class QtMainWindow(QMainWindow):
     def _show_worklist_status(self, path: str, outcome: ScoreOutcome) -> None:
         pred = outcome.prediction
         if pred is not None:
-            first = pred.labels[0]
+            first = headline(pred)  # triage by the highest positive finding
             self.worklist.set_status(
                 path, "scored", float(first.score), bool(first.positive), checks=outcome.warnings
             )
@@ -794,6 +801,9 @@ class QtMainWindow(QMainWindow):
         if pred is None:
             return
         self.ai_panel.set_result(pred)
+        self.decision.set_findings(
+            [r.label for r in ranked(pred) if r.positive], multi=len(pred.labels) > 1
+        )
         self.decision.set_decision_enabled(True)
         earlier = session.decision
         if earlier is not None:
@@ -823,22 +833,32 @@ class QtMainWindow(QMainWindow):
         pred = shown.session.prediction
         if pred is None or not shown.session.revealed:
             return
-        if shown.heatmap is not None or shown.heatmap_pending:
+        label = self.ai_panel.heatmap_label or headline(pred).label
+        if shown.heatmap_label == label and (shown.heatmap is not None or shown.heatmap_pending):
             return
-        shown.heatmap_pending = True
+        shown.heatmap, shown.heatmap_label, shown.heatmap_pending = None, label, True
+        self.view.set_heatmap(None)  # never another label's heatmap under this one's name
         predictor, image = self.model.predictor, shown.image
-        label = pred.labels[0].label
         self.ai.submit(
             lambda _p, _c: predictor.heatmap(image, label),
-            on_result=partial(self._heatmap_ready, shown, predictor),
+            on_result=partial(self._heatmap_ready, shown, predictor, label),
             on_error=partial(self._heatmap_failed, shown),
             priority=40,
             name="heatmap",
         )
 
-    def _heatmap_ready(self, shown: OnScreen, predictor: Predictor, heat: np.ndarray) -> None:
+    def _heatmap_label_changed(self, _label: str) -> None:
+        """Another label chosen in the AI panel: its heatmap replaces the shown one."""
+        if self.ai_panel.heatmap_toggle.isChecked():
+            self._heatmap_toggled(True)
+
+    def _heatmap_ready(
+        self, shown: OnScreen, predictor: Predictor, label: str, heat: np.ndarray
+    ) -> None:
         if not self._on_screen(shown) or predictor is not self.predictor:
             return  # left the image, or made by a model no longer loaded
+        if label != shown.heatmap_label:
+            return  # another label was asked for meanwhile
         shown.heatmap_pending = False
         shown.heatmap = heat
         self.view.set_heatmap(heat)
@@ -896,6 +916,21 @@ class QtMainWindow(QMainWindow):
         if meaning not in ("confirmed", "overrode"):
             return
         outcome = session.decide("confirmed" if meaning == "confirmed" else "overrode", reason)
+        self._show_decision_outcome(session, outcome)
+
+    def record_findings(self, choices: list[tuple[str, bool, str]], missed: list[str]) -> None:
+        """Each positive finding agreed or rejected, and what the AI missed: one audit row per
+        finding in one transaction (the session's ``decide_findings``)."""
+        session = self.current
+        if session is None or not session.can_decide:
+            return
+        outcome = session.decide_findings(
+            [FindingChoice(label, agree, reason) for label, agree, reason in choices], missed
+        )
+        self._show_decision_outcome(session, outcome)
+
+    def _show_decision_outcome(self, session: ReadingSession, outcome: DecisionOutcome) -> None:
+        """ "Saved" only with the committed rows; otherwise the reason, the choices kept."""
         if not outcome.saved or outcome.decision is None:
             if outcome.code == "log_not_open" and not self.trail.error:
                 self.decision.set_failed(
@@ -905,7 +940,9 @@ class QtMainWindow(QMainWindow):
                 self.decision.set_failed(outcome.error)
             return
         saved = outcome.decision
-        self.decision.set_saved(meaning, reason, saved.time_text(), amendment=saved.amendment)
+        self.decision.set_saved(
+            saved.meaning, saved.reason, saved.time_text(), amendment=saved.amendment
+        )
         self._mark_done(session.path, saved.amendment)
         self.decision_saved.emit(outcome.record)
 
