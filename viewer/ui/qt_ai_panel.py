@@ -105,7 +105,7 @@ class QtAiPanel(QGroupBox):
         self.labels_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.labels_table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.labels_table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
-        self.labels_table.setMinimumHeight(120)
+        self.labels_table.setMinimumHeight(170)  # a few rows always in view
         self.labels_table.setMaximumHeight(330)  # ~10 rows in view, the rest by scrolling
         self.labels_table.itemSelectionChanged.connect(self._label_selected)
         self.heatmap_label = ""

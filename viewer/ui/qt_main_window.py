@@ -31,8 +31,10 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
+    QFrame,
     QLabel,
     QMainWindow,
+    QScrollArea,
     QSplitter,
     QTabWidget,
     QToolBar,
@@ -186,7 +188,14 @@ class QtMainWindow(QMainWindow):
         self.tabs.addTab(self.browser, "")
         self.tabs.addTab(self.worklist, "")
         self.view = QtImageView(split)
-        right = QWidget(split)
+        # The AI and decision panels scroll as one column: with many labels or a small screen
+        # their texts never overlap or get cut, they move below the fold
+        self.right_scroll = QScrollArea(split)
+        self.right_scroll.setObjectName("rightPanels")
+        self.right_scroll.setWidgetResizable(True)
+        self.right_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.right_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        right = QWidget(self.right_scroll)
         rlay = QVBoxLayout(right)
         rlay.setContentsMargins(4, 4, 4, 4)
         self.ai_panel = QtAiPanel(right)
@@ -204,7 +213,8 @@ class QtMainWindow(QMainWindow):
         rlay.addWidget(self.measure_label)
         split.addWidget(self.tabs)
         split.addWidget(self.view)
-        split.addWidget(right)
+        self.right_scroll.setWidget(right)
+        split.addWidget(self.right_scroll)
         split.setStretchFactor(0, 0)
         split.setStretchFactor(1, 1)
         split.setStretchFactor(2, 0)
