@@ -1305,6 +1305,10 @@ Your decision is still here; press the button again to retry.</source>
         <translation>計測</translation>
     </message>
     <message>
+        <source>Scroll the AI result and decision panels</source>
+        <translation>AI 結果と判定パネルをスクロール</translation>
+    </message>
+    <message>
         <source>Clinician: {0}</source>
         <translation>医師：{0}</translation>
     </message>

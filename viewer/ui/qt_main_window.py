@@ -195,6 +195,7 @@ class QtMainWindow(QMainWindow):
         self.right_scroll.setWidgetResizable(True)
         self.right_scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.right_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.right_scroll.verticalScrollBar().setObjectName("rightPanelsScrollBar")
         right = QWidget(self.right_scroll)
         rlay = QVBoxLayout(right)
         rlay.setContentsMargins(4, 4, 4, 4)
@@ -419,6 +420,9 @@ class QtMainWindow(QMainWindow):
         self.presets.setToolTip(self.tr("Stored windows first; keys 1-9 select a preset"))
         self.toolbar.setWindowTitle(self.tr("View tools"))
         self.measure_label.setAccessibleName(self.tr("Measurement"))
+        self.right_scroll.verticalScrollBar().setAccessibleName(
+            self.tr("Scroll the AI result and decision panels")
+        )
         self._render_user()
         self._render_model_status()
         self._fill_presets()
