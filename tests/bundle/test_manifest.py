@@ -227,6 +227,51 @@ def test_selftest_threads_bounds(manifest_dict: dict[str, Any], threads: Any) ->
     assert info.value.code == "schema"
 
 
+def test_calibration_declared_per_label_and_none_when_absent(
+    manifest_dict: dict[str, Any],
+) -> None:
+    """A label may declare op_norm or none; absent is none, and a manifest without it (or with
+    an explicit none) serialises to the bytes it had before calibration existed."""
+    from viewer.bundle.manifest import Manifest
+
+    assert "calibration" not in manifest_dict["labels"][0]
+    before = parse_manifest(json.dumps(manifest_dict).encode())
+    assert before.labels[0].calibration.method == "none"
+    manifest_dict["labels"][0]["calibration"] = {"method": "none"}
+    explicit = parse_manifest(json.dumps(manifest_dict).encode())
+    assert explicit.to_json_bytes() == before.to_json_bytes()
+    assert b"calibration" not in before.to_json_bytes()
+    manifest_dict["labels"][0]["calibration"] = {"method": "op_norm"}
+    calibrated = parse_manifest(json.dumps(manifest_dict).encode())
+    assert calibrated.labels[0].calibration.method == "op_norm"
+    again = Manifest.model_validate_json(calibrated.to_json_bytes())
+    assert again.labels[0].calibration.method == "op_norm"
+    schema = json.loads(resource_path(*MANIFEST_SCHEMA).read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(schema).validate(manifest_dict)
+
+
+@pytest.mark.parametrize(
+    ("calibration", "match"),
+    [
+        ({"method": "platt"}, "labels.0.calibration.method"),
+        ({"method": "OP_NORM"}, "labels.0.calibration.method"),
+        ({}, "missing key 'labels.0.calibration.method'"),
+        ({"method": "op_norm", "threshold": 0.5}, "unknown key 'labels.0.calibration.threshold'"),
+        ("op_norm", "labels.0.calibration"),
+        (None, "labels.0.calibration"),
+    ],
+    ids=["unknown-method", "case", "no-method", "extra-key", "bare-string", "null"],
+)
+def test_calibration_refusals(manifest_dict: dict[str, Any], calibration: Any, match: str) -> None:
+    manifest_dict["labels"][0]["calibration"] = calibration
+    with pytest.raises(BundleError, match=match) as info:
+        parse_manifest(json.dumps(manifest_dict).encode())
+    assert info.value.code == "schema"
+    schema = json.loads(resource_path(*MANIFEST_SCHEMA).read_text(encoding="utf-8"))
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft202012Validator(schema).validate(manifest_dict)
+
+
 def test_not_json_or_not_utf8() -> None:
     for raw in (b"\xff\xfe", b"{", b"[]", b"[" * 100_000, b'{"preprocessing": 1}'):
         with pytest.raises(BundleError) as info:

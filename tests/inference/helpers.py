@@ -50,13 +50,16 @@ def tiny_model(in_channels: int = 1, num_labels: int = 2, seed: int = 0) -> Any:
     return model.eval()
 
 
-def label(name: str, threshold: float = 0.5, activation: str = "sigmoid") -> SimpleNamespace:
+def label(
+    name: str, threshold: float = 0.5, activation: str = "sigmoid", calibration: str = "none"
+) -> SimpleNamespace:
     return SimpleNamespace(
         name=name,
         display_name=name.title(),
         threshold=threshold,
         operating_point=f"sensitivity 0.95 at this threshold on the validation set ({name})",
         activation=activation,
+        calibration=SimpleNamespace(method=calibration),
     )
 
 

@@ -25,6 +25,7 @@ from pydantic import (
 from viewer.bundle.version import MAX_VERSION_LENGTH, SEMVER_PATTERN, parse_version
 from viewer.errors import BundleError
 from viewer.inference.checks import DEFAULT_POLICY
+from viewer.inference.postprocess import CalibrationMethod
 from viewer.inference.preprocess import PreprocessStep, check_order, validate_steps
 
 MANIFEST_NAME = "manifest.json"
@@ -118,6 +119,23 @@ class NetworkDataFormat(_Strict):
     outputs: dict[Literal["pred"], TensorFormat]
 
 
+class Calibration(_Strict):
+    """How the score shown for a label is made from the raw score (the finding is always decided
+    on the raw score against the label's threshold)."""
+
+    method: CalibrationMethod = Field(
+        description=(
+            "`op_norm`: TorchXRayVision's piecewise-linear map that sends the label's threshold "
+            "(or a site threshold in force) to 0.5, linearly below and above, so the shown score "
+            "is the authors' calibrated score and 0.5 the shown threshold; the raw score stays "
+            "one click away and in the audit row. `none`: the raw score is shown."
+        )
+    )
+
+
+NO_CALIBRATION = Calibration(method="none")
+
+
 class LabelSpec(_Strict):
     """A finding, its decision threshold and the operating point it was chosen at."""
 
@@ -126,6 +144,10 @@ class LabelSpec(_Strict):
     threshold: Annotated[float, Field(ge=0.0, le=1.0)]
     operating_point: Short
     activation: Literal["sigmoid", "softmax"] = "sigmoid"
+    calibration: Calibration = Field(
+        default=NO_CALIBRATION,
+        description='The shown score\'s calibration. Absent: `{"method": "none"}`.',
+    )
 
 
 class HiddenOutput(_Strict):
@@ -403,12 +425,16 @@ class Manifest(_Strict):
     def to_json_bytes(self) -> bytes:
         """Canonical bytes (sorted keys, 2-space indent, LF) so a rebuilt bundle is identical.
 
-        Sections added later (``hidden_outputs``, ``provenance``) are left out when empty, so a
-        bundle made before them rebuilds to the same bytes."""
+        Sections added later (``hidden_outputs``, ``provenance``, a label's ``calibration``)
+        are left out when empty or ``none``, so a bundle made before them rebuilds to the same
+        bytes."""
         data = self.model_dump(mode="json")
         for key in ("hidden_outputs", "provenance"):
             if not data.get(key):
                 data.pop(key, None)
+        for label in data["labels"]:
+            if label["calibration"] == NO_CALIBRATION.model_dump(mode="json"):
+                del label["calibration"]
         return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
 
 
