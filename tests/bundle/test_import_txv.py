@@ -2,10 +2,10 @@
 
 Random weights saved in txv's release formats (a pickled DenseNet module, the ResNet-50 state
 dict); generated DICOMs of 8, 10, 12 and 15 bits, MONOCHROME1 and 2, odd and even sides. The
-bundle, loaded as the viewer loads it and scored by the Predictor, must give txv's scores within
-1e-4 for the README pipeline (read_xray_dcm -> XRayCenterCrop -> XRayResizer -> model) and the
-model-resize pipeline (the model's own F.interpolate), and the same decisions as txv's
-calibrated output > 0.5.
+bundle, loaded as the viewer loads it and scored by the Predictor, must give txv's raw scores
+(``raw_score``) and, as the shown score, txv's op_norm-calibrated output within 1e-4 for the
+README pipeline (read_xray_dcm -> XRayCenterCrop -> XRayResizer -> model) and the model-resize
+pipeline (the model's own F.interpolate), and the same decisions as txv's calibrated output > 0.5.
 """
 
 from __future__ import annotations
@@ -43,11 +43,17 @@ def _dicoms(folder: Path, images: list[tuple[int, str, int, int]]) -> list[Path]
     return paths
 
 
-def _txv_scores(model: Any, path: Path, size: int, resize: str) -> tuple[np.ndarray, np.ndarray]:
-    """txv's raw sigmoid scores and its op_norm-calibrated ones for one file."""
+def _txv_scores(
+    model: Any, path: Path, size: int, resize: str, name: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """txv's raw sigmoid scores and its op_norm-calibrated ones for one file: a txv DenseNet's
+    own forward with the operating thresholds of ``name`` set (sigmoid, then ``op_norm``); the
+    ResNet-50 state dict sits in a torchvision module, so ``op_norm`` is applied to its sigmoid
+    as txv's ``ResNet.forward`` does."""
     import torch
 
     lib = xrv()
+    thresholds = torch.tensor(lib.models.model_urls[name]["op_threshs"], dtype=torch.float32)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         img = lib.utils.read_xray_dcm(path)[None]
@@ -61,16 +67,15 @@ def _txv_scores(model: Any, path: Path, size: int, resize: str) -> tuple[np.ndar
             )
         with torch.no_grad():
             raw = torch.sigmoid(model(x))
-    return raw[0].numpy(), raw[0].numpy()
-
-
-def _calibrated(raw: np.ndarray, thresholds: list[float]) -> np.ndarray:
-    import torch
-
-    lib = xrv()
-    return lib.models.op_norm(
-        torch.from_numpy(raw)[None], torch.tensor(thresholds, dtype=torch.float32)
-    )[0].numpy()
+            if isinstance(model, lib.models.DenseNet):
+                model.op_threshs = thresholds
+                try:
+                    calibrated = model(x)
+                finally:
+                    model.op_threshs = None
+            else:
+                calibrated = lib.models.op_norm(raw, thresholds)
+    return raw[0].numpy(), calibrated[0].numpy()
 
 
 def _bedside(bundle: Path, trust: Any, paths: list[Path]) -> tuple[Any, list[Any]]:
@@ -84,21 +89,31 @@ def _bedside(bundle: Path, trust: Any, paths: list[Path]) -> tuple[Any, list[Any
 
 
 def _compare(
-    manifest: Any, predictions: list[Any], reference: list[np.ndarray], name: str
+    manifest: Any,
+    predictions: list[Any],
+    reference: list[tuple[np.ndarray, np.ndarray]],
+    name: str,
 ) -> float:
+    """Bedside's raw score against txv's sigmoid and its shown score against txv's calibrated
+    output, label by label; each decision against txv's calibrated output > 0.5."""
     lib = xrv()
     table = lib.models.model_urls[name]
     shown = manifest.shown_outputs
-    worst = 0.0
-    for prediction, raw in zip(predictions, reference, strict=True):
-        calibrated = _calibrated(raw, table["op_threshs"])
+    worst = worst_shown = 0.0
+    for prediction, (raw, calibrated) in zip(predictions, reference, strict=True):
         for label, index in zip(prediction.labels, shown, strict=True):
             assert label.label == table["labels"][index]
-            worst = max(worst, abs(label.score - float(raw[index])))
+            assert label.calibrated and label.shown_threshold == 0.5
+            worst = max(worst, abs(label.raw_score - float(raw[index])))
+            # the shown score is txv's calibrated output, to the same tolerance
+            worst_shown = max(worst_shown, abs(label.score - float(calibrated[index])))
             if abs(float(raw[index]) - label.threshold) > 1e-6:  # not a tie
                 assert label.positive == bool(calibrated[index] > 0.5), label
-    print(f"max |score difference| {name}: {worst:.2e}")  # shown with -s
+                assert label.positive == (label.score >= 0.5), label
+    # shown with -s
+    print(f"max |score difference| {name}: raw {worst:.2e}, calibrated {worst_shown:.2e}")
     assert worst <= 1e-4, worst
+    assert worst_shown <= 1e-4, worst_shown
     return worst
 
 
@@ -127,7 +142,8 @@ def test_densenet_matches_torchxrayvision(
     manifest, predictions = _bedside(out, trust, densenet_case["paths"])
     assert len(manifest.labels) == 18 and not manifest.hidden_outputs
     reference = [
-        _txv_scores(densenet_case["model"], p, 224, resize)[0] for p in densenet_case["paths"]
+        _txv_scores(densenet_case["model"], p, 224, resize, "densenet121-res224-all")
+        for p in densenet_case["paths"]
     ]
     _compare(manifest, predictions, reference, "densenet121-res224-all")
 
@@ -150,7 +166,7 @@ def test_hidden_outputs_are_never_shown(
     assert all(h.reason == "no label" for h in manifest.hidden_outputs)
     assert len(predictions[0].labels) == 14
     assert "" not in [r.label for r in predictions[0].labels]
-    reference = [_txv_scores(model, p, 224, "readme")[0] for p in paths]
+    reference = [_txv_scores(model, p, 224, "readme", "densenet121-res224-nih") for p in paths]
     _compare(manifest, predictions, reference, "densenet121-res224-nih")
 
 
@@ -175,7 +191,7 @@ def test_resnet50_matches_torchxrayvision(
         "Lung Lesion",
         "Enlarged Cardiomediastinum",
     ]
-    reference = [_txv_scores(model, p, 512, resize)[0] for p in paths]
+    reference = [_txv_scores(model, p, 512, resize, "resnet50-res512-all") for p in paths]
     _compare(manifest, predictions, reference, "resnet50-res512-all")
 
 

@@ -28,6 +28,8 @@ def test_import_torchxrayvision_then_verify_and_install(
     assert "11 label(s) shown, 7 hidden output(s)" in text
     assert run(["bundle", "verify", str(out), "--trust-key", str(key.public_path)]) == 0
     assert "Self-test passed" in capsys.readouterr().out
+    # txv shows op_norm-calibrated scores: every shown label declares it
+    assert {label["calibration"]["method"] for label in _manifest(out)["labels"]} == {"op_norm"}
 
 
 def test_import_refuses_a_payload_and_an_unknown_weights_name(tmp_path: Path, key: KeyPair) -> None:
@@ -68,3 +70,14 @@ def test_import_torchvision_densenet121_with_a_hidden_label(
             "--key", str(key.private_path), "--out", str(out)]  # fmt: skip
     assert run(argv) == 0
     assert "2 label(s) shown, 1 hidden output(s)" in capsys.readouterr().out
+    # no calibration: the raw score is shown, and the manifest leaves the default out
+    assert all("calibration" not in label for label in _manifest(out)["labels"])
+
+
+def _manifest(bundle: Path) -> dict[str, Any]:
+    import json
+    import zipfile
+
+    with zipfile.ZipFile(bundle) as zf:
+        data: dict[str, Any] = json.loads(zf.read("manifest.json"))
+    return data

@@ -6,11 +6,14 @@ Two sources:
   module, as the library publishes them) and ResNet-50 res512 (a state dict). Labels, operating
   thresholds and input resolution come from the library's own tables (copied below from
   TorchXRayVision 1.5.7, ``models.model_urls``); an output with no label or no threshold is a
-  hidden output, never shown as a finding. The preprocessing is the library's README pipeline
+  hidden output, never shown as a finding. Every label declares the library's ``op_norm``
+  calibration, so the score shown is the one TorchXRayVision shows (its threshold at 0.5), the
+  raw score a click away. The preprocessing is the library's README pipeline
   (``read_xray_dcm`` -> ``XRayCenterCrop`` -> ``XRayResizer``; ``resize="readme"``) or its
   models' own resize (``F.interpolate`` bilinear with antialias; ``resize="model"``).
 - **torchvision DenseNet-121** state dicts (CheXNet-style, ``import_torchvision_densenet121``):
-  three channels, ImageNet normalisation, labels and thresholds given by the caller.
+  three channels, ImageNet normalisation, labels and thresholds given by the caller; no
+  calibration (the raw score is shown).
 
 The file is read by :mod:`viewer.bundle.torchfile` (a restricted unpickler: no code from the
 file runs). The bundle is then made by the same code as ``bundle create`` (self-test cases that
@@ -36,6 +39,7 @@ if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric import ec
 
     from viewer.bundle.create import CreatedBundle
+    from viewer.inference.postprocess import CalibrationMethod
 
 __all__ = [
     "TXV_VERSION",
@@ -448,8 +452,12 @@ def txv_preprocessing(size: int, resize: Resize) -> list[dict[str, Any]]:
 
 
 def _outputs(
-    labels: Sequence[str], thresholds: Sequence[float | None], operating_point: str
+    labels: Sequence[str],
+    thresholds: Sequence[float | None],
+    operating_point: str,
+    calibration: CalibrationMethod,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The shown labels (each with ``calibration``) and the hidden outputs."""
     shown: list[dict[str, Any]] = []
     hidden: list[dict[str, Any]] = []
     for index, (name, threshold) in enumerate(zip(labels, thresholds, strict=True)):
@@ -464,6 +472,7 @@ def _outputs(
                 "threshold": float(threshold),
                 "operating_point": operating_point,
                 "activation": "sigmoid",
+                "calibration": {"method": calibration},
             }
         )
     if not shown:
@@ -623,6 +632,7 @@ def import_torchxrayvision(
         thresholds,
         f"TorchXRayVision {TXV_VERSION} operating threshold (op_threshs) for {weights_name}: "
         "its calibrated score is 0.5 here",
+        "op_norm",  # txv shows op_norm-calibrated scores; so does Bedside
     )
     short = weights_name.rsplit("-", 1)[-1]
     provenance = {
@@ -686,7 +696,7 @@ def import_torchvision_densenet121(
         raise BundleError("Give one threshold (or none) per label.", code="schema")
     p = Path(path)
     state, mapping = _map_keys(state_dict_of(read_torch_file(p)), "densenet121")
-    shown, hidden = _outputs(labels, thresholds, "threshold given at import")
+    shown, hidden = _outputs(labels, thresholds, "threshold given at import", "none")
     preprocessing: list[dict[str, Any]] = [
         {"op": "source", "pixels": "stored_window", "if_missing": "minmax"},
         {"op": "invert_monochrome1"},
