@@ -262,3 +262,48 @@ def test_blank_tiny_and_invalid_window_images(
     (warning,) = [c for c in scored["checks"] if c["level"] == "warning"]
     assert warning["code"] == "stored_window_invalid_minmax"
     assert warning["params"] == {"center": "100", "width": "0"}
+
+
+def test_json_gives_the_shown_and_the_raw_score_and_the_audit_row_both(
+    make_bundle: Callable[..., Path], cxr_path: Path, settings: Any,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    """A calibrated bundle (op_norm): ``score`` is the shown (calibrated) score beside
+    ``shown_threshold`` 0.5, ``raw_score`` beside the raw ``threshold``; both give the same
+    finding. The audit row's detail holds both pairs per label (``labels_raw``)."""
+    from viewer.audit import AuditLog
+    from viewer.inference.postprocess import op_norm
+
+    labels = (("opacity", 0.3), ("effusion", 0.8))
+    bundle = make_bundle(labels=labels, calibration="op_norm")
+    code, (result,), _ = _run(capsys, str(cxr_path), "--bundle", str(bundle))
+    assert code == 0 and result["status"] == "scored"
+    for r, (name, threshold) in zip(result["labels"], labels, strict=True):
+        assert r["label"] == name and r["calibrated"] is True
+        assert r["threshold"] == threshold and r["shown_threshold"] == 0.5
+        assert r["score"] == op_norm(r["raw_score"], threshold)
+        assert r["positive"] == (r["raw_score"] >= threshold) == (r["score"] >= 0.5)
+    with AuditLog.open_readonly(settings.audit_db_path, settings=settings) as log:
+        (shown,) = log.records(types=("ai_result_shown",))
+    by_label = {x["label"]: x for x in shown.detail["labels_raw"]}
+    for r in result["labels"]:
+        assert by_label[r["label"]] == {
+            k: r[k]
+            for k in ("label", "raw_score", "threshold", "score", "shown_threshold",
+                      "calibrated", "positive")
+        }  # fmt: skip
+
+    plain = make_bundle(labels=labels)
+    code, (result,), _ = _run(capsys, str(cxr_path), "--bundle", str(plain))
+    for r, (_, threshold) in zip(result["labels"], labels, strict=True):
+        assert r["calibrated"] is False and r["score"] == r["raw_score"]
+        assert r["threshold"] == r["shown_threshold"] == threshold
+
+
+def test_human_output_of_a_calibrated_bundle_gives_the_raw_pair_too(
+    make_bundle: Callable[..., Path], cxr_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bundle = make_bundle(labels=(("opacity", 0.3),), calibration="op_norm")
+    assert main(["infer", str(cxr_path), "--bundle", str(bundle)]) == 0
+    out = capsys.readouterr().out
+    assert "threshold 0.50; raw score " in out and "threshold 0.30)" in out

@@ -43,8 +43,11 @@ def template(
     in_channels: int = 1,
     labels: tuple[tuple[str, float], ...] = (("opacity", 0.5),),
     views: tuple[str, ...] = ("PA",),
+    calibration: str = "none",
 ) -> dict[str, Any]:
-    """A complete manifest template for tests (what a person decides)."""
+    """A complete manifest template for tests (what a person decides); ``calibration``: every
+    label's calibration method (left out when ``none``)."""
+    declared = {} if calibration == "none" else {"calibration": {"method": calibration}}
     size = next(s["size"] for s in preprocessing if s["op"] == "resize")
     names = [n for n, _ in labels]
     return copy.deepcopy(
@@ -72,7 +75,8 @@ def template(
             "preprocessing": preprocessing,
             "labels": [
                 {"name": n, "threshold": t, "activation": "sigmoid",
-                 "operating_point": f"sensitivity 0.90 at this threshold ({n}, test set)"}
+                 "operating_point": f"sensitivity 0.90 at this threshold ({n}, test set)",
+                 **declared}
                 for n, t in labels
             ],
             "training_data": {"description": "none", "sources": ["random"], "dates": "2026",

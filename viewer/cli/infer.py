@@ -244,7 +244,10 @@ def score_one(
             "label": r.label,
             "display_name": r.display_name,
             "score": r.score,
+            "raw_score": r.raw_score,
             "threshold": r.threshold,
+            "shown_threshold": r.shown_threshold,
+            "calibrated": r.calibrated,
             "positive": r.positive,
             "operating_point": r.operating_point,
             "site_threshold": r.site.as_dict() if r.site is not None else None,
@@ -280,10 +283,14 @@ def _human(result: dict[str, Any]) -> str:
     parts = []
     for r in result["labels"]:
         finding = "POSITIVE" if r["positive"] else "negative"
-        parts.append(
-            f"{printable(r['display_name'] or r['label'])} {finding} "
-            "(score {}, threshold {})".format(*score_threshold_text(r["score"], r["threshold"]))
+        pair = "(score {}, threshold {}".format(
+            *score_threshold_text(r["score"], r["shown_threshold"])
         )
+        if r["calibrated"]:
+            pair += "; raw score {}, threshold {}".format(
+                *score_threshold_text(r["raw_score"], r["threshold"])
+            )
+        parts.append(f"{printable(r['display_name'] or r['label'])} {finding} {pair})")
     text = f"{head}: " + "; ".join(parts)
     warns = [c for c in result["checks"] if c["level"] == "warning"]
     for c in warns:

@@ -97,13 +97,28 @@ class Prediction:
         return [c for c in self.checks if c.level == "warning"]
 
     def audit_detail(self) -> dict[str, Any]:
-        """JSON-ready extras for the audit event's ``detail`` (threads, warnings with their
-        code and params, so a report can show them in the reader's language)."""
+        """JSON-ready extras for the audit event's ``detail``: threads, warnings with their
+        code and params (so a report can show them in the reader's language), and per label
+        both pairs, ``labels_raw``: the raw score and threshold (the model's own rule, which the
+        row's score and threshold columns hold) and the shown score and threshold (calibrated
+        when the label declares a calibration)."""
         out: dict[str, Any] = {
             "threads": self.threads,
             "warnings": [
                 {"check": c.name, "message": c.message, "code": c.code, "params": dict(c.params)}
                 for c in self.warnings
+            ],
+            "labels_raw": [
+                {
+                    "label": r.label,
+                    "raw_score": r.raw_score,
+                    "threshold": r.threshold,
+                    "score": r.score,
+                    "shown_threshold": r.shown_threshold,
+                    "calibrated": r.calibrated,
+                    "positive": r.positive,
+                }
+                for r in self.labels
             ],
         }
         site = {r.label: r.site.as_dict() for r in self.labels if r.site is not None}
