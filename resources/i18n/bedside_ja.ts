@@ -457,6 +457,14 @@
         <translation>AIモデル</translation>
     </message>
     <message>
+        <source>Show the model&apos;s raw scores (not calibrated)</source>
+        <translation>モデルの生スコアを表示（較正なし）</translation>
+    </message>
+    <message>
+        <source>Show raw model scores</source>
+        <translation>モデルの生スコアを表示</translation>
+    </message>
+    <message>
         <source>DEMO MODEL — NOT FOR CLINICAL USE: it was trained on synthetic images, so its output on real X-rays is meaningless.</source>
         <translation>デモモデル — 臨床使用不可：合成画像で学習したモデルのため、実際の X 線画像に対する出力には意味がありません。</translation>
     </message>

@@ -419,3 +419,30 @@ def test_a_decision_on_several_findings_is_saved_whole_or_not_at_all(
     )
     assert seen == [2] and not outcome.saved and outcome.code == "write"
     assert log.records(types=("decision", "amendment")) == [] and session.decision is None
+
+
+def test_a_calibrated_label_records_its_raw_pair_in_the_columns(
+    settings: Settings, log: AuditLog
+) -> None:
+    """Calibrated (op_norm) scores are shown; the row's score/threshold columns hold the model's
+    raw pair (its own rule, what monitoring and recalibration read), the shown pair is in the
+    detail (issue 13 item 3)."""
+    from viewer.inference.postprocess import LabelResult
+    from viewer.inference.predict import Prediction
+
+    class Calibrated(FakePredictor):
+        def predict(self, image: Any, *, cancel: Any = None) -> Prediction:
+            result = LabelResult(
+                "Effusion", 0.62, 0.3, True, "txv op_thresh", raw_score=0.41, calibrated=True
+            )
+            return Prediction([result], [], "txv", "1.0.0", DIGEST, 1, {}, ["Effusion"])
+
+    desk = _desk(settings, log)
+    desk.set_model(Calibrated(), DIGEST)
+    session = _read(desk)
+    shown = log.records(types=("ai_result_shown",))[-1]
+    assert shown.score == pytest.approx(0.41) and shown.threshold == pytest.approx(0.3)
+    assert shown.ai_positive is True  # score >= threshold on the raw pair
+    assert shown.detail["labels"] == {"Effusion": pytest.approx(0.41)}
+    decided = session.decide("confirmed", "")
+    assert decided.record is not None and decided.record.score == pytest.approx(0.41)

@@ -120,3 +120,35 @@ def test_each_positive_finding_decided_one_row_each_in_one_act(
     ]
     assert sorted(r.detail["label"] for r in second) == sorted(now_positive)
     assert {r.meaning for r in second} == {"confirmed"}
+
+
+def test_calibrated_scores_shown_with_the_raw_ones_a_click_away(
+    qtbot: Any,
+    make_window: Any,  # noqa: F811
+    make_bundle: Callable[..., Path],  # noqa: F811
+    cxr_path: Path,
+) -> None:
+    """An op_norm-calibrated bundle (as TorchXRayVision shows its scores): the panel shows the
+    calibrated score against 0.5; one click shows the model's raw score and threshold."""
+    from PySide6.QtWidgets import QCheckBox
+
+    from viewer.bundle import ModelStore
+    from viewer.config import load_settings
+
+    settings = load_settings()
+    labels = (("Effusion", 0.3), ("Nodule", 0.7))
+    ModelStore(settings).install(make_bundle(labels=labels, calibration="op_norm"), activate=True)
+    window = make_window(settings, [cxr_path])
+    wait_for_result(qtbot, window)
+    raw = find(window, QCheckBox, "aiShowRaw")
+    assert raw.isVisibleTo(window) and not raw.isChecked()
+    table = window.ai_panel.labels_table
+
+    def threshold_cells() -> set[str]:
+        return {table.item(r, 2).text() for r in range(table.rowCount())}
+
+    assert threshold_cells() == {"0.50"}  # every calibrated threshold sits at 0.5
+    raw.setChecked(True)
+    assert threshold_cells() == {"0.30", "0.70"}  # the model's own thresholds
+    raw.setChecked(False)
+    assert threshold_cells() == {"0.50"}

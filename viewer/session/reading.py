@@ -111,7 +111,9 @@ def model_fields(pred: Prediction, result: LabelResult | None = None) -> dict[st
         "model_version": pred.model_version,
         "bundle_digest": pred.bundle_digest,
         "threshold": float(first.threshold),
-        "score": float(first.score),
+        # the raw pair: the model's own rule (score >= threshold), what monitoring and site
+        # recalibration read; a calibrated, shown score is in the detail (labels_raw)
+        "score": float(getattr(first, "raw_score", first.score)),
         "ai_finding": finding_code(first.label, bool(first.positive)),
     }
 
@@ -546,7 +548,7 @@ class ReadingSession:
             "ai_result_shown",
             ai_shown=self.ai_shown,
             detail={
-                "labels": {r.label: float(r.score) for r in pred.labels},
+                "labels": {r.label: float(getattr(r, "raw_score", r.score)) for r in pred.labels},
                 **({"decided_before": decided_before} if decided_before else {}),
                 **self.desk.channel_detail,
                 **self._pixels,

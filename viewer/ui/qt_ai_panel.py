@@ -125,6 +125,12 @@ class QtAiPanel(QGroupBox):
         self.heatmap_opacity.setObjectName("heatmapOpacity")
         self.heatmap_opacity.setRange(0, 100)
         self.heatmap_opacity.setValue(45)
+        # calibrated bundles show the authors' calibrated scores (threshold at 0.5); the model's
+        # raw scores are one click away
+        self.raw_toggle = QCheckBox(self)
+        self.raw_toggle.setObjectName("aiShowRaw")
+        self.raw_toggle.setVisible(False)
+        self.raw_toggle.toggled.connect(lambda _on: self._render())
         self.heatmap_caption = QLabel(self)
         self.heatmap_caption.setObjectName("heatmapCaption")
         self.heatmap_caption.setWordWrap(True)
@@ -136,6 +142,7 @@ class QtAiPanel(QGroupBox):
         lay.addWidget(self.probability)
         lay.addWidget(self.threshold)
         lay.addWidget(self.finding)
+        lay.addWidget(self.raw_toggle)
         lay.addWidget(self.labels_table)
         lay.addWidget(self.warnings)
         lay.addWidget(line)
@@ -224,6 +231,8 @@ class QtAiPanel(QGroupBox):
         self.threshold.setAccessibleName(self.tr("AI threshold and operating point"))
         self.finding.setAccessibleName(self.tr("AI finding"))
         self.model.setAccessibleName(self.tr("AI model"))
+        self.raw_toggle.setText(self.tr("Show the model's raw scores (not calibrated)"))
+        self.raw_toggle.setAccessibleName(self.tr("Show raw model scores"))
         self.demo_warning.setText(
             self.tr(
                 "DEMO MODEL — NOT FOR CLINICAL USE: it was trained on synthetic images, so its "
@@ -248,6 +257,17 @@ class QtAiPanel(QGroupBox):
             )
         )
         self._render()
+
+    @staticmethod
+    def _pair(res: LabelResult, raw: bool) -> tuple[str, str]:
+        """Score and threshold as shown (calibrated where declared: the authors' numbers), or
+        the model's raw pair when the reader asks for it."""
+        from viewer.inference.postprocess import score_threshold_text
+
+        if raw and getattr(res, "calibrated", False):
+            return score_threshold_text(float(res.raw_score), float(res.threshold))
+        shown = getattr(res, "shown_threshold", res.threshold)
+        return score_threshold_text(float(res.score), float(shown))
 
     def _label_selected(self) -> None:
         """A row chosen in the label table: its heatmap is the one shown on demand."""
@@ -323,23 +343,27 @@ class QtAiPanel(QGroupBox):
         elif pred is not None:
             # one rule for scores and thresholds everywhere (imported here: the package loads
             # numpy and pydantic, which the window does not need before a result exists)
-            from viewer.inference.postprocess import score_threshold_text
+            from viewer.inference.postprocess import threshold_text as stored_threshold
 
             self.state_label.setText(self.tr("AI result (a second opinion, not a diagnosis)"))
             from viewer.session.reading import headline, ranked
 
             first = headline(pred)  # the highest positive finding leads
             self.heatmap_label = first.label
-            score_text, threshold_text = score_threshold_text(
-                float(first.score), float(first.threshold)
-            )
+            calibrated = any(getattr(r, "calibrated", False) for r in pred.labels)
+            self.raw_toggle.setVisible(calibrated)
+            raw = calibrated and self.raw_toggle.isChecked()
+            score_text, threshold_text = self._pair(first, raw)
             self.probability.setText(self.tr("{0}: {1}").format(first.label, score_text))
             op = str(first.operating_point or "")
             thr = self.tr("Threshold {0}").format(threshold_text)
             site = getattr(first, "site", None)
             if site is not None:  # a site amendment replaced the manifest's threshold
                 thr = self.tr("Site threshold {0}, set {1} by {2}, from {3} local cases").format(
-                    threshold_text, site.set_at[:10], site.set_by, site.cases
+                    stored_threshold(float(site.threshold)),
+                    site.set_at[:10],
+                    site.set_by,
+                    site.cases,
                 )
             elif op:
                 thr += " — " + op
@@ -354,7 +378,7 @@ class QtAiPanel(QGroupBox):
                 for row, res in enumerate(ranked(pred)):
                     cells = [
                         str(res.label),
-                        *score_threshold_text(float(res.score), float(res.threshold)),
+                        *self._pair(res, raw),
                         self.tr("positive") if res.positive else self.tr("negative"),
                     ]
                     for col, text in enumerate(cells):
