@@ -11,6 +11,7 @@ checked again, renamed.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 import tempfile
@@ -138,3 +139,12 @@ def write_atomically(
     finally:
         if tmp is not None:
             tmp.unlink(missing_ok=True)
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, read in 1 MiB blocks (reports and weights files can be large)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

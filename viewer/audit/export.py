@@ -11,7 +11,6 @@ leaves no file behind.
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import os
 import secrets
@@ -63,6 +62,14 @@ class ExportResult:
     checkpoint_path: Path
     verification: VerifyResult
     record: AuditRecord  # the report_exported row
+
+
+def _who(rec: AuditRecord) -> dict[str, Any]:
+    """The acting user as a FHIR Reference: the OS account (the log keeps no other ID)."""
+    return {
+        "identifier": {"system": "urn:bedside:os-account", "value": rec.user_os},
+        "display": rec.user_name or rec.user_os,
+    }
 
 
 def checkpoint_path_for(out: Path) -> Path:
@@ -177,10 +184,7 @@ def audit_event_resource(rec: AuditRecord, site_name: str) -> dict[str, Any]:
                 }
             ]
         },
-        "who": {
-            "identifier": {"system": "urn:bedside:os-account", "value": rec.user_os},
-            "display": rec.user_name or rec.user_os,
-        },
+        "who": _who(rec),
         "altId": rec.user_os,
         "requestor": True,
     }
@@ -296,10 +300,7 @@ def provenance_resource(rec: AuditRecord) -> dict[str, Any]:
                     }
                 ]
             },
-            "who": {
-                "identifier": {"system": "urn:bedside:os-account", "value": rec.user_os},
-                "display": rec.user_name or rec.user_os,
-            },
+            "who": _who(rec),
             **({"role": [{"text": rec.user_role}]} if rec.user_role else {}),
         }
     ]
@@ -526,7 +527,7 @@ def export_report(
                     fh.flush()
                     os.fsync(fh.fileno())
             check_cancel()
-            digest = _sha256(tmp)
+            digest = outputs.file_sha256(tmp)
             check_output_path(settings, out, overwrite=overwrite)  # again: it may have changed
             check_output_path(settings, cp_path, overwrite=overwrite)
             _write_atomically(cp_path, cp.to_json().encode("utf-8"))
@@ -585,11 +586,3 @@ def export(
         except StopIteration as stop:
             result: ExportResult = stop.value
             return result
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()

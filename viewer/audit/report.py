@@ -83,6 +83,20 @@ def _font(text: str, bold: bool = False) -> str:
 
 
 _base = getSampleStyleSheet()
+
+
+def _bold(name: str, size: float, leading: float, colour: Any) -> ParagraphStyle:
+    """A bold status line (the integrity box's headline, a warning)."""
+    return ParagraphStyle(
+        name,
+        parent=_base["Normal"],
+        fontName="Helvetica-Bold",
+        fontSize=size,
+        leading=leading,
+        textColor=colour,
+    )
+
+
 STYLES: dict[str, ParagraphStyle] = {
     "title": ParagraphStyle(
         "title", parent=_base["Title"], fontSize=18, leading=22, alignment=TA_LEFT, spaceAfter=2
@@ -104,33 +118,12 @@ STYLES: dict[str, ParagraphStyle] = {
     "mono": ParagraphStyle(
         "mono", parent=_base["Normal"], fontName="Courier", fontSize=7, leading=8.5
     ),
-    "alarm": ParagraphStyle(
-        "alarm",
-        parent=_base["Normal"],
-        fontName="Helvetica-Bold",
-        fontSize=20,
-        leading=24,
-        textColor=colors.white,
-    ),
+    "alarm": _bold("alarm", 20, 24, colors.white),
     "alarm_body": ParagraphStyle(
         "alarm_body", parent=_base["Normal"], fontSize=10, leading=13, textColor=colors.white
     ),
-    "warn": ParagraphStyle(
-        "warn",
-        parent=_base["Normal"],
-        fontName="Helvetica-Bold",
-        fontSize=11,
-        leading=14,
-        textColor=RED,
-    ),
-    "ok": ParagraphStyle(
-        "ok",
-        parent=_base["Normal"],
-        fontName="Helvetica-Bold",
-        fontSize=14,
-        leading=18,
-        textColor=GREEN,
-    ),
+    "warn": _bold("warn", 11, 14, RED),
+    "ok": _bold("ok", 14, 18, GREEN),
 }
 
 

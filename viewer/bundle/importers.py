@@ -22,7 +22,6 @@ reach every step, computed by the one preprocessing code path).
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 import tempfile
@@ -34,6 +33,7 @@ import numpy as np
 
 from viewer.bundle.torchfile import read_torch_file, state_dict_of
 from viewer.errors import BundleError
+from viewer.outputs import file_sha256
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -72,6 +72,7 @@ _PATHOLOGIES = (
     "Lung Opacity",
     "Enlarged Cardiomediastinum",
 )
+_NIH14 = _PATHOLOGIES[:14]  # NIH ChestX-ray14's labels, the first 14 of txv's order
 _CHEXPERT_LABELS = (  # CheXpert and MIMIC-CXR: their 13 of the 18
     "Atelectasis",
     "Consolidation",
@@ -92,6 +93,22 @@ _CHEXPERT_LABELS = (  # CheXpert and MIMIC-CXR: their 13 of the 18
     "Lung Opacity",
     "Enlarged Cardiomediastinum",
 )
+
+
+def _only(*present: str) -> tuple[str, ...]:
+    """The 18 output positions with only ``present`` labelled (txv's own layout: a model's
+    label sits at its pathology's position, the others are unlabelled outputs)."""
+    unknown = set(present) - set(_PATHOLOGIES)
+    if unknown:
+        raise ValueError(f"not a TorchXRayVision pathology: {sorted(unknown)}")
+    return tuple(name if name in present else "" for name in _PATHOLOGIES)
+
+
+def _at(thresholds: dict[str, float]) -> tuple[float | None, ...]:
+    """Operating thresholds at their pathologies' positions (None: an unlabelled output)."""
+    return tuple(thresholds.get(name) for name in _PATHOLOGIES)
+
+
 # weights name: (published URL, labels ("" = none), operating thresholds (None = NaN: none))
 TXV_WEIGHTS: dict[str, tuple[str, tuple[str, ...], tuple[float | None, ...]]] = {
     "densenet121-res224-all": (
@@ -120,26 +137,7 @@ TXV_WEIGHTS: dict[str, tuple[str, tuple[str, ...], tuple[float | None, ...]]] = 
     ),
     "densenet121-res224-nih": (
         "https://github.com/mlmed/torchxrayvision/releases/download/v1/nih-densenet121-d121-tw-lr001-rot45-tr15-sc15-seed0-best.pt",
-        (
-            "Atelectasis",
-            "Consolidation",
-            "Infiltration",
-            "Pneumothorax",
-            "Edema",
-            "Emphysema",
-            "Fibrosis",
-            "Effusion",
-            "Pneumonia",
-            "Pleural_Thickening",
-            "Cardiomegaly",
-            "Nodule",
-            "Mass",
-            "Hernia",
-            "",
-            "",
-            "",
-            "",
-        ),
+        _only(*_NIH14),
         (
             0.039117552,
             0.0034529066,
@@ -163,26 +161,7 @@ TXV_WEIGHTS: dict[str, tuple[str, tuple[str, ...], tuple[float | None, ...]]] = 
     ),
     "densenet121-res224-pc": (
         "https://github.com/mlmed/torchxrayvision/releases/download/v1/pc-densenet121-d121-tw-lr001-rot45-tr15-sc15-seed0-best.pt",
-        (
-            "Atelectasis",
-            "Consolidation",
-            "Infiltration",
-            "Pneumothorax",
-            "Edema",
-            "Emphysema",
-            "Fibrosis",
-            "Effusion",
-            "Pneumonia",
-            "Pleural_Thickening",
-            "Cardiomegaly",
-            "Nodule",
-            "Mass",
-            "Hernia",
-            "",
-            "Fracture",
-            "",
-            "",
-        ),
+        _only(*_NIH14, "Fracture"),
         (
             0.031012505,
             0.013347598,
@@ -230,46 +209,8 @@ TXV_WEIGHTS: dict[str, tuple[str, tuple[str, ...], tuple[float | None, ...]]] = 
     ),
     "densenet121-res224-rsna": (
         "https://github.com/mlmed/torchxrayvision/releases/download/v1/kaggle-densenet121-d121-tw-lr001-rot45-tr15-sc15-seed0-best.pt",
-        (
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "Pneumonia",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "Lung Opacity",
-            "",
-        ),
-        (
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            0.13486601,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            0.13511065,
-            None,
-        ),
+        _only("Pneumonia", "Lung Opacity"),
+        _at({"Pneumonia": 0.13486601, "Lung Opacity": 0.13511065}),
     ),
     "densenet121-res224-mimic_nb": (
         "https://github.com/mlmed/torchxrayvision/releases/download/v1/mimic_nb-densenet121-d121-tw-lr001-rot45-tr15-sc15-seed0-best.pt",
@@ -363,14 +304,6 @@ _OLD_DENSENET_KEY = re.compile(
 _DROPPED = ("op_threshs",)  # buffers txv keeps in its modules that are not weights
 IMAGENET_MEAN = [0.485, 0.456, 0.406]
 IMAGENET_STD = [0.229, 0.224, 0.225]
-
-
-def _file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _torch_state(state: Mapping[str, np.ndarray]) -> dict[str, Any]:
@@ -641,7 +574,7 @@ def import_torchxrayvision(
         "weights_name": weights_name,
         "weights_url": url,
         "file": p.name,
-        "file_sha256": _file_digest(p),
+        "file_sha256": file_sha256(p),
         "key_mapping": mapping,
         "resize": resize,
     }
@@ -708,7 +641,7 @@ def import_torchvision_densenet121(
     provenance = {
         "source": "torchvision-densenet121",
         "file": p.name,
-        "file_sha256": _file_digest(p),
+        "file_sha256": file_sha256(p),
         "key_mapping": mapping,
         "normalize": normalize,
     }

@@ -482,6 +482,22 @@ class ModelStore:
             )
         return exc
 
+    def _record_bundle(
+        self, event: str, loaded: LoadedBundle, *, reason: str | None, detail: dict[str, Any]
+    ) -> None:
+        """An audit row about one loaded bundle (refused: a failure; else a success)."""
+        m = loaded.manifest
+        record(
+            self.audit,
+            event,
+            outcome="failure" if event == "bundle_refused" else "success",
+            model_id=m.id,
+            model_version=m.version,
+            bundle_digest=loaded.digest,
+            reason=reason,
+            detail=detail,
+        )
+
     def install(
         self, path: str | Path, *, allow_downgrade: bool = False, activate: bool = False
     ) -> LoadedBundle:
@@ -536,13 +552,9 @@ class ModelStore:
                 f"{', '.join(sorted(newer, key=version_key))} are installed. Installing an "
                 "older version must be explicit (--allow-downgrade) and is recorded."
             )
-            record(
-                self.audit,
+            self._record_bundle(
                 "bundle_refused",
-                outcome="failure",
-                model_id=m.id,
-                model_version=m.version,
-                bundle_digest=loaded.digest,
+                loaded,
                 reason=reason,
                 detail={"code": "downgrade", "key_fingerprint": loaded.key_fingerprint},
             )
@@ -569,13 +581,9 @@ class ModelStore:
         }
         try:
             self._write(state)
-            record(
-                self.audit,
+            self._record_bundle(
                 "bundle_installed",
-                outcome="success",
-                model_id=m.id,
-                model_version=m.version,
-                bundle_digest=loaded.digest,
+                loaded,
                 reason="explicit downgrade" if newer else None,
                 detail={
                     "key_fingerprint": loaded.key_fingerprint,

@@ -16,8 +16,7 @@ least 59 positives).
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -26,6 +25,7 @@ from viewer.errors import BedsideError
 from viewer.evaluation.stats import (
     DEFAULT_MINIMUM_POSITIVES,
     Proportion,
+    Record,
     clopper_pearson_lower,
     proportion,
 )
@@ -53,7 +53,7 @@ def required_true_positives(positives: int, target: float, confidence: float = 0
 
 
 @dataclass(frozen=True)
-class Proposal:
+class Proposal(Record):
     threshold: float
     target_sensitivity: float
     confidence: float
@@ -63,9 +63,6 @@ class Proposal:
     sensitivity: Proportion
     specificity: Proportion
     alert_rate: float
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def operating_point(

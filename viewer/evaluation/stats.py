@@ -163,8 +163,16 @@ def clopper_pearson_lower(x: int, n: int, confidence: float = 0.95) -> float:
     return _lower(x, n, 1.0 - confidence)
 
 
+class Record:
+    """A result that reports itself as plain JSON-ready data (``as_dict``)."""
+
+    def as_dict(self) -> dict[str, Any]:
+        values: dict[str, Any] = asdict(self)  # type: ignore[call-overload]  # dataclasses only
+        return values
+
+
 @dataclass(frozen=True)
-class Proportion:
+class Proportion(Record):
     """``successes`` of ``n`` with its exact intervals (None estimate when n is 0)."""
 
     successes: int
@@ -174,9 +182,6 @@ class Proportion:
     ci_high: float
     lower_one_sided: float
     confidence: float
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def proportion(x: int, n: int, confidence: float = 0.95) -> Proportion:
@@ -230,7 +235,7 @@ def cohens_kappa(a: ArrayLike, b: ArrayLike) -> float | None:
 
 
 @dataclass(frozen=True)
-class McNemarResult:
+class McNemarResult(Record):
     """Discordant pairs ``b`` (first yes, second no) and ``c`` (first no, second yes)."""
 
     b: int
@@ -238,9 +243,6 @@ class McNemarResult:
     exact_p: float
     chi2: float
     chi2_p: float
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def mcnemar(first: ArrayLike, second: ArrayLike) -> McNemarResult:
@@ -259,7 +261,7 @@ def mcnemar(first: ArrayLike, second: ArrayLike) -> McNemarResult:
 
 
 @dataclass(frozen=True)
-class PairedDifference:
+class PairedDifference(Record):
     """Difference of two paired proportions (first - second) with a Wald interval."""
 
     difference: float
@@ -321,7 +323,7 @@ def _prepare(truth: ArrayLike, scores: ArrayLike) -> tuple[NDArray[np.bool_], ND
 
 
 @dataclass(frozen=True)
-class AucResult:
+class AucResult(Record):
     auc: float
     variance: float
     se: float
@@ -331,9 +333,6 @@ class AucResult:
     negatives: int
     confidence: float
     method: str = "DeLong"
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def auc_delong(truth: ArrayLike, scores: ArrayLike, confidence: float = 0.95) -> AucResult | None:
@@ -360,7 +359,7 @@ def auc_delong(truth: ArrayLike, scores: ArrayLike, confidence: float = 0.95) ->
 
 
 @dataclass(frozen=True)
-class PairedAuc:
+class PairedAuc(Record):
     """Two models' AUCs on the same cases; ``difference`` is first - second."""
 
     first: AucResult
@@ -372,9 +371,6 @@ class PairedAuc:
     p: float | None
     ci_low: float
     ci_high: float
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def delong_paired(
@@ -415,7 +411,7 @@ Verdict = Literal["non_inferior", "not_shown", "too_few_positives", "no_margin"]
 
 
 @dataclass(frozen=True)
-class NonInferiority:
+class NonInferiority(Record):
     verdict: Verdict
     metric: str
     margin: float | None
@@ -423,9 +419,6 @@ class NonInferiority:
     positives: int
     minimum_positives: int
     text: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def noninferiority(

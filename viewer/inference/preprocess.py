@@ -583,13 +583,18 @@ def _square(x: np.ndarray, step: SquareStep, box: list[float]) -> np.ndarray:
         fill = np.float32(x.min()) if step.pad_value == "min" else np.float32(step.pad_value)
         out = np.full((x.shape[0], side, side), fill, dtype=np.float32)
         out[:, -top : -top + rows, -left : -left + cols] = x
-    # compose with the current box: array pixels -> image pixels
+    _compose_box(box, top, left, side, rows, cols)
+    return out
+
+
+def _compose_box(box: list[float], top: int, left: int, side: int, rows: int, cols: int) -> None:
+    """Compose a square taken at (top, left) with the current box: array pixels -> image pixels
+    (the geometry a heatmap is mapped back with)."""
     row_scale, col_scale = box[2] / rows, box[3] / cols
     box[0] += top * row_scale
     box[1] += left * col_scale
     box[2] = side * row_scale
     box[3] = side * col_scale
-    return out
 
 
 def _center_crop(x: np.ndarray, box: list[float]) -> np.ndarray:
@@ -598,11 +603,7 @@ def _center_crop(x: np.ndarray, box: list[float]) -> np.ndarray:
     side = min(rows, cols)
     top, left = rows // 2 - side // 2, cols // 2 - side // 2
     out = np.ascontiguousarray(x[:, top : top + side, left : left + side])
-    row_scale, col_scale = box[2] / rows, box[3] / cols
-    box[0] += top * row_scale
-    box[1] += left * col_scale
-    box[2] = side * row_scale
-    box[3] = side * col_scale
+    _compose_box(box, top, left, side, rows, cols)
     return out
 
 

@@ -311,22 +311,17 @@ class QtMainWindow(QMainWindow):
         tb.addWidget(self.presets_label)
         tb.addWidget(self.presets)
         tb.addSeparator()
-        for a in (
-            self.act_fit,
-            self.act_one,
-            self.act_invert,
-            self.act_rotate,
-            self.act_flip,
-            self.act_pan,
-            self.act_measure,
-            self.act_tags,
-        ):
+        for a in (*self._view_actions(), self.act_pan, self.act_measure, self.act_tags):
             tb.addAction(a)
         tb.addSeparator()
         tb.addAction(self.act_prev)
         tb.addAction(self.act_next)
         self.addToolBar(tb)
         self.toolbar = tb
+
+    def _view_actions(self) -> tuple[QAction, ...]:
+        """Fit, 1:1, invert, rotate, flip: in the toolbar and the View menu alike."""
+        return (self.act_fit, self.act_one, self.act_invert, self.act_rotate, self.act_flip)
 
     def _build_menus(self) -> None:
         mb = self.menuBar()
@@ -338,14 +333,7 @@ class QtMainWindow(QMainWindow):
         self.menu_file.addAction(self.act_quit)
         self.menu_view = mb.addMenu("")
         self.menu_view.setObjectName("menuView")
-        for a in (
-            self.act_fit,
-            self.act_one,
-            self.act_invert,
-            self.act_rotate,
-            self.act_flip,
-            self.act_reset,
-        ):
+        for a in (*self._view_actions(), self.act_reset):
             self.menu_view.addAction(a)
         self.menu_view.addSeparator()
         for a in (self.act_pan, self.act_measure, self.act_clear_measure):
@@ -607,13 +595,11 @@ class QtMainWindow(QMainWindow):
             "",
             self.tr("DICOM files (*.dcm *.DCM *);;All files (*)"),
         )
-        if files:
-            self.open_paths([Path(f) for f in files])
+        self.open_paths([Path(f) for f in files])
 
     def open_folder_dialog(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, self.tr("Open a folder of DICOM files"))
-        if folder:
-            self.open_paths([Path(folder)])
+        self.open_paths([Path(folder)] if folder else [])
 
     def open_dicomdir_dialog(self) -> None:
         f, _ = QFileDialog.getOpenFileName(
@@ -622,18 +608,18 @@ class QtMainWindow(QMainWindow):
             "",
             self.tr("DICOMDIR (DICOMDIR dicomdir);;All files (*)"),
         )
-        if f:
-            self.open_paths([Path(f)])
+        self.open_paths([Path(f)] if f else [])
 
     def open_paths(self, paths: list[Path]) -> None:
         """Files open at once (the first one); everything is indexed for the study browser."""
         paths = [Path(p) for p in paths]
+        if not paths:  # a dialog cancelled
+            return
         files = [p for p in paths if p.is_file() and p.name.upper() != "DICOMDIR"]
         self._open_first_after_scan = not files
         if files:
             self.open_image(str(files[0]))
-        if paths:
-            self.browser.scan(paths)
+        self.browser.scan(paths)
 
     def open_demo_study(self) -> None:
         """Generate (once) the demo study in the data dir, then open it."""
