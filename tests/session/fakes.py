@@ -157,3 +157,36 @@ class MultiLabelPredictor(FakePredictor):
             timings_ms={"total": 1.0},
             positive_labels=[r.label for r in labels if r.positive],
         )
+
+
+def make_desk(settings: Any, log: Any, *, order: str = "ai_first") -> Any:
+    """A reading desk on ``log`` (None: still opening) with a named reader and a fake model."""
+    from viewer.config import save_user_settings
+    from viewer.session.reading import ReadingDesk
+    from viewer.session.trail import AuditTrail
+
+    settings = save_user_settings(
+        settings, {"reading.order": order, "user.name": "Dr Test", "user.role": "radiologist"}
+    )
+    desk = ReadingDesk(settings, AuditTrail(settings, log))
+    desk.set_model(FakePredictor(), DIGEST)
+    return desk
+
+
+def read(
+    desk: Any,
+    path: str = "/data/img1.dcm",
+    modality: str = "CR",
+    *,
+    pixels: str = "0" * 64,
+    **header_fields: Any,
+) -> Any:
+    """Open an image and score it as the window does (decode first, then the same scoring)."""
+    from viewer.session.reading import score_image
+
+    session = desk.open(path)
+    header = meta(path, modality=modality, **header_fields)
+    session.opened(header, pixel_sha256=pixels)
+    assert desk.scorer is not None
+    session.scored(score_image(desk.scorer, header, image=FakeImage(header, pixels)))
+    return session

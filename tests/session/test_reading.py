@@ -9,51 +9,18 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.session.fakes import DIGEST, FakeImage, FakePredictor, meta
+from tests.session.fakes import make_desk as _desk
+from tests.session.fakes import read as _read
 from viewer.audit import AuditLog
-from viewer.config import Settings, save_user_settings
+from viewer.config import Settings
 from viewer.errors import AuditWriteError, InferenceError
-from viewer.session.reading import ReadingDesk, ReadingSession, score_image
-from viewer.session.trail import AuditTrail
-
-
-@pytest.fixture
-def log(settings: Settings) -> Iterator[AuditLog]:
-    with AuditLog.open(settings) as opened:
-        yield opened
-
-
-def _desk(settings: Settings, log: AuditLog | None, *, order: str = "ai_first") -> ReadingDesk:
-    settings = save_user_settings(
-        settings, {"reading.order": order, "user.name": "Dr Test", "user.role": "radiologist"}
-    )
-    desk = ReadingDesk(settings, AuditTrail(settings, log))
-    desk.set_model(FakePredictor(), DIGEST)
-    return desk
-
-
-def _read(
-    desk: ReadingDesk,
-    path: str = "/data/img1.dcm",
-    modality: str = "CR",
-    *,
-    pixels: str = "0" * 64,
-    **header_fields: Any,
-) -> ReadingSession:
-    """Open an image and score it as the window does (decode first, then the same scoring)."""
-    session = desk.open(path)
-    header = meta(path, modality=modality, **header_fields)
-    image = FakeImage(header, pixels)
-    session.opened(header, pixel_sha256=pixels)
-    assert desk.scorer is not None
-    session.scored(score_image(desk.scorer, header, image=image))  # type: ignore[arg-type]
-    return session
+from viewer.session.reading import ReadingSession, score_image
 
 
 def _types(log: AuditLog) -> list[str]:

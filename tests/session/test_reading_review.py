@@ -6,44 +6,14 @@ Qt-free and torch-free, with the fake predictor; each rule is checked in the aud
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
-from tests.session.fakes import DIGEST, FakeImage, FakePredictor, meta
+from tests.session.fakes import DIGEST, FakeImage, FakePredictor
+from tests.session.fakes import make_desk as _desk
+from tests.session.fakes import read as _read
 from viewer.audit import AuditLog
-from viewer.config import Settings, save_user_settings
-from viewer.session.reading import ReadingDesk, ReadingSession, score_image
-from viewer.session.trail import AuditTrail
+from viewer.config import Settings
+from viewer.session.reading import score_image
 
 OTHER_DIGEST = "cd" * 32
-
-
-@pytest.fixture
-def log(settings: Settings) -> Iterator[AuditLog]:
-    with AuditLog.open(settings) as opened:
-        yield opened
-
-
-def _desk(settings: Settings, log: AuditLog | None, *, order: str = "ai_first") -> ReadingDesk:
-    settings = save_user_settings(
-        settings, {"reading.order": order, "user.name": "Dr Test", "user.role": "radiologist"}
-    )
-    desk = ReadingDesk(settings, AuditTrail(settings, log))
-    desk.set_model(FakePredictor(), DIGEST)
-    return desk
-
-
-def _read(
-    desk: ReadingDesk, path: str = "/data/img1.dcm", **header_fields: object
-) -> ReadingSession:
-    session = desk.open(path)
-    header = meta(path, **header_fields)  # type: ignore[arg-type]
-    session.opened(header, pixel_sha256="0" * 64)
-    assert desk.scorer is not None
-    outcome = score_image(desk.scorer, header, image=FakeImage(header))  # type: ignore[arg-type]
-    session.scored(outcome)
-    return session
 
 
 # ----------------------------------------------------------------------------- model change

@@ -4,19 +4,10 @@ Instance UID pseudonym when there is no patient to narrow the search)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
-from tests.session.test_reading_review import _desk, _read
+from tests.session.fakes import make_desk as _desk
+from tests.session.fakes import read as _read
 from viewer.audit import AuditLog
 from viewer.config import Settings
-
-
-@pytest.fixture
-def log(settings: Settings) -> Iterator[AuditLog]:
-    with AuditLog.open(settings) as opened:
-        yield opened
 
 
 def test_an_image_without_patient_id_decided_in_an_earlier_run_is_amended(
