@@ -59,24 +59,11 @@ def _fresh_data(work: Path) -> Path:
 
 
 def launch(tree: Path, work: Path, sample: Path) -> dict[str, float]:
-    t0 = time.time()
-    proc = subprocess.run(
-        [str(PYTHON), "-c", DIRECT, str(sample)],
-        env=_env(tree, _fresh_data(work)),
-        cwd=tree,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    marks: dict[str, float] = {}
-    for line in proc.stderr.splitlines():
-        if line.startswith("BEDSIDE_TIMING "):
-            _, name, when = line.split()
-            marks.setdefault(name, float(when))
-    if "window_shown" not in marks or "first_result" not in marks:
-        raise RuntimeError(f"launch failed in {tree}: {proc.stderr[-1500:]}")
-    return {"window": marks["window_shown"] - t0, "first_result": marks["first_result"] - t0}
+    from bench.bench_ui import launch_marks
+
+    argv = [str(PYTHON), "-c", DIRECT, str(sample)]
+    window, first = launch_marks(argv, _env(tree, _fresh_data(work)), cwd=tree)
+    return {"window": window, "first_result": first}
 
 
 def batch(tree: Path, work: Path, folder: Path) -> dict[str, float]:

@@ -104,34 +104,23 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
 
-    from bench.bench_inference import machine, make_images
+    from bench.bench_inference import bench_site, machine, make_images
     from tests.bundle.txv_reference import save_densenet_release
     from viewer.bundle.importers import import_torchxrayvision
-    from viewer.bundle.keys import generate_keypair, load_private_key, load_public_key
     from viewer.bundle.loader import load_bundle
-    from viewer.bundle.signing import TrustedKey
-    from viewer.bundle.trust import TrustStore
     from viewer.inference.engine import configure_threads
 
     configure_threads(THREADS)
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="bedside-bench-import-") as tmp:
         work = Path(tmp)
-        site = work / "site"
-        (site / "trusted-keys").mkdir(parents=True)
-        (site / "site.toml").write_text("", encoding="utf-8")
-        env = dict(os.environ, BEDSIDE_SITE_CONFIG=str(site / "site.toml"),
-                   BEDSIDE_DATA_DIR=str(work / "data"))  # fmt: skip
-        os.environ.update(env)
-        gen = generate_keypair(work / "key")
-        (site / "trusted-keys" / "b.pub.pem").write_bytes(Path(gen.public_path).read_bytes())
-        trust = TrustStore.of_keys([TrustedKey.of(load_public_key(gen.public_path), source="b")])
+        env, key, trust = bench_site(work)
         weights = work / "densenet121-res224-all.pt"
         save_densenet_release(weights, "densenet121-res224-all")
         bundle = work / "txv.bundle"
         import_torchxrayvision(
             weights, weights_name="densenet121-res224-all", out=bundle,
-            private_key=load_private_key(gen.private_path),
+            private_key=key,
         )  # fmt: skip
         loaded = load_bundle(bundle, trust)
         folder = work / "images"

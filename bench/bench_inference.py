@@ -266,10 +266,27 @@ def bare_batch_ms(loaded: Any, folder: Path, n: int) -> float:
     return statistics.median(times) * 1000.0 * n
 
 
-def main() -> int:
+def bench_site(work: Path) -> tuple[dict[str, str], Any, Any]:
+    """A throwaway site and data dir (set in this process too) whose trusted key signs the
+    bench's bundles: (environment for subprocesses, private key, trust store)."""
     from viewer.bundle.keys import generate_keypair, load_private_key, load_public_key
-    from viewer.bundle.loader import load_bundle
     from viewer.bundle.signing import TrustedKey
+    from viewer.bundle.trust import TrustStore
+
+    site = work / "site"
+    (site / "trusted-keys").mkdir(parents=True)
+    (site / "site.toml").write_text("", encoding="utf-8")
+    env = dict(os.environ, BEDSIDE_SITE_CONFIG=str(site / "site.toml"),
+               BEDSIDE_DATA_DIR=str(work / "data"))  # fmt: skip
+    os.environ.update(env)
+    gen = generate_keypair(work / "key")
+    (site / "trusted-keys" / "bench.pub.pem").write_bytes(Path(gen.public_path).read_bytes())
+    trust = TrustStore.of_keys([TrustedKey.of(load_public_key(gen.public_path), source="b")])
+    return env, load_private_key(gen.private_path), trust
+
+
+def main() -> int:
+    from viewer.bundle.loader import load_bundle
     from viewer.bundle.trust import TrustStore
     from viewer.config import load_settings
     from viewer.inference.engine import configure_threads
@@ -279,16 +296,7 @@ def main() -> int:
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bedside-bench-inf-") as tmp:
         work = Path(tmp)
-        site = work / "site"
-        (site / "trusted-keys").mkdir(parents=True)
-        (site / "site.toml").write_text("", encoding="utf-8")
-        env = dict(os.environ, BEDSIDE_SITE_CONFIG=str(site / "site.toml"),
-                   BEDSIDE_DATA_DIR=str(work / "data"))  # fmt: skip
-        os.environ.update(env)
-        gen = generate_keypair(work / "key")
-        key = load_private_key(gen.private_path)
-        (site / "trusted-keys" / "bench.pub.pem").write_bytes(Path(gen.public_path).read_bytes())
-        trust = TrustStore.of_keys([TrustedKey.of(load_public_key(gen.public_path), source="b")])
+        env, key, trust = bench_site(work)
         print("generating images and bundles ...", file=sys.stderr)
         images = make_images(work / "images", N_IMAGES, IMAGE_SIZE, 500)
         demo_name, demo_path, shipped = demo_bundle(work, key)
