@@ -71,6 +71,12 @@ def test_every_label_listed_positives_first_and_the_top_one_leads(
     qtbot.waitUntil(lambda: window.worklist.next_pending() is None, timeout=WAIT_MS)
     row = window.worklist._rows[window.shown.path]
     assert row["score"] == scores[top] and row["pos"] is True
+    window.worklist.sort_by_score()
+    by_path = window.worklist._rows
+    # highest top finding first; an image without a score (refused) sorts below every score
+    ranked_scores = [by_path[p]["score"] for p in window.worklist.order()]
+    keys = [-1.0 if v is None else v for v in ranked_scores]
+    assert keys == sorted(keys, reverse=True) and any(v is not None for v in ranked_scores)
 
 
 def test_each_positive_finding_decided_one_row_each_in_one_act(
