@@ -335,10 +335,11 @@ class AucResult(Record):
     method: str = "DeLong"
 
 
-def auc_delong(truth: ArrayLike, scores: ArrayLike, confidence: float = 0.95) -> AucResult | None:
-    """AUC with DeLong's variance and a Wald interval clipped to [0, 1]; None unless both
-    classes are present (and DeLong's variance needs two of each)."""
-    t, s = _prepare(truth, scores)
+def _auc(
+    t: NDArray[np.bool_], s: NDArray[np.float64], confidence: float
+) -> tuple[AucResult, NDArray[np.float64], NDArray[np.float64]] | None:
+    """:func:`auc_delong` on prepared arrays, with its structural components (the paired test
+    needs them too)."""
     m, n = int(t.sum()), int((~t).sum())
     if m < 2 or n < 2:
         return None
@@ -346,7 +347,7 @@ def auc_delong(truth: ArrayLike, scores: ArrayLike, confidence: float = 0.95) ->
     var = float(v10.var(ddof=1)) / m + float(v01.var(ddof=1)) / n
     se = math.sqrt(max(var, 0.0))
     z = normal_quantile(0.5 + confidence / 2.0)
-    return AucResult(
+    result = AucResult(
         auc=auc,
         variance=var,
         se=se,
@@ -356,6 +357,14 @@ def auc_delong(truth: ArrayLike, scores: ArrayLike, confidence: float = 0.95) ->
         negatives=n,
         confidence=confidence,
     )
+    return result, v10, v01
+
+
+def auc_delong(truth: ArrayLike, scores: ArrayLike, confidence: float = 0.95) -> AucResult | None:
+    """AUC with DeLong's variance and a Wald interval clipped to [0, 1]; None unless both
+    classes are present (and DeLong's variance needs two of each)."""
+    found = _auc(*_prepare(truth, scores), confidence)
+    return found[0] if found else None
 
 
 @dataclass(frozen=True)
@@ -379,12 +388,11 @@ def delong_paired(
     """DeLong's test for two correlated AUCs (same cases, same reference)."""
     t, a = _prepare(truth, first)
     _, b = _prepare(truth, second)
-    one, two = auc_delong(t, a, confidence), auc_delong(t, b, confidence)
-    if one is None or two is None:
+    found_a, found_b = _auc(t, a, confidence), _auc(t, b, confidence)
+    if found_a is None or found_b is None:
         return None
+    (one, a10, a01), (two, b10, b01) = found_a, found_b
     m, n = one.positives, one.negatives
-    _, a10, a01 = _placements(t, a)
-    _, b10, b01 = _placements(t, b)
     cov = float(np.cov(a10, b10)[0, 1]) / m + float(np.cov(a01, b01)[0, 1]) / n
     var = one.variance + two.variance - 2.0 * cov
     se = math.sqrt(max(var, 0.0))
