@@ -315,7 +315,6 @@ def _category_test(tag: str, reference: dict[str, int], values: npt.NDArray[Any]
 
 
 def _drift_tests(
-    streams: ModelStreams,
     profile: ReferenceProfile,
     results: Stream,
     openings: Stream,
@@ -495,7 +494,7 @@ def monitor_model(
         )
     else:
         reference = profile.source or "reference profile"
-        tests = _drift_tests(streams, profile, results, openings, config, notes)
+        tests = _drift_tests(profile, results, openings, config, notes)
     charts = []
     for name, (stream_name, _col, _w) in RATES.items():
         stream = streams.results if stream_name == "results" else streams.reads
