@@ -136,7 +136,6 @@ class QtMainWindow(QMainWindow):
         self._started = False
         self._stopped = False
         self._open_first_after_scan = False
-        self._reload_on_signal = False
         self._tag_browsers: list[QWidget] = []
         self._tools: dict[str, QWidget] = {}
         self.setAcceptDrops(True)
@@ -1050,15 +1049,10 @@ class QtMainWindow(QMainWindow):
         widget = make()
         widget.setWindowFlag(Qt.WindowType.Window, True)
         widget.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        widget.destroyed.connect(lambda _=None, k=key: self._tool_closed(k))
+        widget.destroyed.connect(lambda _=None, k=key: self._tools.pop(k, None))
         self._tools[key] = widget
         widget.show()
         return widget
-
-    def _tool_closed(self, key: str) -> None:
-        self._tools.pop(key, None)
-        if key == "models" and not self._stopped and not self._reload_on_signal:
-            self.load_model()  # the active model may have changed
 
     def show_model_manager(self) -> QWidget:
         from viewer.ui.qt_model_manager import QtModelManager
@@ -1067,7 +1061,6 @@ class QtMainWindow(QMainWindow):
             manager = QtModelManager(self.settings, parent=self)
             # a model was installed, activated or rolled back: load the (new) active one
             manager.store_changed.connect(self.load_model)
-            self._reload_on_signal = True
             return manager
 
         return self._open_tool("models", make)
