@@ -456,12 +456,14 @@ class ModelInput:
             bits_stored=bits if 1 <= bits <= 16 else None,
         )
 
-    def to_tensors(self) -> dict[str, np.ndarray]:
+    def to_tensors(self, *, photometric: bool = False) -> dict[str, np.ndarray]:
         """Tensors for the bundle's self-test file (safetensors holds numeric arrays only).
 
         ``input.pixels`` (float32 2-D) and, if the image has a stored window,
-        ``input.window`` (float64 [center, width]). The photometric interpretation is not a
-        tensor: the bundle keeps it in its manifest (``selftest.photometric``).
+        ``input.window`` (float64 [center, width]). The sample's photometric interpretation is
+        not a tensor: the bundle keeps it in its manifest (``selftest.photometric``); with
+        ``photometric`` (the extra self-test cases) it is stored as the ``input.photometric``
+        code :meth:`from_tensors` reads (uint8, 1 = MONOCHROME1, 2 = MONOCHROME2).
         """
         out: dict[str, np.ndarray] = {"input.pixels": self.pixels.copy()}
         if self.window is not None:
@@ -470,6 +472,9 @@ class ModelInput:
             out["input.stored"] = np.ascontiguousarray(self.stored).copy()
         if self.bits_stored is not None:
             out["input.bits_stored"] = np.array([self.bits_stored], dtype=np.uint8)
+        if photometric:
+            code = _PHOTOMETRIC_CODES[self.photometric]
+            out["input.photometric"] = np.array([code], dtype=np.uint8)
         return out
 
     @classmethod

@@ -59,7 +59,6 @@ _CASE0_KEYS = (
     "expected.tensor",
     "expected.logits",
 )
-_PHOTOMETRIC_CODE = {"MONOCHROME1": 1, "MONOCHROME2": 2}
 
 
 class _ManifestLike(Protocol):
@@ -175,19 +174,16 @@ def compute_selftest(
         raise BedsideError(f"A self-test holds at most {MAX_CASES - 1} extra inputs.")
     out: dict[str, np.ndarray] = {}
     # the stored values only where the preprocessing reads them (older bundles stay identical)
-    keys: tuple[str, ...] = ("input.pixels", "input.window")
+    keys: tuple[str, ...] = ("input.pixels", "input.window", "input.photometric")
     if uses_stored(manifest.preprocessing):
         keys += ("input.stored", "input.bits_stored")
     for index, case in enumerate([inp, *cases]):
         prefix = f"case{index}." if index else ""
         tensor = preprocess(case, manifest.preprocessing)
         logits = run_model(model, tensor)
-        for key, value in case.to_tensors().items():
+        for key, value in case.to_tensors(photometric=bool(index)).items():
             if key in keys:
                 out[prefix + key] = value
-        if index:
-            code = _PHOTOMETRIC_CODE[case.photometric]
-            out[prefix + "input.photometric"] = np.array([code], dtype=np.uint8)
         out[prefix + "expected.tensor"] = tensor
         out[prefix + "expected.logits"] = logits
     return out
