@@ -355,10 +355,6 @@ class ReadingSession:
         self.revealed = False
         self.ai_shown = None
 
-    def start_amendment(self) -> bool:
-        """The reader asks to change a saved decision (the next decide is an amendment)."""
-        return self.decision is not None
-
     def decide(self, meaning: Literal["confirmed", "overrode"], reason: str) -> DecisionOutcome:
         """Confirm or override every positive finding at once (the headline label when the model
         found none) — an amendment if this image was decided before."""

@@ -958,7 +958,7 @@ class QtMainWindow(QMainWindow):
 
     def start_amendment(self) -> None:
         session = self.current
-        if session is None or not session.start_amendment() or session.decision is None:
+        if session is None or session.decision is None:
             return
         self.decision.start_amendment(session.decision.time_text())
 
