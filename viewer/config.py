@@ -287,10 +287,9 @@ def _read_bounded(path: Path, what: str, max_bytes: int) -> str:
 def read_settings_file(path: Path) -> tuple[SettingsFile, dict[str, Any]]:
     """Parse and validate one TOML settings file; errors name the file and the key."""
     what = f"Settings file {path}"
-    if "\x00" not in str(path) and path.exists() and not path.is_file():
-        raise ConfigError(f"{what} is not a regular file (a folder or device?).")
     try:
-        text = _read_bounded(path, what, MAX_SETTINGS_BYTES)
+        # refuses a folder, device, FIFO or socket by its kind, and reads no more than the bound
+        text = _read_bounded(path, "Settings file", MAX_SETTINGS_BYTES)
         raw = tomllib.loads(text)
     except OSError as exc:
         raise ConfigError(f"{what} cannot be read: {exc.strerror}.") from exc
