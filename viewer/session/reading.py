@@ -113,16 +113,14 @@ def model_fields(pred: Prediction, result: LabelResult | None = None) -> dict[st
         "threshold": float(first.threshold),
         # the raw pair: the model's own rule (score >= threshold), what monitoring and site
         # recalibration read; a calibrated, shown score is in the detail (labels_raw)
-        "score": float(getattr(first, "raw_score", first.score)),
+        "score": float(first.raw_score),
         "ai_finding": finding_code(first.label, bool(first.positive)),
     }
 
 
 def _row_spacing(meta: ImageMetadata) -> float | None:
     """The row spacing in mm (Pixel Spacing, else Imager Pixel Spacing), or None."""
-    spacing = meta.pixel_spacing
-    value = getattr(spacing, "row_mm", None) if spacing is not None else None
-    return float(value) if isinstance(value, int | float) else None
+    return meta.pixel_spacing.row_mm if meta.pixel_spacing is not None else None
 
 
 # ----------------------------------------------------------------------------- scoring
@@ -544,7 +542,7 @@ class ReadingSession:
             "ai_result_shown",
             ai_shown=self.ai_shown,
             detail={
-                "labels": {r.label: float(getattr(r, "raw_score", r.score)) for r in pred.labels},
+                "labels": {r.label: float(r.raw_score) for r in pred.labels},
                 **({"decided_before": decided_before} if decided_before else {}),
                 **self.desk.channel_detail,
                 **self._pixels,
