@@ -39,6 +39,7 @@ from viewer.bundle.signing import (
 from viewer.bundle.trust import TrustStore
 from viewer.bundle.version import release_tuple
 from viewer.errors import BundleError
+from viewer.outputs import file_sha256
 
 if TYPE_CHECKING:
     import torch
@@ -388,10 +389,6 @@ def load_bundle(
 
 def _file_digest(path: Path) -> str | None:
     try:
-        h = hashlib.sha256()
-        with path.open("rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                h.update(chunk)
-        return h.hexdigest()
+        return file_sha256(path)
     except OSError:
         return None

@@ -7,7 +7,6 @@ PS3.3 F.3: the files the directory records reference, resolved inside the DICOMD
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -122,17 +121,12 @@ def _same_file(a: str, b: str) -> bool:
             return True
         if pa.stat().st_size != pb.stat().st_size:
             return False
-        return _digest(pa) == _digest(pb)
+        # here, not at the top: viewer.outputs loads the settings code, which a scan never needs
+        from viewer.outputs import file_sha256
+
+        return file_sha256(pa) == file_sha256(pb)
     except OSError:
         return False  # cannot prove they are the same: keep both
-
-
-def _digest(path: Path) -> bytes:
-    sha = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 20):
-            sha.update(chunk)
-    return sha.digest()
 
 
 def build_index(
