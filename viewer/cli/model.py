@@ -180,7 +180,6 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from viewer.evaluation.compare import compare_paired
     from viewer.evaluation.stats import REFERENCE_CAVEAT
     from viewer.session.comparison import paired_cases
-    from viewer.session.site_thresholds import minimum_positives
 
     log, store = _open(args)
     try:
@@ -225,7 +224,6 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         candidate_threshold=pairs.first_threshold,
         reference_threshold=pairs.second_threshold,
         margin=args.margin,
-        minimum_positives=minimum_positives(manifest) if manifest is not None else 50,
     )
     if args.json:
         print(json.dumps({"label": label, **result}, indent=2, ensure_ascii=False))

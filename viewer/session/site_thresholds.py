@@ -233,17 +233,6 @@ def _manifest(store: ModelStore, model_id: str) -> Any:
     return verify_bundle(path, store.trust).manifest
 
 
-def minimum_positives(manifest: Any) -> int:
-    """The bundle's declared minimum of positive cases, if it declares one; else 50."""
-    from viewer.evaluation.stats import DEFAULT_MINIMUM_POSITIVES
-
-    for holder in (manifest, getattr(manifest, "evaluation", None)):
-        value = getattr(holder, "minimum_positive_cases", None)
-        if isinstance(value, int) and value > 0:
-            return value
-    return DEFAULT_MINIMUM_POSITIVES
-
-
 def recalibrate(
     settings: Settings,
     log: AuditLog,
@@ -260,7 +249,7 @@ def recalibrate(
     changed); raises ``RecalibrationRefusedError`` below the minimum positives."""
     from viewer.audit.query import Filters
     from viewer.evaluation.recalibrate import operating_point, propose_threshold
-    from viewer.evaluation.stats import REFERENCE_CAVEAT
+    from viewer.evaluation.stats import DEFAULT_MINIMUM_POSITIVES, REFERENCE_CAVEAT
 
     since, until = _day(since), _day(until)
     mid, version, digest = _entry(store, model_id)
@@ -269,7 +258,7 @@ def recalibrate(
     if spec is None:
         names = ", ".join(s.name for s in manifest.labels)
         raise BedsideError(f"Model '{mid}' has no label '{label}' (it has: {names}).")
-    minimum = minimum_positives(manifest)
+    minimum = DEFAULT_MINIMUM_POSITIVES  # the manifest (closed schema) declares none
     cases = local_cases(
         log.records(Filters(types=("decision", "amendment"))),
         label=label,
