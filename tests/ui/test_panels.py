@@ -10,19 +10,11 @@ import pytest
 from PySide6.QtCore import Qt
 
 from viewer.dicom import read_image, read_metadata
+from viewer.inference.postprocess import LabelResult as _Label
 from viewer.ui.qt_ai_panel import QtAiPanel
 from viewer.ui.qt_decision import QtDecisionPanel
 from viewer.ui.qt_tag_browser import QtTagBrowser
 from viewer.ui.qt_worklist import QtWorklist
-
-
-@dataclass(frozen=True)
-class _Label:
-    label: str
-    score: float
-    threshold: float
-    positive: bool
-    operating_point: str
 
 
 @dataclass(frozen=True)

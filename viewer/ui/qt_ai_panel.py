@@ -262,12 +262,7 @@ class QtAiPanel(QGroupBox):
     def _pair(res: LabelResult, raw: bool) -> tuple[str, str]:
         """Score and threshold as shown (calibrated where declared: the authors' numbers), or
         the model's raw pair when the reader asks for it."""
-        from viewer.inference.postprocess import score_threshold_text
-
-        if raw and getattr(res, "calibrated", False):
-            return score_threshold_text(float(res.raw_score), float(res.threshold))
-        shown = getattr(res, "shown_threshold", res.threshold)
-        return score_threshold_text(float(res.score), float(shown))
+        return res.raw_text if raw and res.calibrated else res.shown_text
 
     def _label_selected(self) -> None:
         """A row chosen in the label table: its heatmap is the one shown on demand."""
@@ -350,14 +345,14 @@ class QtAiPanel(QGroupBox):
 
             first = headline(pred)  # the highest positive finding leads
             self.heatmap_label = first.label
-            calibrated = any(getattr(r, "calibrated", False) for r in pred.labels)
+            calibrated = any(r.calibrated for r in pred.labels)
             self.raw_toggle.setVisible(calibrated)
             raw = calibrated and self.raw_toggle.isChecked()
             score_text, threshold_text = self._pair(first, raw)
             self.probability.setText(self.tr("{0}: {1}").format(first.label, score_text))
             op = str(first.operating_point or "")
             thr = self.tr("Threshold {0}").format(threshold_text)
-            site = getattr(first, "site", None)
+            site = first.site
             if site is not None:  # a site amendment replaced the manifest's threshold
                 thr = self.tr("Site threshold {0}, set {1} by {2}, from {3} local cases").format(
                     stored_threshold(float(site.threshold)),
