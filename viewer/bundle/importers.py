@@ -73,26 +73,6 @@ _PATHOLOGIES = (
     "Enlarged Cardiomediastinum",
 )
 _NIH14 = _PATHOLOGIES[:14]  # NIH ChestX-ray14's labels, the first 14 of txv's order
-_CHEXPERT_LABELS = (  # CheXpert and MIMIC-CXR: their 13 of the 18
-    "Atelectasis",
-    "Consolidation",
-    "",
-    "Pneumothorax",
-    "Edema",
-    "",
-    "",
-    "Effusion",
-    "Pneumonia",
-    "",
-    "Cardiomegaly",
-    "",
-    "",
-    "",
-    "Lung Lesion",
-    "Fracture",
-    "Lung Opacity",
-    "Enlarged Cardiomediastinum",
-)
 
 
 def _only(*present: str) -> tuple[str, ...]:
@@ -102,6 +82,21 @@ def _only(*present: str) -> tuple[str, ...]:
     if unknown:
         raise ValueError(f"not a TorchXRayVision pathology: {sorted(unknown)}")
     return tuple(name if name in present else "" for name in _PATHOLOGIES)
+
+
+_CHEXPERT_LABELS = _only(  # CheXpert and MIMIC-CXR: the 11 of the 18 they label
+    "Atelectasis",
+    "Consolidation",
+    "Pneumothorax",
+    "Edema",
+    "Effusion",
+    "Pneumonia",
+    "Cardiomegaly",
+    "Lung Lesion",
+    "Fracture",
+    "Lung Opacity",
+    "Enlarged Cardiomediastinum",
+)
 
 
 def _at(thresholds: dict[str, float]) -> tuple[float | None, ...]:
