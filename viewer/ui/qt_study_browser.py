@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
@@ -28,6 +28,9 @@ from PySide6.QtWidgets import (
 
 from viewer.ui.plain_text import plain_tooltip
 from viewer.ui.workers import Job, JobRunner, error_text
+
+if TYPE_CHECKING:
+    from viewer.dicom.index import StudyIndex
 
 THUMB = 64
 MAX_THUMBNAILS = 400
@@ -181,7 +184,7 @@ class QtStudyBrowser(QWidget):
         self._render_summary(error=error_text(exc))
         self.scan_failed.emit(error_text(exc))
 
-    def _scan_done(self, job: Job, index: Any) -> None:
+    def _scan_done(self, job: Job, index: StudyIndex | None) -> None:
         if job is not self._scan_job:
             return
         cancelled = job.cancelled()
@@ -192,12 +195,10 @@ class QtStudyBrowser(QWidget):
                 if meta.path not in self._images:
                     new.append(meta)
                 self._images[meta.path] = meta
-            for e in getattr(index, "errors", None) or []:
-                self._errors.append(f"{getattr(e, 'path', '')}: {getattr(e, 'message', e)}")
-            for e in getattr(index, "conflicts", None) or []:
-                self._conflicts.append(f"{e.path}: {e.message}")
-            self._non_images += len(getattr(index, "non_images", None) or [])
-            self._skipped += len(getattr(index, "skipped", None) or [])
+            self._errors += [f"{e.path}: {e.message}" for e in index.errors]
+            self._conflicts += [f"{e.path}: {e.message}" for e in index.conflicts]
+            self._non_images += len(index.non_images)
+            self._skipped += len(index.skipped)
 
         def finish() -> None:
             if index is not None:
