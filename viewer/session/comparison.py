@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from viewer.session.site_thresholds import parse_finding
+from viewer.session.reading import parse_finding
 
 if TYPE_CHECKING:
     from viewer.audit.events import AuditRecord

@@ -52,6 +52,7 @@ __all__ = [
     "headline",
     "image_ids",
     "model_fields",
+    "parse_finding",
     "ranked",
     "score_image",
 ]
@@ -78,6 +79,17 @@ class Scorer(Protocol):
 def finding_code(label: str, positive: bool) -> str:
     """The finding as the audit log stores it: ``label: positive|negative``."""
     return f"{label}: {'positive' if positive else 'negative'}"
+
+
+def parse_finding(text: str | None) -> tuple[str, bool] | None:
+    """:func:`finding_code` read back: ``"label: positive"`` -> ("label", True); None for
+    anything else."""
+    if not text:
+        return None
+    label, sep, side = text.rpartition(": ")
+    if not sep or side not in ("positive", "negative"):
+        return None
+    return label, side == "positive"
 
 
 def image_ids(meta: ImageMetadata) -> dict[str, Any]:

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from viewer.config import Settings
 from viewer.errors import BedsideError
+from viewer.session.reading import parse_finding
 
 if TYPE_CHECKING:
     from viewer.audit.events import AuditRecord
@@ -49,7 +50,6 @@ __all__ = [
     "apply_recalibration",
     "carry_over",
     "local_cases",
-    "parse_finding",
     "recalibrate",
     "site_overrides",
     "threshold_rows",
@@ -72,16 +72,6 @@ def _canonical(value: Any) -> bytes:
 def amendment_sha256(record: dict[str, Any]) -> str:
     """SHA-256 of a record's canonical JSON (how an amendment or report is cited)."""
     return hashlib.sha256(_canonical(record)).hexdigest()
-
-
-def parse_finding(text: str | None) -> tuple[str, bool] | None:
-    """``"label: positive"`` -> ("label", True); None for anything else."""
-    if not text:
-        return None
-    label, sep, side = text.rpartition(": ")
-    if not sep or side not in ("positive", "negative"):
-        return None
-    return label, side == "positive"
 
 
 @dataclass

@@ -14,6 +14,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
 from viewer.audit import AuditRecord
+from viewer.session.reading import parse_finding
 from viewer.ui.i18n import local_time_text
 from viewer.ui.plain_text import plain_tooltip
 
@@ -148,11 +149,12 @@ class AuditTableModel(QAbstractTableModel):
     def finding_text(self, stored: str) -> str:
         """A stored finding ``label: positive|negative`` in the reader's language (the label is
         the model's own name and stays as written); anything else as stored."""
-        label, sep, side = stored.rpartition(": ")
-        words = {"positive": self.tr("positive"), "negative": self.tr("negative")}
-        if sep and side in words:
-            return f"{label}: {words[side]}"
-        return stored
+        finding = parse_finding(stored)
+        if finding is None:
+            return stored
+        label, positive = finding
+        side = self.tr("positive") if positive else self.tr("negative")
+        return f"{label}: {side}"
 
     def event_names(self) -> dict[str, str]:
         return {
