@@ -101,12 +101,9 @@ def _add_filters(p: argparse.ArgumentParser) -> None:
 
 def filters_from_args(args: argparse.Namespace) -> Filters:
     """The parsed filters (dates were checked and converted by argparse)."""
-    end = args.end
-    if isinstance(end, str):  # a Namespace built by hand (old callers)
-        end = _end_arg(end)
     return Filters(
         start=args.start,
-        end=end,
+        end=args.end,
         user=args.user,
         model=args.model,
         patient_id=args.patient_id,
