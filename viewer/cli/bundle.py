@@ -37,7 +37,7 @@ def _trust(args: argparse.Namespace) -> TrustStore:
     store = TrustStore.from_settings(args.settings)
     extra = [
         TrustedKey.of(load_public_key(p), source="command line", path=str(p))
-        for p in getattr(args, "trust_key", None) or []
+        for p in args.trust_key or []
     ]
     return TrustStore.of_keys([*store.keys, *extra]) if extra else store
 
