@@ -413,3 +413,25 @@ def test_a_calibrated_label_records_its_raw_pair_in_the_columns(
     assert shown.detail["labels"] == {"Effusion": pytest.approx(0.41)}
     decided = session.decide("confirmed", "")
     assert decided.record is not None and decided.record.score == pytest.approx(0.41)
+
+
+@pytest.mark.parametrize(
+    ("missed", "why"),
+    [
+        (["x" * 100_000], "plain name"),
+        (["\x1b[31mred"], "plain name"),
+        (["Pneumothorax", "Pneumothorax"], "named twice"),
+        (["Effusion"], "did not miss Effusion"),  # the AI called it positive
+    ],
+    ids=["too-long", "control-characters", "twice", "not-missed"],
+)
+def test_findings_named_as_missed_are_checked_before_anything_is_saved(
+    settings: Settings, log: AuditLog, missed: list[str], why: str
+) -> None:
+    """Typed names go into the log: a hostile or contradictory list saves nothing."""
+    from viewer.session.reading import FindingChoice
+
+    session = _multi(settings, log)
+    outcome = session.decide_findings([FindingChoice("Atelectasis", True)], missed=missed)
+    assert not outcome.saved and outcome.code == "missed" and why in outcome.error
+    assert log.records(types=("decision", "amendment")) == [] and session.decision is None

@@ -234,7 +234,8 @@ class DecisionOutcome:
 
     ``code``: ``"not_ready"`` (no shown AI result to decide on), ``"log_not_open"``,
     ``"identity"`` (the site requires a printed name), ``"reason"`` (a rejected finding without
-    a reason), ``"write"`` (the log refused the rows: none was written).
+    a reason), ``"missed"`` (a finding named as missed by the AI that cannot be: see
+    :func:`_missed_problem`), ``"write"`` (the log refused the rows: none was written).
     """
 
     saved: bool
@@ -243,6 +244,32 @@ class DecisionOutcome:
     error: str = ""
     code: str = ""
     records: tuple[AuditRecord, ...] = ()  # one per decided finding
+
+
+MAX_FINDING_NAME = 64  # a label name, as DICOM's LO is at most 64 characters
+
+
+def _missed_problem(
+    missed: Sequence[str], by_label: dict[str, LabelResult], choices: Sequence[FindingChoice]
+) -> str:
+    """Why the findings named as missed by the AI cannot be recorded ("" when they can): a
+    name too long or holding control characters (it is typed text going into the log), one
+    named twice, one the AI called positive or one decided above (it was not missed)."""
+    from viewer.errors import printable
+
+    decided = {c.label for c in choices}
+    for name in missed:
+        if len(name) > MAX_FINDING_NAME or printable(name) != name:
+            return (
+                f"A missed finding must be a plain name of at most {MAX_FINDING_NAME} "
+                "characters; nothing was saved."
+            )
+        if missed.count(name) > 1:
+            return f"{name} is named twice as missed; nothing was saved."
+        result = by_label.get(name)
+        if name in decided or (result is not None and result.positive):
+            return f"The AI did not miss {name}: decide it above; nothing was saved."
+    return ""
 
 
 @dataclass(frozen=True)
@@ -395,6 +422,9 @@ class ReadingSession:
         unknown = [c.label for c in choices if c.label not in by_label]
         missing_reason = [c.label for c in choices if not c.agree and not c.reason.strip()]
         missed = [m.strip() for m in missed if m.strip()]
+        missed_problem = _missed_problem(missed, by_label, choices)
+        if missed_problem:
+            return DecisionOutcome(saved=False, code="missed", error=missed_problem)
         if not choices and not missed:
             return DecisionOutcome(saved=False, code="not_ready", error="No finding was decided.")
         if unknown:
