@@ -68,9 +68,10 @@ def _end(text: str | None) -> datetime | None:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from viewer.audit import AuditLog
-    from viewer.monitoring import MonitorConfig, find_references, monitor_log, record_alerts
-    from viewer.monitoring.cases import streams_from_records
+    from viewer.audit import AuditLog, Filters
+    from viewer.monitoring import MonitorConfig, find_references, record_alerts
+    from viewer.monitoring.cases import MONITORED_TYPES, streams_from_records
+    from viewer.monitoring.report import monitor_streams
     from viewer.outputs import write_atomically
 
     settings = args.settings
@@ -86,11 +87,11 @@ def _report(args: argparse.Namespace) -> int:
         else AuditLog.open(settings)
     )
     with log:
-        records = list(log.iter_records())
-        keys = list(streams_from_records(records))
-        references, notes = find_references(settings, keys, args.bundle)
-        report, models = monitor_log(
-            records,
+        # only the rows the monitor reads, and the streams built once
+        streams = streams_from_records(log.iter_records(Filters(types=MONITORED_TYPES)))
+        references, notes = find_references(settings, list(streams), args.bundle)
+        report, models = monitor_streams(
+            streams,
             references,
             spec,
             end=end,

@@ -32,6 +32,10 @@ OOD_CODES = frozenset({"out_of_distribution", "ood"})
 OOD_PHRASE = "outside the images this model was validated on"
 
 
+# the audit rows the monitor reads: image_opened first (the input mix), then the results and reads
+MONITORED_TYPES = ("image_opened", "ai_result_shown", "decision", "amendment")
+
+
 @dataclass
 class Stream:
     """One kind of row of one model version: times (seconds since the epoch, UTC) and columns of
@@ -192,7 +196,7 @@ def streams_from_records(
         if kind == "image_opened":
             opened.append(row)
             continue
-        if kind not in ("ai_result_shown", "decision", "amendment") or not row.model_id:
+        if kind not in MONITORED_TYPES[1:] or not row.model_id:
             continue
         if not include_demo and row.detail.get("demo_model"):
             continue

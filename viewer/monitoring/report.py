@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from viewer.audit.store import AuditLog
     from viewer.config import Settings
 
-__all__ = ["find_references", "monitor_log", "record_alerts"]
+__all__ = ["find_references", "monitor_log", "monitor_streams", "record_alerts"]
 
 Key = tuple[str, str]
 
@@ -75,9 +75,23 @@ def monitor_log(
 ) -> tuple[dict[str, Any], list[ModelReport]]:
     """The report of every model version in ``records`` (or the one ``model`` names: ``id``,
     ``id version`` or ``id@version``); ``references`` None: look nothing up (all unavailable)."""
+    streams = streams_from_records(records, include_demo=include_demo)
+    return monitor_streams(streams, references, spec, end=end, config=config, model=model)
+
+
+def monitor_streams(
+    streams: dict[Key, Any],
+    references: dict[Key, ReferenceProfile | None] | None,
+    spec: WindowSpec,
+    *,
+    end: datetime | None = None,
+    config: MonitorConfig | None = None,
+    model: str | None = None,
+) -> tuple[dict[str, Any], list[ModelReport]]:
+    """:func:`monitor_log` on streams already built (``streams_from_records``): a caller that
+    needs the model keys first (to find their references) reads the log once."""
     config = config or MonitorConfig()
     end = end or datetime.now(UTC)
-    streams = streams_from_records(records, include_demo=include_demo)
     if model:
         streams = {
             k: v for k, v in streams.items() if model in (k[0], f"{k[0]} {k[1]}", f"{k[0]}@{k[1]}")
