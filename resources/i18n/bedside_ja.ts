@@ -426,6 +426,10 @@
         <translation>ピクセル間隔は {row_mm} x {col_mm} mm です（{source}）。このモデルは {low}～{high} mm 専用のため、スコアは表示しません。</translation>
     </message>
     <message>
+        <source>The image&apos;s stored values run from {low} to {high}, outside 0 to {top}, the range its Bits Stored ({bits}, (0028,0101)) allows; the model reads stored values, so no score is given.</source>
+        <translation>この画像の保存値は {low} から {high} で、Bits Stored（{bits}、(0028,0101)）が許す 0 から {top} の範囲を外れています。このモデルは保存値を読むため、スコアは出しません。</translation>
+    </message>
+    <message>
         <source>The image&apos;s pixel values run from {low} to {high} after the Modality LUT ({bits} bits stored), but the model normalises from the fixed range {in_min} to {in_max}: values outside it would be scored wrongly, so no score is given.</source>
         <translation>この画像の画素値は Modality LUT 適用後 {low}～{high} です（格納ビット数 {bits}）。このモデルは固定範囲 {in_min}～{in_max} から正規化するため、範囲外の値は正しく評価されません。スコアは表示しません。</translation>
     </message>

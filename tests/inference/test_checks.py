@@ -315,6 +315,11 @@ def _all_produced(meta: Any) -> list[CheckResult]:
     out_of_range = check_input_range((0.0, 1023.0), (0.0, 255.0), bits=10)
     assert out_of_range is not None and out_of_range.level == "refusal"
     out.append(out_of_range)
+    from viewer.inference.checks import check_stored_range
+
+    stored = check_stored_range(np.array([[0, 5000]], dtype=np.int32), 12)
+    assert stored is not None and check_stored_range(np.array([[0, 4095]]), 12) is None
+    out.append(stored)
     return out
 
 

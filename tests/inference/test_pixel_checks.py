@@ -471,3 +471,33 @@ def test_a_window_source_declares_no_fixed_input_range() -> None:
     assert declared_input_range(validate_steps(STEPS_FIXED_255)) == (0.0, 255.0)
     assert declared_input_range(validate_steps(PRE_SMALL)) is None  # window first: any range
     assert declared_input_range(validate_steps(STEP_LISTS["modality-pad-minmax"])) is None
+
+
+STEPS_STORED: list[dict[str, Any]] = [
+    {"op": "source", "pixels": "stored"},
+    {"op": "square", "mode": "pad", "pad_value": "min"},
+    {"op": "resize", "size": 64, "interpolation": "bilinear", "antialias": True},
+    {"op": "normalize", "method": "bits_stored", "out_min": -1024.0, "out_max": 1024.0},
+]
+
+
+def test_stored_values_beyond_bits_stored_are_a_refusal_with_a_code(tmp_path: Path) -> None:
+    """A bundle that reads stored values (TorchXRayVision's) refuses an image whose values do not
+    fit its Bits Stored with a check code (shown translated and recorded as a refusal), not a
+    bare error from inside preprocessing."""
+    from viewer.dicom import read_image
+    from viewer.dicom.synthetic import make_cxr
+
+    path = tmp_path / "cxr-12.dcm"
+    make_cxr(3, opacity=True, size=(160, 160), bits_stored=12).save_as(
+        path, enforce_file_format=True
+    )
+    image = read_image(path)
+    image.stored = image.stored.astype(np.int32)  # a decoder that did not mask the high bits
+    image.stored[5, 7] = 5000  # beyond 4095, what 12 bits stored allow
+    predictor = Predictor(loaded(man=manifest(STEPS_STORED)), threads=1)
+    with pytest.raises(InputRefusedError) as info:
+        predictor.predict(image)
+    refused = refusals(info.value.checks)
+    assert [c.code for c in refused] == ["stored_out_of_range"]
+    assert "0 to 4095" in refused[0].message and "(12, (0028,0101))" in refused[0].message

@@ -248,6 +248,11 @@ CHECK_MESSAGES: dict[str, str] = {
         "(padding or an empty exposure), so no score is given."
     ),
     "pixels_ok": "The pixel values vary ({low} to {high} after the Modality LUT).",
+    "stored_out_of_range": (
+        "The image's stored values run from {low} to {high}, outside 0 to {top}, the range its "
+        "Bits Stored ({bits}, (0028,0101)) allows; the model reads stored values, so no score "
+        "is given."
+    ),
     "pixels_out_of_range": (
         "The image's pixel values run from {low} to {high} after the Modality LUT ({bits} bits "
         "stored), but the model normalises from the fixed range {in_min} to {in_max}: values "
@@ -619,6 +624,22 @@ def declared_input_range(steps: Sequence[Any]) -> tuple[float, float] | None:
             return None
         return float(step.in_min), float(step.in_max)
     return None
+
+
+def check_stored_range(stored: np.ndarray, bits: int | None) -> CheckResult | None:
+    """Refuse stored values outside 0 .. 2**BitsStored - 1 (PS3.3 C.7.6.3.1) for a bundle that
+    reads stored values (``source pixels=stored``): its normalisation takes Bits Stored at its
+    word. ``None`` when they fit or Bits Stored is not known."""
+    if bits is None:
+        return None
+    top = float(2**bits - 1)
+    lo, hi = float(np.min(stored)), float(np.max(stored))
+    if lo >= 0.0 and hi <= top:
+        return None
+    return make_check(
+        "input_range", "refusal", "stored_out_of_range", low=_g(lo), high=_g(hi),
+        top=_g(top), bits=bits,
+    )  # fmt: skip
 
 
 def check_input_range(

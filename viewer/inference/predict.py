@@ -22,6 +22,7 @@ from viewer.inference.checks import (
     check_input,
     check_input_range,
     check_pixels,
+    check_stored_range,
     check_stored_window,
     check_tensor,
     check_window_spread,
@@ -46,6 +47,7 @@ from viewer.inference.preprocess import (
     NonFiniteInputError,
     SourceStep,
     preprocess_with_geometry,
+    uses_stored,
 )
 
 if TYPE_CHECKING:
@@ -229,6 +231,10 @@ class Predictor:
         )
         if out_of_range is not None:
             checks.append(out_of_range)
+        if uses_stored(self.manifest.preprocessing) and inp.stored is not None:
+            stored_range = check_stored_range(inp.stored, inp.bits_stored)
+            if stored_range is not None:
+                checks.append(stored_range)
         source = next(s for s in self.manifest.preprocessing if isinstance(s, SourceStep))
         window_check = check_stored_window(image, source, inp.window)
         if window_check is not None:

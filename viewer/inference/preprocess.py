@@ -831,17 +831,16 @@ def _stored(inp: ModelInput) -> tuple[np.ndarray, tuple[float, float] | None]:
     """The stored values as float32 (1, H, W) and their nominal range 0 .. 2**BitsStored - 1."""
     if inp.stored is None:
         raise InferenceError("The model reads the stored pixel values, and none were given.")
+    from viewer.inference.checks import check_stored_range
+
     x = np.asarray(inp.stored).astype(np.float32)[None]
     if inp.bits_stored is None:
         return x, None
-    top = float(2**inp.bits_stored - 1)
-    lo, hi = float(x.min()), float(x.max())
-    if not (lo >= 0.0 and hi <= top):
-        raise InferenceError(
-            f"The image's stored values ({lo:g} to {hi:g}) lie outside 0 to {top:g}, the range "
-            f"its Bits Stored ({inp.bits_stored}) allows; the model cannot score it."
-        )
-    return x, (0.0, top)
+    # the Predictor refuses such an image with this check first; a guard for direct callers
+    problem = check_stored_range(x, inp.bits_stored)
+    if problem is not None:
+        raise InferenceError(problem.message)
+    return x, (0.0, float(2**inp.bits_stored - 1))
 
 
 def preprocess(inp: ModelInput, steps: Sequence[PreprocessStep]) -> np.ndarray:

@@ -251,6 +251,10 @@ def check_templates() -> dict[str, str]:
             "Checks",
             "The pixel spacing is {row_mm} x {col_mm} mm ({source}); the model is for {low} to {high} mm only, so no score is given.",  # noqa: E501
         ),
+        "stored_out_of_range": QCoreApplication.translate(
+            "Checks",
+            "The image's stored values run from {low} to {high}, outside 0 to {top}, the range its Bits Stored ({bits}, (0028,0101)) allows; the model reads stored values, so no score is given.",  # noqa: E501
+        ),
         "pixels_out_of_range": QCoreApplication.translate(
             "Checks",
             "The image's pixel values run from {low} to {high} after the Modality LUT ({bits} bits stored), but the model normalises from the fixed range {in_min} to {in_max}: values outside it would be scored wrongly, so no score is given.",  # noqa: E501
