@@ -307,3 +307,18 @@ def test_human_output_of_a_calibrated_bundle_gives_the_raw_pair_too(
     assert main(["infer", str(cxr_path), "--bundle", str(bundle)]) == 0
     out = capsys.readouterr().out
     assert "threshold 0.50; raw score " in out and "threshold 0.30)" in out
+
+
+def test_nothing_is_scored_when_the_audit_log_cannot_be_opened(
+    make_bundle: Callable[..., Path], cxr_path: Path, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """Every score is recorded: a log that cannot be opened stops the command first."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("a file where the data folder should be", encoding="utf-8")
+    bundle = make_bundle()
+    monkeypatch.setenv("BEDSIDE_DATA_DIR", str(blocker / "data"))
+    code, results, err = _run(capsys, str(cxr_path), "--bundle", str(bundle))
+    assert code == 1 and results == []
+    assert "Nothing was scored, because every score must be recorded" in err
+    assert "Traceback" not in err

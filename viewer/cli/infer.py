@@ -312,7 +312,7 @@ def run(args: argparse.Namespace, *, err: TextIO | None = None) -> Iterator[dict
         log = AuditLog.open(settings)
     except AuditError as exc:
         raise AuditError(
-            f"The audit log cannot be opened, so nothing is scored (every score is recorded): {exc}"
+            f"Nothing was scored, because every score must be recorded in the audit log: {exc}"
         ) from exc
     trail = AuditTrail(settings, log)
     try:
