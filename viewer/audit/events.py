@@ -35,6 +35,11 @@ class EventType(StrEnum):
     SITE_THRESHOLD_SET = "site_threshold_set"  # a site amendment (viewer.session.site_thresholds)
     LOG_STARTED = "log_started"  # IT started a new log after the old one was lost (first row)
     MONITOR_ALERT = "monitor_alert"  # the drift monitor flagged a window (viewer.monitoring)
+    # shadow mode (issue 16 item 1): a candidate version set / unset to score beside the active
+    # one (viewer.bundle.store), and its score of one image, recorded and never shown to a reader
+    SHADOW_STARTED = "shadow_started"
+    SHADOW_STOPPED = "shadow_stopped"
+    SHADOW_RESULT = "shadow_result"
 
 
 Outcome = Literal["success", "failure"]
@@ -44,6 +49,11 @@ AiShown = Literal["before_read", "after_read"]
 OUTCOMES: frozenset[str] = frozenset({"success", "failure"})
 MEANINGS: frozenset[str] = frozenset({"confirmed", "overrode"})
 AI_SHOWN: frozenset[str] = frozenset({"before_read", "after_read"})
+
+# Rows no view or export meant for reading shows (a reader must never see a candidate's output):
+# the AI panel, worklist and reading views read ``ai_result_shown``; the audit window lists these
+# only when asked for by type; ``bedside model compare`` reads them.
+READER_HIDDEN_TYPES: frozenset[str] = frozenset({EventType.SHADOW_RESULT})
 
 # Events that are a clinician's signed act (21 CFR 11.50): they need a meaning.
 SIGNED_TYPES: frozenset[str] = frozenset({EventType.DECISION, EventType.AMENDMENT})
