@@ -58,7 +58,14 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from viewer.audit.chain import canonical_json
 from viewer.audit.checkpoints import InstallationKey
 from viewer.bundle.archive import Limits, read_archive_bytes, write_atomic
+from viewer.audit.change_record import ChangeRequest, ModelSide
 from viewer.bundle.audit_hook import AuditSink, record
+from viewer.bundle.change import (
+    change_required,
+    effective_thresholds,
+    require_change,
+    store_change_event,
+)
 from viewer.bundle.loader import (
     LoadedBundle,
     VerifiedBundle,
@@ -87,6 +94,7 @@ class StoreEntry:
     active: bool
     path: Path
     name: str
+    shadow: bool = False  # the model's shadow candidate (scored beside the active, never shown)
 
 
 def _now() -> str:
@@ -206,6 +214,9 @@ class ModelStore:
             active = model.get("active")
             if active is not None and active not in model["versions"]:
                 raise self._damaged(f"'{model_id}' is active at {active}, which is not installed")
+            shadow = model.get("shadow")
+            if shadow is not None and (shadow not in model["versions"] or shadow == active):
+                raise self._damaged(f"'{model_id}' has {shadow} as its shadow candidate")
             for version, entry in model["versions"].items():
                 if (
                     not isinstance(entry, dict)
@@ -403,6 +414,7 @@ class ModelStore:
                         key_fingerprint=v.get("key_fingerprint", ""),
                         installed_at=v.get("installed_at", ""),
                         active=model.get("active") == version,
+                        shadow=model.get("shadow") == version,
                         path=self._file(model_id, version, v["file"]),
                         name=v.get("name", model_id),
                     )
@@ -499,16 +511,28 @@ class ModelStore:
         )
 
     def install(
-        self, path: str | Path, *, allow_downgrade: bool = False, activate: bool = False
+        self,
+        path: str | Path,
+        *,
+        allow_downgrade: bool = False,
+        activate: bool = False,
+        shadow: bool = False,
     ) -> LoadedBundle:
         """Verify, self-test and copy a bundle into the store.
 
         The first version of a model becomes active; later ones only with ``activate=True`` (or
         ``activate()``), so what clinicians use never changes as a side effect of an install.
+        ``shadow=True``: the version becomes the model's shadow candidate (:meth:`set_shadow`);
+        it needs an active version of the same model and is never the active one.
         The lock is taken first, so a store that cannot be written to fails before anything is
         verified or recorded as verified; a failure after that is a ``bundle_installed`` event
         with outcome ``failure``.
         """
+        if shadow and activate:
+            raise BundleError(
+                "A version is installed as the active one or as a shadow candidate, not both.",
+                code="store",
+            )
         model_id: str | None = None
         version: str | None = None
         try:
@@ -517,11 +541,15 @@ class ModelStore:
                 m = loaded.manifest
                 model_id, version = m.id, m.version
                 self._refuse_demo(loaded.key_fingerprint, m.id, m.version, loaded.digest)
+                if shadow:
+                    self._shadow_target(self._read(), m.id, m.version)
                 first, target = self._install_locked(loaded, allow_downgrade)
         except BundleError as exc:
             if exc.code in ("downgrade", "untrusted") or (model_id is None and exc.code != "store"):
                 raise  # already recorded as bundle_refused (by this class or load_bundle)
             raise self._failed("bundle_installed", exc, model_id=model_id, version=version) from exc
+        if shadow:
+            self.set_shadow(m.id, m.version)
         if target is None:
             return loaded  # the same file again: nothing to do
         loaded.path = target
@@ -601,19 +629,40 @@ class ModelStore:
             raise
         return first, target
 
-    def activate(self, id: str, version: str) -> None:
-        """Make ``version`` the one clinicians use (re-verified first), recorded."""
-        self._activate(id, version, reason="activated")
+    def activate(self, id: str, version: str, *, change: ChangeRequest | None = None) -> None:
+        """Make ``version`` the one clinicians use (re-verified first), recorded with its signed
+        change record (``change``: evidence, rationale, approvers; see ``viewer.bundle.change``,
+        which also enforces the site's change-control rule)."""
+        self._activate(id, version, reason="activated", change=change)
 
-    def _activate(self, model_id: str, version: str, *, reason: str, event: str = "") -> None:
+    def _activate(
+        self,
+        model_id: str,
+        version: str,
+        *,
+        reason: str,
+        event: str = "",
+        change: ChangeRequest | None = None,
+    ) -> None:
         event = event or "bundle_activated"
         try:
             with self._lock():
-                self._activate_locked(model_id, version, reason=reason, event=event)
+                self._activate_locked(model_id, version, reason=reason, event=event, change=change)
         except BundleError as exc:
             raise self._failed(event, exc, model_id=model_id, version=version) from exc
 
-    def _activate_locked(self, model_id: str, version: str, *, reason: str, event: str) -> None:
+    def _thresholds(self, model_id: str, version: str, entry: dict[str, Any]) -> dict[str, float]:
+        """A version's effective thresholds for its change record (site ones only when its stored
+        file no longer verifies: a rollback away from a damaged version must stay possible)."""
+        try:
+            labels: list[Any] = list(self._verify_stored(model_id, version, entry).manifest.labels)
+        except BundleError:
+            labels = []
+        return effective_thresholds(labels, entry.get("site_amendments", {}), entry["digest"])
+
+    def _activate_locked(
+        self, model_id: str, version: str, *, reason: str, event: str, change: ChangeRequest | None
+    ) -> None:
         state = self._read()
         before = copy.deepcopy(state)
         model = self._model(state, model_id)
@@ -624,9 +673,31 @@ class ModelStore:
                 f"{', '.join(sorted(model['versions'], key=version_key))}).",
                 code="store",
             )
-        self._verify_stored(model_id, version, entry)
+        rollback = event == "bundle_rolled_back"
+        if not rollback:
+            require_change(self.settings, change)
+        verified = self._verify_stored(model_id, version, entry)
         previous = model.get("active")
+        also = []
+        if self.audit is not None:  # signed before anything changes: no record, no act
+            old = model["versions"].get(previous) if previous else None
+            also.append(
+                store_change_event(
+                    self.settings,
+                    action="rollback" if rollback else "activate",
+                    model_id=model_id,
+                    before=ModelSide(version=previous, digest=old["digest"]) if old else None,
+                    after=ModelSide(version=version, digest=entry["digest"]),
+                    thresholds_before=self._thresholds(model_id, previous, old) if old else {},
+                    thresholds_after=effective_thresholds(
+                        verified.manifest.labels, entry.get("site_amendments", {}), entry["digest"]
+                    ),
+                    request=change,
+                )
+            )
         model["active"] = version
+        if model.get("shadow") == version:  # the candidate now scores for readers: not a shadow
+            model["shadow"] = None
         model.setdefault("history", []).append({"version": version, "at": _now(), "action": reason})
         self._write(state)
         try:
@@ -642,10 +713,108 @@ class ModelStore:
                     "previous_version": previous,
                     "key_fingerprint": entry.get("key_fingerprint"),
                 },
+                also=also,
             )
         except AuditWriteError:
             self._write(before)  # not recorded, so not activated
             raise
+
+    # ------------------------------------------------------------------ shadow candidate
+
+    def _shadow_target(self, state: dict[str, Any], model_id: str, version: str) -> None:
+        """Refuse a shadow candidate that has nothing to be compared with, or is the active."""
+        model = state["models"].get(model_id)
+        active = model.get("active") if isinstance(model, dict) else None
+        if active is None:
+            raise BundleError(
+                f"'{model_id}' has no active version for a shadow candidate to be compared "
+                "with; install and activate one first.",
+                code="store",
+            )
+        if active == version:
+            raise BundleError(
+                f"{version} is the active version of '{model_id}'; a shadow candidate is "
+                "another version, scored beside the active one and never shown.",
+                code="store",
+            )
+
+    def shadow_entry(self, id: str) -> StoreEntry | None:
+        """The shadow candidate of model ``id`` (listing only: :meth:`load` checks the file)."""
+        found = [e for e in self.list() if e.id == id and e.shadow]
+        return found[0] if found else None
+
+    def set_shadow(self, id: str, version: str) -> None:
+        """Make an installed ``version`` the shadow candidate of ``id`` (re-verified), recorded.
+
+        It scores every image the active version scores, after the active result, and its
+        results go to the audit log only (``viewer.session.shadow``). One candidate per model
+        id, never the active version; another candidate replaces it; activating it ends it.
+        """
+        try:
+            with self._lock():
+                state = self._read()
+                before = copy.deepcopy(state)
+                model = self._model(state, id)
+                entry = model["versions"].get(version)
+                if entry is None:
+                    raise BundleError(
+                        f"Version {version} of '{id}' is not installed.", code="store"
+                    )
+                self._shadow_target(state, id, version)
+                previous = model.get("shadow")
+                if previous == version:
+                    return
+                self._verify_stored(id, version, entry)
+                model["shadow"] = version
+                self._write(state)
+                try:
+                    record(
+                        self.audit,
+                        "shadow_started",
+                        outcome="success",
+                        model_id=id,
+                        model_version=version,
+                        bundle_digest=entry["digest"],
+                        detail={
+                            "active_version": model["active"],
+                            "previous_shadow": previous,
+                            "key_fingerprint": entry.get("key_fingerprint"),
+                        },
+                    )
+                except AuditWriteError:
+                    self._write(before)  # not recorded, so not a shadow
+                    raise
+        except BundleError as exc:
+            raise self._failed("shadow_started", exc, model_id=id, version=version) from exc
+
+    def stop_shadow(self, id: str) -> str:
+        """End shadow scoring for ``id`` (the version stays installed), recorded; returns it."""
+        try:
+            with self._lock():
+                state = self._read()
+                before = copy.deepcopy(state)
+                model = self._model(state, id)
+                version = model.get("shadow")
+                if version is None:
+                    raise BundleError(f"'{id}' has no shadow candidate.", code="store")
+                model["shadow"] = None
+                self._write(state)
+                try:
+                    record(
+                        self.audit,
+                        "shadow_stopped",
+                        outcome="success",
+                        model_id=id,
+                        model_version=str(version),
+                        bundle_digest=model["versions"][version]["digest"],
+                        detail={"active_version": model.get("active")},
+                    )
+                except AuditWriteError:
+                    self._write(before)
+                    raise
+        except BundleError as exc:
+            raise self._failed("shadow_stopped", exc, model_id=id, version=None) from exc
+        return str(version)
 
     # ------------------------------------------------------------------ site amendments
 

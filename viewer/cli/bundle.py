@@ -335,7 +335,10 @@ def _cmd_install(args: argparse.Namespace) -> int:
     store = _store(args)
     try:
         loaded = store.install(
-            args.bundle, allow_downgrade=args.allow_downgrade, activate=args.activate
+            args.bundle,
+            allow_downgrade=args.allow_downgrade,
+            activate=args.activate,
+            shadow=args.shadow,
         )
         active = store.active(loaded.manifest.id)
     finally:
@@ -343,6 +346,27 @@ def _cmd_install(args: argparse.Namespace) -> int:
     m = loaded.manifest
     print(f"installed {_name(m)} (sha256 {loaded.digest})")
     print(f"active version of {printable(m.id)}: {printable(active.stem) if active else 'none'}")
+    if args.shadow:
+        print(f"shadow candidate of {printable(m.id)}: {printable(m.version)} ({SHADOW_NOTE})")
+    return 0
+
+
+SHADOW_NOTE = "scores every image after the active version; recorded, never shown to a reader"
+
+
+def _cmd_shadow(args: argparse.Namespace) -> int:
+    store = _store(args)
+    try:
+        if args.stop:
+            version = store.stop_shadow(args.stop)
+            print(f"stopped shadow scoring of {printable(args.stop)} {printable(version)}")
+            return 0
+        if not args.id or not args.version:
+            raise BedsideError("Name the installed candidate (ID VERSION), or --stop ID.")
+        store.set_shadow(args.id, args.version)
+    finally:
+        store.audit.close()
+    print(f"shadow candidate of {printable(args.id)}: {printable(args.version)} ({SHADOW_NOTE})")
     return 0
 
 
@@ -356,6 +380,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
                 "id": e.id,
                 "version": e.version,
                 "active": e.active,
+                "shadow": e.shadow,
                 "digest": e.digest,
                 "key_fingerprint": e.key_fingerprint,
                 "installed_at": e.installed_at,
@@ -368,7 +393,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
     if not entries:
         print("No models installed.")
     for e in entries:
-        mark = "*" if e.active else " "
+        mark = "*" if e.active else ("s" if e.shadow else " ")
         print(
             f"{mark} {printable(e.id):24} {printable(e.version):12} {printable(e.installed_at)}  "
             f"{printable(e.digest[:16])}  {printable(e.name)}"
@@ -471,11 +496,27 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="allow installing a version older than one installed (recorded)",
     )
-    p.add_argument("--activate", action="store_true", help="also make it the active version")
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--activate", action="store_true", help="also make it the active version")
+    how.add_argument(
+        "--shadow",
+        action="store_true",
+        help="make it the shadow candidate: it scores every image after the active version, "
+        "its results only recorded, never shown",
+    )
     trust_opt(p)
     p.set_defaults(func=_cmd_install)
 
-    p = bsub.add_parser("list", help="list installed models (* = active)")
+    p = bsub.add_parser(
+        "shadow", help="make an installed version the shadow candidate, or --stop shadow scoring"
+    )
+    p.add_argument("id", nargs="?")
+    p.add_argument("version", nargs="?")
+    p.add_argument("--stop", metavar="ID", help="stop shadow scoring of model ID (recorded)")
+    trust_opt(p)
+    p.set_defaults(func=_cmd_shadow)
+
+    p = bsub.add_parser("list", help="list installed models (* = active, s = shadow candidate)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_list)
 
