@@ -43,12 +43,14 @@ from viewer.monitoring.cases import ModelStreams, Stream
 from viewer.monitoring.profile import CATEGORY_TAGS, NUMERIC_TAGS, Histogram, ReferenceProfile
 
 __all__ = [
+    "MESSAGES",
     "Alert",
     "Chart",
     "ChartPoint",
     "DriftTest",
     "ModelReport",
     "MonitorConfig",
+    "Sentence",
     "WindowSpec",
     "monitor_model",
 ]
@@ -166,6 +168,8 @@ class Alert:
     threshold: float
     window: dict[str, Any]
     message: str
+    code: str = ""  # the sentence's MESSAGES code (the window translates it)
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -178,8 +182,9 @@ class ModelReport:
     charts: list[Chart]
     refusals_by_reason: dict[str, int]
     alerts: list[Alert]
-    summary: list[str]
+    summary: list[str]  # the English text of ``sentences``
     notes: list[str]
+    sentences: list[Sentence] = field(default_factory=list)
 
     @property
     def status(self) -> str:
@@ -407,49 +412,98 @@ def _chart(
 
 # ----------------------------------------------------------------------------- words
 
+# Every sentence the report says, by a stable code: the English template here; the window
+# (viewer.ui.qt_monitoring) translates the same code with the same {placeholders}. ``tag`` and
+# ``rate`` hold the English wording; ``tag_key`` / ``rate_key`` name it for a translator.
+MESSAGES: dict[str, str] = {
+    "scores_up": (
+        "Scores of '{label}' have shifted upward since {since} "
+        "(mean {shift:+.2f}, KS D = {d:.3f}, p = {p:.2g})."
+    ),
+    "scores_down": (
+        "Scores of '{label}' have shifted downward since {since} "
+        "(mean {shift:+.2f}, KS D = {d:.3f}, p = {p:.2g})."
+    ),
+    "numeric_changed": (
+        "{tag} of the images differ from the reference since {since} (KS D = {d:.3f})."
+    ),
+    "new_manufacturer": (
+        "{share:.0f} % of images now come from a new manufacturer ('{name}'), unseen in the "
+        "reference."
+    ),
+    "new_category": (
+        "{share:.0f} % of images now carry a new {tag} value ('{name}'), unseen in the reference."
+    ),
+    "mix_changed": (
+        "The {tag} mix has changed since {since}: '{name}' is {share:.0f} % of images "
+        "(reference {reference:.0f} %; chi-square p = {p:.2g})."
+    ),
+    "rate_up": (
+        "The {rate} has risen to {rate_pct:.0f} % over {n} cases (expected {center:.0f} %, "
+        "control limits {lower:.0f} %-{upper:.0f} %)."
+    ),
+    "rate_down": (
+        "The {rate} has fallen to {rate_pct:.0f} % over {n} cases (expected {center:.0f} %, "
+        "control limits {lower:.0f} %-{upper:.0f} %)."
+    ),
+    "no_drift_days": "No drift detected in the last {days:g} days.",
+    "no_drift_cases": "No drift detected in the last {cases} cases.",
+    "unavailable": (
+        "Monitoring unavailable: this model version's bundle carries no reference profile "
+        "(score distribution or input mix), so scores and inputs cannot be compared; the "
+        "rate charts use the site's own history."
+    ),
+}
 
-def _pct(x: float) -> str:
-    return f"{100.0 * x:.0f} %"
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence of the summary: a :data:`MESSAGES` code and its parameters (plain JSON)."""
+
+    code: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        """The English sentence (the report, the PDF and the audit row say this)."""
+        return MESSAGES[self.code].format(**self.params)
 
 
-def _test_message(test: DriftTest, since: str) -> str:
+def _test_sentence(test: DriftTest, since: str) -> Sentence:
     if test.kind == "scores":
-        way = "upward" if (test.mean_shift or 0.0) > 0 else "downward"
-        return (
-            f"Scores of '{test.name}' have shifted {way} since {since} "
-            f"(mean {test.mean_shift:+.2f}, KS D = {test.value:.3f}, p = {test.pvalue:.2g})."
-        )
+        way = "scores_up" if (test.mean_shift or 0.0) > 0 else "scores_down"
+        params = {"label": test.name, "since": since, "shift": test.mean_shift or 0.0}
+        return Sentence(way, {**params, "d": test.value, "p": test.pvalue})
     label = CATEGORY_TAGS.get(test.name) or NUMERIC_TAGS.get(test.name) or test.name
+    tag = {"tag": label, "tag_key": test.name}
     if test.kind == "numeric":
-        return (
-            f"{label} of the images differ from the reference since {since} "
-            f"(KS D = {test.value:.3f})."
-        )
+        return Sentence("numeric_changed", {**tag, "since": since, "d": test.value})
     names, ref, win = test.table["categories"], test.table["reference"], test.table["window"]
     ref_total, win_total = sum(ref) or 1, sum(win) or 1
     rise = [
         (w / win_total - r / ref_total, c, r, w) for c, r, w in zip(names, ref, win, strict=True)
     ]
     _gain, name, r, w = max(rise)
-    share = _pct(w / win_total)
+    share = 100.0 * w / win_total
     if r == 0 and name != OTHER:
-        what = "manufacturer" if test.name == "manufacturer" else f"{label} value"
-        return f"{share} of images now come with a new {what} ('{name}'), unseen in the reference."
-    return (
-        f"The {label} mix has changed since {since}: '{name}' is {share} of images "
-        f"(reference {_pct(r / ref_total)}; chi-square p = {test.pvalue:.2g})."
-    )
+        code = "new_manufacturer" if test.name == "manufacturer" else "new_category"
+        return Sentence(code, {**tag, "share": share, "name": name})
+    return Sentence(
+        "mix_changed",
+        {**tag, "since": since, "name": name, "share": share,
+         "reference": 100.0 * r / ref_total, "p": test.pvalue},
+    )  # fmt: skip
 
 
-def _chart_message(chart: Chart) -> str:
+def _chart_sentence(chart: Chart) -> Sentence:
     cur = chart.current
     assert cur is not None and cur.rate is not None and chart.center is not None  # noqa: S101
-    way = "risen" if cur.rate > chart.center else "fallen"
-    return (
-        f"The {chart.wording} has {way} to {_pct(cur.rate)} over {cur.n} cases "
-        f"(expected {_pct(chart.center)}, control limits {_pct(cur.lower or 0.0)}"
-        f"-{_pct(cur.upper or 0.0)})."
-    )
+    return Sentence(
+        "rate_up" if cur.rate > chart.center else "rate_down",
+        {"rate": chart.wording, "rate_key": chart.name, "rate_pct": 100.0 * cur.rate,
+         "n": cur.n, "center": 100.0 * chart.center, "lower": 100.0 * (cur.lower or 0.0),
+         "upper": 100.0 * (cur.upper or 0.0)},
+    )  # fmt: skip
 
 
 # ----------------------------------------------------------------------------- the monitor
@@ -487,11 +541,7 @@ def monitor_model(
     if profile is None or profile.empty:
         reference = "unavailable"
         tests: list[DriftTest] = []
-        notes.append(
-            "Monitoring unavailable: this model version's bundle carries no reference profile "
-            "(score distribution or input mix), so scores and inputs cannot be compared; the "
-            "rate charts use the site's own history."
-        )
+        notes.append(Sentence("unavailable").text)
     else:
         reference = profile.source or "reference profile"
         tests = _drift_tests(profile, results, openings, config, notes)
@@ -507,22 +557,30 @@ def monitor_model(
             reasons[key] = reasons.get(key, 0) + 1
     window_dict = asdict(window)
     since = (window.start or "")[:10]
-    alerts = [
-        Alert(
-            test=f"{t.kind}:{t.name}",
-            statistic=t.statistic,
-            value=t.value,
-            threshold=t.threshold,
-            window={**window_dict, "spec": spec.describe(), "p_value": t.pvalue},
-            message=_test_message(t, since),
-        )
-        for t in tests
-        if t.alert
-    ]
+    alerts: list[Alert] = []
+    sentences: list[Sentence] = []
+    for t in tests:
+        if t.alert:
+            sentence = _test_sentence(t, since)
+            sentences.append(sentence)
+            alerts.append(
+                Alert(
+                    test=f"{t.kind}:{t.name}",
+                    statistic=t.statistic,
+                    value=t.value,
+                    threshold=t.threshold,
+                    window={**window_dict, "spec": spec.describe(), "p_value": t.pvalue},
+                    message=sentence.text,
+                    code=sentence.code,
+                    params=sentence.params,
+                )
+            )
     for chart in charts:
         if chart.alert and chart.current is not None:
             cur = chart.current
             over = (cur.rate or 0.0) > (chart.center or 0.0)
+            sentence = _chart_sentence(chart)
+            sentences.append(sentence)
             alerts.append(
                 Alert(
                     test=chart.name,
@@ -530,16 +588,18 @@ def monitor_model(
                     value=float(cur.rate or 0.0),
                     threshold=float((cur.upper if over else cur.lower) or 0.0),
                     window={**window_dict, "spec": spec.describe(), "center": chart.center},
-                    message=_chart_message(chart),
+                    message=sentence.text,
+                    code=sentence.code,
+                    params=sentence.params,
                 )
             )
-    summary = [a.message for a in alerts]
-    if not summary:
-        summary = (
-            [notes[0]]
-            if reference == "unavailable"
-            else [f"No drift detected in the {spec.describe()}."]
-        )
+    if not sentences:
+        if reference == "unavailable":
+            sentences = [Sentence("unavailable")]
+        elif spec.cases is not None:
+            sentences = [Sentence("no_drift_cases", {"cases": spec.cases})]
+        else:
+            sentences = [Sentence("no_drift_days", {"days": float(spec.days or 30.0)})]
     return ModelReport(
         model_id=streams.model_id,
         model_version=streams.model_version,
@@ -549,6 +609,7 @@ def monitor_model(
         charts=charts,
         refusals_by_reason=dict(sorted(reasons.items(), key=lambda kv: -kv[1])),
         alerts=alerts,
-        summary=summary,
+        summary=[sentence.text for sentence in sentences],
         notes=notes,
+        sentences=sentences,
     )
