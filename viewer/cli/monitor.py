@@ -10,11 +10,10 @@ Exit status 0 without alerts, 3 with alerts (so a scheduled job can notice), 1 o
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from viewer.errors import BedsideError
 
@@ -68,11 +67,8 @@ def _end(text: str | None) -> datetime | None:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from viewer.audit import AuditLog, Filters
-    from viewer.monitoring import MonitorConfig, find_references, record_alerts
-    from viewer.monitoring.cases import MONITORED_TYPES, streams_from_records
-    from viewer.monitoring.report import monitor_streams
-    from viewer.outputs import write_atomically
+    """The same report the Monitoring window shows (viewer.session.monitoring_view)."""
+    from viewer.session.monitoring_view import MonitoringSource, report_json, write_report
 
     settings = args.settings
     spec = _spec(args)
@@ -80,52 +76,12 @@ def _report(args: argparse.Namespace) -> int:
         raise BedsideError("--alpha must be between 0 and 1.")
     if args.format == "pdf" and args.output is None:
         raise BedsideError("A PDF report needs --output FILE.")
-    end = _end(args.end)
-    log = (
-        AuditLog.open_readonly(settings.audit_db_path, settings=settings)
-        if args.no_record
-        else AuditLog.open(settings)
-    )
-    with log:
-        # only the rows the monitor reads, and the streams built once
-        streams = streams_from_records(log.iter_records(Filters(types=MONITORED_TYPES)))
-        references, notes = find_references(settings, list(streams), args.bundle)
-        report, models = monitor_streams(
-            streams,
-            references,
-            spec,
-            end=end,
-            config=MonitorConfig(alpha=args.alpha),
-            model=args.model,
-        )
-        report["log"] = str(settings.audit_db_path)
-        report["notes"] = notes
-        report["recorded"] = 0 if args.no_record else record_alerts(log, models)
-    if args.format == "pdf":
-        from viewer.monitoring.pdf import write_pdf
-
-        write_atomically(
-            args.output,
-            lambda fh: write_pdf(report, fh),
-            settings=settings,
-            overwrite=args.force,
-            what="monitoring report",
-        )
-        print(f"monitoring report written: {args.output}")
+    source = MonitoringSource(settings, bundles=args.bundle, record=not args.no_record)
+    report = source.report(spec, end=_end(args.end), alpha=args.alpha, model=args.model)
+    if args.format == "json" and args.output is None:
+        sys.stdout.write(report_json(report))
     else:
-        text = json.dumps(report, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-        if args.output is None:
-            sys.stdout.write(text)
-        else:
-
-            def write_json(fh: BinaryIO) -> None:
-                fh.write(text.encode("utf-8"))
-
-            write_atomically(
-                args.output,
-                write_json,
-                settings=settings,
-                overwrite=args.force,
-                what="monitoring report",
-            )
+        write_report(report, args.format, args.output, settings=settings, overwrite=args.force)
+        if args.format == "pdf":
+            print(f"monitoring report written: {args.output}")
     return EXIT_ALERTS if report["alerts"] else 0
