@@ -39,6 +39,7 @@ from viewer.inference.explain import HEATMAP_CAPTION
 from viewer.inference.postprocess import score_threshold_text
 from viewer.session.models import DEMO_MODEL_WARNING, OpenModel, open_model
 from viewer.session.reading import ReadingDesk, score_image
+from viewer.session.shadow import ShadowRunner, record_shadow, store_shadow
 from viewer.session.trail import AppendOutcome, AuditTrail
 
 EXIT_OK = 0
@@ -329,6 +330,7 @@ def run(args: argparse.Namespace, *, err: TextIO | None = None) -> Iterator[dict
         heatmap_dir = Path(args.heatmap) if args.heatmap else None
         total = len(metas)
         decoded = _decoded_in_order(model.predictor.screen, metas)
+        shadow = store_shadow(settings, model, audit=lambda: log, threads=args.threads)
         for done, (meta, ahead) in enumerate(decoded, start=1):
             progress.show(done - 1, total, "scoring", meta.path)
             yield score_one(
@@ -339,9 +341,31 @@ def run(args: argparse.Namespace, *, err: TextIO | None = None) -> Iterator[dict
                 image=ahead.image,
                 decode_ms=ahead.decode_ms,
             )
+            # the active result is out (printed) before the candidate runs, on this thread
+            _shadow_after(desk, shadow, meta, ahead.image, err or sys.stderr)
         progress.clear()
     finally:
         trail.close()
+
+
+def _shadow_after(
+    desk: ReadingDesk,
+    shadow: ShadowRunner,
+    meta: ImageMetadata,
+    image: DicomImage | None,
+    err: TextIO,
+) -> None:
+    """The shadow candidate (if one is set) on the image just scored: recorded, never printed
+    (``viewer.session.shadow``)."""
+    session = desk.current
+    if session is None or session.prediction is None:
+        return
+    result = shadow.run(meta, image)
+    if result is None:
+        return
+    row = record_shadow(session, result)
+    if row.error:
+        print(f"bedside: warning: a shadow result was not recorded: {row.error}", file=err)
 
 
 def _cmd_infer(args: argparse.Namespace) -> int:

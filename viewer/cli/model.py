@@ -179,7 +179,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from viewer.audit.query import Filters
     from viewer.evaluation.compare import compare_paired
     from viewer.evaluation.stats import REFERENCE_CAVEAT
-    from viewer.session.comparison import paired_cases
+    from viewer.session.comparison import SCORED_TYPES, paired_cases
 
     log, store = _open(args)
     try:
@@ -199,7 +199,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         if label is None:
             raise BedsideError("Name the label to compare with --label.")
         pairs = paired_cases(
-            log.records(Filters(types=("ai_result_shown", "decision", "amendment"))),
+            log.records(Filters(types=SCORED_TYPES)),
             label=label,
             first_digest=cand[2],
             second_digest=against[2],
@@ -210,7 +210,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     if not pairs.truth:
         msg = (
             f"{head}: no paired rows — no image in the audit log has a final clinician decision "
-            "and a score by both models (shadow scoring will provide them). Nothing to compare."
+            "and a score by both models (install the candidate with `bedside bundle install "
+            "--shadow` and let it score beside the active one). Nothing to compare."
         )
         if args.json:
             print(json.dumps({"pairs": 0, "message": msg, "reference_standard": REFERENCE_CAVEAT}))

@@ -2,8 +2,9 @@
 
 A pair is one image (SOP Instance pseudonym and, where recorded, the pixel digest) with a final
 clinician finding on the label and a score by each of the two bundles (the latest row of each
-that carries a score: ``ai_result_shown``, ``decision`` or ``amendment``). Shadow rows (item 1)
-will add pairs without any change here; until then most logs have none, and the command says so.
+that carries a score: ``ai_result_shown``, ``shadow_result`` (the candidate in shadow mode,
+``viewer.session.shadow``), ``decision`` or ``amendment``). A result row scores every label
+(``detail.labels_raw``: raw score and threshold), so a label other than the headline pairs too.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from viewer.session.reading import parse_finding
 if TYPE_CHECKING:
     from viewer.audit.events import AuditRecord
 
-__all__ = ["PairedCases", "paired_cases"]
+__all__ = ["SCORED_TYPES", "PairedCases", "paired_cases"]
 
-_SCORED = ("ai_result_shown", "decision", "amendment")
+_SCORED = ("ai_result_shown", "shadow_result", "decision", "amendment")
+SCORED_TYPES = _SCORED  # the rows to read for :func:`paired_cases`
 
 
 @dataclass
@@ -37,6 +39,21 @@ def _image(rec: AuditRecord) -> tuple[str, str] | None:
     return rec.sop_pseudonym, str(rec.detail.get("pixel_sha256") or "")
 
 
+def _label_score(rec: AuditRecord, label: str) -> tuple[float, float] | None:
+    """(raw score, threshold) of ``label`` in one row: a result row's per-label detail, else the
+    row's own columns when its finding is that label."""
+    for item in rec.detail.get("labels_raw") or ():
+        if isinstance(item, dict) and item.get("label") == label:
+            score, threshold = item.get("raw_score"), item.get("threshold")
+            if isinstance(score, int | float) and isinstance(threshold, int | float):
+                return float(score), float(threshold)
+    if rec.score is None or rec.threshold is None:
+        return None
+    if (parse_finding(rec.ai_finding) or ("",))[0] != label:
+        return None
+    return float(rec.score), float(rec.threshold)
+
+
 def paired_cases(
     records: Iterable[AuditRecord], *, label: str, first_digest: str, second_digest: str
 ) -> PairedCases:
@@ -52,16 +69,13 @@ def paired_cases(
     scores: dict[tuple[tuple[str, str], str], tuple[float, float]] = {}
     for rec in rows:
         key = _image(rec)
-        if (
-            key is None
-            or rec.type not in _SCORED
-            or rec.score is None
-            or rec.threshold is None
-            or rec.bundle_digest not in (first_digest, second_digest)
-            or (parse_finding(rec.ai_finding) or ("",))[0] != label
-        ):
+        if key is None or rec.type not in _SCORED or rec.bundle_digest is None:
             continue
-        scores[(key, rec.bundle_digest)] = (float(rec.score), float(rec.threshold))
+        if rec.bundle_digest not in (first_digest, second_digest):
+            continue
+        pair = _label_score(rec, label)
+        if pair is not None:
+            scores[(key, rec.bundle_digest)] = pair
     out = PairedCases()
     for key, positive in truth.items():
         a, b = scores.get((key, first_digest)), scores.get((key, second_digest))

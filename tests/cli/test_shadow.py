@@ -1,0 +1,120 @@
+"""``bedside bundle install --shadow``, ``bundle shadow --stop`` and ``infer`` with a candidate:
+the candidate's score is recorded for every scored image and never printed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from viewer.cli.main import main
+
+
+def _rows(settings: Any, *types: str) -> list[Any]:
+    from viewer.audit import AuditLog
+
+    with AuditLog.open(settings) as log:
+        return list(log.records(types=types))
+
+
+@pytest.fixture
+def two_versions(make_bundle: Callable[..., Path]) -> tuple[Path, Path]:
+    """The active 1.0.0 and a candidate 1.1.0 with other weights (both signed by the site key)."""
+    return make_bundle(version="1.0.0", seed=0), make_bundle(version="1.1.0", seed=5)
+
+
+def test_install_shadow_list_stop(
+    two_versions: tuple[Path, Path], settings: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    active, candidate = two_versions
+    assert main(["bundle", "install", str(active)]) == 0
+    assert main(["bundle", "install", str(candidate), "--shadow"]) == 0
+    out = capsys.readouterr().out
+    assert "active version of infer-test: 1.0.0" in out
+    assert "shadow candidate of infer-test: 1.1.0" in out and "never shown" in out
+    assert main(["bundle", "list", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["version"], r["active"], r["shadow"]) for r in rows] == [
+        ("1.0.0", True, False),
+        ("1.1.0", False, True),
+    ]
+    assert main(["bundle", "list"]) == 0
+    assert [line[0] for line in capsys.readouterr().out.splitlines()] == ["*", "s"]
+    assert main(["bundle", "shadow", "--stop", "infer-test"]) == 0
+    assert "stopped shadow scoring of infer-test 1.1.0" in capsys.readouterr().out
+    assert main(["bundle", "shadow", "--stop", "infer-test"]) == 1
+    assert "has no shadow candidate" in capsys.readouterr().err
+    assert main(["bundle", "shadow", "infer-test", "1.1.0"]) == 0
+    rows = _rows(settings, "shadow_started", "shadow_stopped")
+    assert [(r.type, r.outcome) for r in rows] == [
+        ("shadow_started", "success"),
+        ("shadow_stopped", "success"),
+        ("shadow_stopped", "failure"),  # a stop with nothing to stop is recorded too
+        ("shadow_started", "success"),
+    ]
+
+
+def test_install_shadow_and_activate_exclude_each_other(two_versions: tuple[Path, Path]) -> None:
+    with pytest.raises(SystemExit):
+        main(["bundle", "install", str(two_versions[1]), "--shadow", "--activate"])
+
+
+def test_infer_records_the_candidate_and_prints_only_the_active(
+    two_versions: tuple[Path, Path],
+    settings: Any,
+    cxr_dir: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    active, candidate = two_versions
+    cand_digest = hashlib.sha256(candidate.read_bytes()).hexdigest()
+    assert main(["bundle", "install", str(active)]) == 0
+    assert main(["bundle", "install", str(candidate), "--shadow"]) == 0
+    capsys.readouterr()
+    code = main(["infer", str(cxr_dir), "--json"])
+    captured = capsys.readouterr()
+    assert code == 0
+    results = [json.loads(line) for line in captured.out.splitlines()]
+    assert results and all(r["model"]["version"] == "1.0.0" for r in results)
+    for text in (captured.out, captured.err):
+        assert "1.1.0" not in text and cand_digest not in text
+    shown = _rows(settings, "ai_result_shown")
+    shadow = _rows(settings, "shadow_result")
+    assert len(shadow) == len(shown) == len(results)  # every scored image carries both
+    assert [r.sop_pseudonym for r in shadow] == [r.sop_pseudonym for r in shown]
+    assert {(r.model_version, r.bundle_digest, r.outcome) for r in shadow} == {
+        ("1.1.0", cand_digest, "success")
+    }
+    scores = {round(float(r.score or 0), 6) for r in shadow}
+    assert scores != {round(float(r.score or 0), 6) for r in shown}  # other weights
+    # each candidate row follows the active's row of its image (after the active result)
+    seqs = sorted([(r.seq, r.type) for r in shown + shadow])
+    assert [t for _, t in seqs] == ["ai_result_shown", "shadow_result"] * len(results)
+    verified = _rows(settings, "bundle_verified")
+    loaded = [r for r in verified if r.model_version == "1.1.0" and r.detail.get("stored")]
+    assert len(loaded) == 1  # loaded from the store once, by the first shadow job
+
+    assert main(["bundle", "shadow", "--stop", "infer-test"]) == 0
+    assert main(["infer", str(cxr_dir), "--json"]) == 0
+    assert len(_rows(settings, "shadow_result")) == len(shadow)  # none after the stop
+
+
+def test_compare_reads_the_shadow_rows(
+    two_versions: tuple[Path, Path],
+    settings: Any,
+    cxr_dir: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    active, candidate = two_versions
+    assert main(["bundle", "install", str(active)]) == 0
+    assert main(["bundle", "install", str(candidate), "--shadow"]) == 0
+    assert main(["infer", str(cxr_dir), "--json"]) == 0
+    capsys.readouterr()
+    # no decision yet: nothing to compare, and the message names shadow mode
+    argv = ["model", "compare", "--candidate", "infer-test@1.1.0", "--label", "opacity"]
+    assert main([*argv, "--json"]) == 1
+    out = json.loads(capsys.readouterr().out)
+    assert out["pairs"] == 0 and "--shadow" in out["message"]
