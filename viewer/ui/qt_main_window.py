@@ -289,6 +289,7 @@ class QtMainWindow(QMainWindow):
         )
         self.act_model_manager = self._action("actionModelManager", self.show_model_manager)
         self.act_audit = self._action("actionAuditLog", self.show_audit_window)
+        self.act_monitoring = self._action("actionMonitoring", self.show_monitoring_window)
         self.act_settings = self._action("actionSettings", self.show_settings, keys.Preferences)
         self.act_reload_model = self._action("actionReloadModel", self.load_model)
         self.act_about = self._action("actionAbout", self.show_about)
@@ -346,7 +347,13 @@ class QtMainWindow(QMainWindow):
         self.menu_image.addAction(self.act_next)
         self.menu_tools = mb.addMenu("")
         self.menu_tools.setObjectName("menuTools")
-        for a in (self.act_model_manager, self.act_reload_model, self.act_audit, self.act_settings):
+        for a in (
+            self.act_model_manager,
+            self.act_reload_model,
+            self.act_audit,
+            self.act_monitoring,
+            self.act_settings,
+        ):
             self.menu_tools.addAction(a)
         self.menu_help = mb.addMenu("")
         self.menu_help.setObjectName("menuHelp")
@@ -390,6 +397,7 @@ class QtMainWindow(QMainWindow):
             self.act_model_manager: self.tr("Model manager…"),
             self.act_reload_model: self.tr("Reload model"),
             self.act_audit: self.tr("Audit log…"),
+            self.act_monitoring: self.tr("Monitoring…"),
             self.act_settings: self.tr("Settings…"),
             self.act_about: self.tr("About Bedside"),
         }
@@ -1069,6 +1077,15 @@ class QtMainWindow(QMainWindow):
         from viewer.ui.qt_audit_window import QtAuditWindow
 
         return self._open_tool("audit", lambda: QtAuditWindow(self.settings, parent=self))
+
+    def show_monitoring_window(self) -> QWidget:
+        """The drift monitor over this installation's log (the same report as the command)."""
+        from viewer.session.monitoring_view import MonitoringSource
+        from viewer.ui.qt_monitoring import QtMonitoringWindow
+
+        return self._open_tool(
+            "monitoring", lambda: QtMonitoringWindow(MonitoringSource(self.settings), parent=self)
+        )
 
     def show_settings(self) -> None:
         from viewer.ui.qt_settings import QtSettingsDialog
