@@ -23,6 +23,7 @@ from viewer.audit import (
     Filters,
     export_report,
 )
+from viewer.audit.events import READER_HIDDEN_TYPES
 from viewer.audit.export import FORMATS
 from viewer.audit.verification import verify_and_record
 from viewer.config import Settings
@@ -78,12 +79,19 @@ def core_filters(filters: AuditFilters) -> Filters:
 def load_records(
     settings: Settings, filters: AuditFilters, limit: int = MAX_ROWS_SHOWN
 ) -> tuple[list[AuditRecord], int]:
-    """The latest ``limit`` matching rows (streamed, so memory stays bounded) and the total."""
+    """The latest ``limit`` matching rows (streamed, so memory stays bounded) and the total.
+
+    A shadow candidate's rows (``READER_HIDDEN_TYPES``) are listed only when that event type is
+    asked for by name: the window is open beside readings, and a reader browsing "all events"
+    must not meet a candidate's score (``viewer.session.shadow``)."""
+    hidden = READER_HIDDEN_TYPES - {filters.event_type}
     log = AuditLog.open(settings)
     try:
         latest: deque[AuditRecord] = deque(maxlen=limit)
         total = 0
         for record in log.iter_records(core_filters(filters)):
+            if record.type in hidden:
+                continue
             latest.append(record)
             total += 1
         return list(latest), total

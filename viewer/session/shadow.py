@@ -122,8 +122,8 @@ class ShadowRunner:
             self._looked = True
             try:
                 self.target = self._find()
-            except BedsideError as exc:  # the store cannot be read: no candidate to run
-                self.load_error = exc.message
+            except Exception as exc:  # the store cannot be read: no candidate to run
+                self.load_error = str(exc)
                 return None
             if self.target is not None:
                 try:

@@ -56,6 +56,7 @@ from viewer.session.reading import (
     ranked,
     score_image,
 )
+from viewer.session.shadow import ShadowOutcome, ShadowRunner, record_shadow, store_shadow
 from viewer.session.trail import AppendOutcome, AuditTrail
 from viewer.ui.check_text import bundle_refusal_text
 from viewer.ui.plain_text import plain_labels, plain_tooltip
@@ -129,6 +130,7 @@ class QtMainWindow(QMainWindow):
         self.io = JobRunner(2, self, name="io", nice=5)
         self.ai = JobRunner(1, self, name="ai", nice=10)
         self.model: OpenModel | None = None
+        self.shadow: ShadowRunner | None = None  # the store's candidate: recorded, never shown
         self.model_error = ""
         self.model_loading = False
         self.shown: OnScreen | None = None
@@ -535,6 +537,7 @@ class QtMainWindow(QMainWindow):
             return
         self.model_loading = True
         self.model = None
+        self.shadow = None
         self.desk.set_model(None)  # withdraws the old model's result on screen
         self.model_error = ""
         self.worklist.reset_scores()
@@ -563,6 +566,8 @@ class QtMainWindow(QMainWindow):
     def _model_loaded(self, model: OpenModel) -> None:
         self.model_loading = False
         self.model = model
+        trail = self.trail
+        self.shadow = store_shadow(self.settings, model, audit=lambda: trail.wait_open(60))
         demo = model.source == "demo"
         self.desk.set_model(model.predictor, model.loaded.digest, demo_model=demo)
         self.ai_panel.set_model(model.loaded.manifest, demo=demo)
@@ -801,6 +806,28 @@ class QtMainWindow(QMainWindow):
             self.decision.set_decision_enabled(False)
         else:
             self._show_revealed(session)
+        if outcome.prediction is not None and session.prediction is outcome.prediction:
+            self._request_shadow(session, outcome)
+
+    def _request_shadow(self, session: ReadingSession, outcome: ScoreOutcome) -> None:
+        """The shadow candidate on the image just scored: queued on the AI thread after the
+        active result is on screen (below any reader's job), recorded, never shown."""
+        runner, meta = self.shadow, session.meta
+        if runner is None or meta is None:
+            return
+        image = outcome.image
+        self.ai.submit(
+            lambda _p, cancelled: runner.run(meta, image, cancel=cancelled),
+            on_result=partial(self._shadow_done, session),
+            priority=20,
+            name="shadow",
+        )
+
+    def _shadow_done(self, session: ReadingSession, result: ShadowOutcome | None) -> None:
+        """Its row, whichever image is on screen now (the record of that reading); nothing
+        about it reaches a widget but a failed audit write."""
+        if result is not None:
+            self._show_append(record_shadow(session, result))
 
     def _show_revealed(self, session: ReadingSession) -> None:
         """The AI result is visible: panel, decision buttons, an earlier decision if any."""
