@@ -48,6 +48,7 @@ class BundleRow:
     active: bool
     path: Path
     selftest: SelfTestState = "passed"
+    shadow: bool = False  # the model's shadow candidate (viewer.session.shadow)
     checked_now: bool = False
     problem: str = ""  # why it is refused, in the core's words
     card: ModelCard | None = None  # None when the stored file no longer verifies
@@ -79,6 +80,7 @@ def _row(entry: StoreEntry, trust: TrustStore) -> BundleRow:
         installed_at=entry.installed_at,
         active=entry.active,
         path=entry.path,
+        shadow=entry.shadow,
     )
     try:
         verified = verify_bundle(entry.path, trust)
@@ -120,12 +122,13 @@ def _with_store(settings: Settings, act: Callable[[ModelStore], T]) -> T:
 
 
 def install_bundle(
-    settings: Settings, path: Path, *, allow_downgrade: bool
+    settings: Settings, path: Path, *, allow_downgrade: bool, shadow: bool = False
 ) -> tuple[str, str, bool]:
-    """Install (verify, load, self-test, copy, audit); returns (id, version, now active)."""
+    """Install (verify, load, self-test, copy, audit); returns (id, version, now active).
+    ``shadow``: as the model's shadow candidate (scored beside the active one, never shown)."""
 
     def act(store: ModelStore) -> tuple[str, str, bool]:
-        loaded = store.install(path, allow_downgrade=allow_downgrade)
+        loaded = store.install(path, allow_downgrade=allow_downgrade, shadow=shadow)
         m = loaded.manifest
         active = any(e.id == m.id and e.version == m.version and e.active for e in store.list())
         return m.id, m.version, active
@@ -136,6 +139,11 @@ def install_bundle(
 def activate_bundle(settings: Settings, model_id: str, version: str) -> None:
     """Make ``version`` the active one (re-verified first; audited)."""
     _with_store(settings, lambda store: store.activate(model_id, version))
+
+
+def stop_shadow(settings: Settings, model_id: str) -> str:
+    """End shadow scoring of ``model_id`` (audited); returns the candidate's version."""
+    return _with_store(settings, lambda store: store.stop_shadow(model_id))
 
 
 def rollback_bundle(settings: Settings, model_id: str) -> str:
@@ -163,4 +171,5 @@ __all__ = [
     "rollback_bundle",
     "run_selftest",
     "sort_rows",
+    "stop_shadow",
 ]

@@ -47,6 +47,7 @@ from viewer.session.model_admin import (
     rollback_bundle,
     run_selftest,
     sort_rows,
+    stop_shadow,
 )
 from viewer.ui.check_text import bundle_refusal_text
 from viewer.ui.plain_text import plain_labels, plain_tooltip
@@ -120,6 +121,12 @@ class QtModelManager(QDialog):
         self.rollback_button = QPushButton(self)
         self.rollback_button.setObjectName("rollbackButton")
         self.rollback_button.clicked.connect(self.rollback_selected)
+        self.install_shadow_button = QPushButton(self)
+        self.install_shadow_button.setObjectName("installShadowButton")
+        self.install_shadow_button.clicked.connect(self.choose_and_install_shadow)
+        self.stop_shadow_button = QPushButton(self)
+        self.stop_shadow_button.setObjectName("stopShadowButton")
+        self.stop_shadow_button.clicked.connect(self.stop_shadow_selected)
         self.selftest_button = QPushButton(self)
         self.selftest_button.setObjectName("selftestButton")
         self.selftest_button.clicked.connect(self.selftest_selected)
@@ -142,7 +149,13 @@ class QtModelManager(QDialog):
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         buttons = QHBoxLayout()
-        for button in (self.install_button, self.activate_button, self.rollback_button):
+        for button in (
+            self.install_button,
+            self.activate_button,
+            self.rollback_button,
+            self.install_shadow_button,
+            self.stop_shadow_button,
+        ):
             buttons.addWidget(button)
         buttons.addStretch(1)
         buttons.addWidget(self.selftest_button)
@@ -196,6 +209,15 @@ class QtModelManager(QDialog):
         self.rollback_button.setAccessibleName(
             self.tr("Roll back to the previously active version")
         )
+        self.install_shadow_button.setText(self.tr("Install as shadow…"))
+        self.install_shadow_button.setAccessibleName(
+            self.tr("Install a model bundle as the shadow candidate of its model")
+        )
+        self.install_shadow_button.setToolTip(self._shadow_note())
+        self.stop_shadow_button.setText(self.tr("Stop shadow"))
+        self.stop_shadow_button.setAccessibleName(
+            self.tr("Stop shadow scoring by the selected version")
+        )
         self.selftest_button.setText(self.tr("Run self-test"))
         self.selftest_button.setAccessibleName(
             self.tr("Load the selected bundle again and run its self-test")
@@ -211,6 +233,12 @@ class QtModelManager(QDialog):
         self._fill_table()
         self._show_card()
         self._render_status()
+
+    def _shadow_note(self) -> str:
+        return self.tr(
+            "A shadow candidate scores every image after the active version; its results are "
+            "recorded in the audit log for comparison and never shown to a reader."
+        )
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:
@@ -264,6 +292,12 @@ class QtModelManager(QDialog):
             "installed_active": self.tr(
                 "Installed {model} {version}; it is now the active version."
             ),
+            "installed_shadow": self.tr(
+                "Installed {model} {version} as the shadow candidate: it scores every image "
+                "after the active version, recorded in the audit log and never shown."
+            ),
+            "stopping_shadow": self.tr("Stopping shadow scoring of {model}…"),
+            "shadow_stopped": self.tr("Shadow scoring of {model} {version} stopped."),
             "refused": self.tr("Bundle refused: {reason}"),
             "downgrade_cancelled": self.tr("Not installed: {reason}"),
             "activating": self.tr("Activating {model} {version}…"),
@@ -346,12 +380,14 @@ class QtModelManager(QDialog):
                 row.creator,
                 short,
                 selftest_text(row),
-                self.tr("Active") if row.active else "",
+                self.tr("Active") if row.active else (self.tr("Shadow") if row.shadow else ""),
             ]
             for col, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 if col == 3:
                     item.setToolTip(format_fingerprint(fingerprint))
+                if col == 5 and row.shadow:
+                    item.setToolTip(self._shadow_note())
                 if col == 4 and row.problem:
                     item.setToolTip(plain_tooltip(row.problem))
                 if col == 4 and row.selftest in ("failed", "refused"):
@@ -392,6 +428,8 @@ class QtModelManager(QDialog):
         usable = row is not None and row.selftest != "refused"
         self.activate_button.setEnabled(idle and usable and row is not None and not row.active)
         self.rollback_button.setEnabled(idle and row is not None and row.active)
+        self.install_shadow_button.setEnabled(idle)
+        self.stop_shadow_button.setEnabled(idle and row is not None and row.shadow)
         self.selftest_button.setEnabled(idle and row is not None)
 
     def _show_card(self) -> None:
@@ -424,38 +462,55 @@ class QtModelManager(QDialog):
         if path:
             self.install(Path(path))
 
-    def install(self, path: Path, *, allow_downgrade: bool = False) -> None:
-        """Install ``path`` after confirmation; the core verifies, self-tests and audits it."""
+    def choose_and_install_shadow(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self,
+            self.tr("Install a model bundle as shadow"),
+            str(Path.home()),
+            self.tr("Model bundles (*.bundle);;All files (*)"),
+        )
+        if path:
+            self.install(Path(path), shadow=True)
+
+    def install(self, path: Path, *, allow_downgrade: bool = False, shadow: bool = False) -> None:
+        """Install ``path`` after confirmation; the core verifies, self-tests and audits it.
+        ``shadow``: as its model's shadow candidate (scored beside the active, never shown)."""
         if self._busy:
             return
-        if not allow_downgrade and not self._confirm(
-            self.tr("Install model bundle"),
-            self.tr(
-                "Install the model bundle {file}?\n\nIts signature, manifest, weights and "
-                "self-test are checked first; a bundle that fails any check is refused. "
-                "The installation is recorded in the audit log."
-            ).format(file=path.name),
-        ):
+        question = self.tr(
+            "Install the model bundle {file}?\n\nIts signature, manifest, weights and "
+            "self-test are checked first; a bundle that fails any check is refused. "
+            "The installation is recorded in the audit log."
+        ).format(file=path.name)
+        if shadow:
+            question += "\n\n" + self.tr(
+                "It becomes the shadow candidate of its model: it scores every image after the "
+                "active version, its results are recorded in the audit log and never shown to "
+                "a reader."
+            )
+        if not allow_downgrade and not self._confirm(self.tr("Install model bundle"), question):
             return
         self._start("verifying", file=path.name)
         settings = self.settings
         self._runner.submit(
-            lambda _p, _c: install_bundle(settings, path, allow_downgrade=allow_downgrade),
-            on_result=self._on_installed,
-            on_error=lambda exc: self._on_refused(path, exc),
+            lambda _p, _c: install_bundle(
+                settings, path, allow_downgrade=allow_downgrade, shadow=shadow
+            ),
+            on_result=lambda result: self._on_installed(result, shadow=shadow),
+            on_error=lambda exc: self._on_refused(path, exc, shadow=shadow),
             name="install-bundle",
         )
 
-    def _on_installed(self, result: tuple[str, str, bool]) -> None:
+    def _on_installed(self, result: tuple[str, str, bool], *, shadow: bool = False) -> None:
         self._finish()
         model_id, version, active = result
-        key = "installed_active" if active else "installed"
+        key = "installed_active" if active else ("installed_shadow" if shadow else "installed")
         self._set_status(key, "ok", model=model_id, version=version)
         self._pending_select = (model_id, version)
         self.store_changed.emit()
         self.refresh()
 
-    def _on_refused(self, path: Path, exc: BaseException) -> None:
+    def _on_refused(self, path: Path, exc: BaseException, *, shadow: bool = False) -> None:
         self._finish()
         reason = error_text(exc)
         if getattr(exc, "code", "") == "downgrade":
@@ -468,7 +523,7 @@ class QtModelManager(QDialog):
                     "by itself, and the downgrade is recorded in the audit log."
                 ).format(reason=reason),
             ):
-                self.install(path, allow_downgrade=True)
+                self.install(path, allow_downgrade=True, shadow=shadow)
                 return
             self._set_status("downgrade_cancelled", "error", reason=reason)
             return
@@ -524,6 +579,29 @@ class QtModelManager(QDialog):
             ),
             on_error=lambda exc: self._on_failed("failed", exc),
             name="rollback-bundle",
+        )
+
+    def stop_shadow_selected(self) -> None:
+        row = self.selected_row()
+        if row is None or self._busy or not row.shadow:
+            return
+        if not self._confirm(
+            self.tr("Stop shadow"),
+            self.tr(
+                "Stop shadow scoring by {model} {version}?\n\nIt stays installed; images are no "
+                "longer scored by it. The change is recorded in the audit log."
+            ).format(model=row.model_id, version=row.version),
+        ):
+            return
+        self._start("stopping_shadow", model=row.model_id)
+        settings = self.settings
+        self._runner.submit(
+            lambda _p, _c: stop_shadow(settings, row.model_id),
+            on_result=lambda version: self._on_done(
+                "shadow_stopped", model=row.model_id, version=version
+            ),
+            on_error=lambda exc: self._on_failed("failed", exc),
+            name="stop-shadow",
         )
 
     def selftest_selected(self) -> None:
