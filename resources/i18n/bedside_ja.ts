@@ -435,6 +435,105 @@
     </message>
 </context>
 <context>
+    <name>Monitoring</name>
+    <message>
+        <source>Scores of &apos;{label}&apos; have shifted upward since {since} (mean {shift:+.2f}, KS D = {d:.3f}, p = {p:.2g}).</source>
+        <translation>「{label}」のスコアが {since} 以降、上方にずれています（平均 {shift:+.2f}、KS D = {d:.3f}、p = {p:.2g}）。</translation>
+    </message>
+    <message>
+        <source>Scores of &apos;{label}&apos; have shifted downward since {since} (mean {shift:+.2f}, KS D = {d:.3f}, p = {p:.2g}).</source>
+        <translation>「{label}」のスコアが {since} 以降、下方にずれています（平均 {shift:+.2f}、KS D = {d:.3f}、p = {p:.2g}）。</translation>
+    </message>
+    <message>
+        <source>{tag} of the images differ from the reference since {since} (KS D = {d:.3f}).</source>
+        <translation>{since} 以降、画像の{tag}が基準と異なっています（KS D = {d:.3f}）。</translation>
+    </message>
+    <message>
+        <source>{share:.0f} % of images now come from a new manufacturer (&apos;{name}&apos;), unseen in the reference.</source>
+        <translation>画像の {share:.0f} % が、基準にない新しい製造元「{name}」のものになっています。</translation>
+    </message>
+    <message>
+        <source>{share:.0f} % of images now carry a new {tag} value (&apos;{name}&apos;), unseen in the reference.</source>
+        <translation>画像の {share:.0f} % が、基準にない新しい{tag}の値「{name}」になっています。</translation>
+    </message>
+    <message>
+        <source>The {tag} mix has changed since {since}: &apos;{name}&apos; is {share:.0f} % of images (reference {reference:.0f} %; chi-square p = {p:.2g}).</source>
+        <translation>{since} 以降、{tag}の構成が変わっています：「{name}」が画像の {share:.0f} %（基準では {reference:.0f} %、カイ二乗 p = {p:.2g}）。</translation>
+    </message>
+    <message>
+        <source>The {rate} has risen to {rate_pct:.0f} % over {n} cases (expected {center:.0f} %, control limits {lower:.0f} %-{upper:.0f} %).</source>
+        <translation>{rate}が {n} 件で {rate_pct:.0f} % に上昇しました（想定 {center:.0f} %、管理限界 {lower:.0f} %～{upper:.0f} %）。</translation>
+    </message>
+    <message>
+        <source>The {rate} has fallen to {rate_pct:.0f} % over {n} cases (expected {center:.0f} %, control limits {lower:.0f} %-{upper:.0f} %).</source>
+        <translation>{rate}が {n} 件で {rate_pct:.0f} % に低下しました（想定 {center:.0f} %、管理限界 {lower:.0f} %～{upper:.0f} %）。</translation>
+    </message>
+    <message>
+        <source>No drift detected in the last {days:g} days.</source>
+        <translation>直近 {days:g} 日間にドリフトは検出されませんでした。</translation>
+    </message>
+    <message>
+        <source>No drift detected in the last {cases} cases.</source>
+        <translation>直近 {cases} 件にドリフトは検出されませんでした。</translation>
+    </message>
+    <message>
+        <source>Monitoring unavailable: this model version&apos;s bundle carries no reference profile (score distribution or input mix), so scores and inputs cannot be compared; the rate charts use the site&apos;s own history.</source>
+        <translation>モニタリングは利用できません：このモデルバージョンのバンドルには基準プロファイル（スコア分布や入力構成）がないため、スコアと入力を比較できません。率のチャートはこの施設自身の履歴を使います。</translation>
+    </message>
+    <message>
+        <source>View Position</source>
+        <translation>撮影方向（View Position）</translation>
+    </message>
+    <message>
+        <source>Manufacturer</source>
+        <translation>製造元（Manufacturer）</translation>
+    </message>
+    <message>
+        <source>Photometric Interpretation</source>
+        <translation>画素表現（Photometric Interpretation）</translation>
+    </message>
+    <message>
+        <source>Patient Sex</source>
+        <translation>患者の性別（Patient Sex）</translation>
+    </message>
+    <message>
+        <source>Bits Stored</source>
+        <translation>格納ビット数（Bits Stored）</translation>
+    </message>
+    <message>
+        <source>Rows</source>
+        <translation>行数（Rows）</translation>
+    </message>
+    <message>
+        <source>Columns</source>
+        <translation>列数（Columns）</translation>
+    </message>
+    <message>
+        <source>Pixel Spacing (row, mm)</source>
+        <translation>画素間隔（Pixel Spacing、行方向、mm）</translation>
+    </message>
+    <message>
+        <source>AI-positive rate</source>
+        <translation>AI陽性率</translation>
+    </message>
+    <message>
+        <source>refusal rate</source>
+        <translation>判定拒否率</translation>
+    </message>
+    <message>
+        <source>out-of-distribution refusal rate</source>
+        <translation>分布外による判定拒否率</translation>
+    </message>
+    <message>
+        <source>override rate</source>
+        <translation>上書き率</translation>
+    </message>
+    <message>
+        <source>own-read / AI disagreement</source>
+        <translation>自己読影とAIの不一致率</translation>
+    </message>
+</context>
+<context>
     <name>QtAiPanel</name>
     <message>
         <source>AI second reader</source>
@@ -1313,6 +1412,10 @@ Your decision is still here; press the button again to retry.</source>
         <translation>表示ツール</translation>
     </message>
     <message>
+        <source>Monitoring…</source>
+        <translation>モニタリング…</translation>
+    </message>
+    <message>
         <source>Measurement</source>
         <translation>計測</translation>
     </message>
@@ -1976,6 +2079,221 @@ Images scored from now on use that version. The change is recorded in the audit 
     <message>
         <source>Cancel reading the folder</source>
         <translation>フォルダの読み込みをキャンセル</translation>
+    </message>
+</context>
+<context>
+    <name>QtMonitoringWindow</name>
+    <message>
+        <source>Monitoring</source>
+        <translation>モニタリング</translation>
+    </message>
+    <message>
+        <source>Model version:</source>
+        <translation>モデルバージョン：</translation>
+    </message>
+    <message>
+        <source>Model version to show</source>
+        <translation>表示するモデルバージョン</translation>
+    </message>
+    <message>
+        <source>Window:</source>
+        <translation>期間：</translation>
+    </message>
+    <message>
+        <source>Monitoring window</source>
+        <translation>モニタリングの期間</translation>
+    </message>
+    <message>
+        <source>Refresh</source>
+        <translation>更新</translation>
+    </message>
+    <message>
+        <source>Read the audit log again</source>
+        <translation>監査ログを読み直す</translation>
+    </message>
+    <message>
+        <source>Export PDF…</source>
+        <translation>PDFを出力…</translation>
+    </message>
+    <message>
+        <source>Export the monitoring report as PDF</source>
+        <translation>モニタリングレポートをPDFで出力する</translation>
+    </message>
+    <message>
+        <source>Export JSON…</source>
+        <translation>JSONを出力…</translation>
+    </message>
+    <message>
+        <source>Export the monitoring report as JSON</source>
+        <translation>モニタリングレポートをJSONで出力する</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>閉じる</translation>
+    </message>
+    <message>
+        <source>Close the monitoring window</source>
+        <translation>モニタリング画面を閉じる</translation>
+    </message>
+    <message>
+        <source>Monitoring status</source>
+        <translation>モニタリングの状態</translation>
+    </message>
+    <message>
+        <source>Monitoring unavailable</source>
+        <translation>モニタリング利用不可</translation>
+    </message>
+    <message>
+        <source>Summary</source>
+        <translation>概要</translation>
+    </message>
+    <message>
+        <source>Alerts</source>
+        <translation>アラート</translation>
+    </message>
+    <message>
+        <source>Alerts in this window</source>
+        <translation>この期間のアラート</translation>
+    </message>
+    <message>
+        <source>What</source>
+        <translation>対象</translation>
+    </message>
+    <message>
+        <source>Test</source>
+        <translation>検定</translation>
+    </message>
+    <message>
+        <source>Value</source>
+        <translation>値</translation>
+    </message>
+    <message>
+        <source>Threshold</source>
+        <translation>しきい値</translation>
+    </message>
+    <message>
+        <source>Monitoring charts</source>
+        <translation>モニタリングのグラフ</translation>
+    </message>
+    <message>
+        <source>Rates over time (centre line: the site&apos;s earlier rate; 3-sigma limits)</source>
+        <translation>率の推移（中心線：この施設のそれまでの率、3シグマ管理限界）</translation>
+    </message>
+    <message>
+        <source>Scores against the reference</source>
+        <translation>スコア（基準との比較）</translation>
+    </message>
+    <message>
+        <source>Inputs against the reference (DICOM categories and image sizes)</source>
+        <translation>入力（DICOMの分類と画像サイズ、基準との比較）</translation>
+    </message>
+    <message>
+        <source>last {n} cases</source>
+        <translation>直近 {n} 件</translation>
+    </message>
+    <message>
+        <source>last {n} days</source>
+        <translation>直近 {n} 日間</translation>
+    </message>
+    <message>
+        <source>Reading the audit log…</source>
+        <translation>監査ログを読み込み中…</translation>
+    </message>
+    <message>
+        <source>{n} rows read</source>
+        <translation>{n} 行を読み込みました</translation>
+    </message>
+    <message>
+        <source>The monitoring report could not be made: {reason}</source>
+        <translation>モニタリングレポートを作成できませんでした：{reason}</translation>
+    </message>
+    <message>
+        <source>Report made {time}; {window}; {alerts} alert(s) in all model versions.</source>
+        <translation>レポート作成 {time}、{window}、全モデルバージョンでアラート {alerts} 件。</translation>
+    </message>
+    <message>
+        <source>Monitoring unavailable: this model&apos;s bundle carries no reference profile, so its scores and inputs cannot be compared with what it was validated on. The rate charts below use this site&apos;s own history.</source>
+        <translation>モニタリングは利用できません：このモデルのバンドルには基準プロファイルがないため、スコアと入力を検証時の画像と比較できません。下の率のチャートはこの施設自身の履歴を使います。</translation>
+    </message>
+    <message>
+        <source>The audit log holds no AI results yet: nothing to monitor.</source>
+        <translation>監査ログにはまだAIの結果がありません。モニタリングする対象がありません。</translation>
+    </message>
+    <message>
+        <source>Window {start} to {end}: {results} AI results, {openings} images opened, {reads} reads.</source>
+        <translation>期間 {start} ～ {end}：AI結果 {results} 件、開いた画像 {openings} 件、読影 {reads} 件。</translation>
+    </message>
+    <message>
+        <source>Scores: {label}</source>
+        <translation>スコア：{label}</translation>
+    </message>
+    <message>
+        <source>{tag} mix</source>
+        <translation>{tag}の構成</translation>
+    </message>
+    <message>
+        <source>p-chart</source>
+        <translation>p管理図</translation>
+    </message>
+    <message>
+        <source>reference</source>
+        <translation>基準</translation>
+    </message>
+    <message>
+        <source>this window</source>
+        <translation>この期間</translation>
+    </message>
+    <message>
+        <source>rate</source>
+        <translation>率</translation>
+    </message>
+    <message>
+        <source>centre</source>
+        <translation>中心線</translation>
+    </message>
+    <message>
+        <source>3-sigma limits</source>
+        <translation>3シグマ管理限界</translation>
+    </message>
+    <message>
+        <source>Scores of &apos;{label}&apos; ({n} in the window)</source>
+        <translation>「{label}」のスコア（期間内 {n} 件）</translation>
+    </message>
+    <message>
+        <source>{rate} ({n} cases in the window)</source>
+        <translation>{rate}（期間内 {n} 件）</translation>
+    </message>
+    <message>
+        <source>{tag} ({n} images in the window)</source>
+        <translation>{tag}（期間内 {n} 画像）</translation>
+    </message>
+    <message>
+        <source>No data in this window.</source>
+        <translation>この期間のデータはありません。</translation>
+    </message>
+    <message>
+        <source>PDF files (*.pdf)</source>
+        <translation>PDFファイル (*.pdf)</translation>
+    </message>
+    <message>
+        <source>JSON files (*.json)</source>
+        <translation>JSONファイル (*.json)</translation>
+    </message>
+    <message>
+        <source>Export the monitoring report</source>
+        <translation>モニタリングレポートを出力</translation>
+    </message>
+    <message>
+        <source>Exporting {file}…</source>
+        <translation>{file} を出力中…</translation>
+    </message>
+    <message>
+        <source>Monitoring report written: {path}</source>
+        <translation>モニタリングレポートを書き出しました：{path}</translation>
+    </message>
+    <message>
+        <source>Export failed: {reason}</source>
+        <translation>出力に失敗しました：{reason}</translation>
     </message>
 </context>
 <context>

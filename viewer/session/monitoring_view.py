@@ -19,6 +19,7 @@ import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -195,7 +196,6 @@ class Plot:
     alert: bool = False
     out: tuple[bool, ...] = ()  # lines: points outside the control limits
     n: int = 0  # values in the window (bars) or cases in the current window (lines)
-    note: str = ""
 
     def values(self, role: str) -> tuple[float | None, ...]:
         for s in self.series:
@@ -257,8 +257,10 @@ def _shares(counts: Sequence[int]) -> list[float]:
     return [100.0 * c / total if total else 0.0 for c in counts]
 
 
-def _edge(value: float) -> str:
-    return f"{value:.2f}" if abs(value) < 10 else f"{value:.0f}"
+def _edge(value: float, width: float) -> str:
+    """A bin edge with as many decimals as the bin width needs (0.05 -> 2, 0.003 -> 3)."""
+    decimals = min(6, max(0, -math.floor(math.log10(width)))) if width > 0 else 2
+    return f"{value:.{decimals}f}"
 
 
 def _histogram_plot(test: Mapping[str, Any]) -> Plot:
@@ -268,8 +270,9 @@ def _histogram_plot(test: Mapping[str, Any]) -> Plot:
     edges = [float(e) if e is not None else math.nan for e in table["bin_edges"]]
     ref, win = list(table["reference"]), list(table["window"])
     ref_share, win_share = _shares(ref), _shares(win)
-    labels = [_edge(edges[i]) for i in range(1, len(edges) - 2)]
-    labels = [f"<{_edge(edges[1])}", *labels, f">{_edge(edges[-2])}"]
+    width = min(b - a for a, b in pairwise(edges[1:-1]))
+    labels = [_edge(edges[i], width) for i in range(1, len(edges) - 2)]
+    labels = [f"<{_edge(edges[1], width)}", *labels, f">{_edge(edges[-2], width)}"]
     keep = [0 < i < len(ref) - 1 or win[i] > 0 or ref[i] > 0 for i in range(len(ref))]
     kind, name = str(test["kind"]), str(test["name"])
     wording = name if kind == "scores" else NUMERIC_TAGS.get(name, name)
@@ -332,7 +335,6 @@ def _rate_plot(chart: Mapping[str, Any]) -> Plot:
         alert=bool(chart["alert"]),
         out=tuple(bool(p["out"]) for p in points),
         n=int(current.get("n") or 0),
-        note=str(chart.get("note") or ""),
     )
 
 

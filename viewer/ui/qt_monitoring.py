@@ -63,10 +63,6 @@ from viewer.ui.workers import JobRunner, error_text
 __all__ = ["QtMonitoringWindow", "monitoring_templates", "sentence_text"]
 
 
-def _t(text: str) -> str:
-    return QCoreApplication.translate("Monitoring", text)
-
-
 def monitoring_templates() -> dict[str, str]:
     """Every summary code -> its template in the current language (the English source strings
     are ``viewer.monitoring.monitor.MESSAGES``; a test checks they are identical)."""
@@ -121,25 +117,25 @@ def monitoring_templates() -> dict[str, str]:
 def tag_names() -> dict[str, str]:
     """DICOM attributes the monitor compares (``viewer.monitoring.profile``), translated."""
     return {
-        "view": _t("View Position"),
-        "manufacturer": _t("Manufacturer"),
-        "photometric": _t("Photometric Interpretation"),
-        "patient_sex": _t("Patient Sex"),
-        "bits_stored": _t("Bits Stored"),
-        "rows": _t("Rows"),
-        "columns": _t("Columns"),
-        "pixel_spacing_mm": _t("Pixel Spacing (row, mm)"),
+        "view": QCoreApplication.translate("Monitoring", "View Position"),
+        "manufacturer": QCoreApplication.translate("Monitoring", "Manufacturer"),
+        "photometric": QCoreApplication.translate("Monitoring", "Photometric Interpretation"),
+        "patient_sex": QCoreApplication.translate("Monitoring", "Patient Sex"),
+        "bits_stored": QCoreApplication.translate("Monitoring", "Bits Stored"),
+        "rows": QCoreApplication.translate("Monitoring", "Rows"),
+        "columns": QCoreApplication.translate("Monitoring", "Columns"),
+        "pixel_spacing_mm": QCoreApplication.translate("Monitoring", "Pixel Spacing (row, mm)"),
     }
 
 
 def rate_names() -> dict[str, str]:
     """The p-charts (``viewer.monitoring.monitor.RATES``), translated."""
     return {
-        "positive_rate": _t("AI-positive rate"),
-        "refusal_rate": _t("refusal rate"),
-        "ood_rate": _t("out-of-distribution refusal rate"),
-        "override_rate": _t("override rate"),
-        "disagreement_rate": _t("own-read / AI disagreement"),
+        "positive_rate": QCoreApplication.translate("Monitoring", "AI-positive rate"),
+        "refusal_rate": QCoreApplication.translate("Monitoring", "refusal rate"),
+        "ood_rate": QCoreApplication.translate("Monitoring", "out-of-distribution refusal rate"),
+        "override_rate": QCoreApplication.translate("Monitoring", "override rate"),
+        "disagreement_rate": QCoreApplication.translate("Monitoring", "own-read / AI disagreement"),
     }
 
 
@@ -234,7 +230,7 @@ class QtMonitoringWindow(QDialog):
         self._plots_host = QWidget(self)
         self._plots_layout = QVBoxLayout(self._plots_host)
         self._sections: dict[str, tuple[QGroupBox, QGridLayout]] = {}
-        for key in ("scores", "rates", "mix"):
+        for key in ("scores", "rates", "inputs"):
             box = QGroupBox(self._plots_host)
             box.setObjectName(f"monitorSection_{key}")
             grid = QGridLayout(box)
@@ -317,13 +313,13 @@ class QtMonitoringWindow(QDialog):
             [self.tr("What"), self.tr("Test"), self.tr("Value"), self.tr("Threshold")]
         )
         self.plots_area.setAccessibleName(self.tr("Monitoring charts"))
-        self._sections["scores"][0].setTitle(
-            self.tr("Scores and image sizes against the reference")
-        )
+        self._sections["scores"][0].setTitle(self.tr("Scores against the reference"))
         self._sections["rates"][0].setTitle(
             self.tr("Rates over time (centre line: the site's earlier rate; 3-sigma limits)")
         )
-        self._sections["mix"][0].setTitle(self.tr("Input mix against the reference (DICOM)"))
+        self._sections["inputs"][0].setTitle(
+            self.tr("Inputs against the reference (DICOM categories and image sizes)")
+        )
         self._render()
 
     def changeEvent(self, event: QEvent) -> None:
@@ -518,9 +514,13 @@ class QtMonitoringWindow(QDialog):
             widget.deleteLater()
         self._plots = []
         groups: dict[str, tuple[Plot, ...]] = {
-            "scores": model.histograms if model else (),
+            "scores": tuple(p for p in model.histograms if p.kind == "scores") if model else (),
             "rates": model.rates if model else (),
-            "mix": model.mixes if model else (),
+            "inputs": (
+                model.mixes + tuple(p for p in model.histograms if p.kind == "numeric")
+                if model
+                else ()
+            ),
         }
         legend = {
             "reference": self.tr("reference"),
@@ -542,15 +542,16 @@ class QtMonitoringWindow(QDialog):
                     title = self.tr("{rate} ({n} cases in the window)")
                 else:
                     title = self.tr("{tag} ({n} images in the window)")
+                title = title.format(
+                    label=plot.name,
+                    n=plot.n,
+                    rate=rates.get(plot.name, plot.wording),
+                    tag=tags.get(plot.name, plot.wording),
+                )
                 widget.set_texts(
-                    title.format(
-                        label=plot.name,
-                        n=plot.n,
-                        rate=rates.get(plot.name, plot.wording),
-                        tag=tags.get(plot.name, plot.wording),
-                    ),
+                    title[:1].upper() + title[1:],  # a rate's wording starts in lower case
                     legend,
-                    plot.note or self.tr("No data in this window."),
+                    self.tr("No data in this window."),
                 )
                 grid.addWidget(widget, i // 2, i % 2)
                 self._plots.append(widget)

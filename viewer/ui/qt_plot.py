@@ -155,9 +155,9 @@ class QtPlot(QWidget):
 
     def _draw_axes(self, painter: QPainter, fm: QFontMetrics, area: QRectF, top: float) -> None:
         grid = QPen(QColor("#e0e0e0"), 1)
-        decimals = 0 if top >= 4 else 1
         for k in range(5):
             value = top * k / 4
+            decimals = 0 if value == round(value) else (1 if value * 10 == round(value * 10) else 2)
             y = self._y(area, top, value)
             painter.setPen(grid)
             painter.drawLine(QPointF(area.left(), y), QPointF(area.right(), y))
