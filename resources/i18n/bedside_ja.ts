@@ -2160,6 +2160,10 @@ Images scored from now on use that version. The change is recorded in the audit 
         <translation>対象</translation>
     </message>
     <message>
+        <source>Monitoring unavailable: this model&apos;s bundle carries no reference profile. Only the rates over time are shown.</source>
+        <translation>モニタリングは利用できません：このモデルのバンドルには基準プロファイルがありません。率の推移のみを表示します。</translation>
+    </message>
+    <message>
         <source>Test</source>
         <translation>検定</translation>
     </message>
@@ -2210,10 +2214,6 @@ Images scored from now on use that version. The change is recorded in the audit 
     <message>
         <source>Report made {time}; {window}; {alerts} alert(s) in all model versions.</source>
         <translation>レポート作成 {time}、{window}、全モデルバージョンでアラート {alerts} 件。</translation>
-    </message>
-    <message>
-        <source>Monitoring unavailable: this model&apos;s bundle carries no reference profile, so its scores and inputs cannot be compared with what it was validated on. The rate charts below use this site&apos;s own history.</source>
-        <translation>モニタリングは利用できません：このモデルのバンドルには基準プロファイルがないため、スコアと入力を検証時の画像と比較できません。下の率のチャートはこの施設自身の履歴を使います。</translation>
     </message>
     <message>
         <source>The audit log holds no AI results yet: nothing to monitor.</source>

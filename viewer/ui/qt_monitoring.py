@@ -440,9 +440,8 @@ class QtMonitoringWindow(QDialog):
         self.unavailable.setVisible(model is not None and not model.available)
         self.unavailable.setText(
             self.tr(
-                "Monitoring unavailable: this model's bundle carries no reference profile, so its "
-                "scores and inputs cannot be compared with what it was validated on. The rate "
-                "charts below use this site's own history."
+                "Monitoring unavailable: this model's bundle carries no reference profile. "
+                "Only the rates over time are shown."
             )
         )
         if model is None:

@@ -43,15 +43,29 @@ COLOURS: dict[str, QColor] = {
 ALERT = QColor("#b00020")
 
 
-def _nice_ceiling(value: float) -> float:
-    """The smallest 1, 2, 2.5 or 5 times a power of ten at or above ``value`` (axis top)."""
+def _nice_step(value: float) -> float:
+    """The smallest 1, 2, 2.5 or 5 times a power of ten at or above ``value`` (a tick step)."""
     if value <= 0 or not math.isfinite(value):
         return 1.0
     power = 10.0 ** math.floor(math.log10(value))
     for step in (1.0, 2.0, 2.5, 5.0, 10.0):
-        if value <= step * power + 1e-9:
+        if value <= step * power * (1 + 1e-9):
             return step * power
     return 10.0 * power
+
+
+def _ticks(highest: float) -> list[float]:
+    """Round ticks (percent) from 0 past ``highest`` plus a margin, at most 100 % when the data
+    stays within it: 3 to 5 steps of 1, 2, 2.5 or 5 x 10^k."""
+    top = max(highest, 0.0) * 1.08 or 1.0
+    if highest <= 100.0 < top:
+        top = 100.0
+    step = _nice_step(top / 4)
+    return [step * k for k in range(math.ceil(top / step - 1e-9) + 1)]
+
+
+def _tick_text(value: float) -> str:
+    return f"{value:.6g} %"
 
 
 class QtPlot(QWidget):
@@ -82,12 +96,12 @@ class QtPlot(QWidget):
         return QSize(440, 210)
 
     # -- geometry -----------------------------------------------------------------------------
-    def _y_top(self) -> float:
+    def _ticks(self) -> list[float]:
         values = [v for s in self._plot.series for v in s.values if v is not None]
-        return _nice_ceiling(max(values, default=0.0) * 1.08)
+        return _ticks(max(values, default=0.0))
 
     def _area(self, fm: QFontMetrics) -> QRectF:
-        left = fm.horizontalAdvance("100 %") + 10
+        left = max(fm.horizontalAdvance(_tick_text(t)) for t in self._ticks()) + 12
         top = fm.height() * 2 + 8
         bottom = fm.height() + 10
         return QRectF(
@@ -108,8 +122,9 @@ class QtPlot(QWidget):
             painter.drawText(area, Qt.AlignmentFlag.AlignCenter, self._empty_text)
             painter.end()
             return
-        top = self._y_top()
-        self._draw_axes(painter, fm, area, top)
+        ticks = self._ticks()
+        top = ticks[-1]
+        self._draw_axes(painter, fm, area, ticks)
         if self._plot.style == "bars":
             self._draw_bars(painter, area, top)
         else:
@@ -153,20 +168,19 @@ class QtPlot(QWidget):
     def _y(self, area: QRectF, top: float, value: float) -> float:
         return area.bottom() - area.height() * min(value, top) / top
 
-    def _draw_axes(self, painter: QPainter, fm: QFontMetrics, area: QRectF, top: float) -> None:
+    def _draw_axes(
+        self, painter: QPainter, fm: QFontMetrics, area: QRectF, ticks: list[float]
+    ) -> None:
         grid = QPen(QColor("#e0e0e0"), 1)
-        for k in range(5):
-            value = top * k / 4
-            decimals = 0 if value == round(value) else (1 if value * 10 == round(value * 10) else 2)
-            y = self._y(area, top, value)
+        for value in ticks:
+            y = self._y(area, ticks[-1], value)
             painter.setPen(grid)
             painter.drawLine(QPointF(area.left(), y), QPointF(area.right(), y))
             painter.setPen(self.palette().text().color())
-            text = f"{value:.{decimals}f} %"
             painter.drawText(
                 QRectF(0, y - fm.height() / 2, area.left() - 5, fm.height()),
                 int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
-                text,
+                _tick_text(value),
             )
         painter.setPen(QPen(self.palette().text().color(), 1))
         painter.drawLine(area.bottomLeft(), area.bottomRight())
