@@ -19,6 +19,7 @@ _.dragEnterEvent  # qt_main_window.QtMainWindow: files dropped on the window
 _.dropEvent  # qt_main_window.QtMainWindow
 _.columnCount  # qt_audit_table.AuditTableModel (QAbstractTableModel)
 _.headerData  # qt_audit_table.AuditTableModel (QAbstractTableModel)
+_.sizeHint  # qt_plot.QtPlot: layouts ask a chart for its preferred size
 
 # --- kept alive on purpose
 _._heat_rgba  # qt_image_view: the QImage wraps this numpy buffer uncopied; it must outlive it
