@@ -1,7 +1,7 @@
 """Settings: built-in defaults < site file (IT, read-only to the app) < user file.
 
 The site file is TOML written by IT at ``BEDSIDE_SITE_CONFIG`` or the platform's site config dir
-(``site.toml``). Keys under ``[trust]``, ``[audit]``, ``[models]`` and
+(``site.toml``). Keys under ``[trust]``, ``[audit]``, ``[models]``, ``[change_control]`` and
 ``user.require_named_user`` are site-only: a user file cannot change them. The other keys are
 defaults a user may override unless the site lists them in ``locked``. ``BEDSIDE_DATA_DIR``
 relocates everything the app writes.
@@ -85,6 +85,22 @@ class ModelsSection(_Section):
     store_dir: str = Field(default="", description="Model store; default DATA_DIR/models")
 
 
+class ChangeControlSection(_Section):
+    """Site-only (issue 16 item 4): what an activation of a model version needs. Every
+    activation, rollback and site threshold writes a signed change record either way."""
+
+    require_record: bool = Field(
+        default=False,
+        description="Refuse an activation whose change record cites no evidence (the JSON "
+        "report of `bedside model compare` or `model recalibrate`)",
+    )
+    second_approver: bool = Field(
+        default=False,
+        description="Refuse an activation until a second named user (another OS account) "
+        "approves it with `bedside bundle approve`",
+    )
+
+
 class SettingsFile(_Section):
     """The shape of a settings file; every key optional, unknown keys refused."""
 
@@ -96,6 +112,7 @@ class SettingsFile(_Section):
     trust: TrustSection = TrustSection()
     audit: AuditSection = AuditSection()
     models: ModelsSection = ModelsSection()
+    change_control: ChangeControlSection = ChangeControlSection()
 
 
 @dataclass(frozen=True)

@@ -69,3 +69,8 @@ def canonical_json(value: Any) -> str:
     return json.dumps(
         value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False
     )
+
+
+def canonical_sha256(value: Any) -> str:
+    """SHA-256 of the canonical JSON: how a report, a site amendment or a change record is cited."""
+    return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()

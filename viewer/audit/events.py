@@ -35,6 +35,7 @@ class EventType(StrEnum):
     SITE_THRESHOLD_SET = "site_threshold_set"  # a site amendment (viewer.session.site_thresholds)
     LOG_STARTED = "log_started"  # IT started a new log after the old one was lost (first row)
     MONITOR_ALERT = "monitor_alert"  # the drift monitor flagged a window (viewer.monitoring)
+    CHANGE_RECORD = "change_record"  # a signed change record (viewer.audit.change_record)
     # shadow mode (issue 16 item 1): a candidate version set / unset to score beside the active
     # one (viewer.bundle.store), and its score of one image, recorded and never shown to a reader
     SHADOW_STARTED = "shadow_started"

@@ -151,6 +151,7 @@ _EVENT_CODES: dict[str, tuple[str, str, str]] = {
     "report_exported": ("110106", "Export", "R"),
     "verification": ("110100", "Application Activity", "E"),
     "site_threshold_set": ("110100", "Application Activity", "U"),
+    "change_record": ("110100", "Application Activity", "U"),
 }
 _SUBTYPES = {
     "app_start": ("110120", "Application Start"),

@@ -45,6 +45,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from viewer.audit.change_record import ChangeEntry, change_entries
 from viewer.audit.checkpoints import Checkpoint
 from viewer.audit.events import AuditRecord, EventType, ExportCancelledError
 from viewer.audit.stats import ModelStats, effective_decisions, model_stats
@@ -534,6 +535,119 @@ def _decision_table(
     return t
 
 
+CHANGE_HEAD = [
+    "#",
+    "Date / time (UTC)",
+    "Change",
+    "Thresholds (before, after)",
+    "Evidence (SHA-256)",
+    "Approved by (printed name, role, UTC)",
+    "Rationale",
+    "Record",
+]
+CHANGE_WIDTHS = [10, 28, 40, 38, 54, 50, 31, 18]
+_ACTIONS = {
+    "activate": "Activated",
+    "rollback": "Rolled back",
+    "site_threshold_set": "Site threshold set",
+    "site_threshold_carry_over": "Site threshold carried over",
+}
+
+
+def _thresholds_text(before: dict[str, float], after: dict[str, float]) -> str:
+    parts = []
+    for label in sorted(set(before) | set(after)):
+        old, new = before.get(label), after.get(label)
+        a = "–" if old is None else f"{old:.4g}"
+        b = "–" if new is None else f"{new:.4g}"
+        parts.append(f"{label}: {a} → {b}" if a != b else f"{label}: {a}")
+    return "; ".join(parts)
+
+
+def _change_cells(entry: ChangeEntry) -> list[Any]:
+    w = CHANGE_WIDTHS
+    verdict = "VERIFIED" if entry.verified else "NOT VERIFIED: " + "; ".join(entry.problems)
+    if entry.signed is None:
+        return [str(entry.seq), utc(entry.time)[:-4], "", "", "", "", "", _cell(verdict, w[7])]
+    r = entry.signed.record
+    if r.action in ("activate", "rollback"):
+        change = f"{r.model_id} {r.before.version if r.before else '(none)'} → {r.after.version}"
+    else:
+        change = f"{r.model_id} {r.after.version}"
+    change = f"{_ACTIONS[r.action]}{' (PROPOSED)' if r.status == 'proposed' else ''}: {change}"
+    if r.status == "proposed" and r.second_approver:
+        change += f"; awaits {r.second_approver}"
+    evidence: Any = "none cited"
+    if r.evidence is not None:
+        digest = r.evidence.sha256
+        evidence = para(
+            f"{escape(r.evidence.kind)}<br/><font name='Courier' size='6'>{digest[:32]}<br/>"
+            f"{digest[32:]}</font>",
+            "cell",
+            markup=True,
+        )
+    approvers = "; ".join(
+        f"{a.printed_name or '(no printed name) ' + a.user_id}{', ' + a.role if a.role else ''}, "
+        f"{a.meaning.upper()} {utc(a.time)[:-4]}"
+        for a in r.approvers
+    )
+    return [
+        str(entry.seq),
+        utc(entry.time)[:-4],
+        _cell(change, w[2]),
+        _cell(_thresholds_text(r.thresholds_before, r.thresholds_after), w[3]),
+        evidence,
+        _cell(approvers, w[5]),
+        _cell(r.rationale, w[6]),
+        _cell(verdict, w[7]),
+    ]
+
+
+def change_table(entries: Sequence[ChangeEntry]) -> Table:
+    """Signed change records, one row each, in the order recorded (also the history PDF)."""
+    rows: list[list[Any]] = [list(CHANGE_HEAD)]
+    style: list[tuple[Any, ...]] = []
+    for i, entry in enumerate(entries, start=1):
+        cells = _change_cells(entry)
+        rows.append(cells)
+        for col, value in enumerate(cells):
+            if isinstance(value, str) and _needs_cjk(value):
+                style.append(("FONTNAME", (col, i), (col, i), CJK))
+        colour = GREEN if entry.verified else RED
+        style.append(("TEXTCOLOR", (7, i), (7, i), colour))
+    t = Table(rows, colWidths=[x * mm for x in CHANGE_WIDTHS], hAlign="LEFT", repeatRows=1)
+    t.setStyle(TableStyle([*_grid_style().getCommands(), *style]))
+    return t
+
+
+CHANGE_NOTE = (
+    "A change record is the signed electronic record of a change to how the AI decides: "
+    "activating or rolling back a model version, or setting a site threshold. Each is signed "
+    "with the installation key (ECDSA P-256) and kept as a hash-chained audit row written in "
+    "the same transaction as the act. VERIFIED = its signature holds, the chain holds up to "
+    "it, and the row names what the record names. The evidence digest is the SHA-256 of the "
+    "comparison or recalibration report the change rests on."
+)
+
+
+def _change_section(records: Sequence[AuditRecord], v: VerifyResult) -> list[Any]:
+    entries = change_entries(
+        records,
+        chain_ok=v.ok,
+        first_bad_seq=v.first_bad_seq,
+        installation_key_fingerprint=v.installation_key_fingerprint,
+    )
+    if not entries:
+        return []
+    return [
+        CondPageBreak(50 * mm),
+        para("Change records", "h2"),
+        para(CHANGE_NOTE, "small"),
+        Spacer(1, 3),
+        change_table(entries),
+    ]
+
+
 class _NumberedCanvas(Canvas):  # type: ignore[misc]  # reportlab is untyped
     """Defers pages so each footer can say "Page n of N" (one build pass)."""
 
@@ -698,6 +812,7 @@ def story(scope: ReportScope, records: Sequence[AuditRecord]) -> list[Any]:
         *_demo_block(records),
         PageBreak(),
         *_model_section(model_stats(records)),
+        *_change_section(records, v),
         CondPageBreak(40 * mm),
         para("Reading the decision listing", "h3"),
         para(

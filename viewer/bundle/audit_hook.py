@@ -6,6 +6,7 @@ the signing key's fingerprint, the outcome and the reason (DESIGN.md, audit log 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal, Protocol
 
 from viewer.audit import AuditEvent, EventType
@@ -16,6 +17,8 @@ class AuditSink(Protocol):
     """What the bundle layer needs of ``viewer.audit.AuditLog``."""
 
     def append(self, event: Any) -> Any: ...
+
+    def append_all(self, events: Sequence[Any]) -> Any: ...
 
 
 def record(
@@ -28,8 +31,10 @@ def record(
     bundle_digest: str | None = None,
     reason: str | None = None,
     detail: dict[str, Any] | None = None,
+    also: Sequence[AuditEvent] = (),
 ) -> None:
-    """Append one bundle event; a failed write raises AuditWriteError (the act is not recorded)."""
+    """Append one bundle event (with ``also``, those rows in the same transaction: the signed
+    change record of an activation); a failed write raises AuditWriteError (not recorded)."""
     if audit is None:
         return
     event = AuditEvent(
@@ -42,7 +47,10 @@ def record(
         detail=dict(detail or {}),
     )
     try:
-        audit.append(event)
+        if also:
+            audit.append_all([event, *also])
+        else:
+            audit.append(event)
     except AuditWriteError:
         raise
     except Exception as exc:  # an audit bug must never look like a recorded act

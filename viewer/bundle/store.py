@@ -56,9 +56,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from viewer.audit.chain import canonical_json
+from viewer.audit.change_record import ChangeRequest, ModelSide
 from viewer.audit.checkpoints import InstallationKey
 from viewer.bundle.archive import Limits, read_archive_bytes, write_atomic
-from viewer.audit.change_record import ChangeRequest, ModelSide
 from viewer.bundle.audit_hook import AuditSink, record
 from viewer.bundle.change import (
     change_required,
@@ -553,6 +553,8 @@ class ModelStore:
         if target is None:
             return loaded  # the same file again: nothing to do
         loaded.path = target
+        if first and not activate and change_required(self.settings):
+            return loaded  # the site wants a signed, approved activation: installed, not active
         if first or activate:
             self._activate(m.id, m.version, reason="first install" if first else "installed")
         return loaded
@@ -680,15 +682,19 @@ class ModelStore:
         previous = model.get("active")
         also = []
         if self.audit is not None:  # signed before anything changes: no record, no act
-            old = model["versions"].get(previous) if previous else None
+            old, before_side, thresholds_before = None, None, {}
+            if previous is not None and previous in model["versions"]:
+                old = model["versions"][previous]
+                before_side = ModelSide(version=str(previous), digest=old["digest"])
+                thresholds_before = self._thresholds(model_id, str(previous), old)
             also.append(
                 store_change_event(
                     self.settings,
                     action="rollback" if rollback else "activate",
                     model_id=model_id,
-                    before=ModelSide(version=previous, digest=old["digest"]) if old else None,
+                    before=before_side,
                     after=ModelSide(version=version, digest=entry["digest"]),
-                    thresholds_before=self._thresholds(model_id, previous, old) if old else {},
+                    thresholds_before=thresholds_before,
                     thresholds_after=effective_thresholds(
                         verified.manifest.labels, entry.get("site_amendments", {}), entry["digest"]
                     ),
@@ -858,8 +864,9 @@ class ModelStore:
                 self._write(before)  # not recorded, so not amended
                 raise
 
-    def rollback(self, id: str) -> str:
-        """Re-activate the version that was active before the current one; returns it."""
+    def rollback(self, id: str, *, change: ChangeRequest | None = None) -> str:
+        """Re-activate the version that was active before the current one; returns it. Recorded
+        with its signed change record (never refused by the site rule: see bundle.change)."""
         state = self._read()
         model = self._model(state, id)
         current = model.get("active")
@@ -873,5 +880,11 @@ class ModelStore:
             raise BundleError(
                 f"'{id}' has no earlier active version to roll back to.", code="store"
             )
-        self._activate(id, target, reason=f"rollback from {current}", event="bundle_rolled_back")
+        self._activate(
+            id,
+            target,
+            reason=f"rollback from {current}",
+            event="bundle_rolled_back",
+            change=change,
+        )
         return target

@@ -24,7 +24,6 @@ record apply again, byte for byte, since nothing ever rewrites it.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -63,15 +62,11 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _canonical(value: Any) -> bytes:
-    from viewer.audit.chain import canonical_json
-
-    return canonical_json(value).encode("utf-8")
-
-
 def amendment_sha256(record: dict[str, Any]) -> str:
     """SHA-256 of a record's canonical JSON (how an amendment or report is cited)."""
-    return hashlib.sha256(_canonical(record)).hexdigest()
+    from viewer.audit.chain import canonical_sha256
+
+    return canonical_sha256(record)
 
 
 @dataclass
@@ -294,34 +289,47 @@ def recalibrate(
     return Recalibration(mid, version, digest, label, report)
 
 
-def _record(log: AuditLog, user: User, amendment: dict[str, Any], action: str, reason: str) -> Any:
+def _record(
+    settings: Settings,
+    log: AuditLog,
+    user: User,
+    amendment: dict[str, Any],
+    action: str,
+    reason: str,
+) -> Any:
+    """The ``site_threshold_set`` row and its signed change record, in one transaction."""
     from viewer.audit.events import AuditEvent, EventType
+    from viewer.session.change_control import amendment_change_event
 
-    return log.append(
-        AuditEvent(
-            type=EventType.SITE_THRESHOLD_SET,
-            outcome="success",
-            user=user,
-            model_id=amendment["model_id"],
-            model_version=amendment["model_version"],
-            bundle_digest=amendment["bundle_digest"],
-            threshold=float(amendment["threshold"]),
-            reason=reason,
-            detail={
-                "action": action,
-                "label": amendment["label"],
-                "amendment": amendment,
-                "amendment_sha256": amendment_sha256(amendment),
-                "report_sha256": amendment["report_sha256"],
-            },
-        )
+    change = amendment_change_event(settings, user, amendment, action, reason)
+    return log.append_all(
+        [
+            AuditEvent(
+                type=EventType.SITE_THRESHOLD_SET,
+                outcome="success",
+                user=user,
+                model_id=amendment["model_id"],
+                model_version=amendment["model_version"],
+                bundle_digest=amendment["bundle_digest"],
+                threshold=float(amendment["threshold"]),
+                reason=reason,
+                detail={
+                    "action": action,
+                    "label": amendment["label"],
+                    "amendment": amendment,
+                    "amendment_sha256": amendment_sha256(amendment),
+                    "report_sha256": amendment["report_sha256"],
+                },
+            ),
+            change,
+        ]
     )
 
 
 def _recorder(
-    log: AuditLog, user: User, amendment: dict[str, Any], reason: str
+    settings: Settings, log: AuditLog, user: User, amendment: dict[str, Any], reason: str
 ) -> Callable[[], object]:
-    return lambda: _record(log, user, amendment, "carried_over", reason)
+    return lambda: _record(settings, log, user, amendment, "carried_over", reason)
 
 
 def apply_recalibration(
@@ -368,7 +376,7 @@ def apply_recalibration(
         recal.model_version,
         recal.label,
         amendment,
-        lambda: _record(log, who, amendment, "set", reason),
+        lambda: _record(settings, log, who, amendment, "set", reason),
     )
     return amendment
 
@@ -410,7 +418,7 @@ def carry_over(
         }
         reason = f"site threshold carried over from {mid} {from_version} (not re-derived)"
         store.set_site_amendment(
-            mid, version, label, amendment, _recorder(log, who, amendment, reason)
+            mid, version, label, amendment, _recorder(settings, log, who, amendment, reason)
         )
         out.append(amendment)
     return out
