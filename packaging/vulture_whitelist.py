@@ -182,3 +182,8 @@ covariance  # evaluation.stats.PairedAuc, serialised by as_dict()
 sensitivity  # evaluation.recalibrate.Proposal, serialised by as_dict()
 specificity  # evaluation.recalibrate.Proposal, serialised by as_dict()
 alert_rate  # evaluation.recalibrate.Proposal, serialised by as_dict()
+
+# --- viewer.audit.change_record: pydantic fields, signed and serialised whole (model_dump)
+file_name  # audit.change_record.Evidence: the evidence file's name, kept in the signed record
+created_at  # audit.change_record.ChangeRecord: when it was made, kept in the signed record
+_.history_rows  # QtModelManager: tests/ui/test_model_manager.py reads the change history shown

@@ -147,6 +147,22 @@
         <source>Site threshold set</source>
         <translation>施設閾値の設定</translation>
     </message>
+    <message>
+        <source>Change record</source>
+        <translation>変更記録</translation>
+    </message>
+    <message>
+        <source>Shadow scoring started</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Shadow scoring stopped</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Shadow result (candidate, not shown in readings)</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>BundleRefusal</name>
@@ -428,6 +444,14 @@
     <message>
         <source>The image&apos;s stored values run from {low} to {high}, outside 0 to {top}, the range its Bits Stored ({bits}, (0028,0101)) allows; the model reads stored values, so no score is given.</source>
         <translation>この画像の保存値は {low} から {high} で、Bits Stored（{bits}、(0028,0101)）が許す 0 から {top} の範囲を外れています。このモデルは保存値を読むため、スコアは出しません。</translation>
+    </message>
+    <message>
+        <source>This image is outside the images this model was validated on: its features lie at distance {distance} from the model&apos;s reference images, beyond {threshold} (the reference&apos;s {percentile}th percentile), so no score is given.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The image is like the images the model was validated on (distance {distance}, limit {threshold}).</source>
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>The image&apos;s pixel values run from {low} to {high} after the Modality LUT ({bits} bits stored), but the model normalises from the fixed range {in_min} to {in_max}: values outside it would be scored wrongly, so no score is given.</source>
@@ -1388,6 +1412,10 @@ Your decision is still here; press the button again to retry.</source>
         <translation>監査ログ…</translation>
     </message>
     <message>
+        <source>Monitoring…</source>
+        <translation>モニタリング…</translation>
+    </message>
+    <message>
         <source>Settings…</source>
         <translation>設定…</translation>
     </message>
@@ -1410,10 +1438,6 @@ Your decision is still here; press the button again to retry.</source>
     <message>
         <source>View tools</source>
         <translation>表示ツール</translation>
-    </message>
-    <message>
-        <source>Monitoring…</source>
-        <translation>モニタリング…</translation>
     </message>
     <message>
         <source>Measurement</source>
@@ -1591,6 +1615,22 @@ Your decision is still here; press the button again to retry.</source>
         <translation>以前に有効だったバージョンへロールバック</translation>
     </message>
     <message>
+        <source>Install as shadow…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Install a model bundle as the shadow candidate of its model</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Stop shadow</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Stop shadow scoring by the selected version</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Run self-test</source>
         <translation>セルフテストを実行</translation>
     </message>
@@ -1625,6 +1665,34 @@ Your decision is still here; press the button again to retry.</source>
     <message>
         <source>Status</source>
         <translation>状態</translation>
+    </message>
+    <message>
+        <source>When (UTC)</source>
+        <translation>日時 (UTC)</translation>
+    </message>
+    <message>
+        <source>Change</source>
+        <translation>変更</translation>
+    </message>
+    <message>
+        <source>Evidence</source>
+        <translation>根拠</translation>
+    </message>
+    <message>
+        <source>Approved by</source>
+        <translation>承認者</translation>
+    </message>
+    <message>
+        <source>Record</source>
+        <translation>記録</translation>
+    </message>
+    <message>
+        <source>Signed change records of the selected model</source>
+        <translation>選択したモデルの署名付き変更記録</translation>
+    </message>
+    <message>
+        <source>A shadow candidate scores every image after the active version; its results are recorded in the audit log for comparison and never shown to a reader.</source>
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>site</source>
@@ -1683,6 +1751,18 @@ Your decision is still here; press the button again to retry.</source>
         <translation>{model} {version} をインストールしました。現在有効なバージョンです。</translation>
     </message>
     <message>
+        <source>Installed {model} {version} as the shadow candidate: it scores every image after the active version, recorded in the audit log and never shown.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Stopping shadow scoring of {model}…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Shadow scoring of {model} {version} stopped.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Bundle refused: {reason}</source>
         <translation>バンドルを拒否しました：{reason}</translation>
     </message>
@@ -1735,8 +1815,74 @@ Your decision is still here; press the button again to retry.</source>
         <translation>モデルバンドルがインストールされていません。「ファイルからインストール…」を使用してください。</translation>
     </message>
     <message>
+        <source>Shadow</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Activated {before} → {after}</source>
+        <translation>有効化 {before} → {after}</translation>
+    </message>
+    <message>
+        <source>Rolled back {before} → {after}</source>
+        <translation>ロールバック {before} → {after}</translation>
+    </message>
+    <message>
+        <source>Site threshold set ({after})</source>
+        <translation>施設しきい値を設定 ({after})</translation>
+    </message>
+    <message>
+        <source>Site threshold carried over ({after})</source>
+        <translation>施設しきい値を引き継ぎ ({after})</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>なし</translation>
+    </message>
+    <message>
+        <source>Proposed: {change}</source>
+        <translation>提案中: {change}</translation>
+    </message>
+    <message>
+        <source>Change records cannot be read: {reason}</source>
+        <translation>変更記録を読み取れません: {reason}</translation>
+    </message>
+    <message>
+        <source>Change records of {model}: {count}</source>
+        <translation>{model} の変更記録: {count} 件</translation>
+    </message>
+    <message>
+        <source>Change records</source>
+        <translation>変更記録</translation>
+    </message>
+    <message>
+        <source>comparison</source>
+        <translation>比較</translation>
+    </message>
+    <message>
+        <source>recalibration</source>
+        <translation>再較正</translation>
+    </message>
+    <message>
+        <source>site amendment</source>
+        <translation>施設修正</translation>
+    </message>
+    <message>
+        <source>Verified</source>
+        <translation>検証済み</translation>
+    </message>
+    <message>
+        <source>NOT VERIFIED</source>
+        <translation>未検証</translation>
+    </message>
+    <message>
         <source>Select a bundle to see its model card.</source>
         <translation>バンドルを選択するとモデルカードが表示されます。</translation>
+    </message>
+    <message>
+        <source>Stop shadow scoring by {model} {version}?
+
+It stays installed; images are no longer scored by it. The change is recorded in the audit log.</source>
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>This bundle is refused: {reason}</source>
@@ -1871,6 +2017,14 @@ Its signature, manifest, weights and self-test are checked first; a bundle that 
 先に署名、マニフェスト、重み、セルフテストを確認し、いずれかに不合格のバンドルは拒否されます。インストールは監査ログに記録されます。</translation>
     </message>
     <message>
+        <source>Install a model bundle as shadow</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>It becomes the shadow candidate of its model: it scores every image after the active version, its results are recorded in the audit log and never shown to a reader.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Install an older version?</source>
         <translation>古いバージョンをインストールしますか？</translation>
     </message>
@@ -1905,6 +2059,221 @@ Images scored from now on use that version. The change is recorded in the audit 
         <translation>{model} を {version} から、その前に有効だったバージョンへロールバックしますか？
 
 今後解析する画像にはそのバージョンが使用されます。変更は監査ログに記録されます。</translation>
+    </message>
+</context>
+<context>
+    <name>QtMonitoringWindow</name>
+    <message>
+        <source>Monitoring</source>
+        <translation>モニタリング</translation>
+    </message>
+    <message>
+        <source>Model version:</source>
+        <translation>モデルバージョン：</translation>
+    </message>
+    <message>
+        <source>Model version to show</source>
+        <translation>表示するモデルバージョン</translation>
+    </message>
+    <message>
+        <source>Window:</source>
+        <translation>期間：</translation>
+    </message>
+    <message>
+        <source>Monitoring window</source>
+        <translation>モニタリングの期間</translation>
+    </message>
+    <message>
+        <source>Refresh</source>
+        <translation>更新</translation>
+    </message>
+    <message>
+        <source>Read the audit log again</source>
+        <translation>監査ログを読み直す</translation>
+    </message>
+    <message>
+        <source>Export PDF…</source>
+        <translation>PDFを出力…</translation>
+    </message>
+    <message>
+        <source>Export the monitoring report as PDF</source>
+        <translation>モニタリングレポートをPDFで出力する</translation>
+    </message>
+    <message>
+        <source>Export JSON…</source>
+        <translation>JSONを出力…</translation>
+    </message>
+    <message>
+        <source>Export the monitoring report as JSON</source>
+        <translation>モニタリングレポートをJSONで出力する</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>閉じる</translation>
+    </message>
+    <message>
+        <source>Close the monitoring window</source>
+        <translation>モニタリング画面を閉じる</translation>
+    </message>
+    <message>
+        <source>Monitoring status</source>
+        <translation>モニタリングの状態</translation>
+    </message>
+    <message>
+        <source>Monitoring unavailable</source>
+        <translation>モニタリング利用不可</translation>
+    </message>
+    <message>
+        <source>Summary</source>
+        <translation>概要</translation>
+    </message>
+    <message>
+        <source>Alerts</source>
+        <translation>アラート</translation>
+    </message>
+    <message>
+        <source>Alerts in this window</source>
+        <translation>この期間のアラート</translation>
+    </message>
+    <message>
+        <source>What</source>
+        <translation>対象</translation>
+    </message>
+    <message>
+        <source>Test</source>
+        <translation>検定</translation>
+    </message>
+    <message>
+        <source>Value</source>
+        <translation>値</translation>
+    </message>
+    <message>
+        <source>Threshold</source>
+        <translation>しきい値</translation>
+    </message>
+    <message>
+        <source>Monitoring charts</source>
+        <translation>モニタリングのグラフ</translation>
+    </message>
+    <message>
+        <source>Rates over time (centre line: the site&apos;s earlier rate; 3-sigma limits)</source>
+        <translation>率の推移（中心線：この施設のそれまでの率、3シグマ管理限界）</translation>
+    </message>
+    <message>
+        <source>Monitoring unavailable: this model&apos;s bundle carries no reference profile. Only the rates over time are shown.</source>
+        <translation>モニタリングは利用できません：このモデルのバンドルには基準プロファイルがありません。率の推移のみを表示します。</translation>
+    </message>
+    <message>
+        <source>Scores against the reference</source>
+        <translation>スコア（基準との比較）</translation>
+    </message>
+    <message>
+        <source>Inputs against the reference (DICOM categories and image sizes)</source>
+        <translation>入力（DICOMの分類と画像サイズ、基準との比較）</translation>
+    </message>
+    <message>
+        <source>last {n} cases</source>
+        <translation>直近 {n} 件</translation>
+    </message>
+    <message>
+        <source>last {n} days</source>
+        <translation>直近 {n} 日間</translation>
+    </message>
+    <message>
+        <source>Reading the audit log…</source>
+        <translation>監査ログを読み込み中…</translation>
+    </message>
+    <message>
+        <source>{n} rows read</source>
+        <translation>{n} 行を読み込みました</translation>
+    </message>
+    <message>
+        <source>The monitoring report could not be made: {reason}</source>
+        <translation>モニタリングレポートを作成できませんでした：{reason}</translation>
+    </message>
+    <message>
+        <source>Report made {time}; {window}; {alerts} alert(s) in all model versions.</source>
+        <translation>レポート作成 {time}、{window}、全モデルバージョンでアラート {alerts} 件。</translation>
+    </message>
+    <message>
+        <source>The audit log holds no AI results yet: nothing to monitor.</source>
+        <translation>監査ログにはまだAIの結果がありません。モニタリングする対象がありません。</translation>
+    </message>
+    <message>
+        <source>Window {start} to {end}: {results} AI results, {openings} images opened, {reads} reads.</source>
+        <translation>期間 {start} ～ {end}：AI結果 {results} 件、開いた画像 {openings} 件、読影 {reads} 件。</translation>
+    </message>
+    <message>
+        <source>Scores: {label}</source>
+        <translation>スコア：{label}</translation>
+    </message>
+    <message>
+        <source>{tag} mix</source>
+        <translation>{tag}の構成</translation>
+    </message>
+    <message>
+        <source>p-chart</source>
+        <translation>p管理図</translation>
+    </message>
+    <message>
+        <source>reference</source>
+        <translation>基準</translation>
+    </message>
+    <message>
+        <source>this window</source>
+        <translation>この期間</translation>
+    </message>
+    <message>
+        <source>rate</source>
+        <translation>率</translation>
+    </message>
+    <message>
+        <source>centre</source>
+        <translation>中心線</translation>
+    </message>
+    <message>
+        <source>3-sigma limits</source>
+        <translation>3シグマ管理限界</translation>
+    </message>
+    <message>
+        <source>Scores of &apos;{label}&apos; ({n} in the window)</source>
+        <translation>「{label}」のスコア（期間内 {n} 件）</translation>
+    </message>
+    <message>
+        <source>{rate} ({n} cases in the window)</source>
+        <translation>{rate}（期間内 {n} 件）</translation>
+    </message>
+    <message>
+        <source>{tag} ({n} images in the window)</source>
+        <translation>{tag}（期間内 {n} 画像）</translation>
+    </message>
+    <message>
+        <source>No data in this window.</source>
+        <translation>この期間のデータはありません。</translation>
+    </message>
+    <message>
+        <source>PDF files (*.pdf)</source>
+        <translation>PDFファイル (*.pdf)</translation>
+    </message>
+    <message>
+        <source>JSON files (*.json)</source>
+        <translation>JSONファイル (*.json)</translation>
+    </message>
+    <message>
+        <source>Export the monitoring report</source>
+        <translation>モニタリングレポートを出力</translation>
+    </message>
+    <message>
+        <source>Exporting {file}…</source>
+        <translation>{file} を出力中…</translation>
+    </message>
+    <message>
+        <source>Monitoring report written: {path}</source>
+        <translation>モニタリングレポートを書き出しました：{path}</translation>
+    </message>
+    <message>
+        <source>Export failed: {reason}</source>
+        <translation>出力に失敗しました：{reason}</translation>
     </message>
 </context>
 <context>
@@ -2079,221 +2448,6 @@ Images scored from now on use that version. The change is recorded in the audit 
     <message>
         <source>Cancel reading the folder</source>
         <translation>フォルダの読み込みをキャンセル</translation>
-    </message>
-</context>
-<context>
-    <name>QtMonitoringWindow</name>
-    <message>
-        <source>Monitoring</source>
-        <translation>モニタリング</translation>
-    </message>
-    <message>
-        <source>Model version:</source>
-        <translation>モデルバージョン：</translation>
-    </message>
-    <message>
-        <source>Model version to show</source>
-        <translation>表示するモデルバージョン</translation>
-    </message>
-    <message>
-        <source>Window:</source>
-        <translation>期間：</translation>
-    </message>
-    <message>
-        <source>Monitoring window</source>
-        <translation>モニタリングの期間</translation>
-    </message>
-    <message>
-        <source>Refresh</source>
-        <translation>更新</translation>
-    </message>
-    <message>
-        <source>Read the audit log again</source>
-        <translation>監査ログを読み直す</translation>
-    </message>
-    <message>
-        <source>Export PDF…</source>
-        <translation>PDFを出力…</translation>
-    </message>
-    <message>
-        <source>Export the monitoring report as PDF</source>
-        <translation>モニタリングレポートをPDFで出力する</translation>
-    </message>
-    <message>
-        <source>Export JSON…</source>
-        <translation>JSONを出力…</translation>
-    </message>
-    <message>
-        <source>Export the monitoring report as JSON</source>
-        <translation>モニタリングレポートをJSONで出力する</translation>
-    </message>
-    <message>
-        <source>Close</source>
-        <translation>閉じる</translation>
-    </message>
-    <message>
-        <source>Close the monitoring window</source>
-        <translation>モニタリング画面を閉じる</translation>
-    </message>
-    <message>
-        <source>Monitoring status</source>
-        <translation>モニタリングの状態</translation>
-    </message>
-    <message>
-        <source>Monitoring unavailable</source>
-        <translation>モニタリング利用不可</translation>
-    </message>
-    <message>
-        <source>Summary</source>
-        <translation>概要</translation>
-    </message>
-    <message>
-        <source>Alerts</source>
-        <translation>アラート</translation>
-    </message>
-    <message>
-        <source>Alerts in this window</source>
-        <translation>この期間のアラート</translation>
-    </message>
-    <message>
-        <source>What</source>
-        <translation>対象</translation>
-    </message>
-    <message>
-        <source>Monitoring unavailable: this model&apos;s bundle carries no reference profile. Only the rates over time are shown.</source>
-        <translation>モニタリングは利用できません：このモデルのバンドルには基準プロファイルがありません。率の推移のみを表示します。</translation>
-    </message>
-    <message>
-        <source>Test</source>
-        <translation>検定</translation>
-    </message>
-    <message>
-        <source>Value</source>
-        <translation>値</translation>
-    </message>
-    <message>
-        <source>Threshold</source>
-        <translation>しきい値</translation>
-    </message>
-    <message>
-        <source>Monitoring charts</source>
-        <translation>モニタリングのグラフ</translation>
-    </message>
-    <message>
-        <source>Rates over time (centre line: the site&apos;s earlier rate; 3-sigma limits)</source>
-        <translation>率の推移（中心線：この施設のそれまでの率、3シグマ管理限界）</translation>
-    </message>
-    <message>
-        <source>Scores against the reference</source>
-        <translation>スコア（基準との比較）</translation>
-    </message>
-    <message>
-        <source>Inputs against the reference (DICOM categories and image sizes)</source>
-        <translation>入力（DICOMの分類と画像サイズ、基準との比較）</translation>
-    </message>
-    <message>
-        <source>last {n} cases</source>
-        <translation>直近 {n} 件</translation>
-    </message>
-    <message>
-        <source>last {n} days</source>
-        <translation>直近 {n} 日間</translation>
-    </message>
-    <message>
-        <source>Reading the audit log…</source>
-        <translation>監査ログを読み込み中…</translation>
-    </message>
-    <message>
-        <source>{n} rows read</source>
-        <translation>{n} 行を読み込みました</translation>
-    </message>
-    <message>
-        <source>The monitoring report could not be made: {reason}</source>
-        <translation>モニタリングレポートを作成できませんでした：{reason}</translation>
-    </message>
-    <message>
-        <source>Report made {time}; {window}; {alerts} alert(s) in all model versions.</source>
-        <translation>レポート作成 {time}、{window}、全モデルバージョンでアラート {alerts} 件。</translation>
-    </message>
-    <message>
-        <source>The audit log holds no AI results yet: nothing to monitor.</source>
-        <translation>監査ログにはまだAIの結果がありません。モニタリングする対象がありません。</translation>
-    </message>
-    <message>
-        <source>Window {start} to {end}: {results} AI results, {openings} images opened, {reads} reads.</source>
-        <translation>期間 {start} ～ {end}：AI結果 {results} 件、開いた画像 {openings} 件、読影 {reads} 件。</translation>
-    </message>
-    <message>
-        <source>Scores: {label}</source>
-        <translation>スコア：{label}</translation>
-    </message>
-    <message>
-        <source>{tag} mix</source>
-        <translation>{tag}の構成</translation>
-    </message>
-    <message>
-        <source>p-chart</source>
-        <translation>p管理図</translation>
-    </message>
-    <message>
-        <source>reference</source>
-        <translation>基準</translation>
-    </message>
-    <message>
-        <source>this window</source>
-        <translation>この期間</translation>
-    </message>
-    <message>
-        <source>rate</source>
-        <translation>率</translation>
-    </message>
-    <message>
-        <source>centre</source>
-        <translation>中心線</translation>
-    </message>
-    <message>
-        <source>3-sigma limits</source>
-        <translation>3シグマ管理限界</translation>
-    </message>
-    <message>
-        <source>Scores of &apos;{label}&apos; ({n} in the window)</source>
-        <translation>「{label}」のスコア（期間内 {n} 件）</translation>
-    </message>
-    <message>
-        <source>{rate} ({n} cases in the window)</source>
-        <translation>{rate}（期間内 {n} 件）</translation>
-    </message>
-    <message>
-        <source>{tag} ({n} images in the window)</source>
-        <translation>{tag}（期間内 {n} 画像）</translation>
-    </message>
-    <message>
-        <source>No data in this window.</source>
-        <translation>この期間のデータはありません。</translation>
-    </message>
-    <message>
-        <source>PDF files (*.pdf)</source>
-        <translation>PDFファイル (*.pdf)</translation>
-    </message>
-    <message>
-        <source>JSON files (*.json)</source>
-        <translation>JSONファイル (*.json)</translation>
-    </message>
-    <message>
-        <source>Export the monitoring report</source>
-        <translation>モニタリングレポートを出力</translation>
-    </message>
-    <message>
-        <source>Exporting {file}…</source>
-        <translation>{file} を出力中…</translation>
-    </message>
-    <message>
-        <source>Monitoring report written: {path}</source>
-        <translation>モニタリングレポートを書き出しました：{path}</translation>
-    </message>
-    <message>
-        <source>Export failed: {reason}</source>
-        <translation>出力に失敗しました：{reason}</translation>
     </message>
 </context>
 <context>

@@ -375,3 +375,27 @@ def test_table_sorts_a_pre_release_below_its_release(
     qtbot.waitUntil(lambda: not win.is_busy())
     assert [version for version, _test, _active in _table(win)] == ["1.0.0-rc.1", "1.0.0", "1.10.0"]
     win.shutdown()
+
+
+def test_change_history_of_the_selected_model(
+    qtbot: QtBot, manager: QtModelManager, bundles: Bundles, answers: list[str]
+) -> None:
+    """Issue 16 item 4: each activation and roll-back is a signed change record, listed (newest
+    first) under the model card, each verified."""
+    history = manager.findChild(QTableWidget, "changeHistory")
+    assert history.accessibleName()
+    _install(qtbot, manager, bundles.v100)
+    _install(qtbot, manager, bundles.v110)
+    manager.select("test-cxr", "1.1.0")
+    manager.findChild(QPushButton, "activateButton").click()
+    _wait(qtbot, manager)
+    qtbot.waitUntil(lambda: len(manager.history_rows()) == 2, timeout=30_000)
+    shown = [
+        [history.item(r, c).text() for c in range(history.columnCount())]
+        for r in range(history.rowCount())
+    ]
+    assert shown[0][1] == "Activated 1.0.0 → 1.1.0" and shown[0][4] == "Verified"
+    assert shown[1][1] == "Activated none → 1.0.0"
+    assert shown[0][2] == "none" and shown[0][3]
+    heading = manager.findChild(QLabel, "changeHistoryHeading")
+    assert heading.text() == "Change records of test-cxr: 2"

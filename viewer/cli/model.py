@@ -54,6 +54,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=_cmd_compare)
 
+    h = msub.add_parser("history", help="every signed change record, each verified")
+    h.add_argument("--model", help="model id (default: every model)")
+    h.add_argument("--format", choices=["json", "pdf"], default="json")
+    h.add_argument("-o", "--out", metavar="FILE", help="write here (a PDF needs it)")
+    h.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    h.set_defaults(func=_cmd_history)
+
 
 def _open(args: argparse.Namespace) -> tuple[Any, Any]:
     from viewer.audit import AuditLog
@@ -247,4 +254,41 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     print(f"  McNemar (sensitivity): b={mc['b']} c={mc['c']}, exact p={mc['exact_p']:.4g}")
     print(f"  {result['noninferiority']['text']}")
     print(f"Note: {result['reference_standard']}")
+    return 0
+
+
+def _cmd_history(args: argparse.Namespace) -> int:
+    """Exit 1 when the chain or any record fails verification (the output says which)."""
+    from pathlib import Path
+
+    from viewer.audit import AuditLog
+    from viewer.session.change_control import export_history
+
+    settings = args.settings
+    with AuditLog.open_readonly(settings.audit_db_path, settings=settings) as log:
+        found, data = export_history(
+            settings,
+            log,
+            fmt=args.format,
+            path=Path(args.out) if args.out else None,
+            model_id=args.model,
+            overwrite=args.force,
+        )
+    if data is not None:
+        sys.stdout.write(data.decode("utf-8"))
+    bad = [e.seq for e in found.entries if not e.verified]
+    if args.out:
+        print(
+            f"wrote {args.out}: {len(found.entries)} change record(s), "
+            f"{len(found.entries) - len(bad)} verified",
+            file=sys.stderr,
+        )
+    if bad or not found.verification.ok:
+        print(
+            "NOT VERIFIED: "
+            + (found.verification.summary() if not found.verification.ok else "")
+            + (f" change record row(s) {', '.join(f'#{s}' for s in bad)} fail." if bad else ""),
+            file=sys.stderr,
+        )
+        return 1
     return 0

@@ -151,6 +151,55 @@ def rollback_bundle(settings: Settings, model_id: str) -> str:
     return _with_store(settings, lambda store: store.rollback(model_id))
 
 
+@dataclass(frozen=True)
+class ChangeRow:
+    """One signed change record of a model, as the model manager lists it."""
+
+    seq: int
+    time: str  # UTC, as stored
+    action: str  # activate, rollback, site_threshold_set, site_threshold_carry_over
+    status: str  # applied or proposed
+    before: str  # version, or "" when nothing was active
+    after: str
+    evidence: str  # "kind sha256" or ""
+    approvers: str  # printed names (OS account when unnamed), in order
+    verified: bool  # signature, chain and row all hold
+    problems: str
+
+
+def change_history(settings: Settings, model_id: str) -> list[ChangeRow]:
+    """The change records of one model, oldest first, each verified (runs in a worker: the
+    whole chain is verified). No audit log yet: no records."""
+    from viewer.session.change_control import history
+
+    if not settings.audit_db_path.is_file():
+        return []
+    with AuditLog.open_readonly(settings.audit_db_path, settings=settings) as log:
+        entries = history(settings, log, model_id=model_id).entries
+    rows = []
+    for e in entries:
+        rec = e.signed.record if e.signed else None
+        rows.append(
+            ChangeRow(
+                seq=e.seq,
+                time=e.time,
+                action=rec.action if rec else "?",
+                status=rec.status if rec else "?",
+                before=rec.before.version if rec and rec.before else "",
+                after=rec.after.version if rec else "",
+                evidence=f"{rec.evidence.kind} {rec.evidence.sha256}"
+                if rec and rec.evidence
+                else "",
+                approvers=", ".join(a.printed_name or a.user_id for a in rec.approvers)
+                if rec
+                else "",
+                verified=e.verified,
+                problems="; ".join(e.problems),
+            )
+        )
+    return rows
+
+
 def run_selftest(settings: Settings, row: BundleRow) -> SelfTestOutcome:
     """Load the stored bundle again (signature, weights, self-test), recorded in the audit log.
 
@@ -163,9 +212,11 @@ def run_selftest(settings: Settings, row: BundleRow) -> SelfTestOutcome:
 
 __all__ = [
     "BundleRow",
+    "ChangeRow",
     "SelfTestOutcome",
     "StoreView",
     "activate_bundle",
+    "change_history",
     "install_bundle",
     "list_bundles",
     "rollback_bundle",

@@ -172,6 +172,7 @@ class AuditTableModel(QAbstractTableModel):
             "report_exported": self.tr("Report exported"),
             "verification": self.tr("Verification"),
             "site_threshold_set": self.tr("Site threshold set"),
+            "change_record": self.tr("Change record"),
             "shadow_started": self.tr("Shadow scoring started"),
             "shadow_stopped": self.tr("Shadow scoring stopped"),
             "shadow_result": self.tr("Shadow result (candidate, not shown in readings)"),

@@ -39,9 +39,11 @@ from viewer.config import Settings
 from viewer.keyprint import format_fingerprint
 from viewer.session.model_admin import (
     BundleRow,
+    ChangeRow,
     SelfTestOutcome,
     StoreView,
     activate_bundle,
+    change_history,
     install_bundle,
     list_bundles,
     rollback_bundle,
@@ -53,6 +55,8 @@ from viewer.ui.check_text import bundle_refusal_text
 from viewer.ui.plain_text import plain_labels, plain_tooltip
 from viewer.ui.qt_model_card import card_html, selftest_text
 from viewer.ui.workers import JobRunner, error_text
+
+HISTORY_COLUMNS = ("time", "change", "evidence", "approvers", "record")
 
 
 class QtModelManager(QDialog):
@@ -105,12 +109,34 @@ class QtModelManager(QDialog):
         self.card.setObjectName("modelCard")
         self.card.setOpenLinks(False)
 
+        # The selected model's signed change records (issue 16 item 4), oldest first.
+        self._history: list[ChangeRow] = []
+        self._history_model: str | None = None
+        self._history_failed = ""
+        self._history_heading = QLabel(self)
+        self._history_heading.setObjectName("changeHistoryHeading")
+        self.history = QTableWidget(0, len(HISTORY_COLUMNS), self)
+        self.history.setObjectName("changeHistory")
+        self.history.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.history.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.history.verticalHeader().setVisible(False)
+        header = self.history.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        history_box = QWidget(self)
+        history_layout = QVBoxLayout(history_box)
+        history_layout.setContentsMargins(0, 4, 0, 0)
+        history_layout.addWidget(self._history_heading)
+        history_layout.addWidget(self.history, 1)
+
         splitter = QSplitter(Qt.Orientation.Vertical, self)
         splitter.addWidget(self.table)
         splitter.addWidget(self.card)
+        splitter.addWidget(history_box)
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 3)
-        splitter.setSizes([170, 480])
+        splitter.setStretchFactor(2, 1)
+        splitter.setSizes([150, 380, 140])
 
         self.install_button = QPushButton(self)
         self.install_button.setObjectName("installBundleButton")
@@ -230,6 +256,17 @@ class QtModelManager(QDialog):
         self._render_trust()
         self.progress.setAccessibleName(self.tr("Working"))
         self.status.setAccessibleName(self.tr("Status"))
+        self.history.setHorizontalHeaderLabels(
+            [
+                self.tr("When (UTC)"),
+                self.tr("Change"),
+                self.tr("Evidence"),
+                self.tr("Approved by"),
+                self.tr("Record"),
+            ]
+        )
+        self.history.setAccessibleName(self.tr("Signed change records of the selected model"))
+        self._fill_history()
         self._fill_table()
         self._show_card()
         self._render_status()
@@ -361,6 +398,7 @@ class QtModelManager(QDialog):
             self._set_status("empty" if not self._rows else "")
         self._show_card()
         self._update_buttons()
+        self._load_history(force=True)  # an action may have added a record
 
     def _on_list_failed(self, exc: BaseException) -> None:
         # Stale rows would show a store state that may no longer be true: show none.
@@ -419,6 +457,93 @@ class QtModelManager(QDialog):
     def _on_selection(self) -> None:
         self._show_card()
         self._update_buttons()
+        self._load_history()
+
+    # -- change history ------------------------------------------------------------------------
+    def _load_history(self, *, force: bool = False) -> None:
+        """Read the selected model's change records in the worker (the chain is verified)."""
+        row = self.selected_row()
+        model_id = row.model_id if row is not None else None
+        if model_id == self._history_model and not force:
+            return
+        self._history_model, self._history, self._history_failed = model_id, [], ""
+        self._fill_history()
+        if model_id is None:
+            return
+        settings = self.settings
+        self._runner.submit(
+            lambda _progress, _cancelled: change_history(settings, model_id),
+            on_result=lambda rows: self._on_history(model_id, rows),
+            on_error=lambda exc: self._on_history_failed(model_id, exc),
+            name="change-history",
+        )
+
+    def _on_history(self, model_id: str, rows: list[ChangeRow]) -> None:
+        if model_id == self._history_model:  # else the selection moved on: a stale result
+            self._history = rows
+            self._fill_history()
+
+    def _on_history_failed(self, model_id: str, exc: BaseException) -> None:
+        if model_id == self._history_model:
+            self._history_failed = error_text(exc)
+            self._fill_history()
+
+    def history_rows(self) -> list[ChangeRow]:
+        return list(self._history)
+
+    def _change_text(self, row: ChangeRow) -> str:
+        texts = {
+            "activate": self.tr("Activated {before} → {after}"),
+            "rollback": self.tr("Rolled back {before} → {after}"),
+            "site_threshold_set": self.tr("Site threshold set ({after})"),
+            "site_threshold_carry_over": self.tr("Site threshold carried over ({after})"),
+        }
+        text = texts.get(row.action, row.action).format(
+            before=row.before or self.tr("none"), after=row.after
+        )
+        if row.status == "proposed":
+            text = self.tr("Proposed: {change}").format(change=text)
+        return text
+
+    def _fill_history(self) -> None:
+        model = self._history_model or ""
+        if self._history_failed:
+            heading = self.tr("Change records cannot be read: {reason}").format(
+                reason=self._history_failed
+            )
+        elif model:
+            heading = self.tr("Change records of {model}: {count}").format(
+                model=model, count=len(self._history)
+            )
+        else:
+            heading = self.tr("Change records")
+        self._history_heading.setText(heading)
+        kinds = {
+            "comparison": self.tr("comparison"),
+            "recalibration": self.tr("recalibration"),
+            "site_amendment": self.tr("site amendment"),
+        }
+        self.history.setRowCount(len(self._history))
+        for i, row in enumerate(reversed(self._history)):  # the newest first
+            kind, _, digest = row.evidence.partition(" ")
+            evidence = f"{kinds.get(kind, kind)} {digest[:12]}…" if digest else self.tr("none")
+            values = [
+                row.time[:19].replace("T", " "),
+                self._change_text(row),
+                evidence,
+                row.approvers,
+                self.tr("Verified") if row.verified else self.tr("NOT VERIFIED"),
+            ]
+            for col, value in enumerate(values):
+                item = QTableWidgetItem(value)
+                if col == 2 and digest:
+                    item.setToolTip(f"SHA-256 {digest}")
+                if col == 4:
+                    colour = Qt.GlobalColor.darkGreen if row.verified else Qt.GlobalColor.red
+                    item.setForeground(colour)
+                    if row.problems:
+                        item.setToolTip(plain_tooltip(row.problems))
+                self.history.setItem(i, col, item)
 
     def _update_buttons(self) -> None:
         row = self.selected_row()
