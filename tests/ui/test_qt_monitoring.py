@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QThreadPool
-from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QTableWidget
+from PySide6.QtWidgets import QComboBox, QFileDialog, QLabel, QPushButton, QTableWidget
 from pytestqt.qtbot import QtBot
 
 from tests.monitoring.audit_rows import write_log
@@ -104,6 +104,25 @@ def test_export_writes_the_commands_pdf_and_json(
         json.loads(out.read_text("utf-8"))["models"][0]["summary"]
         == window.view().report["models"][0]["summary"]
     )  # type: ignore[union-attr]
+
+
+def test_export_button_asks_where_and_adds_the_ending(
+    window: QtMonitoringWindow, qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[str] = []
+
+    def save_as(_parent: object, title: str, suggested: str, _filter: str) -> tuple[str, str]:
+        asked.append(suggested)
+        return (str(tmp_path / "site-drift"), "")  # typed without an ending
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", save_as)
+    window.findChild(QPushButton, "monitorExportPdfButton").click()
+    qtbot.waitUntil(lambda: not window.is_busy())
+    assert Path(asked[0]).name.startswith("bedside-monitoring-") and asked[0].endswith(".pdf")
+    assert (tmp_path / "site-drift.pdf").read_bytes().startswith(b"%PDF")
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *_a: ("", ""))  # cancelled
+    window.findChild(QPushButton, "monitorExportJsonButton").click()
+    assert not window.is_busy() and list(tmp_path.glob("*.json")) == []
 
 
 def test_window_selector_rereads_and_every_widget_is_named(

@@ -53,6 +53,7 @@ from viewer.session.audit_view import (
 )
 from viewer.ui.plain_text import plain_labels
 from viewer.ui.qt_audit_table import AuditTableModel, record_text
+from viewer.ui.save_dialog import ask_save_path
 from viewer.ui.workers import JobRunner, error_text
 
 if TYPE_CHECKING:
@@ -479,20 +480,14 @@ class QtAuditWindow(QDialog):
     # -- export --------------------------------------------------------------------------------
     def choose_and_export(self) -> None:
         fmt = str(self.export_format.currentData() or "pdf")
-        stamp = datetime.now().strftime("%Y%m%d-%H%M")
-        suggested = Path.home() / f"bedside-audit-{stamp}.{fmt}"
         filters = {
             "pdf": self.tr("PDF files (*.pdf)"),
             "csv": self.tr("CSV files (*.csv)"),
             "json": self.tr("JSON files (*.json)"),
         }
-        path, _ = QFileDialog.getSaveFileName(
-            self, self.tr("Export the audit report"), str(suggested), filters[fmt]
-        )
-        if path:
-            target = Path(path)
-            if target.suffix.lower() != f".{fmt}":
-                target = target.with_name(target.name + f".{fmt}")
+        title = self.tr("Export the audit report")
+        target = ask_save_path(self, title, "bedside-audit", fmt, filters[fmt])
+        if target is not None:
             self.export_to(target, fmt)
 
     def export_to(self, path: Path, fmt: str | None = None) -> None:

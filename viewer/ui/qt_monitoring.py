@@ -19,7 +19,6 @@ said there).
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDialog,
-    QFileDialog,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -58,6 +56,7 @@ from viewer.session.monitoring_view import (
 from viewer.ui.i18n import local_time_text
 from viewer.ui.plain_text import plain_labels, plain_tooltip
 from viewer.ui.qt_plot import QtPlot
+from viewer.ui.save_dialog import ask_save_path
 from viewer.ui.workers import JobRunner, error_text
 
 __all__ = ["QtMonitoringWindow", "monitoring_templates", "sentence_text"]
@@ -560,16 +559,10 @@ class QtMonitoringWindow(QDialog):
 
     # -- export --------------------------------------------------------------------------------
     def choose_and_export(self, fmt: str) -> None:
-        stamp = datetime.now().strftime("%Y%m%d-%H%M")
-        suggested = Path.home() / f"bedside-monitoring-{stamp}.{fmt}"
         filters = {"pdf": self.tr("PDF files (*.pdf)"), "json": self.tr("JSON files (*.json)")}
-        path, _ = QFileDialog.getSaveFileName(
-            self, self.tr("Export the monitoring report"), str(suggested), filters[fmt]
-        )
-        if path:
-            target = Path(path)
-            if target.suffix.lower() != f".{fmt}":
-                target = target.with_name(target.name + f".{fmt}")
+        title = self.tr("Export the monitoring report")
+        target = ask_save_path(self, title, "bedside-monitoring", fmt, filters[fmt])
+        if target is not None:
             self.export_to(target, fmt)
 
     def export_to(self, path: Path, fmt: str) -> None:
