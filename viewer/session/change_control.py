@@ -61,7 +61,6 @@ __all__ = [
     "ActivationOutcome",
     "History",
     "activate",
-    "amendment_change_event",
     "approve",
     "export_history",
     "history",
@@ -328,34 +327,6 @@ def rollback(
     who = user or current_user(settings)
     change = ChangeRequest(rationale=rationale.strip(), approvers=(approval_of(who),))
     return store.rollback(model_id, change=change)
-
-
-def amendment_change_event(
-    settings: Settings, user: User, amendment: dict[str, Any], action: str, reason: str
-) -> AuditEvent:
-    """The signed change record of a site amendment (written with its ``site_threshold_set``
-    row, in one transaction, by ``viewer.session.site_thresholds``)."""
-    side = ModelSide(version=amendment["model_version"], digest=amendment["bundle_digest"])
-    label = str(amendment["label"])
-    carried = amendment.get("carried_over_from")
-    evidence = (
-        Evidence(kind="site_amendment", sha256=carried["amendment_sha256"])
-        if carried
-        else Evidence(kind="recalibration", sha256=amendment["report_sha256"])
-    )
-    record = ChangeRecord(
-        action="site_threshold_carry_over" if action == "carried_over" else "site_threshold_set",
-        model_id=amendment["model_id"],
-        before=side,
-        after=side,
-        thresholds_before={label: float(amendment["previous_threshold"])},
-        thresholds_after={label: float(amendment["threshold"])},
-        evidence=evidence,
-        rationale=reason,
-        approvers=(approval_of(user),),
-        created_at=utc_now_text(),
-    )
-    return change_event(sign_change(record, settings.installation_key_path), user=user)
 
 
 # ----------------------------------------------------------------------------- history

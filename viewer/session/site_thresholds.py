@@ -34,7 +34,7 @@ from viewer.errors import BedsideError
 from viewer.session.reading import parse_finding
 
 if TYPE_CHECKING:
-    from viewer.audit.events import AuditRecord
+    from viewer.audit.events import AuditEvent, AuditRecord
     from viewer.audit.identity import User
     from viewer.audit.store import AuditLog
     from viewer.bundle.store import ModelStore
@@ -289,6 +289,45 @@ def recalibrate(
     return Recalibration(mid, version, digest, label, report)
 
 
+def _change_event(
+    settings: Settings, user: User, amendment: dict[str, Any], action: str, reason: str
+) -> AuditEvent:
+    """The signed change record of a site amendment (issue 16 item 4): the label's threshold
+    before and after, on one bundle digest, resting on the recalibration report (or, carried
+    over, on the amendment it copies)."""
+    from viewer.audit.change_record import (
+        ChangeRecord,
+        Evidence,
+        ModelSide,
+        approval_of,
+        change_event,
+        sign_change,
+    )
+    from viewer.audit.query import utc_now_text
+
+    side = ModelSide(version=amendment["model_version"], digest=amendment["bundle_digest"])
+    label = str(amendment["label"])
+    carried = amendment.get("carried_over_from")
+    evidence = (
+        Evidence(kind="site_amendment", sha256=carried["amendment_sha256"])
+        if carried
+        else Evidence(kind="recalibration", sha256=amendment["report_sha256"])
+    )
+    record = ChangeRecord(
+        action="site_threshold_carry_over" if action == "carried_over" else "site_threshold_set",
+        model_id=amendment["model_id"],
+        before=side,
+        after=side,
+        thresholds_before={label: float(amendment["previous_threshold"])},
+        thresholds_after={label: float(amendment["threshold"])},
+        evidence=evidence,
+        rationale=reason,
+        approvers=(approval_of(user),),
+        created_at=utc_now_text(),
+    )
+    return change_event(sign_change(record, settings.installation_key_path), user=user)
+
+
 def _record(
     settings: Settings,
     log: AuditLog,
@@ -299,9 +338,8 @@ def _record(
 ) -> Any:
     """The ``site_threshold_set`` row and its signed change record, in one transaction."""
     from viewer.audit.events import AuditEvent, EventType
-    from viewer.session.change_control import amendment_change_event
 
-    change = amendment_change_event(settings, user, amendment, action, reason)
+    change = _change_event(settings, user, amendment, action, reason)
     return log.append_all(
         [
             AuditEvent(
