@@ -179,3 +179,25 @@ def test_a_refused_candidate_leaves_the_reading_untouched(
     window.record_decision("confirmed", "")
     qtbot.waitUntil(lambda: len(_rows(settings, "decision")) == 1, timeout=WAIT_MS)
     QThreadPool.globalInstance().waitForDone()
+
+
+def test_rapid_stepping_keeps_the_candidate_waiting_and_closing_records_the_rest(
+    qtbot: Any, make_window: Any, shadow_settings: tuple[Settings, str], cxr_dir: Path
+) -> None:
+    settings, _ = shadow_settings
+    window = make_window(settings, [cxr_dir])
+    for _ in range(3):  # the next image the moment the result shows
+        wait_for_result(qtbot, window)
+        shown_before = window.current
+        window.step_image(1)
+        qtbot.waitUntil(lambda s=shown_before: window.current is not s, timeout=WAIT_MS)
+    wait_for_result(qtbot, window)
+    assert not window.shadow_idle  # the readings wait for a quiet AI thread
+    window.shutdown()
+    shown = [r for r in _rows(settings, "ai_result_shown") if r.outcome == "success"]
+    shadow = _rows(settings, "shadow_result")
+    assert len(shadow) == len(shown) >= 4  # every reading carries its row, scored or not
+    assert {r.sop_pseudonym for r in shadow} == {r.sop_pseudonym for r in shown}
+    not_run = [r for r in shadow if r.outcome == "failure"]
+    assert not_run and all(r.detail["stage"] == "not_run" for r in not_run)
+    assert all("app closed before" in (r.reason or "") for r in not_run)

@@ -87,6 +87,7 @@ class ShadowOutcome:
     active: dict[str, Any]  # model_id, model_version, bundle_digest of the active model
     outcome: ScoreOutcome | None = None
     load_error: str = ""
+    not_run: str = ""  # why the candidate never ran on this image (e.g. the app closed first)
 
     @property
     def scored(self) -> bool:
@@ -117,22 +118,42 @@ class ShadowRunner:
         self.scorer: Scorer | None = None
         self.load_error = ""
 
-    def _prepare(self) -> ShadowTarget | None:
+    def locate(self) -> ShadowTarget | None:
+        """Which candidate is set: the store is read once, nothing is loaded (cheap, any
+        thread). The window asks before it queues a reading, so a reading it queued is
+        recorded against that candidate even if the store changes meanwhile. Once read, it
+        never waits for a running shadow job (the window calls it on the GUI thread)."""
+        if self._looked:
+            return self.target
+        with self._lock:
+            return self._locate()
+
+    def _locate(self) -> ShadowTarget | None:
         if not self._looked:
             self._looked = True
             try:
                 self.target = self._find()
             except Exception as exc:  # the store cannot be read: no candidate to run
                 self.load_error = str(exc)
-                return None
-            if self.target is not None:
-                try:
-                    self.scorer = self._load(self.target)
-                except BedsideError as exc:
-                    self.load_error = exc.message
-                except Exception as exc:  # a broken candidate never breaks a reading
-                    self.load_error = f"Unexpected error ({type(exc).__name__}: {exc})."
         return self.target
+
+    def _prepare(self) -> ShadowTarget | None:
+        """The candidate, loaded on first use (a failure is kept: it is not retried)."""
+        target = self._locate()
+        if target is not None and self.scorer is None and not self.load_error:
+            try:
+                self.scorer = self._load(target)
+            except BedsideError as exc:
+                self.load_error = exc.message
+            except Exception as exc:  # a broken candidate never breaks a reading
+                self.load_error = f"Unexpected error ({type(exc).__name__}: {exc})."
+        return target
+
+    def skipped(self, reason: str) -> ShadowOutcome | None:
+        """The outcome for an image the candidate will not score (``reason``), without loading
+        it; None when no candidate is set."""
+        target = self.locate()
+        return None if target is None else ShadowOutcome(target, self.active, not_run=reason)
 
     def run(
         self,
@@ -211,20 +232,29 @@ def record_shadow(session: ReadingSession, result: ShadowOutcome) -> AppendOutco
         **({"pixel_sha256": session.pixel_sha256} if session.pixel_sha256 else {}),
     }
     outcome = result.outcome
-    if outcome is None or outcome.prediction is None:
+    changed = (
+        outcome is not None
+        and outcome.image is not None
+        and session.pixel_sha256 is not None
+        and outcome.image.pixel_sha256 != session.pixel_sha256
+    )
+    if outcome is None or outcome.prediction is None or changed:
         refusing = outcome.refusing if outcome is not None else []
-        reason = (
-            f"The shadow candidate could not be loaded: {result.load_error}"
-            if outcome is None
-            else outcome.message or "No score."
-        )
+        if result.not_run:
+            reason = result.not_run
+        elif outcome is None:
+            reason = f"The shadow candidate could not be loaded: {result.load_error}"
+        elif changed:
+            reason = "The file changed after it was read; the candidate's score is not used."
+        else:
+            reason = outcome.message or "No score."
         return desk.trail.append(
             "shadow_result",
             outcome="failure",
             reason=reason,
             detail={
                 **base,
-                "stage": "load" if outcome is None else "score",
+                "stage": "not_run" if result.not_run else "load" if outcome is None else "score",
                 "refused": bool(refusing),
                 "refusal_codes": [str(c.code) for c in refusing],
             },

@@ -12,6 +12,7 @@ Nothing here imports torch: the bundle layer (which does) is imported inside the
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -93,6 +94,12 @@ class OnScreen:
         return self.session.path
 
 
+# Shadow mode (viewer.session.shadow): the candidate's job waits for this much quiet on the AI
+# thread, so a reader stepping through images never waits for it; decoded images kept for it.
+SHADOW_QUIET_MS = 300
+SHADOW_KEPT_IMAGES = 4
+
+
 def _os_account() -> str:
     import getpass
 
@@ -131,6 +138,15 @@ class QtMainWindow(QMainWindow):
         self.ai = JobRunner(1, self, name="ai", nice=10)
         self.model: OpenModel | None = None
         self.shadow: ShadowRunner | None = None  # the store's candidate: recorded, never shown
+        # Shadow jobs wait for a quiet AI thread (see _request_shadow): (session, runner, image)
+        self._shadow_pending: deque[tuple[ReadingSession, ShadowRunner, DicomImage | None]] = (
+            deque()
+        )
+        self._shadow_running: tuple[ReadingSession, ShadowRunner] | None = None
+        self._shadow_timer = QTimer(self)
+        self._shadow_timer.setSingleShot(True)
+        self._shadow_timer.setInterval(SHADOW_QUIET_MS)
+        self._shadow_timer.timeout.connect(self._shadow_next)
         self.model_error = ""
         self.model_loading = False
         self.shown: OnScreen | None = None
@@ -494,6 +510,7 @@ class QtMainWindow(QMainWindow):
         self.browser.cancel_scan()
         self.io.shutdown()
         self.ai.shutdown()
+        self._shadow_not_run()
         self.view.shutdown()
         for w in list(self._tag_browsers) + list(self._tools.values()):
             w.close()
@@ -686,6 +703,8 @@ class QtMainWindow(QMainWindow):
             return
         shown = OnScreen(self.desk.open(path))
         self.shown = shown
+        if self._shadow_pending:
+            self._shadow_timer.start()  # the reader acts: the candidate waits for quiet
         self.image_error.setText("")
         # never leave the previous patient's image on screen while the next one decodes
         self.view.clear(loading=True)
@@ -810,15 +829,56 @@ class QtMainWindow(QMainWindow):
             self._request_shadow(session, outcome)
 
     def _request_shadow(self, session: ReadingSession, outcome: ScoreOutcome) -> None:
-        """The shadow candidate on the image just scored: queued on the AI thread after the
-        active result is on screen (below any reader's job), recorded, never shown."""
-        runner, meta = self.shadow, session.meta
-        if runner is None or meta is None:
+        """The shadow candidate on the image just scored, after the active result is on screen.
+
+        Never in the reader's way: its job waits until the AI thread has had nothing to do for
+        ``SHADOW_QUIET_MS`` (a reader stepping through images keeps it waiting), then runs one
+        at a time on that same thread (one OpenMP team). At most ``SHADOW_KEPT_IMAGES`` decoded
+        images wait with it; older ones are read again by the job (their pixels checked)."""
+        if self.shadow is None or session.meta is None or self.shadow.locate() is None:
             return
-        image = outcome.image
+        self._shadow_pending.append((session, self.shadow, outcome.image))
+        kept = [i for i, item in enumerate(self._shadow_pending) if item[2] is not None]
+        for i in kept[: max(0, len(kept) - SHADOW_KEPT_IMAGES)]:
+            waiting, runner, _image = self._shadow_pending[i]
+            self._shadow_pending[i] = (waiting, runner, None)
+        self._shadow_timer.start()  # (re)start: the reader just acted
+
+    def _reader_waiting(self) -> bool:
+        """The image on screen is being read or waits for its score (its job comes next)."""
+        shown = self.shown
+        if shown is None:
+            return False
+        if shown.image is None:
+            return not shown.session.read_error
+        return shown.session.needs_score and self.model is not None
+
+    @property
+    def shadow_idle(self) -> bool:
+        """No shadow job waits or runs (tests and the benchmark wait for it)."""
+        return not self._shadow_pending and self._shadow_running is None
+
+    def _shadow_next(self) -> None:
+        if self._stopped or self._shadow_running or not self._shadow_pending:
+            return
+        if self.ai.active() > 0 or self._reader_waiting():  # the reader's work first
+            self._shadow_timer.start()
+            return
+        session, runner, image = self._shadow_pending.popleft()
+        meta = session.meta
+        assert meta is not None  # noqa: S101 - checked when queued
+
+        def job(_p: Any, cancelled: Any) -> ShadowOutcome | None:
+            result = runner.run(meta, image, cancel=cancelled)
+            if result is not None and result.outcome is not None and result.outcome.image:
+                result.outcome.image.pixel_sha256  # noqa: B018  (hashed here, off the GUI thread)
+            return result
+
+        self._shadow_running = (session, runner)
         self.ai.submit(
-            lambda _p, cancelled: runner.run(meta, image, cancel=cancelled),
+            job,
             on_result=partial(self._shadow_done, session),
+            on_error=lambda _exc: self._shadow_done(session, None),
             priority=20,
             name="shadow",
         )
@@ -826,8 +886,23 @@ class QtMainWindow(QMainWindow):
     def _shadow_done(self, session: ReadingSession, result: ShadowOutcome | None) -> None:
         """Its row, whichever image is on screen now (the record of that reading); nothing
         about it reaches a widget but a failed audit write."""
+        self._shadow_running = None
         if result is not None:
             self._show_append(record_shadow(session, result))
+        if self._shadow_pending:
+            self._shadow_timer.start()
+
+    def _shadow_not_run(self) -> None:
+        """Closing with readings the candidate has not scored: each gets its row saying so."""
+        self._shadow_timer.stop()
+        waiting = [(s, r) for s, r, _image in self._shadow_pending]
+        if self._shadow_running is not None:  # its result was dropped with the closing workers
+            waiting.insert(0, self._shadow_running)
+        self._shadow_pending.clear()
+        for session, runner in waiting:
+            result = runner.skipped("The app closed before the shadow candidate scored it.")
+            if result is not None:
+                record_shadow(session, result)
 
     def _show_revealed(self, session: ReadingSession) -> None:
         """The AI result is visible: panel, decision buttons, an earlier decision if any."""
