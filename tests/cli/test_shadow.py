@@ -90,9 +90,9 @@ def test_infer_records_the_candidate_and_prints_only_the_active(
     }
     scores = {round(float(r.score or 0), 6) for r in shadow}
     assert scores != {round(float(r.score or 0), 6) for r in shown}  # other weights
-    # each candidate row follows the active's row of its image (after the active result)
-    seqs = sorted([(r.seq, r.type) for r in shown + shadow])
-    assert [t for _, t in seqs] == ["ai_result_shown", "shadow_result"] * len(results)
+    # every active result was out before the candidate ran (none of them waited for it)
+    assert max(r.seq for r in shown) < min(r.seq for r in shadow)
+    assert all(r.detail["pixel_sha256"] for r in shadow)
     verified = _rows(settings, "bundle_verified")
     loaded = [r for r in verified if r.model_version == "1.1.0" and r.detail.get("stored")]
     assert len(loaded) == 1  # loaded from the store once, by the first shadow job
@@ -118,3 +118,25 @@ def test_compare_reads_the_shadow_rows(
     assert main([*argv, "--json"]) == 1
     out = json.loads(capsys.readouterr().out)
     assert out["pairs"] == 0 and "--shadow" in out["message"]
+
+
+def test_infer_stopped_early_records_the_candidate_did_not_run(
+    two_versions: tuple[Path, Path], settings: Any, cxr_dir: Path
+) -> None:
+    import argparse
+
+    from viewer.cli import infer
+
+    active, candidate = two_versions
+    assert main(["bundle", "install", str(active)]) == 0
+    assert main(["bundle", "install", str(candidate), "--shadow"]) == 0
+    args = argparse.Namespace(
+        settings=settings, paths=[str(cxr_dir)], bundle=None, model=None, threads=1, heatmap=None
+    )
+    results = infer.run(args)
+    first = next(results)
+    assert first["status"] == "scored"
+    results.close()  # the consumer stops after the first result
+    (row,) = _rows(settings, "shadow_result")
+    assert row.outcome == "failure" and row.detail["stage"] == "not_run"
+    assert row.reason == infer.SHADOW_NOT_RUN

@@ -15,6 +15,11 @@ images ahead (header checks, then the decode: pydicom and numpy, never torch, si
 thread calling torch starts a second OpenMP team and halves every forward). The main thread
 runs everything that touches torch (pixel checks, preprocessing, the forward) and the audit rows,
 image by image in input order, through the same ``score_image`` as the window.
+
+Shadow mode (issue 16 item 1): when the store holds a shadow candidate for the active model, it
+scores every scored image after the last active result is out (on the main thread; each image
+read again, its pixels checked), recorded as ``shadow_result`` rows and never printed; stopped
+early, each reading it did not score gets a row saying so (``viewer.session.shadow``).
 """
 
 from __future__ import annotations
@@ -38,11 +43,12 @@ from viewer.inference.checks import CheckResult
 from viewer.inference.explain import HEATMAP_CAPTION
 from viewer.inference.postprocess import score_threshold_text
 from viewer.session.models import DEMO_MODEL_WARNING, OpenModel, open_model
-from viewer.session.reading import ReadingDesk, score_image
+from viewer.session.reading import ReadingDesk, ReadingSession, score_image
 from viewer.session.shadow import ShadowRunner, record_shadow, store_shadow
 from viewer.session.trail import AppendOutcome, AuditTrail
 
 EXIT_OK = 0
+SHADOW_NOT_RUN = "The command ended before the shadow candidate scored it."
 EXIT_FAILED = 1
 
 
@@ -316,6 +322,8 @@ def run(args: argparse.Namespace, *, err: TextIO | None = None) -> Iterator[dict
             f"Nothing was scored, because every score must be recorded in the audit log: {exc}"
         ) from exc
     trail = AuditTrail(settings, log)
+    waiting: list[ReadingSession] = []  # scored readings the shadow candidate has yet to score
+    shadow: ShadowRunner | None = None
     try:
         desk = ReadingDesk(settings, trail, channel="cli")
         model = open_model(
@@ -333,7 +341,7 @@ def run(args: argparse.Namespace, *, err: TextIO | None = None) -> Iterator[dict
         shadow = store_shadow(settings, model, audit=lambda: log, threads=args.threads)
         for done, (meta, ahead) in enumerate(decoded, start=1):
             progress.show(done - 1, total, "scoring", meta.path)
-            yield score_one(
+            result = score_one(
                 desk,
                 model,
                 meta,
@@ -341,26 +349,30 @@ def run(args: argparse.Namespace, *, err: TextIO | None = None) -> Iterator[dict
                 image=ahead.image,
                 decode_ms=ahead.decode_ms,
             )
-            # the active result is out (printed) before the candidate runs, on this thread
-            _shadow_after(desk, shadow, meta, ahead.image, err or sys.stderr)
+            session = desk.current
+            if session is not None and session.prediction is not None:
+                waiting.append(session)
+            yield result
         progress.clear()
+        # every active result is out before the candidate runs (on this thread, as the active
+        # model did; each image read again, its pixels checked against the reading's)
+        while waiting:
+            _shadow_after(shadow, waiting[0], err or sys.stderr)
+            waiting.pop(0)
     finally:
+        for session in waiting:  # stopped early: each reading says the candidate did not run
+            skipped = shadow.skipped(SHADOW_NOT_RUN) if shadow is not None else None
+            if skipped is not None:
+                record_shadow(session, skipped)
         trail.close()
 
 
-def _shadow_after(
-    desk: ReadingDesk,
-    shadow: ShadowRunner,
-    meta: ImageMetadata,
-    image: DicomImage | None,
-    err: TextIO,
-) -> None:
-    """The shadow candidate (if one is set) on the image just scored: recorded, never printed
+def _shadow_after(shadow: ShadowRunner, session: ReadingSession, err: TextIO) -> None:
+    """The shadow candidate (if one is set) on one scored reading: recorded, never printed
     (``viewer.session.shadow``)."""
-    session = desk.current
-    if session is None or session.prediction is None:
+    if session.meta is None or shadow.locate() is None:
         return
-    result = shadow.run(meta, image)
+    result = shadow.run(session.meta)
     if result is None:
         return
     row = record_shadow(session, result)

@@ -7,8 +7,9 @@ model manager; kept in the signed store index, ``viewer.bundle.store``). Then, w
 active model scores an image for a reading (the window, ``bedside infer``):
 
 - the candidate scores the same image **after** the active result was delivered, on the same
-  thread that runs the active model (the window's AI thread; the command's main thread), so
-  torch is never called from two threads of ours and the active result is never delayed by it;
+  thread that runs the active model (the window's AI thread, once it has been quiet for a
+  moment; ``bedside infer``'s main thread, once every active result is out), so torch is never
+  called from two threads of ours and the active result does not wait for it;
 - its result is a ``shadow_result`` row in the audit log, hash-chained like every row, with the
   fields of ``ai_result_shown`` (model id, version, digest, score, threshold, finding; per label
   in the detail) and the same image pseudonyms, plus the active model it ran beside;
@@ -17,8 +18,9 @@ active model scores an image for a reading (the window, ``bedside infer``):
   compare`` pairs them with the active's rows (``viewer.session.comparison``);
 - a candidate that cannot be loaded (refused, tampered, missing) or that fails on an image is
   recorded as a ``shadow_result`` failure row for that reading, and the reading goes on
-  untouched. So every reading the active model scored carries exactly one shadow row while a
-  candidate is set, and a comparison knows why a pair is missing.
+  untouched; so is a reading it never reached (the window closed, the command stopped:
+  ``detail.stage = "not_run"``). So every reading the active model scored carries exactly one
+  shadow row while a candidate is set, and a comparison knows why a pair is missing.
 
 The candidate is loaded lazily, by the first shadow job (after the first active result), so
 starting the window or the command is not slowed either. Qt-free and torch-free at import: the
