@@ -39,6 +39,10 @@ SOURCE_SIZE = (256, 256)
 BITS = 12
 N_TRAIN, N_TUNE, N_TEST = 1024, 256, 512
 SEED_TRAIN, SEED_TUNE, SEED_TEST = 100_000, 200_000, 300_000
+# the reference set (issue 15): images like those the demo shows (viewer.dicom.synthetic's
+# write_demo_set: CR and DX, MONOCHROME1 and 2, 256 and 512 px, with and without an opacity)
+N_REFERENCE, SEED_REFERENCE = 1000, 400_000
+REFERENCE_QUANTILE = 0.999  # the demo must score its own images: few false refusals
 EPOCHS = 6
 BATCH = 32
 BOOTSTRAP = 1000
@@ -308,6 +312,23 @@ def _licence_text() -> str | None:
     return path.read_text(encoding="utf-8") if path.is_file() else None
 
 
+def write_reference_set(folder: Path, n: int = N_REFERENCE, seed0: int = SEED_REFERENCE) -> None:
+    """The demo's reference images as DICOM files (module doc: a seed range of their own)."""
+    from viewer.dicom.synthetic import make_cxr
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        ds = make_cxr(
+            seed0 + i,
+            opacity=i % 2 == 1,
+            modality="CR" if i % 3 else "DX",
+            photometric="MONOCHROME1" if i % 4 == 2 else "MONOCHROME2",
+            size=SOURCE_SIZE if i % 2 else (512, 512),
+            patient_index=i,
+        )
+        ds.save_as(folder / f"ref-{i:04d}.dcm", enforce_file_format=True)
+
+
 def build(out_dir: str | Path, say: Callable[[str], None] = print) -> Path:
     import torch
 
@@ -346,6 +367,8 @@ def build(out_dir: str | Path, say: Callable[[str], None] = print) -> Path:
     with tempfile.TemporaryDirectory() as tmp:
         sample = Path(tmp) / "selftest-sample.dcm"
         make_cxr(7, opacity=True, size=SOURCE_SIZE).save_as(sample, enforce_file_format=True)
+        reference = Path(tmp) / "reference"
+        write_reference_set(reference)
         state = {k: v.clone() for k, v in model.state_dict().items()}
         members, manifest, _ = build_members(
             arch_id="demo-cnn",
@@ -362,6 +385,9 @@ def build(out_dir: str | Path, say: Callable[[str], None] = print) -> Path:
                 f"bound for a proportion of 1.0 over {N_TEST // 2} cases is about "
                 f"{1 - 3 / (N_TEST // 2):.3f} (rule of three)."
             ),
+            reference=reference,
+            reference_quantile=REFERENCE_QUANTILE,
+            progress=say,
         )
     created = finish(members, manifest, out / "demo-cxr.bundle", key)
     (out / "MODEL_CARD.md").write_bytes(members["MODEL_CARD.md"])

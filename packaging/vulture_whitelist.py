@@ -187,3 +187,6 @@ alert_rate  # evaluation.recalibrate.Proposal, serialised by as_dict()
 file_name  # audit.change_record.Evidence: the evidence file's name, kept in the signed record
 created_at  # audit.change_record.ChangeRecord: when it was made, kept in the signed record
 _.history_rows  # QtModelManager: tests/ui/test_model_manager.py reads the change history shown
+
+# --- viewer.inference.ood
+out_of_fold  # OodFit: the distances the threshold is taken from; tests/inference/test_ood.py checks it

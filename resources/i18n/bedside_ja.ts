@@ -447,11 +447,11 @@
     </message>
     <message>
         <source>This image is outside the images this model was validated on: its features lie at distance {distance} from the model&apos;s reference images, beyond {threshold} (the reference&apos;s {percentile}th percentile), so no score is given.</source>
-        <translation type="unfinished"></translation>
+        <translation>この画像は、このモデルが検証された画像の範囲外です。画像の特徴量はモデルの参照画像から距離 {distance} にあり、上限 {threshold}(参照画像の {percentile} パーセンタイル)を超えているため、スコアは表示しません。</translation>
     </message>
     <message>
         <source>The image is like the images the model was validated on (distance {distance}, limit {threshold}).</source>
-        <translation type="unfinished"></translation>
+        <translation>この画像は、モデルが検証された画像と同様です(距離 {distance}、上限 {threshold})。</translation>
     </message>
     <message>
         <source>The image&apos;s pixel values run from {low} to {high} after the Modality LUT ({bits} bits stored), but the model normalises from the fixed range {in_min} to {in_max}: values outside it would be scored wrongly, so no score is given.</source>

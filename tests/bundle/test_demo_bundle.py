@@ -16,7 +16,7 @@ from viewer.errors import BundleError
 
 def test_demo_bundle_loads_in_demo_mode(demo_settings: Any) -> None:
     path = resource_path(*DEMO_BUNDLE)
-    assert path.stat().st_size < 2 * 1024 * 1024
+    assert path.stat().st_size < 2.5 * 1024 * 1024  # self-test images 2 MB, reference 10 kB
     loaded = load_bundle(path, TrustStore.from_settings(demo_settings))
     m = loaded.manifest
     assert loaded.key_source == "demo"
@@ -26,6 +26,13 @@ def test_demo_bundle_loads_in_demo_mode(demo_settings: Any) -> None:
     assert any("clinical" in use.lower() for use in m.out_of_scope_uses)
     assert all(metric.dataset == "test" for metric in m.metrics)
     assert m.selftest.threads == 1  # what demo_build computes the self-test with
+    # its reference profile: the synthetic reference set's input mix and the reference check
+    profile = m.reference_profile
+    assert profile is not None and profile.ood is not None and loaded.ood is not None
+    assert profile.count == 1000 and profile.refused == 0
+    assert profile.categories["manufacturer"] == {"Bedside Synthetic": 1000}
+    assert profile.ood.quantile == 0.999 and profile.ood.layer == "classifier"
+    assert loaded.ood.threshold == profile.ood.threshold and loaded.ood.dim == 48
 
 
 def test_demo_bundle_refused_outside_demo_mode(settings: Any) -> None:

@@ -320,6 +320,13 @@ def _all_produced(meta: Any) -> list[CheckResult]:
     stored = check_stored_range(np.array([[0, 5000]], dtype=np.int32), 12)
     assert stored is not None and check_stored_range(np.array([[0, 4095]]), 12) is None
     out.append(stored)
+    from viewer.inference.ood import OodReference, ood_check
+
+    ref = OodReference("fc", np.zeros(2), np.eye(2), threshold=3.0, quantile=0.99)
+    near, d_near = ood_check(ref, [1.0, 1.0])
+    far, d_far = ood_check(ref, [3.0, 4.0])
+    assert (near.level, far.level) == ("ok", "refusal") and (d_near, d_far) == (2.0**0.5, 5.0)
+    out += [near, far]
     return out
 
 

@@ -147,16 +147,23 @@ SAMPLES = ["nih-cxr14-dx-pa.dcm", "wg04-rg1-cr-mono1-j2k.dcm"]
 
 @pytest.mark.samples
 @pytest.mark.parametrize("name", SAMPLES, ids=SAMPLES)
-def test_real_chest_samples_still_score(
+def test_real_chest_samples_pass_every_input_check_but_the_reference(
     demo_predictor: Predictor, samples_dir: Path, name: str
 ) -> None:
+    """Header, pixel and model-input checks accept real chest X-rays; only the demo model's
+    reference check (issue 15) refuses them, as unlike its synthetic reference images."""
     from viewer.dicom import read_image
+    from viewer.inference.predict import InputRefusedError
 
     path = samples_dir / name
     if not path.is_file():
         pytest.skip(f"{name} is not in the samples folder")
-    prediction = demo_predictor.predict(read_image(path))
-    assert prediction.labels and not refusals(prediction.checks)
+    with pytest.raises(InputRefusedError) as info:
+        demo_predictor.predict(read_image(path))
+    refusing = refusals(info.value.checks)
+    assert [c.code for c in refusing] == ["out_of_distribution"]
+    assert "outside the images this model was validated on" in str(info.value)
+    assert float(refusing[0].params["distance"]) > float(refusing[0].params["threshold"])
 
 
 _TAG = st.one_of(

@@ -37,6 +37,7 @@ from viewer.bundle.manifest import (
     parse_manifest,
 )
 from viewer.bundle.model_card import render_model_card
+from viewer.bundle.profile import REFERENCE_NAME
 from viewer.bundle.signing import SIGNATURE_NAME, sign_files
 from viewer.errors import BundleError
 
@@ -153,8 +154,16 @@ def build_members(
     created: str | None = None,
     licence_text: str | None = None,
     card_notes: str = "",
+    reference: str | Path | None = None,
+    reference_quantile: float = 0.99,
+    progress: Callable[[str], None] | None = None,
 ) -> tuple[dict[str, bytes], Manifest, torch.nn.Module]:
-    """All members except the signature; ``sample`` is a ModelInput or a DICOM path."""
+    """All members except the signature; ``sample`` is a ModelInput or a DICOM path.
+
+    ``reference``: the maker's reference set (a folder of DICOM images or a ``.npz`` feature
+    file, ``viewer.bundle.reference``): the bundle then carries a reference profile and refuses
+    images beyond its ``reference_quantile`` (``viewer.inference.ood``). Its score histograms
+    fill ``reference_scores`` when the template gives none."""
     import safetensors.numpy
     import torch
 
@@ -219,6 +228,23 @@ def build_members(
             code="schema",
         )
     selftest_bytes: bytes = safetensors.numpy.save({k: v for k, v in sorted(tensors.items())})
+    extra: dict[str, bytes] = {}
+    if reference is not None:
+        from viewer.bundle.reference import build_reference
+
+        built = build_reference(
+            model,
+            manifest,
+            reference,
+            quantile=reference_quantile,
+            threads=threads,
+            progress=progress,
+        )
+        data["reference_profile"] = built.profile.model_dump(mode="json")
+        if not data.get("reference_scores") and built.score_histograms:
+            data["reference_scores"] = built.score_histograms
+        manifest = parse_manifest(json.dumps(data).encode())
+        extra[REFERENCE_NAME] = built.member
     card = render_model_card(manifest)
     if card_notes.strip():
         card += "\n## Notes from the model's creators\n\n" + card_notes.strip() + "\n"
@@ -232,6 +258,7 @@ def build_members(
         SELFTEST_NAME: selftest_bytes,
         MODEL_CARD_NAME: card.encode("utf-8"),
         LICENSE_NAME: licence.encode("utf-8"),
+        **extra,
     }
     return members, manifest, model
 
@@ -277,9 +304,12 @@ def create_bundle(
     created: str | None = None,
     licence_text: str | None = None,
     card_notes: str = "",
+    reference: str | Path | None = None,
+    reference_quantile: float = 0.99,
     progress: Callable[[str], None] | None = None,
 ) -> CreatedBundle:
-    """The whole ``bundle create``; ``sample`` is a DICOM path or a ModelInput."""
+    """The whole ``bundle create``; ``sample`` is a DICOM path or a ModelInput; ``reference``
+    as :func:`build_members`."""
     say = progress or (lambda _msg: None)
     say("reading weights")
     state = read_state_dict(weights)
@@ -293,6 +323,9 @@ def create_bundle(
         created=created,
         licence_text=licence_text,
         card_notes=card_notes,
+        reference=reference,
+        reference_quantile=reference_quantile,
+        progress=say,
     )
     say("writing bundle")
     return finish(members, manifest, out, private_key)

@@ -523,6 +523,8 @@ def _finish(
     out: str | Path,
     private_key: ec.EllipticCurvePrivateKey | None,
     created: str | None,
+    reference: str | Path | None = None,
+    reference_quantile: float = 0.99,
 ) -> CreatedBundle:
     from datetime import UTC, datetime
 
@@ -536,6 +538,8 @@ def _finish(
         template=template,
         sample=_sample(),
         created=stamp,
+        reference=reference,
+        reference_quantile=reference_quantile,
     )
     return finish(members, manifest, out, private_key)
 
@@ -549,6 +553,8 @@ def import_torchxrayvision(
     version: str = "1.0.0",
     resize: Resize = "readme",
     created: str | None = None,
+    reference: str | Path | None = None,
+    reference_quantile: float = 0.99,
 ) -> CreatedBundle:
     """A TorchXRayVision release file (``densenet121-res224-*``, ``resnet50-res512-all``)."""
     p = Path(path)
@@ -594,7 +600,7 @@ def import_torchxrayvision(
     )
     return _finish(
         arch=arch, state=state, template=template, out=out, private_key=private_key,
-        created=created,
+        created=created, reference=reference, reference_quantile=reference_quantile,
     )  # fmt: skip
 
 
@@ -610,6 +616,8 @@ def import_torchvision_densenet121(
     normalize: Literal["imagenet"] = "imagenet",
     size: int = 224,
     created: str | None = None,
+    reference: str | Path | None = None,
+    reference_quantile: float = 0.99,
 ) -> CreatedBundle:
     """A torchvision DenseNet-121 state dict (CheXNet-style: 3 channels, ImageNet statistics).
 
@@ -659,5 +667,5 @@ def import_torchvision_densenet121(
     )
     return _finish(
         arch="densenet121", state=state, template=template, out=out, private_key=private_key,
-        created=created,
+        created=created, reference=reference, reference_quantile=reference_quantile,
     )  # fmt: skip

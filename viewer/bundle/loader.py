@@ -29,6 +29,7 @@ from viewer.bundle.manifest import (
     Manifest,
     parse_manifest,
 )
+from viewer.bundle.profile import REFERENCE_NAME
 from viewer.bundle.signing import (
     SIGNATURE_NAME,
     SignatureInfo,
@@ -44,6 +45,7 @@ from viewer.outputs import file_sha256
 if TYPE_CHECKING:
     import torch
 
+    from viewer.inference.ood import OodReference
     from viewer.inference.selftest import SelfTestResult
 
 REQUIRED_MEMBERS = (MANIFEST_NAME, WEIGHTS_NAME, SELFTEST_NAME, MODEL_CARD_NAME, LICENSE_NAME)
@@ -78,6 +80,7 @@ class LoadedBundle:
     path: Path
     key_source: str = ""
     timings_ms: dict[str, float] = field(default_factory=dict)
+    ood: OodReference | None = None  # the per-image reference check, when the bundle has one
 
 
 def verify_bundle(
@@ -136,6 +139,14 @@ def verify_archive(
                 code="schema",
             )
         manifest = parse_manifest(archive.members[MANIFEST_NAME])
+        profile = manifest.reference_profile
+        declared = profile is not None and profile.ood is not None
+        if declared != (REFERENCE_NAME in archive.members):
+            raise BundleError(
+                f"The manifest {'declares' if declared else 'does not declare'} a reference "
+                f"profile, but the bundle {'lacks' if declared else 'holds'} {REFERENCE_NAME}.",
+                code="schema",
+            )
     except BundleError as exc:
         if exc.path is None:
             raise BundleError(exc.message, code=exc.code, path=p) from exc
@@ -295,6 +306,54 @@ def run_selftest(model: torch.nn.Module, manifest: Manifest, data: bytes) -> Sel
     return result
 
 
+def load_reference(model: torch.nn.Module, manifest: Manifest, data: bytes) -> OodReference:
+    """The out-of-distribution check's arrays (``reference.safetensors``: ``mean`` (d,) and
+    ``precision`` (d, d), finite and symmetric) for the layer the manifest names, which the
+    model must have, with ``d`` inputs when it is a linear layer."""
+    import numpy as np
+    import safetensors.numpy
+    import torch
+
+    from viewer.inference.ood import OodReference, feature_layer
+
+    spec = manifest.reference_profile.ood if manifest.reference_profile else None
+    if spec is None:  # pragma: no cover - verify_archive pairs the member with the declaration
+        raise BundleError("The bundle declares no reference check.", code="schema")
+
+    def bad(why: str) -> BundleError:
+        return BundleError(f"The bundle's reference profile is unusable: {why}.", code="schema")
+
+    try:
+        arrays: dict[str, Any] = safetensors.numpy.load(data)
+    except Exception as exc:
+        raise bad(f"{REFERENCE_NAME} is not a valid safetensors file ({exc})") from exc
+    if set(arrays) != {"mean", "precision"}:
+        raise bad(f"{REFERENCE_NAME} must hold exactly 'mean' and 'precision'")
+    mean = np.asarray(arrays["mean"], dtype=np.float64)
+    precision = np.asarray(arrays["precision"], dtype=np.float64)
+    d = spec.dim
+    if mean.shape != (d,) or precision.shape != (d, d):
+        raise bad(f"its arrays are {mean.shape} and {precision.shape}, not ({d},) and ({d}, {d})")
+    if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(precision))):
+        raise bad("its arrays hold values that are not finite numbers")
+    scale = float(np.abs(precision).max()) or 1.0
+    if float(np.abs(precision - precision.T).max()) > 1e-5 * scale:
+        raise bad("its precision matrix is not symmetric")
+    try:
+        _, module = feature_layer(model, spec.layer)
+    except LookupError as exc:
+        raise bad(str(exc)) from exc
+    if isinstance(module, torch.nn.Linear) and module.in_features != d:
+        raise bad(f"layer '{spec.layer}' takes {module.in_features} features, not {d}")
+    return OodReference(
+        layer=spec.layer,
+        mean=mean,
+        precision=precision,
+        threshold=spec.threshold,
+        quantile=spec.quantile,
+    )
+
+
 def load_verified(verified: VerifiedBundle) -> LoadedBundle:
     """Steps after the signature: architecture and versions, weights, self-test."""
     import time
@@ -320,6 +379,9 @@ def load_verified(verified: VerifiedBundle) -> LoadedBundle:
     model = select_outputs(model, m.shown_outputs, m.num_outputs)  # hidden outputs dropped
     t2 = time.perf_counter()
     result = run_selftest(model, m, verified.member(SELFTEST_NAME))
+    ood = None
+    if REFERENCE_NAME in verified.archive.members:
+        ood = load_reference(model, m, verified.member(REFERENCE_NAME))
     t3 = time.perf_counter()
     return LoadedBundle(
         manifest=m,
@@ -334,6 +396,7 @@ def load_verified(verified: VerifiedBundle) -> LoadedBundle:
             "weights_ms": (t2 - t1) * 1000,
             "selftest_ms": (t3 - t2) * 1000,
         },
+        ood=ood,
     )
 
 

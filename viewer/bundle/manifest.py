@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from viewer.bundle.profile import InputProfile
 from viewer.bundle.version import MAX_VERSION_LENGTH, SEMVER_PATTERN, parse_version
 from viewer.errors import BundleError
 from viewer.inference.checks import DEFAULT_POLICY
@@ -360,6 +361,14 @@ class Manifest(_Strict):
     ]
     accepted_inputs: AcceptedInputs
     reference_scores: Annotated[list[ScoreDistribution], Field(max_length=100)]
+    reference_profile: InputProfile | None = Field(
+        default=None,
+        description=(
+            "The reference images' input mix and out-of-distribution statistics (written by "
+            "`bundle create --reference`). Absent: no per-image reference check, and the drift "
+            "monitor compares scores only."
+        ),
+    )
     selftest: SelfTestSpec
     compatibility: Compatibility = Compatibility()
 

@@ -263,6 +263,16 @@ CHECK_MESSAGES: dict[str, str] = {
         "of this image ({low} to {high} after the Modality LUT) onto almost one grey value, so "
         "the model would see a blank image; no score is given."
     ),
+    # the reference profile (viewer.inference.ood)
+    "out_of_distribution": (
+        "This image is outside the images this model was validated on: its features lie at "
+        "distance {distance} from the model's reference images, beyond {threshold} (the "
+        "reference's {percentile}th percentile), so no score is given."
+    ),
+    "in_distribution": (
+        "The image is like the images the model was validated on (distance {distance}, limit "
+        "{threshold})."
+    ),
     # the model's input
     "input_non_finite": (
         "The model's input holds values that are not numbers or infinite, so no score is given."

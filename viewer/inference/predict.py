@@ -40,6 +40,7 @@ from viewer.inference.engine import (
     run_model,
 )
 from viewer.inference.explain import find_target_layer, grad_cam
+from viewer.inference.ood import OodReference, capture_features, feature_layer, ood_check
 from viewer.inference.postprocess import LabelResult, SiteThreshold, postprocess
 from viewer.inference.preprocess import (
     Geometry,
@@ -82,8 +83,20 @@ class _LoadedLike(Protocol):
 
 
 @dataclass(frozen=True)
+class OodOutcome:
+    """The out-of-distribution check of one scored image: its distance and the threshold."""
+
+    distance: float
+    threshold: float
+    quantile: float
+
+
+@dataclass(frozen=True)
 class Prediction:
-    """One image's result. ``timings_ms``: checks, preprocess, forward, postprocess, total."""
+    """One image's result. ``timings_ms``: checks, preprocess, forward, postprocess, total
+    (and ``ood`` when the bundle carries a reference profile). ``features``: the network's
+    penultimate features, kept only when the Predictor was asked to capture them (a bundle
+    maker building a reference profile); never recorded."""
 
     labels: list[LabelResult]
     checks: list[CheckResult]
@@ -93,6 +106,8 @@ class Prediction:
     threads: int
     timings_ms: dict[str, float]
     positive_labels: list[str] = field(default_factory=list)
+    ood: OodOutcome | None = None
+    features: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def warnings(self) -> list[CheckResult]:
@@ -126,6 +141,8 @@ class Prediction:
         site = {r.label: r.site.as_dict() for r in self.labels if r.site is not None}
         if site:
             out["site_thresholds"] = site
+        if self.ood is not None:
+            out["ood"] = {"distance": self.ood.distance, "threshold": self.ood.threshold}
         return out
 
 
@@ -155,6 +172,7 @@ class Predictor:
         *,
         threads: ThreadSetting = 2,
         site_thresholds: Mapping[str, SiteThreshold] | None = None,
+        capture: str | None = None,
     ) -> None:
         """``threads``: torch's intra-op threads, or ``"auto"`` (chosen before each forward
         from the cores other processes leave free, ``viewer.inference.engine``); the count
@@ -171,6 +189,17 @@ class Predictor:
         self.model.requires_grad_(False)  # we never train; heatmaps get gradients another way
         self._lock = threading.Lock()
         self._target: str | None = None
+        self.ood: OodReference | None = getattr(loaded, "ood", None)
+        self._capture = capture is not None
+        self._feature_module: torch.nn.Module | None = None
+        if self.ood is not None or capture is not None:
+            name = self.ood.layer if self.ood is not None else capture
+            try:
+                _, self._feature_module = feature_layer(self.model, name or None)
+            except LookupError as exc:
+                raise InferenceError(
+                    f"The bundle's reference profile names a layer the model lacks ({exc})."
+                ) from exc
 
     def _check_cancel(self, cancel: Cancel | None) -> None:
         if cancel is not None and cancel():
@@ -269,9 +298,10 @@ class Predictor:
         with self._lock:
             self.threads = configure_threads(resolve_threads(self.requested_threads))
             t = time.perf_counter()
-            logits = run_model(self.model, tensor)
+            logits, features = self._forward(tensor)
             timings["forward"] = _ms(t)
         self._check_cancel(cancel)
+        ood = self._check_ood(features, checks, timings, image)
         t = time.perf_counter()
         labels = postprocess(logits, self.manifest, self.site_thresholds)
         timings["postprocess"] = _ms(t)
@@ -285,7 +315,40 @@ class Predictor:
             threads=self.threads,
             timings_ms=timings,
             positive_labels=[r.label for r in labels if r.positive],
+            ood=ood,
+            features=features if self._capture else None,
         )
+
+    def _forward(self, tensor: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """The network's logits, and its features when a layer is tapped (caller holds the
+        lock)."""
+        if self._feature_module is None:
+            return run_model(self.model, tensor), None
+        with capture_features(self._feature_module) as seen:
+            logits = run_model(self.model, tensor)
+        if len(seen) != 1:
+            raise InferenceError(
+                "The model's feature layer ran "
+                f"{len(seen)} times in one forward; no out-of-distribution check is possible."
+            )
+        return logits, seen[0]
+
+    def _check_ood(
+        self,
+        features: np.ndarray | None,
+        checks: list[CheckResult],
+        timings: dict[str, float],
+        image: Any,
+    ) -> OodOutcome | None:
+        """Refuse an image whose features lie beyond the reference's threshold: no score."""
+        if self.ood is None or features is None:
+            return None
+        t = time.perf_counter()
+        check, distance = ood_check(self.ood, features)
+        timings["ood"] = _ms(t)
+        checks.append(check)
+        self._refuse("No score", checks, image)
+        return OodOutcome(distance, self.ood.threshold, self.ood.quantile)
 
     def heatmap(self, image: Any, label: str) -> np.ndarray:
         """Grad-CAM for ``label`` in image coordinates (rows x columns of the image), 0..1.
@@ -296,10 +359,16 @@ class Predictor:
         names = [spec.name for spec in self.manifest.labels]
         if label not in names:
             raise InferenceError(f"The model has no label '{label}' (it has: {', '.join(names)}).")
-        _, tensor, geometry = self._prepare(image, {}, "No heatmap")
+        checks, tensor, geometry = self._prepare(image, {}, "No heatmap")
         with self._lock:
             self.threads = configure_threads(resolve_threads(self.requested_threads))
             if self._target is None:
                 self._target = find_target_layer(self.model, tensor)
-            heat = grad_cam(self.model, tensor, names.index(label), self._target)
+            if self._feature_module is None or self.ood is None:
+                heat = grad_cam(self.model, tensor, names.index(label), self._target)
+            else:  # the same reference check as the score: a refused image gets no heatmap
+                with capture_features(self._feature_module) as seen:
+                    heat = grad_cam(self.model, tensor, names.index(label), self._target)
+                checks.append(ood_check(self.ood, seen[-1] if seen else None)[0])
+                self._refuse("No heatmap", checks, image)
         return geometry.to_image(heat)

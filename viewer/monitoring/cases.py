@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from viewer.bundle.profile import category_value, numeric_value
 from viewer.monitoring.profile import CATEGORY_TAGS, NUMERIC_TAGS
 
 __all__ = ["OOD_CODES", "ModelStreams", "Stream", "streams_from_records"]
@@ -93,20 +94,6 @@ def _seconds(texts: list[str]) -> list[float]:
     return list(stamps.astype(np.int64).astype(np.float64) / 1e6)
 
 
-def _category(value: Any) -> str:
-    text = str(value).strip() if value is not None else ""
-    return text or "(empty)"
-
-
-def _number(value: Any) -> float:
-    if isinstance(value, list | tuple):
-        value = value[0] if value else None
-    try:
-        return float(value) if value is not None else float("nan")
-    except (TypeError, ValueError):
-        return float("nan")
-
-
 def _disagree(provisional: Any, positive: bool | None) -> float:
     if positive is None or provisional not in ("present", "absent"):
         return float("nan")
@@ -140,7 +127,7 @@ class _Builder:
         labels = detail.get("labels") or {}
         if isinstance(labels, dict):
             for label, score in labels.items():
-                self.scores.setdefault(str(label), {})[i] = _number(score)
+                self.scores.setdefault(str(label), {})[i] = numeric_value(score)
 
     def read(self, row: Any, roots: dict[int, int]) -> None:
         detail = row.detail
@@ -167,9 +154,9 @@ class _Builder:
         for row in openings:
             detail = row.detail
             for tag in CATEGORY_TAGS:
-                open_cols[tag].append(_category(detail.get(tag)))
+                open_cols[tag].append(category_value(detail.get(tag)))
             for tag in NUMERIC_TAGS:
-                open_cols[tag].append(_number(detail.get(tag)))
+                open_cols[tag].append(numeric_value(detail.get(tag)))
         return ModelStreams(
             model_id=self.model_id,
             model_version=self.model_version,

@@ -3,10 +3,10 @@
 A profile is what the model's validation images looked like: per-label score histograms (bin
 edges and counts), counts of the DICOM categories (View Position, Manufacturer, Photometric
 Interpretation, Patient Sex, Bits Stored) and histograms of numeric tags (Rows, Columns, Pixel
-Spacing). It is a pydantic model so a bundle's manifest can carry it as it is (issue 15, item 1);
-today a bundle carries only ``reference_scores`` (score histograms), which
-:meth:`ReferenceProfile.from_manifest` turns into a profile with scores and no input mix. A
-bundle without them has no profile: the monitor then says monitoring is unavailable.
+Spacing). :meth:`ReferenceProfile.from_manifest` builds it from a bundle's ``reference_scores``
+and its ``reference_profile`` (``viewer.bundle.profile``, written by ``bundle create
+--reference``); a bundle with neither has no profile, and the monitor then says monitoring is
+unavailable.
 
 Counts, not frequencies: the reference is a sample too, and its size enters every test.
 """
@@ -18,61 +18,23 @@ from typing import Annotated, Any
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
+
+from viewer.bundle.profile import (
+    CATEGORY_TAGS,
+    NUMERIC_TAGS,
+    Histogram,
+    category_counts,
+    numeric_histograms,
+)
 
 __all__ = ["CATEGORY_TAGS", "NUMERIC_TAGS", "Histogram", "ReferenceProfile"]
-
-# detail key in the image_opened row -> the DICOM attribute it holds (the report's wording)
-CATEGORY_TAGS: dict[str, str] = {
-    "view": "View Position",
-    "manufacturer": "Manufacturer",
-    "photometric": "Photometric Interpretation",
-    "patient_sex": "Patient Sex",
-    "bits_stored": "Bits Stored",
-}
-NUMERIC_TAGS: dict[str, str] = {
-    "rows": "Rows",
-    "columns": "Columns",
-    "pixel_spacing_mm": "Pixel Spacing (row, mm)",
-}
 
 Count = Annotated[int, Field(ge=0)]
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Histogram(_Strict):
-    """Counts of values in bins ``[e_i, e_i+1)`` (the last bin closed), as ``numpy.histogram``."""
-
-    bin_edges: Annotated[list[float], Field(min_length=2, max_length=1001)]
-    counts: Annotated[list[Count], Field(min_length=1, max_length=1000)]
-
-    @model_validator(mode="after")
-    def _shape(self) -> Histogram:
-        if len(self.bin_edges) != len(self.counts) + 1:
-            raise ValueError("bin_edges must have one more entry than counts")
-        if any(b <= a for a, b in zip(self.bin_edges, self.bin_edges[1:], strict=False)):
-            raise ValueError("bin_edges must increase")
-        if sum(self.counts) == 0:
-            raise ValueError("a reference histogram needs at least one value")
-        return self
-
-    @property
-    def total(self) -> int:
-        return sum(self.counts)
-
-    def mean(self) -> float:
-        """The mean taken at bin centres (for the direction of a shift, not for a test)."""
-        edges = np.asarray(self.bin_edges)
-        centres = (edges[:-1] + edges[1:]) / 2.0
-        return float(np.average(centres, weights=np.asarray(self.counts, dtype=np.float64)))
-
-    @classmethod
-    def of(cls, values: npt.ArrayLike, bin_edges: Sequence[float]) -> Histogram:
-        counts, _ = np.histogram(np.asarray(values, dtype=np.float64), bins=np.asarray(bin_edges))
-        return cls(bin_edges=[float(e) for e in bin_edges], counts=[int(c) for c in counts])
 
 
 class ReferenceProfile(_Strict):
@@ -91,19 +53,25 @@ class ReferenceProfile(_Strict):
 
     @classmethod
     def from_manifest(cls, manifest: Any) -> ReferenceProfile | None:
-        """The profile a bundle's manifest carries: its ``reference_scores`` today (a future
-        ``reference_profile`` field is taken as it is). None when it carries neither."""
-        full = getattr(manifest, "reference_profile", None)
-        if isinstance(full, ReferenceProfile) and not full.empty:
-            return full
+        """The profile a bundle's manifest carries: its ``reference_scores`` and, when it has
+        one, the input mix of its ``reference_profile``. None when it carries neither."""
         scores = {
             str(r.label): Histogram(bin_edges=list(r.bin_edges), counts=list(r.counts))
             for r in getattr(manifest, "reference_scores", None) or ()
             if sum(r.counts) > 0
         }
-        if not scores:
+        inputs = getattr(manifest, "reference_profile", None)
+        categories = dict(inputs.categories) if inputs is not None else {}
+        numeric = dict(inputs.numeric) if inputs is not None else {}
+        if not (scores or categories or numeric):
             return None
-        return cls(source="manifest reference_scores", scores=scores)
+        source = inputs.source if inputs is not None and inputs.source else ""
+        return cls(
+            source=source or "manifest reference_scores",
+            scores=scores,
+            categories=categories,
+            numeric=numeric,
+        )
 
     @classmethod
     def from_samples(
@@ -122,18 +90,6 @@ class ReferenceProfile(_Strict):
         to their maximum (one bin around a constant)."""
         score_edges = list(np.linspace(0.0, 1.0, score_bins + 1))
         hist_scores = {label: Histogram.of(v, score_edges) for label, v in scores.items()}
-        cats: dict[str, dict[str, int]] = {}
-        for tag, values in (categories or {}).items():
-            uniq, counts = np.unique(np.asarray(list(values), dtype=str), return_counts=True)
-            cats[tag] = {str(u): int(c) for u, c in zip(uniq, counts, strict=True)}
-        nums: dict[str, Histogram] = {}
-        for tag, raw in (numeric or {}).items():
-            v = np.asarray(raw, dtype=np.float64)
-            v = v[np.isfinite(v)]
-            if v.size == 0:
-                continue
-            lo, hi = float(v.min()), float(v.max())
-            if hi <= lo:
-                lo, hi = lo - 0.5, hi + 0.5
-            nums[tag] = Histogram.of(v, list(np.linspace(lo, hi, numeric_bins + 1)))
+        cats = category_counts(categories or {})
+        nums = numeric_histograms(numeric or {}, bins=numeric_bins)
         return cls(source=source, scores=hist_scores, categories=cats, numeric=nums)

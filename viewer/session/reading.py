@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from viewer.bundle.profile import input_mix
 from viewer.config import Settings
 from viewer.errors import AuditError, BedsideError
 from viewer.session.trail import AppendOutcome, AuditTrail
@@ -128,11 +129,6 @@ def model_fields(pred: Prediction, result: LabelResult | None = None) -> dict[st
         "score": float(first.raw_score),
         "ai_finding": finding_code(first.label, bool(first.positive)),
     }
-
-
-def _row_spacing(meta: ImageMetadata) -> float | None:
-    """The row spacing in mm (Pixel Spacing, else Imager Pixel Spacing), or None."""
-    return meta.pixel_spacing.row_mm if meta.pixel_spacing is not None else None
 
 
 # ----------------------------------------------------------------------------- scoring
@@ -340,17 +336,10 @@ class ReadingSession:
             "image_opened",
             detail={
                 "modality": meta.modality,
-                "view": meta.view_position,
                 "transfer_syntax": meta.transfer_syntax_uid,
                 # the input mix the drift monitor compares with the model's reference
                 # (viewer.monitoring): categories and sizes, never a name or an identifier
-                "manufacturer": meta.manufacturer,
-                "photometric": meta.photometric,
-                "patient_sex": meta.patient_sex,
-                "bits_stored": meta.bits_stored,
-                "rows": meta.rows,
-                "columns": meta.columns,
-                "pixel_spacing_mm": _row_spacing(meta),
+                **input_mix(meta),
             },
             **image_ids(meta),
         )

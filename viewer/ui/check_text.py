@@ -255,6 +255,14 @@ def check_templates() -> dict[str, str]:
             "Checks",
             "The image's stored values run from {low} to {high}, outside 0 to {top}, the range its Bits Stored ({bits}, (0028,0101)) allows; the model reads stored values, so no score is given.",  # noqa: E501
         ),
+        "out_of_distribution": QCoreApplication.translate(
+            "Checks",
+            "This image is outside the images this model was validated on: its features lie at distance {distance} from the model's reference images, beyond {threshold} (the reference's {percentile}th percentile), so no score is given.",  # noqa: E501
+        ),
+        "in_distribution": QCoreApplication.translate(
+            "Checks",
+            "The image is like the images the model was validated on (distance {distance}, limit {threshold}).",  # noqa: E501
+        ),
         "pixels_out_of_range": QCoreApplication.translate(
             "Checks",
             "The image's pixel values run from {low} to {high} after the Modality LUT ({bits} bits stored), but the model normalises from the fixed range {in_min} to {in_max}: values outside it would be scored wrongly, so no score is given.",  # noqa: E501
