@@ -140,3 +140,45 @@ def test_infer_stopped_early_records_the_candidate_did_not_run(
     (row,) = _rows(settings, "shadow_result")
     assert row.outcome == "failure" and row.detail["stage"] == "not_run"
     assert row.reason == infer.SHADOW_NOT_RUN
+
+
+def test_compare_pairs_the_shadow_rows_with_the_active_on_decided_images(
+    two_versions: tuple[Path, Path],
+    settings: Any,
+    cxr_dir: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from viewer.audit import AuditEvent, AuditLog
+
+    active, candidate = two_versions
+    assert main(["bundle", "install", str(active)]) == 0
+    assert main(["bundle", "install", str(candidate), "--shadow"]) == 0
+    assert main(["infer", str(cxr_dir), "--json"]) == 0
+    results = [json.loads(line) for line in capsys.readouterr().out.splitlines() if "{" in line]
+    shown = [r for r in _rows(settings, "ai_result_shown") if r.outcome == "success"]
+    with AuditLog.open(settings) as log:  # a clinician decides each image
+        for i, (result, row) in enumerate(zip(results, shown, strict=True)):
+            log.append(
+                AuditEvent(
+                    type="decision",
+                    meaning="confirmed",
+                    clinician_finding=f"opacity: {'positive' if i % 2 else 'negative'}",
+                    model_id=row.model_id,
+                    model_version=row.model_version,
+                    bundle_digest=row.bundle_digest,
+                    score=row.score,
+                    threshold=row.threshold,
+                    ai_finding=row.ai_finding,
+                    sop_uid=result["sop_instance_uid"],
+                    detail={"label": "opacity", "pixel_sha256": row.detail["pixel_sha256"]},
+                )
+            )
+    # the label comes from the stored candidate's manifest
+    assert main(["model", "compare", "--candidate", "infer-test@1.1.0", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["label"] == "opacity" and out["cases"] == len(results)
+    assert out["positives"] == len(results) // 2
+    assert main(["model", "compare", "--candidate", "infer-test@1.1.0"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("infer-test 1.1.0 against infer-test 1.0.0, label opacity")
+    assert f"Paired cases: {len(results)}" in text and "errors of their own" in text

@@ -12,7 +12,8 @@ import json
 import sys
 from typing import Any
 
-from viewer.errors import BedsideError
+from viewer.session.comparison import percent_text as _pct
+from viewer.session.comparison import proportion_text as _prop
 
 HELP = "local recalibration (site thresholds) and comparison of model versions"
 
@@ -68,17 +69,6 @@ def _open(args: argparse.Namespace) -> tuple[Any, Any]:
 
     log = AuditLog.open(args.settings)
     return log, ModelStore(args.settings, log)
-
-
-def _pct(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1%}"
-
-
-def _prop(p: dict[str, Any]) -> str:
-    return (
-        f"{_pct(p['estimate'])} ({p['successes']}/{p['n']}; 95% CI {_pct(p['ci_low'])}–"
-        f"{_pct(p['ci_high'])})"
-    )
 
 
 def _cmd_recalibrate(args: argparse.Namespace) -> int:
@@ -167,94 +157,27 @@ def _cmd_thresholds(args: argparse.Namespace) -> int:
     return 0
 
 
-def _store_digest(store: Any, ref: str | None) -> tuple[str, str, str]:
-    entries = store.list()
-    if ref is None:
-        active = [e for e in entries if e.active]
-        if len(active) != 1:
-            raise BedsideError("Name the model to compare against with --against ID[@VERSION].")
-        e = active[0]
-        return e.id, e.version, e.digest
-    mid, _, version = ref.partition("@")
-    for e in entries:
-        if e.id == mid and (e.version == version or (not version and e.active)):
-            return e.id, e.version, e.digest
-    raise BedsideError(f"'{ref}' is not installed in the model store.")
-
-
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from viewer.audit.query import Filters
-    from viewer.evaluation.compare import compare_paired
-    from viewer.evaluation.stats import REFERENCE_CAVEAT
-    from viewer.session.comparison import SCORED_TYPES, paired_cases
+    from viewer.session.comparison import compare_models
 
     log, store = _open(args)
     try:
-        if args.candidate:
-            from viewer.bundle.loader import verify_bundle
-
-            verified = verify_bundle(args.candidate, store.trust)
-            manifest = verified.manifest
-            cand = (manifest.id, manifest.version, verified.digest)
-        elif args.candidate_id:
-            cand = _store_digest(store, args.candidate_id)
-            manifest = None
-        else:
-            raise BedsideError("Name the candidate: a bundle file or --candidate ID[@VERSION].")
-        against = _store_digest(store, args.against)
-        label = args.label or (manifest.labels[0].name if manifest is not None else None)
-        if label is None:
-            raise BedsideError("Name the label to compare with --label.")
-        pairs = paired_cases(
-            log.records(Filters(types=SCORED_TYPES)),
-            label=label,
-            first_digest=cand[2],
-            second_digest=against[2],
+        report = compare_models(
+            log,
+            store,
+            candidate_file=args.candidate,
+            candidate=args.candidate_id,
+            against=args.against,
+            label=args.label,
+            margin=args.margin,
         )
     finally:
         log.close()
-    head = f"{cand[0]} {cand[1]} against {against[0]} {against[1]}, label {label}"
-    if not pairs.truth:
-        msg = (
-            f"{head}: no paired rows — no image in the audit log has a final clinician decision "
-            "and a score by both models (install the candidate with `bedside bundle install "
-            "--shadow` and let it score beside the active one). Nothing to compare."
-        )
-        if args.json:
-            print(json.dumps({"pairs": 0, "message": msg, "reference_standard": REFERENCE_CAVEAT}))
-        else:
-            print(msg)
-        return 1
-    result = compare_paired(
-        pairs.truth,
-        pairs.first,
-        pairs.second,
-        candidate_threshold=pairs.first_threshold,
-        reference_threshold=pairs.second_threshold,
-        margin=args.margin,
-    )
     if args.json:
-        print(json.dumps({"label": label, **result}, indent=2, ensure_ascii=False))
-        return 0
-    print(head)
-    print(f"Paired cases: {result['cases']} ({result['positives']} positive)")
-    for key, name in (("candidate", "Candidate"), ("reference_model", "Active")):
-        m = result[key]
-        auc = m["auc"]
-        auc_text = (
-            f"AUC {auc['auc']:.3f} (95% CI {auc['ci_low']:.3f}–{auc['ci_high']:.3f}, DeLong)"
-            if auc
-            else "AUC: needs both classes"
-        )
-        print(
-            f"  {name}: sensitivity {_prop(m['sensitivity'])}, specificity "
-            f"{_prop(m['specificity'])}, {auc_text}"
-        )
-    mc = result["mcnemar_sensitivity"]
-    print(f"  McNemar (sensitivity): b={mc['b']} c={mc['c']}, exact p={mc['exact_p']:.4g}")
-    print(f"  {result['noninferiority']['text']}")
-    print(f"Note: {result['reference_standard']}")
-    return 0
+        print(json.dumps(report.as_json(), indent=2, ensure_ascii=False))
+    else:
+        print("\n".join(report.lines()))
+    return 0 if report.result is not None else 1
 
 
 def _cmd_history(args: argparse.Namespace) -> int:

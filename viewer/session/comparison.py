@@ -9,16 +9,30 @@ that carries a score: ``ai_result_shown``, ``shadow_result`` (the candidate in s
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from viewer.errors import BedsideError
 from viewer.session.reading import parse_finding
 
 if TYPE_CHECKING:
     from viewer.audit.events import AuditRecord
+    from viewer.audit.store import AuditLog
+    from viewer.bundle.store import ModelStore, StoreEntry
 
-__all__ = ["SCORED_TYPES", "PairedCases", "paired_cases"]
+__all__ = [
+    "SCORED_TYPES",
+    "ComparisonReport",
+    "ModelRef",
+    "PairedCases",
+    "compare_models",
+    "paired_cases",
+    "percent_text",
+    "proportion_text",
+    "shadow_refs",
+    "store_ref",
+]
 
 _SCORED = ("ai_result_shown", "shadow_result", "decision", "amendment")
 SCORED_TYPES = _SCORED  # the rows to read for :func:`paired_cases`
@@ -87,3 +101,153 @@ def paired_cases(
         out.second.append(b[0])
         out.second_threshold.append(b[1])
     return out
+
+
+# ----------------------------------------------------------------------------- the comparison
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    model_id: str
+    version: str
+    digest: str
+
+    @property
+    def text(self) -> str:
+        return f"{self.model_id} {self.version}"
+
+
+@dataclass(frozen=True)
+class ComparisonReport:
+    """What ``bedside model compare`` prints and the comparison window shows (plain data)."""
+
+    candidate: ModelRef
+    against: ModelRef
+    label: str
+    result: dict[str, Any] | None  # viewer.evaluation.compare.compare_paired; None: no pairs
+    message: str = ""  # why there is nothing to compare
+
+    @property
+    def head(self) -> str:
+        return f"{self.candidate.text} against {self.against.text}, label {self.label}"
+
+    def as_json(self) -> dict[str, Any]:
+        if self.result is None:
+            from viewer.evaluation.stats import REFERENCE_CAVEAT
+
+            return {"pairs": 0, "message": self.message, "reference_standard": REFERENCE_CAVEAT}
+        return {"label": self.label, **self.result}
+
+    def lines(self) -> list[str]:
+        """The report as text lines (the command prints them; the window shows them)."""
+        if self.result is None:
+            return [self.message]
+        result = self.result
+        out = [self.head, f"Paired cases: {result['cases']} ({result['positives']} positive)"]
+        for key, name in (("candidate", "Candidate"), ("reference_model", "Active")):
+            m = result[key]
+            auc = m["auc"]
+            auc_text = (
+                f"AUC {auc['auc']:.3f} (95% CI {auc['ci_low']:.3f}–{auc['ci_high']:.3f}, DeLong)"
+                if auc
+                else "AUC: needs both classes"
+            )
+            out.append(
+                f"  {name}: sensitivity {proportion_text(m['sensitivity'])}, specificity "
+                f"{proportion_text(m['specificity'])}, {auc_text}"
+            )
+        mc = result["mcnemar_sensitivity"]
+        out.append(f"  McNemar (sensitivity): b={mc['b']} c={mc['c']}, exact p={mc['exact_p']:.4g}")
+        out.append(f"  {result['noninferiority']['text']}")
+        out.append(f"Note: {result['reference_standard']}")
+        return out
+
+
+def percent_text(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+def proportion_text(p: dict[str, Any]) -> str:
+    low, high = percent_text(p["ci_low"]), percent_text(p["ci_high"])
+    return f"{percent_text(p['estimate'])} ({p['successes']}/{p['n']}; 95% CI {low}–{high})"
+
+
+def store_ref(entries: Sequence[StoreEntry], ref: str | None) -> ModelRef:
+    """``ID[@VERSION]`` in the store (no version: the active one); None: the one active model."""
+    if ref is None:
+        active = [e for e in entries if e.active]
+        if len(active) != 1:
+            raise BedsideError("Name the model to compare against with --against ID[@VERSION].")
+        e = active[0]
+        return ModelRef(e.id, e.version, e.digest)
+    mid, _, version = ref.partition("@")
+    for e in entries:
+        if e.id == mid and (e.version == version or (not version and e.active)):
+            return ModelRef(e.id, e.version, e.digest)
+    raise BedsideError(f"'{ref}' is not installed in the model store.")
+
+
+def shadow_refs(entries: Sequence[StoreEntry]) -> list[str]:
+    """``ID@VERSION`` of each shadow candidate in the store (what a site compares first)."""
+    return [f"{e.id}@{e.version}" for e in entries if e.shadow]
+
+
+def compare_models(
+    log: AuditLog,
+    store: ModelStore,
+    *,
+    candidate_file: str | None = None,
+    candidate: str | None = None,
+    against: str | None = None,
+    label: str | None = None,
+    margin: float | None = None,
+) -> ComparisonReport:
+    """Compare a candidate (a bundle file, or ``ID[@VERSION]`` in the store) with ``against``
+    (default: the active version) on the log's paired rows; the label defaults to the
+    candidate's first. Raises :class:`BedsideError` for a model it cannot find."""
+    from viewer.audit.query import Filters
+    from viewer.bundle.loader import verify_bundle
+    from viewer.evaluation.compare import compare_paired
+
+    entries = store.list()
+    if candidate_file:
+        verified = verify_bundle(candidate_file, store.trust)
+        cand = ModelRef(verified.manifest.id, verified.manifest.version, verified.digest)
+        manifest = verified.manifest
+    elif candidate:
+        cand = store_ref(entries, candidate)
+        manifest = None
+        if label is None:  # the stored file's manifest names the labels (signature checked)
+            path = next(
+                e.path for e in entries if (e.id, e.version) == (cand.model_id, cand.version)
+            )
+            manifest = verify_bundle(path, store.trust).manifest
+    else:
+        raise BedsideError("Name the candidate: a bundle file or --candidate ID[@VERSION].")
+    reference = store_ref(entries, against)
+    label = label or (manifest.labels[0].name if manifest is not None else None)
+    if label is None:
+        raise BedsideError("Name the label to compare with --label.")
+    pairs = paired_cases(
+        log.records(Filters(types=SCORED_TYPES)),
+        label=label,
+        first_digest=cand.digest,
+        second_digest=reference.digest,
+    )
+    report = ComparisonReport(cand, reference, label, None)
+    if not pairs.truth:
+        message = (
+            f"{report.head}: no paired rows — no image in the audit log has a final clinician "
+            "decision and a score by both models (install the candidate with `bedside bundle "
+            "install --shadow` and let it score beside the active one). Nothing to compare."
+        )
+        return ComparisonReport(cand, reference, label, None, message)
+    result = compare_paired(
+        pairs.truth,
+        pairs.first,
+        pairs.second,
+        candidate_threshold=pairs.first_threshold,
+        reference_threshold=pairs.second_threshold,
+        margin=margin,
+    )
+    return ComparisonReport(cand, reference, label, result)
