@@ -21,6 +21,31 @@ def _rows(settings: Any, *types: str) -> list[Any]:
         return list(log.records(types=types))
 
 
+def decide_all(settings: Any, results: list[dict[str, Any]]) -> None:
+    """A clinician decides each image ``infer`` scored (every other one positive): decision
+    rows on the active's result, as the reading session writes them."""
+    from viewer.audit import AuditEvent, AuditLog
+
+    shown = [r for r in _rows(settings, "ai_result_shown") if r.outcome == "success"]
+    with AuditLog.open(settings) as log:
+        for i, (result, row) in enumerate(zip(results, shown, strict=True)):
+            log.append(
+                AuditEvent(
+                    type="decision",
+                    meaning="confirmed",
+                    clinician_finding=f"opacity: {'positive' if i % 2 else 'negative'}",
+                    model_id=row.model_id,
+                    model_version=row.model_version,
+                    bundle_digest=row.bundle_digest,
+                    score=row.score,
+                    threshold=row.threshold,
+                    ai_finding=row.ai_finding,
+                    sop_uid=result["sop_instance_uid"],
+                    detail={"label": "opacity", "pixel_sha256": row.detail["pixel_sha256"]},
+                )
+            )
+
+
 @pytest.fixture
 def two_versions(make_bundle: Callable[..., Path]) -> tuple[Path, Path]:
     """The active 1.0.0 and a candidate 1.1.0 with other weights (both signed by the site key)."""
@@ -148,31 +173,12 @@ def test_compare_pairs_the_shadow_rows_with_the_active_on_decided_images(
     cxr_dir: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from viewer.audit import AuditEvent, AuditLog
-
     active, candidate = two_versions
     assert main(["bundle", "install", str(active)]) == 0
     assert main(["bundle", "install", str(candidate), "--shadow"]) == 0
     assert main(["infer", str(cxr_dir), "--json"]) == 0
     results = [json.loads(line) for line in capsys.readouterr().out.splitlines() if "{" in line]
-    shown = [r for r in _rows(settings, "ai_result_shown") if r.outcome == "success"]
-    with AuditLog.open(settings) as log:  # a clinician decides each image
-        for i, (result, row) in enumerate(zip(results, shown, strict=True)):
-            log.append(
-                AuditEvent(
-                    type="decision",
-                    meaning="confirmed",
-                    clinician_finding=f"opacity: {'positive' if i % 2 else 'negative'}",
-                    model_id=row.model_id,
-                    model_version=row.model_version,
-                    bundle_digest=row.bundle_digest,
-                    score=row.score,
-                    threshold=row.threshold,
-                    ai_finding=row.ai_finding,
-                    sop_uid=result["sop_instance_uid"],
-                    detail={"label": "opacity", "pixel_sha256": row.detail["pixel_sha256"]},
-                )
-            )
+    decide_all(settings, results)
     # the label comes from the stored candidate's manifest
     assert main(["model", "compare", "--candidate", "infer-test@1.1.0", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)

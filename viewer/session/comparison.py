@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from viewer.config import Settings
 from viewer.errors import BedsideError
 from viewer.session.reading import parse_finding
 
@@ -23,13 +24,16 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SCORED_TYPES",
+    "ComparisonChoices",
     "ComparisonReport",
     "ModelRef",
     "PairedCases",
     "compare_models",
+    "comparison_choices",
     "paired_cases",
     "percent_text",
     "proportion_text",
+    "run_comparison",
     "shadow_refs",
     "store_ref",
 ]
@@ -251,3 +255,52 @@ def compare_models(
         margin=margin,
     )
     return ComparisonReport(cand, reference, label, result)
+
+
+# ----------------------------------------------------------------------------- the window's calls
+
+
+@dataclass(frozen=True)
+class ComparisonChoices:
+    """What the comparison window offers: installed versions (``ID@VERSION``, text), with the
+    shadow candidate and the active version chosen first."""
+
+    versions: list[tuple[str, str]]
+    candidate: str | None
+    against: str | None
+
+
+def comparison_choices(settings: Settings) -> ComparisonChoices:
+    """The store's versions for the window's choosers (no log, no torch)."""
+    from viewer.bundle.store import ModelStore
+
+    entries = ModelStore(settings).list()
+    versions = [
+        (f"{e.id}@{e.version}", f"{e.id} {e.version}" + (" *" if e.active else "")) for e in entries
+    ]
+    shadows = shadow_refs(entries)
+    active = [f"{e.id}@{e.version}" for e in entries if e.active]
+    return ComparisonChoices(
+        versions, shadows[0] if shadows else None, active[0] if active else None
+    )
+
+
+def run_comparison(
+    settings: Settings,
+    *,
+    candidate: str,
+    against: str | None,
+    label: str | None = None,
+    margin: float | None = None,
+) -> ComparisonReport:
+    """:func:`compare_models` over the log read-only (the window's worker; nothing written)."""
+    from viewer.audit import AuditLog
+    from viewer.bundle.store import ModelStore
+
+    if not settings.audit_db_path.is_file():
+        raise BedsideError("There is no audit log yet: nothing has been read to compare.")
+    with AuditLog.open_readonly(settings.audit_db_path, settings=settings) as log:
+        store = ModelStore(settings)
+        return compare_models(
+            log, store, candidate=candidate, against=against, label=label, margin=margin
+        )

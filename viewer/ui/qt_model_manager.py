@@ -153,6 +153,10 @@ class QtModelManager(QDialog):
         self.stop_shadow_button = QPushButton(self)
         self.stop_shadow_button.setObjectName("stopShadowButton")
         self.stop_shadow_button.clicked.connect(self.stop_shadow_selected)
+        self.compare_button = QPushButton(self)
+        self.compare_button.setObjectName("openComparisonButton")
+        self.compare_button.clicked.connect(self.show_comparison)
+        self._comparison: QWidget | None = None
         self.selftest_button = QPushButton(self)
         self.selftest_button.setObjectName("selftestButton")
         self.selftest_button.clicked.connect(self.selftest_selected)
@@ -181,6 +185,7 @@ class QtModelManager(QDialog):
             self.rollback_button,
             self.install_shadow_button,
             self.stop_shadow_button,
+            self.compare_button,
         ):
             buttons.addWidget(button)
         buttons.addStretch(1)
@@ -243,6 +248,10 @@ class QtModelManager(QDialog):
         self.stop_shadow_button.setText(self.tr("Stop shadow"))
         self.stop_shadow_button.setAccessibleName(
             self.tr("Stop shadow scoring by the selected version")
+        )
+        self.compare_button.setText(self.tr("Compare…"))
+        self.compare_button.setAccessibleName(
+            self.tr("Compare a candidate version with the active one on local decisions")
         )
         self.selftest_button.setText(self.tr("Run self-test"))
         self.selftest_button.setAccessibleName(
@@ -705,6 +714,23 @@ class QtModelManager(QDialog):
             on_error=lambda exc: self._on_failed("failed", exc),
             name="rollback-bundle",
         )
+
+    def show_comparison(self) -> QWidget:
+        """The comparison window (what ``bedside model compare`` prints), one at a time."""
+        from viewer.ui.qt_comparison import QtComparisonWindow
+
+        if self._comparison is None:
+            window = QtComparisonWindow(self.settings, parent=self)
+            window.setWindowFlag(Qt.WindowType.Window, True)
+            window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            window.destroyed.connect(self._comparison_closed)
+            self._comparison = window
+        self._comparison.show()
+        self._comparison.raise_()
+        return self._comparison
+
+    def _comparison_closed(self) -> None:
+        self._comparison = None
 
     def stop_shadow_selected(self) -> None:
         row = self.selected_row()
