@@ -132,10 +132,13 @@ def _cmd_create(args: argparse.Namespace) -> int:
         private_key=key,
         licence_text=licence,
         card_notes=notes,
+        reference=args.reference,
+        reference_quantile=args.reference_quantile,
         progress=lambda msg: print(f"... {msg}", file=sys.stderr),
     )
     m = created.manifest
     print(f"wrote {printable(created.path)}: {_name(m)}, sha256 {created.digest}")
+    _print_reference(m)
     if created.key_fingerprint:
         print(f"signed by {format_fingerprint(created.key_fingerprint)}")
     else:
@@ -151,7 +154,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
     if args.source == "torchxrayvision":
         created = importers.import_torchxrayvision(
             args.file, weights_name=args.weights_name, out=args.out, private_key=key,
-            version=args.version, resize=args.resize,
+            version=args.version, resize=args.resize, reference=args.reference,
+            reference_quantile=args.reference_quantile,
         )  # fmt: skip
     else:
         names = [n.strip() for n in args.labels.split(",")]
@@ -165,13 +169,49 @@ def _cmd_import(args: argparse.Namespace) -> int:
         created = importers.import_torchvision_densenet121(
             args.file, labels=names, thresholds=thresholds, out=args.out, private_key=key,
             model_id=args.id, version=args.version, normalize=args.normalize,
+            reference=args.reference, reference_quantile=args.reference_quantile,
         )  # fmt: skip
     m = created.manifest
     print(f"wrote {printable(created.path)}: {_name(m)}, sha256 {created.digest}")
     print(f"{len(m.labels)} label(s) shown, {len(m.hidden_outputs)} hidden output(s)")
+    _print_reference(m)
     if created.key_fingerprint:
         print(f"signed by {format_fingerprint(created.key_fingerprint)}")
     return 0
+
+
+def _print_reference(m: Any) -> None:
+    """Say whether the bundle carries a reference profile (and so refuses unlike images)."""
+    profile = m.reference_profile
+    if profile is None or profile.ood is None:
+        print(
+            "no reference profile: no per-image reference check, and drift monitoring compares "
+            "scores only (give --reference)"
+        )
+        return
+    ood = profile.ood
+    print(
+        f"reference profile: {profile.count} images ({profile.refused} refused by the input "
+        f"checks); images beyond distance {ood.threshold:.1f} (the {ood.quantile * 100:g}th "
+        "percentile) are refused"
+    )
+
+
+def _reference_options(q: argparse.ArgumentParser) -> None:
+    """``--reference`` / ``--reference-quantile`` for ``bundle create`` and ``bundle import``."""
+    q.add_argument(
+        "--reference",
+        metavar="PATH",
+        help="reference set: a folder of DICOM images like those the model was validated on, "
+        "or a .npz with 'features' (and 'scores'); the bundle then refuses unlike images",
+    )
+    q.add_argument(
+        "--reference-quantile",
+        type=float,
+        default=0.99,
+        metavar="Q",
+        help="refuse images beyond this quantile of the reference's distances (default 0.99)",
+    )
 
 
 def _register_import(bsub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -196,6 +236,7 @@ def _register_import(bsub: argparse._SubParsersAction[argparse.ArgumentParser]) 
         q.add_argument("--key", required=True, help="private key (PEM) to sign with")
         q.add_argument("--out", required=True, help="the .bundle to write")
         q.add_argument("--version", default="1.0.0", help="the bundle's version (SemVer)")
+        _reference_options(q)
         q.set_defaults(func=_cmd_import)
 
 
@@ -402,19 +443,53 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_activate(args: argparse.Namespace) -> int:
+    """Activate with a signed change record; with --approver, a proposal for that user."""
+    from viewer.session import change_control as cc
+
+    evidence = cc.read_evidence(args.evidence) if args.evidence else None
     store = _store(args)
     try:
-        store.activate(args.id, args.version)
+        done = cc.activate(
+            args.settings,
+            store.audit,
+            store,
+            args.id,
+            args.version,
+            evidence=evidence,
+            rationale=args.rationale or "",
+            approver=args.approver,
+        )
     finally:
         store.audit.close()
-    print(f"active version of {printable(args.id)}: {printable(args.version)}")
+    if done.activated:
+        print(f"active version of {printable(args.id)}: {printable(args.version)}")
+        return 0
+    print(
+        f"Proposed: activate {printable(args.id)} {printable(args.version)} (change record "
+        f"{done.proposal}). Nothing is active yet: {printable(done.approver or '')}, signed in "
+        f"as themselves, approves with\n  bedside bundle approve {done.proposal}"
+    )
+    return 0
+
+
+def _cmd_approve(args: argparse.Namespace) -> int:
+    from viewer.session import change_control as cc
+
+    store = _store(args)
+    try:
+        done = cc.approve(args.settings, store.audit, store, args.record)
+    finally:
+        store.audit.close()
+    print(f"approved; active version of {printable(done.model_id)}: {printable(done.version)}")
     return 0
 
 
 def _cmd_rollback(args: argparse.Namespace) -> int:
+    from viewer.session import change_control as cc
+
     store = _store(args)
     try:
-        version = store.rollback(args.id)
+        version = cc.rollback(args.settings, store, args.id, rationale=args.rationale or "")
     finally:
         store.audit.close()
     print(f"rolled back {printable(args.id)} to {printable(version)}")
@@ -458,6 +533,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--key", help="private key (PEM) to sign with")
     p.add_argument("--licence-file", help="licence text to include (LICENSE.txt)")
     p.add_argument("--card-notes", help="markdown appended to the generated model card")
+    _reference_options(p)
     p.set_defaults(func=_cmd_create)
 
     _register_import(bsub)
@@ -520,14 +596,36 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_list)
 
-    p = bsub.add_parser("activate", help="make an installed version the active one")
+    p = bsub.add_parser(
+        "activate", help="make an installed version the active one (signed change record)"
+    )
     p.add_argument("id")
     p.add_argument("version")
+    p.add_argument(
+        "--evidence",
+        metavar="REPORT.json",
+        help="the report it rests on (`model compare --json` or `model recalibrate --json`)",
+    )
+    p.add_argument("--rationale", metavar="TEXT", help="why, in words (kept in the record)")
+    p.add_argument(
+        "--approver",
+        metavar="USER_ID",
+        help="the second approver's OS account: writes a proposal they approve with "
+        "`bundle approve`",
+    )
     trust_opt(p)
     p.set_defaults(func=_cmd_activate)
 
+    p = bsub.add_parser(
+        "approve", help="approve a proposed activation as its second approver (then activate)"
+    )
+    p.add_argument("record", help="the proposal's record id (or its audit row number)")
+    trust_opt(p)
+    p.set_defaults(func=_cmd_approve)
+
     p = bsub.add_parser("rollback", help="re-activate the previously active version")
     p.add_argument("id")
+    p.add_argument("--rationale", metavar="TEXT", help="why, in words (kept in the record)")
     trust_opt(p)
     p.set_defaults(func=_cmd_rollback)
 
