@@ -153,15 +153,15 @@
     </message>
     <message>
         <source>Shadow scoring started</source>
-        <translation type="unfinished"></translation>
+        <translation>シャドー評価開始</translation>
     </message>
     <message>
         <source>Shadow scoring stopped</source>
-        <translation type="unfinished"></translation>
+        <translation>シャドー評価停止</translation>
     </message>
     <message>
         <source>Shadow result (candidate, not shown in readings)</source>
-        <translation type="unfinished"></translation>
+        <translation>シャドー結果（候補モデル、読影には表示されません）</translation>
     </message>
 </context>
 <context>
@@ -1018,6 +1018,113 @@ Creator: {2}</source>
     </message>
 </context>
 <context>
+    <name>QtComparisonWindow</name>
+    <message>
+        <source>Compare model versions</source>
+        <translation>モデルバージョンの比較</translation>
+    </message>
+    <message>
+        <source>A candidate version against the active one, on this site&apos;s images that a clinician decided and both versions scored (the candidate in shadow mode).</source>
+        <translation>候補バージョンと有効なバージョンを、この施設で臨床医が判定し両バージョンが評価した画像で比較します（候補はシャドーモードで評価）。</translation>
+    </message>
+    <message>
+        <source>The reference standard is the clinicians&apos; final decisions. They have errors of their own and were made with the active model&apos;s result in view: these figures measure agreement with local practice, not accuracy against the truth.</source>
+        <translation>参照基準は臨床医の最終判定です。判定自体にも誤りがあり、有効なモデルの結果を見ながら行われています。これらの数値は施設の診療との一致度を示すもので、真の正確度ではありません。</translation>
+    </message>
+    <message>
+        <source>Candidate</source>
+        <translation>候補</translation>
+    </message>
+    <message>
+        <source>Against</source>
+        <translation>比較対象</translation>
+    </message>
+    <message>
+        <source>Label</source>
+        <translation>ラベル</translation>
+    </message>
+    <message>
+        <source>Non-inferiority margin</source>
+        <translation>非劣性マージン</translation>
+    </message>
+    <message>
+        <source>Candidate version</source>
+        <translation>候補バージョン</translation>
+    </message>
+    <message>
+        <source>Version to compare against</source>
+        <translation>比較対象のバージョン</translation>
+    </message>
+    <message>
+        <source>Label to compare</source>
+        <translation>比較するラベル</translation>
+    </message>
+    <message>
+        <source>the candidate&apos;s first label</source>
+        <translation>候補の最初のラベル</translation>
+    </message>
+    <message>
+        <source>Non-inferiority margin in sensitivity</source>
+        <translation>感度の非劣性マージン</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>なし</translation>
+    </message>
+    <message>
+        <source>Compare</source>
+        <translation>比較</translation>
+    </message>
+    <message>
+        <source>Compare the two versions</source>
+        <translation>2つのバージョンを比較</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>閉じる</translation>
+    </message>
+    <message>
+        <source>Close the comparison window</source>
+        <translation>比較ウィンドウを閉じる</translation>
+    </message>
+    <message>
+        <source>Comparison report</source>
+        <translation>比較レポート</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状態</translation>
+    </message>
+    <message>
+        <source>About the reference standard</source>
+        <translation>参照基準について</translation>
+    </message>
+    <message>
+        <source>Reading the model store…</source>
+        <translation>モデルストアを読み込んでいます…</translation>
+    </message>
+    <message>
+        <source>Reading the audit log and comparing…</source>
+        <translation>監査ログを読み込んで比較しています…</translation>
+    </message>
+    <message>
+        <source>Nothing to compare yet (see the report).</source>
+        <translation>まだ比較できるものがありません（レポートを参照）。</translation>
+    </message>
+    <message>
+        <source>Compared on {0} paired cases.</source>
+        <translation>{0} 件のペア症例で比較しました。</translation>
+    </message>
+    <message>
+        <source>The comparison failed: {0}</source>
+        <translation>比較に失敗しました: {0}</translation>
+    </message>
+    <message>
+        <source>No candidate: install one as shadow in the model manager and let it score.</source>
+        <translation>候補がありません。モデルマネージャーでシャドーとしてインストールし、評価させてください。</translation>
+    </message>
+</context>
+<context>
     <name>QtDecisionPanel</name>
     <message>
         <source>Confirmed</source>
@@ -1616,19 +1723,27 @@ Your decision is still here; press the button again to retry.</source>
     </message>
     <message>
         <source>Install as shadow…</source>
-        <translation type="unfinished"></translation>
+        <translation>シャドーとしてインストール…</translation>
     </message>
     <message>
         <source>Install a model bundle as the shadow candidate of its model</source>
-        <translation type="unfinished"></translation>
+        <translation>モデルバンドルをそのモデルのシャドー候補としてインストール</translation>
     </message>
     <message>
         <source>Stop shadow</source>
-        <translation type="unfinished"></translation>
+        <translation>シャドー停止</translation>
     </message>
     <message>
         <source>Stop shadow scoring by the selected version</source>
-        <translation type="unfinished"></translation>
+        <translation>選択したバージョンによるシャドー評価を停止</translation>
+    </message>
+    <message>
+        <source>Compare…</source>
+        <translation>比較…</translation>
+    </message>
+    <message>
+        <source>Compare a candidate version with the active one on local decisions</source>
+        <translation>施設の判定に基づき候補バージョンを有効なバージョンと比較</translation>
     </message>
     <message>
         <source>Run self-test</source>
@@ -1692,7 +1807,7 @@ Your decision is still here; press the button again to retry.</source>
     </message>
     <message>
         <source>A shadow candidate scores every image after the active version; its results are recorded in the audit log for comparison and never shown to a reader.</source>
-        <translation type="unfinished"></translation>
+        <translation>シャドー候補は有効なバージョンの後にすべての画像を評価します。その結果は比較のため監査ログに記録され、読影者には表示されません。</translation>
     </message>
     <message>
         <source>site</source>
@@ -1752,15 +1867,15 @@ Your decision is still here; press the button again to retry.</source>
     </message>
     <message>
         <source>Installed {model} {version} as the shadow candidate: it scores every image after the active version, recorded in the audit log and never shown.</source>
-        <translation type="unfinished"></translation>
+        <translation>{model} {version} をシャドー候補としてインストールしました。有効なバージョンの後にすべての画像を評価し、監査ログに記録され、表示されることはありません。</translation>
     </message>
     <message>
         <source>Stopping shadow scoring of {model}…</source>
-        <translation type="unfinished"></translation>
+        <translation>{model} のシャドー評価を停止しています…</translation>
     </message>
     <message>
         <source>Shadow scoring of {model} {version} stopped.</source>
-        <translation type="unfinished"></translation>
+        <translation>{model} {version} のシャドー評価を停止しました。</translation>
     </message>
     <message>
         <source>Bundle refused: {reason}</source>
@@ -1816,7 +1931,7 @@ Your decision is still here; press the button again to retry.</source>
     </message>
     <message>
         <source>Shadow</source>
-        <translation type="unfinished"></translation>
+        <translation>シャドー</translation>
     </message>
     <message>
         <source>Activated {before} → {after}</source>
@@ -1882,7 +1997,9 @@ Your decision is still here; press the button again to retry.</source>
         <source>Stop shadow scoring by {model} {version}?
 
 It stays installed; images are no longer scored by it. The change is recorded in the audit log.</source>
-        <translation type="unfinished"></translation>
+        <translation>{model} {version} によるシャドー評価を停止しますか？
+
+インストールされたまま残りますが、画像の評価は行われなくなります。この変更は監査ログに記録されます。</translation>
     </message>
     <message>
         <source>This bundle is refused: {reason}</source>
@@ -2018,11 +2135,11 @@ Its signature, manifest, weights and self-test are checked first; a bundle that 
     </message>
     <message>
         <source>Install a model bundle as shadow</source>
-        <translation type="unfinished"></translation>
+        <translation>モデルバンドルをシャドーとしてインストール</translation>
     </message>
     <message>
         <source>It becomes the shadow candidate of its model: it scores every image after the active version, its results are recorded in the audit log and never shown to a reader.</source>
-        <translation type="unfinished"></translation>
+        <translation>このバンドルはそのモデルのシャドー候補になります。有効なバージョンの後にすべての画像を評価し、その結果は監査ログに記録され、読影者には表示されません。</translation>
     </message>
     <message>
         <source>Install an older version?</source>
