@@ -100,9 +100,6 @@ class Arm:
         self.window.load_model()  # (it scores the image on screen again: one more reading)
         _run_until(lambda: self.ready and self.window.ai.active() == 0)
 
-    def settle(self) -> None:
-        _run_until(lambda: self.window.ai.active() == 0 and self.window.shadow_idle)
-
 
 def _time_images(window: Any, paths: list[Path], *, rapid: bool) -> list[float]:
     shown: list[float] = []

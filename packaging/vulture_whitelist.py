@@ -145,6 +145,8 @@ BUNDLE_ACTIVATED  # audit.events.EventType
 BUNDLE_ROLLED_BACK  # audit.events.EventType
 IMAGE_OPENED  # audit.events.EventType
 AI_RESULT_SHOWN  # audit.events.EventType
+SHADOW_STARTED  # audit.events.EventType: written by bundle.store.set_shadow by value
+SHADOW_STOPPED  # audit.events.EventType: written by bundle.store.stop_shadow by value
 
 # --- record fields: part of the data, serialised whole (dataclasses.asdict)
 _.birth_date  # dicom.index.PatientNode: StudyIndex.to_dict (bedside dicom scan --json)
