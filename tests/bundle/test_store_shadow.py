@@ -3,32 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.bundle.test_store import _events, audit, store
 from viewer.bundle.store import ModelStore
 from viewer.errors import BundleError
 
-
-@pytest.fixture
-def audit(settings: Any) -> Iterator[Any]:
-    from viewer.audit import AuditLog
-
-    log = AuditLog.open(settings)
-    yield log
-    log.close()
-
-
-@pytest.fixture
-def store(settings: Any, trust: Any, audit: Any) -> ModelStore:
-    return ModelStore(settings, audit, trust=trust)
-
-
-def _events(audit: Any) -> list[tuple[str, str, str | None]]:
-    return [(str(r.type), r.outcome, r.model_version) for r in audit.records()]
+__all__ = ["audit", "store"]  # fixtures imported for pytest
 
 
 def _shadow(store: ModelStore) -> list[tuple[str, bool, bool]]:

@@ -83,21 +83,33 @@ def test_install_shadow_list_stop(
     ]
 
 
+@pytest.fixture
+def shadowed(two_versions: tuple[Path, Path]) -> str:
+    """1.0.0 installed (active), 1.1.0 installed as its shadow candidate; the candidate's
+    digest."""
+    active, candidate = two_versions
+    assert main(["bundle", "install", str(active)]) == 0
+    assert main(["bundle", "install", str(candidate), "--shadow"]) == 0
+    return hashlib.sha256(candidate.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def shadow_scored(shadowed: str, cxr_dir: Path, capsys: pytest.CaptureFixture[str]) -> list[Any]:
+    """``bedside infer`` over a folder with the candidate set: the printed result objects."""
+    capsys.readouterr()
+    assert main(["infer", str(cxr_dir), "--json"]) == 0
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines() if "{" in line]
+
+
 def test_install_shadow_and_activate_exclude_each_other(two_versions: tuple[Path, Path]) -> None:
     with pytest.raises(SystemExit):
         main(["bundle", "install", str(two_versions[1]), "--shadow", "--activate"])
 
 
 def test_infer_records_the_candidate_and_prints_only_the_active(
-    two_versions: tuple[Path, Path],
-    settings: Any,
-    cxr_dir: Path,
-    capsys: pytest.CaptureFixture[str],
+    shadowed: str, settings: Any, cxr_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    active, candidate = two_versions
-    cand_digest = hashlib.sha256(candidate.read_bytes()).hexdigest()
-    assert main(["bundle", "install", str(active)]) == 0
-    assert main(["bundle", "install", str(candidate), "--shadow"]) == 0
+    cand_digest = shadowed
     capsys.readouterr()
     code = main(["infer", str(cxr_dir), "--json"])
     captured = capsys.readouterr()
@@ -128,16 +140,8 @@ def test_infer_records_the_candidate_and_prints_only_the_active(
 
 
 def test_compare_reads_the_shadow_rows(
-    two_versions: tuple[Path, Path],
-    settings: Any,
-    cxr_dir: Path,
-    capsys: pytest.CaptureFixture[str],
+    shadow_scored: list[Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    active, candidate = two_versions
-    assert main(["bundle", "install", str(active)]) == 0
-    assert main(["bundle", "install", str(candidate), "--shadow"]) == 0
-    assert main(["infer", str(cxr_dir), "--json"]) == 0
-    capsys.readouterr()
     # no decision yet: nothing to compare, and the message names shadow mode
     argv = ["model", "compare", "--candidate", "infer-test@1.1.0", "--label", "opacity"]
     assert main([*argv, "--json"]) == 1
@@ -146,15 +150,12 @@ def test_compare_reads_the_shadow_rows(
 
 
 def test_infer_stopped_early_records_the_candidate_did_not_run(
-    two_versions: tuple[Path, Path], settings: Any, cxr_dir: Path
+    shadowed: str, settings: Any, cxr_dir: Path
 ) -> None:
     import argparse
 
     from viewer.cli import infer
 
-    active, candidate = two_versions
-    assert main(["bundle", "install", str(active)]) == 0
-    assert main(["bundle", "install", str(candidate), "--shadow"]) == 0
     args = argparse.Namespace(
         settings=settings, paths=[str(cxr_dir)], bundle=None, model=None, threads=1, heatmap=None
     )
@@ -168,16 +169,9 @@ def test_infer_stopped_early_records_the_candidate_did_not_run(
 
 
 def test_compare_pairs_the_shadow_rows_with_the_active_on_decided_images(
-    two_versions: tuple[Path, Path],
-    settings: Any,
-    cxr_dir: Path,
-    capsys: pytest.CaptureFixture[str],
+    shadow_scored: list[Any], settings: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    active, candidate = two_versions
-    assert main(["bundle", "install", str(active)]) == 0
-    assert main(["bundle", "install", str(candidate), "--shadow"]) == 0
-    assert main(["infer", str(cxr_dir), "--json"]) == 0
-    results = [json.loads(line) for line in capsys.readouterr().out.splitlines() if "{" in line]
+    results = shadow_scored
     decide_all(settings, results)
     # the label comes from the stored candidate's manifest
     assert main(["model", "compare", "--candidate", "infer-test@1.1.0", "--json"]) == 0

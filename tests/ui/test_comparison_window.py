@@ -3,9 +3,7 @@ opened from the model manager, with the statement about the reference standard."
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,30 +11,28 @@ from PySide6.QtCore import QThreadPool
 from PySide6.QtWidgets import QComboBox, QLabel, QPlainTextEdit, QPushButton
 from pytestqt.qtbot import QtBot
 
-from tests.cli.test_shadow import decide_all, two_versions
+from tests.cli.test_shadow import decide_all, shadow_scored, shadowed, two_versions
 from tests.inference.conftest import make_bundle, site_key
 from viewer.cli.main import main
 from viewer.config import Settings
 from viewer.ui.qt_comparison import QtComparisonWindow
 
-__all__ = ["make_bundle", "site_key", "two_versions"]  # fixtures imported for pytest
+__all__ = [
+    "make_bundle",
+    "shadow_scored",
+    "shadowed",
+    "site_key",
+    "two_versions",
+]  # fixtures imported for pytest
 
 
 @pytest.fixture
 def compared(
-    two_versions: tuple[Path, Path],
-    settings: Settings,
-    cxr_dir: Path,
-    capsys: pytest.CaptureFixture[str],
+    shadow_scored: list[Any], settings: Settings, capsys: pytest.CaptureFixture[str]
 ) -> str:
     """A store with a shadow candidate that scored a decided folder; returns the command's
     text output."""
-    active, candidate = two_versions
-    assert main(["bundle", "install", str(active)]) == 0
-    assert main(["bundle", "install", str(candidate), "--shadow"]) == 0
-    assert main(["infer", str(cxr_dir), "--json"]) == 0
-    results = [json.loads(line) for line in capsys.readouterr().out.splitlines() if "{" in line]
-    decide_all(settings, results)
+    decide_all(settings, shadow_scored)
     assert main(["model", "compare", "--candidate", "infer-test@1.1.0"]) == 0
     return capsys.readouterr().out
 

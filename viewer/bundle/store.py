@@ -756,71 +756,56 @@ class ModelStore:
         results go to the audit log only (``viewer.session.shadow``). One candidate per model
         id, never the active version; another candidate replaces it; activating it ends it.
         """
+        self._shadow(id, version)
+
+    def stop_shadow(self, id: str) -> str:
+        """End shadow scoring for ``id`` (the version stays installed), recorded; returns it."""
+        return self._shadow(id, None)
+
+    def _shadow(self, model_id: str, version: str | None) -> str:
+        """Set (``version``) or clear (None) the candidate: saved, then recorded, or neither."""
+        event = "shadow_started" if version is not None else "shadow_stopped"
         try:
             with self._lock():
                 state = self._read()
                 before = copy.deepcopy(state)
-                model = self._model(state, id)
-                entry = model["versions"].get(version)
+                model = self._model(state, model_id)
+                previous = model.get("shadow")
+                target = version if version is not None else previous
+                if target is None:
+                    raise BundleError(f"'{model_id}' has no shadow candidate.", code="store")
+                entry = model["versions"].get(target)
                 if entry is None:
                     raise BundleError(
-                        f"Version {version} of '{id}' is not installed.", code="store"
+                        f"Version {target} of '{model_id}' is not installed.", code="store"
                     )
-                self._shadow_target(state, id, version)
-                previous = model.get("shadow")
-                if previous == version:
-                    return
-                self._verify_stored(id, version, entry)
+                if version is not None:
+                    self._shadow_target(state, model_id, version)
+                    if previous == version:
+                        return version
+                    self._verify_stored(model_id, version, entry)
                 model["shadow"] = version
                 self._write(state)
                 try:
                     record(
                         self.audit,
-                        "shadow_started",
+                        event,
                         outcome="success",
-                        model_id=id,
-                        model_version=version,
+                        model_id=model_id,
+                        model_version=str(target),
                         bundle_digest=entry["digest"],
                         detail={
-                            "active_version": model["active"],
+                            "active_version": model.get("active"),
                             "previous_shadow": previous,
                             "key_fingerprint": entry.get("key_fingerprint"),
                         },
                     )
                 except AuditWriteError:
-                    self._write(before)  # not recorded, so not a shadow
+                    self._write(before)  # not recorded, so not changed
                     raise
         except BundleError as exc:
-            raise self._failed("shadow_started", exc, model_id=id, version=version) from exc
-
-    def stop_shadow(self, id: str) -> str:
-        """End shadow scoring for ``id`` (the version stays installed), recorded; returns it."""
-        try:
-            with self._lock():
-                state = self._read()
-                before = copy.deepcopy(state)
-                model = self._model(state, id)
-                version = model.get("shadow")
-                if version is None:
-                    raise BundleError(f"'{id}' has no shadow candidate.", code="store")
-                model["shadow"] = None
-                self._write(state)
-                try:
-                    record(
-                        self.audit,
-                        "shadow_stopped",
-                        outcome="success",
-                        model_id=id,
-                        model_version=str(version),
-                        bundle_digest=model["versions"][version]["digest"],
-                        detail={"active_version": model.get("active")},
-                    )
-                except AuditWriteError:
-                    self._write(before)
-                    raise
-        except BundleError as exc:
-            raise self._failed("shadow_stopped", exc, model_id=id, version=None) from exc
-        return str(version)
+            raise self._failed(event, exc, model_id=model_id, version=version) from exc
+        return str(target)
 
     # ------------------------------------------------------------------ site amendments
 
