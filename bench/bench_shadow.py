@@ -183,6 +183,10 @@ def main() -> int:
     def med(key: tuple[str, str]) -> float:
         return statistics.median(times[key])
 
+    def spread(key: tuple[str, str]) -> str:
+        q1, _, q3 = statistics.quantiles(times[key], n=4)
+        return f"{med(key):.0f} ({q1:.0f}–{q3:.0f})"
+
     expected = arm.shown["B"]  # readings in B, the one re-scored at each switch included
     lines = [
         "## Shadow mode: time to the active result (bench/bench_shadow.py)\n",
@@ -190,7 +194,8 @@ def main() -> int:
         f"{args.rounds} rounds (ABBA order); DenseNet-121 @ 224 (2 labels) active 1.0.0, "
         "candidate 1.1.0 with other weights; each image a fresh 512 x 512 file. Time from "
         "`open_image` to the `prediction_shown` signal (the active result on screen), ms.\n",
-        "| pace | A: active only (median) | B: active + shadow (median) | B / A | n per arm |",
+        "| pace | A: active only, median (IQR) | B: active + shadow, median (IQR) | B / A "
+        "| n per arm |",
         "|---|---:|---:|---:|---:|",
     ]
     for mode, label in (
@@ -199,7 +204,9 @@ def main() -> int:
     ):
         a, b = med(("A", mode)), med(("B", mode))
         n = len(times[("A", mode)])
-        lines.append(f"| {label} | {a:.0f} | {b:.0f} | {b / a:.2f} | {n} |")
+        lines.append(
+            f"| {label} | {spread(('A', mode))} | {spread(('B', mode))} | {b / a:.2f} | {n} |"
+        )
     lines += [
         "",
         f"Shadow rows: {len(shadow)} for {expected} readings in B "
