@@ -26,6 +26,9 @@ def main() -> int:
     ap.add_argument("--lang", default="en")
     ap.add_argument("--demo-study", action="store_true")
     ap.add_argument("--read-first", action="store_true")
+    ap.add_argument(
+        "--refused", action="store_true", help="the image is refused: capture once it is shown"
+    )
     ap.add_argument("--override", default="", help="override with this reason, then capture")
     ap.add_argument("--name", default="Dr Demo Reader")
     ap.add_argument("--role", default="Radiologist")
@@ -82,7 +85,7 @@ def main() -> int:
     poll = QTimer()
 
     window.prediction_shown.connect(on_result)
-    if args.read_first:
+    if args.read_first or args.refused:
         window.image_shown.connect(lambda _p: QTimer.singleShot(4000, capture))
     window.model_ready.connect(lambda m: QTimer.singleShot(3000, capture) if m is None else None)
     QTimer.singleShot(

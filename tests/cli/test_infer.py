@@ -322,3 +322,40 @@ def test_nothing_is_scored_when_the_audit_log_cannot_be_opened(
     assert code == 1 and results == []
     assert "Nothing was scored, because every score must be recorded" in err
     assert "Traceback" not in err
+
+
+def test_demo_refuses_an_image_unlike_its_reference_and_the_monitor_counts_it(
+    tmp_path: Path, cxr_path: Path, settings: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 15 item 2 end to end: the demo bundle's reference check refuses a picture that is
+    not a chest radiograph (no score), the audit row says why (``out_of_distribution``), the
+    drift monitor counts it in the OOD rate, and a synthetic chest image is still scored."""
+    from viewer.audit import AuditLog
+    from viewer.bundle.resources import DEMO_BUNDLE, resource_path
+    from viewer.dicom.synthetic import make_cxr
+
+    if not resource_path(*DEMO_BUNDLE).is_file():
+        pytest.skip("resources/demo/demo-cxr.bundle is not built (make demo-bundle)")
+    noise = make_cxr(5, opacity=False, size=(256, 256))
+    noise.PixelData = (
+        np.random.default_rng(0).integers(0, 4096, (256, 256)).astype(np.uint16).tobytes()
+    )
+    path = tmp_path / "noise.dcm"
+    noise.save_as(path, enforce_file_format=True)
+    code = main(["--demo", "infer", str(path), str(cxr_path), "--json"])
+    refused, scored = (json.loads(x) for x in capsys.readouterr().out.splitlines())
+    assert code == 1 and refused["status"] == "refused" and scored["status"] == "scored"
+    assert "outside the images this model was validated on" in refused["error"]
+    assert [c["code"] for c in refused["checks"] if c["level"] == "refusal"] == [
+        "out_of_distribution"
+    ]
+    assert "labels" not in refused or not refused["labels"]
+    with AuditLog.open_readonly(settings.audit_db_path, settings=settings) as log:
+        rows = log.records(types=("ai_result_shown",))
+    assert rows[0].detail["refusal_codes"] == ["out_of_distribution"] and rows[0].score is None
+    assert rows[1].detail["ood"]["distance"] <= rows[1].detail["ood"]["threshold"]
+    assert main(["--demo", "monitor", "report", "--window", "10", "--format", "json"]) == 0
+    (model,) = json.loads(capsys.readouterr().out)["models"]
+    assert model["reference"] == "reference (1000 images)"  # the bundle's own profile
+    charts = {c["name"]: c for c in model["charts"]}
+    assert charts["ood_rate"]["current"]["n"] == 2 and charts["ood_rate"]["current"]["rate"] == 0.5
