@@ -182,3 +182,28 @@ def test_compare_pairs_the_shadow_rows_with_the_active_on_decided_images(
     text = capsys.readouterr().out
     assert text.startswith("infer-test 1.1.0 against infer-test 1.0.0, label opacity")
     assert f"Paired cases: {len(results)}" in text and "errors of their own" in text
+
+
+def test_the_reading_report_pdf_never_names_the_candidate(
+    shadow_scored: list[Any], settings: Any, tmp_path: Path
+) -> None:
+    import shutil
+    import subprocess
+
+    from viewer.audit import export_report
+
+    exe = shutil.which("pdftotext")
+    if exe is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    decide_all(settings, shadow_scored)
+    steps = export_report(settings, "pdf", tmp_path / "report.pdf")
+    for _ in steps:
+        pass
+    text = subprocess.run(
+        [exe, "-layout", str(tmp_path / "report.pdf"), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "infer-test 1.0.0" in text  # the decisions, with the model they were made with
+    assert "1.1.0" not in text  # the candidate: neither its version nor a score of it
