@@ -145,6 +145,30 @@ def test_create_from_pth_state_dict(
     assert out.is_file()
 
 
+def test_create_with_a_reference_set_says_what_it_refuses(
+    tmp_path: Path, cxr_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import numpy as np
+    import safetensors.torch
+
+    weights = tmp_path / "w.safetensors"
+    state = random_state("demo-cnn", in_channels=1, num_labels=1, seed=0)
+    safetensors.torch.save_file(state, str(weights))
+    tmpl = tmp_path / "template.json"
+    tmpl.write_text(json.dumps(template()))
+    npz = tmp_path / "features.npz"
+    np.savez(npz, features=np.random.default_rng(0).normal(size=(200, 48)))
+    base = ["bundle", "create", "--arch", "demo-cnn", "--weights", str(weights)]
+    base += ["--manifest", str(tmpl), "--sample", str(cxr_path)]
+    argv = [*base, "--out", str(tmp_path / "r.bundle"), "--reference", str(npz)]
+    assert run([*argv, "--reference-quantile", "0.98"]) == 0
+    out = capsys.readouterr().out
+    assert "reference profile: 200 images (0 refused by the input checks)" in out
+    assert "(the 98th percentile) are refused" in out
+    assert run([*base, "--out", str(tmp_path / "plain.bundle")]) == 0
+    assert "no reference profile" in capsys.readouterr().out
+
+
 def test_create_refuses_mismatched_weights(tmp_path: Path, cxr_path: Path) -> None:
     import safetensors.torch
 

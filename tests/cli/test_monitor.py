@@ -44,10 +44,12 @@ def fill(settings: Settings, model: tuple[str, str], n: int, shifted: int, seed:
             log.append(
                 AuditEvent(
                     type=EventType.IMAGE_OPENED,
-                    detail={"modality": "DX", "view": "PA", "manufacturer": "Acme",
-                            "photometric": "MONOCHROME2", "patient_sex": "F",
-                            "bits_stored": 12, "rows": 2048, "columns": 2048,
-                            "pixel_spacing_mm": 0.139},
+                    # the demo reference's own input mix (demo_build's reference set)
+                    detail={"modality": "DX", "view": "PA", "manufacturer": "Bedside Synthetic",
+                            "photometric": "MONOCHROME1" if i % 4 == 2 else "MONOCHROME2",
+                            "patient_sex": "FM"[i % 2], "bits_stored": 12,
+                            "rows": 256 if i % 2 else 512, "columns": 256 if i % 2 else 512,
+                            "pixel_spacing_mm": 0.2},
                     **ids,
                 )
             )  # fmt: skip
@@ -85,7 +87,7 @@ def test_report_flags_a_score_shift_and_records_the_alert_once(
     assert status == 3
     (model,) = report["models"]
     assert model["model"] == "bedside-demo-cxr 1.0.0"
-    assert model["reference"] == "manifest reference_scores"
+    assert model["reference"] == "reference (1000 images)"  # the demo bundle's signed profile
     assert model["window"]["results"] == 100 and model["window"]["reads"] == 100
     # scores near 0 moved past the 0.087 threshold: the positive rate rose with them
     assert [a["test"] for a in model["alerts"]] == ["scores:opacity", "positive_rate"]
@@ -100,7 +102,9 @@ def test_report_flags_a_score_shift_and_records_the_alert_once(
         assert row.detail["statistic"] == "ks" and row.detail["test"] == "scores:opacity"
         assert row.detail["value"] > 0.2  # KS D of a +0.1 shift
         assert row.detail["window"]["p_value"] < row.detail["threshold"]
-        assert row.detail["threshold"] == pytest.approx(0.01)
+        # one Bonferroni family: the score test and the input-mix tests of the full profile
+        assert len(model["tests"]) == 6
+        assert row.detail["threshold"] == pytest.approx(0.01 / 6)
         assert row.detail["window"]["results"] == 100
     status, again = _run(capsys, "--cases", "100")
     assert status == 3 and again["recorded"] == 0  # the same window is not recorded twice

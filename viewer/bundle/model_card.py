@@ -163,6 +163,7 @@ def build_card(m: Manifest) -> ModelCard:
         ("Photometric", ", ".join(acc.photometric)),
         ("Bits stored", f"{acc.bits_stored_min}-{acc.bits_stored_max}"),
         ("Pixel spacing (mm)", _range(acc.pixel_spacing_mm_min, acc.pixel_spacing_mm_max)),
+        ("Reference check", _reference_text(m)),
     )
     return ModelCard(
         model_id=clean(m.id),
@@ -208,6 +209,19 @@ def build_card(m: Manifest) -> ModelCard:
         changelog=tuple(
             Change(clean(c.version), clean(c.date), clean(c.changes)) for c in m.changelog
         ),
+    )
+
+
+def _reference_text(m: Manifest) -> str:
+    """The per-image reference check in one sentence (``viewer.inference.ood``)."""
+    profile = m.reference_profile
+    if profile is None or profile.ood is None:
+        return "none (the bundle carries no reference profile)"
+    ood = profile.ood
+    return (
+        f"images whose features lie beyond distance {ood.threshold:.1f} of the {profile.count} "
+        f"reference images (their {ood.quantile * 100:g}th percentile, Mahalanobis with "
+        "Ledoit-Wolf shrinkage) are refused as unlike the images the model was validated on"
     )
 
 
