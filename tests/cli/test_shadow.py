@@ -178,7 +178,7 @@ def test_compare_pairs_the_shadow_rows_with_the_active_on_decided_images(
     out = json.loads(capsys.readouterr().out)
     assert out["label"] == "opacity" and out["cases"] == len(results)
     assert out["positives"] == len(results) // 2
-    assert main(["model", "compare", "--candidate", "infer-test@1.1.0"]) == 0
+    assert main(["model", "compare"]) == 0  # the shadow candidate against the active
     text = capsys.readouterr().out
     assert text.startswith("infer-test 1.1.0 against infer-test 1.0.0, label opacity")
     assert f"Paired cases: {len(results)}" in text and "errors of their own" in text

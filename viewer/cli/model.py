@@ -48,7 +48,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     c = msub.add_parser("compare", help="compare two models on local decisions (paired rows)")
     c.add_argument("candidate", nargs="?", help="candidate bundle file")
-    c.add_argument("--candidate", dest="candidate_id", metavar="ID[@VERSION]")
+    c.add_argument(
+        "--candidate",
+        dest="candidate_id",
+        metavar="ID[@VERSION]",
+        help="an installed version (default: the shadow candidate)",
+    )
     c.add_argument("--against", metavar="ID[@VERSION]", help="default: the active version")
     c.add_argument("--label", help="label (default: the candidate's first)")
     c.add_argument("--margin", type=float, help="non-inferiority margin in sensitivity")

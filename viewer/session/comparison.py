@@ -206,9 +206,10 @@ def compare_models(
     label: str | None = None,
     margin: float | None = None,
 ) -> ComparisonReport:
-    """Compare a candidate (a bundle file, or ``ID[@VERSION]`` in the store) with ``against``
-    (default: the active version) on the log's paired rows; the label defaults to the
-    candidate's first. Raises :class:`BedsideError` for a model it cannot find."""
+    """Compare a candidate (a bundle file, or ``ID[@VERSION]`` in the store; default: the
+    store's shadow candidate when there is one) with ``against`` (default: the active version)
+    on the log's paired rows; the label defaults to the candidate's first. Raises
+    :class:`BedsideError` for a model it cannot find."""
     from viewer.audit.query import Filters
     from viewer.bundle.loader import verify_bundle
     from viewer.evaluation.compare import compare_paired
@@ -227,7 +228,12 @@ def compare_models(
             )
             manifest = verify_bundle(path, store.trust).manifest
     else:
-        raise BedsideError("Name the candidate: a bundle file or --candidate ID[@VERSION].")
+        shadows = shadow_refs(entries)
+        if len(shadows) != 1:
+            raise BedsideError("Name the candidate: a bundle file or --candidate ID[@VERSION].")
+        return compare_models(
+            log, store, candidate=shadows[0], against=against, label=label, margin=margin
+        )
     reference = store_ref(entries, against)
     label = label or (manifest.labels[0].name if manifest is not None else None)
     if label is None:
