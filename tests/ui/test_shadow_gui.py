@@ -201,3 +201,21 @@ def test_rapid_stepping_keeps_the_candidate_waiting_and_closing_records_the_rest
     not_run = [r for r in shadow if r.outcome == "failure"]
     assert not_run and all(r.detail["stage"] == "not_run" for r in not_run)
     assert all("app closed before" in (r.reason or "") for r in not_run)
+
+
+def test_read_first_the_candidate_reveals_nothing(
+    qtbot: Any, make_window: Any, shadow_settings: tuple[Settings, str], cxr_path: Path
+) -> None:
+    from PySide6.QtWidgets import QPushButton
+
+    settings, cand_digest = shadow_settings
+    settings = save_user_settings(settings, {"reading.order": "read_first"})
+    window = make_window(settings, [cxr_path])
+    qtbot.waitUntil(lambda: len(_rows(settings, "shadow_result")) == 1, timeout=WAIT_MS)
+    # the candidate scored the image, and the reader still sees no score at all
+    assert window.findChild(QLabel, "aiProbability").text() == ""
+    assert "hidden" in window.findChild(QLabel, "aiState").text()
+    assert not window.findChild(QPushButton, "confirmButton").isEnabled()
+    assert not [r for r in _rows(settings, "ai_result_shown") if r.outcome == "success"]
+    texts = reader_texts(window)
+    assert [t for t in texts if "1.1.0" in t or cand_digest[:8] in t] == []
