@@ -191,4 +191,4 @@ created_at  # audit.change_record.ChangeRecord: when it was made, kept in the si
 _.history_rows  # QtModelManager: tests/ui/test_model_manager.py reads the change history shown
 
 # --- viewer.inference.ood
-out_of_fold  # OodFit: the distances the threshold is taken from; tests/inference/test_ood.py checks it
+out_of_fold  # OodFit: the distances behind the threshold; tests/inference/test_ood.py reads it

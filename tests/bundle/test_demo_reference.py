@@ -3,8 +3,8 @@
 Reference-like images are drawn as ``packaging/demo_build.py`` draws its reference set, from a
 seed range no build uses; shifted ones are not chest radiographs, or chest radiographs altered
 past what a detector would produce. The demo model must refuse <= 2 % of the first and >= 90 %
-of the second (by the reference check), and still score the demo's own images. That it refuses the two real samples is
-tests/inference/test_corpus.py's.
+of the second (by the reference check), and still score the demo's own images. That it refuses
+the two real samples is tests/inference/test_corpus.py's.
 """
 
 from __future__ import annotations

@@ -90,9 +90,7 @@ def test_folder_reference_is_built_signed_and_loaded(
     assert any(c.code == "in_distribution" for c in prediction.checks)
 
 
-def test_feature_file_reference(
-    tmp_path: Path, cxr_path: Path, key: KeyPair, trust: Any
-) -> None:
+def test_feature_file_reference(tmp_path: Path, cxr_path: Path, key: KeyPair, trust: Any) -> None:
     rng = np.random.default_rng(0)
     npz = tmp_path / "features.npz"
     np.savez(npz, features=rng.normal(size=(120, 48)), scores=rng.uniform(size=(120, 1)))
@@ -157,19 +155,17 @@ def test_declared_profile_without_its_member_is_refused(
 ) -> None:
     members = read_members(ref_bundle)
     del members["reference.safetensors"]
-    with pytest.raises(BundleError, match="lacks reference.safetensors") as info:
+    with pytest.raises(BundleError, match=r"lacks reference\.safetensors") as info:
         load_bundle(_resigned(ref_bundle, members, key), trust)
     assert info.value.code == "schema"
 
 
-def test_undeclared_reference_member_is_refused(
-    ref_bundle: Path, key: KeyPair, trust: Any
-) -> None:
+def test_undeclared_reference_member_is_refused(ref_bundle: Path, key: KeyPair, trust: Any) -> None:
     members = read_members(ref_bundle)
     manifest = json.loads(members["manifest.json"])
     del manifest["reference_profile"]
     members["manifest.json"] = json.dumps(manifest).encode()
-    with pytest.raises(BundleError, match="holds reference.safetensors"):
+    with pytest.raises(BundleError, match=r"holds reference\.safetensors"):
         load_bundle(_resigned(ref_bundle, members, key), trust)
 
 
@@ -196,9 +192,7 @@ def test_unusable_reference_arrays_are_refused(
         load_bundle(_resigned(ref_bundle, members, key), trust)
 
 
-def test_changed_reference_breaks_the_signature(
-    ref_bundle: Path, trust: Any
-) -> None:
+def test_changed_reference_breaks_the_signature(ref_bundle: Path, trust: Any) -> None:
     members = read_members(ref_bundle)
     data = bytearray(members["reference.safetensors"])
     data[-1] ^= 1
