@@ -68,6 +68,9 @@ RATES: dict[str, tuple[str, str, str]] = {
 }
 
 
+MAX_WINDOW_DAYS = 36_525  # 100 years: further back than any audit log, and within datetime's range
+
+
 @dataclass(frozen=True)
 class WindowSpec:
     """The last ``days`` days before the report's end, or the last ``cases`` rows of each
@@ -78,17 +81,21 @@ class WindowSpec:
 
     @classmethod
     def parse(cls, text: str) -> WindowSpec:
-        """``30d`` (days) or ``600`` (cases)."""
+        """``30d`` (days, at most :data:`MAX_WINDOW_DAYS`) or ``600`` (cases)."""
         t = text.strip().lower()
         try:
-            if t.endswith("d"):
-                days = float(t[:-1])
-                if days > 0 and math.isfinite(days):
-                    return cls(days=days)
-            elif int(t) > 0:
-                return cls(days=None, cases=int(t))
+            value = float(t[:-1]) if t.endswith("d") else int(t)
         except ValueError:
-            pass
+            value = 0
+        if t.endswith("d") and value > MAX_WINDOW_DAYS:
+            raise ValueError(
+                f"'{text}' is a longer window than {MAX_WINDOW_DAYS:,} days (100 years); for the "
+                "whole log give a number of cases"
+            )
+        if value > 0 and t.endswith("d"):  # NaN fails both comparisons
+            return cls(days=float(value))
+        if value > 0:
+            return cls(days=None, cases=int(value))
         raise ValueError(f"'{text}' is not a window (use e.g. 30d for days or 600 for cases)")
 
     def describe(self) -> str:
@@ -211,8 +218,13 @@ def _finite(value: Any) -> Any:
     return value
 
 
+_FIRST_S = datetime(1, 1, 1, tzinfo=UTC).timestamp()
+
+
 def _iso(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """UTC ISO text of a time; a window reaching back before year 1 (``--end 0001-01-10``)
+    starts at year 1, where the log cannot hold a row anyway."""
+    return datetime.fromtimestamp(max(seconds, _FIRST_S), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # ----------------------------------------------------------------------------- windows
