@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -75,17 +76,15 @@ MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
 def read_evidence(path: str | Path) -> Evidence:
     """The evidence a report file gives (its kind and digests), or a clear refusal."""
     p = Path(path)
-    try:
-        with p.open("rb") as fh:
-            data = fh.read(MAX_EVIDENCE_BYTES + 1)
-    except OSError as exc:
-        raise BedsideError(f"The evidence file cannot be read ({exc.strerror}).", path=p) from exc
-    if len(data) > MAX_EVIDENCE_BYTES:
-        raise BedsideError("The evidence file is too large to be a report.", path=p)
+    data = _read_report_bytes(p)
     try:
         raw = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise BedsideError("The evidence file is not JSON text.", path=p) from exc
+    except RecursionError as exc:
+        raise BedsideError(
+            "The evidence file is nested too deeply to be a report.", path=p
+        ) from exc
     if not isinstance(raw, dict):
         raise BedsideError("The evidence file is not a report (a JSON object).", path=p)
     try:
@@ -109,12 +108,37 @@ def read_evidence(path: str | Path) -> Evidence:
             )
     except ValueError as exc:  # NaN or infinity: not canonical JSON
         raise BedsideError("The evidence file holds a number JSON cannot sign.", path=p) from exc
+    except RecursionError as exc:  # read, but too deep to write back as canonical JSON
+        raise BedsideError(
+            "The evidence file is nested too deeply to be a report.", path=p
+        ) from exc
     return Evidence(
         kind="recalibration" if kind == "recalibration" else "comparison",
         sha256=digest,
         file_sha256=hashlib.sha256(data).hexdigest(),
         file_name=p.name,
     )
+
+
+def _read_report_bytes(p: Path) -> bytes:
+    """A regular file's bytes, at most ``MAX_EVIDENCE_BYTES``: a FIFO is opened without waiting
+    for a writer and, like a device or a folder, refused unread."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(p, flags)
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                raise BedsideError(
+                    "The evidence file is not a regular file (a folder, device or pipe); give "
+                    "the report file itself.",
+                    path=p,
+                )
+            data = fh.read(MAX_EVIDENCE_BYTES + 1)
+    except OSError as exc:
+        raise BedsideError(f"The evidence file cannot be read ({exc.strerror}).", path=p) from exc
+    if len(data) > MAX_EVIDENCE_BYTES:
+        raise BedsideError("The evidence file is too large to be a report.", path=p)
+    return data
 
 
 def login_account() -> str:
