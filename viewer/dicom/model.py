@@ -109,6 +109,12 @@ class DicomImage:
     # Addition to the contract (defaulted): non-fatal problems met while reading, e.g. pydicom
     # warnings about invalid values or a stored window that was ignored; for the tag browser.
     notes: tuple[str, ...] = ()
+    # Additions to the contract (defaulted; viewer.dicom.display): the window menu in order,
+    # the default first (stored windows, automatic, chest presets, full range, then too-wide
+    # stored windows), and the stored windows judged too wide to be the default. Display only:
+    # inference uses ``windows`` as stored.
+    presets: tuple[Window, ...] = ()
+    wide_windows: tuple[Window, ...] = ()
 
     @functools.cached_property
     def pixel_sha256(self) -> str:

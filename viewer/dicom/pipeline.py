@@ -27,10 +27,6 @@ from viewer.errors import DicomError
 
 # Largest stored-value range mapped by a lookup table for 32-bit data (4 M entries, 4 MB).
 MAX_LUT_ENTRIES = 1 << 22
-# Auto window: fraction of pixels clipped at each tail (0.5 % / 99.5 %).
-AUTO_TAIL = 0.005
-# Pixels looked at for the automatic window (a regular sub-grid of larger images).
-AUTO_SAMPLE_PIXELS = 1 << 21
 
 
 @dataclass(frozen=True)
@@ -241,46 +237,6 @@ def padding_mask(values: np.ndarray, header: Dataset) -> np.ndarray:
         return mask
     lo, hi = min(lo, hi), max(lo, hi)
     return (values >= lo) & (values <= hi)
-
-
-def auto_window(
-    domain: StoredDomain, mod_values: np.ndarray, header: Dataset, *, tail: float = AUTO_TAIL
-) -> Window:
-    """Window from the data: Pixel Padding excluded, ``tail`` of pixels clipped at each end.
-
-    A histogram over the stored-value domain (one ``bincount``) gives exact weighted percentiles
-    of the modality values, whatever the Modality LUT, without sorting the image. Images above
-    2 M pixels are sampled on a regular sub-grid (every 2nd/3rd row and column).
-    """
-    sample = domain.index
-    if sample.ndim == 2 and sample.size > AUTO_SAMPLE_PIXELS:
-        # A regular sub-grid is plenty for 0.5 % percentiles and keeps this under 10 ms.
-        step = math.ceil(math.sqrt(sample.size / AUTO_SAMPLE_PIXELS))
-        sample = sample[::step, ::step]
-    flat = sample.ravel()
-    counts = np.bincount(flat, minlength=domain.values.size)[: domain.values.size]
-    counts = counts.astype(np.int64)
-    counts[padding_mask(domain.values, header)] = 0
-    total = int(counts.sum())
-    if total == 0:
-        # Everything is padding (or empty): show the full range of what is there.
-        counts = np.bincount(flat, minlength=domain.values.size).astype(np.int64)
-        total = int(counts.sum())
-        if total == 0:
-            return Window(center=0.5, width=1.0, explanation="automatic")
-    order = np.argsort(mod_values, kind="stable")
-    cum = np.cumsum(counts[order])
-    lo_i = int(np.searchsorted(cum, tail * total, side="right"))
-    hi_i = int(np.searchsorted(cum, (1.0 - tail) * total, side="left"))
-    sorted_vals = mod_values[order]
-    lo = float(sorted_vals[min(lo_i, sorted_vals.size - 1)])
-    hi = float(sorted_vals[min(hi_i, sorted_vals.size - 1)])
-    if hi < lo:
-        lo, hi = hi, lo
-    # LINEAR maps x <= c - 0.5 - (w-1)/2 to black and x > c - 0.5 + (w-1)/2 to white.
-    width = max(hi - lo + 1.0, 1.0)
-    center = lo + width / 2.0
-    return Window(center=center, width=width, explanation="automatic")
 
 
 _pool: ThreadPoolExecutor | None = None

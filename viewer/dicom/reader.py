@@ -29,12 +29,13 @@ from pydicom import uid
 from pydicom.dataset import Dataset
 
 from viewer.dicom import codecs
+from viewer.dicom.display import display_presets
 from viewer.dicom.metadata import MEDIA_STORAGE_DIRECTORY, fast_metadata, metadata_from_dataset
 from viewer.dicom.model import DicomImage, ImageMetadata
 from viewer.dicom.pipeline import (
     apply_lut,
-    auto_window,
     modality_values,
+    presentation_inverse,
     stored_domain,
     stored_windows,
 )
@@ -287,7 +288,13 @@ def _read_image(path: str | Path, limits: Limits, notes: list[str]) -> DicomImag
             mod_values = modality_values(domain.values, ds)
             modality = apply_lut(mod_values.astype(np.float32), domain.index)
             windows, win_notes = stored_windows(ds)
-            auto = auto_window(domain, mod_values, ds)
+            choice = display_presets(
+                windows,
+                domain,
+                mod_values,
+                ds,
+                inverse=presentation_inverse(ds, meta.photometric),
+            )
     except DicomError as exc:
         raise DicomError(exc.message, path=path) from exc
     except Exception as exc:
@@ -300,8 +307,10 @@ def _read_image(path: str | Path, limits: Limits, notes: list[str]) -> DicomImag
         stored=stored,
         modality=modality,
         windows=windows,
-        auto_window=auto,
-        default_window=windows[0] if windows else auto,
+        auto_window=choice.auto,
+        default_window=choice.default,
         header=ds,
         notes=tuple(dict.fromkeys(note[:300] for note in notes))[:20],
+        presets=choice.presets,
+        wide_windows=choice.wide,
     )
