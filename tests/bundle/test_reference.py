@@ -109,7 +109,7 @@ def test_feature_file_reference(tmp_path: Path, cxr_path: Path, key: KeyPair, tr
         ({"features": np.zeros((120, 48)), "scores": np.zeros((120, 2))}, "scores have shape"),
         ({"features": np.zeros((120, 48)), "scores": np.full((120, 1), 2.0)}, "between 0 and 1"),
         ({"feats": np.zeros((120, 48))}, "holds 'features'"),
-        ({"features": np.array([{"a": 1}] * 120, dtype=object)}, "cannot be read"),
+        ({"features": np.array([{"a": 1}] * 120, dtype=object)}, "object values, not numbers"),
         ({"features": np.zeros((10, 48))}, "too few"),
     ],
     ids=["wrong-dim", "wrong-scores", "scores-not-probabilities", "no-features", "pickled",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -306,45 +306,72 @@ def run_selftest(model: torch.nn.Module, manifest: Manifest, data: bytes) -> Sel
     return result
 
 
-def load_reference(model: torch.nn.Module, manifest: Manifest, data: bytes) -> OodReference:
-    """The out-of-distribution check's arrays (``reference.safetensors``: ``mean`` (d,) and
-    ``precision`` (d, d), finite and symmetric) for the layer the manifest names, which the
-    model must have, with ``d`` inputs when it is a linear layer."""
-    import numpy as np
-    import safetensors.numpy
-    import torch
+def _reference_bad(why: str) -> BundleError:
+    return BundleError(f"The bundle's reference profile is unusable: {why}.", code="schema")
 
-    from viewer.inference.ood import OodReference, feature_layer
+
+def reference_layer(model: torch.nn.Module, manifest: Manifest) -> torch.nn.Module:
+    """The module whose input the reference check reads (the manifest names it)."""
+    from viewer.inference.ood import feature_layer
 
     spec = manifest.reference_profile.ood if manifest.reference_profile else None
     if spec is None:  # pragma: no cover - verify_archive pairs the member with the declaration
         raise BundleError("The bundle declares no reference check.", code="schema")
+    try:
+        return feature_layer(model, spec.layer)[1]
+    except LookupError as exc:
+        raise _reference_bad(str(exc)) from exc
 
-    def bad(why: str) -> BundleError:
-        return BundleError(f"The bundle's reference profile is unusable: {why}.", code="schema")
 
+def load_reference(
+    manifest: Manifest, data: bytes, *, seen: Sequence[Any], forwards: int
+) -> OodReference:
+    """The out-of-distribution check's arrays (``reference.safetensors``: ``mean`` (d,) and
+    ``precision`` (d, d), finite, symmetric and positive definite, else some images would have
+    a distance of 0 whatever they hold). ``seen``: the feature layer's inputs captured over the
+    self-test's ``forwards`` forwards; the layer must have run once in each, with d values."""
+    import numpy as np
+    import safetensors.numpy
+    import torch
+
+    from viewer.inference.ood import OodReference
+
+    spec = manifest.reference_profile.ood if manifest.reference_profile else None
+    if spec is None:  # pragma: no cover - verify_archive pairs the member with the declaration
+        raise BundleError("The bundle declares no reference check.", code="schema")
+    bad = _reference_bad
     try:
         arrays: dict[str, Any] = safetensors.numpy.load(data)
     except Exception as exc:
         raise bad(f"{REFERENCE_NAME} is not a valid safetensors file ({exc})") from exc
     if set(arrays) != {"mean", "precision"}:
         raise bad(f"{REFERENCE_NAME} must hold exactly 'mean' and 'precision'")
+    d = spec.dim
+    if arrays["mean"].shape != (d,) or arrays["precision"].shape != (d, d):
+        raise bad(
+            f"its arrays are {arrays['mean'].shape} and {arrays['precision'].shape}, not ({d},) "
+            f"and ({d}, {d})"
+        )
+    if len(seen) != forwards:
+        raise bad(
+            f"layer '{spec.layer}' ran {len(seen)} time(s) in the self-test's {forwards} "
+            "forward(s), not once in each, so its input is not one image's features"
+        )
+    sizes = sorted({int(f.shape[0]) for f in seen} - {d})
+    if sizes:
+        raise bad(f"layer '{spec.layer}' takes {sizes[0]} values per image, not {d}")
     mean = np.asarray(arrays["mean"], dtype=np.float64)
     precision = np.asarray(arrays["precision"], dtype=np.float64)
-    d = spec.dim
-    if mean.shape != (d,) or precision.shape != (d, d):
-        raise bad(f"its arrays are {mean.shape} and {precision.shape}, not ({d},) and ({d}, {d})")
+    del arrays
     if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(precision))):
         raise bad("its arrays hold values that are not finite numbers")
     scale = float(np.abs(precision).max()) or 1.0
     if float(np.abs(precision - precision.T).max()) > 1e-5 * scale:
         raise bad("its precision matrix is not symmetric")
-    try:
-        _, module = feature_layer(model, spec.layer)
-    except LookupError as exc:
-        raise bad(str(exc)) from exc
-    if isinstance(module, torch.nn.Linear) and module.in_features != d:
-        raise bad(f"layer '{spec.layer}' takes {module.in_features} features, not {d}")
+    # torch's own factorisation (its thread team; a numpy LAPACK call would start a second one)
+    _, info = torch.linalg.cholesky_ex(torch.from_numpy(precision))
+    if int(info) != 0:
+        raise bad("its precision matrix is not positive definite")
     return OodReference(
         layer=spec.layer,
         mean=mean,
@@ -361,6 +388,7 @@ def load_verified(verified: VerifiedBundle) -> LoadedBundle:
     import torch
 
     from viewer.bundle.architectures import build_model, select_outputs
+    from viewer.inference.ood import capture_features
 
     m = verified.manifest
     t0 = time.perf_counter()
@@ -378,10 +406,15 @@ def load_verified(verified: VerifiedBundle) -> LoadedBundle:
         )
     model = select_outputs(model, m.shown_outputs, m.num_outputs)  # hidden outputs dropped
     t2 = time.perf_counter()
-    result = run_selftest(model, m, verified.member(SELFTEST_NAME))
+    layer = reference_layer(model, m) if REFERENCE_NAME in verified.archive.members else None
+    tap: AbstractContextManager[list[Any]] = (
+        capture_features(layer) if layer is not None else nullcontext([])
+    )
+    with tap as seen:
+        result = run_selftest(model, m, verified.member(SELFTEST_NAME))
     ood = None
-    if REFERENCE_NAME in verified.archive.members:
-        ood = load_reference(model, m, verified.member(REFERENCE_NAME))
+    if layer is not None:  # the self-test's forwards show what the layer takes
+        ood = load_reference(m, verified.member(REFERENCE_NAME), seen=seen, forwards=result.cases)
     t3 = time.perf_counter()
     return LoadedBundle(
         manifest=m,

@@ -48,6 +48,7 @@ NUMERIC_TAGS: dict[str, str] = {
     "pixel_spacing_mm": "Pixel Spacing (row, mm)",
 }
 Count = Annotated[int, Field(ge=0)]
+MAX_CATEGORY_CHARS = 128  # a category value's length in the profile (and as the monitor counts it)
 
 
 class _Strict(BaseModel):
@@ -57,7 +58,9 @@ class _Strict(BaseModel):
 class Histogram(_Strict):
     """Counts of values in bins ``[e_i, e_i+1)`` (the last bin closed), as ``numpy.histogram``."""
 
-    bin_edges: Annotated[list[float], Field(min_length=2, max_length=1001)]
+    bin_edges: Annotated[
+        list[Annotated[float, Field(allow_inf_nan=False)]], Field(min_length=2, max_length=1001)
+    ]
     counts: Annotated[list[Count], Field(min_length=1, max_length=1000)]
 
     @model_validator(mode="after")
@@ -99,7 +102,7 @@ class OodSpec(_Strict):
     )
     dim: Annotated[int, Field(ge=1, le=8192)]
     quantile: Annotated[float, Field(ge=0.5, lt=1.0)]
-    threshold: Annotated[float, Field(gt=0.0)]
+    threshold: Annotated[float, Field(gt=0.0, allow_inf_nan=False)]  # inf would refuse nothing
     shrinkage: Annotated[float, Field(ge=0.0, le=1.0)]
     folds: Annotated[int, Field(ge=2, le=100)]
     count: Annotated[int, Field(ge=2)]
@@ -114,7 +117,8 @@ class InputProfile(_Strict):
         default=0, description="Reference images the model's input checks refused (left out)."
     )
     categories: dict[
-        Annotated[str, Field(max_length=64)], dict[Annotated[str, Field(max_length=128)], Count]
+        Annotated[str, Field(max_length=64)],
+        dict[Annotated[str, Field(max_length=MAX_CATEGORY_CHARS)], Count],
     ] = Field(default_factory=dict)
     numeric: dict[Annotated[str, Field(max_length=64)], Histogram] = Field(default_factory=dict)
     ood: OodSpec | None = None
@@ -165,9 +169,11 @@ def input_mix(meta: Any) -> dict[str, Any]:
 
 
 def category_value(value: Any) -> str:
-    """How a category is counted: its text, stripped; ``"(empty)"`` when it has none."""
-    text = str(value).strip() if value is not None else ""
-    return text or "(empty)"
+    """How a category is counted: its text, stripped, at most :data:`MAX_CATEGORY_CHARS`
+    characters (an audit row may hold any length; the monitor's tables are as wide as their
+    longest value); ``"(empty)"`` when it has none."""
+    text = str(value)[: 4 * MAX_CATEGORY_CHARS].strip() if value is not None else ""
+    return text[:MAX_CATEGORY_CHARS] or "(empty)"
 
 
 def numeric_value(value: Any) -> float:

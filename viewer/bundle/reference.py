@@ -15,6 +15,8 @@ The out-of-distribution statistics are fitted by ``viewer.inference.ood.fit_refe
 
 from __future__ import annotations
 
+import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -128,49 +130,99 @@ def _from_folder(
     return np.stack(features), np.asarray(scores, dtype=np.float64), mixes, refused, skipped
 
 
+_NPZ_MEMBERS = ("features.npy", "scores.npy")
+
+
+def _npy_header(fh: Any) -> tuple[tuple[int, ...], np.dtype[Any]]:
+    """The shape and number type a ``.npy`` stream declares (nothing of the array read)."""
+    major, _ = np.lib.format.read_magic(fh)
+    if major not in (1, 2):
+        raise ValueError(f"unsupported .npy format version {major}")
+    read = (
+        np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
+    )
+    shape, _, dtype = read(fh)
+    return tuple(int(n) for n in shape), dtype
+
+
+def _read_npz(path: Path, labels: int, dim: int) -> dict[str, np.ndarray]:
+    """The arrays of a feature file, each header checked before its array is read: a header can
+    declare any shape (terabytes in a few bytes), so the declared size is the limit's input."""
+    with zipfile.ZipFile(path) as zf:
+        members = {info.filename: info for info in zf.infolist()}
+        if "features.npy" not in members or not set(members) <= set(_NPZ_MEMBERS):
+            names = sorted(n.removesuffix(".npy") for n in members)[:10]
+            raise BundleError(
+                "A reference feature file (.npz) holds 'features' (images x features) and "
+                f"optionally 'scores' (images x labels); this one holds {names}.",
+                code="reference",
+                path=path,
+            )
+        declared: dict[str, tuple[int, ...]] = {}
+        for name in _NPZ_MEMBERS:
+            if name in members:
+                with zf.open(members[name]) as fh:
+                    shape, dtype = _npy_header(fh)
+                if dtype.hasobject or dtype.kind not in "biuf":
+                    raise BundleError(
+                        f"The reference {name.removesuffix('.npy')} are {dtype} values, not "
+                        "numbers.",
+                        code="reference",
+                        path=path,
+                    )
+                declared[name] = shape
+        feats = declared["features.npy"]
+        if len(feats) != 2 or feats[1] != dim:
+            raise BundleError(
+                f"The reference features have shape {feats}; the model's feature layer takes "
+                f"{dim} values per image.",
+                code="reference",
+                path=path,
+            )
+        if feats[0] > MAX_REFERENCE_IMAGES:
+            raise BundleError(
+                f"The reference features describe over {MAX_REFERENCE_IMAGES} images.",
+                code="reference",
+                path=path,
+            )
+        scores = declared.get("scores.npy")
+        if scores is not None and scores != (feats[0], labels):
+            raise BundleError(
+                f"The reference scores have shape {scores}, not ({feats[0]}, {labels}).",
+                code="reference",
+                path=path,
+            )
+        out: dict[str, np.ndarray] = {}
+        for name in declared:
+            with zf.open(members[name]) as fh:
+                array = np.lib.format.read_array(fh, allow_pickle=False)
+            out[name.removesuffix(".npy")] = np.asarray(array, dtype=np.float64)
+        return out
+
+
 def _from_file(path: Path, labels: int, dim: int) -> tuple[np.ndarray, np.ndarray | None]:
     """``features`` (and ``scores``) of a ``.npz`` feature file, shapes checked."""
     try:
         if path.stat().st_size > MAX_FEATURE_FILE_BYTES:
             raise BundleError("The reference feature file is too large.", code="reference")
-        with np.load(path, allow_pickle=False) as npz:
-            names = set(npz.files)
-            if "features" not in names or not names <= {"features", "scores"}:
-                raise BundleError(
-                    "A reference feature file (.npz) holds 'features' (images x features) and "
-                    f"optionally 'scores' (images x labels); this one holds {sorted(names)}.",
-                    code="reference",
-                    path=path,
-                )
-            feats = np.asarray(npz["features"], dtype=np.float64)
-            scores = np.asarray(npz["scores"], dtype=np.float64) if "scores" in names else None
+        arrays = _read_npz(path, labels, dim)
     except BundleError:
         raise
-    except (OSError, ValueError, EOFError) as exc:
+    except zipfile.BadZipFile as exc:
         raise BundleError(
-            f"The reference feature file cannot be read as .npz ({exc}).",
+            "The reference feature file is not a .npz file (a zip of .npy arrays, as "
+            "numpy.savez writes).",
             code="reference",
             path=path,
         ) from exc
-    if feats.ndim != 2 or feats.shape[1] != dim:
+    except (OSError, ValueError, EOFError, zlib.error, NotImplementedError, RuntimeError) as exc:
         raise BundleError(
-            f"The reference features have shape {feats.shape}; the model's feature layer takes "
-            f"{dim} values per image.",
+            f"The reference feature file cannot be read as .npz ({str(exc)[:200]}).",
             code="reference",
             path=path,
-        )
-    if feats.shape[0] > MAX_REFERENCE_IMAGES:
-        raise BundleError(
-            f"The reference features describe over {MAX_REFERENCE_IMAGES} images.",
-            code="reference",
-            path=path,
-        )
-    if scores is not None and scores.shape != (feats.shape[0], labels):
-        raise BundleError(
-            f"The reference scores have shape {scores.shape}, not ({feats.shape[0]}, {labels}).",
-            code="reference",
-            path=path,
-        )
+        ) from exc
+    feats, scores = arrays["features"], arrays.get("scores")
+    # the shapes are the headers' (checked in _read_npz)
     if scores is not None and not np.all((scores >= 0.0) & (scores <= 1.0)):
         raise BundleError(
             "The reference scores must be raw scores between 0 and 1.", code="reference", path=path
