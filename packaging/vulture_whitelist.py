@@ -192,3 +192,6 @@ _.history_rows  # QtModelManager: tests/ui/test_model_manager.py reads the chang
 
 # --- viewer.inference.ood
 out_of_fold  # OodFit: the distances behind the threshold; tests/inference/test_ood.py reads it
+
+# --- viewer.ui.shortcuts (issue 14 item 3)
+_.eventFilter  # shortcuts.TypingGuard: Qt calls it (QApplication.installEventFilter)

@@ -28,7 +28,7 @@ APP_NAME = "Bedside"
 
 # Keys a user file may set (dotted). Everything else is site-only.
 USER_KEYS = frozenset(
-    {"user.name", "user.role", "reading.order", "ui.language", "inference.threads"}
+    {"user.name", "user.role", "reading.order", "ui.language", "ui.left_drag", "inference.threads"}
 )
 
 
@@ -54,6 +54,11 @@ class ReadingSection(_Section):
 
 class UiSection(_Section):
     language: Literal["auto", "en", "ja"] = "auto"
+    left_drag: Literal["pan", "window"] = Field(
+        default="pan",
+        description="What a left drag on the image does: pan (right drag = window/level), or "
+        "window/level as in Weasis and RadiAnt (right drag = pan)",
+    )
 
 
 class InferenceSection(_Section):

@@ -1330,6 +1330,17 @@ Your decision is still here; press the button again to retry.</source>
     </message>
 </context>
 <context>
+    <name>QtHelp</name>
+    <message>
+        <source>Close</source>
+        <translation>閉じる</translation>
+    </message>
+    <message>
+        <source>Close this page</source>
+        <translation>このページを閉じる</translation>
+    </message>
+</context>
+<context>
     <name>QtImageView</name>
     <message>
         <source>{0:.1f} px (no pixel spacing in the file: not a physical length)</source>
@@ -1390,6 +1401,25 @@ Your decision is still here; press the button again to retry.</source>
     <message>
         <source>Zoom {0:.0f}%</source>
         <translation>拡大率 {0:.0f}%</translation>
+    </message>
+</context>
+<context>
+    <name>QtIntendedUse</name>
+    <message>
+        <source>Intended use of the model</source>
+        <translation>モデルの使用目的</translation>
+    </message>
+    <message>
+        <source>the model is still loading.</source>
+        <translation>モデルはまだ読み込み中です。</translation>
+    </message>
+    <message>
+        <source>No model is loaded: {0}</source>
+        <translation>モデルが読み込まれていません：{0}</translation>
+    </message>
+    <message>
+        <source>Demo model — NOT for clinical use.</source>
+        <translation>デモモデル — 臨床使用不可。</translation>
     </message>
 </context>
 <context>
@@ -1531,6 +1561,42 @@ Your decision is still here; press the button again to retry.</source>
         <translation>Bedsideについて</translation>
     </message>
     <message>
+        <source>First image</source>
+        <translation>最初の画像</translation>
+    </message>
+    <message>
+        <source>Last image</source>
+        <translation>最後の画像</translation>
+    </message>
+    <message>
+        <source>Next case not decided yet</source>
+        <translation>次の未判定の症例</translation>
+    </message>
+    <message>
+        <source>Zoom in</source>
+        <translation>拡大</translation>
+    </message>
+    <message>
+        <source>Zoom out</source>
+        <translation>縮小</translation>
+    </message>
+    <message>
+        <source>Full screen</source>
+        <translation>全画面表示</translation>
+    </message>
+    <message>
+        <source>User guide</source>
+        <translation>利用者ガイド</translation>
+    </message>
+    <message>
+        <source>Keyboard shortcuts</source>
+        <translation>キーボードショートカット</translation>
+    </message>
+    <message>
+        <source>Intended use of the model</source>
+        <translation>モデルの使用目的</translation>
+    </message>
+    <message>
         <source>Window:</source>
         <translation>ウィンドウ：</translation>
     </message>
@@ -1553,6 +1619,10 @@ Your decision is still here; press the button again to retry.</source>
     <message>
         <source>Scroll the AI result and decision panels</source>
         <translation>AI 結果と判定パネルをスクロール</translation>
+    </message>
+    <message>
+        <source>Scroll the AI result and decision panels sideways</source>
+        <translation>AI結果と判定のパネルを横にスクロール</translation>
     </message>
     <message>
         <source>Clinician: {0}</source>
@@ -1613,6 +1683,10 @@ Your decision is still here; press the button again to retry.</source>
     <message>
         <source>This file cannot be shown: {0}</source>
         <translation>このファイルは表示できません：{0}</translation>
+    </message>
+    <message>
+        <source>Every case in the worklist is decided.</source>
+        <translation>ワークリストのすべての症例が判定済みです。</translation>
     </message>
     <message>
         <source>finding</source>
@@ -2424,6 +2498,10 @@ Images scored from now on use that version. The change is recorded in the audit 
         <translation>言語(&amp;L)：</translation>
     </message>
     <message>
+        <source>Left mouse &amp;drag:</source>
+        <translation>左ドラッグ(&amp;D)：</translation>
+    </message>
+    <message>
         <source>Data folder:</source>
         <translation>データフォルダ：</translation>
     </message>
@@ -2446,6 +2524,10 @@ Images scored from now on use that version. The change is recorded in the audit 
     <message>
         <source>Language</source>
         <translation>言語</translation>
+    </message>
+    <message>
+        <source>Left mouse drag on the image</source>
+        <translation>画像上での左ドラッグの操作</translation>
     </message>
     <message>
         <source>Data folder</source>
@@ -2478,6 +2560,14 @@ Images scored from now on use that version. The change is recorded in the audit 
     <message>
         <source>System language</source>
         <translation>システムの言語</translation>
+    </message>
+    <message>
+        <source>Pan the image (right drag: window/level)</source>
+        <translation>画像を移動（右ドラッグ：ウィンドウ／レベル）</translation>
+    </message>
+    <message>
+        <source>Window/level, as in Weasis and RadiAnt (right drag: pan)</source>
+        <translation>ウィンドウ／レベル（Weasis や RadiAnt と同じ。右ドラッグ：移動）</translation>
     </message>
     <message>
         <source>Set by your site</source>
@@ -2607,6 +2697,21 @@ Images scored from now on use that version. The change is recorded in the audit 
     </message>
 </context>
 <context>
+    <name>QtUserGuide</name>
+    <message>
+        <source>Bedside user guide</source>
+        <translation>Bedside 利用者ガイド</translation>
+    </message>
+    <message>
+        <source>User guide</source>
+        <translation>利用者ガイド</translation>
+    </message>
+    <message>
+        <source>The user guide cannot be read ({0}): {1}</source>
+        <translation>利用者ガイドを読み込めません（{0}）：{1}</translation>
+    </message>
+</context>
+<context>
     <name>QtWorklist</name>
     <message>
         <source>waiting</source>
@@ -2691,6 +2796,197 @@ Images scored from now on use that version. The change is recorded in the audit 
     <message>
         <source>Sort the worklist by AI score</source>
         <translation>ワークリストをAIスコア順に並べ替え</translation>
+    </message>
+</context>
+<context>
+    <name>Shortcuts</name>
+    <message>
+        <source>Images</source>
+        <translation>画像</translation>
+    </message>
+    <message>
+        <source>View</source>
+        <translation>表示</translation>
+    </message>
+    <message>
+        <source>Window / level</source>
+        <translation>ウィンドウ／レベル</translation>
+    </message>
+    <message>
+        <source>Decision</source>
+        <translation>判定</translation>
+    </message>
+    <message>
+        <source>Mouse</source>
+        <translation>マウス</translation>
+    </message>
+    <message>
+        <source>Files, tools and help</source>
+        <translation>ファイル・ツール・ヘルプ</translation>
+    </message>
+    <message>
+        <source>Next image</source>
+        <translation>次の画像</translation>
+    </message>
+    <message>
+        <source>Previous image</source>
+        <translation>前の画像</translation>
+    </message>
+    <message>
+        <source>First image</source>
+        <translation>最初の画像</translation>
+    </message>
+    <message>
+        <source>Last image</source>
+        <translation>最後の画像</translation>
+    </message>
+    <message>
+        <source>Next case not decided yet (in worklist order)</source>
+        <translation>次の未判定の症例（ワークリストの順）</translation>
+    </message>
+    <message>
+        <source>Zoom in</source>
+        <translation>拡大</translation>
+    </message>
+    <message>
+        <source>Zoom out</source>
+        <translation>縮小</translation>
+    </message>
+    <message>
+        <source>Fit</source>
+        <translation>全体表示</translation>
+    </message>
+    <message>
+        <source>1:1</source>
+        <translation>等倍</translation>
+    </message>
+    <message>
+        <source>Invert</source>
+        <translation>白黒反転</translation>
+    </message>
+    <message>
+        <source>Rotate 90°</source>
+        <translation>90°回転</translation>
+    </message>
+    <message>
+        <source>Flip</source>
+        <translation>左右反転</translation>
+    </message>
+    <message>
+        <source>Reset view</source>
+        <translation>表示をリセット</translation>
+    </message>
+    <message>
+        <source>Pan</source>
+        <translation>移動</translation>
+    </message>
+    <message>
+        <source>Measure</source>
+        <translation>計測</translation>
+    </message>
+    <message>
+        <source>Show heatmap</source>
+        <translation>ヒートマップを表示</translation>
+    </message>
+    <message>
+        <source>DICOM tags…</source>
+        <translation>DICOMタグ…</translation>
+    </message>
+    <message>
+        <source>Full screen</source>
+        <translation>全画面表示</translation>
+    </message>
+    <message>
+        <source>Window preset 1 to 9 (in the order of the Window list)</source>
+        <translation>ウィンドウのプリセット 1～9（ウィンドウ一覧の順）</translation>
+    </message>
+    <message>
+        <source>Confirm the AI finding</source>
+        <translation>AI所見を確定する</translation>
+    </message>
+    <message>
+        <source>Override the AI finding (a reason is required)</source>
+        <translation>AI所見を上書きする（理由が必要）</translation>
+    </message>
+    <message>
+        <source>Amend a saved decision</source>
+        <translation>保存済みの判定を修正</translation>
+    </message>
+    <message>
+        <source>Pan, or window/level when Settings &gt; Left mouse drag says so; measure with the Measure tool</source>
+        <translation>移動（設定 &gt; 左ドラッグ がウィンドウ／レベルならウィンドウ／レベル）。計測ツールでは計測</translation>
+    </message>
+    <message>
+        <source>Left drag</source>
+        <translation>左ドラッグ</translation>
+    </message>
+    <message>
+        <source>Window/level (pan when the left drag does window/level)</source>
+        <translation>ウィンドウ／レベル（左ドラッグがウィンドウ／レベルのときは移動）</translation>
+    </message>
+    <message>
+        <source>Right drag</source>
+        <translation>右ドラッグ</translation>
+    </message>
+    <message>
+        <source>Middle drag</source>
+        <translation>中ボタンでドラッグ</translation>
+    </message>
+    <message>
+        <source>Zoom about the pointer</source>
+        <translation>ポインタの位置を中心に拡大縮小</translation>
+    </message>
+    <message>
+        <source>Wheel</source>
+        <translation>ホイール</translation>
+    </message>
+    <message>
+        <source>Double-click</source>
+        <translation>ダブルクリック</translation>
+    </message>
+    <message>
+        <source>Open file…</source>
+        <translation>ファイルを開く…</translation>
+    </message>
+    <message>
+        <source>Open folder…</source>
+        <translation>フォルダを開く…</translation>
+    </message>
+    <message>
+        <source>Settings…</source>
+        <translation>設定…</translation>
+    </message>
+    <message>
+        <source>User guide</source>
+        <translation>利用者ガイド</translation>
+    </message>
+    <message>
+        <source>Keyboard shortcuts</source>
+        <translation>キーボードショートカット</translation>
+    </message>
+    <message>
+        <source>Quit</source>
+        <translation>終了</translation>
+    </message>
+    <message>
+        <source>Keys without Ctrl or Alt do nothing while you type in a text box (the override reason): the text box gets them.</source>
+        <translation>テキスト欄（上書きの理由など）に入力している間、Ctrl や Alt を伴わないキーはショートカットとして働かず、そのまま入力されます。</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>閉じる</translation>
+    </message>
+    <message>
+        <source>Close the shortcut list</source>
+        <translation>ショートカット一覧を閉じる</translation>
+    </message>
+    <message>
+        <source>Keys</source>
+        <translation>キー</translation>
+    </message>
+    <message>
+        <source>Action</source>
+        <translation>操作</translation>
     </message>
 </context>
 <context>

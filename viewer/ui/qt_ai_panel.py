@@ -82,6 +82,7 @@ class QtAiPanel(QGroupBox):
         self.state_label.setWordWrap(True)
         self.probability = QLabel(self)
         self.probability.setObjectName("aiProbability")
+        self.probability.setWordWrap(True)  # a long label name wraps, never widens the column
         self.probability.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         big = self.probability.font()
         big.setPointSizeF(big.pointSizeF() * 1.5)

@@ -25,9 +25,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-CONFIRM_KEYS = "Ctrl+Return"
-OVERRIDE_KEYS = "Ctrl+Shift+Return"
-AMEND_KEYS = "Ctrl+Shift+A"
+from viewer.ui.shortcuts import keys_of
+
+# from the one shortcut table (Help > Keyboard shortcuts lists the same keys)
+CONFIRM_KEYS = keys_of("decisionConfirm")
+OVERRIDE_KEYS = keys_of("decisionOverride")
+AMEND_KEYS = keys_of("decisionAmend")
 
 
 class QtDecisionPanel(QGroupBox):

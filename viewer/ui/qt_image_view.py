@@ -8,7 +8,8 @@ drained) and rendered from a decimated copy at about screen resolution; the full
 is rendered when the button is released.
 
 Mouse: right-drag = window/level, left-drag = pan (or measure when the measure tool is on),
-wheel = zoom about the cursor, double-click = fit.
+wheel = zoom about the cursor, double-click = fit. ``set_left_drag("window")`` (the ``ui.left_drag``
+setting, as Weasis and RadiAnt do) swaps the two drags: left = window/level, right = pan.
 """
 
 from __future__ import annotations
@@ -158,6 +159,7 @@ class QtImageView(QWidget):
         self.fit_mode = True
         self.pan = QPointF(0.0, 0.0)
         self.tool = "pan"
+        self.left_drag = "pan"  # or "window": the ui.left_drag setting
         self.measurement: tuple[tuple[float, float], tuple[float, float]] | None = None
         self.measurement_text = ""
         self.show_overlay = True
@@ -501,6 +503,10 @@ class QtImageView(QWidget):
         return self.transform().map(QPointF(x, y))
 
     # ----------------------------------------------------------------- measurement
+    def set_left_drag(self, mode: str) -> None:
+        """``"pan"`` (left pans, right does window/level) or ``"window"`` (swapped)."""
+        self.left_drag = "window" if mode == "window" else "pan"
+
     def set_tool(self, tool: str) -> None:
         self.tool = tool
         self.setCursor(
@@ -534,7 +540,13 @@ class QtImageView(QWidget):
         if self.image is None:
             return
         pos = event.position()
-        if event.button() == Qt.MouseButton.RightButton:
+        button = event.button()
+        if self.left_drag == "window" and button != Qt.MouseButton.MiddleButton:
+            if button == Qt.MouseButton.LeftButton and self.tool != "measure":
+                button = Qt.MouseButton.RightButton  # left drag: window/level
+            elif button == Qt.MouseButton.RightButton:
+                button = Qt.MouseButton.MiddleButton  # right drag: pan
+        if button == Qt.MouseButton.RightButton:
             win = self.voi
             self._dragging_window = True
             self._drag = {
@@ -543,14 +555,14 @@ class QtImageView(QWidget):
                 "center": float(win.center),
                 "width": float(win.width),
             }
-        elif event.button() == Qt.MouseButton.LeftButton:
+        elif button == Qt.MouseButton.LeftButton:
             if self.tool == "measure":
                 p = self.to_image(pos)
                 self._drag = {"kind": "measure", "p1": p}
                 self.set_measurement(p, p)
             else:
                 self._drag = {"kind": "pan", "start": pos, "pan": QPointF(self.pan)}
-        elif event.button() == Qt.MouseButton.MiddleButton:
+        elif button == Qt.MouseButton.MiddleButton:
             self._drag = {"kind": "pan", "start": pos, "pan": QPointF(self.pan)}
         event.accept()
 

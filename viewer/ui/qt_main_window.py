@@ -27,9 +27,9 @@ from PySide6.QtGui import (
     QDragEnterEvent,
     QDropEvent,
     QKeySequence,
-    QShortcut,
 )
 from PySide6.QtWidgets import (
+    QApplication,
     QComboBox,
     QFileDialog,
     QFrame,
@@ -66,6 +66,7 @@ from viewer.ui.qt_decision import QtDecisionPanel
 from viewer.ui.qt_image_view import QtImageView
 from viewer.ui.qt_study_browser import QtStudyBrowser
 from viewer.ui.qt_worklist import QtWorklist
+from viewer.ui.shortcuts import TypingGuard, bind_actions
 from viewer.ui.workers import JobRunner, error_text, launch_mark
 
 if TYPE_CHECKING:
@@ -98,6 +99,7 @@ class OnScreen:
 # thread, so a reader stepping through images never waits for it; decoded images kept for it.
 SHADOW_QUIET_MS = 300
 SHADOW_KEPT_IMAGES = 4
+ZOOM_STEP = 1.25  # one + or - key press
 
 
 def _os_account() -> str:
@@ -156,9 +158,11 @@ class QtMainWindow(QMainWindow):
         self._open_first_after_scan = False
         self._tag_browsers: list[QWidget] = []
         self._tools: dict[str, QWidget] = {}
+        self._normal_before_full_screen = True
         self.setAcceptDrops(True)
         self.resize(1500, 950)
         self._build()
+        self.view.set_left_drag(settings.values.ui.left_drag)
         plain_labels(self)  # file names, manifest and DICOM text are shown as text, never HTML
         self.retranslate()
 
@@ -211,8 +215,10 @@ class QtMainWindow(QMainWindow):
         self.right_scroll.setObjectName("rightPanels")
         self.right_scroll.setWidgetResizable(True)
         self.right_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.right_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # texts wrap to the column's width; anything that cannot still scrolls, never cut
+        self.right_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.right_scroll.verticalScrollBar().setObjectName("rightPanelsScrollBar")
+        self.right_scroll.horizontalScrollBar().setObjectName("rightPanelsSideScrollBar")
         right = QWidget(self.right_scroll)
         rlay = QVBoxLayout(right)
         rlay.setContentsMargins(4, 4, 4, 4)
@@ -264,59 +270,67 @@ class QtMainWindow(QMainWindow):
         self.view.window_changed.connect(self._window_changed)
         self.view.measurement_changed.connect(self._measurement_changed)
 
-    def _action(self, name: str, slot: Any, keys: Any = None) -> QAction:
+    def _action(self, name: str, slot: Any) -> QAction:
         act = QAction(self)
         act.setObjectName(name)
-        if keys is not None:
-            act.setShortcut(QKeySequence(keys))
         act.triggered.connect(slot)
         self.addAction(act)
         return act
 
     def _build_actions(self) -> None:
-        keys = QKeySequence.StandardKey
-        self.act_open_file = self._action("actionOpenFile", self.open_file_dialog, keys.Open)
-        self.act_open_folder = self._action(
-            "actionOpenFolder", self.open_folder_dialog, "Ctrl+Shift+O"
-        )
+        # keys come from the one table in viewer.ui.shortcuts (bind_actions below), which also
+        # fills Help > Keyboard shortcuts and docs/shortcuts.md
+        self.act_open_file = self._action("actionOpenFile", self.open_file_dialog)
+        self.act_open_folder = self._action("actionOpenFolder", self.open_folder_dialog)
         self.act_open_dicomdir = self._action("actionOpenDicomdir", self.open_dicomdir_dialog)
-        self.act_quit = self._action("actionQuit", self.close, keys.Quit)
-        self.act_next = self._action("actionNextImage", lambda: self.step_image(1), "PgDown")
-        self.act_prev = self._action("actionPreviousImage", lambda: self.step_image(-1), "PgUp")
-        self.act_fit = self._action("actionFit", self.view.fit, "F")
-        self.act_one = self._action("actionActualSize", self.view.actual_size, "Ctrl+1")
-        self.act_invert = self._action("actionInvert", lambda: None, "I")
+        self.act_quit = self._action("actionQuit", self.close)
+        self.act_next = self._action("actionNextImage", lambda: self.step_image(1))
+        self.act_prev = self._action("actionPreviousImage", lambda: self.step_image(-1))
+        self.act_first = self._action("actionFirstImage", lambda: self.jump_image(0))
+        self.act_last = self._action("actionLastImage", lambda: self.jump_image(-1))
+        self.act_next_unread = self._action("actionNextUnread", self.next_unread)
+        self.act_zoom_in = self._action("actionZoomIn", lambda: self.view.zoom_by(ZOOM_STEP))
+        self.act_zoom_out = self._action("actionZoomOut", lambda: self.view.zoom_by(1 / ZOOM_STEP))
+        self.act_full_screen = self._action("actionFullScreen", self.toggle_full_screen)
+        self.act_full_screen.setCheckable(True)
+        self.act_fit = self._action("actionFit", self.view.fit)
+        self.act_one = self._action("actionActualSize", self.view.actual_size)
+        self.act_invert = self._action("actionInvert", lambda: None)
         self.act_invert.setCheckable(True)
         self.act_invert.toggled.connect(self.view.set_invert)
-        self.act_rotate = self._action("actionRotate", self.view.rotate90, "R")
-        self.act_flip = self._action("actionFlip", self.view.flip, "H")
-        self.act_reset = self._action("actionResetView", self._reset_view, "Esc")
+        self.act_rotate = self._action("actionRotate", self.view.rotate90)
+        self.act_flip = self._action("actionFlip", self.view.flip)
+        self.act_reset = self._action("actionResetView", self._reset_view)
         tools = QActionGroup(self)
-        self.act_pan = self._action("actionPanTool", lambda: self.view.set_tool("pan"), "P")
-        self.act_measure = self._action(
-            "actionMeasureTool", lambda: self.view.set_tool("measure"), "M"
-        )
+        self.act_pan = self._action("actionPanTool", lambda: self.view.set_tool("pan"))
+        self.act_measure = self._action("actionMeasureTool", lambda: self.view.set_tool("measure"))
         for a in (self.act_pan, self.act_measure):
             a.setCheckable(True)
             tools.addAction(a)
         self.act_pan.setChecked(True)
         self.act_clear_measure = self._action("actionClearMeasurement", self.view.clear_measurement)
-        self.act_tags = self._action("actionTagBrowser", self.show_tag_browser, "Ctrl+T")
+        self.act_tags = self._action("actionTagBrowser", self.show_tag_browser)
         self.act_heatmap = self._action(
-            "actionHeatmap", lambda: self.ai_panel.heatmap_toggle.toggle(), "Ctrl+H"
+            "actionHeatmap", lambda: self.ai_panel.heatmap_toggle.toggle()
         )
         self.act_model_manager = self._action("actionModelManager", self.show_model_manager)
         self.act_audit = self._action("actionAuditLog", self.show_audit_window)
         self.act_monitoring = self._action("actionMonitoring", self.show_monitoring_window)
-        self.act_settings = self._action("actionSettings", self.show_settings, keys.Preferences)
+        self.act_settings = self._action("actionSettings", self.show_settings)
         self.act_reload_model = self._action("actionReloadModel", self.load_model)
+        self.act_user_guide = self._action("actionUserGuide", self.show_user_guide)
+        self.act_shortcuts = self._action("actionShortcuts", self.show_shortcuts)
+        self.act_intended_use = self._action("actionIntendedUse", self.show_intended_use)
         self.act_about = self._action("actionAbout", self.show_about)
-        self._preset_shortcuts = []
+        # keys 1-9: the Nth window preset (the Window list's order)
         for k in range(1, 10):
-            sc = QShortcut(QKeySequence(str(k)), self)
-            sc.setObjectName(f"presetShortcut{k}")
-            sc.activated.connect(lambda k=k: self.apply_preset(k - 1))
-            self._preset_shortcuts.append(sc)
+            self._action(f"actionWindowPreset{k}", self._preset_slot(k - 1))
+        bind_actions({a.objectName(): a for a in self.actions()})
+        # a plain key typed into a text field (the override reason) is text, never a shortcut
+        self._typing_guard = TypingGuard(self)
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self._typing_guard)
 
         tb = QToolBar(self)
         tb.setObjectName("viewToolbar")
@@ -359,10 +373,15 @@ class QtMainWindow(QMainWindow):
         self.menu_view.addSeparator()
         self.menu_view.addAction(self.act_heatmap)
         self.menu_view.addAction(self.act_tags)
+        self.menu_view.addSeparator()
+        for a in (self.act_zoom_in, self.act_zoom_out, self.act_full_screen):
+            self.menu_view.addAction(a)
         self.menu_image = mb.addMenu("")
         self.menu_image.setObjectName("menuImage")
-        self.menu_image.addAction(self.act_prev)
-        self.menu_image.addAction(self.act_next)
+        for a in (self.act_prev, self.act_next, self.act_first, self.act_last):
+            self.menu_image.addAction(a)
+        self.menu_image.addSeparator()
+        self.menu_image.addAction(self.act_next_unread)
         self.menu_tools = mb.addMenu("")
         self.menu_tools.setObjectName("menuTools")
         for a in (
@@ -375,6 +394,9 @@ class QtMainWindow(QMainWindow):
             self.menu_tools.addAction(a)
         self.menu_help = mb.addMenu("")
         self.menu_help.setObjectName("menuHelp")
+        for a in (self.act_user_guide, self.act_shortcuts, self.act_intended_use):
+            self.menu_help.addAction(a)
+        self.menu_help.addSeparator()
         self.menu_help.addAction(self.act_about)
 
     # ================================================================= translation
@@ -418,6 +440,15 @@ class QtMainWindow(QMainWindow):
             self.act_monitoring: self.tr("Monitoring…"),
             self.act_settings: self.tr("Settings…"),
             self.act_about: self.tr("About Bedside"),
+            self.act_first: self.tr("First image"),
+            self.act_last: self.tr("Last image"),
+            self.act_next_unread: self.tr("Next case not decided yet"),
+            self.act_zoom_in: self.tr("Zoom in"),
+            self.act_zoom_out: self.tr("Zoom out"),
+            self.act_full_screen: self.tr("Full screen"),
+            self.act_user_guide: self.tr("User guide"),
+            self.act_shortcuts: self.tr("Keyboard shortcuts"),
+            self.act_intended_use: self.tr("Intended use of the model"),
         }
         for act, text in texts.items():
             act.setText(text)
@@ -435,6 +466,9 @@ class QtMainWindow(QMainWindow):
         self.measure_label.setAccessibleName(self.tr("Measurement"))
         self.right_scroll.verticalScrollBar().setAccessibleName(
             self.tr("Scroll the AI result and decision panels")
+        )
+        self.right_scroll.horizontalScrollBar().setAccessibleName(
+            self.tr("Scroll the AI result and decision panels sideways")
         )
         self._render_user()
         self._render_model_status()
@@ -507,6 +541,9 @@ class QtMainWindow(QMainWindow):
             return
         self._stopped = True
         self.trail.stop_waiting()  # a model job waiting for the log must not hold the shutdown
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self._typing_guard)
         self.browser.cancel_scan()
         self.io.shutdown()
         self.ai.shutdown()
@@ -696,6 +733,36 @@ class QtMainWindow(QMainWindow):
         path = self.browser.neighbour(self.shown.path if self.shown else None, step)
         if path:
             self.open_image(path)
+
+    def jump_image(self, index: int) -> None:
+        """The first (0) or last (-1) image in display order (Home / End)."""
+        paths = self.browser.paths()
+        if paths:
+            self.open_image(paths[index])
+
+    def next_unread(self) -> None:
+        """Space: the next case after this one, in worklist order, not decided yet (wrapping)."""
+        order = self.worklist.order()
+        here = self.shown.path if self.shown is not None else None
+        start = order.index(here) + 1 if here in order else 0
+        for path in order[start:] + order[:start]:
+            if path != here and not self.worklist.done(path):
+                self.open_image(path)
+                return
+        self.statusBar().showMessage(self.tr("Every case in the worklist is decided."), 8000)
+
+    def _preset_slot(self, index: int) -> Callable[[], None]:
+        return lambda: self.apply_preset(index)
+
+    def toggle_full_screen(self) -> None:
+        """F11: full screen and back to the window as it was."""
+        if self.act_full_screen.isChecked():
+            self._normal_before_full_screen = not self.isMaximized()
+            self.showFullScreen()
+        elif self._normal_before_full_screen:
+            self.showNormal()
+        else:
+            self.showMaximized()
 
     def open_image(self, path: str) -> None:
         """Decode in a worker; the previous image's pending results become stale."""
@@ -1210,9 +1277,8 @@ class QtMainWindow(QMainWindow):
 
             self.audit.set_user(current_user(new))
         self.worklist.set_hide_scores(self.desk.reading_order == "read_first")
+        self.view.set_left_drag(new.values.ui.left_drag)
         if new.values.ui.language != old_lang:
-            from PySide6.QtWidgets import QApplication
-
             from viewer.ui.i18n import install_translator
 
             app = QApplication.instance()
@@ -1229,6 +1295,27 @@ class QtMainWindow(QMainWindow):
             ),
             10000,
         )
+
+    def show_shortcuts(self) -> QWidget:
+        """Help > Keyboard shortcuts: the table the keys are bound from."""
+        from viewer.ui.shortcuts import QtShortcutSheet
+
+        return self._open_tool("shortcuts", lambda: QtShortcutSheet(self))
+
+    def show_user_guide(self) -> QWidget:
+        from viewer.ui.qt_help import QtUserGuide
+
+        return self._open_tool("guide", lambda: QtUserGuide(self))
+
+    def show_intended_use(self) -> QWidget:
+        """Help > Intended use of the model: the loaded bundle's model card, in short."""
+        from viewer.ui.qt_help import QtIntendedUse
+
+        page = self._open_tool("intended-use", lambda: QtIntendedUse(self))
+        if isinstance(page, QtIntendedUse):
+            demo = self.model is not None and self.model.source == "demo"
+            page.set_model(self.loaded, demo=demo, why=self.model_error)
+        return page
 
     # ================================================================= drag and drop
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:

@@ -1,4 +1,4 @@
-"""Settings dialog and first run: clinician name and role, reading order, language.
+"""Settings dialog and first run: clinician name and role, reading order, language, left drag.
 
 Why: the printed name and role go into every audit row (the meaning of a signature), so the first
 run asks for them; IT may lock any of these keys in the site file, and a locked key is shown
@@ -85,6 +85,8 @@ class QtSettingsDialog(QDialog):
         self.reading_order.setObjectName("readingOrder")
         self.language_combo = QComboBox(self)
         self.language_combo.setObjectName("languageCombo")
+        self.left_drag = QComboBox(self)
+        self.left_drag.setObjectName("leftDrag")
         self.data_dir_label = QLabel(str(settings.data_dir), self)
         self.data_dir_label.setObjectName("dataDirLabel")
         self.data_dir_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -115,6 +117,7 @@ class QtSettingsDialog(QDialog):
             ("user.role", self.clinician_role),
             ("reading.order", self.reading_order),
             ("ui.language", self.language_combo),
+            ("ui.left_drag", self.left_drag),
         ):
             note = QLabel(self)
             note.setObjectName(key.replace(".", "_") + "_lock")
@@ -164,12 +167,14 @@ class QtSettingsDialog(QDialog):
         self._form_labels["user.role"].setText(self.tr("&Role:"))
         self._form_labels["reading.order"].setText(self.tr("Reading &order:"))
         self._form_labels["ui.language"].setText(self.tr("&Language:"))
+        self._form_labels["ui.left_drag"].setText(self.tr("Left mouse &drag:"))
         self._data_label.setText(self.tr("Data folder:"))
         self.clinician_name.setPlaceholderText(self.tr("e.g. Dr. Jane Smith"))
         self.clinician_name.setAccessibleName(self.tr("Clinician name"))
         self.clinician_role.setAccessibleName(self.tr("Clinician role"))
         self.reading_order.setAccessibleName(self.tr("Reading order"))
         self.language_combo.setAccessibleName(self.tr("Language"))
+        self.left_drag.setAccessibleName(self.tr("Left mouse drag on the image"))
         self.data_dir_label.setAccessibleName(self.tr("Data folder"))
         self._save.setText(self.tr("Save"))
         self._save.setAccessibleName(self.tr("Save settings"))
@@ -205,6 +210,15 @@ class QtSettingsDialog(QDialog):
         if lang is not None:
             self.language_combo.setCurrentIndex(max(0, self.language_combo.findData(lang)))
 
+        drag = self.left_drag.currentData()
+        self.left_drag.clear()
+        self.left_drag.addItem(self.tr("Pan the image (right drag: window/level)"), "pan")
+        self.left_drag.addItem(
+            self.tr("Window/level, as in Weasis and RadiAnt (right drag: pan)"), "window"
+        )
+        if drag is not None:
+            self.left_drag.setCurrentIndex(max(0, self.left_drag.findData(drag)))
+
         locked_text = self.tr("Set by your site")
         for editor, note in self._fields.values():
             note.setText(locked_text)
@@ -237,6 +251,7 @@ class QtSettingsDialog(QDialog):
         self.language_combo.setCurrentIndex(
             max(0, self.language_combo.findData(values.ui.language))
         )
+        self.left_drag.setCurrentIndex(max(0, self.left_drag.findData(values.ui.left_drag)))
 
     def _set_role(self, role: str) -> None:
         index = self.clinician_role.findData(role) if role else -1
@@ -269,12 +284,14 @@ class QtSettingsDialog(QDialog):
             "user.role": self._role_value(),
             "reading.order": self.reading_order.currentData(),
             "ui.language": self.language_combo.currentData(),
+            "ui.left_drag": self.left_drag.currentData(),
         }
         current = {
             "user.name": values.user.name,
             "user.role": values.user.role,
             "reading.order": values.reading.order,
             "ui.language": values.ui.language,
+            "ui.left_drag": values.ui.left_drag,
         }
         return {
             key: value
