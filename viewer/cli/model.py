@@ -12,6 +12,7 @@ import json
 import sys
 from typing import Any
 
+from viewer.errors import printable_json
 from viewer.session.comparison import percent_text as _pct
 from viewer.session.comparison import proportion_text as _prop
 
@@ -179,7 +180,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     finally:
         log.close()
     if args.json:
-        print(json.dumps(report.as_json(), indent=2, ensure_ascii=False))
+        print(printable_json(json.dumps(report.as_json(), indent=2, ensure_ascii=False)))
     else:
         print("\n".join(report.lines()))
     return 0 if report.result is not None else 1
@@ -203,7 +204,7 @@ def _cmd_history(args: argparse.Namespace) -> int:
             overwrite=args.force,
         )
     if data is not None:
-        sys.stdout.write(data.decode("utf-8"))
+        sys.stdout.write(printable_json(data.decode("utf-8")))
     bad = [e.seq for e in found.entries if not e.verified]
     if args.out:
         print(

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from viewer.errors import BedsideError
+from viewer.errors import BedsideError, printable_json
 
 EXIT_ALERTS = 3
 
@@ -79,7 +79,7 @@ def _report(args: argparse.Namespace) -> int:
     source = MonitoringSource(settings, bundles=args.bundle, record=not args.no_record)
     report = source.report(spec, end=_end(args.end), alpha=args.alpha, model=args.model)
     if args.format == "json" and args.output is None:
-        sys.stdout.write(report_json(report))
+        sys.stdout.write(printable_json(report_json(report)))
     else:
         write_report(report, args.format, args.output, settings=settings, overwrite=args.force)
         if args.format == "pdf":

@@ -268,6 +268,12 @@ def _split(
 # ----------------------------------------------------------------------------- tests
 
 
+def _mean(v: npt.NDArray[Any]) -> float:
+    """The mean; values near the float limit overflow it to infinity (reported as unknown)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return float(np.mean(v)) if v.size else math.nan
+
+
 def _histogram_test(kind: str, name: str, values: npt.NDArray[Any], ref: Histogram) -> DriftTest:
     v = values[np.isfinite(values)]
     ks = stats.ks_histogram(v, ref.bin_edges, ref.counts)
@@ -283,7 +289,7 @@ def _histogram_test(kind: str, name: str, values: npt.NDArray[Any], ref: Histogr
         n=ks.n,
         n_reference=ks.m,
         distance=stats.jensen_shannon(window[keep], reference[keep]),
-        mean_shift=float(np.mean(v)) - ref.mean(),
+        mean_shift=_mean(v) - ref.mean(),
         table={
             "bin_edges": [-math.inf, *ref.bin_edges, math.inf],
             "window": [int(c) for c in window],
