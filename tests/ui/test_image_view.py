@@ -72,8 +72,9 @@ def test_right_drag_changes_window_and_renders_full_resolution(
 def test_presets_stored_first_then_automatic(view: QtImageView) -> None:
     presets = view.presets()
     assert presets[: len(view.image.windows)] == list(view.image.windows)
-    assert presets[-1] == view.image.auto_window
-    assert view.apply_preset(len(presets) - 1)
+    assert presets[len(view.image.windows)] == view.image.auto_window
+    assert presets == list(view.image.presets)  # then chest presets and full range
+    assert view.apply_preset(len(view.image.windows))
     assert view.voi == view.image.auto_window
     assert not view.apply_preset(len(presets))
 

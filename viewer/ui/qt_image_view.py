@@ -226,9 +226,14 @@ class QtImageView(QWidget):
         self.update()
 
     def presets(self) -> list[Any]:
-        """Stored windows first (their explanation, if any, names them), then the automatic one."""
+        """The image's window menu (``DicomImage.presets``: the default first, then automatic,
+        chest presets, full range, too-wide stored windows); for an image without one, the
+        stored windows then the automatic one."""
         if self.image is None:
             return []
+        menu = getattr(self.image, "presets", ())
+        if menu:
+            return list(menu)
         out = list(self.image.windows)
         auto = self.image.auto_window
         if auto not in out:

@@ -1143,14 +1143,16 @@ class QtMainWindow(QMainWindow):
     def _fill_presets(self) -> None:
         self.presets.blockSignals(True)
         self.presets.clear()
+        image = self.view.image
+        wide = getattr(image, "wide_windows", ()) if image is not None else ()
         for i, win in enumerate(self.view.presets()):
-            stored = self.view.image is not None and win in self.view.image.windows
             name = self._window_label(win)
-            automatic = getattr(win, "explanation", "") == "automatic"
-            tag = "" if stored or automatic else self.tr(" (automatic)")
+            tag = self.tr(" (too wide: not used by default)") if win in wide else ""
             self.presets.addItem(f"{i + 1}: {name}{tag}" if i < 9 else f"{name}{tag}")
         self.presets.addItem(self.tr("Custom"))
-        self.presets.setCurrentIndex(0 if self.view.presets() else -1)
+        presets = self.view.presets()
+        current = self.view.voi if image is not None else None
+        self.presets.setCurrentIndex(presets.index(current) if current in presets else -1)
         self.presets.blockSignals(False)
 
     def _window_label(self, win: Any) -> str:
@@ -1173,9 +1175,22 @@ class QtMainWindow(QMainWindow):
             text += f" ({function})"
         if explanation == "automatic":
             return self.tr("automatic: {0}").format(text)
+        names = {  # Bedside's own presets (viewer.dicom.display)
+            "full range": self.tr("Full range: {0}"),
+            "lung": self.tr("Lung: {0}"),
+            "mediastinum": self.tr("Mediastinum: {0}"),
+            "bone": self.tr("Bone: {0}"),
+        }
+        if explanation in names and not self._is_stored(win):
+            return names[explanation].format(text)
         return f"{explanation}: {text}" if explanation else text
 
+    def _is_stored(self, win: Any) -> bool:
+        image = self.view.image
+        return image is not None and win in image.windows
+
     def apply_preset(self, index: int) -> None:
+        """Select window preset ``index`` (0-based, menu order: key 1 is the default)."""
         if self.view.apply_preset(index):
             self.presets.blockSignals(True)
             self.presets.setCurrentIndex(index)
