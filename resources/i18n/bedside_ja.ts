@@ -1649,6 +1649,10 @@ Your decision is still here; press the button again to retry.</source>
         <translation>監査ログを開けません：{0}</translation>
     </message>
     <message>
+        <source> (too wide: not used by default)</source>
+        <translation>（幅が広すぎるため既定では使用せず）</translation>
+    </message>
+    <message>
         <source>Audit log write failed: {0}</source>
         <translation>監査ログへの書き込みに失敗しました：{0}</translation>
     </message>
@@ -1701,10 +1705,6 @@ Your decision is still here; press the button again to retry.</source>
         <translation>監査ログが開かれていないため、何も保存できません。</translation>
     </message>
     <message>
-        <source> (automatic)</source>
-        <translation>（自動）</translation>
-    </message>
-    <message>
         <source>Custom</source>
         <translation>カスタム</translation>
     </message>
@@ -1719,6 +1719,22 @@ Your decision is still here; press the button again to retry.</source>
     <message>
         <source>automatic: {0}</source>
         <translation>自動：{0}</translation>
+    </message>
+    <message>
+        <source>Full range: {0}</source>
+        <translation>全範囲：{0}</translation>
+    </message>
+    <message>
+        <source>Lung: {0}</source>
+        <translation>肺野：{0}</translation>
+    </message>
+    <message>
+        <source>Mediastinum: {0}</source>
+        <translation>縦隔：{0}</translation>
+    </message>
+    <message>
+        <source>Bone: {0}</source>
+        <translation>骨：{0}</translation>
     </message>
     <message>
         <source>Distance: {0}</source>
