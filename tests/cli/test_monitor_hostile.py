@@ -101,3 +101,43 @@ def test_output_that_is_a_directory_or_unwritable(
         assert list(locked.iterdir()) == []
     finally:
         locked.chmod(0o700)
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [["--bundle", "/dev/zero"], ["--bundle", "FOLDER"], ["--bundle", "FIFO"],
+     ["--bundle", "MISSING"], ["--bundle", "NOT_A_BUNDLE"], ["--alpha", "nan"],
+     ["--alpha", "inf"], ["--alpha", "1e-300"], ["--model", "\x1b[2J@\u202e"],
+     ["--model", "a b c d"], ["--model", "@"]],
+    ids=["dev-zero", "folder", "fifo", "missing", "not-a-bundle", "nan-alpha", "inf-alpha",
+         "tiny-alpha", "escape-model", "many-words", "bare-at"],
+)  # fmt: skip
+def test_odd_bundles_and_options(
+    demo_settings: Settings,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    extra: list[str],
+) -> None:
+    import subprocess
+    import sys
+
+    fill(demo_settings, DEMO, 3, shifted=0)
+    names = {
+        "FOLDER": tmp_path / "folder",
+        "FIFO": tmp_path / "fifo",
+        "MISSING": tmp_path / "missing.bundle",
+        "NOT_A_BUNDLE": tmp_path / "x.bundle",
+    }
+    names["FOLDER"].mkdir()
+    os.mkfifo(names["FIFO"])
+    names["NOT_A_BUNDLE"].write_bytes(b"PK\x03\x04" + b"\x00" * 100)
+    argv = [str(names.get(a, a)) for a in extra]
+    # in a child process: a read that waits for a FIFO's writer must not hang the test run
+    proc = subprocess.run(
+        [sys.executable, "-c", "import sys; from viewer.cli.main import main; sys.exit(main())",
+         "--demo", "monitor", "report", "--no-record", *argv],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert proc.returncode in (0, 1, 3), proc.stderr
+    assert "Traceback" not in proc.stderr and proc.stderr.count("\n") <= 1
+    assert "\x1b" not in proc.stderr + proc.stdout and "\u202e" not in proc.stderr + proc.stdout
