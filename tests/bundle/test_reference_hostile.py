@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 
 from tests.bundle.conftest import KeyPair, read_members
-from tests.bundle.test_reference import _create, _resigned, ref_bundle
+from tests.bundle.test_reference import _create, _resigned, ref_bundle, reference_dir
 from viewer.bundle.loader import load_bundle
 from viewer.errors import BundleError
 
-__all__ = ["ref_bundle"]  # the fixture, imported for these tests
+__all__ = ["ref_bundle", "reference_dir"]  # fixtures, imported for these tests
 
 D = 48  # demo-cnn's feature size
 
@@ -201,3 +201,31 @@ def test_hostile_feature_files_are_a_clear_refusal(
     assert info.value.code == "reference"
     assert "\n" not in info.value.message and len(info.value.message) < 400
     assert peak < 64 * 1024 * 1024, f"{peak / 2**20:.0f} MiB allocated before the refusal"
+
+
+def test_a_hostile_reference_folder_is_read_without_hanging(
+    tmp_path: Path, cxr_path: Path, key: KeyPair, reference_dir: Path
+) -> None:
+    """A symlink loop, a FIFO (reading it would wait for a writer), a link to /dev/zero, a
+    broken link, an empty file, and an image whose Manufacturer is 300 characters long (longer
+    than a profile category may be: it was a pydantic traceback)."""
+    import os
+
+    from viewer.dicom.synthetic import make_cxr
+
+    (reference_dir / "nested" / "loop").symlink_to(reference_dir, target_is_directory=True)
+    os.mkfifo(reference_dir / "pipe.dcm")
+    (reference_dir / "zero.dcm").symlink_to("/dev/zero")
+    (reference_dir / "broken.dcm").symlink_to(tmp_path / "nowhere")
+    (reference_dir / "empty.dcm").write_bytes(b"")
+    import warnings
+
+    ds = make_cxr(7, opacity=False, size=(128, 128))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # pydicom: longer than VR LO allows
+        ds.Manufacturer = "M" * 300
+    ds.save_as(reference_dir / "long.dcm", enforce_file_format=True)
+    _, manifest = _create(tmp_path, cxr_path, key, reference_dir, reference_quantile=0.95)
+    profile = manifest.reference_profile
+    assert profile is not None and profile.count == 41  # 40 + the long-named one
+    assert "M" * 128 in profile.categories["manufacturer"]
