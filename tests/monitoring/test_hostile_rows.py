@@ -35,6 +35,10 @@ def _opened(kind: str, i: int) -> dict[str, Any]:
     elif kind == "wrong-types":
         base.update(manufacturer=None, rows="many", columns=True, pixel_spacing_mm=[0.2, "x"],
                     patient_sex=12, bits_stored={"x": 1})  # fmt: skip
+    elif kind == "huge-integers":
+        base.update(
+            rows=10**400, columns=-(10**400), pixel_spacing_mm=[10**400], bits_stored=10**400
+        )
     elif kind == "escapes":
         base.update(manufacturer="\x1b[2J\u202eEVIL\u0000\u009b31m", view="<b>&amp;</b>")
     return base
@@ -69,7 +73,8 @@ def _fill(settings: Settings, kind: str, n: int) -> None:
         log.append_all(events)
 
 
-KINDS = ["huge-strings", "distinct-manufacturers", "nested", "non-finite", "wrong-types", "escapes"]
+KINDS = ["huge-strings", "distinct-manufacturers", "nested", "non-finite", "huge-integers",
+         "wrong-types", "escapes"]  # fmt: skip
 
 
 @pytest.mark.parametrize("kind", KINDS)

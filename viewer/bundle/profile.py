@@ -182,5 +182,5 @@ def numeric_value(value: Any) -> float:
         value = value[0] if value else None
     try:
         return float(value) if value is not None else float("nan")
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an integer beyond float
         return float("nan")

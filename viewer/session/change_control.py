@@ -106,8 +106,12 @@ def read_evidence(path: str | Path) -> Evidence:
                 "a recalibration report (`bedside model recalibrate --json`).",
                 path=p,
             )
-    except ValueError as exc:  # NaN or infinity: not canonical JSON
-        raise BedsideError("The evidence file holds a number JSON cannot sign.", path=p) from exc
+    except ValueError as exc:  # NaN, infinity or a lone surrogate: not canonical JSON
+        raise BedsideError(
+            "The evidence file holds a value canonical JSON cannot carry (NaN, infinity or an "
+            "unpaired surrogate), so it cannot be signed.",
+            path=p,
+        ) from exc
     except RecursionError as exc:  # read, but too deep to write back as canonical JSON
         raise BedsideError(
             "The evidence file is nested too deeply to be a report.", path=p
