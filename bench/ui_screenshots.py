@@ -30,6 +30,7 @@ def main() -> int:
         "--refused", action="store_true", help="the image is refused: capture once it is shown"
     )
     ap.add_argument("--override", default="", help="override with this reason, then capture")
+    ap.add_argument("--window-menu", action="store_true", help="open the Window: menu first")
     ap.add_argument("--name", default="Dr Demo Reader")
     ap.add_argument("--role", default="Radiologist")
     args = ap.parse_args()
@@ -55,6 +56,10 @@ def main() -> int:
     window.show()
 
     def capture() -> None:
+        if args.window_menu and not window.presets.view().isVisible():
+            window.presets.showPopup()
+            QTimer.singleShot(600, capture)
+            return
         app.processEvents()
         tool = shutil.which("import")
         if tool:
