@@ -99,3 +99,55 @@ def test_hostile_details_still_give_a_bounded_report(
     err = capsys.readouterr().err
     assert status in (0, 3), err
     assert pdf.read_bytes().startswith(b"%PDF")
+
+
+def _shown_rows(settings: Settings, details: list[dict[str, Any]], outcome: str) -> list[Any]:
+    events = [
+        AuditEvent(
+            type=EventType.AI_RESULT_SHOWN,
+            outcome=outcome,
+            detail=detail,
+            model_id="m",
+            model_version="1",
+            threshold=0.5,
+            score=0.3,
+            reason="refused" if outcome == "failure" else None,
+            patient_id=f"P{i}",
+            sop_uid=f"1.2.3.{i}",
+        )
+        for i, detail in enumerate(details)
+    ]
+    with AuditLog.open(settings) as log:
+        log.append_all(events)
+        return list(log.iter_records())
+
+
+def test_a_new_label_on_every_row_stays_linear(settings: Settings) -> None:
+    """3,000 rows each naming another label: a score column per label was rows x labels
+    (6,000 rows took 40 s and 1.7 GB); the labels scored most often are kept."""
+    from viewer.monitoring.cases import MAX_LABELS, streams_from_records
+
+    n = 3000
+    records = _shown_rows(
+        settings, [{"labels": {f"bogus {i}": 0.5, "opacity": 0.3}} for i in range(n)], "success"
+    )
+    tracemalloc.start()
+    try:
+        streams = streams_from_records(records)[("m", "1")]
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert "opacity" in streams.labels and len(streams.labels) == MAX_LABELS
+    assert peak < 64 * 1024 * 1024, f"{peak / 2**20:.0f} MiB"
+
+
+@pytest.mark.parametrize(
+    "codes", [5, True, "out_of_distribution", {"a": 1}, None, [["x"]]],
+    ids=["int", "bool", "string", "dict", "none", "nested"],
+)  # fmt: skip
+def test_refusal_codes_of_any_shape(settings: Settings, codes: Any) -> None:
+    from viewer.monitoring.cases import streams_from_records
+
+    records = _shown_rows(settings, [{"refused": True, "refusal_codes": codes}] * 3, "failure")
+    streams = streams_from_records(records)[("m", "1")]
+    assert list(streams.results.columns["refused"]) == [1.0, 1.0, 1.0]

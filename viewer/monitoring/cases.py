@@ -31,6 +31,7 @@ __all__ = ["OOD_CODES", "ModelStreams", "Stream", "streams_from_records"]
 # validated on" (issue 15 item 2); a refusal whose reason says so counts too
 OOD_CODES = frozenset({"out_of_distribution", "ood"})
 OOD_PHRASE = "outside the images this model was validated on"
+MAX_LABELS = 100  # score columns per model version: as many labels as a manifest may declare
 
 
 # the audit rows the monitor reads: image_opened first (the input mix), then the results and reads
@@ -116,7 +117,8 @@ class _Builder:
         i = len(self.result_times)
         self.result_times.append(row.time)
         refused = row.outcome == "failure" or bool(detail.get("refused"))
-        codes = {str(c) for c in detail.get("refusal_codes") or ()}
+        raw_codes = detail.get("refusal_codes")
+        codes = {str(c) for c in raw_codes} if isinstance(raw_codes, list) else set()
         reason = str(row.reason or "")
         ood = refused and (bool(codes & OOD_CODES) or OOD_PHRASE in reason.lower())
         self.results["refused"].append(float(refused))
@@ -147,8 +149,14 @@ class _Builder:
     def streams(self, openings: list[Any]) -> ModelStreams:
         n = len(self.result_times)
         columns: dict[str, list[Any]] = {**self.results, "reason": self.reasons}
+        # a column per label is rows x labels: a log whose rows each name another label would
+        # grow it quadratically, so only the labels scored most often (a model's own labels are
+        # scored on every image) are kept, at most as many as a manifest may declare
+        by_count = sorted(self.scores, key=lambda k: len(self.scores[k]), reverse=True)
+        kept = set(by_count[:MAX_LABELS])
         for label, by_row in self.scores.items():
-            columns[f"score:{label}"] = [by_row.get(i, float("nan")) for i in range(n)]
+            if label in kept:
+                columns[f"score:{label}"] = [by_row.get(i, float("nan")) for i in range(n)]
         open_cols: dict[str, list[Any]] = {tag: [] for tag in CATEGORY_TAGS}
         open_cols.update({tag: [] for tag in NUMERIC_TAGS})
         for row in openings:
