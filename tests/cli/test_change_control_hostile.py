@@ -51,3 +51,40 @@ def test_approving_nothing_is_one_clear_line(capsys: pytest.CaptureFixture[str],
     err = capsys.readouterr().err
     assert err.startswith("bedside: error:") and err.count("\n") == 1
     assert "\x1b" not in err and len(err) < 12_000
+
+
+@pytest.mark.parametrize("evidence", ["fifo", "edited", "deep", "folder"])
+def test_unusable_evidence_refuses_the_activation_and_is_recorded(
+    tmp_path: Path,
+    key: KeyPair,
+    build_bundle: Callable[..., Path],
+    capsys: pytest.CaptureFixture[str],
+    evidence: str,
+) -> None:
+    import os
+
+    from viewer.audit import AuditLog
+    from viewer.config import load_settings
+
+    trust = ["--trust-key", str(key.public_path)]
+    assert main(["bundle", "install", str(build_bundle(version="1.0.0")), *trust]) == 0
+    path = tmp_path / "evidence.json"
+    if evidence == "fifo":
+        os.mkfifo(path)
+    elif evidence == "edited":  # a recalibration report changed after it was written
+        path.write_text(json.dumps({"report": {"threshold": 0.2}, "report_sha256": "0" * 64}))
+    elif evidence == "deep":
+        path.write_text("[" * 100_000 + "]" * 100_000)
+    else:
+        path.mkdir()
+    capsys.readouterr()
+    status = main(["bundle", "activate", "test-cxr", "1.0.0", "--evidence", str(path), *trust])
+    err = capsys.readouterr().err
+    assert status == 1 and err.startswith("bedside: error:") and err.count("\n") == 1
+    assert "Activation refused" in err and "Nothing was changed" in err
+    settings = load_settings()
+    with AuditLog.open(settings) as log:
+        last = log.records()[-1]
+    assert (last.type, last.outcome) == ("bundle_activated", "failure")
+    assert last.detail["code"] == "change_control"
+    assert last.detail["evidence_file"] == "evidence.json"

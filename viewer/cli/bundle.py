@@ -446,9 +446,11 @@ def _cmd_activate(args: argparse.Namespace) -> int:
     """Activate with a signed change record; with --approver, a proposal for that user."""
     from viewer.session import change_control as cc
 
-    evidence = cc.read_evidence(args.evidence) if args.evidence else None
     store = _store(args)
     try:
+        evidence = None
+        if args.evidence:
+            evidence = cc.read_evidence_for(store.audit, args.id, args.version, args.evidence)
         done = cc.activate(
             args.settings,
             store.audit,

@@ -67,6 +67,7 @@ __all__ = [
     "history",
     "login_account",
     "read_evidence",
+    "read_evidence_for",
     "rollback",
 ]
 
@@ -122,6 +123,21 @@ def read_evidence(path: str | Path) -> Evidence:
         file_sha256=hashlib.sha256(data).hexdigest(),
         file_name=p.name,
     )
+
+
+def read_evidence_for(log: AuditLog, model_id: str, version: str, path: str | Path) -> Evidence:
+    """:func:`read_evidence` for an activation: evidence that cannot be read, or was edited after
+    it was written, refuses the activation, recorded like every change-control refusal."""
+    try:
+        return read_evidence(path)
+    except BedsideError as exc:
+        raise _refuse(
+            log,
+            model_id,
+            version,
+            f"Activation refused: {exc} Nothing was changed.",
+            evidence_file=Path(path).name,
+        ) from exc
 
 
 def _read_report_bytes(p: Path) -> bytes:
