@@ -66,9 +66,11 @@ def _with_manifest(ref_bundle: Path, key: KeyPair, **ood: Any) -> Path:
     ("ood", "message"),
     [({"threshold": float("inf")}, "threshold"), ({"threshold": float("nan")}, "threshold"),
      ({"threshold": -1.0}, "threshold"), ({"dim": 8193}, "dim"), ({"dim": 0}, "dim"),
+     ({"dim": 8192}, r"not \(8192,\)"),
      ({"layer": "features.14"}, "takes 3072 values"), ({"layer": "features"}, "takes 4096 values"),
      ({"layer": "nowhere"}, "no layer 'nowhere'"), ({"layer": "x" * 201}, "layer")],
     ids=["infinite-threshold", "nan-threshold", "negative-threshold", "dim-too-large", "dim-zero",
+         "dim-8192-tiny-member",
          "layer-not-linear", "layer-a-block", "layer-missing", "layer-too-long"],
 )  # fmt: skip
 def test_a_declared_check_that_cannot_hold_is_refused(
