@@ -5,12 +5,17 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from tests.bundle.conftest import build_bundle, key, make_key, trust
 from viewer.errors import BedsideError
 from viewer.session.change_control import MAX_EVIDENCE_BYTES, read_evidence
+
+__all__ = ["build_bundle", "key", "make_key", "trust"]  # fixtures used here
 
 
 def _write(tmp_path: Path, kind: str) -> Path:
@@ -92,3 +97,24 @@ def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:
         worker.join(2.0)
         pytest.fail("read_evidence waited for a writer on a FIFO")
     assert isinstance(outcome[0], BedsideError) and "not a regular file" in str(outcome[0])
+
+
+def test_the_model_managers_history_rows_are_printable(
+    settings: Any, trust: Any, build_bundle: Callable[..., Path]
+) -> None:
+    """A printed name with a right-to-left override and a terminal escape, from user settings:
+    the model manager's table shows each as a visible mark, never reordered text."""
+    from viewer.audit import AuditLog, User
+    from viewer.bundle import ModelStore
+    from viewer.session import change_control as cc
+    from viewer.session.model_admin import change_history
+
+    mallory = User(os_account="mallory", name="Dr \u202eotI ecilA\u202c \x1b[2J", role="r")
+    with AuditLog.open(settings) as log:
+        store = ModelStore(settings, log, trust=trust)
+        store.install(build_bundle(version="1.0.0"))
+        cc.activate(settings, log, store, "test-cxr", "1.0.0", user=mallory, rationale="x")
+    rows = change_history(settings, "test-cxr")
+    assert rows and rows[-1].verified
+    assert "\u202e" not in rows[-1].approvers and "\x1b" not in rows[-1].approvers
+    assert "\ufffd" in rows[-1].approvers

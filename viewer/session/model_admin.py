@@ -25,7 +25,7 @@ from viewer.bundle import (
     version_key,
 )
 from viewer.config import Settings
-from viewer.errors import BedsideError
+from viewer.errors import BedsideError, printable
 
 T = TypeVar("T")
 
@@ -185,12 +185,12 @@ def change_history(settings: Settings, model_id: str) -> list[ChangeRow]:
                 time=e.time,
                 action=rec.action if rec else "?",
                 status=rec.status if rec else "?",
-                before=rec.before.version if rec and rec.before else "",
-                after=rec.after.version if rec else "",
+                before=printable(rec.before.version) if rec and rec.before else "",
+                after=printable(rec.after.version) if rec else "",
                 evidence=f"{rec.evidence.kind} {rec.evidence.sha256}"
                 if rec and rec.evidence
                 else "",
-                approvers=", ".join(a.printed_name or a.user_id for a in rec.approvers)
+                approvers=printable(", ".join(a.printed_name or a.user_id for a in rec.approvers))
                 if rec
                 else "",
                 verified=e.verified,
