@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from viewer.config import Settings
-from viewer.errors import BedsideError
+from viewer.errors import BedsideError, printable
 from viewer.monitoring import MonitorConfig, ReferenceProfile, WindowSpec
 from viewer.monitoring.monitor import Sentence
 from viewer.monitoring.profile import CATEGORY_TAGS, NUMERIC_TAGS
@@ -301,7 +301,7 @@ def _mix_plot(test: Mapping[str, Any]) -> Plot:
         name=name,
         wording=CATEGORY_TAGS.get(name, name),
         style="bars",
-        x_labels=tuple(str(c) for c in table["categories"]),
+        x_labels=tuple(printable(c) for c in table["categories"]),
         series=(
             Series("reference", tuple(_shares(table["reference"]))),
             Series("window", tuple(_shares(table["window"]))),
@@ -339,15 +339,20 @@ def _rate_plot(chart: Mapping[str, Any]) -> Plot:
 
 
 def _sentence(entry: Mapping[str, Any]) -> Sentence:
-    return Sentence(str(entry["code"]), dict(entry.get("params") or {}))
+    """A sentence whose text parameters (a manufacturer, a label: from log rows) are printable."""
+    params = dict(entry.get("params") or {})
+    return Sentence(
+        str(entry["code"]),
+        {k: printable(v) if isinstance(v, str) else v for k, v in params.items()},
+    )
 
 
 def _model_view(model: Mapping[str, Any]) -> ModelView:
     tests = list(model["tests"])
     return ModelView(
-        key=str(model["model"]),
+        key=printable(model["model"]),
         status=str(model["status"]),
-        reference=str(model["reference"]),
+        reference=printable(model["reference"]),
         window=dict(model["window"]),
         sentences=tuple(_sentence(s) for s in model["sentences"]),
         alerts=tuple(
@@ -363,8 +368,8 @@ def _model_view(model: Mapping[str, Any]) -> ModelView:
         histograms=tuple(_histogram_plot(t) for t in tests if t["kind"] in ("scores", "numeric")),
         rates=tuple(_rate_plot(c) for c in model["charts"]),
         mixes=tuple(_mix_plot(t) for t in tests if t["kind"] == "category"),
-        notes=tuple(str(n) for n in model["notes"]),
-        refusals=tuple((str(r), int(n)) for r, n in model["refusals_by_reason"].items()),
+        notes=tuple(printable(n) for n in model["notes"]),
+        refusals=tuple((printable(r), int(n)) for r, n in model["refusals_by_reason"].items()),
     )
 
 
