@@ -410,6 +410,7 @@ class QtShortcutSheet(QDialog):
         self.tree.setRootIsDecorated(False)
         self.tree.setUniformRowHeights(True)
         self.tree.setSelectionMode(QTreeWidget.SelectionMode.NoSelection)
+        self.tree.setAlternatingRowColors(True)
         self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         self.tree.header().setStretchLastSection(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
@@ -421,8 +422,30 @@ class QtShortcutSheet(QDialog):
         lay.addWidget(self.note)
         lay.addWidget(self.tree, 1)
         lay.addWidget(buttons)
-        self.resize(720, 760)
         self.retranslate()
+        self._fit_rows()
+
+    def _fit_rows(self) -> None:
+        """As tall as every row needs, so no row hides below the fold on a common screen; on a
+        small one (at most 70 % of its height) the list scrolls."""
+        rows = self.tree.topLevelItemCount() + sum(
+            item.childCount()
+            for item in (self.tree.topLevelItem(i) for i in range(self.tree.topLevelItemCount()))
+            if item is not None
+        )
+        # uniform row heights: every row is as tall as the first
+        row = self.tree.sizeHintForRow(0)
+        if row <= 0:
+            row = self.fontMetrics().height() + 4
+        need = rows * row + self.tree.header().sizeHint().height() + 2 * self.tree.frameWidth() + 8
+        screen = self.screen()
+        room = int(screen.availableGeometry().height() * 0.7) if screen is not None else need
+        self.tree.setMinimumHeight(min(need, room))
+        columns = self.tree.sizeHintForColumn(0) + self.tree.sizeHintForColumn(1)
+        width = columns + 2 * self.tree.frameWidth() + 48  # indentation, margins, a scroll bar
+        if screen is not None:
+            width = min(width, int(screen.availableGeometry().width() * 0.9))
+        self.resize(max(720, width), self.sizeHint().height())
 
     def retranslate(self) -> None:
         title = QCoreApplication.translate("Shortcuts", "Keyboard shortcuts")
