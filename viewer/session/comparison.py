@@ -60,7 +60,8 @@ def _image(rec: AuditRecord) -> tuple[str, str] | None:
 def _label_score(rec: AuditRecord, label: str) -> tuple[float, float] | None:
     """(raw score, threshold) of ``label`` in one row: a result row's per-label detail, else the
     row's own columns when its finding is that label."""
-    for item in rec.detail.get("labels_raw") or ():
+    items = rec.detail.get("labels_raw")
+    for item in items if isinstance(items, list) else ():  # any other shape: not a result's
         if isinstance(item, dict) and item.get("label") == label:
             score, threshold = item.get("raw_score"), item.get("threshold")
             if isinstance(score, int | float) and isinstance(threshold, int | float):
