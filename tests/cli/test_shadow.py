@@ -21,9 +21,13 @@ def _rows(settings: Any, *types: str) -> list[Any]:
         return list(log.records(types=types))
 
 
-def decide_all(settings: Any, results: list[dict[str, Any]]) -> None:
-    """A clinician decides each image ``infer`` scored (every other one positive): decision
-    rows on the active's result, as the reading session writes them."""
+def decide_all(
+    settings: Any,
+    results: list[dict[str, Any]],
+    positive: Callable[[int], bool] = lambda i: i % 2 == 1,
+) -> None:
+    """A clinician decides each image ``infer`` scored (by default every other one positive):
+    decision rows on the active's result, as the reading session writes them."""
     from viewer.audit import AuditEvent, AuditLog
 
     shown = [r for r in _rows(settings, "ai_result_shown") if r.outcome == "success"]
@@ -33,7 +37,7 @@ def decide_all(settings: Any, results: list[dict[str, Any]]) -> None:
                 AuditEvent(
                     type="decision",
                     meaning="confirmed",
-                    clinician_finding=f"opacity: {'positive' if i % 2 else 'negative'}",
+                    clinician_finding=f"opacity: {'positive' if positive(i) else 'negative'}",
                     model_id=row.model_id,
                     model_version=row.model_version,
                     bundle_digest=row.bundle_digest,

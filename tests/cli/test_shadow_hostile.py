@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.cli.test_shadow import _rows, shadow_scored, shadowed, two_versions
-from viewer.audit import AuditEvent, AuditLog
+from tests.cli.test_shadow import _rows, decide_all, shadow_scored, shadowed, two_versions
 from viewer.cli.main import main
 
 __all__ = ["shadow_scored", "shadowed", "two_versions"]  # fixtures used here
@@ -56,32 +55,11 @@ def test_a_candidate_damaged_on_disk_is_recorded_and_the_reading_goes_on(
     assert all(r.model_version == "1.1.0" for r in rows)
 
 
-def _decide_all_as(settings: Any, results: list[dict[str, Any]], finding: str) -> None:
-    shown = [r for r in _rows(settings, "ai_result_shown") if r.outcome == "success"]
-    with AuditLog.open(settings) as log:
-        for result, row in zip(results, shown, strict=True):
-            log.append(
-                AuditEvent(
-                    type="decision",
-                    meaning="confirmed",
-                    clinician_finding=f"opacity: {finding}",
-                    model_id=row.model_id,
-                    model_version=row.model_version,
-                    bundle_digest=row.bundle_digest,
-                    score=row.score,
-                    threshold=row.threshold,
-                    ai_finding=row.ai_finding,
-                    sop_uid=result["sop_instance_uid"],
-                    detail={"label": "opacity", "pixel_sha256": row.detail["pixel_sha256"]},
-                )
-            )
-
-
 @pytest.mark.parametrize("finding", ["positive", "negative"])
 def test_compare_with_one_class_only_says_so(
     shadow_scored: list[Any], settings: Any, capsys: pytest.CaptureFixture[str], finding: str
 ) -> None:
-    _decide_all_as(settings, shadow_scored, finding)
+    decide_all(settings, shadow_scored, lambda _i: finding == "positive")
     for fmt in ([], ["--json"]):
         status = main(["model", "compare", *fmt])
         out, err = capsys.readouterr()
