@@ -334,6 +334,27 @@ def test_typing_guard_keeps_slider_arrows_and_lets_function_keys_through(reading
         edit, event(Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     )
     assert not shortcuts.typing_key(reading.view, event(Qt.Key.Key_Right))
+    # a keyboard user's focused button and list choice keep Space and the arrows
+    button = reading.decision.confirm
+    assert shortcuts.typing_key(button, event(Qt.Key.Key_Space))
+    assert not shortcuts.typing_key(button, event(Qt.Key.Key_Right))
+    choice = reading.presets
+    assert shortcuts.typing_key(choice, event(Qt.Key.Key_Down))
+    assert shortcuts.typing_key(choice, event(Qt.Key.Key_Space))
+    assert not shortcuts.typing_key(choice, event(Qt.Key.Key_F))
+
+
+def test_space_presses_a_focused_button_instead_of_moving_on(qtbot: Any, reading: Any) -> None:
+    window = reading
+    here = _on_screen(window)
+    window.decision.reset("finding")
+    window.decision.set_decision_enabled(True)
+    got: list[str] = []
+    window.decision.decision_requested.connect(lambda m, _r: got.append(m))
+    window.decision.confirm.setFocus()
+    qtbot.waitUntil(window.decision.confirm.hasFocus, timeout=WAIT)
+    _key(window.decision.confirm, "Space")
+    assert got == ["confirmed"] and _on_screen(window) == here
 
 
 # ------------------------------------------------------------------ left drag setting

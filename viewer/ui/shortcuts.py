@@ -12,9 +12,9 @@ step through the images, Home/End jump to the first/last, +/- zoom, 1-9 pick a w
 Space goes to the next case not decided yet, F11 is full screen.
 
 Keys never act while the reader types: :class:`TypingGuard` hands every key without Ctrl/Alt/Meta
-(and not a function key) to a focused text field (the override reason, a search box), and the
-arrow / page / Home / End keys to a focused slider. Ctrl+Return still confirms from the reason
-box.
+(and not a function key) to a focused text field (the override reason, a search box), the
+arrow / page / Home / End keys to a focused slider or list choice (and Space to it), and Space to
+a focused button (a keyboard user presses it so). Ctrl+Return still confirms from the reason box.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from typing import cast
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QAbstractSlider,
     QAbstractSpinBox,
     QComboBox,
@@ -371,6 +372,10 @@ def typing_key(widget: QObject | None, event: QKeyEvent) -> bool:
         return False
     if is_text_input(widget):
         return True
+    if isinstance(widget, QComboBox):  # a list choice: arrows pick, Space opens it
+        return key in _NAVIGATION or key == Qt.Key.Key_Space
+    if isinstance(widget, QAbstractButton):  # Space presses the focused button, as everywhere
+        return key == Qt.Key.Key_Space
     return isinstance(widget, QAbstractSlider) and key in _NAVIGATION
 
 
