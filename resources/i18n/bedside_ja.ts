@@ -1339,6 +1339,14 @@ Your decision is still here; press the button again to retry.</source>
         <source>Close this page</source>
         <translation>このページを閉じる</translation>
     </message>
+    <message>
+        <source>Scroll the page</source>
+        <translation>ページをスクロール</translation>
+    </message>
+    <message>
+        <source>Scroll the page sideways</source>
+        <translation>ページを横にスクロール</translation>
+    </message>
 </context>
 <context>
     <name>QtImageView</name>
@@ -2983,6 +2991,18 @@ Images scored from now on use that version. The change is recorded in the audit 
     <message>
         <source>Quit</source>
         <translation>終了</translation>
+    </message>
+    <message>
+        <source>Scroll the shortcut list</source>
+        <translation>ショートカット一覧をスクロール</translation>
+    </message>
+    <message>
+        <source>Column titles: keys, action</source>
+        <translation>列見出し：キー、操作</translation>
+    </message>
+    <message>
+        <source>Scroll the shortcut list sideways</source>
+        <translation>ショートカット一覧を横にスクロール</translation>
     </message>
     <message>
         <source>Keys without Ctrl or Alt do nothing while you type in a text box (the override reason): the text box gets them.</source>

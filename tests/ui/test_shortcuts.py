@@ -255,6 +255,20 @@ def test_help_keys_open_their_pages(
     _key(window, keys)
     page = window._tools.get(tool)
     assert page is not None and page.isVisible() and page.objectName() == name
+    _named(page)
+
+
+def _named(page: Any) -> None:
+    """Every visible control of a page has an object name and an accessible name."""
+    from PySide6.QtWidgets import QAbstractButton, QAbstractItemView, QAbstractSlider
+
+    missing = [
+        f"{type(w).__name__} {w.objectName()!r}"
+        for cls in (QAbstractButton, QAbstractSlider, QAbstractItemView, QTextBrowser)
+        for w in page.findChildren(cls)
+        if w.isVisible() and not (w.objectName() and w.accessibleName())
+    ]
+    assert missing == []
 
 
 def test_ctrl_q_closes_the_window(qtbot: Any, make_window: Any, settings: Any) -> None:
@@ -451,6 +465,8 @@ def test_intended_use_without_a_model_says_why(make_window: Any, settings: Any) 
     page = window.show_intended_use()
     text = find(page, QTextBrowser, "intendedUseText").toPlainText()
     assert "No model is loaded" in text and "installed and active" in text
+    page.show()
+    _named(page)
 
 
 def test_intended_use_shows_the_loaded_models_card(

@@ -39,6 +39,8 @@ class _Page(QDialog):
         self.text = QTextBrowser(self)
         self.text.setObjectName(name + "Text")
         self.text.setOpenExternalLinks(False)
+        self.text.verticalScrollBar().setObjectName(name + "ScrollBar")
+        self.text.horizontalScrollBar().setObjectName(name + "SideScrollBar")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.setObjectName(name + "Buttons")
         self.close_button = buttons.button(QDialogButtonBox.StandardButton.Close)
@@ -53,6 +55,12 @@ class _Page(QDialog):
         # one context for both pages (self.tr in a base class would take the subclass's)
         self.close_button.setText(QCoreApplication.translate("QtHelp", "Close"))
         self.close_button.setAccessibleName(QCoreApplication.translate("QtHelp", "Close this page"))
+        self.text.verticalScrollBar().setAccessibleName(
+            QCoreApplication.translate("QtHelp", "Scroll the page")
+        )
+        self.text.horizontalScrollBar().setAccessibleName(
+            QCoreApplication.translate("QtHelp", "Scroll the page sideways")
+        )
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:

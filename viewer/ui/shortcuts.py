@@ -416,6 +416,9 @@ class QtShortcutSheet(QDialog):
         self.tree.setUniformRowHeights(True)
         self.tree.setSelectionMode(QTreeWidget.SelectionMode.NoSelection)
         self.tree.setAlternatingRowColors(True)
+        self.tree.verticalScrollBar().setObjectName("shortcutTableScrollBar")
+        self.tree.horizontalScrollBar().setObjectName("shortcutTableSideScrollBar")
+        self.tree.header().setObjectName("shortcutTableHeader")
         self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         self.tree.header().setStretchLastSection(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
@@ -456,6 +459,15 @@ class QtShortcutSheet(QDialog):
         title = QCoreApplication.translate("Shortcuts", "Keyboard shortcuts")
         self.setWindowTitle(title)
         self.tree.setAccessibleName(title)
+        self.tree.verticalScrollBar().setAccessibleName(
+            QCoreApplication.translate("Shortcuts", "Scroll the shortcut list")
+        )
+        self.tree.header().setAccessibleName(
+            QCoreApplication.translate("Shortcuts", "Column titles: keys, action")
+        )
+        self.tree.horizontalScrollBar().setAccessibleName(
+            QCoreApplication.translate("Shortcuts", "Scroll the shortcut list sideways")
+        )
         self.note.setText(
             QCoreApplication.translate(
                 "Shortcuts",
