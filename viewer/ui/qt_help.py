@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QCoreApplication, QEvent
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
 
-from viewer.ui.i18n import current_language, translations_dir
+from viewer.ui.i18n import current_language, local_time_text, translations_dir
 
 if TYPE_CHECKING:
     from viewer.bundle import LoadedBundle
@@ -122,5 +122,11 @@ class QtIntendedUse(_Page):
             notices.append((self.tr("Demo model — NOT for clinical use."), DEMO_COLOUR))
         card = build_card(self._loaded.manifest)
         self.text.setHtml(
-            render_html(card, texts=card_texts(), sections=INTENDED_USE_SECTIONS, notices=notices)
+            render_html(
+                card,
+                texts=card_texts(),
+                sections=INTENDED_USE_SECTIONS,
+                notices=notices,
+                time_text=local_time_text,
+            )
         )
