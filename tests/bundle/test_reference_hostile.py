@@ -141,6 +141,16 @@ def _feature_file(tmp_path: Path, kind: str) -> Path:
         return _zip(p, {"features.npy": _npy((20_001, D))})
     if kind == "declares-wrong-width":
         return _zip(p, {"features.npy": _npy((120, 10**6))})
+    if kind == "directory-bomb":  # 500,000 directory entries (28 MB) behind a count of 2
+        import struct
+
+        name = b"features.npy"
+        entry = struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, 20, *[0] * 7, len(name),
+                            *[0] * 6) + name  # fmt: skip
+        directory = entry * 500_000
+        p.write_bytes(directory + struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 2, 2,
+                                              len(directory), 0, 0))  # fmt: skip
+        return p
     if kind == "zip-bomb":  # 40 MB of zeros deflated to ~40 kB, declared as (120, 48)
         return _zip(p, {"features.npy": _npy((120, D)) + bytes(40 * 1024 * 1024)})
     if kind == "object-array":
@@ -179,7 +189,8 @@ def _feature_file(tmp_path: Path, kind: str) -> Path:
 
 
 FEATURE_FILES = [
-    "declares-8-TB", "declares-too-many-images", "declares-wrong-width", "zip-bomb",
+    "declares-8-TB", "declares-too-many-images", "declares-wrong-width", "directory-bomb",
+    "zip-bomb",
     "object-array", "structured", "complex", "datetime", "strings", "npy-not-npz", "pickle",
     "raw-member", "3-d", "nan", "constant", "scores-out-of-range", "scores-nan", "empty-zip",
     "directory-member",
@@ -192,6 +203,9 @@ def test_hostile_feature_files_are_a_clear_refusal(
 ) -> None:
     import tracemalloc
 
+    from viewer.bundle.architectures import build_model
+
+    build_model("demo-cnn", in_channels=1, num_labels=1)  # torch imported before counting
     path = _feature_file(tmp_path, kind)
     tracemalloc.start()
     try:

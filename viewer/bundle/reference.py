@@ -15,6 +15,7 @@ The out-of-distribution statistics are fitted by ``viewer.inference.ood.fit_refe
 
 from __future__ import annotations
 
+import struct
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -145,9 +146,35 @@ def _npy_header(fh: Any) -> tuple[tuple[int, ...], np.dtype[Any]]:
     return tuple(int(n) for n in shape), dtype
 
 
+_EOCD = struct.Struct("<4s4H2LH")  # the zip end record (PKWARE APPNOTE 4.3.16)
+_MAX_NPZ_DIRECTORY = 1024  # two members' directory entries, with room for zip64 extras
+
+
+def _check_npz_directory(path: Path) -> None:
+    """The zip directory's size from its end record, before zipfile parses it: zipfile reads
+    every entry the directory holds whatever the record's count says (500,000 entries in 28 MB
+    took 17 s and 210 MB), and a feature file has two members at most."""
+    with path.open("rb") as fh:
+        size = fh.seek(0, 2)
+        fh.seek(max(0, size - _EOCD.size - 65_535))
+        tail = fh.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) - at < _EOCD.size:
+        raise zipfile.BadZipFile("no zip end record")
+    _, _, _, _, count, cd_size, _, _ = _EOCD.unpack_from(tail, at)
+    if count > len(_NPZ_MEMBERS) or cd_size > _MAX_NPZ_DIRECTORY:
+        raise BundleError(
+            f"The reference feature file's zip directory lists {count} members in {cd_size} "
+            "bytes; a feature file holds 'features' and optionally 'scores'.",
+            code="reference",
+            path=path,
+        )
+
+
 def _read_npz(path: Path, labels: int, dim: int) -> dict[str, np.ndarray]:
     """The arrays of a feature file, each header checked before its array is read: a header can
     declare any shape (terabytes in a few bytes), so the declared size is the limit's input."""
+    _check_npz_directory(path)
     with zipfile.ZipFile(path) as zf:
         members = {info.filename: info for info in zf.infolist()}
         if "features.npy" not in members or not set(members) <= set(_NPZ_MEMBERS):
