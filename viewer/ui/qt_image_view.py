@@ -163,6 +163,9 @@ class QtImageView(QWidget):
         self.measurement: tuple[tuple[float, float], tuple[float, float]] | None = None
         self.measurement_text = ""
         self.show_overlay = True
+        # an export being painted (render_view): the image alone, or another header's text
+        self._image_only = False
+        self._header_meta: Any | None = None
         self._buf: np.ndarray | None = None
         self._qimage: QImage | None = None
         self._qimage_stride = 1
@@ -674,6 +677,9 @@ class QtImageView(QWidget):
         if self.zoom < 4:
             p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, not self._dragging_window)
         p.drawImage(target, img)
+        if self._image_only:  # an export without overlays: everything below is an overlay
+            p.end()
+            return
         if self.heatmap_visible and self._heat_img is not None:
             p.setOpacity(self.heatmap_opacity)
             p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
@@ -695,6 +701,19 @@ class QtImageView(QWidget):
             self._paint_corners(p)
         p.end()
 
+    def render_view(self, *, overlays: bool = True, header_meta: Any | None = None) -> QImage:
+        """The viewport's pixels as painted now (``QWidget.grab``: same transform, same window).
+
+        ``overlays`` False paints the image alone (no corner text, heatmap, measurement or
+        annotation); ``header_meta`` replaces the image's header in the corner text (the
+        de-identified one of :func:`viewer.session.export.deidentified_meta`).
+        """
+        self._image_only, self._header_meta = not overlays, header_meta
+        try:
+            return self.grab().toImage()
+        finally:
+            self._image_only, self._header_meta = False, None
+
     def _shadow_text(self, p: QPainter, at: QPointF, text: str, color: QColor) -> None:
         p.setPen(QColor(0, 0, 0))
         p.drawText(at + QPointF(1, 1), text)
@@ -705,10 +724,11 @@ class QtImageView(QWidget):
         """The four corner overlays (patient, study, view, window), as lines."""
         if self.image is None:
             return {}
-        m = self.image.meta
+        m = self._header_meta or self.image.meta
         win = self.voi
+        no_name = self.tr("De-identified") if self._header_meta else self.tr("(no name)")
         tl = [
-            m.patient_name or self.tr("(no name)"),
+            m.patient_name or no_name,
             m.patient_id,
             " ".join([m.patient_sex]).strip(),
         ]
