@@ -34,6 +34,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from viewer.ui.qt_annotations import TOOLS, QtAnnotationLayer
 from viewer.ui.workers import JobRunner
 
 # Above this many pixels, full-resolution renders run in a worker (a 3000 x 3000 LUT pass plus
@@ -187,6 +188,8 @@ class QtImageView(QWidget):
         self._render_timer.setSingleShot(True)
         self._render_timer.setInterval(0)
         self._render_timer.timeout.connect(self._render_pending)
+        # several annotations per image (distance, angle, ROI, CTR, arrow, text)
+        self.annotations = QtAnnotationLayer(self)
 
     # ----------------------------------------------------------------- image and grey scale
     def set_image(self, image: Any, renderer: Any, preview: tuple[int, Any] | None = None) -> None:
@@ -207,6 +210,7 @@ class QtImageView(QWidget):
         self.pan = QPointF(0.0, 0.0)
         self.measurement = None
         self.measurement_text = ""
+        self.annotations.set_items([])  # the window hands over the reading's own
         self.clear_heatmap()
         self._fit_zoom()  # before rendering: the worker pre-scales for this zoom
         self._render(full=True)
@@ -517,9 +521,10 @@ class QtImageView(QWidget):
 
     def set_tool(self, tool: str) -> None:
         self.tool = tool
-        self.setCursor(
-            Qt.CursorShape.CrossCursor if tool == "measure" else Qt.CursorShape.ArrowCursor
-        )
+        self.annotations.cancel_draft()
+        drawing = tool == "measure" or tool in TOOLS
+        self.setCursor(Qt.CursorShape.CrossCursor if drawing else Qt.CursorShape.ArrowCursor)
+        self.update()
 
     def set_measurement(self, p1: tuple[float, float], p2: tuple[float, float]) -> str:
         """Set a distance measurement in image coordinates; returns its text."""
@@ -550,7 +555,7 @@ class QtImageView(QWidget):
         pos = event.position()
         button = event.button()
         if self.left_drag == "window" and button != Qt.MouseButton.MiddleButton:
-            if button == Qt.MouseButton.LeftButton and self.tool != "measure":
+            if button == Qt.MouseButton.LeftButton and self.tool not in ("measure", *TOOLS):
                 button = Qt.MouseButton.RightButton  # left drag: window/level
             elif button == Qt.MouseButton.RightButton:
                 button = Qt.MouseButton.MiddleButton  # right drag: pan
@@ -563,6 +568,8 @@ class QtImageView(QWidget):
                 "center": float(win.center),
                 "width": float(win.width),
             }
+        elif button == Qt.MouseButton.LeftButton and self.annotations.press(pos):
+            pass  # drawing, selecting or moving an annotation
         elif button == Qt.MouseButton.LeftButton:
             if self.tool == "measure":
                 p = self.to_image(pos)
@@ -581,6 +588,9 @@ class QtImageView(QWidget):
         return max(float(auto.width), 1.0) / 400.0
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self.annotations.move(event.position()):
+            event.accept()
+            return
         drag = self._drag
         if drag is None:
             return
@@ -602,6 +612,9 @@ class QtImageView(QWidget):
         event.accept()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self.annotations.release(event.position()):
+            event.accept()
+            return
         drag = self._drag
         self._drag = None
         if drag is not None and drag["kind"] == "window":
@@ -618,7 +631,8 @@ class QtImageView(QWidget):
         event.accept()
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
-        if event.button() == Qt.MouseButton.LeftButton and self.tool != "measure":
+        drawing = self.tool == "measure" or self.tool in TOOLS
+        if event.button() == Qt.MouseButton.LeftButton and not drawing:
             self.fit()
         event.accept()
 
@@ -633,6 +647,7 @@ class QtImageView(QWidget):
             self.setAccessibleName(self.tr("Image view"))
             if self.measurement is not None:
                 self.set_measurement(*self.measurement)
+            self.annotations.retranslate()
         super().changeEvent(event)
 
     # ----------------------------------------------------------------- painting
@@ -697,6 +712,7 @@ class QtImageView(QWidget):
             (x2, y2) = self.measurement[1]
             at = self.to_widget(x2, y2) + QPointF(8, -8)
             self._shadow_text(p, at, self.measurement_text, QColor(255, 220, 0))
+        self.annotations.paint(p)
         if self.show_overlay:
             self._paint_corners(p)
         p.end()
