@@ -144,6 +144,7 @@ BUNDLE_INSTALLED  # audit.events.EventType
 BUNDLE_ACTIVATED  # audit.events.EventType
 BUNDLE_ROLLED_BACK  # audit.events.EventType
 IMAGE_OPENED  # audit.events.EventType
+IMAGE_EXPORTED  # audit.events.EventType: written by session.export.record_export by value
 AI_RESULT_SHOWN  # audit.events.EventType
 SHADOW_STARTED  # audit.events.EventType: written by bundle.store.set_shadow by value
 SHADOW_STOPPED  # audit.events.EventType: written by bundle.store.stop_shadow by value

@@ -497,6 +497,7 @@ PRESSED = {
     *(str(k) for k in range(1, 10)),
     *("Ctrl+Return", "Ctrl+Shift+Return", "Ctrl+Shift+A"),
     *("Ctrl+O", "Ctrl+Shift+O", "Ctrl+,", "F1", "Ctrl+/", "Ctrl+Q"),
+    *("Ctrl+E", "Ctrl+P"),  # tests/ui/test_export.py
 }
 
 

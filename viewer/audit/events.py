@@ -27,6 +27,9 @@ class EventType(StrEnum):
     BUNDLE_ACTIVATED = "bundle_activated"
     BUNDLE_ROLLED_BACK = "bundle_rolled_back"
     IMAGE_OPENED = "image_opened"
+    # the view written to a PNG or printed (viewer.session.export): header choice and overlays,
+    # the image's pseudonyms, never the file's name or content
+    IMAGE_EXPORTED = "image_exported"
     AI_RESULT_SHOWN = "ai_result_shown"
     DECISION = "decision"
     AMENDMENT = "amendment"

@@ -145,6 +145,7 @@ _EVENT_CODES: dict[str, tuple[str, str, str]] = {
     "bundle_activated": ("110100", "Application Activity", "U"),
     "bundle_rolled_back": ("110100", "Application Activity", "U"),
     "image_opened": ("110103", "DICOM Instances Accessed", "R"),
+    "image_exported": ("110106", "Export", "R"),
     "ai_result_shown": ("110110", "Patient Record", "R"),
     "decision": ("110110", "Patient Record", "C"),
     "amendment": ("110110", "Patient Record", "U"),

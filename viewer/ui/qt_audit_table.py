@@ -166,6 +166,7 @@ class AuditTableModel(QAbstractTableModel):
             "bundle_activated": self.tr("Bundle activated"),
             "bundle_rolled_back": self.tr("Bundle rolled back"),
             "image_opened": self.tr("Image opened"),
+            "image_exported": self.tr("Image exported or printed"),
             "ai_result_shown": self.tr("AI result shown"),
             "decision": self.tr("Decision"),
             "amendment": self.tr("Amendment"),

@@ -71,11 +71,13 @@ from viewer.ui.workers import JobRunner, error_text, launch_mark
 
 if TYPE_CHECKING:
     import numpy as np
+    from PySide6.QtPrintSupport import QPrinter
 
     from viewer.audit import AuditLog
     from viewer.bundle import LoadedBundle
     from viewer.dicom import DicomImage, DisplayRenderer, ImageMetadata
     from viewer.inference import Predictor
+    from viewer.session.export import ExportChoice
 
 
 @dataclass
@@ -284,6 +286,8 @@ class QtMainWindow(QMainWindow):
         self.act_open_folder = self._action("actionOpenFolder", self.open_folder_dialog)
         self.act_open_dicomdir = self._action("actionOpenDicomdir", self.open_dicomdir_dialog)
         self.act_quit = self._action("actionQuit", self.close)
+        self.act_export = self._action("actionExportView", lambda: self.export_view())
+        self.act_print = self._action("actionPrint", lambda: self.print_view())
         self.act_next = self._action("actionNextImage", lambda: self.step_image(1))
         self.act_prev = self._action("actionPreviousImage", lambda: self.step_image(-1))
         self.act_first = self._action("actionFirstImage", lambda: self.jump_image(0))
@@ -362,6 +366,9 @@ class QtMainWindow(QMainWindow):
         for a in (self.act_open_file, self.act_open_folder, self.act_open_dicomdir):
             self.menu_file.addAction(a)
         self.menu_file.addSeparator()
+        self.menu_file.addAction(self.act_export)
+        self.menu_file.addAction(self.act_print)
+        self.menu_file.addSeparator()
         self.menu_file.addAction(self.act_quit)
         self.menu_view = mb.addMenu("")
         self.menu_view.setObjectName("menuView")
@@ -421,6 +428,8 @@ class QtMainWindow(QMainWindow):
             self.act_open_folder: self.tr("Open folder…"),
             self.act_open_dicomdir: self.tr("Open DICOMDIR…"),
             self.act_quit: self.tr("Quit"),
+            self.act_export: self.tr("Export view as PNG…"),
+            self.act_print: self.tr("Print…"),
             self.act_next: self.tr("Next image"),
             self.act_prev: self.tr("Previous image"),
             self.act_fit: self.tr("Fit"),
@@ -1211,6 +1220,22 @@ class QtMainWindow(QMainWindow):
         self.act_invert.blockSignals(True)
         self.act_invert.setChecked(False)
         self.act_invert.blockSignals(False)
+
+    def export_view(
+        self, path: Path | None = None, choice: ExportChoice | None = None
+    ) -> Path | None:
+        """File > Export view as PNG… (``path`` / ``choice`` skip the dialogs: tests)."""
+        from viewer.ui.qt_export import export_view
+
+        return export_view(self, path, choice)
+
+    def print_view(
+        self, printer: QPrinter | None = None, choice: ExportChoice | None = None
+    ) -> bool:
+        """File > Print… (``printer`` / ``choice`` skip the dialogs: tests)."""
+        from viewer.ui.qt_export import print_view
+
+        return print_view(self, printer, choice)
 
     def show_tag_browser(self) -> QWidget | None:
         shown = self.shown

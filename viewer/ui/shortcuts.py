@@ -236,6 +236,15 @@ def table() -> tuple[Binding, ...]:
             ("Ctrl+Shift+O",),
         ),
         Binding(
+            "actionExportView",
+            "app",
+            QCoreApplication.translate("Shortcuts", "Export view as PNG…"),
+            ("Ctrl+E",),
+        ),
+        Binding(
+            "actionPrint", "app", QCoreApplication.translate("Shortcuts", "Print…"), ("Ctrl+P",)
+        ),
+        Binding(
             "actionSettings",
             "app",
             QCoreApplication.translate("Shortcuts", "Settings…"),
