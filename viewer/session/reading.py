@@ -35,6 +35,7 @@ from viewer.session.trail import AppendOutcome, AuditTrail
 
 if TYPE_CHECKING:
     from viewer.audit.events import AuditRecord
+    from viewer.dicom.annotations import Annotation
     from viewer.dicom.model import DicomImage, ImageMetadata
     from viewer.inference.checks import CheckResult
     from viewer.inference.postprocess import LabelResult
@@ -240,6 +241,8 @@ class DecisionOutcome:
     error: str = ""
     code: str = ""
     records: tuple[AuditRecord, ...] = ()  # one per decided finding
+    # the decision is saved but its annotations' file could not be written (why)
+    annotation_error: str = ""
 
 
 MAX_FINDING_NAME = 64  # a label name, as DICOM's LO is at most 64 characters
@@ -300,6 +303,9 @@ class ReadingSession:
         self.revealed = False
         self.ai_shown: Literal["before_read", "after_read"] | None = None
         self.decision: SavedDecision | None = None
+        # the reader's annotations on this image (viewer.dicom.annotations), image coordinates
+        self.annotations: list[Annotation] = []
+        self.annotation_error = ""  # why saved annotations could not be shown, if so
 
     # -------------------------------------------------------------- state
     @property
@@ -347,7 +353,54 @@ class ReadingSession:
             # decided before (this run or an earlier one): the reader sees that decision and may
             # amend it; read-first does not demand a new own read of a case already read
             self.decision = self.desk.earlier_decision(self)
+        if self.desk.channel == "gui":
+            self._restore_annotations()
         return row
+
+    # -------------------------------------------------------------- annotations
+    def set_annotations(self, items: Sequence[Annotation]) -> None:
+        """The reader changed the annotations: kept for this image for the rest of the run;
+        written to disk with the next decision (``annotation_store``)."""
+        self.annotations = list(items)
+        self.desk.annotations[self.path] = (self.pixel_sha256, list(items))
+
+    def _restore_annotations(self) -> None:
+        """This run's annotations on this image, else the ones saved with its last decision."""
+        kept = self.desk.annotations.get(self.path)
+        if kept is not None and kept[0] == self.pixel_sha256:
+            self.annotations = list(kept[1])
+            return
+        sop = self._sop_pseudonym()
+        if sop is None:
+            return
+        from viewer.session import annotation_store
+
+        try:
+            self.annotations = annotation_store.load(self.desk.settings, sop, self.pixel_sha256)
+        except BedsideError as exc:
+            self.annotation_error = str(exc)
+
+    def _sop_pseudonym(self) -> str | None:
+        log, meta = self.desk.trail.log, self.meta
+        if log is None or meta is None or not meta.sop_instance_uid:
+            return None
+        try:
+            return log.pseudonym("sop", meta.sop_instance_uid)
+        except AuditError:
+            return None
+
+    def _save_annotations(self) -> str:
+        """Write the annotations beside the saved decision; the reason if that failed."""
+        sop = self._sop_pseudonym()
+        if sop is None:
+            return "" if not self.annotations else "the image has no SOP Instance UID"
+        from viewer.session import annotation_store
+
+        try:
+            annotation_store.save(self.desk.settings, sop, self.pixel_sha256, self.annotations)
+        except BedsideError as exc:
+            return str(exc)
+        return ""
 
     def read_failed(self, message: str) -> None:
         self.read_error = message
@@ -462,7 +515,13 @@ class ReadingSession:
         self.decision = decision
         self.desk.decided[self.path] = decision
         self.desk.decided_pixels[self.path] = self.pixel_sha256
-        return DecisionOutcome(saved=True, decision=decision, record=first, records=tuple(records))
+        return DecisionOutcome(
+            saved=True,
+            decision=decision,
+            record=first,
+            records=tuple(records),
+            annotation_error=self._save_annotations(),
+        )
 
     def _not_ready(self) -> DecisionOutcome:
         return DecisionOutcome(
@@ -478,10 +537,13 @@ class ReadingSession:
     ) -> list[Any]:
         """One event per decided finding, then one per finding the AI missed."""
         from viewer.audit import AuditEvent, EventType
+        from viewer.dicom.annotations import counts_by_kind
 
         pred, meta = self.prediction, self.meta
         assert pred is not None and meta is not None  # noqa: S101 - decide_findings checked
         by_label = {r.label: r for r in pred.labels}
+        # counts by kind only: never a text annotation's words, never coordinates
+        counts = counts_by_kind(self.annotations)
         reading_id = uuid.uuid4().hex
         total = len(choices) + len(missed)
         events = []
@@ -522,6 +584,7 @@ class ReadingSession:
                         "warnings": [c.message for c in pred.warnings],
                         "provisional_finding": self.provisional or None,
                         "reading_order": self.desk.reading_order,
+                        **({"annotations": counts} if counts else {}),
                         **self._pixels,
                         **self.desk.model_detail,
                     },
@@ -610,6 +673,8 @@ class ReadingDesk:
         # CD of one vendor names its files alike), which must get neither
         self.score_pixels: dict[str, str | None] = {}
         self.decided_pixels: dict[str, str | None] = {}
+        # path -> (pixel digest, annotations) drawn in this run
+        self.annotations: dict[str, tuple[str | None, list[Annotation]]] = {}
         self._request = 0
 
     # -------------------------------------------------------------- settings
