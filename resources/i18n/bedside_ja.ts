@@ -124,6 +124,10 @@
         <translation>画像を開いた</translation>
     </message>
     <message>
+        <source>Image exported or printed</source>
+        <translation>画像の書き出しまたは印刷</translation>
+    </message>
+    <message>
         <source>AI result shown</source>
         <translation>AI結果を表示</translation>
     </message>
@@ -1330,6 +1334,112 @@ Your decision is still here; press the button again to retry.</source>
     </message>
 </context>
 <context>
+    <name>QtExport</name>
+    <message>
+        <source>No image on screen to export or print.</source>
+        <translation>書き出しまたは印刷する画像が表示されていません。</translation>
+    </message>
+    <message>
+        <source>Audit log write failed: {0}</source>
+        <translation>監査ログへの書き込みに失敗しました: {0}</translation>
+    </message>
+    <message>
+        <source>Export view as PNG</source>
+        <translation>表示を PNG として書き出し</translation>
+    </message>
+    <message>
+        <source>PNG image (*.png)</source>
+        <translation>PNG 画像 (*.png)</translation>
+    </message>
+    <message>
+        <source>The view was NOT saved</source>
+        <translation>表示は保存されていません</translation>
+    </message>
+    <message>
+        <source>Saved the view to {0}</source>
+        <translation>表示を {0} に保存しました</translation>
+    </message>
+    <message>
+        <source>printed {0}</source>
+        <translation>印刷 {0}</translation>
+    </message>
+    <message>
+        <source>de-identified (DICOM PS3.15 Basic Profile)</source>
+        <translation>匿名化済み (DICOM PS3.15 Basic Profile)</translation>
+    </message>
+    <message>
+        <source>image only, no overlays</source>
+        <translation>画像のみ、オーバーレイなし</translation>
+    </message>
+    <message>
+        <source>The view was NOT printed</source>
+        <translation>表示は印刷されていません</translation>
+    </message>
+    <message>
+        <source>The printer or its output file could not be opened.</source>
+        <translation>プリンターまたは出力ファイルを開けませんでした。</translation>
+    </message>
+    <message>
+        <source>Sent the view to the printer.</source>
+        <translation>表示をプリンターに送りました。</translation>
+    </message>
+</context>
+<context>
+    <name>QtExportDialog</name>
+    <message>
+        <source>Export view as PNG</source>
+        <translation>表示を PNG として書き出し</translation>
+    </message>
+    <message>
+        <source>Print view</source>
+        <translation>表示を印刷</translation>
+    </message>
+    <message>
+        <source>Include overlays and annotations (corner text, measurement, heatmap)</source>
+        <translation>オーバーレイと注釈を含める (四隅の文字、計測、ヒートマップ)</translation>
+    </message>
+    <message>
+        <source>Include overlays and annotations</source>
+        <translation>オーバーレイと注釈を含める</translation>
+    </message>
+    <message>
+        <source>Header</source>
+        <translation>ヘッダー</translation>
+    </message>
+    <message>
+        <source>De-identified: no patient name, ID, birth date, sex, accession number or study date (DICOM PS3.15 Basic Profile)</source>
+        <translation>匿名化: 患者名、ID、生年月日、性別、受付番号、検査日を含めない (DICOM PS3.15 Basic Profile)</translation>
+    </message>
+    <message>
+        <source>De-identified header</source>
+        <translation>匿名化したヘッダー</translation>
+    </message>
+    <message>
+        <source>Full: patient name, ID and study date as in the file</source>
+        <translation>完全: ファイルのとおり患者名、ID、検査日を含める</translation>
+    </message>
+    <message>
+        <source>Full header</source>
+        <translation>完全なヘッダー</translation>
+    </message>
+    <message>
+        <source>This file declares text burned into its pixels (Burned In Annotation: YES). A de-identified header does not remove it: look at the picture before sharing.</source>
+        <translation>このファイルは画素に文字が焼き込まれていると宣言しています (Burned In Annotation: YES)。ヘッダーを匿名化してもその文字は消えません。共有する前に画像を確認してください。</translation>
+    </message>
+    <message>
+        <source>Export…</source>
+        <translation>書き出し…</translation>
+    </message>
+    <message>
+        <source>Print…</source>
+        <translation>印刷…</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>キャンセル</translation>
+    </message>
+</context>
+<context>
     <name>QtHelp</name>
     <message>
         <source>Close</source>
@@ -1381,6 +1491,10 @@ Your decision is still here; press the button again to retry.</source>
     <message>
         <source>(no name)</source>
         <translation>（氏名なし）</translation>
+    </message>
+    <message>
+        <source>De-identified</source>
+        <translation>匿名化済み</translation>
     </message>
     <message>
         <source>view ?</source>
@@ -1491,6 +1605,14 @@ Your decision is still here; press the button again to retry.</source>
     <message>
         <source>Quit</source>
         <translation>終了</translation>
+    </message>
+    <message>
+        <source>Export view as PNG…</source>
+        <translation>表示を PNG として書き出し…</translation>
+    </message>
+    <message>
+        <source>Print…</source>
+        <translation>印刷…</translation>
     </message>
     <message>
         <source>Next image</source>
@@ -2975,6 +3097,14 @@ Images scored from now on use that version. The change is recorded in the audit 
     <message>
         <source>Open folder…</source>
         <translation>フォルダを開く…</translation>
+    </message>
+    <message>
+        <source>Export view as PNG…</source>
+        <translation>表示を PNG として書き出し…</translation>
+    </message>
+    <message>
+        <source>Print…</source>
+        <translation>印刷…</translation>
     </message>
     <message>
         <source>Settings…</source>
