@@ -257,3 +257,13 @@ def test_ctrl_e_and_ctrl_p_open_the_export_and_print_dialogs(
 ) -> None:
     assert _press_and_catch(qtbot, reading, keys) == dialog
     assert reading.audit.records(types=("image_exported",)) == []  # cancelled: nothing written
+
+
+def test_nothing_to_export_without_an_image(
+    make_window: Any, settings: Any, tmp_path: Path
+) -> None:
+    window = make_window(settings, start=False)
+    assert window.export_view(tmp_path / "x.png", ExportChoice()) is None
+    assert not window.print_view(QPrinter(), ExportChoice())
+    assert list(tmp_path.glob("*.png")) == []
+    assert "No image" in window.statusBar().currentMessage()
