@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from tests.ui.mainwin import make_window
+from viewer.dicom.annotations import Annotation
 from viewer.dicom.synthetic import make_cxr
 from viewer.session.export import ExportChoice
 from viewer.ui.qt_export import QtExportDialog, footer_text
@@ -52,6 +53,12 @@ def reading(qtbot: Any, make_window: Any, settings: Any, tmp_path: Path) -> Any:
     qtbot.waitUntil(lambda: window.trail.is_open, timeout=WAIT)
     qtbot.waitUntil(window.view.render_idle, timeout=WAIT)
     window.view.set_measurement((40.0, 40.0), (200.0, 180.0))  # an overlay beside the text
+    window.view.annotations.set_items(  # the reader's annotations are overlays too
+        [
+            Annotation("rect", ((60.0, 60.0), (150.0, 140.0))),
+            Annotation("text", ((90.0, 200.0),), "note"),
+        ]
+    )
     return window
 
 
@@ -89,6 +96,7 @@ def test_export_without_overlays_is_the_image_alone(reading: Any, tmp_path: Path
     # the image-only render made independently: corner text off, measurement and heatmap gone
     view = reading.view
     view.clear_measurement()
+    view.annotations.set_items([])
     view.show_overlay = False
     try:
         image_only = view.grab().toImage()
