@@ -731,6 +731,57 @@ Creator: {2}</source>
     </message>
 </context>
 <context>
+    <name>QtAnnotations</name>
+    <message>
+        <source>{0:.1f} mm</source>
+        <translation>{0:.1f} mm</translation>
+    </message>
+    <message>
+        <source>{0:.1f} px</source>
+        <translation>{0:.1f} px</translation>
+    </message>
+    <message>
+        <source>{0:.1f}°</source>
+        <translation>{0:.1f}°</translation>
+    </message>
+    <message>
+        <source>CTR {0}</source>
+        <translation>心胸郭比 {0}</translation>
+    </message>
+    <message>
+        <source>cardiac {0} / thoracic {1}</source>
+        <translation>心臓 {0} / 胸郭 {1}</translation>
+    </message>
+    <message>
+        <source>no pixels</source>
+        <translation>画素なし</translation>
+    </message>
+    <message>
+        <source>area {0:.1f} mm²</source>
+        <translation>面積 {0:.1f} mm²</translation>
+    </message>
+    <message>
+        <source>area {0:.0f} px²</source>
+        <translation>面積 {0:.0f} px²</translation>
+    </message>
+    <message>
+        <source>mean {0:.1f}  SD {1:.1f}</source>
+        <translation>平均 {0:.1f}  SD {1:.1f}</translation>
+    </message>
+    <message>
+        <source>min {0:.1f}  max {1:.1f}</source>
+        <translation>最小 {0:.1f}  最大 {1:.1f}</translation>
+    </message>
+    <message>
+        <source>Text annotation</source>
+        <translation>テキスト注釈</translation>
+    </message>
+    <message>
+        <source>Text (at most {0} characters):</source>
+        <translation>テキスト（{0} 文字まで）:</translation>
+    </message>
+</context>
+<context>
     <name>QtAuditWindow</name>
     <message>
         <source>Audit log</source>
@@ -1579,6 +1630,10 @@ Your decision is still here; press the button again to retry.</source>
         <translation>表示(&amp;V)</translation>
     </message>
     <message>
+        <source>&amp;Annotate</source>
+        <translation>注釈(&amp;A)</translation>
+    </message>
+    <message>
         <source>&amp;Image</source>
         <translation>画像(&amp;I)</translation>
     </message>
@@ -1657,6 +1712,38 @@ Your decision is still here; press the button again to retry.</source>
     <message>
         <source>Clear measurement</source>
         <translation>計測を消去</translation>
+    </message>
+    <message>
+        <source>Distance</source>
+        <translation>距離</translation>
+    </message>
+    <message>
+        <source>Angle</source>
+        <translation>角度</translation>
+    </message>
+    <message>
+        <source>Rectangle ROI</source>
+        <translation>矩形 ROI</translation>
+    </message>
+    <message>
+        <source>Ellipse ROI</source>
+        <translation>楕円 ROI</translation>
+    </message>
+    <message>
+        <source>Cardiothoracic ratio</source>
+        <translation>心胸郭比</translation>
+    </message>
+    <message>
+        <source>Arrow</source>
+        <translation>矢印</translation>
+    </message>
+    <message>
+        <source>Text</source>
+        <translation>テキスト</translation>
+    </message>
+    <message>
+        <source>Delete the selected annotation</source>
+        <translation>選択した注釈を削除</translation>
     </message>
     <message>
         <source>DICOM tags…</source>
@@ -1777,6 +1864,14 @@ Your decision is still here; press the button again to retry.</source>
     <message>
         <source>The audit log cannot be opened: {0}</source>
         <translation>監査ログを開けません：{0}</translation>
+    </message>
+    <message>
+        <source>The saved annotations cannot be shown: {0}</source>
+        <translation>保存された注釈を表示できません: {0}</translation>
+    </message>
+    <message>
+        <source>Decision saved; its annotations were NOT saved: {0}</source>
+        <translation>判定は保存されました。注釈は保存されていません: {0}</translation>
     </message>
     <message>
         <source> (too wide: not used by default)</source>
@@ -2955,6 +3050,10 @@ Images scored from now on use that version. The change is recorded in the audit 
         <translation>表示</translation>
     </message>
     <message>
+        <source>Annotations</source>
+        <translation>注釈</translation>
+    </message>
+    <message>
         <source>Window / level</source>
         <translation>ウィンドウ／レベル</translation>
     </message>
@@ -3031,6 +3130,38 @@ Images scored from now on use that version. The change is recorded in the audit 
         <translation>計測</translation>
     </message>
     <message>
+        <source>Distance</source>
+        <translation>距離</translation>
+    </message>
+    <message>
+        <source>Angle</source>
+        <translation>角度</translation>
+    </message>
+    <message>
+        <source>Rectangle ROI (mean, SD, min, max, area)</source>
+        <translation>矩形 ROI（平均、SD、最小、最大、面積）</translation>
+    </message>
+    <message>
+        <source>Ellipse ROI (mean, SD, min, max, area)</source>
+        <translation>楕円 ROI（平均、SD、最小、最大、面積）</translation>
+    </message>
+    <message>
+        <source>Cardiothoracic ratio: drag the cardiac width, then the thoracic</source>
+        <translation>心胸郭比: 心臓の横径、次に胸郭の横径をドラッグ</translation>
+    </message>
+    <message>
+        <source>Arrow</source>
+        <translation>矢印</translation>
+    </message>
+    <message>
+        <source>Text</source>
+        <translation>テキスト</translation>
+    </message>
+    <message>
+        <source>Delete the selected annotation</source>
+        <translation>選択した注釈を削除</translation>
+    </message>
+    <message>
         <source>Show heatmap</source>
         <translation>ヒートマップを表示</translation>
     </message>
@@ -3059,8 +3190,8 @@ Images scored from now on use that version. The change is recorded in the audit 
         <translation>保存済みの判定を修正</translation>
     </message>
     <message>
-        <source>Pan, or window/level when Settings &gt; Left mouse drag says so; measure with the Measure tool</source>
-        <translation>移動（設定 &gt; 左ドラッグ がウィンドウ／レベルならウィンドウ／レベル）。計測ツールでは計測</translation>
+        <source>Pan, or window/level when Settings &gt; Left mouse drag says so; measure or draw with the Measure and annotation tools; with Pan, a click on an annotation selects it and a drag moves it</source>
+        <translation>移動（設定 移動（設定 &gt; 左ドラッグで指定すればウィンドウ/レベル）gt; 左ドラッグで指定すればウィンドウ／レベル）。計測ツールと注釈ツールでは計測・描画。移動ツールでは注釈をクリックで選択、ドラッグで移動</translation>
     </message>
     <message>
         <source>Left drag</source>

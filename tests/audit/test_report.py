@@ -137,3 +137,25 @@ def test_decisions_with_the_demo_model_carry_its_warning(
     result = export(settings, "pdf", tmp_path / "demo.pdf")
     page1 = _pdftotext(result.path, 1, 1)
     assert "DEMO MODEL" in page1 and "meaningless" in page1
+
+
+def test_annotations_are_listed_as_counts_per_decision(settings: Settings, tmp_path: Path) -> None:
+    """A decision row's ``detail.annotations`` (counts by kind) is its Annotations cell; a
+    malformed value is left out, never shown raw."""
+    from viewer.audit import report
+
+    with AuditLog.open(settings) as log:
+        ev = decision(1)
+        ev.detail = {"annotations": {"distance": 2, "ctr": 1, "text": 1}}
+        log.append(ev)
+        odd = decision(2)
+        odd.detail = {"annotations": {"distance": "2; DROP", "laser": 3, "angle": True}}
+        log.append(odd)
+        log.append(decision(3))
+        rows = [cells for cells, _ in report._decision_rows(log.records(), {})]
+    assert report.DECISION_HEAD[-1] == "Annotations"
+    assert [getattr(r[-1], "text", r[-1]) for r in rows] == ["2 distance, 1 CTR, 1 text", "", ""]
+    result = export(settings, "pdf", tmp_path / "annotations.pdf")
+    text = _pdftotext(result.path, 1, 9)
+    assert "Annotations" in text and "2 distance," in text and "1 CTR, 1" in text
+    assert "counted by kind" in text

@@ -14,9 +14,12 @@ import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 
+from tests.ui.mainwin import decision_rows, demo_bundle, find, make_window, wait_for_result
 from viewer.dicom import DisplayRenderer, read_image
 from viewer.dicom.annotations import Annotation
 from viewer.ui.qt_image_view import QtImageView
+
+__all__ = ["demo_bundle", "make_window"]  # fixtures imported for pytest
 
 LEFT = Qt.MouseButton.LeftButton
 
@@ -179,3 +182,61 @@ def test_a_click_with_a_drawing_tool_selects_instead_of_drawing(view: QtImageVie
     view.annotations.selected = None
     _click(view, 70, 80)  # on the rectangle's left edge
     assert view.annotations.selected == 0 and len(view.annotations.items) == 1
+
+
+# ------------------------------------------------------------------ in the window, with the reading
+def test_annotations_belong_to_the_reading(
+    qtbot: Any, make_window: Any, demo_settings: Any, demo_bundle: Path, cxr_dir: Path
+) -> None:
+    """Kept per image in the run, saved with the decision (counts only in the log, never the
+    words), shown again on reopen and after a restart, counted in the audit report."""
+    from PySide6.QtWidgets import QLabel, QPushButton
+
+    window = make_window(demo_settings, [cxr_dir])
+    qtbot.waitUntil(lambda: len(window.browser.paths()) == 4, timeout=120_000)
+    wait_for_result(qtbot, window)
+    first = window.shown.path
+    view = window.view
+    window.annotation_tools["distance"].trigger()
+    _drag(view, (100, 100), (300, 100))
+    window.annotation_tools["ctr"].trigger()
+    _drag(view, (180, 300), (330, 300))
+    _drag(view, (80, 250), (430, 250))
+    window.annotation_tools["text"].trigger()
+    view.annotations.ask_text = lambda: "Mr Example's nodule"
+    _click(view, 250, 400)
+    assert [a.kind for a in window.shown.session.annotations] == ["distance", "ctr", "text"]
+
+    # another image has none; back on the first, they are there again
+    window.step_image(1)
+    qtbot.waitUntil(lambda: window.shown.path != first, timeout=60_000)
+    qtbot.waitUntil(lambda: _showing(view, window.shown.path), timeout=60_000)
+    assert view.annotations.items == []
+    window.open_image(first)
+    qtbot.waitUntil(lambda: _showing(view, first), timeout=60_000)
+    assert [a.kind for a in view.annotations.items] == ["distance", "ctr", "text"]
+
+    wait_for_result(qtbot, window)
+    qtbot.mouseClick(find(window, QPushButton, "confirmButton"), LEFT)
+    status = find(window, QLabel, "decisionStatus")
+    qtbot.waitUntil(lambda: status.text().startswith("Saved "), timeout=60_000)
+    window.close()
+    (row,) = decision_rows(demo_settings)
+    assert row.detail["annotations"] == {"distance": 1, "ctr": 1, "text": 1}
+    assert b"Mr Example" not in demo_settings.audit_db_path.read_bytes()
+
+    again = make_window(demo_settings, [Path(first)])  # a restart
+    qtbot.waitUntil(lambda: again.view.image is not None, timeout=60_000)
+    qtbot.waitUntil(lambda: len(again.view.annotations.items) == 3, timeout=60_000)
+    assert again.view.annotations.items[2].text == "Mr Example's nodule"
+    assert "1 CTR" in _report_cell(row)
+
+
+def _showing(view: QtImageView, path: str) -> bool:
+    return view.image is not None and str(view.image.meta.path) == path
+
+
+def _report_cell(row: Any) -> str:
+    from viewer.audit.report import annotation_counts_text
+
+    return annotation_counts_text(row.detail)

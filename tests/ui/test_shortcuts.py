@@ -296,9 +296,28 @@ def test_decision_keys_work_from_the_window(qtbot: Any, reading: Any) -> None:
         _key(window.view, "Ctrl+Shift+A")
 
 
+def test_annotation_keys_pick_the_tools_and_delete_removes_the_selected(
+    qtbot: Any, reading: Any
+) -> None:
+    window = reading
+    view = window.view
+    for key, tool in (("D", "distance"), ("A", "angle"), ("B", "rect"), ("E", "ellipse")):
+        _key(view, key)
+        assert view.tool == tool and window.annotation_tools[tool].isChecked()
+    for key, tool in (("C", "ctr"), ("W", "arrow"), ("T", "text")):
+        _key(view, key)
+        assert view.tool == tool and window.annotation_tools[tool].isChecked()
+    from viewer.dicom.annotations import Annotation
+
+    view.annotations.set_items([Annotation("arrow", ((1, 1), (20, 20)))])
+    view.annotations.selected = 0
+    _key(view, "Del")
+    assert view.annotations.items == []
+
+
 # ------------------------------------------------------------------ not while typing
 PLAIN_KEYS = ["Right", "Left", "Down", "Up", "PgDown", "PgUp", "Home", "End", "Space", "+", "-"]
-PLAIN_KEYS += ["=", "2", "F", "I", "R", "H", "P", "M", "Esc"]
+PLAIN_KEYS += ["=", "2", "F", "I", "R", "H", "P", "M", "Esc", "D", "A", "C", "T", "Del"]
 
 
 def test_no_plain_key_acts_while_typing_the_override_reason(qtbot: Any, reading: Any) -> None:
@@ -498,6 +517,7 @@ PRESSED = {
     *("Ctrl+Return", "Ctrl+Shift+Return", "Ctrl+Shift+A"),
     *("Ctrl+O", "Ctrl+Shift+O", "Ctrl+,", "F1", "Ctrl+/", "Ctrl+Q"),
     *("Ctrl+E", "Ctrl+P"),  # tests/ui/test_export.py
+    *("D", "A", "B", "E", "C", "W", "T", "Del"),
 }
 
 

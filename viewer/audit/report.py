@@ -422,9 +422,33 @@ DECISION_HEAD = [
     "AI shown",
     "Reason",
     "Case",
+    "Annotations",
 ]
 BAND_H = 13 * mm  # title + column header above the decision listing
-DECISION_WIDTHS = [12, 30, 42, 27, 28, 17, 22, 22, 16, 43, 15]
+DECISION_WIDTHS = [12, 30, 37, 27, 28, 17, 22, 22, 16, 30, 15, 18]
+# the reader's annotations, counted by kind in a decision row's detail (never their content)
+ANNOTATION_KINDS = {
+    "distance": "distance",
+    "angle": "angle",
+    "rect": "rect. ROI",
+    "ellipse": "ellipse ROI",
+    "ctr": "CTR",
+    "arrow": "arrow",
+    "text": "text",
+}
+
+
+def annotation_counts_text(detail: dict[str, Any]) -> str:
+    """``"2 distance, 1 CTR"`` from ``detail.annotations``; anything else in it is left out."""
+    counts = detail.get("annotations")
+    if not isinstance(counts, dict):
+        return ""
+    parts = []
+    for kind, name in ANNOTATION_KINDS.items():
+        n = counts.get(kind)
+        if isinstance(n, int) and not isinstance(n, bool) and n > 0:
+            parts.append(f"{n} {name}")
+    return ", ".join(parts)
 
 
 MAX_CELL_CHARS = 300
@@ -483,6 +507,7 @@ def _decision_rows(
             {"before_read": "before read", "after_read": "after read"}.get(rec.ai_shown or "", ""),
             _cell(rec.reason or "", w[9]),
             (rec.study_pseudonym or rec.sop_pseudonym or "")[:8],
+            _cell(annotation_counts_text(rec.detail), w[11]),
         ]
         style: list[tuple[Any, ...]] = []
         for col, value in enumerate(cells):
@@ -821,7 +846,9 @@ def story(scope: ReportScope, records: Sequence[AuditRecord]) -> list[Any]:
             "OVERRODE = the clinician's final finding differs; AMENDS #n = a later correction of "
             "row #n, which itself stays unchanged. Times are UTC. AI shown = whether the AI "
             "result was visible before or only after the clinician's own read. Case = first "
-            "characters of the study pseudonym (the log stores no patient identifiers).",
+            "characters of the study pseudonym (the log stores no patient identifiers). "
+            "Annotations = the reader's annotations on the image when the decision was saved, "
+            "counted by kind (their content, and any text typed, is never in the log).",
             "small",
         ),
     ]

@@ -354,7 +354,7 @@ class ReadingSession:
             # amend it; read-first does not demand a new own read of a case already read
             self.decision = self.desk.earlier_decision(self)
         if self.desk.channel == "gui":
-            self._restore_annotations()
+            self.restore_annotations()
         return row
 
     # -------------------------------------------------------------- annotations
@@ -364,7 +364,7 @@ class ReadingSession:
         self.annotations = list(items)
         self.desk.annotations[self.path] = (self.pixel_sha256, list(items))
 
-    def _restore_annotations(self) -> None:
+    def restore_annotations(self) -> None:
         """This run's annotations on this image, else the ones saved with its last decision."""
         kept = self.desk.annotations.get(self.path)
         if kept is not None and kept[0] == self.pixel_sha256:

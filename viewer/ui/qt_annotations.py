@@ -40,14 +40,10 @@ COLOR = QColor(255, 220, 0)
 SELECTED = QColor(0, 230, 255)
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("QtAnnotations", text)
-
-
 def _length_text(length: model.Length) -> str:
     if length.unit == "mm":
-        return _tr("{0:.1f} mm").format(length.value)
-    return _tr("{0:.1f} px").format(length.value)
+        return QCoreApplication.translate("QtAnnotations", "{0:.1f} mm").format(length.value)
+    return QCoreApplication.translate("QtAnnotations", "{0:.1f} px").format(length.value)
 
 
 def _seg_distance(p: QPointF, a: QPointF, b: QPointF) -> float:
@@ -120,13 +116,17 @@ class QtAnnotationLayer(QObject):
             return [_length_text(model.distance(pts[0], pts[1], spacing))]
         if a.kind == "angle":
             deg = model.angle(pts[0], pts[1], pts[2], spacing)
-            return [] if math.isnan(deg) else [_tr("{0:.1f}°").format(deg)]
+            return (
+                []
+                if math.isnan(deg)
+                else [QCoreApplication.translate("QtAnnotations", "{0:.1f}°").format(deg)]
+            )
         if a.kind == "ctr":
             r = model.ctr(pts, spacing)
             ratio = "—" if math.isnan(r.ratio) else f"{r.ratio:.2f}"
             return [
-                _tr("CTR {0}").format(ratio),
-                _tr("cardiac {0} / thoracic {1}").format(
+                QCoreApplication.translate("QtAnnotations", "CTR {0}").format(ratio),
+                QCoreApplication.translate("QtAnnotations", "cardiac {0} / thoracic {1}").format(
                     _length_text(r.cardiac), _length_text(r.thoracic)
                 ),
             ]
@@ -141,11 +141,19 @@ class QtAnnotationLayer(QObject):
                 header=image.header,
             )
             if s is None:
-                return [_tr("no pixels")]
-            area = _tr("area {0:.1f} mm²") if s.area_unit == "mm²" else _tr("area {0:.0f} px²")
+                return [QCoreApplication.translate("QtAnnotations", "no pixels")]
+            area = (
+                QCoreApplication.translate("QtAnnotations", "area {0:.1f} mm²")
+                if s.area_unit == "mm²"
+                else QCoreApplication.translate("QtAnnotations", "area {0:.0f} px²")
+            )
             return [
-                _tr("mean {0:.1f}  SD {1:.1f}").format(s.mean, s.sd),
-                _tr("min {0:.1f}  max {1:.1f}").format(s.min, s.max),
+                QCoreApplication.translate("QtAnnotations", "mean {0:.1f}  SD {1:.1f}").format(
+                    s.mean, s.sd
+                ),
+                QCoreApplication.translate("QtAnnotations", "min {0:.1f}  max {1:.1f}").format(
+                    s.min, s.max
+                ),
                 area.format(s.area),
             ]
         if a.kind == "text":
@@ -276,8 +284,10 @@ class QtAnnotationLayer(QObject):
     def _ask_text(self) -> str | None:
         text, ok = QInputDialog.getText(
             self.view,
-            _tr("Text annotation"),
-            _tr("Text (at most {0} characters):").format(model.TEXT_MAX),
+            QCoreApplication.translate("QtAnnotations", "Text annotation"),
+            QCoreApplication.translate("QtAnnotations", "Text (at most {0} characters):").format(
+                model.TEXT_MAX
+            ),
             QLineEdit.EchoMode.Normal,
         )
         return text if ok else None

@@ -102,6 +102,16 @@ class OnScreen:
 SHADOW_QUIET_MS = 300
 SHADOW_KEPT_IMAGES = 4
 ZOOM_STEP = 1.25  # one + or - key press
+# annotation tool (viewer.dicom.annotations kind) -> its action's object name (keys: shortcuts)
+ANNOTATION_ACTIONS = {
+    "distance": "actionDistanceTool",
+    "angle": "actionAngleTool",
+    "rect": "actionRectRoiTool",
+    "ellipse": "actionEllipseRoiTool",
+    "ctr": "actionCtrTool",
+    "arrow": "actionArrowTool",
+    "text": "actionTextTool",
+}
 
 
 def _os_account() -> str:
@@ -271,6 +281,7 @@ class QtMainWindow(QMainWindow):
         self.ai_panel.heatmap_opacity_changed.connect(self.view.set_heatmap_opacity)
         self.view.window_changed.connect(self._window_changed)
         self.view.measurement_changed.connect(self._measurement_changed)
+        self.view.annotations.changed.connect(self._annotations_changed)
 
     def _action(self, name: str, slot: Any) -> QAction:
         act = QAction(self)
@@ -308,9 +319,17 @@ class QtMainWindow(QMainWindow):
         tools = QActionGroup(self)
         self.act_pan = self._action("actionPanTool", lambda: self.view.set_tool("pan"))
         self.act_measure = self._action("actionMeasureTool", lambda: self.view.set_tool("measure"))
-        for a in (self.act_pan, self.act_measure):
+        # annotation tools (viewer.ui.qt_annotations): several per image, kept with the reading
+        self.annotation_tools = {
+            kind: self._action(name, partial(self.view.set_tool, kind))
+            for kind, name in ANNOTATION_ACTIONS.items()
+        }
+        for a in (self.act_pan, self.act_measure, *self.annotation_tools.values()):
             a.setCheckable(True)
             tools.addAction(a)
+        self.act_delete_annotation = self._action(
+            "actionDeleteAnnotation", self.view.annotations.delete_selected
+        )
         self.act_pan.setChecked(True)
         self.act_clear_measure = self._action("actionClearMeasurement", self.view.clear_measurement)
         self.act_tags = self._action("actionTagBrowser", self.show_tag_browser)
@@ -350,6 +369,9 @@ class QtMainWindow(QMainWindow):
         for a in (*self._view_actions(), self.act_pan, self.act_measure, self.act_tags):
             tb.addAction(a)
         tb.addSeparator()
+        for a in self.annotation_tools.values():
+            tb.addAction(a)
+        tb.addSeparator()
         tb.addAction(self.act_prev)
         tb.addAction(self.act_next)
         self.addToolBar(tb)
@@ -377,6 +399,10 @@ class QtMainWindow(QMainWindow):
         self.menu_view.addSeparator()
         for a in (self.act_pan, self.act_measure, self.act_clear_measure):
             self.menu_view.addAction(a)
+        self.menu_annotate = self.menu_view.addMenu("")
+        self.menu_annotate.setObjectName("menuAnnotate")
+        for a in (*self.annotation_tools.values(), self.act_delete_annotation):
+            self.menu_annotate.addAction(a)
         self.menu_view.addSeparator()
         self.menu_view.addAction(self.act_heatmap)
         self.menu_view.addAction(self.act_tags)
@@ -420,6 +446,7 @@ class QtMainWindow(QMainWindow):
         self.tabs.setTabText(1, self.tr("Worklist"))
         self.menu_file.setTitle(self.tr("&File"))
         self.menu_view.setTitle(self.tr("&View"))
+        self.menu_annotate.setTitle(self.tr("&Annotate"))
         self.menu_image.setTitle(self.tr("&Image"))
         self.menu_tools.setTitle(self.tr("&Tools"))
         self.menu_help.setTitle(self.tr("&Help"))
@@ -441,6 +468,14 @@ class QtMainWindow(QMainWindow):
             self.act_pan: self.tr("Pan"),
             self.act_measure: self.tr("Measure"),
             self.act_clear_measure: self.tr("Clear measurement"),
+            self.annotation_tools["distance"]: self.tr("Distance"),
+            self.annotation_tools["angle"]: self.tr("Angle"),
+            self.annotation_tools["rect"]: self.tr("Rectangle ROI"),
+            self.annotation_tools["ellipse"]: self.tr("Ellipse ROI"),
+            self.annotation_tools["ctr"]: self.tr("Cardiothoracic ratio"),
+            self.annotation_tools["arrow"]: self.tr("Arrow"),
+            self.annotation_tools["text"]: self.tr("Text"),
+            self.act_delete_annotation: self.tr("Delete the selected annotation"),
             self.act_tags: self.tr("DICOM tags…"),
             self.act_heatmap: self.tr("Show heatmap"),
             self.act_model_manager: self.tr("Model manager…"),
@@ -585,6 +620,10 @@ class QtMainWindow(QMainWindow):
             return
         for outcome in self.trail.attach(log):
             self._show_append(outcome)
+        shown = self.shown  # an image read before the log opened: its saved annotations now
+        if shown is not None and shown.image is not None and not shown.session.annotations:
+            shown.session.restore_annotations()
+            self.view.annotations.set_items(shown.session.annotations)
 
     def _audit_failed(self, exc: BaseException) -> None:
         self.trail.open_failed(error_text(exc))
@@ -826,6 +865,13 @@ class QtMainWindow(QMainWindow):
         self._fill_presets()
         self.decision.reset(self._primary_label_name())
         self._show_append(shown.session.opened(meta, pixel_sha256=shown.image.pixel_sha256))
+        self.view.annotations.set_items(shown.session.annotations)
+        if shown.session.annotation_error:
+            self.statusBar().showMessage(
+                self.tr("The saved annotations cannot be shown: {0}").format(
+                    shown.session.annotation_error
+                )
+            )
         self.worklist.select_path(shown.path)
         if shown.session.decision is not None:
             self._mark_done(shown.path, shown.session.decision.amendment)
@@ -1129,6 +1175,12 @@ class QtMainWindow(QMainWindow):
             saved.meaning, saved.reason, saved.time_text(), amendment=saved.amendment
         )
         self._mark_done(session.path, saved.amendment)
+        if outcome.annotation_error:
+            self.statusBar().showMessage(
+                self.tr("Decision saved; its annotations were NOT saved: {0}").format(
+                    outcome.annotation_error
+                )
+            )
         self.decision_saved.emit(outcome.record)
 
     def _mark_done(self, path: str, amended: bool) -> None:
@@ -1211,6 +1263,12 @@ class QtMainWindow(QMainWindow):
         self.presets.blockSignals(True)
         self.presets.setCurrentIndex(idx)
         self.presets.blockSignals(False)
+
+    def _annotations_changed(self) -> None:
+        """The reader drew, moved or deleted an annotation: the reading keeps it."""
+        shown = self.shown
+        if shown is not None and shown.image is not None and self._on_screen(shown):
+            shown.session.set_annotations(self.view.annotations.items)
 
     def _measurement_changed(self, text: str) -> None:
         self.measure_label.setText(self.tr("Distance: {0}").format(text) if text else "")

@@ -67,6 +67,7 @@ def groups() -> tuple[tuple[str, str], ...]:
     return (
         ("images", QCoreApplication.translate("Shortcuts", "Images")),
         ("view", QCoreApplication.translate("Shortcuts", "View")),
+        ("annotate", QCoreApplication.translate("Shortcuts", "Annotations")),
         ("window", QCoreApplication.translate("Shortcuts", "Window / level")),
         ("decision", QCoreApplication.translate("Shortcuts", "Decision")),
         ("mouse", QCoreApplication.translate("Shortcuts", "Mouse")),
@@ -136,6 +137,48 @@ def table() -> tuple[Binding, ...]:
         Binding(
             "actionMeasureTool", "view", QCoreApplication.translate("Shortcuts", "Measure"), ("M",)
         ),
+        # annotations (several per image; viewer.ui.qt_annotations)
+        Binding(
+            "actionDistanceTool",
+            "annotate",
+            QCoreApplication.translate("Shortcuts", "Distance"),
+            ("D",),
+        ),
+        Binding(
+            "actionAngleTool", "annotate", QCoreApplication.translate("Shortcuts", "Angle"), ("A",)
+        ),
+        Binding(
+            "actionRectRoiTool",
+            "annotate",
+            QCoreApplication.translate("Shortcuts", "Rectangle ROI (mean, SD, min, max, area)"),
+            ("B",),
+        ),
+        Binding(
+            "actionEllipseRoiTool",
+            "annotate",
+            QCoreApplication.translate("Shortcuts", "Ellipse ROI (mean, SD, min, max, area)"),
+            ("E",),
+        ),
+        Binding(
+            "actionCtrTool",
+            "annotate",
+            QCoreApplication.translate(
+                "Shortcuts", "Cardiothoracic ratio: drag the cardiac width, then the thoracic"
+            ),
+            ("C",),
+        ),
+        Binding(
+            "actionArrowTool", "annotate", QCoreApplication.translate("Shortcuts", "Arrow"), ("W",)
+        ),
+        Binding(
+            "actionTextTool", "annotate", QCoreApplication.translate("Shortcuts", "Text"), ("T",)
+        ),
+        Binding(
+            "actionDeleteAnnotation",
+            "annotate",
+            QCoreApplication.translate("Shortcuts", "Delete the selected annotation"),
+            ("Del",),
+        ),
         Binding(
             "actionHeatmap",
             "view",
@@ -191,8 +234,9 @@ def table() -> tuple[Binding, ...]:
             "mouse",
             QCoreApplication.translate(
                 "Shortcuts",
-                "Pan, or window/level when Settings > Left mouse drag says so; measure with the "
-                "Measure tool",
+                "Pan, or window/level when Settings > Left mouse drag says so; measure or draw "
+                "with the Measure and annotation tools; with Pan, a click on an annotation "
+                "selects it and a drag moves it",
             ),
             mouse=QCoreApplication.translate("Shortcuts", "Left drag"),
         ),
