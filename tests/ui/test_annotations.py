@@ -240,3 +240,27 @@ def _report_cell(row: Any) -> str:
     from viewer.audit.report import annotation_counts_text
 
     return annotation_counts_text(row.detail)
+
+
+def test_the_text_dialog_is_named_and_limits_the_length(qtbot: Any, view: QtImageView) -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit
+
+    seen: list[tuple[str, str, int]] = []
+
+    def answer() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, QInputDialog):
+            QTimer.singleShot(20, answer)
+            return
+        edit = dialog.findChild(QLineEdit)
+        assert edit is not None
+        seen.append((dialog.objectName(), edit.accessibleName(), edit.maxLength()))
+        edit.setText("effusion?")
+        dialog.accept()
+
+    QTimer.singleShot(20, answer)
+    view.set_tool("text")
+    _click(view, 100, 100)
+    assert seen == [("annotationTextDialog", "Text annotation", 200)]
+    assert view.annotations.items[0].text == "effusion?"

@@ -282,14 +282,24 @@ class QtAnnotationLayer(QObject):
         self.view.update()
 
     def _ask_text(self) -> str | None:
-        text, ok = QInputDialog.getText(
-            self.view,
-            QCoreApplication.translate("QtAnnotations", "Text annotation"),
+        dialog = QInputDialog(self.view)
+        dialog.setObjectName("annotationTextDialog")
+        dialog.setWindowTitle(QCoreApplication.translate("QtAnnotations", "Text annotation"))
+        dialog.setLabelText(
             QCoreApplication.translate("QtAnnotations", "Text (at most {0} characters):").format(
                 model.TEXT_MAX
-            ),
-            QLineEdit.EchoMode.Normal,
+            )
         )
+        dialog.setAccessibleName(dialog.windowTitle())
+        dialog.setInputMode(QInputDialog.InputMode.TextInput)
+        edit = dialog.findChild(QLineEdit)
+        if edit is not None:
+            edit.setObjectName("annotationText")
+            edit.setAccessibleName(dialog.windowTitle())
+            edit.setMaxLength(model.TEXT_MAX)
+        ok = dialog.exec() == QInputDialog.DialogCode.Accepted
+        text = dialog.textValue()
+        dialog.deleteLater()
         return text if ok else None
 
     # ------------------------------------------------------------------ hit testing
