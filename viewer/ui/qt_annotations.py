@@ -403,13 +403,33 @@ class QtAnnotationLayer(QObject):
         fm = p.fontMetrics()
         if a.kind == "text":
             at = w[0]
+        elif a.kind == "angle":
+            at = self._outside_vertex(w, fm.horizontalAdvance(lines[0]), fm.ascent())
         else:
             # right of the shape's rightmost point on screen, so it follows rotation and flip
             right = max(w, key=lambda q: q.x())
             top = min(q.y() for q in w)
             at = QPointF(right.x() + 8, top + fm.ascent())
+        # kept inside the view: a shape near the edge has its numbers beside it, never cut
+        wide = max(fm.horizontalAdvance(line) for line in lines)
+        x = max(4.0, min(at.x(), self.view.width() - wide - 4.0))
+        bottom = self.view.height() - (len(lines) - 1) * fm.height() - fm.descent() - 2
+        at = QPointF(x, max(fm.ascent() + 2.0, min(at.y(), bottom)))
         for k, line in enumerate(lines):
             self.view._shadow_text(p, at + QPointF(0, k * fm.height()), line, color)
+
+    @staticmethod
+    def _outside_vertex(w: list[QPointF], wide: int, ascent: int) -> QPointF:
+        """Where an angle's number goes: beside the vertex, away from both arms."""
+        bx = by = 0.0
+        for q in (w[0], w[2]):
+            dx, dy = q.x() - w[1].x(), q.y() - w[1].y()
+            n = math.hypot(dx, dy) or 1.0
+            bx, by = bx + dx / n, by + dy / n
+        n = math.hypot(bx, by)
+        ux, uy = (-bx / n, -by / n) if n > 1e-6 else (1.0, 0.0)
+        cx, cy = w[1].x() + ux * (12 + wide / 2), w[1].y() + uy * (12 + ascent / 2)
+        return QPointF(cx - wide / 2, cy + ascent / 2)
 
     @staticmethod
     def _arrow_head(p: QPainter, tail: QPointF, head: QPointF) -> None:
