@@ -264,3 +264,28 @@ def test_the_text_dialog_is_named_and_limits_the_length(qtbot: Any, view: QtImag
     _click(view, 100, 100)
     assert seen == [("annotationTextDialog", "Text annotation", 200)]
     assert view.annotations.items[0].text == "effusion?"
+
+
+def test_a_selected_annotations_point_can_be_dragged(view: QtImageView) -> None:
+    view.set_tool("ellipse")
+    _drag(view, (60, 40), (180, 120))
+    assert view.annotations.selected == 0  # a new annotation is selected
+    _drag(view, (180, 120), (200, 140))  # its corner handle, even with a drawing tool
+    (a,) = view.annotations.items
+    assert _near(a, [(60, 40), (200, 140)], tol=1.5)
+
+
+def test_with_left_drag_window_level_a_click_still_picks_an_annotation(
+    view: QtImageView,
+) -> None:
+    view.set_left_drag("window")
+    view.set_tool("distance")
+    _drag(view, (20, 20), (120, 20))
+    view.set_tool("pan")
+    view.annotations.selected = None
+    voi = view.voi
+    _drag(view, (70, 20), (70, 50))  # on the line: moves it, the window stays
+    assert view.voi == voi
+    assert _near(view.annotations.items[0], [(20, 50), (120, 50)])
+    _drag(view, (70, 150), (90, 170))  # elsewhere: window/level as before
+    assert view.voi != voi

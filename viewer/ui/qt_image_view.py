@@ -555,8 +555,11 @@ class QtImageView(QWidget):
         pos = event.position()
         button = event.button()
         if self.left_drag == "window" and button != Qt.MouseButton.MiddleButton:
-            if button == Qt.MouseButton.LeftButton and self.tool not in ("measure", *TOOLS):
-                button = Qt.MouseButton.RightButton  # left drag: window/level
+            drawing = self.tool in ("measure", *TOOLS)
+            if button == Qt.MouseButton.LeftButton and not drawing:
+                # left drag: window/level, unless it grabs an annotation (select and move)
+                if self.annotations.hit(pos) is None:
+                    button = Qt.MouseButton.RightButton
             elif button == Qt.MouseButton.RightButton:
                 button = Qt.MouseButton.MiddleButton  # right drag: pan
         if button == Qt.MouseButton.RightButton:
