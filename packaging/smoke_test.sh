@@ -8,6 +8,10 @@ export QT_QPA_PLATFORM=offscreen
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export BEDSIDE_DATA_DIR="$work/data"
+# File > Print… (#14 item 7) needs QtPrintSupport and its Qt library in the frozen app
+for lib in "$app_dir"/_internal/PySide6/QtPrintSupport.* "$app_dir"/_internal/PySide6/Qt/lib/libQt6PrintSupport.so*; do
+  [ -e "$lib" ] || { echo "smoke test: $lib is missing (Qt print support)" >&2; exit 1; }
+done
 "$exe" --version
 "$exe" --help >/dev/null
 "$exe" demo-data "$work/study" --count 2 --size 256 >/dev/null
