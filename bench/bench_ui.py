@@ -158,10 +158,43 @@ def stall_densenet(app: Any, probe: StallProbe, size: int) -> tuple[dict[str, fl
     return result, out[1]
 
 
-def stall_drag(app: Any, probe: StallProbe, tmp: Path) -> tuple[dict[str, float], dict[str, float]]:
-    from PySide6.QtCore import QPointF, Qt, QTimer
+def _drag_while_probing(
+    app: Any, probe: StallProbe, view: Any, button: Any, start: Any, offset: Any
+) -> tuple[Callable[..., None], int]:
+    """Press ``button`` at ``start``, start the probe, move to start + offset(i) every 8 ms for
+    3 s with a repaint per move (as a real screen paints); returns the event sender and the
+    number of moves. The caller releases the button and stops the probe."""
+    from PySide6.QtCore import Qt, QTimer
     from PySide6.QtGui import QMouseEvent
     from PySide6.QtWidgets import QApplication
+
+    def send(kind: Any, pos: Any, button: Any, buttons: Any) -> None:
+        ev = QMouseEvent(kind, pos, pos, button, buttons, Qt.KeyboardModifier.NoModifier)
+        QApplication.sendEvent(view, ev)
+
+    send(QMouseEvent.Type.MouseButtonPress, start, button, button)
+    step = [0]
+    mover = QTimer()
+    mover.setTimerType(Qt.TimerType.PreciseTimer)
+    mover.setInterval(8)
+
+    def move() -> None:
+        step[0] += 1
+        send(QMouseEvent.Type.MouseMove, start + offset(step[0]), Qt.MouseButton.NoButton, button)
+        view.repaint()
+
+    mover.timeout.connect(move)
+    probe.start()
+    mover.start()
+    end = time.perf_counter() + 3.0
+    run_until(app, lambda: time.perf_counter() > end, 10)
+    mover.stop()
+    return send, step[0]
+
+
+def stall_drag(app: Any, probe: StallProbe, tmp: Path) -> tuple[dict[str, float], dict[str, float]]:
+    from PySide6.QtCore import QPointF, Qt
+    from PySide6.QtGui import QMouseEvent
 
     from viewer.dicom import DisplayRenderer, read_image
     from viewer.dicom.synthetic import make_cxr
@@ -182,32 +215,12 @@ def stall_drag(app: Any, probe: StallProbe, tmp: Path) -> tuple[dict[str, float]
     full_ms = (time.perf_counter() - t) * 1000
     run_until(app, view.render_idle, 30)
 
-    def send(kind: Any, pos: QPointF, button: Any, buttons: Any) -> None:
-        ev = QMouseEvent(kind, pos, pos, button, buttons, Qt.KeyboardModifier.NoModifier)
-        QApplication.sendEvent(view, ev)
-
     start = QPointF(550, 475)
     right = Qt.MouseButton.RightButton
-    send(QMouseEvent.Type.MouseButtonPress, start, right, right)
-    step = [0]
-    mover = QTimer()
-    mover.setTimerType(Qt.TimerType.PreciseTimer)
-    mover.setInterval(8)
-
-    def move() -> None:
-        step[0] += 1
-        i = step[0]
-        p = start + QPointF((i % 200) - 100, ((i // 3) % 160) - 80)
-        send(QMouseEvent.Type.MouseMove, p, Qt.MouseButton.NoButton, right)
-        view.repaint()  # paint as a real screen would, every frame
-
-    mover.timeout.connect(move)
     renders0 = view.render_count
-    probe.start()
-    mover.start()
-    end = time.perf_counter() + 3.0
-    run_until(app, lambda: time.perf_counter() > end, 10)
-    mover.stop()
+    send, moves = _drag_while_probing(
+        app, probe, view, right, start, lambda i: QPointF((i % 200) - 100, ((i // 3) % 160) - 80)
+    )
     t = time.perf_counter()
     send(QMouseEvent.Type.MouseButtonRelease, start, right, Qt.MouseButton.NoButton)
     release_ms = (time.perf_counter() - t) * 1000
@@ -217,7 +230,7 @@ def stall_drag(app: Any, probe: StallProbe, tmp: Path) -> tuple[dict[str, float]
     run_until(app, lambda: time.perf_counter() > end, 5)
     result = probe.stop()
     extra = {
-        "moves": float(step[0]),
+        "moves": float(moves),
         "renders": float(view.render_count - renders0),
         "full_render_ms": full_ms,
         "release_full_render_ms": release_ms,
@@ -225,6 +238,54 @@ def stall_drag(app: Any, probe: StallProbe, tmp: Path) -> tuple[dict[str, float]
     view.shutdown()
     view.close()
     return result, extra
+
+
+def stall_annotate(
+    app: Any, probe: StallProbe, tmp: Path
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Drawing an ellipse ROI on a 3000 x 3000 image: its statistics follow every move (issue 14
+    item 2), on the GUI thread, so each move's cost is what the probe sees."""
+    from PySide6.QtCore import QPointF, Qt
+    from PySide6.QtGui import QMouseEvent
+
+    from viewer.dicom import DisplayRenderer, read_image
+    from viewer.dicom.annotations import roi_stats
+    from viewer.dicom.synthetic import make_cxr
+    from viewer.ui.qt_image_view import QtImageView, make_preview
+
+    path = tmp / "big3000-annotate.dcm"
+    make_cxr(12, opacity=True, size=(3000, 3000)).save_as(path, enforce_file_format=True)
+    image = read_image(path)
+    times = []
+    for _ in range(20):
+        t = time.perf_counter()
+        roi_stats(
+            image.modality,
+            "ellipse",
+            (500, 500),
+            (2500, 2500),
+            stored=image.stored,
+            header=image.header,
+        )
+        times.append((time.perf_counter() - t) * 1000)
+    view = QtImageView()
+    view.resize(1100, 950)
+    view.show()
+    view.set_image(image, DisplayRenderer(image), make_preview(image))
+    run_until(app, view.render_idle, 30)
+    view.set_tool("ellipse")
+
+    start = QPointF(250, 200)
+    left = Qt.MouseButton.LeftButton
+    send, moves = _drag_while_probing(
+        app, probe, view, left, start, lambda i: QPointF(100 + (i % 300) * 2, 100 + (i % 250) * 2)
+    )
+    send(QMouseEvent.Type.MouseButtonRelease, start, left, Qt.MouseButton.NoButton)
+    view.repaint()
+    result = probe.stop()
+    view.shutdown()
+    view.close()
+    return result, {"moves": float(moves), "roi_ms": statistics.median(times)}
 
 
 def _timed_launch(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
@@ -335,6 +396,17 @@ def main() -> int:
                     f"{extra['moves']:.0f} moves -> {extra['renders']:.0f} renders; one "
                     f"full-size LUT render {extra['full_render_ms']:.0f} ms (now in a worker); "
                     f"release handler {extra['release_full_render_ms']:.0f} ms",
+                )
+            )
+        if want("annotate"):
+            print("drawing an ellipse ROI on 3000 x 3000 ...", flush=True)
+            res, extra = stall_annotate(app, probe, tmp)
+            rows.append(
+                (
+                    "drawing an ellipse ROI, 3000 x 3000 (statistics on every move)",
+                    res,
+                    f"{extra['moves']:.0f} moves; statistics of a 2000 x 2000 px ellipse "
+                    f"{extra['roi_ms']:.0f} ms (median of 20)",
                 )
             )
         for name, r, note in rows:

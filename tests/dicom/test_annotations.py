@@ -150,3 +150,16 @@ def test_moving_an_annotation_keeps_its_shape() -> None:
     assert b.points == ((5, -5), (15, -5), (15, 5))
     assert angle(*b.points) == pytest.approx(angle(*a.points))
     assert a.with_point(0, (1, 1)).points[0] == (1, 1)
+
+
+def test_a_sampled_roi_estimates_the_exact_one() -> None:
+    """While a ROI is drawn its numbers come from every step-th pixel (the area scaled)."""
+    img = np.random.default_rng(1).normal(300, 20, (1200, 1200)).astype(np.float32)
+    exact = roi_stats(img, "ellipse", (100, 100), (1100, 1000), spacing=SPACING)
+    rough = roi_stats(img, "ellipse", (100, 100), (1100, 1000), spacing=SPACING, step=4)
+    assert exact is not None and rough is not None
+    assert rough.mean == pytest.approx(exact.mean, abs=1.0)
+    assert rough.sd == pytest.approx(exact.sd, rel=0.05)
+    assert rough.area == pytest.approx(exact.area, rel=0.01)
+    flat = roi_stats(img, "ellipse", (100, 100), (100, 1000))
+    assert flat is None  # no width: no pixel

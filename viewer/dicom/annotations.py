@@ -137,22 +137,28 @@ def _span(lo: float, hi: float, size: int) -> tuple[int, int]:
     return start, max(start, stop)
 
 
-def roi_mask(kind: Kind, p1: Point, p2: Point, shape: tuple[int, int]) -> tuple[slice, slice, Any]:
-    """The ROI's bounding slices (rows, cols) and a bool mask over that box (None: all of it)."""
+def roi_mask(
+    kind: Kind, p1: Point, p2: Point, shape: tuple[int, int], step: int = 1
+) -> tuple[slice, slice, Any]:
+    """The ROI's bounding slices (rows, cols; every ``step``-th pixel) and a bool mask over that
+    box (None: all of it)."""
     r0, r1 = _span(p1[1], p2[1], shape[0])
     c0, c1 = _span(p1[0], p2[0], shape[1])
-    rows, cols = slice(r0, r1), slice(c0, c1)
+    rows, cols = slice(r0, r1, step), slice(c0, c1, step)
     if kind == "rect":
         return rows, cols, None
     if kind != "ellipse":
         raise ValueError(f"not a ROI: {kind}")
     cx, cy = (p1[0] + p2[0]) / 2, (p1[1] + p2[1]) / 2
     ax, ay = abs(p2[0] - p1[0]) / 2, abs(p2[1] - p1[1]) / 2
+    yy = (np.arange(r0, r1, step, dtype=np.float64) + 0.5 - cy) / max(ay, 1e-9)
+    xx = (np.arange(c0, c1, step, dtype=np.float64) + 0.5 - cx) / max(ax, 1e-9)
     if ax == 0 or ay == 0:
-        return rows, cols, np.zeros((r1 - r0, c1 - c0), dtype=bool)
-    yy = (np.arange(r0, r1, dtype=np.float64) + 0.5 - cy) / ay
-    xx = (np.arange(c0, c1, dtype=np.float64) + 0.5 - cx) / ax
-    return rows, cols, (yy[:, None] ** 2 + xx[None, :] ** 2) <= 1.0
+        return rows, cols, np.zeros((yy.size, xx.size), dtype=bool)
+    # float32 squares: the mask of a 2000 x 2000 box in a third of the float64 time
+    y2 = (yy * yy).astype(np.float32)
+    x2 = (xx * xx).astype(np.float32)
+    return rows, cols, np.add.outer(y2, x2) <= np.float32(1.0)
 
 
 def roi_stats(
@@ -164,27 +170,35 @@ def roi_stats(
     spacing: PixelSpacing | None = None,
     stored: np.ndarray | None = None,
     header: Any = None,
+    step: int = 1,
 ) -> RoiStats | None:
     """Mean, SD, min, max and area of a rectangle / ellipse ROI (p1, p2: opposite corners of
     its box); pixels whose stored value is Pixel Padding are left out (``stored`` + ``header``).
-    None when no pixel is inside. Only the ROI's box is touched: fast on any image size."""
-    rows, cols, mask = roi_mask(kind, p1, p2, modality.shape[:2])
-    values = np.asarray(modality[rows, cols], dtype=np.float64)
-    keep = np.ones(values.shape, dtype=bool) if mask is None else mask
+    None when no pixel is inside. Only the ROI's box is touched: fast on any image size.
+
+    ``step`` > 1 samples every step-th row and column (an estimate while a ROI is being drawn;
+    the area is then scaled by step²)."""
+    step = max(1, int(step))
+    rows, cols, mask = roi_mask(kind, p1, p2, modality.shape[:2], step)
+    values = modality[rows, cols]
+    keep = mask
     if stored is not None and header is not None:
-        keep = keep & ~padding_mask(np.asarray(stored[rows, cols]), header)
-    picked = values[keep]
+        pad = padding_mask(np.asarray(stored[rows, cols]), header)
+        if pad.any():
+            keep = ~pad if keep is None else keep & ~pad
+    picked = values.ravel() if keep is None else values[keep]
     if picked.size == 0:
         return None
-    n = int(picked.size)
+    n = int(picked.size) * step * step
     if spacing is None:
         area: float = float(n)
         unit: Literal["mm²", "px²"] = "px²"
     else:
         area, unit = n * float(spacing.row_mm) * float(spacing.col_mm), "mm²"
+    mean = float(picked.mean(dtype=np.float64))
     return RoiStats(
-        mean=float(picked.mean()),
-        sd=float(picked.std()),
+        mean=mean,
+        sd=float(picked.std(dtype=np.float64)),
         min=float(picked.min()),
         max=float(picked.max()),
         pixels=n,
