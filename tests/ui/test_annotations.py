@@ -289,3 +289,11 @@ def test_with_left_drag_window_level_a_click_still_picks_an_annotation(
     assert _near(view.annotations.items[0], [(20, 50), (120, 50)])
     _drag(view, (70, 150), (90, 170))  # elsewhere: window/level as before
     assert view.voi != voi
+
+
+def test_reset_view_drops_a_half_drawn_angle(view: QtImageView) -> None:
+    view.set_tool("angle")
+    _drag(view, (150, 50), (50, 50))
+    view.reset_view()
+    _click(view, 50, 150)  # a plain click now: nothing half drawn to finish
+    assert view.annotations.items == []

@@ -279,6 +279,7 @@ class QtImageView(QWidget):
         self._after_geometry_change()
 
     def reset_view(self) -> None:
+        self.annotations.cancel_draft()  # Esc also drops an angle or CTR half drawn
         if self.image is None:
             return
         self.rotation = 0
