@@ -163,3 +163,14 @@ def test_a_sampled_roi_estimates_the_exact_one() -> None:
     assert rough.area == pytest.approx(exact.area, rel=0.01)
     flat = roi_stats(img, "ellipse", (100, 100), (100, 1000))
     assert flat is None  # no width: no pixel
+
+
+def test_the_unit_of_modality_values_is_named_when_the_file_says_it() -> None:
+    from viewer.dicom.annotations import modality_unit
+
+    header = Dataset()
+    assert modality_unit(header, "CR") == ""
+    assert modality_unit(header, "CT") == "HU"
+    header.RescaleType = "OD"
+    assert modality_unit(header, "CR") == "OD"
+    assert modality_unit(None, "DX") == ""

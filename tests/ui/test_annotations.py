@@ -297,3 +297,10 @@ def test_reset_view_drops_a_half_drawn_angle(view: QtImageView) -> None:
     view.reset_view()
     _click(view, 50, 150)  # a plain click now: nothing half drawn to finish
     assert view.annotations.items == []
+
+
+def test_roi_numbers_name_the_unit_the_file_gives(view: QtImageView) -> None:
+    view.image.header.RescaleType = "HU"
+    view.set_tool("rect")
+    _drag(view, (70, 50), (160, 110))
+    assert _shown(view)[:2] == ["mean 500.0  SD 0.0 HU", "min 500.0  max 500.0 HU"]

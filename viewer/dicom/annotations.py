@@ -207,6 +207,18 @@ def roi_stats(
     )
 
 
+def modality_unit(header: Any, modality: str = "") -> str:
+    """The unit of the modality values, when the file says it: Rescale Type (0028,1054), else
+    HU for CT (PS3.3 C.11.1.1.2); "" for CR/DX, whose values have none."""
+    try:
+        rescale_type = header.get("RescaleType") if header is not None else None
+    except Exception:  # a malformed element: no unit rather than a crash
+        rescale_type = None
+    if isinstance(rescale_type, str) and rescale_type.strip():
+        return clean_text(rescale_type)[:16]
+    return "HU" if modality == "CT" else ""
+
+
 def _width(p1: Point, p2: Point, spacing: PixelSpacing | None) -> Length:
     dx = abs(p2[0] - p1[0])
     if spacing is None:

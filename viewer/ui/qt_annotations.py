@@ -156,13 +156,17 @@ class QtAnnotationLayer(QObject):
                 if s.area_unit == "mm²"
                 else QCoreApplication.translate("QtAnnotations", "area {0:.0f} px²")
             )
+            unit = model.modality_unit(image.header, str(image.meta.modality or ""))
+            suffix = f" {unit}" if unit else ""  # values in modality units (HU for CT)
             return [
                 QCoreApplication.translate("QtAnnotations", "mean {0:.1f}  SD {1:.1f}").format(
                     s.mean, s.sd
-                ),
+                )
+                + suffix,
                 QCoreApplication.translate("QtAnnotations", "min {0:.1f}  max {1:.1f}").format(
                     s.min, s.max
-                ),
+                )
+                + suffix,
                 area.format(s.area),
             ]
         if a.kind == "text":
