@@ -21,17 +21,37 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol, cast
 
 from PySide6.QtCore import QCoreApplication, QLineF, QObject, QPointF, QRectF, Signal
-from PySide6.QtGui import QColor, QPainter, QPen, QPolygonF
-from PySide6.QtWidgets import QInputDialog, QLineEdit
+from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPen, QPolygonF
+from PySide6.QtWidgets import QInputDialog, QLineEdit, QWidget
 
 from viewer.dicom import annotations as model
 from viewer.dicom.annotations import Annotation, Kind, Point
 
-if TYPE_CHECKING:
-    from viewer.ui.qt_image_view import QtImageView
+
+class ImageViewLike(Protocol):
+    """What the layer uses of :class:`viewer.ui.qt_image_view.QtImageView` (a protocol, not an
+    import: the view imports this module, and modules never import each other)."""
+
+    image: Any
+    tool: str
+
+    def to_image(self, pos: QPointF) -> tuple[float, float]: ...
+
+    def to_widget(self, x: float, y: float) -> QPointF: ...
+
+    def update(self) -> None: ...
+
+    def width(self) -> int: ...
+
+    def height(self) -> int: ...
+
+    def fontMetrics(self) -> QFontMetrics: ...
+
+    def _shadow_text(self, p: QPainter, at: QPointF, text: str, color: QColor) -> None: ...
+
 
 TOOLS: tuple[Kind, ...] = model.KINDS
 HIT_PX = 6.0  # how near (screen pixels) a click must be to pick an annotation or a point
@@ -66,9 +86,10 @@ class QtAnnotationLayer(QObject):
 
     changed = Signal()  # the list changed (added, moved, deleted, replaced)
 
-    def __init__(self, view: QtImageView) -> None:
+    def __init__(self, view: QWidget) -> None:
         super().__init__(view)
-        self.view = view
+        self._widget = view
+        self.view = cast(ImageViewLike, view)
         self.items: list[Annotation] = []
         self.selected: int | None = None
         self.visible = True  # False: not painted (e.g. an export without annotations)
@@ -295,7 +316,7 @@ class QtAnnotationLayer(QObject):
         self.view.update()
 
     def _ask_text(self) -> str | None:
-        dialog = QInputDialog(self.view)
+        dialog = QInputDialog(self._widget)
         dialog.setObjectName("annotationTextDialog")
         dialog.setWindowTitle(QCoreApplication.translate("QtAnnotations", "Text annotation"))
         dialog.setLabelText(
