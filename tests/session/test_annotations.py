@@ -86,3 +86,21 @@ def test_an_unreadable_sidecar_is_reported_not_a_crash(settings: Settings, log: 
     uid = again.meta.sop_instance_uid
     other = _read(fresh, "/data/other.dcm", sop_instance_uid=uid)
     assert "cannot be read" in other.annotation_error
+
+
+def test_a_hostile_sidecar_is_refused_with_a_reason(settings: Settings, log: AuditLog) -> None:
+    desk = _desk(settings, log)
+    session = _read(desk)
+    session.set_annotations(ITEMS[:1])
+    assert session.decide("confirmed", "").saved
+    (path,) = (settings.data_dir / annotation_store.FOLDER).iterdir()
+    uid = session.meta.sop_instance_uid
+    fresh = ReadingDesk(desk.settings, AuditTrail(desk.settings, log))
+    fresh.set_model(desk.scorer, desk.model_digest)
+    path.write_text("[" * 200_000 + "]" * 200_000)  # nested past the parser's recursion limit
+    assert "cannot be read" in _read(fresh, "/data/a.dcm", sop_instance_uid=uid).annotation_error
+    path.write_bytes(b" " * (annotation_store.MAX_BYTES + 1))
+    assert "too large" in _read(fresh, "/data/b.dcm", sop_instance_uid=uid).annotation_error
+    many = [{"kind": "arrow", "points": [[0, 0], [1, 1]]}] * 501
+    path.write_text(json.dumps({"format": 1, "annotations": many}))
+    assert "more than 500" in _read(fresh, "/data/c.dcm", sop_instance_uid=uid).annotation_error

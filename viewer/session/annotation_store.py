@@ -65,7 +65,7 @@ def load(settings: Settings, sop_pseudonym: str, pixel_sha256: str | None) -> li
         if path.stat().st_size > MAX_BYTES:
             raise BedsideError("the annotations file is too large to be ours", path=path)
         raw: Any = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise BedsideError(f"the annotations file cannot be read: {exc}", path=path) from exc
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:
         raise BedsideError("the annotations file is not in a known format", path=path)
