@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from PySide6.QtCore import QBuffer, QByteArray, QCoreApplication, QIODevice, QRectF, Qt
 from PySide6.QtGui import QFont, QImage, QPainter
@@ -45,8 +45,30 @@ from viewer.session.export import (
 )
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QStatusBar
+
+    from viewer.config import Settings
+    from viewer.session.trail import AuditTrail
     from viewer.ui.qt_image_view import QtImageView
-    from viewer.ui.qt_main_window import QtMainWindow
+
+
+class ExportHost(Protocol):
+    """What export and print need of the main window (a protocol, so this module does not
+    import the window that imports it)."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def trail(self) -> AuditTrail: ...
+    @property
+    def view(self) -> QtImageView: ...
+    def statusBar(self) -> QStatusBar: ...  # Qt's name
+
+
+def _parent(window: ExportHost) -> QWidget:
+    """The top-level window the view sits in: the parent of the dialogs."""
+    return window.view.window()
+
 
 __all__ = ["QtExportDialog", "export_view", "print_view", "render_choice"]
 
@@ -141,18 +163,18 @@ def png_bytes(image: QImage) -> bytes:
     return bytes(data.data())
 
 
-def _ask_choice(window: QtMainWindow, target: Target) -> ExportChoice | None:
+def _ask_choice(window: ExportHost, target: Target) -> ExportChoice | None:
     image = window.view.image
-    dlg = QtExportDialog(window, target=target, burned=burned_in(getattr(image, "header", None)))
+    dlg = QtExportDialog(
+        _parent(window), target=target, burned=burned_in(getattr(image, "header", None))
+    )
     try:
         return dlg.choice() if dlg.exec() == QDialog.DialogCode.Accepted else None
     finally:
         dlg.deleteLater()
 
 
-def _start(
-    window: QtMainWindow, target: Target, choice: ExportChoice | None
-) -> ExportChoice | None:
+def _start(window: ExportHost, target: Target, choice: ExportChoice | None) -> ExportChoice | None:
     """The choice to use: ``choice``, else the reader's from the dialog; None without an image
     (said in the status bar) or when the reader cancelled."""
     if window.view.image is None:
@@ -163,16 +185,18 @@ def _start(
     return choice if choice is not None else _ask_choice(window, target)
 
 
-def _failed(window: QtMainWindow, title: str, text: str) -> None:
+def _failed(window: ExportHost, title: str, text: str) -> None:
     """A clear message that nothing was saved (window-modal, does not block the caller)."""
-    box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, window)
+    box = QMessageBox(
+        QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, _parent(window)
+    )
     box.setObjectName("exportFailed")
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     box.open()
     window.statusBar().showMessage(title)
 
 
-def _record(window: QtMainWindow, choice: ExportChoice, target: Target) -> None:
+def _record(window: ExportHost, choice: ExportChoice, target: Target) -> None:
     image = window.view.image
     if image is None:
         return
@@ -186,7 +210,7 @@ def _record(window: QtMainWindow, choice: ExportChoice, target: Target) -> None:
 
 
 def export_view(
-    window: QtMainWindow, path: Path | None = None, choice: ExportChoice | None = None
+    window: ExportHost, path: Path | None = None, choice: ExportChoice | None = None
 ) -> Path | None:
     """Export the view to a PNG; ``path`` / ``choice`` skip the dialogs. Returns the path saved."""
     choice = _start(window, "png", choice)
@@ -221,7 +245,7 @@ def export_view(
     return path
 
 
-def footer_text(window: QtMainWindow, choice: ExportChoice) -> str:
+def footer_text(window: ExportHost, choice: ExportChoice) -> str:
     """The printed page's footer: app, local time, header choice (and who, when full)."""
     image = window.view.image
     when = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M")
@@ -267,7 +291,7 @@ def paint_page(printer: QPrinter, image: QImage, footer: str) -> bool:
 
 
 def print_view(
-    window: QtMainWindow, printer: QPrinter | None = None, choice: ExportChoice | None = None
+    window: ExportHost, printer: QPrinter | None = None, choice: ExportChoice | None = None
 ) -> bool:
     """Print the view; ``printer`` / ``choice`` skip the dialogs. True when the page was sent."""
     choice = _start(window, "print", choice)
@@ -275,7 +299,7 @@ def print_view(
         return False
     if printer is None:
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-        dlg = QPrintDialog(printer, window)
+        dlg = QPrintDialog(printer, _parent(window))
         dlg.setObjectName("printDialog")
         if dlg.exec() != QDialog.DialogCode.Accepted:
             return False
