@@ -220,7 +220,7 @@ def export_view(
         from viewer.ui.save_dialog import ask_save_path
 
         path = ask_save_path(
-            window,
+            _parent(window),
             QCoreApplication.translate("QtExport", "Export view as PNG"),
             "bedside-view",
             "png",
