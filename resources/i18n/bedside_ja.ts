@@ -1830,6 +1830,22 @@ Your decision is still here; press the button again to retry.</source>
         <translation>表示ツール</translation>
     </message>
     <message>
+        <source>Annotate</source>
+        <translation>注釈</translation>
+    </message>
+    <message>
+        <source>Annotation tools</source>
+        <translation>注釈ツール</translation>
+    </message>
+    <message>
+        <source>Distance, angle, ROI, cardiothoracic ratio, arrow and text</source>
+        <translation>距離、角度、ROI、心胸郭比、矢印、テキスト</translation>
+    </message>
+    <message>
+        <source>More tools</source>
+        <translation>その他のツール</translation>
+    </message>
+    <message>
         <source>Measurement</source>
         <translation>計測</translation>
     </message>

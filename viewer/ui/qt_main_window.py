@@ -35,10 +35,12 @@ from PySide6.QtWidgets import (
     QFrame,
     QLabel,
     QMainWindow,
+    QMenu,
     QScrollArea,
     QSplitter,
     QTabWidget,
     QToolBar,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -369,11 +371,21 @@ class QtMainWindow(QMainWindow):
         for a in (*self._view_actions(), self.act_pan, self.act_measure, self.act_tags):
             tb.addAction(a)
         tb.addSeparator()
-        for a in self.annotation_tools.values():
-            tb.addAction(a)
-        tb.addSeparator()
         tb.addAction(self.act_prev)
         tb.addAction(self.act_next)
+        # the annotation tools behind one button with a menu (as OHIF groups its measurement
+        # tools): seven more buttons overflow the bar at the default width and hide tools
+        # behind Qt's extension button
+        self.annotate_button = QToolButton(tb)
+        self.annotate_button.setObjectName("annotateButton")
+        self.annotate_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.annotate_menu = QMenu(self.annotate_button)
+        self.annotate_menu.setObjectName("annotateMenu")
+        for a in self.annotation_tools.values():
+            self.annotate_menu.addAction(a)
+        self.annotate_button.setMenu(self.annotate_menu)
+        tb.insertWidget(self.act_prev, self.annotate_button)
+        tb.insertSeparator(self.act_prev)
         self.addToolBar(tb)
         self.toolbar = tb
 
@@ -507,6 +519,13 @@ class QtMainWindow(QMainWindow):
         self.presets.setAccessibleName(self.tr("Window presets"))
         self.presets.setToolTip(self.tr("Stored windows first; keys 1-9 select a preset"))
         self.toolbar.setWindowTitle(self.tr("View tools"))
+        self.annotate_button.setText(self.tr("Annotate"))
+        self.annotate_button.setAccessibleName(self.tr("Annotation tools"))
+        self.annotate_button.setToolTip(
+            self.tr("Distance, angle, ROI, cardiothoracic ratio, arrow and text")
+        )
+        for more in self.toolbar.findChildren(QToolButton, "qt_toolbar_ext_button"):
+            more.setAccessibleName(self.tr("More tools"))  # Qt's button for tools that do not fit
         self.measure_label.setAccessibleName(self.tr("Measurement"))
         self.right_scroll.verticalScrollBar().setAccessibleName(
             self.tr("Scroll the AI result and decision panels")
