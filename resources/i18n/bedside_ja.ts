@@ -1634,6 +1634,10 @@ Your decision is still here; press the button again to retry.</source>
         <translation>注釈(&amp;A)</translation>
     </message>
     <message>
+        <source>&amp;Layout</source>
+        <translation>レイアウト(&amp;L)</translation>
+    </message>
+    <message>
         <source>&amp;Image</source>
         <translation>画像(&amp;I)</translation>
     </message>
@@ -1814,8 +1818,36 @@ Your decision is still here; press the button again to retry.</source>
         <translation>モデルの使用目的</translation>
     </message>
     <message>
+        <source>One viewport (1x1)</source>
+        <translation>1画面 (1x1)</translation>
+    </message>
+    <message>
+        <source>Two viewports side by side (1x2)</source>
+        <translation>2画面横並び (1x2)</translation>
+    </message>
+    <message>
+        <source>Four viewports (2x2)</source>
+        <translation>4画面 (2x2)</translation>
+    </message>
+    <message>
+        <source>Synchronise zoom and pan</source>
+        <translation>ズームと移動を同期</translation>
+    </message>
+    <message>
+        <source>Open the prior</source>
+        <translation>過去画像を開く</translation>
+    </message>
+    <message>
         <source>Window:</source>
         <translation>ウィンドウ：</translation>
+    </message>
+    <message>
+        <source>Viewport layout</source>
+        <translation>画面レイアウト</translation>
+    </message>
+    <message>
+        <source>Viewports: the AI result and the decision belong to the top-left image</source>
+        <translation>画面分割: AI の結果と判定は左上の画像に対するものです</translation>
     </message>
     <message>
         <source>Window presets</source>
@@ -1884,6 +1916,18 @@ Your decision is still here; press the button again to retry.</source>
     <message>
         <source>The saved annotations cannot be shown: {0}</source>
         <translation>保存された注釈を表示できません: {0}</translation>
+    </message>
+    <message>
+        <source>Open an image first, then its prior.</source>
+        <translation>先に画像を開いてから、その過去画像を開いてください。</translation>
+    </message>
+    <message>
+        <source>No prior study of this patient among the opened images (an earlier Study Date, the same Patient ID). Open the folder that holds it.</source>
+        <translation>開いている画像の中に、この患者の過去の検査 (より前の検査日、同じ患者 ID) はありません。過去の検査があるフォルダーを開いてください。</translation>
+    </message>
+    <message>
+        <source>Prior {0} beside the current image ({1} earlier studies).</source>
+        <translation>過去画像 {0} を現在の画像の隣に表示しました (過去の検査 {1} 件)。</translation>
     </message>
     <message>
         <source>Decision saved; its annotations were NOT saved: {0}</source>
@@ -2969,6 +3013,49 @@ Images scored from now on use that version. The change is recorded in the audit 
     </message>
 </context>
 <context>
+    <name>QtViewportGrid</name>
+    <message>
+        <source>Current {0} — AI and decision</source>
+        <translation>現在 {0} — AI と判定の対象</translation>
+    </message>
+    <message>
+        <source>Prior {0} — view only</source>
+        <translation>過去 {0} — 閲覧のみ</translation>
+    </message>
+    <message>
+        <source>{0} — view only</source>
+        <translation>{0} — 閲覧のみ</translation>
+    </message>
+    <message>
+        <source>View only</source>
+        <translation>閲覧のみ</translation>
+    </message>
+    <message>
+        <source>This file cannot be shown</source>
+        <translation>このファイルは表示できません</translation>
+    </message>
+    <message>
+        <source>Current — AI and decision</source>
+        <translation>現在 — AI と判定の対象</translation>
+    </message>
+    <message>
+        <source>Drop a series here</source>
+        <translation>ここにシリーズをドロップ</translation>
+    </message>
+    <message>
+        <source>Viewport {0} caption</source>
+        <translation>画面 {0} の見出し</translation>
+    </message>
+    <message>
+        <source>Viewport {0}</source>
+        <translation>画面 {0}</translation>
+    </message>
+    <message>
+        <source>Image view {0} (view only)</source>
+        <translation>画像表示 {0} (閲覧のみ)</translation>
+    </message>
+</context>
+<context>
     <name>QtWorklist</name>
     <message>
         <source>waiting</source>
@@ -3176,6 +3263,26 @@ Images scored from now on use that version. The change is recorded in the audit 
     <message>
         <source>Delete the selected annotation</source>
         <translation>選択した注釈を削除</translation>
+    </message>
+    <message>
+        <source>One viewport (1x1)</source>
+        <translation>1画面 (1x1)</translation>
+    </message>
+    <message>
+        <source>Two viewports side by side (1x2)</source>
+        <translation>2画面横並び (1x2)</translation>
+    </message>
+    <message>
+        <source>Four viewports (2x2)</source>
+        <translation>4画面 (2x2)</translation>
+    </message>
+    <message>
+        <source>Synchronise zoom and pan between viewports</source>
+        <translation>画面間でズームと移動を同期</translation>
+    </message>
+    <message>
+        <source>Open the prior: the newest earlier study beside the current image</source>
+        <translation>過去画像を開く: 最新の過去検査を現在の画像の隣に表示</translation>
     </message>
     <message>
         <source>Show heatmap</source>

@@ -509,6 +509,23 @@ def test_intended_use_shows_the_loaded_models_card(
     assert "Performance" not in text  # the reader's page, not the whole card
 
 
+def test_layout_sync_and_prior_keys(qtbot: Any, reading: Any) -> None:
+    window = reading
+    grid = window.grid
+    _key(window.view, "Alt+2")
+    assert grid.layout_name == "1x2" and window.act_sync.isChecked()
+    _key(window.view, "S")
+    assert not grid.sync and not window.act_sync.isChecked()
+    _key(window.view, "S")
+    assert grid.sync
+    _key(window.view, "Alt+4")
+    assert grid.layout_name == "2x2"
+    _key(window.view, "Alt+1")
+    assert grid.layout_name == "1x1"
+    _key(window.view, "Shift+P")  # four generated patients, one study each: no prior
+    assert "No prior study" in window.statusBar().currentMessage()
+
+
 # every key the table binds is pressed by a test above: a new row needs a test of its own
 PRESSED = {
     *("Right", "Down", "Left", "Up", "PgDown", "PgUp", "End", "Home", "Space"),
@@ -518,6 +535,7 @@ PRESSED = {
     *("Ctrl+O", "Ctrl+Shift+O", "Ctrl+,", "F1", "Ctrl+/", "Ctrl+Q"),
     *("Ctrl+E", "Ctrl+P"),  # tests/ui/test_export.py
     *("D", "A", "B", "E", "C", "W", "T", "Del"),
+    *("Alt+1", "Alt+2", "Alt+4", "S", "Shift+P"),  # comparison (test_layouts.py too)
 }
 
 

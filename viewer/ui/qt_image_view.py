@@ -495,6 +495,30 @@ class QtImageView(QWidget):
         self.view_changed.emit()
         self.update()
 
+    def view_state(self) -> tuple[float, float, float] | None:
+        """(zoom relative to fit, pan x, pan y as fractions of the shown image's size).
+
+        What synchronised viewports share (issue 14 item 1): two images of different sizes
+        then show the same part of the chest at the same relative size.
+        """
+        if self.image is None:
+            return None
+        rw, rh = self._rotated_size()
+        fit = max(1e-3, min(self.width() / rw, self.height() / rh))
+        return (self.zoom / fit, self.pan.x() / (self.zoom * rw), self.pan.y() / (self.zoom * rh))
+
+    def set_view_state(self, state: tuple[float, float, float]) -> None:
+        """Take another viewport's :meth:`view_state` (no ``view_changed``: no feedback loop)."""
+        if self.image is None:
+            return
+        rel, fx, fy = state
+        rw, rh = self._rotated_size()
+        fit = max(1e-3, min(self.width() / rw, self.height() / rh))
+        self.zoom = max(0.02, min(32.0, rel * fit))
+        self.pan = QPointF(fx * self.zoom * rw, fy * self.zoom * rh)
+        self.fit_mode = abs(rel - 1.0) < 1e-9 and fx == 0.0 and fy == 0.0
+        self.update()
+
     def transform(self) -> QTransform:
         """Image pixel coordinates -> widget coordinates."""
         w, h = self.image_size()
@@ -611,6 +635,7 @@ class QtImageView(QWidget):
             self.pan = drag["pan"] + (pos - drag["start"])
             self.fit_mode = False
             self.update()
+            self.view_changed.emit()  # synchronised viewports follow the hand (qt_viewports)
         elif drag["kind"] == "measure":
             self.set_measurement(drag["p1"], self.to_image(pos))
         event.accept()

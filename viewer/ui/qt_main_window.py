@@ -48,6 +48,7 @@ from PySide6.QtWidgets import (
 from viewer.config import Settings
 from viewer.errors import InferenceError
 from viewer.session.models import NoModelError, OpenModel, open_model
+from viewer.session.priors import find_priors, same_patient, study_date_text
 from viewer.session.reading import (
     DecisionOutcome,
     FindingChoice,
@@ -67,6 +68,7 @@ from viewer.ui.qt_ai_panel import QtAiPanel
 from viewer.ui.qt_decision import QtDecisionPanel
 from viewer.ui.qt_image_view import QtImageView
 from viewer.ui.qt_study_browser import QtStudyBrowser
+from viewer.ui.qt_viewports import LAYOUTS, QtViewportGrid
 from viewer.ui.qt_worklist import QtWorklist
 from viewer.ui.shortcuts import TypingGuard, bind_actions
 from viewer.ui.workers import JobRunner, error_text, launch_mark
@@ -223,6 +225,9 @@ class QtMainWindow(QMainWindow):
         self.tabs.addTab(self.browser, "")
         self.tabs.addTab(self.worklist, "")
         self.view = QtImageView(split)
+        # comparison layouts (issue 14 item 1): self.view is the primary viewport, top left;
+        # the others are for looking only (viewer.ui.qt_viewports)
+        self.grid = QtViewportGrid(self.view, self._read_for_viewport, split)
         # The AI and decision panels scroll as one column: with many labels or a small screen
         # their texts never overlap or get cut, they move below the fold
         self.right_scroll = QScrollArea(split)
@@ -250,7 +255,7 @@ class QtMainWindow(QMainWindow):
         rlay.addWidget(self.decision, 2)
         rlay.addWidget(self.measure_label)
         split.addWidget(self.tabs)
-        split.addWidget(self.view)
+        split.addWidget(self.grid)
         self.right_scroll.setWidget(right)
         split.addWidget(self.right_scroll)
         split.setStretchFactor(0, 0)
@@ -284,6 +289,8 @@ class QtMainWindow(QMainWindow):
         self.view.window_changed.connect(self._window_changed)
         self.view.measurement_changed.connect(self._measurement_changed)
         self.view.annotations.changed.connect(self._annotations_changed)
+        self.grid.primary_dropped.connect(self.open_image)
+        self.grid.layout_changed.connect(self._layout_changed)
 
     def _action(self, name: str, slot: Any) -> QAction:
         act = QAction(self)
@@ -306,17 +313,23 @@ class QtMainWindow(QMainWindow):
         self.act_first = self._action("actionFirstImage", lambda: self.jump_image(0))
         self.act_last = self._action("actionLastImage", lambda: self.jump_image(-1))
         self.act_next_unread = self._action("actionNextUnread", self.next_unread)
-        self.act_zoom_in = self._action("actionZoomIn", lambda: self.view.zoom_by(ZOOM_STEP))
-        self.act_zoom_out = self._action("actionZoomOut", lambda: self.view.zoom_by(1 / ZOOM_STEP))
+        self.act_zoom_in = self._action(
+            "actionZoomIn", lambda: self.grid.active_view().zoom_by(ZOOM_STEP)
+        )
+        self.act_zoom_out = self._action(
+            "actionZoomOut", lambda: self.grid.active_view().zoom_by(1 / ZOOM_STEP)
+        )
         self.act_full_screen = self._action("actionFullScreen", self.toggle_full_screen)
         self.act_full_screen.setCheckable(True)
-        self.act_fit = self._action("actionFit", self.view.fit)
-        self.act_one = self._action("actionActualSize", self.view.actual_size)
+        self.act_fit = self._action("actionFit", lambda: self.grid.active_view().fit())
+        self.act_one = self._action(
+            "actionActualSize", lambda: self.grid.active_view().actual_size()
+        )
         self.act_invert = self._action("actionInvert", lambda: None)
         self.act_invert.setCheckable(True)
         self.act_invert.toggled.connect(self.view.set_invert)
-        self.act_rotate = self._action("actionRotate", self.view.rotate90)
-        self.act_flip = self._action("actionFlip", self.view.flip)
+        self.act_rotate = self._action("actionRotate", lambda: self.grid.active_view().rotate90())
+        self.act_flip = self._action("actionFlip", lambda: self.grid.active_view().flip())
         self.act_reset = self._action("actionResetView", self._reset_view)
         tools = QActionGroup(self)
         self.act_pan = self._action("actionPanTool", lambda: self.view.set_tool("pan"))
@@ -347,6 +360,20 @@ class QtMainWindow(QMainWindow):
         self.act_shortcuts = self._action("actionShortcuts", self.show_shortcuts)
         self.act_intended_use = self._action("actionIntendedUse", self.show_intended_use)
         self.act_about = self._action("actionAbout", self.show_about)
+        # comparison: layouts, synchronised zoom/pan, the prior beside the current image
+        layouts = QActionGroup(self)
+        self.layout_actions = {
+            name: self._action(f"actionLayout{name}", partial(self.grid.set_layout, name))
+            for name in LAYOUTS
+        }
+        for a in self.layout_actions.values():
+            a.setCheckable(True)
+            layouts.addAction(a)
+        self.layout_actions["1x1"].setChecked(True)
+        self.act_sync = self._action("actionSyncViews", lambda: None)
+        self.act_sync.setCheckable(True)
+        self.act_sync.toggled.connect(self.grid.set_sync)
+        self.act_prior = self._action("actionOpenPrior", self.open_prior)
         # keys 1-9: the Nth window preset (the Window list's order)
         for k in range(1, 10):
             self._action(f"actionWindowPreset{k}", self._preset_slot(k - 1))
@@ -386,6 +413,17 @@ class QtMainWindow(QMainWindow):
         self.annotate_button.setMenu(self.annotate_menu)
         tb.insertWidget(self.act_prev, self.annotate_button)
         tb.insertSeparator(self.act_prev)
+        tb.addSeparator()
+        self.layout_chooser = QComboBox(tb)
+        self.layout_chooser.setObjectName("layoutChooser")
+        for name in LAYOUTS:
+            self.layout_chooser.addItem(name, name)
+        self.layout_chooser.activated.connect(
+            lambda i: self.grid.set_layout(str(self.layout_chooser.itemData(i)))
+        )
+        tb.addWidget(self.layout_chooser)
+        tb.addAction(self.act_sync)
+        tb.addAction(self.act_prior)
         self.addToolBar(tb)
         self.toolbar = tb
 
@@ -415,6 +453,10 @@ class QtMainWindow(QMainWindow):
         self.menu_annotate.setObjectName("menuAnnotate")
         for a in (*self.annotation_tools.values(), self.act_delete_annotation):
             self.menu_annotate.addAction(a)
+        self.menu_layout = self.menu_view.addMenu("")
+        self.menu_layout.setObjectName("menuLayout")
+        for a in (*self.layout_actions.values(), self.act_sync, self.act_prior):
+            self.menu_layout.addAction(a)
         self.menu_view.addSeparator()
         self.menu_view.addAction(self.act_heatmap)
         self.menu_view.addAction(self.act_tags)
@@ -459,6 +501,7 @@ class QtMainWindow(QMainWindow):
         self.menu_file.setTitle(self.tr("&File"))
         self.menu_view.setTitle(self.tr("&View"))
         self.menu_annotate.setTitle(self.tr("&Annotate"))
+        self.menu_layout.setTitle(self.tr("&Layout"))
         self.menu_image.setTitle(self.tr("&Image"))
         self.menu_tools.setTitle(self.tr("&Tools"))
         self.menu_help.setTitle(self.tr("&Help"))
@@ -505,6 +548,11 @@ class QtMainWindow(QMainWindow):
             self.act_user_guide: self.tr("User guide"),
             self.act_shortcuts: self.tr("Keyboard shortcuts"),
             self.act_intended_use: self.tr("Intended use of the model"),
+            self.layout_actions["1x1"]: self.tr("One viewport (1x1)"),
+            self.layout_actions["1x2"]: self.tr("Two viewports side by side (1x2)"),
+            self.layout_actions["2x2"]: self.tr("Four viewports (2x2)"),
+            self.act_sync: self.tr("Synchronise zoom and pan"),
+            self.act_prior: self.tr("Open the prior"),
         }
         for act, text in texts.items():
             act.setText(text)
@@ -516,6 +564,10 @@ class QtMainWindow(QMainWindow):
                 button.setAccessibleName(text)
         self.tabs.tabBar().setAccessibleName(self.tr("Studies") + " / " + self.tr("Worklist"))
         self.presets_label.setText(self.tr("Window:"))
+        self.layout_chooser.setAccessibleName(self.tr("Viewport layout"))
+        self.layout_chooser.setToolTip(
+            self.tr("Viewports: the AI result and the decision belong to the top-left image")
+        )
         self.presets.setAccessibleName(self.tr("Window presets"))
         self.presets.setToolTip(self.tr("Stored windows first; keys 1-9 select a preset"))
         self.toolbar.setWindowTitle(self.tr("View tools"))
@@ -612,6 +664,7 @@ class QtMainWindow(QMainWindow):
         self.ai.shutdown()
         self._shadow_not_run()
         self.view.shutdown()
+        self.grid.shutdown()
         for w in list(self._tag_browsers) + list(self._tools.values()):
             w.close()
         if self._started:
@@ -878,6 +931,7 @@ class QtMainWindow(QMainWindow):
         self.browser.add_image(meta)
         self.worklist.set_images([meta])
         self.view.set_image(shown.image, shown.renderer, preview)
+        self._keep_same_patient(meta)
         self.act_invert.blockSignals(True)
         self.act_invert.setChecked(False)
         self.act_invert.blockSignals(False)
@@ -896,6 +950,67 @@ class QtMainWindow(QMainWindow):
             self._mark_done(shown.path, shown.session.decision.amendment)
         self.image_shown.emit(shown.path)
         self._request_inference()
+
+    # ================================================================= comparison
+    def _read_for_viewport(
+        self,
+        path: str,
+        on_result: Callable[[Any], None],
+        on_error: Callable[[BaseException], None],
+    ) -> None:
+        """Decode for an extra viewport in the io pool, as the primary image is decoded."""
+        self.io.submit(
+            lambda _p, _c: _read_job(path),
+            on_result=on_result,
+            on_error=on_error,
+            priority=5,  # after the current image (priority 10)
+            name="read-viewport",
+        )
+
+    def _layout_changed(self, name: str) -> None:
+        action = self.layout_actions.get(name)
+        if action is not None:
+            action.setChecked(True)
+        self.layout_chooser.setCurrentIndex(self.layout_chooser.findData(name))
+        if name == "1x2":
+            self.act_sync.setChecked(True)  # side by side: the same part of the chest
+
+    def _keep_same_patient(self, meta: ImageMetadata) -> None:
+        """The current image changed: the primary's caption follows; an extra viewport showing
+        another patient is emptied (never compare with someone else's film)."""
+        self.grid.set_current_date(meta.study_date)
+        for vp in self.grid.viewports[1:]:
+            image = vp.view.image
+            if vp.path and (image is None or not same_patient(meta, image.meta)):
+                self.grid.clear_extra_one(vp.index)
+
+    def open_prior(self) -> None:
+        """The newest earlier study of this patient beside the current image (1x2, right)."""
+        shown = self.shown
+        if shown is None or shown.image is None:
+            self.statusBar().showMessage(self.tr("Open an image first, then its prior."))
+            return
+        meta = shown.image.meta
+        priors = find_priors(meta, self.browser.images())
+        if not priors:
+            self.statusBar().showMessage(
+                self.tr(
+                    "No prior study of this patient among the opened images "
+                    "(an earlier Study Date, the same Patient ID). Open the folder that holds it."
+                )
+            )
+            return
+        prior = priors[0]
+        if self.grid.layout_name == "1x1":
+            self.grid.set_layout("1x2")
+        self.grid.show_path(
+            1, prior.first_image(meta.view_position).path, prior_date=prior.study_date
+        )
+        self.statusBar().showMessage(
+            self.tr("Prior {0} beside the current image ({1} earlier studies).").format(
+                study_date_text(prior.study_date), len(priors)
+            )
+        )
 
     def _primary_label_name(self) -> str:
         if self.loaded is not None:

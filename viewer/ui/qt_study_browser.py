@@ -8,14 +8,15 @@ thread, so the reader can start reading while they arrive.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QMimeData, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QHBoxLayout,
     QLabel,
     QProgressBar,
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from viewer.ui.image_drag import image_mime
 from viewer.ui.plain_text import plain_tooltip
 from viewer.ui.workers import Job, JobRunner, error_text
 
@@ -67,6 +69,36 @@ def make_thumbnail(path: str) -> np.ndarray:
     return np.ascontiguousarray(buf[::step, ::step])
 
 
+def first_path(item: QTreeWidgetItem) -> str:
+    """The image an item stands for: itself, or the first image under a series or study."""
+    path = item.data(0, PATH_ROLE)
+    if path:
+        return str(path)
+    for i in range(item.childCount()):
+        child = item.child(i)
+        found = first_path(child) if child is not None else ""
+        if found:
+            return found
+    return ""
+
+
+class _DragTree(QTreeWidget):
+    """The study tree; an item dragged out carries its image (a series: its first image) for a
+    comparison viewport (viewer.ui.qt_viewports)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setDragEnabled(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+
+    def mimeData(self, items: Sequence[QTreeWidgetItem]) -> QMimeData:
+        for item in items:
+            path = first_path(item)
+            if path:
+                return image_mime(path)
+        return QMimeData()
+
+
 class QtStudyBrowser(QWidget):
     """The tree of opened images; emits :attr:`image_activated` with a file path."""
 
@@ -94,7 +126,7 @@ class QtStudyBrowser(QWidget):
         self._thumbs: dict[str, QIcon] = {}
         self._last_progress: tuple[int, int] = (0, 0)
 
-        self.tree = QTreeWidget(self)
+        self.tree = _DragTree(self)
         self.tree.setObjectName("studyTree")
         self.tree.setHeaderHidden(True)
         self.tree.setIconSize(QSize(THUMB, THUMB))

@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QMimeData, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from viewer.ui.check_text import checks_text
+from viewer.ui.image_drag import image_mime
 from viewer.ui.plain_text import plain_tooltip
 
 if TYPE_CHECKING:
@@ -48,6 +50,22 @@ class _ScoreItem(QTableWidgetItem):
         return a < b
 
 
+class _DragTable(QTableWidget):
+    """The worklist table; a row dragged out carries its image for a comparison viewport."""
+
+    def __init__(self, rows: int, columns: int, parent: QWidget | None = None) -> None:
+        super().__init__(rows, columns, parent)
+        self.setDragEnabled(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+
+    def mimeData(self, items: Sequence[QTableWidgetItem]) -> QMimeData:
+        for item in items:
+            path = item.data(PATH_ROLE)
+            if path:
+                return image_mime(str(path))
+        return QMimeData()
+
+
 class QtWorklist(QWidget):
     """Table of images with AI status; emits :attr:`image_activated` and pause changes."""
 
@@ -60,7 +78,7 @@ class QtWorklist(QWidget):
         self.hide_scores = hide_scores
         self._rows: dict[str, dict[str, Any]] = {}
         self._first_items: dict[str, QTableWidgetItem] = {}
-        self.table = QTableWidget(0, 5, self)
+        self.table = _DragTable(0, 5, self)
         self.table.setObjectName("worklist")
         # Sorted on demand (header click, triage button), not on every status change: with
         # dynamic sorting each score update of a 1,000-row list would re-sort on the GUI thread.

@@ -179,6 +179,39 @@ def table() -> tuple[Binding, ...]:
             QCoreApplication.translate("Shortcuts", "Delete the selected annotation"),
             ("Del",),
         ),
+        # comparison (viewer.ui.qt_viewports): layouts, sync, the prior beside the current
+        Binding(
+            "actionLayout1x1",
+            "view",
+            QCoreApplication.translate("Shortcuts", "One viewport (1x1)"),
+            ("Alt+1",),
+        ),
+        Binding(
+            "actionLayout1x2",
+            "view",
+            QCoreApplication.translate("Shortcuts", "Two viewports side by side (1x2)"),
+            ("Alt+2",),
+        ),
+        Binding(
+            "actionLayout2x2",
+            "view",
+            QCoreApplication.translate("Shortcuts", "Four viewports (2x2)"),
+            ("Alt+4",),
+        ),
+        Binding(
+            "actionSyncViews",
+            "view",
+            QCoreApplication.translate("Shortcuts", "Synchronise zoom and pan between viewports"),
+            ("S",),
+        ),
+        Binding(
+            "actionOpenPrior",
+            "view",
+            QCoreApplication.translate(
+                "Shortcuts", "Open the prior: the newest earlier study beside the current image"
+            ),
+            ("Shift+P",),
+        ),
         Binding(
             "actionHeatmap",
             "view",
