@@ -175,7 +175,9 @@ def test_render_write_is_atomic(
     out = tmp_path / "o.png"
     out.write_bytes(b"old")
 
-    def broken_save(self: Image.Image, fp: object, format: str | None = None) -> None:
+    def broken_save(
+        self: Image.Image, fp: object, format: str | None = None, **params: object
+    ) -> None:
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(Image.Image, "save", broken_save)
@@ -235,3 +237,41 @@ def test_render_never_replaces_site_or_user_settings_or_trusted_keys(
     assert root_main(["dicom", "render", str(cxr_path), "--out", str(out), "--force"]) == 1
     assert "Refusing to write the PNG there" in capsys.readouterr().err
     assert out.read_bytes() == precious
+
+
+def _idat_zlib_header(path: Path) -> bytes:
+    """The first two bytes of the first IDAT chunk: zlib's header, whose FLEVEL bits say how
+    hard the encoder tried (0x01 fastest, 0x9c default, 0xda best; RFC 1950)."""
+    data = path.read_bytes()
+    at = data.index(b"IDAT")
+    return data[at + 4 : at + 6]
+
+
+def test_render_compress_levels_keep_every_pixel(cxr_path: Path, tmp_path: Path) -> None:
+    """Issue 19: a fast zlib level by default, ``--compress 0-9`` to choose; the pixels are
+    the same at every level and each file is a valid PNG."""
+    expected = DisplayRenderer(read_image(cxr_path)).render()
+    sizes = {}
+    for level in (None, 0, 1, 6, 9):
+        out = tmp_path / f"o-{level}.png"
+        extra = [] if level is None else ["--compress", str(level)]
+        assert main(["dicom", "render", str(cxr_path), "--out", str(out), *extra]) == 0
+        with Image.open(out) as im:
+            im.verify()
+        assert np.array_equal(_png(out), expected), level
+        sizes[level] = out.stat().st_size
+    assert _idat_zlib_header(tmp_path / "o-None.png") == b"\x78\x01"  # level 1 by default
+    assert sizes[None] == sizes[1]
+    assert sizes[0] > sizes[1] >= sizes[9]
+
+
+@pytest.mark.parametrize("level", ["10", "-1", "fast", "1.5"])
+def test_render_compress_refuses_other_levels(
+    cxr_path: Path, tmp_path: Path, level: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "o.png"
+    with pytest.raises(SystemExit) as exc:
+        main(["dicom", "render", str(cxr_path), "--out", str(out), "--compress", level])
+    assert exc.value.code == 2
+    assert "0 to 9" in capsys.readouterr().err
+    assert not out.exists()

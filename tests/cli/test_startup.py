@@ -58,6 +58,21 @@ def test_dicom_info_imports_no_torch_qt_settings_or_reportlab(cxr_path: Path) ->
         assert name not in loaded, name
 
 
+def test_dicom_render_and_scan_import_no_torch_or_qt(cxr_path: Path, tmp_path: Path) -> None:
+    """Issue 19 item 2: the commands a user scripts over many files load neither torch nor Qt
+    (nor reportlab); ``scan`` reads no settings (no pydantic) either. Not timed:
+    bench/bench_cli_parity.py measures the wall time against dcmtk."""
+    out = tmp_path / "o.png"
+    render = _loaded("dicom", "render", str(cxr_path), "--out", str(out))
+    assert out.exists()
+    scan = _loaded("dicom", "scan", str(cxr_path.parent))
+    assert "viewer.dicom.index" in scan
+    for loaded in (render, scan):
+        for name in ("torch", "PySide6", "shiboken6", "reportlab", "viewer.inference"):
+            assert name not in loaded, name
+    assert not {"pydantic", "viewer.config"} & scan
+
+
 def test_command_help_imports_only_its_module() -> None:
     loaded = _loaded("audit", "--help")
     assert "viewer.cli.audit" in loaded
