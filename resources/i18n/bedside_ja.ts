@@ -1846,6 +1846,10 @@ Your decision is still here; press the button again to retry.</source>
         <translation>画面レイアウト</translation>
     </message>
     <message>
+        <source>Layout:</source>
+        <translation>レイアウト:</translation>
+    </message>
+    <message>
         <source>Viewports: the AI result and the decision belong to the top-left image</source>
         <translation>画面分割: AI の結果と判定は左上の画像に対するものです</translation>
     </message>
@@ -1926,10 +1930,6 @@ Your decision is still here; press the button again to retry.</source>
         <translation>開いている画像の中に、この患者の過去の検査 (より前の検査日、同じ患者 ID) はありません。過去の検査があるフォルダーを開いてください。</translation>
     </message>
     <message>
-        <source>Prior {0} beside the current image ({1} earlier studies).</source>
-        <translation>過去画像 {0} を現在の画像の隣に表示しました (過去の検査 {1} 件)。</translation>
-    </message>
-    <message>
         <source>Decision saved; its annotations were NOT saved: {0}</source>
         <translation>判定は保存されました。注釈は保存されていません: {0}</translation>
     </message>
@@ -1976,6 +1976,10 @@ Your decision is still here; press the button again to retry.</source>
     <message>
         <source>Every case in the worklist is decided.</source>
         <translation>ワークリストのすべての症例が判定済みです。</translation>
+    </message>
+    <message>
+        <source>Prior {0} beside the current image; earlier studies found: {1}.</source>
+        <translation>過去画像 {0} を現在の画像の隣に表示しました。見つかった過去の検査: {1} 件。</translation>
     </message>
     <message>
         <source>finding</source>

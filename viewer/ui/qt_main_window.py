@@ -421,6 +421,8 @@ class QtMainWindow(QMainWindow):
         self.layout_chooser.activated.connect(
             lambda i: self.grid.set_layout(str(self.layout_chooser.itemData(i)))
         )
+        self.layout_label = QLabel(tb)
+        tb.addWidget(self.layout_label)
         tb.addWidget(self.layout_chooser)
         tb.addAction(self.act_sync)
         tb.addAction(self.act_prior)
@@ -565,6 +567,7 @@ class QtMainWindow(QMainWindow):
         self.tabs.tabBar().setAccessibleName(self.tr("Studies") + " / " + self.tr("Worklist"))
         self.presets_label.setText(self.tr("Window:"))
         self.layout_chooser.setAccessibleName(self.tr("Viewport layout"))
+        self.layout_label.setText(self.tr("Layout:"))
         self.layout_chooser.setToolTip(
             self.tr("Viewports: the AI result and the decision belong to the top-left image")
         )
@@ -1007,7 +1010,7 @@ class QtMainWindow(QMainWindow):
             1, prior.first_image(meta.view_position).path, prior_date=prior.study_date
         )
         self.statusBar().showMessage(
-            self.tr("Prior {0} beside the current image ({1} earlier studies).").format(
+            self.tr("Prior {0} beside the current image; earlier studies found: {1}.").format(
                 study_date_text(prior.study_date), len(priors)
             )
         )
