@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -71,6 +72,34 @@ def test_dicom_render_and_scan_import_no_torch_or_qt(cxr_path: Path, tmp_path: P
         for name in ("torch", "PySide6", "shiboken6", "reportlab", "viewer.inference"):
             assert name not in loaded, name
     assert not {"pydantic", "viewer.config"} & scan
+
+
+BLAS_PROBE = """
+import os, sys
+from viewer.cli.main import main
+main(sys.argv[1:])
+print(os.environ.get("OPENBLAS_NUM_THREADS"), file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize(("preset", "seen"), [(None, "1"), ("2", "2")], ids=["unset", "user"])
+def test_dicom_commands_start_no_blas_thread_pool(
+    cxr_path: Path, preset: str | None, seen: str
+) -> None:
+    """numpy's OpenBLAS pool is not started for the dicom commands (they never call BLAS);
+    a value the user set is kept."""
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    if preset is not None:
+        env["OPENBLAS_NUM_THREADS"] = preset
+    result = subprocess.run(
+        [sys.executable, "-c", BLAS_PROBE, "dicom", "info", str(cxr_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+        timeout=120,
+    )
+    assert result.stderr.strip().splitlines()[-1] == seen
 
 
 def test_command_help_imports_only_its_module() -> None:
