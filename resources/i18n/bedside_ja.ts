@@ -3035,6 +3035,10 @@ Images scored from now on use that version. The change is recorded in the audit 
         <translation>閲覧のみ</translation>
     </message>
     <message>
+        <source>ANOTHER PATIENT — view only</source>
+        <translation>別の患者 — 閲覧のみ</translation>
+    </message>
+    <message>
         <source>This file cannot be shown</source>
         <translation>このファイルは表示できません</translation>
     </message>

@@ -186,6 +186,10 @@ def test_open_prior_shows_the_newest_prior_beside_the_current(
     window.open_image(str(studies["stranger"]))
     _wait_primary(qtbot, window, studies["stranger"])
     assert window.grid.viewports[1].view.image is None
+    # put there on purpose, another patient's image says so
+    window.grid.show_path(1, str(studies["current"]))
+    _wait_viewport(qtbot, window, 1, studies["current"])
+    assert window.grid.viewports[1].caption.text().startswith("ANOTHER PATIENT")
 
 
 def test_no_prior_says_so(

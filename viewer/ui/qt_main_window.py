@@ -291,6 +291,7 @@ class QtMainWindow(QMainWindow):
         self.view.annotations.changed.connect(self._annotations_changed)
         self.grid.primary_dropped.connect(self.open_image)
         self.grid.layout_changed.connect(self._layout_changed)
+        self.grid.shown.connect(self._viewport_shown)
 
     def _action(self, name: str, slot: Any) -> QAction:
         act = QAction(self)
@@ -898,6 +899,7 @@ class QtMainWindow(QMainWindow):
         self.image_error.setText("")
         # never leave the previous patient's image on screen while the next one decodes
         self.view.clear(loading=True)
+        self.grid.set_current_date("")
         self.decision.reset()
         self.ai_panel.heatmap_toggle.setChecked(False)  # off by default, for every image
         self.ai_panel.set_idle()
@@ -983,9 +985,18 @@ class QtMainWindow(QMainWindow):
         another patient is emptied (never compare with someone else's film)."""
         self.grid.set_current_date(meta.study_date)
         for vp in self.grid.viewports[1:]:
-            image = vp.view.image
-            if vp.path and (image is None or not same_patient(meta, image.meta)):
+            image = vp.view.image  # None while decoding: _viewport_shown looks when it is done
+            if image is not None and not same_patient(meta, image.meta):
                 self.grid.clear_extra_one(vp.index)
+
+    def _viewport_shown(self, index: int, _path: str) -> None:
+        """An image the reader put beside the current one: another patient's is marked."""
+        shown = self.shown
+        image = self.grid.viewports[index].view.image
+        if shown is None or shown.image is None or image is None:
+            return
+        if not same_patient(shown.image.meta, image.meta):
+            self.grid.mark_other_patient(index)
 
     def open_prior(self) -> None:
         """The newest earlier study of this patient beside the current image (1x2, right)."""

@@ -73,7 +73,6 @@ class QtViewport(QFrame):
         self.setFrameShape(QFrame.Shape.Box)
         self.caption = QLabel(self)
         self.caption.setObjectName(f"viewportCaption{index}")
-        self.caption.setStyleSheet("padding: 1px 4px; font-weight: bold;")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
         lay.setSpacing(1)
@@ -244,6 +243,11 @@ class QtViewportGrid(QWidget):
 
         self._read(path, done, failed)
 
+    def mark_other_patient(self, index: int) -> None:
+        """The image in viewport ``index`` is another patient's: its caption says so."""
+        self._captions[index] = ("stranger", "")
+        self._render_caption(index)
+
     def set_current_date(self, study_date: str) -> None:
         """The primary's caption: "Current <date>" (the image the AI and decision are for)."""
         self._captions[0] = ("current", study_date)
@@ -268,6 +272,8 @@ class QtViewportGrid(QWidget):
             text = self.tr("Prior {0} — view only").format(day)
         elif kind == "other":
             text = self.tr("{0} — view only").format(day) if day else self.tr("View only")
+        elif kind == "stranger":
+            text = self.tr("ANOTHER PATIENT — view only")
         elif kind == "error":
             text = self.tr("This file cannot be shown")
         else:
@@ -277,6 +283,10 @@ class QtViewportGrid(QWidget):
                 else self.tr("Drop a series here")
             )
         vp.caption.setText(text)
+        vp.caption.setStyleSheet(
+            "padding: 1px 4px; font-weight: bold;"
+            + (" background: #b71c1c; color: white;" if kind == "stranger" else "")
+        )
         vp.caption.setAccessibleName(self.tr("Viewport {0} caption").format(index + 1))
         vp.setAccessibleName(self.tr("Viewport {0}").format(index + 1))
         if index:
