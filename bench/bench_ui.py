@@ -351,6 +351,54 @@ def launch_times(sample: Path, runs: int = 5) -> dict[str, list[float]]:
     }
 
 
+def stall_sync(app: Any, probe: StallProbe, tmp: Path) -> tuple[dict[str, float], dict[str, float]]:
+    """Panning one of two synchronised 3000 x 3000 viewports (issue 14 item 1): the other
+    follows every move (``QtViewportGrid``, 1x2, sync on), both repaint."""
+    from PySide6.QtCore import QPointF, Qt
+    from PySide6.QtGui import QMouseEvent
+
+    from viewer.dicom import DisplayRenderer, read_image
+    from viewer.dicom.synthetic import make_cxr
+    from viewer.ui.qt_image_view import QtImageView, make_preview
+    from viewer.ui.qt_viewports import QtViewportGrid
+
+    views = []
+    grid = QtViewportGrid(QtImageView(), lambda _path, _ok, _err: None)
+    grid.resize(1400, 950)
+    grid.set_layout("1x2")
+    grid.show()
+    for i, seed in enumerate((13, 14)):
+        path = tmp / f"big3000-sync{i}.dcm"
+        make_cxr(seed, opacity=True, size=(3000, 3000)).save_as(path, enforce_file_format=True)
+        image = read_image(path)
+        view = grid.viewports[i].view
+        view.set_image(image, DisplayRenderer(image), make_preview(image))
+        views.append(view)
+    for view in views:
+        run_until(app, view.render_idle, 30)
+    grid.set_sync(True)
+    views[0].zoom_by(2.0)
+    app.processEvents()
+    start = QPointF(300, 400)
+    middle = Qt.MouseButton.MiddleButton
+    send, moves = _drag_while_probing(
+        app,
+        probe,
+        views[0],
+        middle,
+        start,
+        lambda i: QPointF((i % 200) - 100, ((i // 3) % 160) - 80),
+    )
+    send(QMouseEvent.Type.MouseButtonRelease, start, middle, Qt.MouseButton.NoButton)
+    views[1].repaint()
+    result = probe.stop()
+    followed = views[1].view_state() == views[0].view_state()
+    grid.shutdown()
+    views[0].shutdown()
+    grid.close()
+    return result, {"moves": float(moves), "followed": float(followed)}
+
+
 def main() -> int:
     from PySide6.QtWidgets import QApplication
 
@@ -407,6 +455,17 @@ def main() -> int:
                     res,
                     f"{extra['moves']:.0f} moves; statistics of a 2000 x 2000 px ellipse "
                     f"{extra['roi_ms']:.0f} ms (median of 20)",
+                )
+            )
+        if want("sync"):
+            print("panning two synchronised 3000 x 3000 viewports ...", flush=True)
+            res, extra = stall_sync(app, probe, tmp)
+            rows.append(
+                (
+                    "panning two synchronised 3000 x 3000 viewports (1x2, sync on)",
+                    res,
+                    f"{extra['moves']:.0f} moves, the other viewport following each"
+                    + ("" if extra["followed"] else " (IT DID NOT FOLLOW)"),
                 )
             )
         for name, r, note in rows:
