@@ -97,6 +97,18 @@ def write_variants(out: Path, size: tuple[int, int], tag: str) -> dict[str, Path
     return paths
 
 
+def write_index_folder(folder: Path, n: int = 1000) -> Path:
+    """``n`` generated 128 x 128 CR files of one series (the index benchmarks' folder)."""
+    folder.mkdir()
+    base = make_cxr(1, opacity=False, size=(128, 128))
+    for i in range(n):
+        base.SOPInstanceUID = f"1.2.826.0.1.3680043.10.1398.9.{i + 1}"
+        base.file_meta.MediaStorageSOPInstanceUID = base.SOPInstanceUID
+        base.InstanceNumber = i + 1
+        base.save_as(folder / f"IM{i:04d}.dcm", enforce_file_format=True)
+    return folder
+
+
 def _children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -245,14 +257,7 @@ def main() -> int:
         float_ms = float_pipeline_ms(big["uncompressed"], 5)
 
         print("index: generating 1000 files ...", flush=True)
-        folder = work / "index"
-        folder.mkdir()
-        base = make_cxr(1, opacity=False, size=(128, 128))
-        for i in range(1000):
-            base.SOPInstanceUID = f"1.2.826.0.1.3680043.10.1398.9.{i + 1}"
-            base.file_meta.MediaStorageSOPInstanceUID = base.SOPInstanceUID
-            base.InstanceNumber = i + 1
-            base.save_as(folder / f"IM{i:04d}.dcm", enforce_file_format=True)
+        folder = write_index_folder(work / "index")
         scan([folder])  # warm
         t_scan = measure(lambda: scan([folder]), 3)
         index_rate = (1e6 / t_scan[0], 1e6 / t_scan[1])  # files/s by wall and by CPU

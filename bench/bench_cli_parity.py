@@ -1,0 +1,235 @@
+"""Whole-process parity of ``bedside dicom render|scan`` with the dcmtk tools a user would script
+(issue 19, item 2).
+
+Run: ``.venv/bin/python bench/bench_cli_parity.py`` (about two minutes). Writes
+bench/results/cli_parity.md.
+
+Every comparison is interleaved (A, B, A, B ... in one run) and whole-process, as a user runs
+the commands from a shell: the venv's ``bedside`` entry point against ``dcmj2pnm`` / ``dcmdump``,
+each a fresh process with its output captured (a pipe, as in a script). Medians and the ratio of
+medians; the load average before and after, since other sessions share the cores.
+
+- render: ``bedside dicom render FILE --out X.png --force`` (default PNG level 1) and as before
+  issue 19 item 2 (``--compress 6``, Pillow's default, with ``OPENBLAS_NUM_THREADS`` = cores,
+  numpy's default pool) against ``dcmj2pnm +on FILE X.png`` (dcmtk's PNG), on
+  a generated 3000 x 3000 and a 512 x 512 12-bit MONOCHROME1 CR, uncompressed; ``python -c pass``
+  in the same rounds for the small-image target, and ``python -c 'import numpy, pydicom'`` (the
+  floor of any command that reads DICOM with pydicom; no BLAS pool, as `bedside dicom`);
+- scan: ``bedside dicom scan DIR`` (and as before: the BLAS pool) against
+  ``dcmdump -q -M +sb 7fe0,0010 FILE...`` (stop before Pixel Data, all files in one invocation)
+  over 1,000 generated 128 x 128 files;
+- in-process header reading: ``viewer.dicom.scan([DIR])`` in this process against the dcmdump
+  run (whose own start-up is a few ms), in the same rounds.
+
+File caches are warm on both sides (one untimed run of each first).
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import pydicom  # noqa: E402
+from bench_dicom import write_index_folder  # noqa: E402 (this folder: a script's path)
+
+from viewer.dicom import scan  # noqa: E402
+from viewer.dicom.synthetic import make_cxr  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results" / "cli_parity.md"
+VENV_BIN = Path(sys.executable).parent
+BEDSIDE = str(VENV_BIN / "bedside")
+IMPORT_FLOOR = "python -c 'import numpy, pydicom'"  # the floor of any pydicom command
+ROUNDS = {"render3000": 9, "render512": 15, "scan": 15}
+
+
+# What the commands did before issue 19 item 2, in the same rounds: Pillow's default zlib level
+# (6) and numpy's OpenBLAS pool of one thread per core (now not started for `bedside dicom`).
+BEFORE = {"OPENBLAS_NUM_THREADS": str(os.cpu_count() or 1)}
+
+
+def run(cmd: list[str], env: dict[str, str] | None = None) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, capture_output=True, env=None if env is None else env)
+    return time.perf_counter() - start
+
+
+def in_process(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def floor() -> float:
+    """``import numpy, pydicom`` as `bedside dicom` imports them (no BLAS pool)."""
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
+    return run([sys.executable, "-c", "import numpy, pydicom"], env)
+
+
+def interleave(rounds: int, cases: dict[str, Callable[[], float]]) -> dict[str, list[float]]:
+    """Each case once untimed (warm), then ``rounds`` rounds of every case in turn."""
+    for fn in cases.values():
+        fn()
+    times: dict[str, list[float]] = {name: [] for name in cases}
+    for _ in range(rounds):
+        for name, fn in cases.items():
+            times[name].append(fn())
+    return times
+
+
+def write_files(work: Path) -> dict[str, Path]:
+    paths = {}
+    for side in (3000, 512):
+        ds = make_cxr(7, opacity=True, modality="CR", photometric="MONOCHROME1", size=(side, side))
+        paths[f"cr{side}"] = work / f"cr{side}.dcm"
+        ds.save_as(paths[f"cr{side}"], enforce_file_format=True)
+    paths["scan"] = write_index_folder(work / "scan")  # as bench_dicom's index row
+    return paths
+
+
+def med_ms(values: list[float]) -> float:
+    return 1000 * statistics.median(values)
+
+
+def main() -> int:
+    load_before = os.getloadavg()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        print("generating files ...", flush=True)
+        paths = write_files(work)
+        results: dict[str, dict[str, list[float]]] = {}
+        sizes: dict[str, int] = {}
+        for side in (3000, 512):
+            src = str(paths[f"cr{side}"])
+            ours, ours6, native = (work / f"{n}-{side}.png" for n in ("ours", "ours6", "dcmtk"))
+            cases: dict[str, Callable[[], float]] = {
+                "bedside": lambda s=src, o=ours: run(  # type: ignore[misc]
+                    [BEDSIDE, "dicom", "render", s, "--out", str(o), "--force"]
+                ),
+                "before: --compress 6, BLAS pool": lambda s=src, o=ours6: run(  # type: ignore[misc]
+                    [BEDSIDE, "dicom", "render", s, "--out", str(o), "--force", "--compress", "6"],
+                    {**os.environ, **BEFORE},
+                ),
+                "dcmj2pnm +on": lambda s=src, o=native: run(  # type: ignore[misc]
+                    ["dcmj2pnm", "+on", s, str(o)]
+                ),
+                "python -c pass": lambda: run([sys.executable, "-c", "pass"]),
+                IMPORT_FLOOR: floor,
+            }
+            print(f"render {side} ...", flush=True)
+            results[f"render{side}"] = interleave(ROUNDS[f"render{side}"], cases)
+            for name, path in (("bedside", ours), ("before: --compress 6, BLAS pool", ours6)):
+                sizes[f"{name} {side}"] = path.stat().st_size
+            sizes[f"dcmj2pnm +on {side}"] = native.stat().st_size
+        folder = paths["scan"]
+        files = sorted(str(p) for p in folder.iterdir())
+        print("scan ...", flush=True)
+        results["scan"] = interleave(
+            ROUNDS["scan"],
+            {
+                "bedside dicom scan": lambda: run([BEDSIDE, "dicom", "scan", str(folder)]),
+                "before: BLAS pool": lambda: run(
+                    [BEDSIDE, "dicom", "scan", str(folder)], {**os.environ, **BEFORE}
+                ),
+                "dcmdump": lambda: run(["dcmdump", "-q", "-M", "+sb", "7fe0,0010", *files]),
+                "scan() in-process": lambda: in_process(lambda: scan([folder])),
+                "python -c pass": lambda: run([sys.executable, "-c", "pass"]),
+                IMPORT_FLOOR: floor,
+            },
+        )
+    load_after = os.getloadavg()
+    text = report(results, sizes, load_before, load_after)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(text, encoding="utf-8")
+    print(text)
+    return 0
+
+
+def table(
+    title: str, medians: dict[str, float], reference: str, sizes: dict[str, int | None]
+) -> list[str]:
+    """A Markdown table of medians with ratios to ``reference`` and to a bare start."""
+    size_head, size_rule = (" PNG bytes |", "---|") if sizes else ("", "")
+    lines = [
+        title,
+        "",
+        f"| command | median ms | / {reference} | / python -c pass |{size_head}",
+        f"|---|---|---|---|{size_rule}",
+    ]
+    for name, ms in medians.items():
+        cells = [f"`{name}`", f"{ms:.0f}", f"{ms / medians[reference]:.2f}"]
+        cells.append(f"{ms / medians['python -c pass']:.1f}")
+        if sizes:
+            size = sizes.get(name)
+            cells.append("-" if size is None else f"{size:,}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return [*lines, ""]
+
+
+def report(
+    results: dict[str, dict[str, list[float]]],
+    sizes: dict[str, int],
+    load_before: tuple[float, float, float],
+    load_after: tuple[float, float, float],
+) -> str:
+    def load(avg: tuple[float, float, float]) -> str:
+        return " / ".join(f"{x:.2f}" for x in avg)
+
+    lines = [
+        "## Command line vs dcmtk, whole process (issue 19 item 2)",
+        "",
+        f"Machine: {os.cpu_count()} cores; load average (1/5/15 min) {load(load_before)} before, "
+        f"{load(load_after)} after; Python {platform.python_version()}, pydicom "
+        f"{pydicom.__version__}; run {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC. "
+        "Interleaved rounds (A, B, A, B ...), each a fresh process started as a user's script "
+        "would (the venv's `bedside`); medians and the ratio of medians (method in "
+        "bench/bench_cli_parity.py).",
+        "",
+    ]
+    targets: list[str] = []
+    for side in (3000, 512):
+        r = {k: med_ms(v) for k, v in results[f"render{side}"].items()}
+        n = len(results[f"render{side}"]["bedside"])
+        title = f"**render {side} x {side}** (12-bit CR, uncompressed; {n} rounds):"
+        lines += table(title, r, "dcmj2pnm +on", {k: sizes.get(f"{k} {side}") for k in r})
+        if side == 3000:
+            ratio = r["bedside"] / r["dcmj2pnm +on"]
+            verdict = "met" if ratio <= 3 else "NOT met"
+            targets.append(f"- render of 3 MP and more <= 3x dcmj2pnm: {ratio:.2f}x, {verdict}.")
+        else:
+            ratio = r["bedside"] / r["python -c pass"]
+            verdict = "met" if ratio <= 8 else "NOT met"
+            targets.append(
+                f"- render of a small image <= 8x `python -c pass`: {ratio:.1f}x "
+                f"({r['bedside']:.0f} ms against {r['python -c pass']:.0f} ms; "
+                f"`import numpy, pydicom` alone {r[IMPORT_FLOOR]:.0f} ms), {verdict}."
+            )
+    s = {k: med_ms(v) for k, v in results["scan"].items()}
+    n = len(results["scan"]["dcmdump"])
+    title = f"**scan of 1,000 files** (128 x 128, header only; {n} rounds):"
+    lines += table(title, s, "dcmdump", {})
+    whole = s["bedside dicom scan"] / s["dcmdump"]
+    inproc = s["scan() in-process"] / s["dcmdump"]
+    targets += [
+        f"- `dicom scan` whole process <= 1.5x dcmdump: {whole:.2f}x "
+        f"(`import numpy, pydicom` alone {s[IMPORT_FLOOR] / s['dcmdump']:.2f}x), "
+        f"{'met' if whole <= 1.5 else 'NOT met'}.",
+        f"- in-process header reading at least as fast as dcmdump (whole process): "
+        f"{inproc:.2f}x, {'met' if inproc <= 1 else 'NOT met'}.",
+    ]
+    lines += ["", "Targets (issue 19 item 2):", "", *targets, ""]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
