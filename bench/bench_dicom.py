@@ -286,6 +286,11 @@ def main() -> int:
         "child's user+sys); ratios are ours / native. With other sessions loading the machine, "
         "the CPU figures are the steadier comparison.",
         "",
+        "These are in-process library figures with the native tools' start-up subtracted, ours "
+        "and native measured one after the other (not interleaved): what a user meets running "
+        "the commands, start-up included and interleaved, is the `bedside dicom render|scan` vs "
+        "dcmtk section (bench/bench_cli_parity.py).",
+        "",
         "| file | open to display buffer | native reference | native | ratio wall | ratio CPU "
         "| re-window | peak memory ours (MiB) | peak memory native (MiB) |",
         "|---|---|---|---|---|---|---|---|---|",
