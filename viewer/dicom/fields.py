@@ -99,7 +99,9 @@ def as_source(ds: Dataset | FieldSource) -> FieldSource:
 def field_text(ds: Dataset | FieldSource, keyword: str) -> str:
     """Printable text of an element (control characters dropped, length bounded)."""
     value = as_source(ds).get(keyword, "")
-    if isinstance(value, bytes):
+    if type(value) is str:  # the common case, first: ~20 calls a file while indexing
+        text = value
+    elif isinstance(value, bytes):
         text = value.decode("ascii", "replace")
     elif isinstance(value, list | tuple | pydicom.multival.MultiValue):
         text = "\\".join(str(v) for v in value)

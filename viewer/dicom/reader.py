@@ -83,8 +83,10 @@ def _kind(meta: ImageMetadata) -> str:
 
 def incomplete_image_message(meta: ImageMetadata) -> str | None:
     """An image SOP class without a usable Image Pixel module (truncated or broken header)."""
+    if meta.is_image:  # before the UID dictionary look-up: once a file while indexing
+        return None
     name = uid.UID(meta.sop_class_uid).name if meta.sop_class_uid else ""
-    if meta.is_image or "Image Storage" not in name:
+    if "Image Storage" not in name:
         return None
     return (
         f"is an image object ({name}) without a usable Image Pixel module (Rows, Columns or "
