@@ -1,6 +1,7 @@
 """GUI benchmarks: GUI-thread stalls under load, launch-to-window and launch-to-first-AI-result.
 
     .venv/bin/python bench/bench_ui.py          # writes bench/results/ui.md
+    .venv/bin/python bench/bench_ui.py prefetch # writes bench/results/prefetch.md only
 
 Stall probe: a 5 ms QTimer on the GUI thread records the longest gap between its ticks while
 (a) a 1,000-file folder is indexed by the study browser (and its thumbnails start),
@@ -33,6 +34,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 RESULTS = ROOT / "bench" / "results" / "ui.md"
+PREFETCH_RESULTS = ROOT / "bench" / "results" / "prefetch.md"  # written by its part alone too
 BEDSIDE = ROOT / ".venv" / "bin" / "bedside"
 PYTHON = ROOT / ".venv" / "bin" / "python"
 
@@ -399,6 +401,88 @@ def stall_sync(app: Any, probe: StallProbe, tmp: Path) -> tuple[dict[str, float]
     return result, {"moves": float(moves), "followed": float(followed)}
 
 
+def _next_drawn_ms(app: Any, window: Any) -> float:
+    """Trigger Next and time it until the new image has been painted (preview or full)."""
+    shown: list[str] = []
+    window.image_shown.connect(shown.append)
+    t = time.perf_counter()
+    window.act_next.trigger()
+    while not shown:  # a tight loop: run_until's 10 ms poll would blur a hit
+        app.processEvents()
+        if time.perf_counter() - t > 60:
+            raise RuntimeError("timed out")
+        if not shown:
+            time.sleep(0.0002)
+    window.view.repaint()  # synchronous paint of what is on screen now
+    ms = (time.perf_counter() - t) * 1000
+    window.image_shown.disconnect(shown.append)
+    return ms
+
+
+def prefetch_ab(app: Any, tmp: Path, rounds: int = 7) -> dict[str, Any]:
+    """Next -> image drawn on 3000 x 3000 12-bit images: prefetch hit vs prefetch disabled.
+
+    Interleaved: each round runs both arms (order alternating), each on a fresh
+    first -> second step in one window; the window runs without a model (no AI job competes).
+    """
+    from viewer.config import load_settings
+    from viewer.dicom.synthetic import make_cxr
+    from viewer.ui.qt_main_window import QtMainWindow
+
+    folder = tmp / "prefetch"
+    folder.mkdir()
+    for i in range(3):
+        make_cxr(30 + i, opacity=bool(i % 2), size=(3000, 3000)).save_as(
+            folder / f"big{i}.dcm", enforce_file_format=True
+        )
+    window = QtMainWindow(load_settings(demo=False))
+    window.resize(1500, 950)
+    window.show()
+    window.start([folder])
+    run_until(app, lambda: len(window.browser.paths()) == 3, 60)
+    order = window.browser.paths()
+    times: dict[str, list[float]] = {"hit": [], "off": []}
+    load_before = os.getloadavg()
+    for r in range(rounds):
+        for arm in ("hit", "off") if r % 2 == 0 else ("off", "hit"):
+            window._prefetch_enabled = arm == "hit"
+            window.open_image(order[0])
+            run_until(app, lambda: window.shown.image is not None, 60)
+            if arm == "hit":
+                run_until(app, lambda: window.prefetched(order[1]), 60)
+            run_until(app, window.view.render_idle, 30)
+            times[arm].append(_next_drawn_ms(app, window))
+            run_until(app, window.view.render_idle, 30)
+    load_after = os.getloadavg()
+    window.close()
+    window.shutdown()
+    return {"times": times, "load": (load_before[0], load_after[0])}
+
+
+def write_prefetch(res: dict[str, Any]) -> str:
+    hit, off = (statistics.median(res["times"][k]) for k in ("hit", "off"))
+    runs = {k: ", ".join(f"{x:.0f}" for x in v) for k, v in res["times"].items()}
+    lines = [
+        "## Prefetch: Next on 3000 x 3000 images (bench/bench_ui.py prefetch)",
+        "",
+        f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}, Qt platform "
+        f"`{os.environ['QT_QPA_PLATFORM']}`; load average before {res['load'][0]:.2f}, after "
+        f"{res['load'][1]:.2f}.",
+        "",
+        "Time from triggering Next to the new image painted (`image_shown`, then a synchronous "
+        "repaint), on 3000 x 3000 12-bit uncompressed images (`make_cxr`), no model loaded. "
+        f"Interleaved A/B, {len(res['times']['hit'])} rounds, arm order alternating; the "
+        "prefetch is turned off through the window's private `_prefetch_enabled`.",
+        "",
+        "| Next | median | runs (ms) | ratio to no prefetch |",
+        "|---|---|---|---|",
+        f"| prefetch hit | {hit:.0f} ms | {runs['hit']} | {hit / off:.2f} |",
+        f"| prefetch off (decode in the io worker) | {off:.0f} ms | {runs['off']} | 1.00 |",
+        "",
+    ]
+    return "\n".join(lines)
+
+
 def main() -> int:
     from PySide6.QtWidgets import QApplication
 
@@ -468,6 +552,11 @@ def main() -> int:
                     + ("" if extra["followed"] else " (IT DID NOT FOLLOW)"),
                 )
             )
+        if want("prefetch"):
+            print("Next with and without the prefetch, 3000 x 3000 ...", flush=True)
+            text = write_prefetch(prefetch_ab(app, tmp))
+            PREFETCH_RESULTS.write_text(text, encoding="utf-8")
+            print(text)
         for name, r, note in rows:
             print(name, {k: round(v, 1) for k, v in r.items()}, note)
         if only and "launch" not in only:

@@ -64,6 +64,7 @@ from viewer.session.shadow import ShadowOutcome, ShadowRunner, record_shadow, st
 from viewer.session.trail import AppendOutcome, AuditTrail
 from viewer.ui.check_text import bundle_refusal_text
 from viewer.ui.plain_text import plain_labels, plain_tooltip
+from viewer.ui.prefetch import PrefetchCache, Stamp, file_stamp
 from viewer.ui.qt_ai_panel import QtAiPanel
 from viewer.ui.qt_decision import QtDecisionPanel
 from viewer.ui.qt_image_view import QtImageView
@@ -71,7 +72,7 @@ from viewer.ui.qt_study_browser import QtStudyBrowser
 from viewer.ui.qt_viewports import LAYOUTS, QtViewportGrid
 from viewer.ui.qt_worklist import QtWorklist
 from viewer.ui.shortcuts import TypingGuard, bind_actions
-from viewer.ui.workers import JobRunner, error_text, launch_mark
+from viewer.ui.workers import Job, JobRunner, error_text, launch_mark
 
 if TYPE_CHECKING:
     import numpy as np
@@ -105,6 +106,8 @@ class OnScreen:
 # thread, so a reader stepping through images never waits for it; decoded images kept for it.
 SHADOW_QUIET_MS = 300
 SHADOW_KEPT_IMAGES = 4
+# Prefetch (issue 14): the next image in Next order is decoded ahead; at most this many kept.
+PREFETCH_KEPT_IMAGES = 2
 ZOOM_STEP = 1.25  # one + or - key press
 # annotation tool (viewer.dicom.annotations kind) -> its action's object name (keys: shortcuts)
 ANNOTATION_ACTIONS = {
@@ -136,6 +139,14 @@ def _read_job(path: str) -> tuple[DicomImage, DisplayRenderer, Any]:
     return image, DisplayRenderer(image), make_preview(image)
 
 
+def _prefetch_job(path: str, cancelled: Callable[[], bool]) -> tuple[Stamp, Any] | None:
+    """The read job ahead of time (no torch here), with the file's stamp taken before it."""
+    stamp = file_stamp(path)
+    if stamp is None or cancelled():
+        return None
+    return stamp, _read_job(path)
+
+
 class QtMainWindow(QMainWindow):
     """The reading workstation window."""
 
@@ -154,6 +165,12 @@ class QtMainWindow(QMainWindow):
         self.desk = ReadingDesk(settings, self.trail)
         self.io = JobRunner(2, self, name="io", nice=5)
         self.ai = JobRunner(1, self, name="ai", nice=10)
+        # Prefetch: one thread niced below the AI's (10), so it never slows the reader's own
+        # decode (io) or the AI; jobs are plain reads (_prefetch_job), never torch.
+        self.prefetch_io = JobRunner(1, self, name="prefetch", nice=15)
+        self._prefetch = PrefetchCache(PREFETCH_KEPT_IMAGES)
+        self._prefetch_running: tuple[str, Job] | None = None  # (path, job) in flight
+        self._prefetch_enabled = True  # bench/bench_ui.py turns it off for its A/B
         self.model: OpenModel | None = None
         self.shadow: ShadowRunner | None = None  # the store's candidate: recorded, never shown
         # Shadow jobs wait for a quiet AI thread (see _request_shadow): (session, runner, image)
@@ -666,6 +683,8 @@ class QtMainWindow(QMainWindow):
         self.browser.cancel_scan()
         self.io.shutdown()
         self.ai.shutdown()
+        self.prefetch_io.shutdown()
+        self._prefetch.clear()
         self._shadow_not_run()
         self.view.shutdown()
         self.grid.shutdown()
@@ -851,6 +870,8 @@ class QtMainWindow(QMainWindow):
             self.open_image(metas[0].path)
         elif self.shown is not None:
             self.browser.select_path(self.shown.path)
+            if self.shown.image is not None:  # shown before the list was complete
+                self._prefetch_next(self.shown.path)
         self._batch_next()
 
     def step_image(self, step: int) -> None:
@@ -892,6 +913,10 @@ class QtMainWindow(QMainWindow):
         """Decode in a worker; the previous image's pending results become stale."""
         if self.shown is not None and self.shown.path == path and self.shown.image is not None:
             return
+        # the reader moves: a prefetch for another image is dropped; one for this image is used
+        self._cancel_prefetch()
+        self._prefetch.keep_only({path})
+        prefetched = self._prefetch.take(path)
         shown = OnScreen(self.desk.open(path))
         self.shown = shown
         if self._shadow_pending:
@@ -905,6 +930,9 @@ class QtMainWindow(QMainWindow):
         self.ai_panel.set_idle()
         self.browser.select_path(path)
         self.worklist.select_path(path)
+        if prefetched is not None:  # decoded ahead from the unchanged file: shown at once
+            self._image_read(shown, prefetched)
+            return
         self.io.submit(
             lambda _p, _c: _read_job(path),
             on_result=partial(self._image_read, shown),
@@ -912,6 +940,55 @@ class QtMainWindow(QMainWindow):
             priority=10,
             name="read",
         )
+
+    # ================================================================= prefetch
+    def _prefetch_target(self, here: str) -> str | None:
+        """The image Next would open from ``here`` (None at the end or off the list)."""
+        if here not in self.browser.paths():
+            return None
+        path = self.browser.neighbour(here, 1)
+        return path if path != here else None
+
+    def _prefetch_next(self, here: str) -> None:
+        """Decode the image after ``here`` in the background (called once it is shown)."""
+        if not self._prefetch_enabled or self._stopped:
+            return
+        path = self._prefetch_target(here)
+        if path is None or path in self._prefetch:
+            return
+        if self._prefetch_running is not None:
+            if self._prefetch_running[0] == path:
+                return
+            self._cancel_prefetch()
+        holder: list[Job] = []  # the job itself, so a cancelled one's late result is told apart
+        job = self.prefetch_io.submit(
+            lambda _p, cancelled: _prefetch_job(path, cancelled),
+            on_result=lambda result: self._prefetched(path, holder[0], result),
+            on_error=lambda _exc: self._prefetched(path, holder[0], None),  # the read says why
+            priority=0,
+            name="prefetch",
+        )
+        holder.append(job)
+        self._prefetch_running = (path, job)
+
+    def _prefetched(self, path: str, job: Job, result: tuple[Stamp, Any] | None) -> None:
+        if self._prefetch_running is not None and self._prefetch_running[1] is job:
+            self._prefetch_running = None
+        if result is None or self._stopped or self.shown is None:
+            return
+        if self._prefetch_target(self.shown.path) != path:
+            return  # the reader has moved elsewhere: dropped
+        stamp, value = result
+        self._prefetch.put(stamp, value)
+
+    def _cancel_prefetch(self) -> None:
+        if self._prefetch_running is not None:
+            self.prefetch_io.cancel_all()  # a queued job is taken back; a running one is dropped
+            self._prefetch_running = None
+
+    def prefetched(self, path: str) -> bool:
+        """A decoded image for ``path`` is waiting (tests and the benchmark wait for it)."""
+        return path in self._prefetch
 
     def _on_screen(self, shown: OnScreen) -> bool:
         """The reader is still on this image (results for an image left behind are dropped)."""
@@ -955,6 +1032,7 @@ class QtMainWindow(QMainWindow):
             self._mark_done(shown.path, shown.session.decision.amendment)
         self.image_shown.emit(shown.path)
         self._request_inference()
+        self._prefetch_next(shown.path)  # after the AI job is queued, at a lower priority
 
     # ================================================================= comparison
     def _read_for_viewport(
