@@ -15,8 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from viewer.dicom.model import ImageMetadata
+if TYPE_CHECKING:  # the window imports this module at start-up: pydicom loads in workers
+    from viewer.dicom.model import ImageMetadata
 
 __all__ = ["PriorStudy", "find_priors", "same_patient", "study_date_text"]
 

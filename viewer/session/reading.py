@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from viewer.bundle.profile import input_mix
 from viewer.config import Settings
 from viewer.errors import AuditError, BedsideError
 from viewer.session.trail import AppendOutcome, AuditTrail
@@ -336,6 +335,9 @@ class ReadingSession:
     # -------------------------------------------------------------- steps
     def opened(self, meta: ImageMetadata, *, pixel_sha256: str | None = None) -> AppendOutcome:
         """The image is read (decoded for the window, header-read for the CLI)."""
+        # here, not at module import: viewer.bundle's package import is 0.1 s of window start-up
+        from viewer.bundle.profile import input_mix
+
         self.meta = meta
         self.pixel_sha256 = pixel_sha256 or self.pixel_sha256
         row = self.desk.trail.append(
