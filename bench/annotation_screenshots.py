@@ -12,10 +12,12 @@ from their actions) and captures the window.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import shots
+from shots import start_app
 
 
 def main() -> int:
@@ -23,28 +25,16 @@ def main() -> int:
     ap.add_argument("--out", required=True)
     ap.add_argument("--lang", default="en")
     args = ap.parse_args()
-    data = Path(tempfile.mkdtemp(prefix="bedside-shot-"))
-    os.environ.setdefault("BEDSIDE_DATA_DIR", str(data))
-    os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
+    app, settings, data = start_app(args.lang)
 
     from PySide6.QtCore import QPoint, Qt, QTimer
     from PySide6.QtTest import QTest
-    from PySide6.QtWidgets import QApplication
 
-    from viewer.config import load_settings, save_user_settings
     from viewer.dicom.synthetic import make_cxr
-    from viewer.ui.i18n import install_translator
     from viewer.ui.qt_main_window import QtMainWindow
 
-    settings = load_settings(demo=True)
-    settings = save_user_settings(
-        settings,
-        {"user.name": "Dr Demo Reader", "user.role": "Radiologist", "ui.language": args.lang},
-    )
     path = data / "chest.dcm"
     make_cxr(3, opacity=True, size=(1024, 1024)).save_as(path, enforce_file_format=True)
-    app = QApplication(sys.argv[:1])
-    install_translator(app, args.lang)
     window = QtMainWindow(settings)
     window.setGeometry(0, 0, 1600, 1000)
     window.show()
@@ -57,10 +47,7 @@ def main() -> int:
         return view.to_widget(x, y).toPoint()
 
     def drag(a: tuple[float, float], b: tuple[float, float]) -> None:
-        QTest.mousePress(view, left, none, at(*a))
-        QTest.mouseMove(view, at((a[0] + b[0]) / 2, (a[1] + b[1]) / 2))
-        QTest.mouseMove(view, at(*b))
-        QTest.mouseRelease(view, left, none, at(*b))
+        shots.drag(view, a, b)
 
     def draw() -> None:
         tools = window.annotation_tools

@@ -15,10 +15,11 @@ scrolled to its end.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from shots import start_app
 
 
 def _blank_header_image(folder: Path) -> Path:
@@ -41,24 +42,12 @@ def main() -> int:
     ap.add_argument("--out", required=True)
     ap.add_argument("--lang", default="en")
     args = ap.parse_args()
-    data = Path(tempfile.mkdtemp(prefix="bedside-shot-"))
-    os.environ.setdefault("BEDSIDE_DATA_DIR", str(data))
-    os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
+    app, settings, data = start_app(args.lang)
 
     from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication
 
-    from viewer.config import load_settings, save_user_settings
-    from viewer.ui.i18n import install_translator
     from viewer.ui.qt_main_window import QtMainWindow
 
-    settings = load_settings(demo=True)
-    settings = save_user_settings(
-        settings,
-        {"user.name": "Dr Demo Reader", "user.role": "Radiologist", "ui.language": args.lang},
-    )
-    app = QApplication(sys.argv[:1])
-    install_translator(app, args.lang)
     window = QtMainWindow(settings)
     out = Path(args.out)
 

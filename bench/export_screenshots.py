@@ -12,10 +12,11 @@ the de-identified export with overlays exactly as the menu would (``--example``)
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from shots import start_app
 
 
 def main() -> int:
@@ -24,33 +25,22 @@ def main() -> int:
     ap.add_argument("--example", required=True)
     ap.add_argument("--lang", default="en")
     args = ap.parse_args()
-    data = Path(tempfile.mkdtemp(prefix="bedside-shot-"))
-    os.environ.setdefault("BEDSIDE_DATA_DIR", str(data))
-    os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
+    app, settings, data = start_app(args.lang, demo=False)
 
     from PySide6.QtCore import QPoint, QTimer
     from PySide6.QtGui import QPainter
-    from PySide6.QtWidgets import QApplication
 
-    from viewer.config import load_settings, save_user_settings
     from viewer.dicom.synthetic import make_cxr
     from viewer.session.export import ExportChoice
-    from viewer.ui.i18n import install_translator
     from viewer.ui.qt_export import QtExportDialog
     from viewer.ui.qt_main_window import QtMainWindow
 
-    settings = save_user_settings(
-        load_settings(),
-        {"user.name": "Dr Demo Reader", "user.role": "Radiologist", "ui.language": args.lang},
-    )
     ds = make_cxr(5, opacity=True, size=(1024, 1024))
     ds.PatientName = "DOE^JANE"
     ds.PatientID = "PID-000123"
     path = data / "named.dcm"
     ds.save_as(path, enforce_file_format=True)
 
-    app = QApplication(sys.argv[:1])
-    install_translator(app, args.lang)
     window = QtMainWindow(settings)
     window.setGeometry(0, 0, 1400, 900)
     window.show()
