@@ -463,9 +463,13 @@ class QtImageView(QWidget):
         w, h = self.image_size()
         return (h, w) if self.rotation in (90, 270) else (w, h)
 
-    def _fit_zoom(self) -> None:
+    def _fit_scale(self) -> float:
+        """The zoom at which the whole (rotated) image fits the widget."""
         rw, rh = self._rotated_size()
-        self.zoom = max(1e-3, min(self.width() / rw, self.height() / rh))
+        return max(1e-3, min(self.width() / rw, self.height() / rh))
+
+    def _fit_zoom(self) -> None:
+        self.zoom = self._fit_scale()
         self.pan = QPointF(0.0, 0.0)
         self.fit_mode = True
 
@@ -504,7 +508,7 @@ class QtImageView(QWidget):
         if self.image is None:
             return None
         rw, rh = self._rotated_size()
-        fit = max(1e-3, min(self.width() / rw, self.height() / rh))
+        fit = self._fit_scale()
         return (self.zoom / fit, self.pan.x() / (self.zoom * rw), self.pan.y() / (self.zoom * rh))
 
     def set_view_state(self, state: tuple[float, float, float]) -> None:
@@ -513,7 +517,7 @@ class QtImageView(QWidget):
             return
         rel, fx, fy = state
         rw, rh = self._rotated_size()
-        fit = max(1e-3, min(self.width() / rw, self.height() / rh))
+        fit = self._fit_scale()
         self.zoom = max(0.02, min(32.0, rel * fit))
         self.pan = QPointF(fx * self.zoom * rw, fy * self.zoom * rh)
         self.fit_mode = abs(rel - 1.0) < 1e-9 and fx == 0.0 and fy == 0.0
