@@ -548,11 +548,15 @@ class QtImageView(QWidget):
         """``"pan"`` (left pans, right does window/level) or ``"window"`` (swapped)."""
         self.left_drag = "window" if mode == "window" else "pan"
 
+    def _drawing(self) -> bool:
+        """The tool draws with the left button (measure or an annotation tool)."""
+        return self.tool == "measure" or self.tool in TOOLS
+
     def set_tool(self, tool: str) -> None:
         self.tool = tool
         self.annotations.cancel_draft()
-        drawing = tool == "measure" or tool in TOOLS
-        self.setCursor(Qt.CursorShape.CrossCursor if drawing else Qt.CursorShape.ArrowCursor)
+        cursor = Qt.CursorShape.CrossCursor if self._drawing() else Qt.CursorShape.ArrowCursor
+        self.setCursor(cursor)
         self.update()
 
     def set_measurement(self, p1: tuple[float, float], p2: tuple[float, float]) -> str:
@@ -584,8 +588,7 @@ class QtImageView(QWidget):
         pos = event.position()
         button = event.button()
         if self.left_drag == "window" and button != Qt.MouseButton.MiddleButton:
-            drawing = self.tool in ("measure", *TOOLS)
-            if button == Qt.MouseButton.LeftButton and not drawing:
+            if button == Qt.MouseButton.LeftButton and not self._drawing():
                 # left drag: window/level, unless it grabs an annotation (select and move)
                 if self.annotations.hit(pos) is None:
                     button = Qt.MouseButton.RightButton
@@ -664,8 +667,7 @@ class QtImageView(QWidget):
         event.accept()
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
-        drawing = self.tool == "measure" or self.tool in TOOLS
-        if event.button() == Qt.MouseButton.LeftButton and not drawing:
+        if event.button() == Qt.MouseButton.LeftButton and not self._drawing():
             self.fit()
         event.accept()
 
