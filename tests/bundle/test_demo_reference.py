@@ -122,3 +122,17 @@ def test_demo_images_still_score(predictor: Predictor, tmp_path: Path) -> None:
     """What `bedside demo` opens (write_demo_set) is scored, not refused."""
     for path in write_demo_set(tmp_path, n=8):
         assert _outcome(predictor, path) == "scored", path.name
+
+
+def test_no_heatmap_for_an_image_the_reference_check_refuses(
+    predictor: Predictor, tmp_path: Path
+) -> None:
+    """The heatmap runs the same reference check as the score: a refused image gets none."""
+    ds, chest = _chest(FRESH_SEED + 5000)
+    noise = _save(ds, tmp_path / "noise.dcm", SHIFTS["noise"](np.random.default_rng(1), chest))
+    with pytest.raises(InputRefusedError, match="No heatmap: This image is outside") as info:
+        predictor.heatmap(read_image(noise), "opacity")
+    assert [c.code for c in info.value.checks if c.level == "refusal"] == ["out_of_distribution"]
+    chest_path = write_demo_set(tmp_path / "demo", n=1)[0]
+    heat = predictor.heatmap(read_image(chest_path), "opacity")
+    assert heat.ndim == 2 and float(heat.max()) > 0.0

@@ -301,7 +301,7 @@ class Predictor:
             logits, features = self._forward(tensor)
             timings["forward"] = _ms(t)
         self._check_cancel(cancel)
-        ood = self._check_ood(features, checks, timings, image)
+        ood = self._check_ood(features, checks, timings, image, "No score")
         t = time.perf_counter()
         labels = postprocess(logits, self.manifest, self.site_thresholds)
         timings["postprocess"] = _ms(t)
@@ -339,15 +339,17 @@ class Predictor:
         checks: list[CheckResult],
         timings: dict[str, float],
         image: Any,
+        what: str,
     ) -> OodOutcome | None:
-        """Refuse an image whose features lie beyond the reference's threshold: no score."""
-        if self.ood is None or features is None:
+        """Refuse an image whose features lie beyond the reference's threshold (missing
+        features count as beyond it): no score, no heatmap."""
+        if self.ood is None:
             return None
         t = time.perf_counter()
         check, distance = ood_check(self.ood, features)
         timings["ood"] = _ms(t)
         checks.append(check)
-        self._refuse("No score", checks, image)
+        self._refuse(what, checks, image)
         return OodOutcome(distance, self.ood.threshold, self.ood.quantile)
 
     def heatmap(self, image: Any, label: str) -> np.ndarray:
@@ -369,6 +371,5 @@ class Predictor:
             else:  # the same reference check as the score: a refused image gets no heatmap
                 with capture_features(self._feature_module) as seen:
                     heat = grad_cam(self.model, tensor, names.index(label), self._target)
-                checks.append(ood_check(self.ood, seen[-1] if seen else None)[0])
-                self._refuse("No heatmap", checks, image)
+                self._check_ood(seen[-1] if seen else None, checks, {}, image, "No heatmap")
         return geometry.to_image(heat)
