@@ -200,3 +200,14 @@ def test_changed_reference_breaks_the_signature(ref_bundle: Path, trust: Any) ->
     with pytest.raises(BundleError) as info:
         load_bundle(write_members(ref_bundle.with_name("flip.bundle"), members), trust)
     assert info.value.code in {"signature", "untrusted", "tampered"}
+
+
+@pytest.mark.parametrize("quantile", [1.0, 0.3, float("nan")], ids=["one", "below-half", "nan"])
+def test_a_bad_quantile_is_refused_before_any_reference_image_is_read(
+    tmp_path: Path, cxr_path: Path, key: KeyPair, quantile: float
+) -> None:
+    """A folder of thousands of images is not scored only to learn the quantile was a typo:
+    the reference set here does not even exist, and the quantile is what is refused."""
+    with pytest.raises(BundleError, match="reference quantile is") as info:
+        _create(tmp_path, cxr_path, key, tmp_path / "missing", reference_quantile=quantile)
+    assert info.value.code == "reference"

@@ -172,6 +172,15 @@ def build_members(
     from viewer.inference.preprocess import ModelInput
     from viewer.inference.selftest import compute_selftest, selftest_inputs
 
+    if reference is not None:  # before the self-test and the reference images are run
+        from viewer.inference.ood import check_quantile
+
+        try:
+            check_quantile(reference_quantile)
+        except ValueError as exc:
+            raise BundleError(
+                f"The reference quantile is {reference_quantile}: {exc}.", code="reference"
+            ) from exc
     if not isinstance(sample, ModelInput):
         from viewer.dicom.reader import read_image
 

@@ -45,6 +45,7 @@ __all__ = [
     "OodFit",
     "OodReference",
     "capture_features",
+    "check_quantile",
     "feature_layer",
     "fit_reference",
     "ledoit_wolf",
@@ -105,6 +106,12 @@ def mahalanobis(x: npt.ArrayLike, mean: npt.ArrayLike, precision: npt.ArrayLike)
     return result
 
 
+def check_quantile(quantile: float) -> None:
+    """``ValueError`` unless ``0.5 <= quantile < 1`` (NaN included)."""
+    if not 0.5 <= quantile < 1.0:
+        raise ValueError("the quantile must be at least 0.5 and below 1")
+
+
 def min_reference_count(quantile: float) -> int:
     """The fewest reference images for which the conformal ``quantile`` exists."""
     return math.ceil(quantile / (1.0 - quantile))
@@ -131,8 +138,7 @@ def fit_reference(
     x = np.asarray(features, dtype=np.float64)
     if x.ndim != 2:
         raise ValueError("reference features must be an (images, features) array")
-    if not 0.5 <= quantile < 1.0:
-        raise ValueError("the quantile must be at least 0.5 and below 1")
+    check_quantile(quantile)
     if not np.all(np.isfinite(x)):
         raise ValueError("the reference features hold values that are not finite numbers")
     n = x.shape[0]
