@@ -20,25 +20,19 @@ amendments). A ``proposed`` record is an activation waiting for its second appro
 from __future__ import annotations
 
 import base64
-import binascii
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from viewer.audit.chain import canonical_json, canonical_sha256
-from viewer.audit.checkpoints import InstallationKey, _load_public_pem
+from viewer.audit.checkpoints import InstallationKey, embedded_signature_valid
 from viewer.audit.events import AuditEvent, AuditRecord, EventType
 from viewer.audit.identity import User
 from viewer.audit.query import utc_now_text
-from viewer.errors import AuditError
-from viewer.keyprint import fingerprint
 
 __all__ = [
     "CHANGE_FORMAT",
@@ -129,15 +123,10 @@ class SignedChange(_Frozen):
 
     def signature_valid(self) -> bool:
         """The signature matches the record under the embedded key, whose fingerprint matches."""
-        try:
-            key = _load_public_pem(self.signature.public_key_pem.encode("ascii"), "record")
-            if fingerprint(key) != self.signature.key_fingerprint:
-                return False
-            value = base64.b64decode(self.signature.value, validate=True)
-            key.verify(value, self.record.payload(), ec.ECDSA(hashes.SHA256()))
-        except (AuditError, InvalidSignature, binascii.Error, ValueError, UnicodeEncodeError):
-            return False
-        return True
+        sig = self.signature
+        return embedded_signature_valid(
+            sig.public_key_pem, sig.key_fingerprint, self.record.payload, sig.value
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

@@ -10,7 +10,9 @@ SHA-256 fingerprint, in every report.
 from __future__ import annotations
 
 import base64
+import binascii
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +42,32 @@ def _load_public_pem(pem: bytes, where: str) -> ec.EllipticCurvePublicKey:
     if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp256r1":
         raise AuditError(f"{where} is not an ECDSA P-256 public key.")
     return key
+
+
+def signature_matches(key: ec.EllipticCurvePublicKey, payload: bytes, signature: str) -> bool:
+    """``signature`` (base64 DER ECDSA-SHA256, as :meth:`InstallationKey.sign` gives it) is
+    ``key``'s over ``payload``."""
+    try:
+        value = base64.b64decode(signature, validate=True)
+        key.verify(value, payload, ec.ECDSA(hashes.SHA256()))
+    except (InvalidSignature, binascii.Error, ValueError):
+        return False
+    return True
+
+
+def embedded_signature_valid(
+    public_key_pem: str, key_fingerprint: str, payload: Callable[[], bytes], signature: str
+) -> bool:
+    """A signature checked against the public key it carries, whose fingerprint matches
+    (``payload`` is called only then; one that cannot be encoded matches nothing)."""
+    try:
+        key = _load_public_pem(public_key_pem.encode("ascii"), "signature")
+        if fingerprint(key) != key_fingerprint:
+            return False
+        data = payload()
+    except (AuditError, ValueError):  # UnicodeEncodeError is a ValueError
+        return False
+    return signature_matches(key, data, signature)
 
 
 class InstallationKey:
@@ -135,14 +163,9 @@ class Checkpoint:
 
     def signature_valid(self) -> bool:
         """The signature matches the embedded public key, whose fingerprint matches."""
-        try:
-            key = _load_public_pem(self.public_key_pem.encode("ascii"), "checkpoint")
-            if fingerprint(key) != self.key_fingerprint:
-                return False
-            key.verify(base64.b64decode(self.signature), self.payload(), ec.ECDSA(hashes.SHA256()))
-        except (AuditError, InvalidSignature, ValueError, UnicodeEncodeError):
-            return False
-        return True
+        return embedded_signature_valid(
+            self.public_key_pem, self.key_fingerprint, self.payload, self.signature
+        )
 
     def to_json(self) -> str:
         return json.dumps({"format": CHECKPOINT_FORMAT, **asdict(self)}, indent=2) + "\n"

@@ -37,7 +37,6 @@ the audit log's install/activate rows remain the record to compare against.
 from __future__ import annotations
 
 import base64
-import binascii
 import copy
 import hashlib
 import json
@@ -51,13 +50,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
-
 from viewer.audit.chain import canonical_json
 from viewer.audit.change_record import ChangeRequest, ModelSide
-from viewer.audit.checkpoints import InstallationKey
+from viewer.audit.checkpoints import InstallationKey, signature_matches
 from viewer.bundle.archive import Limits, read_archive_bytes, write_atomic
 from viewer.bundle.audit_hook import AuditSink, record
 from viewer.bundle.change import (
@@ -258,13 +253,12 @@ class ModelStore:
             raise self._unsigned("this installation has no model store key to check it with")
         if signature.get("key_fingerprint") != key.fingerprint:
             raise self._unsigned("it is signed by another key")
-        try:
-            value = base64.b64decode(str(signature.get("value", "")), validate=True)
-            key.public.verify(
-                value, canonical_json(data).encode("utf-8"), ec.ECDSA(hashes.SHA256())
-            )
-        except (InvalidSignature, binascii.Error, ValueError, TypeError) as exc:
+        try:  # NaN, infinity or a lone surrogate has no canonical JSON: not what we signed
+            payload = canonical_json(data).encode("utf-8")
+        except (ValueError, TypeError) as exc:
             raise self._unsigned("its signature does not match its contents") from exc
+        if not signature_matches(key.public, payload, str(signature.get("value", ""))):
+            raise self._unsigned("its signature does not match its contents")
 
     def _write(self, state: dict[str, Any]) -> None:
         """Sign the index with the installation key, then write it atomically."""
