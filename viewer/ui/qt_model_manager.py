@@ -11,7 +11,9 @@ seconds, so they run in a worker; only the GUI thread touches widgets.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -680,15 +682,31 @@ class QtModelManager(QDialog):
             ).format(model=row.model_id, version=row.version),
         ):
             return
-        self._start("activating", model=row.model_id, version=row.version)
-        settings = self.settings
-        self._runner.submit(
-            lambda _p, _c: activate_bundle(settings, row.model_id, row.version),
-            on_result=lambda _r: self._on_done(
-                "activated", model=row.model_id, version=row.version
-            ),
-            on_error=lambda exc: self._on_failed("failed", exc),
+        self._run_action(
+            "activating",
+            partial(activate_bundle, self.settings, row.model_id, row.version),
+            lambda _r: self._on_done("activated", model=row.model_id, version=row.version),
             name="activate-bundle",
+            model=row.model_id,
+            version=row.version,
+        )
+
+    def _run_action(
+        self,
+        key: str,
+        job: Callable[[], Any],
+        on_result: Callable[[Any], None],
+        *,
+        name: str,
+        **fields: str,
+    ) -> None:
+        """A confirmed store change: status ``key`` while ``job`` runs in the worker."""
+        self._start(key, **fields)
+        self._runner.submit(
+            lambda _p, _c: job(),
+            on_result=on_result,
+            on_error=lambda exc: self._on_failed("failed", exc),
+            name=name,
         )
 
     def rollback_selected(self) -> None:
@@ -704,15 +722,14 @@ class QtModelManager(QDialog):
             ).format(model=row.model_id, version=row.version),
         ):
             return
-        self._start("rolling_back", model=row.model_id)
-        settings = self.settings
-        self._runner.submit(
-            lambda _p, _c: rollback_bundle(settings, row.model_id),
-            on_result=lambda version: self._on_done(
+        self._run_action(
+            "rolling_back",
+            partial(rollback_bundle, self.settings, row.model_id),
+            lambda version: self._on_done(
                 "rolled_back", model=row.model_id, version=version, select=version
             ),
-            on_error=lambda exc: self._on_failed("failed", exc),
             name="rollback-bundle",
+            model=row.model_id,
         )
 
     def show_comparison(self) -> QWidget:
@@ -744,15 +761,12 @@ class QtModelManager(QDialog):
             ).format(model=row.model_id, version=row.version),
         ):
             return
-        self._start("stopping_shadow", model=row.model_id)
-        settings = self.settings
-        self._runner.submit(
-            lambda _p, _c: stop_shadow(settings, row.model_id),
-            on_result=lambda version: self._on_done(
-                "shadow_stopped", model=row.model_id, version=version
-            ),
-            on_error=lambda exc: self._on_failed("failed", exc),
+        self._run_action(
+            "stopping_shadow",
+            partial(stop_shadow, self.settings, row.model_id),
+            lambda version: self._on_done("shadow_stopped", model=row.model_id, version=version),
             name="stop-shadow",
+            model=row.model_id,
         )
 
     def selftest_selected(self) -> None:
