@@ -12,7 +12,7 @@ import json
 import sys
 from typing import Any
 
-from viewer.errors import printable_json
+from viewer.errors import printable, printable_json
 from viewer.session.comparison import percent_text as _pct
 from viewer.session.comparison import proportion_text as _prop
 
@@ -101,9 +101,12 @@ def _cmd_recalibrate(args: argparse.Namespace) -> int:
         out = {"report": rep, "report_sha256": recal.report_sha256, "amendment": amendment}
         if amendment is not None:
             out["amendment_sha256"] = st.amendment_sha256(amendment)
-        print(json.dumps(out, indent=2, ensure_ascii=False))
+        print(printable_json(json.dumps(out, indent=2, ensure_ascii=False)))
         return 0
-    print(f"Model {recal.model_id} {recal.model_version}, label {recal.label}")
+    print(
+        f"Model {printable(recal.model_id)} {printable(recal.model_version)}, "
+        f"label {printable(recal.label)}"
+    )
     print(
         f"Local cases: {prop['cases']} ({prop['positives']} positive, {prop['negatives']} "
         "negative by the final clinician decision)"
@@ -129,9 +132,9 @@ def _cmd_recalibrate(args: argparse.Namespace) -> int:
         print("Nothing was changed (add --apply to set this site threshold).")
     else:
         print(
-            f"Site threshold set by {amendment['set_by']['name']} "
+            f"Site threshold set by {printable(amendment['set_by']['name'])} "
             f"(amendment {st.amendment_sha256(amendment)[:16]}...); it applies while "
-            f"{recal.model_id} {recal.model_version} is active."
+            f"{printable(recal.model_id)} {printable(recal.model_version)} is active."
         )
     return 0
 
@@ -150,15 +153,17 @@ def _cmd_thresholds(args: argparse.Namespace) -> int:
     finally:
         log.close()
     if args.json:
-        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        print(printable_json(json.dumps(rows, indent=2, ensure_ascii=False)))
         return 0
     if not rows:
         print("No site thresholds: every model runs at its manifest thresholds.")
     for r in rows:
         print(
-            f"{r['model_id']} {r['model_version']} {r['label']}: {r['threshold']} (manifest "
-            f"{r['manifest_threshold']}), set {r['set_at'][:10]} by {r['set_by']['name']}, from "
-            f"{r['cases']} local cases — {r['status']}"
+            printable(  # names from store.json and the settings: no terminal escape
+                f"{r['model_id']} {r['model_version']} {r['label']}: {r['threshold']} (manifest "
+                f"{r['manifest_threshold']}), set {r['set_at'][:10]} by {r['set_by']['name']}, "
+                f"from {r['cases']} local cases — {r['status']}"
+            )
         )
     return 0
 
