@@ -7,8 +7,11 @@ STAMP := $(VENV)/.installed
 
 
 # Debian packages: dcmtk (reference renderer for tests), poppler-utils (PDF pages in tests),
-# libopenjp2-tools (benchmark reference), and what a real Qt window needs.
-SYSTEM_PACKAGES := dcmtk poppler-utils libopenjp2-tools libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 fonts-noto-cjk
+# libopenjp2-tools (benchmark reference), what a real Qt window needs, and the real servers the
+# integration tests start on loopback ports: Orthanc with DICOMweb and dicom3tools' dciodvfy (PACS),
+# PostgreSQL (department audit store), rsyslog with TLS (ATNA audit repository).
+SYSTEM_PACKAGES := dcmtk poppler-utils libopenjp2-tools libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 fonts-noto-cjk \
+  orthanc orthanc-dicomweb dicom3tools postgresql rsyslog rsyslog-gnutls
 
 .PHONY: system-deps run test lint typecheck contracts deadcode pytest pytest-slow bench freeze frozen-check demo-bundle venv clean
 
