@@ -1,0 +1,320 @@
+"""A real Orthanc for the PACS tests: Debian's ``/usr/sbin/Orthanc`` with the DICOMweb plugin,
+started from a JSON config written into a temporary folder, on free loopback ports.
+
+Each server has its own AE title, storage and index in its folder, and a modality entry for the
+calling AE the tests use (``BEDSIDE`` by default) so C-FIND, C-GET and C-MOVE are answered. The
+same folder survives ``stop()``/``kill()``/``restart()``: what Orthanc stored is still there.
+
+Variants the tests need: ``check_called_aet`` (a wrong called AE is refused), ``lua`` (e.g. a
+``ReceivedInstanceFilter`` that rejects objects), ``users`` (HTTP basic auth), ``dicom_tls`` (DICOM
+over TLS with a self-signed certificate: ``cert_pem`` is the file a client must trust). HTTPS is not
+offered: Debian's Orthanc 1.10.1 crashes in civetweb on the first HTTPS request here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+ORTHANC = Path("/usr/sbin/Orthanc")
+PLUGINS = Path("/usr/share/orthanc/plugins")
+DICOMWEB_PLUGIN = PLUGINS / "libOrthancDicomWeb.so"
+START_TIMEOUT_S = 30.0
+
+
+def missing_reason() -> str | None:
+    """Why a real Orthanc cannot run here (None when it can): the tests skip with this text."""
+    if not ORTHANC.is_file():
+        return f"Orthanc is not installed ({ORTHANC} missing; Debian package 'orthanc')"
+    if not DICOMWEB_PLUGIN.is_file():
+        return (
+            f"the Orthanc DICOMweb plugin is not installed ({DICOMWEB_PLUGIN}; 'orthanc-dicomweb')"
+        )
+    return None
+
+
+def free_port() -> int:
+    """A loopback TCP port nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def self_signed_pem(folder: Path, host: str = "127.0.0.1") -> tuple[Path, Path]:
+    """A self-signed certificate for ``host``: (certificate PEM, private key PEM)."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "bedside-test-orthanc")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(host))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_pem = cert.public_bytes(serialization.Encoding.PEM)
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    cert_path = folder / "server-cert.pem"
+    key_path = folder / "server-key.pem"
+    cert_path.write_bytes(cert_pem)
+    key_path.write_bytes(key_pem)
+    return cert_path, key_path
+
+
+@dataclass
+class OrthancServer:
+    """One Orthanc process over a folder of its own (see the module docstring)."""
+
+    root: Path
+    aet: str = "ORTHANC"
+    calling_aet: str = "BEDSIDE"
+    check_called_aet: bool = False
+    lua: str | None = None
+    users: dict[str, str] | None = None
+    dicom_tls: bool = False
+    http_port: int = field(default_factory=free_port)
+    dicom_port: int = field(default_factory=free_port)
+    cert_pem: Path | None = None
+    _proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    @property
+    def dicomweb_url(self) -> str:
+        return f"{self.url}/dicom-web"
+
+    @property
+    def config_path(self) -> Path:
+        return self.root / "orthanc.json"
+
+    @property
+    def log_path(self) -> Path:
+        return self.root / "orthanc.log"
+
+    def _config(self) -> dict[str, object]:
+        config: dict[str, object] = {
+            "Name": f"bedside-test-{self.aet}",
+            "StorageDirectory": str(self.root / "storage"),
+            "IndexDirectory": str(self.root / "index"),
+            "HttpPort": self.http_port,
+            "DicomPort": self.dicom_port,
+            "DicomAet": self.aet,
+            "DicomCheckCalledAet": self.check_called_aet,
+            "DicomCheckModalityHost": False,
+            "DicomAlwaysAllowEcho": True,
+            "DicomAlwaysAllowStore": True,
+            "DicomModalities": {
+                "bedside": {
+                    "AET": self.calling_aet,
+                    "Host": "127.0.0.1",
+                    "Port": free_port(),
+                    "AllowEcho": True,
+                    "AllowFind": True,
+                    "AllowGet": True,
+                    "AllowMove": True,
+                    "AllowStore": True,
+                }
+            },
+            "RemoteAccessAllowed": False,
+            "AuthenticationEnabled": bool(self.users),
+            "RegisteredUsers": dict(self.users or {}),
+            "HttpTimeout": 30,
+            "StableAge": 1,
+            "SaveJobs": False,
+            "Plugins": [str(DICOMWEB_PLUGIN)],
+            "DicomWeb": {"Enable": True, "Root": "/dicom-web/", "StudiesMetadata": "Full"},
+            "ConcurrentJobs": 2,
+            "HttpThreadsCount": 10,
+        }
+        if self.lua is not None:
+            lua_path = self.root / "filter.lua"
+            lua_path.write_text(self.lua, encoding="utf-8")
+            config["LuaScripts"] = [str(lua_path)]
+        if self.dicom_tls:
+            if self.cert_pem is None:
+                self.cert_pem, _key = self_signed_pem(self.root / "tls")
+            config["DicomTlsEnabled"] = True
+            config["DicomTlsCertificate"] = str(self.cert_pem)
+            config["DicomTlsPrivateKey"] = str(self.cert_pem.parent / "server-key.pem")
+            config["DicomTlsTrustedCertificates"] = str(self.cert_pem)
+            config["DicomTlsRemoteCertificateRequired"] = False
+        return config
+
+    # -- life cycle ----------------------------------------------------------------------------
+
+    def start(self, timeout_s: float = START_TIMEOUT_S) -> OrthancServer:
+        """Write the config and start Orthanc; returns once ``/system`` answers."""
+        if self.running:
+            return self
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.config_path.write_text(json.dumps(self._config(), indent=2), encoding="utf-8")
+        log = self.log_path.open("ab")
+        try:
+            self._proc = subprocess.Popen(
+                [str(ORTHANC), str(self.config_path)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                cwd=self.root,
+                start_new_session=True,
+            )
+        finally:
+            log.close()
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise RuntimeError(f"Orthanc exited at start-up:\n{self.log_tail()}")
+            try:
+                if self.get("/system", timeout=1.0).ok:
+                    return self
+            except requests.RequestException:
+                pass
+            time.sleep(0.05)
+        self.kill()
+        raise RuntimeError(f"Orthanc did not answer /system in {timeout_s} s:\n{self.log_tail()}")
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def stop(self, timeout_s: float = 15.0) -> None:
+        """A clean shutdown (SIGTERM), killed if it does not end in time."""
+        if self._proc is None:
+            return
+        if self._proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                self._proc.send_signal(signal.SIGTERM)
+            try:
+                self._proc.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self._proc = None
+
+    def kill(self) -> None:
+        """SIGKILL: Orthanc vanishes mid-whatever, as on a power cut."""
+        if self._proc is None:
+            return
+        if self._proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self._proc.pid, signal.SIGKILL)
+            self._proc.wait(timeout=10)
+        self._proc = None
+
+    def restart(self) -> OrthancServer:
+        """Start again over the same storage, ports and config."""
+        self.stop()
+        return self.start()
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return "(no log)"
+        return "\n".join(text.splitlines()[-lines:])
+
+    # -- REST ----------------------------------------------------------------------------------
+
+    def _session_kwargs(self) -> dict[str, object]:
+        kwargs: dict[str, object] = {}
+        if self.users:
+            kwargs["auth"] = next(iter(self.users.items()))
+        return kwargs
+
+    def get(self, path: str, *, timeout: float = 10.0) -> requests.Response:
+        return requests.get(f"{self.url}{path}", timeout=timeout, **self._session_kwargs())  # type: ignore[arg-type]
+
+    def get_json(self, path: str) -> object:
+        response = self.get(path)
+        response.raise_for_status()
+        return response.json()
+
+    def sop_instance_uids(self) -> list[str]:
+        """Every stored instance's SOP Instance UID (0008,0018), duplicates kept."""
+        instances = self.get_json("/instances?expand")
+        assert isinstance(instances, list)
+        return [str(item["MainDicomTags"]["SOPInstanceUID"]) for item in instances]
+
+    def instance_bytes(self, sop_instance_uid: str) -> bytes:
+        """The Part-10 file Orthanc stored for this SOP Instance UID."""
+        found = requests.post(
+            f"{self.url}/tools/lookup",
+            data=sop_instance_uid,
+            timeout=10,
+            **self._session_kwargs(),  # type: ignore[arg-type]
+        )
+        found.raise_for_status()
+        ids = [item["ID"] for item in found.json() if item["Type"] == "Instance"]
+        assert ids, f"Orthanc has no instance {sop_instance_uid}"
+        response = self.get(f"/instances/{ids[0]}/file")
+        response.raise_for_status()
+        return response.content
+
+    def upload(self, part10: bytes) -> None:
+        """Store a file through Orthanc's own REST API (test setup, not the code under test)."""
+        response = requests.post(
+            f"{self.url}/instances",
+            data=part10,
+            timeout=30,
+            **self._session_kwargs(),  # type: ignore[arg-type]
+        )
+        response.raise_for_status()
+
+    def clear(self) -> None:
+        """Delete every patient: the next test starts from an empty archive."""
+        patients = self.get_json("/patients")
+        assert isinstance(patients, list)
+        for patient in patients:
+            requests.delete(
+                f"{self.url}/patients/{patient}",
+                timeout=10,
+                **self._session_kwargs(),  # type: ignore[arg-type]
+            ).raise_for_status()
+
+
+def wait_for(predicate: object, *, timeout_s: float = 5.0, interval_s: float = 0.05) -> object:
+    """Poll ``predicate()`` until it returns something truthy or the deadline passes; returns the
+    last value (falsy on timeout), so the caller's assert shows what was seen."""
+    assert callable(predicate)
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = predicate()
+        if value or time.monotonic() >= deadline:
+            return value
+        time.sleep(interval_s)
