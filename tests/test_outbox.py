@@ -167,3 +167,47 @@ def test_items_put_survive_a_kill_9(tmp_path: Path) -> None:
     with Outbox(path) as box:
         assert all(box.contains(f"k{i}") for i in range(last + 1))
         assert box.status().pending >= last + 1
+
+
+def test_put_many_is_one_ordered_idempotent_batch(box: Outbox) -> None:
+    assert box.last_key("row") is None
+    assert box.put_many([("w:1", b"a"), ("w:2", b"b")], kind="row") == 2
+    assert box.put_many([("w:2", b"b"), ("w:3", b"c")], kind="row") == 1
+    box.put("other", b"x", kind="atna")
+    assert box.last_key("row") == "w:3" and box.last_key("atna") == "other"
+    assert [i.key for i in box.waiting()] == ["w:1", "w:2", "w:3", "other"]
+
+
+def test_drain_batches_sends_in_order_and_retries_a_failed_batch_whole(box: Outbox) -> None:
+    box.put_many([(f"k{n}", b"p") for n in range(7)], now=0)
+    batches: list[list[str]] = []
+    fail = {"on": True}
+
+    def send(items: list[OutboxItem]) -> None:
+        if fail["on"] and items[0].key == "k3":
+            raise ConnectionError("network cut")
+        batches.append([i.key for i in items])
+
+    first = box.drain_batches(send, batch_size=3, now=lambda: 1)
+    assert (first.sent, first.failed, first.error) == (3, 1, "network cut")
+    assert batches == [["k0", "k1", "k2"]]
+    assert box.drain_batches(send, batch_size=3, now=lambda: 2).sent == 0  # backoff: not due
+    fail["on"] = False
+    again = box.drain_batches(send, batch_size=3, now=lambda: 100)
+    assert again.sent == 4 and batches[1:] == [["k3", "k4", "k5"], ["k6"]]
+    assert box.status().pending == 0 and box.status().sent == 7
+
+
+def test_drain_batches_holds_the_named_item_and_sends_those_before_it(box: Outbox) -> None:
+    box.put_many([(f"k{n}", b"p") for n in range(5)], now=0)
+    delivered: list[str] = []
+
+    def send(items: list[OutboxItem]) -> None:
+        if any(i.key == "k2" for i in items):
+            raise PermanentSendError("k2 conflicts", key="k2")
+        delivered.extend(i.key for i in items)
+
+    result = box.drain_batches(send, batch_size=10, now=lambda: 1)
+    assert (result.sent, result.held) == (2, 1) and delivered == ["k0", "k1"]
+    assert box.state_of("k2") == "held" and box.state_of("k3") == "pending"
+    assert box.status().last_error == "k2 conflicts"

@@ -23,7 +23,7 @@ import os
 import sqlite3
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,7 +74,14 @@ class OutboxError(BedsideError):
 
 class PermanentSendError(Exception):
     """Raised by a ``send`` callable when the receiver rejected this item for good: it is held
-    (kept, shown, retried only on request), not retried on a timer."""
+    (kept, shown, retried only on request), not retried on a timer.
+
+    A batch sender (:meth:`Outbox.drain_batches`) names the rejected item by ``key``; without
+    one the batch's first item is held."""
+
+    def __init__(self, message: str = "", *, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
 
 
 @dataclass(frozen=True)
@@ -185,6 +192,37 @@ class Outbox:
         )
         return cur.rowcount == 1
 
+    def put_many(
+        self, items: Sequence[tuple[str, bytes]], *, kind: str = "", now: float | None = None
+    ) -> int:
+        """Queue ``(key, payload)`` pairs in ONE transaction (one disk sync for a whole batch,
+        in order); keys already queued are skipped. Returns how many were new."""
+        when = _now(now)
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            added = 0
+            for key, payload in items:
+                cur = self._db.execute(
+                    "INSERT OR IGNORE INTO items (key, kind, payload, created, state, "
+                    "next_attempt) VALUES (?, ?, ?, ?, 'pending', ?)",
+                    (key, kind, bytes(payload), when, when),
+                )
+                added += cur.rowcount
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise OutboxError(f"The outbox {self.path} cannot be written: {exc}.") from exc
+        return added
+
+    def last_key(self, kind: str) -> str | None:
+        """The key of the newest item of ``kind`` (sent or not): a producer that queues in key
+        order resumes after it (a watermark that survives restarts)."""
+        row = self._db.execute(
+            "SELECT key FROM items WHERE kind = ? ORDER BY id DESC LIMIT 1", (kind,)
+        ).fetchone()
+        return None if row is None else str(row[0])
+
     def contains(self, key: str) -> bool:
         row = self._db.execute("SELECT 1 FROM items WHERE key = ?", (key,)).fetchone()
         return row is not None
@@ -205,12 +243,13 @@ class Outbox:
         ).fetchall()
         return [OutboxItem(*row) for row in rows]
 
-    def _ordered_due(self, now: float) -> list[OutboxItem]:
+    def _ordered_due(self, now: float, limit: int = 50) -> list[OutboxItem]:
         """The head of the queue up to the first item that is held or not yet due: in order, an
         item never overtakes an earlier one."""
         rows = self._db.execute(
             f"SELECT {_ITEM_COLUMNS}, state, next_attempt FROM items WHERE state != 'sent' "  # noqa: S608 - constant
-            "ORDER BY id LIMIT 50"
+            "ORDER BY id LIMIT ?",
+            (limit,),
         ).fetchall()
         batch: list[OutboxItem] = []
         for *fields, state, next_at in rows:
@@ -262,6 +301,22 @@ class Outbox:
             "WHERE id = ?",
             (_now(now), item_id),
         )
+
+    def mark_sent_many(self, item_ids: Sequence[int], *, now: float | None = None) -> None:
+        """:meth:`mark_sent` for a whole batch in one transaction."""
+        when = _now(now)
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.executemany(
+                "UPDATE items SET state = 'sent', sent_at = ?, last_error = NULL, "
+                "first_failure = NULL WHERE id = ?",
+                [(when, item_id) for item_id in item_ids],
+            )
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise OutboxError(f"The outbox {self.path} cannot be written: {exc}.") from exc
 
     def mark_failed(
         self, item_id: int, error: str, *, permanent: bool = False, now: float | None = None
@@ -357,6 +412,53 @@ class Outbox:
                         sent += 1
                 if stop:
                     break
+        finally:
+            self._drop_lease()
+        return DrainResult(sent=sent, failed=failed, held=held, error=error)
+
+    def drain_batches(
+        self,
+        send: Callable[[list[OutboxItem]], None],
+        *,
+        batch_size: int = 500,
+        should_stop: Callable[[], bool] | None = None,
+        now: Callable[[], float] = time.time,
+    ) -> DrainResult:
+        """An ordered drain that hands ``send`` up to ``batch_size`` items at once.
+
+        For a receiver that commits a batch in one transaction (the department audit store): a
+        per-item round trip and disk sync would bound throughput at a few hundred rows a second.
+        ``send`` is all or nothing: when it raises, no item of the batch counts as delivered. A
+        transient error reschedules the batch's first item (the rest wait behind it, in order)
+        and ends the drain; a :class:`PermanentSendError` holds the item it names (or the first)
+        and the drain goes on with the items before it, which then form a shorter batch.
+        """
+        if not self._take_lease(now()):
+            return DrainResult(sent=0, failed=0, held=0, error=None, busy=True)
+        sent = failed = held = 0
+        error: str | None = None
+        try:
+            while not (should_stop is not None and should_stop()):
+                batch = self._ordered_due(now(), limit=max(1, batch_size))
+                if not batch or not self._take_lease(now()):
+                    break
+                try:
+                    send(batch)
+                except PermanentSendError as exc:
+                    error = str(exc) or type(exc).__name__
+                    bad = next((i for i in batch if i.key == exc.key), batch[0])
+                    self.mark_failed(bad.id, error, permanent=True, now=now())
+                    held += 1
+                    if bad is batch[0]:
+                        break
+                except Exception as exc:  # any transport failure keeps the batch queued
+                    error = str(exc) or type(exc).__name__
+                    self.mark_failed(batch[0].id, error, now=now())
+                    failed += 1
+                    break
+                else:
+                    self.mark_sent_many([item.id for item in batch], now=now())
+                    sent += len(batch)
         finally:
             self._drop_lease()
         return DrainResult(sent=sent, failed=failed, held=held, error=error)
