@@ -1,8 +1,9 @@
 """Settings: built-in defaults < site file (IT, read-only to the app) < user file.
 
 The site file is TOML written by IT at ``BEDSIDE_SITE_CONFIG`` or the platform's site config dir
-(``site.toml``). Keys under ``[trust]``, ``[audit]``, ``[models]``, ``[change_control]`` and
-``user.require_named_user`` are site-only: a user file cannot change them. The other keys are
+(``site.toml``). Keys under ``[trust]``, ``[audit]``, ``[models]``, ``[change_control]``,
+``[pacs]`` and ``user.require_named_user`` are site-only: a user file cannot change them. The
+other keys are
 defaults a user may override unless the site lists them in ``locked``. ``BEDSIDE_DATA_DIR``
 relocates everything the app writes.
 """
@@ -20,7 +21,14 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from viewer.errors import ConfigError
 
@@ -106,6 +114,99 @@ class ChangeControlSection(_Section):
     )
 
 
+class PacsSection(_Section):
+    """Site-only (issue 17): where results go and where studies come from. Secrets are never in
+    this file: ``secret_path`` names a file holding the password or bearer token (RFC 7617 /
+    RFC 6750), read when a request is made and never logged. ``ca_bundle`` (PEM) is the trust
+    anchor for HTTPS and DICOM TLS (PS3.15 B.1); ``client_cert``/``client_key`` a client
+    certificate when the PACS asks for one."""
+
+    enabled: bool = Field(default=False, description="Send results to PACS and allow search")
+    send: list[Literal["sr", "sc", "gsps"]] = Field(
+        default_factory=lambda: ["sr", "sc"],
+        description="Objects sent per reading: sr (TID 1500 report), sc (secondary capture), "
+        "gsps (presentation state with the annotations)",
+    )
+    transport: Literal["dicomweb", "dimse", "both"] = Field(
+        default="dicomweb", description="How objects are sent: STOW-RS, C-STORE or both"
+    )
+    query: Literal["dicomweb", "dimse"] = Field(
+        default="dicomweb",
+        description="How studies are searched and retrieved: QIDO/WADO-RS or C-FIND/C-GET",
+    )
+    dicomweb_url: str = Field(
+        default="", max_length=2000, description="DICOMweb base URL, e.g. https://pacs/dicom-web"
+    )
+    auth: Literal["none", "basic", "bearer"] = Field(
+        default="none", description="DICOMweb authentication"
+    )
+    username: str = Field(default="", max_length=200, description="User name for basic auth")
+    secret_path: str = Field(
+        default="", description="File holding the basic-auth password or the bearer token"
+    )
+    ca_bundle: str = Field(
+        default="", description="PEM CA bundle for HTTPS and DICOM TLS; empty: the system's"
+    )
+    client_cert: str = Field(default="", description="Client certificate (PEM), if required")
+    client_key: str = Field(default="", description="Client certificate's private key (PEM)")
+    host: str = Field(default="", max_length=255, description="DIMSE: the PACS host name")
+    port: Annotated[int, Field(ge=1, le=65535)] = Field(default=104, description="DIMSE port")
+    called_aet: str = Field(default="", description="DIMSE: the PACS's AE title")
+    calling_aet: str = Field(
+        default="BEDSIDE", description="DIMSE: this workstation's AE title (known to the PACS)"
+    )
+    tls: bool = Field(default=False, description="DIMSE over TLS (PS3.15 B.1)")
+    connect_timeout_s: Annotated[float, Field(gt=0, le=120)] = Field(
+        default=5.0, description="Seconds to wait for a connection or association"
+    )
+    timeout_s: Annotated[float, Field(gt=0, le=3600)] = Field(
+        default=60.0, description="Seconds to wait for an answer once connected"
+    )
+
+    @field_validator("called_aet", "calling_aet")
+    @classmethod
+    def _ae_title(cls, value: str) -> str:
+        """PS3.5 6.2 AE: 16 characters at most, printable ASCII without a backslash, not blank."""
+        if value == "":
+            return value
+        if (
+            len(value) > 16
+            or not value.strip()
+            or any(c == "\\" or not " " <= c <= "~" for c in value)
+        ):
+            raise ValueError(
+                f"{value!r} is not an AE title: 1 to 16 letters, digits, spaces or punctuation "
+                "(no backslash)"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _complete(self) -> PacsSection:
+        """An enabled PACS names everything its transports need; said in IT's words."""
+        if not self.enabled:
+            return self
+        missing = []
+        if self.transport in ("dicomweb", "both") or self.query == "dicomweb":
+            if not self.dicomweb_url.startswith(("http://", "https://")):
+                missing.append("pacs.dicomweb_url (an http:// or https:// address)")
+            if self.auth == "basic" and not self.username:
+                missing.append("pacs.username (auth is basic)")
+            if self.auth != "none" and not self.secret_path:
+                missing.append(f"pacs.secret_path (auth is {self.auth})")
+        if self.transport in ("dimse", "both") or self.query == "dimse":
+            if not self.host:
+                missing.append("pacs.host")
+            if not self.called_aet:
+                missing.append("pacs.called_aet")
+        if not self.calling_aet:
+            missing.append("pacs.calling_aet")
+        if bool(self.client_cert) != bool(self.client_key):
+            missing.append("pacs.client_cert and pacs.client_key together")
+        if missing:
+            raise ValueError("enabled is true but these are not set: " + ", ".join(missing))
+        return self
+
+
 class SettingsFile(_Section):
     """The shape of a settings file; every key optional, unknown keys refused."""
 
@@ -118,6 +219,7 @@ class SettingsFile(_Section):
     audit: AuditSection = AuditSection()
     models: ModelsSection = ModelsSection()
     change_control: ChangeControlSection = ChangeControlSection()
+    pacs: PacsSection = PacsSection()
 
 
 @dataclass(frozen=True)
@@ -150,6 +252,11 @@ class Settings:
     def installation_key_path(self) -> Path:
         """Private key that signs audit checkpoints (PEM, mode 0600)."""
         return self.data_dir / "installation-key.pem"
+
+    @property
+    def pacs_outbox_path(self) -> Path:
+        """Results waiting for PACS (``[pacs]``, viewer.pacs.delivery)."""
+        return self.data_dir / "pacs-outbox.sqlite"
 
     @property
     def model_store_key_path(self) -> Path:
@@ -410,6 +517,10 @@ PATH_KEYS: tuple[tuple[str, bool, int | None], ...] = (
     ("audit.db_path", False, None),
     ("audit.secret_path", False, MAX_SECRET_BYTES),
     ("models.store_dir", True, None),
+    ("pacs.secret_path", False, MAX_SECRET_BYTES),
+    ("pacs.ca_bundle", False, 10_000_000),
+    ("pacs.client_cert", False, MAX_SETTINGS_BYTES),
+    ("pacs.client_key", False, MAX_SECRET_BYTES),
 )
 
 
