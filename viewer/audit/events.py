@@ -44,6 +44,12 @@ class EventType(StrEnum):
     SHADOW_STARTED = "shadow_started"
     SHADOW_STOPPED = "shadow_stopped"
     SHADOW_RESULT = "shadow_result"
+    # PACS (issue 17, viewer.pacs.delivery): one object acknowledged by PACS, or one attempt
+    # that failed (transport down: retried; rejected: held); studies retrieved from PACS
+    # (viewer.pacs.query). Pseudonymised UIDs; the destination and the error in detail.
+    PACS_SENT = "pacs_sent"
+    PACS_SEND_FAILED = "pacs_send_failed"
+    PACS_RETRIEVED = "pacs_retrieved"
 
 
 Outcome = Literal["success", "failure"]
