@@ -22,7 +22,7 @@ import socket
 import sqlite3
 import stat
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
@@ -42,6 +42,9 @@ from viewer.config import Settings
 from viewer.errors import AuditError, AuditWriteError
 
 DEFAULT_BUSY_TIMEOUT_S = 10.0
+
+#: Called with the rows of each committed append, on the appending thread, after COMMIT.
+CommitListener = Callable[[Sequence[AuditRecord]], None]
 
 
 def _ensure_private(path: Path) -> None:
@@ -218,6 +221,7 @@ class AuditLog:
         self.log_id = self._read_meta("log_id") or ""
         self.is_own = not read_only  # this installation's log (settings.audit_db_path)
         self.read_uri = f"{path.resolve().as_uri()}?mode=ro"  # for parallel verifying readers
+        self._listeners: list[CommitListener] = []
 
     # ----------------------------------------------------------------- opening
 
@@ -451,6 +455,25 @@ class AuditLog:
             pseudonymizer=self._pseudo,
         )
 
+    def add_listener(self, listener: CommitListener) -> None:
+        """Call ``listener(records)`` after each committed append: the one hook every forwarder
+        uses (the department store, the ATNA repository; :mod:`viewer.audit.forwarding`).
+
+        It runs on the appending thread while the caller waits, so it must only note the rows and
+        return (wake a thread); it never decides whether the act was saved: an exception from it
+        is swallowed, because the rows are committed and a forwarder catches up from the log.
+        """
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: CommitListener) -> None:
+        with contextlib.suppress(ValueError):
+            self._listeners.remove(listener)
+
+    def _notify(self, records: list[AuditRecord]) -> None:
+        for listener in list(self._listeners):
+            with contextlib.suppress(Exception):  # committed already; see add_listener
+                listener(records)
+
     def append(self, event: AuditEvent) -> AuditRecord:
         """Append one event; returns only after COMMIT (see :meth:`append_all`)."""
         return self.append_all([event])[0]
@@ -509,6 +532,8 @@ class AuditLog:
                 raise AuditWriteError(
                     not_saved(what, describe_cause(exc, self.busy_timeout_s), self.path)
                 ) from exc
+        if self._listeners:
+            self._notify(records)
         return records
 
     def checkpoint(self, key: InstallationKey | None = None) -> Checkpoint:
@@ -603,6 +628,19 @@ class AuditLog:
         if kwargs:
             filters = Filters(**kwargs) if filters is None else _replace(filters, kwargs)
         return list(self.iter_records(filters))
+
+    def records_after(self, seq: int, *, limit: int = 500) -> list[AuditRecord]:
+        """Up to ``limit`` rows with a sequence number above ``seq``, in order (a forwarder's
+        catch-up from its watermark; the primary key makes it one index range)."""
+        with self._lock:
+            try:
+                rows = self._conn.execute(
+                    f"SELECT {SELECT_COLUMNS} FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?",  # noqa: S608
+                    (seq, limit),
+                ).fetchall()
+            except sqlite3.Error as exc:
+                raise AuditError(f"The audit log {self.path} cannot be read: {exc}.") from exc
+        return [AuditRecord(*row) for row in rows]
 
     def get(self, seq: int) -> AuditRecord | None:
         with self._lock:
