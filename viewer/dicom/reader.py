@@ -284,6 +284,16 @@ def _read_image(path: str | Path, limits: Limits, notes: list[str]) -> DicomImag
     stored = _decode(ds, meta, notes)
     with contextlib.suppress(AttributeError, KeyError):
         del ds.PixelData  # the header keeps no pixel bytes (tag browser, memory)
+    return assemble_image(ds, meta, stored, notes, path)
+
+
+def assemble_image(
+    ds: Dataset, meta: ImageMetadata, stored: np.ndarray, notes: list[str], path: str | Path
+) -> DicomImage:
+    """The grey-scale pipeline over decoded stored values: Modality LUT / Rescale (PS3.3
+    C.11.1), stored and automatic windows (C.11.2), presets. One path for the full image and
+    for the reduced-resolution preview (viewer.dicom.preview), so both show the same grey scale.
+    """
     try:
         with quiet(notes):
             domain = stored_domain(stored)

@@ -183,6 +183,9 @@ class QtImageView(QWidget):
         self._generation = 0
         self._full_pending = 0
         self._loading = False
+        # (QImage, the uint8 array it views): a reduced-resolution first look while the full
+        # image decodes (viewer.dicom.preview); inert, never scored or measured
+        self._loading_preview: tuple[QImage, np.ndarray] | None = None
         self._runner = JobRunner(1, self, name="render")
         self._render_timer = QTimer(self)
         self._render_timer.setSingleShot(True)
@@ -202,6 +205,7 @@ class QtImageView(QWidget):
         self.renderer = renderer
         self._preview = preview
         self._loading = False
+        self._loading_preview = None
         self.voi = image.default_window
         self.invert = False
         self.rotation = 0
@@ -222,6 +226,7 @@ class QtImageView(QWidget):
     def clear(self, *, loading: bool = False) -> None:
         """Show nothing (``loading``: an image is on its way, so no "open a file" hint)."""
         self._loading = loading
+        self._loading_preview = None
         self._generation += 1  # a full-size render still in flight is for the old image
         self.image = None
         self.renderer = None
@@ -231,6 +236,37 @@ class QtImageView(QWidget):
         self._scaled_cache = None
         self.clear_heatmap()
         self.update()
+
+    def show_loading_preview(self, pixels: np.ndarray) -> None:
+        """Paint a reduced-resolution display buffer of the image being decoded, fitted and
+        captioned as a preview; ignored once the full image (or another file) is on screen.
+        Nothing can act on it: every tool needs ``self.image``, which stays None."""
+        if self.image is not None or not self._loading:
+            return
+        buf = np.ascontiguousarray(pixels, dtype=np.uint8)
+        self._loading_preview = (gray_qimage(buf), buf)
+        self.update()
+
+    def showing_loading_preview(self) -> bool:
+        return self._loading_preview is not None
+
+    def _paint_loading_preview(self, p: QPainter) -> None:
+        if self._loading_preview is None:
+            return
+        qimg, buf = self._loading_preview
+        h, w = buf.shape
+        scale = min(self.width() / w, self.height() / h)
+        target = QRectF(
+            (self.width() - w * scale) / 2, (self.height() - h * scale) / 2, w * scale, h * scale
+        )
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+        p.drawImage(target, qimg)
+        self._shadow_text(
+            p,
+            QPointF(12, self.height() - 14),
+            self.tr("Preview at reduced resolution: loading the full image…"),
+            QColor(255, 220, 0),
+        )
 
     def presets(self) -> list[Any]:
         """The image's window menu (``DicomImage.presets``: the default first, then automatic,
@@ -710,6 +746,7 @@ class QtImageView(QWidget):
         p.fillRect(self.rect(), QColor(0, 0, 0))
         if self.image is None or self._qimage is None:
             if self._loading:
+                self._paint_loading_preview(p)
                 p.end()
                 return
             p.setPen(QColor(160, 160, 160))

@@ -139,6 +139,19 @@ def _read_job(path: str) -> tuple[DicomImage, DisplayRenderer, Any]:
     return image, DisplayRenderer(image), make_preview(image)
 
 
+def _preview_job(path: str) -> Any:
+    """A reduced-resolution display buffer of a large JPEG 2000 file, or None (any other file,
+    or any problem: the full read reports it). Runs beside the full read on the other io thread."""
+    from viewer.dicom import DisplayRenderer
+    from viewer.dicom.preview import read_preview
+
+    got = read_preview(path)
+    if got is None:
+        return None
+    image, _factor = got
+    return DisplayRenderer(image).render(image.default_window)
+
+
 def _prefetch_job(path: str, cancelled: Callable[[], bool]) -> tuple[Stamp, Any] | None:
     """The read job ahead of time (no torch here), with the file's stamp taken before it."""
     stamp = file_stamp(path)
@@ -933,6 +946,13 @@ class QtMainWindow(QMainWindow):
         if prefetched is not None:  # decoded ahead from the unchanged file: shown at once
             self._image_read(shown, prefetched)
             return
+        self.io.submit(  # on the other io thread, so the full decode is not delayed
+            lambda _p, _c: _preview_job(path),
+            on_result=partial(self._preview_read, shown),
+            on_error=lambda _exc: None,  # a preview is an extra: the full read reports problems
+            priority=11,
+            name="preview",
+        )
         self.io.submit(
             lambda _p, _c: _read_job(path),
             on_result=partial(self._image_read, shown),
@@ -996,6 +1016,10 @@ class QtMainWindow(QMainWindow):
 
     def _show_image_error(self, text: str) -> None:
         self.image_error.setText(text)
+
+    def _preview_read(self, shown: OnScreen, pixels: Any) -> None:
+        if pixels is not None and self._on_screen(shown) and shown.image is None:
+            self.view.show_loading_preview(pixels)
 
     def _image_failed(self, shown: OnScreen, exc: BaseException) -> None:
         if not self._on_screen(shown):
