@@ -211,3 +211,18 @@ def test_drain_batches_holds_the_named_item_and_sends_those_before_it(box: Outbo
     assert (result.sent, result.held) == (2, 1) and delivered == ["k0", "k1"]
     assert box.state_of("k2") == "held" and box.state_of("k3") == "pending"
     assert box.status().last_error == "k2 conflicts"
+
+
+def test_states_of_one_kind(box: Outbox) -> None:
+    box.put("a", b"1", kind="reading-1")
+    box.put("b", b"2", kind="reading-1")
+    box.put("c", b"3", kind="reading-2")
+
+    def send(item: OutboxItem) -> None:
+        if item.key == "b":
+            raise PermanentSendError("refused")
+
+    box.drain(send, ordered=False)
+    assert box.states("reading-1") == {"a": "sent", "b": "held"}
+    assert box.states("reading-2") == {"c": "sent"}
+    assert box.states("nothing") == {}

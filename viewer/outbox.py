@@ -223,6 +223,12 @@ class Outbox:
         ).fetchone()
         return None if row is None else str(row[0])
 
+    def states(self, kind: str) -> dict[str, str]:
+        """Every item of ``kind`` (sent or not): key -> 'pending', 'held' or 'sent'. A producer
+        that tags one batch with a kind (one reading's objects) reads that batch's fate."""
+        rows = self._db.execute("SELECT key, state FROM items WHERE kind = ?", (kind,)).fetchall()
+        return {str(key): str(state) for key, state in rows}
+
     def contains(self, key: str) -> bool:
         row = self._db.execute("SELECT 1 FROM items WHERE key = ?", (key,)).fetchone()
         return row is not None
