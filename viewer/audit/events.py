@@ -50,6 +50,10 @@ class EventType(StrEnum):
     PACS_SENT = "pacs_sent"
     PACS_SEND_FAILED = "pacs_send_failed"
     PACS_RETRIEVED = "pacs_retrieved"
+    # a saved reading handed to the PACS outbox (viewer.session.pacs_link): its objects queued,
+    # or why they could not be built or queued (the decision itself is saved either way)
+    PACS_QUEUED = "pacs_queued"
+    PACS_NOT_QUEUED = "pacs_not_queued"
 
 
 Outcome = Literal["success", "failure"]
