@@ -159,6 +159,15 @@ def test_cli_recalibrate_and_compare(
     text = capsys.readouterr().out
     assert "Proposed site threshold" in text and "errors of their own" in text
     assert "Nothing was changed" in text
+    assert "one-sided 95% lower bound" in text
+    # a stricter bound: a lower (or equal) threshold, recorded in the report
+    assert cli.main([*argv, "--confidence", "0.99", "--json"]) == 0
+    strict = json.loads(capsys.readouterr().out)["report"]
+    assert strict["confidence"] == 0.99
+    assert strict["proposal"]["threshold"] <= out["report"]["proposal"]["threshold"]
+    with pytest.raises(SystemExit):
+        cli.main([*argv, "--confidence", "1.5"])
+    assert "between 0.5 and 0.999" in capsys.readouterr().err
     assert (
         cli.main(["model", "compare", "--candidate", "test-cxr@1.1.0", "--label", "opacity"]) == 1
     )

@@ -60,6 +60,27 @@ def test_recalibration_meets_the_target_in_95_percent_of_200_sites() -> None:
     assert np.mean(held_sens) >= TARGET
 
 
+def _held_apart_met(confidence: float) -> int:
+    met = 0
+    for seed in range(TRIALS):
+        rng = np.random.default_rng(seed)
+        truth, scores = _half(rng)
+        held_truth, held_scores = _half(rng)
+        p = propose_threshold(truth, scores, target_sensitivity=TARGET, confidence=confidence)
+        met += float((held_scores[held_truth] >= p.threshold).mean()) >= TARGET
+    return met
+
+
+def test_held_apart_observed_sensitivity_needs_the_stricter_bound() -> None:
+    """The held-apart half's *observed* sensitivity carries its own sampling error on top of the
+    derivation half's: with the issue's 95 % bound it meets the target in about 93 % of sites
+    (186/200 here; about Phi(1.645 / sqrt 2) = 88 % for a continuous score, more with the exact
+    bound's conservatism), and a site that wants >= 95 % on its next half sets the 99 % bound
+    (``--confidence 0.99``, or the site file), which meets it in 195/200."""
+    assert _held_apart_met(0.95) == 186
+    assert _held_apart_met(0.99) >= 0.95 * TRIALS
+
+
 def test_the_proposal_is_the_highest_threshold_meeting_the_target() -> None:
     rng = np.random.default_rng(11)
     truth, scores = _half(rng)
