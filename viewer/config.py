@@ -14,6 +14,7 @@ import dataclasses
 import errno
 import os
 import stat
+import sys
 import tempfile
 import tomllib
 from dataclasses import dataclass, field
@@ -440,7 +441,16 @@ def read_settings_file(path: Path) -> tuple[SettingsFile, dict[str, Any]]:
     return parsed, raw
 
 
+# Linux: one fixed folder, the Debian package's conffiles (docs/it-guide.md). platformdirs would
+# answer the first entry of $XDG_CONFIG_DIRS, which a desktop session may set
+# (/etc/xdg/xdg-ubuntu on Ubuntu), so the same workstation read a different site file from its
+# menu than from a terminal. Windows and macOS keep the platform's folder (C:\ProgramData\Bedside).
+LINUX_SITE_DIR = Path("/etc/bedside")
+
+
 def default_site_dir() -> Path:
+    if sys.platform.startswith("linux"):
+        return LINUX_SITE_DIR
     return Path(platformdirs.site_config_dir(APP_NAME, appauthor=False))
 
 

@@ -122,6 +122,12 @@ def _register_model(sub: Subparsers) -> None:
     model.register(sub)
 
 
+def _register_site(sub: Subparsers) -> None:
+    from viewer.cli import site
+
+    site.register(sub)
+
+
 def _register_selfcheck(sub: Subparsers) -> None:
     from viewer.cli import selfcheck
 
@@ -143,6 +149,7 @@ COMMANDS: tuple[tuple[str, str, Callable[[Subparsers], None]], ...] = (
         _register_model,
     ),
     ("monitor", "site drift monitor: scores, input mix and rates over time", _register_monitor),
+    ("site", "IT: check the site configuration and trusted keys", _register_site),
     (
         "self-check",
         "verify this installation headless (demo bundle, DICOM decode, inference, audit)",
@@ -159,7 +166,8 @@ COMMANDS: tuple[tuple[str, str, Callable[[Subparsers], None]], ...] = (
 BLAS_FREE = frozenset({"dicom"})
 
 # Commands that read no setting: they run without loading the settings files (and pydantic).
-NO_SETTINGS = frozenset({("dicom", "info"), ("dicom", "scan")})
+# `site check` also runs without them: the site file it checks may be what stops every command.
+NO_SETTINGS = frozenset({("dicom", "info"), ("dicom", "scan"), ("site", "check")})
 
 
 def build_parser(*, layers: bool = True, command: str | None = None) -> argparse.ArgumentParser:

@@ -1,0 +1,141 @@
+"""`bedside site check` (issue 18 item 2): a good site folder passes, each hostile one is named."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.bundle.conftest import KeyPair
+from viewer.cli.main import main as bedside
+from viewer.session.site_check import check_site
+
+DEMO_PUB = Path(__file__).resolve().parents[2] / "resources" / "demo" / "demo-signing-key.pub.pem"
+
+
+def _site(tmp_path: Path, key: KeyPair, toml: str = "") -> Path:
+    site = tmp_path / "site"
+    keys = site / "trusted-keys"
+    keys.mkdir(parents=True)
+    site.chmod(0o755)
+    keys.chmod(0o755)
+    shutil.copy(key.public_path, keys / "site-models.pub.pem")
+    (keys / "site-models.pub.pem").chmod(0o644)
+    (site / "site.toml").write_text(toml, encoding="utf-8")
+    (site / "site.toml").chmod(0o644)
+    return site
+
+
+def _codes(site: Path) -> dict[str, str]:
+    report = check_site(site / "site.toml")
+    return {f.code: f.level for f in report.findings}
+
+
+def test_a_good_site_passes_and_prints_the_key(
+    tmp_path: Path, key: KeyPair, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site = _site(
+        tmp_path, key, '[reading]\norder = "read_first"\n[audit]\nsite_name = "Radiology"\n'
+    )
+    assert bedside(["site", "check", "--site-dir", str(site)]) == 0
+    out = capsys.readouterr().out
+    assert 'reading.order = "read_first"' in out
+    assert "Trusted keys: 1" in out and "site-models.pub.pem" in out
+    assert "site folder OK: 0 error(s)" in out
+    assert bedside(["site", "check", "--site-dir", str(site), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["ok"] is True and len(data["trusted_keys"][0]["fingerprint"]) == 64
+    assert data["site_values"] == {"reading.order": "read_first", "audit.site_name": "Radiology"}
+
+
+def test_a_bad_site_file_is_reported_without_loading_settings(
+    tmp_path: Path, key: KeyPair, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site = _site(tmp_path, key, '[reading]\norder = "sideways"\nspeed = 3\n')
+    # the same file named by BEDSIDE_SITE_CONFIG would stop every other command; this one reports
+    assert bedside(["site", "check", "--site-dir", str(site)]) == 1
+    out = capsys.readouterr().out
+    assert "unknown key 'reading.speed'" in out and "reading.order" in out
+    assert "NOT OK" in out
+
+
+@pytest.mark.parametrize(
+    ("toml", "code"),
+    [
+        ('locked = ["trust.allow_user_keys"]\n', "site_file"),  # a site-only key cannot be locked
+        ('[audit]\nsecret_path = "relative/secret"\n', "relative_path"),
+        ('[trust]\nsite_keys_dir = "/nonexistent/bedside-keys"\n', "missing_path"),
+        ("[models]\nstore_dir = '/dev/null'\n", "path_kind"),
+        ("this is not toml", "site_file"),
+    ],
+)
+def test_hostile_site_files(tmp_path: Path, key: KeyPair, toml: str, code: str) -> None:
+    site = _site(tmp_path, key, toml)
+    codes = _codes(site)
+    assert codes.get(code) == "error", codes
+    assert not check_site(site / "site.toml").ok
+
+
+def test_world_writable_folders_and_keys_are_errors(tmp_path: Path, key: KeyPair) -> None:
+    site = _site(tmp_path, key)
+    (site / "trusted-keys").chmod(0o777)
+    report = check_site(site / "site.toml")
+    assert [f.code for f in report.errors] == ["world_writable"]
+    assert "chmod o-w" in report.errors[0].message
+    (site / "trusted-keys").chmod(0o755)
+    (site / "trusted-keys" / "site-models.pub.pem").chmod(0o666)
+    assert [f.code for f in check_site(site / "site.toml").errors] == ["world_writable"]
+
+
+def test_bad_duplicate_and_demo_keys(tmp_path: Path, key: KeyPair) -> None:
+    site = _site(tmp_path, key)
+    keys = site / "trusted-keys"
+    shutil.copy(key.public_path, keys / "copy.pem")
+    shutil.copy(DEMO_PUB, keys / "demo.pem")
+    (keys / "garbage.pem").write_text("-----BEGIN PUBLIC KEY-----\nnope\n", encoding="utf-8")
+    (keys / "notes.txt").write_text("not a key", encoding="utf-8")
+    report = check_site(site / "site.toml")
+    codes = {f.code: f.level for f in report.findings}
+    assert codes["bad_key"] == "error"
+    assert codes["duplicate_key"] == "warning"
+    assert codes["demo_key"] == "warning"
+    assert codes["not_pem"] == "warning"
+    assert len(report.keys) == 3  # the two copies and the demo key: each parsed, each listed
+
+
+def test_a_fifo_named_like_a_key_is_refused_without_blocking(tmp_path: Path, key: KeyPair) -> None:
+    site = _site(tmp_path, key)
+    fifo = site / "trusted-keys" / "fifo.pem"
+    os.mkfifo(fifo)
+    result: list[bool] = []
+    worker = threading.Thread(target=lambda: result.append(check_site(site / "site.toml").ok))
+    worker.start()
+    worker.join(timeout=20)
+    if worker.is_alive():  # unblock the reader before failing, so the test run does not hang
+        with open(fifo, "w"):
+            pass
+        pytest.fail("site check blocked on a FIFO named like a key")
+    assert result == [False]
+
+
+def test_no_site_folder_is_a_warning_not_an_error(tmp_path: Path) -> None:
+    report = check_site(tmp_path / "absent" / "site.toml")
+    codes = {f.code: f.level for f in report.findings}
+    assert report.ok
+    assert codes == {"no_site_dir": "warning", "no_site_file": "info", "no_keys_dir": "warning"}
+
+
+def test_the_linux_site_folder_does_not_follow_the_desktop_session(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """platformdirs answers $XDG_CONFIG_DIRS' first entry (/etc/xdg/xdg-ubuntu on Ubuntu): the
+    menu and a terminal would read different site files. The package's folder is fixed."""
+    from viewer.config import default_site_dir
+
+    monkeypatch.setattr("sys.platform", "linux")
+    monkeypatch.setenv("XDG_CONFIG_DIRS", "/etc/xdg/xdg-ubuntu:/etc/xdg")
+    assert default_site_dir() == Path("/etc/bedside")

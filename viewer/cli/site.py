@@ -1,0 +1,69 @@
+"""``bedside site check``: IT's look at a site folder (``site.toml`` and ``trusted-keys/``).
+
+It runs without loading the settings (``NO_SETTINGS`` in :mod:`viewer.cli.main`): the file it
+checks may be the one that stops every other command. The findings come from
+:func:`viewer.session.site_check.check_site`; this module prints them and exits 1 on any error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+from viewer.errors import printable, printable_json
+
+SITE_FILE_NAME = "site.toml"
+
+
+def site_file_for(site_dir: str | None, env: dict[str, str]) -> Path:
+    """The file the app would read: DIR/site.toml, else $BEDSIDE_SITE_CONFIG, else the default."""
+    if site_dir:
+        return Path(site_dir) / SITE_FILE_NAME
+    if env.get("BEDSIDE_SITE_CONFIG"):
+        return Path(env["BEDSIDE_SITE_CONFIG"])
+    from viewer.config import default_site_dir
+
+    return default_site_dir() / SITE_FILE_NAME
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from viewer.keyprint import format_fingerprint
+    from viewer.session.site_check import check_site
+
+    report = check_site(site_file_for(args.site_dir, dict(os.environ)))
+    if args.json:
+        print(printable_json(json.dumps(report.as_json(), indent=2, ensure_ascii=False)))
+        return 0 if report.ok else 1
+    print(f"Site file:           {printable(report.site_file)}")
+    print(f"Trusted-keys folder: {printable(report.keys_dir)}")
+    for key, value in sorted(report.site_values.items()):
+        print(f"  {key} = {printable(json.dumps(value, ensure_ascii=False))}")
+    print(f"Trusted keys: {len(report.keys)}")
+    for k in report.keys:
+        print(f"  {printable(Path(k.path).name)}  {format_fingerprint(k.fingerprint)}")
+    for f in report.findings:
+        print(f"{f.level.upper():8} {printable(f.message)}")
+    errors = len(report.errors)
+    warnings = sum(1 for f in report.findings if f.level == "warning")
+    verdict = "site folder OK" if report.ok else "site folder NOT OK"
+    print(f"{verdict}: {errors} error(s), {warnings} warning(s).")
+    return 0 if report.ok else 1
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    site = sub.add_parser("site", help="IT: check the site configuration and trusted keys")
+    ssub = site.add_subparsers(dest="site_command", metavar="ACTION", required=True)
+    p = ssub.add_parser(
+        "check",
+        help="validate site.toml (schema, unknown and locked keys, paths, permissions) and the "
+        "trusted keys (each parses, fingerprints, duplicates); exit 1 on any error",
+    )
+    p.add_argument(
+        "--site-dir",
+        metavar="DIR",
+        help="the site folder to check (default: where this installation reads site.toml)",
+    )
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_check)
