@@ -1,0 +1,120 @@
+"""Objects and settings for the transport tests: a source chest X-ray, derived objects that
+copy its patient and study (H1's builder in viewer.pacs.objects makes the real SR/SC; these are
+plain pydicom objects of the same kinds, so the transport tests do not depend on it), and a site
+file pointing at a test Orthanc."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+from tests.pacs.orthanc import OrthancServer
+from viewer.config import Settings, load_settings
+
+SC_CLASS = "1.2.840.10008.5.1.4.1.1.7"
+BASIC_TEXT_SR = "1.2.840.10008.5.1.4.1.1.88.11"
+
+
+def source_image(seed: int = 1, size: tuple[int, int] = (128, 128)) -> Dataset:
+    """A synthetic chest X-ray of its own patient (patient index = seed) and study."""
+    from viewer.dicom.synthetic import make_cxr
+
+    return make_cxr(seed, opacity=True, size=size, patient_index=seed)
+
+
+def _derived(source: Dataset, sop_class: str, modality: str, series_number: int) -> Dataset:
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.MediaStorageSOPClassUID = sop_class
+    ds.SOPClassUID = sop_class
+    ds.SOPInstanceUID = generate_uid()
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.SpecificCharacterSet = "ISO_IR 192"
+    for keyword in (
+        "PatientName",
+        "PatientID",
+        "PatientBirthDate",
+        "PatientSex",
+        "StudyInstanceUID",
+        "StudyDate",
+        "StudyTime",
+        "AccessionNumber",
+        "StudyID",
+        "ReferringPhysicianName",
+    ):
+        setattr(ds, keyword, source.get(keyword, ""))
+    ds.Modality = modality
+    ds.SeriesInstanceUID = generate_uid()
+    ds.SeriesNumber = series_number
+    ds.InstanceNumber = 1
+    ds.SeriesDescription = "AI second reader — not a diagnosis"
+    ds.Manufacturer = "Bedside"
+    return ds
+
+
+def secondary_capture(source: Dataset) -> Dataset:
+    ds = _derived(source, SC_CLASS, "OT", 901)
+    ds.ConversionType = "WSD"
+    ds.BurnedInAnnotation = "YES"
+    ds.SamplesPerPixel = 1
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.Rows, ds.Columns = 64, 64
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
+    ds.PixelData = (np.arange(64 * 64, dtype=np.uint32) % 251).astype(np.uint8).tobytes()
+    return ds
+
+
+def text_report(source: Dataset, text: str = "所見: 異常影の疑い (AI, not a diagnosis)") -> Dataset:
+    ds = _derived(source, BASIC_TEXT_SR, "SR", 902)
+    ds.ValueType = "CONTAINER"
+    ds.ContinuityOfContent = "SEPARATE"
+    ds.CompletionFlag = "COMPLETE"
+    ds.VerificationFlag = "UNVERIFIED"
+    concept = Dataset()
+    concept.CodeValue, concept.CodingSchemeDesignator = "18748-4", "LN"
+    concept.CodeMeaning = "Diagnostic Imaging Report"
+    ds.ConceptNameCodeSequence = [concept]
+    item = Dataset()
+    item.RelationshipType, item.ValueType, item.TextValue = "CONTAINS", "TEXT", text
+    finding = Dataset()
+    finding.CodeValue, finding.CodingSchemeDesignator = "121071", "DCM"
+    finding.CodeMeaning = "Finding"
+    item.ConceptNameCodeSequence = [finding]
+    ds.ContentSequence = [item]
+    return ds
+
+
+def write_site(site_file: Path, body: str) -> Settings:
+    site_file.write_text(body, encoding="utf-8")
+    return load_settings(demo=False)
+
+
+def pacs_site(
+    server: OrthancServer,
+    *,
+    transport: str = "both",
+    query: str = "dicomweb",
+    called_aet: str | None = None,
+    port: int | None = None,
+    url: str | None = None,
+    extra: str = "",
+) -> str:
+    """A [pacs] section pointing at ``server`` (overrides for the bad-input tests)."""
+    return (
+        "[pacs]\n"
+        "enabled = true\n"
+        f'transport = "{transport}"\n'
+        f'query = "{query}"\n'
+        f'dicomweb_url = "{url or server.dicomweb_url}"\n'
+        'host = "127.0.0.1"\n'
+        f"port = {port or server.dicom_port}\n"
+        f'called_aet = "{called_aet or server.aet}"\n'
+        f'calling_aet = "{server.calling_aet}"\n'
+        "connect_timeout_s = 3.0\n"
+        "timeout_s = 20.0\n"
+        f"{extra}"
+    )

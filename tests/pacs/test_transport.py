@@ -1,0 +1,130 @@
+"""Both transports against a real Orthanc: objects sent by STOW-RS and C-STORE are found by QIDO
+under the source's patient and study within 5 s and read back unchanged; search and retrieval
+over QIDO/WADO and C-FIND/C-GET; the connection test."""
+
+from __future__ import annotations
+
+import time
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+from pydicom import dcmread
+from pydicom.dataset import Dataset
+
+from tests.pacs.helpers import pacs_site, secondary_capture, source_image, text_report, write_site
+from tests.pacs.orthanc import OrthancServer, wait_for
+from viewer.pacs import dimse, query, web
+from viewer.pacs.connection import PacsTarget
+from viewer.pacs.delivery import PacsDelivery, encode_part10
+
+
+def _objects(source: Dataset) -> list[Dataset]:
+    """The reading's SR and SC: H1's builder when it has landed, else plain pydicom ones."""
+    return [text_report(source), secondary_capture(source)]
+
+
+def _qido_instances(target: PacsTarget, study_uid: str, patient_id: str) -> set[str]:
+    client = web.client(target)
+    found = client.search_for_instances(
+        study_instance_uid=study_uid, search_filters={"PatientID": patient_id}
+    )
+    return {item["00080018"]["Value"][0] for item in found}
+
+
+@pytest.mark.parametrize("transport", ["dicomweb", "dimse"])
+def test_sent_objects_are_found_by_qido_under_the_source_within_5_s(
+    orthanc: OrthancServer, site_file: Path, transport: str
+) -> None:
+    settings = write_site(site_file, pacs_site(orthanc, transport=transport))
+    source = source_image(seed=11)
+    objects = _objects(source)
+    with PacsDelivery(settings) as delivery:
+        assert delivery.queue(objects, reading_id="reading-1") == len(objects)
+        started = time.monotonic()
+        result = delivery.drain()
+        assert (result.sent, result.failed, result.held) == (len(objects), 0, 0)
+        target = PacsTarget.from_settings(settings)
+        wanted = {str(ds.SOPInstanceUID) for ds in objects}
+        seen = wait_for(
+            lambda: _qido_instances(target, source.StudyInstanceUID, source.PatientID) >= wanted,
+            timeout_s=5.0,
+        )
+        assert seen, "objects not found under the source study and patient"
+        assert time.monotonic() - started < 5.0
+        assert delivery.status_text().startswith("Sent to PACS ")
+        assert delivery.status("reading-1").sent == len(objects)
+    for ds in objects:
+        back = dcmread(BytesIO(orthanc.instance_bytes(str(ds.SOPInstanceUID))))
+        sent = dcmread(BytesIO(encode_part10(ds)))
+        assert back.PatientID == source.PatientID
+        assert back.StudyInstanceUID == source.StudyInstanceUID
+        # the data set read back equals the one sent, element for element (Orthanc may add
+        # nothing to the data set itself; its file meta names Orthanc as the writer)
+        assert back == sent
+
+
+def test_a_second_queue_of_the_same_reading_adds_nothing(
+    orthanc: OrthancServer, site_file: Path
+) -> None:
+    settings = write_site(site_file, pacs_site(orthanc, transport="both"))
+    source = source_image(seed=12)
+    objects = _objects(source)
+    with PacsDelivery(settings) as delivery:
+        assert delivery.queue(objects, reading_id="r") == 2 * len(objects)  # two transports
+        assert delivery.queue(objects, reading_id="r") == 0
+        assert delivery.drain().sent == 2 * len(objects)
+        assert delivery.queue(objects, reading_id="r") == 0
+        assert delivery.drain().sent == 0
+    uids = orthanc.sop_instance_uids()
+    assert sorted(uids) == sorted(str(ds.SOPInstanceUID) for ds in objects)
+
+
+@pytest.mark.parametrize("transport", ["dicomweb", "dimse"])
+def test_search_and_retrieve(
+    orthanc: OrthancServer, site_file: Path, tmp_path: Path, transport: str
+) -> None:
+    settings = write_site(site_file, pacs_site(orthanc, query=transport))
+    source = source_image(seed=13)
+    other = source_image(seed=14)
+    for ds in (source, other):
+        orthanc.upload(encode_part10(ds))
+    hits = query.search(settings, patient_id=source.PatientID, timeout_s=5.0)
+    assert [h.study_uid for h in hits] == [source.StudyInstanceUID]
+    assert hits[0].accession == source.AccessionNumber
+    by_accession = query.search(settings, accession=other.AccessionNumber)
+    assert [h.study_uid for h in by_accession] == [other.StudyInstanceUID]
+    day = str(source.StudyDate)
+    by_date = query.search(settings, date_from=day, date_to=day, modality=source.Modality)
+    assert source.StudyInstanceUID in {h.study_uid for h in by_date}
+    assert query.search(settings, date_from="19010101", date_to="19010102") == []
+
+    progress: list[tuple[int, int]] = []
+    files = query.retrieve(
+        settings,
+        source.StudyInstanceUID,
+        tmp_path / "got",
+        progress=lambda done, total: progress.append((done, total)),
+    )
+    assert [p.name for p in files] == [f"{source.SOPInstanceUID}.dcm"]
+    back = dcmread(files[0])
+    assert back.PixelData == source.PixelData
+    assert progress
+
+
+def test_search_refuses_a_search_of_everything(orthanc: OrthancServer, site_file: Path) -> None:
+    settings = write_site(site_file, pacs_site(orthanc))
+    with pytest.raises(query.PacsQueryError, match="patient ID, an accession number or a date"):
+        query.search(settings, modality="CR")
+    with pytest.raises(query.PacsQueryError, match="not a date"):
+        query.search(settings, date_from="2026-13-45")
+    with pytest.raises(query.PacsQueryError, match="start date is after"):
+        query.search(settings, date_from="20260102", date_to="20260101")
+
+
+def test_connection_test_passes_against_orthanc(orthanc: OrthancServer, site_file: Path) -> None:
+    settings = write_site(site_file, pacs_site(orthanc))
+    checks = query.test_connection(settings, timeout_s=5.0)
+    assert [(c.name, c.ok) for c in checks] == [("C-ECHO", True), ("QIDO-RS", True)]
+    assert all(c.elapsed_s < 5.0 for c in checks)
+    assert dimse.echo(PacsTarget.from_settings(settings)) < 5.0

@@ -1,0 +1,196 @@
+"""What both PACS transports share: the errors a person reads, the site's ``[pacs]`` settings
+turned into connection parameters (TLS context, credentials read from their file), and the
+diagnosis of a connection that failed (nothing listens, the host is unknown, the TLS handshake
+or the certificate failed) in one sentence.
+
+Errors say whether a retry can help: :class:`PacsRejectedError` is the PACS refusing this object
+(PS3.4 C-STORE failure status, PS3.18 STOW-RS 409 with a Failed SOP Sequence), which the outbox
+holds; every other :class:`PacsError` (unreachable, association refused, TLS) leaves the object
+pending, retried with backoff, since fixing the network or the site file makes it go through.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import ssl
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from viewer.config import MAX_SECRET_BYTES, PacsSection, Settings, check_setting_path
+from viewer.errors import BedsideError
+
+__all__ = [
+    "PacsCancelledError",
+    "PacsError",
+    "PacsNotConfiguredError",
+    "PacsRejectedError",
+    "PacsTarget",
+    "describe_connect_failure",
+    "instance_file_name",
+    "is_uid",
+]
+
+_UID_RE = re.compile(r"^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*$")
+
+
+class PacsError(BedsideError):
+    """PACS could not be reached or did not answer as expected; a retry may help."""
+
+
+class PacsRejectedError(PacsError):
+    """PACS refused this object (a retry of the same bytes would be refused again)."""
+
+
+class PacsNotConfiguredError(PacsError):
+    """The site file does not turn PACS on, or lacks what this transport needs."""
+
+
+class PacsCancelledError(PacsError):
+    """The person cancelled the search or retrieval; nothing half-written is kept."""
+
+
+Transport = Literal["dicomweb", "dimse"]
+
+
+@dataclass(frozen=True)
+class PacsTarget:
+    """One site's PACS as both transports need it (from ``[pacs]``)."""
+
+    section: PacsSection
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, require_enabled: bool = True) -> PacsTarget:
+        section = settings.values.pacs
+        if require_enabled and not section.enabled:
+            raise PacsNotConfiguredError(
+                "PACS is not turned on for this workstation: IT sets [pacs] enabled = true and "
+                "the PACS address in the site file (docs/pacs.md)."
+            )
+        return cls(section)
+
+    @property
+    def send_transports(self) -> tuple[Transport, ...]:
+        transport = self.section.transport
+        return ("dicomweb", "dimse") if transport == "both" else (transport,)
+
+    # -- DIMSE ---------------------------------------------------------------------------------
+
+    @property
+    def dimse_address(self) -> str:
+        s = self.section
+        return f"{s.called_aet}@{s.host}:{s.port}"
+
+    def require_dimse(self) -> None:
+        s = self.section
+        if not s.host or not s.called_aet:
+            raise PacsNotConfiguredError(
+                "DIMSE needs pacs.host and pacs.called_aet in the site file (docs/pacs.md)."
+            )
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """Client TLS context: the site's CA bundle (or the system's), its client certificate,
+        TLS 1.2 at least (PS3.15 B.9 BCP 195 profile)."""
+        s = self.section
+        try:
+            if s.ca_bundle:
+                context = ssl.create_default_context(cafile=s.ca_bundle)
+            else:
+                context = ssl.create_default_context()
+            context.minimum_version = ssl.TLSVersion.TLSv1_2
+            if s.client_cert:
+                context.load_cert_chain(s.client_cert, s.client_key or None)
+        except (OSError, ssl.SSLError) as exc:
+            raise PacsNotConfiguredError(
+                f"The TLS files named in the site file cannot be used ({_reason(exc)}): check "
+                "pacs.ca_bundle, pacs.client_cert and pacs.client_key."
+            ) from exc
+        return context
+
+    # -- DICOMweb ------------------------------------------------------------------------------
+
+    @property
+    def dicomweb_url(self) -> str:
+        return self.section.dicomweb_url.rstrip("/")
+
+    def require_dicomweb(self) -> None:
+        if not self.section.dicomweb_url.startswith(("http://", "https://")):
+            raise PacsNotConfiguredError(
+                "DICOMweb needs pacs.dicomweb_url (an http:// or https:// address) in the site "
+                "file (docs/pacs.md)."
+            )
+
+    def secret(self) -> str:
+        """The password or token from ``pacs.secret_path``, read now (it may be rotated) and
+        never logged or shown."""
+        path = Path(self.section.secret_path)
+        what = "The PACS secret file (pacs.secret_path)"
+        check_setting_path(path, what, max_bytes=MAX_SECRET_BYTES)
+        try:
+            text = path.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise PacsNotConfiguredError(f"{what} cannot be read: {_reason(exc)}.") from exc
+        if not text:
+            raise PacsNotConfiguredError(f"{what} is empty.")
+        return text
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, ssl.SSLError) and exc.reason:
+        return str(getattr(exc, "verify_message", None) or exc.reason).replace("_", " ").lower()
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
+
+
+def describe_connect_failure(
+    host: str, port: int, *, context: ssl.SSLContext | None, timeout_s: float
+) -> str:
+    """Why a connection to ``host:port`` fails, found by trying it again plainly: name lookup,
+    TCP connect, then (with ``context``) the TLS handshake. One sentence, no traceback."""
+    where = f"{host}:{port}"
+    started = time.monotonic()
+    try:
+        raw = socket.create_connection((host, port), timeout=timeout_s)
+    except socket.gaierror:
+        return f"The PACS host name {host!r} is not known (check pacs.host and the DNS)."
+    except TimeoutError:
+        return f"PACS at {where} did not answer within {timeout_s:g} s (network or firewall)."
+    except ConnectionRefusedError:
+        return f"Nothing accepts connections at {where}: PACS is down or the port is wrong."
+    except OSError as exc:
+        return f"PACS at {where} cannot be reached: {_reason(exc)}."
+    with raw:
+        if context is None:
+            return f"PACS at {where} accepted the connection but then did not answer."
+        raw.settimeout(max(0.5, timeout_s - (time.monotonic() - started)))
+        try:
+            with context.wrap_socket(raw, server_hostname=host):
+                return f"PACS at {where} completed the TLS handshake but then did not answer."
+        except ssl.SSLCertVerificationError as exc:
+            return (
+                f"The certificate of PACS at {where} is not trusted ({_reason(exc)}): give its CA "
+                "in pacs.ca_bundle."
+            )
+        except (ssl.SSLError, ConnectionError, TimeoutError) as exc:
+            return (
+                f"The TLS handshake with PACS at {where} failed ({_reason(exc)}): is it a DICOM "
+                "TLS port, and is pacs.tls right?"
+            )
+        except OSError as exc:
+            return f"The TLS handshake with PACS at {where} failed: {_reason(exc)}."
+
+
+def is_uid(text: str) -> bool:
+    """A UID as PS3.5 9.1 writes it: dotted numbers without leading zeros, at most 64 chars."""
+    return len(text) <= 64 and _UID_RE.match(text) is not None
+
+
+def instance_file_name(sop_instance_uid: str) -> str:
+    """``<SOPInstanceUID>.dcm`` for a retrieved instance, refusing anything but a UID: a name
+    that came from PACS never leaves the folder it is written to."""
+    if not is_uid(sop_instance_uid):
+        raise PacsError("PACS sent an instance whose SOP Instance UID is not a valid UID.")
+    return f"{sop_instance_uid}.dcm"

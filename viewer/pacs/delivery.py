@@ -1,0 +1,258 @@
+"""Results on their way to PACS: Part-10 objects queued in the durable outbox
+(``DATA_DIR/pacs-outbox.sqlite``, :mod:`viewer.outbox`) and sent by STOW-RS and/or C-STORE.
+
+- **never lost**: an object is on disk before :meth:`PacsDelivery.queue` returns; it is marked
+  sent only after PACS acknowledged it; a kill -9 or a PACS that stops mid-send leaves it pending
+  and it goes out on the next drain, after this process or the next one starts;
+- **never duplicated**: the key is ``<destination>:<SOPInstanceUID>``, so queueing the same
+  reading again adds nothing, and PACS stores a resend after a crash under the same UID (both
+  STOW-RS and C-STORE replace an instance with the same SOP Instance UID, PS3.4 B.4.1);
+- **a refusal is held, not dropped**: a C-STORE failure status or a STOW-RS 409 keeps the object
+  in the outbox (``held``), shown in the status line and ``bedside pacs outbox list``, sent again
+  only when IT asks (``bedside pacs outbox retry``);
+- **recorded**: each send (``pacs_sent``) and each failure (``pacs_send_failed``) is an audit row
+  under the object's pseudonymised patient, study and SOP Instance UIDs, never the raw ones.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from io import BytesIO
+from typing import Any, Protocol
+
+from pydicom import dcmread
+from pydicom.dataset import Dataset
+
+from viewer.audit.events import AuditEvent, EventType
+from viewer.config import Settings
+from viewer.errors import AuditError
+from viewer.outbox import DrainResult, Outbox, OutboxItem, PermanentSendError
+from viewer.pacs.connection import PacsError, PacsRejectedError, PacsTarget
+
+__all__ = ["AuditSink", "DeliveryStatus", "PacsDelivery", "encode_part10"]
+
+DESTINATIONS = ("dicomweb", "dimse")
+
+# SOP classes by what the site chooses to send (pacs.send); anything else is reported as "other"
+_KIND_OF_CLASS = {
+    "1.2.840.10008.5.1.4.1.1.88.11": "sr",
+    "1.2.840.10008.5.1.4.1.1.88.22": "sr",
+    "1.2.840.10008.5.1.4.1.1.88.33": "sr",
+    "1.2.840.10008.5.1.4.1.1.88.34": "sr",
+    "1.2.840.10008.5.1.4.1.1.7": "sc",
+    "1.2.840.10008.5.1.4.1.1.7.2": "sc",
+    "1.2.840.10008.5.1.4.1.1.7.4": "sc",
+    "1.2.840.10008.5.1.4.1.1.11.1": "gsps",
+}
+
+
+class AuditSink(Protocol):
+    """What delivery needs of an audit writer (``viewer.audit.AuditLog``): one row, identifiers
+    raw (the log stores only their pseudonyms)."""
+
+    def append(self, event: AuditEvent) -> object: ...
+
+
+@dataclass(frozen=True)
+class DeliveryStatus:
+    """Counts (of one reading's objects, or of the whole outbox) and the outbox's timing."""
+
+    pending: int
+    held: int
+    sent: int
+    last_sent: float | None
+    failing_since: float | None
+    last_error: str | None
+    next_attempt: float | None
+
+    @property
+    def waiting(self) -> int:
+        return self.pending + self.held
+
+
+def encode_part10(ds: Dataset) -> bytes:
+    """A dataset as a Part-10 file (PS3.10 7.1: preamble, DICM, file meta)."""
+    out = BytesIO()
+    ds.save_as(out, enforce_file_format=True)
+    return out.getvalue()
+
+
+def _header(payload: bytes) -> Dataset:
+    return dcmread(BytesIO(payload), stop_before_pixels=True, specific_tags=None)
+
+
+def _clock(ts: float | None) -> str:
+    return "" if ts is None else datetime.fromtimestamp(ts).strftime("%H:%M")
+
+
+class PacsDelivery:
+    """The site's PACS delivery over its outbox (see the module docstring).
+
+    ``audit_sink`` None records nothing (a caller that records the outcome itself)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        audit_sink: AuditSink | None = None,
+        *,
+        outbox: Outbox | None = None,
+        send_one: Callable[[str, PacsTarget, bytes], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.enabled = settings.values.pacs.enabled
+        self.target = PacsTarget.from_settings(settings, require_enabled=False)
+        self.audit = audit_sink
+        self.outbox = outbox if outbox is not None else Outbox(settings.pacs_outbox_path)
+        self._send_one = send_one or _send_one
+
+    def close(self) -> None:
+        self.outbox.close()
+
+    def __enter__(self) -> PacsDelivery:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # -- queueing ------------------------------------------------------------------------------
+
+    def queue(self, datasets: Sequence[Dataset | bytes], *, reading_id: str) -> int:
+        """Queue each object for each of the site's send transports; returns how many were new
+        (0 when all of them were queued before: a resend of the same reading)."""
+        if not self.enabled:
+            PacsTarget.from_settings(self.settings)  # raises the "PACS is off" message
+        items: list[tuple[str, bytes]] = []
+        for ds in datasets:
+            if isinstance(ds, bytes):
+                payload, sop_uid = ds, str(_header(ds).SOPInstanceUID)
+            else:
+                payload, sop_uid = encode_part10(ds), str(ds.SOPInstanceUID)
+            for destination in self.target.send_transports:
+                items.append((f"{destination}:{sop_uid}", payload))
+        # one transaction: a reading's objects are queued together or not at all
+        return self.outbox.put_many(items, kind=reading_id)
+
+    # -- sending -------------------------------------------------------------------------------
+
+    def drain(
+        self, should_stop: Callable[[], bool] | None = None, *, limit: int | None = None
+    ) -> DrainResult:
+        """Send what is due (unordered: a refused object does not hold back the others)."""
+        if not self.enabled:
+            return DrainResult(sent=0, failed=0, held=0, error=None)
+        return self.outbox.drain(self._send, ordered=False, should_stop=should_stop, limit=limit)
+
+    def _send(self, item: OutboxItem) -> None:
+        destination, _, _uid = item.key.partition(":")
+        if destination not in DESTINATIONS:
+            raise PermanentSendError(f"Unknown PACS destination {destination!r} in the outbox.")
+        try:
+            self._send_one(destination, self.target, item.payload)
+        except PacsRejectedError as exc:
+            self._record(item, destination, error=str(exc), held=True)
+            raise PermanentSendError(str(exc)) from exc
+        except PacsError as exc:
+            self._record(item, destination, error=str(exc), held=False)
+            raise
+        except Exception as exc:  # an object that cannot even be read is a refusal, kept
+            message = f"The queued object cannot be sent: {type(exc).__name__}."
+            self._record(item, destination, error=message, held=True)
+            raise PermanentSendError(message) from exc
+        self._record(item, destination, error=None, held=False)
+
+    def _record(self, item: OutboxItem, destination: str, *, error: str | None, held: bool) -> None:
+        if self.audit is None:
+            return
+        detail: dict[str, Any] = {"destination": destination, "attempt": item.attempts + 1}
+        event = AuditEvent(type=EventType.PACS_SENT, detail=detail)
+        if error is not None:
+            event.type, event.outcome, event.reason = EventType.PACS_SEND_FAILED, "failure", error
+            detail["held"] = held
+        try:
+            header = _header(item.payload)
+        except Exception:  # the row is written anyway, without identifiers
+            detail["object"] = "unreadable"
+        else:
+            detail["object"] = _KIND_OF_CLASS.get(str(header.get("SOPClassUID", "")), "other")
+            event.patient_id = str(header.get("PatientID", "")) or None
+            event.study_uid = str(header.get("StudyInstanceUID", "")) or None
+            event.series_uid = str(header.get("SeriesInstanceUID", "")) or None
+            event.sop_uid = str(header.get("SOPInstanceUID", "")) or None
+            event.accession = str(header.get("AccessionNumber", "")) or None
+        try:
+            self.audit.append(event)
+        except AuditError:
+            # the send itself stands (PACS has the object); a log that cannot be written says
+            # so wherever the log is used, and the next row tries again
+            return
+
+    def retry_now(self) -> int:
+        """Every waiting object (held ones too) due now; returns how many."""
+        return self.outbox.retry_now()
+
+    # -- what a person sees --------------------------------------------------------------------
+
+    def status(self, reading_id: str | None = None) -> DeliveryStatus:
+        st = self.outbox.status()
+        if reading_id is None:
+            pending, held, sent = st.pending, st.held, st.sent
+        else:
+            states = list(self.outbox.states(reading_id).values())
+            pending, held, sent = (states.count(s) for s in ("pending", "held", "sent"))
+        return DeliveryStatus(
+            pending=pending,
+            held=held,
+            sent=sent,
+            last_sent=st.last_sent,
+            failing_since=st.failing_since,
+            last_error=st.last_error,
+            next_attempt=st.next_attempt,
+        )
+
+    def status_text(self, *, reading_id: str | None = None) -> str:
+        """One line for the status bar: "Sent to PACS 12:04", "Waiting: PACS unreachable since
+        11:58", "Refused by PACS: 1 object held (IT: bedside pacs outbox)", or "" when PACS is
+        off or nothing was ever queued."""
+        if not self.enabled:
+            return ""
+        st = self.status(reading_id)
+        if st.held:
+            noun = "object" if st.held == 1 else "objects"
+            return f"Refused by PACS: {st.held} {noun} held (IT: bedside pacs outbox)"
+        if st.pending:
+            if st.failing_since is not None:
+                return f"Waiting: PACS unreachable since {_clock(st.failing_since)}"
+            return "Sending to PACS…"
+        if st.sent and st.last_sent is not None:
+            return f"Sent to PACS {_clock(st.last_sent)}"
+        return ""
+
+
+def _send_one(destination: str, target: PacsTarget, payload: bytes) -> None:
+    """One object over one transport (a new connection each time: objects are few per reading
+    and a long-lived association would outlive network changes)."""
+    if destination == "dicomweb":
+        from viewer.pacs import web
+
+        web.store(target, [payload])
+    else:
+        from viewer.pacs import dimse
+
+        dimse.store(target, [payload])
+
+
+def wait_until_sent(
+    delivery: PacsDelivery, reading_id: str, *, timeout_s: float, interval_s: float = 0.2
+) -> DeliveryStatus:
+    """Drain until this reading's objects are all sent or held, or ``timeout_s`` passes (the CLI's
+    ``pacs send``); returns the reading's status."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        delivery.drain()
+        st = delivery.status(reading_id)
+        if st.pending == 0 or time.monotonic() >= deadline:
+            return st
+        time.sleep(interval_s)

@@ -1,0 +1,310 @@
+"""DIMSE with pynetdicom: C-ECHO (PS3.7 9.1.5), C-STORE (9.1.1), Study Root C-FIND (PS3.4
+C.6.2) and C-GET (PS3.4 C.4.3: the instances come back over the same association, so the
+workstation opens no inbound port, unlike C-MOVE), optionally over TLS (PS3.15 B.1).
+
+Every failure is a :class:`~viewer.pacs.connection.PacsError` whose text says what happened: the
+association was refused (and why: the called AE title is not recognised, ...), nothing listens,
+the TLS handshake failed; a C-STORE failure status (PS3.4 B.2.3: 0xA7xx out of resources, 0xA9xx
+data set does not match, 0xCxxx cannot understand) is a :class:`PacsRejectedError`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+from pydicom import dcmread
+from pydicom.dataset import Dataset
+from pydicom.uid import (
+    UID,
+    ExplicitVRLittleEndian,
+    ImplicitVRLittleEndian,
+)
+
+from viewer.pacs.connection import (
+    PacsCancelledError,
+    PacsError,
+    PacsRejectedError,
+    PacsTarget,
+    describe_connect_failure,
+    instance_file_name,
+)
+
+__all__ = ["echo", "find_studies", "get_study", "store"]
+
+VERIFICATION = UID("1.2.840.10008.1.1")
+STUDY_ROOT_FIND = UID("1.2.840.10008.5.1.4.1.2.2.1")
+STUDY_ROOT_GET = UID("1.2.840.10008.5.1.4.1.2.2.3")
+
+# What a chest X-ray study held in PACS may contain (PS3.4 B.5), including what Bedside itself
+# sends back: CR, DX (presentation and processing), secondary captures, SR, GSPS, key objects.
+RETRIEVE_SOP_CLASSES = (
+    "1.2.840.10008.5.1.4.1.1.1",  # Computed Radiography Image Storage
+    "1.2.840.10008.5.1.4.1.1.1.1",  # Digital X-Ray Image Storage - For Presentation
+    "1.2.840.10008.5.1.4.1.1.1.1.1",  # Digital X-Ray Image Storage - For Processing
+    "1.2.840.10008.5.1.4.1.1.7",  # Secondary Capture Image Storage
+    "1.2.840.10008.5.1.4.1.1.7.2",  # Multi-frame Grayscale Byte SC
+    "1.2.840.10008.5.1.4.1.1.7.4",  # Multi-frame True Color SC
+    "1.2.840.10008.5.1.4.1.1.88.11",  # Basic Text SR
+    "1.2.840.10008.5.1.4.1.1.88.22",  # Enhanced SR
+    "1.2.840.10008.5.1.4.1.1.88.33",  # Comprehensive SR
+    "1.2.840.10008.5.1.4.1.1.88.59",  # Key Object Selection
+    "1.2.840.10008.5.1.4.1.1.11.1",  # Grayscale Softcopy Presentation State
+    "1.2.840.10008.5.1.4.1.1.2",  # CT Image Storage
+)
+
+# Compressed pixel data is kept as PACS holds it: the same reader decodes it as it would a file.
+RETRIEVE_TRANSFER_SYNTAXES = (
+    ExplicitVRLittleEndian,
+    ImplicitVRLittleEndian,
+    "1.2.840.10008.1.2.1.99",  # Deflated Explicit VR Little Endian
+    "1.2.840.10008.1.2.4.50",  # JPEG Baseline
+    "1.2.840.10008.1.2.4.70",  # JPEG Lossless SV1
+    "1.2.840.10008.1.2.4.80",  # JPEG-LS Lossless
+    "1.2.840.10008.1.2.4.90",  # JPEG 2000 Lossless
+    "1.2.840.10008.1.2.4.91",  # JPEG 2000
+    "1.2.840.10008.1.2.5",  # RLE Lossless
+)
+
+# PS3.4 B.2.3 / C.4.3.1.4: statuses a person can act on
+_STORE_FAILURES = {
+    0xA700: "PACS is out of resources",
+    0xA900: "the object does not match its SOP class",
+    0xC000: "PACS cannot understand the object",
+    0x0117: "the SOP Instance UID is invalid",
+    0x0122: "PACS does not support this kind of object",
+    0x0124: "PACS refused the object (not authorised)",
+    0x0211: "the Message ID is not recognised",
+    0x0212: "the object's SOP class is not the one negotiated",
+}
+_WARNINGS = frozenset({0xB000, 0xB006, 0xB007, 0x0107, 0x0116})
+
+
+def _quiet() -> contextlib.AbstractContextManager[None]:
+    """pynetdicom logs every refusal at ERROR level to the root logger; the message we raise
+    says it once, in words."""
+    logger = logging.getLogger("pynetdicom")
+    previous = logger.level
+
+    @contextlib.contextmanager
+    def scope() -> Iterator[None]:
+        logger.setLevel(logging.CRITICAL)
+        try:
+            yield
+        finally:
+            logger.setLevel(previous)
+
+    return scope()
+
+
+def _ae(target: PacsTarget) -> Any:
+    from pynetdicom import AE
+
+    s = target.section
+    ae = AE(ae_title=s.calling_aet)
+    ae.connection_timeout = s.connect_timeout_s
+    ae.acse_timeout = s.connect_timeout_s
+    ae.dimse_timeout = s.timeout_s
+    ae.network_timeout = s.timeout_s
+    return ae
+
+
+@contextlib.contextmanager
+def _association(
+    target: PacsTarget, ae: Any, *, ext_neg: list[Any] | None = None, **handlers: Any
+) -> Iterator[Any]:
+    """An established association to the site's PACS, released (or aborted) on exit."""
+    target.require_dimse()
+    s = target.section
+    context = target.ssl_context() if s.tls else None
+    tls_args = (context, s.host) if context is not None else None
+    with _quiet():
+        assoc = ae.associate(
+            s.host,
+            s.port,
+            ae_title=s.called_aet,
+            tls_args=tls_args,
+            ext_neg=ext_neg,
+            evt_handlers=list(handlers.values()) or None,
+        )
+        if not assoc.is_established:
+            raise PacsError(_refusal(target, assoc, context))
+        try:
+            yield assoc
+        except BaseException:
+            assoc.abort()
+            raise
+        else:
+            assoc.release()
+
+
+def _refusal(target: PacsTarget, assoc: Any, context: Any) -> str:
+    s = target.section
+    if assoc.is_rejected:
+        primitive = assoc.acceptor.primitive
+        reason = str(primitive.reason_str) if primitive is not None else "no reason given"
+        hint = ""
+        if "Called AE" in reason:
+            hint = f": check pacs.called_aet ({s.called_aet!r})"
+        elif "Calling AE" in reason:
+            hint = f": PACS does not know this workstation's AE title {s.calling_aet!r}"
+        return f"PACS at {s.host}:{s.port} refused the association ({reason.lower()}){hint}."
+    if assoc.is_aborted:
+        return (
+            f"PACS at {s.host}:{s.port} aborted the association: it may not accept AE title "
+            f"{s.calling_aet!r} or the offered services."
+        )
+    return describe_connect_failure(
+        s.host, s.port, context=context, timeout_s=min(s.connect_timeout_s, 5.0)
+    )
+
+
+def echo(target: PacsTarget) -> float:
+    """C-ECHO; returns the seconds the round trip took."""
+    ae = _ae(target)
+    ae.add_requested_context(VERIFICATION)
+    started = time.monotonic()
+    with _association(target, ae) as assoc:
+        status = assoc.send_c_echo()
+    if not status or getattr(status, "Status", None) != 0x0000:
+        raise PacsError(f"PACS at {target.dimse_address} did not answer the echo (C-ECHO).")
+    return time.monotonic() - started
+
+
+def _read(part10: bytes) -> Dataset:
+    return dcmread(BytesIO(part10), force=False)
+
+
+def store(target: PacsTarget, objects: Sequence[bytes]) -> None:
+    """C-STORE each Part-10 object over one association. A refused object raises
+    :class:`PacsRejectedError`; the ones before it were stored."""
+    datasets = [_read(part10) for part10 in objects]
+    ae = _ae(target)
+    offered: set[tuple[str, str]] = set()
+    for ds in datasets:
+        sop_class = str(ds.SOPClassUID)
+        syntaxes = {str(ds.file_meta.TransferSyntaxUID), ExplicitVRLittleEndian}
+        for syntax in sorted(syntaxes):
+            if (sop_class, syntax) not in offered:
+                offered.add((sop_class, syntax))
+                ae.add_requested_context(sop_class, syntax)
+    with _association(target, ae) as assoc:
+        for ds in datasets:
+            if not any(cx.abstract_syntax == ds.SOPClassUID for cx in assoc.accepted_contexts):
+                raise PacsRejectedError(
+                    f"PACS at {target.dimse_address} does not accept "
+                    f"{ds.SOPClassUID.name} objects (presentation context refused)."
+                )
+            status = assoc.send_c_store(ds)
+            if not status or not hasattr(status, "Status"):
+                raise PacsError(
+                    f"PACS at {target.dimse_address} did not answer the C-STORE in time."
+                )
+            code = int(status.Status)
+            if code != 0x0000 and code not in _WARNINGS:
+                raise PacsRejectedError(_store_failure(target, code))
+
+
+def _store_failure(target: PacsTarget, code: int) -> str:
+    meaning = _STORE_FAILURES.get(code) or _STORE_FAILURES.get(code & 0xFF00)
+    if meaning is None and code & 0xF000 == 0xC000:
+        meaning = _STORE_FAILURES[0xC000]
+    text = meaning or "PACS refused the object"
+    return f"PACS at {target.dimse_address} refused the object: {text} (status 0x{code:04X})."
+
+
+def find_studies(target: PacsTarget, query: Dataset) -> list[Dataset]:
+    """Study Root C-FIND at STUDY level; ``query`` holds the keys to match and to return."""
+    ae = _ae(target)
+    ae.add_requested_context(STUDY_ROOT_FIND)
+    query.QueryRetrieveLevel = "STUDY"
+    found: list[Dataset] = []
+    with _association(target, ae) as assoc:
+        for status, identifier in assoc.send_c_find(query, STUDY_ROOT_FIND):
+            code = int(getattr(status, "Status", -1))
+            if code in (0xFF00, 0xFF01):
+                if identifier is not None:
+                    found.append(identifier)
+            elif code != 0x0000:
+                raise PacsError(_find_failure(target, status))
+    return found
+
+
+def _find_failure(target: PacsTarget, status: Dataset) -> str:
+    if not status or not hasattr(status, "Status"):
+        return f"PACS at {target.dimse_address} did not answer the search (C-FIND) in time."
+    return (
+        f"PACS at {target.dimse_address} could not run the search (C-FIND status "
+        f"0x{int(status.Status):04X})."
+    )
+
+
+def get_study(
+    target: PacsTarget,
+    study_uid: str,
+    dest_dir: Path,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    cancel: Callable[[], bool] | None = None,
+) -> list[Path]:
+    """C-GET every instance of one study into ``dest_dir`` as ``<SOPInstanceUID>.dcm``, written
+    as PACS sent them (file meta + data set, bytes unchanged). Returns the files written."""
+    from pynetdicom import build_role, evt
+
+    ae = _ae(target)
+    ae.add_requested_context(STUDY_ROOT_GET)
+    roles = []
+    for sop_class in RETRIEVE_SOP_CLASSES:
+        ae.add_requested_context(sop_class, list(RETRIEVE_TRANSFER_SYNTAXES))
+        roles.append(build_role(sop_class, scp_role=True))
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+
+    def on_store(event: Any) -> int:
+        try:
+            name = instance_file_name(str(event.request.AffectedSOPInstanceUID))
+            path = dest_dir / name
+            fd, tmp = tempfile.mkstemp(dir=dest_dir, prefix=".get-", suffix=".part")
+            with os.fdopen(fd, "wb") as out:
+                out.write(event.encoded_dataset())
+            Path(tmp).replace(path)
+        except (OSError, PacsError):
+            return 0xA700  # out of resources: PACS reports the sub-operation as failed
+        written.append(path)
+        return 0x0000
+
+    query = Dataset()
+    query.QueryRetrieveLevel = "STUDY"
+    query.StudyInstanceUID = study_uid
+    failed = 0
+    with _association(target, ae, ext_neg=roles, store=(evt.EVT_C_STORE, on_store)) as assoc:
+        for status, _identifier in assoc.send_c_get(query, STUDY_ROOT_GET):
+            if cancel is not None and cancel():
+                raise PacsCancelledError("The retrieval was cancelled.")
+            if not status or not hasattr(status, "Status"):
+                raise PacsError(
+                    f"PACS at {target.dimse_address} stopped answering the retrieval (C-GET)."
+                )
+            code = int(status.Status)
+            remaining = int(getattr(status, "NumberOfRemainingSuboperations", 0) or 0)
+            failed = int(getattr(status, "NumberOfFailedSuboperations", 0) or 0)
+            if progress is not None:
+                progress(len(written), len(written) + remaining)
+            if code not in (0x0000, 0xFF00, 0xB000):
+                raise PacsError(
+                    f"PACS at {target.dimse_address} could not send the study (C-GET status "
+                    f"0x{code:04X})."
+                )
+    if failed:
+        raise PacsError(
+            f"{failed} instance(s) of the study could not be retrieved over C-GET: PACS may "
+            "hold a kind of object this workstation does not accept."
+        )
+    return written
