@@ -115,6 +115,71 @@ class ChangeControlSection(_Section):
     )
 
 
+class AtnaSection(_Section):
+    """Site-only (issue 18 item 4): the hospital's audit record repository (IHE ATNA). Every
+    local audit row is also sent, in order, as a DICOM PS3.15 A.5 audit message in an RFC 5424
+    syslog message over TLS (RFC 5425: TLS 1.2 or later, the repository's certificate checked
+    against ``ca_file`` and its host name; a client certificate for ATNA node authentication),
+    through a durable outbox (``DATA_DIR/atna-outbox.sqlite``): a stopped repository loses
+    nothing. Messages carry the log's pseudonyms, never patient names or raw identifiers."""
+
+    enabled: bool = Field(default=False, description="Send every audit row to the repository")
+    host: str = Field(
+        default="", max_length=253, description="Repository host name (checked against its "
+        "certificate) or address"
+    )  # fmt: skip
+    port: Annotated[int, Field(ge=1, le=65535)] = Field(
+        default=6514, description="Syslog over TLS port (6514 is RFC 5425's)"
+    )
+    ca_file: str = Field(
+        default="", description="CA certificate(s), PEM, that signed the repository's certificate"
+    )
+    client_cert_file: str = Field(
+        default="", description="This workstation's certificate (PEM) for mutual TLS; empty: none"
+    )
+    client_key_file: str = Field(
+        default="", description="The private key (PEM, unencrypted, readable by its users only) "
+        "of client_cert_file"
+    )  # fmt: skip
+    facility: Literal["authpriv", "log_audit"] = Field(
+        default="authpriv", description="Syslog facility: authpriv (10) or log_audit (13)"
+    )
+    app_name: str = Field(
+        default="bedside", pattern=r"^[!-~]{1,48}$",
+        description="RFC 5424 APP-NAME (1-48 printable ASCII characters, no spaces)",
+    )  # fmt: skip
+    source_id: str = Field(
+        default="", max_length=64,
+        description="AuditSourceID of this workstation; empty: its host name",
+    )  # fmt: skip
+    enterprise_site_id: str = Field(
+        default="", max_length=64, description="AuditEnterpriseSiteID (the hospital); optional"
+    )
+    connect_timeout_s: float = Field(
+        default=10.0, ge=0.5, le=300, description="Give up a connection attempt after this long"
+    )
+    send_timeout_s: float = Field(
+        default=10.0, ge=0.5, le=300,
+        description="Give up when the repository does not take or acknowledge a batch this long",
+    )  # fmt: skip
+
+    @model_validator(mode="after")
+    def _complete_when_enabled(self) -> AtnaSection:
+        if self.enabled and not self.host.strip():
+            raise ValueError("enabled is true but no host is given (set atna.host)")
+        if self.enabled and not self.ca_file:
+            raise ValueError(
+                "enabled is true but no ca_file is given: the repository's certificate must be "
+                "checked (set atna.ca_file to the PEM file of the CA that signed it)"
+            )
+        if bool(self.client_cert_file) != bool(self.client_key_file):
+            raise ValueError(
+                "client_cert_file and client_key_file go together: give both for mutual TLS, "
+                "or neither"
+            )
+        return self
+
+
 class PacsSection(_Section):
     """Site-only (issue 17): where results go and where studies come from. Secrets are never in
     this file: ``secret_path`` names a file holding the password or bearer token (RFC 7617 /
@@ -221,6 +286,7 @@ class SettingsFile(_Section):
     models: ModelsSection = ModelsSection()
     change_control: ChangeControlSection = ChangeControlSection()
     pacs: PacsSection = PacsSection()
+    atna: AtnaSection = AtnaSection()
 
 
 @dataclass(frozen=True)
@@ -253,6 +319,11 @@ class Settings:
     def installation_key_path(self) -> Path:
         """Private key that signs audit checkpoints (PEM, mode 0600)."""
         return self.data_dir / "installation-key.pem"
+
+    @property
+    def atna_outbox_path(self) -> Path:
+        """Audit messages waiting for the ATNA repository (``[atna]``)."""
+        return self.data_dir / "atna-outbox.sqlite"
 
     @property
     def pacs_outbox_path(self) -> Path:
@@ -527,6 +598,9 @@ PATH_KEYS: tuple[tuple[str, bool, int | None], ...] = (
     ("audit.db_path", False, None),
     ("audit.secret_path", False, MAX_SECRET_BYTES),
     ("models.store_dir", True, None),
+    ("atna.ca_file", False, MAX_SETTINGS_BYTES),
+    ("atna.client_cert_file", False, MAX_SETTINGS_BYTES),
+    ("atna.client_key_file", False, MAX_SECRET_BYTES),
     ("pacs.secret_path", False, MAX_SECRET_BYTES),
     ("pacs.ca_bundle", False, 10_000_000),
     ("pacs.client_cert", False, MAX_SETTINGS_BYTES),

@@ -1,0 +1,342 @@
+"""ATNA audit messages on the wire: RFC 5424 syslog messages, framed per RFC 5425 (octet counting)
+over TLS 1.2 or later, to the hospital's audit record repository (IHE ITI-20 "Record Audit
+Event", ATNA Syslog profile).
+
+One message per local audit row (:func:`syslog_message`)::
+
+    <PRI>1 TIMESTAMP HOSTNAME APP-NAME - IHE+RFC-3881
+        [bedside@32473 log=".." seq=".." hash=".."] BOM<?xml ..?><AuditMessage>..
+
+PRI is the facility (authpriv 10 or log audit 13) times 8 plus a severity from the outcome
+(notice 5 for success, warning 4 for a minor failure, error 3 for a serious one). The structured
+data carries the row's log id, sequence number and hash, so the repository can drop a message it
+already has and match each message to the local row (``bedside audit verify``). ``32473`` is the
+private enterprise number RFC 5612 reserves for documentation; a site that registers its own
+can still match on the SD-ID's name.
+
+Delivery: RFC 5425 has no application acknowledgement. A batch counts as delivered once the
+repository's TCP stack has acknowledged every byte (Linux ``SIOCOUTQ`` reaches 0) and the
+connection has shown no reset; otherwise it stays in the outbox and is sent again, so a
+repository that stops mid-stream loses nothing (it may, in the worst case, receive a batch twice:
+the structured data lets it de-duplicate). ATNA node authentication is mutual TLS: the
+repository's certificate is checked against ``atna.ca_file`` and its host name, and this
+workstation presents ``atna.client_cert_file`` when the site gives one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import select
+import socket
+import ssl
+import struct
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from viewer.audit.atna import MAPPING, AtnaSource, audit_message, outcome_indicator
+from viewer.audit.events import AuditRecord, EventType
+from viewer.config import AtnaSection, Settings
+from viewer.errors import AuditError
+from viewer.outbox import OutboxItem
+
+__all__ = [
+    "MSGID",
+    "SD_ID",
+    "AtnaDestination",
+    "AtnaError",
+    "SyslogTlsSender",
+    "frame",
+    "syslog_message",
+]
+
+MSGID = "IHE+RFC-3881"  # IHE ITI TF-2 3.20.4.1.2.1: the DICOM / RFC 3881 audit message format
+SD_ID = "bedside@32473"
+FACILITIES = {"authpriv": 10, "log_audit": 13}
+#: EventOutcomeIndicator -> syslog severity (RFC 5424 6.2.1)
+SEVERITIES = {"0": 5, "4": 4, "8": 3, "12": 2}
+BOM = b"\xef\xbb\xbf"
+_SIOCOUTQ = 0x5411  # Linux TIOCOUTQ: bytes not yet acknowledged by the peer
+
+
+class AtnaError(AuditError):
+    """The repository cannot be reached or trusted; what was queued stays queued."""
+
+
+def _printable(text: str, limit: int) -> str:
+    """RFC 5424 header fields are PRINTUSASCII (33-126) of bounded length; "-" when empty."""
+    out = "".join(ch if 33 <= ord(ch) <= 126 else "_" for ch in text)[:limit]
+    return out or "-"
+
+
+def _sd_value(text: str) -> str:
+    """RFC 5424 6.3.3: '"', '\\' and ']' are escaped inside PARAM-VALUE."""
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("]", "\\]")
+
+
+def syslog_message(
+    record: AuditRecord, source: AtnaSource, *, log_id: str, facility: str = "authpriv"
+) -> bytes:
+    """One row as an RFC 5424 SYSLOG-MSG whose MSG is BOM + the PS3.15 audit message."""
+    mapping = MAPPING[EventType(record.type)]
+    severity = SEVERITIES[outcome_indicator(record, mapping)]
+    pri = FACILITIES[facility] * 8 + severity
+    sd = f'[{SD_ID} log="{_sd_value(log_id)}" seq="{record.seq}" hash="{_sd_value(record.hash)}"]'
+    header = (
+        f"<{pri}>1 {record.time} {_printable(record.host, 255)} "
+        f"{_printable(source.app_name, 48)} - {MSGID} {sd} "
+    )
+    return header.encode("ascii") + BOM + audit_message(record, source, log_id=log_id)
+
+
+def frame(message: bytes) -> bytes:
+    """RFC 5425 4.3: MSG-LEN SP SYSLOG-MSG (octet counting)."""
+    return str(len(message)).encode("ascii") + b" " + message
+
+
+def _unacked(sock: socket.socket) -> int | None:
+    """Bytes the peer has not acknowledged yet; None where the OS cannot tell."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        buf = fcntl.ioctl(sock.fileno(), _SIOCOUTQ, b"\0\0\0\0")
+    except OSError:
+        return None
+    return int(struct.unpack("i", buf)[0])
+
+
+@dataclass(frozen=True)
+class TlsFiles:
+    ca_file: Path
+    client_cert_file: Path | None = None
+    client_key_file: Path | None = None
+
+
+def tls_context(files: TlsFiles) -> ssl.SSLContext:
+    """TLS 1.2+, the server's certificate chain and host name checked against the site's CA."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # CERT_REQUIRED and check_hostname
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        ctx.load_verify_locations(cafile=str(files.ca_file))
+    except (OSError, ssl.SSLError) as exc:
+        raise AtnaError(
+            f"The CA file for the ATNA repository ({files.ca_file}, atna.ca_file) cannot be "
+            f"used: {getattr(exc, 'strerror', None) or exc}. It must be the PEM certificate of "
+            "the CA that signed the repository's certificate."
+        ) from exc
+    if files.client_cert_file is not None:
+        try:
+            ctx.load_cert_chain(str(files.client_cert_file), str(files.client_key_file))
+        except (OSError, ssl.SSLError) as exc:
+            raise AtnaError(
+                "This workstation's certificate for the ATNA repository "
+                f"({files.client_cert_file}, key {files.client_key_file}) cannot be used: "
+                f"{getattr(exc, 'strerror', None) or exc}. Give a PEM certificate and its "
+                "unencrypted PEM private key (atna.client_cert_file, atna.client_key_file)."
+            ) from exc
+    return ctx
+
+
+class SyslogTlsSender:
+    """One TLS connection to the repository, opened on first use and again after a failure."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        context: ssl.SSLContext,
+        *,
+        connect_timeout_s: float = 10.0,
+        send_timeout_s: float = 10.0,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.context = context
+        self.connect_timeout_s = connect_timeout_s
+        self.send_timeout_s = send_timeout_s
+        self._sock: ssl.SSLSocket | None = None
+
+    @property
+    def where(self) -> str:
+        return f"the ATNA repository {self.host}:{self.port}"
+
+    def _connect(self) -> ssl.SSLSocket:
+        queued = "Nothing was sent; the audit messages stay queued and are sent when it works."
+        try:
+            raw = socket.create_connection((self.host, self.port), timeout=self.connect_timeout_s)
+        except TimeoutError as exc:
+            raise AtnaError(
+                f"{self.where} did not answer within {self.connect_timeout_s:g} s. {queued}"
+            ) from exc
+        except ConnectionRefusedError as exc:
+            raise AtnaError(
+                f"{self.where} refused the connection (is the syslog TLS service running on "
+                f"that port?). {queued}"
+            ) from exc
+        except OSError as exc:
+            raise AtnaError(
+                f"{self.where} cannot be reached: {exc.strerror or exc}. {queued}"
+            ) from exc
+        try:
+            sock = self.context.wrap_socket(raw, server_hostname=self.host)
+        except ssl.SSLCertVerificationError as exc:
+            raw.close()
+            raise AtnaError(
+                f"{self.where} is not trusted: {_why_untrusted(exc)}. {queued}"
+            ) from exc
+        except (ssl.SSLError, OSError) as exc:
+            raw.close()
+            raise AtnaError(
+                f"The TLS handshake with {self.where} failed: "
+                f"{getattr(exc, 'reason', None) or exc} "
+                "(a repository that requires this workstation's certificate refuses a "
+                f"connection without an accepted one; atna.client_cert_file). {queued}"
+            ) from exc
+        sock.settimeout(self.send_timeout_s)
+        return sock
+
+    def close(self) -> None:
+        if self._sock is not None:
+            with contextlib.suppress(OSError):
+                self._sock.close()
+            self._sock = None
+
+    def _peer_state(self, sock: ssl.SSLSocket) -> str:
+        """'open', 'closed' (the repository closed the connection cleanly) or 'reset'."""
+        try:
+            readable, _, _ = select.select([sock], [], [], 0)
+            if not readable and not sock.pending():
+                return "open"
+            sock.setblocking(False)
+            try:
+                data = sock.recv(1024)
+            finally:
+                sock.settimeout(self.send_timeout_s)
+        except (ssl.SSLWantReadError, BlockingIOError):
+            return "open"
+        except (ConnectionResetError, BrokenPipeError, ssl.SSLError, OSError):
+            return "reset"
+        return "closed" if not data else "open"  # a syslog receiver sends nothing back
+
+    def send(self, messages: list[bytes]) -> None:
+        """Send a batch and wait until it is acknowledged; raise :class:`AtnaError` otherwise
+        (the connection is then dropped and the next batch reconnects)."""
+        if self._sock is not None and self._peer_state(self._sock) != "open":
+            self.close()  # the repository went away since the last batch: start afresh
+        if self._sock is None:
+            self._sock = self._connect()
+        sock = self._sock
+        try:
+            sock.sendall(b"".join(frame(m) for m in messages))
+            self._settle(sock)
+        except AtnaError:
+            self.close()
+            raise
+        except (OSError, ssl.SSLError) as exc:
+            self.close()
+            raise AtnaError(
+                f"The connection to {self.where} broke while sending "
+                f"({getattr(exc, 'strerror', None) or exc}); the batch stays queued and is sent "
+                "again."
+            ) from exc
+
+    def _settle(self, sock: ssl.SSLSocket) -> None:
+        deadline = time.monotonic() + self.send_timeout_s
+        while True:
+            state = self._peer_state(sock)
+            unacked = _unacked(sock)
+            if state == "reset":
+                raise AtnaError(
+                    f"{self.where} reset the connection before it acknowledged the batch; it "
+                    "stays queued and is sent again."
+                )
+            if unacked is None or unacked == 0:
+                if state == "closed":
+                    # every byte acknowledged, then a clean close: Linux resets rather than
+                    # closes a socket with unread data, so the batch was read. Reconnect next.
+                    self.close()
+                return
+            if state == "closed":
+                raise AtnaError(
+                    f"{self.where} closed the connection before it acknowledged the batch; it "
+                    "stays queued and is sent again."
+                )
+            if time.monotonic() > deadline:
+                raise AtnaError(
+                    f"{self.where} did not acknowledge the batch within "
+                    f"{self.send_timeout_s:g} s; it stays queued and is sent again."
+                )
+            time.sleep(0.001)
+
+
+def _why_untrusted(exc: ssl.SSLCertVerificationError) -> str:
+    code = getattr(exc, "verify_code", None)
+    message = getattr(exc, "verify_message", None) or str(exc)
+    if code == 62 or "hostname mismatch" in message.lower() or "ip address mismatch" in message:
+        return (
+            "its certificate is not issued for that host name (atna.host must be a name the "
+            f"certificate lists; {message})"
+        )
+    if code in (18, 19, 20, 21, 2):
+        return (
+            "its certificate is not signed by the CA in atna.ca_file (a self-signed or foreign "
+            f"certificate; {message})"
+        )
+    if code == 10:
+        return f"its certificate has expired ({message})"
+    return message
+
+
+class AtnaDestination:
+    """The repository as a forwarding destination (:mod:`viewer.audit.forwarding`)."""
+
+    name = "the ATNA audit repository"
+
+    def __init__(
+        self,
+        section: AtnaSection,
+        source: AtnaSource,
+        outbox_path: Path,
+        *,
+        files: TlsFiles,
+    ) -> None:
+        self.section = section
+        self.source = source
+        self.outbox_path = outbox_path
+        self.files = files
+        self._sender: SyslogTlsSender | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> AtnaDestination:
+        section = settings.values.atna
+        source = AtnaSource(
+            source_id=section.source_id or socket.gethostname(),
+            enterprise_site_id=section.enterprise_site_id,
+            app_name=section.app_name,
+        )
+        files = TlsFiles(
+            ca_file=Path(section.ca_file),
+            client_cert_file=Path(section.client_cert_file) if section.client_cert_file else None,
+            client_key_file=Path(section.client_key_file) if section.client_key_file else None,
+        )
+        return cls(section, source, settings.atna_outbox_path, files=files)
+
+    def encode(self, log_id: str, record: AuditRecord) -> bytes:
+        return syslog_message(record, self.source, log_id=log_id, facility=self.section.facility)
+
+    def send(self, items: list[OutboxItem]) -> None:
+        if self._sender is None:
+            self._sender = SyslogTlsSender(
+                self.section.host,
+                self.section.port,
+                tls_context(self.files),
+                connect_timeout_s=self.section.connect_timeout_s,
+                send_timeout_s=self.section.send_timeout_s,
+            )
+        self._sender.send([item.payload for item in items])
+
+    def close(self) -> None:
+        if self._sender is not None:
+            self._sender.close()

@@ -1,0 +1,233 @@
+"""Forwarding committed audit rows off the workstation (issue 18): to the department store and to
+the hospital's ATNA audit repository, each through its own durable outbox (:mod:`viewer.outbox`).
+
+The local log stays the source of truth. A destination's outbox is *fed* from the log in sequence
+order, keyed ``<log id>:<seq>`` so a retry, a crash or a second process never queues a row twice,
+and the outbox's newest key is the watermark the next feed resumes after
+(:meth:`Outbox.last_key`). It is *drained* in order, a batch at a time
+(:meth:`Outbox.drain_batches`): the destination's ``send`` confirms a batch or raises, and an
+unconfirmed batch stays queued.
+
+The running app hooks the log once (:meth:`AuditLog.add_listener`): the listener only wakes a
+background thread per destination, so a local append pays for setting an event, not for a disk
+sync or a network round trip. Rows written by other processes (``bedside`` commands) or before a
+crash are picked up by the next feed, and ``bedside audit atna send`` feeds before it drains.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from viewer.audit.events import AuditRecord
+from viewer.audit.store import AuditLog
+from viewer.config import Settings
+from viewer.errors import AuditError
+from viewer.outbox import DrainResult, Outbox, OutboxError, OutboxItem
+
+__all__ = [
+    "Destination",
+    "ForwardResult",
+    "Forwarder",
+    "destinations",
+    "feed",
+    "forward",
+    "row_key",
+    "start_forwarders",
+    "stop_forwarders",
+    "watermark",
+]
+
+
+class Destination(Protocol):
+    """One place rows are forwarded to (a receiver idempotent on the row key)."""
+
+    @property
+    def name(self) -> str:
+        """In messages: "the ATNA audit repository"."""
+        ...
+
+    @property
+    def outbox_path(self) -> Path: ...
+
+    def encode(self, log_id: str, record: AuditRecord) -> bytes:
+        """The payload queued for one row of log ``log_id`` (built once, when queued)."""
+        ...
+
+    def send(self, items: list[OutboxItem]) -> None:
+        """Deliver a batch, all or nothing: return only when the receiver has it, else raise
+        (``PermanentSendError`` for a rejection)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def row_key(log_id: str, seq: int) -> str:
+    """The outbox key of one row: zero-padded so keys sort as sequence numbers do."""
+    return f"{log_id}:{seq:012d}"
+
+
+def watermark(outbox: Outbox, log_id: str) -> int:
+    """The sequence number of the newest row of ``log_id`` already queued (0: none)."""
+    key = outbox.last_key(log_id)
+    if key is None:
+        return 0
+    try:
+        return int(key.rsplit(":", 1)[1])
+    except (IndexError, ValueError):
+        raise OutboxError(
+            f"The outbox {outbox.path} holds a key ({key!r}) that is not a Bedside row key; it "
+            "is not an audit forwarding outbox."
+        ) from None
+
+
+def feed(
+    log: AuditLog, outbox: Outbox, encode: Callable[[AuditRecord], bytes], *, batch: int = 500
+) -> int:
+    """Queue every row of ``log`` after the outbox's watermark, in order; returns how many.
+
+    A new log (a new log id, ``audit init --new-log``) starts again at row 1 under its own keys.
+    """
+    if not log.log_id:
+        raise AuditError(f"The audit log {log.path} has no log id; it cannot be forwarded.")
+    last = watermark(outbox, log.log_id)
+    queued = 0
+    while True:
+        rows = log.records_after(last, limit=batch)
+        if not rows:
+            return queued
+        queued += outbox.put_many(
+            [(row_key(log.log_id, r.seq), encode(r)) for r in rows], kind=log.log_id
+        )
+        last = rows[-1].seq
+
+
+@dataclass(frozen=True)
+class ForwardResult:
+    queued: int
+    drain: DrainResult
+
+
+def forward(
+    log: AuditLog,
+    outbox: Outbox,
+    destination: Destination,
+    *,
+    should_stop: Callable[[], bool] | None = None,
+    batch_size: int = 100,
+) -> ForwardResult:
+    """Feed the outbox from the log, then drain what is due, in order (one pass)."""
+    queued = feed(log, outbox, lambda record: destination.encode(log.log_id, record))
+    result = outbox.drain_batches(destination.send, batch_size=batch_size, should_stop=should_stop)
+    return ForwardResult(queued=queued, drain=result)
+
+
+class Forwarder:
+    """Feeds and drains one destination in a daemon thread of the running app.
+
+    :meth:`notify` is the log listener: it sets an event. The thread opens its own read-only
+    view of the log and its own outbox connection (SQLite objects stay on the thread that made
+    them), so it never takes the appending connection's lock. After a failed send it waits for
+    the outbox's backoff (or a new row) before trying again.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        destination: Destination,
+        *,
+        idle_s: float = 30.0,
+        outbox_factory: Callable[[Path], Outbox] = Outbox,
+    ) -> None:
+        self.settings = settings
+        self.destination = destination
+        self.idle_s = idle_s
+        self._outbox_factory = outbox_factory
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, name=f"forward-{Path(destination.outbox_path).stem}", daemon=True
+        )
+        self.last_error: str | None = None
+        self.passes = 0
+
+    def notify(self, _records: Sequence[AuditRecord] = ()) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        log: AuditLog | None = None
+        outbox: Outbox | None = None
+        try:
+            while not self._stop.is_set():
+                try:
+                    if outbox is None:
+                        outbox = self._outbox_factory(self.destination.outbox_path)
+                    if log is None:
+                        log = AuditLog.open_readonly(
+                            self.settings.audit_db_path, settings=self.settings
+                        )
+                    self._wake.clear()
+                    result = forward(log, outbox, self.destination, should_stop=self._stop.is_set)
+                    self.last_error = result.drain.error
+                    wait = self._wait_s(outbox)
+                except AuditError as exc:  # the log or outbox not (yet) readable: try again later
+                    self.last_error = str(exc)
+                    wait = self.idle_s
+                self.passes += 1
+                self._wake.wait(wait)
+        finally:
+            self.destination.close()
+            if log is not None:
+                log.close()
+            if outbox is not None:
+                outbox.close()
+
+    def _wait_s(self, outbox: Outbox) -> float:
+        status = outbox.status()
+        if status.pending and status.next_attempt is not None:
+            return min(self.idle_s, max(0.0, status.next_attempt - time.time()))
+        return self.idle_s
+
+
+def destinations(settings: Settings) -> list[Destination]:
+    """Every destination the site configured (imported only when one is enabled)."""
+    found: list[Destination] = []
+    if settings.values.atna.enabled:
+        from viewer.audit.atna_transport import AtnaDestination
+
+        found.append(AtnaDestination.from_settings(settings))
+    return found
+
+
+def start_forwarders(settings: Settings, log: AuditLog) -> list[Forwarder]:
+    """Start a forwarder per configured destination and hook it to ``log``'s appends."""
+    started = []
+    for destination in destinations(settings):
+        forwarder = Forwarder(settings, destination)
+        log.add_listener(forwarder.notify)
+        forwarder.start()
+        started.append(forwarder)
+    return started
+
+
+def stop_forwarders(forwarders: Sequence[Forwarder], log: AuditLog | None) -> None:
+    """Unhook and stop (what is queued stays in the outboxes for the next start)."""
+    for forwarder in forwarders:
+        if log is not None:
+            log.remove_listener(forwarder.notify)
+        with contextlib.suppress(RuntimeError):
+            forwarder.stop()
