@@ -226,3 +226,40 @@ def test_states_of_one_kind(box: Outbox) -> None:
     assert box.states("reading-1") == {"a": "sent", "b": "held"}
     assert box.states("reading-2") == {"c": "sent"}
     assert box.states("nothing") == {}
+
+
+@pytest.mark.skipif(os.name != "posix", reason="kill -9 needs POSIX signals")
+def test_the_lease_of_a_killed_drainer_is_taken_over_at_once(tmp_path: Path) -> None:
+    """A drainer killed mid-send (kill -9) does not block the next one for LEASE_S; a living
+    drainer still does."""
+    path = tmp_path / "out.sqlite"
+    with Outbox(path) as box:
+        box.put("a", b"1")
+    code = textwrap.dedent(
+        f"""
+        import time
+        from pathlib import Path
+        from viewer.outbox import Outbox
+        box = Outbox(Path({str(path)!r}))
+        def send(item):
+            print("sending", flush=True)
+            time.sleep(60)
+        box.drain(send, ordered=False)
+        """
+    )
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert child.stdout is not None
+    try:
+        assert child.stdout.readline().strip() == "sending"
+        with Outbox(path) as box:
+            assert box.drain(lambda _i: None, ordered=False).busy is True  # alive: its lease
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=10)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait(timeout=10)
+        child.stdout.close()
+    with Outbox(path) as box:
+        result = box.drain(lambda _i: None, ordered=False)
+        assert (result.busy, result.sent) == (False, 1)

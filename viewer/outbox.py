@@ -20,6 +20,7 @@ any number of processes may ``put``.
 from __future__ import annotations
 
 import os
+import socket
 import sqlite3
 import time
 import uuid
@@ -138,6 +139,26 @@ class DrainResult:
     busy: bool = False  # another process holds the drain lease
 
 
+_HOST = socket.gethostname()
+
+
+def _dead_owner(owner: str) -> bool:
+    """True when a lease owner (``host/pid-uuid``) is a process of this host that has ended."""
+    if os.name != "posix":  # os.kill(pid, 0) sends CTRL_C_EVENT on Windows: wait for LEASE_S
+        return False
+    host, _, rest = owner.rpartition("/")
+    pid_text = rest.partition("-")[0]
+    if host != _HOST or not pid_text.isdigit() or int(pid_text) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # it exists but is another user's (PermissionError): alive
+        return False
+    return False
+
+
 def _now(now: float | None) -> float:
     return time.time() if now is None else now
 
@@ -150,7 +171,7 @@ class Outbox:
     ) -> None:
         self.path = Path(path)
         self.backoff = backoff or Backoff()
-        self._owner = f"{os.getpid()}-{uuid.uuid4().hex}"
+        self._owner = f"{_HOST}/{os.getpid()}-{uuid.uuid4().hex}"
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(
@@ -355,6 +376,18 @@ class Outbox:
         cur = self._write(
             "UPDATE lease SET owner = ?, until = ? WHERE id = 1 AND (until < ? OR owner = ?)",
             (self._owner, now + LEASE_S, now, self._owner),
+        )
+        if cur.rowcount == 1:
+            return True
+        # a drainer killed (kill -9, power cut) on this machine leaves its lease behind: taken
+        # over at once instead of after LEASE_S, so the restarted app sends without waiting
+        row = self._db.execute("SELECT owner FROM lease WHERE id = 1").fetchone()
+        owner = None if row is None else row[0]
+        if owner is None or not _dead_owner(str(owner)):
+            return False
+        cur = self._write(
+            "UPDATE lease SET owner = ?, until = ? WHERE id = 1 AND owner = ?",
+            (self._owner, now + LEASE_S, owner),
         )
         return cur.rowcount == 1
 
