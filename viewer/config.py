@@ -2,8 +2,8 @@
 
 The site file is TOML written by IT at ``BEDSIDE_SITE_CONFIG`` or the platform's site config dir
 (``site.toml``). Keys under ``[trust]``, ``[audit]``, ``[models]``, ``[change_control]``,
-``[pacs]`` and ``user.require_named_user`` are site-only: a user file cannot change them. The
-other keys are
+``[audit_central]``, ``[atna]``, ``[pacs]`` and ``user.require_named_user`` are site-only: a user
+file cannot change them. The other keys are
 defaults a user may override unless the site lists them in ``locked``. ``BEDSIDE_DATA_DIR``
 relocates everything the app writes.
 """
@@ -113,6 +113,62 @@ class ChangeControlSection(_Section):
         description="Refuse an activation until a second named user (another OS account) "
         "approves it with `bedside bundle approve`",
     )
+
+
+_IDENTIFIER = r"^[a-z_][a-z0-9_]{0,62}$"  # a PostgreSQL name that needs no quoting
+
+
+class AuditCentralSection(_Section):
+    """Site-only (issue 18 item 3): the department audit store. Every local audit row is also
+    forwarded, in order, to a PostgreSQL database through a durable outbox, where the
+    application's role may only INSERT and SELECT: a truncated, rolled-back or re-chained local
+    log is then visible against the copy (``bedside audit verify --central``). IT creates the
+    store once with ``bedside audit central setup``."""
+
+    enabled: bool = Field(default=False, description="Forward every audit row to the store")
+    host: str = Field(default="", max_length=253, description="PostgreSQL server name or address")
+    port: Annotated[int, Field(ge=1, le=65535)] = Field(default=5432, description="Server port")
+    dbname: str = Field(default="bedside_audit", min_length=1, max_length=63,
+                        description="Database that holds the store")  # fmt: skip
+    user: str = Field(default="bedside_forwarder", min_length=1, max_length=63,
+                      description="The application's role (INSERT and SELECT only)")  # fmt: skip
+    password_file: str = Field(
+        default="", description="File holding the role's password (one line, readable by the "
+        "users of this workstation only); empty: no password (certificate or peer login)"
+    )  # fmt: skip
+    sslmode: Literal["disable", "require", "verify-ca", "verify-full"] = Field(
+        default="verify-full",
+        description="TLS to the server (libpq sslmode); verify-full checks the certificate and "
+        "the host name against ca_file",
+    )
+    ca_file: str = Field(default="", description="CA certificate (PEM) that signed the server's")
+    workstation: str = Field(
+        default="",
+        pattern=r"^([A-Za-z0-9][A-Za-z0-9._-]{0,63})?$",
+        description="This workstation's name in the store; empty: ws- and the first 16 hex "
+        "digits of the installation key's fingerprint (stable, unique)",
+    )
+    db_schema: str = Field(
+        default="bedside_audit", pattern=_IDENTIFIER, description="PostgreSQL schema of the store"
+    )
+    interval_s: float = Field(
+        default=5.0, ge=0.2, le=3600, description="Seconds between forwarding rounds in the app"
+    )
+    connect_timeout_s: float = Field(
+        default=10.0, ge=1, le=300, description="Give up a connection attempt after this long"
+    )
+
+    @model_validator(mode="after")
+    def _host_when_enabled(self) -> AuditCentralSection:
+        if self.enabled and not self.host.strip():
+            raise ValueError("enabled is true but no host is given (set audit_central.host)")
+        if self.sslmode in ("verify-ca", "verify-full") and self.enabled and not self.ca_file:
+            raise ValueError(
+                f"sslmode {self.sslmode} needs the CA certificate that signed the server's "
+                '(set audit_central.ca_file), or sslmode = "require" to encrypt without '
+                "checking it"
+            )
+        return self
 
 
 class AtnaSection(_Section):
@@ -286,6 +342,7 @@ class SettingsFile(_Section):
     models: ModelsSection = ModelsSection()
     change_control: ChangeControlSection = ChangeControlSection()
     pacs: PacsSection = PacsSection()
+    audit_central: AuditCentralSection = AuditCentralSection()
     atna: AtnaSection = AtnaSection()
 
 
@@ -319,6 +376,11 @@ class Settings:
     def installation_key_path(self) -> Path:
         """Private key that signs audit checkpoints (PEM, mode 0600)."""
         return self.data_dir / "installation-key.pem"
+
+    @property
+    def central_outbox_path(self) -> Path:
+        """Audit rows waiting for the department store (``[audit_central]``)."""
+        return self.data_dir / "central-outbox.sqlite"
 
     @property
     def atna_outbox_path(self) -> Path:
@@ -598,6 +660,8 @@ PATH_KEYS: tuple[tuple[str, bool, int | None], ...] = (
     ("audit.db_path", False, None),
     ("audit.secret_path", False, MAX_SECRET_BYTES),
     ("models.store_dir", True, None),
+    ("audit_central.password_file", False, MAX_SECRET_BYTES),
+    ("audit_central.ca_file", False, MAX_SETTINGS_BYTES),
     ("atna.ca_file", False, MAX_SETTINGS_BYTES),
     ("atna.client_cert_file", False, MAX_SETTINGS_BYTES),
     ("atna.client_key_file", False, MAX_SECRET_BYTES),

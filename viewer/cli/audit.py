@@ -1,4 +1,5 @@
-"""``bedside audit verify|show|export|init``: the same core functions the audit window uses.
+"""``bedside audit verify|show|export|init``: the same core functions the audit window uses (the
+department audit store's commands are in :mod:`viewer.cli.audit_central`).
 
 Read-only logs (a read-only data folder, a copy on a CD or a write-protected USB stick):
 - ``verify`` and ``show`` open the log read-only (SQLite ``mode=ro``; when the folder is
@@ -35,6 +36,7 @@ from viewer.audit.state import history_evidence
 from viewer.audit.store import AuditLog
 from viewer.audit.verification import verify_and_record
 from viewer.audit.verify import VerifyResult, verify_log
+from viewer.cli import audit_central
 from viewer.config import Settings
 from viewer.errors import AuditError, printable, printable_json
 from viewer.inference.postprocess import score_threshold_text
@@ -142,6 +144,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     """Verify and record the verification; a log that cannot be written (read-only media) is
     verified read-only and the result says it was not recorded."""
     settings: Settings = args.settings
+    if args.central:
+        return audit_central.cmd_verify_central(args)
     own = args.db is None or Path(args.db).resolve() == settings.audit_db_path.resolve()
     recorded: bool | None = None
     if own:
@@ -277,6 +281,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="checkpoint files from earlier exports (*.checkpoint.json)",
     )
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    audit_central.add_verify_arguments(p)
     p.set_defaults(func=cmd_verify)
 
     p = asub.add_parser("show", help="list audit records")
@@ -308,6 +313,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--reason", required=True, help="why (recorded in the new log's first row)")
     p.set_defaults(func=cmd_init)
+
+    audit_central.register(asub, _add_filters, filters_from_args)
 
 
 def cmd_init(args: argparse.Namespace) -> int:
