@@ -107,6 +107,25 @@ _.ViewPosition
 _.WindowCenter
 _.WindowCenterWidthExplanation
 _.WindowWidth
+# viewer.pacs SR/SC/GSPS (issue 17): attributes set by keyword, written out by tag (PS3.3 modules)
+_.BurnedInAnnotation
+_.CodeMeaning
+_.CodeValue
+_.CodingSchemeDesignator
+_.ContributingEquipmentSequence
+_.ContributionDateTime
+_.ContributionDescription
+_.DerivationDescription
+_.DeviceUID
+_.ImageComments
+_.PresentationCreationDate
+_.PresentationCreationTime
+_.PurposeOfReferenceCodeSequence
+_.RecognizableVisualFeatures
+_.ReferencedSOPClassUID
+_.ReferencedSOPInstanceUID
+_.SoftwareVersions
+_.SourceImageSequence
 
 # --- zipfile
 _.compress_type  # bundle.archive: set on a ZipInfo, read by ZipFile.writestr
