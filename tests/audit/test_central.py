@@ -5,6 +5,7 @@ integrity alarms, and what ``verify --central`` sees that a local chain cannot."
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import psycopg
@@ -24,7 +25,7 @@ from viewer.audit.central import (
     workstation_id,
 )
 from viewer.audit.chain import HASHED_COLUMNS, row_hash
-from viewer.audit.forwarding import feed
+from viewer.audit.forwarding import feed, start_forwarders, stop_forwarders
 from viewer.audit.state import record_state
 from viewer.config import Settings
 from viewer.outbox import Backoff, Outbox
@@ -209,3 +210,21 @@ def test_default_workstation_id_comes_from_the_installation_key(
     name = workstation_id(ws)
     assert name.startswith("ws-") and len(name) == 19 and workstation_id(ws) == name
     assert APP_PASSWORD not in repr(ws.values.audit_central)  # the password stays in its file
+
+
+def test_the_app_forwarder_sends_a_committed_row_in_the_background(
+    pg_cluster: PgCluster, tmp_path: Path
+) -> None:
+    ws = workstation(tmp_path / "ws", pg_cluster, "t_app", "ws-app")
+    set_up(ws)
+    with AuditLog.open(ws) as log:
+        forwarders = start_forwarders(ws, log)
+        try:
+            assert [f.destination.name for f in forwarders] == ["the department audit store"]
+            log.append(decision(1))  # the commit wakes the thread: no poll interval to wait for
+            deadline = time.monotonic() + 30
+            while len(central_rows(pg_cluster, "t_app")) < 1 and time.monotonic() < deadline:
+                time.sleep(0.05)
+        finally:
+            stop_forwarders(forwarders, log)
+    assert [r[1] for r in central_rows(pg_cluster, "t_app")] == [1]

@@ -206,6 +206,10 @@ class Forwarder:
 def destinations(settings: Settings) -> list[Destination]:
     """Every destination the site configured (imported only when one is enabled)."""
     found: list[Destination] = []
+    if settings.values.audit_central.enabled:
+        from viewer.audit.central import CentralDestination
+
+        found.append(CentralDestination(settings))
     if settings.values.atna.enabled:
         from viewer.audit.atna_transport import AtnaDestination
 
