@@ -14,6 +14,7 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 from xml.etree import ElementTree as ET
 
 from cryptography import x509
@@ -143,8 +144,9 @@ def parse_syslog(data: bytes) -> SyslogMessage:
             sd[sd_id] = params
         if not sd:
             raise ValueError("STRUCTURED-DATA is neither '-' nor an SD-ELEMENT")
-        if "@" not in "".join(sd) and any(k not in ("timeQuality", "origin", "meta") for k in sd):
-            raise ValueError("a private SD-ID needs @enterprise-number")
+        for sd_id in sd:
+            if "@" not in sd_id and sd_id not in ("timeQuality", "origin", "meta"):
+                raise ValueError(f"SD-ID {sd_id}: a private SD-ID needs @enterprise-number")
     msg = b""
     if pos < len(data):
         if data[pos : pos + 1] != b" ":
@@ -299,6 +301,8 @@ class Pki:
     other_ca: Path  # a CA that signed nothing here: the wrong one to trust
     rogue_cert: Path  # a server certificate for localhost signed by another CA
     rogue_key: Path
+    misnamed_cert: Path  # signed by the test CA, for another host name only
+    misnamed_key: Path
 
 
 def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
@@ -379,6 +383,14 @@ def make_pki(folder: Path) -> Pki:
         names=local,
         usage=[ExtendedKeyUsageOID.SERVER_AUTH],
     )
+    misnamed_key = ec.generate_private_key(ec.SECP256R1())
+    misnamed = _cert(
+        "audit.example.org",
+        misnamed_key,
+        ca_id,
+        names=[x509.DNSName("audit.example.org")],
+        usage=[ExtendedKeyUsageOID.SERVER_AUTH],
+    )
     return Pki(
         ca=write("ca.pem", ca.public_bytes(pem)),
         server_cert=write("server.pem", srv.public_bytes(pem)),
@@ -388,6 +400,8 @@ def make_pki(folder: Path) -> Pki:
         other_ca=write("other-ca.pem", other.public_bytes(pem)),
         rogue_cert=write("rogue.pem", rogue.public_bytes(pem)),
         rogue_key=write("rogue-key.pem", _key_pem(rogue_key)),
+        misnamed_cert=write("misnamed.pem", misnamed.public_bytes(pem)),
+        misnamed_key=write("misnamed-key.pem", _key_pem(misnamed_key)),
     )
 
 
@@ -421,7 +435,7 @@ global(
 )
 main_queue(queue.type="Direct")
 module(load="imtcp" streamDriver.name="gtls" streamDriver.mode="1"
-       streamDriver.authMode="{auth_mode}"{permitted} maxSessions="50")
+       streamDriver.authMode="x509/certvalid" maxSessions="50")
 input(type="imtcp" port="{port}" address="127.0.0.1")
 template(name="raw" type="string" string="%rawmsg%\\n")
 if $inputname == "imtcp" then action(type="omfile" file="{out}" template="raw")
@@ -432,7 +446,14 @@ class Rsyslog:
     """A real rsyslogd on a loopback port: TLS (gtls, mode 1), client certificates required
     (``x509/certvalid``: signed by the test CA), every raw message one line of ``out``."""
 
-    def __init__(self, folder: Path, pki: Pki, *, port: int | None = None, rogue: bool = False):
+    def __init__(
+        self,
+        folder: Path,
+        pki: Pki,
+        *,
+        port: int | None = None,
+        server: Literal["good", "rogue", "misnamed"] = "good",
+    ) -> None:
         self.folder = folder
         self.port = port or free_port()
         self.out = folder / "received.log"
@@ -444,10 +465,14 @@ class Rsyslog:
             _CONFIG.format(
                 work=work,
                 ca=pki.ca,
-                cert=pki.rogue_cert if rogue else pki.server_cert,
-                key=pki.rogue_key if rogue else pki.server_key,
-                auth_mode="x509/certvalid",
-                permitted="",
+                cert={
+                    "good": pki.server_cert,
+                    "rogue": pki.rogue_cert,
+                    "misnamed": pki.misnamed_cert,
+                }[server],
+                key={"good": pki.server_key, "rogue": pki.rogue_key, "misnamed": pki.misnamed_key}[
+                    server
+                ],
                 port=self.port,
                 out=self.out,
             )
@@ -455,11 +480,12 @@ class Rsyslog:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 15.0) -> None:
-        self.proc = subprocess.Popen(
-            [str(RSYSLOGD), "-n", "-f", str(self.conf), "-i", str(self.pidfile)],
-            stdout=subprocess.DEVNULL,
-            stderr=open(self.folder / "rsyslogd.stderr", "ab"),  # noqa: SIM115
-        )
+        with open(self.folder / "rsyslogd.stderr", "ab") as stderr:  # the child keeps its copy
+            self.proc = subprocess.Popen(
+                [str(RSYSLOGD), "-n", "-f", str(self.conf), "-i", str(self.pidfile)],
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -485,9 +511,7 @@ class Rsyslog:
                 self.proc.kill()
                 self.proc.wait(5)
         self.proc = None
-        with_suffix = self.pidfile
-        if with_suffix.exists():
-            with_suffix.unlink()
+        self.pidfile.unlink(missing_ok=True)
 
     def lines(self) -> list[bytes]:
         if not self.out.exists():
@@ -502,3 +526,6 @@ class Rsyslog:
                 return got
             time.sleep(0.05)
         return self.lines()
+
+
+BOM_LEN = 3
