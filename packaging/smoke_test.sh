@@ -12,6 +12,9 @@ export BEDSIDE_DATA_DIR="$work/data"
 for lib in "$app_dir"/_internal/PySide6/QtPrintSupport.* "$app_dir"/_internal/PySide6/Qt/lib/libQt6PrintSupport.so*; do
   [ -e "$lib" ] || { echo "smoke test: $lib is missing (Qt print support)" >&2; exit 1; }
 done
+# PACS objects (#17): highdicom reads its IOD tables from data files at run time
+[ -e "$app_dir/_internal/highdicom/_standard/sop_class_iod_map.json" ] || {
+  echo "smoke test: highdicom's data files are missing (PACS SR/SC/GSPS cannot be built)" >&2; exit 1; }
 "$exe" --version
 "$exe" --help >/dev/null
 "$exe" demo-data "$work/study" --count 2 --size 256 >/dev/null

@@ -131,7 +131,13 @@ def test_sr_content_tree_reads_back_as_sent() -> None:
         assert _one(g, ("DCM", "121112")) == source_ref  # Source of Measurement
     assert _one(groups["opacity"], ("DCM", "121071")) == ("DCM", "112001")
     assert _one(groups["Pneumothorax"], ("DCM", "121071")) == ("SCT", "36118008")
-    assert _one(groups["Weird_Label-X"], ("DCM", "121071")) == ("99BEDSIDE", "WEIRDLABELX")
+    weird = _one(groups["Weird_Label-X"], ("DCM", "121071"))
+    assert weird[0] == "99BEDSIDE" and weird[1].startswith("F") and len(weird[1]) == 13
+    assert (sr.ContentDate, sr.ContentTime, sr.TimezoneOffsetFromUTC) == (
+        "20261206",
+        "140530",
+        "+0900",
+    )
     assert _one(groups["Pneumothorax"], ("99BEDSIDE", "CLINDEC")) == ("99BEDSIDE", "NOTDECIDED")
     for decision in report.decisions:
         g = groups[decision.label]
@@ -446,3 +452,17 @@ def test_encode_writes_part_10() -> None:
     data = encode(build_objects(make_report(), {"sr"})[0])
     assert data[128:132] == b"DICM"
     assert dcmread(io.BytesIO(data)).file_meta.TransferSyntaxUID == "1.2.840.10008.1.2.1"
+
+
+def test_private_codes_are_stable_distinct_and_short() -> None:
+    from viewer.pacs.sr import PRIVATE_CODES, finding_code, role_code
+
+    assert finding_code("Pleural_Effusion").value == "60046008"
+    assert finding_code("ETT").value == "ETT" and finding_code("ETT").meaning == "ETT"
+    long_a, long_b = finding_code("Enlarged Cardiomediastinum"), finding_code("肺結節")
+    assert long_a.value != long_b.value and long_b.meaning == "肺結節"
+    assert finding_code("肺結節").value == long_b.value
+    assert role_code("physician").value == "309343006"
+    nurse, tech = role_code("Nurse practitioner"), role_code("技師")
+    assert nurse.value != tech.value and tech.meaning == "技師"
+    assert all(len(v) <= 16 for v in [*PRIVATE_CODES, long_a.value, nurse.value])

@@ -19,7 +19,7 @@ designators are private). :data:`PRIVATE_CODES` lists every one.
 
 from __future__ import annotations
 
-import datetime as dt
+import hashlib
 
 import highdicom as hd
 from highdicom.sr import CodedConcept
@@ -90,15 +90,24 @@ ROLE_CODES: dict[str, CodedConcept] = {
 }
 
 
+def _private_value(text: str, prefix: str) -> str:
+    """A 99BEDSIDE code value for free text: the text itself when it is short plain ASCII
+    (PS3.5 SH: 16 characters), else ``prefix`` + 12 hex digits of its SHA-256 (stable, and two
+    long labels never share a code)."""
+    plain = "".join(ch for ch in text.upper() if ch.isascii() and ch.isalnum())
+    if plain and len(plain) <= 16 and plain == text.upper():
+        return plain
+    return prefix + hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+
 def finding_code(label: str) -> CodedConcept:
     """The label's code: a standard one when :data:`FINDING_CODES` knows the label, else a
-    99BEDSIDE code whose value is the label (upper case, at most 16 characters, PS3.5 SH)."""
+    99BEDSIDE code (:func:`_private_value`) whose meaning is the label."""
     key = "".join(ch for ch in label.lower() if ch.isalnum())
     known = FINDING_CODES.get(key)
     if known is not None:
         return known
-    value = "".join(ch for ch in label.upper() if ch.isascii() and ch.isalnum())[:16] or "FINDING"
-    return _private(value, label[:64] or "Finding")
+    return _private(_private_value(label, "F"), label[:64] or "Finding")
 
 
 def role_code(role: str) -> CodedConcept:
@@ -107,7 +116,8 @@ def role_code(role: str) -> CodedConcept:
     known = ROLE_CODES.get(role.strip().lower())
     if known is not None:
         return known
-    return _private("ROLE", role.strip()[:64] or "Reader")
+    words = role.strip()[:64] or "Reader"
+    return _private(_private_value(words, "R"), words)
 
 
 def _present(flag: bool) -> CodedConcept:
@@ -235,7 +245,7 @@ def build_sr(report: AiReport) -> hd.sr.ComprehensiveSR:
         procedure_reported=PLAIN_CHEST_XRAY,
         imaging_measurements=groups,
     )
-    when = report.reading_time.astimezone(dt.UTC)
+    when = report.reading_time  # local time of the reading, with its offset below
     sr = hd.sr.ComprehensiveSR(
         evidence=[evidence],
         content=content[0],
@@ -260,4 +270,5 @@ def build_sr(report: AiReport) -> hd.sr.ComprehensiveSR:
         ],
     )
     finish_object(sr, exact, report, image=False)
+    sr.TimezoneOffsetFromUTC = when.strftime("%z")  # (0008,0201): dates above are local
     return sr
