@@ -207,3 +207,25 @@ def test_a_stopped_repository_is_one_clear_message_and_a_queued_result(
             destination.close()
             assert again.queued == 0 and again.drain.sent == 1 and again.drain.error is None
     assert len(rsyslog.wait_for(1)) == 1
+
+
+def test_the_running_app_forwards_each_appended_row(
+    site_file: Path, pki: Pki, rsyslog: Rsyslog
+) -> None:
+    """The session's trail (the window, `bedside infer`) starts the forwarder on the open log;
+    each append only wakes it."""
+    from viewer.session.trail import AuditTrail
+
+    settings = atna_settings(site_file, pki, rsyslog.port)
+    trail = AuditTrail(settings)
+    trail.append("app_start")  # queued until the log is open
+    trail.attach(AuditLog.open(settings))
+    try:
+        assert trail.forwarding_error == ""
+        trail.append("app_stop")
+        lines = rsyslog.wait_for(2, timeout=30)
+    finally:
+        trail.close()
+    kinds = [parse_syslog(line).msg for line in lines]
+    assert len(kinds) == 2
+    assert b'csd-code="app_start"' in kinds[0] and b'csd-code="app_stop"' in kinds[1]

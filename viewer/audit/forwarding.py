@@ -27,7 +27,7 @@ from typing import Protocol
 from viewer.audit.events import AuditRecord
 from viewer.audit.store import AuditLog
 from viewer.config import Settings
-from viewer.errors import AuditError
+from viewer.errors import AuditError, BedsideError
 from viewer.outbox import DrainResult, Outbox, OutboxError, OutboxItem
 
 __all__ = [
@@ -184,8 +184,11 @@ class Forwarder:
                     result = forward(log, outbox, self.destination, should_stop=self._stop.is_set)
                     self.last_error = result.drain.error
                     wait = self._wait_s(outbox)
-                except AuditError as exc:  # the log or outbox not (yet) readable: try again later
+                except BedsideError as exc:  # the log or outbox not (yet) usable: try later
                     self.last_error = str(exc)
+                    wait = self.idle_s
+                except Exception as exc:  # a bug must not end forwarding silently for the session
+                    self.last_error = f"{self.destination.name}: {type(exc).__name__}: {exc}"
                     wait = self.idle_s
                 self.passes += 1
                 self._wake.wait(wait)
@@ -228,10 +231,13 @@ def start_forwarders(settings: Settings, log: AuditLog) -> list[Forwarder]:
     return started
 
 
-def stop_forwarders(forwarders: Sequence[Forwarder], log: AuditLog | None) -> None:
-    """Unhook and stop (what is queued stays in the outboxes for the next start)."""
+def stop_forwarders(
+    forwarders: Sequence[Forwarder], log: AuditLog | None, *, timeout: float = 5.0
+) -> None:
+    """Unhook and stop (what is queued stays in the outboxes for the next start). A thread still
+    in a connection attempt after ``timeout`` is left to end with the process (a daemon)."""
     for forwarder in forwarders:
         if log is not None:
             log.remove_listener(forwarder.notify)
         with contextlib.suppress(RuntimeError):
-            forwarder.stop()
+            forwarder.stop(timeout)

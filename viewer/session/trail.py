@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from viewer.config import Settings
-from viewer.errors import AuditError
+from viewer.errors import AuditError, BedsideError
 
 if TYPE_CHECKING:
     from viewer.audit.events import AuditRecord
+    from viewer.audit.forwarding import Forwarder
     from viewer.audit.store import AuditLog
 
 __all__ = ["AppendOutcome", "AuditTrail"]
@@ -46,9 +47,13 @@ class AuditTrail:
     error: str = ""
     _pending: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     _ready: threading.Event = field(default_factory=threading.Event)
+    _forwarders: list[Forwarder] = field(default_factory=list)
+    #: why forwarding (department store, ATNA) could not start; the log itself works
+    forwarding_error: str = ""
 
     def __post_init__(self) -> None:
         if self.log is not None:
+            self._start_forwarding(self.log)
             self._ready.set()
 
     @property
@@ -61,12 +66,23 @@ class AuditTrail:
         return self._ready.is_set()
 
     def attach(self, log: AuditLog) -> list[AppendOutcome]:
-        """The log is open: write the queued rows, in order; returns their outcomes."""
+        """The log is open: start forwarding its rows where the site configured it (issue 18:
+        the department store, the ATNA repository; each commit only wakes their threads), then
+        write the queued rows, in order; returns their outcomes."""
         self.log = log
         self.error = ""
+        self._start_forwarding(log)
         self._ready.set()
         pending, self._pending = self._pending, []
         return [self.append(type_, **fields) for type_, fields in pending]
+
+    def _start_forwarding(self, log: AuditLog) -> None:
+        from viewer.audit.forwarding import start_forwarders
+
+        try:
+            self._forwarders = start_forwarders(self.settings, log)
+        except BedsideError as exc:  # rows stay in the log; `bedside audit ... send` catches up
+            self.forwarding_error = str(exc)
 
     def open_failed(self, reason: str) -> int:
         """The log cannot be opened; returns how many queued rows are lost with ``reason``."""
@@ -101,6 +117,11 @@ class AuditTrail:
         return AppendOutcome(record=record)
 
     def close(self) -> None:
+        if self._forwarders:
+            from viewer.audit.forwarding import stop_forwarders
+
+            stop_forwarders(self._forwarders, self.log, timeout=2.0)
+            self._forwarders = []
         if self.log is not None:
             self.log.close()
             self.log = None
