@@ -13,7 +13,7 @@ STAMP := $(VENV)/.installed
 SYSTEM_PACKAGES := dcmtk poppler-utils libopenjp2-tools libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 fonts-noto-cjk \
   orthanc orthanc-dicomweb dicom3tools postgresql rsyslog rsyslog-gnutls
 
-.PHONY: system-deps run test lint typecheck contracts deadcode pytest pytest-slow bench freeze frozen-check demo-bundle venv clean
+.PHONY: system-deps run test lint typecheck contracts deadcode pytest pytest-slow bench freeze frozen-check deb deb-check demo-bundle venv clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -67,6 +67,22 @@ freeze: $(STAMP)
 
 frozen-check: freeze
 	bash packaging/smoke_test.sh dist/bedside
+
+# The Debian package (docs/it-guide.md): dist/deb/bedside_<version>-$(DEB_REVISION)_<arch>.deb and
+# SHA256SUMS. It freezes first only when dist/bedside is older than what goes into it.
+DEB_REVISION ?= 1
+FREEZE_INPUTS := $(shell find viewer resources -type f ! -path '*/__pycache__/*' ! -name '*.pyc' 2>/dev/null) \
+  packaging/bedside.spec packaging/entry.py packaging/build.py pyproject.toml
+
+dist/bedside/bedside: $(FREEZE_INPUTS) | $(STAMP)
+	$(BIN)/python packaging/build.py
+
+deb: $(STAMP) dist/bedside/bedside
+	$(BIN)/python packaging/build_deb.py --app-dir dist/bedside --out dist/deb --revision $(DEB_REVISION)
+
+# Install, smoke-test, upgrade, remove and purge the package on this machine (root; CI runs it).
+deb-check: $(STAMP)
+	bash packaging/deb_check.sh
 
 clean:
 	rm -rf build dist $(VENV)
