@@ -28,15 +28,18 @@ from viewer.audit.events import AuditRecord
 from viewer.audit.store import AuditLog
 from viewer.config import Settings
 from viewer.errors import AuditError, BedsideError
-from viewer.outbox import DrainResult, Outbox, OutboxError, OutboxItem
+from viewer.outbox import Backoff, DrainResult, Outbox, OutboxError, OutboxItem, OutboxStatus
 
 __all__ = [
     "Destination",
     "ForwardResult",
     "Forwarder",
+    "PassResult",
     "destinations",
     "feed",
     "forward",
+    "forward_pass",
+    "outbox_status",
     "row_key",
     "start_forwarders",
     "stop_forwarders",
@@ -125,6 +128,58 @@ def forward(
     queued = feed(log, outbox, lambda record: destination.encode(log.log_id, record))
     result = outbox.drain_batches(destination.send, batch_size=batch_size, should_stop=should_stop)
     return ForwardResult(queued=queued, drain=result)
+
+
+@dataclass(frozen=True)
+class PassResult:
+    """One command-line pass: what was queued and sent, the error, and the queue after it."""
+
+    queued: int
+    sent: int
+    held: int
+    error: str | None
+    status: OutboxStatus
+
+    @property
+    def waiting(self) -> int:
+        return self.status.pending + self.status.held
+
+
+def forward_pass(
+    settings: Settings,
+    destination: Destination,
+    *,
+    backoff: Backoff | None = None,
+    now: bool = False,
+    should_stop: Callable[[], bool] | None = None,
+    batch_size: int = 100,
+) -> PassResult:
+    """Feed and drain once from the installation's log, read-only (``bedside audit ... send``,
+    cron, tests). ``now``: try the waiting rows at once rather than after their backoff (a
+    person asked). A destination that is down is the ``error``; its rows wait in the outbox."""
+    if not settings.audit_db_path.exists():
+        raise AuditError(f"There is no audit log at {settings.audit_db_path} yet.")
+    with (
+        Outbox(destination.outbox_path, backoff=backoff or Backoff(first_s=2.0)) as box,
+        AuditLog.open_readonly(settings.audit_db_path, settings=settings) as log,
+    ):
+        if now:
+            box.retry_now()
+        try:
+            result = forward(log, box, destination, should_stop=should_stop, batch_size=batch_size)
+        finally:
+            destination.close()
+        return PassResult(
+            result.queued, result.drain.sent, result.drain.held, result.drain.error, box.status()
+        )
+
+
+def outbox_status(path: Path) -> OutboxStatus | None:
+    """A destination's queue (None before anything was queued)."""
+    if not path.exists():
+        return None
+    with Outbox(path) as box:
+        return box.status()
 
 
 class Forwarder:

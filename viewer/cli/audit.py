@@ -36,7 +36,7 @@ from viewer.audit.state import history_evidence
 from viewer.audit.store import AuditLog
 from viewer.audit.verification import verify_and_record
 from viewer.audit.verify import VerifyResult, verify_log
-from viewer.cli import audit_central
+from viewer.cli import audit_atna, audit_central
 from viewer.config import Settings
 from viewer.errors import AuditError, printable, printable_json
 from viewer.inference.postprocess import score_threshold_text
@@ -315,6 +315,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=cmd_init)
 
     audit_central.register(asub, _add_filters, filters_from_args)
+    audit_atna.register(asub)
 
 
 def cmd_init(args: argparse.Namespace) -> int:

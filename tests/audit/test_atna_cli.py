@@ -1,0 +1,83 @@
+"""``bedside audit atna send|status`` against a real rsyslog: what IT types, reads, and the exit
+codes; a site file that cannot work is one clear sentence."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.audit.atna_helpers import Pki, Rsyslog, make_pki, parse_syslog, rsyslog_missing
+from tests.audit.helpers import decision
+from viewer.audit import AuditLog
+from viewer.audit.atna_transport import SD_ID
+from viewer.cli.main import main
+from viewer.config import load_settings
+
+pytestmark = pytest.mark.skipif(rsyslog_missing() is not None, reason=str(rsyslog_missing()))
+
+
+@pytest.fixture
+def pki(tmp_path: Path) -> Pki:
+    return make_pki(tmp_path / "pki")
+
+
+@pytest.fixture
+def rsyslog(tmp_path: Path, pki: Pki) -> Iterator[Rsyslog]:
+    server = Rsyslog(tmp_path / "rsyslog", pki)
+    yield server
+    server.stop()
+
+
+def _site(site_file: Path, pki: Pki, port: int, *, cert: bool = True, extra: str = "") -> None:
+    text = f'[atna]\nenabled = true\nhost = "localhost"\nport = {port}\nca_file = "{pki.ca}"\n'
+    if cert:
+        text += f'client_cert_file = "{pki.client_cert}"\n'
+    text += f'client_key_file = "{pki.client_key}"\nconnect_timeout_s = 3.0\n{extra}'
+    site_file.write_text(text, encoding="utf-8")
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_send_once_queues_while_down_then_delivers_in_order(
+    site_file: Path, pki: Pki, rsyslog: Rsyslog, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _site(site_file, pki, rsyslog.port)
+    with AuditLog.open(load_settings()) as log:
+        for i in range(7):
+            log.append(decision(i))
+    code, out, _ = _run(capsys, "audit", "atna", "send", "--once")
+    assert code == 1
+    assert "queued 7, sent 0; 7 waiting" in out and "refused the connection" in out
+    code, out, _ = _run(capsys, "audit", "atna", "status")
+    assert code == 0 and "7 waiting" in out and "last error:" in out and "refused" in out
+    rsyslog.start()
+    code, out, _ = _run(capsys, "audit", "atna", "send", "--once")
+    assert code == 0 and "queued 0, sent 7; 0 waiting" in out
+    seqs = [int(parse_syslog(line).sd[SD_ID]["seq"]) for line in rsyslog.wait_for(7)]
+    assert seqs == list(range(1, 8))
+    code, out, _ = _run(capsys, "audit", "atna", "status", "--json")
+    status = json.loads(out)
+    assert (status["pending"], status["sent"], status["last_error"]) == (0, 7, None)
+
+
+def test_off_and_incomplete_settings_are_one_clear_sentence(
+    site_file: Path, pki: Pki, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = _run(capsys, "audit", "atna", "send", "--once")
+    assert code == 1 and "ATNA repository is off" in err and err.count("\n") == 1
+    site_file.write_text('[atna]\nenabled = true\nhost = "audit.example.org"\n', encoding="utf-8")
+    code, _, err = _run(capsys, "audit", "atna", "status")
+    assert code == 1 and "no ca_file is given" in err and "Traceback" not in err
+    _site(site_file, pki, 6514, cert=False)
+    code, _, err = _run(capsys, "audit", "atna", "status")
+    assert code == 1 and "client_cert_file and client_key_file go together" in err
+    _site(site_file, pki, 6514, extra='facility = "local0"\n')
+    code, _, err = _run(capsys, "audit", "atna", "status")
+    assert code == 1 and "atna.facility" in err
