@@ -126,6 +126,7 @@ _.ReferencedSOPClassUID
 _.ReferencedSOPInstanceUID
 _.SoftwareVersions
 _.SourceImageSequence
+_.TimezoneOffsetFromUTC
 
 # --- zipfile
 _.compress_type  # bundle.archive: set on a ZipInfo, read by ZipFile.writestr

@@ -21,10 +21,15 @@ from viewer.dicom.annotations import Annotation, Point, angle, clean_text, ctr, 
 from viewer.dicom.metadata import metadata_from_dataset
 from viewer.dicom.model import PixelSpacing
 from viewer.pacs.model import AiReport, PacsObjectError
-from viewer.pacs.source import finish_object, for_highdicom, identity, person_name
-from viewer.pacs.sr import SERIES_DESCRIPTION
+from viewer.pacs.source import (
+    SERIES_DESCRIPTION,
+    finish_object,
+    for_highdicom,
+    identity,
+    new_instance,
+    person_name,
+)
 
-GSPS_SERIES_NUMBER = 9703
 LAYER = "BEDSIDE"
 
 
@@ -167,11 +172,7 @@ def build_gsps(report: AiReport) -> hd.pr.GrayscaleSoftcopyPresentationState:
     when = report.reading_time
     gsps = hd.pr.GrayscaleSoftcopyPresentationState(
         referenced_images=[ref],
-        series_instance_uid=report.uid("gsps-series"),
-        series_number=GSPS_SERIES_NUMBER,
-        sop_instance_uid=report.uid("gsps"),
-        instance_number=1,
-        manufacturer="Bedside",
+        **new_instance(report, "gsps"),
         manufacturer_model_name="Bedside",
         software_versions=report.algorithm.version[:64] or "0",
         device_serial_number="",
@@ -185,8 +186,6 @@ def build_gsps(report: AiReport) -> hd.pr.GrayscaleSoftcopyPresentationState:
         presentation_lut_transformation=hd.PresentationLUTTransformation(
             presentation_lut_shape="INVERSE" if inverse else "IDENTITY"
         ),
-        series_description=SERIES_DESCRIPTION,
-        specific_character_set="ISO_IR 192",
     )
     # Presentation State Identification (C.11.10): the reading's time, not the build's
     gsps.PresentationCreationDate = when.strftime("%Y%m%d")

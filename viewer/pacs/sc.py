@@ -26,12 +26,18 @@ from PIL import Image, ImageDraw, ImageFont
 from pydicom.dataset import Dataset
 
 from viewer.pacs.model import AiReport, PacsObjectError
-from viewer.pacs.source import MAX_SIDE, finish_object, for_highdicom, identity
+from viewer.pacs.source import (
+    MAX_SIDE,
+    SERIES_DESCRIPTION,
+    finish_object,
+    for_highdicom,
+    identity,
+    new_instance,
+)
 
-BANNER = "AI second reader \u2014 not a diagnosis"
+BANNER = SERIES_DESCRIPTION
 HEATMAP_LEGEND = "Heatmap: where the model looked \u2014 not a localisation"
 NO_CJK_NOTE = "(Some text cannot be drawn here: no Japanese font. Full text in the SR.)"
-SC_SERIES_NUMBER = 9702
 MAX_OUTPUT_SIDE = 2048  # the capture is downscaled beyond this (an SC is for looking at)
 HEAT_ALPHA = 0.45  # heatmap opacity at its maximum
 
@@ -252,14 +258,8 @@ def build_sc(report: AiReport, fonts: tuple[str, ...] = CJK_FONTS) -> hd.sc.SCIm
         bits_allocated=8,
         coordinate_system="PATIENT",
         patient_orientation=("L", "F"),  # replaced below by the source's (or empty)
-        series_instance_uid=report.uid("sc-series"),
-        series_number=SC_SERIES_NUMBER,
-        sop_instance_uid=report.uid("sc"),
-        instance_number=1,
-        manufacturer="Bedside",
+        **new_instance(report, "sc"),
         transfer_syntax_uid="1.2.840.10008.1.2.1",
-        series_description=BANNER,
-        specific_character_set="ISO_IR 192",
         content_date=when.date(),
         content_time=when.time().replace(tzinfo=None),
     )

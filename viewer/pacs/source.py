@@ -47,6 +47,8 @@ REFERENCES: tuple[tuple[str, str, bool], ...] = (
     ("Laterality", "CS", False),
     ("BodyPartExamined", "CS", False),
 )
+SERIES_DESCRIPTION = "AI second reader \u2014 not a diagnosis"
+SERIES_NUMBERS = {"sr": 9701, "sc": 9702, "gsps": 9703}  # one new series per kind of object
 MAX_SIDE = 16384  # rows/columns beyond this are not a chest X-ray Bedside displayed
 
 _MAX_CHARS = {"LO": 64, "SH": 16, "CS": 16, "PN": 64 * 3 + 2}
@@ -146,6 +148,20 @@ def identity(report: AiReport) -> Dataset:
             )
         setattr(out, keyword, size)
     return out
+
+
+def new_instance(report: AiReport, kind: str) -> dict[str, Any]:
+    """highdicom's arguments every object shares: its own new series (General Series C.7.3.1)
+    with the "not a diagnosis" description, UIDs derived from the reading, UTF-8."""
+    return {
+        "series_instance_uid": report.uid(f"{kind}-series"),
+        "series_number": SERIES_NUMBERS[kind],
+        "sop_instance_uid": report.uid(kind),
+        "instance_number": 1,
+        "manufacturer": "Bedside",
+        "series_description": SERIES_DESCRIPTION,
+        "specific_character_set": "ISO_IR 192",
+    }
 
 
 def for_highdicom(evidence: Dataset) -> Dataset:

@@ -26,11 +26,9 @@ from highdicom.sr import CodedConcept
 from pydicom.dataset import Dataset
 
 from viewer.pacs.model import AiReport, FindingDecision, LabelScore
-from viewer.pacs.source import finish_object, for_highdicom, identity, person_name
+from viewer.pacs.source import finish_object, for_highdicom, identity, new_instance, person_name
 
 SCHEME = "99BEDSIDE"
-SERIES_DESCRIPTION = "AI second reader \u2014 not a diagnosis"
-SR_SERIES_NUMBER = 9701
 
 
 def _private(value: str, meaning: str) -> CodedConcept:
@@ -249,14 +247,8 @@ def build_sr(report: AiReport) -> hd.sr.ComprehensiveSR:
     sr = hd.sr.ComprehensiveSR(
         evidence=[evidence],
         content=content[0],
-        series_instance_uid=report.uid("sr-series"),
-        series_number=SR_SERIES_NUMBER,
-        sop_instance_uid=report.uid("sr"),
-        instance_number=1,
-        manufacturer="Bedside",
+        **new_instance(report, "sr"),
         is_complete=True,
-        series_description=SERIES_DESCRIPTION,
-        specific_character_set="ISO_IR 192",
         content_date=when.date(),
         content_time=when.time().replace(tzinfo=None),
         series_date=when.date(),
