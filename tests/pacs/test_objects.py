@@ -466,3 +466,44 @@ def test_private_codes_are_stable_distinct_and_short() -> None:
     nurse, tech = role_code("Nurse practitioner"), role_code("技師")
     assert nurse.value != tech.value and tech.meaning == "技師"
     assert all(len(v) <= 16 for v in [*PRIVATE_CODES, long_a.value, nurse.value])
+
+
+def test_awkward_values_of_ours_are_made_valid(tmp_path: Path) -> None:
+    report = make_report()
+    odd = replace(
+        report,
+        labels=(
+            replace(report.labels[0], label="opacity\\left", probability=0.123456789012345678),
+            *report.labels[1:],
+        ),
+        decisions=(),
+        observer=replace(report.observer, name="Sato\\Ken", role="Nurse\\practitioner\x07"),
+        algorithm=replace(report.algorithm, name="CXR\\net", version="2.0\\beta"),
+    )
+    sr, sc, gsps = (_read(ds) for ds in build_objects(odd))
+    groups = _groups(sr)
+    assert "opacity\\left" in groups  # the label itself is TEXT (UT): kept as it is
+    probability = _one(groups["opacity\\left"], ("DCM", "122157"))[0]
+    assert probability == pytest.approx(0.123456789012345678, rel=1e-12)
+    role = next(i for c, _, i in _items(sr) if c == ("DCM", "121010")).ConceptCodeSequence[0]
+    assert role.CodeMeaning == "Nurse/practitioner"
+    assert _one(sr, ("DCM", "121008")) == "Sato/Ken^"
+    if shutil.which("dciodvfy") is not None:
+        for kind, ds in (("sr", sr), ("sc", sc), ("gsps", gsps)):
+            errors = [x for x in _dciodvfy(encode(ds), tmp_path, kind) if x.startswith("Error")]
+            assert errors == [], (kind, errors)
+    nan = replace(report, labels=(replace(report.labels[0], probability=float("nan")),))
+    with pytest.raises(PacsObjectError, match="score or threshold of 'opacity' is not a number"):
+        build_objects(nan)
+
+
+def test_a_large_display_is_scaled_down_to_a_bounded_capture() -> None:
+    from viewer.pacs.sc import MAX_OUTPUT_SIDE
+
+    display = np.tile(np.arange(256, dtype=np.uint8), (3000, 12))[:, :2500]
+    heat = np.zeros(display.shape, np.float32)
+    heat[1000:1200, 1000:1200] = np.inf  # non-finite values count as the maximum, not a crash
+    report = make_report(display=display, heatmap=heat)
+    sc = build_objects(report, {"sc"})[0]
+    assert sc.Rows < MAX_OUTPUT_SIDE + 1000  # the image (2048 rows) plus banner and panel
+    assert sc.Columns <= MAX_OUTPUT_SIDE

@@ -27,6 +27,7 @@ from viewer.pacs.source import (
     for_highdicom,
     identity,
     new_instance,
+    our_text,
     person_name,
 )
 
@@ -174,7 +175,7 @@ def build_gsps(report: AiReport) -> hd.pr.GrayscaleSoftcopyPresentationState:
         referenced_images=[ref],
         **new_instance(report, "gsps"),
         manufacturer_model_name="Bedside",
-        software_versions=report.algorithm.version[:64] or "0",
+        software_versions=our_text(report.algorithm.version, 64) or "0",
         device_serial_number="",
         content_label="BEDSIDE_READING",
         content_description=SERIES_DESCRIPTION,

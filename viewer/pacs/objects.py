@@ -13,6 +13,7 @@ returned.
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Collection
 
 from pydicom import dcmwrite
@@ -48,6 +49,12 @@ def _check_report(report: AiReport, kinds: Collection[str]) -> None:
         )
     if not report.reading_id.strip():
         raise PacsObjectError("The reading has no id; its PACS objects could not be named.")
+    for label in report.labels:
+        numbers = (label.probability, label.threshold)
+        if not all(isinstance(n, int | float) and math.isfinite(n) for n in numbers):
+            raise PacsObjectError(
+                f"The score or threshold of {label.label!r} is not a number; nothing was built."
+            )
     if not report.labels and not report.decisions:
         raise PacsObjectError("The reading has no AI result and no decision: nothing to send.")
 

@@ -40,6 +40,7 @@ HEATMAP_LEGEND = "Heatmap: where the model looked \u2014 not a localisation"
 NO_CJK_NOTE = "(Some text cannot be drawn here: no Japanese font. Full text in the SR.)"
 MAX_OUTPUT_SIDE = 2048  # the capture is downscaled beyond this (an SC is for looking at)
 HEAT_ALPHA = 0.45  # heatmap opacity at its maximum
+MAX_LINE_CHARS = 400  # a finding's text beyond this is cut with "…" (the SR keeps all of it)
 
 # Where the operating systems keep a font with Japanese glyphs (first found wins).
 CJK_FONTS: tuple[str, ...] = (
@@ -95,11 +96,28 @@ def _blend(display: np.ndarray, heatmap: np.ndarray | None) -> np.ndarray:
     grey = np.repeat(display[..., None].astype(np.float32), 3, axis=2)
     if heatmap is None:
         return grey.astype(np.uint8)
-    heat = np.clip(np.nan_to_num(heatmap.astype(np.float32), nan=0.0), 0.0, 1.0)
+    heat = np.clip(
+        np.nan_to_num(heatmap.astype(np.float32), nan=0.0, posinf=1.0, neginf=0.0), 0.0, 1.0
+    )
     alpha = (HEAT_ALPHA * heat)[..., None]
     mixed = grey * (1.0 - alpha) + colour_ramp(heat).astype(np.float32) * alpha
     result: np.ndarray = np.round(mixed).astype(np.uint8)
     return result
+
+
+def _fit(display: np.ndarray, heat: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
+    """Both scaled down to at most :data:`MAX_OUTPUT_SIDE` before blending, so a large image
+    never costs float copies of its full size (16384² x 3 floats would be 3 GB)."""
+    scale = MAX_OUTPUT_SIDE / max(display.shape)
+    if scale >= 1.0:
+        return display, heat
+    size = (max(1, round(display.shape[1] * scale)), max(1, round(display.shape[0] * scale)))
+    small = np.asarray(Image.fromarray(display).resize(size, Image.Resampling.LANCZOS))
+    if heat is None:
+        return small, None
+    heat32 = np.nan_to_num(np.asarray(heat, dtype=np.float32), nan=0.0, posinf=1.0, neginf=0.0)
+    resized = Image.fromarray(heat32, mode="F").resize(size, Image.Resampling.BILINEAR)
+    return small, np.asarray(resized, dtype=np.float32)
 
 
 def _check_pixels(report: AiReport) -> tuple[np.ndarray, np.ndarray | None]:
@@ -154,6 +172,9 @@ def _lines(report: AiReport) -> tuple[list[str], list[str]]:
             final = "present" if d.final_positive else "absent"
             reason = f" \u2014 {d.reason}" if d.reason else ""
             findings.append(f"{d.label}: not scored by the AI; clinician: {final}{reason}")
+    findings = [
+        f[:MAX_LINE_CHARS] + ("\u2026" if len(f) > MAX_LINE_CHARS else "") for f in findings
+    ]
     reader = report.observer.name.replace("^", " ").strip()
     findings.append(f"Reader: {reader} ({report.observer.role})")
     return banner, findings
@@ -183,13 +204,8 @@ def render_capture(report: AiReport, fonts: tuple[str, ...] = CJK_FONTS) -> np.n
     """The capture's RGB pixels (uint8, rows x columns x 3): banner, image + heatmap, legend and
     findings. ``fonts``: where to look for a font with Japanese glyphs (:func:`find_cjk_font`)."""
     display, heat = _check_pixels(report)
+    display, heat = _fit(display, heat)
     image = Image.fromarray(_blend(display, heat), mode="RGB")
-    scale = min(1.0, MAX_OUTPUT_SIDE / max(image.size))
-    if scale < 1.0:
-        image = image.resize(
-            (max(1, round(image.width * scale)), max(1, round(image.height * scale))),
-            Image.Resampling.LANCZOS,
-        )
     width = max(image.width, 384)  # room for the banner's text on a tiny image
     font_path = find_cjk_font(fonts)
     size = max(12, width // 42)

@@ -179,7 +179,7 @@ def for_highdicom(evidence: Dataset) -> Dataset:
 
 def person_name(name: str) -> str:
     """A reader's printed name as a PN value highdicom accepts ("Yamada" -> "Yamada^")."""
-    name = name.strip()
+    name = our_text(name, 64 * 3 + 2)
     return name if "^" in name else name + "^"
 
 
@@ -212,15 +212,16 @@ def processing_algorithm(report: AiReport) -> Dataset:
     purpose.CodeMeaning = "Processing Algorithm"
     item = Dataset()
     item.PurposeOfReferenceCodeSequence = [purpose]
-    item.Manufacturer = _short(alg.manufacturer, 64)
-    item.ManufacturerModelName = _short(f"{alg.name} ({alg.bundle_id})", 64)
-    item.SoftwareVersions = _short(alg.version, 64)
+    item.Manufacturer = our_text(alg.manufacturer, 64)
+    item.ManufacturerModelName = our_text(f"{alg.name} ({alg.bundle_id})", 64)
+    item.SoftwareVersions = our_text(alg.version, 64)
     item.DeviceUID = alg.device_uid
     item.ContributionDateTime = report.reading_time.strftime("%Y%m%d%H%M%S.%f%z")
-    item.ContributionDescription = _short(f"AI second reader; bundle sha256 {alg.digest}", 1024)
+    item.ContributionDescription = our_text(f"AI second reader; bundle sha256 {alg.digest}", 1024)
     return item
 
 
-def _short(text: str, limit: int) -> str:
-    """Our own text cut to a VR's limit (a bundle name is ours: cut, not refused)."""
-    return str(text).replace("\\", "/")[:limit]
+def our_text(text: str, limit: int) -> str:
+    """Text of ours (a bundle name, a label, the reader's name) fit for a LO/LT/PN value: no
+    backslash (the value delimiter, PS3.5 6.2), no control characters, cut to ``limit``."""
+    return _CONTROL.sub(" ", str(text).replace("\\", "/")).strip()[:limit]

@@ -26,13 +26,20 @@ from highdicom.sr import CodedConcept
 from pydicom.dataset import Dataset
 
 from viewer.pacs.model import AiReport, FindingDecision, LabelScore
-from viewer.pacs.source import finish_object, for_highdicom, identity, new_instance, person_name
+from viewer.pacs.source import (
+    finish_object,
+    for_highdicom,
+    identity,
+    new_instance,
+    our_text,
+    person_name,
+)
 
 SCHEME = "99BEDSIDE"
 
 
 def _private(value: str, meaning: str) -> CodedConcept:
-    return CodedConcept(value=value, scheme_designator=SCHEME, meaning=meaning)
+    return CodedConcept(value=value, scheme_designator=SCHEME, meaning=our_text(meaning, 64))
 
 
 # The private codes (99BEDSIDE): value -> meaning. Documented in docs/pacs-objects.md.
@@ -105,7 +112,7 @@ def finding_code(label: str) -> CodedConcept:
     known = FINDING_CODES.get(key)
     if known is not None:
         return known
-    return _private(_private_value(label, "F"), label[:64] or "Finding")
+    return _private(_private_value(label, "F"), label or "Finding")
 
 
 def role_code(role: str) -> CodedConcept:
@@ -114,7 +121,7 @@ def role_code(role: str) -> CodedConcept:
     known = ROLE_CODES.get(role.strip().lower())
     if known is not None:
         return known
-    words = role.strip()[:64] or "Reader"
+    words = our_text(role, 64) or "Reader"
     return _private(_private_value(words, "R"), words)
 
 
