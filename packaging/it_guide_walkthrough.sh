@@ -6,8 +6,11 @@
 # `clinician` blocks as a throwaway account this script creates, in its home. The script brings
 # only what a person would: the TorchXRayVision weights file the guide imports, made here with
 # random weights in the release's own format (tests/bundle/txv_reference.py; nothing is
-# downloaded). Afterwards it checks that the clinician's audit log holds a decision made with the
-# imported real model, and removes the package, the account, the placed key and the shared bundle.
+# downloaded), and the department's PostgreSQL server with TLS (a throwaway cluster on
+# 127.0.0.1:5432, its CA certificate and an admin password). Afterwards it checks that the
+# clinician's audit log holds a decision made with the imported real model and that the
+# department store received it, then removes the server, the package, the account, the files
+# the guide placed in /etc/bedside and the shared bundle.
 # Usage: packaging/it_guide_walkthrough.sh [DEB_DIR]   (default dist/deb; `make deb` makes it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,9 +32,13 @@ ls "$deb_dir"/bedside_*-1_*.deb >/dev/null 2>&1 || { echo "it-guide walkthrough:
 started=$SECONDS
 work=$(mktemp -d /tmp/bedside-guide.XXXXXX)
 chmod 0755 "$work"
+pg_started=0
 cleanup() {
+  if [ "$pg_started" = 1 ]; then
+    runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D "$work/pg/data" -m fast -w -t 60 stop >/dev/null || true
+  fi
   if dpkg -s bedside >/dev/null 2>&1; then dpkg -P bedside >/dev/null || true; fi
-  rm -f /etc/bedside/trusted-keys/site-models.pub.pem
+  rm -f /etc/bedside/trusted-keys/site-models.pub.pem /etc/bedside/department-ca.pem /etc/bedside/central-password
   rmdir /etc/bedside/trusted-keys /etc/bedside 2>/dev/null || true
   rm -rf /usr/local/share/bedside
   if id "$account" >/dev/null 2>&1; then userdel "$account" 2>/dev/null || true; fi
@@ -56,6 +63,35 @@ from tests.bundle.txv_reference import save_densenet_release
 save_densenet_release(Path(sys.argv[1]), "densenet121-res224-all")
 EOF
 useradd --create-home --home-dir "$work/home" --shell /bin/bash "$account"
+
+# What the department's database administrator hands over (guide section 5): a PostgreSQL 15
+# server on 127.0.0.1:5432 with TLS (a throwaway CA and a server certificate for 127.0.0.1), the
+# CA certificate and an admin role's password. PostgreSQL refuses root: it runs as `postgres`.
+pg_bin=/usr/lib/postgresql/15/bin
+[ -x "$pg_bin/initdb" ] || { echo "it-guide walkthrough: PostgreSQL 15 is missing (make system-deps)" >&2; exit 1; }
+if (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then
+  echo "it-guide walkthrough: port 5432 is taken; the guide's department store runs there" >&2; exit 1
+fi
+pg=$work/pg
+mkdir -p "$pg"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=Bedside CI department CA" \
+  -keyout "$pg/ca.key" -out "$work/it/department-ca.pem" 2>/dev/null
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=127.0.0.1" \
+  -keyout "$pg/server.key" -out "$pg/server.csr" 2>/dev/null
+printf 'subjectAltName=IP:127.0.0.1\n' >"$pg/san.ext"
+openssl x509 -req -in "$pg/server.csr" -CA "$work/it/department-ca.pem" -CAkey "$pg/ca.key" \
+  -CAcreateserial -days 2 -extfile "$pg/san.ext" -out "$pg/server.crt" 2>/dev/null
+openssl rand -hex 16 >"$work/it/postgres-admin-password"
+cp "$work/it/postgres-admin-password" "$pg/pw"
+chown -R postgres:postgres "$pg"
+chmod 0700 "$pg"
+chmod 0600 "$pg/server.key"
+as_pg() { runuser -u postgres -- "$@"; }
+as_pg "$pg_bin/initdb" -D "$pg/data" -U postgres --pwfile="$pg/pw" --auth-local=trust \
+  --auth-host=scram-sha-256 --no-sync -E UTF8 --locale=C >/dev/null
+as_pg "$pg_bin/pg_ctl" -D "$pg/data" -l "$pg/server.log" -w -t 60 start -o \
+  "-p 5432 -k $pg -c listen_addresses=127.0.0.1 -c ssl=on -c ssl_cert_file=$pg/server.crt -c ssl_key_file=$pg/server.key" >/dev/null
+pg_started=1
 
 # The guide's steps, in order: NN-root.sh / NN-clinician.sh
 "$python" - "$guide" "$work/steps" <<'EOF'
@@ -103,5 +139,19 @@ if not real:
     sys.exit(f"no decision made with the imported model in the clinician's log: {decisions}")
 print(f"the clinician's log: {len(rows)} rows, {len(real)} decision(s) with "
       f"{real[0]['model_id']} {real[0].get('model_version')}")
+EOF
+# ... and that decision reached the department store (IT's view of it, as root)
+(cd "$work/it" && env -i "${base_env[@]}" HOME="$work/root-home" bedside audit report --central --json) >"$work/central.json"
+"$python" - "$work/central.json" <<'EOF'
+import json
+import sys
+
+report = json.load(open(sys.argv[1], encoding="utf-8"))
+stations = [w for w in report["workstations"] if w["decisions"] > 0 and w["chain_ok"]]
+if not stations:
+    sys.exit(f"no decision reached the department store: {report['workstations']}")
+w = stations[0]
+print(f"the department store: workstation {w['workstation']}, {w['rows']} rows, "
+      f"{w['decisions']} decision(s), chain verified")
 EOF
 echo "it-guide walkthrough: passed in $((SECONDS - started)) s"

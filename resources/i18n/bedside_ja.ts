@@ -868,6 +868,38 @@ Creator: {2}</source>
         <translation>イベント種別で絞り込み</translation>
     </message>
     <message>
+        <source>Source:</source>
+        <translation>表示元:</translation>
+    </message>
+    <message>
+        <source>Workstation:</source>
+        <translation>端末:</translation>
+    </message>
+    <message>
+        <source>This workstation</source>
+        <translation>この端末</translation>
+    </message>
+    <message>
+        <source>Department store (all workstations)</source>
+        <translation>部門の監査ストア（全端末）</translation>
+    </message>
+    <message>
+        <source>Audit records source</source>
+        <translation>監査記録の表示元</translation>
+    </message>
+    <message>
+        <source>The department audit store holds a copy of every workstation&apos;s log that its writers cannot change.</source>
+        <translation>部門の監査ストアには、各端末のログの写しが書き込み側から変更できない形で保管されています。</translation>
+    </message>
+    <message>
+        <source>Workstation filter</source>
+        <translation>端末での絞り込み</translation>
+    </message>
+    <message>
+        <source>All workstations</source>
+        <translation>すべての端末</translation>
+    </message>
+    <message>
         <source>Apply</source>
         <translation>適用</translation>
     </message>
@@ -980,6 +1012,10 @@ Creator: {2}</source>
         <translation>監査ログを読み込み中…</translation>
     </message>
     <message>
+        <source>The department audit store cannot be read: {reason}</source>
+        <translation>部門の監査ストアを読み取れません: {reason}</translation>
+    </message>
+    <message>
         <source>The audit log cannot be read: {reason}</source>
         <translation>監査ログを読み込めません：{reason}</translation>
     </message>
@@ -1006,6 +1042,14 @@ Creator: {2}</source>
     <message>
         <source>✘ Verification could not run: {reason}</source>
         <translation>✘ 検証を実行できませんでした：{reason}</translation>
+    </message>
+    <message>
+        <source>✔ This workstation&apos;s log ({local} rows) matches the department store; {chains} workstation chain(s) in the store verified.</source>
+        <translation>✔ この端末のログ（{local} 行）は部門の監査ストアと一致しています。ストア内の {chains} 端末分のチェーンを検証しました。</translation>
+    </message>
+    <message>
+        <source>✘ THE LOG DOES NOT MATCH THE DEPARTMENT STORE. {findings}</source>
+        <translation>✘ ログが部門の監査ストアと一致しません。{findings}</translation>
     </message>
     <message>
         <source>Not verified yet.</source>

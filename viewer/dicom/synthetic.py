@@ -116,6 +116,12 @@ def make_cxr_pixels(rng: np.random.Generator, size: tuple[int, int], opacity: bo
     return result
 
 
+def is_synthetic_uid(uid: str) -> bool:
+    """True for a UID this module made (the images ``bedside demo-data`` writes): the GUI smoke
+    test (``viewer.ui.app``) decides such an image only, never a patient's."""
+    return uid.startswith(_UID_ROOT)
+
+
 def _uid(*parts: object) -> UID:
     return generate_uid(prefix=_UID_ROOT, entropy_srcs=[str(p) for p in parts])
 

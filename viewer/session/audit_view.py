@@ -1,4 +1,5 @@
-"""What the audit window asks of the log, Qt-free: filter, read, verify, export.
+"""What the audit window asks of the log, Qt-free: filter, read, verify, export; and of the
+department audit store (``[audit_central]``): the department's rows and ``verify --central``.
 
 Why: the window (``viewer.ui.qt_audit_window``) and the tests drive the same calls into
 ``viewer.audit`` without a widget in sight; this is the only place that knows their shapes. Each
@@ -99,6 +100,77 @@ def load_records(
         log.close()
 
 
+@dataclass(frozen=True)
+class DepartmentRows:
+    """Rows read from the department audit store, each with the workstation that recorded it."""
+
+    records: list[AuditRecord]
+    workstations: list[str]  # one per record
+    total: int
+    known: list[str]  # every workstation the store holds rows of
+
+
+@dataclass(frozen=True)
+class CentralVerifyOutcome:
+    """This workstation's log against the store, and every workstation's chain there."""
+
+    ok: bool
+    local_rows: int
+    central_rows: int
+    chains: int  # workstation chains verified in the store
+    findings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+def central_enabled(settings: Settings) -> bool:
+    """Whether the site configured a department audit store (``[audit_central]``)."""
+    return bool(settings.values.audit_central.enabled)
+
+
+def load_central_records(
+    settings: Settings, filters: AuditFilters, workstation: str = "", limit: int = MAX_ROWS_SHOWN
+) -> DepartmentRows:
+    """The latest ``limit`` matching rows of the whole department (or one workstation) from the
+    store, with the same filters and hidden types as :func:`load_records`. A patient ID is
+    matched by this site's keyed pseudonym (workstations share the site secret)."""
+    from viewer.audit.central import CentralStore
+    from viewer.audit.pseudonym import Pseudonymizer, load_or_create_secret
+
+    hidden = READER_HIDDEN_TYPES - {filters.event_type}
+    pseudonym = None
+    if filters.patient_id and settings.secret_path.is_file():
+        pseudonym = Pseudonymizer(load_or_create_secret(settings.secret_path)).pseudonym
+    with CentralStore.open(settings) as store:
+        known = [w for w, *_ in store.workstations()]
+        latest: deque[tuple[str, AuditRecord]] = deque(maxlen=limit)
+        total = 0
+        rows = store.iter_records(
+            core_filters(filters), workstation=workstation or None, pseudonym=pseudonym
+        )
+        for ws, record in rows:
+            if record.type in hidden:
+                continue
+            latest.append((ws, record))
+            total += 1
+    return DepartmentRows([r for _w, r in latest], [w for w, _r in latest], total, known)
+
+
+def verify_central(settings: Settings) -> CentralVerifyOutcome:
+    """``bedside audit verify --central``: what the local chain alone cannot show (a truncated
+    tail, a rolled-back file, a re-chained rewrite), and each workstation's chain in the store."""
+    from viewer.audit.central import compare_with_central
+
+    result = compare_with_central(settings)
+    return CentralVerifyOutcome(
+        ok=result.ok,
+        local_rows=result.local_rows,
+        central_rows=result.central_rows,
+        chains=len(result.departments),
+        findings=tuple(message for _kind, message in result.findings),
+        notes=tuple(result.notes),
+    )
+
+
 def verify_log(settings: Settings, checkpoint_files: tuple[Path, ...] = ()) -> VerifyOutcome:
     """Verify the chain, triggers and stored checkpoints (plus checkpoint files from earlier
     reports, which detect truncation), and record that a verification ran."""
@@ -145,10 +217,15 @@ __all__ = [
     "EXPORT_FORMATS",
     "MAX_ROWS_SHOWN",
     "AuditFilters",
+    "CentralVerifyOutcome",
+    "DepartmentRows",
     "ExportOutcome",
     "VerifyOutcome",
+    "central_enabled",
     "core_filters",
+    "load_central_records",
     "load_records",
     "run_export",
+    "verify_central",
     "verify_log",
 ]

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from viewer.config import Settings
+from viewer.errors import BedsideError
 from viewer.ui.workers import launch_mark, tune_interpreter
 
 if TYPE_CHECKING:
@@ -39,8 +40,48 @@ def _first_run(window: QtMainWindowType) -> None:
         window.apply_settings(new)
 
 
+# GUI smoke test of an installed package (packaging/deb_check.sh, docs/it-guide.md): with
+# BEDSIDE_UI_SMOKE=confirm the window clicks Confirm on the first AI result it shows and quits with
+# status 0 once the decision is committed (3: the model was refused, 4: no saved decision within
+# SMOKE_LIMIT_MS, 5: the image is not a synthetic one). It confirms only an image Bedside itself
+# generated (`bedside demo-data`, a synthetic UID root): never a patient's reading.
+SMOKE_ENV = "BEDSIDE_UI_SMOKE"
+SMOKE_LIMIT_MS = 120_000
+
+
+def _smoke(app: QCoreApplication, window: QtMainWindowType) -> None:
+    from PySide6.QtCore import QTimer
+
+    from viewer.dicom.synthetic import is_synthetic_uid
+
+    def fail(code: int, why: str) -> None:
+        print(f"bedside: GUI smoke test failed: {why}", file=sys.stderr)
+        app.exit(code)
+
+    def confirm() -> None:
+        session = window.current
+        meta = session.meta if session is not None else None
+        if meta is None or not is_synthetic_uid(meta.sop_instance_uid):
+            fail(5, "the image shown is not one `bedside demo-data` wrote; nothing was decided")
+            return
+        window.decision.confirm.click()
+
+    window.prediction_shown.connect(lambda _p: QTimer.singleShot(0, confirm))
+    window.decision_saved.connect(lambda _r: QTimer.singleShot(0, lambda: app.exit(0)))
+    window.model_ready.connect(
+        lambda loaded: fail(3, "the model was refused") if loaded is None else None
+    )
+    QTimer.singleShot(SMOKE_LIMIT_MS, lambda: fail(4, "no decision was saved in time"))
+
+
 def run_gui(settings: Settings, *, paths: list[Path], demo_study: bool) -> int:
     """Show the main window, then load the model and open ``paths`` (or the demo study)."""
+    smoke = os.environ.get(SMOKE_ENV, "")
+    if smoke and smoke != "confirm":
+        raise BedsideError(
+            f"{SMOKE_ENV} is for the GUI smoke test only; its one value is 'confirm' (it "
+            "confirms the first AI result on a `bedside demo-data` image by itself)."
+        )
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -62,7 +103,7 @@ def run_gui(settings: Settings, *, paths: list[Path], demo_study: bool) -> int:
     def started() -> None:
         launch_mark("window_shown")  # first event-loop turn: the window has been shown and painted
         window.start(list(paths), demo_study=demo_study)
-        if not settings.demo and not os.environ.get("BEDSIDE_UI_EXIT_AFTER_RESULT"):
+        if not (settings.demo or smoke or os.environ.get("BEDSIDE_UI_EXIT_AFTER_RESULT")):
             QTimer.singleShot(0, lambda: _first_run(window))
 
     QTimer.singleShot(0, started)
@@ -72,6 +113,8 @@ def run_gui(settings: Settings, *, paths: list[Path], demo_study: bool) -> int:
         window.model_ready.connect(
             lambda loaded: QTimer.singleShot(0, window.close) if loaded is None else None
         )
+    if smoke:
+        _smoke(app, window)
     code = app.exec()
     window.shutdown()
     return int(code)

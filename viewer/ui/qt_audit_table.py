@@ -41,14 +41,24 @@ class AuditTableModel(QAbstractTableModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._records: list[AuditRecord] = []
+        self._workstations: list[str] = []
 
-    def set_records(self, records: list[AuditRecord]) -> None:
+    def set_records(
+        self, records: list[AuditRecord], workstations: list[str] | None = None
+    ) -> None:
+        """``workstations``: rows from the department audit store, one name per record (its
+        sequence number is that workstation's own, so the name is shown with it)."""
         self.beginResetModel()
         self._records = list(records)
+        self._workstations = list(workstations or [])
         self.endResetModel()
 
     def record(self, row: int) -> AuditRecord:
         return self._records[row]
+
+    def workstation(self, row: int) -> str:
+        """The workstation that recorded this row ('' for this workstation's own log)."""
+        return self._workstations[row] if row < len(self._workstations) else ""
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._records)
@@ -96,6 +106,8 @@ class AuditTableModel(QAbstractTableModel):
         rec = self._records[index.row()]
         name = self.FIELDS[index.column()]
         if role == Qt.ItemDataRole.DisplayRole:
+            if name == "seq" and self._workstations:
+                return f"{self.workstation(index.row())} #{rec.seq}"
             return self._text(rec, name)
         if role == Qt.ItemDataRole.ToolTipRole:
             if name == "time":
@@ -183,10 +195,11 @@ class AuditTableModel(QAbstractTableModel):
         return self.event_names().get(str(value), str(value))
 
 
-def record_text(record: AuditRecord) -> str:
-    """Every stored field of one row (the hashes too), times in local zone and UTC."""
+def record_text(record: AuditRecord, workstation: str = "") -> str:
+    """Every stored field of one row (the hashes too), times in local zone and UTC; first the
+    workstation that recorded it when the row comes from the department audit store."""
     data = record.as_dict()
-    lines = []
+    lines = [f"{'workstation':<20} {workstation}"] if workstation else []
     for key, value in data.items():
         if key == "detail":
             continue

@@ -45,10 +45,15 @@ from viewer.session.audit_view import (
     EXPORT_FORMATS,
     MAX_ROWS_SHOWN,
     AuditFilters,
+    CentralVerifyOutcome,
+    DepartmentRows,
     ExportOutcome,
     VerifyOutcome,
+    central_enabled,
+    load_central_records,
     load_records,
     run_export,
+    verify_central,
     verify_log,
 )
 from viewer.ui.plain_text import plain_labels
@@ -79,6 +84,7 @@ class QtAuditWindow(QDialog):
         self._load_error = ""
         self._total = 0
         self.max_rows = MAX_ROWS_SHOWN
+        self._central_outcome: CentralVerifyOutcome | None = None
 
         # filters
         self._filter_box = QGroupBox(self)
@@ -113,9 +119,22 @@ class QtAuditWindow(QDialog):
         for line in (self.user_filter, self.model_filter, self.patient_filter):
             line.returnPressed.connect(self.reload)
             line.setClearButtonEnabled(True)
+        # source: this workstation's log, or the department audit store ([audit_central])
+        self.source = QComboBox(self)
+        self.source.setObjectName("auditSource")
+        self.workstation_filter = QComboBox(self)
+        self.workstation_filter.setObjectName("workstationFilter")
+        self.workstation_filter.setEnabled(False)
+        for combo in (self.source, self.workstation_filter):
+            combo.setVisible(central_enabled(settings))
+        self.source.currentIndexChanged.connect(self._source_changed)
+        self.workstation_filter.activated.connect(lambda _i: self.reload())
 
         self._labels: dict[str, QLabel] = {k: QLabel(self) for k in ("from", "to", "user")}
         self._labels.update({k: QLabel(self) for k in ("model", "patient", "event")})
+        self._labels.update({k: QLabel(self) for k in ("source", "workstation")})
+        for key in ("source", "workstation"):
+            self._labels[key].setVisible(central_enabled(settings))
         grid = QGridLayout(self._filter_box)
         grid.addWidget(self.date_enabled, 0, 0)
         grid.addWidget(self._labels["from"], 0, 1)
@@ -132,6 +151,10 @@ class QtAuditWindow(QDialog):
         grid.addWidget(self.patient_filter, 1, 6)
         grid.addWidget(self.apply_button, 0, 7)
         grid.addWidget(self.clear_button, 1, 7)
+        grid.addWidget(self._labels["source"], 2, 1)
+        grid.addWidget(self.source, 2, 2)
+        grid.addWidget(self._labels["workstation"], 2, 3)
+        grid.addWidget(self.workstation_filter, 2, 4)
         for key, widget in (
             ("from", self.date_from),
             ("to", self.date_to),
@@ -139,6 +162,8 @@ class QtAuditWindow(QDialog):
             ("model", self.model_filter),
             ("patient", self.patient_filter),
             ("event", self.event_filter),
+            ("source", self.source),
+            ("workstation", self.workstation_filter),
         ):
             self._labels[key].setBuddy(widget)
 
@@ -269,6 +294,27 @@ class QtAuditWindow(QDialog):
             self.event_filter.addItem(name, value)
         self.event_filter.setCurrentIndex(max(0, self.event_filter.findData(current_event or "")))
         self.event_filter.setAccessibleName(self.tr("Event type filter"))
+        self._labels["source"].setText(self.tr("Source:"))
+        self._labels["workstation"].setText(self.tr("Workstation:"))
+        current_source = self.source.currentData()
+        self.source.blockSignals(True)
+        self.source.clear()
+        self.source.addItem(self.tr("This workstation"), "local")
+        self.source.addItem(self.tr("Department store (all workstations)"), "central")
+        self.source.setCurrentIndex(max(0, self.source.findData(current_source or "local")))
+        self.source.blockSignals(False)
+        self.source.setAccessibleName(self.tr("Audit records source"))
+        self.source.setToolTip(
+            self.tr(
+                "The department audit store holds a copy of every workstation's log that its "
+                "writers cannot change."
+            )
+        )
+        self.workstation_filter.setAccessibleName(self.tr("Workstation filter"))
+        if self.workstation_filter.count():
+            self.workstation_filter.setItemText(0, self.tr("All workstations"))
+        else:
+            self.workstation_filter.addItem(self.tr("All workstations"), "")
         self.apply_button.setText(self.tr("Apply"))
         self.apply_button.setAccessibleName(self.tr("Apply the filter"))
         self.clear_button.setText(self.tr("Clear"))
@@ -354,6 +400,15 @@ class QtAuditWindow(QDialog):
         self._render_row_count()
         self._update_buttons()
         settings, filters, limit = self.settings, self.filters(), self.max_rows
+        if self.is_central():
+            workstation = str(self.workstation_filter.currentData() or "")
+            self._runner.submit(
+                lambda _p, _c: load_central_records(settings, filters, workstation, limit),
+                on_result=self._on_records,
+                on_error=self._on_records_failed,
+                name="audit-records",
+            )
+            return
         self._runner.submit(
             lambda _p, _c: load_records(settings, filters, limit),
             on_result=self._on_records,
@@ -361,10 +416,36 @@ class QtAuditWindow(QDialog):
             name="audit-records",
         )
 
-    def _on_records(self, result: tuple[list[AuditRecord], int]) -> None:
+    def is_central(self) -> bool:
+        """Whether the window shows the department audit store instead of the local log."""
+        return bool(self.source.currentData() == "central")
+
+    def _source_changed(self) -> None:
+        self.workstation_filter.setEnabled(self.is_central())
+        self._verify_outcome = None
+        self._central_outcome = None
+        self._verify_error = ""
+        self._render_verify()
+        self._update_buttons()
+        self.reload()
+
+    def _set_workstations(self, known: list[str]) -> None:
+        current = self.workstation_filter.currentData() or ""
+        self.workstation_filter.clear()
+        self.workstation_filter.addItem(self.tr("All workstations"), "")
+        for name in known:
+            self.workstation_filter.addItem(name, name)
+        self.workstation_filter.setCurrentIndex(max(0, self.workstation_filter.findData(current)))
+
+    def _on_records(self, result: tuple[list[AuditRecord], int] | DepartmentRows) -> None:
         self._loading = False
-        records, self._total = result
-        self.model.set_records(records)
+        if isinstance(result, DepartmentRows):
+            self._total = result.total
+            self.model.set_records(result.records, result.workstations)
+            self._set_workstations(result.known)
+        else:
+            records, self._total = result
+            self.model.set_records(records)
         self.table.resizeColumnsToContents()
         self._render_row_count()
         self._update_buttons()
@@ -379,6 +460,11 @@ class QtAuditWindow(QDialog):
     def _render_row_count(self) -> None:
         if self._loading:
             text, style = self.tr("Reading the audit log…"), ""
+        elif self._load_error and self.is_central():
+            text = self.tr("The department audit store cannot be read: {reason}").format(
+                reason=self._load_error
+            )
+            style = "color: #b00020;"
         elif self._load_error:
             text = self.tr("The audit log cannot be read: {reason}").format(reason=self._load_error)
             style = "color: #b00020;"
@@ -398,7 +484,8 @@ class QtAuditWindow(QDialog):
         if not indexes:
             self.detail.clear()
             return
-        self.detail.setPlainText(record_text(self.model.record(indexes[0].row())))
+        row = indexes[0].row()
+        self.detail.setPlainText(record_text(self.model.record(row), self.model.workstation(row)))
 
     # -- verification --------------------------------------------------------------------------
     def choose_checkpoints_and_verify(self) -> None:
@@ -417,10 +504,19 @@ class QtAuditWindow(QDialog):
             return
         self._verifying = True
         self._verify_outcome = None
+        self._central_outcome = None
         self._verify_error = ""
         self._render_verify()
         self._update_buttons()
         settings = self.settings
+        if self.is_central():
+            self._runner.submit(
+                lambda _p, _c: verify_central(settings),
+                on_result=self._on_central_verified,
+                on_error=self._on_verify_failed,
+                name="audit-verify-central",
+            )
+            return
         self._runner.submit(
             lambda _p, _c: verify_log(settings, checkpoint_files),
             on_result=self._on_verified,
@@ -434,6 +530,15 @@ class QtAuditWindow(QDialog):
         self._render_verify()
         self._update_buttons()
         self.reload()  # the verification itself is a new row
+
+    def _on_central_verified(self, outcome: CentralVerifyOutcome) -> None:
+        self._verifying = False
+        self._central_outcome = outcome
+        self._render_verify()
+        self._update_buttons()
+
+    def central_outcome(self) -> CentralVerifyOutcome | None:
+        return self._central_outcome
 
     def _on_verify_failed(self, exc: BaseException) -> None:
         self._verifying = False
@@ -451,6 +556,19 @@ class QtAuditWindow(QDialog):
         elif self._verify_error:
             text = self.tr("✘ Verification could not run: {reason}").format(
                 reason=self._verify_error
+            )
+            style = "color: white; background: #b00020; padding: 4px; font-weight: bold;"
+        elif self._central_outcome is not None and self._central_outcome.ok:
+            central = self._central_outcome
+            text = self.tr(
+                "✔ This workstation's log ({local} rows) matches the department store; "
+                "{chains} workstation chain(s) in the store verified."
+            ).format(local=central.local_rows, chains=central.chains)
+            text = " ".join([text, *central.notes])
+            style = "color: white; background: #1b5e20; padding: 4px; font-weight: bold;"
+        elif self._central_outcome is not None:
+            text = self.tr("✘ THE LOG DOES NOT MATCH THE DEPARTMENT STORE. {findings}").format(
+                findings=" ".join(self._central_outcome.findings)
             )
             style = "color: white; background: #b00020; padding: 4px; font-weight: bold;"
         elif outcome is None:
@@ -594,8 +712,10 @@ class QtAuditWindow(QDialog):
         self.apply_button.setEnabled(not self._loading)
         self.clear_button.setEnabled(not self._loading)
         self.verify_button.setEnabled(not self._verifying)
-        self.verify_checkpoint_button.setEnabled(not self._verifying)
-        self.export_button.setEnabled(not exporting)
+        central = self.is_central()
+        self.verify_checkpoint_button.setEnabled(not self._verifying and not central)
+        # an export signs a checkpoint into this workstation's log: it is of the local log only
+        self.export_button.setEnabled(not exporting and not central)
         self.export_format.setEnabled(not exporting)
         self.cancel_export_button.setEnabled(exporting)
         self.open_export_button.setEnabled(self._last_export is not None and not exporting)

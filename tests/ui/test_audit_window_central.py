@@ -1,0 +1,110 @@
+"""Audit window on the department audit store (issue 18 item 3): the source switch, the
+workstation filter, rows named by workstation, and ``verify --central`` in colour; against a
+real PostgreSQL 15 (skipped with the reason when it is not installed)."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QThreadPool
+from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QTableView
+from pytestqt.qtbot import QtBot
+
+from tests.audit.central_helpers import set_up, workstation
+from tests.audit.helpers import decision, drop_triggers, raw, restore_triggers
+from tests.audit.pg_cluster import PgCluster, make_cluster
+from viewer.audit import AuditLog
+from viewer.audit.central import forward_central
+from viewer.config import Settings
+from viewer.outbox import Backoff
+from viewer.ui.qt_audit_window import QtAuditWindow
+
+
+@pytest.fixture(scope="module")
+def pg_cluster() -> Iterator[PgCluster]:
+    yield from make_cluster()
+
+
+_SCHEMAS = itertools.count()
+
+
+@pytest.fixture
+def department(pg_cluster: PgCluster, tmp_path: Path) -> tuple[Settings, Settings]:
+    schema = f"t_window_{next(_SCHEMAS)}"  # a store of its own per test, one server
+    here = workstation(tmp_path / "here", pg_cluster, schema, "ward-here")
+    there = workstation(tmp_path / "there", pg_cluster, schema, "ward-there")
+    set_up(here)
+    for ws, n in ((here, 3), (there, 5)):
+        with AuditLog.open(ws) as log:
+            for i in range(n):
+                log.append(decision(i))
+        assert forward_central(ws, backoff=Backoff(first_s=0.1)).error is None
+    return here, there
+
+
+@pytest.fixture
+def window(qtbot: QtBot, department: tuple[Settings, Settings]) -> Iterator[QtAuditWindow]:
+    win = QtAuditWindow(department[0])
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitUntil(lambda: not win.is_busy())
+    yield win
+    win.shutdown()
+    QThreadPool.globalInstance().waitForDone()
+
+
+def _central(qtbot: QtBot, win: QtAuditWindow) -> None:
+    source = win.findChild(QComboBox, "auditSource")
+    source.setCurrentIndex(source.findData("central"))
+    qtbot.waitUntil(lambda: not win.is_busy())
+
+
+def test_department_rows_by_workstation(qtbot: QtBot, window: QtAuditWindow) -> None:
+    table = window.findChild(QTableView, "auditTable")
+    assert table.model().rowCount() == 3  # this workstation's own log first
+    _central(qtbot, window)
+    assert table.model().rowCount() == 8
+    firsts = [table.model().index(r, 0).data() for r in range(8)]
+    assert firsts[0] == "ward-here #1" and firsts[-1] == "ward-there #5"
+    assert not window.findChild(QPushButton, "exportButton").isEnabled()  # local log only
+    combo = window.findChild(QComboBox, "workstationFilter")
+    assert combo.isEnabled()
+    assert [combo.itemData(i) for i in range(combo.count())] == ["", "ward-here", "ward-there"]
+    combo.setCurrentIndex(2)
+    combo.activated.emit(2)
+    qtbot.waitUntil(lambda: not window.is_busy())
+    assert table.model().rowCount() == 5
+    table.selectRow(0)
+    assert window.detail.toPlainText().startswith("workstation          ward-there")
+
+
+def test_verify_central_green_then_red_after_a_truncated_tail(
+    qtbot: QtBot, window: QtAuditWindow, department: tuple[Settings, Settings]
+) -> None:
+    _central(qtbot, window)
+    label = window.findChild(QLabel, "verifyResult")
+    window.findChild(QPushButton, "verifyButton").click()
+    qtbot.waitUntil(lambda: window.central_outcome() is not None and not window.is_busy())
+    assert window.central_outcome().ok  # type: ignore[union-attr]
+    assert "matches the department store" in label.text() and "#1b5e20" in label.styleSheet()
+    conn = raw(department[0].audit_db_path)
+    drop_triggers(conn)
+    conn.execute("DELETE FROM audit_log WHERE seq = 3")
+    restore_triggers(conn)
+    conn.close()
+    window.findChild(QPushButton, "verifyButton").click()
+    qtbot.waitUntil(lambda: window.central_outcome() is not None and not window.is_busy())
+    assert "DOES NOT MATCH" in label.text() and "ends at row #2" in label.text()
+    assert "#b00020" in label.styleSheet()
+
+
+def test_the_switch_is_hidden_without_a_department_store(qtbot: QtBot, settings: Settings) -> None:
+    win = QtAuditWindow(settings)
+    qtbot.addWidget(win)
+    qtbot.waitUntil(lambda: not win.is_busy())
+    assert win.findChild(QComboBox, "auditSource").isHidden()
+    assert not win.is_central()
+    win.shutdown()
