@@ -167,6 +167,14 @@
         <source>Shadow result (candidate, not shown in readings)</source>
         <translation>シャドー結果（候補モデル、読影には表示されません）</translation>
     </message>
+    <message>
+        <source>Queued for PACS</source>
+        <translation>PACS 送信待ちに登録</translation>
+    </message>
+    <message>
+        <source>Not queued for PACS</source>
+        <translation>PACS 送信待ちに登録できず</translation>
+    </message>
 </context>
 <context>
     <name>BundleRefusal</name>
@@ -1706,6 +1714,10 @@ Your decision is still here; press the button again to retry.</source>
         <translation>DICOMDIRを開く…</translation>
     </message>
     <message>
+        <source>Search PACS…</source>
+        <translation>PACS を検索…</translation>
+    </message>
+    <message>
         <source>Quit</source>
         <translation>終了</translation>
     </message>
@@ -2814,6 +2826,267 @@ Images scored from now on use that version. The change is recorded in the audit 
     <message>
         <source>Export failed: {reason}</source>
         <translation>出力に失敗しました：{reason}</translation>
+    </message>
+</context>
+<context>
+    <name>QtPacsCheck</name>
+    <message>
+        <source>PACS</source>
+        <translation>PACS</translation>
+    </message>
+    <message>
+        <source>Not set up: IT turns PACS on in the site file ([pacs]).</source>
+        <translation>未設定：PACS はIT担当者がサイト設定ファイル（[pacs]）で有効にします。</translation>
+    </message>
+    <message>
+        <source>DICOMweb {0}</source>
+        <translation>DICOMweb {0}</translation>
+    </message>
+    <message>
+        <source>DICOM {0} at {1}:{2} (this workstation: {3})</source>
+        <translation>DICOM {0}（{1}:{2}、この端末：{3}）</translation>
+    </message>
+    <message>
+        <source>PACS: {0}. Set by your site.</source>
+        <translation>PACS：{0}。施設の設定です。</translation>
+    </message>
+    <message>
+        <source>Sending is off ([pacs] enabled = false).</source>
+        <translation>送信はオフです（[pacs] enabled = false）。</translation>
+    </message>
+    <message>
+        <source>PACS destination</source>
+        <translation>PACS の接続先</translation>
+    </message>
+    <message>
+        <source>Test connection</source>
+        <translation>接続テスト</translation>
+    </message>
+    <message>
+        <source>Test the connection to PACS</source>
+        <translation>PACS への接続をテスト</translation>
+    </message>
+    <message>
+        <source>PACS connection test results</source>
+        <translation>PACS 接続テストの結果</translation>
+    </message>
+    <message>
+        <source>Testing…</source>
+        <translation>テスト中…</translation>
+    </message>
+    <message>
+        <source>The test could not run: {0}</source>
+        <translation>テストを実行できませんでした：{0}</translation>
+    </message>
+    <message>
+        <source>PASS</source>
+        <translation>成功</translation>
+    </message>
+    <message>
+        <source>FAIL</source>
+        <translation>失敗</translation>
+    </message>
+    <message>
+        <source>{0} {1} ({2} s): {3}</source>
+        <translation>{0} {1}（{2} 秒）：{3}</translation>
+    </message>
+</context>
+<context>
+    <name>QtPacsSearch</name>
+    <message>
+        <source>Search PACS</source>
+        <translation>PACS を検索</translation>
+    </message>
+    <message>
+        <source>&amp;Patient ID:</source>
+        <translation>患者ID(&amp;P)：</translation>
+    </message>
+    <message>
+        <source>&amp;Accession number:</source>
+        <translation>受付番号(&amp;A)：</translation>
+    </message>
+    <message>
+        <source>Study date &amp;from:</source>
+        <translation>検査日 開始(&amp;F)：</translation>
+    </message>
+    <message>
+        <source>Study date &amp;to:</source>
+        <translation>検査日 終了(&amp;T)：</translation>
+    </message>
+    <message>
+        <source>&amp;Modality:</source>
+        <translation>モダリティ(&amp;M)：</translation>
+    </message>
+    <message>
+        <source>Patient ID</source>
+        <translation>患者ID</translation>
+    </message>
+    <message>
+        <source>Accession number</source>
+        <translation>受付番号</translation>
+    </message>
+    <message>
+        <source>Limit the study date from</source>
+        <translation>検査日の開始を指定</translation>
+    </message>
+    <message>
+        <source>Limit the study date to</source>
+        <translation>検査日の終了を指定</translation>
+    </message>
+    <message>
+        <source>Study date from</source>
+        <translation>検査日 開始</translation>
+    </message>
+    <message>
+        <source>Study date to</source>
+        <translation>検査日 終了</translation>
+    </message>
+    <message>
+        <source>Modality</source>
+        <translation>モダリティ</translation>
+    </message>
+    <message>
+        <source>any; * matches any characters</source>
+        <translation>指定なし（* は任意の文字列に一致）</translation>
+    </message>
+    <message>
+        <source>any</source>
+        <translation>指定なし</translation>
+    </message>
+    <message>
+        <source>Any</source>
+        <translation>すべて</translation>
+    </message>
+    <message>
+        <source>Search</source>
+        <translation>検索</translation>
+    </message>
+    <message>
+        <source>Retrieve and open</source>
+        <translation>取得して開く</translation>
+    </message>
+    <message>
+        <source>Retrieve the selected study and open it</source>
+        <translation>選択した検査を取得して開く</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>キャンセル</translation>
+    </message>
+    <message>
+        <source>Cancel the search or retrieval</source>
+        <translation>検索または取得をキャンセル</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>閉じる</translation>
+    </message>
+    <message>
+        <source>Patient name</source>
+        <translation>患者名</translation>
+    </message>
+    <message>
+        <source>Study date</source>
+        <translation>検査日</translation>
+    </message>
+    <message>
+        <source>Accession</source>
+        <translation>受付番号</translation>
+    </message>
+    <message>
+        <source>Images</source>
+        <translation>画像数</translation>
+    </message>
+    <message>
+        <source>Description</source>
+        <translation>説明</translation>
+    </message>
+    <message>
+        <source>Studies found in PACS</source>
+        <translation>PACS で見つかった検査</translation>
+    </message>
+    <message>
+        <source>Retrieval progress</source>
+        <translation>取得の進行状況</translation>
+    </message>
+    <message>
+        <source>Search status</source>
+        <translation>検索の状態</translation>
+    </message>
+    <message>
+        <source>PACS is not set up on this workstation (ask IT).</source>
+        <translation>この端末では PACS が設定されていません（IT担当者に依頼してください）。</translation>
+    </message>
+    <message>
+        <source>The first date is after the last date.</source>
+        <translation>開始日が終了日より後になっています。</translation>
+    </message>
+    <message>
+        <source>Searching PACS…</source>
+        <translation>PACS を検索中…</translation>
+    </message>
+    <message>
+        <source>{0} studies found.</source>
+        <translation>{0} 件の検査が見つかりました。</translation>
+    </message>
+    <message>
+        <source>No study matches.</source>
+        <translation>該当する検査はありません。</translation>
+    </message>
+    <message>
+        <source>Retrieving the study…</source>
+        <translation>検査を取得中…</translation>
+    </message>
+    <message>
+        <source>Retrieving the study… {0} images</source>
+        <translation>検査を取得中… {0} 枚</translation>
+    </message>
+    <message>
+        <source>Cancelled.</source>
+        <translation>キャンセルしました。</translation>
+    </message>
+    <message>
+        <source>Retrieved into {0}; opened in the study browser.</source>
+        <translation>{0} に取得し、検査ブラウザで開きました。</translation>
+    </message>
+    <message>
+        <source>Cancelling…</source>
+        <translation>キャンセル中…</translation>
+    </message>
+</context>
+<context>
+    <name>QtPacsStatus</name>
+    <message>
+        <source>PACS status</source>
+        <translation>PACS の状態</translation>
+    </message>
+    <message>
+        <source>Sent to PACS {0}</source>
+        <translation>PACS へ送信済み {0}</translation>
+    </message>
+    <message>
+        <source>Waiting: PACS unreachable since {0}</source>
+        <translation>送信待ち：{0} から PACS に接続できません</translation>
+    </message>
+    <message>
+        <source>({0} results waiting)</source>
+        <translation>（{0} 件が送信待ち）</translation>
+    </message>
+    <message>
+        <source>Not sent: PACS refused the result ({0}). It is kept; IT can send it again (bedside pacs outbox retry).</source>
+        <translation>未送信：PACS が結果を拒否しました（{0}）。結果は保持されています。IT担当者が再送できます（bedside pacs outbox retry）。</translation>
+    </message>
+    <message>
+        <source>no reason given</source>
+        <translation>理由の記載なし</translation>
+    </message>
+    <message>
+        <source>Queued for PACS</source>
+        <translation>PACS への送信待ち</translation>
+    </message>
+    <message>
+        <source>Not queued for PACS: {0} The decision is saved.</source>
+        <translation>PACS への送信待ちに登録できませんでした：{0} 判定は保存されています。</translation>
     </message>
 </context>
 <context>

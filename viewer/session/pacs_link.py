@@ -28,7 +28,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
 
 from viewer.config import Settings
 from viewer.errors import BedsideError
@@ -93,6 +93,13 @@ class Queued:
     @property
     def ok(self) -> bool:
         return not self.error
+
+
+if TYPE_CHECKING:
+    # the displayed image (uint8), or a function that renders it on the queueing thread
+    Display: TypeAlias = np.ndarray | Callable[[], np.ndarray] | None
+    # how the window runs building and queueing: run(work, finish), finish on the GUI thread
+    Run: TypeAlias = Callable[[Callable[[], Queued], Callable[[Queued], None]], None]
 
 
 @dataclass(frozen=True)
@@ -311,13 +318,15 @@ class PacsLink:
         )
 
     # -------------------------------------------------------------- step 2: any thread
-    def queue(self, report: AiReport, *, display: np.ndarray | None = None) -> Queued:
+    def queue(self, report: AiReport, *, display: Display = None) -> Queued:
         """Build the chosen objects and put them in the outbox; never raises (the decision is
-        saved: a failure comes back as ``Queued.error`` for :meth:`record`)."""
+        saved: a failure comes back as ``Queued.error`` for :meth:`record`). ``display`` is the
+        displayed image, or a function that renders it (run here, on the caller's thread)."""
         kinds = self.kinds
-        if display is not None:
-            report = dataclasses.replace(report, display=display)
         try:
+            shown = display() if callable(display) else display
+            if shown is not None:
+                report = dataclasses.replace(report, display=shown)
             from viewer.pacs.objects import build_objects
 
             datasets = build_objects(report, kinds=set(kinds))
@@ -363,20 +372,37 @@ class PacsLink:
         session: ReadingSession,
         outcome: DecisionOutcome,
         *,
-        source: Dataset,
-        display: np.ndarray | None = None,
+        source: Dataset | None,
+        display: Display = None,
         heatmap: np.ndarray | None = None,
+        run: Run | None = None,
+        done: Callable[[Queued], None] | None = None,
     ) -> Queued | None:
-        """The three steps in a row (a caller without threads); None when PACS is off or the
-        decision was not saved (its own message says why)."""
+        """The hand-over of one saved decision: :meth:`report` here, :meth:`queue` through
+        ``run(work, finish)`` (the window: in its worker, ``finish`` back on the GUI thread;
+        by default: inline), then :meth:`record`, then ``done``. Nothing when PACS is off or
+        the decision was not saved (its own message says why). Returns the outcome when it is
+        known on return (inline), else None."""
         if not self.enabled or not outcome.saved:
             return None
+        finished: list[Queued] = []
+
+        def finish(queued: Queued) -> None:
+            self.record(session, queued)
+            finished.append(queued)
+            if done is not None:
+                done(queued)
+
         try:
+            if source is None:
+                raise PacsLinkError("The image's header is not available; nothing was sent.")
             report = self.report(session, outcome, source=source, heatmap=heatmap)
         except PacsLinkError as exc:
-            failed = Queued("", self.kinds, error=str(exc))
-            self.record(session, failed)
-            return failed
-        queued = self.queue(report, display=display)
-        self.record(session, queued)
-        return queued
+            finish(Queued("", self.kinds, error=str(exc)))
+            return finished[0]
+        (run or _inline)(lambda: self.queue(report, display=display), finish)
+        return finished[0] if finished else None
+
+
+def _inline(work: Callable[[], Queued], finish: Callable[[Queued], None]) -> None:
+    finish(work())

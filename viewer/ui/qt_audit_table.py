@@ -189,6 +189,8 @@ class AuditTableModel(QAbstractTableModel):
             "shadow_started": self.tr("Shadow scoring started"),
             "shadow_stopped": self.tr("Shadow scoring stopped"),
             "shadow_result": self.tr("Shadow result (candidate, not shown in readings)"),
+            "pacs_queued": self.tr("Queued for PACS"),
+            "pacs_not_queued": self.tr("Not queued for PACS"),
         }
 
     def event_name(self, value: str) -> str:

@@ -68,6 +68,7 @@ from viewer.ui.prefetch import PrefetchCache, Stamp, file_stamp
 from viewer.ui.qt_ai_panel import QtAiPanel
 from viewer.ui.qt_decision import QtDecisionPanel
 from viewer.ui.qt_image_view import QtImageView
+from viewer.ui.qt_pacs import QtPacsLink, QtPacsStatus
 from viewer.ui.qt_study_browser import QtStudyBrowser
 from viewer.ui.qt_viewports import LAYOUTS, QtViewportGrid
 from viewer.ui.qt_worklist import QtWorklist
@@ -281,6 +282,12 @@ class QtMainWindow(QMainWindow):
         self.image_error.setWordWrap(True)
         self.image_error.setStyleSheet("color: #c62828;")
         rlay.addWidget(self.image_error)
+        # PACS (issue 17): the hand-over of each saved decision, its state under the decision
+        self.pacs_status = QtPacsStatus(self.decision)
+        decision_layout = self.decision.layout()
+        if decision_layout is not None:
+            decision_layout.addWidget(self.pacs_status)
+        self.pacs = QtPacsLink(self.settings, self.trail, self.pacs_status)
         rlay.addWidget(self.ai_panel, 3)
         rlay.addWidget(self.decision, 2)
         rlay.addWidget(self.measure_label)
@@ -336,6 +343,7 @@ class QtMainWindow(QMainWindow):
         self.act_open_file = self._action("actionOpenFile", self.open_file_dialog)
         self.act_open_folder = self._action("actionOpenFolder", self.open_folder_dialog)
         self.act_open_dicomdir = self._action("actionOpenDicomdir", self.open_dicomdir_dialog)
+        self.act_search_pacs = self._action("actionSearchPacs", self.show_pacs_search)
         self.act_quit = self._action("actionQuit", self.close)
         self.act_export = self._action("actionExportView", lambda: self.export_view())
         self.act_print = self._action("actionPrint", lambda: self.print_view())
@@ -470,6 +478,7 @@ class QtMainWindow(QMainWindow):
         self.menu_file.setObjectName("menuFile")
         for a in (self.act_open_file, self.act_open_folder, self.act_open_dicomdir):
             self.menu_file.addAction(a)
+        self.menu_file.addAction(self.act_search_pacs)
         self.menu_file.addSeparator()
         self.menu_file.addAction(self.act_export)
         self.menu_file.addAction(self.act_print)
@@ -542,6 +551,7 @@ class QtMainWindow(QMainWindow):
             self.act_open_file: self.tr("Open file…"),
             self.act_open_folder: self.tr("Open folder…"),
             self.act_open_dicomdir: self.tr("Open DICOMDIR…"),
+            self.act_search_pacs: self.tr("Search PACS…"),
             self.act_quit: self.tr("Quit"),
             self.act_export: self.tr("Export view as PNG…"),
             self.act_print: self.tr("Print…"),
@@ -694,6 +704,7 @@ class QtMainWindow(QMainWindow):
         if app is not None:
             app.removeEventFilter(self._typing_guard)
         self.browser.cancel_scan()
+        self.pacs.shutdown()
         self.io.shutdown()
         self.ai.shutdown()
         self.prefetch_io.shutdown()
@@ -939,6 +950,7 @@ class QtMainWindow(QMainWindow):
         self.view.clear(loading=True)
         self.grid.set_current_date("")
         self.decision.reset()
+        self.pacs.show_for(path)
         self.ai_panel.heatmap_toggle.setChecked(False)  # off by default, for every image
         self.ai_panel.set_idle()
         self.browser.select_path(path)
@@ -1432,6 +1444,26 @@ class QtMainWindow(QMainWindow):
                 )
             )
         self.decision_saved.emit(outcome.record)
+        self._send_to_pacs(session, outcome)
+
+    def _send_to_pacs(self, session: ReadingSession, outcome: DecisionOutcome) -> None:
+        """The saved reading to the PACS outbox (when the site sends): the header, the image as
+        displayed and the heatmap made for it go with it; the building runs in a worker."""
+        if not self.pacs.enabled:
+            return
+        shown = self.shown if self.shown is not None and self.shown.session is session else None
+        image = shown.image if shown is not None else None
+        renderer, voi, invert = self.view.renderer, self.view.voi, self.view.invert
+        render = None
+        if shown is not None and shown.renderer is not None and renderer is shown.renderer:
+            render = partial(renderer.render, voi, invert=invert)
+        self.pacs.decision_saved(
+            session,
+            outcome,
+            source=image.header if image is not None else None,
+            render=render,
+            heatmap=shown.heatmap if shown is not None else None,
+        )
 
     def _mark_done(self, path: str, amended: bool) -> None:
         done = "amended" if amended else "decided"
@@ -1625,6 +1657,7 @@ class QtMainWindow(QMainWindow):
 
             self.audit.set_user(current_user(new))
         self.worklist.set_hide_scores(self.desk.reading_order == "read_first")
+        self.pacs.apply_settings(new)
         self.view.set_left_drag(new.values.ui.left_drag)
         if new.values.ui.language != old_lang:
             from viewer.ui.i18n import install_translator
@@ -1633,6 +1666,17 @@ class QtMainWindow(QMainWindow):
             if app is not None:
                 install_translator(app, new.values.ui.language)
         self._render_user()
+
+    def show_pacs_search(self) -> QWidget:
+        """File > Search PACS…: a retrieved study opens as a folder would."""
+        from viewer.ui.qt_pacs_search import QtPacsSearch
+
+        def make() -> QWidget:
+            dialog = QtPacsSearch(self.settings, self, audit=self.trail.log)
+            dialog.retrieved.connect(lambda folder: self.open_paths([Path(folder)]))
+            return dialog
+
+        return self._open_tool("pacs-search", make)
 
     def show_about(self) -> None:
         from viewer import __version__

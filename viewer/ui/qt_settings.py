@@ -28,6 +28,7 @@ from viewer.config import Settings, save_user_settings
 from viewer.errors import BedsideError
 from viewer.ui.i18n import install_translator
 from viewer.ui.plain_text import plain_labels
+from viewer.ui.qt_pacs import QtPacsCheck
 
 
 def needs_first_run(settings: Settings) -> bool:
@@ -138,10 +139,13 @@ class QtSettingsDialog(QDialog):
             self._fields[key] = (editor, note)
         self._data_label = QLabel(self)
         self._form.addRow(self._data_label, self.data_dir_label)
+        # PACS (issue 17): set by IT; the reader or IT can test the connection from here
+        self.pacs = QtPacsCheck(settings, self)
 
         layout = QVBoxLayout(self)
         layout.addWidget(self._intro)
         layout.addLayout(self._form)
+        layout.addWidget(self.pacs)
         layout.addWidget(self._error)
         layout.addWidget(self._buttons)
 
@@ -298,6 +302,11 @@ class QtSettingsDialog(QDialog):
             for key, value in wanted.items()
             if value != current[key] and not self.settings.is_locked(key)
         }
+
+    def done(self, result: int) -> None:
+        """Closing: a connection test still running is waited for, never left behind."""
+        self.pacs.shutdown()
+        super().done(result)
 
     def _on_save(self) -> None:
         updates = self.changes()

@@ -1,0 +1,257 @@
+"""PACS from the reading window against a real Orthanc (issue 17: "a decision sent and its status
+shown; the PACS search and retrieve into the browser"), plus the settings' connection test.
+
+Real parts only: Debian's Orthanc with its DICOMweb plugin (tests/pacs/orthanc.py, skipped with
+the reason when absent), the demo bundle scoring a generated chest X-ray, the window's own
+workers. Geometry, not existence: the status line is visible inside the decision panel at
+1280 x 720 and holds its whole text; the search dialog fits that screen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QPoint, QRect, Qt
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractItemView,
+    QAbstractSpinBox,
+    QComboBox,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QWidget,
+)
+
+from tests.pacs.orthanc import OrthancServer, missing_reason
+from tests.ui.mainwin import WAIT_MS, demo_bundle, find, make_window, wait_for_result
+from viewer.config import Settings, load_settings
+
+__all__ = ["demo_bundle", "make_window"]  # fixtures imported for pytest
+
+SEND_MS = 30_000  # a send or a search on a loaded CI machine; the checks themselves time out
+
+
+def _site(server: OrthancServer) -> str:
+    return f"""
+[pacs]
+enabled = true
+send = ["sr", "sc"]
+transport = "dicomweb"
+query = "dicomweb"
+dicomweb_url = "{server.dicomweb_url}"
+host = "127.0.0.1"
+port = {server.dicom_port}
+called_aet = "{server.aet}"
+calling_aet = "{server.calling_aet}"
+connect_timeout_s = 2.0
+timeout_s = 10.0
+"""
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[OrthancServer]:
+    """An Orthanc of this test's own, not started yet (some tests start it late or stop it)."""
+    reason = missing_reason()
+    if reason is not None:
+        pytest.skip(reason)
+    orthanc = OrthancServer(tmp_path / "orthanc")
+    try:
+        yield orthanc
+    finally:
+        orthanc.remove()
+
+
+@pytest.fixture
+def pacs_settings(server: OrthancServer, site_file: Path) -> Settings:
+    """Demo mode (the demo bundle scores) with PACS turned on by the site file."""
+    site_file.write_text(_site(server), encoding="utf-8")
+    from viewer.config import save_user_settings
+
+    return save_user_settings(
+        load_settings(demo=True), {"user.name": "Dr Test", "user.role": "Radiologist"}
+    )
+
+
+def _status(window: Any) -> QLabel:
+    label = find(window, QLabel, "pacsStatus")
+    assert isinstance(label, QLabel)
+    return label
+
+
+def _fully_shown(label: QLabel, panel: QWidget) -> None:
+    """Visible, inside its panel, and tall enough for its wrapped text (nothing cut)."""
+    assert label.isVisible() and label.accessibleName()
+    top_left = label.mapTo(panel, QPoint(0, 0))
+    assert QRect(top_left, label.size()).intersected(panel.rect()) == QRect(
+        top_left, label.size()
+    ), "the PACS status runs outside the decision panel"
+    needed = label.heightForWidth(label.width())
+    assert label.height() >= needed, (label.height(), needed, label.text())
+
+
+def _decide(qtbot: Any, window: Any) -> None:
+    wait_for_result(qtbot, window)
+    qtbot.mouseClick(find(window, QPushButton, "confirmButton"), Qt.MouseButton.LeftButton)
+    status = find(window, QLabel, "decisionStatus")
+    qtbot.waitUntil(lambda: status.text().startswith("Saved "), timeout=WAIT_MS)
+
+
+def test_decision_sent_to_orthanc_and_status_shown(
+    qtbot: Any,
+    make_window: Any,
+    demo_bundle: Path,
+    server: OrthancServer,
+    pacs_settings: Settings,
+    cxr_path: Path,
+) -> None:
+    import pydicom
+
+    server.start()
+    window = make_window(pacs_settings, [cxr_path])
+    window.resize(1280, 720)
+    label = _status(window)
+    assert not label.isVisible()  # nothing decided yet: nothing to say about PACS
+    _decide(qtbot, window)
+    qtbot.waitUntil(lambda: label.text().startswith("Sent to PACS "), timeout=SEND_MS)
+    window.right_scroll.ensureWidgetVisible(label)
+    _fully_shown(label, window.decision)
+    study = pydicom.dcmread(cxr_path, stop_before_pixels=True).StudyInstanceUID
+    studies = server.get_json("/studies?expand")
+    assert isinstance(studies, list) and len(studies) == 1
+    assert studies[0]["MainDicomTags"]["StudyInstanceUID"] == study
+    series = server.get_json("/series?expand")
+    assert isinstance(series, list)
+    modalities = sorted(s["MainDicomTags"]["Modality"] for s in series)
+    assert len(modalities) == 2 and "SR" in modalities, modalities  # the SR and the SC
+
+
+def test_unreachable_pacs_keeps_the_result_then_sends_it(
+    qtbot: Any,
+    make_window: Any,
+    demo_bundle: Path,
+    server: OrthancServer,
+    pacs_settings: Settings,
+    cxr_path: Path,
+) -> None:
+    window = make_window(pacs_settings, [cxr_path])  # Orthanc not started: nobody answers
+    label = _status(window)
+    _decide(qtbot, window)
+    qtbot.waitUntil(
+        lambda: label.text().startswith("Waiting: PACS unreachable since "), timeout=SEND_MS
+    )
+    _fully_shown(label, window.decision)
+    assert "#b00020" in label.styleSheet()  # said in the warning colour
+    from viewer.outbox import Outbox
+
+    with Outbox(pacs_settings.pacs_outbox_path) as box:
+        assert box.status().pending == 2 and box.status().sent == 0
+    server.start()
+    window.pacs.timer.setInterval(300)  # the window's own timer, sooner than its 15 s
+    qtbot.waitUntil(lambda: label.text().startswith("Sent to PACS "), timeout=SEND_MS)
+    assert len(server.sop_instance_uids()) == 2  # once each: SR and SC
+    with Outbox(pacs_settings.pacs_outbox_path) as box:
+        assert (box.status().pending, box.status().sent) == (0, 2)
+
+
+def test_search_pacs_and_retrieve_into_the_browser(
+    qtbot: Any,
+    make_window: Any,
+    server: OrthancServer,
+    pacs_settings: Settings,
+    cxr_path: Path,
+) -> None:
+    import pydicom
+
+    server.start()
+    server.upload(cxr_path.read_bytes())
+    source = pydicom.dcmread(cxr_path, stop_before_pixels=True)
+    window = make_window(pacs_settings)
+    window.resize(1280, 720)
+    dialog = window.show_pacs_search()
+    qtbot.waitExposed(dialog)
+    _accessible(dialog)
+    screen = QRect(0, 0, 1280, 720)
+    assert dialog.width() <= screen.width() and dialog.height() <= screen.height()
+    find(dialog, QLineEdit, "pacsPatientId").setText(str(source.PatientID))
+    qtbot.mouseClick(find(dialog, QPushButton, "pacsSearchButton"), Qt.MouseButton.LeftButton)
+    table = find(dialog, QTableWidget, "pacsResults")
+    qtbot.waitUntil(lambda: table.rowCount() == 1, timeout=SEND_MS)
+    assert table.isVisible() and table.viewport().height() > table.rowHeight(0)
+    assert table.item(0, 0).text() == str(source.PatientID)
+    retrieve = find(dialog, QPushButton, "pacsRetrieveButton")
+    assert retrieve.isEnabled() and retrieve.isVisible()
+    qtbot.mouseClick(retrieve, Qt.MouseButton.LeftButton)
+    cache = pacs_settings.data_dir / "pacs-cache"
+
+    def opened() -> bool:
+        image = window.view.image
+        return image is not None and Path(image.meta.path).is_relative_to(cache)
+
+    qtbot.waitUntil(opened, timeout=SEND_MS)
+    assert window.view.image.meta.sop_instance_uid == str(source.SOPInstanceUID)
+    assert [Path(p).is_relative_to(cache) for p in window.browser.paths()] == [True]
+    assert "Retrieved into" in find(dialog, QLabel, "pacsSearchMessage").text()
+
+
+def _accessible(root: QWidget) -> None:
+    """Every interactive widget has an object name and an accessible name (Qt's own parts of a
+    compound widget aside)."""
+    interactive = (QAbstractButton, QAbstractItemView, QAbstractSpinBox, QComboBox, QLineEdit)
+    compound = (QComboBox, QAbstractSpinBox, QAbstractItemView)
+    for widget in root.findChildren(QWidget):
+        if not isinstance(widget, (*interactive, QProgressBar)):
+            continue
+        parent = widget.parentWidget()
+        inside = False
+        while parent is not None and parent is not root:
+            inside = inside or isinstance(parent, compound)
+            parent = parent.parentWidget()
+        if inside:
+            continue
+        assert widget.objectName() and widget.accessibleName(), (
+            type(widget).__name__,
+            widget.objectName(),
+        )
+
+
+def _test_connection(qtbot: Any, settings: Settings) -> list[Any]:
+    from viewer.ui.qt_settings import QtSettingsDialog
+
+    dialog = QtSettingsDialog(settings)
+    qtbot.addWidget(dialog)
+    dialog.resize(dialog.sizeHint())
+    dialog.show()
+    button = find(dialog, QPushButton, "pacsTestButton")
+    assert button.isVisible() and button.isEnabled()
+    with qtbot.waitSignal(dialog.pacs.checked, timeout=SEND_MS) as got:
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    results = find(dialog, QLabel, "pacsTestResults")
+    assert results.isVisible()
+    # every line shown: the label gets the height its wrapped text needs (after the layout ran)
+    qtbot.waitUntil(
+        lambda: results.heightForWidth(results.width()) <= results.height(), timeout=2000
+    )
+    checks: list[Any] = got.args[0]
+    assert checks, results.text()
+    for check in checks:  # each check answered in time, and says so
+        assert check.elapsed_s <= 5.5, check
+        assert check.name in results.text()
+    dialog.close()
+    return checks
+
+
+def test_connection_test_passes_and_fails(
+    qtbot: Any, server: OrthancServer, pacs_settings: Settings
+) -> None:
+    server.start()
+    passed = _test_connection(qtbot, pacs_settings)
+    assert all(c.ok for c in passed), passed
+    server.stop()
+    failed = _test_connection(qtbot, pacs_settings)
+    assert failed and not any(c.ok for c in failed), failed

@@ -1,0 +1,398 @@
+"""PACS in the reading window: the status under the decision and the worker that drains the outbox.
+
+Why it looks like this (issue 17 item 3): a reader must see whether the result reached PACS
+("Sent to PACS 12:04", "Waiting: PACS unreachable since 11:58", a refusal held for IT) without
+waiting for it: the network is never touched on the GUI thread. One single-thread job runner
+("pacs") builds and queues the objects of a saved decision (``PacsLink.queue``) and drains the
+outbox (``PacsDelivery.drain``), after each decision and on a timer; its jobs run one at a time,
+so the outbox and its delivery are used by one thread at a time. The runner's results come back
+as plain :class:`~viewer.session.pacs_link.PacsState` values; only the GUI thread writes widgets
+and audit rows (``PacsLink.record``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from viewer.config import Settings
+from viewer.session.pacs_link import PacsLink, PacsState, Queued
+from viewer.ui.workers import JobRunner, error_text
+
+if TYPE_CHECKING:
+    import numpy as np
+    from pydicom.dataset import Dataset
+
+    from viewer.session.reading import DecisionOutcome, ReadingSession
+    from viewer.session.trail import AuditTrail
+
+# how often the outbox is drained while the window is open (a due retry is sent on the next tick;
+# the outbox's own backoff decides whether an item is due)
+DRAIN_INTERVAL_MS = 15_000
+# each connection check's own limit (issue 17: a pass or fail within 5 s)
+CHECK_TIMEOUT_S = 5.0
+
+
+def clock_text(when: dt.datetime, now: dt.datetime | None = None) -> str:
+    """``HH:MM`` today, else ``YYYY-MM-DD HH:MM``, local time (as the decision's time)."""
+    local = when.astimezone()
+    today = (now or dt.datetime.now().astimezone()).date()
+    return local.strftime("%H:%M" if local.date() == today else "%Y-%m-%d %H:%M")
+
+
+class QtPacsStatus(QLabel):
+    """The PACS line under the decision (``pacsStatus``): hidden while PACS is off."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("pacsStatus")
+        self.setWordWrap(True)
+        self.state = PacsState("off")
+        self.note = ""  # a hand-over that failed before the outbox (the decision is saved)
+        self.hide()
+        self.retranslate()
+
+    def set_state(self, state: PacsState, note: str = "") -> None:
+        self.state, self.note = state, note
+        self._render()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def retranslate(self) -> None:
+        self.setAccessibleName(self.tr("PACS status"))
+        self._render()
+
+    def text_for(self, state: PacsState) -> str:
+        """The line in the reader's language (the core's reason stays as written)."""
+        when = clock_text(state.when) if state.when is not None else ""
+        if state.kind == "sent":
+            return self.tr("Sent to PACS {0}").format(when)
+        if state.kind == "waiting":
+            text = self.tr("Waiting: PACS unreachable since {0}").format(when)
+            if state.waiting > 1:
+                text += " " + self.tr("({0} results waiting)").format(state.waiting)
+            return text
+        if state.kind == "held":
+            return self.tr(
+                "Not sent: PACS refused the result ({0}). It is kept; IT can send it again "
+                "(bedside pacs outbox retry)."
+            ).format(state.error or self.tr("no reason given"))
+        if state.kind == "queued":
+            return self.tr("Queued for PACS")
+        return ""
+
+    def _render(self) -> None:
+        if self.state.kind == "off":
+            self.setText("")
+            self.setToolTip("")
+            self.hide()
+            return
+        text = self.text_for(self.state)
+        if self.note:
+            text = self.tr("Not queued for PACS: {0} The decision is saved.").format(self.note)
+        self.setText(text)
+        self.setToolTip(self.state.error if self.state.kind == "waiting" else "")
+        bad = self.note or self.state.kind in ("held", "waiting")
+        self.setStyleSheet("color: #b00020;" if bad else "color: #1b5e20;")
+        self.setVisible(bool(text))
+
+
+class QtPacsLink(QObject):
+    """The window's hand-over to PACS: queue after a saved decision, drain off the GUI thread,
+    show the state in :class:`QtPacsStatus`."""
+
+    state_changed = Signal(object)  # PacsState, after each drain (tests wait for it)
+
+    def __init__(self, settings: Settings, trail: AuditTrail, status: QtPacsStatus) -> None:
+        super().__init__(status)
+        self.link = PacsLink(settings, trail, delivery=self._delivery)
+        self.trail = trail
+        self.status = status
+        self.runner = JobRunner(1, self, name="pacs", nice=5)
+        self._delivery_obj: Any = None  # made and used on the runner's thread only
+        self._draining = False
+        self._again = False
+        self._reading: str = ""  # the reading id of the image on screen, when queued in this run
+        self._readings: dict[str, str] = {}  # session path -> its last queued reading id
+        self._notes: dict[str, str] = {}  # reading path -> why its hand-over failed
+        self._path = ""
+        self.timer = QTimer(self)
+        self.timer.setInterval(DRAIN_INTERVAL_MS)
+        self.timer.timeout.connect(self.drain)
+        self.apply_settings(settings)
+
+    # -------------------------------------------------------------- settings
+    @property
+    def enabled(self) -> bool:
+        return self.link.enabled
+
+    def apply_settings(self, settings: Settings) -> None:
+        self.link.apply_settings(settings)
+        if self.enabled:
+            self.timer.start()
+        else:
+            self.timer.stop()
+            self.status.set_state(PacsState("off"))
+
+    def _delivery(self) -> Any:
+        """The delivery, opened once on the runner's thread (its outbox is SQLite); its send
+        and failure rows wait for the audit log to be open, as a model load does."""
+        if self._delivery_obj is None:
+            from viewer.pacs.delivery import PacsDelivery
+
+            self._delivery_obj = PacsDelivery(self.link.settings, self.trail.wait_open(60))
+        return self._delivery_obj
+
+    # -------------------------------------------------------------- a decision
+    def decision_saved(
+        self,
+        session: ReadingSession,
+        outcome: DecisionOutcome,
+        *,
+        source: Dataset | None,
+        render: Any = None,
+        heatmap: np.ndarray | None = None,
+    ) -> None:
+        """After the decision's rows committed: the report here (it reads the session), the
+        building and queueing in the worker (``render`` makes the displayed image there), the
+        audit row and the status back here."""
+        if not self.enabled or not outcome.saved:
+            return
+        self._path = session.path
+        self.status.set_state(PacsState("queued"))
+        kinds = self.link.kinds
+
+        def run(work: Callable[[], Queued], finish: Callable[[Queued], None]) -> None:
+            self.runner.submit(
+                lambda _p, _c: work(),
+                on_result=finish,
+                on_error=lambda exc: finish(Queued("", kinds, error=error_text(exc))),
+                priority=10,
+                name="pacs-queue",
+            )
+
+        self.link.after_decision(
+            session,
+            outcome,
+            source=source,
+            display=render,
+            heatmap=heatmap,
+            run=run,
+            done=lambda queued: self._after_queue(session, queued),
+        )
+
+    def _after_queue(self, session: ReadingSession, queued: Queued) -> None:
+        """The hand-over's audit row is written (``PacsLink.record``); now the status."""
+        if queued.ok:
+            self._readings[session.path] = queued.reading_id
+            self._notes.pop(session.path, None)
+        else:
+            self._notes[session.path] = queued.error
+        if session.path == self._path:
+            self.show_for(session.path)
+        self.drain()
+
+    # -------------------------------------------------------------- the image on screen
+    def show_for(self, path: str) -> None:
+        """The reader is on ``path``: its reading's state if queued in this run, else the
+        outbox's; a failed hand-over of this image says so."""
+        self._path = path
+        self._reading = self._readings.get(path, "")
+        if not self.enabled:
+            return
+        note = self._notes.get(path, "")
+        if note:
+            self.status.set_state(self.status.state, note)
+        else:
+            self.drain()
+
+    # -------------------------------------------------------------- draining
+    def drain(self) -> None:
+        """One drain in the worker (a second request while one runs runs once after it)."""
+        if not self.enabled:
+            return
+        if self._draining:
+            self._again = True
+            return
+        self._draining = True
+        self._again = False
+        reading, deliver = self._reading, self._delivery
+
+        def job(_p: Any, cancelled: Any) -> PacsState:
+            from viewer.session.pacs_link import drain_state
+
+            return drain_state(deliver(), reading_id=reading or None, should_stop=cancelled)
+
+        self.runner.submit(
+            job,
+            on_result=self._drained,
+            on_error=lambda exc: self._drained(PacsState("waiting", error=error_text(exc))),
+            priority=0,
+            name="pacs-drain",
+        )
+
+    def _drained(self, state: PacsState) -> None:
+        self._draining = False
+        if self.enabled and not self._notes.get(self._path):
+            self.status.set_state(state)
+        self.state_changed.emit(state)
+        if self._again:
+            self.drain()
+
+    def shutdown(self) -> None:
+        """Stop the timer, let a running send finish its item (cancelled between items)."""
+        self.timer.stop()
+        self.runner.shutdown(10_000)
+        close = getattr(self._delivery_obj, "close", None)
+        if callable(close):
+            close()
+        self._delivery_obj = None
+
+
+class QtPacsCheck(QGroupBox):
+    """The settings dialog's PACS page: where results go (set by IT in the site file) and a
+    "Test connection" that runs ``viewer.pacs.query.test_connection`` in a worker (C-ECHO, a QIDO
+    request: each check passes or fails within ``CHECK_TIMEOUT_S``)."""
+
+    checked = Signal(object)  # the list of ConnectionCheck, once a test finished
+
+    def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("pacsSettings")
+        self.settings = settings
+        self.runner = JobRunner(1, self, name="pacs-check", nice=5)
+        self.summary = QLabel(self)
+        self.summary.setObjectName("pacsDestination")
+        self.summary.setWordWrap(True)
+        self.test_button = QPushButton(self)
+        self.test_button.setObjectName("pacsTestButton")
+        self.results = QLabel(self)
+        self.results.setObjectName("pacsTestResults")
+        self.results.setWordWrap(True)
+        self.results.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._checks: list[Any] | None = None
+        self._error = ""
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.summary)
+        row = QHBoxLayout()
+        row.addWidget(self.test_button)
+        row.addStretch(1)
+        lay.addLayout(row)
+        lay.addWidget(self.results)
+        self.test_button.clicked.connect(self.test)
+        self.test_button.setEnabled(self._configured())
+        self.retranslate()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def retranslate(self) -> None:
+        self.setTitle(self.tr("PACS"))
+        pacs = self.settings.values.pacs
+        if not self._configured():
+            text = self.tr("Not set up: IT turns PACS on in the site file ([pacs]).")
+        else:
+            places = []
+            if pacs.dicomweb_url:
+                places.append(self.tr("DICOMweb {0}").format(pacs.dicomweb_url))
+            if pacs.host:
+                places.append(
+                    self.tr("DICOM {0} at {1}:{2} (this workstation: {3})").format(
+                        pacs.called_aet, pacs.host, pacs.port, pacs.calling_aet
+                    )
+                )
+            text = self.tr("PACS: {0}. Set by your site.").format("; ".join(places))
+            if not pacs.enabled:
+                text += " " + self.tr("Sending is off ([pacs] enabled = false).")
+        self.summary.setText(text)
+        self.summary.setAccessibleName(self.tr("PACS destination"))
+        self.test_button.setText(self.tr("Test connection"))
+        self.test_button.setAccessibleName(self.tr("Test the connection to PACS"))
+        self.results.setAccessibleName(self.tr("PACS connection test results"))
+        self._render()
+
+    def _configured(self) -> bool:
+        """An address to test is set (IT tests before turning PACS on)."""
+        pacs = self.settings.values.pacs
+        return bool(pacs.dicomweb_url or pacs.host)
+
+    def test(self) -> None:
+        """Every check in a worker; the button waits for the answer (at most a few seconds)."""
+        if not self._configured() or not self.test_button.isEnabled():
+            return
+        settings = self.settings
+
+        def job(_p: Any, _c: Any) -> list[Any]:
+            from viewer.pacs.query import test_connection
+
+            return list(test_connection(settings, timeout_s=CHECK_TIMEOUT_S))
+
+        self.test_button.setEnabled(False)
+        self._checks, self._error = None, ""
+        self.results.setText(self.tr("Testing…"))
+        self.runner.submit(job, on_result=self._done, on_error=self._failed, name="pacs-check")
+
+    def _done(self, checks: list[Any]) -> None:
+        self._checks = checks
+        self.test_button.setEnabled(True)
+        self._render()
+        self.checked.emit(checks)
+
+    def _failed(self, exc: BaseException) -> None:
+        self._error = error_text(exc)
+        self.test_button.setEnabled(True)
+        self._render()
+        self.checked.emit([])
+
+    def _render(self) -> None:
+        if self._error:
+            self.results.setText(self.tr("The test could not run: {0}").format(self._error))
+            self.results.setStyleSheet("color: #b00020;")
+            QTimer.singleShot(0, self, self._fit)
+            return
+        if self._checks is None:
+            return
+        lines = []
+        for check in self._checks:
+            verdict = self.tr("PASS") if check.ok else self.tr("FAIL")
+            lines.append(
+                self.tr("{0} {1} ({2} s): {3}").format(
+                    verdict, check.name, f"{check.elapsed_s:.2f}", check.message
+                )
+            )
+        self.results.setText("\n".join(lines))
+        failed = any(not c.ok for c in self._checks)
+        self.results.setStyleSheet("color: #b00020;" if failed else "color: #1b5e20;")
+        QTimer.singleShot(0, self, self._fit)  # once the label has taken its new text
+
+    def _fit(self) -> None:
+        """The dialog grows to show every result line (never cut; a screen's height at most)."""
+        top = self.window()
+        layout = top.layout()
+        if layout is None:
+            return
+        layout.activate()
+        wanted = layout.totalHeightForWidth(top.width()) if layout.hasHeightForWidth() else -1
+        wanted = max(wanted, layout.totalMinimumSize().height())
+        screen = top.screen().availableGeometry().height() if top.screen() else wanted
+        if top.height() < wanted:
+            top.resize(top.width(), min(wanted, screen))
+
+    def shutdown(self) -> None:
+        self.runner.shutdown(10_000)
