@@ -437,7 +437,7 @@ main_queue(queue.type="Direct")
 module(load="imtcp" streamDriver.name="gtls" streamDriver.mode="1"
        streamDriver.authMode="x509/certvalid" maxSessions="50")
 input(type="imtcp" port="{port}" address="127.0.0.1")
-template(name="raw" type="string" string="%rawmsg%\\n")
+template(name="raw" type="string" string="{stamp}%rawmsg%\\n")
 if $inputname == "imtcp" then action(type="omfile" file="{out}" template="raw")
 """
 
@@ -453,6 +453,7 @@ class Rsyslog:
         *,
         port: int | None = None,
         server: Literal["good", "rogue", "misnamed"] = "good",
+        stamped: bool = False,
     ) -> None:
         self.folder = folder
         self.port = port or free_port()
@@ -475,6 +476,8 @@ class Rsyslog:
                 ],
                 port=self.port,
                 out=self.out,
+                # rsyslog's receive time (µs) before the message, for the lag bench
+                stamp="%timegenerated:::date-rfc3339% " if stamped else "",
             )
         )
         self.proc: subprocess.Popen[bytes] | None = None
