@@ -28,6 +28,7 @@ _._heat_rgba  # qt_image_view: the QImage wraps this numpy buffer uncopied; it m
 _.is_busy  # QtAuditWindow, QtModelManager: tests/ui/test_audit_window.py, test_model_manager.py
 _.is_exporting  # QtAuditWindow: tests/ui/test_audit_window.py
 _.verify_outcome  # QtAuditWindow: tests/ui/test_audit_window.py
+_.central_outcome  # QtAuditWindow: tests/ui/test_audit_window_central.py
 _.status_kind  # QtDecisionPanel: tests/ui/test_panels.py
 _.displayed_buffer  # ImageView: tests/ui/test_image_view.py
 _.thumbnail_count  # StudyBrowser: tests/ui/test_study_browser.py

@@ -16,7 +16,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,7 +75,7 @@ class PgCluster:
         )
 
 
-def make_cluster() -> Iterator[PgCluster]:
+def make_cluster() -> Generator[PgCluster, None, None]:
     """The session fixture's body (skips with the reason when PostgreSQL is not installed)."""
     if not (PG_BIN / "initdb").is_file():
         pytest.skip(f"PostgreSQL 15 is not installed ({PG_BIN}/initdb): apt install postgresql")

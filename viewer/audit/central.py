@@ -33,7 +33,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,14 +41,14 @@ from typing import TYPE_CHECKING, Any
 from viewer.audit.chain import ALL_COLUMNS, GENESIS_HASH, HASHED_COLUMNS, make_hasher
 from viewer.audit.checkpoints import InstallationKey
 from viewer.audit.events import AuditRecord
-from viewer.audit.forwarding import forward, watermark
+from viewer.audit.forwarding import PassResult, forward_pass, watermark
 from viewer.audit.query import TIME_FORMAT, Filters, where_clause
 from viewer.audit.schema import SELECT_COLUMNS
 from viewer.audit.stats import ModelStats, WeekStats, model_stats
 from viewer.audit.store import AuditLog
 from viewer.config import Settings
 from viewer.errors import AuditError
-from viewer.outbox import Backoff, Outbox, OutboxItem, OutboxStatus, PermanentSendError
+from viewer.outbox import Backoff, Outbox, OutboxItem, PermanentSendError
 
 if TYPE_CHECKING:
     import psycopg
@@ -584,24 +584,21 @@ class CentralDestination:
             self._store = None
 
 
-@dataclass(frozen=True)
-class CentralForwardResult:
-    queued: int
-    sent: int
-    held: int
-    error: str | None
-    status: OutboxStatus
-
-
-def went_back(log: AuditLog, outbox: Outbox) -> str | None:
+def went_back(settings: Settings) -> str | None:
     """The alarm when the local log now ends below rows already queued (cut off or rolled back):
-    the feed would silently wait for the missing sequence numbers to come round again."""
-    queued = watermark(outbox, log.log_id)
-    head = log.head()[0]
+    the feed would otherwise wait silently for those sequence numbers to come round again."""
+    if not (settings.central_outbox_path.exists() and settings.audit_db_path.exists()):
+        return None
+    with (
+        Outbox(settings.central_outbox_path) as box,
+        AuditLog.open_readonly(settings.audit_db_path, settings=settings) as log,
+    ):
+        queued = watermark(box, log.log_id)
+        head = log.head()[0]
     if head >= queued:
         return None
     return _alarm(
-        workstation_id(log.settings) if log.settings else "?",
+        workstation_id(settings),
         head + 1,
         f"was forwarded, but the local audit log now ends at row #{head} (rows up to #{queued} "
         "were already sent): its tail was cut off or the file rolled back",
@@ -613,26 +610,17 @@ def forward_central(
     *,
     backoff: Backoff | None = None,
     should_stop: Callable[[], bool] | None = None,
-) -> CentralForwardResult:
+) -> PassResult:
     """One forwarding pass (``bedside audit forward``, cron, tests): queue the log's new rows,
-    send what is due. A store that is down or refused is reported in ``error``; the rows wait
-    in the outbox (with backoff) and nothing is lost."""
-    destination = CentralDestination(settings)
-    with (
-        Outbox(settings.central_outbox_path, backoff=backoff or Backoff(first_s=2.0)) as box,
-        AuditLog.open_readonly(settings.audit_db_path, settings=settings) as log,
-    ):
-        alarm = went_back(log, box)
-        try:
-            result = forward(log, box, destination, should_stop=should_stop, batch_size=BATCH)
-            error = result.drain.error
-            queued, sent, held = result.queued, result.drain.sent, result.drain.held
-        except AuditError as exc:  # refused store (not append-only, not set up), unreadable log
-            error, queued, sent, held = str(exc), 0, 0, 0
-        finally:
-            destination.close()
-        error = "; ".join(e for e in (alarm, error) if e) or None
-        return CentralForwardResult(queued, sent, held, error, box.status())
+    send what is due. A store that is down or refused, and a local log that went backwards, are
+    reported in ``error``; the rows wait in the outbox (with backoff) and nothing is lost."""
+    alarm = went_back(settings)
+    result = forward_pass(
+        settings, CentralDestination(settings), backoff=backoff, should_stop=should_stop,
+        batch_size=BATCH,
+    )  # fmt: skip
+    error = "; ".join(e for e in (alarm, result.error) if e) or None
+    return replace(result, error=error)
 
 
 # -------------------------------------------------------------------------------- verification
@@ -828,14 +816,6 @@ def _parse_time(text: str) -> datetime | None:
         return datetime.strptime(text, TIME_FORMAT).replace(tzinfo=UTC)
     except (ValueError, TypeError):
         return None
-
-
-def outbox_status(settings: Settings) -> OutboxStatus | None:
-    """The forwarding queue's state (None before anything was queued)."""
-    if not settings.central_outbox_path.exists():
-        return None
-    with Outbox(settings.central_outbox_path) as box:
-        return box.status()
 
 
 def retry_held(settings: Settings) -> int:

@@ -21,17 +21,16 @@ from typing import Any
 
 from viewer.audit.central import (
     CentralError,
-    CentralForwardResult,
     CentralStore,
     CentralUnavailableError,
     compare_with_central,
     department_report,
     forward_central,
-    outbox_status,
     retry_held,
     setup_store,
     workstation_id,
 )
+from viewer.audit.forwarding import PassResult, outbox_status
 from viewer.audit.query import Filters
 from viewer.audit.report import pct
 from viewer.config import Settings
@@ -83,7 +82,7 @@ def cmd_setup(args: argparse.Namespace) -> int:
 
 def _status_dict(settings: Settings) -> dict[str, Any]:
     c = settings.values.audit_central
-    box = outbox_status(settings)
+    box = outbox_status(settings.central_outbox_path)
     out: dict[str, Any] = {
         "enabled": c.enabled,
         "workstation": workstation_id(settings),
@@ -156,7 +155,7 @@ def cmd_retry(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_forward(result: CentralForwardResult) -> None:
+def _print_forward(result: PassResult) -> None:
     status = result.status
     print(
         f"Queued {result.queued}, sent {result.sent}; {status.pending} waiting, {status.held} "
