@@ -25,6 +25,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 from pydicom.dataset import Dataset
 
+from viewer.inference.heatmap import heatmap_rgba
 from viewer.pacs.model import AiReport, PacsObjectError
 from viewer.pacs.source import (
     MAX_SIDE,
@@ -39,7 +40,7 @@ BANNER = SERIES_DESCRIPTION
 HEATMAP_LEGEND = "Heatmap: where the model looked \u2014 not a localisation"
 NO_CJK_NOTE = "(Some text cannot be drawn here: no Japanese font. Full text in the SR.)"
 MAX_OUTPUT_SIDE = 2048  # the capture is downscaled beyond this (an SC is for looking at)
-HEAT_ALPHA = 0.45  # heatmap opacity at its maximum
+HEAT_ALPHA = 0.45  # the screen's default heatmap opacity (QtImageView.heatmap_opacity)
 MAX_LINE_CHARS = 400  # a finding's text beyond this is cut with "…" (the SR keeps all of it)
 
 # Where the operating systems keep a font with Japanese glyphs (first found wins).
@@ -53,10 +54,6 @@ CJK_FONTS: tuple[str, ...] = (
     "C:/Windows/Fonts/msgothic.ttc",
     "/System/Library/Fonts/\u30d2\u30e9\u30ae\u30ce\u89d2\u30b4\u30b7\u30c3\u30af W3.ttc",
     "/System/Library/Fonts/Hiragino Sans GB.ttc",
-)
-# A five-stop ramp (blue, cyan, green, yellow, red): low to high attention.
-_RAMP = np.array(
-    [[0, 0, 255], [0, 255, 255], [0, 255, 0], [255, 255, 0], [255, 0, 0]], dtype=np.float32
 )
 _ASCII_DRAWABLE = re.compile(r"[^\x20-\x7e]")
 
@@ -82,25 +79,16 @@ def _font(size: int, cjk_path: str | None) -> Font:
     return ImageFont.load_default(size)
 
 
-def colour_ramp(values: np.ndarray) -> np.ndarray:
-    """RGB (uint8) for values in [0, 1] along :data:`_RAMP` (linear between stops)."""
-    v = np.clip(np.nan_to_num(values.astype(np.float32), nan=0.0), 0.0, 1.0) * (len(_RAMP) - 1)
-    lo = np.floor(v).astype(np.int64).clip(0, len(_RAMP) - 2)
-    frac = (v - lo)[..., None]
-    rgb = _RAMP[lo] * (1.0 - frac) + _RAMP[lo + 1] * frac
-    result: np.ndarray = np.round(rgb).astype(np.uint8)
-    return result
-
-
 def _blend(display: np.ndarray, heatmap: np.ndarray | None) -> np.ndarray:
+    """The grey display with the heatmap over it as the screen draws it: the same colours and
+    per-pixel alpha (``viewer.inference.heatmap``) at the screen's default opacity."""
     grey = np.repeat(display[..., None].astype(np.float32), 3, axis=2)
     if heatmap is None:
         return grey.astype(np.uint8)
-    heat = np.clip(
-        np.nan_to_num(heatmap.astype(np.float32), nan=0.0, posinf=1.0, neginf=0.0), 0.0, 1.0
-    )
-    alpha = (HEAT_ALPHA * heat)[..., None]
-    mixed = grey * (1.0 - alpha) + colour_ramp(heat).astype(np.float32) * alpha
+    heat = np.nan_to_num(heatmap.astype(np.float32), nan=0.0, posinf=1.0, neginf=0.0)
+    rgba = heatmap_rgba(heat).astype(np.float32)
+    alpha = rgba[..., 3:4] / 255.0 * HEAT_ALPHA
+    mixed = grey * (1.0 - alpha) + rgba[..., :3] * alpha
     result: np.ndarray = np.round(mixed).astype(np.uint8)
     return result
 
@@ -238,7 +226,7 @@ def render_capture(report: AiReport, fonts: tuple[str, ...] = CJK_FONTS) -> np.n
         low_w = math.ceil(draw.textlength("low 0", font=font)) + pad
         high_w = math.ceil(draw.textlength("1 high", font=font)) + pad
         bar_w = max(16, width - 2 * pad - low_w - high_w)
-        ramp = colour_ramp(np.linspace(0.0, 1.0, bar_w, dtype=np.float32))
+        ramp = heatmap_rgba(np.linspace(0.0, 1.0, bar_w, dtype=np.float32))[:, :3]
         bar = Image.fromarray(np.repeat(ramp[None, :, :], size, axis=0), mode="RGB")
         canvas.paste(bar, (pad + low_w, y))
         draw.text((pad, y), "low 0", font=font, fill=(255, 255, 255))
