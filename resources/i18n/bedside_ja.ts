@@ -3026,8 +3026,8 @@ Images scored from now on use that version. The change is recorded in the audit 
         <translation>PACS を検索中…</translation>
     </message>
     <message>
-        <source>{0} studies found.</source>
-        <translation>{0} 件の検査が見つかりました。</translation>
+        <source>Studies found: {0}.</source>
+        <translation>見つかった検査：{0} 件。</translation>
     </message>
     <message>
         <source>No study matches.</source>
@@ -3069,8 +3069,8 @@ Images scored from now on use that version. The change is recorded in the audit 
         <translation>送信待ち：{0} から PACS に接続できません</translation>
     </message>
     <message>
-        <source>({0} results waiting)</source>
-        <translation>（{0} 件が送信待ち）</translation>
+        <source>({0} objects waiting)</source>
+        <translation>（{0} 個のオブジェクトが送信待ち）</translation>
     </message>
     <message>
         <source>Not sent: PACS refused the result ({0}). It is kept; IT can send it again (bedside pacs outbox retry).</source>

@@ -84,7 +84,7 @@ class QtPacsStatus(QLabel):
         if state.kind == "waiting":
             text = self.tr("Waiting: PACS unreachable since {0}").format(when)
             if state.waiting > 1:
-                text += " " + self.tr("({0} results waiting)").format(state.waiting)
+                text += " " + self.tr("({0} objects waiting)").format(state.waiting)
             return text
         if state.kind == "held":
             return self.tr(

@@ -300,7 +300,7 @@ class QtPacsSearch(QDialog):
                 self.table.setItem(row, col, QTableWidgetItem(str(value or "")))
         if self.hits:
             self.table.selectRow(0)
-            self._say(self.tr("{0} studies found.").format(len(self.hits)))
+            self._say(self.tr("Studies found: {0}.").format(len(self.hits)))
         else:
             self._say(self.tr("No study matches."))
         self._update_buttons()
