@@ -507,3 +507,34 @@ def test_a_large_display_is_scaled_down_to_a_bounded_capture() -> None:
     sc = build_objects(report, {"sc"})[0]
     assert sc.Rows < MAX_OUTPUT_SIDE + 1000  # the image (2048 rows) plus banner and panel
     assert sc.Columns <= MAX_OUTPUT_SIDE
+
+
+def test_highdicom_parses_the_sr_as_a_tid_1500_report() -> None:
+    """A second, strict TID 1500 reader (highdicom's, as viewers like OHIF parse it) finds every
+    measurement group with its tracking id, finding, scores and evaluations."""
+    import highdicom as hd
+
+    report = make_report()
+    parsed = hd.sr.srread(io.BytesIO(encode(build_objects(report, {"sr"})[0])))
+    groups = parsed.content.get_image_measurement_groups()
+    assert [g.tracking_identifier for g in groups] == [
+        "opacity",
+        "Pneumothorax",
+        "Weird_Label-X",
+        "nodule",
+        "Input checks",
+    ]
+    first = groups[0]
+    assert [(m.name.value, m.value) for m in first.get_measurements()] == [
+        ("122157", 0.8125),
+        ("122411", 0.43),
+    ]
+    evaluations = {q.name.meaning: q.value.meaning for q in first.get_qualitative_evaluations()}
+    assert evaluations["Opacity"] == "Present"
+    assert evaluations["Clinician finding"] == "Absent"
+    assert all(
+        g.source_images[0].referenced_sop_instance_uid == report.source.SOPInstanceUID
+        for g in groups
+    )
+    observers = [o.observer_type.meaning for o in parsed.content.get_observer_contexts()]
+    assert observers == ["Person", "Device"]
