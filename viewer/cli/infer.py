@@ -322,6 +322,9 @@ def run(args: argparse.Namespace, *, err: TextIO | None = None) -> Iterator[dict
             f"Nothing was scored, because every score must be recorded in the audit log: {exc}"
         ) from exc
     trail = AuditTrail(settings, log)
+    if trail.forwarding_error:  # the rows stay in the log; `bedside audit ... send` catches up
+        print(printable(f"Warning: audit forwarding did not start: {trail.forwarding_error}"),
+              file=err or sys.stderr)  # fmt: skip
     waiting: list[ReadingSession] = []  # scored readings the shadow candidate has yet to score
     shadow: ShadowRunner | None = None
     try:
