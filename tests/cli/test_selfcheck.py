@@ -16,7 +16,16 @@ def test_selfcheck_passes_end_to_end(capsys: pytest.CaptureFixture[str]) -> None
     report = json.loads(capsys.readouterr().out)
     assert report["ok"] is True
     steps = {s["step"]: s for s in report["steps"]}
-    assert list(steps) == ["config", "data_dir", "dicom", "bundle", "inference", "audit"]
+    assert list(steps) == [
+        "config",
+        "data_dir",
+        "dicom",
+        "bundle",
+        "inference",
+        "audit",
+        "pacs_objects",
+    ]
+    assert set(steps["pacs_objects"]["objects_bytes"]) == {"SR", "OT", "PR"}
     assert steps["bundle"]["selftest"] is True
     assert steps["dicom"]["shape"] == [512, 512]
     assert steps["audit"]["rows_verified"] == 1
@@ -38,6 +47,7 @@ def test_selfcheck_reports_a_broken_bundle(
     assert report["ok"] is False
     assert steps["bundle"]["ok"] is False and "error" in steps["bundle"]
     assert steps["inference"]["ok"] is False and "skipped" in steps["inference"]
+    assert steps["pacs_objects"]["ok"] is False and "skipped" in steps["pacs_objects"]
     assert steps["dicom"]["ok"] is True and steps["audit"]["ok"] is True
 
 

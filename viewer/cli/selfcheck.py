@@ -2,9 +2,10 @@
 
 IT runs it after installing the frozen app (and CI runs it on the frozen build): it loads the site
 configuration, decodes a generated DICOM, verifies and loads the demo bundle (signature, schema,
-weights, self-test), scores the image, and writes and verifies an audit row, all in a throwaway
-data dir so the real audit log and model store are never touched. It prints one JSON object with
-each step's outcome and time and exits 0 only if every step passed.
+weights, self-test), scores the image, builds the DICOM objects PACS would receive for it (SR,
+capture, presentation state), and writes and verifies an audit row, all in a throwaway data dir
+so the real audit log and model store are never touched. It prints one JSON object with each
+step's outcome and time and exits 0 only if every step passed.
 """
 
 from __future__ import annotations
@@ -90,6 +91,7 @@ def run_selfcheck() -> dict[str, Any]:
             image = read_image(path)
             buffer = render(image)
             state["image"] = image
+            state["display"] = buffer
             return {"shape": list(buffer.shape), "dtype": str(buffer.dtype)}
 
         def bundle() -> dict[str, Any]:
@@ -114,6 +116,7 @@ def run_selfcheck() -> dict[str, Any]:
             outcome = score_image(state["model"].predictor, image.meta, image=image)
             if outcome.prediction is None:
                 raise RuntimeError(f"the demo image was not scored: {outcome.message}")
+            state["prediction"] = outcome.prediction
             return {
                 "labels": {
                     r.label: {"score": round(r.score, 6), "positive": r.positive}
@@ -144,12 +147,45 @@ def run_selfcheck() -> dict[str, Any]:
                 raise RuntimeError(f"audit chain did not verify: {result}")
             return {"seq": record.seq, "rows_verified": result.rows}
 
+        def pacs_objects() -> dict[str, Any]:
+            # the objects PACS would receive for this reading (SR, capture, presentation state),
+            # built and encoded: highdicom's tables and a font for the capture are in place
+            import datetime as dt
+
+            from pydicom import dcmread
+
+            from viewer.dicom.annotations import Annotation
+            from viewer.pacs.model import AiReport, Algorithm, LabelScore, Observer
+            from viewer.pacs.objects import build_objects, encode
+            from viewer.pacs.sc import find_cjk_font
+
+            pred = state["prediction"]
+            report = AiReport(
+                source=dcmread(root / "selfcheck.dcm", stop_before_pixels=True),
+                labels=tuple(
+                    LabelScore(r.label, r.score, r.threshold, r.positive) for r in pred.labels
+                ),
+                checks=(),
+                decisions=(),
+                observer=Observer("SELF-CHECK^", "self-check"),
+                algorithm=Algorithm(
+                    pred.model_id, pred.model_id, pred.model_version, pred.bundle_digest
+                ),
+                reading_id="self-check",
+                reading_time=dt.datetime.now(dt.UTC),
+                display=state["display"],
+                annotations=(Annotation("text", ((10.0, 10.0),), "self-check"),),
+            )
+            sizes = {str(ds.Modality): len(encode(ds)) for ds in build_objects(report)}
+            return {"objects_bytes": sizes, "japanese_font": find_cjk_font() is not None}
+
         step("config", (), config)
         step("data_dir", ("config",), data_dir)
         step("dicom", (), dicom)
         step("bundle", (), bundle)
         step("inference", ("dicom", "bundle"), inference)
         step("audit", (), audit)
+        step("pacs_objects", ("dicom", "inference"), pacs_objects)
 
     return {
         "bedside": __version__,
