@@ -159,6 +159,35 @@ def test_unreachable_pacs_keeps_the_result_then_sends_it(
         assert (box.status().pending, box.status().sent) == (0, 2)
 
 
+REFUSE_ALL = 'function ReceivedInstanceFilter(dicom, origin, info)\n  error("refused")\nend\n'
+
+
+def test_a_refusal_is_held_and_said_in_the_decision_area(
+    qtbot: Any,
+    make_window: Any,
+    demo_bundle: Path,
+    server: OrthancServer,
+    pacs_settings: Settings,
+    cxr_path: Path,
+) -> None:
+    server.lua = REFUSE_ALL  # this PACS refuses every object (a Lua filter)
+    server.start()
+    window = make_window(pacs_settings, [cxr_path])
+    window.resize(1280, 720)
+    label = _status(window)
+    _decide(qtbot, window)
+    qtbot.waitUntil(lambda: label.text().startswith("Not sent: PACS refused"), timeout=SEND_MS)
+    window.right_scroll.ensureWidgetVisible(label)
+    _fully_shown(label, window.decision)
+    assert "did not store the object" in label.text()  # PACS's answer, in the core's words
+    assert "bedside pacs outbox retry" in label.text()  # what IT can do about it
+    from viewer.outbox import Outbox
+
+    with Outbox(pacs_settings.pacs_outbox_path) as box:
+        assert (box.status().held, box.status().sent) == (2, 0)  # kept, not lost
+    assert server.sop_instance_uids() == []
+
+
 def test_search_pacs_and_retrieve_into_the_browser(
     qtbot: Any,
     make_window: Any,
