@@ -4,12 +4,11 @@ codes; a site file that cannot work is one clear sentence."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.audit.atna_helpers import Pki, Rsyslog, make_pki, parse_syslog, rsyslog_missing
+from tests.audit.atna_helpers import Pki, Rsyslog, parse_syslog, rsyslog_missing
 from tests.audit.helpers import decision
 from viewer.audit import AuditLog
 from viewer.audit.atna_transport import SD_ID
@@ -17,18 +16,6 @@ from viewer.cli.main import main
 from viewer.config import load_settings
 
 pytestmark = pytest.mark.skipif(rsyslog_missing() is not None, reason=str(rsyslog_missing()))
-
-
-@pytest.fixture
-def pki(tmp_path: Path) -> Pki:
-    return make_pki(tmp_path / "pki")
-
-
-@pytest.fixture
-def rsyslog(tmp_path: Path, pki: Pki) -> Iterator[Rsyslog]:
-    server = Rsyslog(tmp_path / "rsyslog", pki)
-    yield server
-    server.stop()
 
 
 def _site(site_file: Path, pki: Pki, port: int, *, cert: bool = True, extra: str = "") -> None:
@@ -48,6 +35,7 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
 def test_send_once_queues_while_down_then_delivers_in_order(
     site_file: Path, pki: Pki, rsyslog: Rsyslog, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    rsyslog.stop()  # the repository is down at first
     _site(site_file, pki, rsyslog.port)
     with AuditLog.open(load_settings()) as log:
         for i in range(7):

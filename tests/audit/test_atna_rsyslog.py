@@ -8,7 +8,6 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -20,7 +19,6 @@ from tests.audit.atna_helpers import (
     Rsyslog,
     check_audit_message,
     every_record,
-    make_pki,
     parse_syslog,
     rsyslog_missing,
 )
@@ -34,19 +32,6 @@ from viewer.outbox import Backoff, Outbox
 pytestmark = pytest.mark.skipif(rsyslog_missing() is not None, reason=str(rsyslog_missing()))
 
 FAST = Backoff(first_s=0.05, factor=2.0, cap_s=0.4)
-
-
-@pytest.fixture
-def pki(tmp_path: Path) -> Pki:
-    return make_pki(tmp_path / "pki")
-
-
-@pytest.fixture
-def rsyslog(tmp_path: Path, pki: Pki) -> Iterator[Rsyslog]:
-    server = Rsyslog(tmp_path / "rsyslog", pki)
-    server.start()
-    yield server
-    server.stop()
 
 
 def atna_settings(

@@ -82,39 +82,34 @@ class EventMapping:
     destination: Code | None = None
 
 
+def _software(action: ActionCode, objects: tuple[str, ...] = ("model",)) -> EventMapping:
+    """A change to what scores images (a model bundle, its threshold, a candidate): a Security
+    Alert of type Software Configuration, naming the model."""
+    return EventMapping(SECURITY_ALERT, action, SOFTWARE_CONFIGURATION, objects=objects)
+
+
+def _transfer(action: ActionCode) -> EventMapping:
+    """DICOM objects sent to PACS: the user is the source, the PACS the destination."""
+    return EventMapping(
+        INSTANCES_TRANSFERRED, action, objects=("patient",), destination=ROLE_DESTINATION
+    )
+
+
 MAPPING: dict[EventType, EventMapping] = {
     EventType.APP_START: EventMapping(APPLICATION_ACTIVITY, "E", APPLICATION_START, launcher=True),
     EventType.APP_STOP: EventMapping(APPLICATION_ACTIVITY, "E", APPLICATION_STOP, launcher=True),
     EventType.LOG_STARTED: EventMapping(
         SECURITY_ALERT, "C", AUDIT_RECORDING_STARTED, objects=("log",)
     ),
-    EventType.BUNDLE_VERIFIED: EventMapping(
-        SECURITY_ALERT, "E", SOFTWARE_CONFIGURATION, objects=("model",)
-    ),
-    EventType.BUNDLE_REFUSED: EventMapping(
-        SECURITY_ALERT, "E", SOFTWARE_CONFIGURATION, objects=("model",)
-    ),
-    EventType.BUNDLE_INSTALLED: EventMapping(
-        SECURITY_ALERT, "C", SOFTWARE_CONFIGURATION, objects=("model",)
-    ),
-    EventType.BUNDLE_ACTIVATED: EventMapping(
-        SECURITY_ALERT, "U", SOFTWARE_CONFIGURATION, objects=("model",)
-    ),
-    EventType.BUNDLE_ROLLED_BACK: EventMapping(
-        SECURITY_ALERT, "U", SOFTWARE_CONFIGURATION, objects=("model",)
-    ),
-    EventType.SITE_THRESHOLD_SET: EventMapping(
-        SECURITY_ALERT, "U", SOFTWARE_CONFIGURATION, objects=("model",)
-    ),
-    EventType.CHANGE_RECORD: EventMapping(
-        SECURITY_ALERT, "C", SOFTWARE_CONFIGURATION, objects=("model",)
-    ),
-    EventType.SHADOW_STARTED: EventMapping(
-        SECURITY_ALERT, "U", SOFTWARE_CONFIGURATION, objects=("model",)
-    ),
-    EventType.SHADOW_STOPPED: EventMapping(
-        SECURITY_ALERT, "U", SOFTWARE_CONFIGURATION, objects=("model",)
-    ),
+    EventType.BUNDLE_VERIFIED: _software("E"),
+    EventType.BUNDLE_REFUSED: _software("E"),
+    EventType.BUNDLE_INSTALLED: _software("C"),
+    EventType.BUNDLE_ACTIVATED: _software("U"),
+    EventType.BUNDLE_ROLLED_BACK: _software("U"),
+    EventType.SITE_THRESHOLD_SET: _software("U"),
+    EventType.CHANGE_RECORD: _software("C"),
+    EventType.SHADOW_STARTED: _software("U"),
+    EventType.SHADOW_STOPPED: _software("U"),
     EventType.IMAGE_OPENED: EventMapping(INSTANCES_ACCESSED, "R", objects=("patient",)),
     EventType.AI_RESULT_SHOWN: EventMapping(INSTANCES_ACCESSED, "R", objects=("patient", "model")),
     EventType.SHADOW_RESULT: EventMapping(INSTANCES_ACCESSED, "R", objects=("patient", "model")),
@@ -129,12 +124,8 @@ MAPPING: dict[EventType, EventMapping] = {
     # PACS (issue 17): the reading's DICOM objects created and queued, sent, retrieved
     EventType.PACS_QUEUED: EventMapping(INSTANCES_ACCESSED, "C", objects=("patient",)),
     EventType.PACS_NOT_QUEUED: EventMapping(INSTANCES_ACCESSED, "C", objects=("patient",)),
-    EventType.PACS_SENT: EventMapping(
-        INSTANCES_TRANSFERRED, "R", objects=("patient",), destination=ROLE_DESTINATION
-    ),
-    EventType.PACS_SEND_FAILED: EventMapping(
-        INSTANCES_TRANSFERRED, "R", objects=("patient",), destination=ROLE_DESTINATION
-    ),
+    EventType.PACS_SENT: _transfer("R"),
+    EventType.PACS_SEND_FAILED: _transfer("R"),
     EventType.PACS_RETRIEVED: EventMapping(INSTANCES_TRANSFERRED, "C", objects=("patient",)),
     # a failed verification is the tamper alarm: a serious-failure Security Alert
     EventType.VERIFICATION: EventMapping(SECURITY_ALERT, "E", objects=("log",)),
