@@ -407,6 +407,7 @@ def test_a_source_without_identity_is_refused_not_orphaned(keyword: str) -> None
         ({"PatientID": "SYN\x1b[2J"}, "PatientID holds control"),
         ({"StudyInstanceUID": "1.2.abc"}, "StudyInstanceUID .*not a valid UI"),
         ({"StudyDate": "2026-12-06"}, "StudyDate .*not a valid DA"),
+        ({"PatientID": ["SYN-1", "SYN-2"]}, "PatientID holds 2 values where DICOM allows one"),
     ],
 )
 def test_a_hostile_source_header_gets_a_sentence(values: dict[str, Any], message: str) -> None:

@@ -18,6 +18,7 @@ import warnings
 from typing import Any
 
 from pydicom.dataset import Dataset
+from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence as DicomSequence
 from pydicom.valuerep import PersonName
 
@@ -99,6 +100,11 @@ def _valid(vr: str, text: str) -> bool:
 def _text(keyword: str, vr: str, value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, MultiValue | list | tuple):  # every attribute copied here is VM 1
+        raise PacsObjectError(
+            f"The source image's {keyword} holds {len(value)} values where DICOM allows one; "
+            "no PACS object was built."
+        )
     text = str(value)
     if _CONTROL.search(text):
         raise PacsObjectError(
