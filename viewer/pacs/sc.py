@@ -25,6 +25,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 from pydicom.dataset import Dataset
 
+from viewer.errors import printable
 from viewer.inference.heatmap import heatmap_rgba
 from viewer.pacs.model import AiReport, PacsObjectError
 from viewer.pacs.source import (
@@ -165,7 +166,8 @@ def _lines(report: AiReport) -> tuple[list[str], list[str]]:
     ]
     reader = report.observer.name.replace("^", " ").strip()
     findings.append(f"Reader: {reader} ({report.observer.role})")
-    return banner, findings
+    # drawn text follows the one escaping rule for text shown to people (controls, bidi marks)
+    return [printable(t) for t in banner], [printable(t) for t in findings]
 
 
 def _wrap(draw: ImageDraw.ImageDraw, text: str, font: Font, width: int) -> list[str]:
