@@ -32,6 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.forwarding_cost import Arms, cost_lines, interleaved_append_cost, p99  # noqa: E402
 from tests.audit.atna_helpers import Pki, Rsyslog, make_pki, parse_syslog  # noqa: E402
 from tests.audit.helpers import decision  # noqa: E402
 from viewer.audit import AuditLog  # noqa: E402
@@ -43,13 +44,8 @@ from viewer.outbox import Backoff, Outbox  # noqa: E402
 BACKLOG = 3000
 LAG_ROWS = 400
 LAG_PACE_S = 0.02
-ROUNDS = 6
+ROUNDS = 10
 APPENDS_PER_ROUND = 150
-
-
-def p99(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
 
 
 def settings_for(root: Path, pki: Pki, port: int) -> Settings:
@@ -149,40 +145,26 @@ def bench_lag(root: Path, pki: Pki) -> dict[str, float]:
     }
 
 
-def bench_append_cost(root: Path, pki: Pki) -> dict[str, list[tuple[float, float]]]:
+def bench_append_cost(root: Path, pki: Pki) -> Arms:
     server = Rsyslog(root / "cost-rsyslog", pki)
     server.start()
-    arms: dict[str, list[tuple[float, float]]] = {"off": [], "on": []}
     try:
         settings = settings_for(root / "cost", pki, server.port)
-        i = 0
+
+        def forwarder() -> Forwarder:
+            return Forwarder(
+                settings,
+                AtnaDestination.from_settings(settings),
+                idle_s=5.0,
+                outbox_factory=lambda p: Outbox(p, backoff=Backoff(first_s=0.2)),
+            )
+
         with AuditLog.open(settings) as log:
-            for _round in range(ROUNDS):
-                for arm in ("off", "on"):
-                    fwd = None
-                    if arm == "on":
-                        fwd = Forwarder(
-                            settings,
-                            AtnaDestination.from_settings(settings),
-                            idle_s=5.0,
-                            outbox_factory=lambda p: Outbox(p, backoff=Backoff(first_s=0.2)),
-                        )
-                        log.add_listener(fwd.notify)
-                        fwd.start()
-                    times = []
-                    for _ in range(APPENDS_PER_ROUND):
-                        t0 = time.perf_counter()
-                        log.append(decision(i))
-                        times.append((time.perf_counter() - t0) * 1000)
-                        i += 1
-                        time.sleep(0.01)
-                    if fwd is not None:
-                        log.remove_listener(fwd.notify)
-                        fwd.stop(30)
-                    arms[arm].append((statistics.median(times), p99(times)))
+            return interleaved_append_cost(
+                log, forwarder, decision, rounds=ROUNDS, appends=APPENDS_PER_ROUND
+            )
     finally:
         server.stop()
-    return arms
 
 
 def main() -> int:
@@ -196,10 +178,6 @@ def main() -> int:
     cost = bench_append_cost(root, pki)
     print("append cost", cost, flush=True)
     load_after = os.getloadavg()
-    off_med = statistics.median(m for m, _ in cost["off"])
-    on_med = statistics.median(m for m, _ in cost["on"])
-    off_p99 = statistics.median(p for _, p in cost["off"])
-    on_p99 = statistics.median(p for _, p in cost["on"])
     fwd_rate = tput["rows"] / tput["forwarded_s"]
     floor_rate = tput["rows"] / tput["floor_s"]
     lines = [
@@ -221,19 +199,7 @@ def main() -> int:
         f"rsyslog's receive time, median {lag['median']:.1f} ms, p99 {lag['p99']:.1f} ms, "
         f"max {lag['max']:.1f} ms ({lag['arrived']} of {lag['rows']} arrived).",
         "",
-        f"Local append latency, forwarding off (A) / on (B), interleaved over {ROUNDS} rounds of "
-        f"{APPENDS_PER_ROUND} appends (medians of the per-round figures), ms:",
-        "",
-        "| | A: off | B: on | B / A |",
-        "|---|---:|---:|---:|",
-        f"| median | {off_med:.2f} | {on_med:.2f} | {on_med / off_med:.2f} |",
-        f"| p99 | {off_p99:.2f} | {on_p99:.2f} | {on_p99 / off_p99:.2f} |",
-        "",
-        "Per round (median / p99): A "
-        + ", ".join(f"{m:.2f}/{p:.2f}" for m, p in cost["off"])
-        + "; B "
-        + ", ".join(f"{m:.2f}/{p:.2f}" for m, p in cost["on"])
-        + ".",
+        *cost_lines(cost, rounds=ROUNDS, appends=APPENDS_PER_ROUND),
         "",
         f"Load average (1, 5, 15 min) before {' / '.join(f'{x:.2f}' for x in load_before)}, "
         f"after {' / '.join(f'{x:.2f}' for x in load_after)}.",
