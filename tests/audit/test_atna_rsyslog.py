@@ -214,3 +214,23 @@ def test_the_running_app_forwards_each_appended_row(
     kinds = [parse_syslog(line).msg for line in lines]
     assert len(kinds) == 2
     assert b'csd-code="app_start"' in kinds[0] and b'csd-code="app_stop"' in kinds[1]
+
+
+def test_without_the_client_certificate_the_repository_refuses_and_nothing_is_lost(
+    site_file: Path, pki: Pki, rsyslog: Rsyslog
+) -> None:
+    """ATNA node authentication: this rsyslog accepts only certificates of the test CA."""
+    settings = atna_settings(site_file, pki, rsyslog.port, client=False)
+    with AuditLog.open(settings) as log:
+        for i in range(3):
+            log.append(decision(i))
+        destination = AtnaDestination.from_settings(settings)
+        with Outbox(settings.atna_outbox_path) as box:
+            result = forward(log, box, destination)
+            destination.close()
+            status = box.status()
+    error = result.drain.error or ""
+    assert result.drain.sent == 0 and status.pending == 3
+    assert "atna.client_cert_file" in error and "stays queued" in error
+    time.sleep(0.3)
+    assert received(rsyslog) == []

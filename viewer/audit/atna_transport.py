@@ -157,6 +157,9 @@ class SyslogTlsSender:
         self.connect_timeout_s = connect_timeout_s
         self.send_timeout_s = send_timeout_s
         self._sock: ssl.SSLSocket | None = None
+        self._fresh = False  # the connection has not had a batch acknowledged yet
+        self._peer_error = ""
+        self.has_client_certificate = False
 
     @property
     def where(self) -> str:
@@ -216,7 +219,8 @@ class SyslogTlsSender:
                 sock.settimeout(self.send_timeout_s)
         except (ssl.SSLWantReadError, BlockingIOError):
             return "open"
-        except (ConnectionResetError, BrokenPipeError, ssl.SSLError, OSError):
+        except (ConnectionResetError, BrokenPipeError, ssl.SSLError, OSError) as exc:
+            self._peer_error = getattr(exc, "reason", None) or str(exc)
             return "reset"
         return "closed" if not data else "open"  # a syslog receiver sends nothing back
 
@@ -227,10 +231,12 @@ class SyslogTlsSender:
             self.close()  # the repository went away since the last batch: start afresh
         if self._sock is None:
             self._sock = self._connect()
+            self._fresh = True
         sock = self._sock
         try:
             sock.sendall(b"".join(frame(m) for m in messages))
             self._settle(sock)
+            self._fresh = False
         except AtnaError:
             self.close()
             raise
@@ -249,8 +255,8 @@ class SyslogTlsSender:
             unacked = _unacked(sock)
             if state == "reset":
                 raise AtnaError(
-                    f"{self.where} reset the connection before it acknowledged the batch; it "
-                    "stays queued and is sent again."
+                    f"{self.where} reset the connection before it acknowledged the batch"
+                    f"{self._refusal()}; it stays queued and is sent again."
                 )
             if unacked is None or unacked == 0:
                 if state == "closed":
@@ -260,8 +266,8 @@ class SyslogTlsSender:
                 return
             if state == "closed":
                 raise AtnaError(
-                    f"{self.where} closed the connection before it acknowledged the batch; it "
-                    "stays queued and is sent again."
+                    f"{self.where} closed the connection before it acknowledged the batch"
+                    f"{self._refusal()}; it stays queued and is sent again."
                 )
             if time.monotonic() > deadline:
                 raise AtnaError(
@@ -269,6 +275,23 @@ class SyslogTlsSender:
                     f"{self.send_timeout_s:g} s; it stays queued and is sent again."
                 )
             time.sleep(0.001)
+
+    def _refusal(self) -> str:
+        """Why a repository drops a new TLS connection at once: with TLS 1.3 a refused client
+        certificate shows only now, after the handshake (ATNA node authentication)."""
+        if not self._fresh:
+            return ""
+        why = f" ({self._peer_error})" if self._peer_error else ""
+        if self.has_client_certificate:
+            return (
+                f" without taking anything{why}: it does not accept this workstation's "
+                "certificate (atna.client_cert_file; is it signed by a CA the repository trusts?)"
+            )
+        return (
+            f" without taking anything{why}: a repository that authenticates nodes (ATNA) "
+            "requires this workstation's certificate; set atna.client_cert_file and "
+            "atna.client_key_file"
+        )
 
 
 def _why_untrusted(exc: ssl.SSLCertVerificationError) -> str:
@@ -335,6 +358,7 @@ class AtnaDestination:
                 connect_timeout_s=self.section.connect_timeout_s,
                 send_timeout_s=self.section.send_timeout_s,
             )
+            self._sender.has_client_certificate = self.files.client_cert_file is not None
         self._sender.send([item.payload for item in items])
 
     def close(self) -> None:
