@@ -177,7 +177,9 @@ class AtnaSection(_Section):
     syslog message over TLS (RFC 5425: TLS 1.2 or later, the repository's certificate checked
     against ``ca_file`` and its host name; a client certificate for ATNA node authentication),
     through a durable outbox (``DATA_DIR/atna-outbox.sqlite``): a stopped repository loses
-    nothing. Messages carry the log's pseudonyms, never patient names or raw identifiers."""
+    nothing. Messages carry the log's pseudonyms, never patient names or raw identifiers. Once
+    enabled, the log's earlier rows are sent too, oldest first: on a long log, run ``bedside
+    audit atna send --once`` once rather than leave the backlog to the running app."""
 
     enabled: bool = Field(default=False, description="Send every audit row to the repository")
     host: str = Field(
