@@ -29,20 +29,6 @@ SAMPLE = ROOT.parent / "shared" / "samples" / "nih-cxr14-dx-pa.dcm"
 OUT = ROOT / "docs" / "screenshots"
 
 
-def _site(server: Any) -> str:
-    return f"""
-[pacs]
-enabled = true
-send = ["sr", "sc"]
-dicomweb_url = "{server.dicomweb_url}"
-host = "127.0.0.1"
-port = {server.dicom_port}
-called_aet = "{server.aet}"
-calling_aet = "{server.calling_aet}"
-connect_timeout_s = 2.0
-"""
-
-
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--lang", default="en")
@@ -50,6 +36,7 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT))
+    from tests.pacs.helpers import pacs_site
     from tests.pacs.orthanc import OrthancServer
 
     work = Path(tempfile.mkdtemp(prefix="bedside-pacs-shot-"))
@@ -57,7 +44,7 @@ def main() -> int:
     try:
         server.upload(args.sample.read_bytes())
         site = work / "site.toml"
-        site.write_text(_site(server), encoding="utf-8")
+        site.write_text(pacs_site(server, transport="dicomweb"), encoding="utf-8")
         os.environ["BEDSIDE_SITE_CONFIG"] = str(site)
         return _shoot(args.lang, server, work, args.sample, args.out)
     finally:

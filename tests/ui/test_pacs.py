@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from tests.pacs.helpers import pacs_site
 from tests.pacs.orthanc import OrthancServer, missing_reason
 from tests.ui.mainwin import WAIT_MS, demo_bundle, find, make_window, wait_for_result
 from viewer.config import Settings, load_settings
@@ -35,23 +36,6 @@ from viewer.config import Settings, load_settings
 __all__ = ["demo_bundle", "make_window"]  # fixtures imported for pytest
 
 SEND_MS = 30_000  # a send or a search on a loaded CI machine; the checks themselves time out
-
-
-def _site(server: OrthancServer) -> str:
-    return f"""
-[pacs]
-enabled = true
-send = ["sr", "sc"]
-transport = "dicomweb"
-query = "dicomweb"
-dicomweb_url = "{server.dicomweb_url}"
-host = "127.0.0.1"
-port = {server.dicom_port}
-called_aet = "{server.aet}"
-calling_aet = "{server.calling_aet}"
-connect_timeout_s = 2.0
-timeout_s = 10.0
-"""
 
 
 @pytest.fixture
@@ -70,7 +54,7 @@ def server(tmp_path: Path) -> Iterator[OrthancServer]:
 @pytest.fixture
 def pacs_settings(server: OrthancServer, site_file: Path) -> Settings:
     """Demo mode (the demo bundle scores) with PACS turned on by the site file."""
-    site_file.write_text(_site(server), encoding="utf-8")
+    site_file.write_text(pacs_site(server, transport="dicomweb"), encoding="utf-8")
     from viewer.config import save_user_settings
 
     return save_user_settings(
@@ -95,11 +79,30 @@ def _fully_shown(label: QLabel, panel: QWidget) -> None:
     assert label.height() >= needed, (label.height(), needed, label.text())
 
 
-def _decide(qtbot: Any, window: Any) -> None:
+def _decided(qtbot: Any, make_window: Any, settings: Settings, path: Path, says: str) -> Any:
+    """A 1280 x 720 window confirms the AI result on ``path``; then the PACS line says ``says``
+    (its start), fully shown in the decision panel. Returns the window."""
+    window = make_window(settings, [path])
+    window.resize(1280, 720)
+    label = _status(window)
+    assert not label.isVisible()  # nothing decided yet: nothing to say about PACS
     wait_for_result(qtbot, window)
     qtbot.mouseClick(find(window, QPushButton, "confirmButton"), Qt.MouseButton.LeftButton)
     status = find(window, QLabel, "decisionStatus")
     qtbot.waitUntil(lambda: status.text().startswith("Saved "), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: label.text().startswith(says), timeout=SEND_MS)
+    window.right_scroll.ensureWidgetVisible(label)
+    _fully_shown(label, window.decision)
+    return window
+
+
+def _outbox(settings: Settings) -> tuple[int, int, int]:
+    """(pending, held, sent) in the PACS outbox."""
+    from viewer.outbox import Outbox
+
+    with Outbox(settings.pacs_outbox_path) as box:
+        status = box.status()
+    return status.pending, status.held, status.sent
 
 
 def test_decision_sent_to_orthanc_and_status_shown(
@@ -113,14 +116,8 @@ def test_decision_sent_to_orthanc_and_status_shown(
     import pydicom
 
     server.start()
-    window = make_window(pacs_settings, [cxr_path])
-    window.resize(1280, 720)
-    label = _status(window)
-    assert not label.isVisible()  # nothing decided yet: nothing to say about PACS
-    _decide(qtbot, window)
-    qtbot.waitUntil(lambda: label.text().startswith("Sent to PACS "), timeout=SEND_MS)
-    window.right_scroll.ensureWidgetVisible(label)
-    _fully_shown(label, window.decision)
+    _decided(qtbot, make_window, pacs_settings, cxr_path, "Sent to PACS ")
+    assert _outbox(pacs_settings) == (0, 0, 2)
     study = pydicom.dcmread(cxr_path, stop_before_pixels=True).StudyInstanceUID
     studies = server.get_json("/studies?expand")
     assert isinstance(studies, list) and len(studies) == 1
@@ -139,27 +136,16 @@ def test_unreachable_pacs_keeps_the_result_then_sends_it(
     pacs_settings: Settings,
     cxr_path: Path,
 ) -> None:
-    window = make_window(pacs_settings, [cxr_path])  # Orthanc not started: nobody answers
+    # Orthanc not started: nobody answers
+    window = _decided(qtbot, make_window, pacs_settings, cxr_path, "Waiting: PACS unreachable")
     label = _status(window)
-    _decide(qtbot, window)
-    qtbot.waitUntil(
-        lambda: label.text().startswith("Waiting: PACS unreachable since "), timeout=SEND_MS
-    )
-    _fully_shown(label, window.decision)
     assert "#b00020" in label.styleSheet()  # said in the warning colour
-    from viewer.outbox import Outbox
-
-    with Outbox(pacs_settings.pacs_outbox_path) as box:
-        assert box.status().pending == 2 and box.status().sent == 0
+    assert _outbox(pacs_settings) == (2, 0, 0)
     server.start()
     window.pacs.timer.setInterval(300)  # the window's own timer, sooner than its 15 s
     qtbot.waitUntil(lambda: label.text().startswith("Sent to PACS "), timeout=SEND_MS)
     assert len(server.sop_instance_uids()) == 2  # once each: SR and SC
-    with Outbox(pacs_settings.pacs_outbox_path) as box:
-        assert (box.status().pending, box.status().sent) == (0, 2)
-
-
-REFUSE_ALL = 'function ReceivedInstanceFilter(dicom, origin, info)\n  error("refused")\nend\n'
+    assert _outbox(pacs_settings) == (0, 0, 2)
 
 
 def test_a_refusal_is_held_and_said_in_the_decision_area(
@@ -170,21 +156,15 @@ def test_a_refusal_is_held_and_said_in_the_decision_area(
     pacs_settings: Settings,
     cxr_path: Path,
 ) -> None:
+    from tests.pacs.test_delivery import REFUSE_ALL
+
     server.lua = REFUSE_ALL  # this PACS refuses every object (a Lua filter)
     server.start()
-    window = make_window(pacs_settings, [cxr_path])
-    window.resize(1280, 720)
+    window = _decided(qtbot, make_window, pacs_settings, cxr_path, "Not sent: PACS refused")
     label = _status(window)
-    _decide(qtbot, window)
-    qtbot.waitUntil(lambda: label.text().startswith("Not sent: PACS refused"), timeout=SEND_MS)
-    window.right_scroll.ensureWidgetVisible(label)
-    _fully_shown(label, window.decision)
     assert "did not store the object" in label.text()  # PACS's answer, in the core's words
     assert "bedside pacs outbox retry" in label.text()  # what IT can do about it
-    from viewer.outbox import Outbox
-
-    with Outbox(pacs_settings.pacs_outbox_path) as box:
-        assert (box.status().held, box.status().sent) == (2, 0)  # kept, not lost
+    assert _outbox(pacs_settings) == (0, 2, 0)  # both held: kept, not lost
     assert server.sop_instance_uids() == []
 
 
