@@ -298,7 +298,6 @@ class Pki:
     server_key: Path
     client_cert: Path
     client_key: Path
-    other_ca: Path  # a CA that signed nothing here: the wrong one to trust
     rogue_cert: Path  # a server certificate for localhost signed by another CA
     rogue_key: Path
     misnamed_cert: Path  # signed by the test CA, for another host name only
@@ -359,49 +358,43 @@ def make_pki(folder: Path) -> Pki:
         return path
 
     pem = serialization.Encoding.PEM
+    server, client = [ExtendedKeyUsageOID.SERVER_AUTH], [ExtendedKeyUsageOID.CLIENT_AUTH]
+    local = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca = _cert("Bedside Test CA", ca_key, None, ca=True)
-    ca_id = (ca.subject, ca_key)
-    local = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-    srv_key = ec.generate_private_key(ec.SECP256R1())
-    srv = _cert("localhost", srv_key, ca_id, names=local, usage=[ExtendedKeyUsageOID.SERVER_AUTH])
-    cli_key = ec.generate_private_key(ec.SECP256R1())
-    cli = _cert(
-        "workstation-1",
-        cli_key,
-        ca_id,
-        names=[x509.DNSName("workstation-1")],
-        usage=[ExtendedKeyUsageOID.CLIENT_AUTH],
-    )
     other_key = ec.generate_private_key(ec.SECP256R1())
     other = _cert("Another CA", other_key, None, ca=True)
-    rogue_key = ec.generate_private_key(ec.SECP256R1())
-    rogue = _cert(
-        "localhost",
-        rogue_key,
-        (other.subject, other_key),
-        names=local,
-        usage=[ExtendedKeyUsageOID.SERVER_AUTH],
+
+    def leaf(
+        stem: str,
+        name: str,
+        issuer: tuple[x509.Certificate, ec.EllipticCurvePrivateKey],
+        names: list[x509.GeneralName],
+        usage: list[x509.ObjectIdentifier],
+    ) -> tuple[Path, Path]:
+        key = ec.generate_private_key(ec.SECP256R1())
+        cert = _cert(name, key, (issuer[0].subject, issuer[1]), names=names, usage=usage)
+        return write(f"{stem}.pem", cert.public_bytes(pem)), write(f"{stem}-key.pem", _key_pem(key))
+
+    signed = (ca, ca_key)
+    server_cert, server_key = leaf("server", "localhost", signed, local, server)
+    client_cert, client_key = leaf(
+        "client", "workstation-1", signed, [x509.DNSName("workstation-1")], client
     )
-    misnamed_key = ec.generate_private_key(ec.SECP256R1())
-    misnamed = _cert(
-        "audit.example.org",
-        misnamed_key,
-        ca_id,
-        names=[x509.DNSName("audit.example.org")],
-        usage=[ExtendedKeyUsageOID.SERVER_AUTH],
+    rogue_cert, rogue_key = leaf("rogue", "localhost", (other, other_key), local, server)
+    misnamed_cert, misnamed_key = leaf(
+        "misnamed", "audit.example.org", signed, [x509.DNSName("audit.example.org")], server
     )
     return Pki(
         ca=write("ca.pem", ca.public_bytes(pem)),
-        server_cert=write("server.pem", srv.public_bytes(pem)),
-        server_key=write("server-key.pem", _key_pem(srv_key)),
-        client_cert=write("client.pem", cli.public_bytes(pem)),
-        client_key=write("client-key.pem", _key_pem(cli_key)),
-        other_ca=write("other-ca.pem", other.public_bytes(pem)),
-        rogue_cert=write("rogue.pem", rogue.public_bytes(pem)),
-        rogue_key=write("rogue-key.pem", _key_pem(rogue_key)),
-        misnamed_cert=write("misnamed.pem", misnamed.public_bytes(pem)),
-        misnamed_key=write("misnamed-key.pem", _key_pem(misnamed_key)),
+        server_cert=server_cert,
+        server_key=server_key,
+        client_cert=client_cert,
+        client_key=client_key,
+        rogue_cert=rogue_cert,
+        rogue_key=rogue_key,
+        misnamed_cert=misnamed_cert,
+        misnamed_key=misnamed_key,
     )
 
 

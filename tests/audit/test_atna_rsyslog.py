@@ -25,9 +25,9 @@ from tests.audit.atna_helpers import (
 from tests.audit.helpers import decision
 from viewer.audit import AuditLog
 from viewer.audit.atna_transport import SD_ID, AtnaDestination
-from viewer.audit.forwarding import Forwarder, forward
+from viewer.audit.forwarding import Forwarder, ForwardResult, forward
 from viewer.config import Settings, load_settings
-from viewer.outbox import Backoff, Outbox
+from viewer.outbox import Backoff, Outbox, OutboxStatus
 
 pytestmark = pytest.mark.skipif(rsyslog_missing() is not None, reason=str(rsyslog_missing()))
 
@@ -54,6 +54,18 @@ def atna_settings(
         ]
     site_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return load_settings()
+
+
+def append_and_forward(settings: Settings, rows: int) -> tuple[ForwardResult, OutboxStatus]:
+    """Append ``rows`` decisions, then one forwarding pass; the result and the queue after it."""
+    with AuditLog.open(settings) as log:
+        for i in range(rows):
+            log.append(decision(i))
+        destination = AtnaDestination.from_settings(settings)
+        with Outbox(settings.atna_outbox_path) as box:
+            result = forward(log, box, destination)
+            destination.close()
+            return result, box.status()
 
 
 def received(server: Rsyslog) -> list[bytes]:
@@ -156,14 +168,7 @@ def test_an_untrusted_repository_gets_nothing_and_everything_stays_queued(
     repository.start()
     try:
         settings = atna_settings(site_file, pki, repository.port, host=host)
-        with AuditLog.open(settings) as log:
-            for i in range(5):
-                log.append(decision(i))
-            destination = AtnaDestination.from_settings(settings)
-            with Outbox(settings.atna_outbox_path) as box:
-                result = forward(log, box, destination)
-                destination.close()
-                status = box.status()
+        result, status = append_and_forward(settings, 5)
         assert result.drain.sent == 0 and result.drain.failed == 1
         error = result.drain.error or ""
         assert words in error and "stay queued" in error and "\n" not in error
@@ -221,14 +226,7 @@ def test_without_the_client_certificate_the_repository_refuses_and_nothing_is_lo
 ) -> None:
     """ATNA node authentication: this rsyslog accepts only certificates of the test CA."""
     settings = atna_settings(site_file, pki, rsyslog.port, client=False)
-    with AuditLog.open(settings) as log:
-        for i in range(3):
-            log.append(decision(i))
-        destination = AtnaDestination.from_settings(settings)
-        with Outbox(settings.atna_outbox_path) as box:
-            result = forward(log, box, destination)
-            destination.close()
-            status = box.status()
+    result, status = append_and_forward(settings, 3)
     error = result.drain.error or ""
     assert result.drain.sent == 0 and status.pending == 3
     assert "atna.client_cert_file" in error and "stays queued" in error
