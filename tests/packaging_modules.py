@@ -39,3 +39,9 @@ def site_keys_doc() -> ModuleType:
 def build_deb() -> ModuleType:
     """``packaging/build_deb.py``: the Debian package of the frozen app."""
     return _load("bedside_build_deb", "build_deb.py")
+
+
+@functools.cache
+def dicom_dictionary() -> ModuleType:
+    """``packaging/write_dicom_dictionary.py``: viewer/dicom/dictionary.py from pydicom's."""
+    return _load("bedside_dicom_dictionary", "write_dicom_dictionary.py")

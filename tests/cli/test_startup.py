@@ -59,6 +59,15 @@ def test_dicom_info_imports_no_torch_qt_settings_or_reportlab(cxr_path: Path) ->
         assert name not in loaded, name
 
 
+def test_dicom_info_and_scan_import_neither_numpy_nor_pydicom(cxr_path: Path) -> None:
+    """Issue 19 item 1: an ordinary file is read by the header fast path (viewer.dicom.header,
+    tags from the generated viewer.dicom.dictionary): numpy and pydicom (~0.35 s) stay out."""
+    for argv in (("dicom", "info", str(cxr_path)), ("dicom", "scan", str(cxr_path.parent))):
+        loaded = _loaded(*argv)
+        assert "viewer.dicom.header" in loaded
+        assert not {"numpy", "pydicom", "PIL"} & loaded, argv
+
+
 def test_dicom_render_and_scan_import_no_torch_or_qt(cxr_path: Path, tmp_path: Path) -> None:
     """Issue 19 item 2: the commands a user scripts over many files load neither torch nor Qt
     (nor reportlab); ``scan`` reads no settings (no pydantic) either. Not timed:

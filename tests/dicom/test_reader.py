@@ -96,11 +96,12 @@ def test_deep_nesting_in_the_indexed_groups_refused(tmp_path: Path, depth: int) 
         read_metadata(_nested_file(tmp_path, depth, tag=(0x0020, 0x000D)))
 
 
-def test_index_ignores_what_it_does_not_parse(tmp_path: Path) -> None:
-    # Group 0040 is after everything the index reads: listing the file is harmless, opening
-    # it is refused (above).
-    meta = read_metadata(_nested_file(tmp_path, 5000))
-    assert meta.patient_id == "T1" and not meta.is_image
+def test_index_refuses_deep_nesting_after_the_fields_it_shows(tmp_path: Path) -> None:
+    # Group 0040 is after everything the index shows, but the header fast path walks every
+    # element up to Pixel Data as pydicom's header-only read does, so listing refuses the file
+    # as opening does (and both paths say the same, tests/cli/test_fast_header_parity.py).
+    with pytest.raises(DicomError, match="nested too deeply"):
+        read_metadata(_nested_file(tmp_path, 5000))
 
 
 def test_moderate_nesting_allowed(tmp_path: Path) -> None:

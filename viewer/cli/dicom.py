@@ -1,7 +1,9 @@
 """``bedside dicom info|render|scan``: the DICOM layer on the command line.
 
 Same core functions as the GUI. ``bedside demo-data OUT_DIR`` (synthetic chest X-rays with fake
-patients) lives here too: it writes DICOM files.
+patients) lives here too: it writes DICOM files. ``info`` and ``scan`` load neither numpy nor
+pydicom for ordinary files (the header fast path, viewer.dicom.header); the pixel pipeline is
+imported by ``render`` only (issue 19: start-up as a user's script meets it).
 """
 
 from __future__ import annotations
@@ -14,9 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from viewer.dicom.index import StudyIndex, scan
+from viewer.dicom.metadata import read_metadata
 from viewer.dicom.model import VOI_FUNCTIONS, ImageMetadata, Window
-from viewer.dicom.pipeline import DisplayRenderer, check_window
-from viewer.dicom.reader import read_image, read_metadata
 from viewer.errors import DicomError, printable, printable_json
 
 if TYPE_CHECKING:
@@ -126,6 +127,8 @@ def _print_meta(meta: ImageMetadata) -> None:
 
 
 def _window_from_args(args: argparse.Namespace, windows: tuple[Window, ...]) -> Window | None:
+    from viewer.dicom.pipeline import check_window
+
     if args.window is not None:
         center, width = args.window
         win = Window(center=center, width=width, function=args.function, explanation="command line")
@@ -144,6 +147,8 @@ def _window_from_args(args: argparse.Namespace, windows: tuple[Window, ...]) -> 
 
 
 def _render(args: argparse.Namespace) -> int:
+    from viewer.dicom.pipeline import DisplayRenderer  # numpy, pydicom: only to render
+    from viewer.dicom.reader import read_image
     from viewer.outputs import check_output_path  # settings (pydantic): only where written
 
     if not args.list_presets:

@@ -31,7 +31,6 @@ from typing import Any, Literal, cast, get_args
 import numpy as np
 
 from viewer.dicom.model import PixelSpacing
-from viewer.dicom.pipeline import padding_mask
 from viewer.errors import DicomError
 
 Kind = Literal["distance", "angle", "rect", "ellipse", "ctr", "arrow", "text"]
@@ -183,6 +182,9 @@ def roi_stats(
     values = modality[rows, cols]
     keep = mask
     if stored is not None and header is not None:
+        # here: the window imports this module at start-up, the pipeline loads pydicom (issue 19)
+        from viewer.dicom.pipeline import padding_mask
+
         pad = padding_mask(np.asarray(stored[rows, cols]), header)
         if pad.any():
             keep = ~pad if keep is None else keep & ~pad

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import functools
 import struct
-from typing import Any, Protocol
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
-import pydicom
-from pydicom.datadict import dictionary_VR, tag_for_keyword
-from pydicom.dataelem import RawDataElement
-from pydicom.dataset import Dataset
+if TYPE_CHECKING:
+    from pydicom.dataelem import RawDataElement
+    from pydicom.dataset import Dataset
 
 _MAX_TEXT = 1024
 
@@ -30,6 +31,8 @@ _ASCII_VRS = frozenset({"UI", "CS", "DA", "IS", "DS", "AS", "TM", "DT"})
 
 @functools.lru_cache(maxsize=256)
 def _tag_and_vr(keyword: str) -> tuple[int, str]:
+    from pydicom.datadict import dictionary_VR, tag_for_keyword
+
     tag = tag_for_keyword(keyword)
     if tag is None:  # pragma: no cover - our own keywords
         raise KeyError(keyword)
@@ -54,6 +57,8 @@ def _raw_value(elem: RawDataElement, vr: str) -> Any:
 
 def _get(ds: Dataset, keyword: str, default: Any = None) -> Any:
     """Element value, or ``default`` when absent, empty or not convertible."""
+    from pydicom.dataelem import RawDataElement
+
     try:
         tag, dict_vr = _tag_and_vr(keyword)
         elem = ds.get_item(tag)
@@ -92,8 +97,14 @@ class _DatasetSource:
 
 
 def as_source(ds: Dataset | FieldSource) -> FieldSource:
-    """``ds`` as a FieldSource (a Dataset is wrapped; a source is itself)."""
-    return _DatasetSource(ds) if isinstance(ds, Dataset) else ds
+    """``ds`` as a FieldSource (a Dataset is wrapped; a source is itself).
+
+    A Dataset exists only once pydicom is loaded, so the fast header path (which never loads
+    it) does not pay for the check's import."""
+    dataset = sys.modules.get("pydicom.dataset")
+    if dataset is not None and isinstance(ds, dataset.Dataset):
+        return _DatasetSource(ds)
+    return ds
 
 
 def field_text(ds: Dataset | FieldSource, keyword: str) -> str:
@@ -103,7 +114,9 @@ def field_text(ds: Dataset | FieldSource, keyword: str) -> str:
         text = value
     elif isinstance(value, bytes):
         text = value.decode("ascii", "replace")
-    elif isinstance(value, list | tuple | pydicom.multival.MultiValue):
+    elif isinstance(value, str):  # pydicom's str subclasses (UID ...)
+        text = str(value)
+    elif isinstance(value, Sequence):  # list, tuple, pydicom's MultiValue
         text = "\\".join(str(v) for v in value)
     else:
         text = str(value)

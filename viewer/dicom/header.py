@@ -6,8 +6,12 @@ keeps the raw bytes of the ~35 tags of :class:`~viewer.dicom.model.ImageMetadata
 other value (sequences included, iteratively, with a nesting limit) and stops after group 0028.
 
 It is only an accelerator: whenever anything is unusual (no DICM preamble, big endian, deflated,
-a malformed element) it returns None and the caller uses the pydicom path, which gives the
-precise error. Text in a Specific Character Set is decoded by pydicom's ``decode_bytes``.
+a malformed element, a character set other than the default, ISO_IR 100 or ISO_IR 192, an ISO
+2022 escape in a text value) it returns None and the caller uses the pydicom path, which gives
+the precise error. It imports no pydicom (~0.35 s, issue 19): its tags and VRs come from
+dictionary.py, generated from pydicom's dictionary and tested against it, and text is decoded
+as pydicom's ``decode_bytes`` and ``PersonName`` do for those three character sets (parity
+tested in tests/dicom/test_header.py).
 
 :func:`file_meta` is the one parser of the File Meta group (0002, PS3.10 7.1): the safe reader
 (safe_read.py) uses it too, to find deflated files before pydicom sees them.
@@ -19,11 +23,10 @@ import struct
 from dataclasses import dataclass
 from typing import Any
 
-from pydicom.charset import convert_encodings, decode_bytes
-from pydicom.datadict import dictionary_VR, tag_for_keyword
-from pydicom.valuerep import PersonName
+from viewer.dicom.dictionary import HEADER_TAGS
 
 IMPLICIT_LE = "1.2.840.10008.1.2"
+EXPLICIT_LE = "1.2.840.10008.1.2.1"
 EXPLICIT_BE = "1.2.840.10008.1.2.2"
 DEFLATED = "1.2.840.10008.1.2.1.99"
 
@@ -33,9 +36,18 @@ _LONG = frozenset(
 _UNDEFINED = 0xFFFFFFFF
 _ITEM, _ITEM_END, _SEQ_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
 _SPECIES_CODES = 0x00102202  # Patient Species Code Sequence, PS3.3 C.7.1.1
-_LAST_GROUP = 0x0028  # everything ImageMetadata needs is in groups 0008..0028
-_TEXT_DELIMS = {0x5C}
+_PIXEL_TAGS = frozenset({0x7FE00008, 0x7FE00009, 0x7FE00010})  # where a header-only read stops
+# Values longer than this are deferred by pydicom (left unread) in the header pass (safe_read).
+DEFER_BYTES = 64 * 1024
+VALID_VRS = frozenset(
+    b"AE AS AT CS DA DS DT FD FL IS LO LT OB OD OF OL OV OW PN SH SL SQ SS ST SV TM UC UI UL UN "
+    b"UR US UT UV".split()
+)
 _CHARSET_VRS = frozenset({"PN", "LO", "SH", "ST", "LT", "UT", "UC"})
+# Specific Character Set (0008,0005) -> the Python codec pydicom uses (pydicom.charset
+# python_encoding; PS3.3 C.12.1.1.2). Any other value goes to pydicom.
+_ENCODINGS = {"": "iso8859", "ISO_IR 6": "iso8859", "ISO_IR 100": "latin_1", "ISO_IR 192": "UTF8"}
+_ESC = b"\x1b"  # an ISO 2022 code extension (PS3.5 6.1.2.5): pydicom decodes those
 
 
 class _MalformedError(Exception):
@@ -46,53 +58,7 @@ class NeedMoreError(Exception):
     """The header continues past the bytes given: call again with more of the file."""
 
 
-def _keywords() -> dict[int, tuple[str, str]]:
-    names = [
-        "SpecificCharacterSet",
-        "SOPClassUID",
-        "SOPInstanceUID",
-        "StudyInstanceUID",
-        "SeriesInstanceUID",
-        "AccessionNumber",
-        "PatientID",
-        "PatientName",
-        "PatientBirthDate",
-        "PatientSex",
-        "StudyDate",
-        "StudyDescription",
-        "SeriesDescription",
-        "SeriesNumber",
-        "InstanceNumber",
-        "Modality",
-        "ViewPosition",
-        "ImageLaterality",
-        "Laterality",
-        "BodyPartExamined",
-        "PatientSpeciesDescription",
-        "PatientOrientation",
-        "PhotometricInterpretation",
-        "BitsStored",
-        "BitsAllocated",
-        "PixelRepresentation",
-        "Rows",
-        "Columns",
-        "SamplesPerPixel",
-        "NumberOfFrames",
-        "PixelSpacing",
-        "ImagerPixelSpacing",
-        "EstimatedRadiographicMagnificationFactor",
-        "Manufacturer",
-        "ManufacturerModelName",
-    ]
-    out: dict[int, tuple[str, str]] = {}
-    for name in names:
-        tag = tag_for_keyword(name)
-        if tag is not None:
-            out[int(tag)] = (name, dictionary_VR(tag))
-    return out
-
-
-_WANTED = _keywords()
+_WANTED = HEADER_TAGS
 _BY_NAME = {name: tag for tag, (name, _) in _WANTED.items()}
 
 
@@ -102,29 +68,24 @@ class RawHeader:
     def __init__(
         self,
         values: dict[int, tuple[str, bytes]],
-        little: bool,
+        encoding: str,
         transfer_syntax: str,
         meta_sop_class: str,
     ) -> None:
         self._values = values
-        self._little = little
+        self._encoding = encoding
         self.transfer_syntax = transfer_syntax
         self.meta_sop_class = meta_sop_class
-        self._encodings: list[str] | None = None
 
     def has(self, keyword: str) -> bool:
         return _BY_NAME.get(keyword, -1) in self._values
 
-    def _charset(self) -> list[str]:
-        if self._encodings is None:
-            raw = self._values.get(_BY_NAME["SpecificCharacterSet"], ("CS", b""))[1]
-            terms = [t.strip() for t in raw.decode("ascii", "replace").split("\\")]
-            terms = [t for t in terms if t] or ["ISO_IR 6"]
-            try:
-                self._encodings = convert_encodings(terms)
-            except Exception:
-                self._encodings = ["iso8859"]
-        return self._encodings
+    def _decode(self, raw: bytes) -> str:
+        """pydicom's ``decode_bytes`` for one encoding and no escape: bad bytes replaced."""
+        try:
+            return raw.decode(self._encoding)
+        except UnicodeError:
+            return raw.decode(self._encoding, errors="replace")
 
     def get(self, keyword: str, default: Any = None) -> Any:
         item = self._values.get(_BY_NAME.get(keyword, -1))
@@ -136,16 +97,16 @@ class RawHeader:
         if vr == "US":
             if len(raw) < 2:
                 return default
-            return struct.unpack(("<" if self._little else ">") + "H", raw[:2])[0]
-        if vr in _CHARSET_VRS:
-            try:
-                if vr == "PN":  # pydicom's own rendering of the component groups
-                    text = str(PersonName(raw.rstrip(b"\x00 "), self._charset()))
-                else:
-                    text = decode_bytes(raw, self._charset(), _TEXT_DELIMS)
-            except Exception:
-                text = raw.decode("latin-1")
-            text = text.rstrip("\x00 ")
+            return struct.unpack("<H", raw[:2])[0]
+        if vr == "PN":
+            # str(pydicom's PersonName): the "=" component groups (PS3.5 6.2.1.1) decoded one
+            # by one, empty groups at the end dropped
+            groups = [self._decode(g) for g in raw.rstrip(b"\x00 ").split(b"=")]
+            while groups and not groups[-1]:
+                groups.pop()
+            text = "=".join(groups).rstrip("\x00 ")
+        elif vr in _CHARSET_VRS:
+            text = self._decode(raw).rstrip("\x00 ")
         else:
             text = raw.decode("ascii", "replace").strip("\x00 ")
         if not text:
@@ -153,6 +114,19 @@ class RawHeader:
         if vr in ("IS", "DS") and "\\" in text:
             return [part.strip() for part in text.split("\\")]
         return text
+
+
+def _encoding(values: dict[int, tuple[str, bytes]]) -> str | None:
+    """The codec of Specific Character Set (0008,0005), or None when pydicom must decode:
+    another character set, several (code extensions), or an escape in a text value."""
+    raw = values.get(_BY_NAME["SpecificCharacterSet"], ("CS", b""))[1]
+    term = raw.decode("ascii", "replace").strip("\x00 ")
+    encoding = _ENCODINGS.get(term)
+    if encoding is None or "\\" in term:
+        return None
+    if any(vr in _CHARSET_VRS and _ESC in value for vr, value in values.values()):
+        return None
+    return encoding
 
 
 @dataclass(frozen=True)
@@ -167,6 +141,7 @@ class FileMeta:
     # An element's header or value runs past the data, or its length is undefined (0xFFFFFFFF):
     # the walk stopped there. Damaged, or only the start of a long file meta was given.
     overrun: bool
+    valid_vrs: bool = True  # every element's VR is one of PS3.5 6.2 (pydicom refuses others)
 
 
 def file_meta(data: bytes) -> FileMeta:
@@ -177,12 +152,13 @@ def file_meta(data: bytes) -> FileMeta:
     uses the transfer syntax and its place to spot and rewrite deflated files (PS3.5 A.5).
     """
     pos, tsyntax, sop, ts_at, ts_len = 132, "", "", 0, 0
-    overrun = False
+    overrun, valid = False, True
     while pos + 8 <= len(data):
         group, element = struct.unpack_from("<HH", data, pos)
         if group != 0x0002:
             break
         vr = data[pos + 4 : pos + 6]
+        valid = valid and vr in VALID_VRS
         if vr in _LONG:
             if pos + 12 > len(data):
                 overrun = True
@@ -202,48 +178,90 @@ def file_meta(data: bytes) -> FileMeta:
         if length == _UNDEFINED or pos > len(data):
             overrun = True
             break
-    return FileMeta(pos, tsyntax, sop, ts_at, ts_len, overrun)
+    return FileMeta(pos, tsyntax, sop, ts_at, ts_len, overrun, valid)
 
 
-def _skip_undefined(data: bytes, pos: int, implicit: bool, max_depth: int) -> int:
-    """Position after an undefined-length value (a sequence of items), iteratively."""
-    depth = 1
-    # stack of "inside an item with undefined length" flags per level is not needed: any
-    # element inside is parsed the same way; delimiters close the current level.
-    while depth > 0:
-        if pos + 8 > len(data):
+def _element(data: bytes, pos: int, implicit: bool) -> tuple[int, bytes, int, int]:
+    """Tag, VR (b"" when implicit or a delimiter), value length and value offset at ``pos``
+    (PS3.5 7.1.2, 7.1.3; item and delimiter tags have no VR, PS3.5 7.5)."""
+    if pos + 8 > len(data):
+        raise NeedMoreError
+    group, element = struct.unpack_from("<HH", data, pos)
+    tag = (group << 16) | element
+    if implicit or group == 0xFFFE:
+        (length,) = struct.unpack_from("<I", data, pos + 4)
+        return tag, b"", length, pos + 8
+    vr = data[pos + 4 : pos + 6]
+    if vr not in VALID_VRS:
+        raise _MalformedError("VR")
+    if vr in _LONG:
+        if pos + 12 > len(data):
             raise NeedMoreError
-        group, element = struct.unpack_from("<HH", data, pos)
-        tag = (group << 16) | element
-        if tag in (_ITEM, _ITEM_END, _SEQ_END):
-            (length,) = struct.unpack_from("<I", data, pos + 4)
-            pos += 8
-            if tag in (_SEQ_END, _ITEM_END):
-                depth -= 1
-            elif length == _UNDEFINED:
-                depth += 1  # an item whose elements follow until its delimiter
-            else:
-                pos += length  # a defined-length item: skipped whole
-            if depth > 2 * max_depth:
-                raise _MalformedError("nesting")
+        (length,) = struct.unpack_from("<I", data, pos + 8)
+        return tag, vr, length, pos + 12
+    (length,) = struct.unpack_from("<H", data, pos + 6)
+    return tag, vr, length, pos + 8
+
+
+def _is_sequence(data: bytes, tag: int, vr: bytes, at: int, implicit: bool) -> bool:
+    """An undefined length value that pydicom reads as a sequence: VR SQ, or (implicit VR) a
+    private element whose value starts with an item. Anything else (UN, a standard element in
+    implicit VR, whose VR only the full dictionary knows) is left to pydicom."""
+    if not implicit:
+        return vr == b"SQ"
+    if not tag & 0x00010000:
+        return False
+    if at + 4 > len(data):
+        raise NeedMoreError
+    group, element = struct.unpack_from("<HH", data, at)
+    first: int = (group << 16) | element
+    return first == _ITEM
+
+
+def _skip_sequence(data: bytes, pos: int, implicit: bool, max_depth: int) -> int:
+    """Position after an undefined-length sequence whose first item starts at ``pos``.
+
+    Its shape is checked as pydicom's ``read_sequence`` walks it: items (FFFE,E000) until the
+    delimiter (FFFE,E0DD); an item's elements until its end (defined length) or its delimiter
+    (FFFE,E00D); nested undefined-length values only as sequences. Anything else is malformed
+    (pydicom judges the file). Iterative, with a nesting limit.
+    """
+    # frames: [True, 0] a sequence (expects items); [False, end] an item (end -1: undefined)
+    stack: list[tuple[bool, int]] = [(True, 0)]
+    while stack:
+        if len(stack) > 2 * max_depth:
+            raise _MalformedError("nesting")
+        in_sequence, end = stack[-1]
+        if not in_sequence and end >= 0 and pos >= end:
+            if pos != end:
+                raise _MalformedError("item length")
+            stack.pop()
             continue
-        if implicit:
-            (length,) = struct.unpack_from("<I", data, pos + 4)
-            pos += 8
-        else:
-            vr = data[pos + 4 : pos + 6]
-            if vr in _LONG:
-                (length,) = struct.unpack_from("<I", data, pos + 8)
-                pos += 12
+        tag, vr, length, at = _element(data, pos, implicit)
+        if in_sequence:
+            if tag == _SEQ_END:
+                stack.pop()
+            elif tag != _ITEM:
+                raise _MalformedError("item expected")
             else:
-                (length,) = struct.unpack_from("<H", data, pos + 6)
-                pos += 8
+                stack.append((False, -1 if length == _UNDEFINED else at + length))
+            pos = at
+            continue
+        if tag == _ITEM_END and end < 0:
+            stack.pop()
+            pos = at
+            continue
+        if tag >> 16 == 0xFFFE:
+            raise _MalformedError("delimiter out of place")
         if length == _UNDEFINED:
-            depth += 1  # a nested sequence
-            if depth > 2 * max_depth:
-                raise _MalformedError("nesting")
-        else:
-            pos += length
+            if not _is_sequence(data, tag, vr, at, implicit):
+                raise _MalformedError("undefined length")
+            stack.append((True, 0))
+            pos = at
+            continue
+        pos = at + length
+        if pos > len(data):
+            raise NeedMoreError
     return pos
 
 
@@ -267,7 +285,7 @@ def _scan(data: bytes, max_depth: int, complete: bool) -> RawHeader | None:
     if len(data) < 140 or data[128:132] != b"DICM":
         return None
     meta = file_meta(data)
-    if meta.overrun:
+    if meta.overrun or not meta.valid_vrs:
         raise _MalformedError("file meta")
     pos, tsyntax, meta_sop = meta.end, meta.transfer_syntax, meta.sop_class
     if not tsyntax or tsyntax in (EXPLICIT_BE, DEFLATED):
@@ -275,47 +293,38 @@ def _scan(data: bytes, max_depth: int, complete: bool) -> RawHeader | None:
     implicit = tsyntax == IMPLICIT_LE
     values: dict[int, tuple[str, bytes]] = {}
     size = len(data)
-    while pos + 8 <= size:
-        group, element = struct.unpack_from("<HH", data, pos)
-        if group > _LAST_GROUP:
+    previous = 0x0002FFFF  # the data set follows the file meta, tags ascending (PS3.5 7.1)
+    # Every top-level element up to Pixel Data is walked, as pydicom's header-only read does,
+    # so that a damaged element after the wanted ones is pydicom's to judge too.
+    while pos < size or not complete:
+        tag, raw_vr, length, value_at = _element(data, pos, implicit)
+        if tag in _PIXEL_TAGS:
             break
-        tag = (group << 16) | element
-        if tag == _SPECIES_CODES:
-            # a coded species (veterinary imaging) is read by pydicom's path, which resolves it
-            raise _MalformedError("coded species")
-        if implicit:
-            (length,) = struct.unpack_from("<I", data, pos + 4)
-            value_at = pos + 8
-            want = _WANTED.get(tag)
-            vr = want[1] if want else ""
-        else:
-            raw_vr = data[pos + 4 : pos + 6]
-            if not (raw_vr.isalpha() and raw_vr.isupper()):
-                raise _MalformedError("VR")
-            if raw_vr in _LONG:
-                (length,) = struct.unpack_from("<I", data, pos + 8)
-                value_at = pos + 12
-            else:
-                (length,) = struct.unpack_from("<H", data, pos + 6)
-                value_at = pos + 8
-            vr = raw_vr.decode("ascii")
-            want = _WANTED.get(tag)
+        if tag <= previous or tag >> 16 == 0xFFFE or tag == _SPECIES_CODES:
+            # out of order, a stray delimiter, or a coded species (veterinary imaging), which
+            # pydicom's path resolves
+            raise _MalformedError("element")
+        previous = tag
+        want = _WANTED.get(tag)
         if length == _UNDEFINED:
-            if want and vr != "SQ":
-                raise _MalformedError("undefined length on a wanted tag")
-            pos = _skip_undefined(data, value_at, implicit or vr == "UN", max_depth)
+            if want or not _is_sequence(data, tag, raw_vr, value_at, implicit):
+                raise _MalformedError("undefined length")
+            pos = _skip_sequence(data, value_at, implicit, max_depth)
             continue
         end = value_at + length
+        if end > size:
+            if complete:
+                raise _MalformedError("value past the end of the file")
+            raise NeedMoreError
         if want:
-            if end > size:
-                raise NeedMoreError
+            if length > DEFER_BYTES:
+                raise _MalformedError("deferred")  # pydicom leaves it unread
+            vr = raw_vr.decode("ascii") if raw_vr else want[1]
             if vr == "SQ" or vr == "UN":
                 vr = want[1]
             values[tag] = (vr, data[value_at:end])
         pos = end
-    else:
-        # Ran out of data before group 0028 ended: the file is a header only (it ends in
-        # these groups), or it goes on past what we were given.
-        if pos != size or not complete:
-            raise NeedMoreError
-    return RawHeader(values, True, tsyntax, meta_sop)
+    encoding = _encoding(values)
+    if encoding is None:
+        return None
+    return RawHeader(values, encoding, tsyntax, meta_sop)

@@ -13,9 +13,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from viewer.dicom.metadata import MEDIA_STORAGE_DIRECTORY
+from viewer.dicom.metadata import MEDIA_STORAGE_DIRECTORY, incomplete_image_message, read_metadata
 from viewer.dicom.model import ImageMetadata
-from viewer.dicom.reader import incomplete_image_message, read_metadata
 from viewer.dicom.safe_read import DEFAULT_LIMITS, Limits, read_dataset
 from viewer.errors import DicomError
 

@@ -13,14 +13,24 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pydicom import uid
-from pydicom.dataset import Dataset
-
+from viewer.dicom.dictionary import IMAGE_STORAGE_NAMES
 from viewer.dicom.fields import FieldSource, as_source, field_int, field_text, field_uid
-from viewer.dicom.header import NeedMoreError, scan_header
+from viewer.dicom.header import EXPLICIT_BE, EXPLICIT_LE, IMPLICIT_LE, NeedMoreError, scan_header
 from viewer.dicom.model import ImageMetadata, PixelSpacing
-from viewer.dicom.safe_read import Limits, check_file
+from viewer.dicom.safe_read import (
+    DEFAULT_LIMITS,
+    Limits,
+    check_file,
+    quiet,
+    read_dataset,
+    short_error,
+)
+from viewer.errors import DicomError
+
+if TYPE_CHECKING:  # pydicom is loaded only when a file needs it (issue 19)
+    from pydicom.dataset import Dataset
 
 # SOP classes / modalities that are listed but never opened as images.
 NON_IMAGE_MODALITIES = frozenset({"SR", "PR", "KO", "DOC", "RTPLAN", "RTSTRUCT", "ECG", "REG"})
@@ -66,12 +76,14 @@ def _transfer_syntax(ds: Dataset) -> str:
     # No file meta: pydicom worked out the encoding while reading.
     implicit, little = ds.is_implicit_VR, ds.is_little_endian
     if implicit:
-        return str(uid.ImplicitVRLittleEndian)
-    return str(uid.ExplicitVRLittleEndian if little else uid.ExplicitVRBigEndian)
+        return IMPLICIT_LE
+    return EXPLICIT_LE if little else EXPLICIT_BE
 
 
 def metadata_from_dataset(ds: Dataset, path: str | Path) -> ImageMetadata:
     """The typed metadata of a parsed header (no pixel access)."""
+    from pydicom.dataset import Dataset
+
     meta_sop = field_uid(getattr(ds, "file_meta", Dataset()), "MediaStorageSOPClassUID")
     meta = build_metadata(as_source(ds), path, _transfer_syntax(ds), meta_sop)
     if not meta.patient_species:
@@ -181,3 +193,33 @@ def fast_metadata(path: Path, limits: Limits) -> ImageMetadata | None:
     if len(tsyntax) > 64 or not tsyntax.replace(".", "").isdigit():
         return None
     return build_metadata(header, path, tsyntax, meta_sop)
+
+
+def read_metadata(path: str | Path, *, limits: Limits = DEFAULT_LIMITS) -> ImageMetadata:
+    """Header-only read (Pixel Data never touched), limits applied; raises DicomError.
+
+    Here, not in reader.py, so that ``bedside dicom info``/``scan`` and the index load neither
+    numpy nor pydicom for an ordinary file (the fast path above; issue 19)."""
+    notes: list[str] = []
+    with quiet(notes):
+        fast = fast_metadata(Path(path), limits)
+        if fast is not None:
+            return fast
+        ds = read_dataset(path, header_only=True, limits=limits, notes=notes)
+        try:
+            return metadata_from_dataset(ds, path)
+        except Exception as exc:
+            raise DicomError(f"has an unreadable header: {short_error(exc)}", path=path) from exc
+
+
+def incomplete_image_message(meta: ImageMetadata) -> str | None:
+    """An image SOP class without a usable Image Pixel module (truncated or broken header)."""
+    if meta.is_image:
+        return None
+    name = IMAGE_STORAGE_NAMES.get(meta.sop_class_uid)
+    if name is None:
+        return None
+    return (
+        f"is an image object ({name}) without a usable Image Pixel module (Rows, Columns or "
+        "Bits Allocated missing: truncated or broken header)"
+    )

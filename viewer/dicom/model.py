@@ -5,10 +5,11 @@ from __future__ import annotations
 import functools
 import hashlib
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import numpy as np
-import pydicom
+if TYPE_CHECKING:  # numpy and pydicom are not loaded for the metadata alone (issue 19)
+    import numpy as np
+    import pydicom
 
 VoiFunction = Literal["LINEAR", "LINEAR_EXACT", "SIGMOID"]
 VOI_FUNCTIONS: tuple[VoiFunction, ...] = ("LINEAR", "LINEAR_EXACT", "SIGMOID")
@@ -124,6 +125,8 @@ class DicomImage:
         different images under one UID; a reading is keyed by UID *and* pixels so that two such
         files never share a decision. ~30 ms for 3000 x 3000 16-bit: call it off the GUI thread.
         """
+        import numpy as np
+
         arr = np.ascontiguousarray(self.stored)
         digest = hashlib.sha256(f"{arr.shape}|{arr.dtype.str}|".encode())
         digest.update(arr.data.cast("B"))

@@ -8,8 +8,10 @@ a bounded header-only pass *before* the full read (:func:`check_image_header`); 
 shorter than declared is refused. Decoders that crash on corrupt data are not used first
 (codecs.py).
 
-Header-only reads (the index) go through the fast raw reader in header.py when the file is
-ordinary, and through pydicom otherwise; both give the same ImageMetadata (tested).
+Header-only reads (:func:`read_metadata`, defined in metadata.py so that the index and
+``bedside dicom info`` load neither numpy nor pydicom) go through the fast raw reader in
+header.py when the file is ordinary, and through pydicom otherwise; both give the same
+ImageMetadata (tested).
 
 Decisions (deliberate, for a chest X-ray reader):
 - colour images (RGB, YBR, PALETTE COLOR) are refused: Bedside shows greyscale radiographs and a
@@ -30,7 +32,12 @@ from pydicom.dataset import Dataset
 
 from viewer.dicom import codecs
 from viewer.dicom.display import display_presets
-from viewer.dicom.metadata import MEDIA_STORAGE_DIRECTORY, fast_metadata, metadata_from_dataset
+from viewer.dicom.metadata import (
+    MEDIA_STORAGE_DIRECTORY,
+    incomplete_image_message,
+    metadata_from_dataset,
+)
+from viewer.dicom.metadata import read_metadata as read_metadata  # the public entry, re-exported
 from viewer.dicom.model import DicomImage, ImageMetadata
 from viewer.dicom.pipeline import (
     apply_lut,
@@ -41,25 +48,6 @@ from viewer.dicom.pipeline import (
 )
 from viewer.dicom.safe_read import DEFAULT_LIMITS, Limits, quiet, read_dataset, short_error
 from viewer.errors import DicomError
-
-
-def read_metadata(path: str | Path, *, limits: Limits = DEFAULT_LIMITS) -> ImageMetadata:
-    """Header-only read (Pixel Data never touched), limits applied; raises DicomError."""
-    notes: list[str] = []
-    with quiet(notes):
-        return _read_metadata(path, limits, notes)
-
-
-def _read_metadata(path: str | Path, limits: Limits, notes: list[str]) -> ImageMetadata:
-    fast = fast_metadata(Path(path), limits)
-    if fast is not None:
-        return fast
-    ds = read_dataset(path, header_only=True, limits=limits, notes=notes)
-    try:
-        with quiet(notes):
-            return metadata_from_dataset(ds, path)
-    except Exception as exc:
-        raise DicomError(f"has an unreadable header: {short_error(exc)}", path=path) from exc
 
 
 def _kind(meta: ImageMetadata) -> str:
@@ -79,19 +67,6 @@ def _kind(meta: ImageMetadata) -> str:
         return "DICOMDIR (open it as a folder index)"
     name = uid.UID(meta.sop_class_uid).name if meta.sop_class_uid else ""
     return f"non-image object ({name or meta.modality or 'unknown SOP class'})"
-
-
-def incomplete_image_message(meta: ImageMetadata) -> str | None:
-    """An image SOP class without a usable Image Pixel module (truncated or broken header)."""
-    if meta.is_image:  # before the UID dictionary look-up: once a file while indexing
-        return None
-    name = uid.UID(meta.sop_class_uid).name if meta.sop_class_uid else ""
-    if "Image Storage" not in name:
-        return None
-    return (
-        f"is an image object ({name}) without a usable Image Pixel module (Rows, Columns or "
-        "Bits Allocated missing: truncated or broken header)"
-    )
 
 
 def check_image_header(meta: ImageMetadata, limits: Limits = DEFAULT_LIMITS) -> None:

@@ -13,6 +13,8 @@ Files without the 128-byte preamble / file meta (PS3.10 7.1) are read with ``for
 when their first bytes look like a DICOM data element of group 0002 or 0008 (implicit or
 explicit VR, little or big endian, PS3.5 7.1). The File Meta group itself is parsed by
 :func:`viewer.dicom.header.file_meta`. pydicom's warnings become per-thread notes (:func:`quiet`).
+pydicom itself is imported by the functions that parse with it, not by this module: the checks
+before parsing serve the header fast path too, which must not pay for its import (issue 19).
 """
 
 from __future__ import annotations
@@ -26,21 +28,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
-
-import pydicom
-from pydicom import uid
-from pydicom.dataset import Dataset
-from pydicom.sequence import Sequence
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from viewer.dicom.fields import field_int
-from viewer.dicom.header import file_meta, scan_header
+from viewer.dicom.header import (
+    DEFER_BYTES,
+    DEFLATED,
+    EXPLICIT_LE,
+    VALID_VRS,
+    file_meta,
+    scan_header,
+)
 from viewer.errors import DicomError
 
-_VALID_VRS = frozenset(
-    b"AE AS AT CS DA DS DT FD FL IS LO LT OB OD OF OL OV OW PN SH SL SQ SS ST SV TM UC UI UL UN "
-    b"UR US UT UV".split()
-)
+if TYPE_CHECKING:  # pydicom loads only when a file is parsed with it (issue 19: start-up)
+    from pydicom.dataset import Dataset
 
 
 @dataclass(frozen=True)
@@ -76,8 +78,6 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
-# Elements larger than this are not read during the header pass (Pixel Data, big private blobs).
-_DEFER_BYTES = 64 * 1024
 
 
 class _WarningRouter:
@@ -158,7 +158,7 @@ def _looks_like_dicom_without_preamble(head: bytes) -> bool:
         if group not in (0x0002, 0x0008) or element > 0x0FFF:
             continue
         vr = head[4:6]
-        if vr in _VALID_VRS:
+        if vr in VALID_VRS:
             return True  # explicit VR
         (length,) = struct.unpack(endian + "I", head[4:8])
         if length < 0x10000 or length == 0xFFFFFFFF:
@@ -206,14 +206,14 @@ def _is_deflated(path: Path, head: bytes) -> bool:
     """True for Deflated Explicit VR Little Endian (1.2.840.10008.1.2.1.99, PS3.5 A.5)."""
     meta = file_meta(head)
     if meta.end + 8 <= len(head):  # the whole file meta was in head
-        return meta.transfer_syntax == uid.DeflatedExplicitVRLittleEndian
+        return meta.transfer_syntax == DEFLATED
     with path.open("rb") as fh:
         head = fh.read(256 * 1024)
-    return file_meta(head).transfer_syntax == uid.DeflatedExplicitVRLittleEndian
+    return file_meta(head).transfer_syntax == DEFLATED
 
 
 _INFLATE_CHUNK = 1 << 20
-_EXPLICIT_LE = b"1.2.840.10008.1.2.1"
+_EXPLICIT_LE = EXPLICIT_LE.encode()
 
 
 def _inflate(path: Path, limits: Limits) -> bytes:
@@ -232,7 +232,7 @@ def _inflate(path: Path, limits: Limits) -> bytes:
             head = fh.read(256 * 1024)
             meta = file_meta(head)
             end, ts_at, ts_len = meta.end, meta.syntax_at, meta.syntax_len
-            deflated = meta.transfer_syntax == uid.DeflatedExplicitVRLittleEndian
+            deflated = meta.transfer_syntax == DEFLATED
             if not deflated or ts_len < len(_EXPLICIT_LE):
                 raise DicomError("has a damaged file meta header (deflated syntax)", path=path)
             out = bytearray(head[:end])  # the file meta, then the inflated data set
@@ -318,7 +318,13 @@ class _HeaderTooLargeError(Exception):
 
 
 def _sequence_depth(ds: Dataset, limit: int) -> int:
-    """Deepest sequence nesting in ``ds`` (iterative: a hostile file cannot recurse us)."""
+    """Deepest sequence nesting in ``ds`` (iterative: a hostile file cannot recurse us).
+
+    ``values()``, not ``elements()``: the latter reads every deferred value (a large private
+    element) back from the file, which the header-only pass has closed by then, so a valid
+    file was refused as damaged. Deferred values are never sequences (pydicom parses those)."""
+    from pydicom.sequence import Sequence
+
     deepest = 0
     stack: list[tuple[Dataset, int]] = [(ds, 0)]
     while stack:
@@ -326,7 +332,7 @@ def _sequence_depth(ds: Dataset, limit: int) -> int:
         deepest = max(deepest, depth)
         if deepest > limit:
             return deepest
-        for elem in current.elements():
+        for elem in current.values():
             value = elem.value
             if isinstance(value, Sequence):
                 stack.extend((item, depth + 1) for item in value)
@@ -341,6 +347,8 @@ def read_dataset(
     notes: list[str] | None = None,
 ) -> Dataset:
     """Parse a file with pydicom under our limits; Pixel Data is deferred or skipped."""
+    import pydicom
+
     p = Path(path)
     notes = notes if notes is not None else []
     checked = check_file(p, limits)
@@ -356,13 +364,13 @@ def read_dataset(
                         reader,
                         force=force,
                         stop_before_pixels=True,
-                        defer_size=_DEFER_BYTES,
+                        defer_size=DEFER_BYTES,
                     )
                 finally:
                     reader.close()
             else:
                 ds = pydicom.dcmread(
-                    p, force=force, stop_before_pixels=header_only, defer_size=_DEFER_BYTES
+                    p, force=force, stop_before_pixels=header_only, defer_size=DEFER_BYTES
                 )
     except DicomError:
         raise
@@ -408,11 +416,14 @@ _DAMAGED = "has a damaged or truncated header (a data element or sequence cannot
 def _read_inflated(data: bytes, header_only: bool, limits: Limits) -> Dataset:
     """Parse inflated bytes (see :func:`_inflate`); the header-only pass is bounded like any
     other file. Values are not deferred: the bytes are in memory and have no file to re-read."""
+    import pydicom
+    from pydicom.uid import DeflatedExplicitVRLittleEndian
+
     source: Any = io.BytesIO(data)
     if header_only:
         source = _BoundedReader(source, limits.max_header_bytes)
     ds = pydicom.dcmread(source, stop_before_pixels=header_only)
-    ds.file_meta.TransferSyntaxUID = uid.DeflatedExplicitVRLittleEndian
+    ds.file_meta.TransferSyntaxUID = DeflatedExplicitVRLittleEndian
     return ds
 
 

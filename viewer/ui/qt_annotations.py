@@ -27,7 +27,7 @@ from PySide6.QtCore import QCoreApplication, QLineF, QObject, QPointF, QRectF, S
 from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import QInputDialog, QLineEdit, QWidget
 
-from viewer.dicom import annotations as model
+import viewer.dicom.annotations as model
 from viewer.dicom.annotations import Annotation, Kind, Point
 
 
