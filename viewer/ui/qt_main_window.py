@@ -131,10 +131,19 @@ def _os_account() -> str:
         return "?"
 
 
-def _read_job(path: str) -> tuple[DicomImage, DisplayRenderer, Any]:
+def _read_job(
+    path: str, show_preview: Callable[[Any], None] | None = None
+) -> tuple[DicomImage, DisplayRenderer, Any]:
+    """Decode ``path`` for display. With ``show_preview``, a large JPEG 2000 file's reduced
+    preview is handed over first: in the same job, since the full JPEG 2000 decoder holds the GIL
+    (a preview beside it on another thread waited for it: 1.8 s instead of 0.2 s on 3000 x 3000)."""
     from viewer.dicom import DisplayRenderer, read_image
     from viewer.ui.qt_image_view import make_preview
 
+    if show_preview is not None:
+        pixels = _preview_job(path)
+        if pixels is not None:
+            show_preview(pixels)
     image = read_image(path)
     image.pixel_sha256  # noqa: B018  (computed here, off the GUI thread; cached on the image)
     return image, DisplayRenderer(image), make_preview(image)
@@ -142,7 +151,7 @@ def _read_job(path: str) -> tuple[DicomImage, DisplayRenderer, Any]:
 
 def _preview_job(path: str) -> Any:
     """A reduced-resolution display buffer of a large JPEG 2000 file, or None (any other file,
-    or any problem: the full read reports it). Runs beside the full read on the other io thread."""
+    or any problem: the full read reports it)."""
     from viewer.dicom import DisplayRenderer
     from viewer.dicom.preview import read_preview
 
@@ -739,6 +748,7 @@ class QtMainWindow(QMainWindow):
             return
         for outcome in self.trail.attach(log):
             self._show_append(outcome)
+        self.pacs.drain()  # results an earlier run left waiting for PACS go out now
         shown = self.shown  # an image read before the log opened: its saved annotations now
         if shown is not None and shown.image is not None and not shown.session.annotations:
             shown.session.restore_annotations()
@@ -958,16 +968,10 @@ class QtMainWindow(QMainWindow):
         if prefetched is not None:  # decoded ahead from the unchanged file: shown at once
             self._image_read(shown, prefetched)
             return
-        self.io.submit(  # on the other io thread, so the full decode is not delayed
-            lambda _p, _c: _preview_job(path),
-            on_result=partial(self._preview_read, shown),
-            on_error=lambda _exc: None,  # a preview is an extra: the full read reports problems
-            priority=11,
-            name="preview",
-        )
         self.io.submit(
-            lambda _p, _c: _read_job(path),
+            lambda progress, _c: _read_job(path, progress),
             on_result=partial(self._image_read, shown),
+            on_progress=partial(self._preview_read, shown),
             on_error=partial(self._image_failed, shown),
             priority=10,
             name="read",
