@@ -168,6 +168,25 @@ def test_a_refusal_is_held_and_said_in_the_decision_area(
     assert server.sop_instance_uids() == []
 
 
+def test_pacs_off_in_demo_mode_sends_nothing_and_says_nothing(
+    qtbot: Any, make_window: Any, demo_bundle: Path, demo_settings: Settings, cxr_path: Path
+) -> None:
+    assert not demo_settings.values.pacs.enabled  # the built-in default, demo mode included
+    window = make_window(demo_settings, [cxr_path])
+    wait_for_result(qtbot, window)
+    qtbot.mouseClick(find(window, QPushButton, "confirmButton"), Qt.MouseButton.LeftButton)
+    status = find(window, QLabel, "decisionStatus")
+    qtbot.waitUntil(lambda: status.text().startswith("Saved "), timeout=WAIT_MS)
+    assert not _status(window).isVisible() and _status(window).text() == ""
+    assert not demo_settings.pacs_outbox_path.exists()  # nothing was queued, nothing opened
+    dialog = window.show_pacs_search()
+    find(dialog, QLineEdit, "pacsPatientId").setText("anyone")
+    qtbot.mouseClick(find(dialog, QPushButton, "pacsSearchButton"), Qt.MouseButton.LeftButton)
+    message = find(dialog, QLabel, "pacsSearchMessage")
+    assert message.text() == "PACS is not set up on this workstation (ask IT)."
+    assert message.isVisible()
+
+
 def test_search_pacs_and_retrieve_into_the_browser(
     qtbot: Any,
     make_window: Any,

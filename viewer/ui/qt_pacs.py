@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from viewer.config import Settings
-from viewer.session.pacs_link import PacsLink, PacsState, Queued
+from viewer.session.pacs_link import PacsLink, PacsLinkError, PacsState, Queued
 from viewer.ui.workers import JobRunner, error_text
 
 if TYPE_CHECKING:
@@ -154,7 +154,12 @@ class QtPacsLink(QObject):
         if self._delivery_obj is None:
             from viewer.pacs.delivery import PacsDelivery
 
-            self._delivery_obj = PacsDelivery(self.link.settings, self.trail.wait_open(60))
+            log = self.trail.wait_open(60)
+            if log is None:  # every send is an audit row: nothing goes out without the log
+                raise PacsLinkError(
+                    "The audit log is not open; nothing is sent to PACS until it is."
+                )
+            self._delivery_obj = PacsDelivery(self.link.settings, log)
         return self._delivery_obj
 
     # -------------------------------------------------------------- a decision
