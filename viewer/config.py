@@ -145,8 +145,9 @@ class AuditCentralSection(_Section):
     workstation: str = Field(
         default="",
         pattern=r"^([A-Za-z0-9][A-Za-z0-9._-]{0,63})?$",
-        description="This workstation's name in the store; empty: ws- and the first 16 hex "
-        "digits of the installation key's fingerprint (stable, unique)",
+        description="This machine's name in the store, e.g. ward-3; the first 8 hex digits of "
+        "the installation key's fingerprint are appended (ward-3-1a2b3c4d: each OS account's log "
+        "is a chain of its own). Empty: ws- and 16 hex digits of the fingerprint",
     )
     db_schema: str = Field(
         default="bedside_audit", pattern=_IDENTIFIER, description="PostgreSQL schema of the store"

@@ -209,6 +209,10 @@ def test_default_workstation_id_comes_from_the_installation_key(
     ws = workstation(tmp_path / "ws", pg_cluster, "t_id")
     name = workstation_id(ws)
     assert name.startswith("ws-") and len(name) == 19 and workstation_id(ws) == name
+    named = workstation(tmp_path / "named", pg_cluster, "t_id", "ward-3")
+    other = workstation(tmp_path / "other-account", pg_cluster, "t_id", "ward-3")
+    assert workstation_id(named).startswith("ward-3-") and len(workstation_id(named)) == 15
+    assert workstation_id(named) != workstation_id(other)  # two accounts' logs, two chains
     assert APP_PASSWORD not in repr(ws.values.audit_central)  # the password stays in its file
 
 

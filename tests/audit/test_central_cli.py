@@ -13,6 +13,7 @@ from tests.audit.central_helpers import workstation
 from tests.audit.helpers import decision, drop_triggers, raw, restore_triggers
 from tests.audit.pg_cluster import ADMIN_PASSWORD, PgCluster
 from viewer.audit import AuditLog
+from viewer.audit.central import workstation_id
 from viewer.cli.main import main
 from viewer.config import Settings
 
@@ -60,24 +61,26 @@ def test_setup_forward_status_verify_and_report(
     code, out, _err = _run(capsys, "audit", "central", "status", "--json")
     status = json.loads(out)
     assert code == 0 and status["append_only"] is True and status["sent"] == 8
-    assert [w["workstation"] for w in status["workstations"]] == ["ward-a", "ward-b"]
+    names = [workstation_id(a), workstation_id(b)]
+    assert names[0].startswith("ward-a-") and names[1].startswith("ward-b-")
+    assert [w["workstation"] for w in status["workstations"]] == names
     code, out, _err = _run(capsys, "audit", "verify", "--central")
     assert code == 0 and "agrees with the department store" in out
-    assert "[ok ] store chain of ward-a: 8 rows" in out
+    assert f"[ok ] store chain of {names[0]}: 8 rows" in out
 
     code, out, _err = _run(capsys, "audit", "report", "--central", "--json")
     report = json.loads(out)
     assert code == 0 and report["ok"] is True
     assert [(w["workstation"], w["decisions"]) for w in report["workstations"]] == [
-        ("ward-a", 8),
-        ("ward-b", 8),
+        (names[0], 8),
+        (names[1], 8),
     ]
     (model,) = report["models"]
     assert model["cases"] == 16 and model["override_rate"] == pytest.approx(3 / 16)
-    code, out, _err = _run(capsys, "audit", "report", "--central", "--workstation", "ward-a")
-    assert code == 0 and "ward-a" in out and "ward-b" not in out and "8 cases" in out
+    code, out, _err = _run(capsys, "audit", "report", "--central", "--workstation", names[0])
+    assert code == 0 and names[0] in out and "ward-b" not in out and "8 cases" in out
     code, _out, err = _run(capsys, "audit", "report", "--central", "--workstation", "nowhere")
-    assert code == 1 and "no rows of workstation nowhere (known: ward-a, ward-b)" in err
+    assert code == 1 and f"no rows of workstation nowhere (known: {', '.join(names)})" in err
 
 
 def test_verify_central_exit_codes_for_evidence_and_for_a_store_that_is_down(

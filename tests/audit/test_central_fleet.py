@@ -15,7 +15,12 @@ from tests.audit.central_helpers import central_rows, set_up, workstation
 from tests.audit.helpers import decision
 from tests.audit.pg_cluster import PgCluster
 from viewer.audit import AuditLog
-from viewer.audit.central import CentralDestination, CentralStore, verify_central_chain
+from viewer.audit.central import (
+    CentralDestination,
+    CentralStore,
+    verify_central_chain,
+    workstation_id,
+)
 from viewer.audit.forwarding import Forwarder
 from viewer.config import Settings
 from viewer.outbox import Backoff, Outbox
@@ -93,7 +98,7 @@ def _fleet(cluster: PgCluster, root: Path, events: int) -> None:
     for w, s, h in rows:
         by_ws.setdefault(w, []).append((s, h))
     for ws in fleet:
-        name = ws.values.audit_central.workstation
+        name = workstation_id(ws)
         with AuditLog.open_readonly(ws.audit_db_path, settings=ws) as log:
             local = [(r.seq, r.hash) for r in log.iter_records()]
         assert by_ws[name] == local  # in order, each row exactly as the local chain has it

@@ -17,7 +17,7 @@ from tests.audit.central_helpers import set_up, workstation
 from tests.audit.helpers import decision, drop_triggers, raw, restore_triggers
 from tests.audit.pg_cluster import PgCluster, make_cluster
 from viewer.audit import AuditLog
-from viewer.audit.central import forward_central
+from viewer.audit.central import forward_central, workstation_id
 from viewer.config import Settings
 from viewer.outbox import Backoff
 from viewer.ui.qt_audit_window import QtAuditWindow
@@ -62,23 +62,26 @@ def _central(qtbot: QtBot, win: QtAuditWindow) -> None:
     qtbot.waitUntil(lambda: not win.is_busy())
 
 
-def test_department_rows_by_workstation(qtbot: QtBot, window: QtAuditWindow) -> None:
+def test_department_rows_by_workstation(
+    qtbot: QtBot, window: QtAuditWindow, department: tuple[Settings, Settings]
+) -> None:
     table = window.findChild(QTableView, "auditTable")
     assert table.model().rowCount() == 3  # this workstation's own log first
     _central(qtbot, window)
     assert table.model().rowCount() == 8
     firsts = [table.model().index(r, 0).data() for r in range(8)]
-    assert firsts[0] == "ward-here #1" and firsts[-1] == "ward-there #5"
+    here, there = (workstation_id(ws) for ws in department)
+    assert firsts[0] == f"{here} #1" and firsts[-1] == f"{there} #5"
     assert not window.findChild(QPushButton, "exportButton").isEnabled()  # local log only
     combo = window.findChild(QComboBox, "workstationFilter")
     assert combo.isEnabled()
-    assert [combo.itemData(i) for i in range(combo.count())] == ["", "ward-here", "ward-there"]
+    assert [combo.itemData(i) for i in range(combo.count())] == ["", here, there]
     combo.setCurrentIndex(2)
     combo.activated.emit(2)
     qtbot.waitUntil(lambda: not window.is_busy())
     assert table.model().rowCount() == 5
     table.selectRow(0)
-    assert window.detail.toPlainText().startswith("workstation          ward-there")
+    assert window.detail.toPlainText().startswith(f"workstation          {there}")
 
 
 def test_verify_central_green_then_red_after_a_truncated_tail(

@@ -99,12 +99,14 @@ class NotAppendOnlyError(CentralError):
 
 
 def workstation_id(settings: Settings) -> str:
-    """``[audit_central] workstation``, or ``ws-`` and 16 hex digits of the installation key's
-    fingerprint: stable across restarts and renames of the machine, unique per installation."""
+    """This log's chain name in the store: ``[audit_central] workstation`` and the first 8 hex
+    digits of the installation key's fingerprint (``ward-3-1a2b3c4d``), or ``ws-`` and 16 of
+    them. The key is per data folder, so two OS accounts on one machine (each its own log, its
+    own sequence numbers) never share a chain, while the name still says where it came from."""
+    key = InstallationKey.load_or_create(settings.installation_key_path)
     configured = settings.values.audit_central.workstation
     if configured:
-        return configured
-    key = InstallationKey.load_or_create(settings.installation_key_path)
+        return f"{configured}-{key.fingerprint[:8]}"
     return f"ws-{key.fingerprint[:16]}"
 
 

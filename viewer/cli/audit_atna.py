@@ -13,21 +13,15 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 from viewer.audit.atna_transport import AtnaDestination
-from viewer.audit.forwarding import PassResult, forward_pass, outbox_status
+from viewer.audit.forwarding import PassResult, forward_pass
+from viewer.cli.outbox_text import print_queue, queue_fields
 from viewer.config import Settings
 from viewer.errors import AuditError, printable, printable_json
 
 __all__ = ["register"]
-
-
-def _when(ts: float | None) -> str:
-    if ts is None:
-        return "-"
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _require_enabled(settings: Settings) -> None:
@@ -60,21 +54,13 @@ def cmd_send(args: argparse.Namespace) -> int:
 
 def _status_dict(settings: Settings) -> dict[str, Any]:
     a = settings.values.atna
-    box = outbox_status(settings.atna_outbox_path)
     return {
         "enabled": a.enabled,
         "repository": f"{a.host}:{a.port}",
         "ca_file": a.ca_file,
         "client_certificate": a.client_cert_file or None,
         "facility": a.facility,
-        "outbox": str(settings.atna_outbox_path),
-        "pending": box.pending if box else 0,
-        "held": box.held if box else 0,
-        "sent": box.sent if box else 0,
-        "last_sent": _when(box.last_sent) if box else "-",
-        "failing_since": _when(box.failing_since) if box else "-",
-        "next_attempt": _when(box.next_attempt) if box else "-",
-        "last_error": box.last_error if box else None,
+        **queue_fields(settings.atna_outbox_path),
     }
 
 
@@ -90,16 +76,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             f"{out['ca_file'] or '-'}, client certificate {client}, facility {out['facility']}"
         )
     )
-    print(
-        printable(
-            f"Outbox {out['outbox']}: {out['pending']} waiting, {out['held']} held, "
-            f"{out['sent']} sent (last {out['last_sent']})"
-        )
-    )
-    if out["pending"] or out["held"]:
-        print(f"  failing since {out['failing_since']}; next attempt {out['next_attempt']}")
-    if out["last_error"]:
-        print(printable(f"  last error: {out['last_error']}"))
+    print_queue(out)
     return 0
 
 

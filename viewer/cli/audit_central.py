@@ -15,7 +15,6 @@ import json
 import sys
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,19 +29,14 @@ from viewer.audit.central import (
     setup_store,
     workstation_id,
 )
-from viewer.audit.forwarding import PassResult, outbox_status
+from viewer.audit.forwarding import PassResult
 from viewer.audit.query import Filters
 from viewer.audit.report import pct
+from viewer.cli.outbox_text import print_queue, queue_fields
 from viewer.config import Settings
 from viewer.errors import AuditError, printable, printable_json
 
 EXIT_UNAVAILABLE = 3
-
-
-def _when(ts: float | None) -> str:
-    if ts is None:
-        return "-"
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _read_secret(path: str | None, what: str) -> str | None:
@@ -82,19 +76,11 @@ def cmd_setup(args: argparse.Namespace) -> int:
 
 def _status_dict(settings: Settings) -> dict[str, Any]:
     c = settings.values.audit_central
-    box = outbox_status(settings.central_outbox_path)
     out: dict[str, Any] = {
         "enabled": c.enabled,
         "workstation": workstation_id(settings),
         "store": f"{c.host}:{c.port}/{c.dbname} schema {c.db_schema} as {c.user}",
-        "outbox": str(settings.central_outbox_path),
-        "pending": box.pending if box else 0,
-        "held": box.held if box else 0,
-        "sent": box.sent if box else 0,
-        "last_sent": _when(box.last_sent) if box else "-",
-        "failing_since": _when(box.failing_since) if box else "-",
-        "next_attempt": _when(box.next_attempt) if box else "-",
-        "last_error": box.last_error if box else None,
+        **queue_fields(settings.central_outbox_path),
         "reachable": False,
         "append_only": None,
         "triggers": [],
@@ -125,14 +111,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         return 0
     print(f"Department audit store: {out['store']} ({'on' if out['enabled'] else 'OFF'})")
     print(f"This workstation: {out['workstation']}")
-    print(
-        f"Outbox {out['outbox']}: {out['pending']} waiting, {out['held']} held, {out['sent']} "
-        f"sent (last {out['last_sent']})"
-    )
-    if out["pending"] or out["held"]:
-        print(f"  failing since {out['failing_since']}; next attempt {out['next_attempt']}")
-    if out["last_error"]:
-        print(printable(f"  last error: {out['last_error']}"))
+    print_queue(out)
     if "store_error" in out:
         print(printable(f"Store: {out['store_error']}"))
     else:
