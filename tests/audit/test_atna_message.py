@@ -4,12 +4,13 @@ valid against the A.5.1 schema, and holding no identifier the local log does not
 from __future__ import annotations
 
 import base64
+import dataclasses
 
 import pytest
 
 from tests.audit.atna_helpers import RAW_IDENTIFIERS, check_audit_message, every_record
 from viewer.audit import AuditLog, EventType
-from viewer.audit.atna import LOCAL_SCHEME, MAPPING, AtnaSource, audit_message
+from viewer.audit.atna import LOCAL_SCHEME, MAPPING, AtnaSource, audit_message, outcome_indicator
 
 SOURCE = AtnaSource(source_id="ws-ct-1", enterprise_site_id="Tokyo General")
 
@@ -78,3 +79,23 @@ def test_security_alert_for_a_failed_verification_is_a_serious_failure(log: Audi
     ev = root.find("EventIdentification")
     assert ev is not None and ev.get("EventOutcomeIndicator") == "8"
     assert "first_bad_seq=3" in (ev.findtext("EventOutcomeDescription") or "")
+
+
+def test_a_type_this_version_does_not_know_is_still_a_valid_message(log: AuditLog) -> None:
+    """A row a newer version wrote (read after a downgrade) must not stall forwarding."""
+    record = dataclasses.replace(every_record(log)[0], type="future_event")
+    root = check_audit_message(audit_message(record, SOURCE, log_id=log.log_id))
+    ev = root.find("EventIdentification")
+    assert ev is not None
+    assert [c.get("csd-code") for c in ev] == ["110100", "future_event"]
+
+
+def test_the_fhir_export_uses_the_same_dicom_vocabulary(log: AuditLog) -> None:
+    from viewer.audit.export import audit_event_resource
+
+    for record in every_record(log):
+        mapping = MAPPING[EventType(record.type)]
+        resource = audit_event_resource(record, "site")
+        assert resource["type"]["code"] == mapping.event_id[0]
+        assert resource["action"] == mapping.action
+        assert resource["outcome"] == outcome_indicator(record, mapping)

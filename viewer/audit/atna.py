@@ -32,6 +32,7 @@ __all__ = [
     "AtnaSource",
     "EventMapping",
     "audit_message",
+    "mapping_for",
     "outcome_indicator",
 ]
 
@@ -131,6 +132,15 @@ MAPPING: dict[EventType, EventMapping] = {
     EventType.VERIFICATION: EventMapping(SECURITY_ALERT, "E", objects=("log",)),
     EventType.MONITOR_ALERT: EventMapping(APPLICATION_ACTIVITY, "E", objects=("model",)),
 }
+
+
+def mapping_for(event_type: str) -> EventMapping:
+    """The mapping of a stored type; one this version does not know (a row a newer version
+    wrote, read after a downgrade) is Application Activity rather than a stalled forwarder."""
+    try:
+        return MAPPING[EventType(event_type)]
+    except ValueError:
+        return EventMapping(APPLICATION_ACTIVITY, "E")
 
 
 def outcome_indicator(record: AuditRecord, mapping: EventMapping) -> str:
@@ -291,8 +301,7 @@ def _objects(root: ET.Element, record: AuditRecord, mapping: EventMapping, log_i
 
 def audit_message(record: AuditRecord, source: AtnaSource, *, log_id: str = "") -> bytes:
     """One row as a DICOM PS3.15 A.5.1 ``AuditMessage`` (UTF-8 XML, with declaration)."""
-    etype = EventType(record.type)
-    mapping = MAPPING[etype]
+    mapping = mapping_for(record.type)
     root = ET.Element("AuditMessage")
     ident = ET.SubElement(
         root,
@@ -306,7 +315,8 @@ def audit_message(record: AuditRecord, source: AtnaSource, *, log_id: str = "") 
     _code(ident, "EventID", mapping.event_id)
     if mapping.type_code is not None:
         _code(ident, "EventTypeCode", mapping.type_code)
-    _code(ident, "EventTypeCode", (etype.value, LOCAL_SCHEME, etype.value.replace("_", " ")))
+    local = record.type or "unknown"
+    _code(ident, "EventTypeCode", (local, LOCAL_SCHEME, local.replace("_", " ")))
     if record.outcome != "success":
         ET.SubElement(ident, "EventOutcomeDescription").text = _outcome_text(record)
     _participants(root, record, mapping, source.app_name)

@@ -36,8 +36,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from viewer.audit.atna import MAPPING, AtnaSource, audit_message, outcome_indicator
-from viewer.audit.events import AuditRecord, EventType
+from viewer.audit.atna import AtnaSource, audit_message, mapping_for, outcome_indicator
+from viewer.audit.events import AuditRecord
 from viewer.config import AtnaSection, Settings
 from viewer.errors import AuditError
 from viewer.outbox import OutboxItem
@@ -80,7 +80,7 @@ def syslog_message(
     record: AuditRecord, source: AtnaSource, *, log_id: str, facility: str = "authpriv"
 ) -> bytes:
     """One row as an RFC 5424 SYSLOG-MSG whose MSG is BOM + the PS3.15 audit message."""
-    mapping = MAPPING[EventType(record.type)]
+    mapping = mapping_for(record.type)
     severity = SEVERITIES[outcome_indicator(record, mapping)]
     pri = FACILITIES[facility] * 8 + severity
     sd = f'[{SD_ID} log="{_sd_value(log_id)}" seq="{record.seq}" hash="{_sd_value(record.hash)}"]'

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from viewer import __version__, outputs
+from viewer.audit.atna import mapping_for, outcome_indicator
 from viewer.audit.chain import ALL_COLUMNS
 from viewer.audit.checkpoints import Checkpoint
 from viewer.audit.events import AuditEvent, AuditRecord, EventType, ExportCancelledError
@@ -135,29 +136,6 @@ def write_csv(fh: Any, records: Iterable[AuditRecord]) -> Iterator[int]:
 # ------------------------------------------------------------------------------- FHIR R4
 
 _DCM = "http://dicom.nema.org/resources/ontology/DCM"
-# (DICOM PS3.15 A.5 / DCM event ID, display, FHIR action C|R|U|D|E, subtype code or None)
-_EVENT_CODES: dict[str, tuple[str, str, str]] = {
-    "app_start": ("110100", "Application Activity", "E"),
-    "app_stop": ("110100", "Application Activity", "E"),
-    "bundle_verified": ("110100", "Application Activity", "E"),
-    "bundle_refused": ("110113", "Security Alert", "E"),
-    "bundle_installed": ("110100", "Application Activity", "C"),
-    "bundle_activated": ("110100", "Application Activity", "U"),
-    "bundle_rolled_back": ("110100", "Application Activity", "U"),
-    "image_opened": ("110103", "DICOM Instances Accessed", "R"),
-    "image_exported": ("110106", "Export", "R"),
-    "ai_result_shown": ("110110", "Patient Record", "R"),
-    "decision": ("110110", "Patient Record", "C"),
-    "amendment": ("110110", "Patient Record", "U"),
-    "report_exported": ("110106", "Export", "R"),
-    "verification": ("110100", "Application Activity", "E"),
-    "site_threshold_set": ("110100", "Application Activity", "U"),
-    "change_record": ("110100", "Application Activity", "U"),
-}
-_SUBTYPES = {
-    "app_start": ("110120", "Application Start"),
-    "app_stop": ("110121", "Application Stop"),
-}
 
 
 def _urn(kind: str, key: str) -> str:
@@ -171,10 +149,12 @@ def _identifier(kind: str, value: str | None) -> dict[str, Any] | None:
 
 def audit_event_resource(rec: AuditRecord, site_name: str) -> dict[str, Any]:
     """One log row as a FHIR R4 AuditEvent (DICOM PS3.15 vocabulary for type and subtype)."""
-    code, display, action = _EVENT_CODES.get(rec.type, ("110100", "Application Activity", "E"))
+    mapping = mapping_for(rec.type)
+    code, _system, display = mapping.event_id
+    action = mapping.action
     subtype = [{"system": BEDSIDE_CS, "code": rec.type}]
-    if rec.type in _SUBTYPES:
-        sc, sd = _SUBTYPES[rec.type]
+    if mapping.type_code is not None:
+        sc, _system, sd = mapping.type_code
         subtype.insert(0, {"system": _DCM, "code": sc, "display": sd})
     agent: dict[str, Any] = {
         "type": {
@@ -266,7 +246,7 @@ def audit_event_resource(rec: AuditRecord, site_name: str) -> dict[str, Any]:
         "subtype": subtype,
         "action": action,
         "recorded": rec.time,
-        "outcome": "0" if rec.outcome == "success" else "4",
+        "outcome": outcome_indicator(rec, mapping),
         "agent": [agent],
         "source": {
             "site": site_name or rec.host,
