@@ -255,9 +255,12 @@ def check_audit_message(xml: bytes) -> ET.Element:
         assert ap.get("UserID", "").strip()
         assert ap.get("UserIsRequestor") in ("true", "false")
         assert ap.get("NetworkAccessPointTypeCode", "1") in {"1", "2", "3", "4", "5"}
-        _children(ap, [("RoleIDCode", "*")], "ActiveParticipant")
-        for role in ap:
+        _children(ap, [("RoleIDCode", "*"), ("MediaIdentifier", "?")], "ActiveParticipant")
+        for role in ap.findall("RoleIDCode"):
             _check_coded(role, "RoleIDCode")
+        for media in ap.findall("MediaIdentifier"):
+            _children(media, [("MediaType", "1")], "MediaIdentifier")
+            _check_coded(media[0], "MediaType")
     assert sum(ap.get("UserIsRequestor") == "true" for ap in root.findall("ActiveParticipant")) == 1
     src = root.find("AuditSourceIdentification")
     assert src is not None and src.get("AuditSourceID", "").strip()
@@ -276,8 +279,12 @@ def check_audit_message(xml: bytes) -> ET.Element:
         assert obj.get("ParticipantObjectTypeCodeRole") in {str(n) for n in range(1, 25)}
         _children(
             obj,
-            [("ParticipantObjectIDTypeCode", "1"), ("ParticipantObjectDetail", "*")],
+            [("ParticipantObjectIDTypeCode", "1"), ("ParticipantObjectName", "?"),
+             ("ParticipantObjectQuery", "?"), ("ParticipantObjectDetail", "*")],
             "ParticipantObjectIdentification",
+        )  # fmt: skip
+        assert (
+            obj.find("ParticipantObjectName") is None or obj.find("ParticipantObjectQuery") is None
         )
         id_type = obj.find("ParticipantObjectIDTypeCode")
         assert id_type is not None

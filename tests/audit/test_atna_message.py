@@ -99,3 +99,17 @@ def test_the_fhir_export_uses_the_same_dicom_vocabulary(log: AuditLog) -> None:
         assert resource["type"]["code"] == mapping.event_id[0]
         assert resource["action"] == mapping.action
         assert resource["outcome"] == outcome_indicator(record, mapping)
+
+
+def test_an_export_names_its_destination_media(log: AuditLog) -> None:
+    """PS3.15 A.5.3.6: the Destination Media participant carries its media type."""
+    for record in every_record(log):
+        if record.type not in ("image_exported", "report_exported"):
+            continue
+        root = check_audit_message(audit_message(record, SOURCE, log_id=log.log_id))
+        media = [
+            a for a in root.findall("ActiveParticipant") if a.find("MediaIdentifier") is not None
+        ]
+        assert len(media) == 1
+        role = media[0].find("RoleIDCode")
+        assert role is not None and role.get("csd-code") == "110154"

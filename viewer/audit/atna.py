@@ -64,6 +64,10 @@ ROLE_DESTINATION: Code = ("110152", "DCM", "Destination Role ID")
 ROLE_SOURCE: Code = ("110153", "DCM", "Source Role ID")
 ROLE_DESTINATION_MEDIA: Code = ("110154", "DCM", "Destination Media")
 
+# DCM media types (CID 405 "Media Type Code")
+PAPER: Code = ("110038", "DCM", "Paper Document")
+URI: Code = ("110037", "DCM", "URI")
+
 ActionCode = Literal["C", "R", "U", "D", "E"]
 
 
@@ -249,6 +253,10 @@ def _participants(root: ET.Element, record: AuditRecord, mapping: EventMapping, 
             {"UserID": str(where or "unknown")[:64], "UserIsRequestor": "false"},
         )
         _code(peer, "RoleIDCode", mapping.destination)
+        if mapping.destination == ROLE_DESTINATION_MEDIA:
+            # A.5.3.6 Export: the media's type (CID 405); a page printed, else a file
+            media = ET.SubElement(peer, "MediaIdentifier")
+            _code(media, "MediaType", PAPER if where == "print" else URI)
 
 
 def _objects(root: ET.Element, record: AuditRecord, mapping: EventMapping, log_id: str) -> None:
