@@ -232,3 +232,21 @@ def test_the_app_forwarder_sends_a_committed_row_in_the_background(
         finally:
             stop_forwarders(forwarders, log)
     assert [r[1] for r in central_rows(pg_cluster, "t_app")] == [1]
+
+
+def test_a_new_local_log_is_held_with_what_it_means_not_mixed_into_the_old_chain(
+    pg_cluster: PgCluster, tmp_path: Path
+) -> None:
+    ws = workstation(tmp_path / "ws", pg_cluster, "t_newlog", "ws-g")
+    set_up(ws)
+    _filled(ws, 5)
+    _forward_all(ws)
+    for side in ("", "-wal", "-shm"):
+        Path(f"{ws.audit_db_path}{side}").unlink(missing_ok=True)
+    with AuditLog.start_new_log(ws, "disk replaced") as log:
+        log.append(decision(1))
+    result = forward_central(ws, backoff=FAST)
+    assert result.held == 1 and result.error is not None
+    assert "store holds row #1 of this workstation's earlier log" in result.error
+    assert "[audit_central] workstation" in result.error
+    assert len(central_rows(pg_cluster, "t_newlog")) == 5  # the old chain is untouched

@@ -57,12 +57,15 @@ __all__ = [
     "CentralComparison",
     "CentralDestination",
     "CentralError",
+    "CentralStore",
     "CentralUnavailableError",
     "ChainCheck",
+    "DepartmentReport",
     "NotAppendOnlyError",
     "Privileges",
     "compare_with_central",
     "connect",
+    "department_report",
     "forward_central",
     "setup_store",
     "workstation_id",
@@ -71,7 +74,7 @@ __all__ = [
 TABLE = "audit_rows"
 BATCH = 500  # rows per central transaction (x 33 parameters, well under PostgreSQL's 65,535)
 _SQL_TYPES = {"seq": "bigint", "corrects": "bigint", "threshold": "float8", "score": "float8"}
-_NOT_NULL_OPTIONAL = frozenset(
+_NULLABLE = frozenset(
     {"meaning", "model_id", "model_version", "bundle_digest", "threshold", "score", "ai_finding",
      "clinician_finding", "reason", "ai_shown", "patient_pseudonym", "study_pseudonym",
      "series_pseudonym", "sop_pseudonym", "accession_pseudonym", "corrects"}
@@ -181,7 +184,7 @@ def _table(schema: str) -> str:
 
 def _column_ddl(name: str) -> str:
     kind = _SQL_TYPES.get(name, "text")
-    null = "" if name in _NOT_NULL_OPTIONAL else " NOT NULL"
+    null = "" if name in _NULLABLE else " NOT NULL"
     return f"{name} {kind}{null}"
 
 
@@ -424,7 +427,9 @@ class CentralStore:
                 ).fetchall()
                 inserted = {int(r[0]) for r in new}
                 if len(inserted) < len(rows):
-                    self._check_retry(workstation, [r for r in rows if r[_SEQ] not in inserted])
+                    self._check_retry(
+                        workstation, [e for e in entries if e[1][_SEQ] not in inserted]
+                    )
         except psycopg.DataError as exc:
             raise PermanentSendError(
                 f"The department audit store refused a row of {workstation}: {exc}",
@@ -432,31 +437,42 @@ class CentralStore:
             ) from exc
         return len(inserted)
 
-    def _check_retry(self, workstation: str, rows: Sequence[Sequence[Any]]) -> None:
+    def _check_retry(self, workstation: str, entries: Sequence[tuple[str, Sequence[Any]]]) -> None:
         """Rows that were already there: identical means a retry; anything else is an alarm."""
-        seqs = [int(r[_SEQ]) for r in rows]
+        seqs = [int(row[_SEQ]) for _log_id, row in entries]
         stored = {
-            int(r[_SEQ]): _from_central(r)
+            int(r[_SEQ]): (str(r[-1]), _from_central(r[:-1]))
             for r in self.conn.execute(
-                f"SELECT {SELECT_COLUMNS} FROM {self.table} "  # noqa: S608 - our names
+                f"SELECT {SELECT_COLUMNS}, log_id FROM {self.table} "  # noqa: S608 - our names
                 "WHERE workstation = %s AND seq = ANY(%s)",
                 (workstation, seqs),
             ).fetchall()
         }
-        for row in rows:
+        for log_id, row in entries:
             seq = int(row[_SEQ])
-            theirs = stored.get(seq)
-            if theirs != list(row):
-                fields = (
-                    [c for c, a, b in zip(ALL_COLUMNS, row, theirs, strict=True) if a != b]
-                    if theirs is not None
-                    else ["(row not readable)"]
-                )
+            their_log, theirs = stored.get(seq, ("", None))
+            if theirs == list(row):
+                continue
+            key = f"{workstation}:{seq}"
+            if theirs is not None and their_log != log_id:
                 raise PermanentSendError(
-                    _alarm(workstation, seq, "differs from the copy the store received earlier "
-                           f"({', '.join(fields)})"),
-                    key=f"{workstation}:{seq}",
+                    _alarm(workstation, seq, f"belongs to audit log {log_id}, but the store holds "
+                           f"row #{seq} of this workstation's earlier log {their_log}. If IT "
+                           "started a new log on purpose (`bedside audit init --new-log`), give "
+                           "this machine a new name ([audit_central] workstation) so the new log "
+                           "forwards as a chain of its own; otherwise restore the original log"),
+                    key=key,
                 )  # fmt: skip
+            fields = (
+                [c for c, a, b in zip(ALL_COLUMNS, row, theirs, strict=True) if a != b]
+                if theirs is not None
+                else ["(row not readable)"]
+            )
+            raise PermanentSendError(
+                _alarm(workstation, seq, "differs from the copy the store received earlier "
+                       f"({', '.join(fields)})"),
+                key=key,
+            )  # fmt: skip
 
     # -- reading ---------------------------------------------------------------------------
 
