@@ -30,7 +30,14 @@ from PySide6.QtWidgets import (
 
 from tests.pacs.helpers import pacs_site
 from tests.pacs.orthanc import OrthancServer, missing_reason
-from tests.ui.mainwin import WAIT_MS, demo_bundle, find, make_window, wait_for_result
+from tests.ui.mainwin import (
+    WAIT_MS,
+    all_rows,
+    demo_bundle,
+    find,
+    make_window,
+    wait_for_result,
+)
 from viewer.config import Settings, load_settings
 
 __all__ = ["demo_bundle", "make_window"]  # fixtures imported for pytest
@@ -225,6 +232,9 @@ def test_search_pacs_and_retrieve_into_the_browser(
     assert window.view.image.meta.sop_instance_uid == str(source.SOPInstanceUID)
     assert [Path(p).is_relative_to(cache) for p in window.browser.paths()] == [True]
     assert "Retrieved into" in find(dialog, QLabel, "pacsSearchMessage").text()
+    retrieved = [r for r in all_rows(pacs_settings) if r.type == "pacs_retrieved"]
+    assert [(r.outcome, r.detail["instances"]) for r in retrieved] == [("success", 1)]
+    assert retrieved[0].study_pseudonym and str(source.StudyInstanceUID) not in str(retrieved[0])
 
 
 def _accessible(root: QWidget) -> None:

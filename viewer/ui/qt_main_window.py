@@ -1676,7 +1676,7 @@ class QtMainWindow(QMainWindow):
         from viewer.ui.qt_pacs_search import QtPacsSearch
 
         def make() -> QWidget:
-            dialog = QtPacsSearch(self.settings, self, audit=self.trail.log)
+            dialog = QtPacsSearch(self.settings, self, audit=lambda: self.trail.wait_open(60))
             dialog.retrieved.connect(lambda folder: self.open_paths([Path(folder)]))
             return dialog
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -64,12 +65,18 @@ class QtPacsSearch(QDialog):
     COLUMNS = 7
 
     def __init__(
-        self, settings: Settings, parent: QWidget | None = None, *, audit: Any = None
+        self,
+        settings: Settings,
+        parent: QWidget | None = None,
+        *,
+        audit: Callable[[], Any] | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("pacsSearchDialog")
         self.settings = settings
-        self.audit = audit  # the open audit log: each retrieval is a pacs_retrieved row
+        # the open audit log, asked for on the worker's thread (it may still be opening): each
+        # retrieval is a pacs_retrieved row
+        self.audit = audit
         self.runner = JobRunner(1, self, name="pacs-search", nice=5)
         self.hits: list[Any] = []
         self._job: Job | None = None
@@ -310,12 +317,13 @@ class QtPacsSearch(QDialog):
         hit = self.selected()
         if self._busy or hit is None:
             return
-        settings, uid, audit = self.settings, str(hit.study_uid), self.audit
+        settings, uid, audit_log = self.settings, str(hit.study_uid), self.audit
         dest = cache_dir(settings, uid)
 
         def job(progress: Any, cancelled: Any) -> Path:
             from viewer.pacs import query
 
+            audit = audit_log() if audit_log is not None else None
             dest.mkdir(parents=True, exist_ok=True)
             query.retrieve(
                 settings,
