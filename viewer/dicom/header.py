@@ -36,6 +36,9 @@ _LONG = frozenset(
 _UNDEFINED = 0xFFFFFFFF
 _ITEM, _ITEM_END, _SEQ_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
 _SPECIES_CODES = 0x00102202  # Patient Species Code Sequence, PS3.3 C.7.1.1
+_EXPLICIT = struct.Struct("<HH2sH")  # tag, VR, 16-bit length (PS3.5 7.1.2)
+_IMPLICIT = struct.Struct("<HHI")  # tag, 32-bit length (PS3.5 7.1.3)
+_U32 = struct.Struct("<I")
 _PIXEL_TAGS = frozenset({0x7FE00008, 0x7FE00009, 0x7FE00010})  # where a header-only read stops
 # Values longer than this are deferred by pydicom (left unread) in the header pass (safe_read).
 DEFER_BYTES = 64 * 1024
@@ -124,8 +127,9 @@ def _encoding(values: dict[int, tuple[str, bytes]]) -> str | None:
     encoding = _ENCODINGS.get(term)
     if encoding is None or "\\" in term:
         return None
-    if any(vr in _CHARSET_VRS and _ESC in value for vr, value in values.values()):
-        return None
+    for vr, value in values.values():
+        if _ESC in value and vr in _CHARSET_VRS:
+            return None
     return encoding
 
 
@@ -265,14 +269,17 @@ def _skip_sequence(data: bytes, pos: int, implicit: bool, max_depth: int) -> int
     return pos
 
 
-def scan_header(data: bytes, *, complete: bool, max_depth: int) -> RawHeader | None:
+def scan_header(
+    data: bytes, *, complete: bool, max_depth: int, meta: FileMeta | None = None
+) -> RawHeader | None:
     """Parse ``data`` (the start of a file, DICM preamble required); None = use pydicom.
 
     ``complete`` says ``data`` is the whole file; otherwise :class:`NeedMoreError` asks for
-    more when the header goes on past it.
+    more when the header goes on past it. ``meta``: :func:`file_meta` of ``data`` when the
+    caller has it already.
     """
     try:
-        return _scan(data, max_depth, complete)
+        return _scan(data, max_depth, complete, meta)
     except NeedMoreError:
         if complete:
             return None
@@ -281,10 +288,10 @@ def scan_header(data: bytes, *, complete: bool, max_depth: int) -> RawHeader | N
         return None
 
 
-def _scan(data: bytes, max_depth: int, complete: bool) -> RawHeader | None:
+def _scan(data: bytes, max_depth: int, complete: bool, meta: FileMeta | None) -> RawHeader | None:
     if len(data) < 140 or data[128:132] != b"DICM":
         return None
-    meta = file_meta(data)
+    meta = meta or file_meta(data)
     if meta.overrun or not meta.valid_vrs:
         raise _MalformedError("file meta")
     pos, tsyntax, meta_sop = meta.end, meta.transfer_syntax, meta.sop_class
@@ -297,7 +304,24 @@ def _scan(data: bytes, max_depth: int, complete: bool) -> RawHeader | None:
     # Every top-level element up to Pixel Data is walked, as pydicom's header-only read does,
     # so that a damaged element after the wanted ones is pydicom's to judge too.
     while pos < size or not complete:
-        tag, raw_vr, length, value_at = _element(data, pos, implicit)
+        # _element, inlined: ~40 elements a file, 1,000 files a second (issue 19 item 2)
+        if pos + 8 > size:
+            raise NeedMoreError
+        if implicit:
+            group, element, length = _IMPLICIT.unpack_from(data, pos)
+            raw_vr, value_at = b"", pos + 8
+        else:
+            group, element, raw_vr, length = _EXPLICIT.unpack_from(data, pos)
+            if raw_vr in _LONG:
+                if pos + 12 > size:
+                    raise NeedMoreError
+                (length,) = _U32.unpack_from(data, pos + 8)
+                value_at = pos + 12
+            elif raw_vr in VALID_VRS:
+                value_at = pos + 8
+            else:
+                raise _MalformedError("VR")  # or a stray delimiter (no VR): pydicom judges
+        tag = (group << 16) | element
         if tag in _PIXEL_TAGS:
             break
         if tag <= previous or tag >> 16 == 0xFFFE or tag == _SPECIES_CODES:

@@ -172,7 +172,9 @@ def fast_metadata(path: Path, limits: Limits) -> ImageMetadata | None:
         return None
     data, complete = checked.head, checked.complete
     try:
-        header = scan_header(data, complete=complete, max_depth=limits.max_sequence_depth)
+        header = scan_header(
+            data, complete=complete, max_depth=limits.max_sequence_depth, meta=checked.meta
+        )
     except NeedMoreError:
         try:
             with path.open("rb") as fh:
@@ -200,11 +202,11 @@ def read_metadata(path: str | Path, *, limits: Limits = DEFAULT_LIMITS) -> Image
 
     Here, not in reader.py, so that ``bedside dicom info``/``scan`` and the index load neither
     numpy nor pydicom for an ordinary file (the fast path above; issue 19)."""
+    fast = fast_metadata(Path(path), limits)  # no pydicom, nothing to quiet
+    if fast is not None:
+        return fast
     notes: list[str] = []
     with quiet(notes):
-        fast = fast_metadata(Path(path), limits)
-        if fast is not None:
-            return fast
         ds = read_dataset(path, header_only=True, limits=limits, notes=notes)
         try:
             return metadata_from_dataset(ds, path)
