@@ -539,3 +539,27 @@ def test_highdicom_parses_the_sr_as_a_tid_1500_report() -> None:
     )
     observers = [o.observer_type.meaning for o in parsed.content.get_observer_contexts()]
     assert observers == ["Person", "Device"]
+
+
+def _charset_files() -> list[str]:
+    from pydicom.data import get_charset_files
+
+    return sorted(get_charset_files("chr*.dcm"))  # shipped in pydicom's wheel: no network
+
+
+@pytest.mark.parametrize("path", _charset_files(), ids=lambda p: Path(p).name)
+def test_pydicom_character_set_files_are_copied_as_utf8_or_refused(path: str) -> None:
+    """pydicom's character set test files (Latin-1, Greek, Arabic, Hebrew, Cyrillic, ISO 2022
+    Japanese and Korean, GB18030, UTF-8) as sources: the name arrives in UTF-8 as the source
+    means it, or the source is refused with a sentence (no Patient ID)."""
+    source = dcmread(path, stop_before_pixels=True)
+    report = replace(make_report(), source=source)
+    if not source.get("PatientID"):
+        with pytest.raises(PacsObjectError, match=r"no PatientID.*orphan"):
+            build_objects(report, {"sr"})
+        return
+    for ds in build_objects(report, {"sr", "gsps"}):
+        back = _read(ds)
+        assert back.SpecificCharacterSet == "ISO_IR 192"
+        assert str(back.PatientName) == str(source.PatientName)
+        assert str(back.PatientName).encode("utf-8") in encode(ds)
