@@ -9,7 +9,7 @@ workers. Geometry, not existence: the status line is visible inside the decision
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +103,14 @@ def _decided(qtbot: Any, make_window: Any, settings: Settings, path: Path, says:
     return window
 
 
+@pytest.fixture
+def decide(
+    qtbot: Any, make_window: Any, demo_bundle: Path, pacs_settings: Settings, cxr_path: Path
+) -> Callable[[str], Any]:
+    """``decide(says)``: :func:`_decided` on the generated chest X-ray with PACS on."""
+    return lambda says: _decided(qtbot, make_window, pacs_settings, cxr_path, says)
+
+
 def _outbox(settings: Settings) -> tuple[int, int, int]:
     """(pending, held, sent) in the PACS outbox."""
     from viewer.outbox import Outbox
@@ -113,17 +121,12 @@ def _outbox(settings: Settings) -> tuple[int, int, int]:
 
 
 def test_decision_sent_to_orthanc_and_status_shown(
-    qtbot: Any,
-    make_window: Any,
-    demo_bundle: Path,
-    server: OrthancServer,
-    pacs_settings: Settings,
-    cxr_path: Path,
+    decide: Any, server: OrthancServer, pacs_settings: Settings, cxr_path: Path
 ) -> None:
     import pydicom
 
     server.start()
-    _decided(qtbot, make_window, pacs_settings, cxr_path, "Sent to PACS ")
+    decide("Sent to PACS ")
     assert _outbox(pacs_settings) == (0, 0, 2)
     study = pydicom.dcmread(cxr_path, stop_before_pixels=True).StudyInstanceUID
     studies = server.get_json("/studies?expand")
@@ -136,15 +139,9 @@ def test_decision_sent_to_orthanc_and_status_shown(
 
 
 def test_unreachable_pacs_keeps_the_result_then_sends_it(
-    qtbot: Any,
-    make_window: Any,
-    demo_bundle: Path,
-    server: OrthancServer,
-    pacs_settings: Settings,
-    cxr_path: Path,
+    qtbot: Any, decide: Any, server: OrthancServer, pacs_settings: Settings
 ) -> None:
-    # Orthanc not started: nobody answers
-    window = _decided(qtbot, make_window, pacs_settings, cxr_path, "Waiting: PACS unreachable")
+    window = decide("Waiting: PACS unreachable")  # Orthanc not started: nobody answers
     label = _status(window)
     assert "#b00020" in label.styleSheet()  # said in the warning colour
     assert _outbox(pacs_settings) == (2, 0, 0)
@@ -156,18 +153,13 @@ def test_unreachable_pacs_keeps_the_result_then_sends_it(
 
 
 def test_a_refusal_is_held_and_said_in_the_decision_area(
-    qtbot: Any,
-    make_window: Any,
-    demo_bundle: Path,
-    server: OrthancServer,
-    pacs_settings: Settings,
-    cxr_path: Path,
+    decide: Any, server: OrthancServer, pacs_settings: Settings
 ) -> None:
     from tests.pacs.test_delivery import REFUSE_ALL
 
     server.lua = REFUSE_ALL  # this PACS refuses every object (a Lua filter)
     server.start()
-    window = _decided(qtbot, make_window, pacs_settings, cxr_path, "Not sent: PACS refused")
+    window = decide("Not sent: PACS refused")
     label = _status(window)
     assert "did not store the object" in label.text()  # PACS's answer, in the core's words
     assert "bedside pacs outbox retry" in label.text()  # what IT can do about it
