@@ -21,7 +21,13 @@ from typing import Any, Literal
 
 from viewer.bundle.keys import load_public_key
 from viewer.bundle.trust import MAX_KEYS_PER_DIR, demo_fingerprint
-from viewer.config import PATH_KEYS, SettingsFile, check_setting_path, read_settings_file
+from viewer.config import (
+    PATH_KEYS,
+    SettingsFile,
+    _flatten,  # the settings' own dotted-key view (one definition)
+    check_setting_path,
+    read_settings_file,
+)
 from viewer.errors import BedsideError
 from viewer.keyprint import fingerprint, format_fingerprint
 
@@ -77,16 +83,6 @@ class _Collector:
 
     def add(self, level: Level, code: str, message: str) -> None:
         self.findings.append(Finding(level, code, message))
-
-
-def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in data.items():
-        if isinstance(value, dict):
-            out.update(_flatten(value, f"{prefix}{key}."))
-        else:
-            out[f"{prefix}{key}"] = value
-    return out
 
 
 def _permissions(path: Path, what: str, st: os.stat_result, out: _Collector) -> None:
