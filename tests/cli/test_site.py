@@ -80,6 +80,29 @@ def test_hostile_site_files(tmp_path: Path, key: KeyPair, toml: str, code: str) 
     assert not check_site(site / "site.toml").ok
 
 
+def test_a_missing_certificate_is_an_error_a_log_not_yet_made_is_not(
+    tmp_path: Path, key: KeyPair
+) -> None:
+    toml = (
+        f'[audit]\ndb_path = "{tmp_path}/audit.sqlite"\n'
+        f'[atna]\nca_file = "{tmp_path}/absent-ca.pem"\n'
+    )
+    report = check_site(_site(tmp_path, key, toml).joinpath("site.toml"))
+    missing = [(f.level, "absent-ca.pem" in f.message) for f in report.findings
+               if f.code == "missing_path"]  # fmt: skip
+    assert sorted(missing) == [("error", True), ("warning", False)]
+
+
+def test_a_world_readable_pseudonym_secret_is_a_warning(tmp_path: Path, key: KeyPair) -> None:
+    secret = tmp_path / "site-secret"
+    secret.write_bytes(b"x" * 32)
+    secret.chmod(0o640)  # the clinicians' group may read it: the app runs as them
+    site = _site(tmp_path, key, f'[audit]\nsecret_path = "{secret}"\n')
+    assert "secret_readable" not in _codes(site)
+    secret.chmod(0o644)
+    assert _codes(site)["secret_readable"] == "warning"
+
+
 def test_world_writable_folders_and_keys_are_errors(tmp_path: Path, key: KeyPair) -> None:
     site = _site(tmp_path, key)
     (site / "trusted-keys").chmod(0o777)

@@ -33,6 +33,14 @@ from viewer.keyprint import fingerprint, format_fingerprint
 
 Level = Literal["info", "warning", "error"]
 POSIX = sys.platform != "win32"
+# Path keys whose file or folder the app creates on first use: missing is a note, not an error.
+CREATED_BY_APP = frozenset({"audit.db_path", "audit.secret_path", "models.store_dir"})
+# Files only the clinicians' accounts should read (the app runs as them), and why.
+PRIVATE_KEYS = {
+    "audit.secret_path": "with it the pseudonyms in the audit log can be matched to patient IDs",
+    "atna.client_key_file": "with it anyone can pose as this workstation to the repository",
+    "pacs.client_key": "with it anyone can pose as this workstation to PACS",
+}
 
 
 @dataclass(frozen=True)
@@ -165,7 +173,8 @@ def _check_paths(values: SettingsFile, out: _Collector) -> None:
             continue
         st = _stat(path)
         if st is None:
-            level: Level = "error" if key == "trust.site_keys_dir" else "warning"
+            # the app makes these on first use; every other file a key names must be there
+            level: Level = "warning" if key in CREATED_BY_APP else "error"
             parent = "exists" if path.parent.is_dir() else "does not exist either"
             out.add(
                 level,
@@ -183,13 +192,13 @@ def _check_paths(values: SettingsFile, out: _Collector) -> None:
                 f"{what} names {path}, which every account on this computer can change "
                 f"(mode {mode:04o}); run: chmod o-w {path}",
             )
-        if POSIX and key == "audit.secret_path" and mode & (stat.S_IROTH | stat.S_IRGRP):
+        if POSIX and key in PRIVATE_KEYS and mode & stat.S_IROTH:
             out.add(
                 "warning",
                 "secret_readable",
-                f"{what} names {path}, which other accounts can read (mode {mode:04o}): with it "
-                "the pseudonyms in the audit log can be matched to patient IDs; run: "
-                f"chmod 600 {path}",
+                f"{what} names {path}, which every account on this computer can read (mode "
+                f"{mode:04o}): {PRIVATE_KEYS[key]}; run: chmod o-r {path} (and give the "
+                "clinicians' group read access)",
             )
 
 
