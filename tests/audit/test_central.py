@@ -17,6 +17,7 @@ from tests.audit.pg_cluster import APP_PASSWORD, PgCluster
 from viewer.audit import AuditLog, verify_log
 from viewer.audit.central import (
     CentralDestination,
+    CentralError,
     CentralStore,
     NotAppendOnlyError,
     compare_with_central,
@@ -207,10 +208,16 @@ def test_default_workstation_id_comes_from_the_installation_key(
     pg_cluster: PgCluster, tmp_path: Path
 ) -> None:
     ws = workstation(tmp_path / "ws", pg_cluster, "t_id")
+    with pytest.raises(CentralError, match="no audit log yet"):
+        workstation_id(ws)  # a key made before the log would read as a lost log
+    assert not ws.installation_key_path.exists()
+    _filled(ws, 1)
     name = workstation_id(ws)
     assert name.startswith("ws-") and len(name) == 19 and workstation_id(ws) == name
     named = workstation(tmp_path / "named", pg_cluster, "t_id", "ward-3")
     other = workstation(tmp_path / "other-account", pg_cluster, "t_id", "ward-3")
+    _filled(named, 1)
+    _filled(other, 1)
     assert workstation_id(named).startswith("ward-3-") and len(workstation_id(named)) == 15
     assert workstation_id(named) != workstation_id(other)  # two accounts' logs, two chains
     assert APP_PASSWORD not in repr(ws.values.audit_central)  # the password stays in its file

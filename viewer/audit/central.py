@@ -106,7 +106,16 @@ def workstation_id(settings: Settings) -> str:
     digits of the installation key's fingerprint (``ward-3-1a2b3c4d``), or ``ws-`` and 16 of
     them. The key is per data folder, so two OS accounts on one machine (each its own log, its
     own sequence numbers) never share a chain, while the name still says where it came from."""
-    key = InstallationKey.load_or_create(settings.installation_key_path)
+    key = InstallationKey.load_public(settings.installation_key_path)
+    if key is None:
+        if not settings.audit_db_path.exists():
+            # never made before the log: a key without a log reads as a lost log (audit.state)
+            raise CentralError(
+                "This workstation has no audit log yet, so it has no name in the department "
+                "audit store (the name comes from the installation key made with the log). "
+                "Start Bedside once, then try again."
+            )
+        key = InstallationKey.load_or_create(settings.installation_key_path)
     configured = settings.values.audit_central.workstation
     if configured:
         return f"{configured}-{key.fingerprint[:8]}"

@@ -74,11 +74,18 @@ def cmd_setup(args: argparse.Namespace) -> int:
     return 0
 
 
+def _workstation_text(settings: Settings) -> str:
+    try:
+        return workstation_id(settings)
+    except CentralError as exc:
+        return f"(none yet: {exc})"
+
+
 def _status_dict(settings: Settings) -> dict[str, Any]:
     c = settings.values.audit_central
     out: dict[str, Any] = {
         "enabled": c.enabled,
-        "workstation": workstation_id(settings),
+        "workstation": _workstation_text(settings),
         "store": f"{c.host}:{c.port}/{c.dbname} schema {c.db_schema} as {c.user}",
         **queue_fields(settings.central_outbox_path),
         "reachable": False,
@@ -332,9 +339,16 @@ def register(
         "and its grants (safe to run again)",
     )
     p.add_argument(
-        "--admin-user", default="postgres", help="a PostgreSQL role that may create them"
+        "--admin-user",
+        default="postgres",
+        help="a PostgreSQL role that may create databases, roles and tables (default: postgres); "
+        "it connects to the [audit_central] host, port and sslmode",
     )
-    p.add_argument("--admin-password-file", metavar="FILE", help="that role's password, one line")
+    p.add_argument(
+        "--admin-password-file",
+        metavar="FILE",
+        help="that role's password, one line (omit for certificate or peer login)",
+    )
     p.add_argument(
         "--app-password-file",
         metavar="FILE",
