@@ -145,6 +145,29 @@ def test_a_fifo_named_like_a_key_is_refused_without_blocking(tmp_path: Path, key
     assert result == [False]
 
 
+def test_the_apps_trust_store_skips_a_fifo_too(
+    tmp_path: Path, key: KeyPair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from viewer.bundle.trust import TrustStore
+    from viewer.config import load_settings
+
+    site = _site(tmp_path, key)
+    os.mkfifo(site / "trusted-keys" / "a-fifo.pem")
+    monkeypatch.setenv("BEDSIDE_SITE_CONFIG", str(site / "site.toml"))
+    result: list[TrustStore] = []
+    worker = threading.Thread(
+        target=lambda: result.append(TrustStore.from_settings(load_settings())), daemon=True
+    )
+    worker.start()
+    worker.join(timeout=20)
+    if worker.is_alive():
+        with open(site / "trusted-keys" / "a-fifo.pem", "w"):
+            pass
+        pytest.fail("the trust store blocked on a FIFO named like a key")
+    store = result[0]
+    assert len(store.keys) == 1 and "not a regular file" in store.problems[0]
+
+
 def test_no_site_folder_is_a_warning_not_an_error(tmp_path: Path) -> None:
     report = check_site(tmp_path / "absent" / "site.toml")
     codes = {f.code: f.level for f in report.findings}

@@ -93,6 +93,9 @@ def _load_dir(folder: Path, source: str, keys: list[TrustedKey], problems: list[
     if not folder.is_dir():
         return
     for path in sorted(folder.glob("*.pem"))[:MAX_KEYS_PER_DIR]:
+        if not path.is_file():  # a FIFO named *.pem would block every start (`site check`)
+            problems.append(f"{path} is not a regular file; it is not read as a key.")
+            continue
         try:
             keys.append(TrustedKey.of(load_public_key(path), source=source, path=str(path)))
         except BundleError as exc:
