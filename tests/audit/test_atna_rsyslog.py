@@ -32,6 +32,7 @@ from viewer.outbox import Backoff, Outbox, OutboxStatus
 pytestmark = pytest.mark.skipif(rsyslog_missing() is not None, reason=str(rsyslog_missing()))
 
 FAST = Backoff(first_s=0.05, factor=2.0, cap_s=0.4)
+BATCH = 100  # forwarding.forward's batch size
 
 
 def atna_settings(
@@ -68,6 +69,10 @@ def append_and_forward(settings: Settings, rows: int) -> tuple[ForwardResult, Ou
             return result, box.status()
 
 
+def seqs_received(server: Rsyslog) -> set[int]:
+    return {int(parse_syslog(line).sd[SD_ID]["seq"]) for line in received(server)}
+
+
 def received(server: Rsyslog) -> list[bytes]:
     return [line for line in server.lines() if line.startswith(b"<")]
 
@@ -102,11 +107,17 @@ def test_messages_arrive_intact_over_mutual_tls(
         assert msg.facility == 13
 
 
-def test_none_lost_none_duplicated_across_a_restart(
+def test_none_lost_across_a_restart_and_a_repeat_is_recognisable(
     site_file: Path, pki: Pki, rsyslog: Rsyslog
 ) -> None:
     """1,000 rows appended while the app's forwarder runs (woken by the commit hook); rsyslog is
-    stopped after about a third arrived and started again on the same port a moment later."""
+    stopped after about a third arrived and started again on the same port a moment later.
+
+    None may be lost. RFC 5425 has no acknowledgement: when rsyslog stops halfway through
+    reading a batch, the connection is reset and the whole batch is sent again, so the part it
+    had read arrives twice. Such a repeat is at most one batch, byte-identical (the same log id,
+    seq and row hash in the structured data), so the repository drops it; after that it holds
+    each row exactly once."""
     total = 1000
     settings = atna_settings(site_file, pki, rsyslog.port)
     forwarder = Forwarder(
@@ -140,16 +151,22 @@ def test_none_lost_none_duplicated_across_a_restart(
             for i in range(total):
                 log.append(decision(i))
             cutter.join(60)
-            lines = rsyslog.wait_for(total, timeout=60)
+            deadline = time.monotonic() + 60
+            while len(seqs_received(rsyslog)) < total and time.monotonic() < deadline:
+                time.sleep(0.05)
         finally:
             forwarder.stop()
     assert stopped_at and 0 < stopped_at[0] < total, "the cut did not happen mid-stream"
     assert errors and errors[0] and "ATNA repository" in errors[0]
+    by_seq: dict[int, set[bytes]] = {}
+    for line in received(rsyslog):
+        by_seq.setdefault(int(parse_syslog(line).sd[SD_ID]["seq"]), set()).add(line)
+    assert sorted(by_seq) == list(range(1, total + 1)), f"lost: {total - len(by_seq)} of {total}"
+    assert all(len(lines_of) == 1 for lines_of in by_seq.values())  # a repeat is identical
     seqs = Counter(int(parse_syslog(line).sd[SD_ID]["seq"]) for line in received(rsyslog))
-    assert sorted(seqs) == list(range(1, total + 1)), f"lost: {total - len(seqs)} of {total}"
-    duplicated = {seq: n for seq, n in seqs.items() if n > 1}
-    assert not duplicated, f"duplicated: {duplicated}"
-    assert len(lines) == total
+    repeated = sorted(seq for seq, n in seqs.items() if n > 1)
+    assert all(seqs[seq] == 2 for seq in repeated)
+    assert not repeated or repeated[-1] - repeated[0] < BATCH, f"more than one batch: {repeated}"
     with Outbox(settings.atna_outbox_path) as box:
         assert box.status().pending == 0 and box.status().sent == total
 

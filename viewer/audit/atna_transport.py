@@ -16,11 +16,17 @@ can still match on the SD-ID's name.
 
 Delivery: RFC 5425 has no application acknowledgement. A batch counts as delivered once the
 repository's TCP stack has acknowledged every byte (Linux ``SIOCOUTQ`` reaches 0) and the
-connection has shown no reset; otherwise it stays in the outbox and is sent again, so a
-repository that stops mid-stream loses nothing (it may, in the worst case, receive a batch twice:
-the structured data lets it de-duplicate). ATNA node authentication is mutual TLS: the
-repository's certificate is checked against ``atna.ca_file`` and its host name, and this
-workstation presents ``atna.client_cert_file`` when the site gives one.
+connection has shown no reset for :data:`READ_GRACE_S` after that (Linux resets, rather than
+closes, a connection whose receiver exits with data unread); otherwise it stays in the outbox and
+is sent again, so a repository that stops mid-stream loses nothing (it may, in the worst case,
+receive a batch twice: the structured data lets it de-duplicate). A receiver that holds an
+acknowledged batch unread for longer and then dies can still lose it: only an application-level
+acknowledgement (which syslog lacks) would close that. Elsewhere than Linux the acknowledgement
+cannot be read and a batch counts as delivered when written.
+
+ATNA node authentication is mutual TLS: the repository's certificate is checked against
+``atna.ca_file`` and its host name, and this workstation presents ``atna.client_cert_file`` when
+the site gives one.
 """
 
 from __future__ import annotations
@@ -59,6 +65,8 @@ FACILITIES = {"authpriv": 10, "log_audit": 13}
 SEVERITIES = {"0": 5, "4": 4, "8": 3, "12": 2}
 BOM = b"\xef\xbb\xbf"
 _SIOCOUTQ = 0x5411  # Linux TIOCOUTQ: bytes not yet acknowledged by the peer
+#: how long an acknowledged batch must see the connection stay up before it counts as delivered
+READ_GRACE_S = 0.01
 
 
 class AtnaError(AuditError):
@@ -219,6 +227,8 @@ class SyslogTlsSender:
                 sock.settimeout(self.send_timeout_s)
         except (ssl.SSLWantReadError, BlockingIOError):
             return "open"
+        except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
+            return "closed"  # a TCP FIN (rsyslog closes without a TLS close_notify): not a reset
         except (ConnectionResetError, BrokenPipeError, ssl.SSLError, OSError) as exc:
             self._peer_error = getattr(exc, "reason", None) or str(exc)
             return "reset"
@@ -249,7 +259,11 @@ class SyslogTlsSender:
             ) from exc
 
     def _settle(self, sock: ssl.SSLSocket) -> None:
+        """Return once the batch is acknowledged and the connection stayed up for
+        :data:`READ_GRACE_S` after that (a repository stopping with the batch acknowledged by its
+        TCP stack but unread resets the connection: the batch is then sent again)."""
         deadline = time.monotonic() + self.send_timeout_s
+        acked_at: float | None = None
         while True:
             state = self._peer_state(sock)
             unacked = _unacked(sock)
@@ -263,7 +277,10 @@ class SyslogTlsSender:
                     # every byte acknowledged, then a clean close: Linux resets rather than
                     # closes a socket with unread data, so the batch was read. Reconnect next.
                     self.close()
-                return
+                    return
+                acked_at = time.monotonic() if acked_at is None else acked_at
+                if unacked is None or time.monotonic() - acked_at >= READ_GRACE_S:
+                    return
             if state == "closed":
                 raise AtnaError(
                     f"{self.where} closed the connection before it acknowledged the batch"
