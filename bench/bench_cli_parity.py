@@ -9,13 +9,15 @@ the commands from a shell: the venv's ``bedside`` entry point against ``dcmj2pnm
 each a fresh process with its output captured (a pipe, as in a script). Medians and the ratio of
 medians; the load average before and after, since other sessions share the cores.
 
-- render: ``bedside dicom render FILE --out X.png --force`` (default PNG level 1) and as before
-  issue 19 item 2 (``--compress 6``, Pillow's default, with ``OPENBLAS_NUM_THREADS`` = cores,
-  numpy's default pool) against ``dcmj2pnm +on FILE X.png`` (dcmtk's PNG), on
+- "before": the same command run from the source of revision ``--before`` (default: the last
+  one before the header fast path, viewer/dicom/header.py without pydicom), extracted with
+  ``git archive`` and put first on ``sys.path`` (same venv, same interpreter);
+- render: ``bedside dicom render FILE --out X.png --force`` (default PNG level 1) and before,
+  against ``dcmj2pnm +on FILE X.png`` (dcmtk's PNG), on
   a generated 3000 x 3000 and a 512 x 512 12-bit MONOCHROME1 CR, uncompressed; ``python -c pass``
   in the same rounds for the small-image target, and ``python -c 'import numpy, pydicom'`` (the
   floor of any command that reads DICOM with pydicom; no BLAS pool, as `bedside dicom`);
-- scan: ``bedside dicom scan DIR`` (and as before: the BLAS pool) against
+- scan: ``bedside dicom scan DIR`` (and before) against
   ``dcmdump -q -M +sb 7fe0,0010 FILE...`` (stop before Pixel Data, all files in one invocation)
   over 1,000 generated 128 x 128 files;
 - in-process header reading: ``viewer.dicom.scan([DIR])`` in this process against the dcmdump
@@ -50,12 +52,28 @@ RESULTS = ROOT / "bench" / "results" / "cli_parity.md"
 VENV_BIN = Path(sys.executable).parent
 BEDSIDE = str(VENV_BIN / "bedside")
 IMPORT_FLOOR = "python -c 'import numpy, pydicom'"  # the floor of any pydicom command
+# the floor of any render that decodes with numpy and writes with Pillow, pydicom or not
+PIXEL_FLOOR = "python -c 'import numpy, PIL.PngImagePlugin'"
 ROUNDS = {"render3000": 9, "render512": 15, "scan": 15}
 
 
-# What the commands did before issue 19 item 2, in the same rounds: Pillow's default zlib level
-# (6) and numpy's OpenBLAS pool of one thread per core (now not started for `bedside dicom`).
-BEFORE = {"OPENBLAS_NUM_THREADS": str(os.cpu_count() or 1)}
+# The source before the header fast path (issue 19 items 1-2: info/scan without pydicom).
+BEFORE_REVISION = "5cb8ae0"
+BEFORE_MAIN = (
+    "import os, sys; sys.path.insert(0, os.environ['BENCH_BEFORE_SRC']); "
+    "from viewer.cli.main import main; sys.exit(main(sys.argv[1:]))"
+)
+
+
+def before_source(rev: str, work: Path) -> dict[str, str]:
+    """The environment that runs revision ``rev``'s ``viewer`` package (``git archive``)."""
+    src = work / "before"
+    src.mkdir()
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", rev, "viewer"], check=True, capture_output=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(src)], input=archive, check=True)
+    return {**os.environ, "BENCH_BEFORE_SRC": str(src)}
 
 
 def run(cmd: list[str], env: dict[str, str] | None = None) -> float:
@@ -74,6 +92,12 @@ def floor() -> float:
     """``import numpy, pydicom`` as `bedside dicom` imports them (no BLAS pool)."""
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
     return run([sys.executable, "-c", "import numpy, pydicom"], env)
+
+
+def pixel_floor() -> float:
+    """``import numpy, PIL.PngImagePlugin`` (no BLAS pool): a render without pydicom's cost."""
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
+    return run([sys.executable, "-c", "import numpy, PIL.PngImagePlugin"], env)
 
 
 def interleave(rounds: int, cases: dict[str, Callable[[], float]]) -> dict[str, list[float]]:
@@ -102,33 +126,36 @@ def med_ms(values: list[float]) -> float:
 
 
 def main() -> int:
+    rev = sys.argv[sys.argv.index("--before") + 1] if "--before" in sys.argv else BEFORE_REVISION
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         print("generating files ...", flush=True)
         paths = write_files(work)
+        before_env = before_source(rev, work)
+        before = [sys.executable, "-c", BEFORE_MAIN]
         results: dict[str, dict[str, list[float]]] = {}
         sizes: dict[str, int] = {}
         for side in (3000, 512):
             src = str(paths[f"cr{side}"])
-            ours, ours6, native = (work / f"{n}-{side}.png" for n in ("ours", "ours6", "dcmtk"))
+            ours, ours0, native = (work / f"{n}-{side}.png" for n in ("ours", "ours0", "dcmtk"))
             cases: dict[str, Callable[[], float]] = {
                 "bedside": lambda s=src, o=ours: run(  # type: ignore[misc]
                     [BEDSIDE, "dicom", "render", s, "--out", str(o), "--force"]
                 ),
-                "before: --compress 6, BLAS pool": lambda s=src, o=ours6: run(  # type: ignore[misc]
-                    [BEDSIDE, "dicom", "render", s, "--out", str(o), "--force", "--compress", "6"],
-                    {**os.environ, **BEFORE},
+                f"before ({rev})": lambda s=src, o=ours0: run(  # type: ignore[misc]
+                    [*before, "dicom", "render", s, "--out", str(o), "--force"], before_env
                 ),
                 "dcmj2pnm +on": lambda s=src, o=native: run(  # type: ignore[misc]
                     ["dcmj2pnm", "+on", s, str(o)]
                 ),
                 "python -c pass": lambda: run([sys.executable, "-c", "pass"]),
                 IMPORT_FLOOR: floor,
+                PIXEL_FLOOR: pixel_floor,
             }
             print(f"render {side} ...", flush=True)
             results[f"render{side}"] = interleave(ROUNDS[f"render{side}"], cases)
-            for name, path in (("bedside", ours), ("before: --compress 6, BLAS pool", ours6)):
+            for name, path in (("bedside", ours), (f"before ({rev})", ours0)):
                 sizes[f"{name} {side}"] = path.stat().st_size
             sizes[f"dcmj2pnm +on {side}"] = native.stat().st_size
         folder = paths["scan"]
@@ -138,9 +165,7 @@ def main() -> int:
             ROUNDS["scan"],
             {
                 "bedside dicom scan": lambda: run([BEDSIDE, "dicom", "scan", str(folder)]),
-                "before: BLAS pool": lambda: run(
-                    [BEDSIDE, "dicom", "scan", str(folder)], {**os.environ, **BEFORE}
-                ),
+                f"before ({rev})": lambda: run([*before, "dicom", "scan", str(folder)], before_env),
                 "dcmdump": lambda: run(["dcmdump", "-q", "-M", "+sb", "7fe0,0010", *files]),
                 "scan() in-process": lambda: in_process(lambda: scan([folder])),
                 "python -c pass": lambda: run([sys.executable, "-c", "pass"]),
@@ -212,7 +237,9 @@ def report(
             targets.append(
                 f"- render of a small image <= 8x `python -c pass`: {ratio:.1f}x "
                 f"({r['bedside']:.0f} ms against {r['python -c pass']:.0f} ms; "
-                f"`import numpy, pydicom` alone {r[IMPORT_FLOOR]:.0f} ms), {verdict}."
+                f"`import numpy, pydicom` alone {r[IMPORT_FLOOR]:.0f} ms, "
+                f"`import numpy, PIL.PngImagePlugin` {r[PIXEL_FLOOR]:.0f} ms = "
+                f"{r[PIXEL_FLOOR] / r['python -c pass']:.1f}x), {verdict}."
             )
     s = {k: med_ms(v) for k, v in results["scan"].items()}
     n = len(results["scan"]["dcmdump"])
