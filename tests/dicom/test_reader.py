@@ -332,6 +332,21 @@ def test_header_keeps_no_pixel_data(tmp_path: Path, ramp16: np.ndarray) -> None:
     assert img.header.PatientID == "T1"
 
 
+@pytest.mark.parametrize("charset", ["ISO_IR 100", "ISO_IR 144"], ids=["fast-path", "pydicom"])
+def test_large_element_before_pixel_data_is_read(
+    tmp_path: Path, ramp16: np.ndarray, charset: str
+) -> None:
+    """A value over the 64 KiB deferral size (a vendor's private header) before Pixel Data: the
+    header-only pass left it unread, then read it back from its closed file and refused a valid
+    file as damaged; listed and opened now, by either header path."""
+    ds = make_ds(ramp16, SpecificCharacterSet=charset)
+    ds.add_new(0x00191010, "OB", bytes(100_000))
+    path = save(ds, tmp_path / "large.dcm")
+    assert read_metadata(path).patient_id == "T1"
+    img = read_image(path)
+    assert img.stored.shape == ramp16.shape and len(img.header[0x00191010].value) == 100_000
+
+
 def test_jpeg_lossless_process14_other_predictor(tmp_path: Path, noise12: np.ndarray) -> None:
     frame = imagecodecs.jpeg8_encode(noise12, lossless=True, predictor=6, bitspersample=12)
     path = _encapsulated(noise12, frame, uid.JPEGLossless, tmp_path)
