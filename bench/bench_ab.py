@@ -113,6 +113,12 @@ def main(argv: list[str] | None = None) -> int:
         help="a commit for B instead of this working tree (e.g. HEAD while others edit files)",
     )
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=("launch", "batch", "help"),
+        help="measure only these figures (repeatable; default all three)",
+    )
     parser.add_argument("--images", type=int, default=40)
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
@@ -142,11 +148,12 @@ def main(argv: list[str] | None = None) -> int:
             write_demo_set(folder, n=args.images, seed=5, size=(1024, 1024))
             trees = {"A": base_tree, "B": head_tree}
             figures: dict[str, dict[str, list[float]]] = {"A": {}, "B": {}}
-            steps: list[Callable[[Path], dict[str, float]]] = [
-                lambda tree: launch(tree, work, sample),
-                lambda tree: batch(tree, work, folder),
-                lambda tree: help_start(tree, work),
-            ]
+            every: dict[str, Callable[[Path], dict[str, float]]] = {
+                "launch": lambda tree: launch(tree, work, sample),
+                "batch": lambda tree: batch(tree, work, folder),
+                "help": lambda tree: help_start(tree, work),
+            }
+            steps = [step for name, step in every.items() if not args.only or name in args.only]
             for run in range(args.runs):
                 for step in steps:
                     for side in ("A", "B") if run % 2 == 0 else ("B", "A"):
@@ -184,6 +191,8 @@ def main(argv: list[str] | None = None) -> int:
         "help": "`python -m viewer --help` (s)",
     }
     for name, label in labels.items():
+        if name not in figures["A"]:
+            continue
         a = statistics.median(figures["A"][name])
         b = statistics.median(figures["B"][name])
         lines.append(f"| {label} | {a:.3f} | {b:.3f} | {b / a:.2f} |")
