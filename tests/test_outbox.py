@@ -263,3 +263,22 @@ def test_the_lease_of_a_killed_drainer_is_taken_over_at_once(tmp_path: Path) -> 
     with Outbox(path) as box:
         result = box.drain(lambda _i: None, ordered=False)
         assert (result.busy, result.sent) == (False, 1)
+
+
+def test_an_unordered_drain_ends_even_when_retries_come_due_during_it(tmp_path: Path) -> None:
+    """A failing item whose backoff is shorter than the drain is not retried in a loop: each
+    item is tried once per drain."""
+    with Outbox(tmp_path / "out.sqlite", backoff=Backoff(first_s=0.0, cap_s=0.0)) as box:
+        for key in ("a", "b", "c"):
+            box.put(key, b"", now=0)
+        tried: list[str] = []
+
+        def send(item: OutboxItem) -> None:
+            tried.append(item.key)
+            if item.key != "b":
+                raise OSError("down")
+
+        result = box.drain(send, ordered=False, now=lambda: 1)
+        assert (result.sent, result.failed) == (1, 2)
+        assert sorted(tried) == ["a", "b", "c"]
+        assert box.drain(send, ordered=False, now=lambda: 2).failed == 2  # due again next drain

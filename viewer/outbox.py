@@ -408,17 +408,24 @@ class Outbox:
         """Send due items oldest first through ``send`` (which raises on failure).
 
         ``ordered``: stop at the first failure (later items wait behind it), so a receiver sees
-        items in queue order. Otherwise a failing item is rescheduled and the next one is tried.
+        items in queue order. Otherwise a failing item is rescheduled and the next one is tried;
+        an item that failed is not tried again in the same drain, even when its retry time comes
+        before the drain ends (a short backoff, slow timeouts), so a drain always ends.
         """
         if not self._take_lease(now()):
             return DrainResult(sent=0, failed=0, held=0, error=None, busy=True)
         sent = failed = held = 0
         error: str | None = None
+        failed_ids: set[int] = set()
         try:
             while limit is None or sent + failed + held < limit:
                 if should_stop is not None and should_stop():
                     break
-                batch = self._ordered_due(now()) if ordered else self.due(now=now(), limit=50)
+                if ordered:
+                    batch = self._ordered_due(now())
+                else:
+                    batch = self.due(now=now(), limit=50 + len(failed_ids))
+                    batch = [item for item in batch if item.id not in failed_ids][:50]
                 if not batch:
                     break
                 if not self._take_lease(now()):
@@ -443,6 +450,7 @@ class Outbox:
                         error = str(exc) or type(exc).__name__
                         self.mark_failed(item.id, error, now=now())
                         failed += 1
+                        failed_ids.add(item.id)
                         if ordered:
                             stop = True
                             break
