@@ -185,3 +185,14 @@ def test_the_linux_site_folder_does_not_follow_the_desktop_session(
     monkeypatch.setattr("sys.platform", "linux")
     monkeypatch.setenv("XDG_CONFIG_DIRS", "/etc/xdg/xdg-ubuntu:/etc/xdg")
     assert default_site_dir() == Path("/etc/bedside")
+
+
+def test_without_site_dir_it_checks_the_file_the_app_reads(
+    site_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """BEDSIDE_SITE_CONFIG (set by the test fixtures) is the file every other command reads."""
+    site_file.write_text('[ui]\nleft_drag = "window"\n', encoding="utf-8")
+    assert bedside(["site", "check", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["site_file"] == str(site_file)
+    assert data["site_values"] == {"ui.left_drag": "window"}
