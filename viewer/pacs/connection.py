@@ -147,9 +147,10 @@ def _reason(exc: BaseException) -> str:
 
 def describe_connect_failure(
     host: str, port: int, *, context: ssl.SSLContext | None, timeout_s: float
-) -> str:
+) -> str | None:
     """Why a connection to ``host:port`` fails, found by trying it again plainly: name lookup,
-    TCP connect, then (with ``context``) the TLS handshake. One sentence, no traceback."""
+    TCP connect, then (with ``context``) the TLS handshake. One sentence, no traceback; None when
+    all of these work (the failure was later, in the DICOM or HTTP exchange)."""
     where = f"{host}:{port}"
     started = time.monotonic()
     try:
@@ -164,11 +165,11 @@ def describe_connect_failure(
         return f"PACS at {where} cannot be reached: {_reason(exc)}."
     with raw:
         if context is None:
-            return f"PACS at {where} accepted the connection but then did not answer."
+            return None
         raw.settimeout(max(0.5, timeout_s - (time.monotonic() - started)))
         try:
             with context.wrap_socket(raw, server_hostname=host):
-                return f"PACS at {where} completed the TLS handshake but then did not answer."
+                return None
         except ssl.SSLCertVerificationError as exc:
             return (
                 f"The certificate of PACS at {where} is not trusted ({_reason(exc)}): give its CA "

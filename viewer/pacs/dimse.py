@@ -125,6 +125,13 @@ def _association(
     s = target.section
     context = target.ssl_context() if s.tls else None
     tls_args = (context, s.host) if context is not None else None
+    # Connect (and shake hands) once plainly first: the failure is then said in words, and
+    # pynetdicom 3.0.4 leaks its socket when the connection or the TLS handshake fails.
+    problem = describe_connect_failure(
+        s.host, s.port, context=context, timeout_s=s.connect_timeout_s
+    )
+    if problem is not None:
+        raise PacsError(problem)
     with _quiet():
         assoc = ae.associate(
             s.host,
@@ -156,13 +163,14 @@ def _refusal(target: PacsTarget, assoc: Any, context: Any) -> str:
         elif "Calling AE" in reason:
             hint = f": PACS does not know this workstation's AE title {s.calling_aet!r}"
         return f"PACS at {s.host}:{s.port} refused the association ({reason.lower()}){hint}."
-    if assoc.is_aborted:
-        return (
-            f"PACS at {s.host}:{s.port} aborted the association: it may not accept AE title "
-            f"{s.calling_aet!r} or the offered services."
-        )
-    return describe_connect_failure(
+    diagnosis = describe_connect_failure(
         s.host, s.port, context=context, timeout_s=min(s.connect_timeout_s, 5.0)
+    )
+    if diagnosis is not None:
+        return diagnosis
+    return (
+        f"PACS at {s.host}:{s.port} accepted the connection but ended the association: it may "
+        f"not accept AE title {s.calling_aet!r} or the services offered."
     )
 
 

@@ -160,9 +160,21 @@ def store(target: PacsTarget, objects: Sequence[bytes]) -> None:
             detail = "; ".join(reasons) or f"HTTP {code}"
             raise PacsRejectedError(f"{_where(target)} refused the object: {detail}.") from exc
         raise
-    failed = getattr(answer, "FailedSOPSequence", None) if answer is not None else None
-    if failed:
-        raise PacsRejectedError(f"{_where(target)} refused {len(failed)} object(s).")
+    # PS3.18 10.5.3: the Referenced SOP Sequence lists what was stored. An object missing from
+    # it was not stored, even on 200 (Orthanc answers so when a filter refuses an instance).
+    failed = list(getattr(answer, "FailedSOPSequence", []) or []) if answer is not None else []
+    stored = {
+        str(item.get("ReferencedSOPInstanceUID", ""))
+        for item in (getattr(answer, "ReferencedSOPSequence", []) or [])
+    }
+    missing = [ds for ds in datasets if str(ds.SOPInstanceUID) not in stored]
+    if failed or missing:
+        count = max(len(failed), len(missing))
+        noun = "object" if count == 1 else f"{count} objects"
+        raise PacsRejectedError(
+            f"{_where(target)} did not store the {noun} (its answer lists "
+            f"{'it' if count == 1 else 'them'} as failed or not stored)."
+        )
 
 
 def search_studies(

@@ -1,0 +1,312 @@
+"""Delivery against a real Orthanc when things go wrong: each bad input gives one clear message
+and a queued (not lost) result; a killed sender and an Orthanc stopped mid-send end with every
+object stored exactly once; every send and failure is an audit row without raw identifiers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pydicom.dataset import Dataset
+
+from tests.pacs.helpers import (
+    pacs_site,
+    secondary_capture,
+    source_image,
+    text_report,
+    write_site,
+)
+from tests.pacs.orthanc import OrthancServer, free_port
+from viewer.audit import AuditLog
+from viewer.config import Settings
+from viewer.outbox import Backoff, Outbox
+from viewer.pacs import query
+from viewer.pacs.connection import PacsTarget
+from viewer.pacs.delivery import PacsDelivery
+
+FAST = Backoff(first_s=0.05, factor=1.0, cap_s=0.05)
+
+
+def _objects(seed: int, n: int = 2) -> tuple[Dataset, list[Dataset]]:
+    source = source_image(seed=seed)
+    objects = [text_report(source), secondary_capture(source)]
+    for _ in range(n - 2):
+        objects.append(secondary_capture(source))
+    return source, objects
+
+
+@pytest.fixture
+def audit(settings: Settings) -> Iterator[AuditLog]:
+    log = AuditLog.open(settings)
+    yield log
+    log.close()
+
+
+def _delivery(settings: Settings, audit: AuditLog | None = None) -> PacsDelivery:
+    return PacsDelivery(settings, audit, outbox=Outbox(settings.pacs_outbox_path, backoff=FAST))
+
+
+def _assert_queued_not_lost(
+    settings: Settings, objects: list[Dataset], expected: str, *, held: bool
+) -> None:
+    """One drain: every object failed with the same clear sentence, none lost."""
+    with _delivery(settings) as delivery:
+        assert delivery.queue(objects, reading_id="bad") == len(objects)
+        result = delivery.drain()
+        assert result.sent == 0
+        assert (result.held, result.failed) == ((len(objects), 0) if held else (0, len(objects)))
+        assert result.error is not None
+        assert expected in result.error, result.error
+        assert "Traceback" not in result.error and "\n" not in result.error
+        status = delivery.status("bad")
+        assert (status.held if held else status.pending) == len(objects)
+        text = delivery.status_text()
+        if held:
+            assert text == f"Refused by PACS: {len(objects)} objects held (IT: bedside pacs outbox)"
+        else:
+            assert text.startswith("Waiting: PACS unreachable since ")
+        assert all(item.last_error for item in delivery.outbox.waiting())
+
+
+@pytest.mark.parametrize(
+    ("transport", "expected"),
+    [
+        ("dimse", "Nothing accepts connections at 127.0.0.1:"),
+        ("dicomweb", "cannot be reached (the upload (STOW-RS)): it is down, or the address"),
+    ],
+)
+def test_an_unreachable_pacs_keeps_the_objects_pending(
+    site_file: Path, transport: str, expected: str
+) -> None:
+    port = free_port()
+    body = (
+        "[pacs]\nenabled = true\n"
+        f'transport = "{transport}"\n'
+        f'dicomweb_url = "http://127.0.0.1:{port}/dicom-web"\n'
+        f'host = "127.0.0.1"\nport = {port}\ncalled_aet = "ORTHANC"\nconnect_timeout_s = 2.0\n'
+    )
+    settings = write_site(site_file, body)
+    _assert_queued_not_lost(settings, _objects(21)[1], expected, held=False)
+
+
+def test_a_wrong_called_ae_title_is_named(own_orthanc: OrthancServer, site_file: Path) -> None:
+    own_orthanc.check_called_aet = True
+    own_orthanc.start()
+    settings = write_site(
+        site_file, pacs_site(own_orthanc, transport="dimse", called_aet="NOT_ORTHANC")
+    )
+    _assert_queued_not_lost(
+        settings,
+        _objects(22)[1],
+        "refused the association (called ae title not recognised): check pacs.called_aet "
+        "('NOT_ORTHANC')",
+        held=False,
+    )
+    checks = query.test_connection(settings)
+    assert checks[0].name == "C-ECHO" and not checks[0].ok
+    assert "called ae title not recognised" in checks[0].message
+    assert own_orthanc.sop_instance_uids() == []
+
+
+def test_tls_to_a_plain_dicom_port_fails_the_handshake(
+    orthanc: OrthancServer, site_file: Path
+) -> None:
+    settings = write_site(site_file, pacs_site(orthanc, transport="dimse", extra="tls = true\n"))
+    _assert_queued_not_lost(
+        settings, _objects(23)[1], "The TLS handshake with PACS at 127.0.0.1:", held=False
+    )
+
+
+def test_an_untrusted_server_certificate_is_refused_then_trusted_with_its_ca(
+    own_orthanc: OrthancServer, site_file: Path
+) -> None:
+    own_orthanc.dicom_tls = True
+    own_orthanc.start()
+    assert own_orthanc.cert_pem is not None
+    settings = write_site(
+        site_file, pacs_site(own_orthanc, transport="dimse", extra="tls = true\n")
+    )
+    _source, objects = _objects(24)
+    _assert_queued_not_lost(settings, objects, "is not trusted", held=False)
+    assert own_orthanc.sop_instance_uids() == []
+    # the same queue goes out once IT names the CA
+    trusted = write_site(
+        site_file,
+        pacs_site(
+            own_orthanc,
+            transport="dimse",
+            extra=f'tls = true\nca_bundle = "{own_orthanc.cert_pem}"\n',
+        ),
+    )
+    with _delivery(trusted) as delivery:
+        delivery.retry_now()
+        assert delivery.drain().sent == len(objects)
+    assert sorted(own_orthanc.sop_instance_uids()) == sorted(str(d.SOPInstanceUID) for d in objects)
+
+
+def test_https_to_a_plain_http_port_is_a_tls_failure(
+    orthanc: OrthancServer, site_file: Path
+) -> None:
+    url = orthanc.dicomweb_url.replace("http://", "https://")
+    settings = write_site(site_file, pacs_site(orthanc, transport="dicomweb", url=url))
+    _assert_queued_not_lost(
+        settings, _objects(25)[1], "The TLS connection to PACS at https://127.0.0.1:", held=False
+    )
+
+
+REFUSE_ALL = 'function ReceivedInstanceFilter(dicom, origin, info)\n  error("refused")\nend\n'
+
+
+@pytest.mark.parametrize(
+    ("transport", "expected"),
+    [
+        ("dimse", "refused the object: PACS is out of resources (status 0xA700)"),
+        ("dicomweb", "did not store the object"),
+    ],
+)
+def test_a_rejected_object_is_held_not_lost(
+    own_orthanc: OrthancServer, site_file: Path, audit: AuditLog, transport: str, expected: str
+) -> None:
+    own_orthanc.lua = REFUSE_ALL
+    own_orthanc.start()
+    settings = write_site(site_file, pacs_site(own_orthanc, transport=transport))
+    _source, objects = _objects(26)
+    _assert_queued_not_lost(settings, objects, expected, held=True)
+    with _delivery(settings, audit) as delivery:
+        assert delivery.drain().held == 0  # held: not retried on a timer
+        assert delivery.retry_now() == len(objects)  # IT: bedside pacs outbox retry
+        assert delivery.drain().held == len(objects)  # still refused, still kept
+    rows = audit.records(types=("pacs_send_failed",))
+    assert len(rows) == len(objects)
+    assert all(r.outcome == "failure" and r.detail["held"] is True for r in rows)
+    # the PACS takes them once it accepts them again
+    own_orthanc.lua = None
+    (own_orthanc.root / "filter.lua").unlink()
+    own_orthanc.restart()
+    with _delivery(settings, audit) as delivery:
+        delivery.retry_now()
+        assert delivery.drain().sent == len(objects)
+    assert sorted(own_orthanc.sop_instance_uids()) == sorted(str(d.SOPInstanceUID) for d in objects)
+
+
+def test_sends_are_audited_under_pseudonyms(
+    orthanc: OrthancServer, site_file: Path, audit: AuditLog
+) -> None:
+    settings = write_site(site_file, pacs_site(orthanc, transport="both"))
+    source, objects = _objects(27)
+    with _delivery(settings, audit) as delivery:
+        delivery.queue(objects, reading_id="r")
+        assert delivery.drain().sent == 2 * len(objects)
+    rows = audit.records(types=("pacs_sent",))
+    assert sorted((r.detail["destination"], r.detail["object"]) for r in rows) == [
+        ("dicomweb", "sc"),
+        ("dicomweb", "sr"),
+        ("dimse", "sc"),
+        ("dimse", "sr"),
+    ]
+    raw = {source.PatientID, source.StudyInstanceUID, *(str(d.SOPInstanceUID) for d in objects)}
+    for row in rows:
+        assert row.patient_pseudonym and row.sop_pseudonym
+        assert not raw & set(str(v) for v in row.as_dict().values())
+    log_bytes = Path(settings.audit_db_path).read_bytes()
+    assert not any(value.encode() in log_bytes for value in raw)
+
+
+def test_objects_survive_an_orthanc_stopped_mid_send(
+    own_orthanc: OrthancServer, site_file: Path
+) -> None:
+    """Orthanc dies (SIGKILL) after the second object; the rest wait; after it returns, every
+    object is stored exactly once (none missing, none twice)."""
+    own_orthanc.start()
+    settings = write_site(site_file, pacs_site(own_orthanc, transport="both"))
+    _source, objects = _objects(28, n=4)
+    from viewer.pacs.delivery import _send_one
+
+    sent: list[str] = []
+
+    def send_then_die(destination: str, target: PacsTarget, payload: bytes) -> None:
+        _send_one(destination, target, payload)  # the real transport
+        sent.append(destination)
+        if len(sent) == 2:
+            own_orthanc.kill()
+
+    delivery = PacsDelivery(
+        settings,
+        None,
+        outbox=Outbox(settings.pacs_outbox_path, backoff=FAST),
+        send_one=send_then_die,
+    )
+    with delivery:
+        assert delivery.queue(objects, reading_id="r") == 2 * len(objects)
+        first = delivery.drain()
+        assert (first.sent, first.failed) == (2, 2 * len(objects) - 2)
+        assert delivery.status_text().startswith("Waiting: PACS unreachable since ")
+    own_orthanc.start()  # same storage: the two stored before the kill are still there
+    with _delivery(settings) as delivery:
+        time.sleep(0.06)  # the fast backoff's retry time
+        second = delivery.drain()
+        assert (second.sent, second.failed) == (2 * len(objects) - 2, 0)
+        assert delivery.status("r").sent == 2 * len(objects)
+    uids = own_orthanc.sop_instance_uids()
+    assert sorted(uids) == sorted(str(d.SOPInstanceUID) for d in objects)
+
+
+CHILD = textwrap.dedent(
+    """
+    import sys, time
+    from viewer.config import load_settings
+    from viewer.outbox import Outbox, Backoff
+    from viewer.pacs import delivery as d
+
+    def paced(destination, target, payload):
+        d._send_one(destination, target, payload)  # the real transport
+        print("sent", flush=True)
+        time.sleep(0.3)  # the parent kills us between two sends
+
+    settings = load_settings()
+    box = Outbox(settings.pacs_outbox_path)
+    pacs = d.PacsDelivery(settings, None, outbox=box, send_one=paced)
+    pacs.drain()
+    print("done", flush=True)
+    """
+)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="kill -9 needs POSIX signals")
+def test_objects_survive_a_kill_9_of_the_sender(orthanc: OrthancServer, site_file: Path) -> None:
+    settings = write_site(site_file, pacs_site(orthanc, transport="both"))
+    _source, objects = _objects(29, n=5)
+    with PacsDelivery(settings) as delivery:
+        assert delivery.queue(objects, reading_id="r") == 2 * len(objects)
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD], stdout=subprocess.PIPE, text=True, env=env, cwd=root
+    )
+    assert child.stdout is not None
+    try:
+        lines = [child.stdout.readline().strip() for _ in range(3)]
+        assert lines == ["sent"] * 3
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=10)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait(timeout=10)
+        child.stdout.close()
+    with PacsDelivery(settings) as delivery:
+        status = delivery.status("r")
+        assert status.sent >= 2 and status.pending >= 2 * len(objects) - 4  # killed mid-way
+        result = delivery.drain()  # no wait for the dead child's lease
+        assert not result.busy and result.failed == 0
+        assert delivery.status("r").sent == 2 * len(objects)
+    uids = orthanc.sop_instance_uids()
+    assert len(uids) == len(set(uids))
+    assert sorted(uids) == sorted(str(d.SOPInstanceUID) for d in objects)
