@@ -69,8 +69,12 @@ useradd --create-home --home-dir "$work/home" --shell /bin/bash "$account"
 # CA certificate and an admin role's password. PostgreSQL refuses root: it runs as `postgres`.
 pg_bin=/usr/lib/postgresql/15/bin
 [ -x "$pg_bin/initdb" ] || { echo "it-guide walkthrough: PostgreSQL 15 is missing (make system-deps)" >&2; exit 1; }
+pg_port=5432
 if (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then
-  echo "it-guide walkthrough: port 5432 is taken; the guide's department store runs there" >&2; exit 1
+  # another server (e.g. Debian's own cluster started by the postgresql package) holds the port
+  # the guide names: the department store runs on a free port and the steps are read with it
+  pg_port=$("$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  echo "it-guide walkthrough: port 5432 is taken on this machine; the department store runs on $pg_port and the guide's steps are run with 5432 replaced by $pg_port"
 fi
 pg=$work/pg
 mkdir -p "$pg"
@@ -90,16 +94,16 @@ as_pg() { runuser -u postgres -- "$@"; }
 as_pg "$pg_bin/initdb" -D "$pg/data" -U postgres --pwfile="$pg/pw" --auth-local=trust \
   --auth-host=scram-sha-256 --no-sync -E UTF8 --locale=C >/dev/null
 as_pg "$pg_bin/pg_ctl" -D "$pg/data" -l "$pg/server.log" -w -t 60 start -o \
-  "-p 5432 -k $pg -c listen_addresses=127.0.0.1 -c ssl=on -c ssl_cert_file=$pg/server.crt -c ssl_key_file=$pg/server.key" >/dev/null
+  "-p $pg_port -k $pg -c listen_addresses=127.0.0.1 -c ssl=on -c ssl_cert_file=$pg/server.crt -c ssl_key_file=$pg/server.key" >/dev/null
 pg_started=1
 
 # The guide's steps, in order: NN-root.sh / NN-clinician.sh
-"$python" - "$guide" "$work/steps" <<'EOF'
+"$python" - "$guide" "$work/steps" "$pg_port" <<'EOF'
 import re
 import sys
 from pathlib import Path
 
-text = Path(sys.argv[1]).read_text(encoding="utf-8")
+text = Path(sys.argv[1]).read_text(encoding="utf-8").replace("5432", sys.argv[3])
 blocks = re.findall(r"^```sh it-guide-step( clinician)?\n(.*?)^```$", text, re.M | re.S)
 if not blocks:
     sys.exit("no it-guide-step block in the guide")
