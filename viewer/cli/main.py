@@ -128,6 +128,12 @@ def _register_site(sub: Subparsers) -> None:
     site.register(sub)
 
 
+def _register_pacs(sub: Subparsers) -> None:
+    from viewer.cli import pacs
+
+    pacs.register(sub)
+
+
 def _register_selfcheck(sub: Subparsers) -> None:
     from viewer.cli import selfcheck
 
@@ -149,6 +155,7 @@ COMMANDS: tuple[tuple[str, str, Callable[[Subparsers], None]], ...] = (
         _register_model,
     ),
     ("monitor", "site drift monitor: scores, input mix and rates over time", _register_monitor),
+    ("pacs", "PACS: connection test, search, retrieve, send, outbox", _register_pacs),
     ("site", "IT: check the site configuration and trusted keys", _register_site),
     (
         "self-check",

@@ -247,12 +247,18 @@ def _send_one(destination: str, target: PacsTarget, payload: bytes) -> None:
 def wait_until_sent(
     delivery: PacsDelivery, reading_id: str, *, timeout_s: float, interval_s: float = 0.2
 ) -> DeliveryStatus:
-    """Drain until this reading's objects are all sent or held, or ``timeout_s`` passes (the CLI's
-    ``pacs send``); returns the reading's status."""
+    """Drain until this reading's objects are all sent or held, or ``timeout_s`` passes, or the
+    next retry is after it (the CLI's ``pacs send``); returns the reading's status."""
     deadline = time.monotonic() + timeout_s
     while True:
         delivery.drain()
         st = delivery.status(reading_id)
-        if st.pending == 0 or time.monotonic() >= deadline:
+        left = deadline - time.monotonic()
+        if st.pending == 0 or left <= 0:
             return st
-        time.sleep(interval_s)
+        wait = interval_s
+        if st.next_attempt is not None:
+            wait = max(interval_s, st.next_attempt - time.time())
+        if wait > left:
+            return st
+        time.sleep(wait)

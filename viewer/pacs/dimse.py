@@ -308,7 +308,7 @@ def get_study(
             if code not in (0x0000, 0xFF00, 0xB000):
                 raise PacsError(
                     f"PACS at {target.dimse_address} could not send the study (C-GET status "
-                    f"0x{code:04X})."
+                    f"0x{code:04X}): is the Study Instance UID right?"
                 )
     if failed:
         raise PacsError(

@@ -84,8 +84,9 @@ def _where(target: PacsTarget) -> str:
 
 
 @contextmanager
-def _http(target: PacsTarget, what: str) -> Iterator[None]:
-    """Turn whatever ``requests`` raises into one sentence about ``what``."""
+def _http(target: PacsTarget, what: str, *, not_found: str | None = None) -> Iterator[None]:
+    """Turn whatever ``requests`` raises into one sentence about ``what`` (``not_found``: the
+    sentence for a 404, when it means the thing asked for rather than a wrong address)."""
     where = _where(target)
     try:
         yield
@@ -115,6 +116,8 @@ def _http(target: PacsTarget, what: str) -> Iterator[None]:
                 f"{where} refused the credentials for {what} (HTTP {code}): check pacs.auth, "
                 "pacs.username and the secret file."
             ) from exc
+        if code == 404 and not_found is not None:
+            raise PacsError(f"{where} {not_found} (HTTP 404).") from exc
         if code == 404:
             raise PacsError(
                 f"{where} has no DICOMweb service at that address (HTTP 404 for {what}): "
@@ -215,7 +218,7 @@ def retrieve_study(
     web = client(target)
     dest_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    with _http(target, "the retrieval (WADO-RS)"):
+    with _http(target, "the retrieval (WADO-RS)", not_found="has no study with this UID"):
         for ds in web.iter_study(study_uid, media_types=(("application/dicom", "*"),)):
             if cancel is not None and cancel():
                 raise PacsCancelledError("The retrieval was cancelled.")
