@@ -69,3 +69,27 @@ def test_off_and_incomplete_settings_are_one_clear_sentence(
     _site(site_file, pki, 6514, extra='facility = "local0"\n')
     code, _, err = _run(capsys, "audit", "atna", "status")
     assert code == 1 and "atna.facility" in err
+
+
+def test_a_rolled_back_log_is_named_not_waited_for_in_silence(
+    site_file: Path, pki: Pki, rsyslog: Rsyslog, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _site(site_file, pki, rsyslog.port)
+    settings = load_settings()
+    db = settings.audit_db_path
+    with AuditLog.open(settings) as log:
+        for i in range(3):
+            log.append(decision(i))
+    saved = {p.name: p.read_bytes() for p in db.parent.glob(db.name + "*")}
+    with AuditLog.open(settings) as log:
+        for i in range(3, 7):
+            log.append(decision(i))
+    assert _run(capsys, "audit", "atna", "send", "--once")[0] == 0
+    for p in db.parent.glob(db.name + "*"):
+        p.unlink()
+    for name, data in saved.items():
+        (db.parent / name).write_bytes(data)  # the file as it was three rows ago
+    code, out, _ = _run(capsys, "audit", "atna", "send", "--once")
+    assert code == 1
+    assert "now ends at row #3, but rows up to #7 were already sent" in out
+    assert len(rsyslog.wait_for(7)) == 7

@@ -39,14 +39,15 @@ import ssl
 import struct
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from viewer.audit.atna import AtnaSource, audit_message, mapping_for, outcome_indicator
 from viewer.audit.events import AuditRecord
+from viewer.audit.forwarding import PassResult, forward_pass, went_back
 from viewer.config import AtnaSection, Settings
 from viewer.errors import AuditError
-from viewer.outbox import OutboxItem
+from viewer.outbox import Backoff, OutboxItem
 
 __all__ = [
     "MSGID",
@@ -54,6 +55,7 @@ __all__ = [
     "AtnaDestination",
     "AtnaError",
     "SyslogTlsSender",
+    "forward_atna",
     "frame",
     "syslog_message",
 ]
@@ -381,3 +383,27 @@ class AtnaDestination:
     def close(self) -> None:
         if self._sender is not None:
             self._sender.close()
+
+
+def forward_atna(
+    settings: Settings,
+    *,
+    backoff: Backoff | None = None,
+    now: bool = False,
+) -> PassResult:
+    """One pass of ``bedside audit atna send``: queue the log's new rows, send what waits. A
+    repository that is down or not trusted, and a local log that went backwards, are reported
+    in ``error``; the rows wait in the outbox and nothing is lost."""
+    gap = went_back(settings, settings.atna_outbox_path)
+    result = forward_pass(
+        settings, AtnaDestination.from_settings(settings), backoff=backoff, now=now
+    )
+    if gap is None:
+        return result
+    head, queued = gap
+    alarm = (
+        f"The local audit log now ends at row #{head}, but rows up to #{queued} were already "
+        "sent to the ATNA repository: its tail was cut off or the file rolled back (the "
+        "repository keeps the rows it received). Run `bedside audit verify` and tell IT"
+    )
+    return replace(result, error="; ".join(e for e in (alarm, result.error) if e))

@@ -41,7 +41,8 @@ from typing import TYPE_CHECKING, Any
 from viewer.audit.chain import ALL_COLUMNS, GENESIS_HASH, HASHED_COLUMNS, make_hasher
 from viewer.audit.checkpoints import InstallationKey
 from viewer.audit.events import AuditRecord
-from viewer.audit.forwarding import PassResult, forward_pass, watermark
+from viewer.audit.forwarding import PassResult, forward_pass
+from viewer.audit.forwarding import went_back as forwarding_went_back
 from viewer.audit.query import TIME_FORMAT, Filters, where_clause
 from viewer.audit.schema import SELECT_COLUMNS
 from viewer.audit.stats import ModelStats, WeekStats, model_stats
@@ -614,16 +615,10 @@ class CentralDestination:
 def went_back(settings: Settings) -> str | None:
     """The alarm when the local log now ends below rows already queued (cut off or rolled back):
     the feed would otherwise wait silently for those sequence numbers to come round again."""
-    if not (settings.central_outbox_path.exists() and settings.audit_db_path.exists()):
+    gap = forwarding_went_back(settings, settings.central_outbox_path)
+    if gap is None:
         return None
-    with (
-        Outbox(settings.central_outbox_path) as box,
-        AuditLog.open_readonly(settings.audit_db_path, settings=settings) as log,
-    ):
-        queued = watermark(box, log.log_id)
-        head = log.head()[0]
-    if head >= queued:
-        return None
+    head, queued = gap
     return _alarm(
         workstation_id(settings),
         head + 1,

@@ -44,11 +44,13 @@ __all__ = [
     "start_forwarders",
     "stop_forwarders",
     "watermark",
+    "went_back",
 ]
 
 
 class Destination(Protocol):
-    """One place rows are forwarded to (a receiver idempotent on the row key)."""
+    """One place rows are forwarded to. Delivery is at least once: the receiver is idempotent
+    on the row key (the department store) or can drop a repeat by it (ATNA's structured data)."""
 
     @property
     def name(self) -> str:
@@ -113,6 +115,21 @@ def feed(
             time.sleep(0)
         queued += outbox.put_many(items, kind=log.log_id)
         last = rows[-1].seq
+
+
+def went_back(settings: Settings, outbox_path: Path) -> tuple[int, int] | None:
+    """(the log's last row, the last row already queued) when the local log now ends below
+    rows already queued — its tail cut off or the file rolled back — else None. The feed alone
+    would wait silently for those sequence numbers to come round again (as other rows)."""
+    if not (outbox_path.exists() and settings.audit_db_path.exists()):
+        return None
+    with (
+        Outbox(outbox_path) as box,
+        AuditLog.open_readonly(settings.audit_db_path, settings=settings) as log,
+    ):
+        queued = watermark(box, log.log_id)
+        head = log.head()[0]
+    return None if head >= queued else (head, queued)
 
 
 @dataclass(frozen=True)

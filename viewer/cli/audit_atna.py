@@ -15,8 +15,8 @@ import json
 import time
 from typing import Any
 
-from viewer.audit.atna_transport import AtnaDestination
-from viewer.audit.forwarding import PassResult, forward_pass
+from viewer.audit.atna_transport import forward_atna
+from viewer.audit.forwarding import PassResult
 from viewer.cli.outbox_text import print_queue, queue_fields
 from viewer.config import Settings
 from viewer.errors import AuditError, printable, printable_json
@@ -45,7 +45,7 @@ def cmd_send(args: argparse.Namespace) -> int:
     settings: Settings = args.settings
     _require_enabled(settings)
     while True:
-        result = forward_pass(settings, AtnaDestination.from_settings(settings), now=True)
+        result = forward_atna(settings, now=True)
         _print_pass(result)
         if args.once:
             return 0 if result.error is None and result.waiting == 0 else 1
