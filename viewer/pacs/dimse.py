@@ -269,8 +269,11 @@ def get_study(
     ae = _ae(target)
     ae.add_requested_context(STUDY_ROOT_GET)
     roles = []
+    # one presentation context per transfer syntax (12 x 9 + 1 of the 128 allowed): PACS then
+    # sends each instance in the syntax it holds instead of transcoding to the first accepted
     for sop_class in RETRIEVE_SOP_CLASSES:
-        ae.add_requested_context(sop_class, list(RETRIEVE_TRANSFER_SYNTAXES))
+        for syntax in RETRIEVE_TRANSFER_SYNTAXES:
+            ae.add_requested_context(sop_class, syntax)
         roles.append(build_role(sop_class, scp_role=True))
     dest_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
