@@ -269,19 +269,27 @@ def _test_connection(qtbot: Any, settings: Settings) -> list[Any]:
     )
     checks: list[Any] = got.args[0]
     assert checks, results.text()
-    for check in checks:  # each check answered in time, and says so
+    lines = results.text().splitlines()
+    assert len(lines) == len(checks)
+    for check, line in zip(checks, lines, strict=True):  # each answered in time, and says so
         assert check.elapsed_s <= 5.5, check
-        assert check.name in results.text()
+        assert line.startswith(("PASS " if check.ok else "FAIL ") + check.name), line
     dialog.close()
     return checks
 
 
 def test_connection_test_passes_and_fails(
-    qtbot: Any, server: OrthancServer, pacs_settings: Settings
+    qtbot: Any, server: OrthancServer, pacs_settings: Settings, site_file: Path
 ) -> None:
+    server.check_called_aet = True  # a wrong called AE title is refused, as a real PACS does
     server.start()
     passed = _test_connection(qtbot, pacs_settings)
-    assert all(c.ok for c in passed), passed
-    server.stop()
-    failed = _test_connection(qtbot, pacs_settings)
-    assert failed and not any(c.ok for c in failed), failed
+    assert [(c.name, c.ok) for c in passed] == [("C-ECHO", True), ("QIDO-RS", True)], passed
+    # IT typed the PACS's AE title wrong: the echo fails and says which setting, the DICOMweb
+    # check still passes (each check on its own line)
+    site_file.write_text(
+        pacs_site(server, transport="dicomweb", called_aet="NOT_ORTHANC"), encoding="utf-8"
+    )
+    failed = _test_connection(qtbot, load_settings(demo=True))
+    assert [(c.name, c.ok) for c in failed] == [("C-ECHO", False), ("QIDO-RS", True)], failed
+    assert "NOT_ORTHANC" in failed[0].message
