@@ -12,16 +12,19 @@ import pytest
 from pydicom import dcmread
 from pydicom.dataset import Dataset
 
-from tests.pacs.helpers import pacs_site, secondary_capture, source_image, text_report, write_site
+from tests.pacs.helpers import pacs_site, source_image, write_site
 from tests.pacs.orthanc import OrthancServer, wait_for
+from tests.pacs.reports import make_report
 from viewer.pacs import dimse, query, web
 from viewer.pacs.connection import PacsTarget
 from viewer.pacs.delivery import PacsDelivery, encode_part10
+from viewer.pacs.objects import build_objects, encode
 
 
-def _objects(source: Dataset) -> list[Dataset]:
-    """The reading's SR and SC: H1's builder when it has landed, else plain pydicom ones."""
-    return [text_report(source), secondary_capture(source)]
+def _reading(seed: int) -> tuple[Dataset, list[Dataset]]:
+    """A reading's source header and the SR (TID 1500) and SC the app builds for it."""
+    report = make_report(seed=seed, reading_id=f"reading-{seed}")
+    return report.source, build_objects(report, kinds={"sr", "sc"})
 
 
 def _qido_instances(target: PacsTarget, study_uid: str, patient_id: str) -> set[str]:
@@ -37,8 +40,7 @@ def test_sent_objects_are_found_by_qido_under_the_source_within_5_s(
     orthanc: OrthancServer, site_file: Path, transport: str
 ) -> None:
     settings = write_site(site_file, pacs_site(orthanc, transport=transport))
-    source = source_image(seed=11)
-    objects = _objects(source)
+    source, objects = _reading(11)
     with PacsDelivery(settings) as delivery:
         assert delivery.queue(objects, reading_id="reading-1") == len(objects)
         started = time.monotonic()
@@ -56,7 +58,7 @@ def test_sent_objects_are_found_by_qido_under_the_source_within_5_s(
         assert delivery.status("reading-1").sent == len(objects)
     for ds in objects:
         back = dcmread(BytesIO(orthanc.instance_bytes(str(ds.SOPInstanceUID))))
-        sent = dcmread(BytesIO(encode_part10(ds)))
+        sent = dcmread(BytesIO(encode(ds)))
         assert back.PatientID == source.PatientID
         assert back.StudyInstanceUID == source.StudyInstanceUID
         # the data set read back equals the one sent, element for element (Orthanc may add
@@ -68,8 +70,7 @@ def test_a_second_queue_of_the_same_reading_adds_nothing(
     orthanc: OrthancServer, site_file: Path
 ) -> None:
     settings = write_site(site_file, pacs_site(orthanc, transport="both"))
-    source = source_image(seed=12)
-    objects = _objects(source)
+    _source, objects = _reading(12)
     with PacsDelivery(settings) as delivery:
         assert delivery.queue(objects, reading_id="r") == 2 * len(objects)  # two transports
         assert delivery.queue(objects, reading_id="r") == 0
