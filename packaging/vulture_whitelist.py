@@ -220,3 +220,11 @@ out_of_fold  # OodFit: the distances behind the threshold; tests/inference/test_
 
 # --- viewer.ui.shortcuts (issue 14 item 3)
 _.eventFilter  # shortcuts.TypingGuard: Qt calls it (QApplication.installEventFilter)
+
+# --- viewer.pacs (issue 17): attributes libraries read
+_.connection_timeout  # pacs.dimse: pynetdicom AE reads it when it connects
+_.acse_timeout  # pacs.dimse: pynetdicom AE reads it while associating
+_.dimse_timeout  # pacs.dimse: pynetdicom AE reads it per DIMSE message
+_.network_timeout  # pacs.dimse: pynetdicom AE reads it on an idle association
+_.QueryRetrieveLevel  # pacs.dimse: a pydicom keyword (0008,0052), encoded into the C-FIND/C-GET
+_.cert  # pacs.web: requests.Session reads its client certificate for each request
