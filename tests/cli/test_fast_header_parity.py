@@ -87,6 +87,10 @@ def _base_files(folder: Path) -> list[Path]:
         "nested": make_ds(arr, ReferencedImageSequence=_nested(30)),
         "too-deep": make_ds(arr, ReferencedImageSequence=_nested(70)),
     }
+    odd_meta = make_ds(arr)  # a control character in (0002,0002), no (0008,0016)
+    del odd_meta.SOPClassUID
+    odd_meta.file_meta.MediaStorageSOPClassUID = "1.2.840\x0f10008.5.1.4.1.1.1"
+    variants["meta-uid"] = odd_meta
     paths = []
     for name, ds in variants.items():
         path = folder / f"{name}.dcm"

@@ -109,7 +109,11 @@ def as_source(ds: Dataset | FieldSource) -> FieldSource:
 
 def field_text(ds: Dataset | FieldSource, keyword: str) -> str:
     """Printable text of an element (control characters dropped, length bounded)."""
-    value = as_source(ds).get(keyword, "")
+    return clean_text(as_source(ds).get(keyword, ""))
+
+
+def clean_text(value: Any) -> str:
+    """A value as :func:`field_text` gives it (also for values read outside a data set)."""
     if type(value) is str:  # the common case, first: ~20 calls a file while indexing
         text = value
     elif isinstance(value, bytes):
@@ -128,7 +132,11 @@ def field_text(ds: Dataset | FieldSource, keyword: str) -> str:
 
 def field_uid(ds: Dataset | FieldSource, keyword: str) -> str:
     """A UID (PS3.5 9.1: digits and dots, at most 64 characters), or "" when invalid."""
-    text = field_text(ds, keyword)
+    return valid_uid(field_text(ds, keyword))
+
+
+def valid_uid(text: str) -> str:
+    """``text`` (already :func:`clean_text`) when it is a UID, else ""."""
     if len(text) > 64 or not text.replace(".", "").isdigit():
         return ""
     return text

@@ -343,9 +343,11 @@ def _scan(data: bytes, max_depth: int, complete: bool, meta: FileMeta | None) ->
         if want:
             if length > DEFER_BYTES:
                 raise _MalformedError("deferred")  # pydicom leaves it unread
-            vr = raw_vr.decode("ascii") if raw_vr else want[1]
-            if vr == "SQ" or vr == "UN":
-                vr = want[1]
+            vr = want[1]
+            if raw_vr and raw_vr != vr.encode():
+                # another VR than the dictionary's (UN included): pydicom converts it by that
+                # VR, which this reader does not imitate
+                raise _MalformedError("VR of a wanted element")
             values[tag] = (vr, data[value_at:end])
         pos = end
     encoding = _encoding(values)

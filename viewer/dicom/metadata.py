@@ -16,7 +16,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from viewer.dicom.dictionary import IMAGE_STORAGE_NAMES
-from viewer.dicom.fields import FieldSource, as_source, field_int, field_text, field_uid
+from viewer.dicom.fields import (
+    FieldSource,
+    as_source,
+    clean_text,
+    field_int,
+    field_text,
+    field_uid,
+    valid_uid,
+)
 from viewer.dicom.header import EXPLICIT_BE, EXPLICIT_LE, IMPLICIT_LE, NeedMoreError, scan_header
 from viewer.dicom.model import ImageMetadata, PixelSpacing
 from viewer.dicom.safe_read import (
@@ -188,9 +196,8 @@ def fast_metadata(path: Path, limits: Limits) -> ImageMetadata | None:
             return None
     if header is None:
         return None
-    meta_sop = header.meta_sop_class
-    if len(meta_sop) > 64 or not meta_sop.replace(".", "").isdigit():
-        meta_sop = ""
+    # cleaned as field_uid cleans pydicom's value of (0002,0002): control characters dropped
+    meta_sop = valid_uid(clean_text(header.meta_sop_class))
     tsyntax = header.transfer_syntax
     if len(tsyntax) > 64 or not tsyntax.replace(".", "").isdigit():
         return None
