@@ -32,7 +32,6 @@ the site gives one.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import select
 import socket
 import ssl
@@ -110,6 +109,8 @@ def _unacked(sock: socket.socket) -> int | None:
     """Bytes the peer has not acknowledged yet; None where the OS cannot tell."""
     if not sys.platform.startswith("linux"):
         return None
+    import fcntl  # POSIX only: the frozen Windows app must import this module too
+
     try:
         buf = fcntl.ioctl(sock.fileno(), _SIOCOUTQ, b"\0\0\0\0")
     except OSError:
