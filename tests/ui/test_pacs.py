@@ -121,13 +121,29 @@ def _outbox(settings: Settings) -> tuple[int, int, int]:
 
 
 def test_decision_sent_to_orthanc_and_status_shown(
-    decide: Any, server: OrthancServer, pacs_settings: Settings, cxr_path: Path
+    qtbot: Any,
+    decide: Any,
+    server: OrthancServer,
+    pacs_settings: Settings,
+    cxr_path: Path,
+    tmp_path: Path,
 ) -> None:
     import pydicom
 
+    from viewer.dicom.synthetic import make_cxr
+
     server.start()
-    decide("Sent to PACS ")
+    window = decide("Sent to PACS ")
     assert _outbox(pacs_settings) == (0, 0, 2)
+    # another image, not decided: this reading's "Sent" is not shown on it; back, it is
+    other = tmp_path / "other.dcm"
+    make_cxr(7, opacity=False, size=(256, 256)).save_as(other, enforce_file_format=True)
+    label = _status(window)
+    window.open_image(str(other))
+    qtbot.waitUntil(lambda: window.view.image is not None and window.shown.path == str(other))
+    qtbot.waitUntil(lambda: not label.isVisible(), timeout=SEND_MS)
+    window.open_image(str(cxr_path))
+    qtbot.waitUntil(lambda: label.text().startswith("Sent to PACS "), timeout=SEND_MS)
     study = pydicom.dcmread(cxr_path, stop_before_pixels=True).StudyInstanceUID
     studies = server.get_json("/studies?expand")
     assert isinstance(studies, list) and len(studies) == 1

@@ -244,15 +244,23 @@ class QtPacsLink(QObject):
 
         self.runner.submit(
             job,
-            on_result=self._drained,
-            on_error=lambda exc: self._drained(PacsState("waiting", error=error_text(exc))),
+            on_result=lambda state: self._drained(reading, state),
+            on_error=lambda exc: self._drained(
+                reading, PacsState("waiting", error=error_text(exc))
+            ),
             priority=0,
             name="pacs-drain",
         )
 
-    def _drained(self, state: PacsState) -> None:
+    def _drained(self, reading: str, state: PacsState) -> None:
+        """A drain's state, shown if the reader is still where it was asked for. On an image
+        with no reading queued in this run only trouble is shown (waiting, refused): another
+        reading's "Sent to PACS" must never look like this image's."""
         self._draining = False
-        if self.enabled and not self._notes.get(self._path):
+        current = reading == self._reading and self.enabled and not self._notes.get(self._path)
+        if current:
+            if not reading and state.kind not in ("waiting", "held"):
+                state = PacsState("idle")
             self.status.set_state(state)
         self.state_changed.emit(state)
         if self._again:
