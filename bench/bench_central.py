@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
 
+from bench.forwarding_cost import cost_lines, interleaved_append_cost, p99  # noqa: E402
 from tests.audit.central_helpers import set_up, workstation  # noqa: E402
 from tests.audit.pg_cluster import PgCluster, make_cluster  # noqa: E402
 from viewer.audit import AuditEvent, AuditLog, User  # noqa: E402
@@ -77,11 +78,6 @@ def event(i: int) -> AuditEvent:
         sop_uid=f"1.2.826.0.1.{i}.1.1",
         detail={"threads": 2},
     )
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def fast_outbox(path: Path) -> Outbox:
@@ -202,7 +198,7 @@ def bench_lag(root: Path, cluster: PgCluster) -> dict[str, float]:
         "arrived": len(received),
         "rate": len(committed) / LAG_SECONDS,
         "median": statistics.median(lags),
-        "p99": pct(lags, 0.99),
+        "p99": p99(lags),
         "max": max(lags),
     }
 
@@ -210,31 +206,17 @@ def bench_lag(root: Path, cluster: PgCluster) -> dict[str, float]:
 def bench_append_cost(root: Path, cluster: PgCluster) -> dict[str, Any]:
     (ws,) = [workstation(root / "b_cost", cluster, "b_cost", "ws-cost")]
     set_up(ws)
-    arms: dict[str, list[tuple[float, float]]] = {"off": [], "on": []}
-    i = 0
     with AuditLog.open(ws) as log:
-        for _round in range(ROUNDS):
-            for arm in ("off", "on"):
-                fwd = None
-                if arm == "on":
-                    fwd = Forwarder(
-                        ws, CentralDestination(ws), idle_s=5.0, outbox_factory=fast_outbox
-                    )
-                    log.add_listener(fwd.notify)
-                    fwd.start()
-                times = []
-                for _ in range(APPENDS_PER_ROUND):
-                    t0 = time.perf_counter()
-                    log.append(event(i))
-                    times.append((time.perf_counter() - t0) * 1000)
-                    i += 1
-                    time.sleep(0.02)  # a reader's pace, compressed: the forwarder runs between
-                if fwd is not None:
-                    log.remove_listener(fwd.notify)
-                    fwd.stop(30)
-                arms[arm].append((statistics.median(times), pct(times, 0.99)))
-    sent = central_count(cluster, "b_cost")
-    return {"arms": arms, "sent": sent, "rows": i}
+        arms = interleaved_append_cost(
+            log,
+            lambda: Forwarder(ws, CentralDestination(ws), idle_s=5.0, outbox_factory=fast_outbox),
+            event,
+            rounds=ROUNDS,
+            appends=APPENDS_PER_ROUND,
+            pace_s=0.02,
+        )
+        rows = log.head()[0]
+    return {"arms": arms, "sent": central_count(cluster, "b_cost"), "rows": rows}
 
 
 def main() -> int:
@@ -252,10 +234,6 @@ def main() -> int:
     finally:
         gen.close()
     load_after = os.getloadavg()
-    off_med = statistics.median(m for m, _ in cost["arms"]["off"])
-    on_med = statistics.median(m for m, _ in cost["arms"]["on"])
-    off_p99 = statistics.median(p for _, p in cost["arms"]["off"])
-    on_p99 = statistics.median(p for _, p in cost["arms"]["on"])
     # is B's p99 above A's beyond the rounds' own spread? (two-sided Mann-Whitney U on rounds)
     from scipy.stats import mannwhitneyu  # type: ignore[import-untyped]
 
@@ -286,22 +264,12 @@ def main() -> int:
         "gathers for 0.2 s (`gather_s`, viewer/audit/forwarding.py) so a burst of commits is "
         "fed and sent as one batch with one pair of outbox disk syncs.",
         "",
-        f"Local append latency, forwarding off (A) / on (B), interleaved over {ROUNDS} rounds of "
-        f"{APPENDS_PER_ROUND} appends each (medians of the per-round figures), ms:",
-        "",
-        "| | A: off | B: on | B / A |",
-        "|---|---:|---:|---:|",
-        f"| median | {off_med:.2f} | {on_med:.2f} | {on_med / off_med:.2f} |",
-        f"| p99 | {off_p99:.2f} | {on_p99:.2f} | {on_p99 / off_p99:.2f} |",
+        *cost_lines(cost["arms"], rounds=ROUNDS, appends=APPENDS_PER_ROUND),
         "",
         f"Per-round p99, B against A: two-sided Mann-Whitney U p = {p_p99:.2f} over "
         f"{ROUNDS} + {ROUNDS} rounds (p >= 0.05: no difference beyond the rounds' own spread).",
         "",
-        "Per round (median / p99): A "
-        + ", ".join(f"{m:.2f}/{p:.2f}" for m, p in cost["arms"]["off"])
-        + "; B "
-        + ", ".join(f"{m:.2f}/{p:.2f}" for m, p in cost["arms"]["on"])
-        + f". {cost['sent']} of the {cost['rows']} rows had reached the store when the last "
+        f"{cost['sent']} of the {cost['rows']} rows had reached the store when the last "
         "forwarder stopped (A's rows on the next B round's catch-up).",
         "",
         f"Load average (1, 5, 15 min) before {' / '.join(f'{x:.2f}' for x in load_before)}, "
