@@ -113,7 +113,7 @@ def test_report_matches_the_saved_decision(
         ("Atelectasis", "overrode", True, False, "Skin fold"),
         ("Nodule", "overrode", False, True, "missed by the AI"),
     ]
-    assert (report.observer.name, report.observer.role) == ("Dr Test^", "radiologist")
+    assert (report.observer.name, report.observer.role) == ("Dr Test", "radiologist")
     assert report.algorithm.digest == DIGEST and report.algorithm.version == "2.0.0"
     assert report.reading_id == outcome.records[0].detail["reading_id"]
     assert report.reading_time == outcome.records[0].when

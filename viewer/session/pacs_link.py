@@ -56,7 +56,6 @@ __all__ = [
     "Queued",
     "drain_state",
     "pacs_state",
-    "person_name",
     "source_header",
 ]
 
@@ -158,16 +157,6 @@ def source_header(dataset: Dataset) -> Dataset:
     if meta is not None:
         out.file_meta = FileMetaDataset(meta)
     return out
-
-
-def person_name(printed: str) -> str:
-    """The printed name a reader typed ("Dr Jane Smith") as a DICOM PN value (PS3.5 6.2.1): kept
-    whole as the family-name component, with the trailing ``^`` that says it is one component;
-    a name already in PN form ("Smith^Jane") stays as written."""
-    text = printed.strip()
-    if not text or "^" in text or "=" in text:
-        return text
-    return text + "^"
 
 
 def _label_score(result: LabelResult) -> LabelScore:
@@ -301,7 +290,8 @@ class PacsLink:
             checks=tuple(_input_check(c) for c in pred.checks),
             decisions=_decisions(outcome.records),
             observer=Observer(
-                name=person_name(first.user_name.strip() or first.user_os),
+                # the printed name as typed; the SR writes it as a PN (viewer.pacs.source)
+                name=first.user_name.strip() or first.user_os,
                 role=first.user_role.strip(),
             ),
             algorithm=Algorithm(
