@@ -1588,6 +1588,10 @@ Your decision is still here; press the button again to retry.</source>
         <translation>画像表示</translation>
     </message>
     <message>
+        <source>Preview at reduced resolution: loading the full image…</source>
+        <translation>低解像度のプレビュー:完全な画像を読み込み中…</translation>
+    </message>
+    <message>
         <source>Open a DICOM file or folder (File menu), or drop it here.</source>
         <translation>DICOMファイルまたはフォルダを開く（ファイルメニュー）か、ここにドロップしてください。</translation>
     </message>
