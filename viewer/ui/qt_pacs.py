@@ -178,6 +178,7 @@ class QtPacsLink(QObject):
         if not self.enabled or not outcome.saved:
             return
         self._path = session.path
+        self._notes.pop(session.path, None)  # an earlier hand-over's failure is not this one's
         self.status.set_state(PacsState("queued"))
         kinds = self.link.kinds
 
