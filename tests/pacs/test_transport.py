@@ -129,3 +129,28 @@ def test_connection_test_passes_against_orthanc(orthanc: OrthancServer, site_fil
     assert [(c.name, c.ok) for c in checks] == [("C-ECHO", True), ("QIDO-RS", True)]
     assert all(c.elapsed_s < 5.0 for c in checks)
     assert dimse.echo(PacsTarget.from_settings(settings)) < 5.0
+
+
+def test_connection_test_fails_within_5_s_against_a_server_that_never_answers(
+    site_file: Path,
+) -> None:
+    """A host that accepts TCP connections and then says nothing (a hung PACS, a proxy): both
+    checks fail within their 5 s, in words, instead of hanging the settings dialog."""
+    import socket
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)  # the kernel completes the handshakes; nobody ever reads
+        port = silent.getsockname()[1]
+        settings = write_site(
+            site_file,
+            "[pacs]\n"
+            f'dicomweb_url = "http://127.0.0.1:{port}/dicom-web"\n'
+            f'host = "127.0.0.1"\nport = {port}\ncalled_aet = "PACS"\n'
+            "connect_timeout_s = 30.0\ntimeout_s = 60.0\n",
+        )
+        checks = query.test_connection(settings, timeout_s=5.0)
+    assert [(c.name, c.ok) for c in checks] == [("C-ECHO", False), ("QIDO-RS", False)]
+    assert "accepted the connection but ended the association" in checks[0].message
+    assert "did not answer in time" in checks[1].message
+    assert all(c.elapsed_s <= 5.0 for c in checks), [c.elapsed_s for c in checks]
