@@ -75,15 +75,15 @@ def _status(window: Any) -> QLabel:
     return label
 
 
-def _fully_shown(label: QLabel, panel: QWidget) -> None:
-    """Visible, inside its panel, and tall enough for its wrapped text (nothing cut)."""
+def _fully_shown(qtbot: Any, label: QLabel, panel: QWidget) -> None:
+    """Visible, inside its panel, and (once the layout has run) tall enough for its wrapped
+    text: nothing cut."""
     assert label.isVisible() and label.accessibleName()
+    qtbot.waitUntil(lambda: label.height() >= label.heightForWidth(label.width()), timeout=2000)
     top_left = label.mapTo(panel, QPoint(0, 0))
     assert QRect(top_left, label.size()).intersected(panel.rect()) == QRect(
         top_left, label.size()
     ), "the PACS status runs outside the decision panel"
-    needed = label.heightForWidth(label.width())
-    assert label.height() >= needed, (label.height(), needed, label.text())
 
 
 def _decided(qtbot: Any, make_window: Any, settings: Settings, path: Path, says: str) -> Any:
@@ -98,8 +98,16 @@ def _decided(qtbot: Any, make_window: Any, settings: Settings, path: Path, says:
     status = find(window, QLabel, "decisionStatus")
     qtbot.waitUntil(lambda: status.text().startswith("Saved "), timeout=WAIT_MS)
     qtbot.waitUntil(lambda: label.text().startswith(says), timeout=SEND_MS)
-    window.right_scroll.ensureWidgetVisible(label)
-    _fully_shown(label, window.decision)
+    _fully_shown(qtbot, label, window.decision)
+    # the right column scrolls it into view whole (a small screen never cuts it off)
+    viewport = window.right_scroll.viewport()
+    window.right_scroll.ensureWidgetVisible(label, 0, 0)
+
+    def in_view() -> bool:
+        top_left = label.mapTo(viewport, QPoint(0, 0))
+        return bool(viewport.rect().contains(QRect(top_left, label.size())))
+
+    qtbot.waitUntil(in_view, timeout=2000)
     return window
 
 
@@ -180,6 +188,31 @@ def test_a_refusal_is_held_and_said_in_the_decision_area(
     assert "did not store the object" in label.text()  # PACS's answer, in the core's words
     assert "bedside pacs outbox retry" in label.text()  # what IT can do about it
     assert _outbox(pacs_settings) == (0, 2, 0)  # both held: kept, not lost
+    assert server.sop_instance_uids() == []
+
+
+def test_a_reading_that_cannot_become_objects_says_why_and_stays_saved(
+    qtbot: Any,
+    make_window: Any,
+    demo_bundle: Path,
+    server: OrthancServer,
+    pacs_settings: Settings,
+    tmp_path: Path,
+) -> None:
+    from viewer.dicom.synthetic import make_cxr
+
+    server.start()
+    orphan = tmp_path / "no-patient-id.dcm"
+    ds = make_cxr(3, opacity=True, size=(256, 256))
+    del ds.PatientID  # PACS would file its objects under a new, nameless patient
+    ds.save_as(orphan, enforce_file_format=True)
+    window = _decided(qtbot, make_window, pacs_settings, orphan, "Not queued for PACS: ")
+    text = _status(window).text()
+    assert "PatientID" in text and text.endswith("The decision is saved.")
+    rows = all_rows(pacs_settings)
+    assert [r.type for r in rows if r.type.startswith("pacs_")] == ["pacs_not_queued"]
+    assert any(r.type == "decision" for r in rows)
+    assert not pacs_settings.pacs_outbox_path.exists() or _outbox(pacs_settings) == (0, 0, 0)
     assert server.sop_instance_uids() == []
 
 
