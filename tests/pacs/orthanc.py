@@ -239,7 +239,9 @@ class OrthancServer:
         return self.start()
 
     def remove(self) -> None:
-        self.stop()
+        """Kill it and delete its folder (its storage is thrown away, so no clean stop needed:
+        Orthanc's SIGTERM shutdown takes seconds)."""
+        self.kill()
         shutil.rmtree(self.root, ignore_errors=True)
 
     def log_tail(self, lines: int = 40) -> str:
@@ -251,19 +253,22 @@ class OrthancServer:
 
     # -- REST ----------------------------------------------------------------------------------
 
-    def _session_kwargs(self) -> dict[str, object]:
-        kwargs: dict[str, object] = {}
-        if self.users:
-            kwargs["auth"] = next(iter(self.users.items()))
-        return kwargs
+    def request(
+        self, method: str, path: str, *, data: bytes | str | None = None, timeout: float = 30.0
+    ) -> requests.Response:
+        """One REST call (with the basic-auth user when the server has users); raises on 4xx/5xx."""
+        auth = next(iter(self.users.items())) if self.users else None
+        response = requests.request(
+            method, f"{self.url}{path}", data=data, timeout=timeout, auth=auth
+        )
+        response.raise_for_status()
+        return response
 
     def get(self, path: str, *, timeout: float = 10.0) -> requests.Response:
-        return requests.get(f"{self.url}{path}", timeout=timeout, **self._session_kwargs())  # type: ignore[arg-type]
+        return self.request("GET", path, timeout=timeout)
 
     def get_json(self, path: str) -> object:
-        response = self.get(path)
-        response.raise_for_status()
-        return response.json()
+        return self.get(path).json()
 
     def sop_instance_uids(self) -> list[str]:
         """Every stored instance's SOP Instance UID (0008,0018), duplicates kept."""
@@ -273,39 +278,21 @@ class OrthancServer:
 
     def instance_bytes(self, sop_instance_uid: str) -> bytes:
         """The Part-10 file Orthanc stored for this SOP Instance UID."""
-        found = requests.post(
-            f"{self.url}/tools/lookup",
-            data=sop_instance_uid,
-            timeout=10,
-            **self._session_kwargs(),  # type: ignore[arg-type]
-        )
-        found.raise_for_status()
+        found = self.request("POST", "/tools/lookup", data=sop_instance_uid)
         ids = [item["ID"] for item in found.json() if item["Type"] == "Instance"]
         assert ids, f"Orthanc has no instance {sop_instance_uid}"
-        response = self.get(f"/instances/{ids[0]}/file")
-        response.raise_for_status()
-        return response.content
+        return self.get(f"/instances/{ids[0]}/file").content
 
     def upload(self, part10: bytes) -> None:
         """Store a file through Orthanc's own REST API (test setup, not the code under test)."""
-        response = requests.post(
-            f"{self.url}/instances",
-            data=part10,
-            timeout=30,
-            **self._session_kwargs(),  # type: ignore[arg-type]
-        )
-        response.raise_for_status()
+        self.request("POST", "/instances", data=part10)
 
     def clear(self) -> None:
         """Delete every patient: the next test starts from an empty archive."""
         patients = self.get_json("/patients")
         assert isinstance(patients, list)
         for patient in patients:
-            requests.delete(
-                f"{self.url}/patients/{patient}",
-                timeout=10,
-                **self._session_kwargs(),  # type: ignore[arg-type]
-            ).raise_for_status()
+            self.request("DELETE", f"/patients/{patient}")
 
 
 def wait_for(predicate: object, *, timeout_s: float = 5.0, interval_s: float = 0.05) -> object:

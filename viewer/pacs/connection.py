@@ -11,13 +11,16 @@ pending, retried with backoff, since fixing the network or the site file makes i
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import ssl
+import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
 
 from viewer.config import MAX_SECRET_BYTES, PacsSection, Settings, check_setting_path
 from viewer.errors import BedsideError
@@ -29,8 +32,8 @@ __all__ = [
     "PacsRejectedError",
     "PacsTarget",
     "describe_connect_failure",
-    "instance_file_name",
     "is_uid",
+    "write_instance",
 ]
 
 _UID_RE = re.compile(r"^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*$")
@@ -189,9 +192,21 @@ def is_uid(text: str) -> bool:
     return len(text) <= 64 and _UID_RE.match(text) is not None
 
 
-def instance_file_name(sop_instance_uid: str) -> str:
-    """``<SOPInstanceUID>.dcm`` for a retrieved instance, refusing anything but a UID: a name
-    that came from PACS never leaves the folder it is written to."""
+def write_instance(
+    dest_dir: Path, sop_instance_uid: str, write: Callable[[BinaryIO], object]
+) -> Path:
+    """A retrieved instance as ``dest_dir/<SOPInstanceUID>.dcm``, written whole or not at all
+    (a temporary file renamed into place). Anything but a UID as the name is refused: a name
+    that came from PACS never leaves the folder."""
     if not is_uid(sop_instance_uid):
         raise PacsError("PACS sent an instance whose SOP Instance UID is not a valid UID.")
-    return f"{sop_instance_uid}.dcm"
+    path = dest_dir / f"{sop_instance_uid}.dcm"
+    fd, tmp = tempfile.mkstemp(dir=dest_dir, prefix=".pacs-", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            write(out)
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from io import BytesIO
@@ -34,7 +32,7 @@ from viewer.pacs.connection import (
     PacsRejectedError,
     PacsTarget,
     describe_connect_failure,
-    instance_file_name,
+    write_instance,
 )
 
 __all__ = ["echo", "find_studies", "get_study", "store"]
@@ -280,12 +278,11 @@ def get_study(
 
     def on_store(event: Any) -> int:
         try:
-            name = instance_file_name(str(event.request.AffectedSOPInstanceUID))
-            path = dest_dir / name
-            fd, tmp = tempfile.mkstemp(dir=dest_dir, prefix=".get-", suffix=".part")
-            with os.fdopen(fd, "wb") as out:
-                out.write(event.encoded_dataset())
-            Path(tmp).replace(path)
+            path = write_instance(
+                dest_dir,
+                str(event.request.AffectedSOPInstanceUID),
+                lambda out: out.write(event.encoded_dataset()),
+            )
         except (OSError, PacsError):
             return 0xA700  # out of resources: PACS reports the sub-operation as failed
         written.append(path)

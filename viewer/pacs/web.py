@@ -12,13 +12,12 @@ problem (wrong credentials), kept pending too, since fixing the secret file make
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import partial
 from io import BytesIO
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import requests
 from pydicom import dcmread
@@ -29,7 +28,7 @@ from viewer.pacs.connection import (
     PacsError,
     PacsRejectedError,
     PacsTarget,
-    instance_file_name,
+    write_instance,
 )
 
 __all__ = ["client", "retrieve_study", "search_studies", "store"]
@@ -205,6 +204,10 @@ def search_studies(
     return out
 
 
+def _save(ds: Dataset, out: BinaryIO) -> None:
+    ds.save_as(out, enforce_file_format=True)
+
+
 def retrieve_study(
     target: PacsTarget,
     study_uid: str,
@@ -222,15 +225,7 @@ def retrieve_study(
         for ds in web.iter_study(study_uid, media_types=(("application/dicom", "*"),)):
             if cancel is not None and cancel():
                 raise PacsCancelledError("The retrieval was cancelled.")
-            path = dest_dir / instance_file_name(str(ds.SOPInstanceUID))
-            fd, tmp = tempfile.mkstemp(dir=dest_dir, prefix=".wado-", suffix=".part")
-            try:
-                with os.fdopen(fd, "wb") as out:
-                    ds.save_as(out, enforce_file_format=True)
-                Path(tmp).replace(path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            path = write_instance(dest_dir, str(ds.SOPInstanceUID), partial(_save, ds))
             written.append(path)
             if progress is not None:
                 progress(len(written), 0)
