@@ -175,6 +175,10 @@
         <source>Not queued for PACS</source>
         <translation>PACS 送信待ちに登録できず</translation>
     </message>
+    <message>
+        <source>Audit repository failed TLS authentication</source>
+        <translation>監査リポジトリのTLS認証に失敗</translation>
+    </message>
 </context>
 <context>
     <name>BundleRefusal</name>

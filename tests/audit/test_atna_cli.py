@@ -93,3 +93,24 @@ def test_a_rolled_back_log_is_named_not_waited_for_in_silence(
     assert code == 1
     assert "now ends at row #3, but rows up to #7 were already sent" in out
     assert len(rsyslog.wait_for(7)) == 7
+
+
+def test_an_untrusted_repository_is_recorded_once_as_a_security_alert(
+    tmp_path: Path, site_file: Path, pki: Pki, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rogue = Rsyslog(tmp_path / "rogue", pki, server="rogue")
+    rogue.start()
+    try:
+        _site(site_file, pki, rogue.port)
+        with AuditLog.open(load_settings()) as log:
+            log.append(decision(1))
+        first = _run(capsys, "audit", "atna", "send", "--once")
+        second = _run(capsys, "audit", "atna", "send", "--once")
+    finally:
+        rogue.stop()
+    assert first[0] == second[0] == 1
+    assert "Recorded in the audit log: node_authentication_failed." in first[1]
+    assert "Recorded in the audit log" not in second[1]
+    assert "not signed by the CA" in second[1] and "2 waiting" in second[1]
+    code, out, _ = _run(capsys, "audit", "show", "--type", "node_authentication_failed")
+    assert code == 0 and out.count("node_authentication_failed") == 1

@@ -23,7 +23,7 @@ from tests.audit.atna_helpers import (
     rsyslog_missing,
 )
 from tests.audit.helpers import decision
-from viewer.audit import AuditLog
+from viewer.audit import AuditLog, AuditRecord
 from viewer.audit.atna_transport import SD_ID, AtnaDestination
 from viewer.audit.forwarding import Forwarder, ForwardResult, forward
 from viewer.config import Settings, load_settings
@@ -57,16 +57,25 @@ def atna_settings(
     return load_settings()
 
 
-def append_and_forward(settings: Settings, rows: int) -> tuple[ForwardResult, OutboxStatus]:
-    """Append ``rows`` decisions, then one forwarding pass; the result and the queue after it."""
+def append_and_forward(
+    settings: Settings, rows: int, *, passes: int = 1
+) -> tuple[ForwardResult, OutboxStatus]:
+    """Append ``rows`` decisions, then forwarding passes (an alarm row recorded in the log);
+    the last result and the queue after it."""
     with AuditLog.open(settings) as log:
         for i in range(rows):
             log.append(decision(i))
         destination = AtnaDestination.from_settings(settings)
-        with Outbox(settings.atna_outbox_path) as box:
-            result = forward(log, box, destination)
+        with Outbox(settings.atna_outbox_path, backoff=Backoff(first_s=0.0)) as box:
+            for _ in range(passes):
+                result = forward(log, box, destination, record=log.append)
             destination.close()
             return result, box.status()
+
+
+def alarms(settings: Settings) -> list[AuditRecord]:
+    with AuditLog.open(settings) as log:
+        return log.records(types=("node_authentication_failed",))
 
 
 def seqs_received(server: Rsyslog) -> set[int]:
@@ -172,24 +181,29 @@ def test_none_lost_across_a_restart_and_a_repeat_is_recognisable(
 
 
 @pytest.mark.parametrize(
-    ("server", "host", "words"),
+    ("server", "host", "words", "code"),
     [
-        ("rogue", "localhost", "not signed by the CA in atna.ca_file"),
-        ("misnamed", "localhost", "not issued for that host name"),
+        ("rogue", "localhost", "not signed by the CA in atna.ca_file", "untrusted_certificate"),
+        ("misnamed", "localhost", "not issued for that host name", "host_name_mismatch"),
     ],
 )
 def test_an_untrusted_repository_gets_nothing_and_everything_stays_queued(
-    tmp_path: Path, site_file: Path, pki: Pki, server: str, host: str, words: str
+    tmp_path: Path, site_file: Path, pki: Pki, server: str, host: str, words: str, code: str
 ) -> None:
     repository = Rsyslog(tmp_path / f"rsyslog-{server}", pki, server=server)  # type: ignore[arg-type]
     repository.start()
     try:
         settings = atna_settings(site_file, pki, repository.port, host=host)
-        result, status = append_and_forward(settings, 5)
+        result, status = append_and_forward(settings, 5, passes=3)
         assert result.drain.sent == 0 and result.drain.failed == 1
         error = result.drain.error or ""
         assert words in error and "stay queued" in error and "\n" not in error
-        assert status.pending == 5 and status.last_error == error
+        # the alarm row is queued behind the five, for the repository once it is trusted
+        assert status.pending == 6 and status.last_error == error
+        (alarm,) = alarms(settings)  # once, not once per retry (IHE ITI-19)
+        assert alarm.outcome == "failure" and alarm.reason == error
+        assert alarm.detail["destination"] == f"{host}:{repository.port}"
+        assert alarm.detail["code"] == code
         time.sleep(0.3)
         assert received(repository) == []
     finally:

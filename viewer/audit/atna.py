@@ -54,6 +54,7 @@ SECURITY_ALERT: Code = ("110113", "DCM", "Security Alert")
 # DCM event type codes (CID 401 "Audit Event Type Code")
 APPLICATION_START: Code = ("110120", "DCM", "Application Start")
 APPLICATION_STOP: Code = ("110121", "DCM", "Application Stop")
+NODE_AUTHENTICATION: Code = ("110126", "DCM", "Node Authentication")
 SOFTWARE_CONFIGURATION: Code = ("110131", "DCM", "Software Configuration")
 AUDIT_RECORDING_STARTED: Code = ("110134", "DCM", "Audit Recording Started")
 
@@ -132,6 +133,10 @@ MAPPING: dict[EventType, EventMapping] = {
     EventType.PACS_SENT: _transfer("R"),
     EventType.PACS_SEND_FAILED: _transfer("R"),
     EventType.PACS_RETRIEVED: EventMapping(INSTANCES_TRANSFERRED, "C", objects=("patient",)),
+    # the repository (the destination participant) failed TLS authentication either way
+    EventType.NODE_AUTHENTICATION_FAILED: EventMapping(
+        SECURITY_ALERT, "E", NODE_AUTHENTICATION, destination=ROLE_DESTINATION
+    ),
     # a failed verification is the tamper alarm: a serious-failure Security Alert
     EventType.VERIFICATION: EventMapping(SECURITY_ALERT, "E", objects=("log",)),
     EventType.MONITOR_ALERT: EventMapping(APPLICATION_ACTIVITY, "E", objects=("model",)),

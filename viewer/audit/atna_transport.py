@@ -42,8 +42,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from viewer.audit.atna import AtnaSource, audit_message, mapping_for, outcome_indicator
-from viewer.audit.events import AuditRecord
-from viewer.audit.forwarding import PassResult, forward_pass, went_back
+from viewer.audit.events import AuditEvent, AuditRecord, EventType
+from viewer.audit.forwarding import PassResult, Recorder, forward_pass, went_back
 from viewer.config import AtnaSection, Settings
 from viewer.errors import AuditError
 from viewer.outbox import Backoff, OutboxItem
@@ -53,6 +53,7 @@ __all__ = [
     "SD_ID",
     "AtnaDestination",
     "AtnaError",
+    "AtnaTrustError",
     "SyslogTlsSender",
     "forward_atna",
     "frame",
@@ -72,6 +73,15 @@ READ_GRACE_S = 0.01
 
 class AtnaError(AuditError):
     """The repository cannot be reached or trusted; what was queued stays queued."""
+
+
+class AtnaTrustError(AtnaError):
+    """TLS node authentication failed at the handshake (the repository's certificate, or its
+    refusal of ours): recorded once in the local log as a Security Alert (IHE ITI-19)."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def _printable(text: str, limit: int) -> str:
@@ -197,16 +207,24 @@ class SyslogTlsSender:
             sock = self.context.wrap_socket(raw, server_hostname=self.host)
         except ssl.SSLCertVerificationError as exc:
             raw.close()
-            raise AtnaError(
-                f"{self.where} is not trusted: {_why_untrusted(exc)}. {queued}"
+            code, why = _why_untrusted(exc)
+            raise AtnaTrustError(
+                f"{self.where} is not trusted: {why}. {queued}", code=code
             ) from exc
-        except (ssl.SSLError, OSError) as exc:
+        except ssl.SSLError as exc:
             raw.close()
-            raise AtnaError(
+            raise AtnaTrustError(
                 f"The TLS handshake with {self.where} failed: "
                 f"{getattr(exc, 'reason', None) or exc} "
                 "(a repository that requires this workstation's certificate refuses a "
-                f"connection without an accepted one; atna.client_cert_file). {queued}"
+                f"connection without an accepted one; atna.client_cert_file). {queued}",
+                code="handshake",
+            ) from exc
+        except OSError as exc:
+            raw.close()
+            raise AtnaError(
+                f"The connection to {self.where} broke during the TLS handshake: "
+                f"{exc.strerror or exc}. {queued}"
             ) from exc
         sock.settimeout(self.send_timeout_s)
         return sock
@@ -314,22 +332,23 @@ class SyslogTlsSender:
         )
 
 
-def _why_untrusted(exc: ssl.SSLCertVerificationError) -> str:
+def _why_untrusted(exc: ssl.SSLCertVerificationError) -> tuple[str, str]:
+    """(a short code for the audit row, the sentence) for a refused server certificate."""
     code = getattr(exc, "verify_code", None)
     message = getattr(exc, "verify_message", None) or str(exc)
     if code == 62 or "hostname mismatch" in message.lower() or "ip address mismatch" in message:
-        return (
+        return "host_name_mismatch", (
             "its certificate is not issued for that host name (atna.host must be a name the "
             f"certificate lists; {message})"
         )
     if code in (18, 19, 20, 21, 2):
-        return (
+        return "untrusted_certificate", (
             "its certificate is not signed by the CA in atna.ca_file (a self-signed or foreign "
             f"certificate; {message})"
         )
     if code == 10:
-        return f"its certificate has expired ({message})"
-    return message
+        return "expired_certificate", f"its certificate has expired ({message})"
+    return "certificate_refused", message
 
 
 class AtnaDestination:
@@ -350,6 +369,7 @@ class AtnaDestination:
         self.outbox_path = outbox_path
         self.files = files
         self._sender: SyslogTlsSender | None = None
+        self._trust_failure: AtnaTrustError | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AtnaDestination:
@@ -379,7 +399,30 @@ class AtnaDestination:
                 send_timeout_s=self.section.send_timeout_s,
             )
             self._sender.has_client_certificate = self.files.client_cert_file is not None
-        self._sender.send([item.payload for item in items])
+        try:
+            self._sender.send([item.payload for item in items])
+        except AtnaTrustError as exc:
+            self._trust_failure = exc
+            raise
+        self._trust_failure = None
+
+    def alarm_event(self, previous_error: str | None) -> AuditEvent | None:
+        """A ``node_authentication_failed`` row when this pass failed TLS authentication and
+        the queue did not already stand on that same failure (one row when it starts, not one
+        per retry; again when it changes or after it was fixed and recurs)."""
+        failure = self._trust_failure
+        if failure is None or str(failure) == previous_error:
+            return None
+        return AuditEvent(
+            type=EventType.NODE_AUTHENTICATION_FAILED,
+            outcome="failure",
+            reason=str(failure),
+            detail={
+                "destination": f"{self.section.host}:{self.section.port}",
+                "code": failure.code,
+                "client_certificate": self.files.client_cert_file is not None,
+            },
+        )
 
     def close(self) -> None:
         if self._sender is not None:
@@ -391,13 +434,14 @@ def forward_atna(
     *,
     backoff: Backoff | None = None,
     now: bool = False,
+    record: Recorder | None = None,
 ) -> PassResult:
     """One pass of ``bedside audit atna send``: queue the log's new rows, send what waits. A
     repository that is down or not trusted, and a local log that went backwards, are reported
     in ``error``; the rows wait in the outbox and nothing is lost."""
     gap = went_back(settings, settings.atna_outbox_path)
     result = forward_pass(
-        settings, AtnaDestination.from_settings(settings), backoff=backoff, now=now
+        settings, AtnaDestination.from_settings(settings), backoff=backoff, now=now, record=record
     )
     if gap is None:
         return result

@@ -54,6 +54,10 @@ class EventType(StrEnum):
     # or why they could not be built or queued (the decision itself is saved either way)
     PACS_QUEUED = "pacs_queued"
     PACS_NOT_QUEUED = "pacs_not_queued"
+    # audit forwarding (issue 18): the ATNA repository's certificate was not trusted, or it
+    # refused this workstation's (IHE ITI-19: a secure node records node-authentication
+    # failures); once per failure that starts, not per retry (viewer.audit.forwarding)
+    NODE_AUTHENTICATION_FAILED = "node_authentication_failed"
 
 
 Outcome = Literal["success", "failure"]

@@ -22,9 +22,9 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
-from viewer.audit.events import AuditRecord
+from viewer.audit.events import AuditEvent, AuditRecord
 from viewer.audit.store import AuditLog
 from viewer.config import Settings
 from viewer.errors import AuditError, BedsideError
@@ -35,6 +35,8 @@ __all__ = [
     "ForwardResult",
     "Forwarder",
     "PassResult",
+    "RaisesAlarms",
+    "Recorder",
     "destinations",
     "feed",
     "forward",
@@ -70,6 +72,19 @@ class Destination(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class RaisesAlarms(Protocol):
+    """A destination that asks for one local audit row when it starts failing for a security
+    reason (ATNA: node authentication), rather than a row per retry."""
+
+    def alarm_event(self, previous_error: str | None) -> AuditEvent | None:
+        """The row to record after a pass, given the queue's error before it; None: nothing."""
+        ...
+
+
+Recorder = Callable[[AuditEvent], object]
 
 
 def row_key(log_id: str, seq: int) -> str:
@@ -145,10 +160,17 @@ def forward(
     *,
     should_stop: Callable[[], bool] | None = None,
     batch_size: int = 100,
+    record: Recorder | None = None,
 ) -> ForwardResult:
-    """Feed the outbox from the log, then drain what is due, in order (one pass)."""
+    """Feed the outbox from the log, then drain what is due, in order (one pass). ``record``
+    appends a destination's alarm row to the local log (:class:`RaisesAlarms`)."""
+    previous = outbox.status().last_error
     queued = feed(log, outbox, lambda record: destination.encode(log.log_id, record))
     result = outbox.drain_batches(destination.send, batch_size=batch_size, should_stop=should_stop)
+    if record is not None and isinstance(destination, RaisesAlarms):
+        alarm = destination.alarm_event(previous)
+        if alarm is not None:
+            record(alarm)
     return ForwardResult(queued=queued, drain=result)
 
 
@@ -175,6 +197,7 @@ def forward_pass(
     now: bool = False,
     should_stop: Callable[[], bool] | None = None,
     batch_size: int = 100,
+    record: Recorder | None = None,
 ) -> PassResult:
     """Feed and drain once from the installation's log, read-only (``bedside audit ... send``,
     cron, tests). ``now``: try the waiting rows at once rather than after their backoff (a
@@ -188,7 +211,9 @@ def forward_pass(
         if now:
             box.retry_now()
         try:
-            result = forward(log, box, destination, should_stop=should_stop, batch_size=batch_size)
+            result = forward(
+                log, box, destination, should_stop=should_stop, batch_size=batch_size, record=record
+            )
         finally:
             destination.close()
         return PassResult(
@@ -225,11 +250,13 @@ class Forwarder:
         idle_s: float = 30.0,
         gather_s: float = 0.2,
         outbox_factory: Callable[[Path], Outbox] = Outbox,
+        record: Recorder | None = None,
     ) -> None:
         self.settings = settings
         self.destination = destination
         self.idle_s = idle_s
         self.gather_s = gather_s
+        self.record = record
         self._outbox_factory = outbox_factory
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -263,7 +290,13 @@ class Forwarder:
                             self.settings.audit_db_path, settings=self.settings
                         )
                     self._wake.clear()
-                    result = forward(log, outbox, self.destination, should_stop=self._stop.is_set)
+                    result = forward(
+                        log,
+                        outbox,
+                        self.destination,
+                        should_stop=self._stop.is_set,
+                        record=self.record,
+                    )
                     self.last_error = result.drain.error
                     wait = self._wait_s(outbox)
                 except BedsideError as exc:  # the log or outbox not (yet) usable: try later
@@ -306,7 +339,7 @@ def start_forwarders(settings: Settings, log: AuditLog) -> list[Forwarder]:
     """Start a forwarder per configured destination and hook it to ``log``'s appends."""
     started = []
     for destination in destinations(settings):
-        forwarder = Forwarder(settings, destination)
+        forwarder = Forwarder(settings, destination, record=log.append)
         log.add_listener(forwarder.notify)
         forwarder.start()
         started.append(forwarder)

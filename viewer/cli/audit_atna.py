@@ -16,7 +16,9 @@ import time
 from typing import Any
 
 from viewer.audit.atna_transport import forward_atna
+from viewer.audit.events import AuditEvent
 from viewer.audit.forwarding import PassResult
+from viewer.audit.store import AuditLog
 from viewer.cli.outbox_text import print_queue, queue_fields
 from viewer.config import Settings
 from viewer.errors import AuditError, printable, printable_json
@@ -32,6 +34,13 @@ def _require_enabled(settings: Settings) -> None:
         )
 
 
+def _record(settings: Settings, event: AuditEvent) -> None:
+    """A forwarding alarm (the repository failed TLS authentication) into the local log."""
+    with AuditLog.open(settings) as log:
+        log.append(event)
+    print(f"Recorded in the audit log: {event.type}.")
+
+
 def _print_pass(result: PassResult) -> None:
     print(
         f"ATNA: queued {result.queued}, sent {result.sent}; {result.status.pending} waiting, "
@@ -45,7 +54,7 @@ def cmd_send(args: argparse.Namespace) -> int:
     settings: Settings = args.settings
     _require_enabled(settings)
     while True:
-        result = forward_atna(settings, now=True)
+        result = forward_atna(settings, now=True, record=lambda event: _record(settings, event))
         _print_pass(result)
         if args.once:
             return 0 if result.error is None and result.waiting == 0 else 1

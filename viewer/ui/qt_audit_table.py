@@ -191,6 +191,7 @@ class AuditTableModel(QAbstractTableModel):
             "shadow_result": self.tr("Shadow result (candidate, not shown in readings)"),
             "pacs_queued": self.tr("Queued for PACS"),
             "pacs_not_queued": self.tr("Not queued for PACS"),
+            "node_authentication_failed": self.tr("Audit repository failed TLS authentication"),
         }
 
     def event_name(self, value: str) -> str:
