@@ -310,3 +310,33 @@ def test_objects_survive_a_kill_9_of_the_sender(orthanc: OrthancServer, site_fil
     uids = orthanc.sop_instance_uids()
     assert len(uids) == len(set(uids))
     assert sorted(uids) == sorted(str(d.SOPInstanceUID) for d in objects)
+
+
+def test_basic_auth_from_a_secret_file_and_a_wrong_password(
+    own_orthanc: OrthancServer, site_file: Path, tmp_path: Path, audit: AuditLog
+) -> None:
+    """The password is read from pacs.secret_path; a wrong one is one sentence, the objects wait,
+    and the secret appears in no message and no audit row."""
+    own_orthanc.users = {"bedside": "right-horse-battery"}
+    own_orthanc.start()
+    secret = tmp_path / "pacs-secret"
+    secret.write_text("wrong-password\n", encoding="utf-8")
+    auth = f'auth = "basic"\nusername = "bedside"\nsecret_path = "{secret}"\n'
+    settings = write_site(site_file, pacs_site(own_orthanc, transport="dicomweb", extra=auth))
+    _source, objects = _objects(30)
+    with _delivery(settings, audit) as delivery:
+        delivery.queue(objects, reading_id="r")
+        result = delivery.drain()
+        assert result.failed == len(objects)
+        assert result.error is not None
+        assert "refused the credentials for the upload (STOW-RS) (HTTP 401)" in result.error
+    secret.write_text("right-horse-battery\n", encoding="utf-8")  # IT fixes the file
+    checks = query.test_connection(settings)
+    assert [(c.name, c.ok) for c in checks] == [("C-ECHO", True), ("QIDO-RS", True)]
+    with _delivery(settings, audit) as delivery:
+        time.sleep(0.06)  # the fast backoff's retry time
+        assert delivery.drain().sent == len(objects)
+    assert sorted(own_orthanc.sop_instance_uids()) == sorted(str(d.SOPInstanceUID) for d in objects)
+    log_bytes = Path(settings.audit_db_path).read_bytes()
+    assert b"right-horse-battery" not in log_bytes and b"wrong-password" not in log_bytes
+    assert all("password" not in str(r.as_dict()) for r in audit.records())
