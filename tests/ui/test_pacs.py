@@ -9,6 +9,7 @@ workers. Geometry, not existence: the status line is visible inside the decision
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -276,6 +277,43 @@ def test_search_pacs_and_retrieve_into_the_browser(
     retrieved = [r for r in all_rows(pacs_settings) if r.type == "pacs_retrieved"]
     assert [(r.outcome, r.detail["instances"]) for r in retrieved] == [("success", 1)]
     assert retrieved[0].study_pseudonym and str(source.StudyInstanceUID) not in str(retrieved[0])
+
+
+def test_retrieve_can_be_cancelled_and_opens_nothing(
+    qtbot: Any, make_window: Any, server: OrthancServer, pacs_settings: Settings
+) -> None:
+    from pydicom.uid import generate_uid
+
+    from viewer.dicom.synthetic import make_cxr
+
+    server.start()
+    study = generate_uid()
+    for seed in range(6):  # one study of six images: Cancel arrives between two of them
+        ds = make_cxr(seed, opacity=False, size=(256, 256))
+        ds.PatientID, ds.StudyInstanceUID = "CANCEL-ME", study
+        ds.SOPInstanceUID = generate_uid()
+        buffer = io.BytesIO()
+        ds.save_as(buffer, enforce_file_format=True)
+        server.upload(buffer.getvalue())
+    window = make_window(pacs_settings)
+    dialog = window.show_pacs_search()
+    find(dialog, QLineEdit, "pacsPatientId").setText("CANCEL-ME")
+    qtbot.mouseClick(find(dialog, QPushButton, "pacsSearchButton"), Qt.MouseButton.LeftButton)
+    table = find(dialog, QTableWidget, "pacsResults")
+    qtbot.waitUntil(lambda: table.rowCount() == 1, timeout=SEND_MS)
+    cancel = find(dialog, QPushButton, "pacsCancelButton")
+    assert not cancel.isEnabled()  # nothing to cancel yet
+    progress = find(dialog, QProgressBar, "pacsProgress")
+    qtbot.mouseClick(find(dialog, QPushButton, "pacsRetrieveButton"), Qt.MouseButton.LeftButton)
+    assert cancel.isEnabled() and progress.isVisible()
+    qtbot.mouseClick(cancel, Qt.MouseButton.LeftButton)
+    message = find(dialog, QLabel, "pacsSearchMessage")
+    qtbot.waitUntil(lambda: message.text() == "Cancelled.", timeout=SEND_MS)
+    assert not progress.isVisible() and not cancel.isEnabled()
+    assert window.browser.paths() == [] and window.view.image is None  # nothing opened
+    # a retrieval stopped half-way leaves no partial study behind (the core removes its files)
+    folder = pacs_settings.data_dir / "pacs-cache" / study
+    assert not folder.exists() or len(list(folder.glob("*.dcm"))) in (0, 6)
 
 
 def _accessible(root: QWidget) -> None:
