@@ -239,6 +239,13 @@ class AtnaSection(_Section):
         return self
 
 
+PacsObjectKind = Literal["sr", "sc", "gsps"]
+
+
+def _default_pacs_send() -> list[PacsObjectKind]:
+    return ["sr", "sc"]
+
+
 class PacsSection(_Section):
     """Site-only (issue 17): where results go and where studies come from. Secrets are never in
     this file: ``secret_path`` names a file holding the password or bearer token (RFC 7617 /
@@ -247,8 +254,8 @@ class PacsSection(_Section):
     certificate when the PACS asks for one."""
 
     enabled: bool = Field(default=False, description="Send results to PACS and allow search")
-    send: list[Literal["sr", "sc", "gsps"]] = Field(
-        default_factory=lambda: ["sr", "sc"],
+    send: list[PacsObjectKind] = Field(
+        default_factory=_default_pacs_send,
         description="Objects sent per reading: sr (TID 1500 report), sc (secondary capture), "
         "gsps (presentation state with the annotations)",
     )
