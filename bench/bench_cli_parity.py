@@ -54,6 +54,8 @@ BEDSIDE = str(VENV_BIN / "bedside")
 IMPORT_FLOOR = "python -c 'import numpy, pydicom'"  # the floor of any pydicom command
 # the floor of any render that decodes with numpy and writes with Pillow, pydicom or not
 PIXEL_FLOOR = "python -c 'import numpy, PIL.PngImagePlugin'"
+# what `dicom render` loads before it writes: the settings (pydantic), for the protected paths
+SETTINGS_FLOOR = "python -c 'load_settings()'"
 ROUNDS = {"render3000": 9, "render512": 15, "scan": 15}
 
 
@@ -152,6 +154,9 @@ def main() -> int:
                 "python -c pass": lambda: run([sys.executable, "-c", "pass"]),
                 IMPORT_FLOOR: floor,
                 PIXEL_FLOOR: pixel_floor,
+                SETTINGS_FLOOR: lambda: run(
+                    [sys.executable, "-c", "from viewer.config import load_settings as s; s()"]
+                ),
             }
             print(f"render {side} ...", flush=True)
             results[f"render{side}"] = interleave(ROUNDS[f"render{side}"], cases)
@@ -239,7 +244,9 @@ def report(
                 f"({r['bedside']:.0f} ms against {r['python -c pass']:.0f} ms; "
                 f"`import numpy, pydicom` alone {r[IMPORT_FLOOR]:.0f} ms, "
                 f"`import numpy, PIL.PngImagePlugin` {r[PIXEL_FLOOR]:.0f} ms = "
-                f"{r[PIXEL_FLOOR] / r['python -c pass']:.1f}x), {verdict}."
+                f"{r[PIXEL_FLOOR] / r['python -c pass']:.1f}x, the settings that decide where a "
+                f"PNG may be written {r[SETTINGS_FLOOR]:.0f} ms = "
+                f"{r[SETTINGS_FLOOR] / r['python -c pass']:.1f}x), {verdict}."
             )
     s = {k: med_ms(v) for k, v in results["scan"].items()}
     n = len(results["scan"]["dcmdump"])
