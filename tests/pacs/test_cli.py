@@ -133,6 +133,7 @@ def test_send_to_an_unreachable_pacs_waits_in_the_outbox(
     listing = json.loads(out)
     assert (listing["pending"], listing["held"]) == (2, 0)
     assert listing["status"].startswith("Waiting: PACS unreachable since ")
+    assert listing["oldest_waiting"] and listing["failing_since"]
     assert all("Nothing accepts connections" in row["last_error"] for row in listing["waiting"])
     code, out, _ = _run(capsys, "pacs", "outbox", "list")
     assert out.startswith("2 pending, 0 held (refused), 0 sent")

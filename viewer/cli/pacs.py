@@ -223,6 +223,7 @@ def _outbox_list(args: argparse.Namespace) -> int:
         status = delivery.status()
         items = delivery.outbox.waiting()
         text = delivery.status_text()
+        oldest = delivery.outbox.status().oldest_pending
         states = {item.key: delivery.outbox.state_of(item.key) for item in items}
     rows = [
         {
@@ -241,6 +242,7 @@ def _outbox_list(args: argparse.Namespace) -> int:
                 "held": status.held,
                 "sent": status.sent,
                 "last_sent": _when(status.last_sent),
+                "oldest_waiting": _when(oldest),
                 "failing_since": _when(status.failing_since),
                 "next_attempt": _when(status.next_attempt),
                 "status": text,
@@ -250,6 +252,7 @@ def _outbox_list(args: argparse.Namespace) -> int:
         return 0
     print(
         f"{status.pending} pending, {status.held} held (refused), {status.sent} sent"
+        + (f"; waiting since {_when(oldest)}" if oldest else "")
         + (f"; last sent {_when(status.last_sent)}" if status.last_sent else "")
     )
     if text:
