@@ -27,6 +27,7 @@ _._heat_rgba  # qt_image_view: the QImage wraps this numpy buffer uncopied; it m
 # --- hooks only the tests call (their API into widgets and records)
 _.is_busy  # QtAuditWindow, QtModelManager: tests/ui/test_audit_window.py, test_model_manager.py
 _.is_exporting  # QtAuditWindow: tests/ui/test_audit_window.py
+_.showing_loading_preview  # QtImageView: tests/ui/test_j2k_preview.py
 _.verify_outcome  # QtAuditWindow: tests/ui/test_audit_window.py
 _.central_outcome  # QtAuditWindow: tests/ui/test_audit_window_central.py
 _.status_kind  # QtDecisionPanel: tests/ui/test_panels.py
