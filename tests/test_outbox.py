@@ -213,19 +213,28 @@ def test_drain_batches_holds_the_named_item_and_sends_those_before_it(box: Outbo
     assert box.status().last_error == "k2 conflicts"
 
 
-def test_states_of_one_kind(box: Outbox) -> None:
-    box.put("a", b"1", kind="reading-1")
-    box.put("b", b"2", kind="reading-1")
-    box.put("c", b"3", kind="reading-2")
+def test_status_of_one_kind(box: Outbox) -> None:
+    """One reading's objects (a kind) have their own counts and times, apart from the rest."""
+    box.put("a", b"1", kind="reading-1", now=10)
+    box.put("b", b"2", kind="reading-1", now=10)
+    box.put("c", b"3", kind="reading-2", now=10)
 
     def send(item: OutboxItem) -> None:
         if item.key == "b":
             raise PermanentSendError("refused")
+        if item.key == "c":
+            raise OSError("down")
 
-    box.drain(send, ordered=False)
-    assert box.states("reading-1") == {"a": "sent", "b": "held"}
-    assert box.states("reading-2") == {"c": "sent"}
-    assert box.states("nothing") == {}
+    box.drain(send, ordered=False, now=lambda: 20)
+    one = box.status("reading-1")
+    assert (one.sent, one.held, one.pending, one.last_sent) == (1, 1, 0, 20)
+    assert one.last_error == "refused"
+    two = box.status("reading-2")
+    assert (two.sent, two.pending, two.failing_since, two.last_sent) == (0, 1, 20, None)
+    assert two.last_error == "down"
+    assert box.status("nothing") == box.status("nothing")  # empty, no error
+    assert box.status("nothing").pending == 0
+    assert (box.status().sent, box.status().held, box.status().pending) == (1, 1, 1)
 
 
 @pytest.mark.skipif(os.name != "posix", reason="kill -9 needs POSIX signals")

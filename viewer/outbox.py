@@ -244,12 +244,6 @@ class Outbox:
         ).fetchone()
         return None if row is None else str(row[0])
 
-    def states(self, kind: str) -> dict[str, str]:
-        """Every item of ``kind`` (sent or not): key -> 'pending', 'held' or 'sent'. A producer
-        that tags one batch with a kind (one reading's objects) reads that batch's fate."""
-        rows = self._db.execute("SELECT key, state FROM items WHERE kind = ?", (kind,)).fetchall()
-        return {str(key): str(state) for key, state in rows}
-
     def contains(self, key: str) -> bool:
         row = self._db.execute("SELECT 1 FROM items WHERE key = ?", (key,)).fetchone()
         return row is not None
@@ -293,21 +287,29 @@ class Outbox:
         ).fetchall()
         return [OutboxItem(*row) for row in rows]
 
-    def status(self) -> OutboxStatus:
+    def status(self, kind: str | None = None) -> OutboxStatus:
+        """Counts and times of every item, or of the items of one ``kind`` (one reading's)."""
+        params = (kind, kind)  # for "(? IS NULL OR kind = ?)": all items, or one kind's
         counts = dict(
-            self._db.execute("SELECT state, count(*) FROM items GROUP BY state").fetchall()
+            self._db.execute(
+                "SELECT state, count(*) FROM items WHERE (? IS NULL OR kind = ?) GROUP BY state",
+                params,
+            ).fetchall()
         )
         oldest, failing, next_at = self._db.execute(
             "SELECT min(created), min(first_failure), "
             "min(CASE WHEN state = 'pending' THEN next_attempt END) "
-            "FROM items WHERE state != 'sent'"
+            "FROM items WHERE state != 'sent' AND (? IS NULL OR kind = ?)",
+            params,
         ).fetchone()
         last_sent = self._db.execute(
-            "SELECT max(sent_at) FROM items WHERE state = 'sent'"
+            "SELECT max(sent_at) FROM items WHERE state = 'sent' AND (? IS NULL OR kind = ?)",
+            params,
         ).fetchone()[0]
         err = self._db.execute(
             "SELECT last_error FROM items WHERE state != 'sent' AND last_error IS NOT NULL "
-            "ORDER BY id DESC LIMIT 1"
+            "AND (? IS NULL OR kind = ?) ORDER BY id DESC LIMIT 1",
+            params,
         ).fetchone()
         return OutboxStatus(
             pending=int(counts.get("pending", 0)),

@@ -196,16 +196,12 @@ class PacsDelivery:
     # -- what a person sees --------------------------------------------------------------------
 
     def status(self, reading_id: str | None = None) -> DeliveryStatus:
-        st = self.outbox.status()
-        if reading_id is None:
-            pending, held, sent = st.pending, st.held, st.sent
-        else:
-            states = list(self.outbox.states(reading_id).values())
-            pending, held, sent = (states.count(s) for s in ("pending", "held", "sent"))
+        """Counts and times of one reading's objects, or of the whole outbox."""
+        st = self.outbox.status(reading_id)
         return DeliveryStatus(
-            pending=pending,
-            held=held,
-            sent=sent,
+            pending=st.pending,
+            held=st.held,
+            sent=st.sent,
             last_sent=st.last_sent,
             failing_since=st.failing_since,
             last_error=st.last_error,
