@@ -305,3 +305,76 @@ def wait_for(predicate: object, *, timeout_s: float = 5.0, interval_s: float = 0
         if value or time.monotonic() >= deadline:
             return value
         time.sleep(interval_s)
+
+
+class TlsProxy:
+    """HTTPS in front of an Orthanc's plain HTTP port (Debian's Orthanc crashes on its own HTTPS
+    here): a real TLS server (Python's ssl, the self-signed certificate of ``self_signed_pem``)
+    relaying each connection's bytes, for the DICOMweb TLS tests."""
+
+    def __init__(self, folder: Path, target_port: int) -> None:
+        import ssl
+        import threading
+
+        self.cert_pem, key_pem = self_signed_pem(folder)
+        self._context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self._context.load_cert_chain(self.cert_pem, key_pem)
+        self._target = target_port
+        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen(16)
+        self._listener.settimeout(0.2)
+        self.port = int(self._listener.getsockname()[1])
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"https://127.0.0.1:{self.port}"
+
+    def _serve(self) -> None:
+        import threading
+
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            thread = threading.Thread(target=self._relay, args=(conn,), daemon=True)
+            self._threads.append(thread)
+            thread.start()
+
+    def _relay(self, conn: socket.socket) -> None:
+        import select
+        import ssl
+
+        conn.settimeout(10)
+        try:
+            tls = self._context.wrap_socket(conn, server_side=True)
+        except (ssl.SSLError, OSError):  # the client refused our certificate: its test's point
+            conn.close()
+            return
+        with tls, socket.create_connection(("127.0.0.1", self._target), timeout=10) as up:
+            while not self._stop.is_set():
+                ready = [tls] if tls.pending() else []
+                if not ready:
+                    ready, _, _ = select.select([tls, up], [], [], 0.2)
+                try:
+                    for sock in ready:
+                        data = sock.recv(65536)
+                        if not data:
+                            return
+                        (up if sock is tls else tls).sendall(data)
+                except (ssl.SSLError, OSError):
+                    return
+
+    def close(self) -> None:
+        self._stop.set()
+        self._listener.close()
+        self._thread.join(timeout=5)
+        for thread in self._threads:
+            thread.join(timeout=5)

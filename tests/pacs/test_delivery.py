@@ -23,7 +23,7 @@ from tests.pacs.helpers import (
     text_report,
     write_site,
 )
-from tests.pacs.orthanc import OrthancServer, free_port
+from tests.pacs.orthanc import OrthancServer, TlsProxy, free_port
 from viewer.audit import AuditLog
 from viewer.config import Settings
 from viewer.outbox import Backoff, Outbox
@@ -340,3 +340,33 @@ def test_basic_auth_from_a_secret_file_and_a_wrong_password(
     log_bytes = Path(settings.audit_db_path).read_bytes()
     assert b"right-horse-battery" not in log_bytes and b"wrong-password" not in log_bytes
     assert all("password" not in str(r.as_dict()) for r in audit.records())
+
+
+def test_https_with_an_untrusted_certificate_then_its_ca(
+    orthanc: OrthancServer, site_file: Path, tmp_path: Path
+) -> None:
+    """DICOMweb over TLS: a certificate nobody vouches for is refused in words and the objects
+    wait; with the CA in pacs.ca_bundle the same queue goes out over HTTPS."""
+    proxy = TlsProxy(tmp_path / "tls", orthanc.http_port)
+    try:
+        url = f"{proxy.url}/dicom-web"
+        settings = write_site(site_file, pacs_site(orthanc, transport="dicomweb", url=url))
+        _source, objects = _objects(31)
+        _assert_queued_not_lost(
+            settings, objects, f"The certificate of PACS at {url} is not trusted", held=False
+        )
+        assert orthanc.sop_instance_uids() == []
+        trusted = write_site(
+            site_file,
+            pacs_site(
+                orthanc, transport="dicomweb", url=url, extra=f'ca_bundle = "{proxy.cert_pem}"\n'
+            ),
+        )
+        checks = query.test_connection(trusted)
+        assert [(c.name, c.ok) for c in checks] == [("C-ECHO", True), ("QIDO-RS", True)]
+        with _delivery(trusted) as delivery:
+            delivery.retry_now()
+            assert delivery.drain().sent == len(objects)
+    finally:
+        proxy.close()
+    assert sorted(orthanc.sop_instance_uids()) == sorted(str(d.SOPInstanceUID) for d in objects)

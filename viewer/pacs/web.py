@@ -22,6 +22,7 @@ from typing import Any, BinaryIO
 import requests
 from pydicom import dcmread
 from pydicom.dataset import Dataset
+from requests.adapters import HTTPAdapter
 
 from viewer.pacs.connection import (
     PacsCancelledError,
@@ -47,10 +48,26 @@ _REASONS = {
 }
 
 
+class _SiteTrust(HTTPAdapter):
+    """HTTPS trusting exactly the site's CA bundle. ``Session.verify`` alone is not enough:
+    requests lets $REQUESTS_CA_BUNDLE / $CURL_CA_BUNDLE override it for every request
+    (psf/requests#3829), so a workstation with either set would ignore pacs.ca_bundle."""
+
+    def __init__(self, ca_bundle: str) -> None:
+        super().__init__()
+        self._ca_bundle = ca_bundle
+
+    def send(self, request: Any, *args: Any, **kwargs: Any) -> requests.Response:
+        kwargs["verify"] = self._ca_bundle
+        return super().send(request, *args, **kwargs)
+
+
 def _session(target: PacsTarget) -> requests.Session:
     s = target.section
     session = requests.Session()
-    session.verify = s.ca_bundle or True
+    if s.ca_bundle:
+        session.verify = s.ca_bundle
+        session.mount("https://", _SiteTrust(s.ca_bundle))
     if s.client_cert:
         session.cert = (s.client_cert, s.client_key)
     if s.auth == "basic":
