@@ -433,6 +433,23 @@ def test_deflated_file_reads(tmp_path: Path, ramp16: np.ndarray) -> None:
     assert np.array_equal(read_image(path).stored, ramp16)
 
 
+@pytest.mark.parametrize(
+    ("charset", "name"), [("ISO_IR 100", "Müller^Jörg"), ("ISO_IR 144", "Люкceмбypг")]
+)
+def test_deflated_budget_reads_the_size_in_any_character_set(
+    tmp_path: Path, charset: str, name: str
+) -> None:
+    """The deflate budget (declared pixel bytes + allowance) reads Rows/Columns with the fast
+    header scan also when its text is left to pydicom (ISO_IR 144): small limits here, so the
+    128 KiB image is over the allowance and must be granted from the header."""
+    arr = np.arange(256 * 256, dtype=np.uint16).reshape(256, 256)
+    ds = make_ds(arr, SpecificCharacterSet=charset, PatientName=name)
+    ds.file_meta.TransferSyntaxUID = uid.DeflatedExplicitVRLittleEndian
+    path = save(ds, tmp_path / "dfl.dcm")
+    small = Limits(max_header_bytes=32 * 1024, max_deflate_allowance=16 * 1024)
+    assert np.array_equal(read_image(path, limits=small).stored, arr)
+
+
 def test_parallel_readers_keep_warnings_state(tmp_path: Path, ramp16: np.ndarray) -> None:
     """Readers in several threads (GUI: decode + scan) collect their own warnings and leave
     the process's warning filters exactly as they found them."""

@@ -39,6 +39,7 @@ _SPECIES_CODES = 0x00102202  # Patient Species Code Sequence, PS3.3 C.7.1.1
 _EXPLICIT = struct.Struct("<HH2sH")  # tag, VR, 16-bit length (PS3.5 7.1.2)
 _IMPLICIT = struct.Struct("<HHI")  # tag, 32-bit length (PS3.5 7.1.3)
 _U32 = struct.Struct("<I")
+_LAST_GROUP = 0x0028  # ImageMetadata's elements are all in groups 0008..0028
 _PIXEL_TAGS = frozenset({0x7FE00008, 0x7FE00009, 0x7FE00010})  # where a header-only read stops
 # Values longer than this are deferred by pydicom (left unread) in the header pass (safe_read).
 DEFER_BYTES = 64 * 1024
@@ -66,17 +67,23 @@ _BY_NAME = {name: tag for tag, (name, _) in _WANTED.items()}
 
 
 class RawHeader:
-    """The wanted top-level elements as raw bytes; ``get`` decodes like fields._get."""
+    """The wanted top-level elements as raw bytes; ``get`` decodes like fields._get.
+
+    ``exact`` is False when some value would not read as pydicom reads it (text in a character
+    set left to pydicom, a wanted element with another VR than the dictionary's): the
+    metadata then comes from pydicom; the image size (integers) is still usable."""
 
     def __init__(
         self,
         values: dict[int, tuple[str, bytes]],
-        encoding: str,
+        encoding: str | None,
         transfer_syntax: str,
         meta_sop_class: str,
+        exact: bool = True,
     ) -> None:
         self._values = values
-        self._encoding = encoding
+        self._encoding = encoding or _ENCODINGS[""]
+        self.exact = exact and encoding is not None
         self.transfer_syntax = transfer_syntax
         self.meta_sop_class = meta_sop_class
 
@@ -270,16 +277,22 @@ def _skip_sequence(data: bytes, pos: int, implicit: bool, max_depth: int) -> int
 
 
 def scan_header(
-    data: bytes, *, complete: bool, max_depth: int, meta: FileMeta | None = None
+    data: bytes,
+    *,
+    complete: bool,
+    max_depth: int,
+    meta: FileMeta | None = None,
+    whole: bool = True,
 ) -> RawHeader | None:
     """Parse ``data`` (the start of a file, DICM preamble required); None = use pydicom.
 
     ``complete`` says ``data`` is the whole file; otherwise :class:`NeedMoreError` asks for
     more when the header goes on past it. ``meta``: :func:`file_meta` of ``data`` when the
-    caller has it already.
+    caller has it already. ``whole``: walk every element up to Pixel Data (the metadata path,
+    whose answer must be pydicom's); False stops after group 0028 (the image size is enough).
     """
     try:
-        return _scan(data, max_depth, complete, meta)
+        return _scan(data, max_depth, complete, meta, whole)
     except NeedMoreError:
         if complete:
             return None
@@ -288,7 +301,9 @@ def scan_header(
         return None
 
 
-def _scan(data: bytes, max_depth: int, complete: bool, meta: FileMeta | None) -> RawHeader | None:
+def _scan(
+    data: bytes, max_depth: int, complete: bool, meta: FileMeta | None, whole: bool
+) -> RawHeader | None:
     if len(data) < 140 or data[128:132] != b"DICM":
         return None
     meta = meta or file_meta(data)
@@ -301,6 +316,7 @@ def _scan(data: bytes, max_depth: int, complete: bool, meta: FileMeta | None) ->
     values: dict[int, tuple[str, bytes]] = {}
     size = len(data)
     previous = 0x0002FFFF  # the data set follows the file meta, tags ascending (PS3.5 7.1)
+    exact = True
     # Every top-level element up to Pixel Data is walked, as pydicom's header-only read does,
     # so that a damaged element after the wanted ones is pydicom's to judge too.
     while pos < size or not complete:
@@ -322,7 +338,7 @@ def _scan(data: bytes, max_depth: int, complete: bool, meta: FileMeta | None) ->
             else:
                 raise _MalformedError("VR")  # or a stray delimiter (no VR): pydicom judges
         tag = (group << 16) | element
-        if tag in _PIXEL_TAGS:
+        if tag in _PIXEL_TAGS or (group > _LAST_GROUP and not whole):
             break
         if tag <= previous or tag >> 16 == 0xFFFE or tag == _SPECIES_CODES:
             # out of order, a stray delimiter, or a coded species (veterinary imaging), which
@@ -347,10 +363,7 @@ def _scan(data: bytes, max_depth: int, complete: bool, meta: FileMeta | None) ->
             if raw_vr and raw_vr != vr.encode():
                 # another VR than the dictionary's (UN included): pydicom converts it by that
                 # VR, which this reader does not imitate
-                raise _MalformedError("VR of a wanted element")
+                exact = False
             values[tag] = (vr, data[value_at:end])
         pos = end
-    encoding = _encoding(values)
-    if encoding is None:
-        return None
-    return RawHeader(values, encoding, tsyntax, meta_sop)
+    return RawHeader(values, _encoding(values), tsyntax, meta_sop, exact)

@@ -194,7 +194,7 @@ def fast_metadata(path: Path, limits: Limits) -> ImageMetadata | None:
             header = scan_header(data, complete=complete, max_depth=limits.max_sequence_depth)
         except NeedMoreError:
             return None
-    if header is None:
+    if header is None or not header.exact:
         return None
     # cleaned as field_uid cleans pydicom's value of (0002,0002): control characters dropped
     meta_sop = valid_uid(clean_text(header.meta_sop_class))

@@ -276,7 +276,7 @@ def _deflate_budget(data: bytes, limits: Limits) -> int:
     """Declared pixel bytes (capped) + allowance, from the header at the start of ``data``."""
     declared = 0
     try:
-        header = scan_header(data, complete=False, max_depth=limits.max_sequence_depth)
+        header = scan_header(data, complete=False, max_depth=limits.max_sequence_depth, whole=False)
     except Exception:  # NeedMoreError or malformed: no declared size to grant
         header = None
     if header is not None:
