@@ -28,7 +28,7 @@ from viewer.audit import AuditLog
 from viewer.config import Settings
 from viewer.outbox import Backoff, Outbox
 from viewer.pacs import query
-from viewer.pacs.connection import PacsTarget
+from viewer.pacs.connection import PacsError, PacsTarget
 from viewer.pacs.delivery import PacsDelivery
 
 FAST = Backoff(first_s=0.05, factor=1.0, cap_s=0.05)
@@ -370,3 +370,17 @@ def test_https_with_an_untrusted_certificate_then_its_ca(
     finally:
         proxy.close()
     assert sorted(orthanc.sop_instance_uids()) == sorted(str(d.SOPInstanceUID) for d in objects)
+
+
+def test_an_object_without_uids_queues_nothing_of_the_reading(site_file: Path) -> None:
+    settings = write_site(
+        site_file, '[pacs]\nenabled = true\ndicomweb_url = "http://127.0.0.1:9/dicom-web"\n'
+    )
+    _source, objects = _objects(32)
+    del objects[1].StudyInstanceUID
+    with PacsDelivery(settings) as delivery:
+        with pytest.raises(PacsError, match="no valid SOP Instance UID or Study Instance UID"):
+            delivery.queue(objects, reading_id="r")
+        with pytest.raises(PacsError, match="not a readable DICOM file"):
+            delivery.queue([b"not dicom"], reading_id="r")
+        assert delivery.status().pending == 0  # not even the good one: all or nothing

@@ -168,13 +168,9 @@ def _read_part10(path: Path) -> bytes:
     except OSError as exc:
         raise BedsideError(f"{path} cannot be read: {exc.strerror}.") from exc
     try:
-        ds = dcmread(BytesIO(data), stop_before_pixels=True)
+        dcmread(BytesIO(data), stop_before_pixels=True)
     except (InvalidDicomError, ValueError, EOFError) as exc:
         raise BedsideError(f"{path} is not a DICOM file (Part 10).") from exc
-    if "SOPInstanceUID" not in ds or "StudyInstanceUID" not in ds:
-        raise BedsideError(
-            f"{path} has no SOP Instance UID or Study Instance UID; PACS cannot file it."
-        )
     return data
 
 

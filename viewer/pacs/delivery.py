@@ -30,7 +30,7 @@ from viewer.audit.events import AuditEvent, EventType
 from viewer.config import Settings
 from viewer.errors import AuditError
 from viewer.outbox import DrainResult, Outbox, OutboxItem, PermanentSendError
-from viewer.pacs.connection import PacsError, PacsRejectedError, PacsTarget
+from viewer.pacs.connection import PacsError, PacsRejectedError, PacsTarget, is_uid
 
 __all__ = ["AuditSink", "DeliveryStatus", "PacsDelivery", "encode_part10"]
 
@@ -126,10 +126,17 @@ class PacsDelivery:
             PacsTarget.from_settings(self.settings)  # raises the "PACS is off" message
         items: list[tuple[str, bytes]] = []
         for ds in datasets:
-            if isinstance(ds, bytes):
-                payload, sop_uid = ds, str(_header(ds).SOPInstanceUID)
-            else:
-                payload, sop_uid = encode_part10(ds), str(ds.SOPInstanceUID)
+            payload = ds if isinstance(ds, bytes) else encode_part10(ds)
+            try:
+                header = _header(payload)
+            except Exception as exc:  # pydicom raises several kinds on a damaged file
+                raise PacsError("An object for PACS is not a readable DICOM file.") from exc
+            sop_uid = str(header.get("SOPInstanceUID", ""))
+            if not is_uid(sop_uid) or not is_uid(str(header.get("StudyInstanceUID", ""))):
+                raise PacsError(
+                    "An object for PACS has no valid SOP Instance UID or Study Instance UID; "
+                    "PACS could not file it, so nothing of this reading was queued."
+                )
             for destination in self.target.send_transports:
                 items.append((f"{destination}:{sop_uid}", payload))
         # one transaction: a reading's objects are queued together or not at all
