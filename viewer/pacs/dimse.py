@@ -11,7 +11,6 @@ data set does not match, 0xCxxx cannot understand) is a :class:`PacsRejectedErro
 from __future__ import annotations
 
 import contextlib
-import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from io import BytesIO
@@ -85,23 +84,6 @@ _STORE_FAILURES = {
 _WARNINGS = frozenset({0xB000, 0xB006, 0xB007, 0x0107, 0x0116})
 
 
-def _quiet() -> contextlib.AbstractContextManager[None]:
-    """pynetdicom logs every refusal at ERROR level to the root logger; the message we raise
-    says it once, in words."""
-    logger = logging.getLogger("pynetdicom")
-    previous = logger.level
-
-    @contextlib.contextmanager
-    def scope() -> Iterator[None]:
-        logger.setLevel(logging.CRITICAL)
-        try:
-            yield
-        finally:
-            logger.setLevel(previous)
-
-    return scope()
-
-
 def _ae(target: PacsTarget) -> Any:
     from pynetdicom import AE
 
@@ -130,24 +112,25 @@ def _association(
     )
     if problem is not None:
         raise PacsError(problem)
-    with _quiet():
-        assoc = ae.associate(
-            s.host,
-            s.port,
-            ae_title=s.called_aet,
-            tls_args=tls_args,
-            ext_neg=ext_neg,
-            evt_handlers=list(handlers.values()) or None,
-        )
-        if not assoc.is_established:
-            raise PacsError(_refusal(target, assoc, context))
-        try:
-            yield assoc
-        except BaseException:
-            assoc.abort()
-            raise
-        else:
-            assoc.release()
+    # pynetdicom logs a refusal at ERROR under its own logger (with a NullHandler: nothing is
+    # printed unless the app configures logging); the PacsError raised says it in words
+    assoc = ae.associate(
+        s.host,
+        s.port,
+        ae_title=s.called_aet,
+        tls_args=tls_args,
+        ext_neg=ext_neg,
+        evt_handlers=list(handlers.values()) or None,
+    )
+    if not assoc.is_established:
+        raise PacsError(_refusal(target, assoc, context))
+    try:
+        yield assoc
+    except BaseException:
+        assoc.abort()
+        raise
+    else:
+        assoc.release()
 
 
 def _refusal(target: PacsTarget, assoc: Any, context: Any) -> str:
