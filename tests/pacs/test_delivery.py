@@ -105,13 +105,13 @@ def test_a_wrong_called_ae_title_is_named(own_orthanc: OrthancServer, site_file:
     _assert_queued_not_lost(
         settings,
         _objects(22)[1],
-        "refused the association (called ae title not recognised): check pacs.called_aet "
+        "refused the association (called AE title not recognised): check pacs.called_aet "
         "('NOT_ORTHANC')",
         held=False,
     )
     checks = query.test_connection(settings)
     assert checks[0].name == "C-ECHO" and not checks[0].ok
-    assert "called ae title not recognised" in checks[0].message
+    assert "called AE title not recognised" in checks[0].message
     assert own_orthanc.sop_instance_uids() == []
 
 

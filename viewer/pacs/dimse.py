@@ -143,7 +143,8 @@ def _refusal(target: PacsTarget, assoc: Any, context: Any) -> str:
             hint = f": check pacs.called_aet ({s.called_aet!r})"
         elif "Calling AE" in reason:
             hint = f": PACS does not know this workstation's AE title {s.calling_aet!r}"
-        return f"PACS at {s.host}:{s.port} refused the association ({reason.lower()}){hint}."
+        reason = reason[:1].lower() + reason[1:]  # "called AE title not recognised"
+        return f"PACS at {s.host}:{s.port} refused the association ({reason}){hint}."
     diagnosis = describe_connect_failure(
         s.host, s.port, context=context, timeout_s=min(s.connect_timeout_s, 5.0)
     )
