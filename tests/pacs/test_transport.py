@@ -154,3 +154,28 @@ def test_connection_test_fails_within_5_s_against_a_server_that_never_answers(
     assert "accepted the connection but ended the association" in checks[0].message
     assert "did not answer in time" in checks[1].message
     assert all(c.elapsed_s <= 5.0 for c in checks), [c.elapsed_s for c in checks]
+
+
+@pytest.mark.parametrize("transport", ["dicomweb", "dimse"])
+def test_a_cancelled_retrieval_leaves_no_file(
+    orthanc: OrthancServer, site_file: Path, tmp_path: Path, transport: str
+) -> None:
+    settings = write_site(site_file, pacs_site(orthanc, query=transport))
+    first = source_image(seed=15)
+    for seed in (15, 16, 17):
+        ds = source_image(seed=seed)
+        ds.PatientID, ds.StudyInstanceUID = first.PatientID, first.StudyInstanceUID
+        orthanc.upload(encode_part10(ds))
+    seen: list[int] = []
+    dest = tmp_path / "got"
+    dest.mkdir()
+    (dest / "kept.dcm").write_bytes(b"a file that was there before")
+    with pytest.raises(query.PacsCancelledError, match="cancelled"):
+        query.retrieve(
+            settings,
+            first.StudyInstanceUID,
+            dest,
+            progress=lambda done, _total: seen.append(done),
+            cancel=lambda: bool(seen) and seen[-1] >= 1,
+        )
+    assert sorted(p.name for p in dest.iterdir()) == ["kept.dcm"]
