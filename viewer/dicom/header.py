@@ -2,16 +2,23 @@
 
 Why: indexing a 1,000-file CD must run at >= 1,000 files/s, and pydicom's general parser plus its
 value conversion cost ~0.7 ms per file. This reader walks the data elements with ``struct``,
-keeps the raw bytes of the ~35 tags of :class:`~viewer.dicom.model.ImageMetadata`, skips every
-other value (sequences included, iteratively, with a nesting limit) and stops after group 0028.
+keeps the raw bytes of the ~35 tags of :class:`~viewer.dicom.model.ImageMetadata` and skips
+every other value (sequences included, iteratively, with a nesting limit) up to Pixel Data: it
+walks every top-level element pydicom's header-only read walks, so that damage anywhere in the
+header is pydicom's to judge (the deflate budget, which needs only the image size, stops after
+group 0028).
 
 It is only an accelerator: whenever anything is unusual (no DICM preamble, big endian, deflated,
-a malformed element, a character set other than the default, ISO_IR 100 or ISO_IR 192, an ISO
-2022 escape in a text value) it returns None and the caller uses the pydicom path, which gives
-the precise error. It imports no pydicom (~0.35 s, issue 19): its tags and VRs come from
-dictionary.py, generated from pydicom's dictionary and tested against it, and text is decoded
-as pydicom's ``decode_bytes`` and ``PersonName`` do for those three character sets (parity
-tested in tests/dicom/test_header.py).
+a malformed or out-of-order element, an undefined length that is not a plain sequence, a wanted
+element with another VR than the dictionary's, a character set other than the default, ISO_IR
+100 or ISO_IR 192, an ISO 2022 escape in a text value) the metadata comes from the pydicom
+path, which gives the precise error; ``bedside dicom info``/``scan`` print the same bytes either
+way (tests/cli/test_fast_header_parity.py).
+
+It imports no pydicom (~0.35 s, issue 19): its tags and VRs come from dictionary.py, generated
+from pydicom's dictionary and tested against it, and text is decoded as pydicom's
+``decode_bytes`` and ``PersonName`` do for those three character sets (parity tested in
+tests/dicom/test_header.py).
 
 :func:`file_meta` is the one parser of the File Meta group (0002, PS3.10 7.1): the safe reader
 (safe_read.py) uses it too, to find deflated files before pydicom sees them.
