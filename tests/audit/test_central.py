@@ -26,7 +26,8 @@ from viewer.audit.central import (
     workstation_id,
 )
 from viewer.audit.chain import HASHED_COLUMNS, row_hash
-from viewer.audit.forwarding import feed, start_forwarders, stop_forwarders
+from viewer.audit.destinations import start_forwarders
+from viewer.audit.forwarding import feed, stop_forwarders
 from viewer.audit.state import record_state
 from viewer.config import Settings
 from viewer.outbox import Backoff, Outbox

@@ -37,13 +37,11 @@ __all__ = [
     "PassResult",
     "RaisesAlarms",
     "Recorder",
-    "destinations",
     "feed",
     "forward",
     "forward_pass",
     "outbox_status",
     "row_key",
-    "start_forwarders",
     "stop_forwarders",
     "watermark",
     "went_back",
@@ -319,31 +317,6 @@ class Forwarder:
         if status.pending and status.next_attempt is not None:
             return min(self.idle_s, max(0.0, status.next_attempt - time.time()))
         return self.idle_s
-
-
-def destinations(settings: Settings) -> list[Destination]:
-    """Every destination the site configured (imported only when one is enabled)."""
-    found: list[Destination] = []
-    if settings.values.audit_central.enabled:
-        from viewer.audit.central import CentralDestination
-
-        found.append(CentralDestination(settings))
-    if settings.values.atna.enabled:
-        from viewer.audit.atna_transport import AtnaDestination
-
-        found.append(AtnaDestination.from_settings(settings))
-    return found
-
-
-def start_forwarders(settings: Settings, log: AuditLog) -> list[Forwarder]:
-    """Start a forwarder per configured destination and hook it to ``log``'s appends."""
-    started = []
-    for destination in destinations(settings):
-        forwarder = Forwarder(settings, destination, record=log.append)
-        log.add_listener(forwarder.notify)
-        forwarder.start()
-        started.append(forwarder)
-    return started
 
 
 def stop_forwarders(

@@ -77,7 +77,7 @@ class AuditTrail:
         return [self.append(type_, **fields) for type_, fields in pending]
 
     def _start_forwarding(self, log: AuditLog) -> None:
-        from viewer.audit.forwarding import start_forwarders
+        from viewer.audit.destinations import start_forwarders
 
         try:
             self._forwarders = start_forwarders(self.settings, log)
