@@ -229,3 +229,5 @@ _.dimse_timeout  # pacs.dimse: pynetdicom AE reads it per DIMSE message
 _.network_timeout  # pacs.dimse: pynetdicom AE reads it on an idle association
 _.QueryRetrieveLevel  # pacs.dimse: a pydicom keyword (0008,0052), encoded into the C-FIND/C-GET
 _.cert  # pacs.web: requests.Session reads its client certificate for each request
+_._shutdown_socket  # pacs.dimse.ClosingSocket: pynetdicom calls its override (closes on failure)
+_._create_socket  # pacs.dimse.ClosingAE: pynetdicom's AE.associate calls its override

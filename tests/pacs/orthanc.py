@@ -103,6 +103,8 @@ class OrthancServer:
     lua: str | None = None
     users: dict[str, str] | None = None
     dicom_tls: bool = False
+    # with dicom_tls: a client certificate Orthanc requires and trusts (mutual TLS)
+    client_cert_pem: Path | None = None
     http_port: int = field(default_factory=free_port)
     dicom_port: int = field(default_factory=free_port)
     cert_pem: Path | None = None
@@ -169,8 +171,8 @@ class OrthancServer:
             config["DicomTlsEnabled"] = True
             config["DicomTlsCertificate"] = str(self.cert_pem)
             config["DicomTlsPrivateKey"] = str(self.cert_pem.parent / "server-key.pem")
-            config["DicomTlsTrustedCertificates"] = str(self.cert_pem)
-            config["DicomTlsRemoteCertificateRequired"] = False
+            config["DicomTlsTrustedCertificates"] = str(self.client_cert_pem or self.cert_pem)
+            config["DicomTlsRemoteCertificateRequired"] = self.client_cert_pem is not None
         return config
 
     # -- life cycle ----------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from tests.pacs.helpers import (
     text_report,
     write_site,
 )
-from tests.pacs.orthanc import OrthancServer, TlsProxy, free_port
+from tests.pacs.orthanc import OrthancServer, TlsProxy, free_port, self_signed_pem
 from viewer.audit import AuditLog
 from viewer.config import Settings
 from viewer.outbox import Backoff, Outbox
@@ -384,3 +384,26 @@ def test_an_object_without_uids_queues_nothing_of_the_reading(site_file: Path) -
         with pytest.raises(PacsError, match="not a readable DICOM file"):
             delivery.queue([b"not dicom"], reading_id="r")
         assert delivery.status().pending == 0  # not even the good one: all or nothing
+
+
+def test_mutual_tls_needs_the_client_certificate(
+    own_orthanc: OrthancServer, site_file: Path, tmp_path: Path
+) -> None:
+    """A PACS that requires a client certificate refuses the handshake without one (a clear
+    sentence, objects waiting) and accepts pacs.client_cert/client_key."""
+    client_cert, client_key = self_signed_pem(tmp_path / "client")
+    own_orthanc.dicom_tls = True
+    own_orthanc.client_cert_pem = client_cert
+    own_orthanc.start()
+    trust = f'tls = true\nca_bundle = "{own_orthanc.cert_pem}"\n'
+    settings = write_site(site_file, pacs_site(own_orthanc, transport="dimse", extra=trust))
+    _source, objects = _objects(33)
+    _assert_queued_not_lost(
+        settings, objects, "refused this workstation's TLS certificate", held=False
+    )
+    with_cert = trust + f'client_cert = "{client_cert}"\nclient_key = "{client_key}"\n'
+    settings = write_site(site_file, pacs_site(own_orthanc, transport="dimse", extra=with_cert))
+    with _delivery(settings) as delivery:
+        delivery.retry_now()
+        assert delivery.drain().sent == len(objects)
+    assert sorted(own_orthanc.sop_instance_uids()) == sorted(str(d.SOPInstanceUID) for d in objects)

@@ -149,11 +149,20 @@ def _reason(exc: BaseException) -> str:
 
 
 def describe_connect_failure(
-    host: str, port: int, *, context: ssl.SSLContext | None, timeout_s: float
+    host: str,
+    port: int,
+    *,
+    context: ssl.SSLContext | None,
+    timeout_s: float,
+    after_handshake: bool = False,
 ) -> str | None:
     """Why a connection to ``host:port`` fails, found by trying it again plainly: name lookup,
     TCP connect, then (with ``context``) the TLS handshake. One sentence, no traceback; None when
-    all of these work (the failure was later, in the DICOM or HTTP exchange)."""
+    all of these work (the failure was later, in the DICOM or HTTP exchange).
+
+    ``after_handshake``: also wait briefly for an alert after the handshake. In TLS 1.3 the
+    server checks the client's certificate after the client has finished (RFC 8446 4.4.2.4), so
+    a missing or untrusted client certificate shows only there."""
     where = f"{host}:{port}"
     started = time.monotonic()
     try:
@@ -171,7 +180,9 @@ def describe_connect_failure(
             return None
         raw.settimeout(max(0.5, timeout_s - (time.monotonic() - started)))
         try:
-            with context.wrap_socket(raw, server_hostname=host):
+            with context.wrap_socket(raw, server_hostname=host) as tls:
+                if after_handshake:
+                    return _alert_after_handshake(tls, where)
                 return None
         except ssl.SSLCertVerificationError as exc:
             return (
@@ -185,6 +196,20 @@ def describe_connect_failure(
             )
         except OSError as exc:
             return f"The TLS handshake with PACS at {where} failed: {_reason(exc)}."
+
+
+def _alert_after_handshake(tls: ssl.SSLSocket, where: str) -> str | None:
+    tls.settimeout(1.0)
+    try:
+        tls.recv(1)
+    except ssl.SSLError as exc:
+        return (
+            f"PACS at {where} refused this workstation's TLS certificate ({_reason(exc)}): it "
+            "wants a client certificate it trusts in pacs.client_cert and pacs.client_key."
+        )
+    except OSError:  # nothing said within the second (a DICOM server waits for us): no alert
+        return None
+    return None
 
 
 def is_uid(text: str) -> bool:

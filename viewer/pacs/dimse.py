@@ -11,6 +11,7 @@ data set does not match, 0xCxxx cannot understand) is a :class:`PacsRejectedErro
 from __future__ import annotations
 
 import contextlib
+import socket
 import time
 from collections.abc import Callable, Iterator, Sequence
 from io import BytesIO
@@ -86,9 +87,29 @@ _WARNINGS = frozenset({0xB000, 0xB006, 0xB007, 0x0107, 0x0116})
 
 def _ae(target: PacsTarget) -> Any:
     from pynetdicom import AE
+    from pynetdicom.transport import AssociationSocket
+
+    class ClosingSocket(AssociationSocket):
+        """pynetdicom 3.0.4 skips ``close()`` when ``shutdown()`` raises, which it does for a
+        socket that never connected or whose TLS peer sent an alert: each failed association
+        leaked its socket. Close it whatever shutdown says."""
+
+        def _shutdown_socket(self) -> None:
+            sock = self.socket
+            if sock is None:
+                return
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+    class ClosingAE(AE):
+        def _create_socket(self, assoc: Any, address: Any, tls_args: Any) -> Any:
+            sock = ClosingSocket(assoc, address=address)
+            sock.tls_args = tls_args
+            return sock
 
     s = target.section
-    ae = AE(ae_title=s.calling_aet)
+    ae = ClosingAE(ae_title=s.calling_aet)
     ae.connection_timeout = s.connect_timeout_s
     ae.acse_timeout = s.connect_timeout_s
     ae.dimse_timeout = s.timeout_s
@@ -105,13 +126,6 @@ def _association(
     s = target.section
     context = target.ssl_context() if s.tls else None
     tls_args = (context, s.host) if context is not None else None
-    # Connect (and shake hands) once plainly first: the failure is then said in words, and
-    # pynetdicom 3.0.4 leaks its socket when the connection or the TLS handshake fails.
-    problem = describe_connect_failure(
-        s.host, s.port, context=context, timeout_s=s.connect_timeout_s
-    )
-    if problem is not None:
-        raise PacsError(problem)
     # pynetdicom logs a refusal at ERROR under its own logger (with a NullHandler: nothing is
     # printed unless the app configures logging); the PacsError raised says it in words
     assoc = ae.associate(
@@ -146,7 +160,11 @@ def _refusal(target: PacsTarget, assoc: Any, context: Any) -> str:
         reason = reason[:1].lower() + reason[1:]  # "called AE title not recognised"
         return f"PACS at {s.host}:{s.port} refused the association ({reason}){hint}."
     diagnosis = describe_connect_failure(
-        s.host, s.port, context=context, timeout_s=min(s.connect_timeout_s, 5.0)
+        s.host,
+        s.port,
+        context=context,
+        timeout_s=min(s.connect_timeout_s, 5.0),
+        after_handshake=True,
     )
     if diagnosis is not None:
         return diagnosis
