@@ -179,3 +179,27 @@ def test_a_cancelled_retrieval_leaves_no_file(
             cancel=lambda: bool(seen) and seen[-1] >= 1,
         )
     assert sorted(p.name for p in dest.iterdir()) == ["kept.dcm"]
+
+
+def test_a_retrieved_name_never_leaves_its_folder(tmp_path: Path) -> None:
+    """The file name of a retrieved instance is its SOP Instance UID, and only a UID: a name
+    from PACS such as ../x or an absolute path is refused before anything is written."""
+    from viewer.pacs.connection import PacsError, is_uid, write_instance
+
+    folder = tmp_path / "retrieved"
+    folder.mkdir()
+
+    assert is_uid("1.2.840.10008.1.2") and is_uid("1.2.0840.1")  # leading zero: tolerated
+    for bad in ("../1.2.3", "/etc/passwd", "1.2.3/../../x", "1..2", "", "1." + "2" * 70):
+        assert not is_uid(bad)
+        with pytest.raises(PacsError, match="not a valid UID"):
+            write_instance(folder, bad, lambda out: out.write(b"x"))
+    path = write_instance(folder, "1.2.3", lambda out: out.write(b"data"))
+    assert path == folder / "1.2.3.dcm" and path.read_bytes() == b"data"
+    with pytest.raises(OSError, match="disk full"):
+
+        def fail(_out: object) -> None:
+            raise OSError("disk full")
+
+        write_instance(folder, "1.2.4", fail)
+    assert sorted(p.name for p in folder.iterdir()) == ["1.2.3.dcm"]  # no partial file

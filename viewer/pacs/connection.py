@@ -36,7 +36,9 @@ __all__ = [
     "write_instance",
 ]
 
-_UID_RE = re.compile(r"^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*$")
+# digits and dots (PS3.5 9.1), leading zeros tolerated: some archives hold such UIDs, and a study
+# must not vanish from a search for it; what matters here is that a UID is a safe file name
+_UID_RE = re.compile(r"^[0-9]+(\.[0-9]+)*$")
 
 
 class PacsError(BedsideError):
@@ -213,7 +215,7 @@ def _alert_after_handshake(tls: ssl.SSLSocket, where: str) -> str | None:
 
 
 def is_uid(text: str) -> bool:
-    """A UID as PS3.5 9.1 writes it: dotted numbers without leading zeros, at most 64 chars."""
+    """A UID as PS3.5 9.1 writes it (dotted numbers, at most 64 characters)."""
     return len(text) <= 64 and _UID_RE.match(text) is not None
 
 
