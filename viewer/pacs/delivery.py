@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from io import BytesIO
 from typing import Any, Protocol
@@ -29,7 +28,7 @@ from pydicom.dataset import Dataset
 from viewer.audit.events import AuditEvent, EventType
 from viewer.config import Settings
 from viewer.errors import AuditError
-from viewer.outbox import DrainResult, Outbox, OutboxItem, PermanentSendError
+from viewer.outbox import DrainResult, Outbox, OutboxItem, OutboxStatus, PermanentSendError
 from viewer.pacs.connection import PacsError, PacsRejectedError, PacsTarget, is_uid
 
 __all__ = ["AuditSink", "DeliveryStatus", "PacsDelivery", "encode_part10"]
@@ -56,21 +55,8 @@ class AuditSink(Protocol):
     def append(self, event: AuditEvent) -> object: ...
 
 
-@dataclass(frozen=True)
-class DeliveryStatus:
-    """Counts (of one reading's objects, or of the whole outbox) and the outbox's timing."""
-
-    pending: int
-    held: int
-    sent: int
-    last_sent: float | None
-    failing_since: float | None
-    last_error: str | None
-    next_attempt: float | None
-
-    @property
-    def waiting(self) -> int:
-        return self.pending + self.held
+# what ``status`` answers: counts (of one reading's objects, or of the whole outbox) and times
+DeliveryStatus = OutboxStatus
 
 
 def encode_part10(ds: Dataset) -> bytes:
@@ -204,16 +190,7 @@ class PacsDelivery:
 
     def status(self, reading_id: str | None = None) -> DeliveryStatus:
         """Counts and times of one reading's objects, or of the whole outbox."""
-        st = self.outbox.status(reading_id)
-        return DeliveryStatus(
-            pending=st.pending,
-            held=st.held,
-            sent=st.sent,
-            last_sent=st.last_sent,
-            failing_since=st.failing_since,
-            last_error=st.last_error,
-            next_attempt=st.next_attempt,
-        )
+        return self.outbox.status(reading_id)
 
     def status_text(self, *, reading_id: str | None = None) -> str:
         """One line for the status bar: "Sent to PACS 12:04", "Waiting: PACS unreachable since
