@@ -161,3 +161,40 @@ def test_send_refuses_a_file_that_is_not_dicom(
     code, out, err = _run(capsys, "pacs", "send", str(junk))
     assert code == 1 and out == ""
     assert err.strip().endswith("is not a DICOM file (Part 10).")
+
+
+def test_send_while_another_process_holds_the_outbox(
+    orthanc: OrthancServer, site_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One sender at a time: while another drainer holds the outbox, `pacs send` queues the
+    files, says they were not tried yet, and the holder sends them."""
+    import threading
+
+    from viewer.outbox import Outbox, OutboxItem
+
+    settings = write_site(site_file, pacs_site(orthanc, transport="dimse"))
+    paths, uids = _files(tmp_path, seed=34)
+    holder = Outbox(settings.pacs_outbox_path)
+    holder.put("dimse:placeholder", b"", kind="other")
+    inside, release = threading.Event(), threading.Event()
+
+    def slow(_item: OutboxItem) -> None:
+        inside.set()
+        release.wait(30)
+
+    thread = threading.Thread(
+        target=holder.drain, args=(slow,), kwargs={"ordered": False, "limit": 1}
+    )
+    thread.start()
+    try:
+        assert inside.wait(10)
+        code, _, err = _run(capsys, "pacs", "send", *map(str, paths), "--wait", "0")
+        assert code == 1
+        assert "Not sent yet (2 waiting, 0 refused): not tried yet (another Bedside" in err
+    finally:
+        release.set()
+        thread.join(30)
+        holder.close()
+    code, out, _ = _run(capsys, "pacs", "outbox", "drain", "--json")
+    assert json.loads(out)["sent"] == 2
+    assert sorted(orthanc.sop_instance_uids()) == sorted(uids)

@@ -185,7 +185,9 @@ def _send(args: argparse.Namespace) -> int:
             new = delivery.queue(payloads, reading_id=reading_id)
             status = wait_until_sent(delivery, reading_id, timeout_s=args.wait)
             text = delivery.status_text(reading_id=reading_id)
-            error = delivery.status().last_error
+            # this reading's last error; none when its objects were not tried yet (another
+            # Bedside process holds the outbox, or the next retry is after --wait)
+            error = status.last_error or "not tried yet (another Bedside process may be sending)."
     finally:
         log.close()
     done = status.pending == 0 and status.held == 0
