@@ -407,3 +407,24 @@ def test_mutual_tls_needs_the_client_certificate(
         delivery.retry_now()
         assert delivery.drain().sent == len(objects)
     assert sorted(own_orthanc.sop_instance_uids()) == sorted(str(d.SOPInstanceUID) for d in objects)
+
+
+def test_a_lasting_failure_is_recorded_once_per_object_not_per_retry(
+    site_file: Path, audit: AuditLog
+) -> None:
+    port = free_port()
+    settings = write_site(
+        site_file,
+        '[pacs]\nenabled = true\ntransport = "dimse"\nquery = "dimse"\n'
+        f'host = "127.0.0.1"\nport = {port}\ncalled_aet = "ORTHANC"\n',
+    )
+    _source, objects = _objects(35)
+    with _delivery(settings, audit) as delivery:
+        delivery.queue(objects, reading_id="r")
+        for _ in range(3):
+            time.sleep(0.06)  # the fast backoff's retry time
+            assert delivery.drain().failed == len(objects)
+    rows = audit.records(types=("pacs_send_failed",))
+    assert len(rows) == len(objects)  # the first failure of each, not three each
+    assert all("Nothing accepts connections" in str(r.reason) for r in rows)
+    assert {r.detail["attempt"] for r in rows} == {1}

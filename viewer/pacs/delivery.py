@@ -10,8 +10,9 @@
 - **a refusal is held, not dropped**: a C-STORE failure status or a STOW-RS 409 keeps the object
   in the outbox (``held``), shown in the status line and ``bedside pacs outbox list``, sent again
   only when IT asks (``bedside pacs outbox retry``);
-- **recorded**: each send (``pacs_sent``) and each failure (``pacs_send_failed``) is an audit row
-  under the object's pseudonymised patient, study and SOP Instance UIDs, never the raw ones.
+- **recorded**: each send (``pacs_sent``) and each failure (``pacs_send_failed``: when it starts,
+  when its reason changes, when PACS refuses; not every retry of the same failure) is an audit
+  row under the object's pseudonymised patient, study and SOP Instance UIDs, never the raw ones.
 """
 
 from __future__ import annotations
@@ -148,7 +149,10 @@ class PacsDelivery:
             self._record(item, destination, error=str(exc), held=True)
             raise PermanentSendError(str(exc)) from exc
         except PacsError as exc:
-            self._record(item, destination, error=str(exc), held=False)
+            # recorded when the failure starts or its reason changes, not at every retry: a PACS
+            # down for a day would otherwise write a row per object every 15 minutes
+            if item.attempts == 0 or str(exc) != item.last_error:
+                self._record(item, destination, error=str(exc), held=False)
             raise
         except Exception as exc:  # an object that cannot even be read is a refusal, kept
             message = f"The queued object cannot be sent: {type(exc).__name__}."
