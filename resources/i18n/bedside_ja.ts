@@ -168,6 +168,26 @@
         <translation>シャドー結果（候補モデル、読影には表示されません）</translation>
     </message>
     <message>
+        <source>New log started</source>
+        <translation>新しいログを開始</translation>
+    </message>
+    <message>
+        <source>Monitoring alert</source>
+        <translation>モニタリング警告</translation>
+    </message>
+    <message>
+        <source>Sent to PACS</source>
+        <translation>PACSへ送信済み</translation>
+    </message>
+    <message>
+        <source>Sending to PACS failed</source>
+        <translation>PACSへの送信に失敗</translation>
+    </message>
+    <message>
+        <source>Retrieved from PACS</source>
+        <translation>PACSから取得</translation>
+    </message>
+    <message>
         <source>Queued for PACS</source>
         <translation>PACS 送信待ちに登録</translation>
     </message>

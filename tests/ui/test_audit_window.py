@@ -312,3 +312,13 @@ def test_findings_read_in_the_readers_language(qtbot: QtBot) -> None:
     finally:
         install_translator(app, "en")
     assert model.finding_text("opacity: negative") == "opacity: negative"
+
+
+def test_every_event_type_has_a_name_in_the_window() -> None:
+    """A new event type without a label would show its stored code to the reader."""
+    from viewer.audit.events import EventType
+    from viewer.ui.qt_audit_table import AuditTableModel
+
+    names = AuditTableModel().event_names()
+    missing = sorted(t.value for t in EventType if t.value not in names)
+    assert missing == []
