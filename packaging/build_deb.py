@@ -102,7 +102,8 @@ def stage(app_dir: Path, staging: Path, version: str, arch: str) -> None:
     shutil.copy2(DEB / "bedside.desktop", apps / "bedside.desktop")
     shutil.copy2(DEB / "bedside.svg", icons / "bedside.svg")
     shutil.copy2(ROOT / "LICENSE", docs / "copyright")
-    shutil.copy2(ROOT / "docs" / "it-guide.md", docs / "it-guide.md")
+    for page in sorted((ROOT / "docs").glob("*.md")):  # the IT guide and the pages it links
+        shutil.copy2(page, docs / page.name)
     site = staging / SITE_DIR
     (site / "trusted-keys").mkdir(parents=True)
     shutil.copy2(DEB / "site.toml", site / "site.toml")

@@ -51,6 +51,8 @@ def test_the_package_layout_and_control(tmp_path: Path) -> None:
         "./usr/share/applications/bedside.desktop",
         "./usr/share/icons/hicolor/scalable/apps/bedside.svg",
         "./usr/share/doc/bedside/it-guide.md",
+        "./usr/share/doc/bedside/pacs.md",  # the guide links it
+        "./usr/share/doc/bedside/models.md",
     ):
         assert path in listing, path
     assert "./usr/bin/bedside -> /opt/bedside/bedside" in listing
