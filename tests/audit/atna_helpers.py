@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from tests.servers import free_port
 from viewer.audit import AuditEvent, AuditLog, AuditRecord, EventType, User
 
 RSYSLOGD = Path("/usr/sbin/rsyslogd")
@@ -415,12 +416,6 @@ def rsyslog_missing() -> str | None:
     if not GTLS.exists() and not list(Path("/usr/lib").rglob("lmnsd_gtls.so")):
         return "rsyslog's GnuTLS driver is not installed (Debian package rsyslog-gnutls)"
     return None
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 _CONFIG = """\

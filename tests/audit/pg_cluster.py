@@ -13,7 +13,6 @@ import contextlib
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Generator
@@ -22,15 +21,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.servers import free_port
+
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 ADMIN_PASSWORD = "admin-test-password"
 APP_PASSWORD = "forwarder-test-password"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -83,7 +78,7 @@ def make_cluster() -> Generator[PgCluster, None, None]:
     if as_postgres and shutil.which("runuser") is None:
         pytest.skip("running as root and runuser is missing: PostgreSQL refuses to run as root")
     root = Path(tempfile.mkdtemp(prefix="bedside-pg-"))
-    cluster = PgCluster(root, _free_port(), as_postgres)
+    cluster = PgCluster(root, free_port(), as_postgres)
     pwfile = root / "pw"
     pwfile.write_text(ADMIN_PASSWORD + "\n", encoding="utf-8")
     if as_postgres:

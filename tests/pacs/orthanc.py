@@ -27,6 +27,8 @@ from pathlib import Path
 
 import requests
 
+from tests.servers import free_port
+
 ORTHANC = Path("/usr/sbin/Orthanc")
 PLUGINS = Path("/usr/share/orthanc/plugins")
 DICOMWEB_PLUGIN = PLUGINS / "libOrthancDicomWeb.so"
@@ -42,13 +44,6 @@ def missing_reason() -> str | None:
             f"the Orthanc DICOMweb plugin is not installed ({DICOMWEB_PLUGIN}; 'orthanc-dicomweb')"
         )
     return None
-
-
-def free_port() -> int:
-    """A loopback TCP port nobody listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def self_signed_pem(folder: Path, host: str = "127.0.0.1") -> tuple[Path, Path]:

@@ -10,7 +10,8 @@ import pytest
 from pydicom import dcmread
 
 from tests.pacs.helpers import pacs_site, secondary_capture, source_image, text_report, write_site
-from tests.pacs.orthanc import OrthancServer, free_port
+from tests.pacs.orthanc import OrthancServer
+from tests.servers import free_port
 from viewer.audit import AuditLog
 from viewer.cli.main import main
 from viewer.config import Settings, load_settings

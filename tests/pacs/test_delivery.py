@@ -23,7 +23,8 @@ from tests.pacs.helpers import (
     text_report,
     write_site,
 )
-from tests.pacs.orthanc import OrthancServer, TlsProxy, free_port, self_signed_pem
+from tests.pacs.orthanc import OrthancServer, TlsProxy, self_signed_pem
+from tests.servers import free_port
 from viewer.audit import AuditLog
 from viewer.config import Settings
 from viewer.outbox import Backoff, Outbox
