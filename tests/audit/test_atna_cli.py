@@ -40,14 +40,14 @@ def test_send_once_queues_while_down_then_delivers_in_order(
     with AuditLog.open(load_settings()) as log:
         for i in range(7):
             log.append(decision(i))
-    code, out, _ = _run(capsys, "audit", "atna", "send", "--once")
+    code, out, err = _run(capsys, "audit", "atna", "send", "--once")
     assert code == 1
-    assert "queued 7, sent 0; 7 waiting" in out and "refused the connection" in out
+    assert "Queued 7, sent 0; 7 waiting" in out and "refused the connection" in err
     code, out, _ = _run(capsys, "audit", "atna", "status")
     assert code == 0 and "7 waiting" in out and "last error:" in out and "refused" in out
     rsyslog.start()
     code, out, _ = _run(capsys, "audit", "atna", "send", "--once")
-    assert code == 0 and "queued 0, sent 7; 0 waiting" in out
+    assert code == 0 and "Queued 0, sent 7; 0 waiting" in out
     seqs = [int(parse_syslog(line).sd[SD_ID]["seq"]) for line in rsyslog.wait_for(7)]
     assert seqs == list(range(1, 8))
     code, out, _ = _run(capsys, "audit", "atna", "status", "--json")
@@ -89,9 +89,9 @@ def test_a_rolled_back_log_is_named_not_waited_for_in_silence(
         p.unlink()
     for name, data in saved.items():
         (db.parent / name).write_bytes(data)  # the file as it was three rows ago
-    code, out, _ = _run(capsys, "audit", "atna", "send", "--once")
+    code, _, err = _run(capsys, "audit", "atna", "send", "--once")
     assert code == 1
-    assert "now ends at row #3, but rows up to #7 were already sent" in out
+    assert "now ends at row #3, but rows up to #7 were already sent" in err
     assert len(rsyslog.wait_for(7)) == 7
 
 
@@ -111,6 +111,6 @@ def test_an_untrusted_repository_is_recorded_once_as_a_security_alert(
     assert first[0] == second[0] == 1
     assert "Recorded in the audit log: node_authentication_failed." in first[1]
     assert "Recorded in the audit log" not in second[1]
-    assert "not signed by the CA" in second[1] and "2 waiting" in second[1]
+    assert "not signed by the CA" in second[2] and "2 waiting" in second[1]
     code, out, _ = _run(capsys, "audit", "show", "--type", "node_authentication_failed")
     assert code == 0 and out.count("node_authentication_failed") == 1

@@ -137,7 +137,7 @@ def test_send_to_an_unreachable_pacs_waits_in_the_outbox(
     assert listing["oldest_waiting"] and listing["failing_since"]
     assert all("Nothing accepts connections" in row["last_error"] for row in listing["waiting"])
     code, out, _ = _run(capsys, "pacs", "outbox", "list")
-    assert out.startswith("2 pending, 0 held (refused), 0 sent")
+    assert ": 2 waiting, 0 held, 0 sent (last -)" in out and "Waiting: PACS unreachable" in out
 
     server.start()  # the PACS comes back on the same port
     try:

@@ -17,9 +17,8 @@ from typing import Any
 
 from viewer.audit.atna_transport import forward_atna
 from viewer.audit.events import AuditEvent
-from viewer.audit.forwarding import PassResult
 from viewer.audit.store import AuditLog
-from viewer.cli.outbox_text import print_queue, queue_fields
+from viewer.cli.outbox_text import print_pass, print_queue, queue_fields
 from viewer.config import Settings
 from viewer.errors import AuditError, printable, printable_json
 
@@ -41,21 +40,12 @@ def _record(settings: Settings, event: AuditEvent) -> None:
     print(f"Recorded in the audit log: {event.type}.")
 
 
-def _print_pass(result: PassResult) -> None:
-    print(
-        f"ATNA: queued {result.queued}, sent {result.sent}; {result.status.pending} waiting, "
-        f"{result.status.held} held."
-    )
-    if result.error:
-        print(printable(f"  {result.error}"))
-
-
 def cmd_send(args: argparse.Namespace) -> int:
     settings: Settings = args.settings
     _require_enabled(settings)
     while True:
         result = forward_atna(settings, now=True, record=lambda event: _record(settings, event))
-        _print_pass(result)
+        print_pass(result)
         if args.once:
             return 0 if result.error is None and result.waiting == 0 else 1
         time.sleep(args.interval)

@@ -29,10 +29,9 @@ from viewer.audit.central import (
     setup_store,
     workstation_id,
 )
-from viewer.audit.forwarding import PassResult
 from viewer.audit.query import Filters
 from viewer.audit.report import pct
-from viewer.cli.outbox_text import print_queue, queue_fields
+from viewer.cli.outbox_text import print_pass, print_queue, queue_fields
 from viewer.config import Settings
 from viewer.errors import AuditError, printable, printable_json
 
@@ -141,16 +140,6 @@ def cmd_retry(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_forward(result: PassResult) -> None:
-    status = result.status
-    print(
-        f"Queued {result.queued}, sent {result.sent}; {status.pending} waiting, {status.held} "
-        "held in the outbox."
-    )
-    if result.error:
-        print(printable(f"bedside: warning: {result.error}"), file=sys.stderr)
-
-
 def cmd_forward(args: argparse.Namespace) -> int:
     settings: Settings = args.settings
     if not settings.values.audit_central.enabled:
@@ -163,7 +152,7 @@ def cmd_forward(args: argparse.Namespace) -> int:
     interval = settings.values.audit_central.interval_s
     while True:
         result = forward_central(settings)
-        _print_forward(result)
+        print_pass(result)
         if args.once:
             waiting = result.status.pending + result.status.held
             return 0 if result.error is None and waiting == 0 else 1

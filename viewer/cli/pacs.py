@@ -43,10 +43,6 @@ def _audit(settings: Any) -> Any:
         ) from exc
 
 
-def _when(ts: float | None) -> str:
-    return "" if ts is None else datetime.fromtimestamp(ts).isoformat(timespec="seconds")
-
-
 # -- echo ---------------------------------------------------------------------------------------
 
 
@@ -217,42 +213,27 @@ def _send(args: argparse.Namespace) -> int:
 
 
 def _outbox_list(args: argparse.Namespace) -> int:
+    from viewer.cli.outbox_text import print_queue, queue_fields, when
+
     with _delivery(args, None) as delivery:
-        status = delivery.status()
+        out = queue_fields(args.settings.pacs_outbox_path, delivery.status())
         items = delivery.outbox.waiting()
         text = delivery.status_text()
-        oldest = delivery.outbox.status().oldest_pending
         states = {item.key: delivery.outbox.state_of(item.key) for item in items}
     rows = [
         {
             "key": item.key,
             "state": states[item.key],
-            "queued": _when(item.created),
+            "queued": when(item.created),
             "attempts": item.attempts,
             "last_error": item.last_error,
         }
         for item in items
     ]
     if args.json:
-        _print_json(
-            {
-                "pending": status.pending,
-                "held": status.held,
-                "sent": status.sent,
-                "last_sent": _when(status.last_sent),
-                "oldest_waiting": _when(oldest),
-                "failing_since": _when(status.failing_since),
-                "next_attempt": _when(status.next_attempt),
-                "status": text,
-                "waiting": rows,
-            }
-        )
+        _print_json({**out, "status": text, "waiting": rows})
         return 0
-    print(
-        f"{status.pending} pending, {status.held} held (refused), {status.sent} sent"
-        + (f"; waiting since {_when(oldest)}" if oldest else "")
-        + (f"; last sent {_when(status.last_sent)}" if status.last_sent else "")
-    )
+    print_queue(out)
     if text:
         print(text)
     for row in rows:
