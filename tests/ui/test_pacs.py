@@ -380,3 +380,30 @@ def test_connection_test_passes_and_fails(
     failed = _test_connection(qtbot, load_settings(demo=True))
     assert [(c.name, c.ok) for c in failed] == [("C-ECHO", False), ("QIDO-RS", True)], failed
     assert "NOT_ORTHANC" in failed[0].message
+
+
+def test_the_status_line_says_what_the_command_line_says(qtbot: Any) -> None:
+    """One wording: the window's line (untranslated) is ``viewer.pacs.state.state_text`` of the
+    same state, for every state a reader can see."""
+    import datetime as dt
+
+    from viewer.pacs.state import PacsState, state_text
+    from viewer.ui.qt_pacs import QtPacsStatus
+
+    label = QtPacsStatus()
+    qtbot.addWidget(label)
+    now = dt.datetime.now(dt.UTC)
+    states = [
+        PacsState("sent", now),
+        PacsState("waiting", now - dt.timedelta(days=2), 1, "refused"),
+        PacsState("waiting", now, 3, "refused"),
+        PacsState("held", now, 2, "0xA700"),
+        PacsState("held", now, 1, ""),
+        PacsState("queued", None, 2),
+        PacsState("idle"),
+    ]
+    for state in states:
+        assert label.text_for(state) == state_text(state), state
+    assert state_text(PacsState("held", now, 1, "")).startswith(
+        "Not sent: PACS refused the result (no reason given)."
+    )

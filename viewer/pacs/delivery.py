@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from io import BytesIO
 from typing import Any, Protocol
 
@@ -31,6 +30,7 @@ from viewer.config import Settings
 from viewer.errors import AuditError
 from viewer.outbox import DrainResult, Outbox, OutboxItem, OutboxStatus, PermanentSendError
 from viewer.pacs.connection import PacsError, PacsRejectedError, PacsTarget, is_uid
+from viewer.pacs.state import pacs_state, state_text
 
 __all__ = ["AuditSink", "DeliveryStatus", "PacsDelivery", "encode_part10"]
 
@@ -69,10 +69,6 @@ def encode_part10(ds: Dataset) -> bytes:
 
 def _header(payload: bytes) -> Dataset:
     return dcmread(BytesIO(payload), stop_before_pixels=True, specific_tags=None)
-
-
-def _clock(ts: float | None) -> str:
-    return "" if ts is None else datetime.fromtimestamp(ts).strftime("%H:%M")
 
 
 class PacsDelivery:
@@ -197,22 +193,12 @@ class PacsDelivery:
         return self.outbox.status(reading_id)
 
     def status_text(self, *, reading_id: str | None = None) -> str:
-        """One line for the status bar: "Sent to PACS 12:04", "Waiting: PACS unreachable since
-        11:58", "Refused by PACS: 1 object held (IT: bedside pacs outbox)", or "" when PACS is
-        off or nothing was ever queued."""
+        """The window's PACS line in English (:func:`viewer.pacs.state.state_text`): "Sent to
+        PACS 12:04", "Waiting: PACS unreachable since 11:58", "Not sent: PACS refused the
+        result (...)", or "" when PACS is off or nothing was ever queued."""
         if not self.enabled:
             return ""
-        st = self.status(reading_id)
-        if st.held:
-            noun = "object" if st.held == 1 else "objects"
-            return f"Refused by PACS: {st.held} {noun} held (IT: bedside pacs outbox)"
-        if st.pending:
-            if st.failing_since is not None:
-                return f"Waiting: PACS unreachable since {_clock(st.failing_since)}"
-            return "Sending to PACS…"
-        if st.sent and st.last_sent is not None:
-            return f"Sent to PACS {_clock(st.last_sent)}"
-        return ""
+        return state_text(pacs_state(self.status(reading_id)))
 
 
 def _send_one(destination: str, target: PacsTarget, payload: bytes) -> None:

@@ -25,13 +25,13 @@ without threads.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
 
 from viewer.config import Settings
 from viewer.errors import BedsideError
+from viewer.pacs.state import PacsState, pacs_state
 from viewer.session.reading import (
     DecisionOutcome,
     ReadingSession,
@@ -99,40 +99,6 @@ if TYPE_CHECKING:
     Display: TypeAlias = np.ndarray | Callable[[], np.ndarray] | None
     # how the window runs building and queueing: run(work, finish), finish on the GUI thread
     Run: TypeAlias = Callable[[Callable[[], Queued], Callable[[Queued], None]], None]
-
-
-@dataclass(frozen=True)
-class PacsState:
-    """What the reader is shown of PACS: ``off`` (not set up), ``idle`` (nothing sent yet),
-    ``queued`` (not tried yet), ``sent`` (``when``: the last acknowledgement), ``waiting`` (a
-    retry is due; ``when``: the first failure), ``held`` (PACS refused an item: kept until IT
-    retries it; ``error``: its answer). ``waiting`` counts what is not sent."""
-
-    kind: Literal["off", "idle", "queued", "sent", "waiting", "held"]
-    when: dt.datetime | None = None
-    waiting: int = 0
-    error: str = ""
-
-
-def _aware(stamp: float | None) -> dt.datetime | None:
-    return None if stamp is None else dt.datetime.fromtimestamp(stamp, dt.UTC)
-
-
-def pacs_state(status: Any) -> PacsState:
-    """The state of a delivery status (``viewer.pacs.delivery.DeliveryStatus`` of one reading or
-    of the whole outbox: counts and UNIX times); a held refusal outranks a wait, a wait outranks
-    an earlier success."""
-    pending, held = int(status.pending), int(status.held)
-    error = str(status.last_error or "")
-    if held:
-        return PacsState("held", _aware(status.failing_since), pending + held, error)
-    if pending and status.failing_since is not None:
-        return PacsState("waiting", _aware(status.failing_since), pending, error)
-    if pending:
-        return PacsState("queued", None, pending)
-    if int(status.sent) and status.last_sent is not None:
-        return PacsState("sent", _aware(status.last_sent))
-    return PacsState("idle")
 
 
 def drain_state(

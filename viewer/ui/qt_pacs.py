@@ -12,7 +12,6 @@ and audit rows (``PacsLink.record``).
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from viewer.config import Settings
+from viewer.pacs.state import clock_text
 from viewer.session.pacs_link import PacsLink, PacsLinkError, PacsState, Queued
 from viewer.ui.workers import JobRunner, error_text
 
@@ -42,13 +42,6 @@ if TYPE_CHECKING:
 DRAIN_INTERVAL_MS = 15_000
 # each connection check's own limit (issue 17: a pass or fail within 5 s)
 CHECK_TIMEOUT_S = 5.0
-
-
-def clock_text(when: dt.datetime, now: dt.datetime | None = None) -> str:
-    """``HH:MM`` today, else ``YYYY-MM-DD HH:MM``, local time (as the decision's time)."""
-    local = when.astimezone()
-    today = (now or dt.datetime.now().astimezone()).date()
-    return local.strftime("%H:%M" if local.date() == today else "%Y-%m-%d %H:%M")
 
 
 class QtPacsStatus(QLabel):
