@@ -407,3 +407,52 @@ def test_the_status_line_says_what_the_command_line_says(qtbot: Any) -> None:
     assert state_text(PacsState("held", now, 1, "")).startswith(
         "Not sent: PACS refused the result (no reason given)."
     )
+
+
+def test_closing_while_pacs_hangs_keeps_the_last_decision(
+    qtbot: Any, make_window: Any, demo_bundle: Path, site_file: Path, cxr_path: Path
+) -> None:
+    """A PACS that accepts connections and never answers holds the worker in a send (an object
+    an earlier run left waiting); the reader decides and closes the window at once. The
+    decision's objects, queued behind that send, are still queued (with their pacs_queued row)
+    and the earlier object still waits: nothing is dropped by closing."""
+    import socket
+
+    from tests.pacs.helpers import source_image, text_report
+    from viewer.config import save_user_settings
+    from viewer.outbox import Outbox
+    from viewer.pacs.delivery import PacsDelivery
+
+    silent = socket.socket()  # the kernel accepts connections; nobody ever reads or answers
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)
+    try:
+        site_file.write_text(
+            '[pacs]\nenabled = true\ntransport = "dicomweb"\nquery = "dicomweb"\n'
+            f'dicomweb_url = "http://127.0.0.1:{silent.getsockname()[1]}/dicom-web"\n'
+            "connect_timeout_s = 3.0\ntimeout_s = 120.0\n",
+            encoding="utf-8",
+        )
+        settings = save_user_settings(
+            load_settings(demo=True), {"user.name": "Dr Test", "user.role": "Radiologist"}
+        )
+        with PacsDelivery(settings) as earlier:
+            assert earlier.queue([text_report(source_image(41))], reading_id="earlier") == 1
+        window = make_window(settings, [cxr_path])
+        qtbot.waitUntil(lambda: window.pacs.runner.active() == 1, timeout=WAIT_MS)  # stuck
+        wait_for_result(qtbot, window)
+        qtbot.mouseClick(find(window, QPushButton, "confirmButton"), Qt.MouseButton.LeftButton)
+        status = find(window, QLabel, "decisionStatus")
+        qtbot.waitUntil(lambda: status.text().startswith("Saved "), timeout=WAIT_MS)
+        # the hand-over waits behind the stuck send
+        qtbot.waitUntil(lambda: window.pacs.runner.active() == 2, timeout=WAIT_MS)
+        window.close()
+        assert window.pacs.runner.active() >= 1  # the send is still in flight after the wait
+        with Outbox(settings.pacs_outbox_path) as box:
+            assert box.status("earlier").pending == 1
+            queued = [item.kind for item in box.waiting() if item.kind != "earlier"]
+        assert len(queued) == 2  # the decision's SR and SC
+        rows = [r for r in all_rows(settings) if r.type == "pacs_queued"]
+        assert len(rows) == 1 and rows[0].detail["objects"] == 2
+    finally:
+        silent.close()  # the stuck send fails now, so the worker ends before the fixture's wait

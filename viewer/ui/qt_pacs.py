@@ -7,7 +7,9 @@ waiting for it: the network is never touched on the GUI thread. One single-threa
 outbox (``PacsDelivery.drain``), after each decision and on a timer; its jobs run one at a time,
 so the outbox and its delivery are used by one thread at a time. The runner's results come back
 as plain :class:`~viewer.session.pacs_link.PacsState` values; only the GUI thread writes widgets
-and audit rows (``PacsLink.record``).
+and audit rows (``PacsLink.record``). Closing the window waits ``SHUTDOWN_WAIT_MS`` at most for a
+send in flight and queues any decision still waiting for the worker itself, on its own outbox
+connection (``QtPacsLink.shutdown``).
 """
 
 from __future__ import annotations
@@ -42,6 +44,25 @@ if TYPE_CHECKING:
 DRAIN_INTERVAL_MS = 15_000
 # each connection check's own limit (issue 17: a pass or fail within 5 s)
 CHECK_TIMEOUT_S = 5.0
+# how long closing the window waits for a send in flight (the GUI thread is blocked meanwhile);
+# one still running after it is left to its transport timeout, its object stays in the outbox
+SHUTDOWN_WAIT_MS = 2_000
+
+
+class _HandOver:
+    """A saved decision's objects waiting for the worker: run at shutdown if it never started,
+    so closing the window right after a decision (while a slow PACS holds the worker in a
+    drain) never drops them without a trace."""
+
+    def __init__(self, work: Callable[[], Queued], finish: Callable[[Queued], None]) -> None:
+        self.work, self.finish = work, finish
+        self.started = False
+        self.result: Queued | None = None  # set by the worker; its signal may never arrive
+
+    def run(self) -> Queued:
+        self.started = True
+        self.result = self.work()
+        return self.result
 
 
 class QtPacsStatus(QLabel):
@@ -117,6 +138,8 @@ class QtPacsLink(QObject):
         self.status = status
         self.runner = JobRunner(1, self, name="pacs", nice=5)
         self._delivery_obj: Any = None  # made and used on the runner's thread only
+        self._handovers: list[_HandOver] = []  # submitted, not finished
+        self._closed = False
         self._draining = False
         self._again = False
         self._reading: str = ""  # the reading id of the image on screen, when queued in this run
@@ -176,10 +199,18 @@ class QtPacsLink(QObject):
         kinds = self.link.kinds
 
         def run(work: Callable[[], Queued], finish: Callable[[Queued], None]) -> None:
+            handover = _HandOver(work, finish)
+            self._handovers.append(handover)
+
+            def done(queued: Queued) -> None:
+                if handover in self._handovers:
+                    self._handovers.remove(handover)
+                    finish(queued)
+
             self.runner.submit(
-                lambda _p, _c: work(),
-                on_result=finish,
-                on_error=lambda exc: finish(Queued("", kinds, error=error_text(exc))),
+                lambda _p, _c: handover.run(),
+                on_result=done,
+                on_error=lambda exc: done(Queued("", kinds, error=error_text(exc))),
                 priority=10,
                 name="pacs-queue",
             )
@@ -201,6 +232,8 @@ class QtPacsLink(QObject):
             self._notes.pop(session.path, None)
         else:
             self._notes[session.path] = queued.error
+        if self._closed:
+            return
         if session.path == self._path:
             self.show_for(session.path)
         self.drain()
@@ -222,7 +255,7 @@ class QtPacsLink(QObject):
     # -------------------------------------------------------------- draining
     def drain(self) -> None:
         """One drain in the worker (a second request while one runs runs once after it)."""
-        if not self.enabled:
+        if not self.enabled or self._closed:
             return
         if self._draining:
             self._again = True
@@ -261,13 +294,30 @@ class QtPacsLink(QObject):
             self.drain()
 
     def shutdown(self) -> None:
-        """Stop the timer, let a running send finish its item (cancelled between items)."""
+        """Stop the timer and the worker within ``SHUTDOWN_WAIT_MS`` (a drain is cancelled
+        between items; a send still in flight is left to its transport timeout and its object
+        stays in the outbox). A decision's hand-over the worker had not started is queued here,
+        on a delivery of its own, and every finished one gets its audit row: a slow PACS never
+        drops a decision's objects or their record."""
+        if self._closed:
+            return
+        self._closed = True
         self.timer.stop()
-        self.runner.shutdown(10_000)
-        close = getattr(self._delivery_obj, "close", None)
-        if callable(close):
-            close()
-        self._delivery_obj = None
+        idle = self.runner.shutdown(SHUTDOWN_WAIT_MS)
+        if not idle:
+            self._delivery_obj = None  # the worker still uses it: never closed under it
+        handovers, self._handovers = self._handovers, []
+        try:
+            for handover in handovers:
+                if not handover.started:
+                    handover.finish(handover.run())
+                elif handover.result is not None:  # done, but its result was not delivered
+                    handover.finish(handover.result)
+        finally:
+            close = getattr(self._delivery_obj, "close", None)
+            if callable(close):
+                close()
+            self._delivery_obj = None
 
 
 class QtPacsCheck(QGroupBox):
