@@ -416,6 +416,7 @@ def test_closing_while_pacs_hangs_keeps_the_last_decision(
     an earlier run left waiting); the reader decides and closes the window at once. The
     decision's objects, queued behind that send, are still queued (with their pacs_queued row)
     and the earlier object still waits: nothing is dropped by closing."""
+    import contextlib
     import socket
 
     from tests.pacs.helpers import source_image, text_report
@@ -439,7 +440,15 @@ def test_closing_while_pacs_hangs_keeps_the_last_decision(
         with PacsDelivery(settings) as earlier:
             assert earlier.queue([text_report(source_image(41))], reading_id="earlier") == 1
         window = make_window(settings, [cxr_path])
-        qtbot.waitUntil(lambda: window.pacs.runner.active() == 1, timeout=WAIT_MS)  # stuck
+        silent.setblocking(False)
+        callers: list[socket.socket] = []
+
+        def connected() -> bool:  # the worker's drain sends the earlier object: no answer
+            with contextlib.suppress(BlockingIOError):
+                callers.append(silent.accept()[0])
+            return bool(callers)
+
+        qtbot.waitUntil(connected, timeout=WAIT_MS)
         wait_for_result(qtbot, window)
         qtbot.mouseClick(find(window, QPushButton, "confirmButton"), Qt.MouseButton.LeftButton)
         status = find(window, QLabel, "decisionStatus")
@@ -454,5 +463,6 @@ def test_closing_while_pacs_hangs_keeps_the_last_decision(
         assert len(queued) == 2  # the decision's SR and SC
         rows = [r for r in all_rows(settings) if r.type == "pacs_queued"]
         assert len(rows) == 1 and rows[0].detail["objects"] == 2
+        callers[0].close()
     finally:
         silent.close()  # the stuck send fails now, so the worker ends before the fixture's wait
