@@ -111,3 +111,39 @@ def test_the_switch_is_hidden_without_a_department_store(qtbot: QtBot, settings:
     assert win.findChild(QComboBox, "auditSource").isHidden()
     assert not win.is_central()
     win.shutdown()
+
+
+def test_closing_does_not_wait_for_a_store_that_never_answers(
+    qtbot: QtBot, site_file: Path
+) -> None:
+    """A department store that accepts the connection and then says nothing (a stalled server:
+    libpq has no read timeout of its own) must not hold the window, nor the main window that
+    closes it, until the connect timeout: closing returns with the request still running."""
+    import socket
+
+    from viewer.config import load_settings
+
+    silent = socket.socket()  # the kernel accepts connections; nobody ever answers
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(4)
+    try:
+        site_file.write_text(
+            '[audit_central]\nenabled = true\nhost = "127.0.0.1"\n'
+            f'port = {silent.getsockname()[1]}\nsslmode = "require"\nconnect_timeout_s = 120\n',
+            encoding="utf-8",
+        )
+        win = QtAuditWindow(load_settings())
+        qtbot.addWidget(win)
+        win.show()
+        qtbot.waitUntil(lambda: not win.is_busy())
+        source = win.findChild(QComboBox, "auditSource")
+        source.setCurrentIndex(source.findData("central"))
+        silent.settimeout(30)
+        caller, _ = silent.accept()  # the worker is connecting: the request really runs
+        win.close()
+        assert not win.isVisible()
+        assert not win._runner.pool.waitForDone(0)  # still waiting for the store: not waited for
+        caller.close()  # the request fails now and the worker ends
+    finally:
+        silent.close()
+    qtbot.waitUntil(lambda: win._runner.active() == 0, timeout=30_000)

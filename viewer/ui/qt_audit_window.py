@@ -64,6 +64,11 @@ from viewer.ui.workers import JobRunner, error_text
 if TYPE_CHECKING:
     from viewer.audit import AuditRecord
 
+# how long closing the window waits for its worker: a cancelled export cleans up within it; a
+# department-store request to a server that stopped answering (no client-side read timeout in
+# libpq) is left to end on its own instead of freezing the window and the app's closing
+SHUTDOWN_WAIT_MS = 5_000
+
 
 class QtAuditWindow(QDialog):
     """Browse, filter, verify and export the audit log."""
@@ -721,8 +726,9 @@ class QtAuditWindow(QDialog):
         self.open_export_button.setEnabled(self._last_export is not None and not exporting)
 
     def shutdown(self) -> None:
-        """Cancel and wait for the worker (window closing, tests' teardown)."""
-        self._runner.shutdown()
+        """Cancel and wait for the worker, ``SHUTDOWN_WAIT_MS`` at most (window closing, tests'
+        teardown)."""
+        self._runner.shutdown(SHUTDOWN_WAIT_MS)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()  # cancels an export (no file is left) and waits for the worker
