@@ -1,11 +1,17 @@
 """What every test that starts a real server (Orthanc, PostgreSQL, rsyslog, a TLS proxy) needs
-first: a loopback port to give it."""
+first: a loopback port to give it, and for TLS its certificates."""
 
 from __future__ import annotations
 
+import datetime as dt
 import socket
 
-__all__ = ["free_port"]
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+__all__ = ["certificate", "free_port", "key_pem"]
 
 
 def free_port() -> int:
@@ -13,3 +19,48 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
+    """The unencrypted PEM of a test key (Orthanc, rsyslog and Python's ssl all read it)."""
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    )
+
+
+def certificate(
+    subject: str,
+    key: ec.EllipticCurvePrivateKey,
+    issuer: tuple[x509.Name, ec.EllipticCurvePrivateKey] | None,
+    *,
+    ca: bool = False,
+    names: list[x509.GeneralName] | None = None,
+    usage: list[x509.ObjectIdentifier] | None = None,
+) -> x509.Certificate:
+    """A test certificate for ``subject``, signed by ``issuer`` (name, key) or self-signed;
+    valid from 5 minutes ago for 2 days; ``names`` its subjectAltName (what a client checks)."""
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
+    issuer_name, issuer_key = issuer if issuer else (name, key)
+    now = dt.datetime.now(dt.UTC)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(issuer_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=2))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+    )
+    if ca:
+        builder = builder.add_extension(
+            x509.KeyUsage(True, False, False, False, False, True, True, False, False),
+            critical=True,
+        ).add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
+    if names:
+        builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
+    if usage:
+        builder = builder.add_extension(x509.ExtendedKeyUsage(usage), critical=False)
+    return builder.sign(issuer_key, hashes.SHA256())

@@ -18,11 +18,11 @@ from typing import Literal
 from xml.etree import ElementTree as ET
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from tests.servers import free_port
+from tests.servers import certificate, free_port, key_pem
 from viewer.audit import AuditEvent, AuditLog, AuditRecord, EventType, User
 
 RSYSLOGD = Path("/usr/sbin/rsyslogd")
@@ -312,48 +312,6 @@ class Pki:
     misnamed_key: Path
 
 
-def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption(),
-    )
-
-
-def _cert(
-    subject: str,
-    key: ec.EllipticCurvePrivateKey,
-    issuer: tuple[x509.Name, ec.EllipticCurvePrivateKey] | None,
-    *,
-    ca: bool = False,
-    names: list[x509.GeneralName] | None = None,
-    usage: list[x509.ObjectIdentifier] | None = None,
-) -> x509.Certificate:
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
-    issuer_name, issuer_key = issuer if issuer else (name, key)
-    now = dt.datetime.now(dt.UTC)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(issuer_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=2))
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-    )
-    if ca:
-        builder = builder.add_extension(
-            x509.KeyUsage(True, False, False, False, False, True, True, False, False),
-            critical=True,
-        ).add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
-    if names:
-        builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
-    if usage:
-        builder = builder.add_extension(x509.ExtendedKeyUsage(usage), critical=False)
-    return builder.sign(issuer_key, hashes.SHA256())
-
-
 def make_pki(folder: Path) -> Pki:
     """A test CA; a server certificate for localhost/127.0.0.1; a client certificate; and a
     second CA with its own 'localhost' server certificate (untrusted by the first)."""
@@ -369,9 +327,9 @@ def make_pki(folder: Path) -> Pki:
     server, client = [ExtendedKeyUsageOID.SERVER_AUTH], [ExtendedKeyUsageOID.CLIENT_AUTH]
     local = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
     ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca = _cert("Bedside Test CA", ca_key, None, ca=True)
+    ca = certificate("Bedside Test CA", ca_key, None, ca=True)
     other_key = ec.generate_private_key(ec.SECP256R1())
-    other = _cert("Another CA", other_key, None, ca=True)
+    other = certificate("Another CA", other_key, None, ca=True)
 
     def leaf(
         stem: str,
@@ -381,8 +339,8 @@ def make_pki(folder: Path) -> Pki:
         usage: list[x509.ObjectIdentifier],
     ) -> tuple[Path, Path]:
         key = ec.generate_private_key(ec.SECP256R1())
-        cert = _cert(name, key, (issuer[0].subject, issuer[1]), names=names, usage=usage)
-        return write(f"{stem}.pem", cert.public_bytes(pem)), write(f"{stem}-key.pem", _key_pem(key))
+        cert = certificate(name, key, (issuer[0].subject, issuer[1]), names=names, usage=usage)
+        return write(f"{stem}.pem", cert.public_bytes(pem)), write(f"{stem}-key.pem", key_pem(key))
 
     signed = (ca, ca_key)
     server_cert, server_key = leaf("server", "localhost", signed, local, server)

@@ -14,7 +14,6 @@ offered: Debian's Orthanc 1.10.1 crashes in civetweb on the first HTTPS request 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import json
 import os
 import shutil
@@ -27,7 +26,7 @@ from pathlib import Path
 
 import requests
 
-from tests.servers import free_port
+from tests.servers import certificate, free_port, key_pem
 
 ORTHANC = Path("/usr/sbin/Orthanc")
 PLUGINS = Path("/usr/share/orthanc/plugins")
@@ -51,39 +50,17 @@ def self_signed_pem(folder: Path, host: str = "127.0.0.1") -> tuple[Path, Path]:
     import ipaddress
 
     from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
 
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "bedside-test-orthanc")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(host))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_pem = cert.public_bytes(serialization.Encoding.PEM)
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption(),
-    )
+    names: list[x509.GeneralName] = [x509.IPAddress(ipaddress.ip_address(host))]
+    cert = certificate("bedside-test-orthanc", key, None, ca=True, names=names)
     folder.mkdir(parents=True, exist_ok=True)
     cert_path = folder / "server-cert.pem"
     key_path = folder / "server-key.pem"
-    cert_path.write_bytes(cert_pem)
-    key_path.write_bytes(key_pem)
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key_pem(key))
     return cert_path, key_path
 
 
