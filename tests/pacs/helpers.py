@@ -15,6 +15,19 @@ from tests.pacs.orthanc import OrthancServer
 from viewer.config import Settings, load_settings
 
 SC_CLASS = "1.2.840.10008.5.1.4.1.1.7"
+# what an object derived from an image copies of its patient and study (PS3.3 C.7.1.1, C.7.2.1)
+PATIENT_STUDY = (
+    "PatientName",
+    "PatientID",
+    "PatientBirthDate",
+    "PatientSex",
+    "StudyInstanceUID",
+    "StudyDate",
+    "StudyTime",
+    "AccessionNumber",
+    "ReferringPhysicianName",
+    "StudyID",
+)
 BASIC_TEXT_SR = "1.2.840.10008.5.1.4.1.1.88.11"
 
 
@@ -34,18 +47,7 @@ def _derived(source: Dataset, sop_class: str, modality: str, series_number: int)
     ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
     ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
     ds.SpecificCharacterSet = "ISO_IR 192"
-    for keyword in (
-        "PatientName",
-        "PatientID",
-        "PatientBirthDate",
-        "PatientSex",
-        "StudyInstanceUID",
-        "StudyDate",
-        "StudyTime",
-        "AccessionNumber",
-        "StudyID",
-        "ReferringPhysicianName",
-    ):
+    for keyword in PATIENT_STUDY:
         setattr(ds, keyword, source.get(keyword, ""))
     ds.Modality = modality
     ds.SeriesInstanceUID = generate_uid()

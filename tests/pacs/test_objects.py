@@ -19,22 +19,10 @@ import pytest
 from pydicom import dcmread
 from pydicom.dataset import Dataset
 
+from tests.pacs.helpers import PATIENT_STUDY
 from tests.pacs.reports import JA_NAME, JA_REASON, JA_TEXT, make_report
 from viewer.pacs.model import AiReport, PacsObjectError
 from viewer.pacs.objects import build_objects, encode
-
-PATIENT_STUDY = (
-    "PatientName",
-    "PatientID",
-    "PatientBirthDate",
-    "PatientSex",
-    "StudyInstanceUID",
-    "StudyDate",
-    "StudyTime",
-    "AccessionNumber",
-    "ReferringPhysicianName",
-    "StudyID",
-)
 
 
 def _read(ds: Dataset) -> Dataset:
