@@ -12,6 +12,10 @@ problem (wrong credentials), kept pending too, since fixing the secret file make
 from __future__ import annotations
 
 import json
+import socket
+import struct
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import partial
@@ -22,6 +26,7 @@ from typing import Any, BinaryIO
 import requests
 from pydicom import dcmread
 from pydicom.dataset import Dataset
+from pydicom.errors import InvalidDicomError
 from requests.adapters import HTTPAdapter
 
 from viewer.pacs.connection import (
@@ -48,26 +53,176 @@ _REASONS = {
 }
 
 
-class _SiteTrust(HTTPAdapter):
-    """HTTPS trusting exactly the site's CA bundle. ``Session.verify`` alone is not enough:
-    requests lets $REQUESTS_CA_BUNDLE / $CURL_CA_BUNDLE override it for every request
-    (psf/requests#3829), so a workstation with either set would ignore pacs.ca_bundle."""
+#: a search answer (at most MAX_HITS studies of a few fields) is far below this
+MAX_SEARCH_BYTES = 32 * 2**20
+#: one retrieved instance (a chest image is tens of MB); dicomweb-client holds a part in memory
+MAX_INSTANCE_BYTES = 2**30
+#: a retrieval that delivers less than this in each ``pacs.timeout_s`` is stalled (a server
+#: dripping a byte at a time never trips the per-read timeout of ``requests``)
+MIN_BYTES_PER_WINDOW = 64 * 1024
 
-    def __init__(self, ca_bundle: str) -> None:
+# what a decoder raises on an answer that is not what DICOMweb promises (not JSON, JSON nested
+# thousands deep, multipart without its parts, a part that is not DICOM)
+_NOT_DICOMWEB = (
+    ValueError,
+    KeyError,
+    TypeError,
+    IndexError,
+    AttributeError,
+    RecursionError,
+    EOFError,
+    struct.error,
+    InvalidDicomError,
+)
+
+
+class _AnswerTooLarge(requests.exceptions.RequestException):
+    """The answer passed its byte limit."""
+
+
+class _AnswerStalled(requests.exceptions.RequestException):
+    """The answer did not arrive in time as a whole (a trickle that dodges the read timeout)."""
+
+
+class _Bounded:
+    """``response.raw`` with limits: at most ``limit`` bytes (since :meth:`next_part`), and
+    either the whole answer within ``deadline_s`` (a search) or at least MIN_BYTES_PER_WINDOW
+    in every ``window_s`` (a retrieval). A watchdog shuts the socket down when time runs out,
+    since a blocked read is woken by nothing else."""
+
+    def __init__(self, raw: Any, *, limit: int, deadline_s: float | None, window_s: float) -> None:
+        self._raw = raw
+        self._limit = limit
+        self._part = 0
+        self._received = 0
+        self._stalled = False
+        self._done = threading.Event()
+        self._lock = threading.Lock()
+        self._deadline_s = deadline_s
+        self._window_s = window_s
+        threading.Thread(target=self._watch, name="pacs-answer-watchdog", daemon=True).start()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._raw, name)
+
+    def next_part(self) -> None:
+        self._part = 0
+
+    def _watch(self) -> None:
+        started, seen = time.monotonic(), 0
+        while not self._done.wait(min(self._window_s, 1.0)):
+            now = time.monotonic()
+            if self._deadline_s is not None:
+                late = now - started > self._deadline_s
+            elif now - started >= self._window_s:
+                late, seen, started = (
+                    self._received - seen < MIN_BYTES_PER_WINDOW,
+                    self._received,
+                    now,
+                )
+            else:
+                late = False
+            if late:
+                with self._lock:
+                    if self._done.is_set():
+                        return
+                    self._stalled = True
+                    self._shutdown()
+                return
+
+    def _shutdown(self) -> None:
+        # the connection's socket, or (once http.client let go of it: an answer that ends when
+        # the connection closes) the one under the response's file
+        sock = getattr(getattr(self._raw, "_connection", None), "sock", None)
+        if sock is None:
+            fp = getattr(getattr(self._raw, "_fp", None), "fp", None)
+            sock = getattr(getattr(fp, "raw", None), "_sock", None)
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                return
+
+    def _count(self, chunk: bytes) -> bytes:
+        self._received += len(chunk)
+        self._part += len(chunk)
+        if self._part > self._limit:
+            self.close()
+            raise _AnswerTooLarge(f"more than {self._limit // 2**20} MB")
+        return chunk
+
+    def _check(self) -> None:
+        if self._stalled:
+            self.close()
+            raise _AnswerStalled
+
+    def stream(self, amt: int | None = None, decode_content: bool | None = None) -> Iterator[bytes]:
+        try:
+            for chunk in self._raw.stream(amt, decode_content=decode_content):
+                self._check()
+                yield self._count(chunk)
+        except Exception:
+            self._check()  # a read the watchdog broke off: say why
+            self.close()
+            raise
+        self._check()  # or the answer just ended there
+        self.release()
+
+    def read(self, amt: int | None = None, **kwargs: Any) -> bytes:
+        try:
+            data = self._raw.read(amt, **kwargs)
+        except Exception:
+            self._check()
+            raise
+        self._check()
+        if not data:
+            self.release()
+        return self._count(data)
+
+    def close(self) -> None:
+        self.release()
+        self._raw.close()
+
+    def release(self) -> None:
+        with self._lock:
+            self._done.set()
+
+
+class _BoundedAnswers(HTTPAdapter):
+    """Every answer through :class:`_Bounded`; with a CA bundle, HTTPS trusting exactly it.
+    ``Session.verify`` alone is not enough: requests lets $REQUESTS_CA_BUNDLE /
+    $CURL_CA_BUNDLE override it for every request (psf/requests#3829), so a workstation with
+    either set would ignore pacs.ca_bundle."""
+
+    def __init__(self, ca_bundle: str, *, timeout_s: float) -> None:
         super().__init__()
         self._ca_bundle = ca_bundle
+        self._timeout_s = timeout_s
+        self.current: _Bounded | None = None
 
     def send(self, request: Any, *args: Any, **kwargs: Any) -> requests.Response:
-        kwargs["verify"] = self._ca_bundle
-        return super().send(request, *args, **kwargs)
+        if self._ca_bundle:
+            kwargs["verify"] = self._ca_bundle
+        response = super().send(request, *args, **kwargs)
+        streamed = bool(kwargs.get("stream"))
+        self.current = _Bounded(
+            response.raw,
+            limit=MAX_INSTANCE_BYTES if streamed else MAX_SEARCH_BYTES,
+            deadline_s=None if streamed else self._timeout_s,
+            window_s=self._timeout_s,
+        )
+        response.raw = self.current
+        return response
 
 
-def _session(target: PacsTarget) -> requests.Session:
+def _session(target: PacsTarget, timeout_s: float) -> requests.Session:
     s = target.section
     session = requests.Session()
     if s.ca_bundle:
         session.verify = s.ca_bundle
-        session.mount("https://", _SiteTrust(s.ca_bundle))
+    adapter = _BoundedAnswers(s.ca_bundle, timeout_s=timeout_s)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
     if s.client_cert:
         session.cert = (s.client_cert, s.client_key)
     if s.auth == "basic":
@@ -86,13 +241,26 @@ def client(target: PacsTarget, *, timeout_s: float | None = None) -> Any:
     read = s.timeout_s if timeout_s is None else timeout_s
     connect = s.connect_timeout_s if timeout_s is None else min(s.connect_timeout_s, timeout_s)
     try:
-        web = DICOMwebClient(target.dicomweb_url, session=_session(target), timeout=(connect, read))
+        web = DICOMwebClient(
+            target.dicomweb_url, session=_session(target, read), timeout=(connect, read)
+        )
     except ValueError as exc:
         raise PacsError(
             f"pacs.dicomweb_url {target.dicomweb_url!r} is not a usable address ({exc})."
         ) from exc
     web.set_http_retry_params(retry=False)
     return web
+
+
+@contextmanager
+def _opened(target: PacsTarget, *, timeout_s: float | None = None) -> Iterator[Any]:
+    """:func:`client` whose connections are closed afterwards, also when an answer was broken
+    off half-read (it would hold its socket until garbage collection)."""
+    web = client(target, timeout_s=timeout_s)
+    try:
+        yield web
+    finally:
+        web._session.close()
 
 
 def _where(target: PacsTarget) -> str:
@@ -116,6 +284,12 @@ def _http(target: PacsTarget, what: str, *, not_found: str | None = None) -> Ite
             f"The TLS connection to {where} failed during {what}: is the address right "
             "(https:// for a TLS port)?"
         ) from exc
+    except PacsError:
+        raise
+    except _AnswerTooLarge as exc:
+        raise PacsError(f"{where} sent an answer to {what} of {exc}: refused.") from exc
+    except _AnswerStalled as exc:
+        raise PacsError(f"{where} did not send its answer to {what} in time.") from exc
     except requests.exceptions.ConnectTimeout as exc:
         raise PacsError(f"{where} did not answer within the connect timeout ({what}).") from exc
     except requests.exceptions.ReadTimeout as exc:
@@ -142,6 +316,10 @@ def _http(target: PacsTarget, what: str, *, not_found: str | None = None) -> Ite
         raise PacsError(f"{where} answered HTTP {code} to {what}.") from exc
     except requests.exceptions.RequestException as exc:
         raise PacsError(f"{where} could not complete {what}: {type(exc).__name__}.") from exc
+    except _NOT_DICOMWEB as exc:
+        raise PacsError(
+            f"{where} sent an answer to {what} that is not DICOM ({type(exc).__name__})."
+        ) from exc
 
 
 def _failed_reasons(response: requests.Response | None) -> list[str]:
@@ -166,9 +344,8 @@ def store(target: PacsTarget, objects: Sequence[bytes]) -> None:
     """STOW-RS of Part-10 objects in one request. A 409 or 4xx naming failed instances (or 400
     bad request) is :class:`PacsRejectedError`; every instance stored on 200 or 202."""
     datasets = [dcmread(BytesIO(part10)) for part10 in objects]
-    web = client(target)
     try:
-        with _http(target, "the upload (STOW-RS)"):
+        with _opened(target) as web, _http(target, "the upload (STOW-RS)"):
             answer = web.store_instances(datasets)
     except PacsError as exc:
         cause = exc.__cause__
@@ -205,8 +382,7 @@ def search_studies(
     timeout_s: float | None = None,
 ) -> list[Dataset]:
     """QIDO-RS at study level; each answer as a pydicom Dataset (PS3.18 F.2 DICOM JSON)."""
-    web = client(target, timeout_s=timeout_s)
-    with _http(target, "the search (QIDO-RS)"):
+    with _opened(target, timeout_s=timeout_s) as web, _http(target, "the search (QIDO-RS)"):
         found = web.search_for_studies(
             search_filters=filters or None, fields=list(fields) or None, limit=limit
         )
@@ -214,7 +390,7 @@ def search_studies(
     for item in found:
         try:
             out.append(Dataset.from_json(json.dumps(item)))
-        except (ValueError, TypeError, KeyError) as exc:
+        except _NOT_DICOMWEB as exc:
             raise PacsError(
                 f"{_where(target)} sent a search answer that is not DICOM JSON."
             ) from exc
@@ -235,14 +411,19 @@ def retrieve_study(
 ) -> list[Path]:
     """WADO-RS of one study into ``dest_dir``, each instance as ``<SOPInstanceUID>.dcm`` in the
     transfer syntax PACS holds it in (``transfer-syntax=*``: nothing re-compressed)."""
-    web = client(target)
     dest_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    with _http(target, "the retrieval (WADO-RS)", not_found="has no study with this UID"):
+    with (
+        _opened(target) as web,
+        _http(target, "the retrieval (WADO-RS)", not_found="has no study with this UID"),
+    ):
         for ds in web.iter_study(study_uid, media_types=(("application/dicom", "*"),)):
             if cancel is not None and cancel():
                 raise PacsCancelledError("The retrieval was cancelled.")
-            path = write_instance(dest_dir, str(ds.SOPInstanceUID), partial(_save, ds))
+            path = write_instance(dest_dir, str(ds.get("SOPInstanceUID", "")), partial(_save, ds))
+            bounded = web._session.get_adapter(target.dicomweb_url).current
+            if bounded is not None:
+                bounded.next_part()  # MAX_INSTANCE_BYTES is per instance
             written.append(path)
             if progress is not None:
                 progress(len(written), 0)

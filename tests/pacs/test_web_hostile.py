@@ -1,0 +1,188 @@
+"""What a hostile or broken DICOMweb server may answer, from a small HTTP server of the test's
+own on loopback (answers Orthanc never gives): every one is one sentence (a PacsError), within
+the configured timeouts, with bounded memory, and nothing half-written is left behind."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.pacs.helpers import write_site
+from viewer.config import load_settings
+from viewer.pacs import web
+from viewer.pacs.query import PacsError, retrieve, search
+
+Answer = Callable[[http.server.BaseHTTPRequestHandler], None]
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    # server_close() joins the handlers, so none outlives the test holding its socket
+    daemon_threads = False
+    block_on_close = True
+    answer: Answer
+    stop = threading.Event()
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, format: str, *args: object) -> None:
+        return
+
+    def do_GET(self) -> None:
+        try:
+            self.server.answer(self)
+        except OSError:  # the client gave up: what the test wants
+            return
+
+
+@pytest.fixture
+def hostile(site_file: Path) -> Iterator[Callable[[Answer], None]]:
+    server = _Server(("127.0.0.1", 0), _Handler)
+    server.stop = threading.Event()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+
+    def serve(answer: Answer) -> None:
+        server.answer = answer
+        write_site(
+            site_file,
+            "[pacs]\nenabled = true\n"
+            f'dicomweb_url = "http://127.0.0.1:{server.server_address[1]}/dicom-web"\n'
+            "timeout_s = 2\nconnect_timeout_s = 2\n",
+        )
+
+    try:
+        yield serve
+    finally:
+        server.stop.set()
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def _head(h: http.server.BaseHTTPRequestHandler, content_type: str, length: int | None) -> None:
+    h.send_response(200)
+    h.send_header("Connection", "close")  # one answer per connection: the handler ends with it
+    h.close_connection = True
+    h.send_header("Content-Type", content_type)
+    if length is not None:
+        h.send_header("Content-Length", str(length))
+    h.end_headers()
+
+
+def _json(body: bytes) -> Answer:
+    def answer(h: http.server.BaseHTTPRequestHandler) -> None:
+        _head(h, "application/dicom+json", len(body))
+        h.wfile.write(body)
+
+    return answer
+
+
+def _multipart(part: bytes) -> Answer:
+    body = b"--B\r\nContent-Type: application/dicom\r\n\r\n" + part + b"\r\n--B--\r\n"
+
+    def answer(h: http.server.BaseHTTPRequestHandler) -> None:
+        _head(h, 'multipart/related; type="application/dicom"; boundary=B', len(body))
+        h.wfile.write(body)
+
+    return answer
+
+
+def _drip(content_type: str, first: bytes) -> Answer:
+    """A byte a quarter second: each read is answered well within the read timeout."""
+
+    def answer(h: http.server.BaseHTTPRequestHandler) -> None:
+        _head(h, content_type, None)
+        h.wfile.write(first)
+        for _ in range(400):
+            h.wfile.write(b" ")
+            h.wfile.flush()
+            if h.server.stop.wait(0.25):  # type: ignore[attr-defined]
+                return
+
+    return answer
+
+
+def _endless(content_type: str, first: bytes, filler: bytes) -> Answer:
+    def answer(h: http.server.BaseHTTPRequestHandler) -> None:
+        _head(h, content_type, None)
+        h.wfile.write(first)
+        block = filler * (2**20 // len(filler))
+        for _ in range(4096):  # 4 GB at most, should the client never stop
+            h.wfile.write(block)
+
+    return answer
+
+
+def _html(h: http.server.BaseHTTPRequestHandler) -> None:
+    _head(h, "text/html", 4)
+    h.wfile.write(b"<p/>")
+
+
+_STUDY = {"0020000D": {"vr": "UI", "Value": ["1.2.3"]}}
+_DEEP = b"[" + b'{"00400275":{"vr":"SQ","Value":[' * 5000 + b"{}" + b"]}}" * 5000 + b"]"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        _json(b"<html>not json</html>"),
+        _json(_DEEP),
+        _json(json.dumps({"a": 1}).encode()),
+        _drip("application/dicom+json", b"["),
+        _endless("application/dicom+json", b"[", json.dumps(_STUDY).encode() + b","),
+    ],
+    ids=["not-json", "nested-5000-deep", "not-dicom-json", "trickle", "endless"],
+)
+def test_a_hostile_search_answer_is_one_sentence_in_time(
+    hostile: Callable[[Answer], None], answer: Answer
+) -> None:
+    hostile(answer)
+
+    started = time.monotonic()
+    with pytest.raises(PacsError, match=r"^PACS at http://127\.0\.0\.1:\d+/dicom-web "):
+        search(load_settings(demo=False), patient_id="X")
+    assert time.monotonic() - started < 30  # the timeout is 2 s; a hang would be endless
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        _multipart(b"this is not DICOM at all" * 10),
+        _multipart(b"DICM"),
+        _html,  # not multipart at all
+        _drip('multipart/related; type="application/dicom"; boundary=B', b"--B\r\n\r\n"),
+    ],
+    ids=["not-dicom", "cut-short", "not-multipart", "trickle"],
+)
+def test_a_hostile_retrieval_is_one_sentence_and_leaves_nothing(
+    hostile: Callable[[Answer], None], answer: Answer, tmp_path: Path
+) -> None:
+    hostile(answer)
+
+    dest = tmp_path / "study"
+    started = time.monotonic()
+    with pytest.raises(PacsError, match=r"^PACS at http://127\.0\.0\.1:\d+/dicom-web "):
+        retrieve(load_settings(demo=False), "1.2.3", dest)
+    assert time.monotonic() - started < 30
+    assert list(dest.iterdir()) == []
+
+
+def test_an_endless_instance_stops_at_the_limit(
+    hostile: Callable[[Answer], None], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(web, "MAX_INSTANCE_BYTES", 8 * 2**20)
+    hostile(_endless('multipart/related; type="application/dicom"; boundary=B', b"--B\r\n", b"x"))
+
+    dest = tmp_path / "study"
+    with pytest.raises(PacsError, match="of more than 8 MB: refused"):
+        retrieve(load_settings(demo=False), "1.2.3", dest)
+    assert list(dest.iterdir()) == []
