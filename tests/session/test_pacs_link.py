@@ -227,6 +227,11 @@ def test_shadow_output_never_reaches_pacs(
     )
     with pytest.raises(PacsLinkError, match="not made by the active model"):
         _link(desk).report(session, outcome, source=image.header)
+    # nor when the active model is not known (no digest to compare the result with)
+    session.prediction = dataclasses.replace(session.prediction, bundle_digest=DIGEST)
+    desk.model_digest = None
+    with pytest.raises(PacsLinkError, match="not made by the active model"):
+        _link(desk).report(session, outcome, source=image.header)
 
 
 def test_a_report_that_cannot_be_built_is_recorded_and_the_decision_stays(

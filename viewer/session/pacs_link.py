@@ -239,8 +239,9 @@ class PacsLink:
         pred, desk = session.prediction, session.desk
         if pred is None or not session.revealed:
             raise PacsLinkError("This reading has no shown AI result to send to PACS.")
-        if desk.model_digest is not None and pred.bundle_digest != desk.model_digest:
-            # the shadow candidate's output, or a model swapped since: never in anything sent
+        if desk.model_digest is None or pred.bundle_digest != desk.model_digest:
+            # the shadow candidate's output, a model swapped since, or no active model known to
+            # compare with: never in anything sent
             raise PacsLinkError(
                 "The result on screen was not made by the active model; nothing was sent to PACS."
             )
