@@ -128,14 +128,25 @@ def _association(
     tls_args = (context, s.host) if context is not None else None
     # pynetdicom logs a refusal at ERROR under its own logger (with a NullHandler: nothing is
     # printed unless the app configures logging); the PacsError raised says it in words
-    assoc = ae.associate(
-        s.host,
-        s.port,
-        ae_title=s.called_aet,
-        tls_args=tls_args,
-        ext_neg=ext_neg,
-        evt_handlers=list(handlers.values()) or None,
-    )
+    try:
+        assoc = ae.associate(
+            s.host,
+            s.port,
+            ae_title=s.called_aet,
+            tls_args=tls_args,
+            ext_neg=ext_neg,
+            evt_handlers=list(handlers.values()) or None,
+        )
+    except (socket.gaierror, ValueError) as exc:
+        # pynetdicom resolves the host name itself and lets the lookup's failure through
+        # (socket.gaierror for an unknown name, ValueError for a NUL or an over-long label)
+        raise PacsError(
+            f"The PACS host name {s.host!r} is not known (check pacs.host and the DNS)."
+        ) from exc
+    except OSError as exc:
+        raise PacsError(
+            f"PACS at {s.host}:{s.port} cannot be reached: {exc.strerror or exc}."
+        ) from exc
     if not assoc.is_established:
         raise PacsError(_refusal(target, assoc, context))
     try:
