@@ -1,14 +1,24 @@
-"""DIMSE settings a new site gets wrong: every one is one sentence, never a traceback."""
+"""DIMSE settings a new site gets wrong and what a misbehaving PACS answers a C-FIND with (a
+C-FIND SCP of the test's own): every one is one sentence or a bounded answer, never a traceback."""
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from pydicom.dataelem import RawDataElement
+from pydicom.dataset import Dataset
+from pydicom.tag import Tag
+from pydicom.uid import ImplicitVRLittleEndian
+from pynetdicom import AE, evt
 
 from tests.pacs.helpers import write_site
 from viewer.pacs import dimse
 from viewer.pacs.connection import PacsError, PacsTarget
+from viewer.pacs.dimse import STUDY_ROOT_FIND
 from viewer.pacs.query import search
 
 
@@ -25,4 +35,97 @@ def test_a_host_name_that_does_not_resolve_is_one_sentence(site_file: Path, host
     with pytest.raises(PacsError, match=r"^The PACS host name .* is not known \(check pacs"):
         dimse.echo(PacsTarget.from_settings(settings))
     with pytest.raises(PacsError, match=r"is not known"):
+        search(settings, patient_id="X")
+
+
+@pytest.fixture
+def find_scp() -> Iterator[Callable[[list[Dataset]], int]]:
+    """A C-FIND SCP of the test's own (pynetdicom) answering with the datasets given, values
+    written as raw bytes exactly as a misbehaving PACS would send them."""
+    servers: list[Any] = []
+
+    def serve(answers: list[Dataset]) -> int:
+        def on_find(event: Any) -> Iterator[tuple[int, Dataset | None]]:
+            for ds in answers:
+                yield 0xFF00, ds
+            yield 0x0000, None
+
+        ae = AE(ae_title="PACS")
+        ae.add_supported_context(STUDY_ROOT_FIND, ImplicitVRLittleEndian)
+        server = ae.start_server(
+            ("127.0.0.1", 0), block=False, evt_handlers=[(evt.EVT_C_FIND, on_find)]
+        )
+        assert server is not None
+        servers.append(server)
+        return int(server.server_address[1])
+
+    try:
+        yield serve
+    finally:
+        for server in servers:
+            server.shutdown()
+
+
+def _raw(**values: tuple[str, bytes]) -> Dataset:
+    ds = Dataset()
+    ds.QueryRetrieveLevel = "STUDY"
+    for keyword, (vr, value) in values.items():
+        tag = Tag(keyword)
+        ds[tag] = RawDataElement(tag, vr, len(value), value, 0, True, True)
+    return ds
+
+
+def test_absurd_values_in_a_c_find_answer_do_not_lose_the_search(
+    site_file: Path, find_scp: Callable[[list[Dataset]], int]
+) -> None:
+    answers = [
+        _raw(
+            StudyInstanceUID=("UI", b"1.2.3\x00"),
+            NumberOfStudyRelatedInstances=("IS", b"abc "),
+            ModalitiesInStudy=("CS", b"CR\\" + b"X" * 40),
+            PatientName=("PN", b"\xff\xfe" * 600),
+        ),
+        _raw(
+            StudyInstanceUID=("UI", b"1.2.4\x00"), NumberOfStudyRelatedInstances=("IS", b"12\\13 ")
+        ),
+        _raw(
+            StudyInstanceUID=("UI", b"1.2.5\x00"),
+            NumberOfStudyRelatedInstances=("IS", b"99999999999 "),
+        ),
+        _raw(StudyInstanceUID=("UI", b"1.2.6\x00"), NumberOfStudyRelatedInstances=("IS", b"-5")),
+        _raw(StudyInstanceUID=("UI", b"../x\x00"), NumberOfStudyRelatedInstances=("IS", b"3 ")),
+    ]
+    port = find_scp(answers)
+    settings = write_site(
+        site_file,
+        "[pacs]\nenabled = true\n"
+        f'transport = "dimse"\nquery = "dimse"\nhost = "127.0.0.1"\nport = {port}\n'
+        'called_aet = "PACS"\nconnect_timeout_s = 5\ntimeout_s = 5\n',
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pydicom says what it thinks of the values: fine here
+        hits = search(settings, patient_id="X")
+    assert {h.study_uid: h.instances for h in hits} == {
+        "1.2.3": None,
+        "1.2.4": None,
+        "1.2.5": None,
+        "1.2.6": None,
+    }
+    first = next(h for h in hits if h.study_uid == "1.2.3")
+    assert first.modalities == ("CR",)
+    assert len(first.patient_name) <= 256
+
+
+def test_a_c_find_without_end_is_stopped(
+    site_file: Path, find_scp: Callable[[list[Dataset]], int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dimse, "MAX_FIND_ANSWERS", 20)
+    port = find_scp([_raw(StudyInstanceUID=("UI", f"1.2.{i}".encode())) for i in range(50)])
+    settings = write_site(
+        site_file,
+        "[pacs]\nenabled = true\n"
+        f'transport = "dimse"\nquery = "dimse"\nhost = "127.0.0.1"\nport = {port}\n'
+        'called_aet = "PACS"\nconnect_timeout_s = 5\ntimeout_s = 5\n',
+    )
+    with pytest.raises(PacsError, match="more than 20 studies: give narrower criteria"):
         search(settings, patient_id="X")

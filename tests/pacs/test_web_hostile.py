@@ -8,6 +8,7 @@ import http.server
 import json
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -186,3 +187,19 @@ def test_an_endless_instance_stops_at_the_limit(
     with pytest.raises(PacsError, match="of more than 8 MB: refused"):
         retrieve(load_settings(demo=False), "1.2.3", dest)
     assert list(dest.iterdir()) == []
+
+
+def test_absurd_values_in_a_qido_answer_are_dropped_not_shown(
+    hostile: Callable[[Answer], None],
+) -> None:
+    study = {
+        "0020000D": {"vr": "UI", "Value": ["1.2.3"]},
+        "00201208": {"vr": "IS", "Value": [1e308]},
+        "00080061": {"vr": "CS", "Value": ["DX", 5, {"a": 1}, "Y" * 40]},
+        "00081030": {"vr": "LO", "Value": ["D" * 100_000]},
+    }
+    hostile(_json(json.dumps([study]).encode()))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pydicom says what it thinks of the values: fine here
+        (hit,) = search(load_settings(demo=False), patient_id="X")
+    assert (hit.instances, hit.modalities, len(hit.description)) == (None, ("DX",), 256)

@@ -239,6 +239,11 @@ def _store_failure(target: PacsTarget, code: int) -> str:
     return f"PACS at {target.dimse_address} refused the object: {text} (status 0x{code:04X})."
 
 
+#: studies one C-FIND may answer with before it is stopped (a PACS that ignores the search's
+#: criteria, or answers without end, must not fill the memory)
+MAX_FIND_ANSWERS = 10_000
+
+
 def find_studies(target: PacsTarget, query: Dataset) -> list[Dataset]:
     """Study Root C-FIND at STUDY level; ``query`` holds the keys to match and to return."""
     ae = _ae(target)
@@ -251,6 +256,11 @@ def find_studies(target: PacsTarget, query: Dataset) -> list[Dataset]:
             if code in (0xFF00, 0xFF01):
                 if identifier is not None:
                     found.append(identifier)
+                if len(found) > MAX_FIND_ANSWERS:  # the association is aborted on the way out
+                    raise PacsError(
+                        f"PACS at {target.dimse_address} answered the search with more than "
+                        f"{MAX_FIND_ANSWERS:,} studies: give narrower criteria."
+                    )
             elif code != 0x0000:
                 raise PacsError(_find_failure(target, status))
     return found

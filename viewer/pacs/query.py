@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pydicom.dataset import Dataset
+from pydicom.multival import MultiValue
 
 from viewer.audit.events import AuditEvent, EventType
 from viewer.config import Settings
@@ -117,28 +118,58 @@ def _criteria(
     return criteria
 
 
+#: a text shown from a search answer at most (PS3.5: LO 64, PN 64 per group, UI 64)
+_MAX_TEXT = 256
+#: more instances than this in one study is not a count a PACS means
+_MAX_INSTANCES = 10_000_000
+# what pydicom raises (or warns, made an error by -W error) for a value PACS wrote wrongly
+_BAD_VALUE = (ValueError, TypeError, OverflowError, UnicodeError, UserWarning)
+
+
+def _value(ds: Dataset, keyword: str) -> object:
+    """One attribute of a PACS answer as pydicom reads it, or None when it cannot be read: a
+    wrong value in one attribute of one study must not lose the whole search."""
+    try:
+        return ds.get(keyword, None)
+    except _BAD_VALUE:
+        return None
+
+
 def _text(ds: Dataset, keyword: str) -> str:
-    value = ds.get(keyword, "")
-    return "" if value is None else str(value)
+    value = _value(ds, keyword)
+    if value is None:
+        return ""
+    try:
+        return str(value)[:_MAX_TEXT]
+    except _BAD_VALUE:
+        return ""
+
+
+def _count(ds: Dataset) -> int | None:
+    value = _value(ds, "NumberOfStudyRelatedInstances")
+    try:
+        count = int(value) if isinstance(value, int | float | str) and value != "" else None
+    except _BAD_VALUE:
+        return None
+    return count if count is not None and 0 <= count <= _MAX_INSTANCES else None
 
 
 def _hit(ds: Dataset) -> StudyHit | None:
     uid = _text(ds, "StudyInstanceUID")
     if not is_uid(uid):
         return None
-    modalities = ds.get("ModalitiesInStudy", [])
-    if isinstance(modalities, str):
+    modalities = _value(ds, "ModalitiesInStudy")
+    if isinstance(modalities, str) or not isinstance(modalities, list | tuple | MultiValue):
         modalities = [modalities]
-    count = ds.get("NumberOfStudyRelatedInstances", None)
     return StudyHit(
         study_uid=uid,
         patient_id=_text(ds, "PatientID"),
         patient_name=_text(ds, "PatientName"),
         study_date=_text(ds, "StudyDate"),
         accession=_text(ds, "AccessionNumber"),
-        modalities=tuple(str(m) for m in modalities if m),
+        modalities=tuple(m for m in modalities if isinstance(m, str) and 0 < len(m) <= 16),
         description=_text(ds, "StudyDescription"),
-        instances=int(count) if count not in (None, "") else None,
+        instances=_count(ds),
     )
 
 
