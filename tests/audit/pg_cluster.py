@@ -104,8 +104,15 @@ def make_cluster() -> Generator[PgCluster, None, None]:
         )
         cluster.start()
     except (subprocess.SubprocessError, OSError) as exc:
+        said = getattr(exc, "stderr", None) or b""
+        log = root / "server.log"
+        tail = log.read_text(encoding="utf-8", errors="replace")[-2000:] if log.exists() else ""
         shutil.rmtree(root, ignore_errors=True)
-        pytest.skip(f"a throwaway PostgreSQL cluster could not be started: {exc}")
+        # installed but not starting is a failure to see, not a reason to skip (CI installs it)
+        pytest.fail(
+            f"PostgreSQL 15 is installed but a throwaway cluster did not start: {exc}\n"
+            f"{said.decode('utf-8', 'replace') if isinstance(said, bytes) else said}{tail}"
+        )
     try:
         yield cluster
     finally:
