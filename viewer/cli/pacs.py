@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -289,12 +291,30 @@ def _outbox_drain(args: argparse.Namespace) -> int:
 # -- parser -------------------------------------------------------------------------------------
 
 
+def _seconds(low: float, high: float) -> Callable[[str], float]:
+    """An argparse type: a finite number of seconds in [low, high] (a negative, zero, NaN or
+    infinite timeout reached requests and sockets as a ValueError, or waited for ever)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds") from None
+        if not (math.isfinite(value) and low <= value <= high):
+            raise argparse.ArgumentTypeError(f"give between {low:g} and {high:g} seconds")
+        return value
+
+    return parse
+
+
 def register(sub: Any) -> None:
     p = sub.add_parser("pacs", help="PACS: connection test, search, retrieve, send, outbox")
     psub = p.add_subparsers(dest="pacs_command", metavar="SUBCOMMAND", required=True)
 
     e = psub.add_parser("echo", help="test the connection: C-ECHO and a QIDO request")
-    e.add_argument("--timeout", type=float, default=5.0, help="seconds per check (default 5)")
+    e.add_argument(
+        "--timeout", type=_seconds(0.1, 3600), default=5.0, help="seconds per check (default 5)"
+    )
     e.add_argument("--json", action="store_true", help="machine-readable output")
     e.set_defaults(func=_echo)
 
@@ -304,7 +324,9 @@ def register(sub: Any) -> None:
     f.add_argument("--from", dest="date_from", metavar="DATE", help="first study date")
     f.add_argument("--to", dest="date_to", metavar="DATE", help="last study date")
     f.add_argument("--modality", help="a modality in the study, e.g. CR or DX")
-    f.add_argument("--timeout", type=float, default=None, help="seconds to wait for PACS")
+    f.add_argument(
+        "--timeout", type=_seconds(0.1, 3600), default=None, help="seconds to wait for PACS"
+    )
     f.add_argument("--json", action="store_true", help="machine-readable output")
     f.set_defaults(func=_find)
 
@@ -318,7 +340,10 @@ def register(sub: Any) -> None:
     s.add_argument("files", nargs="+", help="DICOM Part-10 files (SR, SC, GSPS, images)")
     s.add_argument("--reading-id", help="group the files under this id (status per group)")
     s.add_argument(
-        "--wait", type=float, default=30.0, help="seconds to keep trying now (default 30)"
+        "--wait",
+        type=_seconds(0, 3600),
+        default=30.0,
+        help="seconds to keep trying now (default 30)",
     )
     s.add_argument("--json", action="store_true", help="machine-readable output")
     s.set_defaults(func=_send)
