@@ -522,6 +522,14 @@ def _stat(path: Path, what: str) -> os.stat_result | None:
         raise ConfigError(f"{what} ({path}) cannot be looked up: {exc.strerror}.") from exc
 
 
+def no_passphrase() -> bytes:
+    """The ``password`` for ``ssl.SSLContext.load_cert_chain``: none, so an encrypted private key
+    fails to load at once. Without it OpenSSL asks for the passphrase on the terminal and waits
+    (a script, a service or IT's shell hangs); the site's keys are unencrypted PEM files readable
+    by the clinicians' accounts only."""
+    return b""
+
+
 def check_setting_path(
     path: Path, what: str, *, folder: bool = False, max_bytes: int | None = None
 ) -> None:

@@ -44,7 +44,7 @@ from pathlib import Path
 from viewer.audit.atna import AtnaSource, audit_message, mapping_for, outcome_indicator
 from viewer.audit.events import AuditEvent, AuditRecord, EventType
 from viewer.audit.forwarding import PassResult, Recorder, forward_pass, went_back
-from viewer.config import AtnaSection, Settings
+from viewer.config import AtnaSection, Settings, no_passphrase
 from viewer.errors import AuditError
 from viewer.outbox import Backoff, OutboxItem
 
@@ -149,7 +149,9 @@ def tls_context(files: TlsFiles) -> ssl.SSLContext:
         ) from exc
     if files.client_cert_file is not None:
         try:
-            ctx.load_cert_chain(str(files.client_cert_file), str(files.client_key_file))
+            ctx.load_cert_chain(
+                str(files.client_cert_file), str(files.client_key_file), no_passphrase
+            )
         except (OSError, ssl.SSLError) as exc:
             raise AtnaError(
                 "This workstation's certificate for the ATNA repository "

@@ -22,7 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Literal
 
-from viewer.config import MAX_SECRET_BYTES, PacsSection, Settings, check_setting_path
+from viewer.config import (
+    MAX_SECRET_BYTES,
+    PacsSection,
+    Settings,
+    check_setting_path,
+    no_passphrase,
+)
 from viewer.errors import BedsideError
 
 __all__ = [
@@ -106,11 +112,12 @@ class PacsTarget:
                 context = ssl.create_default_context()
             context.minimum_version = ssl.TLSVersion.TLSv1_2
             if s.client_cert:
-                context.load_cert_chain(s.client_cert, s.client_key or None)
+                context.load_cert_chain(s.client_cert, s.client_key or None, no_passphrase)
         except (OSError, ssl.SSLError) as exc:
             raise PacsNotConfiguredError(
                 f"The TLS files named in the site file cannot be used ({_reason(exc)}): check "
-                "pacs.ca_bundle, pacs.client_cert and pacs.client_key."
+                "pacs.ca_bundle, pacs.client_cert and pacs.client_key (PEM, the key "
+                "unencrypted)."
             ) from exc
         return context
 

@@ -12,6 +12,7 @@ nothing.
 from __future__ import annotations
 
 import os
+import ssl
 import stat
 import sys
 from collections import Counter
@@ -26,6 +27,7 @@ from viewer.config import (
     SettingsFile,
     _flatten,  # the settings' own dotted-key view (one definition)
     check_setting_path,
+    no_passphrase,
     read_settings_file,
 )
 from viewer.errors import BedsideError
@@ -202,6 +204,55 @@ def _check_paths(values: SettingsFile, out: _Collector) -> None:
             )
 
 
+# CA certificate files, and (certificate, private key) pairs: loaded here as a TLS connection
+# loads them, so a file that is not PEM shows now rather than at the first connection
+TLS_CA_KEYS = ("audit_central.ca_file", "atna.ca_file", "pacs.ca_bundle")
+TLS_CLIENT_PAIRS = (
+    ("atna.client_cert_file", "atna.client_key_file"),
+    ("pacs.client_cert", "pacs.client_key"),
+)
+_MAX_TLS_FILE = 16 * 2**20  # a CA bundle of every public CA is about 200 KB
+
+
+def _loadable(value: str) -> bool:
+    """A regular file of a sane size (_check_paths says what is wrong with anything else)."""
+    st = _stat(Path(value)) if value and Path(value).is_absolute() else None
+    return st is not None and stat.S_ISREG(st.st_mode) and st.st_size <= _MAX_TLS_FILE
+
+
+def _tls_reason(exc: Exception) -> str:
+    return str(getattr(exc, "reason", None) or getattr(exc, "strerror", None) or exc).lower()
+
+
+def _check_tls(values: SettingsFile, out: _Collector) -> None:
+    flat = _flatten(values.model_dump())
+    for key in TLS_CA_KEYS:
+        if not _loadable(flat[key]):
+            continue
+        try:
+            ssl.create_default_context(cafile=flat[key])
+        except (OSError, ssl.SSLError) as exc:
+            out.add(
+                "error",
+                "tls_file",
+                f"Key '{key}' names {flat[key]}, which holds no PEM certificate a TLS "
+                f"connection can use ({_tls_reason(exc)}).",
+            )
+    for cert_key, key_key in TLS_CLIENT_PAIRS:
+        cert, key = flat[cert_key], flat[key_key]
+        if not (_loadable(cert) and _loadable(key)):
+            continue
+        try:
+            ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_cert_chain(cert, key, no_passphrase)
+        except (OSError, ssl.SSLError) as exc:
+            out.add(
+                "error",
+                "tls_file",
+                f"Keys '{cert_key}' and '{key_key}' ({cert}, {key}) are not a PEM certificate "
+                f"and its unencrypted private key ({_tls_reason(exc)}).",
+            )
+
+
 def _check_keys(keys_dir: Path, out: _Collector) -> list[KeyInfo]:
     st = _stat(keys_dir)
     if st is None or not stat.S_ISDIR(st.st_mode):
@@ -281,6 +332,7 @@ def check_site(site_file: Path) -> SiteReport:
     keys_dir = site_dir / "trusted-keys"
     if values is not None:
         _check_paths(values, out)
+        _check_tls(values, out)
         site_values = _flatten(values.model_dump(exclude_defaults=True))
         if values.trust.site_keys_dir:
             keys_dir = Path(values.trust.site_keys_dir)
