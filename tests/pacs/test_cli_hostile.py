@@ -3,9 +3,17 @@ before anything reaches PACS, never a traceback, a misleading PACS error or an e
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
+from tests.pacs.helpers import write_site
 from viewer.cli.main import main
+
+BEDSIDE = Path(sys.executable).with_name("bedside")
 
 
 @pytest.mark.parametrize("value", ["-1", "0", "nan", "inf", "1e308", "soon"])
@@ -29,3 +37,31 @@ def test_a_timeout_that_is_not_a_finite_positive_time_is_refused(
     assert stop.value.code == 2 and out == ""
     assert "Traceback" not in err
     assert "seconds" in err.splitlines()[-1]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+def test_send_refuses_a_device_a_fifo_and_a_folder_unread(tmp_path: Path, site_file: Path) -> None:
+    """In a process of its own with a timeout: before, /dev/zero was read without end (memory
+    grew until the machine swapped) and a FIFO waited for ever for a writer."""
+    write_site(site_file, '[pacs]\nenabled = true\ndicomweb_url = "http://127.0.0.1:9/x"\n')
+    fifo = tmp_path / "fifo.dcm"
+    os.mkfifo(fifo)
+    env = {**os.environ, "BEDSIDE_DATA_DIR": str(tmp_path / "data")}
+    for path in ("/dev/zero", str(fifo), str(tmp_path)):
+        try:
+            done = subprocess.run(
+                [str(BEDSIDE), "pacs", "send", path, "--wait", "0"],
+                env=env,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"bedside pacs send {path} did not finish")
+        assert done.returncode == 1 and done.stdout == ""
+        assert done.stderr.strip() == (
+            f"bedside: error: {path} cannot be read: it is a folder, a device or a pipe, not a "
+            "DICOM file."
+        )

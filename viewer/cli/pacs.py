@@ -156,19 +156,32 @@ def _delivery(args: argparse.Namespace, log: Any) -> Any:
 
 
 def _read_part10(path: Path) -> bytes:
-    from io import BytesIO
+    """The bytes of a Part-10 file, read only once it is a regular file within the DICOM
+    reader's limits whose header parses (viewer.dicom.safe_read): /dev/zero was read without end
+    and a FIFO waited for ever for a writer."""
+    import stat
 
-    from pydicom import dcmread
-    from pydicom.errors import InvalidDicomError
+    from viewer.dicom.safe_read import DEFAULT_LIMITS, read_dataset
+    from viewer.errors import DicomError
 
     try:
-        data = path.read_bytes()
+        st = path.stat()
     except OSError as exc:
         raise BedsideError(f"{path} cannot be read: {exc.strerror}.") from exc
+    if not stat.S_ISREG(st.st_mode):
+        raise BedsideError(
+            f"{path} cannot be read: it is a folder, a device or a pipe, not a DICOM file."
+        )
     try:
-        dcmread(BytesIO(data), stop_before_pixels=True)
-    except (InvalidDicomError, ValueError, EOFError) as exc:
+        read_dataset(path, header_only=True, limits=DEFAULT_LIMITS)
+        with path.open("rb") as fh:
+            data = fh.read(DEFAULT_LIMITS.max_file_bytes + 1)
+    except OSError as exc:
+        raise BedsideError(f"{path} cannot be read: {exc.strerror}.") from exc
+    except DicomError as exc:
         raise BedsideError(f"{path} is not a DICOM file (Part 10).") from exc
+    if data[128:132] != b"DICM" or len(data) > DEFAULT_LIMITS.max_file_bytes:
+        raise BedsideError(f"{path} is not a DICOM file (Part 10).")
     return data
 
 
