@@ -295,6 +295,21 @@ class PacsSection(_Section):
         default=60.0, description="Seconds to wait for an answer once connected"
     )
 
+    @field_validator("dicomweb_url")
+    @classmethod
+    def _no_secret_in_url(cls, value: str) -> str:
+        """The address is printed in messages and recorded with every failed send in the audit
+        log: a password in it (RFC 3986 3.2.1 userinfo) or a token in its query would be too.
+        The value is not repeated in the message, since it holds the secret."""
+        authority = value.partition("://")[2].split("/", 1)[0]
+        if "@" in authority or "?" in value or "#" in value:
+            raise ValueError(
+                "the address must not hold a user name, password or token (user:password@, ?, "
+                '#): set pacs.auth = "basic" or "bearer", pacs.username and the secret in the '
+                "file named by pacs.secret_path"
+            )
+        return value
+
     @field_validator("called_aet", "calling_aet")
     @classmethod
     def _ae_title(cls, value: str) -> str:

@@ -65,3 +65,26 @@ def test_send_refuses_a_device_a_fifo_and_a_folder_unread(tmp_path: Path, site_f
             f"bedside: error: {path} cannot be read: it is a folder, a device or a pipe, not a "
             "DICOM file."
         )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://bob:S3cretPw@127.0.0.1:9/dicom-web",
+        "https://S3cretPw@pacs.example/dicom-web",
+        "https://pacs.example/dicom-web?access_token=S3cretPw",
+        "https://pacs.example/dicom-web#S3cretPw",
+    ],
+)
+def test_a_secret_in_the_dicomweb_address_is_refused_and_never_shown(
+    site_file: Path, capsys: pytest.CaptureFixture[str], url: str
+) -> None:
+    """The address is in every PACS message and in each failed send's audit row."""
+    site_file.write_text(f'[pacs]\nenabled = true\ndicomweb_url = "{url}"\n', encoding="utf-8")
+    code = main(["pacs", "echo"])
+    out, err = capsys.readouterr()
+    assert code == 1 and out == ""
+    assert "must not hold a user name, password or token" in err
+    assert "S3cretPw" not in err
+    assert main(["site", "check"]) == 1
+    assert "S3cretPw" not in "".join(capsys.readouterr())
