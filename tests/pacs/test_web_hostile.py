@@ -203,3 +203,34 @@ def test_absurd_values_in_a_qido_answer_are_dropped_not_shown(
         warnings.simplefilter("ignore")  # pydicom says what it thinks of the values: fine here
         (hit,) = search(load_settings(demo=False), patient_id="X")
     assert (hit.instances, hit.modalities, len(hit.description)) == (None, ("DX",), 256)
+
+
+@pytest.mark.parametrize(
+    ("auth", "username", "secret"),
+    [
+        ("basic", "bob", "pass\u30d1S3cret"),  # not Latin-1: requests raised UnicodeEncodeError
+        ("basic", "bob:x", "S3cret"),  # RFC 7617: no colon in the user-id
+        ("bearer", "", "tok\u30d1S3cret"),
+        ("bearer", "", "tok S3cret"),
+        ("bearer", "", "tok\x7fS3cret"),
+    ],
+)
+def test_a_credential_no_http_header_can_carry_is_one_sentence_without_it(
+    hostile: Callable[[Answer], None],
+    site_file: Path,
+    tmp_path: Path,
+    auth: str,
+    username: str,
+    secret: str,
+) -> None:
+    hostile(_json(b"[]"))
+    secret_file = tmp_path / "secret"
+    secret_file.write_text(secret + "\n", encoding="utf-8")
+    site_file.write_text(
+        site_file.read_text(encoding="utf-8")
+        + f'auth = "{auth}"\nusername = "{username}"\nsecret_path = "{secret_file}"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(PacsError, match="Authorization header cannot carry") as caught:
+        search(load_settings(demo=False), patient_id="X")
+    assert "S3cret" not in str(caught.value)

@@ -12,6 +12,7 @@ problem (wrong credentials), kept pending too, since fixing the secret file make
 from __future__ import annotations
 
 import json
+import re
 import socket
 import struct
 import threading
@@ -32,6 +33,7 @@ from requests.adapters import HTTPAdapter
 from viewer.pacs.connection import (
     PacsCancelledError,
     PacsError,
+    PacsNotConfiguredError,
     PacsRejectedError,
     PacsTarget,
     write_instance,
@@ -226,10 +228,32 @@ def _session(target: PacsTarget, timeout_s: float) -> requests.Session:
     if s.client_cert:
         session.cert = (s.client_cert, s.client_key)
     if s.auth == "basic":
-        session.auth = (s.username, target.secret())
+        session.auth = (s.username, _header_safe(target.secret(), _BASIC, "password"))
+        _header_safe(s.username, _BASIC_USER, "user name")
     elif s.auth == "bearer":
-        session.headers["Authorization"] = f"Bearer {target.secret()}"
+        token = _header_safe(target.secret(), _BEARER, "bearer token")
+        session.headers["Authorization"] = f"Bearer {token}"
     return session
+
+
+# RFC 6750 2.1 b64token; RFC 7617 2: what requests can send (Latin-1, no control characters),
+# the user-id without a colon
+_BEARER = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+_BASIC = re.compile(r"[\x20-\x7e\xa0-\xff]+")
+_BASIC_USER = re.compile(r"[\x20-\x39\x3b-\x7e\xa0-\xff]+")
+
+
+def _header_safe(value: str, allowed: re.Pattern[str], what: str) -> str:
+    """A credential that can go into the Authorization header as it is; otherwise one sentence
+    that does not repeat it (requests raised UnicodeEncodeError or InvalidHeader mid-request)."""
+    if allowed.fullmatch(value) is None:
+        raise PacsNotConfiguredError(
+            f"The PACS {what} (pacs.secret_path, pacs.username) holds characters an HTTP "
+            "Authorization header cannot carry: a bearer token is letters, digits and -._~+/ "
+            "(RFC 6750), a basic-auth user name and password printable Latin-1 on one line, the "
+            "user name without a colon (RFC 7617)."
+        )
+    return value
 
 
 def client(target: PacsTarget, *, timeout_s: float | None = None) -> Any:
