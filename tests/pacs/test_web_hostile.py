@@ -14,9 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.pacs.helpers import write_site
+from tests.pacs.helpers import source_image, write_site
 from viewer.config import load_settings
 from viewer.pacs import web
+from viewer.pacs.connection import PacsRejectedError, PacsTarget
+from viewer.pacs.delivery import encode_part10
 from viewer.pacs.query import PacsError, retrieve, search
 
 Answer = Callable[[http.server.BaseHTTPRequestHandler], None]
@@ -42,6 +44,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.server.answer(self)
         except OSError:  # the client gave up: what the test wants
             return
+
+    do_POST = do_GET  # noqa: N815  # http.server finds handlers by this name
 
 
 @pytest.fixture
@@ -234,3 +238,50 @@ def test_a_credential_no_http_header_can_carry_is_one_sentence_without_it(
     with pytest.raises(PacsError, match="Authorization header cannot carry") as caught:
         search(load_settings(demo=False), patient_id="X")
     assert "S3cret" not in str(caught.value)
+
+
+def _stow_answer(code: int, body: bytes) -> Answer:
+    def answer(h: http.server.BaseHTTPRequestHandler) -> None:
+        h.rfile.read(int(h.headers.get("Content-Length", 0)))
+        h.send_response(code)
+        h.send_header("Connection", "close")
+        h.close_connection = True
+        h.send_header("Content-Type", "application/dicom+json")
+        h.send_header("Content-Length", str(len(body)))
+        h.end_headers()
+        h.wfile.write(body)
+
+    return answer
+
+
+_FAILED = "00081198"
+_REASON = "00081197"
+
+
+@pytest.mark.parametrize(
+    ("body", "reasons"),
+    [
+        (b'{"00081198":{"vr":"SQ","Value":[' * 5000 + b"]}}" * 5000, "HTTP 409"),
+        (
+            json.dumps(
+                {_FAILED: {"Value": [{_REASON: {"Value": [10**30]}}, 5, None, {_REASON: 7}]}}
+            ).encode(),
+            "refused",
+        ),
+        (
+            json.dumps({_FAILED: {"Value": [{_REASON: {"Value": [0xA700]}}] * 1000}}).encode(),
+            "PACS is out of resources (0xA700)",
+        ),
+        (json.dumps({_FAILED: [1, 2]}).encode(), "HTTP 409"),
+    ],
+    ids=["nested-5000-deep", "absurd-codes", "1000-items", "not-an-element"],
+)
+def test_a_hostile_stow_refusal_is_one_short_sentence(
+    hostile: Callable[[Answer], None], body: bytes, reasons: str
+) -> None:
+    hostile(_stow_answer(409, body))
+    target = PacsTarget.from_settings(load_settings(demo=False))
+    source = source_image(seed=5)
+    with pytest.raises(PacsRejectedError) as caught:
+        web.store(target, [encode_part10(source)])
+    assert str(caught.value).endswith(f"refused the object: {reasons}.")

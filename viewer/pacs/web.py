@@ -346,22 +346,34 @@ def _http(target: PacsTarget, what: str, *, not_found: str | None = None) -> Ite
         ) from exc
 
 
+def _json_value(element_holder: object, tag: str) -> list[Any]:
+    """The "Value" list of ``tag`` in a DICOM JSON object (PS3.18 F.2), [] when it is not one."""
+    element = element_holder.get(tag) if isinstance(element_holder, dict) else None
+    value = element.get("Value") if isinstance(element, dict) else None
+    return value if isinstance(value, list) else []
+
+
 def _failed_reasons(response: requests.Response | None) -> list[str]:
-    """The Failure Reasons (0008,1197) of a STOW-RS response's Failed SOP Sequence."""
+    """The Failure Reasons (0008,1197) of a STOW-RS response's Failed SOP Sequence, each once,
+    at most five: a PACS's answer is read defensively (nested without end, codes beyond the
+    16-bit status of PS3.7 C.4, thousands of items)."""
     if response is None:
         return []
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         return []
-    items = body.get(_FAILED_SOP_SEQUENCE, {}).get("Value", []) if isinstance(body, dict) else []
-    reasons = []
+    items = _json_value(body, _FAILED_SOP_SEQUENCE)
+    reasons: list[str] = []
     for item in items:
-        values = item.get(_FAILURE_REASON, {}).get("Value", []) if isinstance(item, dict) else []
-        code = int(values[0]) if values and isinstance(values[0], int) else None
-        text = _REASONS.get(code or -1, "refused")
-        reasons.append(f"{text} (0x{code:04X})" if code is not None else text)
-    return reasons
+        values = _json_value(item, _FAILURE_REASON)
+        first = values[0] if values else None
+        code = first if isinstance(first, int) and 0 <= first <= 0xFFFF else None
+        text = _REASONS.get(code if code is not None else -1, "refused")
+        reason = f"{text} (0x{code:04X})" if code is not None else text
+        if reason not in reasons:
+            reasons.append(reason)
+    return reasons[:5]
 
 
 def store(target: PacsTarget, objects: Sequence[bytes]) -> None:
