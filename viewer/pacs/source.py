@@ -69,7 +69,8 @@ def _decoded(ds: Dataset, keyword: str) -> Any:
             value = ds.get(keyword)
         except Exception as exc:  # a malformed element (wrong length, bad VR) in a hostile file
             raise PacsObjectError(
-                f"The source image's {keyword} cannot be read ({exc}); no PACS object was built."
+                f"The source image's {keyword} cannot be read ({type(exc).__name__}); no PACS "
+                "object was built."
             ) from exc
     charset = ds.get("SpecificCharacterSet") or "ISO_IR 6"
     default = charset in ("ISO_IR 6", ["ISO_IR 6"], "", [""])
@@ -119,9 +120,12 @@ def _text(keyword: str, vr: str, value: Any) -> str:
             f"allows ({limit}, PS3.5 6.2); no PACS object was built."
         )
     if not _valid(vr, text):
+        # the value itself is not named: this sentence is the reason of the pacs_not_queued
+        # audit row (forwarded to the department store and ATNA), and a birth date or a study
+        # UID there is PHI the log otherwise holds only as pseudonyms
         raise PacsObjectError(
-            f"The source image's {keyword} ({text[:70]!r}) is not a valid {vr} value; "
-            "no PACS object was built."
+            f"The source image's {keyword} is not a valid {vr} value (PS3.5 6.2); no PACS "
+            "object was built."
         )
     return text
 
