@@ -296,11 +296,12 @@ class PacsLink:
         except BedsideError as exc:
             return Queued(report.reading_id, kinds, error=str(exc))
         except Exception as exc:  # a library failure: said plainly, the decision stays saved
+            # its type only: the error is the pacs_not_queued audit row's reason, and a library's
+            # own words may quote a patient's name or birth date from the header
             return Queued(
                 report.reading_id,
                 kinds,
-                error=f"The objects for PACS could not be made or queued ({type(exc).__name__}: "
-                f"{exc}).",
+                error=f"The objects for PACS could not be made or queued ({type(exc).__name__}).",
             )
         return Queued(report.reading_id, kinds, count=count)
 
