@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from viewer.config import Settings
+from viewer.errors import printable
 from viewer.ui.plain_text import plain_labels
 from viewer.ui.workers import Job, JobRunner, error_text
 
@@ -304,7 +305,9 @@ class QtPacsSearch(QDialog):
                 hit.description,
             )
             for col, value in enumerate(values):
-                self.table.setItem(row, col, QTableWidgetItem(str(value or "")))
+                # names and descriptions come from PACS: a bidirectional override or a control
+                # character would reorder or hide what the reader sees (viewer.errors.printable)
+                self.table.setItem(row, col, QTableWidgetItem(printable(value or "")))
         if self.hits:
             self.table.selectRow(0)
             self._say(self.tr("Studies found: {0}.").format(len(self.hits)))
