@@ -116,6 +116,11 @@ class ChangeControlSection(_Section):
 
 
 _IDENTIFIER = r"^[a-z_][a-z0-9_]{0,62}$"  # a PostgreSQL name that needs no quoting
+# a host name (RFC 1123 letters, digits, dots, hyphens; underscores some DNS zones hold) or an IP
+# address (IPv6 with its zone); nothing a library could read as another option or a terminal as
+# a control sequence (a NUL, a space, "dbname=..." or an escape reached libpq, pynetdicom and
+# the screen)
+_HOST = r"^[A-Za-z0-9._:%\[\]-]*$"
 
 
 class AuditCentralSection(_Section):
@@ -126,7 +131,9 @@ class AuditCentralSection(_Section):
     store once with ``bedside audit central setup``."""
 
     enabled: bool = Field(default=False, description="Forward every audit row to the store")
-    host: str = Field(default="", max_length=253, description="PostgreSQL server name or address")
+    host: str = Field(
+        default="", max_length=253, pattern=_HOST, description="PostgreSQL server name or address"
+    )
     port: Annotated[int, Field(ge=1, le=65535)] = Field(default=5432, description="Server port")
     dbname: str = Field(default="bedside_audit", min_length=1, max_length=63,
                         description="Database that holds the store")  # fmt: skip
@@ -184,7 +191,8 @@ class AtnaSection(_Section):
 
     enabled: bool = Field(default=False, description="Send every audit row to the repository")
     host: str = Field(
-        default="", max_length=253, description="Repository host name (checked against its "
+        default="", max_length=253, pattern=_HOST,
+        description="Repository host name (checked against its "
         "certificate) or address"
     )  # fmt: skip
     port: Annotated[int, Field(ge=1, le=65535)] = Field(
@@ -281,7 +289,9 @@ class PacsSection(_Section):
     )
     client_cert: str = Field(default="", description="Client certificate (PEM), if required")
     client_key: str = Field(default="", description="Client certificate's private key (PEM)")
-    host: str = Field(default="", max_length=255, description="DIMSE: the PACS host name")
+    host: str = Field(
+        default="", max_length=255, pattern=_HOST, description="DIMSE: the PACS host name"
+    )
     port: Annotated[int, Field(ge=1, le=65535)] = Field(default=104, description="DIMSE port")
     called_aet: str = Field(default="", description="DIMSE: the PACS's AE title")
     calling_aet: str = Field(

@@ -16,15 +16,14 @@ from pydicom.uid import ImplicitVRLittleEndian
 from pynetdicom import AE, evt
 
 from tests.pacs.helpers import write_site
+from viewer.errors import ConfigError
 from viewer.pacs import dimse
 from viewer.pacs.connection import PacsError, PacsTarget
 from viewer.pacs.dimse import STUDY_ROOT_FIND
 from viewer.pacs.query import search
 
 
-@pytest.mark.parametrize(
-    "host", ["no-such-host.invalid", "a\\u0000b", "x" * 64 + ".example", "bad host name"]
-)
+@pytest.mark.parametrize("host", ["no-such-host.invalid", "x" * 64 + ".example", "a..b"])
 def test_a_host_name_that_does_not_resolve_is_one_sentence(site_file: Path, host: str) -> None:
     settings = write_site(
         site_file,
@@ -129,3 +128,21 @@ def test_a_c_find_without_end_is_stopped(
     )
     with pytest.raises(PacsError, match="more than 20 studies: give narrower criteria"):
         search(settings, patient_id="X")
+
+
+@pytest.mark.parametrize(
+    ("section", "extra"),
+    [
+        ("pacs", ""),
+        ("audit_central", 'sslmode = "require"\n'),
+        ("atna", 'ca_file = "/etc/ssl/certs/ca-certificates.crt"\n'),
+    ],
+)
+@pytest.mark.parametrize("host", ["a\\u0000b", "bad host", "x dbname=postgres", "h\\u001b[2J"])
+def test_a_host_no_network_name_has_is_refused_at_load(
+    site_file: Path, section: str, extra: str, host: str
+) -> None:
+    """A NUL, a space, a libpq option or an escape reached pynetdicom (a traceback), libpq and
+    the terminal (`audit central status` printed the raw escape)."""
+    with pytest.raises(ConfigError, match=rf"key '{section}\.host': String should match"):
+        write_site(site_file, f'[{section}]\nenabled = true\nhost = "{host}"\n{extra}')
