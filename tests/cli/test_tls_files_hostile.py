@@ -1,5 +1,6 @@
-"""TLS files a site file names that are not what they claim: a "CA certificate" that holds no
-certificate, a client key encrypted with a passphrase. ``bedside site check`` names each; the
+"""Secret and TLS files a site file names that are not what they claim or are open to every
+account: a "CA certificate" that holds no certificate, a client key encrypted with a passphrase,
+a password file every account can read. ``bedside site check`` names each; the
 commands that connect fail in one sentence instead of asking for a passphrase on the terminal
 and waiting there."""
 
@@ -98,3 +99,18 @@ def test_an_encrypted_pacs_key_is_one_sentence_not_a_passphrase_prompt(tmp_path:
     out = done.stdout.decode(errors="replace")
     assert "pass phrase" not in out
     assert "FAIL C-ECHO" in out and "(PEM, the key unencrypted)" in out
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX modes")
+@pytest.mark.parametrize("key", ["pacs.secret_path", "audit_central.password_file"])
+def test_site_check_warns_of_a_password_file_every_account_can_read(
+    tmp_path: Path, key: str
+) -> None:
+    secret = tmp_path / "password"
+    secret.write_text("S3cret\n", encoding="utf-8")
+    secret.chmod(0o644)
+    section, name = key.split(".")
+    site_file = _site(tmp_path, f'[{section}]\n{name} = "{secret}"\n')
+    (finding,) = [f for f in check_site(site_file).findings if f.code == "secret_readable"]
+    assert finding.level == "warning"
+    assert f"chmod o-r {secret}" in finding.message and "S3cret" not in finding.message

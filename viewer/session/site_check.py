@@ -42,6 +42,8 @@ PRIVATE_KEYS = {
     "audit.secret_path": "with it the pseudonyms in the audit log can be matched to patient IDs",
     "atna.client_key_file": "with it anyone can pose as this workstation to the repository",
     "pacs.client_key": "with it anyone can pose as this workstation to PACS",
+    "pacs.secret_path": "it holds the PACS password or bearer token",
+    "audit_central.password_file": "it holds the password of the department audit store's role",
 }
 
 
