@@ -3,6 +3,7 @@ C-FIND SCP of the test's own): every one is one sentence or a bounded answer, ne
 
 from __future__ import annotations
 
+import copy
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -12,15 +13,15 @@ import pytest
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.tag import Tag
-from pydicom.uid import ImplicitVRLittleEndian
+from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 from pynetdicom import AE, evt
 
-from tests.pacs.helpers import write_site
+from tests.pacs.helpers import source_image, write_site
 from viewer.errors import ConfigError
-from viewer.pacs import dimse
+from viewer.pacs import connection, dimse
 from viewer.pacs.connection import PacsError, PacsTarget
-from viewer.pacs.dimse import STUDY_ROOT_FIND
-from viewer.pacs.query import search
+from viewer.pacs.dimse import STUDY_ROOT_FIND, STUDY_ROOT_GET
+from viewer.pacs.query import retrieve, search
 
 
 @pytest.mark.parametrize("host", ["no-such-host.invalid", "x" * 64 + ".example", "a..b"])
@@ -146,3 +147,44 @@ def test_a_host_no_network_name_has_is_refused_at_load(
     the terminal (`audit central status` printed the raw escape)."""
     with pytest.raises(ConfigError, match=rf"key '{section}\.host': String should match"):
         write_site(site_file, f'[{section}]\nenabled = true\nhost = "{host}"\n{extra}')
+
+
+def test_a_c_get_without_end_stops_at_the_study_limit(
+    site_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A C-GET SCP of the test's own sending twenty valid instances where the limit is five:
+    the retrieval stops in words and keeps nothing (an endless one filled the disk)."""
+    monkeypatch.setattr(connection, "MAX_STUDY_INSTANCES", 5)
+    source = source_image(seed=9)
+    instances = []
+    for i in range(20):
+        ds = copy.deepcopy(source)
+        ds.SOPInstanceUID = f"1.2.826.0.1.3680043.10.1398.9.{i + 1}"
+        instances.append(ds)
+
+    def on_get(event: Any) -> Iterator[Any]:
+        yield len(instances)
+        for ds in instances:
+            yield 0xFF00, ds
+
+    ae = AE(ae_title="PACS")
+    ae.add_supported_context(STUDY_ROOT_GET)
+    ae.add_supported_context(
+        source.SOPClassUID, [ExplicitVRLittleEndian], scu_role=True, scp_role=True
+    )
+    server = ae.start_server(("127.0.0.1", 0), block=False, evt_handlers=[(evt.EVT_C_GET, on_get)])
+    assert server is not None
+    try:
+        settings = write_site(
+            site_file,
+            "[pacs]\nenabled = true\n"
+            f'transport = "dimse"\nquery = "dimse"\nhost = "127.0.0.1"\n'
+            f'port = {server.server_address[1]}\ncalled_aet = "PACS"\n'
+            "connect_timeout_s = 5\ntimeout_s = 10\n",
+        )
+        dest = tmp_path / "study"
+        with pytest.raises(PacsError, match="more than 5 instances or 8 GB for one study"):
+            retrieve(settings, source.StudyInstanceUID, dest)
+        assert list(dest.iterdir()) == []
+    finally:
+        server.shutdown()

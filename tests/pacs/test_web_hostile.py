@@ -16,7 +16,7 @@ import pytest
 
 from tests.pacs.helpers import source_image, write_site
 from viewer.config import load_settings
-from viewer.pacs import web
+from viewer.pacs import connection, web
 from viewer.pacs.connection import PacsRejectedError, PacsTarget
 from viewer.pacs.delivery import encode_part10
 from viewer.pacs.query import PacsError, retrieve, search
@@ -285,3 +285,31 @@ def test_a_hostile_stow_refusal_is_one_short_sentence(
     with pytest.raises(PacsRejectedError) as caught:
         web.store(target, [encode_part10(source)])
     assert str(caught.value).endswith(f"refused the object: {reasons}.")
+
+
+def test_a_study_without_end_stops_at_the_study_limit(
+    hostile: Callable[[Answer], None], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A PACS streaming valid instances without end filled the disk."""
+    monkeypatch.setattr(connection, "MAX_STUDY_INSTANCES", 5)
+    source = source_image(seed=9)
+    parts = []
+    for i in range(20):
+        source.SOPInstanceUID = f"1.2.826.0.1.3680043.10.1398.9.{i + 1}"
+        parts.append(encode_part10(source))
+    body = (
+        b"".join(
+            b"--B\r\nContent-Type: application/dicom\r\n\r\n" + part + b"\r\n" for part in parts
+        )
+        + b"--B--\r\n"
+    )
+
+    def answer(h: http.server.BaseHTTPRequestHandler) -> None:
+        _head(h, 'multipart/related; type="application/dicom"; boundary=B', len(body))
+        h.wfile.write(body)
+
+    hostile(answer)
+    dest = tmp_path / "study"
+    with pytest.raises(PacsError, match="more than 5 instances or 8 GB for one study"):
+        retrieve(load_settings(demo=False), "1.2.3", dest)
+    assert list(dest.iterdir()) == []

@@ -32,11 +32,14 @@ from viewer.config import (
 from viewer.errors import BedsideError
 
 __all__ = [
+    "MAX_STUDY_BYTES",
+    "MAX_STUDY_INSTANCES",
     "PacsCancelledError",
     "PacsError",
     "PacsNotConfiguredError",
     "PacsRejectedError",
     "PacsTarget",
+    "check_study_size",
     "describe_connect_failure",
     "is_uid",
     "write_instance",
@@ -224,6 +227,23 @@ def _alert_after_handshake(tls: ssl.SSLSocket, where: str) -> str | None:
 def is_uid(text: str) -> bool:
     """A UID as PS3.5 9.1 writes it (dotted numbers, at most 64 characters)."""
     return len(text) <= 64 and _UID_RE.match(text) is not None
+
+
+#: one retrieved study at most: far beyond a chest study (a few images of tens of MB), and a
+#: bound on what a PACS that answers without end writes to the disk
+MAX_STUDY_INSTANCES = 2000
+MAX_STUDY_BYTES = 8 * 2**30
+
+
+def check_study_size(instances: int, size: int) -> None:
+    """Stop a retrieval past :data:`MAX_STUDY_INSTANCES` or :data:`MAX_STUDY_BYTES` (the caller
+    removes what it wrote)."""
+    if instances > MAX_STUDY_INSTANCES or size > MAX_STUDY_BYTES:
+        raise PacsError(
+            f"PACS sent more than {MAX_STUDY_INSTANCES:,} instances or "
+            f"{MAX_STUDY_BYTES // 2**30} GB for one study; the retrieval was stopped and nothing "
+            "of it kept."
+        )
 
 
 def write_instance(

@@ -31,6 +31,7 @@ from viewer.pacs.connection import (
     PacsError,
     PacsRejectedError,
     PacsTarget,
+    check_study_size,
     describe_connect_failure,
     write_instance,
 )
@@ -298,13 +299,20 @@ def get_study(
         roles.append(build_role(sop_class, scp_role=True))
     dest_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
+    received = [0]  # bytes written, for check_study_size
+    too_large: list[PacsError] = []  # raised on this thread: pynetdicom's handler cannot stop
 
     def on_store(event: Any) -> int:
+        data = event.encoded_dataset()
+        received[0] += len(data)
+        try:
+            check_study_size(len(written) + 1, received[0])
+        except PacsError as exc:
+            too_large.append(exc)
+            return 0xA700
         try:
             path = write_instance(
-                dest_dir,
-                str(event.request.AffectedSOPInstanceUID),
-                lambda out: out.write(event.encoded_dataset()),
+                dest_dir, str(event.request.AffectedSOPInstanceUID), lambda out: out.write(data)
             )
         except (OSError, PacsError):
             return 0xA700  # out of resources: PACS reports the sub-operation as failed
@@ -319,6 +327,8 @@ def get_study(
         for status, _identifier in assoc.send_c_get(query, STUDY_ROOT_GET):
             if cancel is not None and cancel():
                 raise PacsCancelledError("The retrieval was cancelled.")
+            if too_large:
+                raise too_large[0]
             if not status or not hasattr(status, "Status"):
                 raise PacsError(
                     f"PACS at {target.dimse_address} stopped answering the retrieval (C-GET)."
@@ -333,6 +343,8 @@ def get_study(
                     f"PACS at {target.dimse_address} could not send the study (C-GET status "
                     f"0x{code:04X}): is the Study Instance UID right?"
                 )
+    if too_large:
+        raise too_large[0]
     if failed:
         raise PacsError(
             f"{failed} instance(s) of the study could not be retrieved over C-GET: PACS may "

@@ -36,6 +36,7 @@ from viewer.pacs.connection import (
     PacsNotConfiguredError,
     PacsRejectedError,
     PacsTarget,
+    check_study_size,
     write_instance,
 )
 
@@ -106,6 +107,11 @@ class _Bounded:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._raw, name)
+
+    @property
+    def received(self) -> int:
+        """Bytes of the answer so far."""
+        return self._received
 
     def next_part(self) -> None:
         self._part = 0
@@ -458,9 +464,10 @@ def retrieve_study(
                 raise PacsCancelledError("The retrieval was cancelled.")
             path = write_instance(dest_dir, str(ds.get("SOPInstanceUID", "")), partial(_save, ds))
             bounded = web._session.get_adapter(target.dicomweb_url).current
-            if bounded is not None:
-                bounded.next_part()  # MAX_INSTANCE_BYTES is per instance
             written.append(path)
+            if bounded is not None:
+                check_study_size(len(written), bounded.received)
+                bounded.next_part()  # MAX_INSTANCE_BYTES is per instance
             if progress is not None:
                 progress(len(written), 0)
     return written
