@@ -4,6 +4,7 @@ C-FIND SCP of the test's own): every one is one sentence or a bounded answer, ne
 from __future__ import annotations
 
 import copy
+import time
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -188,3 +189,28 @@ def test_a_c_get_without_end_stops_at_the_study_limit(
         assert list(dest.iterdir()) == []
     finally:
         server.shutdown()
+
+
+@pytest.mark.parametrize("with_study", [True, False], ids=["studies", "no-study-pendings"])
+def test_a_c_find_that_trickles_without_end_stops_at_the_timeout(
+    site_file: Path, find_scp: Callable[[list[Dataset]], int], with_study: bool
+) -> None:
+    """One pending answer every 0.2 s never trips pynetdicom's per-message timeouts."""
+
+    class Trickle(list[Dataset]):
+        def __iter__(self) -> Iterator[Dataset]:
+            for i in range(3000):  # 10 minutes, should nothing stop it
+                time.sleep(0.2)
+                yield _raw(StudyInstanceUID=("UI", f"1.2.{i}".encode())) if with_study else _raw()
+
+    port = find_scp(Trickle())
+    settings = write_site(
+        site_file,
+        "[pacs]\nenabled = true\n"
+        f'transport = "dimse"\nquery = "dimse"\nhost = "127.0.0.1"\nport = {port}\n'
+        'called_aet = "PACS"\nconnect_timeout_s = 5\ntimeout_s = 2\n',
+    )
+    started = time.monotonic()
+    with pytest.raises(PacsError, match=r"did not finish its answer to the search \(C-FIND\)"):
+        search(settings, patient_id="X")
+    assert time.monotonic() - started < 30

@@ -251,13 +251,23 @@ def find_studies(target: PacsTarget, query: Dataset) -> list[Dataset]:
     ae.add_requested_context(STUDY_ROOT_FIND)
     query.QueryRetrieveLevel = "STUDY"
     found: list[Dataset] = []
+    pending = 0
+    # the whole answer within pacs.timeout_s: pynetdicom's timeouts are per message, so a PACS
+    # sending a pending status every few seconds (with or without a study) never tripped them
+    deadline = time.monotonic() + target.section.timeout_s
     with _association(target, ae) as assoc:
         for status, identifier in assoc.send_c_find(query, STUDY_ROOT_FIND):
             code = int(getattr(status, "Status", -1))
+            if time.monotonic() > deadline:
+                raise PacsError(
+                    f"PACS at {target.dimse_address} did not finish its answer to the search "
+                    f"(C-FIND) within {target.section.timeout_s:g} s."
+                )
             if code in (0xFF00, 0xFF01):
+                pending += 1
                 if identifier is not None:
                     found.append(identifier)
-                if len(found) > MAX_FIND_ANSWERS:  # the association is aborted on the way out
+                if pending > MAX_FIND_ANSWERS:  # the association is aborted on the way out
                     raise PacsError(
                         f"PACS at {target.dimse_address} answered the search with more than "
                         f"{MAX_FIND_ANSWERS:,} studies: give narrower criteria."
