@@ -3,6 +3,7 @@ C-FIND SCP of the test's own): every one is one sentence or a bounded answer, ne
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import time
 import warnings
@@ -150,22 +151,20 @@ def test_a_host_no_network_name_has_is_refused_at_load(
         write_site(site_file, f'[{section}]\nenabled = true\nhost = "{host}"\n{extra}')
 
 
-def test_a_c_get_without_end_stops_at_the_study_limit(
-    site_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A C-GET SCP of the test's own sending twenty valid instances where the limit is five:
-    the retrieval stops in words and keeps nothing (an endless one filled the disk)."""
-    monkeypatch.setattr(connection, "MAX_STUDY_INSTANCES", 5)
+@contextlib.contextmanager
+def _get_scp(site_file: Path, count: int, *, delay_s: float = 0.0) -> Iterator[tuple[Any, Any]]:
+    """A C-GET SCP of the test's own sending ``count`` valid instances, ``delay_s`` apart; yields
+    (settings, source)."""
     source = source_image(seed=9)
-    instances = []
-    for i in range(20):
-        ds = copy.deepcopy(source)
-        ds.SOPInstanceUID = f"1.2.826.0.1.3680043.10.1398.9.{i + 1}"
-        instances.append(ds)
+    source.Rows = source.Columns = 4  # small instances: a trickle of them is a few KB a second
+    source.PixelData = bytes(4 * 4 * (source.BitsAllocated // 8))
 
     def on_get(event: Any) -> Iterator[Any]:
-        yield len(instances)
-        for ds in instances:
+        yield count
+        for i in range(count):
+            time.sleep(delay_s)
+            ds = copy.deepcopy(source)
+            ds.SOPInstanceUID = f"1.2.826.0.1.3680043.10.1398.9.{i + 1}"
             yield 0xFF00, ds
 
     ae = AE(ae_title="PACS")
@@ -181,14 +180,40 @@ def test_a_c_get_without_end_stops_at_the_study_limit(
             "[pacs]\nenabled = true\n"
             f'transport = "dimse"\nquery = "dimse"\nhost = "127.0.0.1"\n'
             f'port = {server.server_address[1]}\ncalled_aet = "PACS"\n'
-            "connect_timeout_s = 5\ntimeout_s = 10\n",
+            "connect_timeout_s = 5\ntimeout_s = 1\n",
         )
-        dest = tmp_path / "study"
-        with pytest.raises(PacsError, match="more than 5 instances or 8 GB for one study"):
-            retrieve(settings, source.StudyInstanceUID, dest)
-        assert list(dest.iterdir()) == []
+        yield settings, source
     finally:
         server.shutdown()
+
+
+def test_a_c_get_without_end_stops_at_the_study_limit(
+    site_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Twenty valid instances where the limit is five: the retrieval stops in words and keeps
+    nothing (an endless one filled the disk)."""
+    monkeypatch.setattr(connection, "MAX_STUDY_INSTANCES", 5)
+    dest = tmp_path / "study"
+    with (
+        _get_scp(site_file, 20) as (settings, source),
+        pytest.raises(PacsError, match="more than 5 instances or 8 GB for one study"),
+    ):
+        retrieve(settings, source.StudyInstanceUID, dest)
+    assert list(dest.iterdir()) == []
+
+
+def test_a_c_get_that_trickles_instances_is_stopped(site_file: Path, tmp_path: Path) -> None:
+    """A small instance every 0.3 s answers each message in time (no per-message timeout trips)
+    but brings less than 64 KB a second: stopped in words, nothing kept."""
+    dest = tmp_path / "study"
+    started = time.monotonic()
+    with (
+        _get_scp(site_file, 2000, delay_s=0.3) as (settings, source),
+        pytest.raises(PacsError, match=r"sent the study too slowly \(less than 64 KB in 1 s\)"),
+    ):
+        retrieve(settings, source.StudyInstanceUID, dest)
+    assert time.monotonic() - started < 30
+    assert list(dest.iterdir()) == []
 
 
 @pytest.mark.parametrize("with_study", [True, False], ids=["studies", "no-study-pendings"])

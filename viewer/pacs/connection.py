@@ -34,6 +34,7 @@ from viewer.errors import BedsideError
 __all__ = [
     "MAX_STUDY_BYTES",
     "MAX_STUDY_INSTANCES",
+    "MIN_BYTES_PER_WINDOW",
     "PacsCancelledError",
     "PacsError",
     "PacsNotConfiguredError",
@@ -228,6 +229,10 @@ def is_uid(text: str) -> bool:
     """A UID as PS3.5 9.1 writes it (dotted numbers, at most 64 characters)."""
     return len(text) <= 64 and _UID_RE.match(text) is not None
 
+
+#: a retrieval that delivers less than this in each ``pacs.timeout_s`` is stalled (a server
+#: dripping a byte, or an instance, at a time never trips a per-read or per-message timeout)
+MIN_BYTES_PER_WINDOW = 64 * 1024
 
 #: one retrieved study at most: far beyond a chest study (a few images of tens of MB), and a
 #: bound on what a PACS that answers without end writes to the disk

@@ -27,6 +27,7 @@ from pydicom.uid import (
 )
 
 from viewer.pacs.connection import (
+    MIN_BYTES_PER_WINDOW,
     PacsCancelledError,
     PacsError,
     PacsRejectedError,
@@ -333,12 +334,22 @@ def get_study(
     query.QueryRetrieveLevel = "STUDY"
     query.StudyInstanceUID = study_uid
     failed = 0
+    window_s = target.section.timeout_s
+    window_start, window_bytes = time.monotonic(), 0
     with _association(target, ae, ext_neg=roles, store=(evt.EVT_C_STORE, on_store)) as assoc:
         for status, _identifier in assoc.send_c_get(query, STUDY_ROOT_GET):
             if cancel is not None and cancel():
                 raise PacsCancelledError("The retrieval was cancelled.")
             if too_large:
                 raise too_large[0]
+            if time.monotonic() - window_start >= window_s:
+                if received[0] - window_bytes < MIN_BYTES_PER_WINDOW:
+                    raise PacsError(
+                        f"PACS at {target.dimse_address} sent the study too slowly (less than "
+                        f"{MIN_BYTES_PER_WINDOW // 1024} KB in {window_s:g} s); the retrieval "
+                        "was stopped."
+                    )
+                window_start, window_bytes = time.monotonic(), received[0]
             if not status or not hasattr(status, "Status"):
                 raise PacsError(
                     f"PACS at {target.dimse_address} stopped answering the retrieval (C-GET)."

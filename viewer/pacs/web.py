@@ -31,6 +31,7 @@ from pydicom.errors import InvalidDicomError
 from requests.adapters import HTTPAdapter
 
 from viewer.pacs.connection import (
+    MIN_BYTES_PER_WINDOW,
     PacsCancelledError,
     PacsError,
     PacsNotConfiguredError,
@@ -60,9 +61,6 @@ _REASONS = {
 MAX_SEARCH_BYTES = 32 * 2**20
 #: one retrieved instance (a chest image is tens of MB); dicomweb-client holds a part in memory
 MAX_INSTANCE_BYTES = 2**30
-#: a retrieval that delivers less than this in each ``pacs.timeout_s`` is stalled (a server
-#: dripping a byte at a time never trips the per-read timeout of ``requests``)
-MIN_BYTES_PER_WINDOW = 64 * 1024
 
 # what a decoder raises on an answer that is not what DICOMweb promises (not JSON, JSON nested
 # thousands deep, multipart without its parts, a part that is not DICOM)
