@@ -22,8 +22,9 @@ import numpy as np
 from pydicom import uid
 from pydicom.encaps import generate_frames
 
+from viewer.dicom.metadata import read_metadata
 from viewer.dicom.model import DicomImage
-from viewer.dicom.reader import _checked_meta, assemble_image
+from viewer.dicom.reader import _checked_meta, assemble_image, check_image_header
 from viewer.dicom.safe_read import DEFAULT_LIMITS, Limits, read_dataset
 
 __all__ = ["PREVIEW_SIDE", "CodestreamInfo", "codestream_info", "read_preview"]
@@ -122,19 +123,21 @@ def read_preview(
     Never raises for a bad file: a preview is an extra; the full read reports the problem.
     """
     try:
-        notes: list[str] = []
-        header = read_dataset(path, header_only=True, limits=limits, notes=notes)
-        meta = _checked_meta(header, path, limits)
+        # the gate runs on every image opened: the fast header reader (no pydicom for an
+        # ordinary file) decides, and only a large JPEG 2000 file is read further
+        meta = read_metadata(path, limits=limits)
         if (
             meta.transfer_syntax_uid not in _J2K_SYNTAXES
             or meta.number_of_frames != 1
             or meta.samples_per_pixel != 1
             or meta.photometric not in ("MONOCHROME1", "MONOCHROME2")
+            or max(meta.rows, meta.columns) <= side  # small enough to decode in full at once
         ):
             return None
-        if max(meta.rows, meta.columns) <= side:
-            return None  # small enough to decode in full at once
+        check_image_header(meta, limits)  # before any pixel byte is read, as read_image does
+        notes: list[str] = []
         ds = read_dataset(path, header_only=False, limits=limits, notes=notes)
+        meta = _checked_meta(ds, path, limits)  # every header limit, on what is decoded
         code = next(iter(generate_frames(ds.PixelData, number_of_frames=1)))
         info = codestream_info(code)
         if (
