@@ -29,6 +29,8 @@ from typing import Any
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench.common import timed, write_section  # noqa: E402 - after the path
+
 RESULTS = ROOT / "bench" / "results" / "j2k_preview.md"
 
 
@@ -77,12 +79,6 @@ def gui_times(app: Any, window: Any, path: Path) -> tuple[float, float]:
     full = (time.perf_counter() - t) * 1000
     window.view.show_loading_preview = show
     return (marks.get("preview", float("nan")) - t) * 1000, full
-
-
-def timed(fn: Any) -> float:
-    t = time.perf_counter()
-    fn()
-    return (time.perf_counter() - t) * 1000
 
 
 def main() -> int:
@@ -192,9 +188,7 @@ def main() -> int:
         "opj_decompress writes a PGM file, our arms stop at an array/painted widget.",
         "",
     ]
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text("\n".join(lines), encoding="utf-8")
-    print("\n".join(lines))
+    write_section(RESULTS, lines)
     return 0
 
 

@@ -23,22 +23,17 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench.common import timed, write_section  # noqa: E402 - after the path
+
 RESULTS = ROOT / "bench" / "results" / "pacs.md"
 STUDY_SIZE = 10
 SIDE = 512
-
-
-def timed(fn: Callable[[], Any]) -> float:
-    t = time.perf_counter()
-    fn()
-    return (time.perf_counter() - t) * 1000
 
 
 def run(argv: list[str], env: dict[str, str] | None = None) -> None:
@@ -290,9 +285,7 @@ def measure(server: Any, site: Path, work: Path, rounds: int) -> int:
         "instance; findscu about 100 ms), so the DIMSE arms measure Orthanc as much as Bedside.",
         "",
     ]
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text("\n".join(lines), encoding="utf-8")
-    print("\n".join(lines))
+    write_section(RESULTS, lines)
     return 0
 
 

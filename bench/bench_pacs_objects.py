@@ -16,20 +16,15 @@ import io
 import os
 import statistics
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench.common import timed, write_section  # noqa: E402 - after the path
+
 RESULTS = ROOT / "bench" / "results" / "pacs_objects.md"
 SIZES = (512, 3000)
-
-
-def timed(fn: Any) -> float:
-    t = time.perf_counter()
-    fn()
-    return (time.perf_counter() - t) * 1000
 
 
 def main() -> int:
@@ -110,9 +105,7 @@ def main() -> int:
         "with the transports (bench/bench_pacs.py).",
         "",
     ]
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text("\n".join(lines), encoding="utf-8")
-    print("\n".join(lines))
+    write_section(RESULTS, lines)
     return 0
 
 

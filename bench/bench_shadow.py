@@ -33,6 +33,8 @@ from typing import Any
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench.common import write_section  # noqa: E402 - after the path
+
 sys.path.insert(0, str(ROOT / "bench"))
 RESULTS = ROOT / "bench" / "results" / "shadow.md"
 PACED, RAPID = 3, 4  # images per arm per round
@@ -224,9 +226,7 @@ def main() -> int:
         "since the AI thread picked the candidate's job while the next image was decoding.",
         "",
     ]
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text("\n".join(lines), encoding="utf-8")
-    print("\n".join(lines))
+    write_section(RESULTS, lines)
     return 0
 
 

@@ -33,6 +33,8 @@ from typing import Any
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench.common import write_section  # noqa: E402 - after the path
+
 RESULTS = ROOT / "bench" / "results" / "ui.md"
 PREFETCH_RESULTS = ROOT / "bench" / "results" / "prefetch.md"  # written by its part alone too
 BEDSIDE = ROOT / ".venv" / "bin" / "bedside"
@@ -615,9 +617,7 @@ def main() -> int:
         "self-tested, 512 x 512 demo image scored, all in workers).",
         "",
     ]
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text("\n".join(lines), encoding="utf-8")
-    print("\n".join(lines))
+    write_section(RESULTS, lines)
     return 0
 
 
