@@ -253,7 +253,11 @@ def test_objects_survive_an_orthanc_stopped_mid_send(
         assert delivery.status_text().startswith("Waiting: PACS unreachable since ")
     own_orthanc.start()  # same storage: the two stored before the kill are still there
     with _delivery(settings) as delivery:
-        time.sleep(0.06)  # the fast backoff's retry time
+        # wait for the retry time the outbox itself set (the fast backoff's), not a fixed sleep
+        retry_at = delivery.status().next_attempt
+        assert retry_at is not None
+        while time.time() < retry_at:
+            time.sleep(max(0.0, retry_at - time.time()))
         second = delivery.drain()
         assert (second.sent, second.failed) == (2 * len(objects) - 2, 0)
         assert delivery.status("r").sent == 2 * len(objects)
