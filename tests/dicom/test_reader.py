@@ -629,3 +629,18 @@ def test_damaged_header_messages_are_sentences(tmp_path: Path, kind: str) -> Non
     for jargon in ("seek of closed file", "MemoryError", "unpack", "Traceback"):
         assert jargon not in message
     assert info.value.path == str(path)
+
+
+def test_a_file_cut_inside_encapsulated_pixel_data_is_called_cut_short(tmp_path: Path) -> None:
+    """pydicom drops the whole data set (a warning only) when encapsulated Pixel Data runs into
+    the end of the file; the file was reported as having a broken header (no Rows/Columns)."""
+    from tests.dicom.test_preview import _j2k
+
+    whole = tmp_path / "whole.dcm"
+    _j2k(whole, (256, 256))
+    data = whole.read_bytes()
+    cut = tmp_path / "cut.dcm"
+    cut.write_bytes(data[: data.find(b"\xff\x4f\xff\x51") + 2000])
+    with pytest.raises(DicomError, match="is cut short: the file ends inside its data"):
+        read_image(cut)
+    assert read_image(whole).stored.shape == (256, 256)

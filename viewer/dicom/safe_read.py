@@ -412,6 +412,20 @@ def read_dataset(
             f"has sequences nested {depth} deep (limit {limits.max_sequence_depth}); refused",
             path=p,
         )
+    # pydicom gives up on the whole data set, warning only, when an undefined-length value
+    # (encapsulated Pixel Data, a sequence) runs into the end of the file; a readable header then
+    # means the file was cut short, not that its header is broken
+    if (
+        len(ds) == 0
+        and not header_only
+        and getattr(ds, "file_meta", None)
+        and len(read_dataset(p, header_only=True, limits=limits))
+    ):
+        raise DicomError(
+            "is cut short: the file ends inside its data (an incomplete copy or download); "
+            "copy it again from its source",
+            path=p,
+        )
     if len(ds) == 0 and not getattr(ds, "file_meta", None):
         raise DicomError("holds no DICOM data elements", path=p)
     return ds
