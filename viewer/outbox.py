@@ -38,6 +38,7 @@ __all__ = [
     "OutboxItem",
     "OutboxStatus",
     "PermanentSendError",
+    "read_status",
 ]
 
 _SCHEMA = """
@@ -161,6 +162,72 @@ def _dead_owner(owner: str) -> bool:
 
 def _now(now: float | None) -> float:
     return time.time() if now is None else now
+
+
+def _status(db: sqlite3.Connection, kind: str | None) -> OutboxStatus:
+    """:meth:`Outbox.status` on any connection (a read-only one: :func:`read_status`)."""
+    params = (kind, kind)  # for "(? IS NULL OR kind = ?)": all items, or one kind's
+    counts = dict(
+        db.execute(
+            "SELECT state, count(*) FROM items WHERE (? IS NULL OR kind = ?) GROUP BY state",
+            params,
+        ).fetchall()
+    )
+    oldest, failing, next_at = db.execute(
+        "SELECT min(created), min(first_failure), "
+        "min(CASE WHEN state = 'pending' THEN next_attempt END) "
+        "FROM items WHERE state != 'sent' AND (? IS NULL OR kind = ?)",
+        params,
+    ).fetchone()
+    last_sent = db.execute(
+        "SELECT max(sent_at) FROM items WHERE state = 'sent' AND (? IS NULL OR kind = ?)",
+        params,
+    ).fetchone()[0]
+    err = db.execute(
+        "SELECT last_error FROM items WHERE state != 'sent' AND last_error IS NOT NULL "
+        "AND (? IS NULL OR kind = ?) ORDER BY id DESC LIMIT 1",
+        params,
+    ).fetchone()
+    return OutboxStatus(
+        pending=int(counts.get("pending", 0)),
+        held=int(counts.get("held", 0)),
+        sent=int(counts.get("sent", 0)),
+        oldest_pending=oldest,
+        last_sent=last_sent,
+        last_error=None if err is None else str(err[0]),
+        failing_since=failing,
+        next_attempt=next_at,
+    )
+
+
+def read_status(
+    path: Path, kind: str | None = None, *, busy_timeout_s: float = 2.0
+) -> OutboxStatus | None:
+    """:meth:`Outbox.status` of the file at ``path`` without writing to it, as of one moment
+    (one read transaction); None when nothing was ever queued there (no file: it is not made).
+
+    For a window that polls while a forwarder drains: opening an :class:`Outbox` runs its schema
+    script and takes the write lock for it, a read-only connection never waits for a writer
+    (WAL readers see the last commit)."""
+    target = Path(path)
+    if not target.exists():
+        return None
+    try:
+        db = sqlite3.connect(
+            target.resolve().as_uri() + "?mode=ro",
+            uri=True,
+            timeout=busy_timeout_s,
+            isolation_level=None,
+        )
+    except sqlite3.Error as exc:
+        raise OutboxError(f"The outbox {target} cannot be read: {exc}.") from exc
+    try:
+        db.execute("BEGIN")
+        return _status(db, kind)
+    except sqlite3.Error as exc:
+        raise OutboxError(f"The outbox {target} cannot be read: {exc}.") from exc
+    finally:
+        db.close()
 
 
 class Outbox:
@@ -289,38 +356,7 @@ class Outbox:
 
     def status(self, kind: str | None = None) -> OutboxStatus:
         """Counts and times of every item, or of the items of one ``kind`` (one reading's)."""
-        params = (kind, kind)  # for "(? IS NULL OR kind = ?)": all items, or one kind's
-        counts = dict(
-            self._db.execute(
-                "SELECT state, count(*) FROM items WHERE (? IS NULL OR kind = ?) GROUP BY state",
-                params,
-            ).fetchall()
-        )
-        oldest, failing, next_at = self._db.execute(
-            "SELECT min(created), min(first_failure), "
-            "min(CASE WHEN state = 'pending' THEN next_attempt END) "
-            "FROM items WHERE state != 'sent' AND (? IS NULL OR kind = ?)",
-            params,
-        ).fetchone()
-        last_sent = self._db.execute(
-            "SELECT max(sent_at) FROM items WHERE state = 'sent' AND (? IS NULL OR kind = ?)",
-            params,
-        ).fetchone()[0]
-        err = self._db.execute(
-            "SELECT last_error FROM items WHERE state != 'sent' AND last_error IS NOT NULL "
-            "AND (? IS NULL OR kind = ?) ORDER BY id DESC LIMIT 1",
-            params,
-        ).fetchone()
-        return OutboxStatus(
-            pending=int(counts.get("pending", 0)),
-            held=int(counts.get("held", 0)),
-            sent=int(counts.get("sent", 0)),
-            oldest_pending=oldest,
-            last_sent=last_sent,
-            last_error=None if err is None else str(err[0]),
-            failing_since=failing,
-            next_attempt=next_at,
-        )
+        return _status(self._db, kind)
 
     # -- outcomes -------------------------------------------------------------------------------
 

@@ -1,0 +1,73 @@
+"""``read_status``: an outbox's status read without writing to it, while a drainer holds the
+write lock (the window polls it; issue 18's forwarding status)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from viewer.outbox import Backoff, Outbox, OutboxError, PermanentSendError, read_status
+
+
+def test_no_file_is_none_and_no_file_is_made(tmp_path: Path) -> None:
+    path = tmp_path / "never" / "out.sqlite"
+    assert read_status(path) is None
+    assert not path.exists()
+    assert not path.parent.exists()
+
+
+def test_it_reads_what_the_outbox_itself_reports(tmp_path: Path) -> None:
+    path = tmp_path / "out.sqlite"
+    with Outbox(path, backoff=Backoff(first_s=30)) as box:
+        for i in range(5):
+            box.put(f"k{i}", b"x", kind="log-a", now=1000.0 + i)
+        box.put("other", b"y", kind="log-b", now=1001.0)
+
+        def send(item: object) -> None:
+            key = getattr(item, "key", "")
+            if key == "k2":
+                raise PermanentSendError("refused: bad row")
+            if key == "k3":
+                raise ConnectionError("store down")
+
+        box.drain(send, ordered=False, now=lambda: 2000.0)
+        for kind in (None, "log-a", "log-b"):
+            assert read_status(path, kind) == box.status(kind)
+        got = read_status(path)
+    assert got is not None
+    assert (got.pending, got.held, got.sent) == (1, 1, 4)
+    assert got.last_error == "store down"
+    assert got.failing_since == 2000.0
+    assert got.oldest_pending == 1002.0
+
+
+def test_a_drainer_holding_the_write_lock_does_not_block_it(tmp_path: Path) -> None:
+    path = tmp_path / "out.sqlite"
+    with Outbox(path) as box:
+        box.put("a", b"1")
+    writer = sqlite3.connect(path, isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        writer.execute("UPDATE items SET attempts = 7")
+        # no busy wait allowed: a reader that needed a lock would fail at once ("database is
+        # locked"); a WAL reader sees the last commit
+        status = read_status(path, busy_timeout_s=0.0)
+        assert status is not None
+        assert status.pending == 1
+        writer.execute("COMMIT")
+    finally:
+        writer.close()
+
+
+def test_a_file_that_is_not_an_outbox_is_a_sentence(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.sqlite"
+    bad.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(OutboxError, match=r"The outbox .*bad\.sqlite cannot be read"):
+        read_status(bad)
+    other = tmp_path / "other.sqlite"
+    with sqlite3.connect(other) as db:
+        db.execute("CREATE TABLE unrelated (x)")
+    with pytest.raises(OutboxError, match="cannot be read: no such table"):
+        read_status(other)
