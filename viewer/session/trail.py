@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from viewer.config import Settings
@@ -83,6 +84,15 @@ class AuditTrail:
             self._forwarders = start_forwarders(self.settings, log)
         except BedsideError as exc:  # rows stay in the log; `bedside audit ... send` catches up
             self.forwarding_error = str(exc)
+
+    def forwarder_errors(self) -> dict[Path, str]:
+        """Each running forwarder's last error by its destination's outbox file: the window's
+        forwarding status reads it on its poll thread (plain attribute reads)."""
+        return {
+            Path(f.destination.outbox_path): f.last_error
+            for f in list(self._forwarders)
+            if f.last_error
+        }
 
     def open_failed(self, reason: str) -> int:
         """The log cannot be opened; returns how many queued rows are lost with ``reason``."""
