@@ -1567,6 +1567,85 @@ Your decision is still here; press the button again to retry.</source>
     </message>
 </context>
 <context>
+    <name>QtForwardingStatus</name>
+    <message>
+        <source>{0}: forwarding status</source>
+        <translation>{0}：転送状況</translation>
+    </message>
+    <message>
+        <source>Hospital audit repository (ATNA)</source>
+        <translation>病院の監査リポジトリ（ATNA）</translation>
+    </message>
+    <message>
+        <source>Department audit store</source>
+        <translation>部門の監査ストア</translation>
+    </message>
+    <message>
+        <source>1 row</source>
+        <translation>1 行</translation>
+    </message>
+    <message>
+        <source>{0} rows</source>
+        <translation>{0} 行</translation>
+    </message>
+    <message>
+        <source>{0}: up to date</source>
+        <translation>{0}：転送済み（最新）</translation>
+    </message>
+    <message>
+        <source>{0}: {1} being sent</source>
+        <translation>{0}：{1}を送信中</translation>
+    </message>
+    <message>
+        <source>{0}: {1} refused and held, {2} waiting since {3}</source>
+        <translation>{0}：{1}が受け付けを拒否され保留中、{3} から {2}が送信待ち</translation>
+    </message>
+    <message>
+        <source>{0}: {1} waiting since {2}</source>
+        <translation>{0}：{2} から {1}が送信待ち</translation>
+    </message>
+    <message>
+        <source>{0}: not forwarding</source>
+        <translation>{0}：転送していません</translation>
+    </message>
+    <message>
+        <source>never</source>
+        <translation>なし</translation>
+    </message>
+    <message>
+        <source>Waiting: {0} (refused and held: {1}); sent so far: {2}</source>
+        <translation>送信待ち：{0} 行（拒否され保留中：{1} 行）、送信済み：{2} 行</translation>
+    </message>
+    <message>
+        <source>Oldest waiting row queued: {0}</source>
+        <translation>最も古い送信待ちの行の登録時刻：{0}</translation>
+    </message>
+    <message>
+        <source>Failing since: {0}</source>
+        <translation>失敗が続いている時刻：{0} から</translation>
+    </message>
+    <message>
+        <source>Last sent: {0}</source>
+        <translation>最終送信：{0}</translation>
+    </message>
+    <message>
+        <source>Queue: {0}</source>
+        <translation>送信キュー：{0}</translation>
+    </message>
+    <message>
+        <source>Every row stays in this workstation&apos;s audit log and its queue; nothing is lost. Tell IT.</source>
+        <translation>すべての行はこの端末の監査ログと送信キューに残っており、失われません。IT部門に連絡してください。</translation>
+    </message>
+    <message>
+        <source>Details for IT: {0}</source>
+        <translation>IT部門向けの詳細：{0}</translation>
+    </message>
+    <message>
+        <source>{0}: status unknown — {1}</source>
+        <translation>{0}：状況不明 — {1}</translation>
+    </message>
+</context>
+<context>
     <name>QtHelp</name>
     <message>
         <source>Close</source>

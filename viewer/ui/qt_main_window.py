@@ -47,6 +47,7 @@ from PySide6.QtWidgets import (
 
 from viewer.config import Settings
 from viewer.errors import InferenceError
+from viewer.session.forwarding_status import ForwardingStatus
 from viewer.session.models import NoModelError, OpenModel, open_model
 from viewer.session.priors import find_priors, same_patient, study_date_text
 from viewer.session.reading import (
@@ -67,6 +68,7 @@ from viewer.ui.plain_text import plain_labels, plain_tooltip
 from viewer.ui.prefetch import PrefetchCache, Stamp, file_stamp
 from viewer.ui.qt_ai_panel import QtAiPanel
 from viewer.ui.qt_decision import QtDecisionPanel
+from viewer.ui.qt_forwarding_status import QtForwardingStatus
 from viewer.ui.qt_image_view import QtImageView
 from viewer.ui.qt_pacs import QtPacsLink, QtPacsStatus
 from viewer.ui.qt_study_browser import QtStudyBrowser
@@ -315,6 +317,9 @@ class QtMainWindow(QMainWindow):
         self.user_label.setObjectName("userStatus")
         self.model_label = QLabel(self)
         self.model_label.setObjectName("modelStatus")
+        # issue 18: where the audit rows stand on their way to the department store and ATNA
+        self.forwarding = QtForwardingStatus(ForwardingStatus(self.settings, self.trail), self)
+        self.statusBar().addPermanentWidget(self.forwarding)
         self.statusBar().addPermanentWidget(self.model_label)
         self.statusBar().addPermanentWidget(self.user_label)
 
@@ -714,6 +719,7 @@ class QtMainWindow(QMainWindow):
             app.removeEventFilter(self._typing_guard)
         self.browser.cancel_scan()
         self.pacs.shutdown()
+        self.forwarding.shutdown()
         self.io.shutdown()
         self.ai.shutdown()
         self.prefetch_io.shutdown()
@@ -749,6 +755,7 @@ class QtMainWindow(QMainWindow):
         for outcome in self.trail.attach(log):
             self._show_append(outcome)
         self.pacs.drain()  # results an earlier run left waiting for PACS go out now
+        self.forwarding.refresh()  # the forwarders have started
         shown = self.shown  # an image read before the log opened: its saved annotations now
         if shown is not None and shown.image is not None and not shown.session.annotations:
             shown.session.restore_annotations()
@@ -1662,6 +1669,7 @@ class QtMainWindow(QMainWindow):
             self.audit.set_user(current_user(new))
         self.worklist.set_hide_scores(self.desk.reading_order == "read_first")
         self.pacs.apply_settings(new)
+        self.forwarding.apply_settings(new)
         self.view.set_left_drag(new.values.ui.left_drag)
         if new.values.ui.language != old_lang:
             from viewer.ui.i18n import install_translator
