@@ -11,17 +11,12 @@ relocates everything the app writes.
 from __future__ import annotations
 
 import dataclasses
-import errno
 import os
-import stat
-import sys
-import tempfile
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import platformdirs
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -32,8 +27,14 @@ from pydantic import (
 )
 
 from viewer.errors import ConfigError
-
-APP_NAME = "Bedside"
+from viewer.paths import APP_NAME as APP_NAME
+from viewer.paths import LINUX_SITE_DIR as LINUX_SITE_DIR
+from viewer.paths import MAX_SETTINGS_BYTES as MAX_SETTINGS_BYTES
+from viewer.paths import InstallationPaths, locate, read_bounded
+from viewer.paths import check_setting_path as check_setting_path
+from viewer.paths import default_data_dir as default_data_dir
+from viewer.paths import default_site_dir as default_site_dir
+from viewer.paths import stat_setting as _stat
 
 # Keys a user file may set (dotted). Everything else is site-only.
 USER_KEYS = frozenset(
@@ -398,19 +399,33 @@ class Settings:
     throwaway: bool = False
 
     @property
+    def paths(self) -> InstallationPaths:
+        """The installation's files and folders (viewer.paths: the one derivation, which
+        ``bedside dicom render`` also makes without these models)."""
+        return InstallationPaths(
+            data_dir=self.data_dir,
+            site_dir=self.site_dir,
+            site_file=self.site_file,
+            user_file=self.user_file,
+            db_path=self.values.audit.db_path,
+            secret=self.values.audit.secret_path,
+            store_dir=self.values.models.store_dir,
+            site_keys=self.values.trust.site_keys_dir,
+            allow_user_keys=self.values.trust.allow_user_keys,
+        )
+
+    @property
     def audit_db_path(self) -> Path:
-        p = self.values.audit.db_path
-        return Path(p) if p else self.data_dir / "audit.sqlite"
+        return self.paths.audit_db_path
 
     @property
     def secret_path(self) -> Path:
-        p = self.values.audit.secret_path
-        return Path(p) if p else self.data_dir / "site-secret"
+        return self.paths.secret_path
 
     @property
     def installation_key_path(self) -> Path:
         """Private key that signs audit checkpoints (PEM, mode 0600)."""
-        return self.data_dir / "installation-key.pem"
+        return self.paths.installation_key_path
 
     @property
     def central_outbox_path(self) -> Path:
@@ -430,22 +445,20 @@ class Settings:
     @property
     def model_store_key_path(self) -> Path:
         """Private key that signs the model store's index (PEM, mode 0600; see bundle.store)."""
-        return self.data_dir / "model-store-key.pem"
+        return self.paths.model_store_key_path
 
     @property
     def model_store_dir(self) -> Path:
-        p = self.values.models.store_dir
-        return Path(p) if p else self.data_dir / "models"
+        return self.paths.model_store_dir
 
     @property
     def site_keys_dir(self) -> Path:
-        p = self.values.trust.site_keys_dir
-        return Path(p) if p else self.site_dir / "trusted-keys"
+        return self.paths.site_keys_dir
 
     @property
     def user_keys_dir(self) -> Path | None:
         """The user's trusted-key folder, or None when the site does not allow one."""
-        return self.data_dir / "trusted-keys" if self.values.trust.allow_user_keys else None
+        return self.paths.user_keys_dir
 
     def is_locked(self, dotted_key: str) -> bool:
         """True when the user may not change this key (site-only or locked by the site)."""
@@ -500,9 +513,6 @@ def _describe(error: ValidationError, path: Path) -> str:
     return f"Settings file {path} is not valid: " + "; ".join(parts) + "."
 
 
-MAX_SETTINGS_BYTES = 1_000_000
-
-
 def _short(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
     return text if len(text) <= 200 else text[:200] + "..."
@@ -511,40 +521,6 @@ def _short(exc: BaseException) -> str:
 # The pseudonym secret is 32 random bytes; anything much larger is not one (and /dev/zero is
 # endless). The bound is checked before a byte is read.
 MAX_SECRET_BYTES = 4096
-
-_KINDS = {
-    stat.S_IFDIR: "a folder",
-    stat.S_IFCHR: "a device",
-    stat.S_IFBLK: "a device",
-    stat.S_IFIFO: "a pipe (FIFO)",
-    stat.S_IFSOCK: "a socket",
-}
-
-
-def _kind(mode: int) -> str:
-    return _KINDS.get(stat.S_IFMT(mode), "not a regular file")
-
-
-def _stat(path: Path, what: str) -> os.stat_result | None:
-    """``os.stat`` (links followed) of a path a setting names; None when it does not exist yet.
-
-    ``what`` names the setting in the message: a NUL character, a symbolic link loop or a path
-    that cannot be looked up is a clear ConfigError, never a traceback (issue 12 item 16).
-    """
-    if "\x00" in str(path):
-        raise ConfigError(f"{what} holds a NUL character; give a plain path.")
-    try:
-        return path.stat()
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        if exc.errno == errno.ENOTDIR:
-            # a file where a folder on the way should be: the path does not exist, and whoever
-            # needs it (the audit log, the model store) says so in its own words
-            return None
-        if exc.errno == errno.ELOOP:
-            raise ConfigError(f"{what} ({path}) is a symbolic link loop.") from exc
-        raise ConfigError(f"{what} ({path}) cannot be looked up: {exc.strerror}.") from exc
 
 
 def no_passphrase() -> bytes:
@@ -555,47 +531,12 @@ def no_passphrase() -> bytes:
     return b""
 
 
-def check_setting_path(
-    path: Path, what: str, *, folder: bool = False, max_bytes: int | None = None
-) -> None:
-    """A path a setting names is a regular file (of at most ``max_bytes``) or a folder, or does
-    not exist yet: never a device, a FIFO (reading one hangs), a socket, a link loop or a path
-    with a NUL character (issue 12 item 16). ``what`` names the file and the key."""
-    st = _stat(path, what)
-    if st is None:
-        return
-    if folder:
-        if not stat.S_ISDIR(st.st_mode):
-            raise ConfigError(f"{what} ({path}) is {_kind(st.st_mode)}, not a folder.")
-        return
-    if not stat.S_ISREG(st.st_mode):
-        raise ConfigError(f"{what} ({path}) is {_kind(st.st_mode)}, not a regular file.")
-    if max_bytes is not None and st.st_size > max_bytes:
-        raise ConfigError(
-            f"{what} ({path}) is {st.st_size} bytes; at most {max_bytes} are expected."
-        )
-
-
-def _read_bounded(path: Path, what: str, max_bytes: int) -> str:
-    """A regular text file of at most ``max_bytes``, read without following it into a FIFO or
-    device and without reading more than the bound."""
-    check_setting_path(path, what, max_bytes=max_bytes)
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    with os.fdopen(fd, "rb") as fh:
-        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):  # swapped since the check
-            raise ConfigError(f"{what} ({path}) is not a regular file.")
-        data = fh.read(max_bytes + 1)
-    if len(data) > max_bytes:
-        raise ConfigError(f"{what} ({path}) is larger than {max_bytes} bytes.")
-    return data.decode("utf-8")
-
-
 def read_settings_file(path: Path) -> tuple[SettingsFile, dict[str, Any]]:
     """Parse and validate one TOML settings file; errors name the file and the key."""
     what = f"Settings file {path}"
     try:
         # refuses a folder, device, FIFO or socket by its kind, and reads no more than the bound
-        text = _read_bounded(path, "Settings file", MAX_SETTINGS_BYTES)
+        text = read_bounded(path, "Settings file", MAX_SETTINGS_BYTES)
         raw = tomllib.loads(text)
     except OSError as exc:
         raise ConfigError(f"{what} cannot be read: {exc.strerror}.") from exc
@@ -617,23 +558,6 @@ def read_settings_file(path: Path) -> tuple[SettingsFile, dict[str, Any]]:
     return parsed, raw
 
 
-# Linux: one fixed folder, the Debian package's conffiles (docs/it-guide.md). platformdirs would
-# answer the first entry of $XDG_CONFIG_DIRS, which a desktop session may set
-# (/etc/xdg/xdg-ubuntu on Ubuntu), so the same workstation read a different site file from its
-# menu than from a terminal. Windows and macOS keep the platform's folder (C:\ProgramData\Bedside).
-LINUX_SITE_DIR = Path("/etc/bedside")
-
-
-def default_site_dir() -> Path:
-    if sys.platform.startswith("linux"):
-        return LINUX_SITE_DIR
-    return Path(platformdirs.site_config_dir(APP_NAME, appauthor=False))
-
-
-def default_data_dir() -> Path:
-    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
-
-
 def load_settings(*, demo: bool = False, env: dict[str, str] | None = None) -> Settings:
     """Merge defaults, the site file and the user file.
 
@@ -642,22 +566,9 @@ def load_settings(*, demo: bool = False, env: dict[str, str] | None = None) -> S
     bundles be installed).
     """
     env = dict(os.environ) if env is None else env
-    for name in ("BEDSIDE_SITE_CONFIG", "BEDSIDE_DATA_DIR"):
-        if "\x00" in env.get(name, ""):
-            raise ConfigError(f"{name} holds a NUL character; give a plain path.")
-    site_file_env = env.get("BEDSIDE_SITE_CONFIG", "")
-    site_file = Path(site_file_env) if site_file_env else default_site_dir() / "site.toml"
-    site_dir = site_file.parent
-    data_env = env.get("BEDSIDE_DATA_DIR", "")
-    throwaway = False
-    if data_env:
-        data_dir = Path(data_env)
-    elif demo:
-        data_dir = Path(tempfile.mkdtemp(prefix="bedside-demo-"))
-        throwaway = True
-    else:
-        data_dir = default_data_dir()
-    user_file = data_dir / "settings.toml"
+    where = locate(env, demo=demo)
+    site_file, site_dir, data_dir = where.site_file, where.site_dir, where.data_dir
+    site_file_env, throwaway, user_file = where.site_named, where.throwaway, where.user_file
 
     merged: dict[str, Any] = {}
     locked: frozenset[str] = frozenset()

@@ -17,39 +17,20 @@ import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-from viewer.config import Settings
 from viewer.errors import BedsideError
+from viewer.paths import InstallationPaths
 
-STATE_NAME = "audit-state.json"
+if TYPE_CHECKING:  # the settings' models (pydantic) are not loaded to check a path (issue 19)
+    from viewer.config import Settings
 
 
-def protected_paths(settings: Settings) -> tuple[list[Path], list[Path]]:
-    """(files, folders) no output may replace or enter."""
-    db = settings.audit_db_path
-    key = settings.installation_key_path
-    files = [
-        db,
-        db.with_name(db.name + "-wal"),
-        db.with_name(db.name + "-shm"),
-        db.with_name(db.name + "-journal"),
-        settings.secret_path,
-        key,
-        key.with_name(key.stem + ".pub.pem"),
-        key.with_name(STATE_NAME),
-        settings.model_store_key_path,
-        settings.model_store_key_path.with_name(settings.model_store_key_path.stem + ".pub.pem"),
-        settings.user_file,
-        # IT's site file, as found or where it would be read from (issue 12 item 17)
-        settings.site_file or settings.site_dir / "site.toml",
-    ]
-    # The user's trusted-key folder even while the site does not allow it: turning
-    # ``trust.allow_user_keys`` on must not start trusting a file some export left there.
-    folders = [settings.model_store_dir, settings.site_keys_dir, settings.data_dir / "trusted-keys"]
-    if settings.user_keys_dir is not None:
-        folders.append(settings.user_keys_dir)
-    return files, folders
+def protected_paths(settings: Settings | InstallationPaths) -> tuple[list[Path], list[Path]]:
+    """(files, folders) no output may replace or enter (``InstallationPaths.protected``: the
+    same list whether it comes from the loaded settings or from ``viewer.paths.light_paths``)."""
+    paths = settings if isinstance(settings, InstallationPaths) else settings.paths
+    return paths.protected()
 
 
 def _resolved(path: Path) -> Path:
@@ -62,7 +43,7 @@ def _resolved(path: Path) -> Path:
 def check_output_path(
     path: Path,
     *,
-    settings: Settings | None,
+    settings: Settings | InstallationPaths | None,
     overwrite: bool,
     what: str = "file",
     error: type[BedsideError] = BedsideError,
@@ -116,7 +97,7 @@ def write_atomically(
     path: Path,
     write: Callable[[BinaryIO], None],
     *,
-    settings: Settings | None,
+    settings: Settings | InstallationPaths | None,
     overwrite: bool,
     what: str = "file",
     error: type[BedsideError] = BedsideError,

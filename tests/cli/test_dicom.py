@@ -170,17 +170,15 @@ def test_render_write_is_atomic(
     cxr_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A failure while writing leaves the old file intact and no temporary file behind."""
-    from PIL import Image
+    import viewer.outputs
 
     out = tmp_path / "o.png"
     out.write_bytes(b"old")
 
-    def broken_save(
-        self: Image.Image, fp: object, format: str | None = None, **params: object
-    ) -> None:
+    def full_disk(fd: int) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(Image.Image, "save", broken_save)
+    monkeypatch.setattr(viewer.outputs.os, "fsync", full_disk)
     assert main(["dicom", "render", str(cxr_path), "--out", str(out), "--force"]) == 1
     assert out.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []

@@ -22,6 +22,7 @@ from viewer.errors import DicomError, printable, printable_json
 
 if TYPE_CHECKING:
     from viewer.config import Settings
+    from viewer.paths import InstallationPaths
 
 
 # zlib level 1: a 3000 x 3000 PNG in about a fifth of Pillow's default (6) time, a little larger
@@ -146,14 +147,31 @@ def _window_from_args(args: argparse.Namespace, windows: tuple[Window, ...]) -> 
     return None
 
 
+def _installation_paths(args: argparse.Namespace) -> InstallationPaths:
+    """The files a PNG may never replace, without the settings' models when the site file is
+    plain (viewer.paths.light_paths); otherwise the settings, whose message stops the command."""
+    from viewer.paths import light_paths
+
+    settings: Settings | None = getattr(args, "settings", None)
+    if settings is not None:
+        return settings.paths
+    paths = light_paths(demo=bool(getattr(args, "demo", False)))
+    if paths is None:
+        from viewer.config import load_settings
+
+        paths = load_settings(demo=bool(getattr(args, "demo", False))).paths
+    return paths
+
+
 def _render(args: argparse.Namespace) -> int:
     from viewer.dicom.pipeline import DisplayRenderer  # numpy, pydicom: only to render
     from viewer.dicom.reader import read_image
-    from viewer.outputs import check_output_path  # settings (pydantic): only where written
+    from viewer.outputs import check_output_path
 
+    paths = None
     if not args.list_presets:
-        settings = getattr(args, "settings", None)
-        check_output_path(Path(args.out), settings=settings, overwrite=args.force, what="PNG")
+        paths = _installation_paths(args)
+        check_output_path(Path(args.out), settings=paths, overwrite=args.force, what="PNG")
     image = read_image(args.path)
     if args.list_presets:
         for i, win in enumerate(image.windows, 1):
@@ -163,11 +181,7 @@ def _render(args: argparse.Namespace) -> int:
     window = image.auto_window if args.auto else _window_from_args(args, image.windows)
     buffer = DisplayRenderer(image).render(window, invert=args.invert)
     write_png(
-        buffer,
-        Path(args.out),
-        force=args.force,
-        settings=getattr(args, "settings", None),
-        compress_level=args.compress,
+        buffer, Path(args.out), force=args.force, settings=paths, compress_level=args.compress
     )
     used = window or image.default_window
     shape = f"{buffer.shape[1]} x {buffer.shape[0]}"
@@ -180,19 +194,21 @@ def write_png(
     out: Path,
     *,
     force: bool = False,
-    settings: Settings | None = None,
+    settings: Settings | InstallationPaths | None = None,
     compress_level: int = PNG_COMPRESS_LEVEL,
 ) -> None:
-    """Save a 2-D uint8 buffer as an 8-bit greyscale PNG (Pillow), atomically and only where
-    :func:`viewer.outputs.check_output_path` allows (never over the installation's own files).
+    """Save a 2-D uint8 buffer as an 8-bit greyscale PNG (viewer.dicom.png, no Pillow),
+    atomically and only where :func:`viewer.outputs.check_output_path` allows (never over the
+    installation's own files).
 
     ``compress_level`` is zlib's 0-9: it changes the file's size and the time, never a pixel."""
-    from PIL import Image
-
+    from viewer.dicom.png import grey_png
     from viewer.outputs import write_atomically
 
+    data = grey_png(buffer, level=compress_level)
+
     def save(fh: BinaryIO) -> None:
-        Image.fromarray(buffer, mode="L").save(fh, format="PNG", compress_level=compress_level)
+        fh.write(data)
 
     write_atomically(out, save, settings=settings, overwrite=force, what="PNG")
 

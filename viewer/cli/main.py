@@ -174,7 +174,10 @@ BLAS_FREE = frozenset({"dicom"})
 
 # Commands that read no setting: they run without loading the settings files (and pydantic).
 # `site check` also runs without them: the site file it checks may be what stops every command.
-NO_SETTINGS = frozenset({("dicom", "info"), ("dicom", "scan"), ("site", "check")})
+# `dicom render` needs only the paths a PNG may never replace (viewer.paths.light_paths).
+NO_SETTINGS = frozenset(
+    {("dicom", "info"), ("dicom", "scan"), ("dicom", "render"), ("site", "check")}
+)
 
 
 def build_parser(*, layers: bool = True, command: str | None = None) -> argparse.ArgumentParser:
