@@ -13,7 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from viewer.outbox import Backoff, Outbox, OutboxError, OutboxItem, PermanentSendError
+from viewer.outbox import (
+    Backoff,
+    Outbox,
+    OutboxError,
+    OutboxItem,
+    PartlySentError,
+    PermanentSendError,
+)
 
 
 @pytest.fixture
@@ -211,6 +218,40 @@ def test_drain_batches_holds_the_named_item_and_sends_those_before_it(box: Outbo
     assert (result.sent, result.held) == (2, 1) and delivered == ["k0", "k1"]
     assert box.state_of("k2") == "held" and box.state_of("k3") == "pending"
     assert box.status().last_error == "k2 conflicts"
+
+
+def test_drain_batches_keeps_what_a_partly_sent_batch_confirmed(box: Outbox) -> None:
+    """A sender that confirms part of a batch before the link breaks (a syslog repository takes
+    a batch one TLS record at a time): the confirmed items are sent, never sent again, and the
+    rest wait in order behind the first unconfirmed one."""
+    box.put_many([(f"k{n}", b"p") for n in range(6)], now=0)
+    seen: list[list[str]] = []
+    fail = {"on": True}
+
+    def send(items: list[OutboxItem]) -> None:
+        seen.append([i.key for i in items])
+        if fail["on"]:
+            raise PartlySentError("cut after two", delivered=2)
+
+    first = box.drain_batches(send, batch_size=4, now=lambda: 1)
+    assert (first.sent, first.failed, first.error) == (2, 1, "cut after two")
+    assert [box.state_of(f"k{n}") for n in range(6)] == ["sent"] * 2 + ["pending"] * 4
+    fail["on"] = False
+    again = box.drain_batches(send, batch_size=4, now=lambda: 100)
+    assert again.sent == 4 and seen[1:] == [["k2", "k3", "k4", "k5"]]
+
+
+def test_a_partly_sent_claim_never_marks_the_whole_batch_sent(box: Outbox) -> None:
+    """A sender claiming as many (or more) than it was given still failed: the batch's last item
+    stays queued, so a failure can never lose anything."""
+    box.put_many([(f"k{n}", b"p") for n in range(3)], now=0)
+
+    def send(items: list[OutboxItem]) -> None:
+        raise PartlySentError("confused", delivered=len(items) + 5)
+
+    result = box.drain_batches(send, batch_size=3, now=lambda: 1)
+    assert (result.sent, result.failed) == (2, 1)
+    assert box.state_of("k2") == "pending"
 
 
 def test_status_of_one_kind(box: Outbox) -> None:

@@ -37,6 +37,7 @@ __all__ = [
     "OutboxError",
     "OutboxItem",
     "OutboxStatus",
+    "PartlySentError",
     "PermanentSendError",
     "read_status",
 ]
@@ -84,6 +85,16 @@ class PermanentSendError(Exception):
     def __init__(self, message: str = "", *, key: str | None = None) -> None:
         super().__init__(message)
         self.key = key
+
+
+class PartlySentError(Exception):
+    """Raised by a batch ``send`` that delivered the batch's first ``delivered`` items, each
+    confirmed, before it failed: those count as sent (sending them again would duplicate them at
+    a receiver that cannot drop repeats, such as a syslog repository); the rest stay queued."""
+
+    def __init__(self, message: str, *, delivered: int) -> None:
+        super().__init__(message)
+        self.delivered = delivered
 
 
 @dataclass(frozen=True)
@@ -513,10 +524,12 @@ class Outbox:
 
         For a receiver that commits a batch in one transaction (the department audit store): a
         per-item round trip and disk sync would bound throughput at a few hundred rows a second.
-        ``send`` is all or nothing: when it raises, no item of the batch counts as delivered. A
-        transient error reschedules the batch's first item (the rest wait behind it, in order)
-        and ends the drain; a :class:`PermanentSendError` holds the item it names (or the first)
-        and the drain goes on with the items before it, which then form a shorter batch.
+        ``send`` is all or nothing, unless it raises :class:`PartlySentError`: then the items it
+        confirmed before the failure count as delivered and the rest wait. Otherwise, when it
+        raises, no item of the batch counts as delivered. A transient error reschedules the
+        batch's first item (the rest wait behind it, in order) and ends the drain; a
+        :class:`PermanentSendError` holds the item it names (or the first) and the drain goes on
+        with the items before it, which then form a shorter batch.
         """
         if not self._take_lease(now()):
             return DrainResult(sent=0, failed=0, held=0, error=None, busy=True)
@@ -536,6 +549,14 @@ class Outbox:
                     held += 1
                     if bad is batch[0]:
                         break
+                except PartlySentError as exc:
+                    error = str(exc) or type(exc).__name__
+                    done = batch[: max(0, min(exc.delivered, len(batch) - 1))]
+                    self.mark_sent_many([item.id for item in done], now=now())
+                    sent += len(done)
+                    self.mark_failed(batch[len(done)].id, error, now=now())
+                    failed += 1
+                    break
                 except Exception as exc:  # any transport failure keeps the batch queued
                     error = str(exc) or type(exc).__name__
                     self.mark_failed(batch[0].id, error, now=now())
