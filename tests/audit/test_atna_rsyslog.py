@@ -174,8 +174,7 @@ def test_none_lost_across_a_restart_and_a_repeat_is_recognisable(
     assert all(len(lines_of) == 1 for lines_of in by_seq.values())  # a repeat is identical
     seqs = Counter(int(parse_syslog(line).sd[SD_ID]["seq"]) for line in received(rsyslog))
     repeated = sorted(seq for seq, n in seqs.items() if n > 1)
-    assert all(seqs[seq] == 2 for seq in repeated)
-    assert not repeated or repeated[-1] - repeated[0] < BATCH, f"more than one batch: {repeated}"
+    assert not repeated, f"received twice: {repeated}"
     with Outbox(settings.atna_outbox_path) as box:
         assert box.status().pending == 0 and box.status().sent == total
 

@@ -14,15 +14,17 @@ already has and match each message to the local row (``bedside audit verify``). 
 private enterprise number RFC 5612 reserves for documentation; a site that registers its own
 can still match on the SD-ID's name.
 
-Delivery: RFC 5425 has no application acknowledgement. A batch counts as delivered once the
-repository's TCP stack has acknowledged every byte (Linux ``SIOCOUTQ`` reaches 0) and the
-connection has shown no reset for :data:`READ_GRACE_S` after that (Linux resets, rather than
-closes, a connection whose receiver exits with data unread); otherwise it stays in the outbox and
-is sent again, so a repository that stops mid-stream loses nothing (it may, in the worst case,
-receive a batch twice: the structured data lets it de-duplicate). A receiver that holds an
-acknowledged batch unread for longer and then dies can still lose it: only an application-level
-acknowledgement (which syslog lacks) would close that. Elsewhere than Linux the acknowledgement
-cannot be read and a batch counts as delivered when written.
+Delivery: RFC 5425 has no application acknowledgement, so a batch goes one TLS record (at most
+16 KiB, a few messages) at a time, and a record counts as delivered once the repository's TCP
+stack has acknowledged every byte (Linux ``SIOCOUTQ`` reaches 0) and the connection has shown no
+reset for :data:`READ_GRACE_S` after that. Why records: a TLS receiver can only decrypt, and so
+only take, a whole record, so a repository that stops mid-stream has taken each record whole or
+not at all; Linux resets, rather than closes, a connection whose receiver exits with data unread,
+and a record not taken is sent again. A repository that stops mid-stream therefore loses nothing
+and receives nothing twice (the structured data still lets it drop a repeat). A receiver that
+holds an acknowledged record unread for longer than the grace and then dies can still lose it:
+only an application-level acknowledgement (which syslog lacks) would close that. Elsewhere than
+Linux the acknowledgement cannot be read and a record counts as delivered when written.
 
 ATNA node authentication is mutual TLS: the repository's certificate is checked against
 ``atna.ca_file`` and its host name, and this workstation presents ``atna.client_cert_file`` when
@@ -46,7 +48,7 @@ from viewer.audit.events import AuditEvent, AuditRecord, EventType
 from viewer.audit.forwarding import PassResult, Recorder, forward_pass, went_back
 from viewer.config import AtnaSection, Settings, no_passphrase
 from viewer.errors import AuditError
-from viewer.outbox import Backoff, OutboxItem
+from viewer.outbox import Backoff, OutboxItem, PartlySentError
 
 __all__ = [
     "MSGID",
@@ -67,12 +69,19 @@ FACILITIES = {"authpriv": 10, "log_audit": 13}
 SEVERITIES = {"0": 5, "4": 4, "8": 3, "12": 2}
 BOM = b"\xef\xbb\xbf"
 _SIOCOUTQ = 0x5411  # Linux TIOCOUTQ: bytes not yet acknowledged by the peer
-#: how long an acknowledged batch must see the connection stay up before it counts as delivered
+#: how long an acknowledged record must see the connection stay up before it counts as delivered
 READ_GRACE_S = 0.01
+#: TLS's largest record payload (RFC 8446 5.1, RFC 5246 6.2.1): the unit a repository reads whole
+RECORD_BYTES = 16384
 
 
 class AtnaError(AuditError):
-    """The repository cannot be reached or trusted; what was queued stays queued."""
+    """The repository cannot be reached or trusted; what was queued stays queued.
+
+    ``delivered``: how many messages of the batch were confirmed before the failure (they are
+    not sent again)."""
+
+    delivered: int = 0
 
 
 class AtnaTrustError(AtnaError):
@@ -126,6 +135,24 @@ def _unacked(sock: socket.socket) -> int | None:
     except OSError:
         return None
     return int(struct.unpack("i", buf)[0])
+
+
+def records(messages: list[bytes]) -> list[tuple[bytes, int]]:
+    """The framed batch cut into TLS records of at most :data:`RECORD_BYTES` (and how many
+    messages each holds); a message larger than a record travels alone."""
+    out: list[tuple[bytes, int]] = []
+    chunk: list[bytes] = []
+    size = 0
+    for message in messages:
+        framed = frame(message)
+        if chunk and size + len(framed) > RECORD_BYTES:
+            out.append((b"".join(chunk), len(chunk)))
+            chunk, size = [], 0
+        chunk.append(framed)
+        size += len(framed)
+    if chunk:
+        out.append((b"".join(chunk), len(chunk)))
+    return out
 
 
 @dataclass(frozen=True)
@@ -258,16 +285,28 @@ class SyslogTlsSender:
         return "closed" if not data else "open"  # a syslog receiver sends nothing back
 
     def send(self, messages: list[bytes]) -> None:
-        """Send a batch and wait until it is acknowledged; raise :class:`AtnaError` otherwise
-        (the connection is then dropped and the next batch reconnects)."""
+        """Send a batch one TLS record at a time (:func:`records`), each acknowledged before
+        the next; raise :class:`AtnaError` whose ``delivered`` counts the messages of the
+        records confirmed before the failure (the connection is then dropped and the next
+        attempt reconnects)."""
+        delivered = 0
+        for record, count in records(messages):
+            try:
+                self._send_record(record)
+            except AtnaError as exc:
+                exc.delivered = delivered
+                raise
+            delivered += count
+
+    def _send_record(self, record: bytes) -> None:
         if self._sock is not None and self._peer_state(self._sock) != "open":
-            self.close()  # the repository went away since the last batch: start afresh
+            self.close()  # the repository went away since the last record: start afresh
         if self._sock is None:
             self._sock = self._connect()
             self._fresh = True
         sock = self._sock
         try:
-            sock.sendall(b"".join(frame(m) for m in messages))
+            sock.sendall(record)
             self._settle(sock)
             self._fresh = False
         except AtnaError:
@@ -288,8 +327,10 @@ class SyslogTlsSender:
         deadline = time.monotonic() + self.send_timeout_s
         acked_at: float | None = None
         while True:
-            state = self._peer_state(sock)
+            # the acknowledgement first: reading the repository's close makes TLS answer it, and
+            # that answer (to a socket already closed) would never be acknowledged
             unacked = _unacked(sock)
+            state = self._peer_state(sock)
             if state == "reset":
                 raise AtnaError(
                     f"{self.where} reset the connection before it acknowledged the batch"
@@ -403,8 +444,11 @@ class AtnaDestination:
             self._sender.has_client_certificate = self.files.client_cert_file is not None
         try:
             self._sender.send([item.payload for item in items])
-        except AtnaTrustError as exc:
-            self._trust_failure = exc
+        except AtnaError as exc:
+            if isinstance(exc, AtnaTrustError):
+                self._trust_failure = exc
+            if exc.delivered:
+                raise PartlySentError(str(exc), delivered=exc.delivered) from exc
             raise
         self._trust_failure = None
 
