@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from viewer.outbox import Backoff, Outbox, OutboxError, PermanentSendError, read_status
+from viewer.outbox import (
+    Backoff,
+    Outbox,
+    OutboxError,
+    OutboxReader,
+    PermanentSendError,
+    read_status,
+)
 
 
 def test_no_file_is_none_and_no_file_is_made(tmp_path: Path) -> None:
@@ -71,3 +78,17 @@ def test_a_file_that_is_not_an_outbox_is_a_sentence(tmp_path: Path) -> None:
         db.execute("CREATE TABLE unrelated (x)")
     with pytest.raises(OutboxError, match="cannot be read: no such table"):
         read_status(other)
+
+
+def test_a_reader_sees_one_moment_and_the_newest_key(tmp_path: Path) -> None:
+    path = tmp_path / "out.sqlite"
+    with Outbox(path) as box:
+        box.put_many([("log:1", b"a"), ("log:2", b"b")], kind="log")
+        with OutboxReader(path) as reader:
+            assert reader.last_key("log") == "log:2" == box.last_key("log")
+            assert reader.last_key("other") is None
+            box.put("log:3", b"c", kind="log")  # committed after the reader's first read
+            assert reader.last_key("log") == "log:2"
+            assert reader.status().pending == 2
+        with OutboxReader(path) as reader:
+            assert reader.last_key("log") == "log:3"

@@ -36,6 +36,7 @@ __all__ = [
     "Outbox",
     "OutboxError",
     "OutboxItem",
+    "OutboxReader",
     "OutboxStatus",
     "PartlySentError",
     "PermanentSendError",
@@ -176,7 +177,7 @@ def _now(now: float | None) -> float:
 
 
 def _status(db: sqlite3.Connection, kind: str | None) -> OutboxStatus:
-    """:meth:`Outbox.status` on any connection (a read-only one: :func:`read_status`)."""
+    """:meth:`Outbox.status` on any connection (a read-only one: :class:`OutboxReader`)."""
     params = (kind, kind)  # for "(? IS NULL OR kind = ?)": all items, or one kind's
     counts = dict(
         db.execute(
@@ -211,34 +212,68 @@ def _status(db: sqlite3.Connection, kind: str | None) -> OutboxStatus:
     )
 
 
+class OutboxReader:
+    """An outbox file read, never written, as of one moment (one read transaction from the
+    first query to :meth:`close`).
+
+    For a window that polls while a forwarder drains: opening an :class:`Outbox` runs its schema
+    script and takes the write lock for it; a read-only connection never waits for a writer (WAL
+    readers see the last commit) and never makes the file."""
+
+    def __init__(self, path: Path, *, busy_timeout_s: float = 2.0) -> None:
+        self.path = Path(path)
+        try:
+            self._db = sqlite3.connect(
+                self.path.resolve().as_uri() + "?mode=ro",
+                uri=True,
+                timeout=busy_timeout_s,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            self._db.execute("BEGIN")
+        except sqlite3.Error as exc:
+            raise OutboxError(f"The outbox {self.path} cannot be read: {exc}.") from exc
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> OutboxReader:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def status(self, kind: str | None = None) -> OutboxStatus:
+        """:meth:`Outbox.status`."""
+        try:
+            return _status(self._db, kind)
+        except sqlite3.Error as exc:
+            raise OutboxError(f"The outbox {self.path} cannot be read: {exc}.") from exc
+
+    def last_key(self, kind: str) -> str | None:
+        """:meth:`Outbox.last_key`."""
+        try:
+            return _last_key(self._db, kind)
+        except sqlite3.Error as exc:
+            raise OutboxError(f"The outbox {self.path} cannot be read: {exc}.") from exc
+
+
 def read_status(
     path: Path, kind: str | None = None, *, busy_timeout_s: float = 2.0
 ) -> OutboxStatus | None:
-    """:meth:`Outbox.status` of the file at ``path`` without writing to it, as of one moment
-    (one read transaction); None when nothing was ever queued there (no file: it is not made).
-
-    For a window that polls while a forwarder drains: opening an :class:`Outbox` runs its schema
-    script and takes the write lock for it, a read-only connection never waits for a writer
-    (WAL readers see the last commit)."""
-    target = Path(path)
-    if not target.exists():
+    """:meth:`Outbox.status` of the file at ``path`` read-only (:class:`OutboxReader`); None
+    when nothing was ever queued there (no file: it is not made)."""
+    if not Path(path).exists():
         return None
-    try:
-        db = sqlite3.connect(
-            target.resolve().as_uri() + "?mode=ro",
-            uri=True,
-            timeout=busy_timeout_s,
-            isolation_level=None,
-        )
-    except sqlite3.Error as exc:
-        raise OutboxError(f"The outbox {target} cannot be read: {exc}.") from exc
-    try:
-        db.execute("BEGIN")
-        return _status(db, kind)
-    except sqlite3.Error as exc:
-        raise OutboxError(f"The outbox {target} cannot be read: {exc}.") from exc
-    finally:
-        db.close()
+    with OutboxReader(path, busy_timeout_s=busy_timeout_s) as reader:
+        return reader.status(kind)
+
+
+def _last_key(db: sqlite3.Connection, kind: str) -> str | None:
+    row = db.execute(
+        "SELECT key FROM items WHERE kind = ? ORDER BY id DESC LIMIT 1", (kind,)
+    ).fetchone()
+    return None if row is None else str(row[0])
 
 
 class Outbox:
@@ -317,10 +352,7 @@ class Outbox:
     def last_key(self, kind: str) -> str | None:
         """The key of the newest item of ``kind`` (sent or not): a producer that queues in key
         order resumes after it (a watermark that survives restarts)."""
-        row = self._db.execute(
-            "SELECT key FROM items WHERE kind = ? ORDER BY id DESC LIMIT 1", (kind,)
-        ).fetchone()
-        return None if row is None else str(row[0])
+        return _last_key(self._db, kind)
 
     def contains(self, key: str) -> bool:
         row = self._db.execute("SELECT 1 FROM items WHERE key = ?", (key,)).fetchone()
