@@ -5,7 +5,11 @@ file pointing at a test Orthanc."""
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from pydicom.dataset import Dataset, FileMetaDataset
@@ -120,3 +124,43 @@ def pacs_site(
         "timeout_s = 20.0\n"
         f"{extra}"
     )
+
+
+@contextlib.contextmanager
+def hung_scp(hang_s: float = 60.0) -> Iterator[tuple[int, threading.Event]]:
+    """A DIMSE PACS (pynetdicom) that accepts every association and then never answers a
+    C-ECHO, C-STORE, C-FIND or C-GET (each handler waits ``hang_s`` or until the block ends).
+    Yields its port and an event set once a request reached it."""
+    from pynetdicom import AE, evt
+
+    from viewer.pacs.dimse import STUDY_ROOT_FIND, STUDY_ROOT_GET, VERIFICATION
+
+    release, reached = threading.Event(), threading.Event()
+
+    def hang(_event: Any) -> int:
+        reached.set()
+        release.wait(hang_s)
+        return 0xC000
+
+    def hang_find(_event: Any) -> Iterator[tuple[int, Dataset | None]]:
+        reached.set()
+        release.wait(hang_s)
+        yield 0xC000, None
+
+    ae = AE(ae_title="PACS")
+    for sop_class in (VERIFICATION, STUDY_ROOT_FIND, STUDY_ROOT_GET, BASIC_TEXT_SR, SC_CLASS):
+        ae.add_supported_context(sop_class, ExplicitVRLittleEndian)
+    ae.add_supported_context(source_image().SOPClassUID, ExplicitVRLittleEndian)
+    handlers = [
+        (evt.EVT_C_ECHO, hang),
+        (evt.EVT_C_STORE, hang),
+        (evt.EVT_C_FIND, hang_find),
+        (evt.EVT_C_GET, hang_find),
+    ]
+    server = ae.start_server(("127.0.0.1", 0), block=False, evt_handlers=handlers)
+    assert server is not None
+    try:
+        yield int(server.server_address[1]), reached
+    finally:
+        release.set()
+        server.shutdown()

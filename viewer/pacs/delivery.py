@@ -89,7 +89,8 @@ class PacsDelivery:
         self.target = PacsTarget.from_settings(settings, require_enabled=False)
         self.audit = audit_sink
         self.outbox = outbox if outbox is not None else Outbox(settings.pacs_outbox_path)
-        self._send_one = send_one or _send_one
+        self._send_one = send_one or self._send_cancellable
+        self._should_stop: Callable[[], bool] | None = None  # the drain's, for the transport
 
     def close(self) -> None:
         self.outbox.close()
@@ -133,7 +134,18 @@ class PacsDelivery:
         """Send what is due (unordered: a refused object does not hold back the others)."""
         if not self.enabled:
             return DrainResult(sent=0, failed=0, held=0, error=None)
-        return self.outbox.drain(self._send, ordered=False, should_stop=should_stop, limit=limit)
+        self._should_stop = should_stop
+        try:
+            return self.outbox.drain(
+                self._send, ordered=False, should_stop=should_stop, limit=limit
+            )
+        finally:
+            self._should_stop = None
+
+    def _send_cancellable(self, destination: str, target: PacsTarget, payload: bytes) -> None:
+        """The real transport, aborted when the drain is told to stop (the window closing while
+        PACS says nothing): the object stays pending."""
+        _send_one(destination, target, payload, cancel=self._should_stop)
 
     def _send(self, item: OutboxItem) -> None:
         destination, _, _uid = item.key.partition(":")
@@ -201,7 +213,13 @@ class PacsDelivery:
         return state_text(pacs_state(self.status(reading_id)))
 
 
-def _send_one(destination: str, target: PacsTarget, payload: bytes) -> None:
+def _send_one(
+    destination: str,
+    target: PacsTarget,
+    payload: bytes,
+    *,
+    cancel: Callable[[], bool] | None = None,
+) -> None:
     """One object over one transport (a new connection each time: objects are few per reading
     and a long-lived association would outlive network changes)."""
     if destination == "dicomweb":
@@ -211,7 +229,7 @@ def _send_one(destination: str, target: PacsTarget, payload: bytes) -> None:
     else:
         from viewer.pacs import dimse
 
-        dimse.store(target, [payload])
+        dimse.store(target, [payload], cancel=cancel)
 
 
 def wait_until_sent(

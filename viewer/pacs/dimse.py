@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from io import BytesIO
@@ -87,6 +88,62 @@ _STORE_FAILURES = {
 _WARNINGS = frozenset({0xB000, 0xB006, 0xB007, 0x0107, 0x0116})
 
 
+class _Watch:
+    """One association as pynetdicom's events show it, and its abort when the caller cancels.
+
+    pynetdicom waits for each answer on a queue with ``pacs.timeout_s`` as the limit and does
+    not look up when the association is aborted, and its DUL thread is not a daemon: a PACS that
+    accepted the association and then said nothing held the search, the retrieval or the send
+    (and the process, after the window closed) that long. So a daemon thread polls ``cancel``
+    and, once it is true, aborts the association (A-ABORT, PS3.8 7.3.1) and wakes the waiting
+    thread with what each queue's reader takes for "nothing came"."""
+
+    POLL_S = 0.05
+
+    def __init__(self, cancel: Callable[[], bool] | None) -> None:
+        self.cancel = cancel
+        self.connected = False  # EVT_CONN_OPEN: the TCP (and TLS) connection is up
+        self.answered = False  # EVT_ACSE_RECV: an A-ASSOCIATE-AC/RJ, A-ABORT or A-P-ABORT came
+        self.cancelled = False
+        self._done = threading.Event()
+
+    def handlers(self) -> list[tuple[Any, Callable[[Any], None]]]:
+        from pynetdicom import evt
+
+        return [(evt.EVT_CONN_OPEN, self._opened), (evt.EVT_ACSE_RECV, self._received)]
+
+    def _opened(self, _event: Any) -> None:
+        self.connected = True
+
+    def _received(self, _event: Any) -> None:
+        self.answered = True
+
+    def attach(self, assoc: Any) -> None:
+        """Called with the association before it is requested (``_create_socket``)."""
+        if self.cancel is not None:
+            threading.Thread(
+                target=self._watch, args=(assoc, self.cancel), name="pacs-abort", daemon=True
+            ).start()
+
+    def _watch(self, assoc: Any, cancel: Callable[[], bool]) -> None:
+        while not self._done.wait(self.POLL_S):
+            if cancel():
+                self.cancelled = True
+                assoc.abort()
+                assoc.dul.to_user_queue.put(None)  # the association request's wait
+                assoc.dimse.msg_queue.put((None, None))  # a DIMSE answer's wait
+                return
+
+    def close(self) -> None:
+        self._done.set()
+
+
+def _cancelled(target: PacsTarget) -> PacsCancelledError:
+    return PacsCancelledError(
+        f"The exchange with PACS at {target.dimse_address} was cancelled before PACS answered."
+    )
+
+
 def _ae(target: PacsTarget) -> Any:
     from pynetdicom import AE
     from pynetdicom.transport import AssociationSocket
@@ -105,7 +162,11 @@ def _ae(target: PacsTarget) -> Any:
             sock.close()
 
     class ClosingAE(AE):
+        on_association: Callable[[Any], None] | None = None
+
         def _create_socket(self, assoc: Any, address: Any, tls_args: Any) -> Any:
+            if self.on_association is not None:
+                self.on_association(assoc)
             sock = ClosingSocket(assoc, address=address)
             sock.tls_args = tls_args
             return sock
@@ -121,13 +182,48 @@ def _ae(target: PacsTarget) -> Any:
 
 @contextlib.contextmanager
 def _association(
-    target: PacsTarget, ae: Any, *, ext_neg: list[Any] | None = None, **handlers: Any
+    target: PacsTarget,
+    ae: Any,
+    *,
+    cancel: Callable[[], bool] | None = None,
+    ext_neg: list[Any] | None = None,
+    **handlers: Any,
 ) -> Iterator[Any]:
-    """An established association to the site's PACS, released (or aborted) on exit."""
+    """An established association to the site's PACS, released (or aborted) on exit; aborted
+    at once when ``cancel()`` turns true (:class:`_Watch`), which raises
+    :class:`PacsCancelledError`."""
     target.require_dimse()
     s = target.section
     context = target.ssl_context() if s.tls else None
     tls_args = (context, s.host) if context is not None else None
+    if cancel is not None and cancel():
+        raise _cancelled(target)
+    watch = _Watch(cancel)
+    ae.on_association = watch.attach
+    try:
+        assoc = _request(target, ae, tls_args, ext_neg, [*handlers.values(), *watch.handlers()])
+        if watch.cancelled:
+            raise _cancelled(target)
+        if not assoc.is_established:
+            raise PacsError(_refusal(target, assoc, context, watch))
+        try:
+            yield assoc
+        except BaseException as exc:
+            assoc.abort()
+            if watch.cancelled and not isinstance(exc, PacsCancelledError):
+                raise _cancelled(target) from exc
+            raise
+        if watch.cancelled:  # an answer missing because of the abort is not an answer
+            raise _cancelled(target)
+        assoc.release()
+    finally:
+        watch.close()
+
+
+def _request(
+    target: PacsTarget, ae: Any, tls_args: Any, ext_neg: list[Any] | None, handlers: list[Any]
+) -> Any:
+    s = target.section
     # pynetdicom logs a refusal at ERROR under its own logger (with a NullHandler: nothing is
     # printed unless the app configures logging); the PacsError raised says it in words
     try:
@@ -137,7 +233,7 @@ def _association(
             ae_title=s.called_aet,
             tls_args=tls_args,
             ext_neg=ext_neg,
-            evt_handlers=list(handlers.values()) or None,
+            evt_handlers=handlers,
         )
     except (socket.gaierror, ValueError) as exc:
         # pynetdicom resolves the host name itself and lets the lookup's failure through
@@ -149,18 +245,10 @@ def _association(
         raise PacsError(
             f"PACS at {s.host}:{s.port} cannot be reached: {exc.strerror or exc}."
         ) from exc
-    if not assoc.is_established:
-        raise PacsError(_refusal(target, assoc, context))
-    try:
-        yield assoc
-    except BaseException:
-        assoc.abort()
-        raise
-    else:
-        assoc.release()
+    return assoc
 
 
-def _refusal(target: PacsTarget, assoc: Any, context: Any) -> str:
+def _refusal(target: PacsTarget, assoc: Any, context: Any, watch: _Watch) -> str:
     s = target.section
     if assoc.is_rejected:
         primitive = assoc.acceptor.primitive
@@ -172,6 +260,15 @@ def _refusal(target: PacsTarget, assoc: Any, context: Any) -> str:
             hint = f": PACS does not know this workstation's AE title {s.calling_aet!r}"
         reason = reason[:1].lower() + reason[1:]  # "called AE title not recognised"
         return f"PACS at {s.host}:{s.port} refused the association ({reason}){hint}."
+    if watch.connected and not watch.answered:
+        # neither A-ASSOCIATE-AC nor -RJ nor an abort (PS3.8 9.3.2-9.3.4) within the ACSE
+        # timeout: nothing was said about the AE titles, so they are not blamed
+        return (
+            f"PACS at {s.host}:{s.port} accepted the connection but gave no answer to the "
+            f"association request within {s.connect_timeout_s:g} s: the service on that port "
+            "is not answering DICOM (is pacs.port the PACS's DICOM port?), or a firewall or "
+            "proxy holds the connection."
+        )
     diagnosis = describe_connect_failure(
         s.host,
         s.port,
@@ -187,12 +284,12 @@ def _refusal(target: PacsTarget, assoc: Any, context: Any) -> str:
     )
 
 
-def echo(target: PacsTarget) -> float:
+def echo(target: PacsTarget, *, cancel: Callable[[], bool] | None = None) -> float:
     """C-ECHO; returns the seconds the round trip took."""
     ae = _ae(target)
     ae.add_requested_context(VERIFICATION)
     started = time.monotonic()
-    with _association(target, ae) as assoc:
+    with _association(target, ae, cancel=cancel) as assoc:
         status = assoc.send_c_echo()
     if not status or getattr(status, "Status", None) != 0x0000:
         raise PacsError(f"PACS at {target.dimse_address} did not answer the echo (C-ECHO).")
@@ -203,7 +300,9 @@ def _read(part10: bytes) -> Dataset:
     return dcmread(BytesIO(part10), force=False)
 
 
-def store(target: PacsTarget, objects: Sequence[bytes]) -> None:
+def store(
+    target: PacsTarget, objects: Sequence[bytes], *, cancel: Callable[[], bool] | None = None
+) -> None:
     """C-STORE each Part-10 object over one association. A refused object raises
     :class:`PacsRejectedError`; the ones before it were stored."""
     datasets = [_read(part10) for part10 in objects]
@@ -216,7 +315,7 @@ def store(target: PacsTarget, objects: Sequence[bytes]) -> None:
             if (sop_class, syntax) not in offered:
                 offered.add((sop_class, syntax))
                 ae.add_requested_context(sop_class, syntax)
-    with _association(target, ae) as assoc:
+    with _association(target, ae, cancel=cancel) as assoc:
         for ds in datasets:
             if not any(cx.abstract_syntax == ds.SOPClassUID for cx in assoc.accepted_contexts):
                 raise PacsRejectedError(
@@ -246,7 +345,9 @@ def _store_failure(target: PacsTarget, code: int) -> str:
 MAX_FIND_ANSWERS = 10_000
 
 
-def find_studies(target: PacsTarget, query: Dataset) -> list[Dataset]:
+def find_studies(
+    target: PacsTarget, query: Dataset, *, cancel: Callable[[], bool] | None = None
+) -> list[Dataset]:
     """Study Root C-FIND at STUDY level; ``query`` holds the keys to match and to return."""
     ae = _ae(target)
     ae.add_requested_context(STUDY_ROOT_FIND)
@@ -256,7 +357,7 @@ def find_studies(target: PacsTarget, query: Dataset) -> list[Dataset]:
     # the whole answer within pacs.timeout_s: pynetdicom's timeouts are per message, so a PACS
     # sending a pending status every few seconds (with or without a study) never tripped them
     deadline = time.monotonic() + target.section.timeout_s
-    with _association(target, ae) as assoc:
+    with _association(target, ae, cancel=cancel) as assoc:
         for status, identifier in assoc.send_c_find(query, STUDY_ROOT_FIND):
             code = int(getattr(status, "Status", -1))
             if time.monotonic() > deadline:
@@ -336,7 +437,9 @@ def get_study(
     failed = 0
     window_s = target.section.timeout_s
     window_start, window_bytes = time.monotonic(), 0
-    with _association(target, ae, ext_neg=roles, store=(evt.EVT_C_STORE, on_store)) as assoc:
+    with _association(
+        target, ae, cancel=cancel, ext_neg=roles, store=(evt.EVT_C_STORE, on_store)
+    ) as assoc:
         for status, _identifier in assoc.send_c_get(query, STUDY_ROOT_GET):
             if cancel is not None and cancel():
                 raise PacsCancelledError("The retrieval was cancelled.")

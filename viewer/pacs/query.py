@@ -182,9 +182,11 @@ def search(
     date_to: dt.date | str | None = None,
     modality: str | None = None,
     timeout_s: float | None = None,
+    cancel: Callable[[], bool] | None = None,
 ) -> list[StudyHit]:
     """Studies matching every criterion given (at least a patient ID, an accession number or a
-    date), newest first, over the site's query transport."""
+    date), newest first, over the site's query transport. ``cancel`` aborts a C-FIND waiting
+    on PACS (the window closing)."""
     target = PacsTarget.from_settings(settings)
     criteria = _criteria(patient_id, accession, date_from, date_to, modality)
     if target.section.query == "dicomweb":
@@ -199,7 +201,7 @@ def search(
         query = Dataset()
         for keyword in _FIELDS:
             setattr(query, keyword, criteria.get(keyword, ""))
-        found = dimse.find_studies(_capped(target, timeout_s), query)
+        found = dimse.find_studies(_capped(target, timeout_s), query, cancel=cancel)
     hits = [hit for hit in (_hit(ds) for ds in found) if hit is not None]
     return sorted(hits, key=lambda h: (h.study_date, h.study_uid), reverse=True)[:MAX_HITS]
 
@@ -284,7 +286,9 @@ def _timed(name: str, run: Callable[[], str]) -> ConnectionCheck:
     return ConnectionCheck(name, True, message, time.monotonic() - started)
 
 
-def test_connection(settings: Settings, *, timeout_s: float = 5.0) -> list[ConnectionCheck]:
+def test_connection(
+    settings: Settings, *, timeout_s: float = 5.0, cancel: Callable[[], bool] | None = None
+) -> list[ConnectionCheck]:
     """C-ECHO (when a DIMSE host is set) and one QIDO-RS request (when a DICOMweb URL is set),
     each passing or failing within ``timeout_s``. Needs no ``enabled``: IT tests before turning
     PACS on."""
@@ -298,7 +302,7 @@ def test_connection(settings: Settings, *, timeout_s: float = 5.0) -> list[Conne
         def echo() -> str:
             from viewer.pacs import dimse
 
-            elapsed = dimse.echo(capped)
+            elapsed = dimse.echo(capped, cancel=cancel)
             return f"C-ECHO to {target.dimse_address} answered in {elapsed * 1000:.0f} ms."
 
         checks.append(_timed("C-ECHO", echo))

@@ -395,10 +395,10 @@ class QtPacsCheck(QGroupBox):
             return
         settings = self.settings
 
-        def job(_p: Any, _c: Any) -> list[Any]:
+        def job(_p: Any, cancelled: Any) -> list[Any]:
             from viewer.pacs.query import test_connection
 
-            return list(test_connection(settings, timeout_s=CHECK_TIMEOUT_S))
+            return list(test_connection(settings, timeout_s=CHECK_TIMEOUT_S, cancel=cancelled))
 
         self.test_button.setEnabled(False)
         self._checks, self._error = None, ""

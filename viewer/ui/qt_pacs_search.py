@@ -280,10 +280,12 @@ class QtPacsSearch(QDialog):
             self._say(self.tr("The first date is after the last date."), bad=True)
             return
 
-        def job(_p: Any, _c: Any) -> list[Any]:
+        def job(_p: Any, cancelled: Any) -> list[Any]:
             from viewer.pacs import query
 
-            return list(query.search(settings, timeout_s=SEARCH_TIMEOUT_S, **criteria))
+            return list(
+                query.search(settings, timeout_s=SEARCH_TIMEOUT_S, cancel=cancelled, **criteria)
+            )
 
         self._start("search", self.tr("Searching PACS…"))
         self._job = self.runner.submit(

@@ -1,0 +1,174 @@
+"""A PACS that stops answering: a DIMSE peer of the test's own that accepts the association and
+then never answers (pynetdicom handlers that block), or a socket that accepts and says nothing.
+Cancelling (the window closing) aborts the association at once instead of waiting out
+pacs.timeout_s, and a silent peer is told apart from a real A-ASSOCIATE-RJ."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from pynetdicom import AE
+
+from tests.pacs.helpers import hung_scp, source_image, write_site
+from viewer.config import Settings
+from viewer.pacs import dimse
+from viewer.pacs.connection import PacsCancelledError, PacsError, PacsTarget
+from viewer.pacs.delivery import PacsDelivery, encode_part10
+from viewer.pacs.dimse import VERIFICATION
+from viewer.pacs.query import retrieve, search
+
+# far beyond any wait in these tests: a test that reached it has hung on the PACS
+HUNG_S = 60
+
+
+def _site(site_file: Path, port: int, *, connect_timeout_s: float = HUNG_S) -> Settings:
+    return write_site(
+        site_file,
+        "[pacs]\nenabled = true\n"
+        f'transport = "dimse"\nquery = "dimse"\nhost = "127.0.0.1"\nport = {port}\n'
+        f'called_aet = "PACS"\nconnect_timeout_s = {connect_timeout_s}\ntimeout_s = {HUNG_S}\n',
+    )
+
+
+@pytest.fixture
+def hung_pacs() -> Iterator[int]:
+    with hung_scp(HUNG_S) as (port, _reached):
+        yield port
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A port whose kernel completes the TCP handshake and where nobody ever reads."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        yield int(silent.getsockname()[1])
+
+
+def _requestor_threads() -> list[threading.Thread]:
+    """pynetdicom's DUL threads of our associations: not daemons, they keep the process alive."""
+    return [
+        t for t in threading.enumerate() if t.is_alive() and not t.daemon and t.name != "MainThread"
+    ]
+
+
+def _cancel_after(seconds: float) -> Callable[[], bool]:
+    flag = threading.Event()
+    threading.Timer(seconds, flag.set).start()
+    return flag.is_set
+
+
+def _run(work: Callable[[], object]) -> BaseException | None:
+    """``work`` in a thread joined with a bound far below pacs.timeout_s: the exception it
+    raised, or a failure if it is still waiting on PACS."""
+    raised: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            work()
+        except BaseException as exc:  # handed to the test
+            raised.append(exc)
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(HUNG_S / 4)
+    assert not thread.is_alive(), "still waiting on the silent PACS after cancel"
+    return raised[0] if raised else None
+
+
+@pytest.mark.parametrize("what", ["find", "get", "store", "echo"])
+def test_a_cancel_aborts_an_association_the_pacs_stopped_answering(
+    site_file: Path, tmp_path: Path, hung_pacs: int, what: str
+) -> None:
+    settings = _site(site_file, hung_pacs)
+    target = PacsTarget.from_settings(settings)
+    cancel = _cancel_after(0.3)
+    dest = tmp_path / "study"
+    source = encode_part10(source_image(seed=4))
+    work: dict[str, Callable[[], object]] = {
+        "find": lambda: search(settings, patient_id="X", cancel=cancel),
+        "get": lambda: retrieve(settings, "1.2.3", dest, cancel=cancel),
+        "store": lambda: dimse.store(target, [source], cancel=cancel),
+        "echo": lambda: dimse.echo(target, cancel=cancel),
+    }
+    exc = _run(work[what])
+    assert isinstance(exc, PacsCancelledError), exc
+    assert "was cancelled" in str(exc)
+    assert not list(dest.glob("*")) if dest.exists() else True
+    assert _requestor_threads() == []
+
+
+def test_a_cancel_aborts_an_association_request_nobody_answers(
+    site_file: Path, silent_port: int
+) -> None:
+    """The association request itself waits pacs.connect_timeout_s for an answer."""
+    settings = _site(site_file, silent_port)
+    exc = _run(lambda: search(settings, patient_id="X", cancel=_cancel_after(0.3)))
+    assert isinstance(exc, PacsCancelledError), exc
+    assert _requestor_threads() == []
+
+
+def test_a_drain_told_to_stop_leaves_the_object_pending(site_file: Path, hung_pacs: int) -> None:
+    """The window closing while a C-STORE waits on PACS: the drain ends, nothing is lost."""
+    settings = _site(site_file, hung_pacs)
+    with PacsDelivery(settings) as delivery:
+        assert delivery.queue([source_image(seed=5)], reading_id="r1") == 1
+        stop = _cancel_after(0.3)
+        assert _run(lambda: delivery.drain(should_stop=stop)) is None
+        status = delivery.status("r1")
+    assert (status.pending, status.sent) == (1, 0)
+    assert "was cancelled" in (status.last_error or "")
+
+
+def test_a_silent_peer_is_not_blamed_on_the_ae_titles(site_file: Path, silent_port: int) -> None:
+    """No A-ASSOCIATE-AC or -RJ within the timeout: the port or the network, not the AE title
+    (it was reported as a possible AE-title refusal)."""
+    settings = _site(site_file, silent_port, connect_timeout_s=0.5)
+    with pytest.raises(PacsError) as caught:
+        dimse.echo(PacsTarget.from_settings(settings))
+    text = str(caught.value)
+    assert text == (
+        f"PACS at 127.0.0.1:{silent_port} accepted the connection but gave no answer to the "
+        "association request within 0.5 s: the service on that port is not answering DICOM "
+        "(is pacs.port the PACS's DICOM port?), or a firewall or proxy holds the connection."
+    )
+    assert "AE title" not in text
+
+
+@pytest.mark.parametrize(
+    ("setting", "said"),
+    [
+        ('called_aet = "WRONG"', "called AE title not recognised): check pacs.called_aet"),
+        ('calling_aet = "STRANGER"', "calling AE title not recognised): PACS does not know"),
+    ],
+)
+def test_a_real_rejection_names_its_reason(site_file: Path, setting: str, said: str) -> None:
+    """An A-ASSOCIATE-RJ (PS3.8 9.3.4) names the AE title it did not recognise."""
+    ae = AE(ae_title="PACS")
+    ae.require_called_aet = True
+    ae.require_calling_aet = ["BEDSIDE"]
+    ae.add_supported_context(VERIFICATION)
+    server = ae.start_server(("127.0.0.1", 0), block=False)
+    assert server is not None
+    try:
+        port = int(server.server_address[1])
+        body = (
+            '[pacs]\nenabled = true\ntransport = "dimse"\nquery = "dimse"\n'
+            f'host = "127.0.0.1"\nport = {port}\ncalled_aet = "PACS"\n'
+            "connect_timeout_s = 5\ntimeout_s = 5\n"
+        )
+        key = setting.split(" ", 1)[0]
+        body = (
+            "\n".join(line for line in body.splitlines() if not line.startswith(key))
+            + f"\n{setting}\n"
+        )
+        settings = write_site(site_file, body)
+        with pytest.raises(PacsError, match="refused the association") as caught:
+            dimse.echo(PacsTarget.from_settings(settings))
+    finally:
+        server.shutdown()
+    assert said in str(caught.value)
