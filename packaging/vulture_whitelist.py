@@ -231,3 +231,6 @@ _.QueryRetrieveLevel  # pacs.dimse: a pydicom keyword (0008,0052), encoded into 
 _.cert  # pacs.web: requests.Session reads its client certificate for each request
 _._shutdown_socket  # pacs.dimse.ClosingSocket: pynetdicom calls its override (closes on failure)
 _._create_socket  # pacs.dimse.ClosingAE: pynetdicom's AE.associate calls its override
+
+# --- viewer.dicom.pipeline (issue 19 item 2)
+_.__contains__  # pipeline.HeaderSource: the `in` operator calls it (pipeline.rescale)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 MODULE = ROOT / "viewer" / "dicom" / "dictionary.py"
@@ -53,6 +54,23 @@ HEADER_KEYWORDS = (
     "ManufacturerModelName",
 )
 
+# The grey-scale pipeline's elements (PS3.3 C.11: Modality LUT, VOI LUT, Presentation LUT; Pixel
+# Padding, C.7.5.1.1.2), read by the pydicom-free render path (viewer.dicom.direct).
+GREY_KEYWORDS = (
+    "RescaleIntercept",
+    "RescaleSlope",
+    "RescaleType",
+    "WindowCenter",
+    "WindowWidth",
+    "WindowCenterWidthExplanation",
+    "VOILUTFunction",
+    "PixelPaddingValue",
+    "PixelPaddingRangeLimit",
+    "PresentationLUTShape",
+    "ModalityLUTSequence",
+    "VOILUTSequence",
+)
+
 
 def render() -> str:
     """The module's text."""
@@ -72,11 +90,14 @@ def render() -> str:
         "# tag -> (keyword, VR) of the header elements ImageMetadata is built from (PS3.6 6)",
         "HEADER_TAGS: dict[int, tuple[str, str]] = {",
     ]
-    for keyword in HEADER_KEYWORDS:
-        tag = tag_for_keyword(keyword)
-        if tag is None:
-            raise SystemExit(f"pydicom does not know {keyword}")
-        lines.append(f'    0x{tag:08X}: ("{keyword}", "{dictionary_VR(tag)}"),')
+    lines += _tags(HEADER_KEYWORDS, tag_for_keyword, dictionary_VR)
+    lines += [
+        "}",
+        "",
+        "# tag -> (keyword, VR) of the grey-scale pipeline's elements (PS3.3 C.11, C.7.5.1.1.2)",
+        "GREY_TAGS: dict[int, tuple[str, str]] = {",
+    ]
+    lines += _tags(GREY_KEYWORDS, tag_for_keyword, dictionary_VR)
     lines += [
         "}",
         "",
@@ -89,6 +110,16 @@ def render() -> str:
             lines.append(f'    "{uid}": "{name}",')
     lines += ["}", ""]
     return "\n".join(lines)
+
+
+def _tags(keywords: tuple[str, ...], tag_for: Any, vr_for: Any) -> list[str]:
+    lines = []
+    for keyword in keywords:
+        tag = tag_for(keyword)
+        if tag is None:
+            raise SystemExit(f"pydicom does not know {keyword}")
+        lines.append(f'    0x{tag:08X}: ("{keyword}", "{vr_for(tag)}"),')
+    return lines
 
 
 def main() -> int:

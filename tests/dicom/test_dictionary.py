@@ -25,7 +25,7 @@ def test_module_is_up_to_date() -> None:
 
 
 def test_tags_and_names_are_pydicoms() -> None:
-    for tag, (keyword, vr) in dictionary.HEADER_TAGS.items():
+    for tag, (keyword, vr) in {**dictionary.HEADER_TAGS, **dictionary.GREY_TAGS}.items():
         assert keyword_for_tag(tag) == keyword
         assert dictionary_VR(tag) == vr
     storage = {

@@ -45,6 +45,22 @@ HEADER_TAGS: dict[int, tuple[str, str]] = {
     0x00081090: ("ManufacturerModelName", "LO"),
 }
 
+# tag -> (keyword, VR) of the grey-scale pipeline's elements (PS3.3 C.11, C.7.5.1.1.2)
+GREY_TAGS: dict[int, tuple[str, str]] = {
+    0x00281052: ("RescaleIntercept", "DS"),
+    0x00281053: ("RescaleSlope", "DS"),
+    0x00281054: ("RescaleType", "LO"),
+    0x00281050: ("WindowCenter", "DS"),
+    0x00281051: ("WindowWidth", "DS"),
+    0x00281055: ("WindowCenterWidthExplanation", "LO"),
+    0x00281056: ("VOILUTFunction", "CS"),
+    0x00280120: ("PixelPaddingValue", "US or SS"),
+    0x00280121: ("PixelPaddingRangeLimit", "US or SS"),
+    0x20500020: ("PresentationLUTShape", "CS"),
+    0x00283000: ("ModalityLUTSequence", "SQ"),
+    0x00283010: ("VOILUTSequence", "SQ"),
+}
+
 # SOP Class UID -> name of every image storage SOP class (PS3.6 A)
 IMAGE_STORAGE_NAMES: dict[str, str] = {
     "1.2.840.10008.5.1.1.29": "Hardcopy Grayscale Image Storage SOP Class",

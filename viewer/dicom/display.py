@@ -44,10 +44,9 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from pydicom.dataset import Dataset
 
 from viewer.dicom.model import Window
-from viewer.dicom.pipeline import StoredDomain, padding_mask
+from viewer.dicom.pipeline import HeaderSource, StoredDomain, padding_mask
 
 # Automatic window tails, in display order (fraction of non-padding pixels).
 DARK_TAIL = 0.02
@@ -104,7 +103,7 @@ class ValueHistogram:
 
 
 def value_histogram(
-    domain: StoredDomain, mod_values: np.ndarray, header: Dataset
+    domain: StoredDomain, mod_values: np.ndarray, header: HeaderSource
 ) -> ValueHistogram:
     """One ``bincount`` over the stored-value domain: exact weighted percentiles of the modality
     values, whatever the Modality LUT, without sorting the image. Pixel Padding is excluded
@@ -150,7 +149,7 @@ def full_range_window(hist: ValueHistogram) -> Window:
     return window_between(float(hist.values[0]), float(hist.values[-1]), FULL_RANGE)
 
 
-def _stored_bits_range(domain: StoredDomain, mod_values: np.ndarray, header: Dataset) -> float:
+def _stored_bits_range(domain: StoredDomain, mod_values: np.ndarray, header: HeaderSource) -> float:
     """Span of the modality values the stored bits can hold (0 if unknown)."""
     try:
         bits = int(header.get("BitsStored") or 0)
@@ -179,19 +178,21 @@ def too_wide(window: Window, hist: ValueHistogram, bits_range: float) -> bool:
     return window.width >= FULL_DEPTH_COVER * bits_range and span < FULL_DEPTH_FILL * window.width
 
 
-def _is_hounsfield(header: Dataset) -> bool:
+def _is_hounsfield(header: HeaderSource) -> bool:
     modality = str(header.get("Modality", "") or "").strip().upper()
     rescale_type = str(header.get("RescaleType", "") or "").strip().upper()
     return modality == "CT" or rescale_type == "HU"
 
 
-def _is_chest_projection(header: Dataset) -> bool:
+def _is_chest_projection(header: HeaderSource) -> bool:
     modality = str(header.get("Modality", "") or "").strip().upper()
     part = str(header.get("BodyPartExamined", "") or "").strip().upper()
     return modality in PROJECTION_MODALITIES and part in CHEST_PARTS
 
 
-def chest_presets(hist: ValueHistogram, header: Dataset, *, inverse: bool) -> tuple[Window, ...]:
+def chest_presets(
+    hist: ValueHistogram, header: HeaderSource, *, inverse: bool
+) -> tuple[Window, ...]:
     """Lung / mediastinum / bone: HU windows for CT-like images, histogram bands for chest
     CR/DX, nothing for anything else (a knee DX gets no "lung" window)."""
     if _is_hounsfield(header):
@@ -221,7 +222,7 @@ def display_presets(
     stored: tuple[Window, ...],
     domain: StoredDomain,
     mod_values: np.ndarray,
-    header: Dataset,
+    header: HeaderSource,
     *,
     inverse: bool,
 ) -> DisplayChoice:

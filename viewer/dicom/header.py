@@ -30,7 +30,7 @@ import struct
 from dataclasses import dataclass
 from typing import Any
 
-from viewer.dicom.dictionary import HEADER_TAGS
+from viewer.dicom.dictionary import GREY_TAGS, HEADER_TAGS
 
 IMPLICIT_LE = "1.2.840.10008.1.2"
 EXPLICIT_LE = "1.2.840.10008.1.2.1"
@@ -69,7 +69,9 @@ class NeedMoreError(Exception):
     """The header continues past the bytes given: call again with more of the file."""
 
 
-_WANTED = HEADER_TAGS
+# ImageMetadata's elements, and the grey-scale pipeline's for the pydicom-free render (direct.py)
+_WANTED = {**HEADER_TAGS, **GREY_TAGS}
+_US_OR_SS = (b"US", b"SS")  # an element whose VR follows Pixel Representation (PS3.5 6.2)
 _BY_NAME = {name: tag for tag, (name, _) in _WANTED.items()}
 
 
@@ -87,8 +89,10 @@ class RawHeader:
         transfer_syntax: str,
         meta_sop_class: str,
         exact: bool = True,
+        pixel_at: int = -1,
     ) -> None:
         self._values = values
+        self.pixel_at = pixel_at  # where the Pixel Data element starts (-1: not reached)
         self._encoding = encoding or _ENCODINGS[""]
         self.exact = exact and encoding is not None
         self.transfer_syntax = transfer_syntax
@@ -96,6 +100,15 @@ class RawHeader:
 
     def has(self, keyword: str) -> bool:
         return _BY_NAME.get(keyword, -1) in self._values
+
+    def raw(self, keyword: str) -> tuple[str, bytes] | None:
+        """(VR, value bytes) as found: the VR is the dictionary's, or for a "US or SS" element
+        the file's (explicit VR) or "US or SS" (implicit VR); a sequence is ("SQ", b"")."""
+        return self._values.get(_BY_NAME.get(keyword, -1))
+
+    def text(self, raw: bytes) -> str:
+        """``raw`` decoded in the file's character set (only when ``exact``)."""
+        return self._decode(raw)
 
     def _decode(self, raw: bytes) -> str:
         """pydicom's ``decode_bytes`` for one encoding and no escape: bad bytes replaced."""
@@ -322,6 +335,7 @@ def _scan(
     implicit = tsyntax == IMPLICIT_LE
     values: dict[int, tuple[str, bytes]] = {}
     size = len(data)
+    pixel_at = -1
     previous = 0x0002FFFF  # the data set follows the file meta, tags ascending (PS3.5 7.1)
     exact = True
     # Every top-level element up to Pixel Data is walked, as pydicom's header-only read does,
@@ -346,6 +360,7 @@ def _scan(
                 raise _MalformedError("VR")  # or a stray delimiter (no VR): pydicom judges
         tag = (group << 16) | element
         if tag in _PIXEL_TAGS or (group > _LAST_GROUP and not whole):
+            pixel_at = pos if tag in _PIXEL_TAGS else -1
             break
         if tag <= previous or tag >> 16 == 0xFFFE or tag == _SPECIES_CODES:
             # out of order, a stray delimiter, or a coded species (veterinary imaging), which
@@ -353,6 +368,9 @@ def _scan(
             raise _MalformedError("element")
         previous = tag
         want = _WANTED.get(tag)
+        if want is not None and want[1] == "SQ":
+            values[tag] = ("SQ", b"")  # present (a LUT sequence): the render leaves it to pydicom
+            want = None
         if length == _UNDEFINED:
             if want or not _is_sequence(data, tag, raw_vr, value_at, implicit):
                 raise _MalformedError("undefined length")
@@ -367,10 +385,12 @@ def _scan(
             if length > DEFER_BYTES:
                 raise _MalformedError("deferred")  # pydicom leaves it unread
             vr = want[1]
-            if raw_vr and raw_vr != vr.encode():
+            if vr == "US or SS" and raw_vr in _US_OR_SS:
+                vr = raw_vr.decode()
+            elif raw_vr and raw_vr != vr.encode():
                 # another VR than the dictionary's (UN included): pydicom converts it by that
                 # VR, which this reader does not imitate
                 exact = False
             values[tag] = (vr, data[value_at:end])
         pos = end
-    return RawHeader(values, _encoding(values), tsyntax, meta_sop, exact)
+    return RawHeader(values, _encoding(values), tsyntax, meta_sop, exact, pixel_at)

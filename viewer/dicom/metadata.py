@@ -25,7 +25,14 @@ from viewer.dicom.fields import (
     field_uid,
     valid_uid,
 )
-from viewer.dicom.header import EXPLICIT_BE, EXPLICIT_LE, IMPLICIT_LE, NeedMoreError, scan_header
+from viewer.dicom.header import (
+    EXPLICIT_BE,
+    EXPLICIT_LE,
+    IMPLICIT_LE,
+    NeedMoreError,
+    RawHeader,
+    scan_header,
+)
 from viewer.dicom.model import ImageMetadata, PixelSpacing
 from viewer.dicom.safe_read import (
     DEFAULT_LIMITS,
@@ -175,6 +182,13 @@ _FAST_HEAD = 64 * 1024
 
 def fast_metadata(path: Path, limits: Limits) -> ImageMetadata | None:
     """The index's fast path (viewer.dicom.header); None when pydicom must judge the file."""
+    found = fast_header(path, limits)
+    return None if found is None else found[1]
+
+
+def fast_header(path: Path, limits: Limits) -> tuple[RawHeader, ImageMetadata] | None:
+    """The raw header and its metadata without pydicom; None when pydicom must judge the file
+    (the metadata path and the pydicom-free render, viewer.dicom.direct, share it)."""
     checked = check_file(path, limits, head_size=_FAST_HEAD)
     if checked.force or checked.deflated:
         return None
@@ -201,7 +215,7 @@ def fast_metadata(path: Path, limits: Limits) -> ImageMetadata | None:
     tsyntax = header.transfer_syntax
     if len(tsyntax) > 64 or not tsyntax.replace(".", "").isdigit():
         return None
-    return build_metadata(header, path, tsyntax, meta_sop)
+    return header, build_metadata(header, path, tsyntax, meta_sop)
 
 
 def read_metadata(path: str | Path, *, limits: Limits = DEFAULT_LIMITS) -> ImageMetadata:
@@ -232,3 +246,59 @@ def incomplete_image_message(meta: ImageMetadata) -> str | None:
         f"is an image object ({name}) without a usable Image Pixel module (Rows, Columns or "
         "Bits Allocated missing: truncated or broken header)"
     )
+
+
+def check_image_size(meta: ImageMetadata, limits: Limits = DEFAULT_LIMITS) -> None:
+    """Refuse, before any pixel allocation, an image Bedside will not or must not decode: its
+    declared size (Rows x Columns x frames x samples x bytes, PS3.3 C.7.6.3) over the limits,
+    Bits Allocated/Stored it cannot hold, colour, several frames. Part of
+    ``reader.check_image_header``; pydicom-free for the direct render (viewer.dicom.direct)."""
+    path = meta.path
+    if meta.rows <= 0 or meta.columns <= 0:
+        raise DicomError("has no valid Rows (0028,0010) / Columns (0028,0011)", path=path)
+    if meta.rows > limits.max_dimension or meta.columns > limits.max_dimension:
+        raise DicomError(
+            f"declares {meta.rows} x {meta.columns} pixels, larger than the "
+            f"{limits.max_dimension} x {limits.max_dimension} limit; refused",
+            path=path,
+        )
+    if meta.rows * meta.columns > limits.max_pixels:
+        raise DicomError(
+            f"declares {meta.rows} x {meta.columns} pixels "
+            f"({meta.rows * meta.columns / 1e6:.0f} megapixels), more than the "
+            f"{limits.max_pixels / 1e6:.0f} megapixel limit for one radiograph; refused",
+            path=path,
+        )
+    if meta.bits_allocated not in (8, 16, 32):
+        raise DicomError(
+            f"has Bits Allocated (0028,0100) = {meta.bits_allocated}; only 8, 16 or 32 bits are "
+            "supported",
+            path=path,
+        )
+    if not 1 <= meta.bits_stored <= meta.bits_allocated:
+        raise DicomError(
+            f"has Bits Stored (0028,0101) = {meta.bits_stored} with Bits Allocated "
+            f"{meta.bits_allocated}; invalid",
+            path=path,
+        )
+    frames = max(meta.number_of_frames, 1)
+    total = meta.rows * meta.columns * frames * max(meta.samples_per_pixel, 1)
+    total *= meta.bits_allocated // 8
+    if total > limits.max_pixel_bytes:
+        raise DicomError(
+            f"declares {total / 2**20:.0f} MiB of pixel data ({meta.rows} x {meta.columns} x "
+            f"{frames} frames), above the {limits.max_pixel_bytes / 2**20:.0f} MiB limit; refused",
+            path=path,
+        )
+    if meta.photometric not in ("MONOCHROME1", "MONOCHROME2") or meta.samples_per_pixel != 1:
+        raise DicomError(
+            f"is a colour image ({meta.photometric or 'unknown'}, {meta.samples_per_pixel} "
+            "samples per pixel); Bedside shows greyscale radiographs only",
+            path=path,
+        )
+    if frames > 1:
+        raise DicomError(
+            f"is a multi-frame image ({frames} frames); Bedside shows single-frame radiographs "
+            "only",
+            path=path,
+        )

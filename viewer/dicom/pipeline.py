@@ -5,25 +5,62 @@ VOI (C.11.2: VOI LUT Sequence, or Window Center/Width with the VOI LUT Function)
 value -> MONOCHROME1 inversion of that 8-bit value (C.7.6.3.1.2: minimum is white).
 
 Every step is computed once over the *domain* of possible stored values (256 or 65,536 entries,
-or the data's range for 32-bit data) with pydicom's own ``apply_modality_lut``, ``apply_voi`` and
-``apply_windowing``; rendering is then one uint8 table lookup per pixel. That keeps re-windowing a
-3000 x 3000 radiograph at a few milliseconds instead of a float pipeline per drag event.
+or the data's range for 32-bit data); rendering is then one uint8 table lookup per pixel. That
+keeps re-windowing a 3000 x 3000 radiograph at a few milliseconds instead of a float pipeline per
+drag event.
+
+The header is any :class:`HeaderSource` (``get`` and ``in`` by keyword): a pydicom Dataset, or
+the values the pydicom-free render reads straight from the file (viewer.dicom.direct), so both
+paths run these same functions and differ only in where the values come from. A Modality or VOI
+LUT Sequence (only a Dataset holds one; the direct render leaves such files to pydicom) goes
+through pydicom's ``apply_modality_lut`` / ``apply_voi``; Rescale Slope/Intercept and the window
+functions are pydicom's ``apply_modality_lut`` / ``apply_windowing`` arithmetic, line for line,
+here so that rendering need not import pydicom (~0.25 s, issue 19), and tested against pydicom's
+own functions (tests/dicom/test_direct.py).
 """
 
 from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import numpy as np
-import pydicom
-from pydicom.dataset import Dataset
-from pydicom.pixels.processing import apply_modality_lut, apply_voi, apply_windowing
 
-from viewer.dicom.model import VOI_FUNCTIONS, DicomImage, Window
+from viewer.dicom.model import VOI_FUNCTIONS, ImageMetadata, Window
 from viewer.errors import DicomError
+
+if TYPE_CHECKING:
+    from pydicom.dataset import Dataset
+
+
+class HeaderSource(Protocol):
+    """What the pipeline reads of a header: values by keyword, typed as pydicom types them."""
+
+    def get(self, key: str, default: Any = None, /) -> Any: ...
+
+    def __contains__(self, key: str, /) -> bool: ...
+
+
+class Displayable(Protocol):
+    """An image the renderer can show: a :class:`~viewer.dicom.model.DicomImage` or the direct
+    render's :class:`~viewer.dicom.direct.DirectImage`."""
+
+    @property
+    def meta(self) -> ImageMetadata: ...
+
+    @property
+    def stored(self) -> np.ndarray: ...
+
+    @property
+    def header(self) -> HeaderSource: ...
+
+    @property
+    def default_window(self) -> Window: ...
+
 
 # Largest stored-value range mapped by a lookup table for 32-bit data (4 M entries, 4 MB).
 MAX_LUT_ENTRIES = 1 << 22
@@ -65,16 +102,33 @@ def stored_domain(stored: np.ndarray) -> StoredDomain:
     return StoredDomain(index=index, values=np.rint(values).astype(np.int64))
 
 
-def modality_values(values: np.ndarray, header: Dataset) -> np.ndarray:
-    """PS3.3 C.11.1 Modality LUT over ``values`` with pydicom's ``apply_modality_lut``."""
+def modality_values(values: np.ndarray, header: HeaderSource) -> np.ndarray:
+    """PS3.3 C.11.1 Modality LUT over ``values``: the Modality LUT Sequence (0028,3000) with
+    pydicom's ``apply_modality_lut``, else Rescale Slope/Intercept (:func:`rescale`)."""
     try:
-        out = apply_modality_lut(values, header)
+        if header.get("ModalityLUTSequence"):
+            from pydicom.pixels.processing import apply_modality_lut  # only a Dataset has one
+
+            out = apply_modality_lut(values, cast("Dataset", header))
+        else:
+            out = rescale(values, header)
     except Exception as exc:
         raise DicomError(f"the Modality LUT / Rescale (0028,1052/1053) is invalid: {exc}") from exc
     out = np.asarray(out, dtype=np.float64)
     if out.shape != values.shape or not np.all(np.isfinite(out)):
         raise DicomError("the Modality LUT / Rescale (0028,1052/1053) gives non-finite values")
     return out
+
+
+def rescale(values: np.ndarray, header: HeaderSource) -> np.ndarray:
+    """Rescale Slope/Intercept (0028,1053/1052), PS3.3 C.11.1.1.2: pydicom 3.0's
+    ``apply_modality_lut`` without a LUT, the same operations in the same order (float64
+    product, then the intercept added in place); both absent: the values unchanged."""
+    if "RescaleSlope" in header and "RescaleIntercept" in header:
+        out: np.ndarray = values.astype(np.float64) * header.get("RescaleSlope")
+        out += header.get("RescaleIntercept")
+        return out
+    return values
 
 
 def check_window(window: Window) -> None:
@@ -91,34 +145,54 @@ def check_window(window: Window) -> None:
 
 
 def window_lut(mod_values: np.ndarray, window: Window) -> np.ndarray:
-    """8-bit VOI output for each modality value, with pydicom's ``apply_windowing``.
-
-    The output range is 0..255 (PS3.3 C.11.2.1.2 y_min..y_max): pydicom derives y_min/y_max from
-    an unsigned 8-bit description, so we hand it one with the window and function.
-    """
+    """8-bit VOI output for each modality value (PS3.3 C.11.2.1.2, C.11.2.1.3): the output
+    range is 0..255 (y_min..y_max)."""
     check_window(window)
-    ds = Dataset()
-    ds.PhotometricInterpretation = "MONOCHROME2"
-    ds.BitsStored = 8
-    ds.PixelRepresentation = 0
-    ds.WindowCenter = float(window.center)
-    ds.WindowWidth = float(window.width)
-    ds.VOILUTFunction = window.function
-    y = np.asarray(apply_windowing(mod_values.astype(np.float64, copy=True), ds), dtype=np.float64)
-    return np.clip(np.rint(y), 0, 255).astype(np.uint8)
+    y = windowing(mod_values, window.center, window.width, window.function)
+    out: np.ndarray = np.clip(np.rint(y), 0, 255).astype(np.uint8)
+    return out
 
 
-def voi_lut_lut(mod_values: np.ndarray, header: Dataset, index: int) -> np.ndarray:
+def windowing(
+    values: np.ndarray, center: float, width: float, function: str, y_max: float = 255.0
+) -> np.ndarray:
+    """pydicom 3.0's ``apply_windowing`` for an output of 0..``y_max``, the same operations in
+    the same order (so the same floats): LINEAR (C.11.2.1.2.1: center - 0.5, width - 1),
+    LINEAR_EXACT (C.11.2.1.3.2), SIGMOID (C.11.2.1.3.1). ``check_window`` has judged the width."""
+    y_min = 0
+    y_range = y_max - y_min
+    arr = values.astype("float64")
+    if function in ("LINEAR", "LINEAR_EXACT"):
+        if function == "LINEAR":
+            center -= 0.5
+            width -= 1
+        below = arr <= (center - width / 2)
+        above = arr > (center + width / 2)
+        between = np.logical_and(~below, ~above)
+        arr[below] = y_min
+        arr[above] = y_max
+        if between.any():
+            arr[between] = ((arr[between] - center) / width + 0.5) * y_range + y_min
+        return arr
+    if function == "SIGMOID":
+        out: np.ndarray = y_range / (1 + np.exp(-4 * (arr - center) / width)) + y_min
+        return out
+    raise DicomError(f"unknown VOI LUT Function {function!r}")
+
+
+def voi_lut_lut(mod_values: np.ndarray, header: HeaderSource, index: int) -> np.ndarray:
     """8-bit output of item ``index`` of the VOI LUT Sequence (0028,3010), PS3.3 C.11.2.1.1.
 
     pydicom's ``apply_voi`` maps; the LUT's output (LUT Descriptor third value bits, widened if
     the data exceed it) is scaled linearly to 0..255.
     """
     try:
-        item = header.VOILUTSequence[index]
+        from pydicom.pixels.processing import apply_voi  # only a Dataset holds a LUT
+
+        item = header.get("VOILUTSequence")[index]
         bits = int(item.LUTDescriptor[2])
         values = np.rint(mod_values).astype(np.int64)
-        y = np.asarray(apply_voi(values, header, index=index), dtype=np.float64)
+        y = np.asarray(apply_voi(values, cast("Dataset", header), index=index), dtype=np.float64)
     except Exception as exc:
         raise DicomError(f"VOI LUT Sequence item {index + 1} is invalid: {exc}") from exc
     top = float((1 << bits) - 1)
@@ -127,7 +201,7 @@ def voi_lut_lut(mod_values: np.ndarray, header: Dataset, index: int) -> np.ndarr
     return np.clip(np.rint(y * (255.0 / top)), 0, 255).astype(np.uint8)
 
 
-def stored_windows(header: Dataset) -> tuple[tuple[Window, ...], list[str]]:
+def stored_windows(header: HeaderSource) -> tuple[tuple[Window, ...], list[str]]:
     """Presets from the header: VOI LUT Sequence items first, then Window Center/Width pairs.
 
     Invalid entries are skipped and described in the returned notes (never fatal: the automatic
@@ -145,7 +219,9 @@ def stored_windows(header: Dataset) -> tuple[tuple[Window, ...], list[str]]:
             try:  # a LUT Data (0028,3006) shorter than its descriptor must not become a preset
                 if _lut_entries(item, int(desc[2])) < entries:
                     raise ValueError("LUT Data shorter than LUT Descriptor")
-                apply_voi(np.array([int(first)], dtype=np.int64), header, index=i)
+                from pydicom.pixels.processing import apply_voi  # only a Dataset holds a LUT
+
+                apply_voi(np.array([int(first)], dtype=np.int64), cast("Dataset", header), index=i)
             except Exception:
                 notes.append(
                     f"VOI LUT Sequence item {i + 1} ignored: its LUT Data (0028,3006) does not "
@@ -202,25 +278,26 @@ def _lut_entries(item: Dataset, bits: int) -> int:
     return len(value)
 
 
+def _items(value: object) -> list[Any]:
+    """A multi-valued element's values (a list, tuple or pydicom MultiValue), else [value]."""
+    if isinstance(value, Sequence) and not isinstance(value, str | bytes | bytearray):
+        return list(value)
+    return [value]
+
+
 def _as_floats(value: object) -> list[float]:
     if value is None or value == "":
         return []
-    items = (
-        list(value) if isinstance(value, list | tuple | pydicom.multival.MultiValue) else [value]
-    )
-    return [float(v) for v in items]  # type: ignore[arg-type]
+    return [float(v) for v in _items(value)]
 
 
 def _as_strs(value: object) -> list[str]:
     if value is None or value == "":
         return []
-    items = (
-        list(value) if isinstance(value, list | tuple | pydicom.multival.MultiValue) else [value]
-    )
-    return [str(v) for v in items]
+    return [str(v) for v in _items(value)]
 
 
-def padding_mask(values: np.ndarray, header: Dataset) -> np.ndarray:
+def padding_mask(values: np.ndarray, header: HeaderSource) -> np.ndarray:
     """True for domain entries that are Pixel Padding Value (0028,0120) .. Range Limit (0028,0121).
 
     Both are stored values (PS3.3 C.7.5.1.1.2), compared before the Modality LUT.
@@ -283,7 +360,7 @@ def apply_lut(lut: np.ndarray, index: np.ndarray) -> np.ndarray:
     return out
 
 
-def presentation_inverse(header: Dataset, photometric: str) -> bool:
+def presentation_inverse(header: HeaderSource, photometric: str) -> bool:
     """Whether the 8-bit VOI output is inverted for display (PS3.3 C.11.6, C.7.6.3.1.2).
 
     Presentation LUT Shape (2050,0020), when present, is the last step of the pipeline and
@@ -307,7 +384,7 @@ class DisplayRenderer:
     user's extra toggle on top of that.
     """
 
-    def __init__(self, image: DicomImage) -> None:
+    def __init__(self, image: Displayable) -> None:
         self.image = image
         self._domain = stored_domain(image.stored)
         self._mod = modality_values(self._domain.values, image.header)
@@ -343,6 +420,6 @@ class DisplayRenderer:
         return stored, float(self._mod[int(self._domain.index[row, col])])
 
 
-def render(image: DicomImage, window: Window | None = None) -> np.ndarray:
+def render(image: Displayable, window: Window | None = None) -> np.ndarray:
     """Convenience: ``DisplayRenderer(image).render(window)``."""
     return DisplayRenderer(image).render(window)

@@ -34,6 +34,7 @@ from viewer.dicom import codecs
 from viewer.dicom.display import display_presets
 from viewer.dicom.metadata import (
     MEDIA_STORAGE_DIRECTORY,
+    check_image_size,
     incomplete_image_message,
     metadata_from_dataset,
 )
@@ -77,54 +78,7 @@ def check_image_header(meta: ImageMetadata, limits: Limits = DEFAULT_LIMITS) -> 
         raise DicomError(problem, path=path)
     if not meta.is_image:
         raise DicomError(f"is a {_kind(meta)}, not an image; it is listed but not shown", path=path)
-    if meta.rows <= 0 or meta.columns <= 0:
-        raise DicomError("has no valid Rows (0028,0010) / Columns (0028,0011)", path=path)
-    if meta.rows > limits.max_dimension or meta.columns > limits.max_dimension:
-        raise DicomError(
-            f"declares {meta.rows} x {meta.columns} pixels, larger than the "
-            f"{limits.max_dimension} x {limits.max_dimension} limit; refused",
-            path=path,
-        )
-    if meta.rows * meta.columns > limits.max_pixels:
-        raise DicomError(
-            f"declares {meta.rows} x {meta.columns} pixels "
-            f"({meta.rows * meta.columns / 1e6:.0f} megapixels), more than the "
-            f"{limits.max_pixels / 1e6:.0f} megapixel limit for one radiograph; refused",
-            path=path,
-        )
-    if meta.bits_allocated not in (8, 16, 32):
-        raise DicomError(
-            f"has Bits Allocated (0028,0100) = {meta.bits_allocated}; only 8, 16 or 32 bits are "
-            "supported",
-            path=path,
-        )
-    if not 1 <= meta.bits_stored <= meta.bits_allocated:
-        raise DicomError(
-            f"has Bits Stored (0028,0101) = {meta.bits_stored} with Bits Allocated "
-            f"{meta.bits_allocated}; invalid",
-            path=path,
-        )
-    frames = max(meta.number_of_frames, 1)
-    total = meta.rows * meta.columns * frames * max(meta.samples_per_pixel, 1)
-    total *= meta.bits_allocated // 8
-    if total > limits.max_pixel_bytes:
-        raise DicomError(
-            f"declares {total / 2**20:.0f} MiB of pixel data ({meta.rows} x {meta.columns} x "
-            f"{frames} frames), above the {limits.max_pixel_bytes / 2**20:.0f} MiB limit; refused",
-            path=path,
-        )
-    if meta.photometric not in ("MONOCHROME1", "MONOCHROME2") or meta.samples_per_pixel != 1:
-        raise DicomError(
-            f"is a colour image ({meta.photometric or 'unknown'}, {meta.samples_per_pixel} "
-            "samples per pixel); Bedside shows greyscale radiographs only",
-            path=path,
-        )
-    if frames > 1:
-        raise DicomError(
-            f"is a multi-frame image ({frames} frames); Bedside shows single-frame radiographs "
-            "only",
-            path=path,
-        )
+    check_image_size(meta, limits)
     problem = codecs.missing_decoder_message(meta.transfer_syntax_uid)
     if problem:
         raise DicomError(f"cannot be decoded: {problem}", path=path)
