@@ -1,4 +1,4 @@
-"""``read_status``: an outbox's status read without writing to it, while a drainer holds the
+"""``OutboxReader``: an outbox's status read without writing to it, while a drainer holds the
 write lock (the window polls it; issue 18's forwarding status)."""
 
 from __future__ import annotations
@@ -13,14 +13,20 @@ from viewer.outbox import (
     Outbox,
     OutboxError,
     OutboxReader,
+    OutboxStatus,
     PermanentSendError,
-    read_status,
 )
 
 
-def test_no_file_is_none_and_no_file_is_made(tmp_path: Path) -> None:
+def read_status(path: Path, kind: str | None = None, **kw: float) -> OutboxStatus:
+    with OutboxReader(path, **kw) as reader:
+        return reader.status(kind)
+
+
+def test_no_file_is_a_sentence_and_no_file_is_made(tmp_path: Path) -> None:
     path = tmp_path / "never" / "out.sqlite"
-    assert read_status(path) is None
+    with pytest.raises(OutboxError, match=r"The outbox .*out\.sqlite cannot be read"):
+        read_status(path)
     assert not path.exists()
     assert not path.parent.exists()
 

@@ -40,7 +40,6 @@ __all__ = [
     "OutboxStatus",
     "PartlySentError",
     "PermanentSendError",
-    "read_status",
 ]
 
 _SCHEMA = """
@@ -256,17 +255,6 @@ class OutboxReader:
             return _last_key(self._db, kind)
         except sqlite3.Error as exc:
             raise OutboxError(f"The outbox {self.path} cannot be read: {exc}.") from exc
-
-
-def read_status(
-    path: Path, kind: str | None = None, *, busy_timeout_s: float = 2.0
-) -> OutboxStatus | None:
-    """:meth:`Outbox.status` of the file at ``path`` read-only (:class:`OutboxReader`); None
-    when nothing was ever queued there (no file: it is not made)."""
-    if not Path(path).exists():
-        return None
-    with OutboxReader(path, busy_timeout_s=busy_timeout_s) as reader:
-        return reader.status(kind)
 
 
 def _last_key(db: sqlite3.Connection, kind: str) -> str | None:

@@ -1593,8 +1593,8 @@ Your decision is still here; press the button again to retry.</source>
         <translation>{0}：転送済み（最新）</translation>
     </message>
     <message>
-        <source>{0}: {1} being sent</source>
-        <translation>{0}：{1}を送信中</translation>
+        <source>{0}: {1} waiting to be sent</source>
+        <translation>{0}：{1}が送信待ち</translation>
     </message>
     <message>
         <source>{0}: {1} refused and held, {2} waiting since {3}</source>

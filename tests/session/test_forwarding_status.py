@@ -64,6 +64,25 @@ def test_configured_and_nothing_queued_yet_is_up_to_date(central: Settings) -> N
     assert not central.central_outbox_path.exists()  # a look never makes the outbox
 
 
+def test_rows_the_log_holds_and_the_queue_not_yet_are_counted(central: Settings) -> None:
+    """With the app closed nothing feeds the queue: the log's rows still wait (bedside site
+    check must not call them up to date)."""
+    _rows(central, 4)
+    state = _only(ForwardingStatus(central).poll())
+    assert (state.kind, state.waiting, state.since) == ("sending", 4, None)
+    assert state_text(state) == "Department audit store: 4 rows waiting to be sent"
+    with (
+        AuditLog.open_readonly(central.audit_db_path, settings=central) as log,
+        Outbox(central.central_outbox_path) as box,
+    ):
+        feed(log, box, lambda r: r.hash.encode())
+        box.drain_batches(lambda items: None)
+    with AuditLog.open(central) as log:
+        log.append(decision(9))
+    state = _only(ForwardingStatus(central).poll())
+    assert (state.kind, state.waiting, state.sent) == ("sending", 1, 4)
+
+
 def test_rows_queued_and_not_tried_are_on_their_way(central: Settings) -> None:
     _rows(central, 3)
     with (
@@ -73,7 +92,7 @@ def test_rows_queued_and_not_tried_are_on_their_way(central: Settings) -> None:
         assert feed(log, box, lambda r: r.hash.encode()) == 3
     state = _only(ForwardingStatus(central).poll())
     assert (state.kind, state.waiting, state.error, state.warning) == ("sending", 3, "", False)
-    assert state_text(state) == "Department audit store: 3 rows being sent"
+    assert state_text(state) == "Department audit store: 3 rows waiting to be sent"
 
 
 def test_a_store_that_is_down_is_failing_with_its_sentence_and_the_count(
@@ -158,10 +177,10 @@ def test_both_destinations_in_order_each_with_its_own_outbox(
         feed(log, box, lambda r: r.hash.encode())
     states = ForwardingStatus(settings).poll()
     assert [(s.destination, s.kind, s.waiting) for s in states] == [
-        ("central", "up_to_date", 0),
+        ("central", "sending", 1),  # the log's row, not queued for the store yet
         ("atna", "sending", 1),
     ]
-    assert state_text(states[1]) == "Hospital audit repository (ATNA): 1 row being sent"
+    assert state_text(states[1]) == "Hospital audit repository (ATNA): 1 row waiting to be sent"
     assert states[1].command == "bedside audit atna status"
 
 

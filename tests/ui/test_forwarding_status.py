@@ -124,7 +124,7 @@ def test_rows_on_their_way_and_an_unreadable_queue(
 ) -> None:
     widget, settings = line
     _queue(settings, 1)
-    assert _poll(qtbot, widget).text() == "Department audit store: 1 row being sent"
+    assert _poll(qtbot, widget).text() == "Department audit store: 1 row waiting to be sent"
     for suffix in ("", "-wal", "-shm"):
         Path(str(settings.central_outbox_path) + suffix).unlink(missing_ok=True)
     settings.central_outbox_path.write_bytes(b"not a database" * 200)

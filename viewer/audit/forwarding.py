@@ -28,7 +28,15 @@ from viewer.audit.events import AuditEvent, AuditRecord
 from viewer.audit.store import AuditLog
 from viewer.config import Settings
 from viewer.errors import AuditError, BedsideError
-from viewer.outbox import Backoff, DrainResult, Outbox, OutboxError, OutboxItem, OutboxStatus
+from viewer.outbox import (
+    Backoff,
+    DrainResult,
+    Outbox,
+    OutboxError,
+    OutboxItem,
+    OutboxReader,
+    OutboxStatus,
+)
 
 __all__ = [
     "Destination",
@@ -90,8 +98,9 @@ def row_key(log_id: str, seq: int) -> str:
     return f"{log_id}:{seq:012d}"
 
 
-def watermark(outbox: Outbox, log_id: str) -> int:
-    """The sequence number of the newest row of ``log_id`` already queued (0: none)."""
+def watermark(outbox: Outbox | OutboxReader, log_id: str) -> int:
+    """The sequence number of the newest row of ``log_id`` already queued (0: none); from an
+    outbox read-only too (how far behind the queue is, issue 18's forwarding status)."""
     key = outbox.last_key(log_id)
     if key is None:
         return 0

@@ -24,7 +24,7 @@ from typing import Literal, Protocol
 
 from viewer.config import Settings
 from viewer.errors import BedsideError
-from viewer.outbox import OutboxStatus, read_status
+from viewer.outbox import OutboxReader, OutboxStatus
 
 __all__ = [
     "DESTINATIONS",
@@ -77,7 +77,7 @@ class ForwardingState:
     @property
     def warning(self) -> bool:
         """Shown as a warning: rows are not reaching the destination."""
-        return self.kind in ("failing", "held", "stopped")
+        return _bad(self.kind)
 
 
 class RunningForwarding(Protocol):
@@ -103,23 +103,29 @@ def _aware(stamp: float | None) -> dt.datetime | None:
 
 
 def classify(
-    destination: Destination, outbox: Path, status: OutboxStatus | None, error: str = ""
+    destination: Destination,
+    outbox: Path,
+    status: OutboxStatus | None,
+    error: str = "",
+    *,
+    unqueued: int = 0,
 ) -> ForwardingState:
-    """The state of one destination from its outbox's status (None: nothing queued yet) and
+    """The state of one destination from its outbox's status (None: nothing queued yet), the
+    local log's rows not yet queued (``unqueued``: the app's forwarder feeds them within a
+    moment; with the app closed they wait for its next start or ``bedside audit ... send``) and
     ``error``, what the running app knows beyond the outbox (forwarding did not start, the last
-    pass failed). A held refusal outranks a failure, a failure outranks a row on its way."""
-    if status is None:
-        kind: Kind = "stopped" if error else "up_to_date"
-        return ForwardingState(destination, kind, str(outbox), error=error)
-    waiting = status.pending + status.held
-    last_error = status.last_error or error
-    if status.held:
-        kind = "held"
-    elif error and not status.pending:
-        kind = "stopped"  # nothing queued, yet the rows do not move (a feed that failed)
-    elif status.pending and (status.failing_since is not None or error):
+    pass failed). A held refusal outranks a failure, a failure outranks rows waiting their
+    turn."""
+    pending = unqueued + (status.pending if status else 0)
+    held = status.held if status else 0
+    failing_since = _aware(status.failing_since) if status else None
+    if held:
+        kind: Kind = "held"
+    elif error and not (status and status.pending):
+        kind = "stopped"  # nothing in the queue moves because nothing reaches it
+    elif pending and (failing_since is not None or error):
         kind = "failing"
-    elif status.pending:
+    elif pending:
         kind = "sending"
     else:
         kind = "up_to_date"
@@ -127,14 +133,18 @@ def classify(
         destination,
         kind,
         str(outbox),
-        waiting=waiting,
-        held=status.held,
-        sent=status.sent,
-        since=_aware(status.oldest_pending),
-        failing_since=_aware(status.failing_since),
-        last_sent=_aware(status.last_sent),
-        error=last_error if kind != "up_to_date" and kind != "sending" else "",
+        waiting=pending + held,
+        held=held,
+        sent=status.sent if status else 0,
+        since=_aware(status.oldest_pending) if status else None,
+        failing_since=failing_since,
+        last_sent=_aware(status.last_sent) if status else None,
+        error=((status.last_error if status else None) or error) if _bad(kind) else "",
     )
+
+
+def _bad(kind: Kind) -> bool:
+    return kind in ("failing", "held", "stopped")
 
 
 def utc_text(when: dt.datetime) -> str:
@@ -154,7 +164,7 @@ def state_text(state: ForwardingState, clock: Callable[[dt.datetime], str] = utc
     if state.kind == "up_to_date":
         return f"{state.name}: up to date"
     if state.kind == "sending":
-        return f"{state.name}: {_rows(state.waiting)} being sent"
+        return f"{state.name}: {_rows(state.waiting)} waiting to be sent"
     if state.kind == "held":
         return (
             f"{state.name}: {_rows(state.held)} refused and held, {_rows(state.waiting)} "
@@ -204,9 +214,27 @@ class ForwardingStatus:
         for destination, outbox in configured(self.settings):
             error = errors.get(outbox) or common
             try:
-                status = read_status(outbox)
-            except BedsideError as exc:  # the outbox itself is unreadable: nothing moves
+                status, unqueued = _read(self.settings, outbox)
+            except BedsideError as exc:  # the outbox or the log is unreadable: nothing moves
                 states.append(ForwardingState(destination, "stopped", str(outbox), error=str(exc)))
                 continue
-            states.append(classify(destination, outbox, status, error))
+            states.append(classify(destination, outbox, status, error, unqueued=unqueued))
         return states
+
+
+def _read(settings: Settings, outbox: Path) -> tuple[OutboxStatus | None, int]:
+    """The outbox's status and how many rows of the local log it does not hold yet (the log's
+    head read first: a row queued meanwhile is never counted twice)."""
+    from viewer.audit.forwarding import watermark  # the audit package: not at window start-up
+    from viewer.audit.store import AuditLog
+
+    head, log_id = 0, ""
+    if settings.audit_db_path.exists():
+        with AuditLog.open_readonly(settings.audit_db_path) as log:
+            head, log_id = log.head()[0], log.log_id
+    if not outbox.exists():
+        return None, head
+    with OutboxReader(outbox) as reader:
+        status = reader.status()
+        queued = watermark(reader, log_id) if log_id else head
+    return status, max(0, head - queued)

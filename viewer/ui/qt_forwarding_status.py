@@ -166,7 +166,7 @@ class QtForwardingStatus(QWidget):
         if state.kind == "up_to_date":
             return self.tr("{0}: up to date").format(name)
         if state.kind == "sending":
-            return self.tr("{0}: {1} being sent").format(name, self._rows(state.waiting))
+            return self.tr("{0}: {1} waiting to be sent").format(name, self._rows(state.waiting))
         if state.kind == "held":
             return (
                 self.tr("{0}: {1} refused and held, {2} waiting since {3}").format(
