@@ -28,11 +28,23 @@ def site_file_for(site_dir: str | None, env: dict[str, str]) -> Path:
     return default_site_dir() / SITE_FILE_NAME
 
 
+def data_dir_for(env: dict[str, str]) -> Path:
+    """This account's data folder, as the app finds it (BEDSIDE_DATA_DIR, else the default):
+    where its audit rows wait for the department store and ATNA."""
+    if env.get("BEDSIDE_DATA_DIR"):
+        return Path(env["BEDSIDE_DATA_DIR"])
+    from viewer.config import default_data_dir
+
+    return default_data_dir()
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from viewer.keyprint import format_fingerprint
+    from viewer.session.forwarding_status import state_text
     from viewer.session.site_check import check_site
 
-    report = check_site(site_file_for(args.site_dir, dict(os.environ)))
+    env = dict(os.environ)
+    report = check_site(site_file_for(args.site_dir, env), data_dir=data_dir_for(env))
     if args.json:
         print(printable_json(json.dumps(report.as_json(), indent=2, ensure_ascii=False)))
         return 0 if report.ok else 1
@@ -43,6 +55,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     print(f"Trusted keys: {len(report.keys)}")
     for k in report.keys:
         print(f"  {printable(Path(k.path).name)}  {format_fingerprint(k.fingerprint)}")
+    if report.forwarding:
+        print(f"Audit forwarding from this account ({printable(report.data_dir)}):")
+        for state in report.forwarding:
+            print(f"  {printable(state_text(state))}")
     for f in report.findings:
         print(f"{f.level.upper():8} {printable(f.message)}")
     errors = len(report.errors)
@@ -58,7 +74,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = ssub.add_parser(
         "check",
         help="validate site.toml (schema, unknown and locked keys, paths, permissions) and the "
-        "trusted keys (each parses, fingerprints, duplicates); exit 1 on any error",
+        "trusted keys (each parses, fingerprints, duplicates), and where this account's audit "
+        "rows stand on their way to the department store and ATNA; exit 1 on any error",
     )
     p.add_argument(
         "--site-dir",

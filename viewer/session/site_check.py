@@ -24,6 +24,7 @@ from viewer.bundle.keys import load_public_key
 from viewer.bundle.trust import MAX_KEYS_PER_DIR, demo_fingerprint
 from viewer.config import (
     PATH_KEYS,
+    Settings,
     SettingsFile,
     _flatten,  # the settings' own dotted-key view (one definition)
     check_setting_path,
@@ -32,6 +33,7 @@ from viewer.config import (
 )
 from viewer.errors import BedsideError
 from viewer.keyprint import fingerprint, format_fingerprint
+from viewer.session.forwarding_status import ForwardingState, ForwardingStatus, state_text
 
 Level = Literal["info", "warning", "error"]
 POSIX = sys.platform != "win32"
@@ -67,6 +69,9 @@ class SiteReport:
     keys: tuple[KeyInfo, ...] = ()
     findings: tuple[Finding, ...] = ()
     site_values: dict[str, Any] = field(default_factory=dict)
+    #: where this account's audit rows stand per destination the site file turns on (issue 18)
+    forwarding: tuple[ForwardingState, ...] = ()
+    data_dir: Path | None = None
 
     @property
     def errors(self) -> list[Finding]:
@@ -86,7 +91,28 @@ class SiteReport:
             "findings": [
                 {"level": f.level, "code": f.code, "message": f.message} for f in self.findings
             ],
+            "data_dir": None if self.data_dir is None else str(self.data_dir),
+            "forwarding": [_forwarding_json(state) for state in self.forwarding],
         }
+
+
+def _forwarding_json(state: ForwardingState) -> dict[str, Any]:
+    def iso(when: Any) -> str | None:
+        return None if when is None else str(when.isoformat())
+
+    return {
+        "destination": state.destination,
+        "state": state.kind,
+        "text": state_text(state),
+        "waiting": state.waiting,
+        "held": state.held,
+        "sent": state.sent,
+        "waiting_since": iso(state.since),
+        "failing_since": iso(state.failing_since),
+        "last_sent": iso(state.last_sent),
+        "last_error": state.error or None,
+        "outbox": state.outbox,
+    }
 
 
 class _Collector:
@@ -320,8 +346,31 @@ def _check_keys(keys_dir: Path, out: _Collector) -> list[KeyInfo]:
     return keys
 
 
-def check_site(site_file: Path) -> SiteReport:
-    """Every finding about ``site_file`` (which may not exist) and the trust store it names."""
+def _check_forwarding(
+    values: SettingsFile, site_file: Path, data_dir: Path, out: _Collector
+) -> list[ForwardingState]:
+    """Where the rows of the account whose data folder is ``data_dir`` stand, for each audit
+    destination the file turns on (its outboxes, read-only): rows that do not move are a
+    warning, the forwarding is the app's, not the file's."""
+    settings = Settings(
+        values=values,
+        data_dir=data_dir,
+        site_file=site_file,
+        user_file=data_dir / "settings.toml",
+        site_dir=site_file.parent,
+    )
+    states = ForwardingStatus(settings).poll()
+    for state in states:
+        if state.warning:
+            code = "forwarding_held" if state.kind == "held" else "forwarding_failing"
+            out.add("warning", code, f"{state_text(state)} (details: {state.command})")
+    return states
+
+
+def check_site(site_file: Path, *, data_dir: Path | None = None) -> SiteReport:
+    """Every finding about ``site_file`` (which may not exist) and the trust store it names;
+    with ``data_dir`` (an account's data folder) also where that account's audit rows stand on
+    their way to the destinations the file configures."""
     out = _Collector()
     site_dir = site_file.parent
     st = _stat(site_dir)
@@ -345,12 +394,17 @@ def check_site(site_file: Path) -> SiteReport:
                 "trust.allow_user_keys = true: each user may trust model keys of their own.",
             )
     keys = _check_keys(keys_dir, out)
+    forwarding: list[ForwardingState] = []
+    if values is not None and data_dir is not None:
+        forwarding = _check_forwarding(values, site_file, data_dir, out)
     return SiteReport(
         site_file=site_file,
         keys_dir=keys_dir,
         keys=tuple(keys),
         findings=tuple(out.findings),
         site_values=site_values,
+        forwarding=tuple(forwarding),
+        data_dir=data_dir,
     )
 
 
