@@ -181,3 +181,33 @@ def test_the_window_shows_its_own_forwarder_failing(
     qtbot.waitUntil(failing, timeout=WAIT_MS)
     assert label.text().startswith("⚠ Department audit store: ")
     assert "The department audit store" in label.toolTip()
+
+
+def test_the_audit_window_shows_it_under_verify_and_only_when_configured(
+    qtbot: Any, site_file: Path, settings: Settings
+) -> None:
+    from viewer.ui.qt_audit_window import QtAuditWindow
+
+    plain = QtAuditWindow(settings)
+    qtbot.addWidget(plain)
+    assert plain.findChild(QLabel, "forwardingStatusCentral") is None
+    assert plain.forwarding.isHidden()
+    plain.shutdown()
+
+    configured = _site(site_file)
+
+    def down(items: list[OutboxItem]) -> None:
+        raise ConnectionError("The department audit store cannot be reached: connection refused.")
+
+    _queue(configured, 3, down)
+    window = QtAuditWindow(configured)
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        label = find(window, QLabel, "forwardingStatusCentral")
+        qtbot.waitUntil(lambda: label.isVisible(), timeout=WAIT_MS)
+        assert label.text().startswith("⚠ Department audit store: 3 rows waiting since ")
+        assert label.text().endswith("cannot be reached: connection refused.")  # wrapped, whole
+    finally:
+        window.shutdown()
+        QThreadPool.globalInstance().waitForDone()

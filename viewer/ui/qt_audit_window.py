@@ -56,8 +56,10 @@ from viewer.session.audit_view import (
     verify_central,
     verify_log,
 )
+from viewer.session.forwarding_status import ForwardingStatus
 from viewer.ui.plain_text import plain_labels
 from viewer.ui.qt_audit_table import AuditTableModel, record_text
+from viewer.ui.qt_forwarding_status import QtForwardingStatus
 from viewer.ui.save_dialog import ask_save_path
 from viewer.ui.workers import JobRunner, error_text
 
@@ -235,6 +237,10 @@ class QtAuditWindow(QDialog):
         self.close_button.setObjectName("closeAuditButton")
         self.close_button.clicked.connect(self.close)
 
+        # issue 18: whether this workstation's rows reach the department store and ATNA (what
+        # verify --central compares against); nothing when neither is configured
+        self.forwarding = QtForwardingStatus(ForwardingStatus(settings), self, vertical=True)
+
         verify_row = QHBoxLayout()
         verify_row.addWidget(self.verify_button)
         verify_row.addWidget(self.verify_checkpoint_button)
@@ -256,6 +262,7 @@ class QtAuditWindow(QDialog):
         layout.addWidget(self._splitter, 1)
         layout.addWidget(self.row_count)
         layout.addLayout(verify_row)
+        layout.addWidget(self.forwarding)
         layout.addLayout(export_row)
         layout.addWidget(self.export_status)
         self.resize(1100, 680)
@@ -729,6 +736,7 @@ class QtAuditWindow(QDialog):
         """Cancel and wait for the worker, ``SHUTDOWN_WAIT_MS`` at most (window closing, tests'
         teardown)."""
         self._runner.shutdown(SHUTDOWN_WAIT_MS)
+        self.forwarding.shutdown()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()  # cancels an export (no file is left) and waits for the worker
