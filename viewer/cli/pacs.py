@@ -8,15 +8,20 @@
   recognised by its SOP Instance UID and not sent twice); exit 1 when they are still waiting.
 - ``outbox list|retry|drain``: what waits and why, make held objects due again, send now.
 
-``--json`` prints one JSON document for scripts. Every failure is one sentence on stderr.
+``--json`` prints one JSON document for scripts. Every failure is one sentence on stderr, and
+so is what pydicom warns about values PACS (or a file to send) wrote wrongly: one note, never
+pydicom's raw warnings (:func:`_value_notes`).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
+import re
 import sys
+import warnings
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +34,45 @@ __all__ = ["register"]
 
 def _print_json(data: object) -> None:
     print(printable_json(json.dumps(data, indent=2, ensure_ascii=False)))
+
+
+# the VR a pydicom value warning names ("Invalid value for VR IS", "... allowed for VR CS",
+# "elements with a VR of DS", "The PN component length ...")
+_WARNED_VR = re.compile(r"\bVR (?:of )?'?([A-Z]{2})\b|\b(PN) component\b")
+
+
+def value_note(messages: list[str], whose: str) -> str | None:
+    """pydicom's warnings about values (PS3.5 6.2 lengths and characters per VR) as one
+    sentence naming the VRs: its own words quote the value, which may be a patient's name or
+    hold control characters, and point to the standard's table instead of saying what happens."""
+    if not messages:
+        return None
+    vrs = sorted({m.group(1) or m.group(2) for m in map(_WARNED_VR.search, messages) if m})
+    kinds = f" (VR {', '.join(vrs)})" if vrs else ""
+    return (
+        f"Note: {whose} {len(messages)} value(s) that are not valid DICOM{kinds}; they were "
+        "read as far as possible and are kept as written."
+    )
+
+
+def _value_notes(
+    func: Callable[[argparse.Namespace], int], whose: str
+) -> Callable[[argparse.Namespace], int]:
+    """Run a command with pydicom's warnings collected, then print :func:`value_note` on stderr
+    (a command-line process: the process-wide catch is safe here)."""
+
+    @functools.wraps(func)
+    def run(args: argparse.Namespace) -> int:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                return func(args)
+            finally:
+                note = value_note([str(w.message) for w in caught], whose)
+                if note:
+                    print(note, file=sys.stderr)
+
+    return run
 
 
 def _audit(settings: Any) -> Any:
@@ -329,7 +373,7 @@ def register(sub: Any) -> None:
         "--timeout", type=_seconds(0.1, 3600), default=5.0, help="seconds per check (default 5)"
     )
     e.add_argument("--json", action="store_true", help="machine-readable output")
-    e.set_defaults(func=_echo)
+    e.set_defaults(func=_value_notes(_echo, "PACS answered with"))
 
     f = psub.add_parser("find", help="search studies (QIDO-RS or C-FIND, as the site sets)")
     f.add_argument("--patient-id", help="Patient ID (0010,0020); * and ? match")
@@ -341,13 +385,13 @@ def register(sub: Any) -> None:
         "--timeout", type=_seconds(0.1, 3600), default=None, help="seconds to wait for PACS"
     )
     f.add_argument("--json", action="store_true", help="machine-readable output")
-    f.set_defaults(func=_find)
+    f.set_defaults(func=_value_notes(_find, "PACS answered with"))
 
     g = psub.add_parser("get", help="retrieve one study into a folder (WADO-RS or C-GET)")
     g.add_argument("study_uid", help="Study Instance UID (0020,000D)")
     g.add_argument("--out", required=True, metavar="DIR", help="folder to write the files to")
     g.add_argument("--json", action="store_true", help="machine-readable output")
-    g.set_defaults(func=_get)
+    g.set_defaults(func=_value_notes(_get, "PACS sent"))
 
     s = psub.add_parser("send", help="queue DICOM files for PACS and send them")
     s.add_argument("files", nargs="+", help="DICOM Part-10 files (SR, SC, GSPS, images)")
@@ -359,16 +403,16 @@ def register(sub: Any) -> None:
         help="seconds to keep trying now (default 30)",
     )
     s.add_argument("--json", action="store_true", help="machine-readable output")
-    s.set_defaults(func=_send)
+    s.set_defaults(func=_value_notes(_send, "the files to send hold"))
 
     o = psub.add_parser("outbox", help="what waits for PACS: list, retry, drain")
     osub = o.add_subparsers(dest="outbox_command", metavar="ACTION", required=True)
     ol = osub.add_parser("list", help="waiting objects, their state and last error")
     ol.add_argument("--json", action="store_true", help="machine-readable output")
-    ol.set_defaults(func=_outbox_list)
+    ol.set_defaults(func=_value_notes(_outbox_list, "the waiting objects hold"))
     osub.add_parser("retry", help="make every waiting object (held ones too) due now").set_defaults(
         func=_outbox_retry
     )
     od = osub.add_parser("drain", help="send what is due now")
     od.add_argument("--json", action="store_true", help="machine-readable output")
-    od.set_defaults(func=_outbox_drain)
+    od.set_defaults(func=_value_notes(_outbox_drain, "the objects sent hold"))
