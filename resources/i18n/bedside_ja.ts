@@ -1622,7 +1622,7 @@ Your decision is still here; press the button again to retry.</source>
     </message>
     <message>
         <source>Failing since: {0}</source>
-        <translation>失敗が続いている時刻：{0} から</translation>
+        <translation>失敗が始まった時刻：{0}</translation>
     </message>
     <message>
         <source>Last sent: {0}</source>

@@ -55,7 +55,7 @@ def line(qtbot: Any, site_file: Path) -> Iterator[tuple[QtForwardingStatus, Sett
     QThreadPool.globalInstance().waitForDone()
 
 
-def _poll(qtbot: Any, widget: QtForwardingStatus) -> QLabel:
+def _poll(qtbot: Any, widget: QtForwardingStatus) -> Any:
     with qtbot.waitSignal(widget.states_changed, timeout=WAIT_MS):
         widget.refresh()
     label = widget.findChild(QLabel, "forwardingStatusCentral")
@@ -79,7 +79,7 @@ def test_each_state_of_the_real_outbox_reads_as_it_should(
     widget, settings = line
     label = _poll(qtbot, widget)
     assert label.isVisible()
-    assert label.text() == "Department audit store: up to date"
+    assert label.full == "Department audit store: up to date"
     assert label.accessibleName() == "Department audit store: forwarding status"
     assert "bedside audit central status" in label.toolTip()
     assert "#1b5e20" in label.styleSheet()
@@ -91,11 +91,11 @@ def test_each_state_of_the_real_outbox_reads_as_it_should(
 
     _queue(settings, 37, down)
     label = _poll(qtbot, widget)
-    assert label.text().startswith("⚠ Department audit store: 37 rows waiting since ")
-    # a long line is elided in the status bar; the tooltip and the accessible description
-    # carry all of it
-    shown = label.text().removeprefix("⚠ ").removesuffix("…")
-    assert label.toolTip().splitlines()[0].startswith(shown)
+    assert label.full.startswith("⚠ Department audit store: 37 rows waiting since ")
+    # a long line is elided in a row to the room it gets; the tooltip and the accessible
+    # description carry all of it
+    assert label.text().endswith("…") and label.full.startswith(label.text().removesuffix("…"))
+    assert label.toolTip().splitlines()[0] == label.full.removeprefix("⚠ ")
     assert label.accessibleDescription() == label.toolTip()
     assert "cannot be reached: connection refused." in label.toolTip()
     assert "nothing is lost" in label.toolTip()
@@ -108,14 +108,14 @@ def test_each_state_of_the_real_outbox_reads_as_it_should(
         box.retry_now()
         box.drain_batches(refuse)
     label = _poll(qtbot, widget)
-    assert label.text().startswith("⚠ Department audit store: 1 row refused and held, 37 rows")
+    assert label.full.startswith("⚠ Department audit store: 1 row refused and held, 37 rows")
     assert "row 1 differs from the stored row 1" in label.toolTip()
 
     with Outbox(settings.central_outbox_path) as box:
         box.retry_now()
         assert box.drain_batches(lambda items: None).sent == 37
     label = _poll(qtbot, widget)
-    assert label.text() == "Department audit store: up to date"
+    assert label.full == "Department audit store: up to date"
     assert "Last sent: " in label.toolTip() and "never" not in label.toolTip()
 
 
@@ -124,12 +124,12 @@ def test_rows_on_their_way_and_an_unreadable_queue(
 ) -> None:
     widget, settings = line
     _queue(settings, 1)
-    assert _poll(qtbot, widget).text() == "Department audit store: 1 row waiting to be sent"
+    assert _poll(qtbot, widget).full == "Department audit store: 1 row waiting to be sent"
     for suffix in ("", "-wal", "-shm"):
         Path(str(settings.central_outbox_path) + suffix).unlink(missing_ok=True)
     settings.central_outbox_path.write_bytes(b"not a database" * 200)
     label = _poll(qtbot, widget)
-    assert label.text().startswith("⚠ Department audit store: not forwarding — The outbox ")
+    assert label.full.startswith("⚠ Department audit store: not forwarding — The outbox ")
 
 
 def test_both_destinations_and_japanese(qtbot: Any, site_file: Path, tmp_path: Path) -> None:
@@ -147,8 +147,8 @@ def test_both_destinations_and_japanese(qtbot: Any, site_file: Path, tmp_path: P
             widget.refresh()
         central = find(widget, QLabel, "forwardingStatusCentral")
         atna = find(widget, QLabel, "forwardingStatusAtna")
-        assert "部門" in central.text() and "Department" not in central.text()
-        assert "ATNA" in atna.text()
+        assert "部門" in central.full and "Department" not in central.full
+        assert "ATNA" in atna.full
         assert atna.accessibleName() and atna.accessibleName() != central.accessibleName()
     finally:
         install_translator(app, "en")
@@ -176,10 +176,10 @@ def test_the_window_shows_its_own_forwarder_failing(
 
     def failing() -> bool:
         window.forwarding.refresh()
-        return label.isVisible() and "waiting since" in label.text()
+        return label.isVisible() and "waiting since" in label.full
 
     qtbot.waitUntil(failing, timeout=WAIT_MS)
-    assert label.text().startswith("⚠ Department audit store: ")
+    assert label.full.startswith("⚠ Department audit store: ")
     assert "The department audit store" in label.toolTip()
 
 

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QBoxLayout, QLabel, QWidget
 
 from viewer.config import Settings
@@ -27,9 +28,11 @@ __all__ = ["POLL_INTERVAL_MS", "QtForwardingStatus"]
 
 # how often the outboxes are read while the window is open (a failure shows within this long)
 POLL_INTERVAL_MS = 10_000
-# a line longer than this is elided in a status bar (the tooltip and the accessible description
-# carry all of it)
+# in a status bar a line asks for at most this much room (and a third of the screen), may
+# shrink to LINE_MIN_PX when the window is narrow, and is elided to what it gets (the tooltip and
+# the accessible description carry all of it): the bar's messages and model and user keep room
 MAX_LINE_PX = 620
+LINE_MIN_PX = 120
 # each destination's label, by ForwardingState.destination
 _OBJECT_NAMES = {"central": "forwardingStatusCentral", "atna": "forwardingStatusAtna"}
 
@@ -49,7 +52,7 @@ class QtForwardingStatus(QWidget):
         self.status = status
         self.elide = not vertical
         self.states: list[ForwardingState] = []
-        self.labels: dict[str, QLabel] = {}
+        self.labels: dict[str, _Line] = {}
         self.runner = JobRunner(1, self, name="forwarding-status", nice=10)
         self._polling = False
         self._again = False
@@ -78,10 +81,8 @@ class QtForwardingStatus(QWidget):
                 label.deleteLater()
         for name in wanted:
             if name not in self.labels:
-                label = QLabel(self)
+                label = _Line(self, elide=self.elide)
                 label.setObjectName(_OBJECT_NAMES[name])
-                label.setTextFormat(Qt.TextFormat.PlainText)
-                label.setWordWrap(not self.elide)
                 label.hide()  # until its first state
                 self.labels[name] = label
                 self._layout.addWidget(label)
@@ -225,21 +226,58 @@ class QtForwardingStatus(QWidget):
                 text = "⚠ " + text
             label.setToolTip(details)
             label.setAccessibleDescription(details)
-            label.setText(self._fit(label, text))
-            label.setStyleSheet(_style(bad, state))
+            label.set_line(text)
+            label.setStyleSheet(_style(label.objectName(), bad, state))
             label.show()
 
-    def _fit(self, label: QLabel, text: str) -> str:
-        if not self.elide:
-            return text
-        metrics = label.fontMetrics()
-        return metrics.elidedText(text, Qt.TextElideMode.ElideRight, MAX_LINE_PX)
 
-
-def _style(bad: bool, state: ForwardingState | None) -> str:
-    """Red for rows that do not move, green when up to date, the palette's colour otherwise."""
+def _style(name: str, bad: bool, state: ForwardingState | None) -> str:
+    """Red for rows that do not move, green when up to date, the palette's colour otherwise;
+    for the label only (by its object name): a tooltip takes its widget's style sheet, and red
+    bold paragraphs on yellow read badly."""
     if bad:
-        return "color: #b00020; font-weight: bold;"
+        return f"#{name} {{ color: #b00020; font-weight: bold; }}"
     if state is not None and state.kind == "up_to_date":
-        return "color: #1b5e20;"
+        return f"#{name} {{ color: #1b5e20; }}"
     return ""
+
+
+class _Line(QLabel):
+    """One destination's line: wrapped whole in a column; in a row (a status bar) elided to the
+    width the layout gives it, between ``LINE_MIN_PX`` and ``MAX_LINE_PX``."""
+
+    def __init__(self, parent: QWidget, *, elide: bool) -> None:
+        super().__init__(parent)
+        self.elide = elide
+        self.full = ""
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setWordWrap(not elide)
+
+    def set_line(self, text: str) -> None:
+        self.full = text
+        self.updateGeometry()
+        self._show()
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        if not self.elide:
+            return hint
+        screen = self.screen()
+        cap = MAX_LINE_PX if screen is None else min(MAX_LINE_PX, screen.size().width() // 3)
+        wanted = self.fontMetrics().horizontalAdvance(self.full) + 2 * self.margin() + 4
+        return QSize(max(LINE_MIN_PX, min(wanted, cap)), hint.height())
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        return QSize(LINE_MIN_PX, hint.height()) if self.elide else hint
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._show()
+
+    def _show(self) -> None:
+        if not self.elide:
+            self.setText(self.full)
+            return
+        room = max(LINE_MIN_PX, self.contentsRect().width())
+        self.setText(self.fontMetrics().elidedText(self.full, Qt.TextElideMode.ElideRight, room))
