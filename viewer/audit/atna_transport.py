@@ -34,6 +34,7 @@ the site gives one.
 from __future__ import annotations
 
 import contextlib
+import re
 import select
 import socket
 import ssl
@@ -243,17 +244,20 @@ class SyslogTlsSender:
         except ssl.SSLError as exc:
             raw.close()
             raise AtnaTrustError(
-                f"The TLS handshake with {self.where} failed: "
-                f"{getattr(exc, 'reason', None) or exc} "
-                "(a repository that requires this workstation's certificate refuses a "
-                f"connection without an accepted one; atna.client_cert_file). {queued}",
+                f"The TLS handshake with {self.where} failed: {_tls_words(exc)}. {queued}",
                 code="handshake",
+            ) from exc
+        except TimeoutError as exc:  # CPython's words: "_ssl.c:989: The handshake ... timed out"
+            raw.close()
+            raise AtnaError(
+                f"{self.where} accepted the connection but did not complete the TLS handshake "
+                f"within {self.connect_timeout_s:g} s: {_NOT_TLS}. {queued}"
             ) from exc
         except OSError as exc:
             raw.close()
             raise AtnaError(
-                f"The connection to {self.where} broke during the TLS handshake: "
-                f"{exc.strerror or exc}. {queued}"
+                f"The connection to {self.where} broke during the TLS handshake "
+                f"({exc.strerror or type(exc).__name__}): {_NOT_TLS}. {queued}"
             ) from exc
         sock.settimeout(self.send_timeout_s)
         return sock
@@ -362,7 +366,7 @@ class SyslogTlsSender:
         certificate shows only now, after the handshake (ATNA node authentication)."""
         if not self._fresh:
             return ""
-        why = f" ({self._peer_error})" if self._peer_error else ""
+        why = f" ({_plain(self._peer_error)})" if self._peer_error else ""
         if self.has_client_certificate:
             return (
                 f" without taking anything{why}: it does not accept this workstation's "
@@ -375,10 +379,70 @@ class SyslogTlsSender:
         )
 
 
+#: what a port that does not finish a TLS handshake usually is (RFC 5425 8: syslog over TLS is
+#: port 6514; 514 is plain syslog)
+_NOT_TLS = (
+    "check that atna.port is the repository's syslog-over-TLS port (RFC 5425, usually 6514), "
+    "not plain syslog (514) or another service, and that a firewall lets it through"
+)
+
+# OpenSSL reason codes (ssl.SSLError.reason) a person can act on, in words
+_TLS_REASONS = (
+    (
+        ("WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "HTTP_REQUEST", "PACKET_LENGTH"),
+        "the port does not speak TLS: " + _NOT_TLS,
+    ),
+    (
+        ("CERTIFICATE_REQUIRED", "UNKNOWN_CA", "BAD_CERTIFICATE"),
+        "it refused this workstation's certificate, or its absence (ATNA node authentication): "
+        "set atna.client_cert_file and atna.client_key_file to a certificate signed by a CA "
+        "the repository trusts",
+    ),
+    (
+        ("HANDSHAKE_FAILURE",),
+        "it ended the handshake; most often it requires this workstation's certificate "
+        "(atna.client_cert_file and atna.client_key_file, signed by a CA it trusts), else it "
+        "shares no TLS version or cipher with this workstation (TLS 1.2 or later)",
+    ),
+    (
+        ("CERTIFICATE_EXPIRED", "CERTIFICATE_REVOKED"),
+        "it refused this workstation's certificate as expired or revoked: renew "
+        "atna.client_cert_file",
+    ),
+    (
+        ("PROTOCOL_VERSION", "UNSUPPORTED_PROTOCOL", "NO_PROTOCOLS_AVAILABLE", "NO_CIPHERS"),
+        "it offers no TLS version or cipher this workstation accepts (TLS 1.2 or later, BCP 195)",
+    ),
+    (
+        ("UNEXPECTED_EOF", "EOF"),
+        "it closed the connection during the handshake (it may require this workstation's "
+        "certificate: atna.client_cert_file); else " + _NOT_TLS,
+    ),
+)
+
+
+def _tls_words(exc: ssl.SSLError) -> str:
+    """A failed handshake in words: OpenSSL's reason code mapped to what to check, never its
+    own text ("[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006)")."""
+    reason = "EOF" if isinstance(exc, ssl.SSLEOFError) else str(exc.reason or exc)
+    for codes, words in _TLS_REASONS:
+        if any(code in reason.upper() for code in codes):
+            return words
+    return f"{_plain(reason)}; check atna.port, atna.ca_file and atna.client_cert_file"
+
+
+def _plain(reason: str) -> str:
+    """An OpenSSL reason or message without its code style and CPython's source location."""
+    text = re.sub(r"\s*\(_ssl\.c:\d+\)|\[SSL: [A-Z0-9_]+\]\s*|_ssl\.c:\d+:\s*", "", reason)
+    text = text.strip().rstrip(".")
+    return text.replace("_", " ").lower() if " " not in text else text  # a bare code
+
+
 def _why_untrusted(exc: ssl.SSLCertVerificationError) -> tuple[str, str]:
     """(a short code for the audit row, the sentence) for a refused server certificate."""
     code = getattr(exc, "verify_code", None)
     message = getattr(exc, "verify_message", None) or str(exc)
+    message = _plain(message)
     if code == 62 or "hostname mismatch" in message.lower() or "ip address mismatch" in message:
         return "host_name_mismatch", (
             "its certificate is not issued for that host name (atna.host must be a name the "
@@ -391,7 +455,9 @@ def _why_untrusted(exc: ssl.SSLCertVerificationError) -> tuple[str, str]:
         )
     if code == 10:
         return "expired_certificate", f"its certificate has expired ({message})"
-    return "certificate_refused", message
+    return "certificate_refused", (
+        f"its certificate was refused ({message}): check atna.ca_file and atna.host"
+    )
 
 
 class AtnaDestination:
