@@ -98,3 +98,22 @@ def test_a_reader_sees_one_moment_and_the_newest_key(tmp_path: Path) -> None:
             assert reader.status().pending == 2
         with OutboxReader(path) as reader:
             assert reader.last_key("log") == "log:3"
+
+
+def test_the_last_send_is_found_through_an_index_not_by_visiting_every_sent_row(
+    tmp_path: Path,
+) -> None:
+    """A year of forwarding holds hundreds of thousands of rows sent; the window looks every
+    10 s (bench/bench_forwarding_status.py: 108 ms a look at 50,000 rows without it, 17 with)."""
+    path = tmp_path / "out.sqlite"
+    with Outbox(path) as box:
+        box.put_many([(f"k{i}", b"x") for i in range(3)])
+        box.drain_batches(lambda items: None)
+    with sqlite3.connect(path) as db:
+        plan = db.execute(
+            "EXPLAIN QUERY PLAN SELECT max(sent_at) FROM items WHERE state = 'sent' "
+            "AND (? IS NULL OR kind = ?)",
+            (None, None),
+        ).fetchall()
+    assert "items_sent" in str(plan)
+    assert read_status(path).last_sent is not None

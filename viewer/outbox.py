@@ -57,6 +57,8 @@ CREATE TABLE IF NOT EXISTS items (
     sent_at REAL
 );
 CREATE INDEX IF NOT EXISTS items_due ON items (state, next_attempt, id);
+-- the last send without visiting every row sent (status(): a window polls it)
+CREATE INDEX IF NOT EXISTS items_sent ON items (state, sent_at);
 CREATE TABLE IF NOT EXISTS lease (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     owner TEXT,
@@ -187,7 +189,7 @@ def _status(db: sqlite3.Connection, kind: str | None) -> OutboxStatus:
     oldest, failing, next_at = db.execute(
         "SELECT min(created), min(first_failure), "
         "min(CASE WHEN state = 'pending' THEN next_attempt END) "
-        "FROM items WHERE state != 'sent' AND (? IS NULL OR kind = ?)",
+        "FROM items WHERE state IN ('pending', 'held') AND (? IS NULL OR kind = ?)",
         params,
     ).fetchone()
     last_sent = db.execute(
@@ -195,7 +197,8 @@ def _status(db: sqlite3.Connection, kind: str | None) -> OutboxStatus:
         params,
     ).fetchone()[0]
     err = db.execute(
-        "SELECT last_error FROM items WHERE state != 'sent' AND last_error IS NOT NULL "
+        "SELECT last_error FROM items WHERE state IN ('pending', 'held') "
+        "AND last_error IS NOT NULL "
         "AND (? IS NULL OR kind = ?) ORDER BY id DESC LIMIT 1",
         params,
     ).fetchone()
