@@ -164,15 +164,15 @@ def _installation_paths(args: argparse.Namespace) -> InstallationPaths:
 
 
 def _render(args: argparse.Namespace) -> int:
-    from viewer.dicom.pipeline import DisplayRenderer  # numpy, pydicom: only to render
-    from viewer.dicom.reader import read_image
+    from viewer.dicom.direct import read_display  # numpy (pydicom only when a file needs it)
+    from viewer.dicom.pipeline import DisplayRenderer
     from viewer.outputs import check_output_path
 
     paths = None
     if not args.list_presets:
         paths = _installation_paths(args)
         check_output_path(Path(args.out), settings=paths, overwrite=args.force, what="PNG")
-    image = read_image(args.path)
+    image = read_display(args.path)
     if args.list_presets:
         for i, win in enumerate(image.windows, 1):
             print(f"{i}: {printable(win.label())}")

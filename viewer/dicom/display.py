@@ -45,8 +45,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from viewer.dicom.model import Window
-from viewer.dicom.pipeline import HeaderSource, StoredDomain, padding_mask
+from viewer.dicom.model import ImageMetadata, Window
+from viewer.dicom.pipeline import (
+    HeaderSource,
+    StoredDomain,
+    modality_values,
+    padding_mask,
+    presentation_inverse,
+    stored_domain,
+    stored_windows,
+)
+from viewer.dicom.safe_read import quiet, short_error
+from viewer.errors import DicomError
 
 # Automatic window tails, in display order (fraction of non-padding pixels).
 DARK_TAIL = 0.02
@@ -257,3 +267,42 @@ def display_presets(
         auto=auto,
         wide=wide,
     )
+
+
+@dataclass(frozen=True)
+class GreyScale:
+    """An image's grey scale before any pixel is looked up: the stored-value domain, its
+    modality values, the stored windows (as stored: inference reads these) and the menu."""
+
+    domain: StoredDomain
+    mod_values: np.ndarray
+    windows: tuple[Window, ...]
+    choice: DisplayChoice
+
+
+def grey_scale(
+    header: HeaderSource, meta: ImageMetadata, stored: np.ndarray, notes: list[str], path: str
+) -> GreyScale:
+    """Modality LUT / Rescale (PS3.3 C.11.1), stored and automatic windows (C.11.2), presets:
+    the one path of the full read (reader.assemble_image), the preview and the direct render
+    (viewer.dicom.direct), whichever reader gave ``header``."""
+    try:
+        with quiet(notes):
+            domain = stored_domain(stored)
+            mod_values = modality_values(domain.values, header)
+            windows, win_notes = stored_windows(header)
+            choice = display_presets(
+                windows,
+                domain,
+                mod_values,
+                header,
+                inverse=presentation_inverse(header, meta.photometric),
+            )
+    except DicomError as exc:
+        raise DicomError(exc.message, path=path) from exc
+    except Exception as exc:
+        raise DicomError(
+            f"has an invalid grey-scale pipeline: {short_error(exc)}", path=path
+        ) from exc
+    notes.extend(win_notes)
+    return GreyScale(domain, mod_values, windows, choice)

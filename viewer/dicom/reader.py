@@ -31,7 +31,7 @@ from pydicom import uid
 from pydicom.dataset import Dataset
 
 from viewer.dicom import codecs
-from viewer.dicom.display import display_presets
+from viewer.dicom.display import grey_scale
 from viewer.dicom.metadata import (
     MEDIA_STORAGE_DIRECTORY,
     check_image_size,
@@ -40,13 +40,7 @@ from viewer.dicom.metadata import (
 )
 from viewer.dicom.metadata import read_metadata as read_metadata  # the public entry, re-exported
 from viewer.dicom.model import DicomImage, ImageMetadata
-from viewer.dicom.pipeline import (
-    apply_lut,
-    modality_values,
-    presentation_inverse,
-    stored_domain,
-    stored_windows,
-)
+from viewer.dicom.pipeline import apply_lut
 from viewer.dicom.safe_read import DEFAULT_LIMITS, Limits, quiet, read_dataset, short_error
 from viewer.errors import DicomError
 
@@ -223,26 +217,14 @@ def assemble_image(
     C.11.1), stored and automatic windows (C.11.2), presets. One path for the full image and
     for the reduced-resolution preview (viewer.dicom.preview), so both show the same grey scale.
     """
+    grey = grey_scale(ds, meta, stored, notes, str(path))
     try:
-        with quiet(notes):
-            domain = stored_domain(stored)
-            mod_values = modality_values(domain.values, ds)
-            modality = apply_lut(mod_values.astype(np.float32), domain.index)
-            windows, win_notes = stored_windows(ds)
-            choice = display_presets(
-                windows,
-                domain,
-                mod_values,
-                ds,
-                inverse=presentation_inverse(ds, meta.photometric),
-            )
-    except DicomError as exc:
-        raise DicomError(exc.message, path=path) from exc
+        modality = apply_lut(grey.mod_values.astype(np.float32), grey.domain.index)
     except Exception as exc:
         raise DicomError(
             f"has an invalid grey-scale pipeline: {short_error(exc)}", path=path
         ) from exc
-    notes.extend(win_notes)
+    windows, choice = grey.windows, grey.choice
     return DicomImage(
         meta=meta,
         stored=stored,

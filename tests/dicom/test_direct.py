@@ -1,0 +1,285 @@
+"""The pydicom-free render (viewer.dicom.direct) gives pixel for pixel what read_image gives.
+
+Every file of pydicom's wheel and the generator's variants (MONOCHROME1, rescale, padding,
+signed and unused bits, several windows, the VOI LUT functions, implicit VR, 8 and 32 bits):
+either the direct path reads it and every preset renders identically to the pydicom path, or it
+answers None and ``read_display`` is the pydicom path (LUT sequences, compressed, trailing
+elements, truncated pixel data). The numpy window and rescale functions both paths share are
+checked against pydicom's own ``apply_windowing`` / ``apply_modality_lut``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pydicom.data
+import pytest
+from pydicom.dataset import Dataset
+from pydicom.pixels.processing import apply_modality_lut, apply_windowing
+from pydicom.uid import ImplicitVRLittleEndian, RLELossless
+
+from tests.dicom.helpers import make_ds, save
+from viewer.dicom import DicomImage, read_image
+from viewer.dicom.direct import DirectImage, read_direct, read_display
+from viewer.dicom.pipeline import DisplayRenderer, rescale, windowing
+from viewer.dicom.synthetic import make_cxr
+from viewer.errors import DicomError
+
+ROOT = Path(__file__).resolve().parents[2]
+TEST_FILES = Path(pydicom.data.__file__).parent / "test_files"
+CORPUS = sorted(TEST_FILES.glob("*.dcm"))
+# The wheel's files the direct path reads (uncompressed little-endian monochrome single frames
+# with plain values); every other one is the pydicom path's
+DIRECT_IN_CORPUS = {
+    "CT_small.dcm",  # followed by Data Set Trailing Padding (FFFC,FFFC)
+    "MR_small.dcm",
+    "MR_small_implicit.dcm",
+    "examples_overlay.dcm",
+    "rtdose_1frame.dcm",
+}
+
+
+def _same(direct: DirectImage, full: DicomImage) -> None:
+    assert direct.meta == full.meta
+    assert direct.stored.dtype == full.stored.dtype
+    assert np.array_equal(direct.stored, full.stored)
+    assert direct.windows == full.windows
+    assert direct.presets == full.presets
+    assert (direct.default_window, direct.auto_window) == (full.default_window, full.auto_window)
+    ours, theirs = DisplayRenderer(direct), DisplayRenderer(full)
+    for window in (None, *full.presets):
+        for invert in (False, True):
+            a = ours.render(window, invert=invert)
+            b = theirs.render(window, invert=invert)
+            assert a.dtype == b.dtype == np.uint8
+            assert np.array_equal(a, b), (window, invert)
+
+
+def _outcome(path: Path) -> tuple[DirectImage | None, DicomImage | None, str]:
+    try:
+        full: DicomImage | None = read_image(path)
+        message = ""
+    except DicomError as exc:
+        full, message = None, str(exc)
+    try:
+        direct = read_direct(path)
+    except DicomError as exc:
+        assert str(exc) == message  # refused from the header with read_image's words
+        return None, full, message
+    return direct, full, message
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=[p.name for p in CORPUS])
+def test_pydicom_corpus_direct_equals_full(path: Path) -> None:
+    direct, full, message = _outcome(path)
+    if direct is None:
+        assert path.name not in DIRECT_IN_CORPUS
+        if full is not None:
+            assert isinstance(read_display(path), DicomImage)  # the fallback is read_image
+        return
+    assert path.name in DIRECT_IN_CORPUS, "a new direct file: check it and list it"
+    assert full is not None, message
+    _same(direct, full)
+
+
+def test_the_corpus_list_is_what_the_wheel_ships() -> None:
+    assert {p.name for p in CORPUS} >= DIRECT_IN_CORPUS
+
+
+def _signed() -> Dataset:
+    arr = np.array([[-2048, -1, 0, 5], [2047, -2000, 100, -7]], dtype=np.int16)
+    ds = make_ds(arr, bits_stored=12, PixelPaddingValue=-2000)
+    raw = np.frombuffer(ds.PixelData, dtype="<u2").copy()
+    raw[1] |= 0x7000  # unused high bits set (PS3.5 8.1.1): the shift must discard them
+    ds.PixelData = raw.tobytes()
+    return ds
+
+
+def _unused_bits() -> Dataset:
+    arr = (np.arange(64, dtype=np.uint16).reshape(8, 8) * 60) | 0xF000
+    return make_ds(arr, bits_stored=12, WindowCenter=2000, WindowWidth=1000)
+
+
+def _ramp(dtype: str = "uint16", shape: tuple[int, int] = (16, 24)) -> np.ndarray:
+    top = {"uint8": 255, "uint16": 4095, "uint32": 70000}[dtype]
+    return np.linspace(0, top, shape[0] * shape[1]).reshape(shape).astype(dtype)
+
+
+def _implicit() -> Dataset:
+    ds = make_cxr(3, opacity=False, size=(64, 48))
+    ds.file_meta.TransferSyntaxUID = ImplicitVRLittleEndian
+    return ds
+
+
+def _variants() -> dict[str, Dataset]:
+    ramp = _ramp()
+    return {
+        "cxr-mono2": make_cxr(1, opacity=True, size=(96, 80)),
+        "cxr-mono1": make_cxr(2, opacity=True, photometric="MONOCHROME1", size=(96, 80)),
+        "cxr-dx-16bit": make_cxr(4, opacity=False, modality="DX", bits_stored=16, size=(64, 64)),
+        "implicit-vr": _implicit(),
+        "rescale": make_ds(ramp, bits_stored=12, RescaleSlope=2, RescaleIntercept=-1000),
+        "ct-hounsfield": make_ds(
+            ramp, bits_stored=12, Modality="CT", RescaleSlope=1, RescaleIntercept=-1024
+        ),
+        "fractional-rescale": make_ds(
+            ramp, bits_stored=12, RescaleSlope="0.25", RescaleIntercept="-3.5", RescaleType="US"
+        ),
+        "padding-range": make_ds(
+            ramp, bits_stored=12, PixelPaddingValue=0, PixelPaddingRangeLimit=300
+        ),
+        "signed-padding-unused-bits": _signed(),
+        "unsigned-unused-bits": _unused_bits(),
+        "two-windows": make_ds(
+            ramp,
+            bits_stored=12,
+            WindowCenter=[1000, 3000],
+            WindowWidth=[400, 2000],
+            WindowCenterWidthExplanation=["SOFT", "BONE"],
+        ),
+        "too-wide-window": make_ds(ramp, bits_stored=12, WindowCenter=2048, WindowWidth=40960),
+        "sigmoid": make_ds(
+            ramp, bits_stored=12, WindowCenter=2000, WindowWidth=900, VOILUTFunction="SIGMOID"
+        ),
+        "linear-exact": make_ds(
+            ramp, bits_stored=12, WindowCenter=2000, WindowWidth=0.5, VOILUTFunction="LINEAR_EXACT"
+        ),
+        "bad-window-ignored": make_ds(ramp, bits_stored=12, WindowCenter=10, WindowWidth=0),
+        "presentation-inverse": make_ds(ramp, bits_stored=12, PresentationLUTShape="INVERSE"),
+        "mono1-identity": make_ds(
+            ramp, photometric="MONOCHROME1", bits_stored=12, PresentationLUTShape="IDENTITY"
+        ),
+        "8-bit-odd": make_ds(_ramp("uint8", (5, 3))),
+        "32-bit": make_ds(_ramp("uint32", (6, 10)), bits_stored=32),
+    }
+
+
+@pytest.mark.parametrize("name", list(_variants()))
+def test_generated_variants_direct_equals_full(name: str, tmp_path: Path) -> None:
+    path = save(_variants()[name], tmp_path / f"{name}.dcm")
+    direct, full, message = _outcome(path)
+    assert direct is not None and full is not None, message
+    _same(direct, full)
+
+
+def _lut_item() -> Dataset:
+    item = Dataset()
+    item.LUTDescriptor = [4, 0, 8]
+    item.add_new(0x00283006, "US", [0, 255, 100, 50])
+    return item
+
+
+def _fallbacks(tmp_path: Path) -> dict[str, Path]:
+    ramp = _ramp()
+    voi = make_ds(ramp, bits_stored=12, WindowCenter=1, WindowWidth=2)
+    voi.VOILUTSequence = [_lut_item()]
+    modality = make_ds(ramp, bits_stored=12)
+    modality.ModalityLUTSequence = [_lut_item()]
+    trailing = make_ds(ramp, bits_stored=12)
+    trailing.add_new(0x7FE10010, "OB", b"\x00" * 8)  # a private element after Pixel Data
+    rle = make_cxr(5, opacity=False, size=(32, 32))
+    rle.compress(RLELossless)
+    multi_rescale = make_ds(ramp, bits_stored=12, RescaleSlope=1)
+    multi_rescale.add_new(0x00281052, "DS", ["1", "2"])
+    cs_multi = make_ds(ramp, bits_stored=12)
+    cs_multi.add_new(0x00281056, "CS", ["LINEAR", "SIGMOID"])
+    return {
+        name: save(ds, tmp_path / f"{name}.dcm")
+        for name, ds in {
+            "voi-lut-sequence": voi,
+            "modality-lut-sequence": modality,
+            "element-after-pixel-data": trailing,
+            "rle": rle,
+            "multi-valued-rescale": multi_rescale,
+            "multi-valued-voi-function": cs_multi,
+        }.items()
+    }
+
+
+def test_what_the_direct_path_does_not_read_is_read_image(tmp_path: Path) -> None:
+    for name, path in _fallbacks(tmp_path).items():
+        assert read_direct(path) is None, name
+        try:
+            expected: Any = DisplayRenderer(read_image(path)).render()
+        except DicomError as exc:
+            expected = str(exc)
+        try:
+            image = read_display(path)
+            assert isinstance(image, DicomImage), name
+            got: Any = DisplayRenderer(image).render()
+        except DicomError as exc:
+            got = str(exc)
+        if isinstance(expected, str):
+            assert got == expected, name
+        else:
+            assert np.array_equal(got, expected), name
+
+
+def test_truncated_and_oversized_files_get_read_images_message(tmp_path: Path) -> None:
+    path = save(make_ds(_ramp(), bits_stored=12), tmp_path / "cut.dcm")
+    path.write_bytes(path.read_bytes()[:-100])
+    assert read_direct(path) is None
+    with pytest.raises(DicomError, match="truncated pixel data"):
+        read_display(path)
+    big = make_ds(np.zeros((2, 2), np.uint16), bits_stored=12)
+    big.Rows = 20000  # refused from the header, before any pixel byte
+    path = save(big, tmp_path / "big.dcm")
+    with pytest.raises(DicomError) as direct_error:
+        read_direct(path)
+    with pytest.raises(DicomError) as full_error:
+        read_image(path)
+    assert str(direct_error.value) == str(full_error.value)
+    assert "limit" in str(direct_error.value)
+
+
+@pytest.mark.parametrize("function", ["LINEAR", "LINEAR_EXACT", "SIGMOID"])
+@pytest.mark.parametrize(("center", "width"), [(40.0, 400.0), (0.5, 1.0), (2047.3, 2.75)])
+def test_windowing_is_pydicoms(function: str, center: float, width: float) -> None:
+    values = np.random.default_rng(3).uniform(-3000, 5000, 4000)
+    values[:3] = (center - 0.5 - (width - 1) / 2, center, center + width / 2)
+    ds = Dataset()
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.BitsStored = 8
+    ds.PixelRepresentation = 0
+    ds.WindowCenter = center
+    ds.WindowWidth = width
+    ds.VOILUTFunction = function
+    with np.errstate(over="ignore"):
+        theirs = apply_windowing(values.copy(), ds)
+        ours = windowing(values, center, width, function)
+    assert np.array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize(("slope", "intercept"), [("1", "-1024"), ("0.25", "-3.5"), ("3", "0")])
+def test_rescale_is_pydicoms(slope: str, intercept: str) -> None:
+    ds = make_ds(np.zeros((1, 1), np.uint16), RescaleSlope=slope, RescaleIntercept=intercept)
+    values = np.arange(65536, dtype=np.uint16)
+    fields = {"RescaleSlope": float(slope), "RescaleIntercept": float(intercept)}
+
+    class Plain(dict[str, Any]):
+        pass
+
+    assert np.array_equal(rescale(values, Plain(fields)), apply_modality_lut(values, ds))
+
+
+def test_render_of_an_uncompressed_file_imports_no_pydicom_pil_or_pydantic(
+    tmp_path: Path,
+) -> None:
+    """CI-cheap (not timed): the command as a user runs it, in a fresh process."""
+    path = save(make_cxr(6, opacity=True, size=(64, 64)), tmp_path / "cxr.dcm")
+    out = tmp_path / "o.png"
+    code = (
+        "import sys; from viewer.cli.main import main; "
+        f"status = main(['dicom', 'render', {str(path)!r}, '--out', {str(out)!r}]); "
+        "print(status, sorted({m.split('.')[0] for m in sys.modules} "
+        "& {'pydicom', 'PIL', 'pydantic'}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
+    assert done.stdout.strip().splitlines()[-1] == "0 []", done.stderr
+    assert out.read_bytes().startswith(b"\x89PNG")
