@@ -56,6 +56,10 @@ def _check_display(env: dict[str, str]) -> None:
 
 def _gui(args: argparse.Namespace) -> int:
     _check_display(dict(os.environ))
+    # torch (seconds) starts importing now, beside Qt and the window, not after them (issue 19)
+    from viewer.session.prewarm import launch_mark, start_prewarm
+
+    prewarm = start_prewarm(mark=launch_mark)
     # The one import from this face into the other (named in the layers contract's
     # ignore_imports): only the GUI commands load Qt, and only when run.
     try:
@@ -67,7 +71,7 @@ def _gui(args: argparse.Namespace) -> int:
         ) from exc
     paths: list[Path] = [Path(p) for p in getattr(args, "paths", [])]
     result: int = app.run_gui(
-        args.settings, paths=paths, demo_study=getattr(args, "demo_study", False)
+        args.settings, paths=paths, demo_study=getattr(args, "demo_study", False), prewarm=prewarm
     )
     return result
 

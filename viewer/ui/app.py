@@ -19,6 +19,7 @@ from viewer.ui.workers import launch_mark, tune_interpreter
 if TYPE_CHECKING:
     from PySide6.QtCore import QCoreApplication
 
+    from viewer.session.prewarm import Prewarm
     from viewer.ui.qt_main_window import QtMainWindow as QtMainWindowType
 
 
@@ -74,8 +75,40 @@ def _smoke(app: QCoreApplication, window: QtMainWindowType) -> None:
     QTimer.singleShot(SMOKE_LIMIT_MS, lambda: fail(4, "no decision was saved in time"))
 
 
-def run_gui(settings: Settings, *, paths: list[Path], demo_study: bool) -> int:
-    """Show the main window, then load the model and open ``paths`` (or the demo study)."""
+def _launch_stall_probe(window: QtMainWindowType) -> None:
+    """``BEDSIDE_UI_TIMING``: the longest gap between ticks of a 5 ms timer on the GUI thread
+    from the window shown to the first AI result, on stderr (``BEDSIDE_STALL``). Why: torch's
+    import runs in another thread meanwhile and holds the GIL in bursts (a C extension's
+    initialisation is one call); bench/bench_frozen_launch.py reports what the reader feels."""
+    import time
+    from itertools import pairwise
+
+    from PySide6.QtCore import Qt, QTimer
+
+    timer = QTimer(window)
+    timer.setTimerType(Qt.TimerType.PreciseTimer)
+    timer.setInterval(5)
+    ticks: list[float] = []
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+
+    def report(_pred: object) -> None:
+        if not timer.isActive():
+            return
+        timer.stop()
+        gaps = sorted(b - a for a, b in pairwise(ticks)) or [0.0]
+        print(f"BEDSIDE_STALL {gaps[-1] * 1000:.1f} {len(gaps)}", file=sys.stderr, flush=True)
+
+    window.prediction_shown.connect(report)
+    QTimer.singleShot(0, timer.start)
+
+
+def run_gui(
+    settings: Settings, *, paths: list[Path], demo_study: bool, prewarm: Prewarm | None = None
+) -> int:
+    """Show the main window, then load the model and open ``paths`` (or the demo study).
+
+    ``prewarm``: torch and the model modules, importing since the process started
+    (:func:`viewer.session.prewarm.start_prewarm`); the first model job waits for it."""
     smoke = os.environ.get(SMOKE_ENV, "")
     if smoke and smoke != "confirm":
         raise BedsideError(
@@ -91,7 +124,7 @@ def run_gui(settings: Settings, *, paths: list[Path], demo_study: bool) -> int:
     app.setApplicationName("Bedside")
     app.setOrganizationName("Bedside")
     _install_translator(app, settings.values.ui.language)
-    window = QtMainWindow(settings)
+    window = QtMainWindow(settings, prewarm=prewarm)
     screen = QApplication.primaryScreen()
     if screen is not None:  # never larger than the screen (laptops at the bedside)
         avail = screen.availableGeometry()
@@ -107,6 +140,8 @@ def run_gui(settings: Settings, *, paths: list[Path], demo_study: bool) -> int:
             QTimer.singleShot(0, lambda: _first_run(window))
 
     QTimer.singleShot(0, started)
+    if os.environ.get("BEDSIDE_UI_TIMING"):
+        _launch_stall_probe(window)
     if os.environ.get("BEDSIDE_UI_EXIT_AFTER_RESULT"):
         # Benchmarks: quit once the first AI result is on screen (or the model was refused).
         window.prediction_shown.connect(lambda _p: QTimer.singleShot(0, window.close))

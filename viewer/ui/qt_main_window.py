@@ -46,7 +46,7 @@ from PySide6.QtWidgets import (
 )
 
 from viewer.config import Settings
-from viewer.errors import InferenceError
+from viewer.errors import BedsideError, InferenceError
 from viewer.session.forwarding_status import ForwardingStatus
 from viewer.session.models import NoModelError, OpenModel, open_model
 from viewer.session.priors import find_priors, same_patient, study_date_text
@@ -86,6 +86,7 @@ if TYPE_CHECKING:
     from viewer.dicom import DicomImage, DisplayRenderer, ImageMetadata
     from viewer.inference import Predictor
     from viewer.session.export import ExportChoice
+    from viewer.session.prewarm import Prewarm
 
 
 @dataclass
@@ -109,6 +110,9 @@ class OnScreen:
 # thread, so a reader stepping through images never waits for it; decoded images kept for it.
 SHADOW_QUIET_MS = 300
 SHADOW_KEPT_IMAGES = 4
+# The first model job waits at most this long for the start-up import of torch (issue 19), then
+# imports it itself (a stuck disk is then its own error, not a silent wait).
+PREWARM_WAIT_S = 120.0
 # Prefetch (issue 14): the next image in Next order is decoded ahead; at most this many kept.
 PREFETCH_KEPT_IMAGES = 2
 ZOOM_STEP = 1.25  # one + or - key press
@@ -180,10 +184,15 @@ class QtMainWindow(QMainWindow):
     model_ready = Signal(object)  # LoadedBundle, or None when refused
     image_shown = Signal(str)
 
-    def __init__(self, settings: Settings, *, audit: AuditLog | None = None) -> None:
+    def __init__(
+        self, settings: Settings, *, audit: AuditLog | None = None, prewarm: Prewarm | None = None
+    ) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
         self.settings = settings
+        # torch and the model modules, imported since the process started (bedside gui/open/
+        # demo): the first model job waits for them instead of importing them itself
+        self.prewarm = prewarm
         # The clinical state lives in the Qt-free session (viewer.session): this window turns
         # it into widgets and runs its long steps in workers.
         self.trail = AuditTrail(settings, audit)
@@ -785,10 +794,14 @@ class QtMainWindow(QMainWindow):
             self.shown.heatmap, self.shown.heatmap_pending = None, False
             self.ai_panel.heatmap_toggle.setChecked(False)
         self._render_model_status()
-        settings, trail = self.settings, self.trail
+        settings, trail, prewarm = self.settings, self.trail, self.prewarm
 
-        def job(_p: Any, _c: Any) -> OpenModel:
+        def job(_p: Any, cancelled: Callable[[], bool]) -> OpenModel:
             launch_mark("model_job_start")
+            # never two threads inside torch's import; a window closing meanwhile loads nothing
+            waited = prewarm is None or prewarm.wait(PREWARM_WAIT_S, cancelled=cancelled)
+            if not waited and cancelled():
+                raise BedsideError("The window closed before the model loaded.")
             # the log is open long before it is needed (the loader records bundle_verified /
             # bundle_refused in it)
             return open_model(settings, audit=trail.wait_open(60), mark=launch_mark)

@@ -19,6 +19,9 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, Signal
 
 from viewer.errors import BedsideError
+from viewer.session.prewarm import launch_mark
+
+__all__ = ["Job", "JobRunner", "error_text", "launch_mark", "tune_interpreter"]
 
 ProgressFn = Callable[[object], None]
 CancelledFn = Callable[[], bool]
@@ -170,14 +173,6 @@ def error_text(exc: BaseException) -> str:
     return QCoreApplication.translate("Workers", "Unexpected internal error ({0}: {1}).").format(
         type(exc).__name__, exc
     )
-
-
-def launch_mark(event: str) -> None:
-    """Launch timing for bench/bench_ui.py (``BEDSIDE_UI_TIMING=1``): one line on stderr."""
-    if os.environ.get("BEDSIDE_UI_TIMING"):
-        import time
-
-        print(f"BEDSIDE_TIMING {event} {time.time():.6f}", file=sys.stderr, flush=True)
 
 
 def tune_interpreter() -> None:
