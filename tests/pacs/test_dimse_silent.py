@@ -172,3 +172,47 @@ def test_a_real_rejection_names_its_reason(site_file: Path, setting: str, said: 
     finally:
         server.shutdown()
     assert said in str(caught.value)
+
+
+@pytest.fixture
+def hasty_rejecter() -> Iterator[int]:
+    """A peer that answers every connection with an A-ASSOCIATE-RJ (PS3.8 9.3.4: permanent,
+    by the service user, called AE title not recognised) and closes at once, as Orthanc does:
+    pynetdicom then finds the socket closed before it reads the rejection."""
+    rejection = bytes([0x03, 0, 0, 0, 0, 4, 0, 0x01, 0x01, 0x07])
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    listener.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.sendall(rejection)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield int(listener.getsockname()[1])
+    finally:
+        stop.set()
+        thread.join(5)
+        listener.close()
+
+
+def test_a_rejection_sent_with_the_close_still_names_its_reason(
+    site_file: Path, hasty_rejecter: int
+) -> None:
+    settings = _site(site_file, hasty_rejecter, connect_timeout_s=2)
+    for _ in range(5):  # the race goes either way: each time the same sentence
+        with pytest.raises(PacsError) as caught:
+            dimse.echo(PacsTarget.from_settings(settings))
+        assert str(caught.value) == (
+            f"PACS at 127.0.0.1:{hasty_rejecter} refused the association (called AE title not "
+            "recognised): check pacs.called_aet ('PACS')."
+        )

@@ -102,7 +102,8 @@ class _Watch:
 
     def __init__(self, cancel: Callable[[], bool] | None) -> None:
         self.cancel = cancel
-        self.connected = False  # EVT_CONN_OPEN: the TCP (and TLS) connection is up
+        self.connected_at: float | None = None  # EVT_CONN_OPEN: the TCP (and TLS) link is up
+        self.ended_at: float | None = None  # the association request returned
         self.answered = False  # EVT_ACSE_RECV: an A-ASSOCIATE-AC/RJ, A-ABORT or A-P-ABORT came
         self.cancelled = False
         self._done = threading.Event()
@@ -113,7 +114,14 @@ class _Watch:
         return [(evt.EVT_CONN_OPEN, self._opened), (evt.EVT_ACSE_RECV, self._received)]
 
     def _opened(self, _event: Any) -> None:
-        self.connected = True
+        self.connected_at = time.monotonic()
+
+    def waited_s(self) -> float:
+        """How long the association request waited for an answer once connected (0: never
+        connected)."""
+        if self.connected_at is None or self.ended_at is None:
+            return 0.0
+        return self.ended_at - self.connected_at
 
     def _received(self, _event: Any) -> None:
         self.answered = True
@@ -202,6 +210,7 @@ def _association(
     ae.on_association = watch.attach
     try:
         assoc = _request(target, ae, tls_args, ext_neg, [*handlers.values(), *watch.handlers()])
+        watch.ended_at = time.monotonic()
         if watch.cancelled:
             raise _cancelled(target)
         if not assoc.is_established:
@@ -248,10 +257,23 @@ def _request(
     return assoc
 
 
+def _unread_rejection(assoc: Any) -> Any:
+    """An A-ASSOCIATE-RJ pynetdicom never read: it looks at the socket before it reads the
+    answer, so a PACS that rejects and closes at once (Orthanc does) leaves the rejection, and
+    its reason, in the queue while the association looks merely ended."""
+    from pynetdicom.pdu_primitives import A_ASSOCIATE
+
+    for item in list(assoc.dul.to_user_queue.queue):
+        if isinstance(item, A_ASSOCIATE) and item.result in (0x01, 0x02):
+            return item
+    return None
+
+
 def _refusal(target: PacsTarget, assoc: Any, context: Any, watch: _Watch) -> str:
     s = target.section
-    if assoc.is_rejected:
-        primitive = assoc.acceptor.primitive
+    unread = None if assoc.is_rejected else _unread_rejection(assoc)
+    if assoc.is_rejected or unread is not None:
+        primitive = unread or assoc.acceptor.primitive
         reason = str(primitive.reason_str) if primitive is not None else "no reason given"
         hint = ""
         if "Called AE" in reason:
@@ -260,7 +282,7 @@ def _refusal(target: PacsTarget, assoc: Any, context: Any, watch: _Watch) -> str
             hint = f": PACS does not know this workstation's AE title {s.calling_aet!r}"
         reason = reason[:1].lower() + reason[1:]  # "called AE title not recognised"
         return f"PACS at {s.host}:{s.port} refused the association ({reason}){hint}."
-    if watch.connected and not watch.answered:
+    if watch.waited_s() >= s.connect_timeout_s * 0.9 and not watch.answered:
         # neither A-ASSOCIATE-AC nor -RJ nor an abort (PS3.8 9.3.2-9.3.4) within the ACSE
         # timeout: nothing was said about the AE titles, so they are not blamed
         return (
