@@ -255,12 +255,24 @@ def _default_pacs_send() -> list[PacsObjectKind]:
     return ["sr", "sc"]
 
 
+#: ``[pacs]`` keys renamed to the ``[atna]``/``[audit_central]`` convention: old name -> new. A
+#: site file with an old name keeps working (TLS and credentials are never dropped silently);
+#: ``bedside site check`` warns about it.
+PACS_RENAMED = {
+    "secret_path": "password_file",
+    "ca_bundle": "ca_file",
+    "client_cert": "client_cert_file",
+    "client_key": "client_key_file",
+}
+
+
 class PacsSection(_Section):
     """Site-only (issue 17): where results go and where studies come from. Secrets are never in
-    this file: ``secret_path`` names a file holding the password or bearer token (RFC 7617 /
-    RFC 6750), read when a request is made and never logged. ``ca_bundle`` (PEM) is the trust
-    anchor for HTTPS and DICOM TLS (PS3.15 B.1); ``client_cert``/``client_key`` a client
-    certificate when the PACS asks for one."""
+    this file: ``password_file`` names a file holding the password or bearer token (RFC 7617 /
+    RFC 6750), read when a request is made and never logged. ``ca_file`` (PEM) is the trust
+    anchor for HTTPS and DICOM TLS (PS3.15 B.1); ``client_cert_file``/``client_key_file`` a
+    client certificate when the PACS asks for one. Their old names (secret_path, ca_bundle,
+    client_cert, client_key) are still read, and ``bedside site check`` warns about them."""
 
     enabled: bool = Field(default=False, description="Send results to PACS and allow search")
     send: list[PacsObjectKind] = Field(
@@ -282,14 +294,22 @@ class PacsSection(_Section):
         default="none", description="DICOMweb authentication"
     )
     username: str = Field(default="", max_length=200, description="User name for basic auth")
-    secret_path: str = Field(
-        default="", description="File holding the basic-auth password or the bearer token"
+    password_file: str = Field(
+        default="",
+        description="File holding the basic-auth password or the bearer token (old name: "
+        "secret_path)",
     )
-    ca_bundle: str = Field(
-        default="", description="PEM CA bundle for HTTPS and DICOM TLS; empty: the system's"
+    ca_file: str = Field(
+        default="",
+        description="PEM CA bundle for HTTPS and DICOM TLS; empty: the system's (old name: "
+        "ca_bundle)",
     )
-    client_cert: str = Field(default="", description="Client certificate (PEM), if required")
-    client_key: str = Field(default="", description="Client certificate's private key (PEM)")
+    client_cert_file: str = Field(
+        default="", description="Client certificate (PEM), if required (old name: client_cert)"
+    )
+    client_key_file: str = Field(
+        default="", description="Client certificate's private key (PEM) (old name: client_key)"
+    )
     host: str = Field(
         default="", max_length=255, pattern=_HOST, description="DIMSE: the PACS host name"
     )
@@ -306,6 +326,26 @@ class PacsSection(_Section):
         default=60.0, description="Seconds to wait for an answer once connected"
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _old_names(cls, data: Any) -> Any:
+        """A site file written for the old key names (:data:`PACS_RENAMED`) keeps its TLS files
+        and credentials; both names at once with different values is refused, never guessed."""
+        if not isinstance(data, dict) or not data.keys() & PACS_RENAMED.keys():
+            return data
+        out = dict(data)
+        for old, new in PACS_RENAMED.items():
+            if old not in out:
+                continue
+            value = out.pop(old)
+            if new in out and out[new] != value:
+                raise ValueError(
+                    f"pacs.{old} is the old name of pacs.{new} and both are set to different "
+                    f"values: keep pacs.{new} only"
+                )
+            out[new] = value
+        return out
+
     @field_validator("dicomweb_url")
     @classmethod
     def _no_secret_in_url(cls, value: str) -> str:
@@ -317,7 +357,7 @@ class PacsSection(_Section):
             raise ValueError(
                 "the address must not hold a user name, password or token (user:password@, ?, "
                 '#): set pacs.auth = "basic" or "bearer", pacs.username and the secret in the '
-                "file named by pacs.secret_path"
+                "file named by pacs.password_file"
             )
         return value
 
@@ -349,8 +389,8 @@ class PacsSection(_Section):
                 missing.append("pacs.dicomweb_url (an http:// or https:// address)")
             if self.auth == "basic" and not self.username:
                 missing.append("pacs.username (auth is basic)")
-            if self.auth != "none" and not self.secret_path:
-                missing.append(f"pacs.secret_path (auth is {self.auth})")
+            if self.auth != "none" and not self.password_file:
+                missing.append(f"pacs.password_file (auth is {self.auth})")
         if self.transport in ("dimse", "both") or self.query == "dimse":
             if not self.host:
                 missing.append("pacs.host")
@@ -358,8 +398,8 @@ class PacsSection(_Section):
                 missing.append("pacs.called_aet")
         if not self.calling_aet:
             missing.append("pacs.calling_aet")
-        if bool(self.client_cert) != bool(self.client_key):
-            missing.append("pacs.client_cert and pacs.client_key together")
+        if bool(self.client_cert_file) != bool(self.client_key_file):
+            missing.append("pacs.client_cert_file and pacs.client_key_file together")
         if missing:
             raise ValueError("enabled is true but these are not set: " + ", ".join(missing))
         return self
@@ -619,10 +659,10 @@ PATH_KEYS: tuple[tuple[str, bool, int | None], ...] = (
     ("atna.ca_file", False, MAX_SETTINGS_BYTES),
     ("atna.client_cert_file", False, MAX_SETTINGS_BYTES),
     ("atna.client_key_file", False, MAX_SECRET_BYTES),
-    ("pacs.secret_path", False, MAX_SECRET_BYTES),
-    ("pacs.ca_bundle", False, 10_000_000),
-    ("pacs.client_cert", False, MAX_SETTINGS_BYTES),
-    ("pacs.client_key", False, MAX_SECRET_BYTES),
+    ("pacs.password_file", False, MAX_SECRET_BYTES),
+    ("pacs.ca_file", False, 10_000_000),
+    ("pacs.client_cert_file", False, MAX_SETTINGS_BYTES),
+    ("pacs.client_key_file", False, MAX_SECRET_BYTES),
 )
 
 

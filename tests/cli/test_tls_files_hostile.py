@@ -46,7 +46,7 @@ def _encrypted_pair(tmp_path: Path) -> tuple[Path, Path]:
     return cert, key_file
 
 
-@pytest.mark.parametrize("key", ["audit_central.ca_file", "atna.ca_file", "pacs.ca_bundle"])
+@pytest.mark.parametrize("key", ["audit_central.ca_file", "atna.ca_file", "pacs.ca_file"])
 @pytest.mark.parametrize("content", [b"not a certificate\n", b"\x00\xff" * 100, b""])
 def test_site_check_names_a_ca_file_that_holds_no_certificate(
     tmp_path: Path, key: str, content: bytes
@@ -63,12 +63,9 @@ def test_site_check_names_a_ca_file_that_holds_no_certificate(
 @pytest.mark.parametrize("section", ["atna", "pacs"])
 def test_site_check_names_an_encrypted_client_key(tmp_path: Path, section: str) -> None:
     cert, key = _encrypted_pair(tmp_path)
-    names = (
-        ("client_cert_file", "client_key_file")
-        if section == "atna"
-        else ("client_cert", "client_key")
+    site_file = _site(
+        tmp_path, f'[{section}]\nclient_cert_file = "{cert}"\nclient_key_file = "{key}"\n'
     )
-    site_file = _site(tmp_path, f'[{section}]\n{names[0]} = "{cert}"\n{names[1]} = "{key}"\n')
     assert bedside(["site", "check", "--site-dir", str(site_file.parent)]) == 1
     (finding,) = [f for f in check_site(site_file).findings if f.code == "tls_file"]
     assert "its unencrypted private key" in finding.message
@@ -82,7 +79,7 @@ def test_an_encrypted_pacs_key_is_one_sentence_not_a_passphrase_prompt(tmp_path:
         tmp_path,
         '[pacs]\nenabled = true\ntransport = "dimse"\nquery = "dimse"\nhost = "127.0.0.1"\n'
         f'port = {free_port()}\ncalled_aet = "PACS"\ntls = true\n'
-        f'client_cert = "{cert}"\nclient_key = "{key}"\n',
+        f'client_cert_file = "{cert}"\nclient_key_file = "{key}"\n',
     )
     env = {**os.environ, "BEDSIDE_SITE_CONFIG": str(site_file), "BEDSIDE_DATA_DIR": str(tmp_path)}
     try:
@@ -102,7 +99,7 @@ def test_an_encrypted_pacs_key_is_one_sentence_not_a_passphrase_prompt(tmp_path:
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX modes")
-@pytest.mark.parametrize("key", ["pacs.secret_path", "audit_central.password_file"])
+@pytest.mark.parametrize("key", ["pacs.password_file", "audit_central.password_file"])
 def test_site_check_warns_of_a_password_file_every_account_can_read(
     tmp_path: Path, key: str
 ) -> None:

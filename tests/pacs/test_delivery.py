@@ -145,7 +145,7 @@ def test_an_untrusted_server_certificate_is_refused_then_trusted_with_its_ca(
         pacs_site(
             own_orthanc,
             transport="dimse",
-            extra=f'tls = true\nca_bundle = "{own_orthanc.cert_pem}"\n',
+            extra=f'tls = true\nca_file = "{own_orthanc.cert_pem}"\n',
         ),
     )
     with _delivery(trusted) as delivery:
@@ -327,13 +327,13 @@ def test_objects_survive_a_kill_9_of_the_sender(orthanc: OrthancServer, site_fil
 def test_basic_auth_from_a_secret_file_and_a_wrong_password(
     own_orthanc: OrthancServer, site_file: Path, tmp_path: Path, audit: AuditLog
 ) -> None:
-    """The password is read from pacs.secret_path; a wrong one is one sentence, the objects wait,
+    """The password is read from pacs.password_file; a wrong one is one sentence, the objects wait,
     and the secret appears in no message and no audit row."""
     own_orthanc.users = {"bedside": "right-horse-battery"}
     own_orthanc.start()
     secret = tmp_path / "pacs-secret"
     secret.write_text("wrong-password\n", encoding="utf-8")
-    auth = f'auth = "basic"\nusername = "bedside"\nsecret_path = "{secret}"\n'
+    auth = f'auth = "basic"\nusername = "bedside"\npassword_file = "{secret}"\n'
     settings = write_site(site_file, pacs_site(own_orthanc, transport="dicomweb", extra=auth))
     _source, objects = _objects(30)
     with _delivery(settings, audit) as delivery:
@@ -358,7 +358,7 @@ def test_https_with_an_untrusted_certificate_then_its_ca(
     orthanc: OrthancServer, site_file: Path, tmp_path: Path
 ) -> None:
     """DICOMweb over TLS: a certificate nobody vouches for is refused in words and the objects
-    wait; with the CA in pacs.ca_bundle the same queue goes out over HTTPS."""
+    wait; with the CA in pacs.ca_file the same queue goes out over HTTPS."""
     proxy = TlsProxy(tmp_path / "tls", orthanc.http_port)
     try:
         url = f"{proxy.url}/dicom-web"
@@ -371,7 +371,7 @@ def test_https_with_an_untrusted_certificate_then_its_ca(
         trusted = write_site(
             site_file,
             pacs_site(
-                orthanc, transport="dicomweb", url=url, extra=f'ca_bundle = "{proxy.cert_pem}"\n'
+                orthanc, transport="dicomweb", url=url, extra=f'ca_file = "{proxy.cert_pem}"\n'
             ),
         )
         checks = query.test_connection(trusted)
@@ -402,18 +402,18 @@ def test_mutual_tls_needs_the_client_certificate(
     own_orthanc: OrthancServer, site_file: Path, tmp_path: Path
 ) -> None:
     """A PACS that requires a client certificate refuses the handshake without one (a clear
-    sentence, objects waiting) and accepts pacs.client_cert/client_key."""
+    sentence, objects waiting) and accepts pacs.client_cert_file/client_key_file."""
     client_cert, client_key = self_signed_pem(tmp_path / "client")
     own_orthanc.dicom_tls = True
     own_orthanc.client_cert_pem = client_cert
     own_orthanc.start()
-    trust = f'tls = true\nca_bundle = "{own_orthanc.cert_pem}"\n'
+    trust = f'tls = true\nca_file = "{own_orthanc.cert_pem}"\n'
     settings = write_site(site_file, pacs_site(own_orthanc, transport="dimse", extra=trust))
     _source, objects = _objects(33)
     _assert_queued_not_lost(
         settings, objects, "refused this workstation's TLS certificate", held=False
     )
-    with_cert = trust + f'client_cert = "{client_cert}"\nclient_key = "{client_key}"\n'
+    with_cert = trust + f'client_cert_file = "{client_cert}"\nclient_key_file = "{client_key}"\n'
     settings = write_site(site_file, pacs_site(own_orthanc, transport="dimse", extra=with_cert))
     with _delivery(settings) as delivery:
         delivery.retry_now()

@@ -232,7 +232,7 @@ def test_a_credential_no_http_header_can_carry_is_one_sentence_without_it(
     secret_file.write_text(secret + "\n", encoding="utf-8")
     site_file.write_text(
         site_file.read_text(encoding="utf-8")
-        + f'auth = "{auth}"\nusername = "{username}"\nsecret_path = "{secret_file}"\n',
+        + f'auth = "{auth}"\nusername = "{username}"\npassword_file = "{secret_file}"\n',
         encoding="utf-8",
     )
     with pytest.raises(PacsError, match="Authorization header cannot carry") as caught:

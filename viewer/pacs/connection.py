@@ -110,17 +110,19 @@ class PacsTarget:
         TLS 1.2 at least (PS3.15 B.9 BCP 195 profile)."""
         s = self.section
         try:
-            if s.ca_bundle:
-                context = ssl.create_default_context(cafile=s.ca_bundle)
+            if s.ca_file:
+                context = ssl.create_default_context(cafile=s.ca_file)
             else:
                 context = ssl.create_default_context()
             context.minimum_version = ssl.TLSVersion.TLSv1_2
-            if s.client_cert:
-                context.load_cert_chain(s.client_cert, s.client_key or None, no_passphrase)
+            if s.client_cert_file:
+                context.load_cert_chain(
+                    s.client_cert_file, s.client_key_file or None, no_passphrase
+                )
         except (OSError, ssl.SSLError) as exc:
             raise PacsNotConfiguredError(
                 f"The TLS files named in the site file cannot be used ({_reason(exc)}): check "
-                "pacs.ca_bundle, pacs.client_cert and pacs.client_key (PEM, the key "
+                "pacs.ca_file, pacs.client_cert_file and pacs.client_key_file (PEM, the key "
                 "unencrypted)."
             ) from exc
         return context
@@ -139,10 +141,10 @@ class PacsTarget:
             )
 
     def secret(self) -> str:
-        """The password or token from ``pacs.secret_path``, read now (it may be rotated) and
+        """The password or token from ``pacs.password_file``, read now (it may be rotated) and
         never logged or shown."""
-        path = Path(self.section.secret_path)
-        what = "The PACS secret file (pacs.secret_path)"
+        path = Path(self.section.password_file)
+        what = "The PACS password file (pacs.password_file)"
         check_setting_path(path, what, max_bytes=MAX_SECRET_BYTES)
         try:
             text = path.read_text(encoding="utf-8").strip()
@@ -200,7 +202,7 @@ def describe_connect_failure(
         except ssl.SSLCertVerificationError as exc:
             return (
                 f"The certificate of PACS at {where} is not trusted ({_reason(exc)}): give its CA "
-                "in pacs.ca_bundle."
+                "in pacs.ca_file."
             )
         except (ssl.SSLError, ConnectionError, TimeoutError) as exc:
             return (
@@ -218,7 +220,8 @@ def _alert_after_handshake(tls: ssl.SSLSocket, where: str) -> str | None:
     except ssl.SSLError as exc:
         return (
             f"PACS at {where} refused this workstation's TLS certificate ({_reason(exc)}): it "
-            "wants a client certificate it trusts in pacs.client_cert and pacs.client_key."
+            "wants a client certificate it trusts in pacs.client_cert_file and "
+            "pacs.client_key_file."
         )
     except OSError:  # nothing said within the second (a DICOM server waits for us): no alert
         return None

@@ -198,7 +198,7 @@ class _BoundedAnswers(HTTPAdapter):
     """Every answer through :class:`_Bounded`; with a CA bundle, HTTPS trusting exactly it.
     ``Session.verify`` alone is not enough: requests lets $REQUESTS_CA_BUNDLE /
     $CURL_CA_BUNDLE override it for every request (psf/requests#3829), so a workstation with
-    either set would ignore pacs.ca_bundle."""
+    either set would ignore pacs.ca_file."""
 
     def __init__(self, ca_bundle: str, *, timeout_s: float) -> None:
         super().__init__()
@@ -224,13 +224,13 @@ class _BoundedAnswers(HTTPAdapter):
 def _session(target: PacsTarget, timeout_s: float) -> requests.Session:
     s = target.section
     session = requests.Session()
-    if s.ca_bundle:
-        session.verify = s.ca_bundle
-    adapter = _BoundedAnswers(s.ca_bundle, timeout_s=timeout_s)
+    if s.ca_file:
+        session.verify = s.ca_file
+    adapter = _BoundedAnswers(s.ca_file, timeout_s=timeout_s)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
-    if s.client_cert:
-        session.cert = (s.client_cert, s.client_key)
+    if s.client_cert_file:
+        session.cert = (s.client_cert_file, s.client_key_file)
     if s.auth == "basic":
         session.auth = (s.username, _header_safe(target.secret(), _BASIC, "password"))
         _header_safe(s.username, _BASIC_USER, "user name")
@@ -252,7 +252,7 @@ def _header_safe(value: str, allowed: re.Pattern[str], what: str) -> str:
     that does not repeat it (requests raised UnicodeEncodeError or InvalidHeader mid-request)."""
     if allowed.fullmatch(value) is None:
         raise PacsNotConfiguredError(
-            f"The PACS {what} (pacs.secret_path, pacs.username) holds characters an HTTP "
+            f"The PACS {what} (pacs.password_file, pacs.username) holds characters an HTTP "
             "Authorization header cannot carry: a bearer token is letters, digits and -._~+/ "
             "(RFC 6750), a basic-auth user name and password printable Latin-1 on one line, the "
             "user name without a colon (RFC 7617)."
@@ -306,7 +306,7 @@ def _http(target: PacsTarget, what: str, *, not_found: str | None = None) -> Ite
         text = str(exc)
         if "CERTIFICATE_VERIFY_FAILED" in text:
             raise PacsError(
-                f"The certificate of {where} is not trusted: give its CA in pacs.ca_bundle."
+                f"The certificate of {where} is not trusted: give its CA in pacs.ca_file."
             ) from exc
         raise PacsError(
             f"The TLS connection to {where} failed during {what}: is the address right "

@@ -23,6 +23,7 @@ from typing import Any, Literal
 from viewer.bundle.keys import load_public_key
 from viewer.bundle.trust import MAX_KEYS_PER_DIR, demo_fingerprint
 from viewer.config import (
+    PACS_RENAMED,
     PATH_KEYS,
     Settings,
     SettingsFile,
@@ -43,8 +44,8 @@ CREATED_BY_APP = frozenset({"audit.db_path", "audit.secret_path", "models.store_
 PRIVATE_KEYS = {
     "audit.secret_path": "with it the pseudonyms in the audit log can be matched to patient IDs",
     "atna.client_key_file": "with it anyone can pose as this workstation to the repository",
-    "pacs.client_key": "with it anyone can pose as this workstation to PACS",
-    "pacs.secret_path": "it holds the PACS password or bearer token",
+    "pacs.client_key_file": "with it anyone can pose as this workstation to PACS",
+    "pacs.password_file": "it holds the PACS password or bearer token",
     "audit_central.password_file": "it holds the password of the department audit store's role",
 }
 
@@ -177,6 +178,16 @@ def _check_file(site_file: Path, out: _Collector) -> SettingsFile | None:
     _permissions(site_file, "The site file", st, out)
     count = len(_flatten(raw))
     out.add("info", "site_file", f"The site file {site_file} is valid ({count} key(s) set).")
+    pacs = raw.get("pacs")
+    for old, new in PACS_RENAMED.items():
+        if isinstance(pacs, dict) and old in pacs:
+            out.add(
+                "warning",
+                "renamed_key",
+                f"Key 'pacs.{old}' is the old name of 'pacs.{new}' (the name [atna] and "
+                f"[audit_central] use): it still works, but rename it to {new} in the site file; "
+                "a later version will refuse the old name.",
+            )
     return parsed
 
 
@@ -234,10 +245,10 @@ def _check_paths(values: SettingsFile, out: _Collector) -> None:
 
 # CA certificate files, and (certificate, private key) pairs: loaded here as a TLS connection
 # loads them, so a file that is not PEM shows now rather than at the first connection
-TLS_CA_KEYS = ("audit_central.ca_file", "atna.ca_file", "pacs.ca_bundle")
+TLS_CA_KEYS = ("audit_central.ca_file", "atna.ca_file", "pacs.ca_file")
 TLS_CLIENT_PAIRS = (
     ("atna.client_cert_file", "atna.client_key_file"),
-    ("pacs.client_cert", "pacs.client_key"),
+    ("pacs.client_cert_file", "pacs.client_key_file"),
 )
 _MAX_TLS_FILE = 16 * 2**20  # a CA bundle of every public CA is about 200 KB
 
