@@ -27,6 +27,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from viewer.errors import BedsideError
 
@@ -68,6 +69,8 @@ INSERT OR IGNORE INTO lease (id, owner, until) VALUES (1, NULL, 0);
 """
 
 _ITEM_COLUMNS = "id, key, kind, payload, created, attempts, last_error"
+
+_T = TypeVar("_T")
 
 #: a drainer's lease without renewal: a killed drainer blocks the others this long at most
 LEASE_S = 120.0
@@ -247,15 +250,15 @@ class OutboxReader:
 
     def status(self, kind: str | None = None) -> OutboxStatus:
         """:meth:`Outbox.status`."""
-        try:
-            return _status(self._db, kind)
-        except sqlite3.Error as exc:
-            raise OutboxError(f"The outbox {self.path} cannot be read: {exc}.") from exc
+        return self._read(lambda: _status(self._db, kind))
 
     def last_key(self, kind: str) -> str | None:
         """:meth:`Outbox.last_key`."""
+        return self._read(lambda: _last_key(self._db, kind))
+
+    def _read(self, query: Callable[[], _T]) -> _T:
         try:
-            return _last_key(self._db, kind)
+            return query()
         except sqlite3.Error as exc:
             raise OutboxError(f"The outbox {self.path} cannot be read: {exc}.") from exc
 
