@@ -13,7 +13,6 @@ and the window is saved as ``audit-forwarding-status[-ja].png``.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import tempfile
@@ -54,15 +53,13 @@ def _site(work: Path) -> Path:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--lang", default="en")
-    ap.add_argument("--sample", type=Path, default=SAMPLE)
-    ap.add_argument("--out", type=Path, default=OUT)
-    args = ap.parse_args()
     sys.path.insert(0, str(ROOT))
+    from bench.shots import sample_args
+
+    args = sample_args(SAMPLE, OUT)
     work = Path(tempfile.mkdtemp(prefix="bedside-forwarding-shot-"))
     os.environ["BEDSIDE_SITE_CONFIG"] = str(_site(work))
-    from bench.shots import start_app
+    from bench.shots import start_app, wait_until
 
     app, settings, _data = start_app(args.lang, demo=False)
     from PySide6.QtCore import QPoint
@@ -71,12 +68,7 @@ def main() -> int:
     from viewer.ui.qt_main_window import QtMainWindow
 
     def wait(done: Callable[[], bool], timeout_s: float = 120.0) -> None:
-        deadline = time.monotonic() + timeout_s
-        while not done():
-            if time.monotonic() > deadline:
-                raise SystemExit("timed out waiting for the window")
-            app.processEvents()
-            time.sleep(0.02)
+        wait_until(app, done, timeout_s)
 
     window = QtMainWindow(settings)
     window.setGeometry(0, 0, *SIZE)

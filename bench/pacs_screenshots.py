@@ -15,7 +15,6 @@ Starts a real Orthanc (tests/pacs/orthanc.py) in a throwaway folder, uploads the
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import tempfile
@@ -30,12 +29,10 @@ OUT = ROOT / "docs" / "screenshots"
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--lang", default="en")
-    ap.add_argument("--sample", type=Path, default=SAMPLE)
-    ap.add_argument("--out", type=Path, default=OUT)
-    args = ap.parse_args()
     sys.path.insert(0, str(ROOT))
+    from bench.shots import sample_args
+
+    args = sample_args(SAMPLE, OUT)
     from tests.pacs.helpers import pacs_site
     from tests.pacs.orthanc import OrthancServer
 
@@ -52,7 +49,7 @@ def main() -> int:
 
 
 def _shoot(lang: str, server: Any, work: Path, sample: Path, out: Path) -> int:
-    from bench.shots import start_app
+    from bench.shots import start_app, wait_until
 
     app, settings, _data = start_app(lang)
     from PySide6.QtWidgets import QLabel
@@ -65,12 +62,7 @@ def _shoot(lang: str, server: Any, work: Path, sample: Path, out: Path) -> int:
     write_demo_set(study, n=2, seed=5, size=(512, 512))
 
     def wait(done: Callable[[], bool], timeout_s: float = 120.0) -> None:
-        deadline = time.monotonic() + timeout_s
-        while not done():
-            if time.monotonic() > deadline:
-                raise SystemExit("timed out waiting for the window")
-            app.processEvents()
-            time.sleep(0.02)
+        wait_until(app, done, timeout_s)
 
     def shot(name: str) -> None:
         for _ in range(20):

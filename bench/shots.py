@@ -2,14 +2,18 @@
 
 :func:`start_app` makes a throwaway data folder, settings naming the demo reader in the chosen
 language, and the QApplication with its translator; :func:`drag` moves the real mouse path
-(press, half way, end, release) over an image view in image coordinates.
+(press, half way, end, release) over an image view in image coordinates; :func:`sample_args`
+and :func:`wait_until` are the options and the wait of the scripts that open the real sample.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -46,3 +50,22 @@ def drag(view: Any, a: tuple[float, float], b: tuple[float, float]) -> None:
     QTest.mouseMove(view, at((a[0] + b[0]) / 2, (a[1] + b[1]) / 2))
     QTest.mouseMove(view, at(*b))
     QTest.mouseRelease(view, left, none, at(*b))
+
+
+def sample_args(sample: Path, out: Path) -> argparse.Namespace:
+    """``--lang`` (en), ``--sample`` (the real X-ray) and ``--out`` (docs/screenshots)."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--lang", default="en")
+    ap.add_argument("--sample", type=Path, default=sample)
+    ap.add_argument("--out", type=Path, default=out)
+    return ap.parse_args()
+
+
+def wait_until(app: Any, done: Callable[[], bool], timeout_s: float = 120.0) -> None:
+    """Run ``app``'s events until ``done()``; a window that never gets there ends the script."""
+    deadline = time.monotonic() + timeout_s
+    while not done():
+        if time.monotonic() > deadline:
+            raise SystemExit("timed out waiting for the window")
+        app.processEvents()
+        time.sleep(0.02)
