@@ -10,13 +10,16 @@ each a fresh process with its output captured (a pipe, as in a script). Medians 
 medians; the load average before and after, since other sessions share the cores.
 
 - "before": the same command run from the source of revision ``--before`` (default: the last
-  one before the header fast path, viewer/dicom/header.py without pydicom), extracted with
-  ``git archive`` and put first on ``sys.path`` (same venv, same interpreter);
+  one before the pydicom-free render, viewer/dicom/direct.py, viewer/paths.py and
+  viewer/dicom/png.py), extracted with ``git archive`` and put first on ``sys.path`` (same venv,
+  same interpreter);
 - render: ``bedside dicom render FILE --out X.png --force`` (default PNG level 1) and before,
   against ``dcmj2pnm +on FILE X.png`` (dcmtk's PNG), on
   a generated 3000 x 3000 and a 512 x 512 12-bit MONOCHROME1 CR, uncompressed; ``python -c pass``
-  in the same rounds for the small-image target, and ``python -c 'import numpy, pydicom'`` (the
-  floor of any command that reads DICOM with pydicom; no BLAS pool, as `bedside dicom`);
+  in the same rounds for the small-image target, ``python -c 'import numpy'`` (the floor of a
+  render without pydicom) and ``python -c 'import numpy, pydicom'`` (the floor of any command
+  that reads DICOM with pydicom; no BLAS pool, as `bedside dicom`); ``bedside dicom info FILE``
+  on the small image (issue 19 item 1: <= 150 ms);
 - scan: ``bedside dicom scan DIR`` (and before) against
   ``dcmdump -q -M +sb 7fe0,0010 FILE...`` (stop before Pixel Data, all files in one invocation)
   over 1,000 generated 128 x 128 files;
@@ -52,15 +55,14 @@ RESULTS = ROOT / "bench" / "results" / "cli_parity.md"
 VENV_BIN = Path(sys.executable).parent
 BEDSIDE = str(VENV_BIN / "bedside")
 IMPORT_FLOOR = "python -c 'import numpy, pydicom'"  # the floor of any pydicom command
-# the floor of any render that decodes with numpy and writes with Pillow, pydicom or not
-PIXEL_FLOOR = "python -c 'import numpy, PIL.PngImagePlugin'"
-# what `dicom render` loads before it writes: the settings (pydantic), for the protected paths
-SETTINGS_FLOOR = "python -c 'load_settings()'"
+# the floor of a render that reads and writes without pydicom, Pillow and the settings' models
+NUMPY_FLOOR = "python -c 'import numpy'"
+INFO = "bedside dicom info"
 ROUNDS = {"render3000": 9, "render512": 15, "scan": 15}
 
 
-# The source before the header fast path (issue 19 items 1-2: info/scan without pydicom).
-BEFORE_REVISION = "5cb8ae0"
+# The source before the pydicom-free render (issue 19 item 2: a small image <= 8x python -c pass)
+BEFORE_REVISION = "8af2555"
 BEFORE_MAIN = (
     "import os, sys; sys.path.insert(0, os.environ['BENCH_BEFORE_SRC']); "
     "from viewer.cli.main import main; sys.exit(main(sys.argv[1:]))"
@@ -96,10 +98,10 @@ def floor() -> float:
     return run([sys.executable, "-c", "import numpy, pydicom"], env)
 
 
-def pixel_floor() -> float:
-    """``import numpy, PIL.PngImagePlugin`` (no BLAS pool): a render without pydicom's cost."""
+def numpy_floor() -> float:
+    """``import numpy`` (no BLAS pool, as `bedside dicom`): what the direct render must load."""
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
-    return run([sys.executable, "-c", "import numpy, PIL.PngImagePlugin"], env)
+    return run([sys.executable, "-c", "import numpy"], env)
 
 
 def interleave(rounds: int, cases: dict[str, Callable[[], float]]) -> dict[str, list[float]]:
@@ -153,11 +155,10 @@ def main() -> int:
                 ),
                 "python -c pass": lambda: run([sys.executable, "-c", "pass"]),
                 IMPORT_FLOOR: floor,
-                PIXEL_FLOOR: pixel_floor,
-                SETTINGS_FLOOR: lambda: run(
-                    [sys.executable, "-c", "from viewer.config import load_settings as s; s()"]
-                ),
+                NUMPY_FLOOR: numpy_floor,
             }
+            if side == 512:
+                cases[INFO] = lambda s=src: run([BEDSIDE, "dicom", "info", s])  # type: ignore[misc]
             print(f"render {side} ...", flush=True)
             results[f"render{side}"] = interleave(ROUNDS[f"render{side}"], cases)
             for name, path in (("bedside", ours), (f"before ({rev})", ours0)):
@@ -242,11 +243,14 @@ def report(
             targets.append(
                 f"- render of a small image <= 8x `python -c pass`: {ratio:.1f}x "
                 f"({r['bedside']:.0f} ms against {r['python -c pass']:.0f} ms; "
-                f"`import numpy, pydicom` alone {r[IMPORT_FLOOR]:.0f} ms, "
-                f"`import numpy, PIL.PngImagePlugin` {r[PIXEL_FLOOR]:.0f} ms = "
-                f"{r[PIXEL_FLOOR] / r['python -c pass']:.1f}x, the settings that decide where a "
-                f"PNG may be written {r[SETTINGS_FLOOR]:.0f} ms = "
-                f"{r[SETTINGS_FLOOR] / r['python -c pass']:.1f}x), {verdict}."
+                f"`import numpy` alone {r[NUMPY_FLOOR]:.0f} ms = "
+                f"{r[NUMPY_FLOOR] / r['python -c pass']:.1f}x, `import numpy, pydicom` "
+                f"{r[IMPORT_FLOOR]:.0f} ms), {verdict}."
+            )
+            info = r[INFO]
+            targets.append(
+                f"- `dicom info` on one file <= 150 ms: {info:.0f} ms, "
+                f"{'met' if info <= 150 else 'NOT met'}."
             )
     s = {k: med_ms(v) for k, v in results["scan"].items()}
     n = len(results["scan"]["dcmdump"])
