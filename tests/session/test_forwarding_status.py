@@ -210,3 +210,12 @@ def test_an_audit_log_that_did_not_open_stops_forwarding_visibly(central: Settin
     assert state_text(state) == (
         "Department audit store: not forwarding — The audit log cannot be opened: the disk is full."
     )
+
+
+def test_a_log_being_made_is_no_alarm(central: Settings) -> None:
+    """The window's first start creates the log while the line looks (an empty file for a
+    moment): that is not "not forwarding"; a log that stays broken is the trail's error."""
+    central.audit_db_path.parent.mkdir(parents=True, exist_ok=True)
+    central.audit_db_path.write_bytes(b"")
+    state = _only(ForwardingStatus(central).poll())
+    assert (state.kind, state.waiting, state.error) == ("up_to_date", 0, "")

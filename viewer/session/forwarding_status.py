@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from viewer.config import Settings
-from viewer.errors import BedsideError
+from viewer.errors import AuditError, BedsideError
 from viewer.outbox import OutboxReader, OutboxStatus
 
 __all__ = [
@@ -224,14 +224,20 @@ class ForwardingStatus:
 
 def _read(settings: Settings, outbox: Path) -> tuple[OutboxStatus | None, int]:
     """The outbox's status and how many rows of the local log it does not hold yet (the log's
-    head read first: a row queued meanwhile is never counted twice)."""
+    head read first: a row queued meanwhile is never counted twice). A log that cannot be read
+    adds no count: it is being made (the window's first start opens it meanwhile), or it is
+    broken, which the window says itself (its trail's error) and a forwarder that cannot read
+    it reports (``forwarder_errors``)."""
     from viewer.audit.forwarding import watermark  # the audit package: not at window start-up
     from viewer.audit.store import AuditLog
 
     head, log_id = 0, ""
     if settings.audit_db_path.exists():
-        with AuditLog.open_readonly(settings.audit_db_path) as log:
-            head, log_id = log.head()[0], log.log_id
+        try:
+            with AuditLog.open_readonly(settings.audit_db_path) as log:
+                head, log_id = log.head()[0], log.log_id
+        except AuditError:
+            head, log_id = 0, ""
     if not outbox.exists():
         return None, head
     with OutboxReader(outbox) as reader:
