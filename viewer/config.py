@@ -325,6 +325,31 @@ class PacsSection(_Section):
     timeout_s: Annotated[float, Field(gt=0, le=3600)] = Field(
         default=60.0, description="Seconds to wait for an answer once connected"
     )
+    # what a PACS may send at most: bounds on a PACS that answers without end (memory, disk)
+    max_results: Annotated[int, Field(ge=1, le=10_000)] = Field(
+        default=500, description="Studies a search shows at most (the newest)"
+    )
+    max_search_answers: Annotated[int, Field(ge=1, le=1_000_000)] = Field(
+        default=10_000,
+        description="Answers a C-FIND may send before the search is stopped (narrower criteria)",
+    )
+    max_search_mb: Annotated[int, Field(ge=1, le=1024)] = Field(
+        default=32, description="Size of a QIDO-RS search answer at most (MB)"
+    )
+    max_study_instances: Annotated[int, Field(ge=1, le=100_000)] = Field(
+        default=2000, description="Instances one retrieved study may hold at most"
+    )
+    max_study_gb: Annotated[float, Field(gt=0, le=1024)] = Field(
+        default=8.0, description="Size of one retrieved study at most (GB, over 0 and up to 1024)"
+    )
+    max_instance_mb: Annotated[int, Field(ge=1, le=65_536)] = Field(
+        default=1024, description="Size of one instance retrieved over WADO-RS at most (MB)"
+    )
+    min_kb_per_timeout: Annotated[int, Field(ge=1, le=1_048_576)] = Field(
+        default=64,
+        description="A retrieval bringing less than this (KB) in each timeout_s is stopped as "
+        "stalled",
+    )
 
     @model_validator(mode="before")
     @classmethod

@@ -20,7 +20,7 @@ from pynetdicom import AE, evt
 
 from tests.pacs.helpers import source_image, write_site
 from viewer.errors import ConfigError
-from viewer.pacs import connection, dimse
+from viewer.pacs import dimse
 from viewer.pacs.connection import PacsError, PacsTarget
 from viewer.pacs.dimse import STUDY_ROOT_FIND, STUDY_ROOT_GET
 from viewer.pacs.query import retrieve, search
@@ -119,17 +119,16 @@ def test_absurd_values_in_a_c_find_answer_do_not_lose_the_search(
 
 
 def test_a_c_find_without_end_is_stopped(
-    site_file: Path, find_scp: Callable[[list[Dataset]], int], monkeypatch: pytest.MonkeyPatch
+    site_file: Path, find_scp: Callable[[list[Dataset]], int]
 ) -> None:
-    monkeypatch.setattr(dimse, "MAX_FIND_ANSWERS", 20)
     port = find_scp([_raw(StudyInstanceUID=("UI", f"1.2.{i}".encode())) for i in range(50)])
     settings = write_site(
         site_file,
         "[pacs]\nenabled = true\n"
         f'transport = "dimse"\nquery = "dimse"\nhost = "127.0.0.1"\nport = {port}\n'
-        'called_aet = "PACS"\nconnect_timeout_s = 5\ntimeout_s = 5\n',
+        'called_aet = "PACS"\nconnect_timeout_s = 5\ntimeout_s = 5\nmax_search_answers = 20\n',
     )
-    with pytest.raises(PacsError, match="more than 20 studies: give narrower criteria"):
+    with pytest.raises(PacsError, match=r"more than 20 studies \(pacs.max_search_answers\): give"):
         search(settings, patient_id="X")
 
 
@@ -152,9 +151,11 @@ def test_a_host_no_network_name_has_is_refused_at_load(
 
 
 @contextlib.contextmanager
-def _get_scp(site_file: Path, count: int, *, delay_s: float = 0.0) -> Iterator[tuple[Any, Any]]:
+def _get_scp(
+    site_file: Path, count: int, *, delay_s: float = 0.0, extra: str = ""
+) -> Iterator[tuple[Any, Any]]:
     """A C-GET SCP of the test's own sending ``count`` valid instances, ``delay_s`` apart; yields
-    (settings, source)."""
+    (settings, source); ``extra``: more [pacs] lines."""
     source = source_image(seed=9)
     source.Rows = source.Columns = 4  # small instances: a trickle of them is a few KB a second
     source.PixelData = bytes(4 * 4 * (source.BitsAllocated // 8))
@@ -180,22 +181,19 @@ def _get_scp(site_file: Path, count: int, *, delay_s: float = 0.0) -> Iterator[t
             "[pacs]\nenabled = true\n"
             f'transport = "dimse"\nquery = "dimse"\nhost = "127.0.0.1"\n'
             f'port = {server.server_address[1]}\ncalled_aet = "PACS"\n'
-            "connect_timeout_s = 5\ntimeout_s = 1\n",
+            f"connect_timeout_s = 5\ntimeout_s = 1\n{extra}",
         )
         yield settings, source
     finally:
         server.shutdown()
 
 
-def test_a_c_get_without_end_stops_at_the_study_limit(
-    site_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_c_get_without_end_stops_at_the_study_limit(site_file: Path, tmp_path: Path) -> None:
     """Twenty valid instances where the limit is five: the retrieval stops in words and keeps
     nothing (an endless one filled the disk)."""
-    monkeypatch.setattr(connection, "MAX_STUDY_INSTANCES", 5)
     dest = tmp_path / "study"
     with (
-        _get_scp(site_file, 20) as (settings, source),
+        _get_scp(site_file, 20, extra="max_study_instances = 5\n") as (settings, source),
         pytest.raises(PacsError, match="more than 5 instances or 8 GB for one study"),
     ):
         retrieve(settings, source.StudyInstanceUID, dest)
@@ -209,7 +207,7 @@ def test_a_c_get_that_trickles_instances_is_stopped(site_file: Path, tmp_path: P
     started = time.monotonic()
     with (
         _get_scp(site_file, 2000, delay_s=0.3) as (settings, source),
-        pytest.raises(PacsError, match=r"sent the study too slowly \(less than 64 KB in 1 s\)"),
+        pytest.raises(PacsError, match=r"too slowly \(less than 64 KB in 1 s, pacs.min_kb_per"),
     ):
         retrieve(settings, source.StudyInstanceUID, dest)
     assert time.monotonic() - started < 30

@@ -16,7 +16,7 @@ import pytest
 
 from tests.pacs.helpers import source_image, write_site
 from viewer.config import load_settings
-from viewer.pacs import connection, web
+from viewer.pacs import web
 from viewer.pacs.connection import PacsRejectedError, PacsTarget
 from viewer.pacs.delivery import encode_part10
 from viewer.pacs.query import PacsError, retrieve, search
@@ -71,6 +71,11 @@ def hostile(site_file: Path) -> Iterator[Callable[[Answer], None]]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+def _limit(site_file: Path, line: str) -> None:
+    """One of the [pacs] limits set lower in the site file (the [pacs] section is its last)."""
+    site_file.write_text(site_file.read_text(encoding="utf-8") + line + "\n", encoding="utf-8")
 
 
 def _head(h: http.server.BaseHTTPRequestHandler, content_type: str, length: int | None) -> None:
@@ -182,10 +187,10 @@ def test_a_hostile_retrieval_is_one_sentence_and_leaves_nothing(
 
 
 def test_an_endless_instance_stops_at_the_limit(
-    hostile: Callable[[Answer], None], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    hostile: Callable[[Answer], None], tmp_path: Path, site_file: Path
 ) -> None:
-    monkeypatch.setattr(web, "MAX_INSTANCE_BYTES", 8 * 2**20)
     hostile(_endless('multipart/related; type="application/dicom"; boundary=B', b"--B\r\n", b"x"))
+    _limit(site_file, "max_instance_mb = 8")
 
     dest = tmp_path / "study"
     with pytest.raises(PacsError, match="of more than 8 MB: refused"):
@@ -288,10 +293,9 @@ def test_a_hostile_stow_refusal_is_one_short_sentence(
 
 
 def test_a_study_without_end_stops_at_the_study_limit(
-    hostile: Callable[[Answer], None], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    hostile: Callable[[Answer], None], tmp_path: Path, site_file: Path
 ) -> None:
     """A PACS streaming valid instances without end filled the disk."""
-    monkeypatch.setattr(connection, "MAX_STUDY_INSTANCES", 5)
     source = source_image(seed=9)
     parts = []
     for i in range(20):
@@ -309,6 +313,7 @@ def test_a_study_without_end_stops_at_the_study_limit(
         h.wfile.write(body)
 
     hostile(answer)
+    _limit(site_file, "max_study_instances = 5")
     dest = tmp_path / "study"
     with pytest.raises(PacsError, match="more than 5 instances or 8 GB for one study"):
         retrieve(load_settings(demo=False), "1.2.3", dest)

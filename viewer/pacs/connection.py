@@ -32,9 +32,6 @@ from viewer.config import (
 from viewer.errors import BedsideError
 
 __all__ = [
-    "MAX_STUDY_BYTES",
-    "MAX_STUDY_INSTANCES",
-    "MIN_BYTES_PER_WINDOW",
     "PacsCancelledError",
     "PacsError",
     "PacsNotConfiguredError",
@@ -43,6 +40,7 @@ __all__ = [
     "check_study_size",
     "describe_connect_failure",
     "is_uid",
+    "min_bytes_per_window",
     "write_instance",
 ]
 
@@ -233,24 +231,22 @@ def is_uid(text: str) -> bool:
     return len(text) <= 64 and _UID_RE.match(text) is not None
 
 
-#: a retrieval that delivers less than this in each ``pacs.timeout_s`` is stalled (a server
-#: dripping a byte, or an instance, at a time never trips a per-read or per-message timeout)
-MIN_BYTES_PER_WINDOW = 64 * 1024
-
-#: one retrieved study at most: far beyond a chest study (a few images of tens of MB), and a
-#: bound on what a PACS that answers without end writes to the disk
-MAX_STUDY_INSTANCES = 2000
-MAX_STUDY_BYTES = 8 * 2**30
+def min_bytes_per_window(section: PacsSection) -> int:
+    """A retrieval that delivers less than this in each ``pacs.timeout_s`` is stalled (a server
+    dripping a byte, or an instance, at a time never trips a per-read or per-message timeout):
+    ``pacs.min_kb_per_timeout``."""
+    return section.min_kb_per_timeout * 1024
 
 
-def check_study_size(instances: int, size: int) -> None:
-    """Stop a retrieval past :data:`MAX_STUDY_INSTANCES` or :data:`MAX_STUDY_BYTES` (the caller
-    removes what it wrote)."""
-    if instances > MAX_STUDY_INSTANCES or size > MAX_STUDY_BYTES:
+def check_study_size(section: PacsSection, instances: int, size: int) -> None:
+    """Stop a retrieval past ``pacs.max_study_instances`` or ``pacs.max_study_gb`` (the caller
+    removes what it wrote). The defaults (2,000, 8 GB) are far beyond a chest study (a few
+    images of tens of MB) and bound what a PACS that answers without end writes to the disk."""
+    if instances > section.max_study_instances or size > section.max_study_gb * 2**30:
         raise PacsError(
-            f"PACS sent more than {MAX_STUDY_INSTANCES:,} instances or "
-            f"{MAX_STUDY_BYTES // 2**30} GB for one study; the retrieval was stopped and nothing "
-            "of it kept."
+            f"PACS sent more than {section.max_study_instances:,} instances or "
+            f"{section.max_study_gb:g} GB for one study (pacs.max_study_instances, "
+            "pacs.max_study_gb); the retrieval was stopped and nothing of it kept."
         )
 
 

@@ -28,13 +28,13 @@ from pydicom.uid import (
 )
 
 from viewer.pacs.connection import (
-    MIN_BYTES_PER_WINDOW,
     PacsCancelledError,
     PacsError,
     PacsRejectedError,
     PacsTarget,
     check_study_size,
     describe_connect_failure,
+    min_bytes_per_window,
     write_instance,
 )
 
@@ -362,15 +362,12 @@ def _store_failure(target: PacsTarget, code: int) -> str:
     return f"PACS at {target.dimse_address} refused the object: {text} (status 0x{code:04X})."
 
 
-#: studies one C-FIND may answer with before it is stopped (a PACS that ignores the search's
-#: criteria, or answers without end, must not fill the memory)
-MAX_FIND_ANSWERS = 10_000
-
-
 def find_studies(
     target: PacsTarget, query: Dataset, *, cancel: Callable[[], bool] | None = None
 ) -> list[Dataset]:
-    """Study Root C-FIND at STUDY level; ``query`` holds the keys to match and to return."""
+    """Study Root C-FIND at STUDY level; ``query`` holds the keys to match and to return. At
+    most ``pacs.max_search_answers`` answers: a PACS that ignores the search's criteria, or
+    answers without end, must not fill the memory."""
     ae = _ae(target)
     ae.add_requested_context(STUDY_ROOT_FIND)
     query.QueryRetrieveLevel = "STUDY"
@@ -379,6 +376,7 @@ def find_studies(
     # the whole answer within pacs.timeout_s: pynetdicom's timeouts are per message, so a PACS
     # sending a pending status every few seconds (with or without a study) never tripped them
     deadline = time.monotonic() + target.section.timeout_s
+    most = target.section.max_search_answers
     with _association(target, ae, cancel=cancel) as assoc:
         for status, identifier in assoc.send_c_find(query, STUDY_ROOT_FIND):
             code = int(getattr(status, "Status", -1))
@@ -391,10 +389,10 @@ def find_studies(
                 pending += 1
                 if identifier is not None:
                     found.append(identifier)
-                if pending > MAX_FIND_ANSWERS:  # the association is aborted on the way out
+                if pending > most:  # the association is aborted on the way out
                     raise PacsError(
                         f"PACS at {target.dimse_address} answered the search with more than "
-                        f"{MAX_FIND_ANSWERS:,} studies: give narrower criteria."
+                        f"{most:,} studies (pacs.max_search_answers): give narrower criteria."
                     )
             elif code != 0x0000:
                 raise PacsError(_find_failure(target, status))
@@ -440,7 +438,7 @@ def get_study(
         data = event.encoded_dataset()
         received[0] += len(data)
         try:
-            check_study_size(len(written) + 1, received[0])
+            check_study_size(target.section, len(written) + 1, received[0])
         except PacsError as exc:
             too_large.append(exc)
             return 0xA700
@@ -457,7 +455,7 @@ def get_study(
     query.QueryRetrieveLevel = "STUDY"
     query.StudyInstanceUID = study_uid
     failed = 0
-    window_s = target.section.timeout_s
+    window_s, min_bytes = target.section.timeout_s, min_bytes_per_window(target.section)
     window_start, window_bytes = time.monotonic(), 0
     with _association(
         target, ae, cancel=cancel, ext_neg=roles, store=(evt.EVT_C_STORE, on_store)
@@ -468,11 +466,11 @@ def get_study(
             if too_large:
                 raise too_large[0]
             if time.monotonic() - window_start >= window_s:
-                if received[0] - window_bytes < MIN_BYTES_PER_WINDOW:
+                if received[0] - window_bytes < min_bytes:
                     raise PacsError(
                         f"PACS at {target.dimse_address} sent the study too slowly (less than "
-                        f"{MIN_BYTES_PER_WINDOW // 1024} KB in {window_s:g} s); the retrieval "
-                        "was stopped."
+                        f"{min_bytes // 1024} KB in {window_s:g} s, pacs.min_kb_per_timeout); "
+                        "the retrieval was stopped."
                     )
                 window_start, window_bytes = time.monotonic(), received[0]
             if not status or not hasattr(status, "Status"):

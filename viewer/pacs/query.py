@@ -46,7 +46,6 @@ _FIELDS = (
     "StudyDescription",
     "NumberOfStudyRelatedInstances",
 )
-MAX_HITS = 500
 
 
 class PacsQueryError(PacsError):
@@ -189,11 +188,12 @@ def search(
     on PACS (the window closing)."""
     target = PacsTarget.from_settings(settings)
     criteria = _criteria(patient_id, accession, date_from, date_to, modality)
+    most = target.section.max_results
     if target.section.query == "dicomweb":
         from viewer.pacs import web
 
         found = web.search_studies(
-            target, criteria, fields=_FIELDS, limit=MAX_HITS, timeout_s=timeout_s
+            target, criteria, fields=_FIELDS, limit=most, timeout_s=timeout_s
         )
     else:
         from viewer.pacs import dimse
@@ -203,7 +203,7 @@ def search(
             setattr(query, keyword, criteria.get(keyword, ""))
         found = dimse.find_studies(_capped(target, timeout_s), query, cancel=cancel)
     hits = [hit for hit in (_hit(ds) for ds in found) if hit is not None]
-    return sorted(hits, key=lambda h: (h.study_date, h.study_uid), reverse=True)[:MAX_HITS]
+    return sorted(hits, key=lambda h: (h.study_date, h.study_uid), reverse=True)[:most]
 
 
 def _capped(target: PacsTarget, timeout_s: float | None) -> PacsTarget:

@@ -30,14 +30,15 @@ from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from requests.adapters import HTTPAdapter
 
+from viewer.config import PacsSection
 from viewer.pacs.connection import (
-    MIN_BYTES_PER_WINDOW,
     PacsCancelledError,
     PacsError,
     PacsNotConfiguredError,
     PacsRejectedError,
     PacsTarget,
     check_study_size,
+    min_bytes_per_window,
     write_instance,
 )
 
@@ -56,11 +57,6 @@ _REASONS = {
     0xC122: "the referenced transfer syntax is not supported",
 }
 
-
-#: a search answer (at most MAX_HITS studies of a few fields) is far below this
-MAX_SEARCH_BYTES = 32 * 2**20
-#: one retrieved instance (a chest image is tens of MB); dicomweb-client holds a part in memory
-MAX_INSTANCE_BYTES = 2**30
 
 # what a decoder raises on an answer that is not what DICOMweb promises (not JSON, JSON nested
 # thousands deep, multipart without its parts, a part that is not DICOM)
@@ -87,13 +83,22 @@ class _AnswerStalled(requests.exceptions.RequestException):
 
 class _Bounded:
     """``response.raw`` with limits: at most ``limit`` bytes (since :meth:`next_part`), and
-    either the whole answer within ``deadline_s`` (a search) or at least MIN_BYTES_PER_WINDOW
-    in every ``window_s`` (a retrieval). A watchdog shuts the socket down when time runs out,
-    since a blocked read is woken by nothing else."""
+    either the whole answer within ``deadline_s`` (a search) or at least ``min_bytes`` in every
+    ``window_s`` (a retrieval). A watchdog shuts the socket down when time runs out, since a
+    blocked read is woken by nothing else."""
 
-    def __init__(self, raw: Any, *, limit: int, deadline_s: float | None, window_s: float) -> None:
+    def __init__(
+        self,
+        raw: Any,
+        *,
+        limit: int,
+        deadline_s: float | None,
+        window_s: float,
+        min_bytes: int,
+    ) -> None:
         self._raw = raw
         self._limit = limit
+        self._min_bytes = min_bytes
         self._part = 0
         self._received = 0
         self._stalled = False
@@ -122,7 +127,7 @@ class _Bounded:
                 late = now - started > self._deadline_s
             elif now - started >= self._window_s:
                 late, seen, started = (
-                    self._received - seen < MIN_BYTES_PER_WINDOW,
+                    self._received - seen < self._min_bytes,
                     self._received,
                     now,
                 )
@@ -200,9 +205,10 @@ class _BoundedAnswers(HTTPAdapter):
     $CURL_CA_BUNDLE override it for every request (psf/requests#3829), so a workstation with
     either set would ignore pacs.ca_file."""
 
-    def __init__(self, ca_bundle: str, *, timeout_s: float) -> None:
+    def __init__(self, section: PacsSection, *, timeout_s: float) -> None:
         super().__init__()
-        self._ca_bundle = ca_bundle
+        self._section = section
+        self._ca_bundle = section.ca_file
         self._timeout_s = timeout_s
         self.current: _Bounded | None = None
 
@@ -210,12 +216,17 @@ class _BoundedAnswers(HTTPAdapter):
         if self._ca_bundle:
             kwargs["verify"] = self._ca_bundle
         response = super().send(request, *args, **kwargs)
+        # a search answer (pacs.max_results studies of a few fields) is far below
+        # pacs.max_search_mb; dicomweb-client holds one retrieved instance (a chest image is
+        # tens of MB) in memory, so pacs.max_instance_mb bounds that
         streamed = bool(kwargs.get("stream"))
+        s = self._section
         self.current = _Bounded(
             response.raw,
-            limit=MAX_INSTANCE_BYTES if streamed else MAX_SEARCH_BYTES,
+            limit=(s.max_instance_mb if streamed else s.max_search_mb) * 2**20,
             deadline_s=None if streamed else self._timeout_s,
             window_s=self._timeout_s,
+            min_bytes=min_bytes_per_window(s),
         )
         response.raw = self.current
         return response
@@ -226,7 +237,7 @@ def _session(target: PacsTarget, timeout_s: float) -> requests.Session:
     session = requests.Session()
     if s.ca_file:
         session.verify = s.ca_file
-    adapter = _BoundedAnswers(s.ca_file, timeout_s=timeout_s)
+    adapter = _BoundedAnswers(s, timeout_s=timeout_s)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     if s.client_cert_file:
@@ -464,8 +475,8 @@ def retrieve_study(
             bounded = web._session.get_adapter(target.dicomweb_url).current
             written.append(path)
             if bounded is not None:
-                check_study_size(len(written), bounded.received)
-                bounded.next_part()  # MAX_INSTANCE_BYTES is per instance
+                check_study_size(target.section, len(written), bounded.received)
+                bounded.next_part()  # pacs.max_instance_mb is per instance
             if progress is not None:
                 progress(len(written), 0)
     return written
