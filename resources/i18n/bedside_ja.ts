@@ -1637,6 +1637,10 @@ Your decision is still here; press the button again to retry.</source>
         <translation>すべての行はこの端末の監査ログと送信キューに残っており、失われません。IT部門に連絡してください。</translation>
     </message>
     <message>
+        <source>Refused rows are kept; once IT resolved why: {0}</source>
+        <translation>拒否された行は保管されています。IT部門が原因を解決したら：{0}</translation>
+    </message>
+    <message>
         <source>Details for IT: {0}</source>
         <translation>IT部門向けの詳細：{0}</translation>
     </message>

@@ -110,6 +110,7 @@ def test_each_state_of_the_real_outbox_reads_as_it_should(
     label = _poll(qtbot, widget)
     assert label.full.startswith("⚠ Department audit store: 1 row refused and held, 37 rows")
     assert "row 1 differs from the stored row 1" in label.toolTip()
+    assert "once IT resolved why: bedside audit central retry" in label.toolTip()
 
     with Outbox(settings.central_outbox_path) as box:
         box.retry_now()

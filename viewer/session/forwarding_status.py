@@ -40,10 +40,19 @@ __all__ = [
 Destination = Literal["central", "atna"]
 Kind = Literal["up_to_date", "sending", "failing", "held", "stopped"]
 
-#: every destination: its name as a person reads it and the command IT runs for its details
-DESTINATIONS: dict[Destination, tuple[str, str]] = {
-    "central": ("Department audit store", "bedside audit central status"),
-    "atna": ("Hospital audit repository (ATNA)", "bedside audit atna status"),
+#: every destination: its name as a person reads it, the command IT runs for its details, and
+#: the one that sends held rows again once the cause is resolved
+DESTINATIONS: dict[Destination, tuple[str, str, str]] = {
+    "central": (
+        "Department audit store",
+        "bedside audit central status",
+        "bedside audit central retry",
+    ),
+    "atna": (
+        "Hospital audit repository (ATNA)",
+        "bedside audit atna status",
+        "bedside audit atna send --once",
+    ),
 }
 
 
@@ -73,6 +82,10 @@ class ForwardingState:
     @property
     def command(self) -> str:
         return DESTINATIONS[self.destination][1]
+
+    @property
+    def retry_command(self) -> str:
+        return DESTINATIONS[self.destination][2]
 
     @property
     def warning(self) -> bool:

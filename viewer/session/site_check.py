@@ -374,7 +374,8 @@ def _check_forwarding(
     for state in states:
         if state.warning:
             code = "forwarding_held" if state.kind == "held" else "forwarding_failing"
-            out.add("warning", code, f"{state_text(state)} (details: {state.command})")
+            then = f"; once resolved: {state.retry_command}" if state.held else ""
+            out.add("warning", code, f"{state_text(state)} (details: {state.command}{then})")
     return states
 
 

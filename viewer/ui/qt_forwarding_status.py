@@ -207,6 +207,12 @@ class QtForwardingStatus(QWidget):
                     "lost. Tell IT."
                 )
             )
+        if state.held:
+            lines.append(
+                self.tr("Refused rows are kept; once IT resolved why: {0}").format(
+                    state.retry_command
+                )
+            )
         lines.append(self.tr("Details for IT: {0}").format(state.command))
         return "\n".join(lines)
 
