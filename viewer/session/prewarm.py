@@ -70,8 +70,15 @@ class Prewarm:
         return self
 
     def _run(self) -> None:
+        import gc
         import importlib
 
+        # torch's import makes about a million objects: the cyclic collector's full passes over
+        # them took 20-60 ms each with the GIL held, and the GUI thread waited through each.
+        # None runs until the imports end; then they join the frozen start-up objects it never
+        # scans again (as ``tune_interpreter`` does for the window's).
+        collecting = gc.isenabled()
+        gc.disable()
         try:
             _preload_libtorch()
             self._mark("prewarm_linked")
@@ -84,6 +91,9 @@ class Prewarm:
         except Exception as exc:  # kept: the load job imports again and says why, in the window
             self.error = exc
         finally:
+            if collecting:
+                gc.freeze()
+                gc.enable()
             self._done.set()
 
     @property
