@@ -1569,6 +1569,10 @@ Your decision is still here; press the button again to retry.</source>
 <context>
     <name>QtForwardingStatus</name>
     <message>
+        <source>Audit forwarding status</source>
+        <translation>監査ログの転送状況</translation>
+    </message>
+    <message>
         <source>{0}: forwarding status</source>
         <translation>{0}：転送状況</translation>
     </message>

@@ -81,6 +81,7 @@ def test_each_state_of_the_real_outbox_reads_as_it_should(
     assert label.isVisible()
     assert label.full == "Department audit store: up to date"
     assert label.accessibleName() == "Department audit store: forwarding status"
+    assert widget.accessibleName() == "Audit forwarding status"
     assert "bedside audit central status" in label.toolTip()
     assert "#1b5e20" in label.styleSheet()
 

@@ -146,6 +146,7 @@ class QtForwardingStatus(QWidget):
         super().changeEvent(event)
 
     def retranslate(self) -> None:
+        self.setAccessibleName(self.tr("Audit forwarding status"))
         for name, label in self.labels.items():
             label.setAccessibleName(self.tr("{0}: forwarding status").format(self.name_of(name)))
         self._render()
