@@ -99,6 +99,25 @@ def write_site(site_file: Path, body: str) -> Settings:
     return load_settings(demo=False)
 
 
+def dimse_site(
+    port: int,
+    *,
+    called_aet: str = "PACS",
+    calling_aet: str = "BEDSIDE",
+    connect_timeout_s: float = 5.0,
+    timeout_s: float = 10.0,
+    extra: str = "",
+) -> str:
+    """A [pacs] section sending and searching over DIMSE to a PACS of the test's own on
+    127.0.0.1:``port``."""
+    return (
+        '[pacs]\nenabled = true\ntransport = "dimse"\nquery = "dimse"\n'
+        f'host = "127.0.0.1"\nport = {port}\ncalled_aet = "{called_aet}"\n'
+        f'calling_aet = "{calling_aet}"\nconnect_timeout_s = {connect_timeout_s}\n'
+        f"timeout_s = {timeout_s}\n{extra}"
+    )
+
+
 def pacs_site(
     server: OrthancServer,
     *,
@@ -163,4 +182,44 @@ def hung_scp(hang_s: float = 60.0) -> Iterator[tuple[int, threading.Event]]:
         yield int(server.server_address[1]), reached
     finally:
         release.set()
+        server.shutdown()
+
+
+def raw_answer(**values: tuple[str, bytes]) -> Dataset:
+    """A C-FIND answer whose values are raw bytes (VR, bytes), exactly as a misbehaving PACS
+    would write them."""
+    from pydicom.dataelem import RawDataElement
+    from pydicom.tag import Tag
+
+    ds = Dataset()
+    ds.QueryRetrieveLevel = "STUDY"
+    for keyword, (vr, value) in values.items():
+        tag = Tag(keyword)
+        ds[tag] = RawDataElement(tag, vr, len(value), value, 0, True, True)
+    return ds
+
+
+@contextlib.contextmanager
+def c_find_scp(answers: list[Dataset]) -> Iterator[int]:
+    """A C-FIND SCP of the test's own (pynetdicom, Implicit VR) answering every search with
+    ``answers``; yields its port."""
+    from pydicom.uid import ImplicitVRLittleEndian
+    from pynetdicom import AE, evt
+
+    from viewer.pacs.dimse import STUDY_ROOT_FIND
+
+    def on_find(_event: Any) -> Iterator[tuple[int, Dataset | None]]:
+        for ds in answers:
+            yield 0xFF00, ds
+        yield 0x0000, None
+
+    ae = AE(ae_title="PACS")
+    ae.add_supported_context(STUDY_ROOT_FIND, ImplicitVRLittleEndian)
+    server = ae.start_server(
+        ("127.0.0.1", 0), block=False, evt_handlers=[(evt.EVT_C_FIND, on_find)]
+    )
+    assert server is not None
+    try:
+        yield int(server.server_address[1])
+    finally:
         server.shutdown()

@@ -11,67 +11,33 @@ import sys
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from pydicom.dataelem import RawDataElement
-from pydicom.dataset import Dataset
-from pydicom.tag import Tag
-from pydicom.uid import ImplicitVRLittleEndian
-from pynetdicom import AE, evt
 
-from tests.pacs.helpers import write_site
+from tests.pacs.helpers import c_find_scp, dimse_site, raw_answer, write_site
 from viewer.cli.pacs import value_note
-from viewer.pacs.dimse import STUDY_ROOT_FIND
 
 BEDSIDE = Path(sys.executable).with_name("bedside")
-
-
-def _raw(**values: tuple[str, bytes]) -> Dataset:
-    ds = Dataset()
-    ds.QueryRetrieveLevel = "STUDY"
-    for keyword, (vr, value) in values.items():
-        tag = Tag(keyword)
-        ds[tag] = RawDataElement(tag, vr, len(value), value, 0, True, True)
-    return ds
 
 
 @pytest.fixture
 def careless_pacs() -> Iterator[int]:
     """A C-FIND SCP answering with one study whose name and count are not valid DICOM."""
-    answer = _raw(
+    answer = raw_answer(
         StudyInstanceUID=("UI", b"1.2.3\x00"),
         StudyDate=("DA", b"20260101"),
         NumberOfStudyRelatedInstances=("IS", b"abc "),
         PatientName=("PN", b"Yamada^" + b"T" * 90),
     )
-
-    def on_find(_event: Any) -> Iterator[tuple[int, Dataset | None]]:
-        yield 0xFF00, answer
-        yield 0x0000, None
-
-    ae = AE(ae_title="PACS")
-    ae.add_supported_context(STUDY_ROOT_FIND, ImplicitVRLittleEndian)
-    server = ae.start_server(
-        ("127.0.0.1", 0), block=False, evt_handlers=[(evt.EVT_C_FIND, on_find)]
-    )
-    assert server is not None
-    try:
-        yield int(server.server_address[1])
-    finally:
-        server.shutdown()
+    with c_find_scp([answer]) as port:
+        yield port
 
 
 @pytest.mark.parametrize("json_out", [False, True], ids=["text", "json"])
 def test_find_says_in_one_note_what_pydicom_warned(
     tmp_path: Path, site_file: Path, careless_pacs: int, json_out: bool
 ) -> None:
-    write_site(
-        site_file,
-        "[pacs]\nenabled = true\n"
-        f'transport = "dimse"\nquery = "dimse"\nhost = "127.0.0.1"\nport = {careless_pacs}\n'
-        'called_aet = "PACS"\nconnect_timeout_s = 5\ntimeout_s = 10\n',
-    )
+    write_site(site_file, dimse_site(careless_pacs))
     env = {**os.environ, "BEDSIDE_DATA_DIR": str(tmp_path / "data")}
     argv = [str(BEDSIDE), "pacs", "find", "--patient-id", "X", *(["--json"] if json_out else [])]
     with warnings.catch_warnings():

@@ -12,17 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
-from pydicom.tag import Tag
-from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
+from pydicom.uid import ExplicitVRLittleEndian
 from pynetdicom import AE, evt
 
-from tests.pacs.helpers import source_image, write_site
+from tests.pacs.helpers import c_find_scp, raw_answer, source_image, write_site
 from viewer.errors import ConfigError
 from viewer.pacs import dimse
 from viewer.pacs.connection import PacsError, PacsTarget
-from viewer.pacs.dimse import STUDY_ROOT_FIND, STUDY_ROOT_GET
+from viewer.pacs.dimse import STUDY_ROOT_GET
 from viewer.pacs.query import retrieve, search
 
 
@@ -42,60 +40,34 @@ def test_a_host_name_that_does_not_resolve_is_one_sentence(site_file: Path, host
 
 @pytest.fixture
 def find_scp() -> Iterator[Callable[[list[Dataset]], int]]:
-    """A C-FIND SCP of the test's own (pynetdicom) answering with the datasets given, values
-    written as raw bytes exactly as a misbehaving PACS would send them."""
-    servers: list[Any] = []
-
-    def serve(answers: list[Dataset]) -> int:
-        def on_find(event: Any) -> Iterator[tuple[int, Dataset | None]]:
-            for ds in answers:
-                yield 0xFF00, ds
-            yield 0x0000, None
-
-        ae = AE(ae_title="PACS")
-        ae.add_supported_context(STUDY_ROOT_FIND, ImplicitVRLittleEndian)
-        server = ae.start_server(
-            ("127.0.0.1", 0), block=False, evt_handlers=[(evt.EVT_C_FIND, on_find)]
-        )
-        assert server is not None
-        servers.append(server)
-        return int(server.server_address[1])
-
-    try:
-        yield serve
-    finally:
-        for server in servers:
-            server.shutdown()
-
-
-def _raw(**values: tuple[str, bytes]) -> Dataset:
-    ds = Dataset()
-    ds.QueryRetrieveLevel = "STUDY"
-    for keyword, (vr, value) in values.items():
-        tag = Tag(keyword)
-        ds[tag] = RawDataElement(tag, vr, len(value), value, 0, True, True)
-    return ds
+    """``find_scp(answers)``: the port of a C-FIND SCP answering with ``answers``."""
+    with contextlib.ExitStack() as stack:
+        yield lambda answers: stack.enter_context(c_find_scp(answers))
 
 
 def test_absurd_values_in_a_c_find_answer_do_not_lose_the_search(
     site_file: Path, find_scp: Callable[[list[Dataset]], int]
 ) -> None:
     answers = [
-        _raw(
+        raw_answer(
             StudyInstanceUID=("UI", b"1.2.3\x00"),
             NumberOfStudyRelatedInstances=("IS", b"abc "),
             ModalitiesInStudy=("CS", b"CR\\" + b"X" * 40),
             PatientName=("PN", b"\xff\xfe" * 600),
         ),
-        _raw(
+        raw_answer(
             StudyInstanceUID=("UI", b"1.2.4\x00"), NumberOfStudyRelatedInstances=("IS", b"12\\13 ")
         ),
-        _raw(
+        raw_answer(
             StudyInstanceUID=("UI", b"1.2.5\x00"),
             NumberOfStudyRelatedInstances=("IS", b"99999999999 "),
         ),
-        _raw(StudyInstanceUID=("UI", b"1.2.6\x00"), NumberOfStudyRelatedInstances=("IS", b"-5")),
-        _raw(StudyInstanceUID=("UI", b"../x\x00"), NumberOfStudyRelatedInstances=("IS", b"3 ")),
+        raw_answer(
+            StudyInstanceUID=("UI", b"1.2.6\x00"), NumberOfStudyRelatedInstances=("IS", b"-5")
+        ),
+        raw_answer(
+            StudyInstanceUID=("UI", b"../x\x00"), NumberOfStudyRelatedInstances=("IS", b"3 ")
+        ),
     ]
     port = find_scp(answers)
     settings = write_site(
@@ -121,7 +93,7 @@ def test_absurd_values_in_a_c_find_answer_do_not_lose_the_search(
 def test_a_c_find_without_end_is_stopped(
     site_file: Path, find_scp: Callable[[list[Dataset]], int]
 ) -> None:
-    port = find_scp([_raw(StudyInstanceUID=("UI", f"1.2.{i}".encode())) for i in range(50)])
+    port = find_scp([raw_answer(StudyInstanceUID=("UI", f"1.2.{i}".encode())) for i in range(50)])
     settings = write_site(
         site_file,
         "[pacs]\nenabled = true\n"
@@ -224,7 +196,11 @@ def test_a_c_find_that_trickles_without_end_stops_at_the_timeout(
         def __iter__(self) -> Iterator[Dataset]:
             for i in range(3000):  # 10 minutes, should nothing stop it
                 time.sleep(0.2)
-                yield _raw(StudyInstanceUID=("UI", f"1.2.{i}".encode())) if with_study else _raw()
+                yield (
+                    raw_answer(StudyInstanceUID=("UI", f"1.2.{i}".encode()))
+                    if with_study
+                    else raw_answer()
+                )
 
     port = find_scp(Trickle())
     settings = write_site(

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from pynetdicom import AE
 
-from tests.pacs.helpers import hung_scp, source_image, write_site
+from tests.pacs.helpers import dimse_site, hung_scp, source_image, write_site
 from viewer.config import Settings
 from viewer.pacs import dimse
 from viewer.pacs.connection import PacsCancelledError, PacsError, PacsTarget
@@ -27,10 +27,7 @@ HUNG_S = 60
 
 def _site(site_file: Path, port: int, *, connect_timeout_s: float = HUNG_S) -> Settings:
     return write_site(
-        site_file,
-        "[pacs]\nenabled = true\n"
-        f'transport = "dimse"\nquery = "dimse"\nhost = "127.0.0.1"\nport = {port}\n'
-        f'called_aet = "PACS"\nconnect_timeout_s = {connect_timeout_s}\ntimeout_s = {HUNG_S}\n',
+        site_file, dimse_site(port, connect_timeout_s=connect_timeout_s, timeout_s=HUNG_S)
     )
 
 
@@ -155,18 +152,9 @@ def test_a_real_rejection_names_its_reason(site_file: Path, setting: str, said: 
     server = ae.start_server(("127.0.0.1", 0), block=False)
     assert server is not None
     try:
-        port = int(server.server_address[1])
-        body = (
-            '[pacs]\nenabled = true\ntransport = "dimse"\nquery = "dimse"\n'
-            f'host = "127.0.0.1"\nport = {port}\ncalled_aet = "PACS"\n'
-            "connect_timeout_s = 5\ntimeout_s = 5\n"
-        )
-        key = setting.split(" ", 1)[0]
-        body = (
-            "\n".join(line for line in body.splitlines() if not line.startswith(key))
-            + f"\n{setting}\n"
-        )
-        settings = write_site(site_file, body)
+        key, _, value = setting.partition(" = ")
+        names = {key: value.strip('"')}
+        settings = write_site(site_file, dimse_site(int(server.server_address[1]), **names))
         with pytest.raises(PacsError, match="refused the association") as caught:
             dimse.echo(PacsTarget.from_settings(settings))
     finally:

@@ -7,16 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from pydicom.dataset import Dataset
-from pynetdicom import AE, evt
 
-from tests.pacs.helpers import write_site
+from tests.pacs.helpers import c_find_scp, dimse_site, raw_answer, write_site
 from viewer.config import PacsSection
 from viewer.errors import ConfigError
-from viewer.pacs.dimse import STUDY_ROOT_FIND
 from viewer.pacs.query import search
 
 DEFAULTS = {
@@ -47,34 +43,17 @@ def test_a_limit_out_of_bounds_is_refused_naming_the_key(
 @pytest.fixture
 def ten_studies() -> Iterator[int]:
     """A C-FIND SCP answering with ten studies, one a day."""
-
-    def on_find(_event: Any) -> Iterator[tuple[int, Dataset | None]]:
-        for day in range(1, 11):
-            ds = Dataset()
-            ds.QueryRetrieveLevel = "STUDY"
-            ds.StudyInstanceUID = f"1.2.{day}"
-            ds.StudyDate = f"202601{day:02d}"
-            yield 0xFF00, ds
-        yield 0x0000, None
-
-    ae = AE(ae_title="PACS")
-    ae.add_supported_context(STUDY_ROOT_FIND)
-    server = ae.start_server(
-        ("127.0.0.1", 0), block=False, evt_handlers=[(evt.EVT_C_FIND, on_find)]
-    )
-    assert server is not None
-    try:
-        yield int(server.server_address[1])
-    finally:
-        server.shutdown()
+    answers = [
+        raw_answer(
+            StudyInstanceUID=("UI", f"1.2.{day}".encode()), StudyDate=("DA", b"202601%02d" % day)
+        )
+        for day in range(1, 11)
+    ]
+    with c_find_scp(answers) as port:
+        yield port
 
 
 def test_max_results_keeps_the_newest(site_file: Path, ten_studies: int) -> None:
-    settings = write_site(
-        site_file,
-        "[pacs]\nenabled = true\n"
-        f'transport = "dimse"\nquery = "dimse"\nhost = "127.0.0.1"\nport = {ten_studies}\n'
-        'called_aet = "PACS"\nconnect_timeout_s = 5\ntimeout_s = 10\nmax_results = 3\n',
-    )
+    settings = write_site(site_file, dimse_site(ten_studies, extra="max_results = 3\n"))
     hits = search(settings, patient_id="X")
     assert [h.study_uid for h in hits] == ["1.2.10", "1.2.9", "1.2.8"]

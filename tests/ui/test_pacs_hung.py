@@ -13,7 +13,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLineEdit, QPushButton
 
-from tests.pacs.helpers import hung_scp, source_image, text_report
+from tests.pacs.helpers import dimse_site, hung_scp, source_image, text_report
 from tests.ui.mainwin import WAIT_MS, find, make_window
 from viewer.config import Settings, load_settings, save_user_settings
 
@@ -25,10 +25,7 @@ HANG_S = 120.0  # pacs.timeout_s: far beyond any wait here
 def _settings(site_file: Path, port: int) -> Settings:
     site_file.parent.mkdir(parents=True, exist_ok=True)
     site_file.write_text(
-        '[pacs]\nenabled = true\ntransport = "dimse"\nquery = "dimse"\n'
-        f'host = "127.0.0.1"\nport = {port}\ncalled_aet = "PACS"\n'
-        f"connect_timeout_s = 30.0\ntimeout_s = {HANG_S}\n",
-        encoding="utf-8",
+        dimse_site(port, connect_timeout_s=30.0, timeout_s=HANG_S), encoding="utf-8"
     )
     return save_user_settings(
         load_settings(demo=True), {"user.name": "Dr Test", "user.role": "Radiologist"}
