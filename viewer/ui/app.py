@@ -1,8 +1,11 @@
 """Start the GUI: ``bedside gui|open|demo`` call :func:`run_gui`.
 
-Why the order matters: ``import torch`` takes 2-3 s on the reference machine, so the window is
-shown first and everything slow (the model bundle with torch, the demo study, decoding) starts from
-the event loop in workers (DESIGN.md "Facts measured"). Nothing torch-related is imported here.
+Why the order matters: ``import torch`` takes 1.3-3 s on the reference machine, so nothing slow
+runs on the GUI thread: the window is shown first and the model bundle, the demo study and
+decoding start from the event loop in workers (DESIGN.md "Facts measured"). torch itself is
+already importing by then, in the prewarm thread the command started before Qt
+(``viewer.session.prewarm``, issue 19); the first model job waits for it. Nothing torch-related
+is imported here.
 """
 
 from __future__ import annotations
