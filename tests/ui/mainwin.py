@@ -37,8 +37,9 @@ def make_window(qtbot: Any) -> Iterator[Callable[..., Any]]:
         *,
         demo_study: bool = False,
         start: bool = True,
+        prewarm: Any = None,
     ) -> Any:
-        window = QtMainWindow(settings)
+        window = QtMainWindow(settings, prewarm=prewarm)
         qtbot.addWidget(window)
         window.show()
         if start:

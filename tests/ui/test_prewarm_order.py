@@ -11,38 +11,16 @@ from __future__ import annotations
 
 import importlib
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QThreadPool
 from PySide6.QtWidgets import QLabel, QPushButton
 
-from tests.ui.mainwin import WAIT_MS, all_rows, demo_bundle, find
+from tests.ui.mainwin import WAIT_MS, all_rows, demo_bundle, find, make_window
 from viewer.session.prewarm import MODEL_MODULES, Prewarm
 
-__all__ = ["demo_bundle"]  # fixture imported for pytest
-
-
-@pytest.fixture
-def prewarm_window(qtbot: Any) -> Iterator[Callable[[Any, Prewarm], Any]]:
-    from viewer.ui.qt_main_window import QtMainWindow
-
-    made: list[Any] = []
-
-    def make(settings: Any, prewarm: Prewarm) -> Any:
-        window = QtMainWindow(settings, prewarm=prewarm)
-        qtbot.addWidget(window)
-        window.show()
-        made.append(window)
-        return window
-
-    yield make
-    for window in made:
-        window.close()
-        window.shutdown()
-    QThreadPool.globalInstance().waitForDone()
+__all__ = ["demo_bundle", "make_window"]  # fixtures imported for pytest
 
 
 def _types(settings: Any) -> list[str]:
@@ -66,12 +44,12 @@ def _shown_after_verification(qtbot: Any, window: Any, settings: Any, shown: lis
 
 
 def test_prewarm_ending_after_the_first_decode_holds_the_result_back(
-    qtbot: Any, prewarm_window: Any, demo_settings: Any, demo_bundle: Path, cxr_path: Path
+    qtbot: Any, make_window: Any, demo_settings: Any, demo_bundle: Path, cxr_path: Path
 ) -> None:
     for name in ("torch", *MODEL_MODULES):  # so a job that did not wait would load in ~0.1 s
         importlib.import_module(name)
     prewarm = Prewarm()  # not started yet: the image is decoded and shown long before it ends
-    window = prewarm_window(demo_settings, prewarm)
+    window = make_window(demo_settings, start=False, prewarm=prewarm)
     shown: list[Any] = []
     window.prediction_shown.connect(shown.append)
     with qtbot.waitSignal(window.image_shown, timeout=WAIT_MS):
@@ -88,26 +66,23 @@ def test_prewarm_ending_after_the_first_decode_holds_the_result_back(
     assert prewarm.done and prewarm.error is None
 
 
+@pytest.mark.parametrize("modules", [MODEL_MODULES, ("viewer.no_such_module",)])
 def test_prewarm_ended_before_the_first_decode_still_verifies_first(
-    qtbot: Any, prewarm_window: Any, demo_settings: Any, demo_bundle: Path, cxr_path: Path
+    qtbot: Any,
+    make_window: Any,
+    demo_settings: Any,
+    demo_bundle: Path,
+    cxr_path: Path,
+    modules: tuple[str, ...],
 ) -> None:
-    prewarm = Prewarm().start()
+    # also when it failed: its error is kept, not shown; the load job imports for itself
+    prewarm = Prewarm(modules=modules).start()
     assert prewarm.wait(WAIT_MS / 1000)
-    window = prewarm_window(demo_settings, prewarm)
-    shown: list[Any] = []
-    window.prediction_shown.connect(shown.append)
-    window.start([cxr_path])
-    _shown_after_verification(qtbot, window, demo_settings, shown)
-
-
-def test_a_failed_prewarm_is_the_load_jobs_own_refusal_or_success(
-    qtbot: Any, prewarm_window: Any, demo_settings: Any, demo_bundle: Path, cxr_path: Path
-) -> None:
-    # the prewarm's failure is kept, not shown: the load job imports for itself and goes on
-    prewarm = Prewarm(modules=("viewer.no_such_module",)).start()
-    assert prewarm.wait(WAIT_MS / 1000)
-    assert isinstance(prewarm.error, ModuleNotFoundError)
-    window = prewarm_window(demo_settings, prewarm)
+    if modules == MODEL_MODULES:
+        assert prewarm.error is None
+    else:
+        assert isinstance(prewarm.error, ModuleNotFoundError)
+    window = make_window(demo_settings, start=False, prewarm=prewarm)
     shown: list[Any] = []
     window.prediction_shown.connect(shown.append)
     window.start([cxr_path])
@@ -115,10 +90,10 @@ def test_a_failed_prewarm_is_the_load_jobs_own_refusal_or_success(
 
 
 def test_closing_while_the_prewarm_runs_loads_nothing_and_does_not_wait(
-    qtbot: Any, prewarm_window: Any, demo_settings: Any, demo_bundle: Path, cxr_path: Path
+    qtbot: Any, make_window: Any, demo_settings: Any, demo_bundle: Path, cxr_path: Path
 ) -> None:
     prewarm = Prewarm()  # never started: an import that would take for ever
-    window = prewarm_window(demo_settings, prewarm)
+    window = make_window(demo_settings, start=False, prewarm=prewarm)
     window.start([cxr_path])
     qtbot.waitUntil(lambda: "app_start" in _types(demo_settings), timeout=WAIT_MS)
     t = time.monotonic()
