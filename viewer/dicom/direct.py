@@ -125,7 +125,10 @@ def _plain_pixel_module(header: RawHeader) -> bool:
         if raw is None or raw[0] != "US" or len(raw[1]) != 2:
             return False
     frames = header.raw("NumberOfFrames")
-    return frames is None or bool(_IS.fullmatch(frames[1].decode("ascii", "replace").strip()))
+    if frames is None:
+        return True
+    text = frames[1].decode("ascii", "replace").strip()
+    return bool(_IS.fullmatch(text)) and int(text) >= 1  # pydicom refuses a negative count
 
 
 def grey_fields(header: RawHeader, meta: ImageMetadata) -> GreyFields:
