@@ -16,24 +16,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydicom import uid
 
 from tests.dicom.helpers import make_ds
 from tests.dicom.test_direct import _same
-from viewer.dicom import DicomImage, Limits, read_image
+from tests.dicom.test_fuzz import FAST, LIMITS
+from viewer.dicom import DicomImage, read_image
 from viewer.dicom.direct import DirectImage, read_direct
 from viewer.errors import DicomError
 
-LIMITS = Limits(max_dimension=2048, max_pixel_bytes=8 * 2**20)
-CASES = settings(
-    max_examples=300,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+CASES = settings(FAST, max_examples=300)
 
 
 def _ds(**attrs: object) -> bytes:
