@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -223,3 +223,28 @@ def c_find_scp(answers: list[Dataset]) -> Iterator[int]:
         yield int(server.server_address[1])
     finally:
         server.shutdown()
+
+
+def cancel_after(seconds: float) -> Callable[[], bool]:
+    """A ``cancel`` callable that turns true after ``seconds`` (the window closing then)."""
+    flag = threading.Event()
+    threading.Timer(seconds, flag.set).start()
+    return flag.is_set
+
+
+def finished(work: Callable[[], object], *, within_s: float = 15.0) -> BaseException | None:
+    """``work`` in a thread joined with a bound far below the tests' pacs.timeout_s: the
+    exception it raised (None if none), or a failure if it is still waiting on PACS."""
+    raised: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            work()
+        except BaseException as exc:  # handed to the test
+            raised.append(exc)
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(within_s)
+    assert not thread.is_alive(), "still waiting on the silent PACS after cancel"
+    return raised[0] if raised else None

@@ -13,7 +13,14 @@ from pathlib import Path
 import pytest
 from pynetdicom import AE
 
-from tests.pacs.helpers import dimse_site, hung_scp, source_image, write_site
+from tests.pacs.helpers import (
+    cancel_after,
+    dimse_site,
+    finished,
+    hung_scp,
+    source_image,
+    write_site,
+)
 from viewer.config import Settings
 from viewer.pacs import dimse
 from viewer.pacs.connection import PacsCancelledError, PacsError, PacsTarget
@@ -53,37 +60,13 @@ def _requestor_threads() -> list[threading.Thread]:
     ]
 
 
-def _cancel_after(seconds: float) -> Callable[[], bool]:
-    flag = threading.Event()
-    threading.Timer(seconds, flag.set).start()
-    return flag.is_set
-
-
-def _run(work: Callable[[], object]) -> BaseException | None:
-    """``work`` in a thread joined with a bound far below pacs.timeout_s: the exception it
-    raised, or a failure if it is still waiting on PACS."""
-    raised: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            work()
-        except BaseException as exc:  # handed to the test
-            raised.append(exc)
-
-    thread = threading.Thread(target=target, daemon=True)
-    thread.start()
-    thread.join(HUNG_S / 4)
-    assert not thread.is_alive(), "still waiting on the silent PACS after cancel"
-    return raised[0] if raised else None
-
-
 @pytest.mark.parametrize("what", ["find", "get", "store", "echo"])
 def test_a_cancel_aborts_an_association_the_pacs_stopped_answering(
     site_file: Path, tmp_path: Path, hung_pacs: int, what: str
 ) -> None:
     settings = _site(site_file, hung_pacs)
     target = PacsTarget.from_settings(settings)
-    cancel = _cancel_after(0.3)
+    cancel = cancel_after(0.3)
     dest = tmp_path / "study"
     source = encode_part10(source_image(seed=4))
     work: dict[str, Callable[[], object]] = {
@@ -92,7 +75,7 @@ def test_a_cancel_aborts_an_association_the_pacs_stopped_answering(
         "store": lambda: dimse.store(target, [source], cancel=cancel),
         "echo": lambda: dimse.echo(target, cancel=cancel),
     }
-    exc = _run(work[what])
+    exc = finished(work[what])
     assert isinstance(exc, PacsCancelledError), exc
     assert "was cancelled" in str(exc)
     assert not list(dest.glob("*")) if dest.exists() else True
@@ -104,7 +87,7 @@ def test_a_cancel_aborts_an_association_request_nobody_answers(
 ) -> None:
     """The association request itself waits pacs.connect_timeout_s for an answer."""
     settings = _site(site_file, silent_port)
-    exc = _run(lambda: search(settings, patient_id="X", cancel=_cancel_after(0.3)))
+    exc = finished(lambda: search(settings, patient_id="X", cancel=cancel_after(0.3)))
     assert isinstance(exc, PacsCancelledError), exc
     assert _requestor_threads() == []
 
@@ -114,8 +97,8 @@ def test_a_drain_told_to_stop_leaves_the_object_pending(site_file: Path, hung_pa
     settings = _site(site_file, hung_pacs)
     with PacsDelivery(settings) as delivery:
         assert delivery.queue([source_image(seed=5)], reading_id="r1") == 1
-        stop = _cancel_after(0.3)
-        assert _run(lambda: delivery.drain(should_stop=stop)) is None
+        stop = cancel_after(0.3)
+        assert finished(lambda: delivery.drain(should_stop=stop)) is None
         status = delivery.status("r1")
     assert (status.pending, status.sent) == (1, 0)
     assert "was cancelled" in (status.last_error or "")

@@ -413,9 +413,9 @@ def test_closing_while_pacs_hangs_keeps_the_last_decision(
     qtbot: Any, make_window: Any, demo_bundle: Path, site_file: Path, cxr_path: Path
 ) -> None:
     """A PACS that accepts connections and never answers holds the worker in a send (an object
-    an earlier run left waiting); the reader decides and closes the window at once. The
-    decision's objects, queued behind that send, are still queued (with their pacs_queued row)
-    and the earlier object still waits: nothing is dropped by closing."""
+    an earlier run left waiting); the reader decides and closes the window at once. The send is
+    broken off by the close; the decision's objects, queued behind that send, are still queued
+    (with their pacs_queued row) and the earlier object still waits: nothing is dropped."""
     import contextlib
     import socket
 
@@ -456,7 +456,8 @@ def test_closing_while_pacs_hangs_keeps_the_last_decision(
         # the hand-over waits behind the stuck send
         qtbot.waitUntil(lambda: window.pacs.runner.active() == 2, timeout=WAIT_MS)
         window.close()
-        assert not window.pacs.runner.pool.waitForDone(0)  # the send is in flight: not waited for
+        # the send in flight was broken off by the close, not left to pacs.timeout_s (120 s)
+        assert window.pacs.runner.pool.waitForDone(0)
         with Outbox(settings.pacs_outbox_path) as box:
             assert box.status("earlier").pending == 1
             queued = [item.kind for item in box.waiting() if item.kind != "earlier"]

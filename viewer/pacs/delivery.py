@@ -225,7 +225,7 @@ def _send_one(
     if destination == "dicomweb":
         from viewer.pacs import web
 
-        web.store(target, [payload])
+        web.store(target, [payload], cancel=cancel)
     else:
         from viewer.pacs import dimse
 

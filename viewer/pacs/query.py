@@ -193,7 +193,7 @@ def search(
         from viewer.pacs import web
 
         found = web.search_studies(
-            target, criteria, fields=_FIELDS, limit=most, timeout_s=timeout_s
+            target, criteria, fields=_FIELDS, limit=most, timeout_s=timeout_s, cancel=cancel
         )
     else:
         from viewer.pacs import dimse
@@ -317,6 +317,7 @@ def test_connection(
                 fields=("StudyInstanceUID",),
                 limit=1,
                 timeout_s=timeout_s * 0.9,
+                cancel=cancel,
             )
             return f"QIDO-RS search at {target.dicomweb_url} answered."
 

@@ -11,6 +11,7 @@ problem (wrong credentials), kept pending too, since fixing the secret file make
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import socket
@@ -199,6 +200,33 @@ class _Bounded:
             self._done.set()
 
 
+def _pools(live: set[socket.socket]) -> dict[str, Any]:
+    """urllib3 connection pools whose connections put each socket they open in ``live``, so
+    :meth:`_BoundedAnswers.abort` can break off a request blocked on a silent PACS."""
+    from urllib3.connection import HTTPConnection, HTTPSConnection
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+    class Tracked(HTTPConnection):
+        def _new_conn(self) -> socket.socket:
+            sock = super()._new_conn()
+            live.add(sock)
+            return sock
+
+    class TrackedTls(HTTPSConnection):
+        def _new_conn(self) -> socket.socket:
+            sock = super()._new_conn()
+            live.add(sock)
+            return sock
+
+    class Pool(HTTPConnectionPool):
+        ConnectionCls = Tracked
+
+    class TlsPool(HTTPSConnectionPool):
+        ConnectionCls = TrackedTls
+
+    return {"http": Pool, "https": TlsPool}
+
+
 class _BoundedAnswers(HTTPAdapter):
     """Every answer through :class:`_Bounded`; with a CA bundle, HTTPS trusting exactly it.
     ``Session.verify`` alone is not enough: requests lets $REQUESTS_CA_BUNDLE /
@@ -206,11 +234,23 @@ class _BoundedAnswers(HTTPAdapter):
     either set would ignore pacs.ca_file."""
 
     def __init__(self, section: PacsSection, *, timeout_s: float) -> None:
+        self._live: set[socket.socket] = set()  # before HTTPAdapter makes its pools
         super().__init__()
         self._section = section
         self._ca_bundle = section.ca_file
         self._timeout_s = timeout_s
         self.current: _Bounded | None = None
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _pools(self._live)
+
+    def abort(self) -> None:
+        """Break off every request of this adapter at once (the window closing): a blocked
+        read or write fails, which nothing else wakes before pacs.timeout_s."""
+        for sock in list(self._live):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
     def send(self, request: Any, *args: Any, **kwargs: Any) -> requests.Response:
         if self._ca_bundle:
@@ -292,13 +332,42 @@ def client(target: PacsTarget, *, timeout_s: float | None = None) -> Any:
 
 
 @contextmanager
-def _opened(target: PacsTarget, *, timeout_s: float | None = None) -> Iterator[Any]:
+def _opened(
+    target: PacsTarget,
+    *,
+    timeout_s: float | None = None,
+    cancel: Callable[[], bool] | None = None,
+) -> Iterator[Any]:
     """:func:`client` whose connections are closed afterwards, also when an answer was broken
-    off half-read (it would hold its socket until garbage collection)."""
+    off half-read (it would hold its socket until garbage collection); broken off at once when
+    ``cancel()`` turns true (a daemon thread polls it), which raises
+    :class:`PacsCancelledError`."""
+    if cancel is not None and cancel():
+        raise PacsCancelledError(f"The exchange with {_where(target)} was cancelled.")
     web = client(target, timeout_s=timeout_s)
+    done, cancelled = threading.Event(), threading.Event()
+
+    def watch(check: Callable[[], bool]) -> None:
+        while not done.wait(0.05):
+            if check():
+                cancelled.set()
+                for adapter in web._session.adapters.values():
+                    if isinstance(adapter, _BoundedAnswers):
+                        adapter.abort()
+                return
+
+    if cancel is not None:
+        threading.Thread(target=watch, args=(cancel,), name="pacs-abort", daemon=True).start()
     try:
         yield web
+    except BaseException as exc:
+        if cancelled.is_set() and not isinstance(exc, PacsCancelledError):
+            raise PacsCancelledError(
+                f"The exchange with {_where(target)} was cancelled before PACS answered."
+            ) from exc
+        raise
     finally:
+        done.set()
         web._session.close()
 
 
@@ -391,13 +460,17 @@ def _failed_reasons(response: requests.Response | None) -> list[str]:
     return reasons[:5]
 
 
-def store(target: PacsTarget, objects: Sequence[bytes]) -> None:
+def store(
+    target: PacsTarget, objects: Sequence[bytes], *, cancel: Callable[[], bool] | None = None
+) -> None:
     """STOW-RS of Part-10 objects in one request. A 409 or 4xx naming failed instances (or 400
     bad request) is :class:`PacsRejectedError`; every instance stored on 200 or 202."""
     datasets = [dcmread(BytesIO(part10)) for part10 in objects]
     try:
-        with _opened(target) as web, _http(target, "the upload (STOW-RS)"):
+        with _opened(target, cancel=cancel) as web, _http(target, "the upload (STOW-RS)"):
             answer = web.store_instances(datasets)
+    except PacsCancelledError:
+        raise
     except PacsError as exc:
         cause = exc.__cause__
         response = getattr(cause, "response", None)
@@ -431,9 +504,13 @@ def search_studies(
     fields: Sequence[str] = (),
     limit: int | None = None,
     timeout_s: float | None = None,
+    cancel: Callable[[], bool] | None = None,
 ) -> list[Dataset]:
     """QIDO-RS at study level; each answer as a pydicom Dataset (PS3.18 F.2 DICOM JSON)."""
-    with _opened(target, timeout_s=timeout_s) as web, _http(target, "the search (QIDO-RS)"):
+    with (
+        _opened(target, timeout_s=timeout_s, cancel=cancel) as web,
+        _http(target, "the search (QIDO-RS)"),
+    ):
         found = web.search_for_studies(
             search_filters=filters or None, fields=list(fields) or None, limit=limit
         )
@@ -465,7 +542,7 @@ def retrieve_study(
     dest_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     with (
-        _opened(target) as web,
+        _opened(target, cancel=cancel) as web,
         _http(target, "the retrieval (WADO-RS)", not_found="has no study with this UID"),
     ):
         for ds in web.iter_study(study_uid, media_types=(("application/dicom", "*"),)):

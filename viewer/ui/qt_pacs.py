@@ -7,9 +7,10 @@ waiting for it: the network is never touched on the GUI thread. One single-threa
 outbox (``PacsDelivery.drain``), after each decision and on a timer; its jobs run one at a time,
 so the outbox and its delivery are used by one thread at a time. The runner's results come back
 as plain :class:`~viewer.session.pacs_link.PacsState` values; only the GUI thread writes widgets
-and audit rows (``PacsLink.record``). Closing the window waits ``SHUTDOWN_WAIT_MS`` at most for a
-send in flight and queues any decision still waiting for the worker itself, on its own outbox
-connection (``QtPacsLink.shutdown``).
+and audit rows (``PacsLink.record``). Closing the window cancels the worker's drain, which breaks
+off a send a silent PACS holds (the transports abort on cancel), waits ``SHUTDOWN_WAIT_MS`` at
+most, and queues any decision still waiting for the worker itself, on its own outbox connection
+(``QtPacsLink.shutdown``).
 """
 
 from __future__ import annotations
@@ -44,8 +45,8 @@ if TYPE_CHECKING:
 DRAIN_INTERVAL_MS = 15_000
 # each connection check's own limit (issue 17: a pass or fail within 5 s)
 CHECK_TIMEOUT_S = 5.0
-# how long closing the window waits for a send in flight (the GUI thread is blocked meanwhile);
-# one still running after it is left to its transport timeout, its object stays in the outbox
+# how long closing the window waits for the worker (the GUI thread is blocked meanwhile): a send
+# in flight is broken off at the close's cancel; its object stays in the outbox
 SHUTDOWN_WAIT_MS = 2_000
 
 
@@ -294,11 +295,10 @@ class QtPacsLink(QObject):
             self.drain()
 
     def shutdown(self) -> None:
-        """Stop the timer and the worker within ``SHUTDOWN_WAIT_MS`` (a drain is cancelled
-        between items; a send still in flight is left to its transport timeout and its object
-        stays in the outbox). A decision's hand-over the worker had not started is queued here,
-        on a delivery of its own, and every finished one gets its audit row: a slow PACS never
-        drops a decision's objects or their record."""
+        """Stop the timer and the worker within ``SHUTDOWN_WAIT_MS`` (the drain is cancelled, and
+        a send in flight broken off, its object kept in the outbox). A decision's hand-over the
+        worker had not started is queued here, on a delivery of its own, and every finished one
+        gets its audit row: a slow PACS never drops a decision's objects or their record."""
         if self._closed:
             return
         self._closed = True
