@@ -63,16 +63,26 @@ def _value_notes(
 
     @functools.wraps(func)
     def run(args: argparse.Namespace) -> int:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
+        caught: list[warnings.WarningMessage] = []
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", UserWarning)
                 return func(args)
-            finally:
-                note = value_note([str(w.message) for w in caught], whose)
-                if note:
-                    print(note, file=sys.stderr)
+        finally:
+            ours = [w for w in caught if _from_pydicom(w)]
+            note = value_note([str(w.message) for w in ours], whose)
+            if note:
+                print(note, file=sys.stderr)
+            for w in caught:  # anything else is not about values: shown as Python shows it
+                if w not in ours:
+                    warnings.showwarning(w.message, w.category, w.filename, w.lineno)
 
     return run
+
+
+def _from_pydicom(w: warnings.WarningMessage) -> bool:
+    """A UserWarning raised in pydicom's code (its value checks, PS3.5 6.2)."""
+    return issubclass(w.category, UserWarning) and "pydicom" in Path(w.filename).parts
 
 
 def _audit(settings: Any) -> Any:
