@@ -187,3 +187,18 @@ def test_a_rejection_sent_with_the_close_still_names_its_reason(
             f"PACS at 127.0.0.1:{hasty_rejecter} refused the association (called AE title not "
             "recognised): check pacs.called_aet ('PACS')."
         )
+
+
+def test_a_tls_handshake_nobody_answers_is_a_sentence(site_file: Path, silent_port: int) -> None:
+    """pacs.tls on a port that accepts and says nothing: CPython's "_ssl.c:989: The handshake
+    operation timed out" was quoted."""
+    settings = write_site(
+        site_file, dimse_site(silent_port, connect_timeout_s=1, extra="tls = true\n")
+    )
+    with pytest.raises(PacsError) as caught:
+        dimse.echo(PacsTarget.from_settings(settings))
+    assert str(caught.value) == (
+        f"PACS at 127.0.0.1:{silent_port} accepted the connection but did not complete the TLS "
+        "handshake within 1 s: is it a DICOM TLS port, and is pacs.tls right (or does a "
+        "firewall or proxy hold the connection)?"
+    )

@@ -158,7 +158,8 @@ def _reason(exc: BaseException) -> str:
         return str(getattr(exc, "verify_message", None) or exc.reason).replace("_", " ").lower()
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
-    return str(exc) or type(exc).__name__
+    # CPython's ssl module puts its source location first ("_ssl.c:989: ...")
+    return re.sub(r"^_ssl\.c:\d+:\s*", "", str(exc)) or type(exc).__name__
 
 
 def describe_connect_failure(
@@ -202,7 +203,13 @@ def describe_connect_failure(
                 f"The certificate of PACS at {where} is not trusted ({_reason(exc)}): give its CA "
                 "in pacs.ca_file."
             )
-        except (ssl.SSLError, ConnectionError, TimeoutError) as exc:
+        except TimeoutError:  # CPython's words: "_ssl.c:989: The handshake operation timed out"
+            return (
+                f"PACS at {where} accepted the connection but did not complete the TLS handshake "
+                f"within {timeout_s:g} s: is it a DICOM TLS port, and is pacs.tls right (or does a "
+                "firewall or proxy hold the connection)?"
+            )
+        except (ssl.SSLError, ConnectionError) as exc:
             return (
                 f"The TLS handshake with PACS at {where} failed ({_reason(exc)}): is it a DICOM "
                 "TLS port, and is pacs.tls right?"
