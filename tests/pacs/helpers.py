@@ -248,3 +248,17 @@ def finished(work: Callable[[], object], *, within_s: float = 15.0) -> BaseExcep
     thread.join(within_s)
     assert not thread.is_alive(), "still waiting on the silent PACS after cancel"
     return raised[0] if raised else None
+
+
+def assert_stopped_drain_keeps_the_object(settings: Settings, seed: int) -> None:
+    """A drain told to stop 0.3 s into a send PACS never answers ends (well before the tests'
+    pacs.timeout_s) and the object is still pending, its last error the cancel."""
+    from viewer.pacs.delivery import PacsDelivery
+
+    with PacsDelivery(settings) as delivery:
+        assert delivery.queue([source_image(seed=seed)], reading_id="r1") == 1
+        stop = cancel_after(0.3)
+        assert finished(lambda: delivery.drain(should_stop=stop)) is None
+        status = delivery.status("r1")
+    assert (status.pending, status.sent) == (1, 0)
+    assert "was cancelled" in (status.last_error or "")

@@ -14,6 +14,7 @@ import pytest
 from pynetdicom import AE
 
 from tests.pacs.helpers import (
+    assert_stopped_drain_keeps_the_object,
     cancel_after,
     dimse_site,
     finished,
@@ -24,7 +25,7 @@ from tests.pacs.helpers import (
 from viewer.config import Settings
 from viewer.pacs import dimse
 from viewer.pacs.connection import PacsCancelledError, PacsError, PacsTarget
-from viewer.pacs.delivery import PacsDelivery, encode_part10
+from viewer.pacs.delivery import encode_part10
 from viewer.pacs.dimse import VERIFICATION
 from viewer.pacs.query import retrieve, search
 
@@ -94,14 +95,7 @@ def test_a_cancel_aborts_an_association_request_nobody_answers(
 
 def test_a_drain_told_to_stop_leaves_the_object_pending(site_file: Path, hung_pacs: int) -> None:
     """The window closing while a C-STORE waits on PACS: the drain ends, nothing is lost."""
-    settings = _site(site_file, hung_pacs)
-    with PacsDelivery(settings) as delivery:
-        assert delivery.queue([source_image(seed=5)], reading_id="r1") == 1
-        stop = cancel_after(0.3)
-        assert finished(lambda: delivery.drain(should_stop=stop)) is None
-        status = delivery.status("r1")
-    assert (status.pending, status.sent) == (1, 0)
-    assert "was cancelled" in (status.last_error or "")
+    assert_stopped_drain_keeps_the_object(_site(site_file, hung_pacs), seed=5)
 
 
 def test_a_silent_peer_is_not_blamed_on_the_ae_titles(site_file: Path, silent_port: int) -> None:

@@ -9,11 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.pacs.helpers import cancel_after, finished, source_image, write_site
+from tests.pacs.helpers import (
+    assert_stopped_drain_keeps_the_object,
+    cancel_after,
+    finished,
+    source_image,
+    write_site,
+)
 from viewer.config import Settings
 from viewer.pacs import web
 from viewer.pacs.connection import PacsCancelledError, PacsTarget
-from viewer.pacs.delivery import PacsDelivery, encode_part10
+from viewer.pacs.delivery import encode_part10
 from viewer.pacs.query import retrieve, search
 
 HUNG_S = 60
@@ -54,10 +60,5 @@ def test_a_cancel_breaks_off_a_request_the_pacs_never_answers(
 
 
 def test_a_drain_told_to_stop_leaves_the_object_pending(silent_web: Settings) -> None:
-    with PacsDelivery(silent_web) as delivery:
-        assert delivery.queue([source_image(seed=7)], reading_id="r1") == 1
-        stop = cancel_after(0.3)
-        assert finished(lambda: delivery.drain(should_stop=stop)) is None
-        status = delivery.status("r1")
-    assert (status.pending, status.sent) == (1, 0)
-    assert "was cancelled" in (status.last_error or "")
+    """The window closing while a STOW-RS waits on PACS: the drain ends, nothing is lost."""
+    assert_stopped_drain_keeps_the_object(silent_web, seed=7)
