@@ -4,8 +4,9 @@ Every file of pydicom's wheel and the generator's variants (MONOCHROME1, rescale
 signed and unused bits, several windows, the VOI LUT functions, implicit VR, 8 and 32 bits):
 either the direct path reads it and every preset renders identically to the pydicom path, or it
 answers None and ``read_display`` is the pydicom path (LUT sequences, compressed, trailing
-elements, truncated pixel data). The numpy window and rescale functions both paths share are
-checked against pydicom's own ``apply_windowing`` / ``apply_modality_lut``.
+elements, truncated pixel data). The numpy window, rescale and LUT functions both paths share
+are checked against pydicom's own ``apply_windowing``, ``apply_modality_lut`` and
+``apply_voi``.
 """
 
 from __future__ import annotations
@@ -19,13 +20,19 @@ import numpy as np
 import pydicom.data
 import pytest
 from pydicom.dataset import Dataset
-from pydicom.pixels.processing import apply_modality_lut, apply_windowing
+from pydicom.pixels.processing import apply_modality_lut, apply_voi, apply_windowing
 from pydicom.uid import ImplicitVRLittleEndian, RLELossless
 
 from tests.dicom.helpers import make_ds, save
 from viewer.dicom import DicomImage, read_image
 from viewer.dicom.direct import DirectImage, read_direct, read_display
-from viewer.dicom.pipeline import DisplayRenderer, rescale, windowing
+from viewer.dicom.pipeline import (
+    DisplayRenderer,
+    modality_lut,
+    rescale,
+    voi_lut,
+    windowing,
+)
 from viewer.dicom.synthetic import make_cxr
 from viewer.errors import DicomError
 
@@ -115,9 +122,58 @@ def _implicit() -> Dataset:
     return ds
 
 
+def _lut(
+    descriptor: list[int], data: list[int] | bytes, explanation: str = "", vr: str = "US"
+) -> Dataset:
+    item = Dataset()
+    item.add_new(0x00283002, "US", descriptor)
+    if explanation:
+        item.LUTExplanation = explanation
+    item.add_new(0x00283006, vr, data)
+    return item
+
+
+def _with_luts(
+    *, voi: list[Dataset] | None = None, modality: Dataset | None = None, undefined: bool = False
+) -> Dataset:
+    ds = make_ds(_ramp(), bits_stored=12, WindowCenter=2000, WindowWidth=1000)
+    if voi is not None:
+        ds.VOILUTSequence = voi
+    if modality is not None:
+        ds.ModalityLUTSequence = [modality]
+    for keyword in ("VOILUTSequence", "ModalityLUTSequence"):
+        if keyword in ds:
+            ds[keyword].is_undefined_length = undefined
+            for item in ds[keyword].value:
+                item.is_undefined_length_sequence_item = undefined
+    return ds
+
+
+def _lut_variants() -> dict[str, Dataset]:
+    steps = [int(v) for v in np.linspace(0, 255, 4096)]
+    words = [int(v) for v in np.linspace(0, 65535, 2048)]
+    ow = np.asarray(words, dtype="<u2").tobytes()
+    return {
+        "voi-lut-8bit": _with_luts(voi=[_lut([4096, 0, 8], steps, "SOFT")]),
+        "voi-lut-16bit-undefined-lengths": _with_luts(
+            voi=[_lut([2048, 1000, 16], words)], undefined=True
+        ),
+        "voi-lut-ow": _with_luts(voi=[_lut([2048, 500, 16], ow, "OW LUT", "OW")]),
+        "voi-luts-two-items-one-short": _with_luts(
+            voi=[_lut([4096, 0, 8], steps[:100], "SHORT"), _lut([2048, 0, 12], words, "B")]
+        ),
+        "modality-lut": _with_luts(modality=_lut([4096, 0, 16], [v * 3 for v in range(4096)])),
+        "modality-lut-first-mapped-and-voi": _with_luts(
+            modality=_lut([1000, 500, 16], [v * 7 for v in range(1000)]),
+            voi=[_lut([4096, 0, 8], steps)],
+        ),
+    }
+
+
 def _variants() -> dict[str, Dataset]:
     ramp = _ramp()
     return {
+        **_lut_variants(),
         "cxr-mono2": make_cxr(1, opacity=True, size=(96, 80)),
         "cxr-mono1": make_cxr(2, opacity=True, photometric="MONOCHROME1", size=(96, 80)),
         "cxr-dx-16bit": make_cxr(4, opacity=False, modality="DX", bits_stored=16, size=(64, 64)),
@@ -175,10 +231,13 @@ def _lut_item() -> Dataset:
 
 def _fallbacks(tmp_path: Path) -> dict[str, Path]:
     ramp = _ramp()
-    voi = make_ds(ramp, bits_stored=12, WindowCenter=1, WindowWidth=2)
-    voi.VOILUTSequence = [_lut_item()]
+    implicit_voi = make_ds(ramp, bits_stored=12, WindowCenter=1, WindowWidth=2)
+    implicit_voi.VOILUTSequence = [_lut_item()]
+    implicit_voi.file_meta.TransferSyntaxUID = ImplicitVRLittleEndian
+    more = _lut_item()
+    more.LUTFunction = "TABLE"  # an element the direct path does not read in an item
     modality = make_ds(ramp, bits_stored=12)
-    modality.ModalityLUTSequence = [_lut_item()]
+    modality.ModalityLUTSequence = [more]
     trailing = make_ds(ramp, bits_stored=12)
     trailing.add_new(0x7FE10010, "OB", b"\x00" * 8)  # a private element after Pixel Data
     rle = make_cxr(5, opacity=False, size=(32, 32))
@@ -190,8 +249,8 @@ def _fallbacks(tmp_path: Path) -> dict[str, Path]:
     return {
         name: save(ds, tmp_path / f"{name}.dcm")
         for name, ds in {
-            "voi-lut-sequence": voi,
-            "modality-lut-sequence": modality,
+            "voi-lut-sequence-implicit-vr": implicit_voi,
+            "lut-item-with-another-element": modality,
             "element-after-pixel-data": trailing,
             "rle": rle,
             "multi-valued-rescale": multi_rescale,
@@ -283,3 +342,50 @@ def test_render_of_an_uncompressed_file_imports_no_pydicom_pil_or_pydantic(
     )
     assert done.stdout.strip().splitlines()[-1] == "0 []", done.stderr
     assert out.read_bytes().startswith(b"\x89PNG")
+
+
+def _lut_dataset(descriptor: list[int], data: list[int] | bytes, vr: str) -> Dataset:
+    ds = make_ds(np.zeros((1, 1), np.uint16), bits_stored=12)
+    ds.VOILUTSequence = [_lut(descriptor, data, vr=vr), _lut([3, 5, 8], [9, 200, 30])]
+    ds.ModalityLUTSequence = [_lut(descriptor, data, vr=vr)]
+    return ds
+
+
+@pytest.mark.parametrize(
+    ("descriptor", "data", "vr"),
+    [
+        ([4, 0, 8], [0, 255, 100, 50], "US"),
+        ([4, 2, 16], [0, 65535, 25700, 12850], "US"),
+        ([3, 1000, 16], np.asarray([7, 8, 9], "<u2").tobytes(), "OW"),
+        ([1, 0, 16], [4000], "US"),
+        ([0, 0, 16], list(range(0, 65536 * 2, 2)) and [v % 65536 for v in range(65536)], "US"),
+    ],
+    ids=["8-bit", "16-bit-first-2", "ow", "one-entry", "65536-entries"],
+)
+def test_lut_functions_are_pydicoms(descriptor: list[int], data: Any, vr: str) -> None:
+    ds = _lut_dataset(descriptor, data, vr)
+    values = np.arange(-10, 70000, 7, dtype=np.int64)
+    stored = np.arange(65536, dtype=np.uint16)
+    for index in (0, 1):
+        ours, theirs = _outcomes(
+            lambda i=index: voi_lut(values, ds, i),
+            lambda i=index: apply_voi(values, ds, index=i),
+        )
+        assert ours == theirs
+    ours, theirs = _outcomes(
+        lambda: modality_lut(stored, ds), lambda: apply_modality_lut(stored, ds)
+    )
+    assert ours == theirs
+
+
+def _outcomes(*calls: Any) -> list[tuple[str, ...]]:
+    """Each call's array (dtype and bytes) or its exception (type and text): both functions
+    give the same numbers or fail the same way (a one-entry LUT cannot be indexed)."""
+    out: list[tuple[str, ...]] = []
+    for call in calls:
+        try:
+            arr = np.asarray(call())
+            out.append((arr.dtype.str, arr.tobytes().hex()))
+        except Exception as exc:
+            out.append((type(exc).__name__, str(exc)))
+    return out

@@ -1,10 +1,10 @@
 """Mutated files through both readers: the direct render never differs from read_image.
 
-For every mutation (byte flips, truncation and insertion, changed values of the pixel module
-and of the grey-scale elements, another transfer syntax) ``read_direct`` either answers None
-(read_image decides), or refuses with read_image's very words, or gives the image read_image
-gives, pixel for pixel under every preset. Derandomized and without an example database, as
-tests/dicom/test_fuzz.py; about 900 cases.
+For every mutation (byte flips, truncation and insertion, also inside Modality and VOI LUT
+Sequences; changed values of the pixel module and of the grey-scale elements; implicit VR)
+``read_direct`` either answers None (read_image decides), or refuses with read_image's very
+words, or gives the image read_image gives, pixel for pixel under every preset. Derandomized
+and without an example database, as tests/dicom/test_fuzz.py; 900 cases (9,000 once, clean).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from pydicom import uid
 
 from tests.dicom.helpers import make_ds
-from tests.dicom.test_direct import _same
+from tests.dicom.test_direct import _lut_variants, _same
 from tests.dicom.test_fuzz import FAST, LIMITS
 from viewer.dicom import DicomImage, read_image
 from viewer.dicom.direct import DirectImage, read_direct
@@ -47,6 +47,17 @@ def _ds(**attrs: object) -> bytes:
 
 
 BASE = _ds()
+
+
+def _lut_base() -> bytes:
+    ds = _lut_variants()["modality-lut-first-mapped-and-voi"]
+    buf = io.BytesIO()
+    ds.save_as(buf, enforce_file_format=True)
+    return buf.getvalue()
+
+
+# a plain file, and one with a Modality LUT and a VOI LUT Sequence (the items' bytes mutated too)
+BASES = {"plain": BASE, "luts": _lut_base()}
 
 
 @pytest.fixture(scope="module")
@@ -78,18 +89,25 @@ flips = st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), min_size
 
 
 @CASES
-@given(changes=flips)
-def test_byte_flips(work: Path, changes: list[tuple[int, int]]) -> None:
-    data = bytearray(BASE)
+@given(base=st.sampled_from(sorted(BASES)), changes=flips)
+def test_byte_flips(work: Path, base: str, changes: list[tuple[int, int]]) -> None:
+    data = bytearray(BASES[base])
     for pos, value in changes:
         data[pos % len(data)] = value
     _both(work, bytes(data))
 
 
 @CASES
-@given(cut=st.integers(0, 10**6), insert_at=st.integers(0, 10**6), blob=st.binary(max_size=16))
-def test_truncation_and_insertion(work: Path, cut: int, insert_at: int, blob: bytes) -> None:
-    data = BASE[: cut % (len(BASE) + 1)]
+@given(
+    base=st.sampled_from(sorted(BASES)),
+    cut=st.integers(0, 10**6),
+    insert_at=st.integers(0, 10**6),
+    blob=st.binary(max_size=16),
+)
+def test_truncation_and_insertion(
+    work: Path, base: str, cut: int, insert_at: int, blob: bytes
+) -> None:
+    data = BASES[base][: cut % (len(BASES[base]) + 1)]
     pos = insert_at % (len(data) + 1)
     _both(work, data[:pos] + blob + data[pos:])
 

@@ -11,30 +11,27 @@ drag event.
 
 The header is any :class:`HeaderSource` (``get`` and ``in`` by keyword): a pydicom Dataset, or
 the values the pydicom-free render reads straight from the file (viewer.dicom.direct), so both
-paths run these same functions and differ only in where the values come from. A Modality or VOI
-LUT Sequence (only a Dataset holds one; the direct render leaves such files to pydicom) goes
-through pydicom's ``apply_modality_lut`` / ``apply_voi``; Rescale Slope/Intercept and the window
-functions are pydicom's ``apply_modality_lut`` / ``apply_windowing`` arithmetic, line for line,
-here so that rendering need not import pydicom (~0.25 s, issue 19), and tested against pydicom's
-own functions (tests/dicom/test_direct.py).
+paths run these same functions and differ only in where the values come from. Rescale
+Slope/Intercept, the Modality and VOI LUT Sequences and the window functions are pydicom 3.0's
+``apply_modality_lut``, ``apply_voi`` and ``apply_windowing``, operation for operation in the
+same order (so the same numbers), here so that rendering need not import pydicom (~0.25 s,
+issue 19); tests/dicom/test_direct.py checks each against pydicom's own function.
 """
 
 from __future__ import annotations
 
 import math
+import struct
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import Any, Protocol, cast
 
 import numpy as np
 
 from viewer.dicom.model import VOI_FUNCTIONS, ImageMetadata, Window
 from viewer.errors import DicomError
-
-if TYPE_CHECKING:
-    from pydicom.dataset import Dataset
 
 
 class HeaderSource(Protocol):
@@ -103,13 +100,11 @@ def stored_domain(stored: np.ndarray) -> StoredDomain:
 
 
 def modality_values(values: np.ndarray, header: HeaderSource) -> np.ndarray:
-    """PS3.3 C.11.1 Modality LUT over ``values``: the Modality LUT Sequence (0028,3000) with
-    pydicom's ``apply_modality_lut``, else Rescale Slope/Intercept (:func:`rescale`)."""
+    """PS3.3 C.11.1 Modality LUT over ``values``: the Modality LUT Sequence (0028,3000)
+    (:func:`modality_lut`), else Rescale Slope/Intercept (:func:`rescale`)."""
     try:
         if header.get("ModalityLUTSequence"):
-            from pydicom.pixels.processing import apply_modality_lut  # only a Dataset has one
-
-            out = apply_modality_lut(values, cast("Dataset", header))
+            out = modality_lut(values, header)
         else:
             out = rescale(values, header)
     except Exception as exc:
@@ -142,6 +137,80 @@ def check_window(window: Window) -> None:
             raise DicomError(f"window width {window.width:g} must be >= 1 for LINEAR")
         if window.width <= 0:
             raise DicomError(f"window width {window.width:g} must be > 0 for {window.function}")
+
+
+def _data_vr(item: Any) -> str:
+    """The VR of an item's LUT Data (0028,3006): US or OW (PS3.3 C.11.1.1.1 allows both)."""
+    vr = getattr(item, "data_vr", None)  # the direct render's items say it
+    return vr if isinstance(vr, str) else str(item["LUTData"].VR)
+
+
+def _little_endian(header: HeaderSource) -> bool | None:
+    """The byte order OW LUT Data was written in, found as pydicom finds it."""
+    little = getattr(header, "little_endian", None)  # the direct render's fields say it
+    if isinstance(little, bool):
+        return little
+    if hasattr(header, "file_meta"):
+        return cast("bool | None", header.file_meta._tsyntax_encoding[1])
+    return cast("bool | None", cast(Any, header).original_encoding[1])
+
+
+def _lut_data(header: HeaderSource, item: Any, entries: int, *, whole: bool) -> Any:
+    """LUT Data as pydicom's functions read it: US values as they are; OW bytes as ``entries``
+    16-bit words in the file's byte order (``whole``: the value must be exactly that long, as
+    ``apply_modality_lut``'s ``unpack``; else ``apply_voi``'s ``unpack_from``)."""
+    if _data_vr(item) != "OW":
+        return item.LUTData
+    little = _little_endian(header)
+    if little is None:
+        raise AttributeError("Unable to determine the endianness of the dataset")
+    fmt = f"{'><'[little]}{entries}H"
+    return struct.unpack(fmt, item.LUTData) if whole else struct.unpack_from(fmt, item.LUTData)
+
+
+def modality_lut(values: np.ndarray, header: HeaderSource) -> np.ndarray:
+    """The first Modality LUT Sequence (0028,3000) item over ``values`` (PS3.3 C.11.1.1.1):
+    pydicom 3.0's ``apply_modality_lut``, the same operations in the same order (values below
+    the first mapped value take entry 0, above the last the last entry)."""
+    item = header.get("ModalityLUTSequence")[0]
+    nr_entries = item.LUTDescriptor[0] or 2**16
+    first_map = item.LUTDescriptor[1]
+    nominal_depth = item.LUTDescriptor[2]
+    dtype = f"uint{nominal_depth}"
+    lut_data = np.asarray(_lut_data(header, item, nr_entries, whole=True), dtype=dtype)
+    clipped_iv = np.zeros(values.shape, dtype=values.dtype)
+    mapped_pixels = values >= first_map
+    clipped_iv[mapped_pixels] = values[mapped_pixels] - first_map
+    np.clip(clipped_iv, 0, nr_entries - 1, out=clipped_iv)
+    out: np.ndarray = lut_data[clipped_iv]
+    return out
+
+
+def voi_lut(values: np.ndarray, header: HeaderSource, index: int) -> np.ndarray:
+    """Item ``index`` of the VOI LUT Sequence (0028,3010) over integer ``values`` (PS3.3
+    C.11.2.1.1; 8 or 10-16 bits per entry, C.8.11.3.1.5): pydicom 3.0's ``apply_voi``, the
+    same operations in the same order."""
+    sequence = header.get("VOILUTSequence")
+    if not sequence:
+        return values
+    item = sequence[index]
+    lut_descriptor = item.LUTDescriptor
+    nr_entries = lut_descriptor[0] or 2**16
+    first_map = lut_descriptor[1]
+    nominal_depth = lut_descriptor[2]
+    if nominal_depth in list(range(10, 17)):
+        dtype = "uint16"
+    elif nominal_depth == 8:
+        dtype = "uint8"
+    else:
+        raise NotImplementedError(f"'{nominal_depth}' bits per LUT entry is not supported")
+    lut_data = np.asarray(_lut_data(header, item, nr_entries, whole=False), dtype=dtype)
+    clipped_iv = np.zeros(values.shape, dtype=dtype)
+    mapped_pixels = values >= first_map
+    clipped_iv[mapped_pixels] = values[mapped_pixels] - first_map
+    np.clip(clipped_iv, 0, nr_entries - 1, out=clipped_iv)
+    out: np.ndarray = lut_data[clipped_iv]
+    return out
 
 
 def window_lut(mod_values: np.ndarray, window: Window) -> np.ndarray:
@@ -183,16 +252,14 @@ def windowing(
 def voi_lut_lut(mod_values: np.ndarray, header: HeaderSource, index: int) -> np.ndarray:
     """8-bit output of item ``index`` of the VOI LUT Sequence (0028,3010), PS3.3 C.11.2.1.1.
 
-    pydicom's ``apply_voi`` maps; the LUT's output (LUT Descriptor third value bits, widened if
+    :func:`voi_lut` maps; the LUT's output (LUT Descriptor third value bits, widened if
     the data exceed it) is scaled linearly to 0..255.
     """
     try:
-        from pydicom.pixels.processing import apply_voi  # only a Dataset holds a LUT
-
         item = header.get("VOILUTSequence")[index]
         bits = int(item.LUTDescriptor[2])
         values = np.rint(mod_values).astype(np.int64)
-        y = np.asarray(apply_voi(values, cast("Dataset", header), index=index), dtype=np.float64)
+        y = np.asarray(voi_lut(values, header, index), dtype=np.float64)
     except Exception as exc:
         raise DicomError(f"VOI LUT Sequence item {index + 1} is invalid: {exc}") from exc
     top = float((1 << bits) - 1)
@@ -219,9 +286,7 @@ def stored_windows(header: HeaderSource) -> tuple[tuple[Window, ...], list[str]]
             try:  # a LUT Data (0028,3006) shorter than its descriptor must not become a preset
                 if _lut_entries(item, int(desc[2])) < entries:
                     raise ValueError("LUT Data shorter than LUT Descriptor")
-                from pydicom.pixels.processing import apply_voi  # only a Dataset holds a LUT
-
-                apply_voi(np.array([int(first)], dtype=np.int64), cast("Dataset", header), index=i)
+                voi_lut(np.array([int(first)], dtype=np.int64), header, i)
             except Exception:
                 notes.append(
                     f"VOI LUT Sequence item {i + 1} ignored: its LUT Data (0028,3006) does not "
@@ -265,7 +330,7 @@ def stored_windows(header: HeaderSource) -> tuple[tuple[Window, ...], list[str]]
     return tuple(windows), notes
 
 
-def _lut_entries(item: Dataset, bits: int) -> int:
+def _lut_entries(item: Any, bits: int) -> int:
     """Entries held by LUT Data (0028,3006): 16-bit words, or bytes for an 8-bit LUT packed
     in OW (PS3.3 C.11.2.1.1 allows both)."""
     value = item.get("LUTData")
