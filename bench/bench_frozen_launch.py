@@ -41,7 +41,6 @@ from bench.common import write_section  # noqa: E402 - after the path
 RESULTS = ROOT / "bench" / "results" / "frozen_launch.md"
 PYTHON = ROOT / ".venv" / "bin" / "python"
 DEV = ROOT / ".venv" / "bin" / "bedside"
-MARKS = ("window_shown", "prewarm_torch", "model_loaded", "first_result")
 STALL_REFERENCE = (
     "import sys,time;from PySide6.QtCore import Qt,QTimer;"
     "from PySide6.QtWidgets import QApplication,QMainWindow;a=QApplication([]);w=QMainWindow();"

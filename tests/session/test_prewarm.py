@@ -28,7 +28,7 @@ def _run(code: str) -> dict[str, object]:
 def test_prewarm_imports_torch_and_the_model_code_in_its_own_thread() -> None:
     got = _run(
         "import gc, json, sys, threading\n"
-        "from viewer.session.prewarm import MODEL_MODULES, start_prewarm\n"
+        "from viewer.session.prewarm import GUI_MODULES, MODEL_MODULES, start_prewarm\n"
         "marks = []\n"
         "p = start_prewarm(mark=lambda name: marks.append((name, threading.get_ident())))\n"
         "ok = p.wait(170)\n"
@@ -36,7 +36,8 @@ def test_prewarm_imports_torch_and_the_model_code_in_its_own_thread() -> None:
         "print(json.dumps({'ok': ok, 'error': repr(p.error), 'marks': [m for m, _ in marks],\n"
         "  'collector': gc.isenabled(), 'frozen': gc.get_freeze_count() > 100_000,\n"
         "  'threads': sorted({t != main for _, t in marks}),\n"
-        "  'missing': [m for m in ('torch', *MODEL_MODULES) if m not in sys.modules]}))\n"
+        "  'missing': [m for m in ('torch', *GUI_MODULES, *MODEL_MODULES)\n"
+        "  if m not in sys.modules]}))\n"
     )
     assert got == {
         "ok": True,
@@ -81,3 +82,15 @@ def test_waiting_stops_when_cancelled_or_timed_out() -> None:
     assert not p.wait(0.1)
     assert time.monotonic() - t < 5
     assert not p.done
+
+
+def test_the_modules_imported_before_torch_do_not_import_it() -> None:
+    # they go first so the GUI thread finds them imported; pulling torch in would put the whole
+    # torch import in front of them (and of the GUI thread waiting for their module locks)
+    got = _run(
+        "import json, sys\n"
+        "from viewer.session.prewarm import GUI_MODULES\n"
+        "for name in GUI_MODULES: __import__(name)\n"
+        "print(json.dumps({'torch': 'torch' in sys.modules}))\n"
+    )
+    assert got == {"torch": False}

@@ -42,6 +42,12 @@ def launch_mark(event: str) -> None:
         print(f"BEDSIDE_TIMING {event} {time.time():.6f}", file=sys.stderr, flush=True)
 
 
+# What the window's GUI thread would otherwise import itself a moment after it is shown: the
+# first image's ``image_opened`` row needs ``viewer.bundle.profile``, and the package's import
+# (pydantic models, ~0.1 s) was the longest GUI stall of the launch (170-270 ms under load);
+# the opened log starts its forwarders. Imported first, before torch; neither imports torch.
+GUI_MODULES = ("viewer.bundle", "viewer.audit.destinations")
+
 # What the load job imports after torch: the bundle loader, the store, the predictor, the
 # safetensors reader (each a few to tens of ms; imported here, they cost the job nothing).
 MODEL_MODULES = (
@@ -58,10 +64,17 @@ MODEL_MODULES = (
 class Prewarm:
     """One background import of torch and the model modules; :meth:`wait` from any thread."""
 
-    def __init__(self, *, mark: Mark | None = None, modules: tuple[str, ...] = MODEL_MODULES):
+    def __init__(
+        self,
+        *,
+        mark: Mark | None = None,
+        modules: tuple[str, ...] = MODEL_MODULES,
+        first: tuple[str, ...] = GUI_MODULES,
+    ) -> None:
         self._done = threading.Event()
         self._mark = mark or (lambda _name: None)
         self._modules = modules
+        self._first = first
         self.error: BaseException | None = None  # kept for the report; the load job re-imports
         self._thread = threading.Thread(target=self._run, name="bedside-prewarm", daemon=True)
 
@@ -82,6 +95,8 @@ class Prewarm:
         try:
             _preload_libtorch()
             self._mark("prewarm_linked")
+            for name in self._first:
+                importlib.import_module(name)
             import torch  # noqa: F401  (the seconds this thread is for)
 
             self._mark("prewarm_torch")
