@@ -86,16 +86,31 @@ def test_records_hold_whole_messages_in_order_within_one_tls_record() -> None:
 
 
 def test_a_repository_that_reads_a_record_and_closes_has_it(pki: Pki) -> None:
-    """The repository reads the record and closes cleanly right away (as rsyslog does when it
+    """The repository reads a record and closes cleanly right away (as rsyslog does when it
     stops): the record counts as delivered and is not sent again. (It was counted as lost, and
     sent twice, when the close was read before the acknowledgement: TLS answers a close_notify,
     and that answer is never acknowledged.)"""
-    server = OneShotServer(pki, records_to_read=1)
+    batch = [MESSAGE + str(n).encode() for n in range(10)]
+    assert len(records(batch)) == 2
+    server = OneShotServer(pki, records_to_read=2)
     sender = _sender(pki, server.port)
-    sender.send([MESSAGE, MESSAGE])
+    sender.send(batch)
     server.join()
     sender.close()
-    assert unframe(bytes(server.received)) == [MESSAGE, MESSAGE]
+    assert unframe(bytes(server.received)) == batch
+
+
+def test_a_new_connection_closed_after_its_first_record_took_nothing(pki: Pki) -> None:
+    """With TLS 1.3 a repository that refuses this workstation's certificate says so only after
+    the client's first record, and its TLS layer may swallow that record unread before closing
+    cleanly: on a new connection a close is not a delivery (nothing may be lost)."""
+    server = OneShotServer(pki, records_to_read=1)
+    sender = _sender(pki, server.port)
+    with pytest.raises(AtnaError, match="closed the connection") as caught:
+        sender.send([MESSAGE, MESSAGE])
+    server.join()
+    sender.close()
+    assert caught.value.delivered == 0
 
 
 def test_a_batch_cut_after_its_first_record_counts_only_that_record(pki: Pki) -> None:
@@ -112,3 +127,52 @@ def test_a_batch_cut_after_its_first_record_counts_only_that_record(pki: Pki) ->
     assert 0 < first_count < len(batch)
     assert caught.value.delivered == first_count
     assert unframe(bytes(server.received)) == batch[:first_count]
+
+
+@pytest.mark.parametrize(
+    ("batch", "words"),
+    [
+        ([MESSAGE] * 2000, "did not acknowledge"),  # each record waits for its acknowledgement
+        ([MESSAGE * 3500], "took nothing for 1 s"),  # one 10 MB message: the write blocks
+    ],
+    ids=["records", "one-large-message"],
+)
+def test_a_repository_that_stops_reading_is_a_sentence_and_keeps_the_rest(
+    pki: Pki, batch: list[bytes], words: str
+) -> None:
+    """A repository that accepts and then takes nothing (hung, or a firewall holding the
+    connection): once its buffers are full the send times out with a sentence naming the
+    repository, never CPython's or OpenSSL's words, and the unconfirmed messages stay queued."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(str(pki.server_cert), str(pki.server_key))
+    held: list[ssl.SSLSocket] = []
+    stop = threading.Event()
+
+    def serve() -> None:
+        listener.settimeout(10)
+        raw, _ = listener.accept()
+        held.append(ctx.wrap_socket(raw, server_side=True))
+        stop.wait(30)  # takes nothing more
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    files = TlsFiles(pki.ca, pki.client_cert, pki.client_key)
+    sender = SyslogTlsSender(
+        "localhost", listener.getsockname()[1], tls_context(files), send_timeout_s=1
+    )
+    try:
+        with pytest.raises(AtnaError) as caught:
+            sender.send(batch)
+    finally:
+        stop.set()
+        thread.join(10)
+        sender.close()
+        for conn in held:
+            conn.close()
+        listener.close()
+    text = str(caught.value)
+    assert "ATNA repository localhost" in text and "stays queued" in text and words in text
+    assert "_ssl" not in text and "timed out" not in text
+    assert caught.value.delivered < len(batch)

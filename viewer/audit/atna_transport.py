@@ -316,12 +316,19 @@ class SyslogTlsSender:
         except AtnaError:
             self.close()
             raise
-        except (OSError, ssl.SSLError) as exc:
+        except TimeoutError as exc:
             self.close()
             raise AtnaError(
-                f"The connection to {self.where} broke while sending "
-                f"({getattr(exc, 'strerror', None) or exc}); the batch stays queued and is sent "
-                "again."
+                f"{self.where} took nothing for {self.send_timeout_s:g} s while sending (is it "
+                "overloaded, or is a firewall holding the connection?); the batch stays queued "
+                "and is sent again."
+            ) from exc
+        except (OSError, ssl.SSLError) as exc:
+            self.close()
+            why = _plain(getattr(exc, "reason", None) or getattr(exc, "strerror", None) or str(exc))
+            raise AtnaError(
+                f"The connection to {self.where} broke while sending ({why}); the batch stays "
+                "queued and is sent again."
             ) from exc
 
     def _settle(self, sock: ssl.SSLSocket) -> None:
@@ -341,9 +348,12 @@ class SyslogTlsSender:
                     f"{self._refusal()}; it stays queued and is sent again."
                 )
             if unacked is None or unacked == 0:
-                if state == "closed":
+                if state == "closed" and not self._fresh:
                     # every byte acknowledged, then a clean close: Linux resets rather than
-                    # closes a socket with unread data, so the batch was read. Reconnect next.
+                    # closes a socket with unread data, so the record was read. Reconnect next.
+                    # Not on a new connection: with TLS 1.3 a repository refusing this
+                    # workstation's certificate closes only now, its TLS layer having swallowed
+                    # the record unread (sending it again may, rarely, repeat one record).
                     self.close()
                     return
                 acked_at = time.monotonic() if acked_at is None else acked_at
