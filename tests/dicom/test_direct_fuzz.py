@@ -22,7 +22,7 @@ from pydicom import uid
 
 from tests.dicom.helpers import make_ds
 from tests.dicom.test_direct import _lut_variants, _same
-from tests.dicom.test_fuzz import FAST, LIMITS
+from tests.dicom.test_fuzz import FAST, LIMITS, cut_and_inserted, flipped
 from viewer.dicom import DicomImage, read_image
 from viewer.dicom.direct import DirectImage, read_direct
 from viewer.errors import DicomError
@@ -91,10 +91,7 @@ flips = st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), min_size
 @CASES
 @given(base=st.sampled_from(sorted(BASES)), changes=flips)
 def test_byte_flips(work: Path, base: str, changes: list[tuple[int, int]]) -> None:
-    data = bytearray(BASES[base])
-    for pos, value in changes:
-        data[pos % len(data)] = value
-    _both(work, bytes(data))
+    _both(work, flipped(BASES[base], changes))
 
 
 @CASES
@@ -107,9 +104,7 @@ def test_byte_flips(work: Path, base: str, changes: list[tuple[int, int]]) -> No
 def test_truncation_and_insertion(
     work: Path, base: str, cut: int, insert_at: int, blob: bytes
 ) -> None:
-    data = BASES[base][: cut % (len(BASES[base]) + 1)]
-    pos = insert_at % (len(data) + 1)
-    _both(work, data[:pos] + blob + data[pos:])
+    _both(work, cut_and_inserted(BASES[base], cut, insert_at, blob))
 
 
 _VALUES = st.sampled_from(

@@ -77,13 +77,25 @@ def _exercise(path: Path, data: bytes) -> None:
 flips = st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), min_size=1, max_size=12)
 
 
+def flipped(base: bytes, changes: list[tuple[int, int]]) -> bytes:
+    """``base`` with each (position, byte) change applied, positions wrapped to its length."""
+    data = bytearray(base)
+    for pos, value in changes:
+        data[pos % len(data)] = value
+    return bytes(data)
+
+
+def cut_and_inserted(base: bytes, cut: int, insert_at: int, blob: bytes) -> bytes:
+    """``base`` cut short at ``cut``, then ``blob`` inserted at ``insert_at`` (both wrapped)."""
+    data = base[: cut % (len(base) + 1)]
+    pos = insert_at % (len(data) + 1)
+    return data[:pos] + blob + data[pos:]
+
+
 @FAST
 @given(base=st.sampled_from(sorted(BASES)), changes=flips)
 def test_byte_flips(work: Path, base: str, changes: list[tuple[int, int]]) -> None:
-    data = bytearray(BASES[base])
-    for pos, value in changes:
-        data[pos % len(data)] = value
-    _exercise(work, bytes(data))
+    _exercise(work, flipped(BASES[base], changes))
 
 
 @FAST
@@ -96,10 +108,7 @@ def test_byte_flips(work: Path, base: str, changes: list[tuple[int, int]]) -> No
 def test_truncation_and_insertion(
     work: Path, base: str, cut: int, insert_at: int, blob: bytes
 ) -> None:
-    data = BASES[base]
-    data = data[: cut % (len(data) + 1)]
-    pos = insert_at % (len(data) + 1)
-    _exercise(work, data[:pos] + blob + data[pos:])
+    _exercise(work, cut_and_inserted(BASES[base], cut, insert_at, blob))
 
 
 _INT_TAGS = [
