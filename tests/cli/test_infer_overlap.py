@@ -1,12 +1,15 @@
-"""``bedside infer`` reads ahead in one worker thread (issue 19.5): results and audit rows stay
-in input order, refused and unreadable files are reported as before, and torch runs only on the
+"""``bedside infer`` overlaps everything but torch with the forward (issue 19.5): one worker
+thread reads ahead, another writes each image's rows while the next is scored. Results and audit
+rows are those of the sequential loop, in input order; refused and unreadable files are reported
+as before; a consumer that stops leaves rows only for the results it got; torch runs only on the
 thread that called ``infer``."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +17,72 @@ import pytest
 
 from viewer.cli import infer
 from viewer.cli.main import main
+
+# what differs between two runs of one batch: when, the row's place in the chain, the timings
+_VOLATILE_ROW = {"seq", "time", "event_id", "prev_hash", "hash"}
+
+
+def _sequential(
+    desk: Any, model: Any, metas: Any, heatmap_dir: Any, recorded: Callable[[Any], None]
+) -> Iterator[dict[str, Any]]:
+    """The loop before the overlap: each image decoded, scored and recorded in turn on the
+    calling thread (``score_one``), the reference the overlapped pipeline must equal."""
+    for meta in metas:
+        result = infer.score_one(desk, model, meta, heatmap_dir=heatmap_dir)
+        assert desk.current is not None
+        recorded(desk.current)
+        yield result
+
+
+def _args(settings: Any, folder: Path, bundle: Path) -> argparse.Namespace:
+    return argparse.Namespace(settings=settings, paths=[str(folder)], bundle=str(bundle),
+                              model=None, json=True, heatmap=None, threads=1)  # fmt: skip
+
+
+def _rows(settings: Any, after: int = 0) -> list[dict[str, Any]]:
+    from viewer.audit import AuditLog
+
+    with AuditLog.open(settings) as log:
+        records = [r for r in log.iter_records() if r.seq > after]
+    return [
+        {k: v for k, v in vars(r).items() if k not in _VOLATILE_ROW}
+        for r in records
+        if r.type in ("image_opened", "ai_result_shown")
+    ]
+
+
+def _last_seq(settings: Any) -> int:
+    from viewer.audit import AuditLog
+
+    with AuditLog.open(settings) as log:
+        return max((r.seq for r in log.iter_records()), default=0)
+
+
+def _stable(result: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in result.items() if k != "timings_ms"}
+
+
+@pytest.fixture
+def mixed(tmp_path: Path) -> Path:
+    """Six images with, in the middle of them in input order, a CT slice (refused by its header),
+    a file cut short inside Pixel Data (a decode error) and a blank image (refused by its
+    pixels, after the decode)."""
+    from viewer.dicom.synthetic import make_cxr, write_demo_set
+
+    folder = tmp_path / "mixed"
+    write_demo_set(folder, n=6, seed=4, size=(200, 180))
+    ct = make_cxr(11, opacity=False, size=(160, 160))
+    ct.Modality = "CT"
+    ct.save_as(folder / "SYN0002a_ct.dcm", enforce_file_format=True)
+    whole = make_cxr(12, opacity=False, size=(256, 256))
+    whole.save_as(folder / "whole.tmp", enforce_file_format=True)
+    data = (folder / "whole.tmp").read_bytes()
+    (folder / "whole.tmp").unlink()
+    (folder / "SYN0002b_cut.dcm").write_bytes(data[: len(data) - 60000])
+    blank = make_cxr(13, opacity=False, size=(200, 180))
+    blank.PixelData = bytes(len(blank.PixelData))
+    blank.save_as(folder / "SYN0003a_blank.dcm", enforce_file_format=True)
+    return folder
 
 
 def test_read_ahead_keeps_input_order_and_skips_refused(cxr_dir: Path) -> None:
@@ -63,3 +132,96 @@ def test_torch_runs_only_on_the_calling_thread(
     with AuditLog.open(settings) as log:
         opened = [r for r in log.iter_records() if r.type == "image_opened"]
     assert len(opened) == len(results)
+
+
+def test_overlapped_batch_equals_the_sequential_loop_results_and_rows(
+    make_bundle: Callable[..., Path], mixed: Path, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bundle = make_bundle()
+    start = _last_seq(settings)
+    overlapped = [_stable(r) for r in infer.run(_args(settings, mixed, bundle))]
+    middle = _last_seq(settings)
+    monkeypatch.setattr(infer, "_pipeline", _sequential)
+    sequential = [_stable(r) for r in infer.run(_args(settings, mixed, bundle))]
+    assert overlapped == sequential
+    statuses = {Path(r["file"]).name: r["status"] for r in overlapped}
+    assert statuses.pop("SYN0002a_ct.dcm") == "refused"
+    assert statuses.pop("SYN0002b_cut.dcm") == "error"
+    assert statuses.pop("SYN0003a_blank.dcm") == "refused"
+    assert set(statuses.values()) == {"scored"} and len(statuses) == 6
+    for r in overlapped:  # each bad file says why, in a sentence of its own
+        assert r["status"] == "scored" or r["error"].strip()
+    rows_overlapped = _rows(settings, start)
+    rows_overlapped = rows_overlapped[: len(rows_overlapped) // 2]
+    assert rows_overlapped == _rows(settings, middle)
+    # in input order: image_opened then ai_result_shown, image by image, none missing (the
+    # file cut short is read by the session too, and its failure recorded)
+    read = [r for r in overlapped if "recorded" in r]
+    assert len(read) == 9 and all(r["recorded"] for r in read)
+    kinds = [row["type"] for row in rows_overlapped]
+    assert kinds == ["image_opened", "ai_result_shown"] * 9
+    shown = [row for row in rows_overlapped if row["type"] == "ai_result_shown"]
+    assert [row["outcome"] for row in shown] == [
+        "success" if r["status"] == "scored" else "failure" for r in read
+    ]
+
+
+def test_rows_are_written_off_the_torch_thread_and_the_workers_end(
+    make_bundle: Callable[..., Path], cxr_dir: Path, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from viewer.session.trail import AuditTrail
+
+    writers: list[str] = []
+    real = AuditTrail.append
+
+    def spy(self: AuditTrail, type_: str, **fields: Any) -> Any:
+        writers.append(threading.current_thread().name)
+        return real(self, type_, **fields)
+
+    monkeypatch.setattr(AuditTrail, "append", spy)
+    results = list(infer.run(_args(settings, cxr_dir, make_bundle())))
+    assert [r["status"] for r in results] == ["scored"] * 4
+    assert len(writers) == 8 and all(w.startswith("bedside-audit") for w in writers)
+    alive = [t.name for t in threading.enumerate() if t.name.startswith("bedside-")]
+    assert alive == []
+
+
+def test_a_consumer_that_stops_leaves_rows_only_for_the_results_it_got(
+    make_bundle: Callable[..., Path], cxr_dir: Path, settings: Any
+) -> None:
+    start = _last_seq(settings)
+    results = infer.run(_args(settings, cxr_dir, make_bundle()))
+    got = [next(results), next(results)]
+    results.close()
+    rows = _rows(settings, start)
+    assert [row["type"] for row in rows] == ["image_opened", "ai_result_shown"] * 2
+    opened = [row["sop_pseudonym"] for row in rows if row["type"] == "image_opened"]
+    assert len(set(opened)) == 2 and all(r["recorded"] for r in got)
+    alive = [t.name for t in threading.enumerate() if t.name.startswith("bedside-")]
+    assert alive == []
+
+
+def test_ctrl_c_during_a_forward_still_writes_the_rows_in_flight(
+    make_bundle: Callable[..., Path], cxr_dir: Path, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import viewer.inference.predict as predict
+    from viewer.inference.engine import run_model as real
+
+    forwards: list[int] = []
+
+    def interrupted(model: Any, tensor: Any) -> Any:
+        forwards.append(1)
+        if len(forwards) == 3:  # the third image's forward: the second's rows are in flight
+            raise KeyboardInterrupt
+        return real(model, tensor)
+
+    start = _last_seq(settings)
+    monkeypatch.setattr(predict, "run_model", interrupted)
+    got: list[dict[str, Any]] = []
+    with pytest.raises(KeyboardInterrupt):
+        for result in infer.run(_args(settings, cxr_dir, make_bundle())):
+            got.append(result)
+    assert len(got) == 1
+    rows = _rows(settings, start)  # the second image, scored, is recorded whole
+    assert [row["type"] for row in rows] == ["image_opened", "ai_result_shown"] * 2
+    assert all(row["outcome"] == "success" for row in rows)

@@ -10,11 +10,17 @@ log (``image_opened`` and ``ai_result_shown`` rows, no decision; ``"recorded"`` 
 Progress goes to stderr when it is a terminal. Exit status: 0 when every image got a score that
 was recorded, 1 when any image was refused, failed or could not be recorded (its object says why).
 
-Overlap (issue 19.5): while the network scores one image, one worker thread reads the next
-images ahead (header checks, then the decode: pydicom and numpy, never torch, since a second
-thread calling torch starts a second OpenMP team and halves every forward). The main thread
-runs everything that touches torch (pixel checks, preprocessing, the forward) and the audit rows,
-image by image in input order, through the same ``score_image`` as the window.
+Overlap (issue 19.5): the main thread runs only what touches torch (pixel checks, the stored
+preprocessing, the forward, heatmaps), image by image in input order, through the same
+``score_image`` as the window. Around it, two worker threads that never call torch (a second
+thread calling torch starts a second OpenMP team and halves every forward): ``bedside-decode``
+reads ``READ_AHEAD`` images ahead (header checks, then the decode and the pixel digest), and
+``bedside-audit`` writes each scored image's rows (``image_opened``, ``ai_result_shown``, in
+input order, one image after another) while the network scores the next one, so the log's
+``synchronous=FULL`` commits wait on the disk instead of on the forward. A result is yielded
+only after its rows are written, and rows are written only for results the caller takes.
+Threads, not processes: measured on the 2-core bench machine, a decode process slowed the
+forward as much as a decode thread did and added the image's transfer (bench/bench_batch.py).
 
 Shadow mode (issue 16 item 1): when the store holds a shadow candidate for the active model, it
 scores every scored image after the last active result is out (on the main thread; each image
@@ -29,7 +35,7 @@ import json
 import re
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -43,7 +49,7 @@ from viewer.inference.checks import CheckResult
 from viewer.inference.explain import HEATMAP_CAPTION
 from viewer.inference.postprocess import score_threshold_text
 from viewer.session.models import DEMO_MODEL_WARNING, OpenModel, open_model
-from viewer.session.reading import ReadingDesk, ReadingSession, score_image
+from viewer.session.reading import ReadingDesk, ReadingSession, ScoreOutcome, score_image
 from viewer.session.shadow import ShadowRunner, record_shadow, store_shadow
 from viewer.session.trail import AppendOutcome, AuditTrail
 
@@ -179,7 +185,8 @@ class _Decoded:
 
 
 def _read_ahead(screen: Callable[[ImageMetadata], object], meta: ImageMetadata) -> _Decoded:
-    """In the worker: the header checks, then the decode (no torch here, ever)."""
+    """In the worker: the header checks, then the decode and the pixel digest the audit rows
+    carry (no torch here, ever; hashlib lets go of the GIL while it hashes)."""
     from viewer.dicom import read_image
 
     try:
@@ -188,14 +195,18 @@ def _read_ahead(screen: Callable[[ImageMetadata], object], meta: ImageMetadata) 
         image = read_image(meta.path)
     except BedsideError:  # the main thread repeats the step and reports it as before
         return _Decoded(None, None)
-    return _Decoded(image, round((time.perf_counter() - t) * 1000.0, 3))
+    decode_ms = round((time.perf_counter() - t) * 1000.0, 3)
+    _ = image.pixel_sha256  # cached on the image: the writer thread reads it
+    return _Decoded(image, decode_ms)
 
 
 def _decoded_in_order(
     screen: Callable[[ImageMetadata], object], metas: Sequence[ImageMetadata]
-) -> Iterator[tuple[ImageMetadata, _Decoded]]:
-    """Each image with its read-ahead result, in input order, ``READ_AHEAD`` images ahead."""
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bedside-decode") as pool:
+) -> Generator[tuple[ImageMetadata, _Decoded], None, None]:
+    """Each image with its read-ahead result, in input order, ``READ_AHEAD`` images ahead.
+    Closed early, the images not yet read are never read."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bedside-decode")
+    try:
         pending: list[Future[_Decoded]] = []
         for meta in metas[:READ_AHEAD]:
             pending.append(pool.submit(_read_ahead, screen, meta))
@@ -204,21 +215,61 @@ def _decoded_in_order(
                 pending.append(pool.submit(_read_ahead, screen, metas[i + READ_AHEAD]))
             yield meta, pending[i].result()
             pending[i] = Future()  # drop the decoded image as soon as it is scored
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
-def score_one(
-    desk: ReadingDesk,
+@dataclass
+class _Scored:
+    """What the main thread made of one image (torch's part), for the writer thread."""
+
+    meta: ImageMetadata
+    outcome: ScoreOutcome
+    decode_ms: float | None
+    heatmaps: dict[str, str] | None = None  # label -> PNG path, when --heatmap was given
+    heatmap_error: str = ""
+    heatmap_ms: float | None = None
+    took_ms: float = 0.0
+
+
+def _score(
     model: OpenModel,
     meta: ImageMetadata,
     *,
     heatmap_dir: Path | None = None,
     image: DicomImage | None = None,
     decode_ms: float | None = None,
-) -> dict[str, Any]:
-    """One image through the reading session (header checks, decode, score, heatmaps): its
-    result object, with the audit rows the window would write for it (no decision).
-    ``image``: already decoded (read ahead, ``decode_ms`` it took), else decoded here."""
-    predictor, loaded = model.predictor, model.loaded
+) -> _Scored:
+    """On the thread that owns torch: header checks, decode (unless read ahead), score, and the
+    heatmaps of the positive labels. Writes no audit row."""
+    predictor = model.predictor
+    t0 = time.perf_counter()
+    outcome = score_image(predictor, meta, image=image)
+    scored = _Scored(meta, outcome, decode_ms)
+    prediction = outcome.prediction
+    if heatmap_dir is not None and prediction is not None and outcome.image is not None:
+        written: dict[str, str] = {}
+        t = time.perf_counter()
+        try:
+            for label in prediction.positive_labels:
+                heat = predictor.heatmap(outcome.image, label)
+                stem = meta.sop_instance_uid or Path(meta.path).stem
+                written[label] = str(_write_heatmap(heatmap_dir, stem, label, heat))
+        except BedsideError as exc:
+            scored.heatmap_error = exc.message
+        scored.heatmap_ms = round((time.perf_counter() - t) * 1000.0, 3)
+        scored.heatmaps = written
+    scored.took_ms = (time.perf_counter() - t0) * 1000.0
+    return scored
+
+
+def _record(
+    desk: ReadingDesk, model: OpenModel, scored: _Scored
+) -> tuple[dict[str, Any], ReadingSession]:
+    """One scored image through the reading session: the audit rows the window would write for
+    it (no decision), then its result object. Never calls torch (the writer thread runs it)."""
+    t0 = time.perf_counter()
+    meta, outcome, loaded = scored.meta, scored.outcome, model.loaded
     result: dict[str, Any] = {
         "file": meta.path,
         "sop_instance_uid": meta.sop_instance_uid,
@@ -230,10 +281,8 @@ def score_one(
             "bundle_digest": loaded.digest,
         },
     }
-    t0 = time.perf_counter()
     session = desk.open(meta.path)
     rows: list[AppendOutcome | None] = [session.opened(meta)]
-    outcome = score_image(predictor, meta, image=image)
     rows.append(session.scored(outcome))
     result["checks"] = [_check_dict(c) for c in outcome.checks]
     failed_rows = [r.error for r in rows if r is not None and r.error]
@@ -244,7 +293,7 @@ def score_one(
     if prediction is None:
         result["status"] = outcome.status
         result["error"] = outcome.message
-        return result
+        return result, session
     result["status"] = "scored"
     result["labels"] = [
         {
@@ -262,23 +311,31 @@ def score_one(
         for r in prediction.labels
     ]
     result["threads"] = prediction.threads
-    timings = {"decode": outcome.decode_ms or decode_ms, **prediction.timings_ms}
-    if heatmap_dir is not None and outcome.image is not None:
-        written: dict[str, str] = {}
-        t = time.perf_counter()
-        try:
-            for label in prediction.positive_labels:
-                heat = predictor.heatmap(outcome.image, label)
-                stem = meta.sop_instance_uid or Path(meta.path).stem
-                written[label] = str(_write_heatmap(heatmap_dir, stem, label, heat))
-        except BedsideError as exc:
-            result["heatmap_error"] = exc.message
-        timings["heatmap"] = round((time.perf_counter() - t) * 1000.0, 3)
-        result["heatmaps"] = written
+    timings = {"decode": outcome.decode_ms or scored.decode_ms, **prediction.timings_ms}
+    if scored.heatmaps is not None:
+        if scored.heatmap_error:
+            result["heatmap_error"] = scored.heatmap_error
+        timings["heatmap"] = scored.heatmap_ms
+        result["heatmaps"] = scored.heatmaps
         result["heatmap_caption"] = HEATMAP_CAPTION
-    timings["total"] = round((time.perf_counter() - t0) * 1000.0, 3)
+    timings["total"] = round(scored.took_ms + (time.perf_counter() - t0) * 1000.0, 3)
     result["timings_ms"] = timings
-    return result
+    return result, session
+
+
+def score_one(
+    desk: ReadingDesk,
+    model: OpenModel,
+    meta: ImageMetadata,
+    *,
+    heatmap_dir: Path | None = None,
+    image: DicomImage | None = None,
+    decode_ms: float | None = None,
+) -> dict[str, Any]:
+    """One image, sequentially, on this thread: scored (:func:`_score`), then recorded
+    (:func:`_record`); its result object. ``image``: already decoded (``decode_ms`` it took)."""
+    scored = _score(model, meta, heatmap_dir=heatmap_dir, image=image, decode_ms=decode_ms)
+    return _record(desk, model, scored)[0]
 
 
 def _human(result: dict[str, Any]) -> str:
@@ -307,6 +364,46 @@ def _human(result: dict[str, Any]) -> str:
     return text
 
 
+def _pipeline(
+    desk: ReadingDesk,
+    model: OpenModel,
+    metas: Sequence[ImageMetadata],
+    heatmap_dir: Path | None,
+    recorded: Callable[[ReadingSession], None],
+) -> Generator[dict[str, Any], None, None]:
+    """Each image's result, in input order, yielded once its rows are written: decoded ahead on
+    ``bedside-decode``, scored here, recorded on ``bedside-audit`` while the next image is
+    scored; ``recorded`` gets each reading (on this thread) before its result is yielded.
+
+    An image's rows are handed to the writer only after the previous result was taken, so a
+    consumer that stops after a result leaves no row for an image it never got (the next image
+    was scored, and its score is dropped unrecorded and unshown). Ctrl-C during a forward waits
+    for the rows in flight: a score is never half recorded."""
+    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bedside-audit")
+    decoded = _decoded_in_order(model.predictor.screen, metas)
+    writing: Future[tuple[dict[str, Any], ReadingSession]] | None = None
+    try:
+        for meta, ahead in decoded:
+            scored = _score(model, meta, heatmap_dir=heatmap_dir, image=ahead.image,
+                            decode_ms=ahead.decode_ms)  # fmt: skip
+            if writing is not None:
+                result, session = writing.result()
+                writing = None
+                recorded(session)
+                yield result
+            writing = writer.submit(_record, desk, model, scored)
+        if writing is not None:
+            result, session = writing.result()
+            writing = None
+            recorded(session)
+            yield result
+    finally:
+        decoded.close()
+        writer.shutdown(wait=True)  # the rows in flight are written
+        if writing is not None and writing.exception() is None:
+            recorded(writing.result()[1])
+
+
 def run(args: argparse.Namespace, *, err: TextIO | None = None) -> Iterator[dict[str, Any]]:
     """Open the audit log and the model (the session's policy), then yield one result object per
     image (errors included). Every score is recorded: a log that cannot be opened stops the
@@ -327,6 +424,7 @@ def run(args: argparse.Namespace, *, err: TextIO | None = None) -> Iterator[dict
               file=err or sys.stderr)  # fmt: skip
     waiting: list[ReadingSession] = []  # scored readings the shadow candidate has yet to score
     shadow: ShadowRunner | None = None
+    pipeline: Generator[dict[str, Any], None, None] | None = None
     try:
         desk = ReadingDesk(settings, trail, channel="cli")
         model = open_model(
@@ -340,21 +438,15 @@ def run(args: argparse.Namespace, *, err: TextIO | None = None) -> Iterator[dict
             yield {**error, "demo": settings.demo}
         heatmap_dir = Path(args.heatmap) if args.heatmap else None
         total = len(metas)
-        decoded = _decoded_in_order(model.predictor.screen, metas)
         shadow = store_shadow(settings, model, audit=lambda: log, threads=args.threads)
-        for done, (meta, ahead) in enumerate(decoded, start=1):
-            progress.show(done - 1, total, "scoring", meta.path)
-            result = score_one(
-                desk,
-                model,
-                meta,
-                heatmap_dir=heatmap_dir,
-                image=ahead.image,
-                decode_ms=ahead.decode_ms,
-            )
-            session = desk.current
-            if session is not None and session.prediction is not None:
+
+        def recorded(session: ReadingSession) -> None:
+            if session.prediction is not None:
                 waiting.append(session)
+
+        pipeline = _pipeline(desk, model, metas, heatmap_dir, recorded)
+        for done, result in enumerate(pipeline, start=1):
+            progress.show(done, total, "scoring", result["file"])
             yield result
         progress.clear()
         # every active result is out before the candidate runs (on this thread, as the active
@@ -363,6 +455,8 @@ def run(args: argparse.Namespace, *, err: TextIO | None = None) -> Iterator[dict
             _shadow_after(shadow, waiting[0], err or sys.stderr)
             waiting.pop(0)
     finally:
+        if pipeline is not None:  # its rows are written before the trail closes
+            pipeline.close()
         for session in waiting:  # stopped early: each reading says the candidate did not run
             skipped = shadow.skipped(SHADOW_NOT_RUN) if shadow is not None else None
             if skipped is not None:
