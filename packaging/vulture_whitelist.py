@@ -234,6 +234,3 @@ _._create_socket  # pacs.dimse.ClosingAE: pynetdicom's AE.associate calls its ov
 ConnectionCls  # pacs.web._pools: urllib3's connection pool makes its connections from it
 _.pool_classes_by_scheme  # pacs.web._BoundedAnswers: urllib3's PoolManager picks pools from it
 _.maximum_associations  # bench/bench_pacs_abort.py: pynetdicom's AE reads it per association
-
-# --- viewer.dicom.pipeline (issue 19 item 2)
-_.__contains__  # pipeline.HeaderSource: the `in` operator calls it (pipeline.rescale)

@@ -3,10 +3,10 @@
 Every file of pydicom's wheel and the generator's variants (MONOCHROME1, rescale, padding,
 signed and unused bits, several windows, the VOI LUT functions, implicit VR, 8 and 32 bits):
 either the direct path reads it and every preset renders identically to the pydicom path, or it
-answers None and ``read_display`` is the pydicom path (LUT sequences, compressed, trailing
-elements, truncated pixel data). The numpy window, rescale and LUT functions both paths share
-are checked against pydicom's own ``apply_windowing``, ``apply_modality_lut`` and
-``apply_voi``.
+answers None and ``read_display`` is the pydicom path (Modality and VOI LUT Sequences,
+compressed, trailing elements, truncated pixel data). The direct path's own equations
+(pipeline.rescale and the three window functions) are checked against pydicom's
+``apply_modality_lut`` and ``apply_windowing``, which read_image uses, at their edges.
 """
 
 from __future__ import annotations
@@ -20,18 +20,21 @@ import numpy as np
 import pydicom.data
 import pytest
 from pydicom.dataset import Dataset
-from pydicom.pixels.processing import apply_modality_lut, apply_voi, apply_windowing
+from pydicom.pixels.processing import apply_modality_lut, apply_windowing
 from pydicom.uid import ImplicitVRLittleEndian, RLELossless
 
 from tests.dicom.helpers import make_ds, save
 from viewer.dicom import DicomImage, read_image
 from viewer.dicom.direct import DirectImage, read_direct, read_display
+from viewer.dicom.model import Window
 from viewer.dicom.pipeline import (
     DisplayRenderer,
-    modality_lut,
+    equation_window_lut,
+    linear_exact_window,
+    linear_window,
     rescale,
-    voi_lut,
-    windowing,
+    sigmoid_window,
+    window_lut,
 )
 from viewer.dicom.synthetic import make_cxr
 from viewer.errors import DicomError
@@ -173,7 +176,6 @@ def _lut_variants() -> dict[str, Dataset]:
 def _variants() -> dict[str, Dataset]:
     ramp = _ramp()
     return {
-        **_lut_variants(),
         "cxr-mono2": make_cxr(1, opacity=True, size=(96, 80)),
         "cxr-mono1": make_cxr(2, opacity=True, photometric="MONOCHROME1", size=(96, 80)),
         "cxr-dx-16bit": make_cxr(4, opacity=False, modality="DX", bits_stored=16, size=(64, 64)),
@@ -222,6 +224,18 @@ def test_generated_variants_direct_equals_full(name: str, tmp_path: Path) -> Non
     _same(direct, full)
 
 
+@pytest.mark.parametrize("name", list(_lut_variants()))
+def test_lut_sequences_are_read_images(name: str, tmp_path: Path) -> None:
+    """A Modality or VOI LUT Sequence: pydicom's apply_modality_lut / apply_voi, so the direct
+    path answers None and the render is read_image's, every preset."""
+    path = save(_lut_variants()[name], tmp_path / f"{name}.dcm")
+    assert read_direct(path) is None
+    image = read_display(path)
+    assert isinstance(image, DicomImage)
+    assert image.presets == read_image(path).presets
+    assert ("voi" in name) == any(w.lut_index is not None for w in image.presets)
+
+
 def _lut_item() -> Dataset:
     item = Dataset()
     item.LUTDescriptor = [4, 0, 8]
@@ -244,6 +258,7 @@ def _fallbacks(tmp_path: Path) -> dict[str, Path]:
     rle.compress(RLELossless)
     multi_rescale = make_ds(ramp, bits_stored=12, RescaleSlope=1)
     multi_rescale.add_new(0x00281052, "DS", ["1", "2"])
+    slope_only = make_ds(ramp, bits_stored=12, RescaleSlope=2)  # pydicom: no rescale then
     cs_multi = make_ds(ramp, bits_stored=12)
     cs_multi.add_new(0x00281056, "CS", ["LINEAR", "SIGMOID"])
     return {
@@ -254,6 +269,7 @@ def _fallbacks(tmp_path: Path) -> dict[str, Path]:
             "element-after-pixel-data": trailing,
             "rle": rle,
             "multi-valued-rescale": multi_rescale,
+            "rescale-slope-without-intercept": slope_only,
             "multi-valued-voi-function": cs_multi,
         }.items()
     }
@@ -295,11 +311,45 @@ def test_truncated_and_oversized_files_get_read_images_message(tmp_path: Path) -
     assert "limit" in str(direct_error.value)
 
 
-@pytest.mark.parametrize("function", ["LINEAR", "LINEAR_EXACT", "SIGMOID"])
-@pytest.mark.parametrize(("center", "width"), [(40.0, 400.0), (0.5, 1.0), (2047.3, 2.75)])
-def test_windowing_is_pydicoms(function: str, center: float, width: float) -> None:
-    values = np.random.default_rng(3).uniform(-3000, 5000, 4000)
-    values[:3] = (center - 0.5 - (width - 1) / 2, center, center + width / 2)
+_EQUATIONS = {
+    "LINEAR": linear_window,
+    "LINEAR_EXACT": linear_exact_window,
+    "SIGMOID": sigmoid_window,
+}
+# (center, width): ordinary, LINEAR's narrowest (a step), tiny, fractional, huge (where
+# center +- width / 2 rounds: the ends are compared as the standard states them, not clipped)
+_WINDOWS = [
+    (40.0, 400.0),
+    (0.5, 1.0),
+    (100.0, 1.0),
+    (7.25, 1.0000001),
+    (0.0, 1e-9),
+    (2047.3, 2.75),
+    (1e16, 5.0),
+    (-3e15, 3.0),
+    (1e300, 1e300),
+]
+
+
+def _values(center: float, width: float) -> np.ndarray:
+    """Random values around the window, its ends and their neighbours, and far values."""
+    rng = np.random.default_rng(3)
+    ends = [center - 0.5 - (width - 1) / 2, center - 0.5 + (width - 1) / 2]
+    ends += [center - width / 2, center + width / 2, center, center - 0.5]
+    near = [np.nextafter(e, d) for e in ends for d in (-np.inf, np.inf)]
+    spread = rng.uniform(-3, 3, 2000) * max(width, 1.0) + center
+    far = [-1e308, 1e308, -5000.0, 65535.0, 0.0]
+    return np.concatenate([ends, near, spread, far, rng.uniform(-3000, 5000, 2000)])
+
+
+@pytest.mark.parametrize(
+    ("function", "center", "width"),
+    [(f, c, w) for f in _EQUATIONS for c, w in _WINDOWS if f != "LINEAR" or w >= 1],
+)
+def test_window_equations_are_pydicoms(function: str, center: float, width: float) -> None:
+    """The direct path's equations give pydicom's apply_windowing floats (read_image's), and
+    the 8-bit tables of both paths are identical."""
+    values = _values(center, width)
     ds = Dataset()
     ds.PhotometricInterpretation = "MONOCHROME2"
     ds.BitsStored = 8
@@ -307,22 +357,34 @@ def test_windowing_is_pydicoms(function: str, center: float, width: float) -> No
     ds.WindowCenter = center
     ds.WindowWidth = width
     ds.VOILUTFunction = function
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):
         theirs = apply_windowing(values.copy(), ds)
-        ours = windowing(values, center, width, function)
+        direct = equation_window_lut(values, Window(center, width, function))  # type: ignore[arg-type]
+        full = window_lut(values, Window(center, width, function))  # type: ignore[arg-type]
+    ours = _EQUATIONS[function](values, center, width)
     assert np.array_equal(ours, theirs)
+    assert np.array_equal(direct, full)
 
 
-@pytest.mark.parametrize(("slope", "intercept"), [("1", "-1024"), ("0.25", "-3.5"), ("3", "0")])
-def test_rescale_is_pydicoms(slope: str, intercept: str) -> None:
+@pytest.mark.parametrize(
+    ("slope", "intercept", "dtype"),
+    [
+        ("1", "-1024", "uint16"),
+        ("0.25", "-3.5", "uint16"),
+        ("3", "0", "int16"),
+        ("1e-12", "7.5e15", "int16"),
+        ("-1E10", "1e300", "uint32"),
+    ],
+)
+def test_rescale_is_pydicoms(slope: str, intercept: str, dtype: str) -> None:
     ds = make_ds(np.zeros((1, 1), np.uint16), RescaleSlope=slope, RescaleIntercept=intercept)
-    values = np.arange(65536, dtype=np.uint16)
-    fields = {"RescaleSlope": float(slope), "RescaleIntercept": float(intercept)}
-
-    class Plain(dict[str, Any]):
-        pass
-
-    assert np.array_equal(rescale(values, Plain(fields)), apply_modality_lut(values, ds))
+    values = np.arange(65536).astype(np.uint16).view(np.dtype(dtype).newbyteorder("="))
+    if dtype == "uint32":
+        values = np.array([0, 1, 2**31, 2**32 - 1], dtype=np.uint32)
+    ours = rescale(values, float(slope), float(intercept))
+    assert np.array_equal(ours, apply_modality_lut(values, ds))
+    # both absent: pydicom leaves the values, the direct path takes m = 1, b = 0
+    assert np.array_equal(rescale(values, 1.0, 0.0), values.astype(np.float64))
 
 
 def test_render_of_an_uncompressed_file_imports_no_pydicom_pil_or_pydantic(
@@ -342,50 +404,3 @@ def test_render_of_an_uncompressed_file_imports_no_pydicom_pil_or_pydantic(
     )
     assert done.stdout.strip().splitlines()[-1] == "0 []", done.stderr
     assert out.read_bytes().startswith(b"\x89PNG")
-
-
-def _lut_dataset(descriptor: list[int], data: list[int] | bytes, vr: str) -> Dataset:
-    ds = make_ds(np.zeros((1, 1), np.uint16), bits_stored=12)
-    ds.VOILUTSequence = [_lut(descriptor, data, vr=vr), _lut([3, 5, 8], [9, 200, 30])]
-    ds.ModalityLUTSequence = [_lut(descriptor, data, vr=vr)]
-    return ds
-
-
-@pytest.mark.parametrize(
-    ("descriptor", "data", "vr"),
-    [
-        ([4, 0, 8], [0, 255, 100, 50], "US"),
-        ([4, 2, 16], [0, 65535, 25700, 12850], "US"),
-        ([3, 1000, 16], np.asarray([7, 8, 9], "<u2").tobytes(), "OW"),
-        ([1, 0, 16], [4000], "US"),
-        ([0, 0, 16], list(range(0, 65536 * 2, 2)) and [v % 65536 for v in range(65536)], "US"),
-    ],
-    ids=["8-bit", "16-bit-first-2", "ow", "one-entry", "65536-entries"],
-)
-def test_lut_functions_are_pydicoms(descriptor: list[int], data: Any, vr: str) -> None:
-    ds = _lut_dataset(descriptor, data, vr)
-    values = np.arange(-10, 70000, 7, dtype=np.int64)
-    stored = np.arange(65536, dtype=np.uint16)
-    for index in (0, 1):
-        ours, theirs = _outcomes(
-            lambda i=index: voi_lut(values, ds, i),
-            lambda i=index: apply_voi(values, ds, index=i),
-        )
-        assert ours == theirs
-    ours, theirs = _outcomes(
-        lambda: modality_lut(stored, ds), lambda: apply_modality_lut(stored, ds)
-    )
-    assert ours == theirs
-
-
-def _outcomes(*calls: Any) -> list[tuple[str, ...]]:
-    """Each call's array (dtype and bytes) or its exception (type and text): both functions
-    give the same numbers or fail the same way (a one-entry LUT cannot be indexed)."""
-    out: list[tuple[str, ...]] = []
-    for call in calls:
-        try:
-            arr = np.asarray(call())
-            out.append((arr.dtype.str, arr.tobytes().hex()))
-        except Exception as exc:
-            out.append((type(exc).__name__, str(exc)))
-    return out

@@ -1,9 +1,10 @@
 """Mutated files through both readers: the direct render never differs from read_image.
 
-For every mutation (byte flips, truncation and insertion, also inside Modality and VOI LUT
-Sequences; changed values of the pixel module and of the grey-scale elements; implicit VR)
-``read_direct`` either answers None (read_image decides), or refuses with read_image's very
-words, or gives the image read_image gives, pixel for pixel under every preset. Derandomized
+For every mutation (byte flips, truncation and insertion, also of a file with Modality and VOI
+LUT Sequences, which stay read_image's; changed values of the pixel module and of the
+grey-scale elements; implicit VR) ``read_direct`` either answers None (read_image decides), or
+refuses with read_image's very words, or gives the image read_image gives, pixel for pixel
+under every preset. Derandomized
 and without an example database, as tests/dicom/test_fuzz.py; 900 cases (9,000 once, clean).
 """
 
@@ -56,7 +57,7 @@ def _lut_base() -> bytes:
     return buf.getvalue()
 
 
-# a plain file, and one with a Modality LUT and a VOI LUT Sequence (the items' bytes mutated too)
+# a plain file, and one with a Modality LUT and a VOI LUT Sequence (never read directly)
 BASES = {"plain": BASE, "luts": _lut_base()}
 
 

@@ -4,17 +4,20 @@ Why: ``bedside dicom render`` of a small image is mostly start-up, and importing
 ~0.25 s of it (issue 19 item 2: <= 8x a bare Python start). For the ordinary file, one frame of
 native (uncompressed) MONOCHROME1/2 pixels in Implicit or Explicit VR Little Endian (PS3.5 A.1,
 A.2) with the fast header reader able to read its header (header.py), the pixels are a numpy
-view of the file's bytes from the Pixel Data offset, and the grey scale is the same functions
-over the same values (display.grey_scale, pipeline.DisplayRenderer): only the header's values
-come from :class:`GreyFields` instead of a pydicom Dataset.
+view of the file's bytes from the Pixel Data offset, and the grey scale is the same code over
+the same values (display.grey_scale, pipeline.DisplayRenderer) with the header's values in a
+:class:`~viewer.dicom.pipeline.PlainHeader`: Rescale Slope/Intercept (PS3.3 C.11.1.1.2) and
+Window Center/Width with the VOI LUT Function (C.11.2.1.2, C.11.2.1.3) by the standard's
+equations (pipeline.rescale, pipeline.equation_window_lut) where read_image uses pydicom's.
 
 Anything else goes to the pydicom path (:func:`read_display` falls back, so the result or the
 message is that path's): compressed, deflated or big endian files, no preamble, colour or
-several frames, a value that is empty, multi-valued where one is expected or not a plain
-number, a LUT sequence in implicit VR or with more than its LUT elements, a character set the
-header reader leaves to pydicom, Pixel Data that is not exactly the declared size or is followed
-by anything but Data Set Trailing Padding. The size limits are checked before a pixel byte is
-read (metadata.check_image_size, as read_image does).
+several frames, a Modality or VOI LUT Sequence (0028,3000 / 0028,3010), Rescale Slope without
+Intercept or the reverse, a value that is empty, multi-valued where one is expected or not a
+plain number, a character set the header reader leaves to pydicom, Pixel Data
+that is not exactly the declared size or is followed by anything but Data Set Trailing Padding.
+The size limits are checked before a pixel byte is read (metadata.check_image_size, as
+read_image does).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from viewer.dicom.display import grey_scale
 from viewer.dicom.header import EXPLICIT_LE, IMPLICIT_LE, RawHeader
 from viewer.dicom.metadata import check_image_size, fast_header
 from viewer.dicom.model import ImageMetadata, Window
+from viewer.dicom.pipeline import PlainHeader
 from viewer.dicom.safe_read import DEFAULT_LIMITS, Limits
 
 if TYPE_CHECKING:
@@ -54,52 +58,13 @@ _PIXEL_US = (
 )
 
 
-class GreyFields:
-    """The grey-scale pipeline's header values by keyword, typed as pydicom types them (int,
-    float, list of float, str, list of str, a list of :class:`LutItem` for a LUT sequence): a
-    :class:`~viewer.dicom.pipeline.HeaderSource`. ``little_endian``: the byte order of OW LUT
-    Data (the pipeline asks a Dataset its transfer syntax)."""
-
-    little_endian = True  # Implicit and Explicit VR Little Endian only
-
-    def __init__(self, values: dict[str, Any]) -> None:
-        self._values = values
-
-    def get(self, key: str, default: Any = None, /) -> Any:
-        return self._values.get(key, default)
-
-    def __contains__(self, key: str, /) -> bool:
-        return key in self._values
-
-
-class LutItem:
-    """One item of a Modality or VOI LUT Sequence (PS3.3 C.11.1.1.1, C.11.2.1.1) with the
-    values pydicom gives: LUT Descriptor (0028,3002) three ints, LUT Data (0028,3006) a list of
-    ints (one value: an int) when US, the bytes when OW (``data_vr`` says which), LUT
-    Explanation (0028,3003) a str."""
-
-    def __init__(self, descriptor: list[int], data: Any, data_vr: str, explanation: str) -> None:
-        # pydicom's keywords, which the pipeline reads as a Dataset item's attributes
-        self.LUTDescriptor = descriptor
-        self.LUTData = data
-        self.data_vr = data_vr
-        self._explanation = explanation
-
-    def get(self, key: str, default: Any = None, /) -> Any:
-        if key == "LUTData":
-            return self.LUTData
-        if key == "LUTExplanation":
-            return self._explanation
-        return default
-
-
 @dataclass(frozen=True)
 class DirectImage:
     """What the render needs of an image read without pydicom (a subset of DicomImage)."""
 
     meta: ImageMetadata
     stored: np.ndarray
-    header: GreyFields
+    header: PlainHeader
     windows: tuple[Window, ...]
     auto_window: Window
     default_window: Window
@@ -156,101 +121,13 @@ def _plain_pixel_module(header: RawHeader) -> bool:
     return bool(_IS.fullmatch(text)) and int(text) >= 1  # pydicom refuses a negative count
 
 
-_ITEM, _ITEM_END, _SEQ_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
-_LUT_DESCRIPTOR, _LUT_EXPLANATION, _LUT_TYPE, _LUT_DATA = (
-    0x00283002,
-    0x00283003,
-    0x00283004,
-    0x00283006,
-)
-_LONG_VRS = (b"OW",)  # of the VRs an item may hold here, the one with a 32-bit length
-# the elements a LUT item may hold here, with their VRs (PS3.3 C.11.1, C.11.2); others: pydicom
-_ITEM_VRS = {
-    _LUT_DESCRIPTOR: (b"US",),
-    _LUT_EXPLANATION: (b"LO",),
-    _LUT_TYPE: (b"LO",),
-    _LUT_DATA: (b"US", b"OW"),
-}
-
-
-def _item_elements(raw: bytes, pos: int, end: int) -> tuple[dict[int, tuple[bytes, bytes]], int]:
-    """The elements of one item (explicit VR little endian) from ``pos`` to ``end`` (-1: up to
-    its Item Delimitation Item), and the position after it."""
-    elements: dict[int, tuple[bytes, bytes]] = {}
-    stop = len(raw) if end < 0 else end
-    while pos < stop:
-        group, element = struct.unpack_from("<HH", raw, pos)
-        tag = (group << 16) | element
-        if tag == _ITEM_END and end < 0:
-            return elements, pos + 8
-        vr = raw[pos + 4 : pos + 6]
-        if vr not in _ITEM_VRS.get(tag, ()) or tag in elements:
-            raise _UnsureError
-        if vr in _LONG_VRS:
-            (length,) = struct.unpack_from("<I", raw, pos + 8)
-            value_at = pos + 12
-        else:
-            (length,) = struct.unpack_from("<H", raw, pos + 6)
-            value_at = pos + 8
-        if length == _UNDEFINED or value_at + length > stop:
-            raise _UnsureError
-        elements[tag] = (vr, raw[value_at : value_at + length])
-        pos = value_at + length
-    if end < 0 or pos != end:
-        raise _UnsureError
-    return elements, pos
-
-
-def _lut_items(header: RawHeader, raw: bytes) -> list[LutItem]:
-    """A Modality or VOI LUT Sequence's items (PS3.5 7.5, explicit VR little endian): items of
-    defined or undefined length holding only LUT Descriptor (US, three values), LUT
-    Explanation, Modality LUT Type and LUT Data (US or OW, whole words); anything else is
-    pydicom's to read."""
-    items: list[LutItem] = []
-    pos = 0
-    while pos < len(raw):
-        group, element, length = struct.unpack_from("<HHI", raw, pos)
-        tag = (group << 16) | element
-        if tag == _SEQ_END:
-            if pos + 8 != len(raw):
-                raise _UnsureError
-            break
-        if tag != _ITEM:
-            raise _UnsureError
-        end = -1 if length == _UNDEFINED else pos + 8 + length
-        elements, pos = _item_elements(raw, pos + 8, end)
-        descriptor = elements.get(_LUT_DESCRIPTOR)
-        data = elements.get(_LUT_DATA)
-        if descriptor is None or len(descriptor[1]) != 6 or data is None or len(data[1]) % 2:
-            raise _UnsureError
-        explanation = elements.get(_LUT_EXPLANATION, (b"LO", b""))[1]
-        if b"\x1b" in explanation:
-            raise _UnsureError  # an ISO 2022 escape: pydicom decodes it
-        parts = _clean_text(header, explanation)
-        if len(parts) != 1:
-            raise _UnsureError
-        if data[0] == b"OW":
-            values: Any = data[1]
-        else:
-            words = list(struct.unpack(f"<{len(data[1]) // 2}H", data[1]))
-            if not words:
-                raise _UnsureError
-            values = words[0] if len(words) == 1 else words
-        items.append(
-            LutItem(list(struct.unpack("<3H", descriptor[1])), values, data[0].decode(), parts[0])
-        )
-    return items
-
-
-def grey_fields(header: RawHeader, meta: ImageMetadata) -> GreyFields:
+def grey_fields(header: RawHeader, meta: ImageMetadata) -> PlainHeader:
     """The pipeline's values from the raw header; _UnsureError when pydicom must read them."""
     values: dict[str, Any] = {}
-    for keyword in ("ModalityLUTSequence", "VOILUTSequence"):
-        raw = header.raw(keyword)
-        if raw is not None:
-            if header.transfer_syntax != EXPLICIT_LE:
-                raise _UnsureError  # implicit VR: US or SS, US or OW resolved by pydicom
-            values[keyword] = _lut_items(header, raw[1])
+    if header.has("ModalityLUTSequence") or header.has("VOILUTSequence"):
+        raise _UnsureError  # a LUT: pydicom's apply_modality_lut / apply_voi
+    if header.has("RescaleSlope") != header.has("RescaleIntercept"):
+        raise _UnsureError  # one without the other (Type 1C together): pydicom decides
     for keyword in ("BitsStored", "PixelRepresentation"):
         raw = header.raw(keyword)
         if raw is None:
@@ -280,7 +157,7 @@ def grey_fields(header: RawHeader, meta: ImageMetadata) -> GreyFields:
     if raw is not None:
         parts = _clean_text(header, raw[1])
         values["WindowCenterWidthExplanation"] = parts[0] if len(parts) == 1 else parts
-    return GreyFields(values)
+    return PlainHeader(values)
 
 
 def _stored_pixels(path: Path, header: RawHeader, meta: ImageMetadata) -> np.ndarray:

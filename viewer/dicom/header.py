@@ -103,8 +103,7 @@ class RawHeader:
 
     def raw(self, keyword: str) -> tuple[str, bytes] | None:
         """(VR, value bytes) as found: the VR is the dictionary's, or for a "US or SS" element
-        the file's (explicit VR) or "US or SS" (implicit VR); a sequence's bytes are its items
-        (and its delimiter when its length is undefined)."""
+        the file's (explicit VR) or "US or SS" (implicit VR); a sequence is ("SQ", b"")."""
         return self._values.get(_BY_NAME.get(keyword, -1))
 
     def text(self, raw: bytes) -> str:
@@ -369,15 +368,13 @@ def _scan(
             raise _MalformedError("element")
         previous = tag
         want = _WANTED.get(tag)
-        sequence = want is not None and want[1] == "SQ"  # a LUT sequence: its bytes are kept
-        if sequence:
+        if want is not None and want[1] == "SQ":
+            values[tag] = ("SQ", b"")  # present (a LUT sequence): the render leaves it to pydicom
             want = None
         if length == _UNDEFINED:
             if want or not _is_sequence(data, tag, raw_vr, value_at, implicit):
                 raise _MalformedError("undefined length")
             pos = _skip_sequence(data, value_at, implicit, max_depth)
-            if sequence:
-                values[tag] = ("SQ", data[value_at:pos])
             continue
         end = value_at + length
         if end > size:
@@ -395,7 +392,5 @@ def _scan(
                 # VR, which this reader does not imitate
                 exact = False
             values[tag] = (vr, data[value_at:end])
-        elif sequence:
-            values[tag] = ("SQ", data[value_at:end])
         pos = end
     return RawHeader(values, _encoding(values), tsyntax, meta_sop, exact, pixel_at)

@@ -5,41 +5,54 @@ VOI (C.11.2: VOI LUT Sequence, or Window Center/Width with the VOI LUT Function)
 value -> MONOCHROME1 inversion of that 8-bit value (C.7.6.3.1.2: minimum is white).
 
 Every step is computed once over the *domain* of possible stored values (256 or 65,536 entries,
-or the data's range for 32-bit data); rendering is then one uint8 table lookup per pixel. That
-keeps re-windowing a 3000 x 3000 radiograph at a few milliseconds instead of a float pipeline per
-drag event.
+or the data's range for 32-bit data) with pydicom's own ``apply_modality_lut``, ``apply_voi`` and
+``apply_windowing``; rendering is then one uint8 table lookup per pixel. That keeps re-windowing a
+3000 x 3000 radiograph at a few milliseconds instead of a float pipeline per drag event.
 
-The header is any :class:`HeaderSource` (``get`` and ``in`` by keyword): a pydicom Dataset, or
-the values the pydicom-free render reads straight from the file (viewer.dicom.direct), so both
-paths run these same functions and differ only in where the values come from. Rescale
-Slope/Intercept, the Modality and VOI LUT Sequences and the window functions are pydicom 3.0's
-``apply_modality_lut``, ``apply_voi`` and ``apply_windowing``, operation for operation in the
-same order (so the same numbers), here so that rendering need not import pydicom (~0.25 s,
-issue 19); tests/dicom/test_direct.py checks each against pydicom's own function.
+One exception, for start-up time (issue 19: importing pydicom is ~0.25 s of a small render): a
+:class:`PlainHeader` (the pydicom-free render, viewer.dicom.direct) has no LUT sequence, and its
+Rescale and windows are the standard's equations written here (:func:`rescale`,
+:func:`linear_window`, :func:`linear_exact_window`, :func:`sigmoid_window`); tests/dicom/
+test_direct.py checks them against pydicom's functions. pydicom is imported where it is used,
+so that path never loads it.
 """
 
 from __future__ import annotations
 
 import math
-import struct
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import numpy as np
 
 from viewer.dicom.model import VOI_FUNCTIONS, ImageMetadata, Window
 from viewer.errors import DicomError
 
+if TYPE_CHECKING:
+    from pydicom.dataset import Dataset
+
 
 class HeaderSource(Protocol):
-    """What the pipeline reads of a header: values by keyword, typed as pydicom types them."""
+    """What the pipeline reads of a header: values by keyword (``get``), typed as pydicom types
+    them."""
 
     def get(self, key: str, default: Any = None, /) -> Any: ...
 
-    def __contains__(self, key: str, /) -> bool: ...
+
+class PlainHeader:
+    """Grey-scale values read without pydicom (viewer.dicom.direct), by pydicom's keywords and
+    typed as pydicom types them (int, float, list of float, str, list of str). Never a Modality
+    or VOI LUT Sequence; Rescale Slope and Intercept both or neither (PS3.3 C.11.1: Type 1C
+    together). Such a header takes the equations below, a pydicom Dataset pydicom's functions."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self._values = values
+
+    def get(self, key: str, default: Any = None, /) -> Any:
+        return self._values.get(key, default)
 
 
 class Displayable(Protocol):
@@ -100,30 +113,23 @@ def stored_domain(stored: np.ndarray) -> StoredDomain:
 
 
 def modality_values(values: np.ndarray, header: HeaderSource) -> np.ndarray:
-    """PS3.3 C.11.1 Modality LUT over ``values``: the Modality LUT Sequence (0028,3000)
-    (:func:`modality_lut`), else Rescale Slope/Intercept (:func:`rescale`)."""
+    """PS3.3 C.11.1 Modality LUT over ``values`` with pydicom's ``apply_modality_lut`` (a
+    :class:`PlainHeader`: :func:`rescale`)."""
     try:
-        if header.get("ModalityLUTSequence"):
-            out = modality_lut(values, header)
+        if isinstance(header, PlainHeader):
+            out = rescale(
+                values, header.get("RescaleSlope", 1.0), header.get("RescaleIntercept", 0.0)
+            )
         else:
-            out = rescale(values, header)
+            from pydicom.pixels.processing import apply_modality_lut
+
+            out = apply_modality_lut(values, cast("Dataset", header))
     except Exception as exc:
         raise DicomError(f"the Modality LUT / Rescale (0028,1052/1053) is invalid: {exc}") from exc
     out = np.asarray(out, dtype=np.float64)
     if out.shape != values.shape or not np.all(np.isfinite(out)):
         raise DicomError("the Modality LUT / Rescale (0028,1052/1053) gives non-finite values")
     return out
-
-
-def rescale(values: np.ndarray, header: HeaderSource) -> np.ndarray:
-    """Rescale Slope/Intercept (0028,1053/1052), PS3.3 C.11.1.1.2: pydicom 3.0's
-    ``apply_modality_lut`` without a LUT, the same operations in the same order (float64
-    product, then the intercept added in place); both absent: the values unchanged."""
-    if "RescaleSlope" in header and "RescaleIntercept" in header:
-        out: np.ndarray = values.astype(np.float64) * header.get("RescaleSlope")
-        out += header.get("RescaleIntercept")
-        return out
-    return values
 
 
 def check_window(window: Window) -> None:
@@ -139,127 +145,108 @@ def check_window(window: Window) -> None:
             raise DicomError(f"window width {window.width:g} must be > 0 for {window.function}")
 
 
-def _data_vr(item: Any) -> str:
-    """The VR of an item's LUT Data (0028,3006): US or OW (PS3.3 C.11.1.1.1 allows both)."""
-    vr = getattr(item, "data_vr", None)  # the direct render's items say it
-    return vr if isinstance(vr, str) else str(item["LUTData"].VR)
-
-
-def _little_endian(header: HeaderSource) -> bool | None:
-    """The byte order OW LUT Data was written in, found as pydicom finds it."""
-    little = getattr(header, "little_endian", None)  # the direct render's fields say it
-    if isinstance(little, bool):
-        return little
-    if hasattr(header, "file_meta"):
-        return cast("bool | None", header.file_meta._tsyntax_encoding[1])
-    return cast("bool | None", cast(Any, header).original_encoding[1])
-
-
-def _lut_data(header: HeaderSource, item: Any, entries: int, *, whole: bool) -> Any:
-    """LUT Data as pydicom's functions read it: US values as they are; OW bytes as ``entries``
-    16-bit words in the file's byte order (``whole``: the value must be exactly that long, as
-    ``apply_modality_lut``'s ``unpack``; else ``apply_voi``'s ``unpack_from``)."""
-    if _data_vr(item) != "OW":
-        return item.LUTData
-    little = _little_endian(header)
-    if little is None:
-        raise AttributeError("Unable to determine the endianness of the dataset")
-    fmt = f"{'><'[little]}{entries}H"
-    return struct.unpack(fmt, item.LUTData) if whole else struct.unpack_from(fmt, item.LUTData)
-
-
-def modality_lut(values: np.ndarray, header: HeaderSource) -> np.ndarray:
-    """The first Modality LUT Sequence (0028,3000) item over ``values`` (PS3.3 C.11.1.1.1):
-    pydicom 3.0's ``apply_modality_lut``, the same operations in the same order (values below
-    the first mapped value take entry 0, above the last the last entry)."""
-    item = header.get("ModalityLUTSequence")[0]
-    nr_entries = item.LUTDescriptor[0] or 2**16
-    first_map = item.LUTDescriptor[1]
-    nominal_depth = item.LUTDescriptor[2]
-    dtype = f"uint{nominal_depth}"
-    lut_data = np.asarray(_lut_data(header, item, nr_entries, whole=True), dtype=dtype)
-    clipped_iv = np.zeros(values.shape, dtype=values.dtype)
-    mapped_pixels = values >= first_map
-    clipped_iv[mapped_pixels] = values[mapped_pixels] - first_map
-    np.clip(clipped_iv, 0, nr_entries - 1, out=clipped_iv)
-    out: np.ndarray = lut_data[clipped_iv]
-    return out
-
-
-def voi_lut(values: np.ndarray, header: HeaderSource, index: int) -> np.ndarray:
-    """Item ``index`` of the VOI LUT Sequence (0028,3010) over integer ``values`` (PS3.3
-    C.11.2.1.1; 8 or 10-16 bits per entry, C.8.11.3.1.5): pydicom 3.0's ``apply_voi``, the
-    same operations in the same order."""
-    sequence = header.get("VOILUTSequence")
-    if not sequence:
-        return values
-    item = sequence[index]
-    lut_descriptor = item.LUTDescriptor
-    nr_entries = lut_descriptor[0] or 2**16
-    first_map = lut_descriptor[1]
-    nominal_depth = lut_descriptor[2]
-    if nominal_depth in list(range(10, 17)):
-        dtype = "uint16"
-    elif nominal_depth == 8:
-        dtype = "uint8"
-    else:
-        raise NotImplementedError(f"'{nominal_depth}' bits per LUT entry is not supported")
-    lut_data = np.asarray(_lut_data(header, item, nr_entries, whole=False), dtype=dtype)
-    clipped_iv = np.zeros(values.shape, dtype=dtype)
-    mapped_pixels = values >= first_map
-    clipped_iv[mapped_pixels] = values[mapped_pixels] - first_map
-    np.clip(clipped_iv, 0, nr_entries - 1, out=clipped_iv)
-    out: np.ndarray = lut_data[clipped_iv]
-    return out
-
-
 def window_lut(mod_values: np.ndarray, window: Window) -> np.ndarray:
-    """8-bit VOI output for each modality value (PS3.3 C.11.2.1.2, C.11.2.1.3): the output
-    range is 0..255 (y_min..y_max)."""
+    """8-bit VOI output for each modality value, with pydicom's ``apply_windowing``.
+
+    The output range is 0..255 (PS3.3 C.11.2.1.2 y_min..y_max): pydicom derives y_min/y_max from
+    an unsigned 8-bit description, so we hand it one with the window and function.
+    """
     check_window(window)
-    y = windowing(mod_values, window.center, window.width, window.function)
+    from pydicom.dataset import Dataset
+    from pydicom.pixels.processing import apply_windowing
+
+    ds = Dataset()
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.BitsStored = 8
+    ds.PixelRepresentation = 0
+    ds.WindowCenter = float(window.center)
+    ds.WindowWidth = float(window.width)
+    ds.VOILUTFunction = window.function
+    y = np.asarray(apply_windowing(mod_values.astype(np.float64, copy=True), ds), dtype=np.float64)
+    return _eight_bit(y)
+
+
+def _eight_bit(y: np.ndarray) -> np.ndarray:
+    """The VOI output 0..255 as display values: rounded to the nearest integer."""
     out: np.ndarray = np.clip(np.rint(y), 0, 255).astype(np.uint8)
     return out
 
 
-def windowing(
-    values: np.ndarray, center: float, width: float, function: str, y_max: float = 255.0
+# The standard's equations, for a PlainHeader only (module docstring). Each takes the modality
+# values as float64 and gives y in y_min = 0 .. y_max.
+
+
+def rescale(values: np.ndarray, slope: float, intercept: float) -> np.ndarray:
+    """Rescale Slope (0028,1053) and Intercept (0028,1052), PS3.3 C.11.1.1.2: output units =
+    m * SV + b."""
+    out: np.ndarray = values.astype(np.float64) * slope + intercept
+    return out
+
+
+def _three_cases(
+    x: np.ndarray, black_to: float, white_from: float, ramp: np.ndarray, y_max: float
 ) -> np.ndarray:
-    """pydicom 3.0's ``apply_windowing`` for an output of 0..``y_max``, the same operations in
-    the same order (so the same floats): LINEAR (C.11.2.1.2.1: center - 0.5, width - 1),
-    LINEAR_EXACT (C.11.2.1.3.2), SIGMOID (C.11.2.1.3.1). ``check_window`` has judged the width."""
-    y_min = 0
-    y_range = y_max - y_min
-    arr = values.astype("float64")
-    if function in ("LINEAR", "LINEAR_EXACT"):
-        if function == "LINEAR":
-            center -= 0.5
-            width -= 1
-        below = arr <= (center - width / 2)
-        above = arr > (center + width / 2)
-        between = np.logical_and(~below, ~above)
-        arr[below] = y_min
-        arr[above] = y_max
-        if between.any():
-            arr[between] = ((arr[between] - center) / width + 0.5) * y_range + y_min
-        return arr
-    if function == "SIGMOID":
-        out: np.ndarray = y_range / (1 + np.exp(-4 * (arr - center) / width)) + y_min
-        return out
-    raise DicomError(f"unknown VOI LUT Function {function!r}")
+    """y_min at or below ``black_to``, y_max above ``white_from``, ``ramp`` between: the shape
+    of both linear functions' definitions (PS3.3 C.11.2.1.2.1, C.11.2.1.3.2)."""
+    return np.where(x <= black_to, 0.0, np.where(x > white_from, y_max, ramp))
+
+
+def linear_window(x: np.ndarray, center: float, width: float, y_max: float = 255.0) -> np.ndarray:
+    """VOI LUT Function LINEAR (the default), PS3.3 C.11.2.1.2.1: with c' = c - 0.5 and
+    w' = w - 1, y = ((x - c') / w' + 0.5) * (y_max - y_min) + y_min between c' - w'/2 and
+    c' + w'/2 (width 1: a step, nothing between)."""
+    c, w = center - 0.5, width - 1.0
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # outside: not used
+        ramp = ((x - c) / w + 0.5) * y_max
+    return _three_cases(x, c - w / 2, c + w / 2, ramp, y_max)
+
+
+def linear_exact_window(
+    x: np.ndarray, center: float, width: float, y_max: float = 255.0
+) -> np.ndarray:
+    """VOI LUT Function LINEAR_EXACT, PS3.3 C.11.2.1.3.2: y = ((x - c) / w + 0.5) *
+    (y_max - y_min) + y_min between c - w/2 and c + w/2."""
+    with np.errstate(over="ignore"):  # a tiny width: far values overflow, and are not used
+        ramp = ((x - center) / width + 0.5) * y_max
+    return _three_cases(x, center - width / 2, center + width / 2, ramp, y_max)
+
+
+def sigmoid_window(x: np.ndarray, center: float, width: float, y_max: float = 255.0) -> np.ndarray:
+    """VOI LUT Function SIGMOID, PS3.3 C.11.2.1.3.1: y = (y_max - y_min) /
+    (1 + exp(-4 (x - c) / w)) + y_min."""
+    with np.errstate(over="ignore"):  # exp(large) = inf gives y_min, as it should
+        out: np.ndarray = y_max / (1.0 + np.exp(-4.0 * (x - center) / width))
+    return out
+
+
+_EQUATIONS = {
+    "LINEAR": linear_window,
+    "LINEAR_EXACT": linear_exact_window,
+    "SIGMOID": sigmoid_window,
+}
+
+
+def equation_window_lut(mod_values: np.ndarray, window: Window) -> np.ndarray:
+    """:func:`window_lut` for a :class:`PlainHeader`: the same 8-bit output from the
+    standard's equations instead of pydicom's ``apply_windowing``."""
+    check_window(window)
+    equation = _EQUATIONS[window.function]
+    return _eight_bit(equation(mod_values.astype(np.float64), window.center, window.width))
 
 
 def voi_lut_lut(mod_values: np.ndarray, header: HeaderSource, index: int) -> np.ndarray:
     """8-bit output of item ``index`` of the VOI LUT Sequence (0028,3010), PS3.3 C.11.2.1.1.
 
-    :func:`voi_lut` maps; the LUT's output (LUT Descriptor third value bits, widened if
+    pydicom's ``apply_voi`` maps; the LUT's output (LUT Descriptor third value bits, widened if
     the data exceed it) is scaled linearly to 0..255.
     """
+    from pydicom.pixels.processing import apply_voi
+
     try:
         item = header.get("VOILUTSequence")[index]
         bits = int(item.LUTDescriptor[2])
         values = np.rint(mod_values).astype(np.int64)
-        y = np.asarray(voi_lut(values, header, index), dtype=np.float64)
+        y = np.asarray(apply_voi(values, cast("Dataset", header), index=index), dtype=np.float64)
     except Exception as exc:
         raise DicomError(f"VOI LUT Sequence item {index + 1} is invalid: {exc}") from exc
     top = float((1 << bits) - 1)
@@ -278,6 +265,8 @@ def stored_windows(header: HeaderSource) -> tuple[tuple[Window, ...], list[str]]
     windows: list[Window] = []
     try:
         seq = header.get("VOILUTSequence") or []
+        if seq:
+            from pydicom.pixels.processing import apply_voi
         for i, item in enumerate(seq):
             desc = item.LUTDescriptor
             entries = int(desc[0]) or 65536
@@ -286,7 +275,7 @@ def stored_windows(header: HeaderSource) -> tuple[tuple[Window, ...], list[str]]
             try:  # a LUT Data (0028,3006) shorter than its descriptor must not become a preset
                 if _lut_entries(item, int(desc[2])) < entries:
                     raise ValueError("LUT Data shorter than LUT Descriptor")
-                voi_lut(np.array([int(first)], dtype=np.int64), header, i)
+                apply_voi(np.array([int(first)], dtype=np.int64), cast("Dataset", header), index=i)
             except Exception:
                 notes.append(
                     f"VOI LUT Sequence item {i + 1} ignored: its LUT Data (0028,3006) does not "
@@ -453,6 +442,7 @@ class DisplayRenderer:
         self.image = image
         self._domain = stored_domain(image.stored)
         self._mod = modality_values(self._domain.values, image.header)
+        self._plain = isinstance(image.header, PlainHeader)
         self._inverse = presentation_inverse(image.header, image.meta.photometric)
         self._cache: dict[Window, np.ndarray] = {}
 
@@ -464,6 +454,8 @@ class DisplayRenderer:
             try:
                 if win.lut_index is not None:
                     base = voi_lut_lut(self._mod, self.image.header, win.lut_index)
+                elif self._plain:
+                    base = equation_window_lut(self._mod, win)
                 else:
                     base = window_lut(self._mod, win)
             except DicomError as exc:
