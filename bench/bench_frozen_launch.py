@@ -27,6 +27,7 @@ import argparse
 import compileall
 import os
 import resource
+import signal
 import statistics
 import subprocess
 import sys
@@ -39,6 +40,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 from bench.common import write_section  # noqa: E402 - after the path
 
 RESULTS = ROOT / "bench" / "results" / "frozen_launch.md"
+LAUNCH_LIMIT_S = 60  # no first result by then: reported as timed out, never waited on for ever
 PYTHON = ROOT / ".venv" / "bin" / "python"
 DEV = ROOT / ".venv" / "bin" / "bedside"
 STALL_REFERENCE = (
@@ -74,20 +76,35 @@ def _stall_reference(env: dict[str, str]) -> float:
     return float(proc.stdout.split()[-1])
 
 
-def _launch(argv: list[str], env: dict[str, str]) -> dict[str, float]:
-    """One launch: seconds to each mark, the launch stall (ms) and the process's CPU seconds."""
+def _launch(argv: list[str], env: dict[str, str]) -> dict[str, float] | None:
+    """One launch: seconds to each mark, the launch stall (ms) and the process's CPU seconds;
+    None when it showed no result within LAUNCH_LIMIT_S (its threads' stacks are printed:
+    ``PYTHONFAULTHANDLER`` and SIGABRT)."""
     cpu = _children_cpu()
     t0 = time.time()
-    proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=180, check=False)
+    proc = subprocess.Popen(
+        argv,
+        env={**env, "PYTHONFAULTHANDLER": "1"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _, stderr = proc.communicate(timeout=LAUNCH_LIMIT_S)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGABRT)
+        _, stderr = proc.communicate(timeout=60)
+        print(f"launch timed out: {argv}\n{stderr[-8000:]}", file=sys.stderr)
+        return None
     got: dict[str, float] = {"cpu_s": _children_cpu() - cpu}
-    for line in proc.stderr.splitlines():
+    for line in stderr.splitlines():
         words = line.split()
         if line.startswith("BEDSIDE_TIMING ") and len(words) == 3:
             got.setdefault(words[1], float(words[2]) - t0)
         elif line.startswith("BEDSIDE_STALL ") and len(words) == 3:
             got["stall_ms"] = float(words[1])
     if "first_result" not in got or "window_shown" not in got:
-        raise RuntimeError(f"launch failed: {proc.returncode} {proc.stderr[-2000:]}")
+        raise RuntimeError(f"launch failed: {proc.returncode} {stderr[-2000:]}")
     return got
 
 
@@ -116,6 +133,7 @@ def main() -> int:
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in arms}
     floors: list[float] = []
     references: list[float] = []
+    timeouts = dict.fromkeys(arms, 0)
     load_before = os.getloadavg()
     for r in range(args.rounds):
         floors.append(_floor())
@@ -123,7 +141,11 @@ def main() -> int:
         order = list(arms) if r % 2 == 0 else list(reversed(arms))
         for name in order:
             env["BEDSIDE_DATA_DIR"] = tempfile.mkdtemp(dir=tmp)
-            runs[name].append(_launch([*arms[name], "--demo", "open", str(sample)], dict(env)))
+            launched = _launch([*arms[name], "--demo", "open", str(sample)], dict(env))
+            if launched is None:
+                timeouts[name] += 1
+            else:
+                runs[name].append(launched)
     load_after = os.getloadavg()
     floor = statistics.median(floors)
     rows = []
@@ -135,6 +157,7 @@ def main() -> int:
             f"{_med(got, 'stall_ms'):.0f} (max {max(g.get('stall_ms', 0.0) for g in got):.0f}) | "
             f"{_med(got, 'cpu_s'):.2f} | "
             + ", ".join(f"{g['first_result']:.2f}" for g in got)
+            + (f"; {timeouts[name]} timed out" if timeouts[name] else "")
             + " |"
         )
     missing = (
