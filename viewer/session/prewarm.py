@@ -16,8 +16,9 @@ imports again and reports the failure as a model refusal, in the window.
 ``libtorch_cpu`` is opened first through :mod:`ctypes`, which lets go of the GIL while the
 dynamic linker maps and relocates it (~0.17 s here; Python's own extension import holds the GIL
 for it, and the window's GUI thread waits). It is the library torch's ``_C`` extension links
-against, opened with the same (local) symbol scope, so torch finds it loaded. Best effort: a
-layout without it (another build, a frozen app) just skips the step.
+against, opened with the same (local) symbol scope, so torch finds it loaded (one copy; the
+frozen app keeps the same ``torch/lib`` layout). Best effort: another platform or a build
+without these files just skips the step.
 """
 
 from __future__ import annotations
