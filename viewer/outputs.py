@@ -40,6 +40,20 @@ def _resolved(path: Path) -> Path:
         return path.absolute()
 
 
+def _same_file(other: Path, real: Path, st: os.stat_result | None) -> bool:
+    """``other`` is the output ``real`` (stat ``st``): the same path or, existing, the same
+    inode (a symlink or hard link)."""
+    if _resolved(other) == real:
+        return True
+    if st is None:
+        return False
+    try:
+        ost = other.stat()
+    except OSError:
+        return False
+    return (ost.st_dev, ost.st_ino) == (st.st_dev, st.st_ino)
+
+
 def check_output_path(
     path: Path,
     *,
@@ -47,8 +61,12 @@ def check_output_path(
     overwrite: bool,
     what: str = "file",
     error: type[BedsideError] = BedsideError,
+    sources: tuple[Path, ...] = (),
 ) -> None:
-    """Raise ``error`` (naming ``path``) unless ``path`` is a file we may write ``what`` to."""
+    """Raise ``error`` (naming ``path``) unless ``path`` is a file we may write ``what`` to.
+
+    ``sources`` are the files ``what`` is made from: never replaced, even with ``overwrite``
+    (``dicom render X --out X --force`` turned the DICOM file into its PNG)."""
     real = _resolved(path)
     try:
         st: os.stat_result | None = real.stat()
@@ -66,14 +84,7 @@ def check_output_path(
     if settings is not None:
         files, folders = protected_paths(settings)
         for protected in files:
-            same = _resolved(protected) == real
-            if not same and st is not None:
-                try:
-                    pst = protected.stat()
-                    same = (pst.st_dev, pst.st_ino) == (st.st_dev, st.st_ino)  # hard links too
-                except OSError:
-                    same = False
-            if same:
+            if _same_file(protected, real, st):
                 raise error(
                     f"Refusing to write the {what} there: that is {protected.name}, which this "
                     "installation needs (the audit log, its pseudonym secret, its keys or its "
@@ -87,6 +98,13 @@ def check_output_path(
                     "installed models or trusted keys. Choose another folder.",
                     path=path,
                 )
+    for source in sources:
+        if _same_file(source, real, st):
+            raise error(
+                f"is the file the {what} is made from; refusing to replace it. Choose another "
+                "file name.",
+                path=path,
+            )
     if st is not None and not overwrite:
         raise error("already exists; add --force to replace it.", path=path)
     if not real.parent.is_dir():
@@ -101,9 +119,16 @@ def write_atomically(
     overwrite: bool,
     what: str = "file",
     error: type[BedsideError] = BedsideError,
+    sources: tuple[Path, ...] = (),
 ) -> None:
     """Check ``path``, let ``write`` fill a temporary file beside it, check again, rename."""
-    check_output_path(path, settings=settings, overwrite=overwrite, what=what, error=error)
+
+    def check() -> None:
+        check_output_path(
+            path, settings=settings, overwrite=overwrite, what=what, error=error, sources=sources
+        )
+
+    check()
     tmp: Path | None = None
     try:
         fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -112,7 +137,7 @@ def write_atomically(
             write(fh)
             fh.flush()
             os.fsync(fh.fileno())
-        check_output_path(path, settings=settings, overwrite=overwrite, what=what, error=error)
+        check()
         tmp.replace(path)
         tmp = None
     except OSError as exc:

@@ -171,7 +171,13 @@ def _render(args: argparse.Namespace) -> int:
     paths = None
     if not args.list_presets:
         paths = _installation_paths(args)
-        check_output_path(Path(args.out), settings=paths, overwrite=args.force, what="PNG")
+        check_output_path(
+            Path(args.out),
+            settings=paths,
+            overwrite=args.force,
+            what="PNG",
+            sources=(Path(args.path),),
+        )
     image = read_display(args.path)
     if args.list_presets:
         for i, win in enumerate(image.windows, 1):
@@ -181,7 +187,12 @@ def _render(args: argparse.Namespace) -> int:
     window = image.auto_window if args.auto else _window_from_args(args, image.windows)
     buffer = DisplayRenderer(image).render(window, invert=args.invert)
     write_png(
-        buffer, Path(args.out), force=args.force, settings=paths, compress_level=args.compress
+        buffer,
+        Path(args.out),
+        force=args.force,
+        settings=paths,
+        compress_level=args.compress,
+        sources=(Path(args.path),),
     )
     used = window or image.default_window
     shape = f"{buffer.shape[1]} x {buffer.shape[0]}"
@@ -196,12 +207,14 @@ def write_png(
     force: bool = False,
     settings: Settings | InstallationPaths | None = None,
     compress_level: int = PNG_COMPRESS_LEVEL,
+    sources: tuple[Path, ...] = (),
 ) -> None:
     """Save a 2-D uint8 buffer as an 8-bit greyscale PNG (viewer.dicom.png, no Pillow),
     atomically and only where :func:`viewer.outputs.check_output_path` allows (never over the
     installation's own files).
 
-    ``compress_level`` is zlib's 0-9: it changes the file's size and the time, never a pixel."""
+    ``compress_level`` is zlib's 0-9: it changes the file's size and the time, never a pixel;
+    ``sources`` (the DICOM file rendered) are never replaced."""
     from viewer.dicom.png import grey_png
     from viewer.outputs import write_atomically
 
@@ -210,7 +223,7 @@ def write_png(
     def save(fh: BinaryIO) -> None:
         fh.write(data)
 
-    write_atomically(out, save, settings=settings, overwrite=force, what="PNG")
+    write_atomically(out, save, settings=settings, overwrite=force, what="PNG", sources=sources)
 
 
 def _scan(args: argparse.Namespace) -> int:
