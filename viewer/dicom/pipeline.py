@@ -115,6 +115,13 @@ def stored_domain(stored: np.ndarray) -> StoredDomain:
 def modality_values(values: np.ndarray, header: HeaderSource) -> np.ndarray:
     """PS3.3 C.11.1 Modality LUT over ``values`` with pydicom's ``apply_modality_lut`` (a
     :class:`PlainHeader`: :func:`rescale`)."""
+    for keyword, tag in (("RescaleSlope", "(0028,1053)"), ("RescaleIntercept", "(0028,1052)")):
+        value = header.get(keyword)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            # '', a multi-valued or garbled DS (VM 1, PS3.3 C.11.1): numpy's words otherwise
+            raise DicomError(
+                f"has an invalid {keyword} {tag} value {str(value)[:40]!r} (not a number)"
+            )
     try:
         if isinstance(header, PlainHeader):
             out = rescale(
