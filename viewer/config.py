@@ -363,6 +363,11 @@ class PacsSection(_Section):
             if old not in out:
                 continue
             value = out.pop(old)
+            if not isinstance(value, str):  # else pydantic's message names the new key only
+                raise ValueError(
+                    f"pacs.{old} (the old name of pacs.{new}) must be a path in quotes, not "
+                    f"{value!r:.40}"
+                )
             if new in out and out[new] != value:
                 raise ValueError(
                     f"pacs.{old} is the old name of pacs.{new} and both are set to different "
