@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import socket
 import sqlite3
+import stat
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -209,12 +210,35 @@ def _status(db: sqlite3.Connection, kind: str | None) -> OutboxStatus:
         pending=int(counts.get("pending", 0)),
         held=int(counts.get("held", 0)),
         sent=int(counts.get("sent", 0)),
-        oldest_pending=oldest,
-        last_sent=last_sent,
+        oldest_pending=_stamp(oldest),
+        last_sent=_stamp(last_sent),
         last_error=None if err is None else str(err[0]),
-        failing_since=failing,
-        next_attempt=next_at,
+        failing_since=_stamp(failing),
+        next_attempt=_stamp(next_at),
     )
+
+
+def _stamp(value: object) -> float | None:
+    """A time column as the schema writes it (REAL seconds); anything else is a damaged file,
+    reported as the database error it is (a caller turned 'abc' into a TypeError far away)."""
+    if value is None or (isinstance(value, int | float) and not isinstance(value, bool)):
+        return None if value is None else float(value)
+    raise sqlite3.DatabaseError(f"a time in it is not a number ({value!r:.40})")
+
+
+def _regular_file(path: Path, verb: str = "read") -> None:
+    """Open only a regular file: SQLite blocks opening a FIFO until a writer comes (the status
+    line hung), and a folder or link loop gave 'disk I/O error' or a RuntimeError."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return  # SQLite's own message (read-only: it does not make the file)
+    except (OSError, RuntimeError) as exc:
+        raise OutboxError(
+            f"The outbox {path} cannot be {verb}: {getattr(exc, 'strerror', None) or exc}."
+        ) from exc
+    if not stat.S_ISREG(st.st_mode):
+        raise OutboxError(f"The outbox {path} cannot be {verb}: it is not a regular file.")
 
 
 class OutboxReader:
@@ -227,6 +251,7 @@ class OutboxReader:
 
     def __init__(self, path: Path, *, busy_timeout_s: float = 2.0) -> None:
         self.path = Path(path)
+        _regular_file(self.path, "read")
         try:
             self._db = sqlite3.connect(
                 self.path.resolve().as_uri() + "?mode=ro",
@@ -279,6 +304,7 @@ class Outbox:
         self.path = Path(path)
         self.backoff = backoff or Backoff()
         self._owner = f"{_HOST}/{os.getpid()}-{uuid.uuid4().hex}"
+        _regular_file(self.path, "opened")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(
