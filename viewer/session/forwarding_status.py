@@ -251,7 +251,7 @@ def _read(settings: Settings, outbox: Path) -> tuple[OutboxStatus | None, int]:
                 head, log_id = log.head()[0], log.log_id
         except AuditError:
             head, log_id = 0, ""
-    if not outbox.exists():
+    if not outbox.exists() and not outbox.is_symlink():  # a link loop is no "up to date"
         return None, head
     with OutboxReader(outbox) as reader:
         status = reader.status()
