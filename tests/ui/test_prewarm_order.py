@@ -66,22 +66,26 @@ def test_prewarm_ending_after_the_first_decode_holds_the_result_back(
     assert prewarm.done and prewarm.error is None
 
 
-@pytest.mark.parametrize("modules", [MODEL_MODULES, ("viewer.no_such_module",)])
+def _missing_module(_mark: object) -> None:
+    import viewer.no_such_module  # type: ignore[import-not-found]  # noqa: F401
+
+
+@pytest.mark.parametrize("fails", [False, True], ids=["imported", "import-failed"])
 def test_prewarm_ended_before_the_first_decode_still_verifies_first(
     qtbot: Any,
     make_window: Any,
     demo_settings: Any,
     demo_bundle: Path,
     cxr_path: Path,
-    modules: tuple[str, ...],
+    fails: bool,
 ) -> None:
     # also when it failed: its error is kept, not shown; the load job imports for itself
-    prewarm = Prewarm(modules=modules).start()
+    prewarm = (Prewarm(models=_missing_module) if fails else Prewarm()).start()
     assert prewarm.wait(WAIT_MS / 1000)
-    if modules == MODEL_MODULES:
-        assert prewarm.error is None
-    else:
+    if fails:
         assert isinstance(prewarm.error, ModuleNotFoundError)
+    else:
+        assert prewarm.error is None
     window = make_window(demo_settings, start=False, prewarm=prewarm)
     shown: list[Any] = []
     window.prediction_shown.connect(shown.append)
@@ -96,9 +100,7 @@ def test_closing_while_the_prewarm_runs_loads_nothing_and_does_not_wait(
     window = make_window(demo_settings, start=False, prewarm=prewarm)
     window.start([cxr_path])
     qtbot.waitUntil(lambda: "app_start" in _types(demo_settings), timeout=WAIT_MS)
-    t = time.monotonic()
-    window.close()
-    assert time.monotonic() - t < 10  # the model job stops waiting when cancelled
+    window.close()  # the model job stops waiting when cancelled (a hang: the test's timeout)
     types = _types(demo_settings)
     assert "app_stop" in types
     assert "bundle_verified" not in types and "bundle_refused" not in types

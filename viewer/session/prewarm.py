@@ -62,6 +62,27 @@ MODEL_MODULES = (
 )
 
 
+def import_gui_modules() -> None:
+    """:data:`GUI_MODULES`, as plain imports (the import contract sees each one)."""
+    import viewer.audit.destinations
+    import viewer.bundle  # noqa: F401
+
+
+def import_model_modules(mark: Mark) -> None:
+    """torch, then :data:`MODEL_MODULES`, as plain imports."""
+    import torch  # noqa: F401  (the seconds this thread is for)
+
+    mark("prewarm_torch")
+    import safetensors.torch  # noqa: F401
+
+    import viewer.bundle.architectures
+    import viewer.bundle.loader
+    import viewer.bundle.store
+    import viewer.bundle.trust
+    import viewer.inference.predict
+    import viewer.inference.selftest  # noqa: F401
+
+
 class Prewarm:
     """One background import of torch and the model modules; :meth:`wait` from any thread."""
 
@@ -69,12 +90,12 @@ class Prewarm:
         self,
         *,
         mark: Mark | None = None,
-        modules: tuple[str, ...] = MODEL_MODULES,
-        first: tuple[str, ...] = GUI_MODULES,
+        models: Callable[[Mark], None] = import_model_modules,
+        first: Callable[[], None] = import_gui_modules,
     ) -> None:
         self._done = threading.Event()
         self._mark = mark or (lambda _name: None)
-        self._modules = modules
+        self._models = models
         self._first = first
         self.error: BaseException | None = None  # kept for the report; the load job re-imports
         self._thread = threading.Thread(target=self._run, name="bedside-prewarm", daemon=True)
@@ -85,7 +106,6 @@ class Prewarm:
 
     def _run(self) -> None:
         import gc
-        import importlib
 
         # torch's import makes about a million objects: the cyclic collector's full passes over
         # them took 20-60 ms each with the GIL held, and the GUI thread waited through each.
@@ -96,13 +116,8 @@ class Prewarm:
         try:
             _preload_libtorch()
             self._mark("prewarm_linked")
-            for name in self._first:
-                importlib.import_module(name)
-            import torch  # noqa: F401  (the seconds this thread is for)
-
-            self._mark("prewarm_torch")
-            for name in self._modules:
-                importlib.import_module(name)
+            self._first()
+            self._models(self._mark)
             self._mark("prewarm_done")
         except Exception as exc:  # kept: the load job imports again and says why, in the window
             self.error = exc
