@@ -21,7 +21,10 @@ reset for :data:`READ_GRACE_S` after that. Why records: a TLS receiver can only 
 only take, a whole record, so a repository that stops mid-stream has taken each record whole or
 not at all; Linux resets, rather than closes, a connection whose receiver exits with data unread,
 and a record not taken is sent again. A repository that stops mid-stream therefore loses nothing
-and receives nothing twice (the structured data still lets it drop a repeat). A receiver that
+and receives nothing twice, with one exception: on a new connection a close right after the
+first record does not count as delivery (that is how a repository refusing this workstation's
+certificate looks under TLS 1.3), so if the repository read that record and then stopped, that
+one record arrives again (the structured data lets it drop the repeat). A receiver that
 holds an acknowledged record unread for longer than the grace and then dies can still lose it:
 only an application-level acknowledgement (which syslog lacks) would close that. Elsewhere than
 Linux the acknowledgement cannot be read and a record counts as delivered when written.
