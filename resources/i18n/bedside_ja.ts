@@ -2089,6 +2089,10 @@ Your decision is still here; press the button again to retry.</source>
         <translation>監査ログを開けません：{0}</translation>
     </message>
     <message>
+        <source>The AI engine cannot be loaded: this installation is damaged; IT must reinstall Bedside. Images can still be read; no AI result is shown.</source>
+        <translation>AI エンジンを読み込めません。このインストールは破損しています。IT 担当者が Bedside を再インストールする必要があります。画像は引き続き読影できますが、AI の結果は表示されません。</translation>
+    </message>
+    <message>
         <source>The saved annotations cannot be shown: {0}</source>
         <translation>保存された注釈を表示できません: {0}</translation>
     </message>

@@ -61,7 +61,7 @@ class NoModelError(BedsideError):
         self,
         message: str,
         *,
-        code: Literal["no_active", "not_installed", "demo_missing"],
+        code: Literal["no_active", "not_installed", "demo_missing", "engine"],
         path: str | Path | None = None,
     ) -> None:
         self.code = code
@@ -106,14 +106,22 @@ def open_model(
     "model_loaded").
     """
     note = mark or (lambda _name: None)
-    import torch  # noqa: F401  (seconds: the named moment below measures it)
+    try:
+        import torch  # noqa: F401  (seconds: the named moment below measures it)
 
-    note("torch_imported")
-    from viewer.bundle.loader import load_bundle
-    from viewer.bundle.store import ModelStore
-    from viewer.bundle.trust import TrustStore
-    from viewer.inference.postprocess import SiteThreshold
-    from viewer.inference.predict import Predictor
+        note("torch_imported")
+        from viewer.bundle.loader import load_bundle
+        from viewer.bundle.store import ModelStore
+        from viewer.bundle.trust import TrustStore
+        from viewer.inference.postprocess import SiteThreshold
+        from viewer.inference.predict import Predictor
+    except Exception as exc:  # a damaged install: "Unexpected internal error (ImportError ...)"
+        raise NoModelError(
+            f"The AI engine (PyTorch) cannot be loaded: {type(exc).__name__}: {exc}. This "
+            "installation is damaged; reinstall Bedside. Images can still be read; no AI "
+            "result is shown.",
+            code="engine",
+        ) from exc
 
     note("modules_imported")
     trust = trust if trust is not None else TrustStore.from_settings(settings)

@@ -137,6 +137,12 @@ def _os_account() -> str:
         return "?"
 
 
+def _cause(exc: BaseException) -> str:
+    """What the core's error was raised from (the failed import), else its own sentence."""
+    cause = exc.__cause__
+    return f"{type(cause).__name__}: {cause}" if cause is not None else str(exc)
+
+
 def _read_job(
     path: str, show_preview: Callable[[Any], None] | None = None
 ) -> tuple[DicomImage, DisplayRenderer, Any]:
@@ -846,6 +852,11 @@ class QtMainWindow(QMainWindow):
                     "The demo model bundle is missing from this installation ({0}); "
                     "run 'make demo-bundle'."
                 ).format(exc.path or ""),
+                "engine": self.tr(
+                    "The AI engine cannot be loaded: this installation is damaged; IT must "
+                    "reinstall Bedside. Images can still be read; no AI result is shown."
+                )
+                + f" ({_cause(exc)})",
             }
             return texts.get(exc.code, str(exc))
         return bundle_refusal_text(exc)
