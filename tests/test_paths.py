@@ -50,6 +50,21 @@ def test_light_paths_equal_the_settings_paths(site: str, site_file: Path, tmp_pa
     assert light.protected() == load_settings().paths.protected()
 
 
+def test_the_outboxes_are_protected_with_their_side_files() -> None:
+    """What waits to leave the workstation (results for PACS, rows for the department store
+    and the ATNA repository): ``dicom render --out DATA/pacs-outbox.sqlite --force`` replaced it
+    with a PNG."""
+    settings = load_settings()
+    files, _ = settings.paths.protected()
+    for outbox in (
+        settings.pacs_outbox_path,
+        settings.central_outbox_path,
+        settings.atna_outbox_path,
+    ):
+        for side in ("", "-wal", "-shm", "-journal"):
+            assert outbox.with_name(outbox.name + side) in files
+
+
 def _every_protected_target(paths: InstallationPaths) -> list[tuple[str, Path]]:
     files, folders = paths.protected()
     targets = [(f"file:{p.name}", p) for p in files]
@@ -71,7 +86,7 @@ def test_render_refuses_every_protected_path_without_loading_settings(
         _moved_site(site_file, tmp_path)
     paths = load_settings().paths
     targets = _every_protected_target(paths)
-    assert len(targets) == (16 if site == "moved" else 15)
+    assert len(targets) == (28 if site == "moved" else 27)
     for name, target in targets:
         target.parent.mkdir(parents=True, exist_ok=True)
         before = target.read_bytes() if target.exists() else b"precious"

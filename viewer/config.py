@@ -500,17 +500,17 @@ class Settings:
     @property
     def central_outbox_path(self) -> Path:
         """Audit rows waiting for the department store (``[audit_central]``)."""
-        return self.data_dir / "central-outbox.sqlite"
+        return self.paths.central_outbox_path
 
     @property
     def atna_outbox_path(self) -> Path:
         """Audit messages waiting for the ATNA repository (``[atna]``)."""
-        return self.data_dir / "atna-outbox.sqlite"
+        return self.paths.atna_outbox_path
 
     @property
     def pacs_outbox_path(self) -> Path:
         """Results waiting for PACS (``[pacs]``, viewer.pacs.delivery)."""
-        return self.data_dir / "pacs-outbox.sqlite"
+        return self.paths.pacs_outbox_path
 
     @property
     def model_store_key_path(self) -> Path:

@@ -211,16 +211,39 @@ class InstallationPaths:
         """The user's trusted-key folder, or None when the site does not allow one."""
         return self.data_dir / "trusted-keys" if self.allow_user_keys else None
 
+    @property
+    def central_outbox_path(self) -> Path:
+        """Audit rows waiting for the department store (``[audit_central]``)."""
+        return self.data_dir / "central-outbox.sqlite"
+
+    @property
+    def atna_outbox_path(self) -> Path:
+        """Audit messages waiting for the ATNA repository (``[atna]``)."""
+        return self.data_dir / "atna-outbox.sqlite"
+
+    @property
+    def pacs_outbox_path(self) -> Path:
+        """Results waiting for PACS (``[pacs]``, viewer.pacs.delivery)."""
+        return self.data_dir / "pacs-outbox.sqlite"
+
     def protected(self) -> tuple[list[Path], list[Path]]:
-        """(files, folders) no output may replace or enter (viewer.outputs)."""
-        db = self.audit_db_path
+        """(files, folders) no output may replace or enter (viewer.outputs): the audit log and
+        the outboxes (what waits to leave: results for PACS, rows for the department store and
+        the ATNA repository) with SQLite's side files, the keys and the settings."""
         key = self.installation_key_path
         store_key = self.model_store_key_path
+        databases = (
+            self.audit_db_path,
+            self.central_outbox_path,
+            self.atna_outbox_path,
+            self.pacs_outbox_path,
+        )
         files = [
-            db,
-            db.with_name(db.name + "-wal"),
-            db.with_name(db.name + "-shm"),
-            db.with_name(db.name + "-journal"),
+            *(
+                db.with_name(db.name + side)
+                for db in databases
+                for side in ("", "-wal", "-shm", "-journal")
+            ),
             self.secret_path,
             key,
             key.with_name(key.stem + ".pub.pem"),
