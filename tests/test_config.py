@@ -127,6 +127,16 @@ def test_data_dir_that_is_a_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path
         load_settings()
 
 
+def test_data_dir_the_system_cannot_look_up(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A name component over 255 bytes: Path.exists raised OSError, a traceback out of every
+    command."""
+    monkeypatch.setenv("BEDSIDE_DATA_DIR", str(tmp_path / ("d" * 300)))
+    with pytest.raises(ConfigError, match=r"data folder \(BEDSIDE_DATA_DIR\).*cannot be looked up"):
+        load_settings()
+
+
 # ------------------------------------------------ hostile paths (issue 12 item 16)
 
 PATH_KEYS = [

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import stat
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -643,7 +644,8 @@ def load_settings(*, demo: bool = False, env: dict[str, str] | None = None) -> S
     merged: dict[str, Any] = {}
     locked: frozenset[str] = frozenset()
     site_used: Path | None = None
-    if data_dir.exists() and not data_dir.is_dir():
+    data_stat = _stat(data_dir, "The data folder (BEDSIDE_DATA_DIR)")
+    if data_stat is not None and not stat.S_ISDIR(data_stat.st_mode):
         raise ConfigError(
             f"The data folder {data_dir} is a file, not a folder (BEDSIDE_DATA_DIR?)."
         )

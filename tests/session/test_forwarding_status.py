@@ -5,6 +5,7 @@ store that is not there)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
 from pathlib import Path
@@ -156,6 +157,19 @@ def test_an_outbox_that_cannot_be_read_is_stopped_with_the_reason(central: Setti
     assert state.kind == "stopped" and state.warning
     assert "cannot be read" in state.error
     assert state_text(state).startswith("Department audit store: not forwarding — The outbox ")
+
+
+def test_a_data_folder_that_cannot_be_looked_at_is_stopped_not_a_traceback(
+    site_file: Path, tmp_path: Path
+) -> None:
+    """A data folder whose name the system refuses (a component over 255 bytes: Path.exists
+    raises rather than answers False) was a traceback out of ``bedside site check``."""
+    site_file.write_text(_central_site(site_file, free_port()), encoding="utf-8")
+    odd = tmp_path / ("d" * 300)  # load_settings refuses it; site check reads the file alone
+    settings = dataclasses.replace(load_settings(), data_dir=odd)
+    state = _only(ForwardingStatus(settings).poll())
+    assert state.kind == "stopped" and state.warning
+    assert "cannot be looked at" in state.error and "BEDSIDE_DATA_DIR" in state.error
 
 
 def test_both_destinations_in_order_each_with_its_own_outbox(

@@ -7,7 +7,7 @@ Why: the forwarders (``viewer.audit.forwarding.Forwarder``) work in the backgrou
 leaves the rows safely queued, so nothing at the workstation showed that the copy kept elsewhere
 (the one that proves what the local chain cannot) had stopped growing hours ago. The state is
 read from the destination's outbox file, read-only and in one read transaction
-(:func:`viewer.outbox.read_status`: a few SQLite reads, never the network), plus what the
+(:class:`viewer.outbox.OutboxReader`: a few SQLite reads, never the network), plus what the
 running forwarders know that the outbox cannot (forwarding could not start, a feed failed before
 anything was queued). :meth:`ForwardingStatus.poll` is the callable the window runs off the GUI
 thread; :func:`classify` and :func:`state_text` are the one classification and English wording
@@ -230,6 +230,13 @@ class ForwardingStatus:
                 status, unqueued = _read(self.settings, outbox)
             except BedsideError as exc:  # the outbox or the log is unreadable: nothing moves
                 states.append(ForwardingState(destination, "stopped", str(outbox), error=str(exc)))
+                continue
+            except OSError as exc:  # the data folder cannot even be looked at (permissions, name)
+                why = (
+                    f"The queue {outbox} cannot be looked at: {exc.strerror or exc}. Check "
+                    "the data folder's permissions (BEDSIDE_DATA_DIR)."
+                )
+                states.append(ForwardingState(destination, "stopped", str(outbox), error=why))
                 continue
             states.append(classify(destination, outbox, status, error, unqueued=unqueued))
         return states
