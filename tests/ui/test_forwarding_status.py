@@ -213,3 +213,24 @@ def test_the_audit_window_shows_it_under_verify_and_only_when_configured(
     finally:
         window.shutdown()
         QThreadPool.globalInstance().waitForDone()
+
+
+def test_the_audit_window_opened_from_the_main_window_says_what_the_status_bar_says(
+    qtbot: Any, make_window: Any, site_file: Path
+) -> None:
+    """The audit window reads the running app's trail too: a log that did not open stops
+    forwarding, and it said "up to date" while the status bar said "not forwarding"."""
+    window = make_window(_site(site_file))
+    window.trail.open_failed("The audit log cannot be opened: the disk is full.")
+    audit = window.show_audit_window()
+    try:
+        label = find(audit, QLabel, "forwardingStatusCentral")
+
+        def stopped() -> bool:
+            audit.forwarding.refresh()
+            return label.isVisible() and "not forwarding" in label.text()
+
+        qtbot.waitUntil(stopped, timeout=WAIT_MS)
+        assert label.text().endswith("The audit log cannot be opened: the disk is full.")
+    finally:
+        audit.close()

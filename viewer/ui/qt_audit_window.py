@@ -65,6 +65,7 @@ from viewer.ui.workers import JobRunner, error_text
 
 if TYPE_CHECKING:
     from viewer.audit import AuditRecord
+    from viewer.session.forwarding_status import RunningForwarding
 
 # how long closing the window waits for its worker: a cancelled export cleans up within it; a
 # department-store request to a server that stopped answering (no client-side read timeout in
@@ -75,7 +76,15 @@ SHUTDOWN_WAIT_MS = 5_000
 class QtAuditWindow(QDialog):
     """Browse, filter, verify and export the audit log."""
 
-    def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        parent: QWidget | None = None,
+        *,
+        trail: RunningForwarding | None = None,
+    ) -> None:
+        """``trail``: the running app's audit trail, so the forwarding status says what its
+        forwarders know (forwarding that never started), as the status bar does."""
         super().__init__(parent)
         self.setObjectName("auditWindow")
         self.setWindowFlag(Qt.WindowType.WindowMaximizeButtonHint, True)
@@ -239,7 +248,7 @@ class QtAuditWindow(QDialog):
 
         # issue 18: whether this workstation's rows reach the department store and ATNA (what
         # verify --central compares against); nothing when neither is configured
-        self.forwarding = QtForwardingStatus(ForwardingStatus(settings), self, vertical=True)
+        self.forwarding = QtForwardingStatus(ForwardingStatus(settings, trail), self, vertical=True)
 
         verify_row = QHBoxLayout()
         verify_row.addWidget(self.verify_button)

@@ -1660,7 +1660,9 @@ class QtMainWindow(QMainWindow):
     def show_audit_window(self) -> QWidget:
         from viewer.ui.qt_audit_window import QtAuditWindow
 
-        return self._open_tool("audit", lambda: QtAuditWindow(self.settings, parent=self))
+        return self._open_tool(
+            "audit", lambda: QtAuditWindow(self.settings, parent=self, trail=self.trail)
+        )
 
     def show_monitoring_window(self) -> QWidget:
         """The drift monitor over this installation's log (the same report as the command)."""
