@@ -18,24 +18,21 @@ SITE_FILE_NAME = "site.toml"
 
 
 def site_file_for(site_dir: str | None, env: dict[str, str]) -> Path:
-    """The file the app would read: DIR/site.toml, else $BEDSIDE_SITE_CONFIG, else the default."""
+    """The file the app would read: DIR/site.toml, else as the app finds it
+    ($BEDSIDE_SITE_CONFIG, else the default)."""
     if site_dir:
         return Path(site_dir) / SITE_FILE_NAME
-    if env.get("BEDSIDE_SITE_CONFIG"):
-        return Path(env["BEDSIDE_SITE_CONFIG"])
-    from viewer.config import default_site_dir
+    from viewer.paths import locate
 
-    return default_site_dir() / SITE_FILE_NAME
+    return locate(env, demo=False).site_file
 
 
 def data_dir_for(env: dict[str, str]) -> Path:
     """This account's data folder, as the app finds it (BEDSIDE_DATA_DIR, else the default):
     where its audit rows wait for the department store and ATNA."""
-    if env.get("BEDSIDE_DATA_DIR"):
-        return Path(env["BEDSIDE_DATA_DIR"])
-    from viewer.config import default_data_dir
+    from viewer.paths import locate
 
-    return default_data_dir()
+    return locate(env, demo=False).data_dir
 
 
 def cmd_check(args: argparse.Namespace) -> int:
