@@ -2,7 +2,8 @@
 
 Each crafted file is either read by the direct path with read_image's pixels and windows for
 every preset, or left to read_image (None), or refused by both with the same sentence; a Rescale
-value that is not one number is a sentence naming the element, never numpy's words."""
+value that is not one number, and an empty Number of Frames, are sentences naming the element,
+never numpy's or int()'s words."""
 
 from __future__ import annotations
 
@@ -33,7 +34,12 @@ def _ds(**values: object) -> Dataset:
 def _ds_text(keyword: str, vr: str, text: str, **values: object) -> Dataset:
     """``keyword`` holding ``text`` as written (no conversion: "nan", "  ", "1e999")."""
     ds = _ds(**values)
-    tag = {"RescaleSlope": 0x00281053, "WindowCenter": 0x00281050, "WindowWidth": 0x00281051}
+    tag = {
+        "RescaleSlope": 0x00281053,
+        "WindowCenter": 0x00281050,
+        "WindowWidth": 0x00281051,
+        "NumberOfFrames": 0x00280008,
+    }
     ds.add_new(tag[keyword], vr, "0")
     ds[tag[keyword]]._value = text
     return ds
@@ -67,6 +73,7 @@ DATASETS: dict[str, Callable[[], Dataset]] = {
     "frames-0": lambda: _ds(NumberOfFrames="0"),
     "frames-negative": lambda: _ds(NumberOfFrames="-1"),
     "frames-huge": lambda: _ds(NumberOfFrames="99999999"),
+    "frames-blank": lambda: _ds_text("NumberOfFrames", "IS", " "),
     "samples-3-monochrome": lambda: _ds(SamplesPerPixel=3),
     "rows-huge": lambda: _ds(Rows=65535, Columns=65535),
 }
@@ -135,3 +142,15 @@ def test_rescale_that_is_not_one_number_is_a_sentence(
     assert f"has an invalid {keyword} (0028,1053) value" in str(raised.value)
     assert "(not a number)" in str(raised.value)
     assert "ufunc" not in str(raised.value) and "dtype" not in str(raised.value)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_an_empty_number_of_frames_is_a_sentence(tmp_path: Path) -> None:
+    """pydicom's decode said "invalid literal for int() with base 10: ''"."""
+    path = save(_ds_text("NumberOfFrames", "IS", " "), tmp_path / "f.dcm")
+    with pytest.raises(DicomError) as raised:
+        read_display(path)
+    assert str(raised.value) == (
+        f"{path}: has an empty NumberOfFrames (0028,0008) value (a whole number of frames is "
+        "needed)"
+    )

@@ -175,6 +175,11 @@ def _check_pixel_module_values(ds: Dataset, path: str | Path) -> None:
                 f"has an unreadable {keyword} {tag}: {short_error(exc)}", path=path
             ) from exc
         if raw is None or raw == "":
+            if keyword == "NumberOfFrames":  # pydicom's decode: "invalid literal for int()"
+                raise DicomError(
+                    f"has an empty {keyword} {tag} value (a whole number of frames is needed)",
+                    path=path,
+                )
             continue
         try:
             int(raw)
