@@ -65,14 +65,19 @@ def test_an_outbox_that_is_not_a_file_is_refused_at_once(
     assert "disk I/O" not in done.stdout
 
 
-def test_a_time_that_is_not_a_number_is_a_read_error(tmp_path: Path) -> None:
-    path = tmp_path / "outbox.sqlite"
+def damage_time(path: Path, kind: str, text: str) -> None:
+    """An outbox holding one row whose queueing time is ``text`` (a damaged file)."""
     with Outbox(path) as box:
-        box.put("k1", b"payload", kind="atna")
+        box.put("k1", b"payload", kind=kind)
     db = sqlite3.connect(path)
-    db.execute("UPDATE items SET created = 'abc'")
+    db.execute("UPDATE items SET created = ?", (text,))
     db.commit()
     db.close()
+
+
+def test_a_time_that_is_not_a_number_is_a_read_error(tmp_path: Path) -> None:
+    path = tmp_path / "outbox.sqlite"
+    damage_time(path, "atna", "abc")
     with OutboxReader(path) as reader, pytest.raises(OutboxError) as raised:
         reader.status()
     assert str(raised.value) == (

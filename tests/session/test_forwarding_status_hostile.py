@@ -4,15 +4,14 @@ with the outbox's sentence (a FIFO: tests/test_outbox_hostile.py, in a child wit
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from tests.servers import free_port
+from tests.test_outbox_hostile import damage_time
 from viewer.config import Settings, load_settings
-from viewer.outbox import Outbox
 from viewer.session.forwarding_status import ForwardingStatus, state_text
 
 
@@ -31,12 +30,7 @@ def _loop(path: Path) -> None:
 
 
 def _bad_time(path: Path) -> None:
-    with Outbox(path) as box:
-        box.put("k1", b"row", kind="central")
-    db = sqlite3.connect(path)
-    db.execute("UPDATE items SET created = 'yesterday'")
-    db.commit()
-    db.close()
+    damage_time(path, "central", "yesterday")
 
 
 @pytest.mark.parametrize(
