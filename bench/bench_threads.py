@@ -1,4 +1,4 @@
-"""Thread policy on a busy machine; ``infer``'s overlap against bare forwards (issue 19.3, 19.5).
+"""Thread policy on a busy machine (issue 19.3).
 
     .venv/bin/python bench/bench_threads.py [--rounds 3]   # writes bench/results/threads.md
 
@@ -8,10 +8,7 @@
    fixed threads, and 2 threads under ``OMP_WAIT_POLICY=PASSIVE`` (measured, not adopted);
    then ``bedside --demo infer`` over 200 generated 512 x 512 images with ``--threads auto``, 1
    and 2. Settings interleaved in every round; medians over rounds.
-2. Idle machine (no burners): ``bedside infer --json`` over 200 generated 1024 x 1024 images with
-   a DenseNet-121 @ 224 bundle, whole process (Python + torch import, verification, self-test,
-   scan, decode, audit rows), against 200 bare ``model(x)`` forwards at the same thread count
-   (median of 20 forwards x 200, in a fresh process): the definition BENCHMARKS.md used before.
+``infer`` over 200 images against bare forwards (issue 19.5) is bench/bench_batch.py.
 """
 
 from __future__ import annotations
@@ -24,7 +21,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
@@ -48,29 +44,6 @@ with torch.inference_mode():
         model(x)
         times.append((time.perf_counter() - t) * 1000.0)
 print(statistics.median(times[2:]), statistics.median(used[2:]))
-"""
-
-BARE = """
-import statistics, sys, time
-import torch
-from viewer.bundle.loader import load_bundle
-from viewer.bundle.trust import TrustStore
-from viewer.config import load_settings
-from viewer.dicom import read_image
-from viewer.inference.engine import configure_threads
-from viewer.inference.preprocess import ModelInput, preprocess
-loaded = load_bundle(sys.argv[1], TrustStore.from_settings(load_settings()))
-configure_threads(int(sys.argv[3]))
-image = read_image(sys.argv[2])
-x = torch.from_numpy(preprocess(ModelInput.from_image(image), loaded.manifest.preprocessing))[None]
-times = []
-with torch.inference_mode():
-    loaded.model(x)
-    for _ in range(20):
-        t = time.perf_counter()
-        loaded.model(x)
-        times.append((time.perf_counter() - t) * 1000.0)
-print(statistics.median(times))
 """
 
 
@@ -160,52 +133,11 @@ def busy(rounds: int, work: Path, env: dict[str, str]) -> list[str]:
     return lines
 
 
-def idle(rounds: int, work: Path, env: dict[str, str], key: Any) -> list[str]:
-    from bench_inference import build_bundles, make_images
-
-    images = work / "batch"
-    paths = make_images(images, 200, (1024, 1024), 900)
-    bundle = build_bundles(work / "bundles", key)["DenseNet-121 @ 224"]
-    load0 = _load()
-    walls: dict[str, list[float]] = {"2": [], "auto": []}
-    bare: list[float] = []
-    for _ in range(rounds):
-        for setting in walls:
-            walls[setting].append(_infer(images, env, "--bundle", str(bundle),
-                                         "--threads", setting))  # fmt: skip
-        out = subprocess.run([PY, "-c", BARE, str(bundle), str(paths[0]), "2"], env=env,
-                             capture_output=True, text=True, check=True)  # fmt: skip
-        bare.append(float(out.stdout.split()[-1]) * 200 / 1000.0)
-    load1 = _load()
-    bare_s = statistics.median(bare)
-    lines = [
-        "### `bedside infer` over 200 images 1024 x 1024, DenseNet-121 @ 224, no burners\n",
-        f"Load average (1/5/15 min) {load0} at start, {load1} at end. Read-ahead: header checks "
-        "and decode of the next 2 images in one worker thread (never torch) while the main "
-        "thread runs pixel checks, preprocessing, the forward and the audit rows.\n",
-        "| infer --threads | wall s (whole process) | per round | 200 bare forwards, 2 threads "
-        "| wall / bare |",
-        "|---|---|---|---|---|",
-    ]
-    for setting, runs in walls.items():
-        med = statistics.median(runs)
-        per = ", ".join(f"{t:.1f}" for t in runs)
-        lines.append(f"| {setting} | {med:.1f} | {per} | {bare_s:.1f} s | {med / bare_s:.2f} |")
-    ratio = statistics.median(walls["2"]) / bare_s
-    lines.append(
-        f"\nTarget <= 1.15x bare forwards: **{ratio:.2f}x** "
-        f"({'met' if ratio <= 1.15 else 'NOT met'}); the whole-process wall includes Python + "
-        "torch import, bundle verification and self-test and the folder scan."
-    )
-    return lines
-
-
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--only", choices=("busy", "idle"))
     args = parser.parse_args()
-    from viewer.bundle.keys import generate_keypair, load_private_key
+    from viewer.bundle.keys import generate_keypair
 
     with tempfile.TemporaryDirectory(prefix="bedside-bench-threads-") as tmp:
         work = Path(tmp)
@@ -217,16 +149,11 @@ def main() -> int:
         os.environ.update(env)
         gen = generate_keypair(work / "key")
         (site / "trusted-keys" / "b.pub.pem").write_bytes(Path(gen.public_path).read_bytes())
-        key = load_private_key(gen.private_path)
         lines = [
-            "## Thread policy and batch overlap (bench/bench_threads.py)\n",
+            "## Thread policy on a busy machine (bench/bench_threads.py)\n",
             f"Command: `.venv/bin/python bench/bench_threads.py --rounds {args.rounds}`.\n",
         ]
-        if args.only != "idle":
-            lines += [*busy(args.rounds, work, env), ""]
-            print("\n".join(lines), flush=True)
-        if args.only != "busy":
-            lines += idle(args.rounds, work, env, key)
+        lines += busy(args.rounds, work, env)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
