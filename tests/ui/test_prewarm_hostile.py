@@ -1,7 +1,8 @@
 """A broken PyTorch install (a ``torch`` package on PYTHONPATH whose import fails, as a missing
 libtorch_cpu.so does): the real window, in a child process, still shows the image, says the AI
 engine cannot be loaded in plain words (it said "Unexpected internal error (ImportError ...)"),
-shows no score and keeps Confirm disabled."""
+shows no score and keeps Confirm disabled. A bundle failing verification after the prewarm is
+refused and recorded as before."""
 
 from __future__ import annotations
 
@@ -9,6 +10,15 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtWidgets import QLabel, QPushButton
+
+from tests.ui.mainwin import WAIT_MS, all_rows, demo_bundle, find, make_window
+from viewer.session.prewarm import Prewarm
+
+__all__ = ["demo_bundle", "make_window"]  # fixtures imported for pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -77,3 +87,44 @@ def test_a_broken_torch_is_a_plain_refusal_and_the_image_is_still_read(
     )
     assert "internal error" not in lines["STATE"]
     assert lines["SCORE"] == "''" and lines["CONFIRM"] == "False"
+
+
+@pytest.mark.parametrize("started", [True, False], ids=["prewarm-ended", "prewarm-running"])
+def test_a_bundle_failing_verification_after_the_prewarm_is_refused_without_a_score(
+    qtbot: Any,
+    make_window: Any,
+    demo_settings: Any,
+    demo_bundle: Path,
+    cxr_path: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    started: bool,
+) -> None:
+    """The prewarm changes nothing about verification: a tampered bundle is refused, recorded
+    (bundle_refused), and no score is shown, whether torch was imported already or not."""
+    import viewer.session.models as session_models
+
+    data = bytearray(demo_bundle.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    tampered = tmp_path / "tampered.bundle"
+    tampered.write_bytes(bytes(data))
+    monkeypatch.setattr(session_models, "demo_bundle_path", lambda: tampered)
+    prewarm = Prewarm()
+    if started:
+        prewarm.start()
+        assert prewarm.wait(WAIT_MS / 1000)
+    window = make_window(demo_settings, start=False, prewarm=prewarm)
+    window.start([cxr_path])
+    if not started:
+        prewarm.start()
+    with qtbot.waitSignal(window.model_ready, timeout=WAIT_MS) as sig:
+        pass
+    assert sig.args == [None]
+    qtbot.waitUntil(lambda: window.view.image is not None, timeout=WAIT_MS)
+    state = find(window, QLabel, "aiState").text()
+    assert state.startswith("No AI result: The file is not a valid bundle archive.")
+    assert "the file was altered or truncated" in state
+    assert find(window, QLabel, "aiProbability").text() == ""
+    assert not find(window, QPushButton, "confirmButton").isEnabled()
+    window.close()
+    assert "bundle_refused" in [r.type for r in all_rows(demo_settings)]
