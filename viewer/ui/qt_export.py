@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from PySide6.QtWidgets import QStatusBar
 
     from viewer.config import Settings
+    from viewer.session.reading import ReadingSession
     from viewer.session.trail import AuditTrail
     from viewer.ui.qt_image_view import QtImageView
 
@@ -62,6 +63,8 @@ class ExportHost(Protocol):
     def trail(self) -> AuditTrail: ...
     @property
     def view(self) -> QtImageView: ...
+    @property
+    def current(self) -> ReadingSession | None: ...
     def statusBar(self) -> QStatusBar: ...  # Qt's name
 
 
@@ -234,7 +237,15 @@ def export_view(
         def write(fh: BinaryIO) -> None:
             fh.write(data)
 
-        write_atomically(path, write, settings=window.settings, overwrite=True, what="PNG image")
+        shown = window.current  # the DICOM file itself is never replaced by its view
+        write_atomically(
+            path,
+            write,
+            settings=window.settings,
+            overwrite=True,
+            what="PNG image",
+            sources=(Path(shown.path),) if shown is not None else (),
+        )
     except BedsideError as exc:
         _failed(window, QCoreApplication.translate("QtExport", "The view was NOT saved"), str(exc))
         return None
