@@ -234,3 +234,7 @@ _._create_socket  # pacs.dimse.ClosingAE: pynetdicom's AE.associate calls its ov
 ConnectionCls  # pacs.web._pools: urllib3's connection pool makes its connections from it
 _.pool_classes_by_scheme  # pacs.web._BoundedAnswers: urllib3's PoolManager picks pools from it
 _.maximum_associations  # bench/bench_pacs_abort.py: pynetdicom's AE reads it per association
+
+# --- viewer.session.prewarm (issue 19 item 4)
+GUI_MODULES  # the modules import_gui_modules imports, by name: tests check each is loaded
+MODEL_MODULES  # the modules import_model_modules imports after torch: tests check each is loaded

@@ -382,13 +382,14 @@ class SyslogTlsSender:
         why = f" ({_plain(self._peer_error)})" if self._peer_error else ""
         if self.has_client_certificate:
             return (
-                f" without taking anything{why}: it does not accept this workstation's "
-                "certificate (atna.client_cert_file; is it signed by a CA the repository trusts?)"
+                f" right after the first record{why} (it may not have taken it): it does not "
+                "accept this workstation's certificate (atna.client_cert_file; is it signed by a "
+                "CA the repository trusts?)"
             )
         return (
-            f" without taking anything{why}: a repository that authenticates nodes (ATNA) "
-            "requires this workstation's certificate; set atna.client_cert_file and "
-            "atna.client_key_file"
+            f" right after the first record{why} (it may not have taken it): a repository that "
+            "authenticates nodes (ATNA) requires this workstation's certificate; set "
+            "atna.client_cert_file and atna.client_key_file"
         )
 
 
