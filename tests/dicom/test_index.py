@@ -328,3 +328,27 @@ def test_folder_scan_non_dicom_files(
     else:
         assert [e.path for e in index.errors] == [str(folder / name)] and not index.skipped
         assert error in index.errors[0].message
+
+
+@pytest.mark.parametrize("compare", ["in_memory", "block_by_block"])
+def test_copies_and_near_copies_of_one_uid(
+    tmp_path: Path, ramp16: np.ndarray, compare: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Several copies of one image (same UID): each exact copy is a duplicate of the first; a
+    copy with its last byte changed, or one byte longer, is a conflict (kept, listed), whether
+    the files are compared from memory or, when large, block by block."""
+    from viewer.dicom import index as index_module
+
+    if compare == "block_by_block":
+        monkeypatch.setattr(index_module, "_IN_MEMORY", 16)
+        monkeypatch.setattr(index_module, "_BLOCK", 1000)  # several blocks, a short last one
+    first = save(make_ds(ramp16), tmp_path / "a.dcm")
+    data = first.read_bytes()
+    for name in ("b.dcm", "c.dcm", "e.dcm"):
+        (tmp_path / name).write_bytes(data)
+    (tmp_path / "d.dcm").write_bytes(data[:-1] + bytes([data[-1] ^ 1]))  # the last pixel byte
+    (tmp_path / "f.dcm").write_bytes(data + b"\0")  # trailing padding: a different file
+    index = scan([tmp_path])
+    assert sorted(Path(e.path).name for e in index.duplicates) == ["b.dcm", "c.dcm", "e.dcm"]
+    assert sorted(Path(e.path).name for e in index.conflicts) == ["d.dcm", "f.dcm"]
+    assert sorted(Path(m.path).name for m in index.images()) == ["a.dcm", "d.dcm", "f.dcm"]
