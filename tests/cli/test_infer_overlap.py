@@ -34,6 +34,11 @@ def _sequential(
         yield result
 
 
+needs_two_cores = pytest.mark.skipif(
+    not infer.overlaps(1), reason="one usable core: infer scores one image after another"
+)
+
+
 def _args(settings: Any, folder: Path, bundle: Path) -> argparse.Namespace:
     return argparse.Namespace(settings=settings, paths=[str(folder)], bundle=str(bundle),
                               model=None, json=True, heatmap=None, threads=1)  # fmt: skip
@@ -134,6 +139,7 @@ def test_torch_runs_only_on_the_calling_thread(
     assert len(opened) == len(results)
 
 
+@needs_two_cores
 def test_overlapped_batch_equals_the_sequential_loop_results_and_rows(
     make_bundle: Callable[..., Path], mixed: Path, settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -166,6 +172,7 @@ def test_overlapped_batch_equals_the_sequential_loop_results_and_rows(
     ]
 
 
+@needs_two_cores
 def test_rows_are_written_off_the_torch_thread_and_the_workers_end(
     make_bundle: Callable[..., Path], cxr_dir: Path, settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -186,6 +193,7 @@ def test_rows_are_written_off_the_torch_thread_and_the_workers_end(
     assert alive == []
 
 
+@needs_two_cores
 def test_a_consumer_that_stops_leaves_rows_only_for_the_results_it_got(
     make_bundle: Callable[..., Path], cxr_dir: Path, settings: Any
 ) -> None:
@@ -201,6 +209,7 @@ def test_a_consumer_that_stops_leaves_rows_only_for_the_results_it_got(
     assert alive == []
 
 
+@needs_two_cores
 def test_ctrl_c_during_a_forward_still_writes_the_rows_in_flight(
     make_bundle: Callable[..., Path], cxr_dir: Path, settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -225,3 +234,11 @@ def test_ctrl_c_during_a_forward_still_writes_the_rows_in_flight(
     rows = _rows(settings, start)  # the second image, scored, is recorded whole
     assert [row["type"] for row in rows] == ["image_opened", "ai_result_shown"] * 2
     assert all(row["outcome"] == "success" for row in rows)
+
+
+def test_overlap_only_when_torch_leaves_a_core_free() -> None:
+    import os
+
+    cores = len(os.sched_getaffinity(0))
+    assert not infer.overlaps("auto")  # auto may take every core
+    assert not infer.overlaps(cores) and infer.overlaps(cores - 1) == (cores > 1)

@@ -10,13 +10,15 @@ log (``image_opened`` and ``ai_result_shown`` rows, no decision; ``"recorded"`` 
 Progress goes to stderr when it is a terminal. Exit status: 0 when every image got a score that
 was recorded, 1 when any image was refused, failed or could not be recorded (its object says why).
 
-Overlap (issue 19.5): the main thread runs only what touches torch (pixel checks, the stored
-preprocessing, the forward, heatmaps), image by image in input order, through the same
-``score_image`` as the window. Around it, two worker threads that never call torch (a second
-thread calling torch starts a second OpenMP team and halves every forward): ``bedside-decode``
-reads ``READ_AHEAD`` images ahead (header checks, then the decode and the pixel digest), and
-``bedside-audit`` writes each scored image's rows (``image_opened``, ``ai_result_shown``, in
-input order, one image after another) while the network scores the next one, so the log's
+Overlap (issue 19.5), only when torch's threads leave a core free (``--threads N`` below the
+usable cores; ``auto`` may take every core, so then, as on 2 cores at 2 threads, images go one
+after another: measured there, the workers only slowed the forward). The main thread runs what
+touches torch (pixel checks, the stored preprocessing, the forward, heatmaps), image by image in
+input order, through the same ``score_image`` as the window. Beside it, two worker threads that
+never call torch (a second thread calling torch starts a second OpenMP team and halves every
+forward): ``bedside-decode`` reads ``READ_AHEAD`` images ahead (header checks, decode, pixel
+digest), and ``bedside-audit`` writes each scored image's rows (``image_opened``,
+``ai_result_shown``, in input order) while the network scores the next one, so the log's
 ``synchronous=FULL`` commits wait on the disk instead of on the forward. A result is yielded
 only after its rows are written, and rows are written only for results the caller takes.
 Threads, not processes: measured on the 2-core bench machine, a decode process slowed the
@@ -32,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 import time
@@ -364,6 +367,19 @@ def _human(result: dict[str, Any]) -> str:
     return text
 
 
+def overlaps(threads: int | str) -> bool:
+    """Whether the decode and the rows run beside the forward: only when torch's threads leave
+    a core free (``threads`` below the usable cores; ``auto`` may take them all). Measured on 2
+    cores with 2 torch threads (bench/bench_batch.py), the worker threads took the cores the
+    forward's OpenMP threads spin-wait on: no faster than one image after another at best, and
+    several times slower in some rounds under other programs' load."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        cores = os.cpu_count() or 1
+    return isinstance(threads, int) and threads < cores
+
+
 def _pipeline(
     desk: ReadingDesk,
     model: OpenModel,
@@ -371,14 +387,21 @@ def _pipeline(
     heatmap_dir: Path | None,
     recorded: Callable[[ReadingSession], None],
 ) -> Generator[dict[str, Any], None, None]:
-    """Each image's result, in input order, yielded once its rows are written: decoded ahead on
-    ``bedside-decode``, scored here, recorded on ``bedside-audit`` while the next image is
-    scored; ``recorded`` gets each reading (on this thread) before its result is yielded.
+    """Each image's result, in input order, yielded once its rows are written. When torch leaves
+    a core free (:func:`overlaps`): decoded ahead on ``bedside-decode``, scored here, recorded on
+    ``bedside-audit`` while the next image is scored; otherwise each image in turn on this
+    thread. ``recorded`` gets each reading (on this thread) before its result is yielded.
 
     An image's rows are handed to the writer only after the previous result was taken, so a
     consumer that stops after a result leaves no row for an image it never got (the next image
     was scored, and its score is dropped unrecorded and unshown). Ctrl-C during a forward waits
     for the rows in flight: a score is never half recorded."""
+    if not overlaps(model.predictor.requested_threads):
+        for meta in metas:
+            result, session = _record(desk, model, _score(model, meta, heatmap_dir=heatmap_dir))
+            recorded(session)
+            yield result
+        return
     writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bedside-audit")
     decoded = _decoded_in_order(model.predictor.screen, metas)
     writing: Future[tuple[dict[str, Any], ReadingSession]] | None = None
