@@ -26,11 +26,12 @@ def _sequential(
     desk: Any, model: Any, metas: Any, heatmap_dir: Any, recorded: Callable[[Any], None]
 ) -> Iterator[dict[str, Any]]:
     """The loop before the overlap: each image decoded, scored and recorded in turn on the
-    calling thread (``score_one``), the reference the overlapped pipeline must equal."""
+    calling thread, the reference the overlapped pipeline must equal."""
     for meta in metas:
-        result = infer.score_one(desk, model, meta, heatmap_dir=heatmap_dir)
-        assert desk.current is not None
-        recorded(desk.current)
+        result, session = infer._record(
+            desk, model, infer._score(model, meta, heatmap_dir=heatmap_dir)
+        )
+        recorded(session)
         yield result
 
 

@@ -326,21 +326,6 @@ def _record(
     return result, session
 
 
-def score_one(
-    desk: ReadingDesk,
-    model: OpenModel,
-    meta: ImageMetadata,
-    *,
-    heatmap_dir: Path | None = None,
-    image: DicomImage | None = None,
-    decode_ms: float | None = None,
-) -> dict[str, Any]:
-    """One image, sequentially, on this thread: scored (:func:`_score`), then recorded
-    (:func:`_record`); its result object. ``image``: already decoded (``decode_ms`` it took)."""
-    scored = _score(model, meta, heatmap_dir=heatmap_dir, image=image, decode_ms=decode_ms)
-    return _record(desk, model, scored)[0]
-
-
 def _human(result: dict[str, Any]) -> str:
     """The human line(s) for one result; every text from a file (the path, the manifest's label
     names, check messages quoting header values) through :func:`printable`."""
