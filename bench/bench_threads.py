@@ -24,6 +24,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+from common import bench_site  # noqa: E402
+
 RESULTS = ROOT / "bench" / "results" / "threads.md"
 PY = sys.executable
 
@@ -137,18 +139,9 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    from viewer.bundle.keys import generate_keypair
-
     with tempfile.TemporaryDirectory(prefix="bedside-bench-threads-") as tmp:
         work = Path(tmp)
-        site = work / "site"
-        (site / "trusted-keys").mkdir(parents=True)
-        (site / "site.toml").write_text("", encoding="utf-8")
-        env = dict(os.environ, BEDSIDE_SITE_CONFIG=str(site / "site.toml"),
-                   BEDSIDE_DATA_DIR=str(work / "data"), PYTHONPATH=str(ROOT))  # fmt: skip
-        os.environ.update(env)
-        gen = generate_keypair(work / "key")
-        (site / "trusted-keys" / "b.pub.pem").write_bytes(Path(gen.public_path).read_bytes())
+        env, _ = bench_site(work)
         lines = [
             "## Thread policy on a busy machine (bench/bench_threads.py)\n",
             f"Command: `.venv/bin/python bench/bench_threads.py --rounds {args.rounds}`.\n",
