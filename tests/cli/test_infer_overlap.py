@@ -237,9 +237,9 @@ def test_ctrl_c_during_a_forward_still_writes_the_rows_in_flight(
     assert all(row["outcome"] == "success" for row in rows)
 
 
-def test_overlap_only_when_torch_leaves_a_core_free() -> None:
+def test_overlap_with_auto_or_a_core_left_free() -> None:
     import os
 
     cores = len(os.sched_getaffinity(0))
-    assert not infer.overlaps("auto")  # auto may take every core
+    assert infer.overlaps("auto")  # it drops to fewer threads when the cores are busy
     assert not infer.overlaps(cores) and infer.overlaps(cores - 1) == (cores > 1)

@@ -10,9 +10,9 @@ log (``image_opened`` and ``ai_result_shown`` rows, no decision; ``"recorded"`` 
 Progress goes to stderr when it is a terminal. Exit status: 0 when every image got a score that
 was recorded, 1 when any image was refused, failed or could not be recorded (its object says why).
 
-Overlap (issue 19.5), only when torch's threads leave a core free (``--threads N`` below the
-usable cores; ``auto`` may take every core, so then, as on 2 cores at 2 threads, images go one
-after another: measured there, the workers only slowed the forward). The main thread runs what
+Overlap (issue 19.5), with ``--threads auto`` or a fixed count below the usable cores
+(:func:`overlaps`; a fixed count taking every core scores one image after another: measured,
+the workers only slowed the forward there). The main thread runs what
 touches torch (pixel checks, the stored preprocessing, the forward, heatmaps), image by image in
 input order, through the same ``score_image`` as the window. Beside it, two worker threads that
 never call torch (a second thread calling torch starts a second OpenMP team and halves every
@@ -353,11 +353,15 @@ def _human(result: dict[str, Any]) -> str:
 
 
 def overlaps(threads: int | str) -> bool:
-    """Whether the decode and the rows run beside the forward: only when torch's threads leave
-    a core free (``threads`` below the usable cores; ``auto`` may take them all). Measured on 2
-    cores with 2 torch threads (bench/bench_batch.py), the worker threads took the cores the
-    forward's OpenMP threads spin-wait on: no faster than one image after another at best, and
-    several times slower in some rounds under other programs' load."""
+    """Whether the decode and the rows run beside the forward: with ``auto`` (which drops to
+    fewer threads when the cores are busy) or a fixed count below the usable cores, not with a
+    fixed count that takes every core. Measured on 2 cores (bench/bench_batch.py): at 2 fixed
+    threads the worker threads took the cores the forward's OpenMP threads spin-wait on (the
+    loop slower than one image after another in every run, up to 9x in one round under other
+    programs' load); with ``auto`` the overlap was faster in two runs of three (1.04x against
+    1.08x and 1.24x against 1.39x the bare forwards) and 5 % slower in the third."""
+    if threads == "auto":
+        return True
     try:
         cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):  # not Linux
