@@ -358,8 +358,9 @@ def overlaps(threads: int | str) -> bool:
     fixed count that takes every core. Measured on 2 cores (bench/bench_batch.py): at 2 fixed
     threads the worker threads took the cores the forward's OpenMP threads spin-wait on (the
     loop slower than one image after another in every run, up to 9x in one round under other
-    programs' load); with ``auto`` the overlap was faster in two runs of three (1.04x against
-    1.08x and 1.24x against 1.39x the bare forwards) and 5 % slower in the third."""
+    programs' load); with ``auto`` neither won consistently (the overlap faster in two runs of
+    four: 1.04x against 1.08x and 1.24x against 1.39x the bare forwards; slower in two: 1.06x
+    against 1.01x and 1.36x against 1.23x), so it keeps the overlap where a core may be free."""
     if threads == "auto":
         return True
     try:
