@@ -384,8 +384,9 @@ def _pipeline(
 
     An image's rows are handed to the writer only after the previous result was taken, so a
     consumer that stops after a result leaves no row for an image it never got (the next image
-    was scored, and its score is dropped unrecorded and unshown). Ctrl-C during a forward waits
-    for the rows in flight: a score is never half recorded."""
+    was scored, and its score is dropped unrecorded and unshown). Ctrl-C (or any failure)
+    during a forward waits for the previous image's rows, then hands that result over before it
+    is raised: a score recorded as shown is shown, and never half recorded."""
     if not overlaps(model.predictor.requested_threads):
         for meta in metas:
             result, session = _record(desk, model, _score(model, meta, heatmap_dir=heatmap_dir))
@@ -397,8 +398,16 @@ def _pipeline(
     writing: Future[tuple[dict[str, Any], ReadingSession]] | None = None
     try:
         for meta, ahead in decoded:
-            scored = _score(model, meta, heatmap_dir=heatmap_dir, image=ahead.image,
-                            decode_ms=ahead.decode_ms)  # fmt: skip
+            try:
+                scored = _score(model, meta, heatmap_dir=heatmap_dir, image=ahead.image,
+                                decode_ms=ahead.decode_ms)  # fmt: skip
+            except BaseException:
+                if writing is not None:  # the previous result is recorded as shown: show it
+                    result, session = writing.result()
+                    writing = None
+                    recorded(session)
+                    yield result
+                raise
             if writing is not None:
                 result, session = writing.result()
                 writing = None
