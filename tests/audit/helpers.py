@@ -6,11 +6,20 @@ import os
 import sqlite3
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from viewer.audit import AuditEvent, AuditLog, User
 from viewer.audit.chain import ALL_COLUMNS
+from viewer.audit.forwarding import Forwarder
 from viewer.audit.schema import SCHEMA, TRIGGERS
+from viewer.outbox import Backoff, Outbox
+
+if TYPE_CHECKING:
+    from viewer.audit.forwarding import Destination
+    from viewer.config import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 CLINICIAN = User(os_account="dr_sato", name="佐藤 花子", role="Radiologist")
@@ -94,3 +103,42 @@ def set_column(conn: sqlite3.Connection, seq: int, column: str, value: object) -
 def insert_row(conn: sqlite3.Connection, values: list[object]) -> None:
     marks = ", ".join("?" * len(values))
     conn.execute(f"INSERT INTO audit_log ({_COLS}) VALUES ({marks})", values)  # noqa: S608
+
+
+def record_and_forward(
+    settings: Settings,
+    destination: Destination,
+    events: int,
+    done: threading.Event,
+    errors: list[str],
+    *,
+    per_transaction: int = 10,
+) -> None:
+    """One simulated workstation of a fleet test: ``events`` decisions appended in transactions
+    of ``per_transaction`` rows (a decision on several findings), each commit waking the app's
+    own forwarder, which goes on until ``done``; any failure is put in ``errors`` (never a
+    silent thread death), the forwarder's last error too (the test judges which are expected)."""
+    try:
+        with AuditLog.open(settings) as log:
+            forwarder = Forwarder(
+                settings,
+                destination,
+                idle_s=0.3,
+                outbox_factory=lambda path: Outbox(
+                    path, backoff=Backoff(first_s=0.1, factor=2, cap_s=0.8)
+                ),
+            )
+            log.add_listener(forwarder.notify)
+            forwarder.start()
+            try:
+                for start in range(0, events, per_transaction):
+                    log.append_all([decision(i) for i in range(start, start + per_transaction)])
+                    time.sleep(0.002)
+                done.wait(240)  # keep forwarding until the test has seen everything arrive
+            finally:
+                log.remove_listener(forwarder.notify)
+                forwarder.stop(timeout=10)
+                if forwarder.last_error:
+                    errors.append(forwarder.last_error)
+    except Exception as exc:
+        errors.append(f"{type(exc).__name__}: {exc}")

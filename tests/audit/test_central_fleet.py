@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from tests.audit.central_helpers import central_rows, set_up, workstation
-from tests.audit.helpers import decision
+from tests.audit.helpers import record_and_forward
 from tests.audit.pg_cluster import PgCluster
 from viewer.audit import AuditLog
 from viewer.audit.central import (
@@ -21,38 +21,9 @@ from viewer.audit.central import (
     verify_central_chain,
     workstation_id,
 )
-from viewer.audit.forwarding import Forwarder
-from viewer.config import Settings
-from viewer.outbox import Backoff, Outbox
 
 WORKSTATIONS = 20
 PER_TRANSACTION = 10  # a decision on several findings is one transaction of several rows
-
-
-def _fast_outbox(path: Path) -> Outbox:
-    return Outbox(path, backoff=Backoff(first_s=0.1, factor=2, cap_s=0.8))
-
-
-def _write(settings: Settings, events: int, done: threading.Event, errors: list[str]) -> None:
-    try:
-        with AuditLog.open(settings) as log:
-            forwarder = Forwarder(
-                settings, CentralDestination(settings), idle_s=0.3, outbox_factory=_fast_outbox
-            )
-            log.add_listener(forwarder.notify)  # the app's hook: a commit wakes the forwarder
-            forwarder.start()
-            try:
-                for start in range(0, events, PER_TRANSACTION):
-                    log.append_all([decision(i) for i in range(start, start + PER_TRANSACTION)])
-                    time.sleep(0.002)
-                done.wait(180)  # keep forwarding until the test has seen everything arrive
-            finally:
-                log.remove_listener(forwarder.notify)
-                forwarder.stop(timeout=10)
-                if forwarder.last_error:
-                    errors.append(forwarder.last_error)
-    except Exception as exc:  # reported by the test, never a silent thread death
-        errors.append(f"{type(exc).__name__}: {exc}")
 
 
 def _count(cluster: PgCluster, schema: str) -> int:
@@ -70,7 +41,12 @@ def _fleet(cluster: PgCluster, root: Path, events: int) -> None:
     done = threading.Event()
     errors: list[str] = []
     threads = [
-        threading.Thread(target=_write, args=(ws, events, done, errors), daemon=True)
+        threading.Thread(
+            target=record_and_forward,
+            args=(ws, CentralDestination(ws), events, done, errors),
+            kwargs={"per_transaction": PER_TRANSACTION},
+            daemon=True,
+        )
         for ws in fleet
     ]
     for t in threads:

@@ -14,20 +14,20 @@ already has and match each message to the local row (``bedside audit verify``). 
 private enterprise number RFC 5612 reserves for documentation; a site that registers its own
 can still match on the SD-ID's name.
 
-Delivery: RFC 5425 has no application acknowledgement, so a batch goes one TLS record (at most
-16 KiB, a few messages) at a time, and a record counts as delivered once the repository's TCP
-stack has acknowledged every byte (Linux ``SIOCOUTQ`` reaches 0) and the connection has shown no
-reset for :data:`READ_GRACE_S` after that. Why records: a TLS receiver can only decrypt, and so
-only take, a whole record, so a repository that stops mid-stream has taken each record whole or
-not at all; Linux resets, rather than closes, a connection whose receiver exits with data unread,
-and a record not taken is sent again. A repository that stops mid-stream therefore loses nothing
-and receives nothing twice, with one exception: on a new connection a close right after the
-first record does not count as delivery (that is how a repository refusing this workstation's
-certificate looks under TLS 1.3), so if the repository read that record and then stopped, that
-one record arrives again (the structured data lets it drop the repeat). A receiver that
-holds an acknowledged record unread for longer than the grace and then dies can still lose it:
-only an application-level acknowledgement (which syslog lacks) would close that. Elsewhere than
-Linux the acknowledgement cannot be read and a record counts as delivered when written.
+Delivery: RFC 5425 has no application acknowledgement, so nothing the repository does says it
+took a message; what can be seen is its TCP stack's acknowledgement (Linux ``SIOCOUTQ``) and
+whether it resets or closes the connection. A batch goes one TLS record (at most 16 KiB, a few
+messages) at a time, each acknowledged before the next (a TLS receiver takes a record whole or
+not at all), and then the connection is held open for :data:`HOLD_S`. A record counts as
+delivered only once the connection stayed up that long after its acknowledgement: a repository
+that stops with records unread resets the connection (Linux resets, rather than closes, a socket
+closed with data unread), and any reset or close within the hold sends those records again. So
+a repository that stops mid-stream loses nothing unless it held an acknowledged record unread
+for longer than the hold, and it may receive the records of the last second twice,
+byte-identical: the structured data (log id, sequence number, row hash) lets it drop the repeat.
+Exactly once would need an acknowledgement syslog over TLS does not have (RELP has one).
+Elsewhere than Linux the acknowledgement cannot be read and a record counts as acknowledged when
+written.
 
 ATNA node authentication is mutual TLS: the repository's certificate is checked against
 ``atna.ca_file`` and its host name, and this workstation presents ``atna.client_cert_file`` when
@@ -73,8 +73,9 @@ FACILITIES = {"authpriv": 10, "log_audit": 13}
 SEVERITIES = {"0": 5, "4": 4, "8": 3, "12": 2}
 BOM = b"\xef\xbb\xbf"
 _SIOCOUTQ = 0x5411  # Linux TIOCOUTQ: bytes not yet acknowledged by the peer
-#: how long an acknowledged record must see the connection stay up before it counts as delivered
-READ_GRACE_S = 0.01
+#: how long the connection must stay up after a record's TCP acknowledgement before the record
+#: counts as delivered (a repository that stops with it unread resets the connection meanwhile)
+HOLD_S = 1.0
 #: TLS's largest record payload (RFC 8446 5.1, RFC 5246 6.2.1): the unit a repository reads whole
 RECORD_BYTES = 16384
 
@@ -204,14 +205,16 @@ class SyslogTlsSender:
         *,
         connect_timeout_s: float = 10.0,
         send_timeout_s: float = 10.0,
+        hold_s: float = HOLD_S,
     ) -> None:
         self.host = host
         self.port = port
         self.context = context
         self.connect_timeout_s = connect_timeout_s
         self.send_timeout_s = send_timeout_s
+        self.hold_s = hold_s
         self._sock: ssl.SSLSocket | None = None
-        self._fresh = False  # the connection has not had a batch acknowledged yet
+        self._fresh = False  # the connection has not had a batch confirmed yet
         self._peer_error = ""
         self.has_client_certificate = False
 
@@ -293,17 +296,41 @@ class SyslogTlsSender:
 
     def send(self, messages: list[bytes]) -> None:
         """Send a batch one TLS record at a time (:func:`records`), each acknowledged before
-        the next; raise :class:`AtnaError` whose ``delivered`` counts the messages of the
-        records confirmed before the failure (the connection is then dropped and the next
-        attempt reconnects)."""
-        delivered = 0
-        for record, count in records(messages):
-            try:
+        the next, then hold the connection for :attr:`hold_s` after the last acknowledgement.
+        On a failure raise :class:`AtnaError` whose ``delivered`` counts the messages of the
+        records acknowledged at least :attr:`hold_s` before it (those are not sent again; the
+        rest are, and may arrive twice); the connection is then dropped."""
+        acked: list[tuple[float, int]] = []  # (acknowledged at, messages) per record
+        try:
+            for record, count in records(messages):
                 self._send_record(record)
-            except AtnaError as exc:
-                exc.delivered = delivered
-                raise
-            delivered += count
+                acked.append((time.monotonic(), count))
+            if acked:
+                self._hold(acked[-1][0])
+            self._fresh = False
+        except AtnaError as exc:
+            failed = time.monotonic()
+            exc.delivered = sum(count for at, count in acked if at <= failed - self.hold_s)
+            raise
+
+    def _hold(self, since: float) -> None:
+        """Watch the connection until :attr:`hold_s` after ``since``: the repository's TCP stack
+        acknowledges a record before the repository reads it, and a repository that stops with
+        it unread resets (or, having swallowed it in its TLS layer, closes) the connection."""
+        sock = self._sock
+        while sock is not None:
+            state = self._peer_state(sock)
+            if state != "open":
+                self.close()
+                raise AtnaError(
+                    f"{self.where} {'reset' if state == 'reset' else 'closed'} the connection "
+                    f"within {self.hold_s:g} s of the last record{self._refusal()}; what it may "
+                    "not have taken stays queued and is sent again."
+                )
+            left = since + self.hold_s - time.monotonic()
+            if left <= 0:
+                return
+            time.sleep(min(0.005, left))
 
     def _send_record(self, record: bytes) -> None:
         if self._sock is not None and self._peer_state(self._sock) != "open":
@@ -315,7 +342,6 @@ class SyslogTlsSender:
         try:
             sock.sendall(record)
             self._settle(sock)
-            self._fresh = False
         except AtnaError:
             self.close()
             raise
@@ -335,37 +361,21 @@ class SyslogTlsSender:
             ) from exc
 
     def _settle(self, sock: ssl.SSLSocket) -> None:
-        """Return once the batch is acknowledged and the connection stayed up for
-        :data:`READ_GRACE_S` after that (a repository stopping with the batch acknowledged by its
-        TCP stack but unread resets the connection: the batch is then sent again)."""
+        """Return once the repository's TCP stack has acknowledged every byte sent (Linux
+        ``SIOCOUTQ``; elsewhere at once); raise when it resets or closes the connection first."""
         deadline = time.monotonic() + self.send_timeout_s
-        acked_at: float | None = None
         while True:
-            # the acknowledgement first: reading the repository's close makes TLS answer it, and
-            # that answer (to a socket already closed) would never be acknowledged
+            # the acknowledgement before the peer's state: reading the repository's close makes
+            # TLS answer it, and that answer (to a socket already closed) is never acknowledged
             unacked = _unacked(sock)
-            state = self._peer_state(sock)
-            if state == "reset":
-                raise AtnaError(
-                    f"{self.where} reset the connection before it acknowledged the batch"
-                    f"{self._refusal()}; it stays queued and is sent again."
-                )
             if unacked is None or unacked == 0:
-                if state == "closed" and not self._fresh:
-                    # every byte acknowledged, then a clean close: Linux resets rather than
-                    # closes a socket with unread data, so the record was read. Reconnect next.
-                    # Not on a new connection: with TLS 1.3 a repository refusing this
-                    # workstation's certificate closes only now, its TLS layer having swallowed
-                    # the record unread (sending it again may, rarely, repeat one record).
-                    self.close()
-                    return
-                acked_at = time.monotonic() if acked_at is None else acked_at
-                if unacked is None or time.monotonic() - acked_at >= READ_GRACE_S:
-                    return
-            if state == "closed":
+                return  # a close after this is the hold's to see
+            state = self._peer_state(sock)
+            if state != "open":
                 raise AtnaError(
-                    f"{self.where} closed the connection before it acknowledged the batch"
-                    f"{self._refusal()}; it stays queued and is sent again."
+                    f"{self.where} {'reset' if state == 'reset' else 'closed'} the connection "
+                    f"while a record was on its way{self._refusal()}; it stays queued and is sent "
+                    "again."
                 )
             if time.monotonic() > deadline:
                 raise AtnaError(
