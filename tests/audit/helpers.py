@@ -18,6 +18,8 @@ from viewer.audit.schema import SCHEMA, TRIGGERS
 from viewer.outbox import Backoff, Outbox
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from viewer.audit.forwarding import Destination
     from viewer.config import Settings
 
@@ -107,7 +109,7 @@ def insert_row(conn: sqlite3.Connection, values: list[object]) -> None:
 
 def record_and_forward(
     settings: Settings,
-    destination: Destination,
+    destination: Callable[[Settings], Destination],
     events: int,
     done: threading.Event,
     errors: list[str],
@@ -117,12 +119,14 @@ def record_and_forward(
     """One simulated workstation of a fleet test: ``events`` decisions appended in transactions
     of ``per_transaction`` rows (a decision on several findings), each commit waking the app's
     own forwarder, which goes on until ``done``; any failure is put in ``errors`` (never a
-    silent thread death), the forwarder's last error too (the test judges which are expected)."""
+    silent thread death), the forwarder's last error too (the test judges which are expected).
+    ``destination`` is made once the log is open (the department store names the workstation
+    by the key made with the log)."""
     try:
         with AuditLog.open(settings) as log:
             forwarder = Forwarder(
                 settings,
-                destination,
+                destination(settings),
                 idle_s=0.3,
                 outbox_factory=lambda path: Outbox(
                     path, backoff=Backoff(first_s=0.1, factor=2, cap_s=0.8)

@@ -76,7 +76,7 @@ def test_twenty_workstations_times_a_thousand_events_survive_a_repository_restar
     threads = [
         threading.Thread(
             target=record_and_forward,
-            args=(ws, AtnaDestination.from_settings(ws), EVENTS, done, errors),
+            args=(ws, AtnaDestination.from_settings, EVENTS, done, errors),
             kwargs={"per_transaction": PER_TRANSACTION},
         )
         for ws in fleet

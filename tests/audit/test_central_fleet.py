@@ -43,7 +43,7 @@ def _fleet(cluster: PgCluster, root: Path, events: int) -> None:
     threads = [
         threading.Thread(
             target=record_and_forward,
-            args=(ws, CentralDestination(ws), events, done, errors),
+            args=(ws, CentralDestination, events, done, errors),
             kwargs={"per_transaction": PER_TRANSACTION},
             daemon=True,
         )
