@@ -55,9 +55,16 @@ def silent_port() -> Iterator[int]:
 
 
 def _requestor_threads() -> list[threading.Thread]:
-    """pynetdicom's DUL threads of our associations: not daemons, they keep the process alive."""
+    """pynetdicom's association and DUL threads: not daemons, they keep the process alive.
+    (By class: other non-daemon threads of the test process, such as a thread pool an earlier
+    test started, are not the association's.)"""
+    from pynetdicom.association import Association
+    from pynetdicom.dul import DULServiceProvider
+
     return [
-        t for t in threading.enumerate() if t.is_alive() and not t.daemon and t.name != "MainThread"
+        t
+        for t in threading.enumerate()
+        if t.is_alive() and not t.daemon and isinstance(t, Association | DULServiceProvider)
     ]
 
 
