@@ -137,6 +137,7 @@ class _Watch:
         while not self._done.wait(self.POLL_S):
             if cancel():
                 self.cancelled = True
+                _drop_late_primitives(assoc)
                 assoc.abort()
                 assoc.dul.to_user_queue.put(None)  # the association request's wait
                 assoc.dimse.msg_queue.put((None, None))  # a DIMSE answer's wait
@@ -144,6 +145,27 @@ class _Watch:
 
     def close(self) -> None:
         self._done.set()
+
+
+def _drop_late_primitives(assoc: Any) -> None:
+    """After our A-ABORT the association waits for the transport to close (PS3.8 9.2, Sta13),
+    where a request this side had already under way (a C-STORE sub-operation's answer during a
+    C-GET, Evt9) is not a valid event: pynetdicom raises it in its DUL thread, an uncaught
+    exception on stderr. The association is over, so such a request is dropped; any other
+    invalid event is raised as before."""
+    from pynetdicom.fsm import InvalidEventError
+
+    machine = assoc.dul.state_machine
+    act = machine.do_action
+
+    def do_action(event: str) -> None:
+        try:
+            act(event)
+        except InvalidEventError:
+            if machine.current_state != "Sta13":
+                raise
+
+    machine.do_action = do_action
 
 
 def _cancelled(target: PacsTarget) -> PacsCancelledError:
