@@ -220,8 +220,11 @@ def test_the_audit_window_opened_from_the_main_window_says_what_the_status_bar_s
 ) -> None:
     """The audit window reads the running app's trail too: a log that did not open stops
     forwarding, and it said "up to date" while the status bar said "not forwarding"."""
-    window = make_window(_site(site_file))
-    window.trail.open_failed("The audit log cannot be opened: the disk is full.")
+    settings = _site(site_file)
+    settings.audit_db_path.mkdir(parents=True)  # the real open fails (it raced a fake failure)
+    window = make_window(settings)
+    qtbot.waitUntil(lambda: window.trail.settled, timeout=WAIT_MS)
+    assert not window.trail.is_open and window.trail.error
     audit = window.show_audit_window()
     try:
         label = find(audit, QLabel, "forwardingStatusCentral")
@@ -231,6 +234,6 @@ def test_the_audit_window_opened_from_the_main_window_says_what_the_status_bar_s
             return label.isVisible() and "not forwarding" in label.text()
 
         qtbot.waitUntil(stopped, timeout=WAIT_MS)
-        assert label.text().endswith("The audit log cannot be opened: the disk is full.")
+        assert label.text().endswith(window.trail.error)
     finally:
         audit.close()
