@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import stat
 from pathlib import Path
@@ -177,6 +178,51 @@ def test_current_user_comes_from_os_and_settings(settings: Settings) -> None:
     assert user.display == "Dr Jane Roe (Radiologist)"
     with AuditLog.open(named) as log:
         assert log.append(AuditEvent(type="app_start")).user_name == "Dr Jane Roe"
+
+
+ACCOUNT_VARIABLES = ("LOGNAME", "USER", "LNAME", "USERNAME")
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="no POSIX uid on this platform")
+def test_the_account_is_looked_up_once_per_process(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With LOGNAME/USER unset every audit log open asked the password database again."""
+    import pwd
+
+    from viewer.audit import current_user
+
+    for name in ACCOUNT_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    real = pwd.getpwuid
+    asked: list[int] = []
+
+    def counting(uid: int) -> pwd.struct_passwd:
+        asked.append(uid)
+        return real(uid)
+
+    monkeypatch.setattr(pwd, "getpwuid", counting)
+    me = real(os.getuid()).pw_name
+    for _ in range(3):
+        with AuditLog.open(settings) as log:
+            assert log.append(AuditEvent(type="app_start")).user_os == me
+    assert [current_user(settings).os_account for _ in range(5)] == [me] * 5
+    assert len(asked) <= 1  # the first ask of this process, unless an earlier test made it
+
+
+def test_a_set_login_variable_still_names_the_account(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from viewer.audit import current_user
+
+    for name in ACCOUNT_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    current_user(settings)  # the password database's answer is now remembered
+    monkeypatch.setenv("USER", "dr_user")
+    assert current_user(settings).os_account == "dr_user"
+    monkeypatch.setenv("LOGNAME", "dr_logname")  # getpass.getuser's order: LOGNAME first
+    with AuditLog.open(settings) as log:
+        assert log.append(AuditEvent(type="app_start")).user_os == "dr_logname"
 
 
 def test_filters(log: AuditLog) -> None:

@@ -6,7 +6,7 @@ meaning of the act; the OS account alone is not a printed name, so the site can 
 
 from __future__ import annotations
 
-import getpass
+import functools
 import os
 from dataclasses import dataclass
 
@@ -33,13 +33,33 @@ class IdentityRequiredError(AuditWriteError):
     """The site requires a printed name before any decision, and none is set."""
 
 
+# getpass.getuser's variables, in its order: a set one names the account, as it always has
+_ACCOUNT_VARIABLES = ("LOGNAME", "USER", "LNAME", "USERNAME")
+
+
 def os_account() -> str:
-    """The login name; ``uid:N`` when the platform cannot name it (containers without passwd)."""
+    """The login name (``getpass.getuser``: the variables first, then the password database);
+    ``uid:N`` when the platform cannot name it (containers without passwd)."""
+    for name in _ACCOUNT_VARIABLES:
+        value = os.environ.get(name)
+        if value:
+            return value
+    getuid = getattr(os, "getuid", None)
+    return _account_of(getuid()) if getuid else "unknown"
+
+
+@functools.lru_cache(maxsize=8)
+def _account_of(uid: int) -> str:
+    """The password database's name for ``uid``, looked up once per process and uid: each audit
+    log open, verification and change record asks, and with LOGNAME/USER unset each ask was a
+    ``getpwuid`` (an NSS lookup: a file read, or a directory server on a networked login). A
+    running process keeps its uid (Bedside never calls setuid), so the answer cannot change."""
     try:
-        return getpass.getuser()
-    except (OSError, KeyError):
-        getuid = getattr(os, "getuid", None)
-        return f"uid:{getuid()}" if getuid else "unknown"
+        import pwd
+
+        return pwd.getpwuid(uid).pw_name
+    except (ImportError, KeyError):
+        return f"uid:{uid}"
 
 
 def current_user(settings: Settings) -> User:
