@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
+from tests.waits import WAIT_MS
+
 DEMO_BUNDLE = Path(__file__).resolve().parents[2] / "resources" / "demo" / "demo-cxr.bundle"
-WAIT_MS = 120_000  # generous ceiling for slow CI machines (the torch import + bundle load)
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 from pytestqt.qtbot import QtBot
 
+from tests.waits import WAIT_MS
 from viewer.config import Settings
 from viewer.ui.qt_audit_window import QtAuditWindow
 from viewer.ui.qt_model_manager import QtModelManager
@@ -76,7 +77,7 @@ def test_every_interactive_widget_is_named(
     window = factory(settings)
     qtbot.addWidget(window)
     window.show()
-    qtbot.waitUntil(lambda: not getattr(window, "is_busy", lambda: False)())
+    qtbot.waitUntil(lambda: not getattr(window, "is_busy", lambda: False)(), timeout=WAIT_MS)
     assert _unnamed(window) == []
     if hasattr(window, "shutdown"):
         window.shutdown()

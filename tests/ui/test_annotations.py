@@ -15,6 +15,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 
 from tests.ui.mainwin import decision_rows, demo_bundle, find, make_window, wait_for_result
+from tests.waits import WAIT_MS
 from viewer.dicom import DisplayRenderer, read_image
 from viewer.dicom.annotations import Annotation
 from viewer.ui.qt_image_view import QtImageView
@@ -193,7 +194,7 @@ def test_annotations_belong_to_the_reading(
     from PySide6.QtWidgets import QLabel, QPushButton
 
     window = make_window(demo_settings, [cxr_dir])
-    qtbot.waitUntil(lambda: len(window.browser.paths()) == 4, timeout=120_000)
+    qtbot.waitUntil(lambda: len(window.browser.paths()) == 4, timeout=WAIT_MS)
     wait_for_result(qtbot, window)
     first = window.shown.path
     view = window.view
@@ -209,25 +210,25 @@ def test_annotations_belong_to_the_reading(
 
     # another image has none; back on the first, they are there again
     window.step_image(1)
-    qtbot.waitUntil(lambda: window.shown.path != first, timeout=60_000)
-    qtbot.waitUntil(lambda: _showing(view, window.shown.path), timeout=60_000)
+    qtbot.waitUntil(lambda: window.shown.path != first, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: _showing(view, window.shown.path), timeout=WAIT_MS)
     assert view.annotations.items == []
     window.open_image(first)
-    qtbot.waitUntil(lambda: _showing(view, first), timeout=60_000)
+    qtbot.waitUntil(lambda: _showing(view, first), timeout=WAIT_MS)
     assert [a.kind for a in view.annotations.items] == ["distance", "ctr", "text"]
 
     wait_for_result(qtbot, window)
     qtbot.mouseClick(find(window, QPushButton, "confirmButton"), LEFT)
     status = find(window, QLabel, "decisionStatus")
-    qtbot.waitUntil(lambda: status.text().startswith("Saved "), timeout=60_000)
+    qtbot.waitUntil(lambda: status.text().startswith("Saved "), timeout=WAIT_MS)
     window.close()
     (row,) = decision_rows(demo_settings)
     assert row.detail["annotations"] == {"distance": 1, "ctr": 1, "text": 1}
     assert b"Mr Example" not in demo_settings.audit_db_path.read_bytes()
 
     again = make_window(demo_settings, [Path(first)])  # a restart
-    qtbot.waitUntil(lambda: again.view.image is not None, timeout=60_000)
-    qtbot.waitUntil(lambda: len(again.view.annotations.items) == 3, timeout=60_000)
+    qtbot.waitUntil(lambda: again.view.image is not None, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: len(again.view.annotations.items) == 3, timeout=WAIT_MS)
     assert again.view.annotations.items[2].text == "Mr Example's nodule"
     assert "1 CTR" in _report_cell(row)
 

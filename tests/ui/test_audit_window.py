@@ -27,6 +27,7 @@ from tests.session.audit_log import (
     fill_audit_log,
     write_checkpoint_file,
 )
+from tests.waits import WAIT_MS
 from viewer.config import Settings
 from viewer.ui.qt_audit_window import QtAuditWindow
 
@@ -38,7 +39,7 @@ def window(qtbot: QtBot, filled_log: Settings) -> Iterator[QtAuditWindow]:
     win = QtAuditWindow(filled_log)
     qtbot.addWidget(win)
     win.show()
-    qtbot.waitUntil(lambda: not win.is_busy())
+    qtbot.waitUntil(lambda: not win.is_busy(), timeout=WAIT_MS)
     yield win
     win.shutdown()
     QThreadPool.globalInstance().waitForDone()
@@ -51,7 +52,7 @@ def _rows(win: QtAuditWindow) -> int:
 
 def _apply(qtbot: QtBot, win: QtAuditWindow) -> None:
     win.findChild(QPushButton, "applyFilterButton").click()
-    qtbot.waitUntil(lambda: not win.is_busy())
+    qtbot.waitUntil(lambda: not win.is_busy(), timeout=WAIT_MS)
 
 
 def test_browse_shows_all_rows_in_local_time(window: QtAuditWindow) -> None:
@@ -97,13 +98,15 @@ def test_event_and_date_filters(qtbot: QtBot, window: QtAuditWindow) -> None:
     _apply(qtbot, window)
     assert _rows(window) == 0
     window.findChild(QPushButton, "clearFilterButton").click()
-    qtbot.waitUntil(lambda: not window.is_busy())
+    qtbot.waitUntil(lambda: not window.is_busy(), timeout=WAIT_MS)
     assert _rows(window) == 4
 
 
 def test_verify_intact_log_is_green_with_row_count(qtbot: QtBot, window: QtAuditWindow) -> None:
     window.findChild(QPushButton, "verifyButton").click()
-    qtbot.waitUntil(lambda: window.verify_outcome() is not None and not window.is_busy())
+    qtbot.waitUntil(
+        lambda: window.verify_outcome() is not None and not window.is_busy(), timeout=WAIT_MS
+    )
     label = window.findChild(QLabel, "verifyResult")
     assert window.verify_outcome().ok
     assert "4 rows verified" in label.text()
@@ -118,7 +121,9 @@ def test_verify_tampered_log_is_red_and_names_the_row(
         filled_log.audit_db_path, "UPDATE audit_log SET reason='edited' WHERE seq=?", 3
     )
     window.findChild(QPushButton, "verifyButton").click()
-    qtbot.waitUntil(lambda: window.verify_outcome() is not None and not window.is_busy())
+    qtbot.waitUntil(
+        lambda: window.verify_outcome() is not None and not window.is_busy(), timeout=WAIT_MS
+    )
     outcome = window.verify_outcome()
     assert not outcome.ok and outcome.first_bad == 3
     label = window.findChild(QLabel, "verifyResult")
@@ -167,7 +172,9 @@ def test_verify_against_a_checkpoint_file(
     qtbot: QtBot, window: QtAuditWindow, filled_log: Settings, tmp_path: Path
 ) -> None:
     window.verify((write_checkpoint_file(filled_log, tmp_path),))
-    qtbot.waitUntil(lambda: window.verify_outcome() is not None and not window.is_busy())
+    qtbot.waitUntil(
+        lambda: window.verify_outcome() is not None and not window.is_busy(), timeout=WAIT_MS
+    )
     assert window.verify_outcome().ok
     assert "1 checkpoint file(s) matched" in window.findChild(QLabel, "verifyResult").text()
 
@@ -180,7 +187,9 @@ def test_truncation_is_detected_with_an_earlier_checkpoint(
     behind_the_apps_back(db, "DELETE FROM audit_log WHERE seq = (SELECT max(seq) FROM audit_log)")
     behind_the_apps_back(db, "DELETE FROM checkpoints")
     window.verify((checkpoint,))
-    qtbot.waitUntil(lambda: window.verify_outcome() is not None and not window.is_busy())
+    qtbot.waitUntil(
+        lambda: window.verify_outcome() is not None and not window.is_busy(), timeout=WAIT_MS
+    )
     assert not window.verify_outcome().ok
     label = window.findChild(QLabel, "verifyResult")
     assert "LOG ALTERED" in label.text() and "#b00020" in label.styleSheet()
@@ -206,7 +215,7 @@ def test_export_with_progress_then_open(
     window.export_to(out)
     assert window.is_exporting()
     assert not window.findChild(QPushButton, "exportButton").isEnabled()
-    qtbot.waitUntil(lambda: not window.is_exporting(), timeout=60_000)
+    qtbot.waitUntil(lambda: not window.is_exporting(), timeout=WAIT_MS)
     assert out.is_file() and out.stat().st_size > 0
     assert (tmp_path / f"audit.{fmt}.checkpoint.json").is_file()
     assert progress.value() == progress.maximum() and seen  # the bar moved and ended full
@@ -218,7 +227,7 @@ def test_export_with_progress_then_open(
     assert button.isEnabled()
     button.click()
     assert opened == [QUrl.fromLocalFile(str(out))]
-    qtbot.waitUntil(lambda: not window.is_busy())
+    qtbot.waitUntil(lambda: not window.is_busy(), timeout=WAIT_MS)
     assert window.model.record(window.model.rowCount() - 1).type == "report_exported"
 
 
@@ -246,12 +255,12 @@ def test_export_cancel_leaves_no_file(
     monkeypatch.setattr(audit_view, "export_report", held_export)
     out = tmp_path / "audit.csv"
     window.export_to(out, "csv")
-    qtbot.waitUntil(started.is_set)
+    qtbot.waitUntil(started.is_set, timeout=WAIT_MS)
     cancel = window.findChild(QPushButton, "cancelExportButton")
     assert cancel.isVisible() and cancel.isEnabled()
     cancel.click()
     release.set()
-    qtbot.waitUntil(lambda: not window.is_exporting(), timeout=60_000)
+    qtbot.waitUntil(lambda: not window.is_exporting(), timeout=WAIT_MS)
     assert "cancelled" in window.findChild(QLabel, "exportStatus").text()
     assert list(tmp_path.glob("audit*")) == []
     assert not window.findChild(QPushButton, "openExportButton").isEnabled()
@@ -259,7 +268,7 @@ def test_export_cancel_leaves_no_file(
 
 def test_export_failure_is_shown(qtbot: QtBot, window: QtAuditWindow, tmp_path: Path) -> None:
     window.export_to(tmp_path / "missing-folder" / "audit.csv", "csv")
-    qtbot.waitUntil(lambda: not window.is_exporting())
+    qtbot.waitUntil(lambda: not window.is_exporting(), timeout=WAIT_MS)
     status = window.findChild(QLabel, "exportStatus")
     assert status.text().startswith("Export failed: ")
     assert "does not exist" in status.text()
@@ -284,12 +293,12 @@ def test_unopenable_log_is_reported(qtbot: QtBot, site_file: Path, tmp_path: Pat
     site_file.write_text(f'[audit]\ndb_path = "{garbage}"\n', encoding="utf-8")
     win = QtAuditWindow(load_settings())
     qtbot.addWidget(win)
-    qtbot.waitUntil(lambda: not win.is_busy())
+    qtbot.waitUntil(lambda: not win.is_busy(), timeout=WAIT_MS)
     label = win.findChild(QLabel, "auditRowCount")
     assert label.text().startswith("The audit log cannot be read: ")
     assert "#b00020" in label.styleSheet()
     win.findChild(QPushButton, "verifyButton").click()
-    qtbot.waitUntil(lambda: not win.is_busy())
+    qtbot.waitUntil(lambda: not win.is_busy(), timeout=WAIT_MS)
     assert win.findChild(QLabel, "verifyResult").text().startswith("✘ Verification could not run")
     win.shutdown()
 

@@ -16,6 +16,7 @@ from pytestqt.qtbot import QtBot
 from tests.audit.central_helpers import set_up, workstation
 from tests.audit.helpers import decision, drop_triggers, raw, restore_triggers
 from tests.audit.pg_cluster import PgCluster, make_cluster
+from tests.waits import WAIT_MS
 from viewer.audit import AuditLog
 from viewer.audit.central import forward_central, workstation_id
 from viewer.config import Settings
@@ -50,7 +51,7 @@ def window(qtbot: QtBot, department: tuple[Settings, Settings]) -> Iterator[QtAu
     win = QtAuditWindow(department[0])
     qtbot.addWidget(win)
     win.show()
-    qtbot.waitUntil(lambda: not win.is_busy())
+    qtbot.waitUntil(lambda: not win.is_busy(), timeout=WAIT_MS)
     yield win
     win.shutdown()
     QThreadPool.globalInstance().waitForDone()
@@ -59,7 +60,7 @@ def window(qtbot: QtBot, department: tuple[Settings, Settings]) -> Iterator[QtAu
 def _central(qtbot: QtBot, win: QtAuditWindow) -> None:
     source = win.findChild(QComboBox, "auditSource")
     source.setCurrentIndex(source.findData("central"))
-    qtbot.waitUntil(lambda: not win.is_busy())
+    qtbot.waitUntil(lambda: not win.is_busy(), timeout=WAIT_MS)
 
 
 def test_department_rows_by_workstation(
@@ -78,7 +79,7 @@ def test_department_rows_by_workstation(
     assert [combo.itemData(i) for i in range(combo.count())] == ["", here, there]
     combo.setCurrentIndex(2)
     combo.activated.emit(2)
-    qtbot.waitUntil(lambda: not window.is_busy())
+    qtbot.waitUntil(lambda: not window.is_busy(), timeout=WAIT_MS)
     assert table.model().rowCount() == 5
     table.selectRow(0)
     assert window.detail.toPlainText().startswith(f"workstation          {there}")
@@ -90,7 +91,9 @@ def test_verify_central_green_then_red_after_a_truncated_tail(
     _central(qtbot, window)
     label = window.findChild(QLabel, "verifyResult")
     window.findChild(QPushButton, "verifyButton").click()
-    qtbot.waitUntil(lambda: window.central_outcome() is not None and not window.is_busy())
+    qtbot.waitUntil(
+        lambda: window.central_outcome() is not None and not window.is_busy(), timeout=WAIT_MS
+    )
     assert window.central_outcome().ok  # type: ignore[union-attr]
     assert "matches the department store" in label.text() and "#1b5e20" in label.styleSheet()
     conn = raw(department[0].audit_db_path)
@@ -99,7 +102,9 @@ def test_verify_central_green_then_red_after_a_truncated_tail(
     restore_triggers(conn)
     conn.close()
     window.findChild(QPushButton, "verifyButton").click()
-    qtbot.waitUntil(lambda: window.central_outcome() is not None and not window.is_busy())
+    qtbot.waitUntil(
+        lambda: window.central_outcome() is not None and not window.is_busy(), timeout=WAIT_MS
+    )
     assert "DOES NOT MATCH" in label.text() and "ends at row #2" in label.text()
     assert "#b00020" in label.styleSheet()
 
@@ -107,7 +112,7 @@ def test_verify_central_green_then_red_after_a_truncated_tail(
 def test_the_switch_is_hidden_without_a_department_store(qtbot: QtBot, settings: Settings) -> None:
     win = QtAuditWindow(settings)
     qtbot.addWidget(win)
-    qtbot.waitUntil(lambda: not win.is_busy())
+    qtbot.waitUntil(lambda: not win.is_busy(), timeout=WAIT_MS)
     assert win.findChild(QComboBox, "auditSource").isHidden()
     assert not win.is_central()
     win.shutdown()
@@ -135,7 +140,7 @@ def test_closing_does_not_wait_for_a_store_that_never_answers(
         win = QtAuditWindow(load_settings())
         qtbot.addWidget(win)
         win.show()
-        qtbot.waitUntil(lambda: not win.is_busy())
+        qtbot.waitUntil(lambda: not win.is_busy(), timeout=WAIT_MS)
         source = win.findChild(QComboBox, "auditSource")
         source.setCurrentIndex(source.findData("central"))
         silent.settimeout(30)
@@ -146,4 +151,4 @@ def test_closing_does_not_wait_for_a_store_that_never_answers(
         caller.close()  # the request fails now and the worker ends
     finally:
         silent.close()
-    qtbot.waitUntil(lambda: win._runner.active() == 0, timeout=30_000)
+    qtbot.waitUntil(lambda: win._runner.active() == 0, timeout=WAIT_MS)

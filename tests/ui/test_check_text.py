@@ -213,8 +213,10 @@ def test_japanese_ui_shows_a_japanese_refusal_for_a_lateral_image(
     assert "側面像" in tip and "lateral" not in tip, tip
     # switching back to English re-renders both from the checks, not from stale text
     install_translator(QCoreApplication.instance(), "en")  # type: ignore[arg-type]
-    qtbot.waitUntil(lambda: "lateral view" in find(window, QLabel, "aiState").text())
-    qtbot.waitUntil(lambda: "lateral view" in _status_tip(window, path))
+    qtbot.waitUntil(
+        lambda: "lateral view" in find(window, QLabel, "aiState").text(), timeout=WAIT_MS
+    )
+    qtbot.waitUntil(lambda: "lateral view" in _status_tip(window, path), timeout=WAIT_MS)
 
 
 def test_a_bundle_swapped_in_the_store_is_refused_with_no_score(

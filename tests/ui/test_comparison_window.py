@@ -13,6 +13,7 @@ from pytestqt.qtbot import QtBot
 
 from tests.cli.test_shadow import decide_all, shadow_scored, shadowed, two_versions
 from tests.inference.conftest import make_bundle, site_key
+from tests.waits import WAIT_MS
 from viewer.cli.main import main
 from viewer.config import Settings
 from viewer.ui.qt_comparison import QtComparisonWindow
@@ -45,7 +46,7 @@ def window(qtbot: QtBot, settings: Settings) -> Iterator[Any]:
         win = QtComparisonWindow(settings)
         qtbot.addWidget(win)
         win.show()
-        qtbot.waitUntil(lambda: not win.is_busy(), timeout=60_000)
+        qtbot.waitUntil(lambda: not win.is_busy(), timeout=WAIT_MS)
         made.append(win)
         return win
 
@@ -57,7 +58,7 @@ def window(qtbot: QtBot, settings: Settings) -> Iterator[Any]:
 
 def test_shows_what_the_command_prints(qtbot: QtBot, compared: str, window: Any) -> None:
     win = window()
-    qtbot.waitUntil(lambda: win.report is not None and not win.is_busy(), timeout=60_000)
+    qtbot.waitUntil(lambda: win.report is not None and not win.is_busy(), timeout=WAIT_MS)
     candidate = win.findChild(QComboBox, "comparisonCandidate")
     assert candidate.currentData() == "infer-test@1.1.0"  # the shadow candidate first
     assert win.findChild(QComboBox, "comparisonAgainst").currentData() == "infer-test@1.0.0"
@@ -83,12 +84,12 @@ def test_opened_from_the_model_manager(qtbot: QtBot, settings: Settings) -> None
     manager = QtModelManager(settings)
     qtbot.addWidget(manager)
     manager.show()
-    qtbot.waitUntil(lambda: not manager.is_busy(), timeout=60_000)
+    qtbot.waitUntil(lambda: not manager.is_busy(), timeout=WAIT_MS)
     manager.findChild(QPushButton, "openComparisonButton").click()
     comparison = manager.findChild(QtComparisonWindow, "comparisonWindow")
     assert comparison is not None and comparison.isVisible()
     assert manager.show_comparison() is comparison  # one at a time
-    qtbot.waitUntil(lambda: not comparison.is_busy(), timeout=60_000)
+    qtbot.waitUntil(lambda: not comparison.is_busy(), timeout=WAIT_MS)
     comparison.close()
     manager.shutdown()
     QThreadPool.globalInstance().waitForDone()

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from tests.ui.mainwin import make_window
+from tests.waits import WAIT_MS
 from viewer.dicom.annotations import Annotation
 from viewer.dicom.synthetic import make_cxr
 from viewer.session.export import ExportChoice
@@ -34,7 +35,6 @@ from viewer.ui.qt_export import QtExportDialog, footer_text
 
 __all__ = ["make_window"]  # fixture imported for pytest
 
-WAIT = 60_000
 NAME = "DOE^JANE EXPORTTEST"
 PATIENT_ID = "PID-EXPORT-4711"
 
@@ -49,9 +49,9 @@ def reading(qtbot: Any, make_window: Any, settings: Any, tmp_path: Path) -> Any:
     ds.save_as(path, enforce_file_format=True)
     window = make_window(settings, [path])
     window.resize(1400, 900)
-    qtbot.waitUntil(lambda: window.view.image is not None, timeout=WAIT)
-    qtbot.waitUntil(lambda: window.trail.is_open, timeout=WAIT)
-    qtbot.waitUntil(window.view.render_idle, timeout=WAIT)
+    qtbot.waitUntil(lambda: window.view.image is not None, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.trail.is_open, timeout=WAIT_MS)
+    qtbot.waitUntil(window.view.render_idle, timeout=WAIT_MS)
     window.view.set_measurement((40.0, 40.0), (200.0, 180.0))  # an overlay beside the text
     window.view.annotations.set_items(  # the reader's annotations are overlays too
         [
@@ -249,11 +249,11 @@ def _press_and_catch(qtbot: Any, reading: Any, keys: str) -> str:
 
     reading.activateWindow()
     reading.view.setFocus()
-    qtbot.waitUntil(reading.isActiveWindow, timeout=WAIT)
+    qtbot.waitUntil(reading.isActiveWindow, timeout=WAIT_MS)
     QTimer.singleShot(50, close)
     combo = QKeySequence(keys)[0]
     QTest.keyClick(reading, combo.key(), combo.keyboardModifiers())
-    qtbot.waitUntil(lambda: bool(seen), timeout=WAIT)
+    qtbot.waitUntil(lambda: bool(seen), timeout=WAIT_MS)
     return seen[0]
 
 

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QStatusBar, QWidget
 from tests.audit.helpers import decision
 from tests.servers import free_port
 from tests.ui.mainwin import find, make_window
+from tests.waits import WAIT_MS
 from viewer.audit import AuditLog
 from viewer.audit.forwarding import feed
 from viewer.config import Settings, load_settings
@@ -24,8 +25,6 @@ from viewer.session.forwarding_status import ForwardingStatus
 from viewer.ui.qt_forwarding_status import QtForwardingStatus
 
 __all__ = ["make_window"]
-
-WAIT_MS = 60_000
 
 
 def _site(site_file: Path, *, atna: bool = False, tmp_path: Path | None = None) -> Settings:

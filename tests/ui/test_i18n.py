@@ -16,6 +16,7 @@ from PySide6.QtCore import QCoreApplication, QLocale, QThreadPool, QTranslator
 from PySide6.QtWidgets import QComboBox, QLabel, QPushButton
 from pytestqt.qtbot import QtBot
 
+from tests.waits import WAIT_MS
 from viewer.config import Settings, load_settings
 from viewer.ui import i18n
 from viewer.ui.i18n import install_translator, local_time_text, resolve_language
@@ -208,7 +209,7 @@ def test_switch_to_japanese_and_back_retranslates_open_windows(
     manager = QtModelManager(settings)
     qtbot.addWidget(manager)
     manager.show()
-    qtbot.waitUntil(lambda: not manager.is_busy())
+    qtbot.waitUntil(lambda: not manager.is_busy(), timeout=WAIT_MS)
     heading = manager.findChild(QLabel, "modelManagerHeading")
     activate = manager.findChild(QPushButton, "activateButton")
     assert heading.text() == "Installed model bundles"
@@ -218,15 +219,15 @@ def test_switch_to_japanese_and_back_retranslates_open_windows(
     dialog.open()
     combo = dialog.findChild(QComboBox, "languageCombo")
     combo.setCurrentIndex(combo.findData("ja"))
-    with qtbot.waitSignal(dialog.accepted):
+    with qtbot.waitSignal(dialog.accepted, timeout=WAIT_MS):
         dialog.findChild(QPushButton, "saveSettingsButton").click()
     assert load_settings().values.ui.language == "ja"
-    qtbot.waitUntil(lambda: heading.text() == "インストール済みモデルバンドル")
+    qtbot.waitUntil(lambda: heading.text() == "インストール済みモデルバンドル", timeout=WAIT_MS)
     assert activate.text() == "有効化"
     assert i18n.current_language(app) == "ja"
 
     assert install_translator(app, "en") == "en"
-    qtbot.waitUntil(lambda: heading.text() == "Installed model bundles")
+    qtbot.waitUntil(lambda: heading.text() == "Installed model bundles", timeout=WAIT_MS)
     assert activate.text() == "Activate"
     manager.shutdown()
 
@@ -274,7 +275,7 @@ def test_audit_date_filter_means_local_days(qtbot: QtBot, settings: Settings, to
 
     window = QtAuditWindow(settings)
     qtbot.addWidget(window)
-    qtbot.waitUntil(lambda: not window.is_busy())
+    qtbot.waitUntil(lambda: not window.is_busy(), timeout=WAIT_MS)
     window.date_enabled.setChecked(True)
     window.date_from.setDate(QDate(2026, 11, 29))
     window.date_to.setDate(QDate(2026, 11, 29))
@@ -300,7 +301,7 @@ def test_audit_date_filter_follows_daylight_saving(
     try:
         window = QtAuditWindow(settings)
         qtbot.addWidget(window)
-        qtbot.waitUntil(lambda: not window.is_busy())
+        qtbot.waitUntil(lambda: not window.is_busy(), timeout=WAIT_MS)
         window.date_enabled.setChecked(True)
         window.date_from.setDate(QDate(2026, 7, 1))
         window.date_to.setDate(QDate(2026, 12, 1))

@@ -11,6 +11,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
+from tests.waits import WAIT_MS
 from viewer.dicom import DisplayRenderer, read_image
 from viewer.dicom.synthetic import make_cxr
 from viewer.ui.qt_image_view import QtImageView, distance_text
@@ -200,13 +201,13 @@ def test_large_image_full_render_arrives_from_the_worker(qtbot: Any, tmp_path: P
     v.show()
     v.set_image(image, DisplayRenderer(image))
     assert v.displayed_buffer().shape[0] < 1400  # the preview, at about screen resolution
-    qtbot.waitUntil(v.render_idle, timeout=60_000)
+    qtbot.waitUntil(v.render_idle, timeout=WAIT_MS)
     expected = DisplayRenderer(image).render(image.default_window)
     np.testing.assert_array_equal(v.displayed_buffer(), expected)
     v.set_invert(True)  # a newer request supersedes; the last one wins
     v.set_invert(False)
     v.set_invert(True)
-    qtbot.waitUntil(v.render_idle, timeout=60_000)
+    qtbot.waitUntil(v.render_idle, timeout=WAIT_MS)
     np.testing.assert_array_equal(v.displayed_buffer(), 255 - expected)
     v.shutdown()
 

@@ -11,10 +11,10 @@ import pytest
 
 from tests.dicom.test_preview import _j2k
 from tests.ui.mainwin import make_window
+from tests.waits import WAIT_MS
 from viewer.dicom import read_image
 
 __all__ = ["make_window"]  # fixture imported for pytest
-WAIT_MS = 60_000
 
 
 def test_preview_first_then_the_full_image(

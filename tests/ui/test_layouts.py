@@ -15,12 +15,11 @@ from PySide6.QtWidgets import QComboBox
 
 from tests.session.test_priors import write_study
 from tests.ui.mainwin import demo_bundle, find, make_window, wait_for_result
+from tests.waits import WAIT_MS
 from viewer.ui.image_drag import image_mime, path_from_mime
 from viewer.ui.qt_image_view import QtImageView
 
 __all__ = ["demo_bundle", "make_window"]  # fixtures imported for pytest
-
-WAIT = 60_000
 
 
 @pytest.fixture
@@ -37,7 +36,7 @@ def studies(tmp_path: Path) -> dict[str, Path]:
 
 def _open(qtbot: Any, make_window: Any, settings: Any, folder: Path, first: Path) -> Any:
     window = make_window(settings, [folder])
-    qtbot.waitUntil(lambda: len(window.browser.paths()) == 4, timeout=WAIT)
+    qtbot.waitUntil(lambda: len(window.browser.paths()) == 4, timeout=WAIT_MS)
     window.open_image(str(first))
     _wait_primary(qtbot, window, first)
     return window
@@ -46,14 +45,14 @@ def _open(qtbot: Any, make_window: Any, settings: Any, folder: Path, first: Path
 def _wait_primary(qtbot: Any, window: Any, path: Path) -> None:
     qtbot.waitUntil(
         lambda: window.view.image is not None and window.view.image.meta.path == str(path),
-        timeout=WAIT,
+        timeout=WAIT_MS,
     )
 
 
 def _wait_viewport(qtbot: Any, window: Any, index: int, path: Path) -> None:
     view = window.grid.viewports[index].view
     qtbot.waitUntil(
-        lambda: view.image is not None and view.image.meta.path == str(path), timeout=WAIT
+        lambda: view.image is not None and view.image.meta.path == str(path), timeout=WAIT_MS
     )
 
 

@@ -332,7 +332,7 @@ def test_window_presets_by_keys(
     assert combo.count() == len(presets) + 1  # + "Custom"
     window.activateWindow()
     window.view.setFocus()
-    qtbot.waitUntil(window.isActiveWindow)
+    qtbot.waitUntil(window.isActiveWindow, timeout=WAIT_MS)
     qtbot.keyClick(window.view, Qt.Key.Key_2)
     assert window.view.voi == presets[1]
     assert combo.currentIndex() == 1

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QLabel, QMessageBox, QPushButton, QTableWidget, QT
 from pytestqt.qtbot import QtBot
 
 from tests.bundle.conftest import random_state, template
+from tests.waits import WAIT_MS
 from viewer.audit import AuditLog
 from viewer.config import Settings, load_settings
 from viewer.ui.qt_model_manager import QtModelManager
@@ -104,14 +105,14 @@ def manager(qtbot: QtBot, it_settings: Settings) -> Iterator[QtModelManager]:
     win = QtModelManager(it_settings)
     qtbot.addWidget(win)
     win.show()
-    qtbot.waitUntil(lambda: not win.is_busy())
+    qtbot.waitUntil(lambda: not win.is_busy(), timeout=WAIT_MS)
     yield win
     win.shutdown()
     QThreadPool.globalInstance().waitForDone()
 
 
 def _wait(qtbot: QtBot, win: QtModelManager) -> None:
-    qtbot.waitUntil(lambda: not win.is_busy(), timeout=60_000)
+    qtbot.waitUntil(lambda: not win.is_busy(), timeout=WAIT_MS)
 
 
 def _table(win: QtModelManager) -> list[tuple[str, str, str]]:
@@ -331,7 +332,7 @@ def test_trusted_keys_are_summarised(manager: QtModelManager, bundles: Bundles) 
 def test_no_trusted_key_is_a_visible_problem(qtbot: QtBot, settings: Settings) -> None:
     win = QtModelManager(settings)  # the default site: no trusted-keys folder at all
     qtbot.addWidget(win)
-    qtbot.waitUntil(lambda: not win.is_busy())
+    qtbot.waitUntil(lambda: not win.is_busy(), timeout=WAIT_MS)
     label = win.findChild(QLabel, "trustedKeys")
     assert label.text().startswith("No trusted signing keys")
     assert "#b00020" in label.styleSheet()
@@ -372,7 +373,7 @@ def test_table_sorts_a_pre_release_below_its_release(
     monkeypatch.setattr(qt_model_manager, "list_bundles", lambda _settings: view)
     win = QtModelManager(settings)
     qtbot.addWidget(win)
-    qtbot.waitUntil(lambda: not win.is_busy())
+    qtbot.waitUntil(lambda: not win.is_busy(), timeout=WAIT_MS)
     assert [version for version, _test, _active in _table(win)] == ["1.0.0-rc.1", "1.0.0", "1.10.0"]
     win.shutdown()
 
@@ -389,7 +390,7 @@ def test_change_history_of_the_selected_model(
     manager.select("test-cxr", "1.1.0")
     manager.findChild(QPushButton, "activateButton").click()
     _wait(qtbot, manager)
-    qtbot.waitUntil(lambda: len(manager.history_rows()) == 2, timeout=30_000)
+    qtbot.waitUntil(lambda: len(manager.history_rows()) == 2, timeout=WAIT_MS)
     shown = [
         [history.item(r, c).text() for c in range(history.columnCount())]
         for r in range(history.rowCount())

@@ -43,8 +43,6 @@ from viewer.config import Settings, load_settings
 
 __all__ = ["demo_bundle", "make_window"]  # fixtures imported for pytest
 
-SEND_MS = 30_000  # a send or a search on a loaded CI machine; the checks themselves time out
-
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[OrthancServer]:
@@ -80,7 +78,7 @@ def _fully_shown(qtbot: Any, label: QLabel, panel: QWidget) -> None:
     """Visible, inside its panel, and (once the layout has run) tall enough for its wrapped
     text: nothing cut."""
     assert label.isVisible() and label.accessibleName()
-    qtbot.waitUntil(lambda: label.height() >= label.heightForWidth(label.width()), timeout=2000)
+    qtbot.waitUntil(lambda: label.height() >= label.heightForWidth(label.width()), timeout=WAIT_MS)
     top_left = label.mapTo(panel, QPoint(0, 0))
     assert QRect(top_left, label.size()).intersected(panel.rect()) == QRect(
         top_left, label.size()
@@ -98,7 +96,7 @@ def _decided(qtbot: Any, make_window: Any, settings: Settings, path: Path, says:
     qtbot.mouseClick(find(window, QPushButton, "confirmButton"), Qt.MouseButton.LeftButton)
     status = find(window, QLabel, "decisionStatus")
     qtbot.waitUntil(lambda: status.text().startswith("Saved "), timeout=WAIT_MS)
-    qtbot.waitUntil(lambda: label.text().startswith(says), timeout=SEND_MS)
+    qtbot.waitUntil(lambda: label.text().startswith(says), timeout=WAIT_MS)
     _fully_shown(qtbot, label, window.decision)
     # the right column scrolls it into view whole (a small screen never cuts it off)
     viewport = window.right_scroll.viewport()
@@ -108,7 +106,7 @@ def _decided(qtbot: Any, make_window: Any, settings: Settings, path: Path, says:
         top_left = label.mapTo(viewport, QPoint(0, 0))
         return bool(viewport.rect().contains(QRect(top_left, label.size())))
 
-    qtbot.waitUntil(in_view, timeout=2000)
+    qtbot.waitUntil(in_view, timeout=WAIT_MS)
     return window
 
 
@@ -149,10 +147,12 @@ def test_decision_sent_to_orthanc_and_status_shown(
     make_cxr(7, opacity=False, size=(256, 256)).save_as(other, enforce_file_format=True)
     label = _status(window)
     window.open_image(str(other))
-    qtbot.waitUntil(lambda: window.view.image is not None and window.shown.path == str(other))
-    qtbot.waitUntil(lambda: not label.isVisible(), timeout=SEND_MS)
+    qtbot.waitUntil(
+        lambda: window.view.image is not None and window.shown.path == str(other), timeout=WAIT_MS
+    )
+    qtbot.waitUntil(lambda: not label.isVisible(), timeout=WAIT_MS)
     window.open_image(str(cxr_path))
-    qtbot.waitUntil(lambda: label.text().startswith("Sent to PACS "), timeout=SEND_MS)
+    qtbot.waitUntil(lambda: label.text().startswith("Sent to PACS "), timeout=WAIT_MS)
     study = pydicom.dcmread(cxr_path, stop_before_pixels=True).StudyInstanceUID
     studies = server.get_json("/studies?expand")
     assert isinstance(studies, list) and len(studies) == 1
@@ -172,7 +172,7 @@ def test_unreachable_pacs_keeps_the_result_then_sends_it(
     assert _outbox(pacs_settings) == (2, 0, 0)
     server.start()
     window.pacs.timer.setInterval(300)  # the window's own timer, sooner than its 15 s
-    qtbot.waitUntil(lambda: label.text().startswith("Sent to PACS "), timeout=SEND_MS)
+    qtbot.waitUntil(lambda: label.text().startswith("Sent to PACS "), timeout=WAIT_MS)
     assert len(server.sop_instance_uids()) == 2  # once each: SR and SC
     assert _outbox(pacs_settings) == (0, 0, 2)
 
@@ -251,14 +251,14 @@ def test_search_pacs_and_retrieve_into_the_browser(
     window = make_window(pacs_settings)
     window.resize(1280, 720)
     dialog = window.show_pacs_search()
-    qtbot.waitExposed(dialog)
+    qtbot.waitExposed(dialog, timeout=WAIT_MS)
     _accessible(dialog)
     screen = QRect(0, 0, 1280, 720)
     assert dialog.width() <= screen.width() and dialog.height() <= screen.height()
     find(dialog, QLineEdit, "pacsPatientId").setText(str(source.PatientID))
     qtbot.mouseClick(find(dialog, QPushButton, "pacsSearchButton"), Qt.MouseButton.LeftButton)
     table = find(dialog, QTableWidget, "pacsResults")
-    qtbot.waitUntil(lambda: table.rowCount() == 1, timeout=SEND_MS)
+    qtbot.waitUntil(lambda: table.rowCount() == 1, timeout=WAIT_MS)
     assert table.isVisible() and table.viewport().height() > table.rowHeight(0)
     assert table.item(0, 0).text() == str(source.PatientID)
     retrieve = find(dialog, QPushButton, "pacsRetrieveButton")
@@ -270,7 +270,7 @@ def test_search_pacs_and_retrieve_into_the_browser(
         image = window.view.image
         return image is not None and Path(image.meta.path).is_relative_to(cache)
 
-    qtbot.waitUntil(opened, timeout=SEND_MS)
+    qtbot.waitUntil(opened, timeout=WAIT_MS)
     assert window.view.image.meta.sop_instance_uid == str(source.SOPInstanceUID)
     assert [Path(p).is_relative_to(cache) for p in window.browser.paths()] == [True]
     assert "Retrieved into" in find(dialog, QLabel, "pacsSearchMessage").text()
@@ -300,7 +300,7 @@ def test_retrieve_can_be_cancelled_and_opens_nothing(
     find(dialog, QLineEdit, "pacsPatientId").setText("CANCEL-ME")
     qtbot.mouseClick(find(dialog, QPushButton, "pacsSearchButton"), Qt.MouseButton.LeftButton)
     table = find(dialog, QTableWidget, "pacsResults")
-    qtbot.waitUntil(lambda: table.rowCount() == 1, timeout=SEND_MS)
+    qtbot.waitUntil(lambda: table.rowCount() == 1, timeout=WAIT_MS)
     cancel = find(dialog, QPushButton, "pacsCancelButton")
     assert not cancel.isEnabled()  # nothing to cancel yet
     progress = find(dialog, QProgressBar, "pacsProgress")
@@ -308,7 +308,7 @@ def test_retrieve_can_be_cancelled_and_opens_nothing(
     assert cancel.isEnabled() and progress.isVisible()
     qtbot.mouseClick(cancel, Qt.MouseButton.LeftButton)
     message = find(dialog, QLabel, "pacsSearchMessage")
-    qtbot.waitUntil(lambda: message.text() == "Cancelled.", timeout=SEND_MS)
+    qtbot.waitUntil(lambda: message.text() == "Cancelled.", timeout=WAIT_MS)
     assert not progress.isVisible() and not cancel.isEnabled()
     assert window.browser.paths() == [] and window.view.image is None  # nothing opened
     # a retrieval stopped half-way leaves no partial study behind (the core removes its files)
@@ -346,13 +346,13 @@ def _test_connection(qtbot: Any, settings: Settings) -> list[Any]:
     dialog.show()
     button = find(dialog, QPushButton, "pacsTestButton")
     assert button.isVisible() and button.isEnabled()
-    with qtbot.waitSignal(dialog.pacs.checked, timeout=SEND_MS) as got:
+    with qtbot.waitSignal(dialog.pacs.checked, timeout=WAIT_MS) as got:
         qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     results = find(dialog, QLabel, "pacsTestResults")
     assert results.isVisible()
     # every line shown: the label gets the height its wrapped text needs (after the layout ran)
     qtbot.waitUntil(
-        lambda: results.heightForWidth(results.width()) <= results.height(), timeout=2000
+        lambda: results.heightForWidth(results.width()) <= results.height(), timeout=WAIT_MS
     )
     checks: list[Any] = got.args[0]
     assert checks, results.text()

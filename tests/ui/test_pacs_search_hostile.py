@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLineEdit, QPushButton, QTableWidget
 
 from tests.ui.mainwin import find
+from tests.waits import WAIT_MS
 from viewer.config import load_settings
 from viewer.ui.qt_pacs_search import QtPacsSearch
 
@@ -64,7 +65,7 @@ def test_names_from_pacs_are_shown_with_visible_marks(qtbot: Any, qido: None) ->
     find(dialog, QLineEdit, "pacsPatientId").setText("ID*")
     qtbot.mouseClick(find(dialog, QPushButton, "pacsSearchButton"), Qt.MouseButton.LeftButton)
     table = find(dialog, QTableWidget, "pacsResults")
-    qtbot.waitUntil(lambda: table.rowCount() == 1, timeout=10_000)
+    qtbot.waitUntil(lambda: table.rowCount() == 1, timeout=WAIT_MS)
     shown = [table.item(0, col).text() for col in range(table.columnCount())]
     assert shown[0] == "ID\ufffd1234"
     assert shown[1] == "Doe^\ufffdenaJ"

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 
+from tests.waits import WAIT_MS
 from viewer.dicom import read_image, read_metadata
 from viewer.inference.postprocess import LabelResult as _Label
 from viewer.ui.qt_ai_panel import QtAiPanel
@@ -70,7 +71,7 @@ def test_keyboard_shortcuts_confirm_and_override(qtbot: Any, decision: QtDecisio
     decision.decision_requested.connect(lambda m, r: got.append((m, r)))
     decision.activateWindow()
     decision.setFocus()
-    qtbot.waitUntil(decision.isActiveWindow)
+    qtbot.waitUntil(decision.isActiveWindow, timeout=WAIT_MS)
     qtbot.keyClick(decision, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     decision.reason.setEditText("artefact")
     qtbot.keyClick(

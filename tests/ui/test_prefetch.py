@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from tests.ui.mainwin import all_rows, make_window
+from tests.waits import WAIT_MS
 
 __all__ = ["make_window"]  # fixture imported for pytest
-WAIT_MS = 30_000  # no model here: decodes of 256 x 256 images only
 
 
 @pytest.fixture

@@ -56,7 +56,7 @@ def test_prewarm_ending_after_the_first_decode_holds_the_result_back(
         window.start([cxr_path])
     qtbot.waitUntil(lambda: "image_opened" in _types(demo_settings), timeout=WAIT_MS)
     end = time.monotonic() + 1.5  # the model job is waiting; give a wrong path time to show
-    qtbot.waitUntil(lambda: time.monotonic() > end, timeout=5_000)
+    qtbot.waitUntil(lambda: time.monotonic() > end, timeout=WAIT_MS)
     _nothing_shown(window)
     assert not shown and "bundle_verified" not in _types(demo_settings)
     assert window.model_loading and not prewarm.done

@@ -16,6 +16,7 @@ from pytestqt.qtbot import QtBot
 from tests.monitoring.audit_rows import write_log
 from tests.monitoring.simulate import Drift, make_profile, simulate
 from tests.ui.test_accessibility_admin import _unnamed
+from tests.waits import WAIT_MS
 from viewer.config import Settings
 from viewer.monitoring.monitor import MESSAGES, Sentence
 from viewer.session.monitoring_view import MonitoringSource
@@ -36,7 +37,7 @@ def _open(qtbot: QtBot, source: MonitoringSource) -> QtMonitoringWindow:
     win = QtMonitoringWindow(source)
     qtbot.addWidget(win)
     win.show()
-    qtbot.waitUntil(lambda: not win.is_busy() and win.view() is not None, timeout=30_000)
+    qtbot.waitUntil(lambda: not win.is_busy() and win.view() is not None, timeout=WAIT_MS)
     return win
 
 
@@ -94,12 +95,12 @@ def test_export_writes_the_commands_pdf_and_json(
 ) -> None:
     pdf = tmp_path / "monitoring.pdf"
     window.export_to(pdf, "pdf")
-    qtbot.waitUntil(lambda: not window.is_busy())
+    qtbot.waitUntil(lambda: not window.is_busy(), timeout=WAIT_MS)
     assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 5000
     assert str(pdf) in window.findChild(QLabel, "monitorExportStatus").text()
     out = tmp_path / "monitoring.json"
     window.export_to(out, "json")
-    qtbot.waitUntil(lambda: not window.is_busy())
+    qtbot.waitUntil(lambda: not window.is_busy(), timeout=WAIT_MS)
     assert (
         json.loads(out.read_text("utf-8"))["models"][0]["summary"]
         == window.view().report["models"][0]["summary"]
@@ -117,7 +118,7 @@ def test_export_button_asks_where_and_adds_the_ending(
 
     monkeypatch.setattr(QFileDialog, "getSaveFileName", save_as)
     window.findChild(QPushButton, "monitorExportPdfButton").click()
-    qtbot.waitUntil(lambda: not window.is_busy())
+    qtbot.waitUntil(lambda: not window.is_busy(), timeout=WAIT_MS)
     assert Path(asked[0]).name.startswith("bedside-monitoring-") and asked[0].endswith(".pdf")
     assert (tmp_path / "site-drift.pdf").read_bytes().startswith(b"%PDF")
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *_a: ("", ""))  # cancelled
@@ -134,7 +135,9 @@ def test_window_selector_rereads_and_every_widget_is_named(
         "last 30 days", "last 7 days", "last 90 days", "last 200 cases",
     ]  # fmt: skip
     selector.setCurrentIndex(3)  # last 200 cases: read again
-    qtbot.waitUntil(lambda: not window.is_busy() and window.view().window == "last 200 cases")  # type: ignore[union-attr]
+    qtbot.waitUntil(
+        lambda: not window.is_busy() and window.view().window == "last 200 cases", timeout=WAIT_MS
+    )  # type: ignore[union-attr]
     model = window.current_model()
     assert model is not None and model.window["results"] == 200
     for name in ("monitorRefreshButton", "monitorExportPdfButton", "monitorExportJsonButton"):

@@ -10,6 +10,7 @@ from PySide6.QtCore import QCoreApplication, QThreadPool
 from PySide6.QtWidgets import QComboBox, QDialogButtonBox, QLabel, QLineEdit, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
+from tests.waits import WAIT_MS
 from viewer.config import Settings, load_settings
 from viewer.ui.i18n import install_translator
 from viewer.ui.qt_settings import QtSettingsDialog, needs_first_run
@@ -46,7 +47,7 @@ def test_save_writes_user_file_and_updates_settings(
     role.setCurrentIndex(role.findData("Radiologist"))
     order = dialog.findChild(QComboBox, "readingOrder")
     order.setCurrentIndex(order.findData("read_first"))
-    with qtbot.waitSignal(dialog.accepted):
+    with qtbot.waitSignal(dialog.accepted, timeout=WAIT_MS):
         _save(dialog)
     assert dialog.settings.values.user.name == "Dr. Aiko Tanaka"
     assert dialog.settings.values.user.role == "Radiologist"
@@ -61,7 +62,7 @@ def test_typed_role_is_kept_as_typed(qtbot: QtBot, settings: Settings) -> None:
     dialog = _dialog(qtbot, settings)
     dialog.findChild(QLineEdit, "clinicianName").setText("Dr. B")
     dialog.findChild(QComboBox, "clinicianRole").setEditText("Chest physician")
-    with qtbot.waitSignal(dialog.accepted):
+    with qtbot.waitSignal(dialog.accepted, timeout=WAIT_MS):
         _save(dialog)
     assert dialog.settings.values.user.role == "Chest physician"
 
@@ -95,7 +96,7 @@ def test_site_locked_keys_are_disabled_and_say_so(
     order.setCurrentIndex(order.findData("ai_first"))
     name.setText("Dr. C")
     assert dialog.changes() == {"user.name": "Dr. C"}
-    with qtbot.waitSignal(dialog.accepted):
+    with qtbot.waitSignal(dialog.accepted, timeout=WAIT_MS):
         _save(dialog)
     assert dialog.settings.values.reading.order == "read_first"
     assert "reading" not in (data_dir / "settings.toml").read_text(encoding="utf-8")
@@ -133,7 +134,7 @@ def test_first_run_requires_a_name(qtbot: QtBot, settings: Settings) -> None:
     assert not save.isEnabled()
     dialog.findChild(QLineEdit, "clinicianName").setText("Dr. F")
     assert save.isEnabled()
-    with qtbot.waitSignal(dialog.accepted):
+    with qtbot.waitSignal(dialog.accepted, timeout=WAIT_MS):
         save.click()
     assert not needs_first_run(dialog.settings)
 

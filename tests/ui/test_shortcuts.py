@@ -19,6 +19,7 @@ from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QDialog, QTextBrowser
 
 from tests.ui.mainwin import demo_bundle, find, make_window
+from tests.waits import WAIT_MS
 from viewer.config import save_user_settings
 from viewer.ui import shortcuts
 from viewer.ui.shortcuts import QtShortcutSheet, action_keys, table
@@ -26,7 +27,6 @@ from viewer.ui.shortcuts import QtShortcutSheet, action_keys, table
 __all__ = ["demo_bundle", "make_window"]  # fixtures imported for pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-WAIT = 60_000
 
 
 def _key(widget: Any, keys: str) -> None:
@@ -40,15 +40,15 @@ def _key(widget: Any, keys: str) -> None:
 def _ready(qtbot: Any, window: Any) -> None:
     window.activateWindow()
     window.view.setFocus()
-    qtbot.waitUntil(window.isActiveWindow, timeout=WAIT)
+    qtbot.waitUntil(window.isActiveWindow, timeout=WAIT_MS)
 
 
 @pytest.fixture
 def reading(qtbot: Any, make_window: Any, settings: Any, cxr_dir: Path) -> Any:
     """A window with the four generated images listed and the first one on screen."""
     window = make_window(settings, [cxr_dir])
-    qtbot.waitUntil(lambda: len(window.browser.paths()) == 4, timeout=WAIT)
-    qtbot.waitUntil(lambda: window.view.image is not None, timeout=WAIT)
+    qtbot.waitUntil(lambda: len(window.browser.paths()) == 4, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.view.image is not None, timeout=WAIT_MS)
     _ready(qtbot, window)
     return window
 
@@ -60,7 +60,7 @@ def _on_screen(window: Any) -> str:
 def _wait_image(qtbot: Any, window: Any, path: str) -> None:
     qtbot.waitUntil(
         lambda: window.view.image is not None and str(window.view.image.meta.path) == path,
-        timeout=WAIT,
+        timeout=WAIT_MS,
     )
 
 
@@ -209,10 +209,10 @@ def test_number_keys_select_the_window_presets(qtbot: Any, reading: Any) -> None
 def test_f11_toggles_full_screen(qtbot: Any, reading: Any) -> None:
     window = reading
     _key(window.view, "F11")
-    qtbot.waitUntil(window.isFullScreen, timeout=WAIT)
+    qtbot.waitUntil(window.isFullScreen, timeout=WAIT_MS)
     assert window.act_full_screen.isChecked()
     _key(window.view, "F11")
-    qtbot.waitUntil(lambda: not window.isFullScreen(), timeout=WAIT)
+    qtbot.waitUntil(lambda: not window.isFullScreen(), timeout=WAIT_MS)
 
 
 def _close_modal_soon(qtbot: Any, seen: list[str]) -> None:
@@ -242,7 +242,7 @@ def test_file_and_settings_keys_open_their_dialogs(
     seen: list[str] = []
     _close_modal_soon(qtbot, seen)
     _key(window, keys)
-    qtbot.waitUntil(lambda: bool(seen), timeout=WAIT)
+    qtbot.waitUntil(lambda: bool(seen), timeout=WAIT_MS)
     assert seen[0] == expected or expected in seen[0]
 
 
@@ -278,7 +278,7 @@ def test_ctrl_q_closes_the_window(qtbot: Any, make_window: Any, settings: Any) -
     window = make_window(settings, start=False)
     _ready(qtbot, window)
     _key(window, "Ctrl+Q")
-    qtbot.waitUntil(lambda: not window.isVisible(), timeout=WAIT)
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=WAIT_MS)
 
 
 def test_decision_keys_work_from_the_window(qtbot: Any, reading: Any) -> None:
@@ -292,7 +292,7 @@ def test_decision_keys_work_from_the_window(qtbot: Any, reading: Any) -> None:
     _key(window.view, "Ctrl+Shift+Return")
     assert got == [("confirmed", ""), ("overrode", "artefact")]
     window.decision.set_saved("overrode", "artefact", "10:42")
-    with qtbot.waitSignal(window.decision.amend_requested, timeout=WAIT):
+    with qtbot.waitSignal(window.decision.amend_requested, timeout=WAIT_MS):
         _key(window.view, "Ctrl+Shift+A")
 
 
@@ -328,7 +328,7 @@ def test_no_plain_key_acts_while_typing_the_override_reason(qtbot: Any, reading:
     edit = window.decision.reason.lineEdit()
     assert edit is not None
     edit.setFocus()
-    qtbot.waitUntil(edit.hasFocus, timeout=WAIT)
+    qtbot.waitUntil(edit.hasFocus, timeout=WAIT_MS)
     before: Callable[[], tuple[Any, ...]] = lambda: (  # noqa: E731
         _on_screen(window),
         view.zoom,
@@ -388,7 +388,7 @@ def test_space_presses_a_focused_button_instead_of_moving_on(qtbot: Any, reading
     got: list[str] = []
     window.decision.decision_requested.connect(lambda m, _r: got.append(m))
     window.decision.confirm.setFocus()
-    qtbot.waitUntil(window.decision.confirm.hasFocus, timeout=WAIT)
+    qtbot.waitUntil(window.decision.confirm.hasFocus, timeout=WAIT_MS)
     _key(window.decision.confirm, "Space")
     assert got == ["confirmed"] and _on_screen(window) == here
 
@@ -475,7 +475,8 @@ def test_user_guide_follows_the_language(qtbot: Any, make_window: Any, settings:
     try:
         install_translator(app, "ja")
         qtbot.waitUntil(
-            lambda: "利用者ガイド" in find(page, QTextBrowser, "userGuideText").toPlainText()
+            lambda: "利用者ガイド" in find(page, QTextBrowser, "userGuideText").toPlainText(),
+            timeout=WAIT_MS,
         )
     finally:
         install_translator(app, "en")

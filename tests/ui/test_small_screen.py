@@ -18,6 +18,7 @@ from PySide6.QtCore import QPoint, QRect
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
 from tests.ui.mainwin import make_window
+from tests.waits import WAIT_MS
 from viewer.inference.checks import make_check
 from viewer.inference.postprocess import LabelResult
 from viewer.inference.predict import Prediction
@@ -156,7 +157,7 @@ def test_every_ai_panel_text_is_readable_on_a_small_screen(
         window.decision.set_findings(["Enlarged cardiomediastinum", "Consolidation"], multi=True)
         window.decision.set_decision_enabled(True)
         window.resize(*size)
-        qtbot.waitUntil(lambda: window.size().toTuple() == size)
+        qtbot.waitUntil(lambda: window.size().toTuple() == size, timeout=WAIT_MS)
         assert window.minimumSizeHint().width() <= size[0]
         assert window.minimumSizeHint().height() <= size[1]
         QApplication.processEvents()

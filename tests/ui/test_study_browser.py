@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QThreadPool
 
+from tests.waits import WAIT_MS
 from viewer.dicom.synthetic import write_demo_set
 from viewer.ui.qt_study_browser import PATH_ROLE, QtStudyBrowser
 from viewer.ui.workers import JobRunner
@@ -38,7 +39,7 @@ def _leaves(b: QtStudyBrowser) -> list[str]:
 def test_open_folder_with_progress(qtbot: Any, browser: QtStudyBrowser, cxr_dir: Path) -> None:
     progress: list[int] = []
     browser.progress.valueChanged.connect(progress.append)
-    with qtbot.waitSignal(browser.scan_finished, timeout=60_000) as sig:
+    with qtbot.waitSignal(browser.scan_finished, timeout=WAIT_MS) as sig:
         browser.scan([cxr_dir])
         assert browser.progress.isVisible() and browser.cancel_button.isVisible()
     metas = sig.args[0]
@@ -49,13 +50,13 @@ def test_open_folder_with_progress(qtbot: Any, browser: QtStudyBrowser, cxr_dir:
     assert "4 image(s)" in browser.summary.text()
     # patients at the top level, images below study and series
     assert browser.tree.topLevelItemCount() == len({m.patient_id for m in metas})
-    qtbot.waitUntil(lambda: browser.thumbnail_count() == 4, timeout=60_000)
+    qtbot.waitUntil(lambda: browser.thumbnail_count() == 4, timeout=WAIT_MS)
 
 
 def test_cancel_a_large_scan(qtbot: Any, browser: QtStudyBrowser, tmp_path: Path) -> None:
     folder = tmp_path / "many"
     write_demo_set(folder, n=60, seed=1, size=(64, 64))
-    with qtbot.waitSignal(browser.scan_finished, timeout=60_000):
+    with qtbot.waitSignal(browser.scan_finished, timeout=WAIT_MS):
         browser.scan([folder])
         browser.cancel_scan()
     assert "cancelled" in browser.summary.text()
@@ -63,7 +64,7 @@ def test_cancel_a_large_scan(qtbot: Any, browser: QtStudyBrowser, tmp_path: Path
 
 
 def test_next_previous_in_display_order(qtbot: Any, browser: QtStudyBrowser, cxr_dir: Path) -> None:
-    with qtbot.waitSignal(browser.scan_finished, timeout=60_000):
+    with qtbot.waitSignal(browser.scan_finished, timeout=WAIT_MS):
         browser.scan([cxr_dir])
     paths = browser.paths()
     assert browser.neighbour(paths[0], 1) == paths[1]
@@ -82,7 +83,7 @@ def test_unreadable_files_are_counted_not_fatal(
     (cxr_dir / "notes.txt").write_bytes(b"this is not DICOM at all" * 10)
     good = sorted(cxr_dir.glob("*.dcm"))[0].read_bytes()
     (cxr_dir / "truncated.dcm").write_bytes(good[:300])
-    with qtbot.waitSignal(browser.scan_finished, timeout=60_000) as sig:
+    with qtbot.waitSignal(browser.scan_finished, timeout=WAIT_MS) as sig:
         browser.scan([cxr_dir])
     assert len(sig.args[0]) == 4
     assert "1 file(s) could not be read" in browser.summary.text()
@@ -93,14 +94,14 @@ def test_unreadable_files_are_counted_not_fatal(
 def test_second_folder_adds_without_duplicates(
     qtbot: Any, browser: QtStudyBrowser, cxr_dir: Path, tmp_path: Path
 ) -> None:
-    with qtbot.waitSignal(browser.scan_finished, timeout=60_000):
+    with qtbot.waitSignal(browser.scan_finished, timeout=WAIT_MS):
         browser.scan([cxr_dir])
-    with qtbot.waitSignal(browser.scan_finished, timeout=60_000):
+    with qtbot.waitSignal(browser.scan_finished, timeout=WAIT_MS):
         browser.scan([cxr_dir])
     assert len(_leaves(browser)) == 4
     other = tmp_path / "other"
     write_demo_set(other, n=3, seed=50, size=(64, 64))
-    with qtbot.waitSignal(browser.scan_finished, timeout=60_000) as sig:
+    with qtbot.waitSignal(browser.scan_finished, timeout=WAIT_MS) as sig:
         browser.scan([other])
     assert len(sig.args[0]) == 7
     assert sorted(_leaves(browser)) == sorted(browser.paths())
@@ -120,7 +121,7 @@ def test_two_files_with_one_uid_are_both_listed_and_none_unreadable(
     second.file_meta.MediaStorageSOPInstanceUID = first.SOPInstanceUID
     first.save_as(folder / "a.dcm", enforce_file_format=True)
     second.save_as(folder / "b.dcm", enforce_file_format=True)
-    with qtbot.waitSignal(browser.scan_finished, timeout=60_000) as sig:
+    with qtbot.waitSignal(browser.scan_finished, timeout=WAIT_MS) as sig:
         browser.scan([folder])
     assert len(sig.args[0]) == 2 and browser.errors() == []
     text = browser.summary.text()
