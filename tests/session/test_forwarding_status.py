@@ -163,13 +163,16 @@ def test_a_data_folder_that_cannot_be_looked_at_is_stopped_not_a_traceback(
     site_file: Path, tmp_path: Path
 ) -> None:
     """A data folder whose name the system refuses (a component over 255 bytes: Path.exists
-    raises rather than answers False) was a traceback out of ``bedside site check``."""
+    raises rather than answers False) was a traceback out of ``bedside site check``; the audit
+    log in it is looked up first, and its sentence names the path and the system's reason."""
     site_file.write_text(_central_site(site_file, free_port()), encoding="utf-8")
     odd = tmp_path / ("d" * 300)  # load_settings refuses it; site check reads the file alone
     settings = dataclasses.replace(load_settings(), data_dir=odd)
     state = _only(ForwardingStatus(settings).poll())
     assert state.kind == "stopped" and state.warning
-    assert "cannot be looked at" in state.error and "BEDSIDE_DATA_DIR" in state.error
+    assert state.error == (
+        f"The audit log ({settings.audit_db_path}) cannot be looked up: File name too long."
+    )
 
 
 def test_both_destinations_in_order_each_with_its_own_outbox(

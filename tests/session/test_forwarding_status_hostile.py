@@ -34,20 +34,31 @@ def _bad_time(path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("make", "words"),
+    ("make", "sentence"),
     [
-        (_loop, "Too many levels of symbolic links"),
-        (_bad_time, "a time in it is not a number ('yesterday')"),
+        # looked up before it is opened (viewer.paths.stat_setting, as the settings' paths)
+        (_loop, "The outbox ({}) is a symbolic link loop."),
+        (_bad_time, "The outbox {} cannot be read: a time in it is not a number ('yesterday')."),
     ],
     ids=["link-loop", "time-not-a-number"],
 )
 def test_a_damaged_outbox_is_not_forwarding_with_its_sentence(
-    central: Settings, make: Callable[[Path], None], words: str
+    central: Settings, make: Callable[[Path], None], sentence: str
 ) -> None:
     outbox = central.central_outbox_path
     outbox.parent.mkdir(parents=True, exist_ok=True)
     make(outbox)
     (state,) = ForwardingStatus(central).poll()
     assert state.kind == "stopped" and state.warning
-    assert state.error == f"The outbox {outbox} cannot be read: {words}."
+    assert state.error == sentence.format(outbox)
     assert state_text(state).startswith("Department audit store: not forwarding — The outbox ")
+
+
+def test_an_audit_log_that_is_a_link_loop_is_not_up_to_date(central: Settings) -> None:
+    """Path.exists answered False for a loop: no log, nothing queued, 'up to date'."""
+    log = central.audit_db_path
+    log.parent.mkdir(parents=True, exist_ok=True)
+    _loop(log)
+    (state,) = ForwardingStatus(central).poll()
+    assert state.kind == "stopped" and state.warning
+    assert state.error == f"The audit log ({log}) is a symbolic link loop."

@@ -25,6 +25,7 @@ from typing import Literal, Protocol
 from viewer.config import Settings
 from viewer.errors import AuditError, BedsideError
 from viewer.outbox import OutboxReader, OutboxStatus
+from viewer.paths import stat_setting
 
 __all__ = [
     "DESTINATIONS",
@@ -231,13 +232,6 @@ class ForwardingStatus:
             except BedsideError as exc:  # the outbox or the log is unreadable: nothing moves
                 states.append(ForwardingState(destination, "stopped", str(outbox), error=str(exc)))
                 continue
-            except OSError as exc:  # the data folder cannot even be looked at (permissions, name)
-                why = (
-                    f"The queue {outbox} cannot be looked at: {exc.strerror or exc}. Check "
-                    "the data folder's permissions (BEDSIDE_DATA_DIR)."
-                )
-                states.append(ForwardingState(destination, "stopped", str(outbox), error=why))
-                continue
             states.append(classify(destination, outbox, status, error, unqueued=unqueued))
         return states
 
@@ -252,14 +246,17 @@ def _read(settings: Settings, outbox: Path) -> tuple[OutboxStatus | None, int]:
     from viewer.audit.store import AuditLog
 
     head, log_id = 0, ""
-    if settings.audit_db_path.exists():
+    # stat_setting, not Path.exists: a link loop is no "not there yet" (nor "up to date"), and a
+    # path the system will not look up (permissions, a name too long) is its sentence, not an
+    # OSError out of poll
+    if stat_setting(settings.audit_db_path, "The audit log") is not None:
         try:
             with AuditLog.open_readonly(settings.audit_db_path) as log:
                 head, log_id = log.head()[0], log.log_id
         except AuditError:
             head, log_id = 0, ""
-    if not outbox.exists() and not outbox.is_symlink():  # a link loop is no "up to date"
-        return None, head
+    if stat_setting(outbox, "The outbox") is None and not outbox.is_symlink():
+        return None, head  # nothing queued yet (a dangling link: the reader's sentence)
     with OutboxReader(outbox) as reader:
         status = reader.status()
         queued = watermark(reader, log_id) if log_id else head
