@@ -46,6 +46,10 @@ def _site(site_file: Path, *, atna: bool = False, tmp_path: Path | None = None) 
 def line(qtbot: Any, site_file: Path) -> Iterator[tuple[QtForwardingStatus, Settings]]:
     settings = _site(site_file)
     widget = QtForwardingStatus(ForwardingStatus(settings))
+    # only the test's refreshes poll: a timer poll (every 10 s) that read the outbox before the
+    # test changed it could answer a later refresh's wait with the old state (a loaded CI run
+    # takes longer than 10 s here)
+    widget.timer.stop()
     qtbot.addWidget(widget)
     widget.show()
     qtbot.waitUntil(lambda: bool(widget.states), timeout=WAIT_MS)  # its first look, on its own
