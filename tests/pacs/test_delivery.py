@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,8 +22,9 @@ from tests.pacs.helpers import (
     text_report,
     write_site,
 )
-from tests.pacs.orthanc import OrthancServer, TlsProxy, self_signed_pem
+from tests.pacs.orthanc import OrthancServer, TlsProxy, self_signed_pem, wait_for
 from tests.servers import free_port
+from tests.waits import WAIT_S
 from viewer.audit import AuditLog
 from viewer.config import Settings
 from viewer.outbox import Backoff, Outbox
@@ -52,6 +52,19 @@ def audit(settings: Settings) -> Iterator[AuditLog]:
 
 def _delivery(settings: Settings, audit: AuditLog | None = None) -> PacsDelivery:
     return PacsDelivery(settings, audit, outbox=Outbox(settings.pacs_outbox_path, backoff=FAST))
+
+
+def _all_due(delivery: PacsDelivery) -> None:
+    """Wait until every waiting object's retry time has come. Each object's is its own failure
+    time plus the fast backoff, so a wait for the earliest (or a fixed sleep) can leave later
+    ones not yet due and one drain would skip them; under load the failures spread out."""
+    waiting = delivery.status().pending
+    assert waiting > 0
+
+    def every_one_due() -> bool:
+        return len(delivery.outbox.due(limit=waiting + 1)) >= waiting
+
+    assert wait_for(every_one_due, timeout_s=WAIT_S), delivery.status()
 
 
 def _assert_queued_not_lost(
@@ -253,11 +266,7 @@ def test_objects_survive_an_orthanc_stopped_mid_send(
         assert delivery.status_text().startswith("Waiting: PACS unreachable since ")
     own_orthanc.start()  # same storage: the two stored before the kill are still there
     with _delivery(settings) as delivery:
-        # wait for the retry time the outbox itself set (the fast backoff's), not a fixed sleep
-        retry_at = delivery.status().next_attempt
-        assert retry_at is not None
-        while time.time() < retry_at:
-            time.sleep(max(0.0, retry_at - time.time()))
+        _all_due(delivery)  # the retry times the outbox itself set, not a fixed sleep
         second = delivery.drain()
         assert (second.sent, second.failed) == (2 * len(objects) - 2, 0)
         assert delivery.status("r").sent == 2 * len(objects)
@@ -346,7 +355,7 @@ def test_basic_auth_from_a_secret_file_and_a_wrong_password(
     checks = query.test_connection(settings)
     assert [(c.name, c.ok) for c in checks] == [("C-ECHO", True), ("QIDO-RS", True)]
     with _delivery(settings, audit) as delivery:
-        time.sleep(0.06)  # the fast backoff's retry time
+        _all_due(delivery)
         assert delivery.drain().sent == len(objects)
     assert sorted(own_orthanc.sop_instance_uids()) == sorted(str(d.SOPInstanceUID) for d in objects)
     log_bytes = Path(settings.audit_db_path).read_bytes()
@@ -434,7 +443,7 @@ def test_a_lasting_failure_is_recorded_once_per_object_not_per_retry(
     with _delivery(settings, audit) as delivery:
         delivery.queue(objects, reading_id="r")
         for _ in range(3):
-            time.sleep(0.06)  # the fast backoff's retry time
+            _all_due(delivery)
             assert delivery.drain().failed == len(objects)
     rows = audit.records(types=("pacs_send_failed",))
     assert len(rows) == len(objects)  # the first failure of each, not three each
