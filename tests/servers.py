@@ -4,14 +4,18 @@ first: a loopback port to give it, and for TLS its certificates."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import socket
+from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-__all__ = ["certificate", "free_port", "key_pem"]
+__all__ = ["PORT_TRIES", "certificate", "free_port", "key_pem", "listens"]
+
+PORT_TRIES = 5  # fresh ports a server start tries when the one it was given is taken
 
 
 def free_port() -> int:
@@ -19,6 +23,35 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def listens(pid: int, port: int) -> bool:
+    """Whether process ``pid`` holds the socket listening on 127.0.0.1:``port`` (Linux /proc).
+
+    ``free_port`` only says the port was free when asked: by the time a server binds it another
+    process (another test run on the machine, an outgoing connection's ephemeral port) may hold
+    it. Orthanc then exits, but rsyslog only logs "Could not create tcp listener" and runs on,
+    and a probe would reach the other process's listener: a start counts only once the listener
+    is the server's own."""
+    wanted = f"0100007F:{port:04X}"
+    inodes: set[str] = set()
+    for line in Path("/proc/net/tcp").read_text(encoding="ascii").splitlines()[1:]:
+        fields = line.split()
+        if fields[1] == wanted and fields[3] == "0A":  # 0A: TCP_LISTEN
+            inodes.add(f"socket:[{fields[9]}]")
+    if not inodes:
+        return False
+    try:
+        fds = list(Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:  # it exited meanwhile
+        return False
+    for fd in fds:
+        try:
+            if os.readlink(fd) in inodes:
+                return True
+        except OSError:  # that file closed meanwhile
+            continue
+    return False
 
 
 def key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:

@@ -9,7 +9,6 @@ import datetime as dt
 import ipaddress
 import re
 import signal
-import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from tests.servers import certificate, free_port, key_pem
+from tests.servers import PORT_TRIES, certificate, free_port, key_pem, listens
 from viewer.audit import AuditEvent, AuditLog, AuditRecord, EventType, User
 
 RSYSLOGD = Path("/usr/sbin/rsyslogd")
@@ -410,14 +409,24 @@ class Rsyslog:
     ) -> None:
         self.folder = folder
         self.port = port or free_port()
+        self._may_move = port is None  # a port of our own pick moves if taken at the first start
         self.out = folder / "received.log"
         self.pidfile = folder / "rsyslogd.pid"
         self.conf = folder / "rsyslog.conf"
-        work = folder / "work"
-        work.mkdir(parents=True, exist_ok=True)
+        self._stderr = folder / "rsyslogd.stderr"
+        self._work = folder / "work"
+        self._work.mkdir(parents=True, exist_ok=True)
+        self._pki = pki
+        self._server = server
+        self._stamped = stamped
+        self._write_conf()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def _write_conf(self) -> None:
+        pki, server = self._pki, self._server
         self.conf.write_text(
             _CONFIG.format(
-                work=work,
+                work=self._work,
                 ca=pki.ca,
                 cert={
                     "good": pki.server_cert,
@@ -430,31 +439,49 @@ class Rsyslog:
                 port=self.port,
                 out=self.out,
                 # rsyslog's receive time (µs) before the message, for the lag bench
-                stamp="%timegenerated:::date-rfc3339% " if stamped else "",
+                stamp="%timegenerated:::date-rfc3339% " if self._stamped else "",
             )
         )
-        self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 15.0) -> None:
-        with open(self.folder / "rsyslogd.stderr", "ab") as stderr:  # the child keeps its copy
+        """Start rsyslogd; returns once its own listener is up. rsyslogd does not exit when its
+        port is taken (it logs "Could not create tcp listener" and runs on), and a probe would
+        reach whoever holds the port: at the first start a port of our own pick moves to a
+        fresh one (a restart keeps its port: the test's settings name it)."""
+        for _ in range(PORT_TRIES):
+            if self._start_once(timeout):
+                self._may_move = False
+                return
+            if not self._may_move:
+                raise RuntimeError(f"rsyslogd: port {self.port} is taken by another process")
+            self.port = free_port()
+            self._write_conf()
+        raise RuntimeError(f"rsyslogd: {PORT_TRIES} free ports in a row were taken")
+
+    def _start_once(self, timeout: float) -> bool:
+        """True once it listens; False when its port was taken (it is stopped then)."""
+        seen = self._stderr.stat().st_size if self._stderr.exists() else 0
+        with open(self._stderr, "ab") as stderr:  # the child keeps its copy
             self.proc = subprocess.Popen(
                 [str(RSYSLOGD), "-n", "-f", str(self.conf), "-i", str(self.pidfile)],
                 stdout=subprocess.DEVNULL,
                 stderr=stderr,
             )
+        taken = f"ignoring port {self.port} "
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(
-                    f"rsyslogd exited: {(self.folder / 'rsyslogd.stderr').read_text()[-2000:]}"
-                )
-            with socket.socket() as s:
-                s.settimeout(0.2)
-                if s.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return
+                raise RuntimeError(f"rsyslogd exited: {self._stderr.read_text()[-2000:]}")
+            if listens(self.proc.pid, self.port):
+                return True
+            with open(self._stderr, "rb") as said:
+                said.seek(seen)
+                if taken in said.read().decode("utf-8", "replace"):
+                    self.stop()
+                    return False
             time.sleep(0.05)
         self.stop()
-        raise RuntimeError("rsyslogd did not listen in time")
+        raise RuntimeError(f"rsyslogd did not listen in time: {self._stderr.read_text()[-2000:]}")
 
     def stop(self, timeout: float = 15.0) -> None:
         if self.proc is None:
