@@ -3,6 +3,7 @@ first: a loopback port to give it, and for TLS its certificates."""
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import os
 import socket
@@ -18,26 +19,44 @@ __all__ = ["PORT_TRIES", "certificate", "free_port", "key_pem", "listens"]
 PORT_TRIES = 5  # fresh ports a server start tries when the one it was given is taken
 
 
+_HELD: list[socket.socket] = []  # one bound socket per port handed out, for the process's life
+
+
 def free_port() -> int:
-    """A loopback TCP port nobody listens on right now (the kernel's pick for port 0)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A loopback TCP port for a test's server (or for nobody, to be refused), held for the rest
+    of this process: a bound, never listening socket with SO_REUSEADDR.
+
+    A port that was only free when asked (bind, close, return) could be taken before its server
+    bound it, seconds later for a server a test starts late: by an outgoing connection's
+    ephemeral port (the kernel's port-0 picks come from the same range) or another test run's
+    pick. While held, the kernel gives the port to neither, and Orthanc (HTTP and DICOM),
+    rsyslogd and PostgreSQL, which all bind with SO_REUSEADDR, still bind and listen on it."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    _HELD.append(sock)
+    return int(sock.getsockname()[1])
+
+
+@atexit.register
+def _release() -> None:
+    for sock in _HELD:
+        sock.close()
 
 
 def listens(pid: int, port: int) -> bool:
-    """Whether process ``pid`` holds the socket listening on 127.0.0.1:``port`` (Linux /proc).
+    """Whether process ``pid`` holds the socket listening on 127.0.0.1:``port`` or on every
+    address at that port (Orthanc's), from Linux's /proc.
 
-    ``free_port`` only says the port was free when asked: by the time a server binds it another
-    process (another test run on the machine, an outgoing connection's ephemeral port) may hold
-    it. Orthanc then exits, but rsyslog only logs "Could not create tcp listener" and runs on,
-    and a probe would reach the other process's listener: a start counts only once the listener
-    is the server's own."""
-    wanted = f"0100007F:{port:04X}"
+    A port can still be taken when a server binds it (one given explicitly, another process
+    binding with SO_REUSEADDR). Orthanc then exits, but rsyslogd only logs "Could not create tcp
+    listener" and runs on, and a probe would reach the other process's listener: a start counts
+    only once the listener is the server's own."""
+    wanted = {f"0100007F:{port:04X}", f"00000000:{port:04X}"}  # loopback, or every address
     inodes: set[str] = set()
     for line in Path("/proc/net/tcp").read_text(encoding="ascii").splitlines()[1:]:
         fields = line.split()
-        if fields[1] == wanted and fields[3] == "0A":  # 0A: TCP_LISTEN
+        if fields[1] in wanted and fields[3] == "0A":  # 0A: TCP_LISTEN
             inodes.add(f"socket:[{fields[9]}]")
     if not inodes:
         return False

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import requests
 
-from tests.servers import certificate, free_port, key_pem
+from tests.servers import certificate, free_port, key_pem, listens
 
 ORTHANC = Path("/usr/sbin/Orthanc")
 PLUGINS = Path("/usr/share/orthanc/plugins")
@@ -172,7 +172,8 @@ class OrthancServer:
             if self._proc.poll() is not None:
                 raise RuntimeError(f"Orthanc exited at start-up:\n{self.log_tail()}")
             try:
-                if self.get("/system", timeout=1.0).ok:
+                # and its own listener: another process's on a taken port could answer too
+                if self.get("/system", timeout=1.0).ok and listens(self._proc.pid, self.http_port):
                     return self
             except requests.RequestException:
                 pass
