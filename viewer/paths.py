@@ -108,6 +108,43 @@ def check_setting_path(
         )
 
 
+def ca_file_problem(path: Path | str, key: str) -> str | None:
+    """Why the CA certificate file ``path`` (named by site key ``key``) must not be trusted, or
+    None. A CA file decides which servers Bedside believes (PACS results, where audit rows go):
+    an account that can change it can make Bedside trust its own server. So only root and the
+    account running Bedside may be able to write it: not every account (``o+w``), not a group
+    other than root's or the owner's primary group (``g+w``), not another non-root owner (it
+    could ``chmod`` it). ``bedside site check`` and every TLS connection ask this one function;
+    a missing file is left to the loader's own message. POSIX only: Windows has ACLs instead.
+    """
+    path = Path(path)
+    st = stat_setting(path, f"The CA file in {key}")
+    if st is None or os.name != "posix":
+        return None
+    mode = stat.S_IMODE(st.st_mode)
+    if mode & stat.S_IWOTH:
+        who, fix = f"every account on this computer, mode {mode:04o}", f"chmod o-w {path}"
+    elif st.st_uid not in (0, os.geteuid()):
+        who, fix = f"it belongs to user id {st.st_uid}", f"chown root {path}"
+    elif mode & stat.S_IWGRP and st.st_gid not in (0, _primary_group(st.st_uid)):
+        who, fix = f"the members of group {st.st_gid}, mode {mode:04o}", f"chmod g-w {path}"
+    else:
+        return None
+    return (
+        f"The CA file in {key} ({path}) is writable by other users ({who}): it is not trusted "
+        f"until IT fixes its permissions (run: {fix})."
+    )
+
+
+def _primary_group(uid: int) -> int | None:
+    try:
+        import pwd
+
+        return pwd.getpwuid(uid).pw_gid
+    except (ImportError, KeyError):
+        return None
+
+
 def read_bounded(path: Path, what: str, max_bytes: int) -> str:
     """A regular text file of at most ``max_bytes``, read without following it into a FIFO or
     device and without reading more than the bound."""

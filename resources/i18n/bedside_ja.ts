@@ -3200,6 +3200,10 @@ Images scored from now on use that version. The change is recorded in the audit 
         <translation>理由の記載なし</translation>
     </message>
     <message>
+        <source>Not sent: {0} It is kept and goes out once this is fixed.</source>
+        <translation>未送信: {0} 結果は保持され、これが直りしだい送信されます。</translation>
+    </message>
+    <message>
         <source>Queued for PACS</source>
         <translation>PACS への送信待ち</translation>
     </message>

@@ -51,8 +51,9 @@ from viewer.audit.atna import AtnaSource, audit_message, mapping_for, outcome_in
 from viewer.audit.events import AuditEvent, AuditRecord, EventType
 from viewer.audit.forwarding import PassResult, Recorder, forward_pass, went_back
 from viewer.config import AtnaSection, Settings, no_passphrase
-from viewer.errors import AuditError
+from viewer.errors import AuditError, BedsideError
 from viewer.outbox import Backoff, OutboxItem, PartlySentError
+from viewer.paths import ca_file_problem
 
 __all__ = [
     "MSGID",
@@ -171,6 +172,13 @@ def tls_context(files: TlsFiles) -> ssl.SSLContext:
     """TLS 1.2+, the server's certificate chain and host name checked against the site's CA."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # CERT_REQUIRED and check_hostname
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        problem = ca_file_problem(files.ca_file, "atna.ca_file")
+    except BedsideError as exc:  # a link loop, a path the system will not look up
+        problem = str(exc)
+    if problem is not None:
+        # whoever can change it picks the server taken for the repository: a Security Alert
+        raise AtnaTrustError(problem, code="ca_file_not_protected")
     try:
         ctx.load_verify_locations(cafile=str(files.ca_file))
     except (OSError, ssl.SSLError) as exc:
@@ -524,10 +532,15 @@ class AtnaDestination:
 
     def send(self, items: list[OutboxItem]) -> None:
         if self._sender is None:
+            try:
+                context = tls_context(self.files)
+            except AtnaTrustError as exc:
+                self._trust_failure = exc
+                raise
             self._sender = SyslogTlsSender(
                 self.section.host,
                 self.section.port,
-                tls_context(self.files),
+                context,
                 connect_timeout_s=self.section.connect_timeout_s,
                 send_timeout_s=self.section.send_timeout_s,
             )

@@ -50,6 +50,7 @@ from viewer.audit.store import AuditLog
 from viewer.config import Settings
 from viewer.errors import AuditError
 from viewer.outbox import Backoff, Outbox, OutboxItem, PermanentSendError
+from viewer.paths import ca_file_problem
 
 if TYPE_CHECKING:
     import psycopg
@@ -160,6 +161,10 @@ def connect_kwargs(
         "options": "-c statement_timeout=60000 -c idle_in_transaction_session_timeout=60000",
     }
     if c.ca_file:
+        # whoever can change the CA file picks the server taken for the department store
+        problem = ca_file_problem(c.ca_file, "audit_central.ca_file")
+        if problem is not None:
+            raise CentralError(problem)
         kwargs["sslrootcert"] = c.ca_file
     secret = password if user is not None else _read_password(c.password_file)
     if secret is not None:

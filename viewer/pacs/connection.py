@@ -30,6 +30,7 @@ from viewer.config import (
     no_passphrase,
 )
 from viewer.errors import BedsideError
+from viewer.paths import ca_file_problem
 
 __all__ = [
     "PacsCancelledError",
@@ -107,9 +108,10 @@ class PacsTarget:
         """Client TLS context: the site's CA bundle (or the system's), its client certificate,
         TLS 1.2 at least (PS3.15 B.9 BCP 195 profile)."""
         s = self.section
+        ca_file = self.trusted_ca_file()
         try:
-            if s.ca_file:
-                context = ssl.create_default_context(cafile=s.ca_file)
+            if ca_file:
+                context = ssl.create_default_context(cafile=ca_file)
             else:
                 context = ssl.create_default_context()
             context.minimum_version = ssl.TLSVersion.TLSv1_2
@@ -137,6 +139,25 @@ class PacsTarget:
                 "DICOMweb needs pacs.dicomweb_url (an http:// or https:// address) in the site "
                 "file (docs/pacs.md)."
             )
+
+    def ca_file_problem(self) -> str:
+        """Why ``pacs.ca_file`` must not be trusted now, "" when it may (or none is set): other
+        accounts can change it (:func:`viewer.paths.ca_file_problem`), and whoever can picks the
+        server Bedside takes for PACS. Asked at each connection and for the status line."""
+        if not self.section.ca_file:
+            return ""
+        try:
+            return ca_file_problem(self.section.ca_file, "pacs.ca_file") or ""
+        except BedsideError as exc:  # a link loop, a path the system will not look up
+            return str(exc)
+
+    def trusted_ca_file(self) -> str:
+        """``pacs.ca_file`` for a TLS connection ("" for the system's CAs), refused with
+        :meth:`ca_file_problem`'s sentence (the object waits in the outbox, not held)."""
+        problem = self.ca_file_problem()
+        if problem:
+            raise PacsNotConfiguredError(problem)
+        return self.section.ca_file
 
     def secret(self) -> str:
         """The password or token from ``pacs.password_file``, read now (it may be rotated) and

@@ -30,7 +30,7 @@ from viewer.config import Settings
 from viewer.errors import AuditError
 from viewer.outbox import DrainResult, Outbox, OutboxItem, OutboxStatus, PermanentSendError
 from viewer.pacs.connection import PacsError, PacsRejectedError, PacsTarget, is_uid
-from viewer.pacs.state import pacs_state, state_text
+from viewer.pacs.state import PacsState, pacs_state, state_text
 
 __all__ = ["AuditSink", "DeliveryStatus", "PacsDelivery", "encode_part10"]
 
@@ -204,13 +204,18 @@ class PacsDelivery:
         """Counts and times of one reading's objects, or of the whole outbox."""
         return self.outbox.status(reading_id)
 
+    def state(self, reading_id: str | None = None) -> PacsState:
+        """What the PACS line shows of one reading's objects, or of the whole outbox: the
+        outbox's counts, and whether this workstation refuses to connect now (its CA file)."""
+        return pacs_state(self.status(reading_id), blocked=self.target.ca_file_problem())
+
     def status_text(self, *, reading_id: str | None = None) -> str:
         """The window's PACS line in English (:func:`viewer.pacs.state.state_text`): "Sent to
         PACS 12:04", "Waiting: PACS unreachable since 11:58", "Not sent: PACS refused the
         result (...)", or "" when PACS is off or nothing was ever queued."""
         if not self.enabled:
             return ""
-        return state_text(pacs_state(self.status(reading_id)))
+        return state_text(self.state(reading_id))
 
 
 def _send_one(

@@ -18,9 +18,11 @@ class PacsState:
     """What the reader is shown of PACS: ``off`` (not set up), ``idle`` (nothing sent yet),
     ``queued`` (not tried yet), ``sent`` (``when``: the last acknowledgement), ``waiting`` (a
     retry is due; ``when``: the first failure), ``held`` (PACS refused an item: kept until IT
-    retries it; ``error``: its answer). ``waiting`` counts what is not sent."""
+    retries it; ``error``: its answer), ``blocked`` (objects wait and this workstation will not
+    connect until IT fixes its setup: ``error`` says what, e.g. a CA file others can change).
+    ``waiting`` counts what is not sent."""
 
-    kind: Literal["off", "idle", "queued", "sent", "waiting", "held"]
+    kind: Literal["off", "idle", "queued", "sent", "waiting", "held", "blocked"]
     when: dt.datetime | None = None
     waiting: int = 0
     error: str = ""
@@ -30,14 +32,17 @@ def _aware(stamp: float | None) -> dt.datetime | None:
     return None if stamp is None else dt.datetime.fromtimestamp(stamp, dt.UTC)
 
 
-def pacs_state(status: Any) -> PacsState:
+def pacs_state(status: Any, *, blocked: str = "") -> PacsState:
     """The state of a delivery status (``viewer.outbox.OutboxStatus`` of one reading or of the
-    whole outbox: counts and UNIX times); a held refusal outranks a wait, a wait outranks an
-    earlier success."""
+    whole outbox: counts and UNIX times); ``blocked``: why this workstation will not connect now
+    (``PacsTarget.ca_file_problem``), which names the cause where "unreachable" would mislead. A
+    held refusal outranks it, it outranks a wait, a wait outranks an earlier success."""
     pending, held = int(status.pending), int(status.held)
     error = str(status.last_error or "")
     if held:
         return PacsState("held", _aware(status.failing_since), pending + held, error)
+    if pending and blocked:
+        return PacsState("blocked", _aware(status.failing_since), pending, blocked)
     if pending and status.failing_since is not None:
         return PacsState("waiting", _aware(status.failing_since), pending, error)
     if pending:
@@ -70,6 +75,8 @@ def state_text(state: PacsState) -> str:
             f"Not sent: PACS refused the result ({state.error or 'no reason given'}). It is "
             "kept; IT can send it again (bedside pacs outbox retry)."
         )
+    if state.kind == "blocked":
+        return f"Not sent: {state.error} It is kept and goes out once this is fixed."
     if state.kind == "queued":
         return "Queued for PACS"
     return ""

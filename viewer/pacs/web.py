@@ -254,7 +254,8 @@ class _BoundedAnswers(HTTPAdapter):
 
     def send(self, request: Any, *args: Any, **kwargs: Any) -> requests.Response:
         if self._ca_bundle:
-            kwargs["verify"] = self._ca_bundle
+            # checked at each request: requests reads the file when it connects
+            kwargs["verify"] = PacsTarget(self._section).trusted_ca_file()
         response = super().send(request, *args, **kwargs)
         # a search answer (pacs.max_results studies of a few fields) is far below
         # pacs.max_search_mb; dicomweb-client holds one retrieved instance (a chest image is
@@ -276,7 +277,7 @@ def _session(target: PacsTarget, timeout_s: float) -> requests.Session:
     s = target.section
     session = requests.Session()
     if s.ca_file:
-        session.verify = s.ca_file
+        session.verify = target.trusted_ca_file()
     adapter = _BoundedAnswers(s, timeout_s=timeout_s)
     session.mount("https://", adapter)
     session.mount("http://", adapter)

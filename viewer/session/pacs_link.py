@@ -107,7 +107,8 @@ def drain_state(
     """Send what is due through ``delivery`` (``viewer.pacs.delivery.PacsDelivery``), then the
     state of ``reading_id``'s objects (every object's without one). On a worker's thread."""
     delivery.drain(should_stop=should_stop)
-    return pacs_state(delivery.status(reading_id))
+    state: PacsState = delivery.state(reading_id)
+    return state
 
 
 def source_header(dataset: Dataset) -> Dataset:

@@ -34,6 +34,7 @@ from viewer.config import (
 )
 from viewer.errors import BedsideError
 from viewer.keyprint import fingerprint, format_fingerprint
+from viewer.paths import ca_file_problem
 from viewer.session.forwarding_status import ForwardingState, ForwardingStatus, state_text
 
 Level = Literal["info", "warning", "error"]
@@ -226,7 +227,12 @@ def _check_paths(values: SettingsFile, out: _Collector) -> None:
         if key == "trust.site_keys_dir":
             continue  # checked with the keys below
         mode = stat.S_IMODE(st.st_mode)
-        if POSIX and mode & stat.S_IWOTH:
+        if key in TLS_CA_KEYS:
+            # the connections refuse it with this sentence too (one rule: viewer.paths)
+            problem = ca_file_problem(path, key)
+            if problem is not None:
+                out.add("error", "ca_file_writable", problem)
+        elif POSIX and mode & stat.S_IWOTH:
             out.add(
                 "error",
                 "world_writable",

@@ -48,6 +48,8 @@ CHECK_TIMEOUT_S = 5.0
 # how long closing the window waits for the worker (the GUI thread is blocked meanwhile): a send
 # in flight is broken off at the close's cancel; its object stays in the outbox
 SHUTDOWN_WAIT_MS = 2_000
+# states shown in red, and shown on an image with no reading of this run (never its "sent")
+TROUBLE = ("held", "waiting", "blocked")
 
 
 class _HandOver:
@@ -106,6 +108,10 @@ class QtPacsStatus(QLabel):
                 "Not sent: PACS refused the result ({0}). It is kept; IT can send it again "
                 "(bedside pacs outbox retry)."
             ).format(state.error or self.tr("no reason given"))
+        if state.kind == "blocked":
+            return self.tr("Not sent: {0} It is kept and goes out once this is fixed.").format(
+                state.error
+            )
         if state.kind == "queued":
             return self.tr("Queued for PACS")
         return ""
@@ -121,7 +127,7 @@ class QtPacsStatus(QLabel):
             text = self.tr("Not queued for PACS: {0} The decision is saved.").format(self.note)
         self.setText(text)
         self.setToolTip(self.state.error if self.state.kind == "waiting" else "")
-        bad = self.note or self.state.kind in ("held", "waiting")
+        bad = self.note or self.state.kind in TROUBLE
         self.setStyleSheet("color: #b00020;" if bad else "color: #1b5e20;")
         self.setVisible(bool(text))
 
@@ -287,7 +293,7 @@ class QtPacsLink(QObject):
         self._draining = False
         current = reading == self._reading and self.enabled and not self._notes.get(self._path)
         if current:
-            if not reading and state.kind not in ("waiting", "held"):
+            if not reading and state.kind not in TROUBLE:
                 state = PacsState("idle")
             self.status.set_state(state)
         self.state_changed.emit(state)
