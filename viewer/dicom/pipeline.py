@@ -122,6 +122,10 @@ def modality_values(values: np.ndarray, header: HeaderSource) -> np.ndarray:
             raise DicomError(
                 f"has an invalid {keyword} {tag} value {str(value)[:40]!r} (not a number)"
             )
+    sequence = None if isinstance(header, PlainHeader) else header.get("ModalityLUTSequence")
+    problem = lut_problem(sequence[0], bits=(8, 16)) if sequence else None
+    if problem:
+        raise DicomError(f"has a Modality LUT Sequence (0028,3000) that cannot apply: {problem}")
     try:
         if isinstance(header, PlainHeader):
             out = rescale(
@@ -131,8 +135,11 @@ def modality_values(values: np.ndarray, header: HeaderSource) -> np.ndarray:
             from pydicom.pixels.processing import apply_modality_lut
 
             out = apply_modality_lut(values, cast("Dataset", header))
-    except Exception as exc:
-        raise DicomError(f"the Modality LUT / Rescale (0028,1052/1053) is invalid: {exc}") from exc
+    except Exception as exc:  # the words are numpy's or struct's: the attributes are named
+        what = "Modality LUT Sequence (0028,3000)" if sequence else "Rescale (0028,1052/1053)"
+        raise DicomError(
+            f"has a {what} that cannot apply to its stored values (a damaged header)"
+        ) from exc
     out = np.asarray(out, dtype=np.float64)
     if out.shape != values.shape or not np.all(np.isfinite(out)):
         raise DicomError("the Modality LUT / Rescale (0028,1052/1053) gives non-finite values")
@@ -275,13 +282,14 @@ def stored_windows(header: HeaderSource) -> tuple[tuple[Window, ...], list[str]]
         if seq:
             from pydicom.pixels.processing import apply_voi
         for i, item in enumerate(seq):
-            desc = item.LUTDescriptor
-            entries = int(desc[0]) or 65536
-            first = float(desc[1])
+            # a LUT Data (0028,3006) that does not match its descriptor must not become a preset
+            problem = lut_problem(item, bits=(8, *range(10, 17)))
+            if problem:
+                notes.append(f"VOI LUT Sequence item {i + 1} ignored: {problem}")
+                continue
+            entries, first = int(item.LUTDescriptor[0]) or 65536, float(item.LUTDescriptor[1])
             explanation = str(item.get("LUTExplanation", "") or "")
-            try:  # a LUT Data (0028,3006) shorter than its descriptor must not become a preset
-                if _lut_entries(item, int(desc[2])) < entries:
-                    raise ValueError("LUT Data shorter than LUT Descriptor")
+            try:
                 apply_voi(np.array([int(first)], dtype=np.int64), cast("Dataset", header), index=i)
             except Exception:
                 notes.append(
@@ -324,6 +332,27 @@ def stored_windows(header: HeaderSource) -> tuple[tuple[Window, ...], list[str]]
     except Exception as exc:
         notes.append(f"Window Center/Width ignored: {exc}")
     return tuple(windows), notes
+
+
+def lut_problem(item: Any, bits: Sequence[int]) -> str | None:
+    """Why a Modality or VOI LUT Sequence item cannot be applied, or None. Its LUT Descriptor
+    (0028,3002) has three values (PS3.3 C.11.1.1.1, C.11.2.1.1): the entries (0 means 65536),
+    the first stored value mapped, and the bits per entry (8 or 16 for a Modality LUT; 8 or
+    10..16 for a VOI LUT, as older editions allowed); LUT Data (0028,3006) holds that many."""
+    desc = item.get("LUTDescriptor")
+    values = _items(desc) if desc is not None else []
+    if len(values) != 3 or not all(isinstance(v, int) for v in values):
+        return f"its LUT Descriptor (0028,3002) has {len(values)} value(s), not three numbers"
+    entries, _, depth = values
+    if depth not in bits:
+        return f"its LUT Descriptor (0028,3002) gives {depth} bits per entry"
+    held = _lut_entries(item, depth)
+    if held < (entries or 65536):
+        return (
+            f"its LUT Data (0028,3006) holds {held} entries where its LUT Descriptor "
+            f"(0028,3002) declares {entries or 65536}"
+        )
+    return None
 
 
 def _lut_entries(item: Any, bits: int) -> int:
