@@ -193,6 +193,10 @@ def test_every_path_valued_key_refuses_hostile_paths(
         load_settings()
     message = str(info.value)
     assert str(site_file) in message and f"'{section}.{key}'" in message
+    if kind == "wrong-kind":  # what it is, then what it should be ('/etc/passwd is not a
+        # regular file, not a folder' was said of a regular file)
+        wanted = "a regular file, not a folder" if folder else "a folder, not a regular file"
+        assert f"is {wanted}." in message
 
 
 @pytest.mark.parametrize("kind", HOSTILE)

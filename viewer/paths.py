@@ -53,6 +53,7 @@ def default_data_dir() -> Path:
 
 
 _KINDS = {
+    stat.S_IFREG: "a regular file",  # where a folder belongs
     stat.S_IFDIR: "a folder",
     stat.S_IFCHR: "a device",
     stat.S_IFBLK: "a device",
