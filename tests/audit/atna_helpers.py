@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from tests.servers import PORT_TRIES, certificate, free_port, key_pem, listens
+from tests.waits import WAIT_S
 from viewer.audit import AuditEvent, AuditLog, AuditRecord, EventType, User
 
 RSYSLOGD = Path("/usr/sbin/rsyslogd")
@@ -501,7 +502,7 @@ class Rsyslog:
             return []
         return [line for line in self.out.read_bytes().split(b"\n") if line]
 
-    def wait_for(self, count: int, timeout: float = 30.0) -> list[bytes]:
+    def wait_for(self, count: int, timeout: float = WAIT_S) -> list[bytes]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             got = self.lines()

@@ -23,6 +23,7 @@ from tests.audit.atna_helpers import (
     rsyslog_missing,
 )
 from tests.audit.helpers import decision
+from tests.waits import WAIT_S
 from viewer.audit import AuditLog, AuditRecord
 from viewer.audit.atna_transport import SD_ID, AtnaDestination
 from viewer.audit.forwarding import Forwarder, ForwardResult, forward
@@ -218,7 +219,10 @@ def test_a_stopped_repository_is_one_clear_message_and_a_queued_result(
             assert "refused the connection" in (result.drain.error or "")
             assert box.status().pending == 1
             rsyslog.start()
-            time.sleep(0.1)
+            # the retry time the outbox set (the fast backoff's), not a fixed sleep
+            deadline = time.monotonic() + WAIT_S
+            while not box.due() and time.monotonic() < deadline:
+                time.sleep(0.01)
             again = forward(log, box, destination)
             destination.close()
             assert again.queued == 0 and again.drain.sent == 1 and again.drain.error is None
@@ -239,7 +243,7 @@ def test_the_running_app_forwards_each_appended_row(
     try:
         assert trail.forwarding_error == ""
         trail.append("app_stop")
-        lines = rsyslog.wait_for(2, timeout=30)
+        lines = rsyslog.wait_for(2)
     finally:
         trail.close()
     kinds = [parse_syslog(line).msg for line in lines]
