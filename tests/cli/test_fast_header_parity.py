@@ -35,7 +35,7 @@ PYDICOM_FILES = sorted(
 )
 
 
-def _no_fast_path(path: Path, limits: object) -> None:
+def _no_fast_path(path: Path, limits: object, header: object = None) -> None:
     return None
 
 

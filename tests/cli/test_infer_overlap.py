@@ -71,8 +71,8 @@ def _stable(result: dict[str, Any]) -> dict[str, Any]:
 @pytest.fixture
 def mixed(tmp_path: Path) -> Path:
     """Six images with, in the middle of them in input order, a CT slice (refused by its header),
-    a file cut short inside Pixel Data (a decode error) and a blank image (refused by its
-    pixels, after the decode)."""
+    a file cut short inside Pixel Data (an error of the scan, never opened) and a blank image
+    (refused by its pixels, after the decode)."""
     from viewer.dicom.synthetic import make_cxr, write_demo_set
 
     folder = tmp_path / "mixed"
@@ -162,11 +162,13 @@ def test_overlapped_batch_equals_the_sequential_loop_results_and_rows(
     rows_overlapped = rows_overlapped[: len(rows_overlapped) // 2]
     assert rows_overlapped == _rows(settings, middle)
     # in input order: image_opened then ai_result_shown, image by image, none missing (the
-    # file cut short is read by the session too, and its failure recorded)
+    # file cut short is the scan's error, in the scan's words, and never opened)
+    cut = next(r for r in overlapped if r["file"].endswith("SYN0002b_cut.dcm"))
+    assert cut["error"].startswith("has truncated pixel data (") and "recorded" not in cut
     read = [r for r in overlapped if "recorded" in r]
-    assert len(read) == 9 and all(r["recorded"] for r in read)
+    assert len(read) == 8 and all(r["recorded"] for r in read)
     kinds = [row["type"] for row in rows_overlapped]
-    assert kinds == ["image_opened", "ai_result_shown"] * 9
+    assert kinds == ["image_opened", "ai_result_shown"] * 8
     shown = [row for row in rows_overlapped if row["type"] == "ai_result_shown"]
     assert [row["outcome"] for row in shown] == [
         "success" if r["status"] == "scored" else "failure" for r in read

@@ -101,7 +101,7 @@ def _info(args: argparse.Namespace) -> int:
     failed = 0
     for raw in args.paths:
         try:
-            meta = read_metadata(raw)
+            meta = read_metadata(raw, check_pixels=True)  # as scan and render judge it
         except DicomError as exc:
             failed += 1
             results.append({"path": str(raw), "error": exc.message})

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 from viewer.dicom.dictionary import GREY_TAGS, HEADER_TAGS
 
@@ -41,13 +41,15 @@ _LONG = frozenset(
     {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"UC", b"UN", b"UR", b"UT", b"SV", b"UV"}
 )
 _UNDEFINED = 0xFFFFFFFF
+UNDEFINED_LENGTH = _UNDEFINED  # PS3.5 7.1.1
 _ITEM, _ITEM_END, _SEQ_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
 _SPECIES_CODES = 0x00102202  # Patient Species Code Sequence, PS3.3 C.7.1.1
 _EXPLICIT = struct.Struct("<HH2sH")  # tag, VR, 16-bit length (PS3.5 7.1.2)
 _IMPLICIT = struct.Struct("<HHI")  # tag, 32-bit length (PS3.5 7.1.3)
 _U32 = struct.Struct("<I")
 _LAST_GROUP = 0x0028  # ImageMetadata's elements are all in groups 0008..0028
-_PIXEL_TAGS = frozenset({0x7FE00008, 0x7FE00009, 0x7FE00010})  # where a header-only read stops
+PIXEL_DATA = 0x7FE00010  # Pixel Data (PS3.3 C.7.6.3); 0008 / 0009: Float / Double Float
+_PIXEL_TAGS = frozenset({0x7FE00008, 0x7FE00009, PIXEL_DATA})  # where a header-only read stops
 # Values longer than this are deferred by pydicom (left unread) in the header pass (safe_read).
 DEFER_BYTES = 64 * 1024
 VALID_VRS = frozenset(
@@ -75,6 +77,16 @@ _US_OR_SS = (b"US", b"SS")  # an element whose VR follows Pixel Representation (
 _BY_NAME = {name: tag for tag, (name, _) in _WANTED.items()}
 
 
+@dataclass(frozen=True)
+class PixelElement:
+    """Where the Pixel Data (7FE0,0010) value starts and its declared length (PS3.5 7.1.2;
+    :data:`UNDEFINED_LENGTH`: encapsulated, PS3.5 A.4). ``value_at`` is -1 when the file
+    ends inside the element's own tag, VR and length (a cut copy)."""
+
+    value_at: int
+    length: int
+
+
 class RawHeader:
     """The wanted top-level elements as raw bytes; ``get`` decodes like fields._get.
 
@@ -90,9 +102,18 @@ class RawHeader:
         meta_sop_class: str,
         exact: bool = True,
         pixel_at: int = -1,
+        pixel: PixelElement | None = None,
+        cut: bool = False,
     ) -> None:
         self._values = values
         self.pixel_at = pixel_at  # where the Pixel Data element starts (-1: not reached)
+        # the Pixel Data (7FE0,0010) element, None when the walk stopped at another pixel tag
+        # (Float / Double Float Pixel Data) or found none
+        self.pixel = pixel
+        # the whole file was given and it ends inside a data element before Pixel Data (a
+        # cut copy): the values before the cut are here, but not ``exact`` (pydicom judges)
+        self.cut = cut
+        self.file_size = -1  # the file's size, when the caller knows it
         self._encoding = encoding or _ENCODINGS[""]
         self.exact = exact and encoding is not None
         self.transfer_syntax = transfer_syntax
@@ -329,68 +350,136 @@ def _scan(
     meta = meta or file_meta(data)
     if meta.overrun or not meta.valid_vrs:
         raise _MalformedError("file meta")
-    pos, tsyntax, meta_sop = meta.end, meta.transfer_syntax, meta.sop_class
+    tsyntax, meta_sop = meta.transfer_syntax, meta.sop_class
     if not tsyntax or tsyntax in (EXPLICIT_BE, DEFLATED):
         return None
-    implicit = tsyntax == IMPLICIT_LE
     values: dict[int, tuple[str, bytes]] = {}
+    try:
+        pixel_at, pixel, exact = _walk(
+            data, meta.end, tsyntax == IMPLICIT_LE, values, max_depth, complete, whole
+        )
+    except _CutError as cut:
+        if data[cut.pos : cut.pos + 4] != _PIXEL_TAG_BYTES:
+            return RawHeader(values, None, tsyntax, meta_sop, False, cut=True)
+        # the file ends inside the Pixel Data element's own header: no pixel byte at all
+        pixel_at, pixel, exact = cut.pos, PixelElement(-1, 0), True
+    return RawHeader(values, _encoding(values), tsyntax, meta_sop, exact, pixel_at, pixel)
+
+
+class _CutError(Exception):
+    """The whole file was given and it ends inside the data element starting at ``pos``."""
+
+    def __init__(self, pos: int) -> None:
+        super().__init__(pos)
+        self.pos = pos
+
+
+_PIXEL_TAG_BYTES = struct.pack("<HH", 0x7FE0, 0x0010)
+
+
+def _walk(
+    data: bytes,
+    pos: int,
+    implicit: bool,
+    values: dict[int, tuple[str, bytes]],
+    max_depth: int,
+    complete: bool,
+    whole: bool,
+) -> tuple[int, PixelElement | None, bool]:
+    """The top-level elements from ``pos`` into ``values``: (where the pixel element starts
+    or -1, the Pixel Data element, exact). :class:`_CutError` when ``data`` is the whole file
+    and it ends inside an element."""
     size = len(data)
-    pixel_at = -1
     previous = 0x0002FFFF  # the data set follows the file meta, tags ascending (PS3.5 7.1)
     exact = True
     # Every top-level element up to Pixel Data is walked, as pydicom's header-only read does,
     # so that a damaged element after the wanted ones is pydicom's to judge too.
-    while pos < size or not complete:
-        # _element, inlined: ~40 elements a file, 1,000 files a second (issue 19 item 2)
-        if pos + 8 > size:
-            raise NeedMoreError
-        if implicit:
-            group, element, length = _IMPLICIT.unpack_from(data, pos)
-            raw_vr, value_at = b"", pos + 8
-        else:
-            group, element, raw_vr, length = _EXPLICIT.unpack_from(data, pos)
-            if raw_vr in _LONG:
-                if pos + 12 > size:
-                    raise NeedMoreError
-                (length,) = _U32.unpack_from(data, pos + 8)
-                value_at = pos + 12
-            elif raw_vr in VALID_VRS:
-                value_at = pos + 8
+    start = pos
+    try:
+        while pos < size or not complete:
+            # _element, inlined: ~40 elements a file, 1,000 files a second (issue 19 item 2)
+            start = pos
+            if pos + 8 > size:
+                raise NeedMoreError
+            if implicit:
+                group, element, length = _IMPLICIT.unpack_from(data, pos)
+                raw_vr, value_at = b"", pos + 8
             else:
-                raise _MalformedError("VR")  # or a stray delimiter (no VR): pydicom judges
+                group, element, raw_vr, length = _EXPLICIT.unpack_from(data, pos)
+                if raw_vr in _LONG:
+                    if pos + 12 > size:
+                        raise NeedMoreError
+                    (length,) = _U32.unpack_from(data, pos + 8)
+                    value_at = pos + 12
+                elif raw_vr in VALID_VRS:
+                    value_at = pos + 8
+                else:
+                    raise _MalformedError("VR")  # or a stray delimiter (no VR): pydicom judges
+            tag = (group << 16) | element
+            if tag in _PIXEL_TAGS:
+                pixel = PixelElement(value_at, length) if tag == PIXEL_DATA else None
+                return pos, pixel, exact
+            if group > _LAST_GROUP and not whole:
+                return -1, None, exact
+            if tag <= previous or tag >> 16 == 0xFFFE or tag == _SPECIES_CODES:
+                # out of order, a stray delimiter, or a coded species (veterinary imaging),
+                # which pydicom's path resolves
+                raise _MalformedError("element")
+            previous = tag
+            want = _WANTED.get(tag)
+            if want is not None and want[1] == "SQ":
+                values[tag] = ("SQ", b"")  # present (a LUT sequence): left to pydicom
+                want = None
+            if length == _UNDEFINED:
+                if want or not _is_sequence(data, tag, raw_vr, value_at, implicit):
+                    raise _MalformedError("undefined length")
+                pos = _skip_sequence(data, value_at, implicit, max_depth)
+                continue
+            end = value_at + length
+            if end > size:
+                raise NeedMoreError  # a value past the end of what was given
+            if want:
+                if length > DEFER_BYTES:
+                    raise _MalformedError("deferred")  # pydicom leaves it unread
+                vr = want[1]
+                if vr == "US or SS" and raw_vr in _US_OR_SS:
+                    vr = raw_vr.decode()
+                elif raw_vr and raw_vr != vr.encode():
+                    # another VR than the dictionary's (UN included): pydicom converts it by
+                    # that VR, which this reader does not imitate
+                    exact = False
+                values[tag] = (vr, data[value_at:end])
+            pos = end
+    except NeedMoreError:
+        if complete:
+            raise _CutError(start) from None
+        raise
+    return -1, None, exact
+
+
+_MAX_FRAGMENTS = 100_000  # items walked at most (a frame each, or a few): more is left alone
+
+
+def fragments_cut(fh: BinaryIO, value_at: int, size: int) -> bool:
+    """Whether a file of ``size`` bytes ends inside the items of encapsulated Pixel Data whose
+    value starts at ``value_at`` (PS3.5 A.4: a Basic Offset Table item, then fragment items,
+    then a Sequence Delimitation Item): each item's declared length is followed, no fragment
+    is read or decoded. False for anything else malformed (the decoder judges it)."""
+    pos = value_at
+    for _ in range(_MAX_FRAGMENTS):
+        if pos + 8 > size:
+            return True
+        fh.seek(pos)
+        head = fh.read(8)
+        if len(head) < 8:
+            return True
+        group, element, length = _IMPLICIT.unpack(head)
         tag = (group << 16) | element
-        if tag in _PIXEL_TAGS or (group > _LAST_GROUP and not whole):
-            pixel_at = pos if tag in _PIXEL_TAGS else -1
-            break
-        if tag <= previous or tag >> 16 == 0xFFFE or tag == _SPECIES_CODES:
-            # out of order, a stray delimiter, or a coded species (veterinary imaging), which
-            # pydicom's path resolves
-            raise _MalformedError("element")
-        previous = tag
-        want = _WANTED.get(tag)
-        if want is not None and want[1] == "SQ":
-            values[tag] = ("SQ", b"")  # present (a LUT sequence): the render leaves it to pydicom
-            want = None
-        if length == _UNDEFINED:
-            if want or not _is_sequence(data, tag, raw_vr, value_at, implicit):
-                raise _MalformedError("undefined length")
-            pos = _skip_sequence(data, value_at, implicit, max_depth)
-            continue
-        end = value_at + length
-        if end > size:
-            if complete:
-                raise _MalformedError("value past the end of the file")
-            raise NeedMoreError
-        if want:
-            if length > DEFER_BYTES:
-                raise _MalformedError("deferred")  # pydicom leaves it unread
-            vr = want[1]
-            if vr == "US or SS" and raw_vr in _US_OR_SS:
-                vr = raw_vr.decode()
-            elif raw_vr and raw_vr != vr.encode():
-                # another VR than the dictionary's (UN included): pydicom converts it by that
-                # VR, which this reader does not imitate
-                exact = False
-            values[tag] = (vr, data[value_at:end])
-        pos = end
-    return RawHeader(values, _encoding(values), tsyntax, meta_sop, exact, pixel_at)
+        if tag == _SEQ_END:
+            return False
+        if tag != _ITEM or length == _UNDEFINED:
+            return False
+        pos += 8 + length
+        if pos > size:
+            return True
+    return False

@@ -369,6 +369,10 @@ def iter_scan(
 ) -> Iterator[ScanProgress]:
     """Index files, folders and DICOMDIRs with header-only reads.
 
+    A file cut short (inside its header, its Pixel Data element or encapsulated fragments) or
+    with less Pixel Data than its image size declares is an error in the words opening it
+    uses (metadata.pixel_data_problem), never a listed image or a same-UID conflict.
+
     Yields one :class:`ScanProgress` per file; the last one has ``index`` set. If ``cancel()``
     returns True (checked before every file) the generator stops without an index; closing the
     generator cancels too.
@@ -425,7 +429,7 @@ def iter_scan(
         if cancel is not None and cancel():
             return
         try:
-            meta = read_metadata(path, limits=limits)
+            meta = read_metadata(path, limits=limits, check_pixels=True)
         except DicomError as exc:
             if was_walked and "is not a DICOM file" in exc.message:
                 looks_dicom = _looks_like_an_image_file(path)

@@ -29,12 +29,15 @@ from viewer.dicom.header import (
     EXPLICIT_BE,
     EXPLICIT_LE,
     IMPLICIT_LE,
+    UNDEFINED_LENGTH,
     NeedMoreError,
     RawHeader,
+    fragments_cut,
     scan_header,
 )
 from viewer.dicom.model import ImageMetadata, PixelSpacing
 from viewer.dicom.safe_read import (
+    CUT_SHORT,
     DEFAULT_LIMITS,
     Limits,
     check_file,
@@ -180,15 +183,10 @@ def build_metadata(
 _FAST_HEAD = 64 * 1024
 
 
-def fast_metadata(path: Path, limits: Limits) -> ImageMetadata | None:
-    """The index's fast path (viewer.dicom.header); None when pydicom must judge the file."""
-    found = fast_header(path, limits)
-    return None if found is None else found[1]
-
-
-def fast_header(path: Path, limits: Limits) -> tuple[RawHeader, ImageMetadata] | None:
-    """The raw header and its metadata without pydicom; None when pydicom must judge the file
-    (the metadata path and the pydicom-free render, viewer.dicom.direct, share it)."""
+def raw_header(path: Path, limits: Limits) -> RawHeader | None:
+    """The fast reader's walk of the file (header.py), even when its values are not ``exact``
+    or the file is ``cut``; None when only pydicom can read it (no preamble, deflated, big
+    endian, malformed). Raises DicomError for what the safe reader refuses before parsing."""
     checked = check_file(path, limits, head_size=_FAST_HEAD)
     if checked.force or checked.deflated:
         return None
@@ -208,6 +206,27 @@ def fast_header(path: Path, limits: Limits) -> tuple[RawHeader, ImageMetadata] |
             header = scan_header(data, complete=complete, max_depth=limits.max_sequence_depth)
         except NeedMoreError:
             return None
+    if header is not None:
+        header.file_size = len(data) if complete else checked.size
+    return header
+
+
+def fast_metadata(
+    path: Path, limits: Limits, header: RawHeader | None = None
+) -> ImageMetadata | None:
+    """The index's fast path (viewer.dicom.header); None when pydicom must judge the file.
+    ``header``: the file's :func:`raw_header` when the caller has it already."""
+    found = fast_header(path, limits, header)
+    return None if found is None else found[1]
+
+
+def fast_header(
+    path: Path, limits: Limits, header: RawHeader | None = None
+) -> tuple[RawHeader, ImageMetadata] | None:
+    """The raw header and its metadata without pydicom; None when pydicom must judge the file
+    (the metadata path and the pydicom-free render, viewer.dicom.direct, share it)."""
+    if header is None:
+        header = raw_header(path, limits)
     if header is None or not header.exact:
         return None
     # cleaned as field_uid cleans pydicom's value of (0002,0002): control characters dropped
@@ -218,12 +237,24 @@ def fast_header(path: Path, limits: Limits) -> tuple[RawHeader, ImageMetadata] |
     return header, build_metadata(header, path, tsyntax, meta_sop)
 
 
-def read_metadata(path: str | Path, *, limits: Limits = DEFAULT_LIMITS) -> ImageMetadata:
+def read_metadata(
+    path: str | Path, *, limits: Limits = DEFAULT_LIMITS, check_pixels: bool = False
+) -> ImageMetadata:
     """Header-only read (Pixel Data never touched), limits applied; raises DicomError.
 
     Here, not in reader.py, so that ``bedside dicom info``/``scan`` and the index load neither
-    numpy nor pydicom for an ordinary file (the fast path above; issue 19)."""
-    fast = fast_metadata(Path(path), limits)  # no pydicom, nothing to quiet
+    numpy nor pydicom for an ordinary file (the fast path above; issue 19). ``check_pixels``
+    (the index, ``dicom info``, read_image): a file cut short, or whose Pixel Data is shorter
+    than its header declares, is refused with the words opening it would use
+    (:func:`pixel_data_problem`), before it is listed as an image."""
+    p = Path(path)
+    header = None
+    if check_pixels:
+        header = raw_header(p, limits)
+        problem = None if header is None else pixel_data_problem(p, header)
+        if problem:
+            raise DicomError(problem, path=p)
+    fast = fast_metadata(p, limits, header)  # no pydicom, nothing to quiet
     if fast is not None:
         return fast
     notes: list[str] = []
@@ -233,6 +264,62 @@ def read_metadata(path: str | Path, *, limits: Limits = DEFAULT_LIMITS) -> Image
             return metadata_from_dataset(ds, path)
         except Exception as exc:
             raise DicomError(f"has an unreadable header: {short_error(exc)}", path=path) from exc
+
+
+_NATIVE = (IMPLICIT_LE, EXPLICIT_LE)  # the fast reader's native syntaxes (PS3.5 A.1, A.2)
+
+
+def expected_pixel_bytes(header: FieldSource) -> int | None:
+    """Native Pixel Data size: Rows x Columns x Samples per Pixel x Number of Frames x Bits
+    Allocated / 8, a Bits Allocated of 1 packed eight pixels a byte (PS3.5 8.1.1, 8.2); None
+    without a usable Image Pixel module (PS3.3 C.7.6.3) or for another Bits Allocated."""
+    rows, columns, bits = (field_int(header, k) or 0 for k in ("Rows", "Columns", "BitsAllocated"))
+    if rows <= 0 or columns <= 0 or bits <= 0 or (bits != 1 and bits % 8):
+        return None
+    samples = max(field_int(header, "SamplesPerPixel") or 1, 1)
+    frames = max(field_int(header, "NumberOfFrames") or 1, 1)
+    count = rows * columns * samples * frames
+    return -(-count // 8) if bits == 1 else count * (bits // 8)
+
+
+def pixel_data_problem(path: Path, header: RawHeader) -> str | None:
+    """What is missing from a file the fast reader walked, in the words opening it uses
+    (reader.read_image), or None: cut short inside its header (or inside encapsulated
+    fragments, whose item lengths are followed, PS3.5 A.4), no Pixel Data (7FE0,0010), native
+    Pixel Data shorter than its declared image size, or declared longer than the file holds.
+    A file longer than its Pixel Data (trailing padding, PS3.10 7.2) is fine."""
+    expected = expected_pixel_bytes(header)
+    if expected is None:
+        return None  # not an image (yet): incomplete_image_message, or pydicom, judges
+    if header.cut:
+        return CUT_SHORT
+    pixel = header.pixel
+    if pixel is None:
+        return "has no Pixel Data (7FE0,0010)" if header.pixel_at < 0 else None
+    size = header.file_size
+    available = max(size - pixel.value_at, 0) if pixel.value_at >= 0 else 0
+    if header.transfer_syntax not in _NATIVE:
+        if pixel.value_at < 0:
+            return CUT_SHORT
+        if pixel.length != UNDEFINED_LENGTH:
+            return None  # encapsulated with a defined length: the decoder judges
+        try:
+            with path.open("rb") as fh:
+                cut = fragments_cut(fh, pixel.value_at, size)
+        except OSError:
+            return None  # opening it says why
+        return CUT_SHORT if cut else None
+    if pixel.length == UNDEFINED_LENGTH and pixel.value_at >= 0:
+        return None  # native with an undefined length: pydicom's message
+    got = min(pixel.length, available)
+    if got < expected:
+        return f"has truncated pixel data ({got} of {expected} bytes)"
+    if pixel.length > available:
+        return (
+            f"has truncated pixel data ({available} of the {pixel.length} bytes its Pixel Data "
+            "(7FE0,0010) declares)"
+        )
+    return None
 
 
 def incomplete_image_message(meta: ImageMetadata) -> str | None:

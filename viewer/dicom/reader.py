@@ -37,6 +37,8 @@ from viewer.dicom.metadata import (
     check_image_size,
     incomplete_image_message,
     metadata_from_dataset,
+    pixel_data_problem,
+    raw_header,
 )
 from viewer.dicom.metadata import read_metadata as read_metadata  # the public entry, re-exported
 from viewer.dicom.model import DicomImage, ImageMetadata
@@ -205,8 +207,18 @@ def _checked_meta(ds: Dataset, path: str | Path, limits: Limits) -> ImageMetadat
 
 def _read_image(path: str | Path, limits: Limits, notes: list[str]) -> DicomImage:
     # A bounded header-only pass first: every limit is checked before the full read, which
-    # then re-parses the same (proven small) header and reads or decodes the pixels.
+    # then re-parses the same (proven small) header and reads or decodes the pixels. A file
+    # cut short, or with less Pixel Data than it declares, gets the words the index gives it
+    # (metadata.pixel_data_problem), after the limits and before a pixel byte is read.
+    header = raw_header(Path(path), limits)
+    problem = None if header is None else pixel_data_problem(Path(path), header)
+    if problem and header is not None and (header.pixel is None or header.pixel.value_at < 0):
+        # cut inside the header or Pixel Data's own tag and length, or no Pixel Data at all:
+        # said first, as pydicom's header pass would fail or blame a missing element
+        raise DicomError(problem, path=path)
     _checked_meta(read_dataset(path, header_only=True, limits=limits, notes=notes), path, limits)
+    if problem:
+        raise DicomError(problem, path=path)
     ds = read_dataset(path, header_only=False, limits=limits, notes=notes)
     meta = _checked_meta(ds, path, limits)
     stored = _decode(ds, meta, notes)

@@ -177,6 +177,7 @@ class FileCheck:
     # the File Meta group parsed from ``head`` when all of it was there (the fast header path
     # reuses it instead of parsing it twice)
     meta: FileMeta | None = None
+    size: int = -1  # the file's size when it was checked
 
 
 def check_file(path: Path, limits: Limits, head_size: int = 4096) -> FileCheck:
@@ -204,7 +205,7 @@ def check_file(path: Path, limits: Limits, head_size: int = 4096) -> FileCheck:
         meta = file_meta(head)
         whole = meta.end + 8 <= len(head)  # the whole file meta was in head
         deflated = meta.transfer_syntax == DEFLATED if whole else _is_deflated(path)
-        return FileCheck(False, deflated, head, complete, meta if whole else None)
+        return FileCheck(False, deflated, head, complete, meta if whole else None, size)
     if _looks_like_dicom_without_preamble(head):
         return FileCheck(True, False, head, complete)
     raise DicomError(
@@ -421,16 +422,16 @@ def read_dataset(
         and getattr(ds, "file_meta", None)
         and len(read_dataset(p, header_only=True, limits=limits))
     ):
-        raise DicomError(
-            "is cut short: the file ends inside its data (an incomplete copy or download); "
-            "copy it again from its source",
-            path=p,
-        )
+        raise DicomError(CUT_SHORT, path=p)
     if len(ds) == 0 and not getattr(ds, "file_meta", None):
         raise DicomError("holds no DICOM data elements", path=p)
     return ds
 
 
+CUT_SHORT = (
+    "is cut short: the file ends inside its data (an incomplete copy or download); copy it "
+    "again from its source"
+)
 _TOO_LARGE = (
     "declares a data element larger than can be read (a damaged or hostile header); refused"
 )
