@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.audit.helpers import drop_triggers, fill, raw, set_column
+from tests.waits import WAIT_S
 from viewer.audit import AuditLog, User, export, verify_log
 from viewer.audit.change_record import (
     ChangeRecord,
@@ -101,6 +102,7 @@ def _pdftotext(pdf: Path, first: int = 1, last: int = 99) -> str:
         capture_output=True,
         text=True,
         check=True,
+        timeout=WAIT_S,
     ).stdout
 
 
@@ -143,5 +145,6 @@ def test_audit_report_lists_change_records(settings: Settings, tmp_path: Path) -
         [exe, "-f", str(page), "-l", str(page), "-r", "80", "-png", "-singlefile", str(result.path),
          str(out)],
         check=True,
+        timeout=WAIT_S,
     )  # fmt: skip
     assert out.with_suffix(".png").stat().st_size > 10_000  # a page with text, not blank

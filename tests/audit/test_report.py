@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.audit.helpers import CLINICIAN, decision, drop_triggers, fill, raw
+from tests.waits import WAIT_S
 from viewer.audit import AuditEvent, AuditLog, export
 from viewer.audit.stats import NO_REASON, model_stats
 from viewer.config import Settings
@@ -52,6 +53,7 @@ def _pdftotext(pdf: Path, first: int, last: int) -> str:
         capture_output=True,
         text=True,
         check=True,
+        timeout=WAIT_S,
     )
     return done.stdout
 

@@ -11,6 +11,7 @@ from typing import Any
 import jsonschema
 import pytest
 
+from tests.waits import WAIT_S
 from viewer.bundle.manifest import manifest_json_schema, parse_manifest, schema_text
 from viewer.bundle.resources import MANIFEST_SCHEMA, resource_path
 from viewer.errors import BundleError
@@ -43,7 +44,9 @@ def test_manifest_module_does_not_import_torch() -> None:
     import subprocess
 
     code = "import sys, viewer.bundle.manifest, viewer.bundle.loader; print('torch' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=WAIT_S
+    )
     assert out.stdout.strip() == "False"
 
 

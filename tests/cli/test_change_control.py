@@ -13,6 +13,7 @@ import pytest
 
 from tests.audit.helpers import drop_triggers, raw
 from tests.bundle.conftest import KeyPair
+from tests.waits import WAIT_S
 from viewer.cli.main import main
 
 
@@ -22,13 +23,14 @@ def _pdf_page1(pdf: Path, tmp_path: Path) -> str:
         pytest.skip("poppler-utils (pdftoppm, pdftotext) is not installed")
     out = tmp_path / "page1"
     subprocess.run([ppm, "-f", "1", "-l", "1", "-r", "60", "-png", "-singlefile", str(pdf),
-                    str(out)], check=True)  # fmt: skip
+                    str(out)], check=True, timeout=WAIT_S)  # fmt: skip
     assert out.with_suffix(".png").stat().st_size > 5_000
     return subprocess.run(
         [txt, "-f", "1", "-l", "1", "-layout", str(pdf), "-"],
         capture_output=True,
         text=True,
         check=True,
+        timeout=WAIT_S,
     ).stdout
 
 

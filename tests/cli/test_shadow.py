@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.waits import WAIT_S
 from viewer.cli.main import main
 
 
@@ -208,6 +209,7 @@ def test_the_reading_report_pdf_never_names_the_candidate(
         capture_output=True,
         text=True,
         check=True,
+        timeout=WAIT_S,
     ).stdout
     assert "infer-test 1.0.0" in text  # the decisions, with the model they were made with
     assert "1.1.0" not in text  # the candidate: neither its version nor a score of it

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.waits import WAIT_S
 from viewer.cli.main import main
 from viewer.dicom import DisplayRenderer, Window, read_image
 from viewer.dicom.synthetic import make_cxr
@@ -56,7 +57,9 @@ def generated(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
 
 
 def dcmj2pnm(path: Path, out: Path, *options: str) -> np.ndarray:
-    subprocess.run(["dcmj2pnm", *options, str(path), str(out)], check=True, capture_output=True)
+    subprocess.run(
+        ["dcmj2pnm", *options, str(path), str(out)], check=True, capture_output=True, timeout=WAIT_S
+    )
     with Image.open(out) as im:
         return np.asarray(im.convert("L")).astype(int)
 
@@ -141,6 +144,8 @@ def test_jpeg_extended_12bit_matches_dcmtk(tmp_path: Path, name: str) -> None:
 
     src = Path(pydicom.data.__file__).parent / "test_files" / name
     out = tmp_path / "raw.dcm"
-    subprocess.run(["dcmdjpeg", str(src), str(out)], check=True, capture_output=True)
+    subprocess.run(
+        ["dcmdjpeg", str(src), str(out)], check=True, capture_output=True, timeout=WAIT_S
+    )
     reference = pydicom.dcmread(out).pixel_array
     assert np.array_equal(read_image(src).stored, reference)

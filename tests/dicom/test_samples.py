@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.waits import WAIT_S
 from viewer.dicom import read_image, render
 
 pytestmark = pytest.mark.samples
@@ -54,6 +55,7 @@ def test_dx_sample_matches_dcmtk(samples_dir: Path, tmp_path: Path) -> None:
         ["dcmj2pnm", "+Ww", str(win.center), str(win.width), str(path), str(out)],
         check=True,
         capture_output=True,
+        timeout=WAIT_S,
     )
     with Image.open(out) as im:
         ref = np.asarray(im).astype(int)

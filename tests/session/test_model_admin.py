@@ -11,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from tests.waits import WAIT_S
 from viewer.bundle import StoreEntry, TrustStore
 from viewer.bundle.resources import DEMO_BUNDLE, resource_path
 from viewer.session.model_admin import (
@@ -52,7 +53,7 @@ def test_importing_the_model_admin_imports_neither_qt_nor_torch() -> None:
         "import sys, viewer.session.model_admin; "
         "assert 'torch' not in sys.modules and 'PySide6' not in sys.modules"
     )
-    subprocess.run([sys.executable, "-c", code], check=True)
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=WAIT_S)
 
 
 def test_rows_sort_by_model_then_semver_precedence() -> None:

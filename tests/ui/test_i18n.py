@@ -16,7 +16,7 @@ from PySide6.QtCore import QCoreApplication, QLocale, QThreadPool, QTranslator
 from PySide6.QtWidgets import QComboBox, QLabel, QPushButton
 from pytestqt.qtbot import QtBot
 
-from tests.waits import WAIT_MS
+from tests.waits import WAIT_MS, WAIT_S
 from viewer.config import Settings, load_settings
 from viewer.ui import i18n
 from viewer.ui.i18n import install_translator, local_time_text, resolve_language
@@ -153,14 +153,20 @@ def test_lupdate_finds_nothing_new(tmp_path: Path) -> None:
     fresh.write_bytes(TS.read_bytes())
     options = ["-ts", str(fresh), "-no-obsolete", "-locations", "none", "-silent"]
     subprocess.run(
-        [str(BIN / "pyside6-lupdate"), *map(str, sorted(UI.glob("*.py"))), *options], check=True
+        [str(BIN / "pyside6-lupdate"), *map(str, sorted(UI.glob("*.py"))), *options],
+        check=True,
+        timeout=WAIT_S,
     )
     assert set(_parse(fresh)) == set(_parse(TS))
 
 
 def test_compiled_catalogue_is_current(tmp_path: Path) -> None:
     qm = tmp_path / "bedside_ja.qm"
-    subprocess.run([str(BIN / "pyside6-lrelease"), str(TS), "-qm", str(qm), "-silent"], check=True)
+    subprocess.run(
+        [str(BIN / "pyside6-lrelease"), str(TS), "-qm", str(qm), "-silent"],
+        check=True,
+        timeout=WAIT_S,
+    )
     assert qm.read_bytes() == QM.read_bytes(), "run packaging/update_translations.py"
 
 
