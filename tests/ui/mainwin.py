@@ -52,7 +52,7 @@ def make_window(qtbot: Any) -> Iterator[Callable[..., Any]]:
     for window in made:
         window.close()
         window.shutdown()
-    QThreadPool.globalInstance().waitForDone()
+    assert QThreadPool.globalInstance().waitForDone(WAIT_MS), "a worker outlived its test"
 
 
 def find(window: Any, cls: Any, name: str) -> Any:

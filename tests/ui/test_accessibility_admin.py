@@ -63,7 +63,7 @@ def _unnamed(window: QWidget) -> list[str]:
 @pytest.fixture(autouse=True)
 def _no_leaks() -> Iterator[None]:
     yield
-    QThreadPool.globalInstance().waitForDone()
+    assert QThreadPool.globalInstance().waitForDone(WAIT_MS), "a worker outlived its test"
 
 
 @pytest.mark.parametrize(

@@ -42,7 +42,7 @@ def window(qtbot: QtBot, filled_log: Settings) -> Iterator[QtAuditWindow]:
     qtbot.waitUntil(lambda: not win.is_busy(), timeout=WAIT_MS)
     yield win
     win.shutdown()
-    QThreadPool.globalInstance().waitForDone()
+    assert QThreadPool.globalInstance().waitForDone(WAIT_MS), "a worker outlived its test"
 
 
 def _rows(win: QtAuditWindow) -> int:

@@ -54,7 +54,7 @@ def window(qtbot: QtBot, department: tuple[Settings, Settings]) -> Iterator[QtAu
     qtbot.waitUntil(lambda: not win.is_busy(), timeout=WAIT_MS)
     yield win
     win.shutdown()
-    QThreadPool.globalInstance().waitForDone()
+    assert QThreadPool.globalInstance().waitForDone(WAIT_MS), "a worker outlived its test"
 
 
 def _central(qtbot: QtBot, win: QtAuditWindow) -> None:

@@ -41,7 +41,7 @@ def japanese(qapp: QCoreApplication) -> Iterator[None]:
     assert install_translator(app, "ja") == "ja"
     yield
     install_translator(app, "en")
-    QThreadPool.globalInstance().waitForDone()
+    assert QThreadPool.globalInstance().waitForDone(WAIT_MS), "a worker outlived its test"
 
 
 # -- the table ----------------------------------------------------------------------------------

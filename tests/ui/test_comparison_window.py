@@ -53,7 +53,7 @@ def window(qtbot: QtBot, settings: Settings) -> Iterator[Any]:
     yield make
     for win in made:
         win.shutdown()
-    QThreadPool.globalInstance().waitForDone()
+    assert QThreadPool.globalInstance().waitForDone(WAIT_MS), "a worker outlived its test"
 
 
 def test_shows_what_the_command_prints(qtbot: QtBot, compared: str, window: Any) -> None:
@@ -92,4 +92,4 @@ def test_opened_from_the_model_manager(qtbot: QtBot, settings: Settings) -> None
     qtbot.waitUntil(lambda: not comparison.is_busy(), timeout=WAIT_MS)
     comparison.close()
     manager.shutdown()
-    QThreadPool.globalInstance().waitForDone()
+    assert QThreadPool.globalInstance().waitForDone(WAIT_MS), "a worker outlived its test"

@@ -55,7 +55,7 @@ def line(qtbot: Any, site_file: Path) -> Iterator[tuple[QtForwardingStatus, Sett
     qtbot.waitUntil(lambda: bool(widget.states), timeout=WAIT_MS)  # its first look, on its own
     yield widget, settings
     widget.shutdown()
-    QThreadPool.globalInstance().waitForDone()
+    assert QThreadPool.globalInstance().waitForDone(WAIT_MS), "a worker outlived its test"
 
 
 def _poll(qtbot: Any, widget: QtForwardingStatus) -> Any:
@@ -158,7 +158,7 @@ def test_both_destinations_and_japanese(qtbot: Any, site_file: Path, tmp_path: P
     finally:
         install_translator(app, "en")
         widget.shutdown()
-        QThreadPool.globalInstance().waitForDone()
+        assert QThreadPool.globalInstance().waitForDone(WAIT_MS), "a worker outlived its test"
 
 
 def test_absent_when_nothing_is_configured(qtbot: Any, make_window: Any, settings: Any) -> None:
@@ -215,7 +215,7 @@ def test_the_audit_window_shows_it_under_verify_and_only_when_configured(
         assert label.text().endswith("cannot be reached: connection refused.")  # wrapped, whole
     finally:
         window.shutdown()
-        QThreadPool.globalInstance().waitForDone()
+        assert QThreadPool.globalInstance().waitForDone(WAIT_MS), "a worker outlived its test"
 
 
 def test_the_audit_window_opened_from_the_main_window_says_what_the_status_bar_says(

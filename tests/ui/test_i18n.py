@@ -60,7 +60,7 @@ def _english_afterwards() -> Iterator[None]:
     app = QCoreApplication.instance()
     if app is not None:
         install_translator(app, "en")
-    QThreadPool.globalInstance().waitForDone()
+    assert QThreadPool.globalInstance().waitForDone(WAIT_MS), "a worker outlived its test"
 
 
 # -- the catalogue ----------------------------------------------------------------------------

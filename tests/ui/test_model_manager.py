@@ -108,7 +108,7 @@ def manager(qtbot: QtBot, it_settings: Settings) -> Iterator[QtModelManager]:
     qtbot.waitUntil(lambda: not win.is_busy(), timeout=WAIT_MS)
     yield win
     win.shutdown()
-    QThreadPool.globalInstance().waitForDone()
+    assert QThreadPool.globalInstance().waitForDone(WAIT_MS), "a worker outlived its test"
 
 
 def _wait(qtbot: QtBot, win: QtModelManager) -> None:

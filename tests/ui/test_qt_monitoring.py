@@ -46,7 +46,7 @@ def window(qtbot: QtBot, drifted: Settings) -> Iterator[QtMonitoringWindow]:
     win = _open(qtbot, MonitoringSource(drifted, references={KEY: PROFILE}))
     yield win
     win.shutdown()
-    QThreadPool.globalInstance().waitForDone()
+    assert QThreadPool.globalInstance().waitForDone(WAIT_MS), "a worker outlived its test"
 
 
 def test_summary_alerts_and_plots(window: QtMonitoringWindow) -> None:
@@ -160,7 +160,7 @@ def test_unavailable_without_a_reference_profile(qtbot: QtBot, drifted: Settings
         assert plots["rate:override_rate"].plot().has_data  # the site's own history still charts
     finally:
         win.shutdown()
-        QThreadPool.globalInstance().waitForDone()
+        assert QThreadPool.globalInstance().waitForDone(WAIT_MS), "a worker outlived its test"
 
 
 def test_every_summary_code_has_a_template_with_the_cores_words() -> None:

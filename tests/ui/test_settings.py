@@ -22,7 +22,7 @@ def _english() -> Iterator[None]:
     app = QCoreApplication.instance()
     if app is not None:
         install_translator(app, "en")
-    QThreadPool.globalInstance().waitForDone()
+    assert QThreadPool.globalInstance().waitForDone(WAIT_MS), "a worker outlived its test"
 
 
 def _dialog(qtbot: QtBot, settings: Settings, **kwargs: bool) -> QtSettingsDialog:

@@ -178,7 +178,7 @@ def test_a_refused_candidate_leaves_the_reading_untouched(
     assert window.ai_panel.state() == "result" or window.current.can_decide
     window.record_decision("confirmed", "")
     qtbot.waitUntil(lambda: len(_rows(settings, "decision")) == 1, timeout=WAIT_MS)
-    QThreadPool.globalInstance().waitForDone()
+    assert QThreadPool.globalInstance().waitForDone(WAIT_MS), "a worker outlived its test"
 
 
 def test_rapid_stepping_keeps_the_candidate_waiting_and_closing_records_the_rest(

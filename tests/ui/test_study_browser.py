@@ -22,7 +22,7 @@ def browser(qtbot: Any) -> Any:
     b.show()
     yield b
     runner.shutdown()
-    QThreadPool.globalInstance().waitForDone()
+    assert QThreadPool.globalInstance().waitForDone(WAIT_MS), "a worker outlived its test"
 
 
 def _leaves(b: QtStudyBrowser) -> list[str]:
