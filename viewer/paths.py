@@ -112,29 +112,52 @@ def check_setting_path(
 def ca_file_problem(path: Path | str, key: str) -> str | None:
     """Why the CA certificate file ``path`` (named by site key ``key``) must not be trusted, or
     None. A CA file decides which servers Bedside believes (PACS results, where audit rows go):
-    an account that can change it can make Bedside trust its own server. So only root and the
-    account running Bedside may be able to write it: not every account (``o+w``), not a group
-    other than root's or the owner's primary group (``g+w``), not another non-root owner (it
-    could ``chmod`` it). ``bedside site check`` and every TLS connection ask this one function;
-    a missing file is left to the loader's own message. POSIX only: Windows has ACLs instead.
-    """
+    an account that can change it can make Bedside trust its own server. ``bedside site check``
+    and every TLS connection ask this one function (rule: :func:`changeable_by_others`); a
+    missing file is left to the loader's own message."""
     path = Path(path)
     st = stat_setting(path, f"The CA file in {key}")
-    if st is None or os.name != "posix":
+    found = None if st is None else changeable_by_others(st)
+    if found is None:
+        return None
+    who, fix = found
+    return (
+        f"The CA file in {key} ({path}) is writable by other users ({who}): it is not trusted "
+        f"until IT fixes its permissions (run: {fix} {path})."
+    )
+
+
+def trust_path_problem(path: Path, what: str, st: os.stat_result | None = None) -> str | None:
+    """Why the trusted-keys folder or key file ``path`` must not be believed, or None: an account
+    that can change it can make Bedside run a model it signed itself (the same rule as a CA
+    file). The trust store skips it and ``bedside site check`` reports it in these words;
+    ``st``: the caller's own stat of ``path``."""
+    st = st or stat_setting(path, what)
+    found = None if st is None else changeable_by_others(st)
+    if found is None:
+        return None
+    who, fix = found
+    return (
+        f"{what} {path} is writable by other users ({who}): its keys are not trusted until IT "
+        f"fixes its permissions (run: {fix} {path})."
+    )
+
+
+def changeable_by_others(st: os.stat_result) -> tuple[str, str] | None:
+    """Who besides root and the account running Bedside can change the file ``st`` describes,
+    and the command that stops it, or None. Not every account (``o+w``), not another non-root
+    owner (it could ``chmod`` it), not a group other than root's or the owner's primary group
+    (``g+w``). POSIX only: Windows has ACLs instead."""
+    if os.name != "posix":
         return None
     mode = stat.S_IMODE(st.st_mode)
     if mode & stat.S_IWOTH:
-        who, fix = f"every account on this computer, mode {mode:04o}", f"chmod o-w {path}"
-    elif st.st_uid not in (0, os.geteuid()):
-        who, fix = f"it belongs to user id {st.st_uid}", f"chown root {path}"
-    elif mode & stat.S_IWGRP and st.st_gid not in (0, _primary_group(st.st_uid)):
-        who, fix = f"the members of group {st.st_gid}, mode {mode:04o}", f"chmod g-w {path}"
-    else:
-        return None
-    return (
-        f"The CA file in {key} ({path}) is writable by other users ({who}): it is not trusted "
-        f"until IT fixes its permissions (run: {fix})."
-    )
+        return f"every account on this computer, mode {mode:04o}", "chmod o-w"
+    if st.st_uid not in (0, os.geteuid()):
+        return f"it belongs to user id {st.st_uid}", "chown root"
+    if mode & stat.S_IWGRP and st.st_gid not in (0, _primary_group(st.st_uid)):
+        return f"the members of group {st.st_gid}, mode {mode:04o}", "chmod g-w"
+    return None
 
 
 def _primary_group(uid: int) -> int | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import stat
 from pathlib import Path
@@ -107,3 +108,85 @@ def test_demo_key_only_in_demo_mode(settings: Any, demo_settings: Any) -> None:
     assert TrustStore.from_settings(settings).find(demo_fp) is None
     found = TrustStore.from_settings(demo_settings).find(demo_fp)
     assert found is not None and found.source == "demo"
+
+
+def _keys_folder(tmp_path: Path, site_file: Path) -> tuple[Path, Any]:
+    keys = site_file.parent / "trusted-keys"
+    keys.mkdir(parents=True)
+    keys.chmod(0o755)
+    gen = generate_keypair(tmp_path / "site-key")
+    shutil.copy(gen.public_path, keys / "ml-team.pem")
+    (keys / "ml-team.pem").chmod(0o644)
+    return keys, gen
+
+
+@pytest.mark.parametrize(
+    ("where", "mode", "said"),
+    [
+        ("folder", 0o777, "The trusted-keys folder"),
+        ("folder", 0o773, "The trusted-keys folder"),
+        ("file", 0o666, "The key file"),
+        ("file", 0o602, "The key file"),
+    ],
+    ids=["folder-0777", "folder-0773", "file-0666", "file-0602"],
+)
+def test_a_key_other_accounts_can_change_is_not_trusted(
+    tmp_path: Path, site_file: Path, where: str, mode: int, said: str
+) -> None:
+    """Anyone who can write the trusted-keys folder or a key in it could make Bedside run a
+    model they signed: such a key is skipped, with the reason and the command that fixes it
+    (site check reported it, the store used it all the same)."""
+    from viewer.config import load_settings
+
+    keys, gen = _keys_folder(tmp_path, site_file)
+    assert TrustStore.from_settings(load_settings()).find(gen.fingerprint) is not None
+    (keys if where == "folder" else keys / "ml-team.pem").chmod(mode)
+    store = TrustStore.from_settings(load_settings())
+    assert store.find(gen.fingerprint) is None
+    assert len(store.problems) == 1
+    assert store.problems[0].startswith(said)
+    assert "writable by other users (every account on this computer" in store.problems[0]
+    assert "chmod o-w" in store.problems[0]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a file to another account needs root")
+@pytest.mark.parametrize(
+    ("owner", "group", "mode", "said"),
+    [(4242, 0, 0o644, "it belongs to user id 4242"), (0, 4242, 0o664, "group 4242")],
+    ids=["other-owner", "other-group-writable"],
+)
+def test_a_key_another_owner_or_group_can_change_is_not_trusted(
+    tmp_path: Path, site_file: Path, owner: int, group: int, mode: int, said: str
+) -> None:
+    from viewer.config import load_settings
+
+    keys, gen = _keys_folder(tmp_path, site_file)
+    os.chown(keys / "ml-team.pem", owner, group)
+    (keys / "ml-team.pem").chmod(mode)
+    store = TrustStore.from_settings(load_settings())
+    assert store.find(gen.fingerprint) is None
+    assert said in store.problems[0]
+    os.chown(keys / "ml-team.pem", 0, 0)  # root's group may write: IT's own
+    assert TrustStore.from_settings(load_settings()).find(gen.fingerprint) is not None
+
+
+def test_a_bundle_signed_by_a_skipped_key_says_why(
+    tmp_path: Path, site_file: Path, build_bundle: Any, key: Any
+) -> None:
+    """The refusal names the skipped key file, so IT sees the cause, not an unknown signer."""
+    from viewer.bundle.loader import verify_bundle
+    from viewer.config import load_settings
+
+    keys = site_file.parent / "trusted-keys"
+    keys.mkdir(parents=True)
+    keys.chmod(0o755)
+    shutil.copy(key.public_path, keys / "ml-team.pem")
+    bundle = build_bundle()
+    (keys / "ml-team.pem").chmod(0o644)
+    assert verify_bundle(bundle, TrustStore.from_settings(load_settings())) is not None
+    (keys / "ml-team.pem").chmod(0o666)
+    with pytest.raises(BundleError) as caught:
+        verify_bundle(bundle, TrustStore.from_settings(load_settings()))
+    assert caught.value.code == "untrusted"
+    assert "Skipped: The key file" in str(caught.value)
+    assert "writable by other users" in str(caught.value)

@@ -107,10 +107,16 @@ def test_world_writable_folders_and_keys_are_errors(tmp_path: Path, key: KeyPair
     site = _site(tmp_path, key)
     (site / "trusted-keys").chmod(0o777)
     report = check_site(site / "site.toml")
-    assert [f.code for f in report.errors] == ["world_writable"]
+    assert [f.code for f in report.errors] == ["keys_writable"]
     assert "chmod o-w" in report.errors[0].message
+    assert "its keys are not trusted" in report.errors[0].message  # what the app does with it
     (site / "trusted-keys").chmod(0o755)
     (site / "trusted-keys" / "site-models.pub.pem").chmod(0o666)
+    report = check_site(site / "site.toml")
+    assert [f.code for f in report.errors] == ["keys_writable"]
+    assert not report.keys  # not listed as a trusted key either
+    (site / "trusted-keys" / "site-models.pub.pem").chmod(0o644)
+    site.chmod(0o777)
     assert [f.code for f in check_site(site / "site.toml").errors] == ["world_writable"]
 
 

@@ -97,7 +97,8 @@ def verify_bundle(
 
     def verify(sig: bytes | None, names: Sequence[str]) -> DigestCheck:
         _require_keys(sig, trust)
-        signed.append(verify_signature(sig, names, trust.keys))
+        with _skipped_keys_named(trust):
+            signed.append(verify_signature(sig, names, trust.keys))
         return signed[0].check_digest
 
     try:
@@ -113,9 +114,28 @@ def _require_keys(signature: bytes | None, trust: TrustStore) -> None:
     if signature is not None and not trust.keys:
         raise BundleError(
             "No trusted signing keys are configured, so no bundle can be accepted. IT places "
-            "public keys (PEM) in the site's trusted-keys folder.",
+            "public keys (PEM) in the site's trusted-keys folder." + _skipped(trust),
             code="untrusted",
         )
+
+
+@contextmanager
+def _skipped_keys_named(trust: TrustStore) -> Iterator[None]:
+    """A bundle signed by no trusted key: say which key files were skipped and why (one that
+    other accounts can change, one that does not parse), so IT sees the cause, not a mystery."""
+    try:
+        yield
+    except BundleError as exc:
+        if exc.code != "untrusted" or not trust.problems:
+            raise
+        raise BundleError(exc.message + _skipped(trust), code="untrusted") from exc
+
+
+def _skipped(trust: TrustStore) -> str:
+    if not trust.problems:
+        return ""
+    more = f" (and {len(trust.problems) - 1} more)" if len(trust.problems) > 1 else ""
+    return f" Skipped{more}: {trust.problems[0]}"
 
 
 def verify_archive(
@@ -129,7 +149,10 @@ def verify_archive(
         if signed is None:
             signature = archive.members.get(SIGNATURE_NAME)
             _require_keys(signature, trust)
-            signed = verify_files(signature, archive.members, trust.keys, digests=archive.digests)
+            with _skipped_keys_named(trust):
+                signed = verify_files(
+                    signature, archive.members, trust.keys, digests=archive.digests
+                )
         info = signed
         missing = [n for n in REQUIRED_MEMBERS if n not in archive.members]
         if missing:

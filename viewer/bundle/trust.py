@@ -22,8 +22,9 @@ from viewer.bundle.keys import load_public_key
 from viewer.bundle.resources import DEMO_PUBLIC_KEY, resource_path
 from viewer.bundle.signing import TrustedKey
 from viewer.config import Settings
-from viewer.errors import BundleError
+from viewer.errors import BundleError, ConfigError
 from viewer.keyprint import fingerprint
+from viewer.paths import trust_path_problem
 
 MAX_KEYS_PER_DIR = 200
 
@@ -90,13 +91,30 @@ def _dedupe(keys: Iterable[TrustedKey]) -> list[TrustedKey]:
 
 
 def _load_dir(folder: Path, source: str, keys: list[TrustedKey], problems: list[str]) -> None:
+    """The keys in ``folder``; a folder or key file another account can change is skipped with
+    its reason (viewer.paths.trust_path_problem), as site check reports it."""
     if not folder.is_dir():
+        return
+    problem = _trust_problem(folder, "The trusted-keys folder")
+    if problem is not None:
+        problems.append(problem)
         return
     for path in sorted(folder.glob("*.pem"))[:MAX_KEYS_PER_DIR]:
         if not path.is_file():  # a FIFO named *.pem would block every start (`site check`)
             problems.append(f"{path} is not a regular file; it is not read as a key.")
             continue
+        problem = _trust_problem(path, "The key file")
+        if problem is not None:
+            problems.append(problem)
+            continue
         try:
             keys.append(TrustedKey.of(load_public_key(path), source=source, path=str(path)))
         except BundleError as exc:
             problems.append(str(exc))
+
+
+def _trust_problem(path: Path, what: str) -> str | None:
+    try:
+        return trust_path_problem(path, what)
+    except ConfigError as exc:  # cannot be looked up: not trusted either
+        return str(exc)

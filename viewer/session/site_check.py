@@ -34,7 +34,7 @@ from viewer.config import (
 )
 from viewer.errors import BedsideError
 from viewer.keyprint import fingerprint, format_fingerprint
-from viewer.paths import ca_file_problem
+from viewer.paths import ca_file_problem, trust_path_problem
 from viewer.session.forwarding_status import ForwardingState, ForwardingStatus, state_text
 
 Level = Literal["info", "warning", "error"]
@@ -152,6 +152,18 @@ def _permissions(path: Path, what: str, st: os.stat_result, out: _Collector) -> 
             f"{what} {path} belongs to user id {st.st_uid}, not root: that account can change "
             "it; run: chown root:root " + str(path),
         )
+
+
+def _untrusted(path: Path, what: str, st: os.stat_result, out: _Collector) -> bool:
+    """A trusted-keys folder or key file another account can change: an error, in the words
+    of the trust store that skips it (one rule: viewer.paths.trust_path_problem); otherwise
+    the warnings of :func:`_permissions`."""
+    problem = trust_path_problem(path, what, st)
+    if problem is not None:
+        out.add("error", "keys_writable", problem)
+        return True
+    _permissions(path, what, st, out)
+    return False
 
 
 def _stat(path: Path) -> os.stat_result | None:
@@ -308,7 +320,8 @@ def _check_keys(keys_dir: Path, out: _Collector) -> list[KeyInfo]:
             "until IT puts a public key there.",
         )
         return []
-    _permissions(keys_dir, "The trusted-keys folder", st, out)
+    if _untrusted(keys_dir, "The trusted-keys folder", st, out):
+        return []
     keys: list[KeyInfo] = []
     try:
         entries = sorted(keys_dir.iterdir())
@@ -331,12 +344,13 @@ def _check_keys(keys_dir: Path, out: _Collector) -> list[KeyInfo]:
             # load_public_key would block on a FIFO: never open what is not a regular file
             out.add("error", "bad_key", f"{path} is not a regular file; remove it.")
             continue
+        if _untrusted(path, "The key file", kst, out):
+            continue
         try:
             fp = fingerprint(load_public_key(path))
         except BedsideError as exc:
             out.add("error", "bad_key", f"{path} is not a usable trusted key: {exc.message}")
             continue
-        _permissions(path, "The key file", kst, out)
         keys.append(KeyInfo(str(path), fp))
         if fp == demo_fingerprint():
             out.add(
