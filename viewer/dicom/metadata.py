@@ -368,6 +368,18 @@ def check_image_size(meta: ImageMetadata, limits: Limits = DEFAULT_LIMITS) -> No
             f"{meta.bits_allocated}; invalid",
             path=path,
         )
+    if meta.pixel_representation not in (0, 1):  # PS3.3 C.7.6.3.1.1 (pydicom's words otherwise)
+        raise DicomError(
+            f"has Pixel Representation (0028,0103) = {meta.pixel_representation}; only 0 "
+            "(unsigned) or 1 (two's complement) exist",
+            path=path,
+        )
+    if meta.number_of_frames < 0:  # PS3.3 C.7.6.6: a count (0 is read as one frame)
+        raise DicomError(
+            f"has Number of Frames (0028,0008) = {meta.number_of_frames}; a count of frames "
+            "cannot be negative",
+            path=path,
+        )
     frames = max(meta.number_of_frames, 1)
     total = meta.rows * meta.columns * frames * max(meta.samples_per_pixel, 1)
     total *= meta.bits_allocated // 8

@@ -128,9 +128,15 @@ def _decode(ds: Dataset, meta: ImageMetadata, notes: list[str]) -> np.ndarray:
         hint = ""
         if tsyntax in (uid.JPEGExtended12Bit, uid.JPEGLosslessSV1, uid.JPEGLossless):
             hint = f" (an optional decoder may help: {codecs.GPL_ONLY_HINT})"
+        # the decoders' own words name plugins and Python objects ("pylibjpeg: Unable to
+        # decode as exceptions were raised by all available plugins"); they stay in the cause
         raise DicomError(
-            f"pixel data could not be decoded ({tsyntax.name or tsyntax}): "
-            f"{short_error(exc)}{hint}",
+            f"pixel data could not be decoded ({tsyntax.name or tsyntax}): the compressed data "
+            "is damaged, or does not match the image size and bit depth its header declares"
+            f"{hint}"
+            if tsyntax.is_encapsulated
+            else f"pixel data could not be decoded ({tsyntax.name or tsyntax}): it does not "
+            "match the image size and bit depth its header declares",
             path=path,
         ) from exc
     arr = np.asarray(arr)
@@ -174,7 +180,7 @@ def _check_pixel_module_values(ds: Dataset, path: str | Path) -> None:
             raw = ds[keyword].value
         except Exception as exc:
             raise DicomError(
-                f"has an unreadable {keyword} {tag}: {short_error(exc)}", path=path
+                f"has an unreadable {keyword} {tag} (a damaged or truncated value)", path=path
             ) from exc
         if raw is None or raw == "":
             if keyword == "NumberOfFrames":  # pydicom's decode: "invalid literal for int()"

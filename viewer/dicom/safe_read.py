@@ -398,8 +398,8 @@ def read_dataset(
         ) from exc
     except MemoryError as exc:
         raise DicomError(_TOO_LARGE, path=p) from exc
-    except Exception as exc:
-        raise DicomError(f"is not a readable DICOM file: {short_error(exc)}", path=p) from exc
+    except Exception as exc:  # struct's or pydicom's words ("unpack requires a buffer"): ours
+        raise DicomError(_DAMAGED, path=p) from exc
     try:
         depth = _sequence_depth(ds, limits.max_sequence_depth)
     except RecursionError as exc:  # pragma: no cover - iterative walk; defensive only
