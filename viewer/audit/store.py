@@ -62,8 +62,9 @@ def sidecar_paths(db: Path) -> tuple[Path, Path, Path]:
     return db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")
 
 
-def describe_cause(exc: BaseException, timeout_s: float) -> str:
-    """Why a write failed, in words (SQLite result codes as Python reports them)."""
+def describe_cause(exc: BaseException, timeout_s: float, act: str = "write") -> str:
+    """Why a write (or a read, ``act``) failed, in words (SQLite result codes as Python reports
+    them): SQLite's own ("file is not a database") mean nothing to the person who must act."""
     text = str(exc).lower()
     errno = getattr(exc, "errno", None)
     if "locked" in text or "busy" in text:
@@ -80,8 +81,17 @@ def describe_cause(exc: BaseException, timeout_s: float) -> str:
     if "i/o" in text:
         return "the disk reported an input/output error"
     if "malformed" in text or "not a database" in text:
-        return "the audit log file is damaged"
-    return f"the database refused the write ({exc})"
+        return (
+            "the audit log file is damaged (or is not an audit log at all); keep it as it is "
+            "and restore the log from a backup"
+        )
+    return f"the database refused the {act} ({exc})"
+
+
+def cannot_read(path: Path, exc: BaseException) -> str:
+    """The message for a log that cannot be read (verify, show, export, the audit window)."""
+    cause = describe_cause(exc, DEFAULT_BUSY_TIMEOUT_S, "read")
+    return f"The audit log {path} cannot be read: {cause}."
 
 
 def not_saved(what: str, cause: str, path: Path) -> str:
@@ -187,11 +197,11 @@ def _connect_readonly(path: Path) -> tuple[sqlite3.Connection, str]:
         except sqlite3.Error as exc:
             conn.close()
             if "not a database" in str(exc) or "malformed" in str(exc):
-                raise AuditError(f"The audit log {path} cannot be read: {exc}.") from exc
+                raise AuditError(cannot_read(path, exc)) from exc
             first = first or exc
             continue
         return conn, f"{uri}?{query}"
-    raise AuditError(f"The audit log {path} cannot be read: {first}.")
+    raise AuditError(cannot_read(path, first or sqlite3.OperationalError("unable to open")))
 
 
 class AuditLog:
@@ -366,7 +376,7 @@ class AuditLog:
             }
         except sqlite3.Error as exc:
             conn.close()
-            raise AuditError(f"The audit log {path} cannot be read: {exc}.") from exc
+            raise AuditError(cannot_read(path, exc)) from exc
         if "audit_log" not in tables:
             conn.close()
             raise AuditError(
@@ -582,7 +592,7 @@ class AuditLog:
             try:
                 return self._head()
             except sqlite3.Error as exc:
-                raise AuditError(f"The audit log {self.path} cannot be read: {exc}.") from exc
+                raise AuditError(cannot_read(self.path, exc)) from exc
 
     def stored_checkpoints(self) -> list[Checkpoint]:
         with self._lock:
@@ -616,7 +626,7 @@ class AuditLog:
                 try:
                     rows = self._conn.execute(sql, (*params, last, batch)).fetchall()
                 except sqlite3.Error as exc:
-                    raise AuditError(f"The audit log {self.path} cannot be read: {exc}.") from exc
+                    raise AuditError(cannot_read(self.path, exc)) from exc
             if not rows:
                 return
             for row in rows:
@@ -639,7 +649,7 @@ class AuditLog:
                     (seq, limit),
                 ).fetchall()
             except sqlite3.Error as exc:
-                raise AuditError(f"The audit log {self.path} cannot be read: {exc}.") from exc
+                raise AuditError(cannot_read(self.path, exc)) from exc
         return [AuditRecord(*row) for row in rows]
 
     def get(self, seq: int) -> AuditRecord | None:

@@ -41,6 +41,7 @@ from viewer.audit.chain import ALL_COLUMNS, GENESIS_HASH, HASHED_COLUMNS, make_h
 from viewer.audit.checkpoints import Checkpoint, InstallationKey
 from viewer.audit.schema import TRIGGERS, expected_objects, stored_objects
 from viewer.audit.state import LogState, read_state, state_path
+from viewer.audit.store import cannot_read
 from viewer.errors import AuditError
 from viewer.keyprint import format_fingerprint
 
@@ -188,7 +189,7 @@ def verify_log(
         try:
             quick = conn.execute("PRAGMA quick_check").fetchall()
         except sqlite3.Error as exc:
-            raise AuditError(f"The audit log {log.path} cannot be read: {exc}.") from exc
+            raise AuditError(cannot_read(log.path, exc)) from exc
         if [r[0] for r in quick] != ["ok"]:
             problems.add(f"the database file is damaged (SQLite quick_check: {quick[0][0]})")
         objects = stored_objects(conn)
@@ -202,7 +203,7 @@ def verify_log(
             meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
         except sqlite3.Error as exc:
             if "no such table" not in str(exc):
-                raise AuditError(f"The audit log {log.path} cannot be read: {exc}.") from exc
+                raise AuditError(cannot_read(log.path, exc)) from exc
             meta = {}
             problems.add("the log's identity table (meta) was removed")
         altered = _check_schema(objects, str(meta.get("schema_version", "1")), problems)
