@@ -12,6 +12,7 @@ from pydicom import dcmread
 from tests.pacs.helpers import pacs_site, secondary_capture, source_image, text_report, write_site
 from tests.pacs.orthanc import OrthancServer
 from tests.servers import free_port
+from tests.waits import WAIT_S
 from viewer.audit import AuditLog
 from viewer.cli.main import main
 from viewer.config import Settings, load_settings
@@ -181,20 +182,20 @@ def test_send_while_another_process_holds_the_outbox(
 
     def slow(_item: OutboxItem) -> None:
         inside.set()
-        release.wait(30)
+        release.wait(WAIT_S)
 
     thread = threading.Thread(
         target=holder.drain, args=(slow,), kwargs={"ordered": False, "limit": 1}
     )
     thread.start()
     try:
-        assert inside.wait(10)
+        assert inside.wait(WAIT_S)
         code, _, err = _run(capsys, "pacs", "send", *map(str, paths), "--wait", "0")
         assert code == 1
         assert "Not sent yet (2 waiting, 0 refused): not tried yet (another Bedside" in err
     finally:
         release.set()
-        thread.join(30)
+        thread.join(WAIT_S)
         holder.close()
     code, out, _ = _run(capsys, "pacs", "outbox", "drain", "--json")
     assert json.loads(out)["sent"] == 2

@@ -248,7 +248,7 @@ def test_export_cancel_leaves_no_file(
         steps = original(*args, **kwargs)
         first = next(steps)
         started.set()
-        release.wait(30)  # until the test has pressed Cancel
+        release.wait(WAIT_MS / 1000)  # until the test has pressed Cancel
         yield first
         return (yield from steps)
 
