@@ -53,12 +53,33 @@ def test_open_folder_with_progress(qtbot: Any, browser: QtStudyBrowser, cxr_dir:
     qtbot.waitUntil(lambda: browser.thumbnail_count() == 4, timeout=WAIT_MS)
 
 
-def test_cancel_a_large_scan(qtbot: Any, browser: QtStudyBrowser, tmp_path: Path) -> None:
+def test_cancel_a_large_scan(
+    qtbot: Any, browser: QtStudyBrowser, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    import viewer.dicom
+
     folder = tmp_path / "many"
     write_demo_set(folder, n=60, seed=1, size=(64, 64))
+    # the real scan, held after its first file until the test has pressed Cancel: a GUI thread
+    # a loaded machine paused between scan() and cancel_scan() let it finish all 60 first
+    started, release = threading.Event(), threading.Event()
+    original = viewer.dicom.iter_scan
+
+    def held_scan(*args: Any, **kwargs: Any) -> Any:
+        steps = original(*args, **kwargs)
+        yield next(steps)
+        started.set()
+        release.wait(WAIT_MS / 1000)
+        yield from steps
+
+    monkeypatch.setattr(viewer.dicom, "iter_scan", held_scan)
     with qtbot.waitSignal(browser.scan_finished, timeout=WAIT_MS):
         browser.scan([folder])
+        qtbot.waitUntil(started.is_set, timeout=WAIT_MS)
         browser.cancel_scan()
+        release.set()
     assert "cancelled" in browser.summary.text()
     assert len(browser.paths()) < 60
 
