@@ -280,11 +280,35 @@ def test_search_pacs_and_retrieve_into_the_browser(
 
 
 def test_retrieve_can_be_cancelled_and_opens_nothing(
-    qtbot: Any, make_window: Any, server: OrthancServer, pacs_settings: Settings
+    qtbot: Any,
+    make_window: Any,
+    server: OrthancServer,
+    pacs_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    import threading
+
     from pydicom.uid import generate_uid
 
     from viewer.dicom.synthetic import make_cxr
+    from viewer.pacs import query
+
+    # the real retrieval, held at its first count until the test has pressed Cancel: a GUI
+    # thread a loaded machine paused between the two clicks let all six arrive first
+    started, release = threading.Event(), threading.Event()
+    original = query.retrieve
+
+    def held_retrieve(*args: Any, progress: Any = None, **kwargs: Any) -> Any:
+        def hold(done: int, total: int) -> None:
+            if progress is not None:
+                progress(done, total)
+            if not started.is_set():
+                started.set()
+                release.wait(WAIT_MS / 1000)
+
+        return original(*args, progress=hold, **kwargs)
+
+    monkeypatch.setattr(query, "retrieve", held_retrieve)
 
     server.start()
     study = generate_uid()
@@ -306,7 +330,9 @@ def test_retrieve_can_be_cancelled_and_opens_nothing(
     progress = find(dialog, QProgressBar, "pacsProgress")
     qtbot.mouseClick(find(dialog, QPushButton, "pacsRetrieveButton"), Qt.MouseButton.LeftButton)
     assert cancel.isEnabled() and progress.isVisible()
+    qtbot.waitUntil(started.is_set, timeout=WAIT_MS)
     qtbot.mouseClick(cancel, Qt.MouseButton.LeftButton)
+    release.set()
     message = find(dialog, QLabel, "pacsSearchMessage")
     qtbot.waitUntil(lambda: message.text() == "Cancelled.", timeout=WAIT_MS)
     assert not progress.isVisible() and not cancel.isEnabled()
