@@ -114,6 +114,7 @@ class RawHeader:
         # cut copy): the values before the cut are here, but not ``exact`` (pydicom judges)
         self.cut = cut
         self.file_size = -1  # the file's size, when the caller knows it
+        self.key = b""  # the file's bytes up to Pixel Data's value, when the caller keeps them
         self._encoding = encoding or _ENCODINGS[""]
         self.exact = exact and encoding is not None
         self.transfer_syntax = transfer_syntax
