@@ -67,3 +67,20 @@ def test_a_voi_lut_that_cannot_apply_is_no_preset(
 def test_a_valid_modality_lut_still_applies(write: Any) -> None:
     img = read_image(write(_with_lut("ModalityLUTSequence", [4, 0, 16], [10, 20, 40, 80])))
     assert img.modality.tolist() == [[10, 20], [40, 80]]
+
+
+@pytest.mark.parametrize(
+    ("slope", "intercept"),
+    [("1", "1e308"), ("1e300", "0"), ("-1e300", "0")],
+    ids=["intercept-1e308", "slope-1e300", "slope-minus-1e300"],
+)
+def test_a_rescale_beyond_what_can_be_shown_is_refused(
+    write: Any, slope: str, intercept: str
+) -> None:
+    """Finite in float64, infinite in the float32 image the window and the model take: the
+    image drew flat ('window C 1e+308 / W 1') instead of being refused (PS3.3 C.11.1.1.2)."""
+    arr = np.array([[0, 1], [2, 3]], dtype=np.uint16)
+    ds = make_ds(arr, bits_stored=12, RescaleSlope=slope, RescaleIntercept=intercept)
+    ds.RescaleType = "US"
+    with pytest.raises(DicomError, match=r"Rescale \(0028,1052/1053\) gives values too large"):
+        read_image(write(ds))

@@ -143,7 +143,16 @@ def modality_values(values: np.ndarray, header: HeaderSource) -> np.ndarray:
     out = np.asarray(out, dtype=np.float64)
     if out.shape != values.shape or not np.all(np.isfinite(out)):
         raise DicomError("the Modality LUT / Rescale (0028,1052/1053) gives non-finite values")
+    if out.size and float(np.abs(out).max()) > _FLOAT32_MAX:
+        # the image, its windows and the model take float32: inf there, a flat image shown
+        raise DicomError(
+            "the Modality LUT / Rescale (0028,1052/1053) gives values too large to show "
+            f"(beyond {_FLOAT32_MAX:.1e})"
+        )
     return out
+
+
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 def check_window(window: Window) -> None:
