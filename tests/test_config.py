@@ -113,6 +113,29 @@ def test_hostile_site_file_values(site_file: Path, text: str, fragment: str) -> 
     assert fragment in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("text", "said", "unsaid"),
+    [
+        ('[inference]\nthreads = "many"\n', "key 'inference.threads': ", "constrained"),
+        ("[atna]\nconnect_timeout_s = nan\n", "must be a finite number", "less than"),
+        ("[audit_central]\ninterval_s = -inf\n", "must be a finite number", "greater than"),
+        ("[pacs]\nenabled = true\n", "key 'pacs': enabled is true", "Value error"),
+        ("a = " + "[" * 5000 + "]" * 5000 + "\n", "nested too deeply", "recursion"),
+    ],
+    ids=["union-branch-names", "nan", "minus-inf", "validator-prefix", "nesting-5000"],
+)
+def test_a_site_file_mistake_is_said_in_the_settings_words(
+    site_file: Path, text: str, said: str, unsaid: str
+) -> None:
+    """IT reads the sentence, not pydantic's or Python's internals ("key
+    'inference.threads.constrained-int'", "Value error, ...", "maximum recursion depth
+    exceeded", a NaN "should be less than or equal to 300")."""
+    _write(site_file, text)
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert said in str(info.value) and unsaid not in str(info.value), str(info.value)
+
+
 def test_site_config_that_is_a_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("BEDSIDE_SITE_CONFIG", str(tmp_path))
     with pytest.raises(ConfigError, match="not a regular file"):

@@ -11,6 +11,7 @@ relocates everything the app writes.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import stat
 import tomllib
@@ -572,15 +573,26 @@ def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def _describe(error: ValidationError, path: Path) -> str:
-    parts = []
+    """The site file's mistakes in its own keys: pydantic's union branch names ("threads.
+    constrained-int"), its "Value error, " prefix and a NaN's "should be less than" stay out;
+    the branches of one key are one "or"."""
+    said: dict[str, list[str]] = {}
     for item in error.errors():
-        key = ".".join(str(x) for x in item["loc"])
+        key = ".".join(str(x) for x in item["loc"] if isinstance(x, int) or str(x).isidentifier())
+        value = item.get("input")
         if item["type"] == "extra_forbidden":
-            parts.append(f"unknown key '{key}'")
+            said.setdefault(f"unknown key '{key}'", [])
+            continue
+        if isinstance(value, float) and not math.isfinite(value):  # TOML nan, inf
+            text = f"must be a finite number, not {value}"
         else:
             allowed = item.get("ctx", {}).get("expected")
-            hint = f" (allowed: {allowed})" if allowed else ""
-            parts.append(f"key '{key}': {item['msg']}{hint}")
+            text = item["msg"].removeprefix("Value error, ")
+            text += f" (allowed: {allowed})" if allowed else ""
+        texts = said.setdefault(f"key '{key}'", [])
+        if text not in texts:
+            texts.append(text)
+    parts = [f"{where}: {' or '.join(texts)}" if texts else where for where, texts in said.items()]
     return f"Settings file {path} is not valid: " + "; ".join(parts) + "."
 
 
@@ -613,8 +625,12 @@ def read_settings_file(path: Path) -> tuple[SettingsFile, dict[str, Any]]:
         raise ConfigError(f"{what} cannot be read: {exc.strerror}.") from exc
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{what} is not UTF-8 text.") from exc
-    except (RecursionError, ValueError) as exc:
-        # TOMLDecodeError is a ValueError; deep nesting and 4300+ digit integers land here too.
+    except RecursionError as exc:  # Python's words: "maximum recursion depth exceeded"
+        raise ConfigError(
+            f"{what} is not valid TOML: its arrays or tables are nested too deeply."
+        ) from exc
+    except ValueError as exc:
+        # TOMLDecodeError is a ValueError; 4300+ digit integers land here too.
         raise ConfigError(f"{what} is not valid TOML: {_short(exc)}.") from exc
     try:
         parsed = SettingsFile.model_validate(raw)
