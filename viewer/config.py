@@ -18,6 +18,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -391,6 +392,28 @@ class PacsSection(_Section):
                 '#): set pacs.auth = "basic" or "bearer", pacs.username and the secret in the '
                 "file named by pacs.password_file"
             )
+        return value
+
+    @field_validator("dicomweb_url")
+    @classmethod
+    def _usable_url(cls, value: str) -> str:
+        """Read as RFC 3986 reads it (3.2.2 host, 3.2.3 port 0-65535; no space or control
+        character) when the site file is: 'site check' said OK to an address every request then
+        failed on, in urllib's words ("Invalid IPv6 URL")."""
+        if not value:
+            return value
+        if any(ord(c) <= 0x20 or 0x7F <= ord(c) <= 0x9F for c in value):
+            raise ValueError("the address holds a space or a control character")
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018 - raises on a port outside 0-65535 or not a number
+        except ValueError:
+            raise ValueError(
+                "the address cannot be read: its host or port is malformed (a port is a number "
+                "up to 65535, an IPv6 host is written in brackets [ ])"
+            ) from None
+        if parts.scheme in ("http", "https") and not parts.hostname:
+            raise ValueError("the address names no host")
         return value
 
     @field_validator("called_aet", "calling_aet")

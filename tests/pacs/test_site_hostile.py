@@ -34,3 +34,27 @@ def test_an_old_name_that_is_not_a_path_names_the_key_written(
 def test_limits_out_of_range_are_refused_by_name(site_file: Path, key: str, value: str) -> None:
     with pytest.raises(ConfigError, match=rf"pacs\.{key}"):
         write_site(site_file, f"[pacs]\n{key} = {value}\n")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://host:99999999/dicom-web",
+        "http://[::1/dicom-web",
+        "http://\\u001b[31mpacs/dicom-web",
+        "http://pacs/dicom web",
+        "http:///dicom-web",
+    ],
+    ids=["port-out-of-range", "open-bracket", "escape", "space", "no-host"],
+)
+def test_a_dicomweb_address_no_request_can_use_is_refused_at_load(
+    site_file: Path, url: str
+) -> None:
+    """'site check' said OK and 'pacs echo' failed with urllib's 'Invalid IPv6 URL' or the
+    class name 'InvalidURL': the address is read as RFC 3986 asks (host, port 0-65535, no
+    space or control character) when the site file is."""
+    with pytest.raises(ConfigError) as raised:
+        write_site(site_file, f'[pacs]\ndicomweb_url = "{url}"\n')
+    said = str(raised.value)
+    assert "pacs.dicomweb_url" in said and "Value error" not in said, said
+    assert "\x1b" not in said and "InvalidURL" not in said and "Invalid IPv6 URL" not in said, said
