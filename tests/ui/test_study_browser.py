@@ -84,6 +84,33 @@ def test_cancel_a_large_scan(
     assert len(browser.paths()) < 60
 
 
+def test_a_cancel_after_the_last_file_is_not_said_to_have_cancelled(
+    qtbot: Any, browser: QtStudyBrowser, cxr_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cancel pressed once every file is read (the worker has not handed the list over yet):
+    all four are listed, and the summary does not say "scan cancelled" over a complete list."""
+    import threading
+
+    import viewer.dicom
+
+    done, release = threading.Event(), threading.Event()
+    original = viewer.dicom.iter_scan
+
+    def held_scan(*args: Any, **kwargs: Any) -> Any:
+        yield from original(*args, **kwargs)
+        done.set()  # the last file is read; the result waits until Cancel was pressed
+        release.wait(WAIT_MS / 1000)
+
+    monkeypatch.setattr(viewer.dicom, "iter_scan", held_scan)
+    with qtbot.waitSignal(browser.scan_finished, timeout=WAIT_MS) as sig:
+        browser.scan([cxr_dir])
+        qtbot.waitUntil(done.is_set, timeout=WAIT_MS)
+        browser.cancel_scan()
+        release.set()
+    assert len(sig.args[0]) == 4 and len(browser.paths()) == 4
+    assert browser.summary.text() == "4 image(s)"
+
+
 def test_next_previous_in_display_order(qtbot: Any, browser: QtStudyBrowser, cxr_dir: Path) -> None:
     with qtbot.waitSignal(browser.scan_finished, timeout=WAIT_MS):
         browser.scan([cxr_dir])

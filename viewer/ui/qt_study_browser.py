@@ -219,7 +219,9 @@ class QtStudyBrowser(QWidget):
     def _scan_done(self, job: Job, index: StudyIndex | None) -> None:
         if job is not self._scan_job:
             return
-        cancelled = job.cancelled()
+        # an index means every file was read (iter_scan gives none once cancelled): a Cancel
+        # pressed after the last file cancelled nothing, and saying so hid a complete list
+        cancelled = job.cancelled() and index is None
         self._scan_finished_ui()
         new: list[Any] = []
         if index is not None:
