@@ -19,12 +19,13 @@ __all__ = ["PORT_TRIES", "certificate", "free_port", "key_pem", "listens"]
 PORT_TRIES = 5  # fresh ports a server start tries when the one it was given is taken
 
 
-_HELD: list[socket.socket] = []  # one bound socket per port handed out, for the process's life
+_HELD: list[socket.socket] = []  # one bound socket per port handed out, the latest HOLD_AT_MOST
+HOLD_AT_MOST = 256  # far more than the servers alive at once; inside a 1024-descriptor limit
 
 
 def free_port() -> int:
-    """A loopback TCP port for a test's server (or for nobody, to be refused), held for the rest
-    of this process: a bound, never listening socket with SO_REUSEADDR.
+    """A loopback TCP port for a test's server (or for nobody, to be refused), held from now on
+    (the latest ``HOLD_AT_MOST``): a bound, never listening socket with SO_REUSEADDR.
 
     A port that was only free when asked (bind, close, return) could be taken before its server
     bound it, seconds later for a server a test starts late: by an outgoing connection's
@@ -35,6 +36,8 @@ def free_port() -> int:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     _HELD.append(sock)
+    if len(_HELD) > HOLD_AT_MOST:  # a port handed out that long ago has long been bound or dropped
+        _HELD.pop(0).close()
     return int(sock.getsockname()[1])
 
 
