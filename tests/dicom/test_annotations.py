@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import pytest
@@ -105,13 +104,12 @@ def test_roi_excludes_pixel_padding_and_is_clipped_to_the_image() -> None:
     assert roi_stats(modality, "rect", (60, 60), (90, 90)) is None
 
 
-def test_roi_on_3000_square_is_fast() -> None:
+def test_roi_on_3000_square() -> None:
+    """A large ellipse on a 3000 x 3000 image. How fast its numbers follow the drag is measured
+    by bench/bench_ui.py (stall_annotate), not asserted here: a loaded machine decides a time."""
     img = np.random.default_rng(0).normal(1000, 50, (3000, 3000)).astype(np.float32)
-    start = time.perf_counter()
     s = roi_stats(img, "ellipse", (500, 500), (1500, 1500))
-    elapsed = time.perf_counter() - start
     assert s is not None and s.mean == pytest.approx(1000, abs=1)
-    assert elapsed < 1.0  # a generous bound; BENCHMARKS.md holds the measured time
 
 
 def test_clean_text_drops_control_characters_and_limits_length() -> None:
