@@ -176,3 +176,22 @@ def test_two_files_with_one_uid_are_both_listed_and_none_unreadable(
     assert "could not be read" not in text
     assert "share a SOP Instance UID with a different image" in text
     assert "b.dcm" in browser.summary.toolTip()
+
+
+def test_a_copy_cut_short_is_an_error_not_a_uid_clash(
+    qtbot: Any, browser: QtStudyBrowser, cxr_dir: Path
+) -> None:
+    """The window's folder scan: a copy cut inside its pixels beside its whole original is a
+    file that could not be read, in the words opening it gives, not a second image under the
+    original's SOP Instance UID."""
+    original = sorted(cxr_dir.glob("*.dcm"))[0]
+    data = original.read_bytes()
+    (cxr_dir / "cut.dcm").write_bytes(data[: len(data) - 1000])
+    with qtbot.waitSignal(browser.scan_finished, timeout=WAIT_MS) as sig:
+        browser.scan([cxr_dir])
+    assert len(sig.args[0]) == 4 and "cut.dcm" not in " ".join(_leaves(browser))
+    [error] = browser.errors()
+    assert error.startswith(f"{cxr_dir / 'cut.dcm'}: has truncated pixel data (")
+    text = browser.summary.text()
+    assert "1 file(s) could not be read" in text
+    assert "share a SOP Instance UID" not in text

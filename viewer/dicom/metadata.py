@@ -306,16 +306,22 @@ def read_metadata(
 _NATIVE = (IMPLICIT_LE, EXPLICIT_LE)  # the fast reader's native syntaxes (PS3.5 A.1, A.2)
 
 
-def expected_pixel_bytes(header: FieldSource) -> int | None:
+def expected_pixel_bytes(header: RawHeader) -> int | None:
     """Native Pixel Data size: Rows x Columns x Samples per Pixel x Number of Frames x Bits
     Allocated / 8, a Bits Allocated of 1 packed eight pixels a byte (PS3.5 8.1.1, 8.2); None
-    without a usable Image Pixel module (PS3.3 C.7.6.3) or for another Bits Allocated."""
-    rows, columns, bits = (field_int(header, k) or 0 for k in ("Rows", "Columns", "BitsAllocated"))
+    without a usable Image Pixel module (PS3.3 C.7.6.3) or for another Bits Allocated. Read
+    as field_int reads (an integer, else absent), straight from the raw header: once a file."""
+    get = header.get
+    numbers = []
+    for keyword in ("Rows", "Columns", "BitsAllocated", "SamplesPerPixel", "NumberOfFrames"):
+        try:
+            numbers.append(int(get(keyword, 0)))
+        except (TypeError, ValueError):
+            numbers.append(0)
+    rows, columns, bits, samples, frames = numbers
     if rows <= 0 or columns <= 0 or bits <= 0 or (bits != 1 and bits % 8):
         return None
-    samples = max(field_int(header, "SamplesPerPixel") or 1, 1)
-    frames = max(field_int(header, "NumberOfFrames") or 1, 1)
-    count = rows * columns * samples * frames
+    count = rows * columns * max(samples, 1) * max(frames, 1)
     return -(-count // 8) if bits == 1 else count * (bits // 8)
 
 
