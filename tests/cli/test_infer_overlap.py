@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -245,3 +246,67 @@ def test_overlap_with_auto_or_a_core_left_free() -> None:
     cores = len(os.sched_getaffinity(0))
     assert infer.overlaps("auto")  # it drops to fewer threads when the cores are busy
     assert not infer.overlaps(cores) and infer.overlaps(cores - 1) == (cores > 1)
+
+
+@needs_two_cores
+@pytest.mark.skipif(sys.platform != "linux", reason="nice per thread is Linux's (setpriority)")
+def test_the_workers_run_below_the_forwards_priority_and_the_scores_stay(
+    make_bundle: Callable[..., Path], cxr_dir: Path, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The decode and the rows run ``WORKER_NICE`` steps below the thread that calls torch,
+    which keeps its own priority; the results are those of workers at equal priority."""
+    import os
+
+    seen: dict[str, int] = {}
+    real_read, real_record = infer._read_ahead, infer._record
+
+    def nice() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    def read_ahead(*a: Any) -> Any:
+        seen[threading.current_thread().name.split("_")[0]] = nice()
+        return real_read(*a)
+
+    def record(*a: Any) -> Any:
+        seen[threading.current_thread().name.split("_")[0]] = nice()
+        return real_record(*a)
+
+    monkeypatch.setattr(infer, "_read_ahead", read_ahead)
+    monkeypatch.setattr(infer, "_record", record)
+    bundle = make_bundle()
+    mine = nice()
+    lowered = [_stable(r) for r in infer.run(_args(settings, cxr_dir, bundle))]
+    assert nice() == mine  # the calling thread (torch's) keeps its priority
+    assert seen == {
+        "bedside-decode": min(19, mine + infer.WORKER_NICE),
+        "bedside-audit": min(19, mine + infer.WORKER_NICE),
+    }
+    monkeypatch.setattr(infer, "WORKER_NICE", 0)
+    seen.clear()
+    equal = [_stable(r) for r in infer.run(_args(settings, cxr_dir, bundle))]
+    assert seen == {"bedside-decode": mine, "bedside-audit": mine}
+    assert lowered == equal and [r["status"] for r in equal] == ["scored"] * 4
+
+
+@needs_two_cores
+def test_the_gil_switch_interval_is_short_while_the_workers_run_and_restored_after(
+    make_bundle: Callable[..., Path], cxr_dir: Path, settings: Any
+) -> None:
+    """Shortened for the overlapped loop only: back to the caller's value when the loop ends,
+    when the consumer stops early, and when a failure ends it."""
+    before = sys.getswitchinterval()
+    assert before > infer.SWITCH_INTERVAL_S  # Python's 5 ms, unless something changed it
+    bundle = make_bundle()
+    during = [sys.getswitchinterval() for _ in infer.run(_args(settings, cxr_dir, bundle))]
+    assert during == [infer.SWITCH_INTERVAL_S] * 4
+    assert sys.getswitchinterval() == before
+    results = infer.run(_args(settings, cxr_dir, bundle))
+    next(results)
+    assert sys.getswitchinterval() == infer.SWITCH_INTERVAL_S
+    results.close()
+    assert sys.getswitchinterval() == before
+    results = infer.run(_args(settings, cxr_dir, bundle))
+    next(results)
+    with pytest.raises(KeyboardInterrupt):
+        results.throw(KeyboardInterrupt)
+    assert sys.getswitchinterval() == before

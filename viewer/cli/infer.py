@@ -19,7 +19,8 @@ never call torch (a second thread calling torch starts a second OpenMP team and 
 forward): ``bedside-decode`` reads ``READ_AHEAD`` images ahead (header checks, decode, pixel
 digest), and ``bedside-audit`` writes each scored image's rows (``image_opened``,
 ``ai_result_shown``, in input order) while the network scores the next one, so the log's
-``synchronous=FULL`` commits wait on the disk instead of on the forward. A result is yielded
+``synchronous=FULL`` commits wait on the disk instead of on the forward. Both workers run
+``WORKER_NICE`` steps below the forward's priority (:func:`_lower_priority`). A result is yielded
 only after its rows are written, and rows are written only for results the caller takes.
 Threads, not processes: measured on the 2-core bench machine, a decode process slowed the
 forward as much as a decode thread did and added the image's transfer (bench/bench_batch.py).
@@ -33,10 +34,12 @@ early, each reading it did not score gets a row saying so (``viewer.session.shad
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
 import sys
+import threading
 import time
 from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -179,6 +182,28 @@ def _write_heatmap(out_dir: Path, stem: str, label: str, heat: np.ndarray) -> Pa
 
 
 READ_AHEAD = 2  # images decoded ahead of the forward (memory: a 3000 x 3000 image is ~50 MB)
+WORKER_NICE = 10  # nice steps the worker threads run below the thread that calls torch
+# the GIL's hand-over interval while the workers run (Python's default: 5 ms), see _pipeline
+SWITCH_INTERVAL_S = 0.001
+
+
+def _lower_priority() -> None:
+    """Each worker thread's first act: a lower scheduling priority than the forward's threads.
+
+    Why: every millisecond of decode or row writing that takes a core from a 2-thread forward
+    stalls both of its OpenMP threads (they wait for each other at every layer); at a lower
+    priority the scheduler runs the workers mostly in the gaps, between and around forwards.
+    Measured, interleaved (bench/bench_batch.py): the loop closer to the bare forwards than at
+    equal priority. Linux applies nice to the one thread named by its id (man 2 setpriority,
+    NOTES); elsewhere the call would lower the whole process, so it is not made there. Only
+    the order of work changes, never a score; a refusal (a seccomp profile) leaves it as it is.
+    """
+    if sys.platform != "linux" or WORKER_NICE <= 0:
+        return
+    tid = threading.get_native_id()
+    with contextlib.suppress(OSError):
+        now = os.getpriority(os.PRIO_PROCESS, tid)
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, now + WORKER_NICE))
 
 
 @dataclass(frozen=True)
@@ -208,7 +233,9 @@ def _decoded_in_order(
 ) -> Generator[tuple[ImageMetadata, _Decoded], None, None]:
     """Each image with its read-ahead result, in input order, ``READ_AHEAD`` images ahead.
     Closed early, the images not yet read are never read."""
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bedside-decode")
+    pool = ThreadPoolExecutor(
+        max_workers=1, thread_name_prefix="bedside-decode", initializer=_lower_priority
+    )
     try:
         pending: list[Future[_Decoded]] = []
         for meta in metas[:READ_AHEAD]:
@@ -386,14 +413,26 @@ def _pipeline(
     consumer that stops after a result leaves no row for an image it never got (the next image
     was scored, and its score is dropped unrecorded and unshown). Ctrl-C (or any failure)
     during a forward waits for the previous image's rows, then hands that result over before it
-    is raised: a score recorded as shown is shown, and never half recorded."""
+    is raised: a score recorded as shown is shown, and never half recorded.
+
+    While the workers run, the GIL's switch interval is ``SWITCH_INTERVAL_S`` (restored after):
+    the forward lets go of the GIL inside each torch operation and takes it back between them
+    (a DenseNet-121 forward makes about 430 module calls); when a worker is running Python
+    (pydicom's parse, the audit row) at that moment, the forward waits until the worker is asked
+    to let go, which Python does only after the switch interval (``sys.setswitchinterval``, 5 ms
+    by default). Measured, interleaved (bench/bench_batch.py): the loop markedly closer to the
+    bare forwards."""
     if not overlaps(model.predictor.requested_threads):
         for meta in metas:
             result, session = _record(desk, model, _score(model, meta, heatmap_dir=heatmap_dir))
             recorded(session)
             yield result
         return
-    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bedside-audit")
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(min(switch, SWITCH_INTERVAL_S))
+    writer = ThreadPoolExecutor(
+        max_workers=1, thread_name_prefix="bedside-audit", initializer=_lower_priority
+    )
     decoded = _decoded_in_order(model.predictor.screen, metas)
     writing: Future[tuple[dict[str, Any], ReadingSession]] | None = None
     try:
@@ -422,6 +461,7 @@ def _pipeline(
     finally:
         decoded.close()
         writer.shutdown(wait=True)  # the rows in flight are written
+        sys.setswitchinterval(switch)
         if writing is not None and writing.exception() is None:
             recorded(writing.result()[1])
 
