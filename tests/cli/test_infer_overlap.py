@@ -249,46 +249,6 @@ def test_overlap_with_auto_or_a_core_left_free() -> None:
 
 
 @needs_two_cores
-@pytest.mark.skipif(sys.platform != "linux", reason="nice per thread is Linux's (setpriority)")
-def test_the_workers_run_below_the_forwards_priority_and_the_scores_stay(
-    make_bundle: Callable[..., Path], cxr_dir: Path, settings: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The decode and the rows run ``WORKER_NICE`` steps below the thread that calls torch,
-    which keeps its own priority; the results are those of workers at equal priority."""
-    import os
-
-    seen: dict[str, int] = {}
-    real_read, real_record = infer._read_ahead, infer._record
-
-    def nice() -> int:
-        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-
-    def read_ahead(*a: Any) -> Any:
-        seen[threading.current_thread().name.split("_")[0]] = nice()
-        return real_read(*a)
-
-    def record(*a: Any) -> Any:
-        seen[threading.current_thread().name.split("_")[0]] = nice()
-        return real_record(*a)
-
-    monkeypatch.setattr(infer, "_read_ahead", read_ahead)
-    monkeypatch.setattr(infer, "_record", record)
-    bundle = make_bundle()
-    mine = nice()
-    lowered = [_stable(r) for r in infer.run(_args(settings, cxr_dir, bundle))]
-    assert nice() == mine  # the calling thread (torch's) keeps its priority
-    assert seen == {
-        "bedside-decode": min(19, mine + infer.WORKER_NICE),
-        "bedside-audit": min(19, mine + infer.WORKER_NICE),
-    }
-    monkeypatch.setattr(infer, "WORKER_NICE", 0)
-    seen.clear()
-    equal = [_stable(r) for r in infer.run(_args(settings, cxr_dir, bundle))]
-    assert seen == {"bedside-decode": mine, "bedside-audit": mine}
-    assert lowered == equal and [r["status"] for r in equal] == ["scored"] * 4
-
-
-@needs_two_cores
 def test_the_gil_switch_interval_is_short_while_the_workers_run_and_restored_after(
     make_bundle: Callable[..., Path], cxr_dir: Path, settings: Any
 ) -> None:

@@ -19,8 +19,8 @@ never call torch (a second thread calling torch starts a second OpenMP team and 
 forward): ``bedside-decode`` reads ``READ_AHEAD`` images ahead (header checks, decode, pixel
 digest), and ``bedside-audit`` writes each scored image's rows (``image_opened``,
 ``ai_result_shown``, in input order) while the network scores the next one, so the log's
-``synchronous=FULL`` commits wait on the disk instead of on the forward. Both workers run
-``WORKER_NICE`` steps below the forward's priority (:func:`_lower_priority`). A result is yielded
+``synchronous=FULL`` commits wait on the disk instead of on the forward. While they run, the
+GIL's switch interval is 1 ms (``SWITCH_INTERVAL_S``, see :func:`_pipeline`). A result is yielded
 only after its rows are written, and rows are written only for results the caller takes.
 Threads, not processes: measured on the 2-core bench machine, a decode process slowed the
 forward as much as a decode thread did and added the image's transfer (bench/bench_batch.py).
@@ -34,12 +34,10 @@ early, each reading it did not score gets a row saying so (``viewer.session.shad
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import re
 import sys
-import threading
 import time
 from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -182,28 +180,8 @@ def _write_heatmap(out_dir: Path, stem: str, label: str, heat: np.ndarray) -> Pa
 
 
 READ_AHEAD = 2  # images decoded ahead of the forward (memory: a 3000 x 3000 image is ~50 MB)
-WORKER_NICE = 10  # nice steps the worker threads run below the thread that calls torch
 # the GIL's hand-over interval while the workers run (Python's default: 5 ms), see _pipeline
 SWITCH_INTERVAL_S = 0.001
-
-
-def _lower_priority() -> None:
-    """Each worker thread's first act: a lower scheduling priority than the forward's threads.
-
-    Why: every millisecond of decode or row writing that takes a core from a 2-thread forward
-    stalls both of its OpenMP threads (they wait for each other at every layer); at a lower
-    priority the scheduler runs the workers mostly in the gaps, between and around forwards.
-    Measured, interleaved (bench/bench_batch.py): the loop closer to the bare forwards than at
-    equal priority. Linux applies nice to the one thread named by its id (man 2 setpriority,
-    NOTES); elsewhere the call would lower the whole process, so it is not made there. Only
-    the order of work changes, never a score; a refusal (a seccomp profile) leaves it as it is.
-    """
-    if sys.platform != "linux" or WORKER_NICE <= 0:
-        return
-    tid = threading.get_native_id()
-    with contextlib.suppress(OSError):
-        now = os.getpriority(os.PRIO_PROCESS, tid)
-        os.setpriority(os.PRIO_PROCESS, tid, min(19, now + WORKER_NICE))
 
 
 @dataclass(frozen=True)
@@ -233,9 +211,7 @@ def _decoded_in_order(
 ) -> Generator[tuple[ImageMetadata, _Decoded], None, None]:
     """Each image with its read-ahead result, in input order, ``READ_AHEAD`` images ahead.
     Closed early, the images not yet read are never read."""
-    pool = ThreadPoolExecutor(
-        max_workers=1, thread_name_prefix="bedside-decode", initializer=_lower_priority
-    )
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bedside-decode")
     try:
         pending: list[Future[_Decoded]] = []
         for meta in metas[:READ_AHEAD]:
@@ -428,13 +404,11 @@ def _pipeline(
             recorded(session)
             yield result
         return
-    switch = sys.getswitchinterval()
-    sys.setswitchinterval(min(switch, SWITCH_INTERVAL_S))
-    writer = ThreadPoolExecutor(
-        max_workers=1, thread_name_prefix="bedside-audit", initializer=_lower_priority
-    )
+    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bedside-audit")
     decoded = _decoded_in_order(model.predictor.screen, metas)
     writing: Future[tuple[dict[str, Any], ReadingSession]] | None = None
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(min(switch, SWITCH_INTERVAL_S))
     try:
         for meta, ahead in decoded:
             try:
