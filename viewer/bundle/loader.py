@@ -11,6 +11,7 @@ are safetensors (a JSON header plus raw little-endian arrays) and everything els
 from __future__ import annotations
 
 import hashlib
+import stat
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -470,7 +471,7 @@ def load_bundle(
         verified = verify_bundle(p, trust, limits=limits)
         loaded = load_verified(verified)
     except BundleError as exc:
-        digest = verified.digest if verified else _file_digest(p)
+        digest = verified.digest if verified else _file_digest(p, limits or Limits())
         record(
             audit,
             "bundle_refused",
@@ -506,8 +507,14 @@ def load_bundle(
     return loaded
 
 
-def _file_digest(path: Path) -> str | None:
+def _file_digest(path: Path, limits: Limits) -> str | None:
+    """The refused file's SHA-256 for its audit row: only of a regular file within the archive
+    limit, the ones the refusal itself read (a FIFO waits for a writer, /dev/zero never ends,
+    and the read hung ``bundle verify``)."""
     try:
+        st = path.stat()
+        if not stat.S_ISREG(st.st_mode) or st.st_size > limits.max_archive_bytes:
+            return None
         return file_sha256(path)
     except OSError:
         return None
