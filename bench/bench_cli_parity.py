@@ -12,7 +12,8 @@ medians; the load average before and after, since other sessions share the cores
 - "before": the same command run from the source of revision ``--before`` (default: the last
   one before the pydicom-free render, viewer/dicom/direct.py, viewer/paths.py and
   viewer/dicom/png.py), extracted with ``git archive`` and put first on ``sys.path`` (same venv,
-  same interpreter);
+  same interpreter); "previous", the same for the scans, from the revision before the copies'
+  proof was made cheaper (``PREVIOUS_SCAN``);
 - render: ``bedside dicom render FILE --out X.png --force`` (default PNG level 1) and before,
   against ``dcmj2pnm +on FILE X.png`` (dcmtk's PNG), on
   a generated 3000 x 3000 and a 512 x 512 12-bit MONOCHROME1 CR, uncompressed; ``python -c pass``
@@ -68,6 +69,10 @@ REAL_SAMPLE = ROOT.parent / "shared" / "samples" / "nih-cxr14-dx-pa.dcm"
 
 # The source before the pydicom-free render (issue 19 item 2: a small image <= 8x python -c pass)
 BEFORE_REVISION = "8af2555"
+# The scan before the copies' proof was made cheaper (one stat per file instead of resolving
+# both paths; a header byte-identical to the previous file's walked once) and before files cut
+# short became errors: the scans' "previous" row
+PREVIOUS_SCAN = "666dd1a"
 BEFORE_MAIN = (
     "import os, sys; sys.path.insert(0, os.environ['BENCH_BEFORE_SRC']); "
     "from viewer.cli.main import main; sys.exit(main(sys.argv[1:]))"
@@ -76,7 +81,7 @@ BEFORE_MAIN = (
 
 def before_source(rev: str, work: Path) -> dict[str, str]:
     """The environment that runs revision ``rev``'s ``viewer`` package (``git archive``)."""
-    src = work / "before"
+    src = work / f"before-{rev}"
     src.mkdir()
     archive = subprocess.run(
         ["git", "-C", str(ROOT), "archive", rev, "viewer"], check=True, capture_output=True
@@ -163,6 +168,7 @@ def main() -> int:
         print("generating files ...", flush=True)
         paths = write_files(work)
         before_env = before_source(rev, work)
+        previous_env = before_source(PREVIOUS_SCAN, work)
         before = [sys.executable, "-c", BEFORE_MAIN]
         results: dict[str, dict[str, list[float]]] = {}
         sizes: dict[str, int] = {}
@@ -202,6 +208,9 @@ def main() -> int:
                     ),
                     f"before ({rev})": lambda d=folder: run(  # type: ignore[misc]
                         [*before, "dicom", "scan", str(d)], before_env
+                    ),
+                    f"previous ({PREVIOUS_SCAN})": lambda d=folder: run(  # type: ignore[misc]
+                        [*before, "dicom", "scan", str(d)], previous_env
                     ),
                     "dcmdump": lambda f=files: run(  # type: ignore[misc]
                         ["dcmdump", "-q", "-M", "+sb", "7fe0,0010", *f]
@@ -311,7 +320,10 @@ def report(
                 "  Copies share one SOP Instance UID, and the scan lists a copy once only when it "
                 "proves it byte-identical (a different file under the same UID is a conflict a "
                 "clinician must see): that reads every byte of the 1 GB, which dcmdump, stopping "
-                "before Pixel Data, never does."
+                "before Pixel Data, never does. Proving the copies on threads beside the header "
+                "pass (reading releases the GIL) was measured interleaved against this, in "
+                "process and whole process, and lost at every load met here (bench notes in "
+                "viewer/dicom/index.py _SameFile)."
             )
     lines += ["", "Targets (issue 19 item 2):", "", *targets, ""]
     return "\n".join(lines)
