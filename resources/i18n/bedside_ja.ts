@@ -2169,6 +2169,10 @@ Your decision is still here; press the button again to retry.</source>
         <translation>監査ログが開かれていないため、何も保存できません。</translation>
     </message>
     <message>
+        <source> (outside this image&apos;s values: not used by default)</source>
+        <translation>（この画像の値の範囲外のため既定では使用せず）</translation>
+    </message>
+    <message>
         <source>Custom</source>
         <translation>カスタム</translation>
     </message>

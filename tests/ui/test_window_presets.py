@@ -85,3 +85,18 @@ def test_sensible_stored_window_stays_first_and_default(
     assert labels[2].startswith("3: automatic: C ")
     assert not any("too wide" in label for label in labels)
     assert combo.currentIndex() == 0 and window.view.voi == image.windows[0]
+
+
+def test_a_stored_window_outside_the_image_is_offered_last_with_its_reason(
+    qtbot: Any, make_window: Any, settings: Settings, tmp_path: Path
+) -> None:
+    # values 800..20,800; a stored C 100 / W 100 covers none of them: one grey if shown
+    path = _cr(tmp_path, "outside.dcm", WindowCenter=100, WindowWidth=100)
+    image = read_image(path)
+    assert image.outside_windows == image.windows
+    window = make_window(settings, [path])
+    combo = find(window, QComboBox, "windowPresets")
+    qtbot.waitUntil(lambda: combo.count() > 1, timeout=WAIT_MS)
+    labels = _labels(combo)
+    assert labels[-2] == "6: C 100 / W 100 (outside this image's values: not used by default)"
+    assert combo.currentIndex() == 0 and window.view.voi == image.auto_window

@@ -31,6 +31,10 @@ it is the stored bits' whole range (covers >= 90 % of it) while the image's valu
 W 30000 for 15-bit data whose values span 21,754). It stays in the preset list. VOI LUT
 Sequence items are never judged (their shape, not their input range, is the contrast).
 
+**Stored windows outside the image** (:func:`outside`): a stored window whose whole ramp lies
+below the image's 0.5 % value or above its 99.5 % value (Window Center 1e308, or 0 for values
+1000..1999) would draw the image in one grey; it is not the default either, and stays a preset.
+
 **Presets** (:func:`display_presets`): "full range" (min..max of the non-padding values); for
 CT-like images in Hounsfield units the classic lung / mediastinum / bone windows; for
 projection radiographs (CR, DX) of the chest, whose values are detector units without a
@@ -188,6 +192,17 @@ def too_wide(window: Window, hist: ValueHistogram, bits_range: float) -> bool:
     return window.width >= FULL_DEPTH_COVER * bits_range and span < FULL_DEPTH_FILL * window.width
 
 
+def outside(window: Window, hist: ValueHistogram) -> bool:
+    """Whether a stored window misses the image (module docstring): its whole ramp lies below
+    the 0.5 % value or above the 99.5 % value, so every pixel but those tails is one grey."""
+    if window.lut_index is not None or hist.total == 0:
+        return False
+    half = window.width / 2
+    return window.center + half < hist.quantile(0.005) or window.center - half > hist.quantile(
+        0.995
+    )
+
+
 def _is_hounsfield(header: HeaderSource) -> bool:
     modality = str(header.get("Modality", "") or "").strip().upper()
     rescale_type = str(header.get("RescaleType", "") or "").strip().upper()
@@ -226,6 +241,7 @@ class DisplayChoice:
     default: Window
     auto: Window
     wide: tuple[Window, ...]
+    outside: tuple[Window, ...] = ()  # stored windows that miss the image's values
 
 
 def display_presets(
@@ -249,9 +265,13 @@ def display_presets(
     # Only the windows that would be the default are judged: a later stored preset (a site's
     # deliberate "FULL RANGE") keeps its place.
     skipped = 0
-    while skipped < len(stored) and too_wide(stored[skipped], hist, bits_range):
+    while skipped < len(stored) and (
+        too_wide(stored[skipped], hist, bits_range) or outside(stored[skipped], hist)
+    ):
         skipped += 1
-    wide = stored[:skipped]
+    unused = stored[:skipped]
+    missing = tuple(w for w in unused if outside(w, hist))
+    wide = tuple(w for w in unused if w not in missing)
     usable = stored[skipped:]
     ordered: list[Window] = []
     for win in (*usable, auto, *chest_presets(hist, header, inverse=inverse)):
@@ -260,12 +280,13 @@ def display_presets(
     full = full_range_window(hist)
     if full not in ordered:
         ordered.append(full)
-    ordered.extend(w for w in wide if w not in ordered)
+    ordered.extend(w for w in unused if w not in ordered)
     return DisplayChoice(
         presets=tuple(ordered),
         default=usable[0] if usable else auto,
         auto=auto,
         wide=wide,
+        outside=missing,
     )
 
 

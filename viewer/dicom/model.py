@@ -116,6 +116,8 @@ class DicomImage:
     # inference uses ``windows`` as stored.
     presets: tuple[Window, ...] = ()
     wide_windows: tuple[Window, ...] = ()
+    # stored windows that miss every value of the image (display.outside): not the default
+    outside_windows: tuple[Window, ...] = ()
 
     @functools.cached_property
     def pixel_sha256(self) -> str:

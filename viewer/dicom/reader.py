@@ -259,4 +259,5 @@ def assemble_image(
         notes=tuple(dict.fromkeys(note[:300] for note in notes))[:20],
         presets=choice.presets,
         wide_windows=choice.wide,
+        outside_windows=choice.outside,
     )

@@ -1523,9 +1523,12 @@ class QtMainWindow(QMainWindow):
         self.presets.clear()
         image = self.view.image
         wide = getattr(image, "wide_windows", ()) if image is not None else ()
+        outside = getattr(image, "outside_windows", ()) if image is not None else ()
         for i, win in enumerate(self.view.presets()):
             name = self._window_label(win)
             tag = self.tr(" (too wide: not used by default)") if win in wide else ""
+            if win in outside:
+                tag = self.tr(" (outside this image's values: not used by default)")
             self.presets.addItem(f"{i + 1}: {name}{tag}" if i < 9 else f"{name}{tag}")
         self.presets.addItem(self.tr("Custom"))
         presets = self.view.presets()
