@@ -55,3 +55,27 @@ def test_render_never_replaces_its_input(
     assert "Traceback" not in err
     assert src.read_bytes() == before
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        ["--size", "65535", "--count", "1"],
+        ["--size", "-5"],
+        ["--size", "0"],
+        ["--count", "100000000000", "--size", "64"],
+        ["--count", "-1"],
+    ],
+    ids=["size-65535", "size-negative", "size-zero", "count-huge", "count-negative"],
+)
+def test_demo_data_out_of_range_is_one_sentence_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], options: list[str]
+) -> None:
+    """A 16 GiB allocation's MemoryError, numpy's 'Number of samples, -5, must be
+    non-negative', 0 x 0 images written, or a run of 10**11 files: each is refused before any
+    file is written."""
+    out = tmp_path / "demo"
+    assert main(["demo-data", *options, str(out)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "Traceback" not in err and "must be" in err, err
+    assert not out.exists()

@@ -222,13 +222,28 @@ def make_cxr(
     return ds
 
 
+DEMO_SIZES = (64, 4096)  # pixels a side: the model's minimum .. a large detector's
+MAX_DEMO_IMAGES = 10_000  # SYN0000 .. SYN9999
+
+
 def write_demo_set(
     out_dir: Path | str, n: int = 8, seed: int = 0, size: tuple[int, int] = (512, 512)
 ) -> list[Path]:
-    """Write ``n`` synthetic chest X-rays: CR and DX, some MONOCHROME1, half with an opacity."""
+    """Write ``n`` synthetic chest X-rays: CR and DX, some MONOCHROME1, half with an opacity.
+
+    Sizes and counts are checked before a file is written: 65535 pixels a side asked numpy for
+    16 GiB, a negative size gave numpy's words, 0 wrote 0 x 0 images, and 10**11 images ran for
+    ever; the model takes 64 pixels a side at least (inference.checks)."""
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise BedsideError(f"Cannot write demo images into {out}: it is a file, not a folder.")
+    if not all(DEMO_SIZES[0] <= side <= DEMO_SIZES[1] for side in size):
+        raise BedsideError(
+            f"The demo image size must be {DEMO_SIZES[0]} to {DEMO_SIZES[1]} pixels a side, "
+            f"not {size[0]} x {size[1]}."
+        )
+    if not 1 <= n <= MAX_DEMO_IMAGES:
+        raise BedsideError(f"The number of demo images must be 1 to {MAX_DEMO_IMAGES}, not {n}.")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
