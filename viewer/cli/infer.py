@@ -513,9 +513,28 @@ def _shadow_after(shadow: ShadowRunner, session: ReadingSession, err: TextIO) ->
         print(f"bedside: warning: a shadow result was not recorded: {row.error}", file=err)
 
 
+def _heatmap_folder(path: Path) -> None:
+    """``--heatmap`` names a folder, made now when missing: a file, FIFO or device there, or a
+    file on the way, is refused before an image is read (it was a traceback after every image
+    had been scored and recorded)."""
+    if path.exists() and not path.is_dir():
+        raise BedsideError(
+            f"--heatmap {path} is not a folder (a file, pipe or device); give a folder for the "
+            "heatmap PNGs."
+        )
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BedsideError(
+            f"--heatmap {path}: the folder cannot be made ({exc.strerror or exc})."
+        ) from exc
+
+
 def _cmd_infer(args: argparse.Namespace) -> int:
     if isinstance(args.threads, int) and not 1 <= args.threads <= 64:
         raise BedsideError(f"--threads must be between 1 and 64, not {args.threads}.")
+    if args.heatmap:
+        _heatmap_folder(Path(args.heatmap))
     out = sys.stdout
     failed = 0
     count = 0
