@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,12 +42,28 @@ def _check_p256(key: object, path: Path) -> None:
         )
 
 
+def read_key_file(path: Path) -> bytes:
+    """A key file's bytes, never following it into a FIFO (a wait for a writer that never
+    comes) or a device (/dev/zero: a read without end), nor reading more than a key's size.
+    OSError as ``open`` raises it."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            raise BundleError(
+                "The key file is not a regular file (a folder, pipe or device).",
+                code="signature",
+                path=path,
+            )
+        data = fh.read(MAX_KEY_FILE_BYTES + 1)
+    if len(data) > MAX_KEY_FILE_BYTES:
+        raise BundleError("The key file is too large to be a key.", code="signature", path=path)
+    return data
+
+
 def load_public_key(path: str | Path) -> ec.EllipticCurvePublicKey:
     p = Path(path)
     try:
-        if p.stat().st_size > MAX_KEY_FILE_BYTES:
-            raise BundleError("The key file is too large to be a key.", code="signature", path=p)
-        key = serialization.load_pem_public_key(p.read_bytes())
+        key = serialization.load_pem_public_key(read_key_file(p))
     except OSError as exc:
         raise BundleError(
             f"The public key cannot be read ({exc.strerror}).", code="signature", path=p
@@ -63,9 +80,7 @@ def load_private_key(
 ) -> ec.EllipticCurvePrivateKey:
     p = Path(path)
     try:
-        if p.stat().st_size > MAX_KEY_FILE_BYTES:
-            raise BundleError("The key file is too large to be a key.", code="signature", path=p)
-        key = serialization.load_pem_private_key(p.read_bytes(), password=passphrase)
+        key = serialization.load_pem_private_key(read_key_file(p), password=passphrase)
     except OSError as exc:
         raise BundleError(
             f"The private key cannot be read ({exc.strerror}).", code="signature", path=p

@@ -25,6 +25,7 @@ from viewer.bundle.keys import (
     generate_keypair,
     load_private_key,
     load_public_key,
+    read_key_file,
 )
 from viewer.bundle.signing import TrustedKey
 from viewer.bundle.trust import TrustStore
@@ -80,7 +81,7 @@ def _passphrase(*, confirm: bool, required: bool) -> bytes | None:
 def _private_key(path: str) -> Any:
     """Load a signing key; an encrypted PEM gets its passphrase from the env or a prompt."""
     try:
-        encrypted = b"ENCRYPTED" in Path(path).read_bytes()[:4096]
+        encrypted = b"ENCRYPTED" in read_key_file(Path(path))[:4096]
     except OSError as exc:
         raise BundleError(
             f"The private key cannot be read ({exc.strerror}).", code="signature", path=path
