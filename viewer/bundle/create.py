@@ -39,6 +39,7 @@ from viewer.bundle.manifest import (
 from viewer.bundle.model_card import render_model_card
 from viewer.bundle.profile import REFERENCE_NAME
 from viewer.bundle.signing import SIGNATURE_NAME, sign_files
+from viewer.bundle.torchfile import NOT_A_FILE
 from viewer.errors import BundleError
 
 if TYPE_CHECKING:
@@ -78,8 +79,10 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     import torch
 
     p = Path(path)
-    if not p.is_file():
+    if not p.exists():
         raise BundleError("The weights file does not exist.", code="weights", path=p)
+    if not p.is_file():  # a FIFO waits for a writer, /dev/zero never ends
+        raise BundleError(NOT_A_FILE, code="weights", path=p)
     if p.suffix == ".safetensors":
         import safetensors.torch
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import io
 import pickle  # the restricted Unpickler below; never pickle.load/loads
 import re
+import stat
 import zipfile
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -181,11 +182,17 @@ class _Reader(pickle.Unpickler):
         return array
 
 
+NOT_A_FILE = "The weights file is not a regular file (a folder, pipe or device)."
+
+
 def read_torch_file(path: str | Path) -> Any:
     """The object a torch zip file holds, tensors as numpy arrays, modules as stand-ins."""
     p = Path(path)
     try:
-        size = p.stat().st_size
+        st = p.stat()
+        if not stat.S_ISREG(st.st_mode):  # a FIFO waits for a writer, /dev/zero never ends
+            raise _weights_error(NOT_A_FILE)
+        size = st.st_size
         if size > MAX_FILE_BYTES:
             raise _weights_error(f"The weights file is over {MAX_FILE_BYTES} bytes.")
         data = p.read_bytes()
