@@ -23,8 +23,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from viewer.audit.chain import canonical_json
 from viewer.audit.pseudonym import _create_exclusive
-from viewer.errors import AuditError, AuditWriteError
+from viewer.errors import AuditError, AuditWriteError, ConfigError
 from viewer.keyprint import fingerprint, public_pem
+from viewer.paths import read_bounded
+
+MAX_CHECKPOINT_BYTES = 1 << 20  # a checkpoint is a few hundred bytes of JSON
 
 CHECKPOINT_FORMAT = "bedside-audit-checkpoint-v1"
 
@@ -189,8 +192,10 @@ class Checkpoint:
 
     @classmethod
     def read(cls, path: Path) -> Checkpoint:
-        try:
-            raw = json.loads(Path(path).read_text(encoding="utf-8"))
+        try:  # bounded, never into a FIFO (a wait for ever) or a device (/dev/zero: no end)
+            raw = json.loads(read_bounded(Path(path), "Checkpoint file", MAX_CHECKPOINT_BYTES))
+        except ConfigError as exc:
+            raise AuditError(exc.message) from exc
         except OSError as exc:
             raise AuditError(f"Checkpoint file {path} cannot be read ({exc.strerror}).") from exc
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
