@@ -55,3 +55,35 @@ def test_weights_that_are_a_fifo_or_a_device_are_one_sentence(
     assert (
         proc.stdout.strip() == "The weights file is not a regular file (a folder, pipe or device)."
     )
+
+
+@pytest.mark.parametrize("target", list(TARGETS), ids=list(TARGETS))
+@pytest.mark.parametrize("option", ["--licence-file", "--card-notes"])
+def test_bundle_create_text_inputs_that_are_a_fifo_or_a_device_are_one_sentence(
+    tmp_path: Path, target: str, option: str
+) -> None:
+    """The licence and the card notes were read whole: a FIFO waited for ever, /dev/zero ran
+    out of memory. They are read first, before the weights."""
+    path = TARGETS[target](tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-c", "import sys; from viewer.cli.main import main; sys.exit(main())",
+         "bundle", "create", "--arch", "small_cnn", "--weights", "w.safetensors", "--manifest",
+         "m.json", "--sample", "s.dcm", "--out", str(tmp_path / "o.bundle"), option, str(path)],
+        capture_output=True, text=True, timeout=120, check=False, preexec_fn=_bounded,
+    )  # fmt: skip
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert f"{option} ({path}) is " in proc.stderr and "not a regular file" in proc.stderr
+
+
+@pytest.mark.parametrize("target", list(TARGETS), ids=list(TARGETS))
+def test_a_manifest_template_that_is_a_fifo_or_a_device_is_one_sentence(
+    tmp_path: Path, target: str
+) -> None:
+    path = TARGETS[target](tmp_path)
+    code = CHILD.format(module="create", function="read_template", extra="")
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(path)],
+        capture_output=True, text=True, timeout=120, check=False, preexec_fn=_bounded,
+    )  # fmt: skip
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    assert "not a regular file" in proc.stdout and "manifest template" in proc.stdout

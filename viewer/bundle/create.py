@@ -40,7 +40,8 @@ from viewer.bundle.model_card import render_model_card
 from viewer.bundle.profile import REFERENCE_NAME
 from viewer.bundle.signing import SIGNATURE_NAME, sign_files
 from viewer.bundle.torchfile import NOT_A_FILE
-from viewer.errors import BundleError
+from viewer.errors import BundleError, ConfigError
+from viewer.paths import read_bounded
 
 if TYPE_CHECKING:
     import torch
@@ -131,10 +132,10 @@ def weights_bytes(model: torch.nn.Module) -> bytes:
 
 def read_template(path: str | Path) -> dict[str, Any]:
     p = Path(path)
-    try:
-        if p.stat().st_size > MAX_TEMPLATE_BYTES:
-            raise BundleError("The manifest template is too large.", code="schema", path=p)
-        raw = json.loads(p.read_text(encoding="utf-8"))
+    try:  # bounded, never into a FIFO (a wait for ever) or a device (/dev/zero: no end)
+        raw = json.loads(read_bounded(p, "The manifest template", MAX_TEMPLATE_BYTES))
+    except ConfigError as exc:
+        raise BundleError(exc.message, code="schema") from exc
     except OSError as exc:
         raise BundleError(
             f"The manifest template cannot be read ({exc.strerror}).", code="schema", path=p

@@ -32,6 +32,7 @@ from viewer.bundle.trust import TrustStore
 from viewer.config import Settings
 from viewer.errors import BedsideError, BundleError, printable, printable_json
 from viewer.keyprint import format_fingerprint
+from viewer.paths import read_bounded
 
 
 def _trust(args: argparse.Namespace) -> TrustStore:
@@ -118,12 +119,26 @@ def _cmd_keys_list(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------- bundle
 
 
+def _text_file(path: str, option: str) -> str:
+    """A text file an option names, bounded, never followed into a FIFO (a wait for ever) or a
+    device (/dev/zero: a read without end); each problem one sentence."""
+    try:
+        return read_bounded(Path(path), option, MAX_TEXT_BYTES)
+    except OSError as exc:
+        raise BedsideError(f"{option} {path} cannot be read ({exc.strerror}).") from exc
+    except UnicodeDecodeError as exc:
+        raise BedsideError(f"{option} {path} is not UTF-8 text.") from exc
+
+
+MAX_TEXT_BYTES = 1 << 20  # a licence or model card notes
+
+
 def _cmd_create(args: argparse.Namespace) -> int:
     from viewer.bundle.create import create_bundle
 
     key = _private_key(args.key) if args.key else None
-    licence = Path(args.licence_file).read_text(encoding="utf-8") if args.licence_file else None
-    notes = Path(args.card_notes).read_text(encoding="utf-8") if args.card_notes else ""
+    licence = _text_file(args.licence_file, "--licence-file") if args.licence_file else None
+    notes = _text_file(args.card_notes, "--card-notes") if args.card_notes else ""
     created = create_bundle(
         arch_id=args.arch,
         weights=args.weights,
