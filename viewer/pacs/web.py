@@ -240,6 +240,7 @@ class _BoundedAnswers(HTTPAdapter):
         self._ca_bundle = section.ca_file
         self._timeout_s = timeout_s
         self.current: _Bounded | None = None
+        self._answers: list[_Bounded] = []  # this session's (one operation's) answers
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
@@ -270,7 +271,23 @@ class _BoundedAnswers(HTTPAdapter):
             min_bytes=min_bytes_per_window(s),
         )
         response.raw = self.current
+        self._answers.append(self.current)
         return response
+
+    def close(self) -> None:
+        """The operation is over: an answer broken off half-read (a refusal, a limit, a cancel)
+        still holds its connection, which urllib3's pools do not know of; closed here rather
+        than at garbage collection (where it was a ResourceWarning, raised in whichever test
+        ran then)."""
+        for answer in self._answers:
+            with contextlib.suppress(Exception):
+                answer.close()
+        self._answers.clear()
+        super().close()
+        for sock in list(self._live):
+            with contextlib.suppress(OSError):
+                sock.close()
+        self._live.clear()
 
 
 def _session(target: PacsTarget, timeout_s: float) -> requests.Session:
