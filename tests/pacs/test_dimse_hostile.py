@@ -124,10 +124,11 @@ def test_a_host_no_network_name_has_is_refused_at_load(
 
 @contextlib.contextmanager
 def _get_scp(
-    site_file: Path, count: int, *, delay_s: float = 0.0, extra: str = ""
+    site_file: Path, count: int, *, delay_s: float = 0.0, extra: str = "", timeout_s: int = 1
 ) -> Iterator[tuple[Any, Any]]:
     """A C-GET SCP of the test's own sending ``count`` valid instances, ``delay_s`` apart; yields
-    (settings, source); ``extra``: more [pacs] lines."""
+    (settings, source); ``extra``: more [pacs] lines; ``timeout_s``: also the window of the
+    slow-answer guard (pacs.min_kb_per_timeout per timeout_s)."""
     source = source_image(seed=9)
     source.Rows = source.Columns = 4  # small instances: a trickle of them is a few KB a second
     source.PixelData = bytes(4 * 4 * (source.BitsAllocated // 8))
@@ -153,7 +154,7 @@ def _get_scp(
             "[pacs]\nenabled = true\n"
             f'transport = "dimse"\nquery = "dimse"\nhost = "127.0.0.1"\n'
             f'port = {server.server_address[1]}\ncalled_aet = "PACS"\n'
-            f"connect_timeout_s = 5\ntimeout_s = 1\n{extra}",
+            f"connect_timeout_s = 5\ntimeout_s = {timeout_s}\n{extra}",
         )
         yield settings, source
     finally:
@@ -165,7 +166,12 @@ def test_a_c_get_without_end_stops_at_the_study_limit(site_file: Path, tmp_path:
     nothing (an endless one filled the disk)."""
     dest = tmp_path / "study"
     with (
-        _get_scp(site_file, 20, extra="max_study_instances = 5\n") as (settings, source),
+        # a window far above what a loaded machine takes for five 4 x 4 instances (a few KB):
+        # with 1 s, a slow start tripped the slow-answer guard before the count limit
+        _get_scp(site_file, 20, extra="max_study_instances = 5\n", timeout_s=60) as (
+            settings,
+            source,
+        ),
         pytest.raises(PacsError, match="more than 5 instances or 8 GB for one study"),
     ):
         retrieve(settings, source.StudyInstanceUID, dest)
