@@ -117,7 +117,7 @@ ROWS = [
     ok("rtdose_rle_1frame.dcm", (10, 10), "uint32", (1249000, 978000, 798000)),
     err("rtplan.dcm", "is a non-image object"),
     err("rtplan.dump", "is not a DICOM file"),
-    err("rtplan_truncated.dcm", "is a non-image object"),
+    err("rtplan_truncated.dcm", "is cut short"),
     err("rtstruct.dcm", "is a non-image object"),
     err("rtstruct.dump", "is not a DICOM file"),
     err("test-SR.dcm", "is a structured report"),

@@ -220,3 +220,26 @@ def test_whole_process_wording(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
     assert done.stdout.splitlines()[-1].startswith("1 image(s), 0 non-image object(s), 1 error(s)")
     assert pydicom.dcmread(folder / "a.dcm").Rows == 96  # the good file untouched
+
+
+@pytest.mark.parametrize("implicit", [False, True], ids=["explicit-vr", "implicit-vr"])
+def test_info_refuses_a_file_cut_at_any_point(
+    tmp_path: Path, implicit: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every cut of an image file, from inside its File Meta group (PS3.10 7.1) to the last
+    pixel byte, is an error of `bedside dicom info` (exit 1, one sentence): a file cut in its
+    File Meta group or in an element before the Image Pixel module was printed as an object of
+    no class, or with a cut UID, and exit 0."""
+    data = _whole(tmp_path, implicit=implicit)
+    pixel_at = data.rindex(_PIXEL_TAG)
+    path = tmp_path / "cut.dcm"
+    printed_fine = []
+    for end in [*range(132, pixel_at + 16), *range(pixel_at + 16, len(data), 997)]:
+        path.write_bytes(data[:end])
+        if main(["dicom", "info", str(path)]) != 1:
+            printed_fine.append(end)
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and ": error: " in err, (end, err)
+    assert printed_fine == []
+    path.write_bytes(data)
+    assert main(["dicom", "info", str(path)]) == 0

@@ -327,15 +327,15 @@ def expected_pixel_bytes(header: RawHeader) -> int | None:
 
 def pixel_data_problem(path: Path, header: RawHeader) -> str | None:
     """What is missing from a file the fast reader walked, in the words opening it uses
-    (reader.read_image), or None: cut short inside its header (or inside encapsulated
+    (reader.read_image), or None: cut short inside its header, image or not (or inside encapsulated
     fragments, whose item lengths are followed, PS3.5 A.4), no Pixel Data (7FE0,0010), native
     Pixel Data shorter than its declared image size, or declared longer than the file holds.
     A file longer than its Pixel Data (trailing padding, PS3.10 7.2) is fine."""
+    if header.cut:  # an image or not: its values end mid-element, the last one maybe cut
+        return CUT_SHORT
     expected = expected_pixel_bytes(header)
     if expected is None:
         return None  # not an image (yet): incomplete_image_message, or pydicom, judges
-    if header.cut:
-        return CUT_SHORT
     pixel = header.pixel
     if pixel is None:
         return "has no Pixel Data (7FE0,0010)" if header.pixel_at < 0 else None

@@ -204,6 +204,10 @@ def check_file(path: Path, limits: Limits, head_size: int = 4096) -> FileCheck:
     if len(head) >= 132 and head[128:132] == b"DICM":
         meta = file_meta(head)
         whole = meta.end + 8 <= len(head)  # the whole file meta was in head
+        if complete and not whole:
+            # the file ends inside its File Meta group (PS3.10 7.1), or right after it with no
+            # data set: pydicom would read what is there and call it an object of no class
+            raise DicomError(CUT_SHORT, path=path)
         deflated = meta.transfer_syntax == DEFLATED if whole else _is_deflated(path)
         return FileCheck(False, deflated, head, complete, meta if whole else None, size)
     if _looks_like_dicom_without_preamble(head):
