@@ -87,3 +87,19 @@ def test_site_check_reports_each_writable_ca_file_in_the_refusal_sentence(
         for key in ("audit_central.ca_file", "atna.ca_file", "pacs.ca_file")
     ]
     assert "world_writable" not in {f.code for f in found}  # said once, not twice
+
+
+def test_group_write_is_trusted_only_for_root_or_a_private_group() -> None:
+    """A group-writable CA or key file is the owner's alone only when its group is root's or
+    the owner's user private group (its own name, no other members); a shared primary group
+    ('users', 'nogroup', 'domain users') is other accounts, and an account the system cannot
+    look up is not trusted."""
+    import pwd
+
+    from viewer.paths import _private_group
+
+    assert _private_group(0, 0)  # root's own group
+    nobody = pwd.getpwnam("nobody")
+    assert not _private_group(nobody.pw_uid, nobody.pw_gid)  # primary, but 'nogroup': shared
+    assert not _private_group(0, 100)  # 'users' is not root's own group
+    assert not _private_group(987_654, 987_654)  # no such account: cannot tell, not trusted

@@ -17,6 +17,7 @@ answers None and the caller loads the settings, whose error message is then the 
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import stat
 import sys
@@ -113,11 +114,10 @@ def ca_file_problem(path: Path | str, key: str) -> str | None:
     """Why the CA certificate file ``path`` (named by site key ``key``) must not be trusted, or
     None. A CA file decides which servers Bedside believes (PACS results, where audit rows go):
     an account that can change it can make Bedside trust its own server. ``bedside site check``
-    and every TLS connection ask this one function (rule: :func:`changeable_by_others`); a
-    missing file is left to the loader's own message."""
+    and every TLS connection ask this one function; a missing file is left to the loader's own
+    message."""
     path = Path(path)
-    st = stat_setting(path, f"The CA file in {key}")
-    found = None if st is None else changeable_by_others(st)
+    found = _others_can_change(path, f"The CA file in {key}")
     if found is None:
         return None
     who, fix = found
@@ -132,8 +132,7 @@ def trust_path_problem(path: Path, what: str, st: os.stat_result | None = None) 
     that can change it can make Bedside run a model it signed itself (the same rule as a CA
     file). The trust store skips it and ``bedside site check`` reports it in these words;
     ``st``: the caller's own stat of ``path``."""
-    st = st or stat_setting(path, what)
-    found = None if st is None else changeable_by_others(st)
+    found = _others_can_change(path, what, st)
     if found is None:
         return None
     who, fix = found
@@ -143,30 +142,42 @@ def trust_path_problem(path: Path, what: str, st: os.stat_result | None = None) 
     )
 
 
-def changeable_by_others(st: os.stat_result) -> tuple[str, str] | None:
-    """Who besides root and the account running Bedside can change the file ``st`` describes,
-    and the command that stops it, or None. Not every account (``o+w``), not another non-root
-    owner (it could ``chmod`` it), not a group other than root's or the owner's primary group
-    (``g+w``). POSIX only: Windows has ACLs instead."""
-    if os.name != "posix":
+def _others_can_change(
+    path: Path, what: str, st: os.stat_result | None = None
+) -> tuple[str, str] | None:
+    """Who besides root and the account running Bedside can change ``path``, and the command
+    that stops it, or None (also when it does not exist). Not every account (``o+w``), not
+    another non-root owner (it could ``chmod`` it), not a group (``g+w``) other than root's or
+    the owner's own private group (a group named after its owner with no other members: a
+    shared primary group such as ``users`` or ``domain users`` is other accounts). POSIX only:
+    Windows has ACLs instead."""
+    st = st or stat_setting(path, what)
+    if st is None or os.name != "posix":
         return None
     mode = stat.S_IMODE(st.st_mode)
     if mode & stat.S_IWOTH:
         return f"every account on this computer, mode {mode:04o}", "chmod o-w"
     if st.st_uid not in (0, os.geteuid()):
         return f"it belongs to user id {st.st_uid}", "chown root"
-    if mode & stat.S_IWGRP and st.st_gid not in (0, _primary_group(st.st_uid)):
+    if mode & stat.S_IWGRP and st.st_gid != 0 and not _private_group(st.st_uid, st.st_gid):
         return f"the members of group {st.st_gid}, mode {mode:04o}", "chmod g-w"
     return None
 
 
-def _primary_group(uid: int) -> int | None:
+@functools.lru_cache(maxsize=64)
+def _private_group(uid: int, gid: int) -> bool:
+    """``gid`` is the user private group of ``uid`` (Debian's default: the account's primary
+    group, of its own name, with no listed members). Looked up once per process: the account
+    database may be a network service."""
     try:
+        import grp
         import pwd
 
-        return pwd.getpwuid(uid).pw_gid
+        account = pwd.getpwuid(uid)
+        group = grp.getgrgid(gid)
     except (ImportError, KeyError):
-        return None
+        return False  # cannot tell: not trusted (the safe side; the message says chmod g-w)
+    return account.pw_gid == gid and group.gr_name == account.pw_name and not group.gr_mem
 
 
 def read_bounded(path: Path, what: str, max_bytes: int) -> str:
