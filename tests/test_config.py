@@ -55,8 +55,9 @@ def test_locked_key_ignores_user_value(site_file: Path, data_dir: Path) -> None:
         ("[inference]\nthreads = 0\n", "inference.threads"),
         ("[trust\n", "not valid TOML"),
         ('locked = ["audit.db_path"]\n', "not a user setting"),
+        ('[pacs]\nca-file = "/etc/ca.pem"\n', "unknown key 'pacs.ca-file'"),  # a hyphen typo
     ],
-    ids=["bad-value", "unknown-key", "out-of-range", "bad-toml", "lock-site-only"],
+    ids=["bad-value", "unknown-key", "out-of-range", "bad-toml", "lock-site-only", "hyphen-key"],
 )
 def test_bad_site_file_names_file_and_key(site_file: Path, text: str, fragment: str) -> None:
     _write(site_file, text)

@@ -601,11 +601,12 @@ def _describe(error: ValidationError, path: Path) -> str:
     the branches of one key are one "or"."""
     said: dict[str, list[str]] = {}
     for item in error.errors():
+        if item["type"] == "extra_forbidden":  # every part is the file's own (ca-file: a typo)
+            said.setdefault(f"unknown key '{'.'.join(str(x) for x in item['loc'])}'", [])
+            continue
+        # the schema's own keys are identifiers; pydantic's branch tags are not
         key = ".".join(str(x) for x in item["loc"] if isinstance(x, int) or str(x).isidentifier())
         value = item.get("input")
-        if item["type"] == "extra_forbidden":
-            said.setdefault(f"unknown key '{key}'", [])
-            continue
         if isinstance(value, float) and not math.isfinite(value):  # TOML nan, inf
             text = f"must be a finite number, not {value}"
         else:
