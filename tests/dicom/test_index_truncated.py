@@ -24,7 +24,7 @@ from tests.dicom.helpers import make_ds, save
 from viewer.cli.main import main
 from viewer.dicom import iter_scan, read_image, scan
 from viewer.dicom.direct import read_display
-from viewer.dicom.metadata import expected_pixel_bytes, raw_header
+from viewer.dicom.metadata import expected_pixel_bytes, raw_header, read_metadata
 from viewer.dicom.safe_read import CUT_SHORT, DEFAULT_LIMITS
 from viewer.errors import DicomError
 
@@ -243,3 +243,18 @@ def test_info_refuses_a_file_cut_at_any_point(
     assert printed_fine == []
     path.write_bytes(data)
     assert main(["dicom", "info", str(path)]) == 0
+
+
+def test_only_the_cut_files_of_pydicoms_corpus_are_cut() -> None:
+    """Every whole file of pydicom's own test data keeps its pixel size: colour, 1-bit, multi-
+    frame and YBR_FULL_422 (two samples a pixel, PS3.3 C.7.6.3.1.2: it was called truncated,
+    20000 of 30000 bytes); only the two files pydicom cut on purpose are cut."""
+    folder = Path(pydicom.data.get_testdata_file("CT_small.dcm")).parent
+    cut = {}
+    for path in sorted(p for p in folder.iterdir() if p.is_file()):
+        try:
+            read_metadata(path, check_pixels=True)  # as the index and `dicom info` read it
+        except DicomError as exc:
+            if "truncated pixel data" in exc.message or exc.message == CUT_SHORT:
+                cut[path.name] = exc.message
+    assert sorted(cut) == ["MR_truncated.dcm", "rtplan_truncated.dcm"], cut

@@ -306,9 +306,13 @@ def read_metadata(
 _NATIVE = (IMPLICIT_LE, EXPLICIT_LE)  # the fast reader's native syntaxes (PS3.5 A.1, A.2)
 
 
+_HALF_CHROMA = ("YBR_FULL_422", "YBR_PARTIAL_422")  # horizontally subsampled chroma
+
+
 def expected_pixel_bytes(header: RawHeader) -> int | None:
     """Native Pixel Data size: Rows x Columns x Samples per Pixel x Number of Frames x Bits
-    Allocated / 8, a Bits Allocated of 1 packed eight pixels a byte (PS3.5 8.1.1, 8.2); None
+    Allocated / 8 (YBR_FULL_422: two samples a pixel), a Bits Allocated of 1 packed eight
+    pixels a byte (PS3.5 8.1.1, 8.2); None
     without a usable Image Pixel module (PS3.3 C.7.6.3) or for another Bits Allocated. Read
     as field_int reads (an integer, else absent), straight from the raw header: once a file."""
     get = header.get
@@ -321,6 +325,8 @@ def expected_pixel_bytes(header: RawHeader) -> int | None:
     rows, columns, bits, samples, frames = numbers
     if rows <= 0 or columns <= 0 or bits <= 0 or (bits != 1 and bits % 8):
         return None
+    if str(get("PhotometricInterpretation", "")).strip(" \x00") in _HALF_CHROMA and samples == 3:
+        samples = 2  # Cb and Cr once for two pixels: Y Y Cb Cr (PS3.3 C.7.6.3.1.2)
     count = rows * columns * max(samples, 1) * max(frames, 1)
     return -(-count // 8) if bits == 1 else count * (bits // 8)
 
