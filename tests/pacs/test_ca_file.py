@@ -84,3 +84,31 @@ def test_a_ca_file_others_can_change_is_refused_and_the_objects_wait_for_the_fix
         assert delivery.drain().sent == 2
         assert delivery.state("r1").kind == "sent"
     assert sorted(orthanc.sop_instance_uids()) == uids
+
+
+@pytest.mark.parametrize(
+    ("tls", "url", "refused"),
+    [
+        (False, "http://127.0.0.1:8042/dicom-web", False),
+        (True, "http://127.0.0.1:8042/dicom-web", True),
+        (False, "https://127.0.0.1:8042/dicom-web", True),
+    ],
+    ids=["no-tls-anywhere", "dimse-tls", "https-dicomweb"],
+)
+def test_a_ca_file_no_connection_uses_does_not_block_sending(
+    tmp_path: Path, tls: bool, url: str, refused: bool
+) -> None:
+    """DIMSE without TLS and an http:// DICOMweb address never read pacs.ca_file: a writable
+    one there must not stop results going to PACS nor take the blame on the PACS line (site
+    check still reports it)."""
+    from viewer.config import PacsSection
+
+    ca = tmp_path / "ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n", encoding="utf-8")
+    ca.chmod(0o666)
+    section = PacsSection(
+        enabled=True, host="127.0.0.1", called_aet="PACS", dicomweb_url=url, tls=tls,
+        ca_file=str(ca),
+    )  # fmt: skip
+    problem = PacsTarget(section).ca_file_problem()
+    assert (problem == ca_file_problem(ca, "pacs.ca_file")) if refused else problem == ""

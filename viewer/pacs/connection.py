@@ -143,8 +143,11 @@ class PacsTarget:
     def ca_file_problem(self) -> str:
         """Why ``pacs.ca_file`` must not be trusted now, "" when it may (or none is set): other
         accounts can change it (:func:`viewer.paths.ca_file_problem`), and whoever can picks the
-        server Bedside takes for PACS. Asked at each connection and for the status line."""
-        if not self.section.ca_file:
+        server Bedside takes for PACS. Asked at each connection and for the status line; ""
+        when no connection uses it (DIMSE without pacs.tls, an http:// DICOMweb address: site
+        check still reports it)."""
+        s = self.section
+        if not s.ca_file or not (s.tls or s.dicomweb_url.lower().startswith("https://")):
             return ""
         try:
             return ca_file_problem(self.section.ca_file, "pacs.ca_file") or ""
