@@ -2029,8 +2029,8 @@ Your decision is still here; press the button again to retry.</source>
         <translation>ウィンドウのプリセット</translation>
     </message>
     <message>
-        <source>Stored windows first; keys 1-9 select a preset</source>
-        <translation>ファイルに保存されたウィンドウが先頭です。1〜9キーでプリセットを選択します</translation>
+        <source>Stored windows first (one outside the image&apos;s values last); keys 1-9 select a preset</source>
+        <translation>ファイルに保存されたウィンドウが先頭です（画像の値の範囲外のものは最後）。1〜9キーでプリセットを選択します</translation>
     </message>
     <message>
         <source>View tools</source>
@@ -2388,8 +2388,8 @@ Your decision is still here; press the button again to retry.</source>
         <translation>信頼する署名鍵がありません。バンドルをインストールできません。IT部門が公開鍵（PEM）を施設の trusted-keys フォルダに配置します。</translation>
     </message>
     <message>
-        <source>Key files that could not be read: {problems}</source>
-        <translation>読み込めなかった鍵ファイル：{problems}</translation>
+        <source>Key files not used: {problems}</source>
+        <translation>使用しない鍵ファイル：{problems}</translation>
     </message>
     <message>
         <source>REFUSED</source>

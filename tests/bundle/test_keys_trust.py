@@ -189,4 +189,5 @@ def test_a_bundle_signed_by_a_skipped_key_says_why(
         verify_bundle(bundle, TrustStore.from_settings(load_settings()))
     assert caught.value.code == "untrusted"
     assert "Skipped: The key file" in str(caught.value)
+    assert "No trusted signing key is usable" in str(caught.value)  # not "none configured"
     assert "writable by other users" in str(caught.value)

@@ -113,9 +113,14 @@ def verify_bundle(
 
 def _require_keys(signature: bytes | None, trust: TrustStore) -> None:
     if signature is not None and not trust.keys:
+        if trust.problems:  # keys are there, none of them usable: say why, not "none"
+            raise BundleError(
+                "No trusted signing key is usable, so no bundle can be accepted." + _skipped(trust),
+                code="untrusted",
+            )
         raise BundleError(
             "No trusted signing keys are configured, so no bundle can be accepted. IT places "
-            "public keys (PEM) in the site's trusted-keys folder." + _skipped(trust),
+            "public keys (PEM) in the site's trusted-keys folder.",
             code="untrusted",
         )
 

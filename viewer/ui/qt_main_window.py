@@ -642,7 +642,12 @@ class QtMainWindow(QMainWindow):
             self.tr("Viewports: the AI result and the decision belong to the top-left image")
         )
         self.presets.setAccessibleName(self.tr("Window presets"))
-        self.presets.setToolTip(self.tr("Stored windows first; keys 1-9 select a preset"))
+        self.presets.setToolTip(
+            self.tr(
+                "Stored windows first (one outside the image's values last); keys 1-9 select a "
+                "preset"
+            )
+        )
         self.toolbar.setWindowTitle(self.tr("View tools"))
         self.annotate_button.setText(self.tr("Annotate"))
         self.annotate_button.setAccessibleName(self.tr("Annotation tools"))

@@ -311,7 +311,7 @@ class QtModelManager(QDialog):
             )
         style = "" if self._keys else "color: #b00020;"
         if self._key_problems:
-            text += " " + self.tr("Key files that could not be read: {problems}").format(
+            text += " " + self.tr("Key files not used: {problems}").format(
                 problems="; ".join(self._key_problems)
             )
             style = "color: #b00020;"
