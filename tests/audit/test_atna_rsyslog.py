@@ -137,16 +137,16 @@ def test_none_lost_across_a_restart_and_a_repeat_is_recognisable(
     errors: list[str | None] = []
 
     def cut() -> None:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + WAIT_S
         while len(received(rsyslog)) < total // 3 and time.monotonic() < deadline:
             time.sleep(0.01)
         rsyslog.stop()
         stopped_at.append(len(received(rsyslog)))
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + WAIT_S
         while forwarder.last_error is None and time.monotonic() < deadline:
             time.sleep(0.01)
         errors.append(forwarder.last_error)  # the forwarder tried while it was down
-        time.sleep(0.5)
+        time.sleep(0.5)  # the scenario: the repository stays down a moment (not a wait)
         rsyslog.start()
 
     with AuditLog.open(settings) as log:
@@ -157,7 +157,7 @@ def test_none_lost_across_a_restart_and_a_repeat_is_recognisable(
         try:
             for i in range(total):
                 log.append(decision(i))
-            cutter.join(60)
+            cutter.join(2 * WAIT_S)
             deadline = time.monotonic() + 60
             while len(seqs_received(rsyslog)) < total and time.monotonic() < deadline:
                 time.sleep(0.05)

@@ -14,6 +14,7 @@ import pytest
 
 from tests.audit.helpers import decision
 from tests.servers import free_port
+from tests.waits import WAIT_S
 from viewer.audit import AuditLog
 from viewer.audit.central import CentralDestination, forward_central
 from viewer.audit.forwarding import feed
@@ -207,7 +208,7 @@ def test_the_running_apps_forwarder_reports_the_failure(central: Settings) -> No
     try:
         assert trail.append("app_start").written
         status = ForwardingStatus(central, trail)
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + WAIT_S
         state = _only(status.poll())
         while state.kind != "failing" and time.monotonic() < deadline:
             time.sleep(0.1)
