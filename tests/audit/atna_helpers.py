@@ -444,7 +444,7 @@ class Rsyslog:
             )
         )
 
-    def start(self, timeout: float = 15.0) -> None:
+    def start(self, timeout: float = WAIT_S) -> None:
         """Start rsyslogd; returns once its own listener is up. rsyslogd does not exit when its
         port is taken (it logs "Could not create tcp listener" and runs on), and a probe would
         reach whoever holds the port: at the first start a port of our own pick moves to a
@@ -484,7 +484,7 @@ class Rsyslog:
         self.stop()
         raise RuntimeError(f"rsyslogd did not listen in time: {self._stderr.read_text()[-2000:]}")
 
-    def stop(self, timeout: float = 15.0) -> None:
+    def stop(self, timeout: float = WAIT_S) -> None:
         if self.proc is None:
             return
         if self.proc.poll() is None:

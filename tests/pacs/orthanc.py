@@ -27,6 +27,7 @@ from pathlib import Path
 import requests
 
 from tests.servers import certificate, free_port, key_pem, listens
+from tests.waits import WAIT_S
 
 ORTHANC = Path("/usr/sbin/Orthanc")
 PLUGINS = Path("/usr/share/orthanc/plugins")
@@ -185,7 +186,7 @@ class OrthancServer:
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
-    def stop(self, timeout_s: float = 15.0) -> None:
+    def stop(self, timeout_s: float = WAIT_S) -> None:
         """A clean shutdown (SIGTERM), killed if it does not end in time."""
         if self._proc is None:
             return
