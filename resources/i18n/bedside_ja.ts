@@ -3204,8 +3204,8 @@ Images scored from now on use that version. The change is recorded in the audit 
         <translation>理由の記載なし</translation>
     </message>
     <message>
-        <source>Not sent: {0} It is kept and goes out once this is fixed.</source>
-        <translation>未送信: {0} 結果は保持され、これが直りしだい送信されます。</translation>
+        <source>Not sent to PACS ({0} waiting): {1} They are kept and go out once this is fixed.</source>
+        <translation>PACSへ未送信（{0}件待機中）: {1} 結果は保持され、これが直りしだい送信されます。</translation>
     </message>
     <message>
         <source>Queued for PACS</source>

@@ -64,7 +64,7 @@ def test_a_ca_file_others_can_change_is_refused_and_the_objects_wait_for_the_fix
         state = delivery.state("r1")
         assert (state.kind, state.waiting, state.error) == ("blocked", 2, sentence)
         assert delivery.status_text(reading_id="r1") == (
-            f"Not sent: {sentence} It is kept and goes out once this is fixed."
+            f"Not sent to PACS (2 waiting): {sentence} They are kept and go out once this is fixed."
         )
         failed = audit.records(types=("pacs_send_failed",))
         assert failed and {row.reason for row in failed} == {sentence}

@@ -26,7 +26,7 @@ def test_a_blocked_line_says_why_in_red(qtbot: Any) -> None:
     assert (
         label.text()
         == state_text(state)
-        == (f"Not sent: {WHY} It is kept and goes out once this is fixed.")
+        == f"Not sent to PACS (2 waiting): {WHY} They are kept and go out once this is fixed."
     )
     assert not label.isHidden()
     assert "#b00020" in label.styleSheet()

@@ -76,7 +76,10 @@ def state_text(state: PacsState) -> str:
             "kept; IT can send it again (bedside pacs outbox retry)."
         )
     if state.kind == "blocked":
-        return f"Not sent: {state.error} It is kept and goes out once this is fixed."
+        return (
+            f"Not sent to PACS ({state.waiting} waiting): {state.error} They are kept and go "
+            "out once this is fixed."
+        )
     if state.kind == "queued":
         return "Queued for PACS"
     return ""

@@ -109,9 +109,9 @@ class QtPacsStatus(QLabel):
                 "(bedside pacs outbox retry)."
             ).format(state.error or self.tr("no reason given"))
         if state.kind == "blocked":
-            return self.tr("Not sent: {0} It is kept and goes out once this is fixed.").format(
-                state.error
-            )
+            return self.tr(
+                "Not sent to PACS ({0} waiting): {1} They are kept and go out once this is fixed."
+            ).format(state.waiting, state.error)
         if state.kind == "queued":
             return self.tr("Queued for PACS")
         return ""
