@@ -101,3 +101,32 @@ def all_rows(settings: Any) -> list[Any]:
         return list(log.records())
     finally:
         log.close()
+
+
+def tamper_demo_bundle(demo_bundle: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The demo bundle with one byte flipped mid-file becomes the one the session opens."""
+    import viewer.session.models as session_models
+
+    data = bytearray(demo_bundle.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    tampered = tmp_path / "tampered.bundle"
+    tampered.write_bytes(bytes(data))
+    monkeypatch.setattr(session_models, "demo_bundle_path", lambda: tampered)
+
+
+def refused_without_score(qtbot: Any, window: Any, settings: Any) -> str:
+    """Wait for the model job to end with no model and the image shown; check no score and no
+    Confirm are offered and the refusal is in the log; returns the AI panel's text."""
+    from PySide6.QtWidgets import QLabel, QPushButton
+
+    with qtbot.waitSignal(window.model_ready, timeout=WAIT_MS) as sig:
+        pass
+    assert sig.args == [None]
+    qtbot.waitUntil(lambda: window.view.image is not None, timeout=WAIT_MS)
+    state = str(find(window, QLabel, "aiState").text())
+    assert state.startswith("No AI result:")
+    assert find(window, QLabel, "aiProbability").text() == ""
+    assert not find(window, QPushButton, "confirmButton").isEnabled()
+    window.close()
+    assert "bundle_refused" in [r.type for r in all_rows(settings)]
+    return state

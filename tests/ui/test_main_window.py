@@ -21,6 +21,8 @@ from tests.ui.mainwin import (
     demo_bundle,
     find,
     make_window,
+    refused_without_score,
+    tamper_demo_bundle,
     wait_for_result,
 )
 from viewer.config import save_user_settings
@@ -185,24 +187,8 @@ def test_refused_bundle_says_why_and_offers_no_score(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import viewer.session.models as session_models
-
-    data = bytearray(demo_bundle.read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    tampered = tmp_path / "tampered.bundle"
-    tampered.write_bytes(bytes(data))
-    monkeypatch.setattr(session_models, "demo_bundle_path", lambda: tampered)
-    window = make_window(demo_settings, [cxr_path])
-    with qtbot.waitSignal(window.model_ready, timeout=WAIT_MS) as sig:
-        pass
-    assert sig.args == [None]
-    qtbot.waitUntil(lambda: window.view.image is not None, timeout=WAIT_MS)
-    state = find(window, QLabel, "aiState").text()
-    assert state.startswith("No AI result:")
-    assert find(window, QLabel, "aiProbability").text() == ""
-    assert not find(window, QPushButton, "confirmButton").isEnabled()
-    window.close()
-    assert "bundle_refused" in [r.type for r in all_rows(demo_settings)]
+    tamper_demo_bundle(demo_bundle, tmp_path, monkeypatch)
+    refused_without_score(qtbot, make_window(demo_settings, [cxr_path]), demo_settings)
 
 
 def test_no_installed_model_outside_demo(

@@ -13,9 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtWidgets import QLabel, QPushButton
 
-from tests.ui.mainwin import WAIT_MS, all_rows, demo_bundle, find, make_window
+from tests.ui.mainwin import (
+    WAIT_MS,
+    demo_bundle,
+    make_window,
+    refused_without_score,
+    tamper_demo_bundle,
+)
 from viewer.session.prewarm import Prewarm
 
 __all__ = ["demo_bundle", "make_window"]  # fixtures imported for pytest
@@ -102,13 +107,7 @@ def test_a_bundle_failing_verification_after_the_prewarm_is_refused_without_a_sc
 ) -> None:
     """The prewarm changes nothing about verification: a tampered bundle is refused, recorded
     (bundle_refused), and no score is shown, whether torch was imported already or not."""
-    import viewer.session.models as session_models
-
-    data = bytearray(demo_bundle.read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    tampered = tmp_path / "tampered.bundle"
-    tampered.write_bytes(bytes(data))
-    monkeypatch.setattr(session_models, "demo_bundle_path", lambda: tampered)
+    tamper_demo_bundle(demo_bundle, tmp_path, monkeypatch)
     prewarm = Prewarm()
     if started:
         prewarm.start()
@@ -117,14 +116,6 @@ def test_a_bundle_failing_verification_after_the_prewarm_is_refused_without_a_sc
     window.start([cxr_path])
     if not started:
         prewarm.start()
-    with qtbot.waitSignal(window.model_ready, timeout=WAIT_MS) as sig:
-        pass
-    assert sig.args == [None]
-    qtbot.waitUntil(lambda: window.view.image is not None, timeout=WAIT_MS)
-    state = find(window, QLabel, "aiState").text()
+    state = refused_without_score(qtbot, window, demo_settings)
     assert state.startswith("No AI result: The file is not a valid bundle archive.")
     assert "the file was altered or truncated" in state
-    assert find(window, QLabel, "aiProbability").text() == ""
-    assert not find(window, QPushButton, "confirmButton").isEnabled()
-    window.close()
-    assert "bundle_refused" in [r.type for r in all_rows(demo_settings)]
