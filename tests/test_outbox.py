@@ -292,13 +292,13 @@ def test_the_lease_of_a_killed_drainer_is_taken_over_at_once(tmp_path: Path) -> 
         box.put("a", b"1")
     code = textwrap.dedent(
         f"""
-        import time
+        import signal
         from pathlib import Path
         from viewer.outbox import Outbox
         box = Outbox(Path({str(path)!r}))
         def send(item):
             print("sending", flush=True)
-            time.sleep(60)
+            signal.pause()  # holds the lease until the parent kills it
         box.drain(send, ordered=False)
         """
     )

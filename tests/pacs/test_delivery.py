@@ -276,7 +276,7 @@ def test_objects_survive_an_orthanc_stopped_mid_send(
 
 CHILD = textwrap.dedent(
     """
-    import sys, time
+    import signal, sys
     from viewer.config import load_settings
     from viewer.outbox import Outbox, Backoff
     from viewer.pacs import delivery as d
@@ -288,7 +288,7 @@ CHILD = textwrap.dedent(
         done.append(payload)
         print("sent", flush=True)
         if len(done) == 3:  # the parent kills us here: PACS has it, the outbox not yet
-            time.sleep(600)
+            signal.pause()  # held until the kill
 
     settings = load_settings()
     box = Outbox(settings.pacs_outbox_path)
