@@ -221,11 +221,11 @@ def raw_header(path: Path, limits: Limits) -> RawHeader | None:
     return header
 
 
-#: the last walked header's bytes up to Pixel Data's value, its walk and its metadata (the path
-#: aside): a folder of copies (bench_cli_parity: 1,000 real-size copies) or of one series
-#: written by one device repeats them; one entry, replaced whole (threads read it safely)
-_last: tuple[bytes, RawHeader, Limits] | None = None
-_last_meta: tuple[bytes, ImageMetadata] | None = None
+#: the last walked header's bytes up to Pixel Data's value, its walk, the limits it was walked
+#: under and, once built, its metadata (the path aside): a folder of copies (bench_cli_parity:
+#: 1,000 real-size copies) or of one series written by one device repeats them; one entry,
+#: replaced whole (threads read it safely)
+_last: tuple[bytes, RawHeader, Limits, ImageMetadata | None] | None = None
 
 
 def _remember(header: RawHeader, data: bytes, limits: Limits) -> None:
@@ -233,18 +233,19 @@ def _remember(header: RawHeader, data: bytes, limits: Limits) -> None:
     pixel = header.pixel
     if header.exact and pixel is not None and pixel.value_at > 0:
         header.key = data[: pixel.value_at]
-        _last = (header.key, header, limits)
+        _last = (header.key, header, limits, None)
 
 
 def _built(header: RawHeader, path: Path, tsyntax: str, meta_sop: str) -> ImageMetadata:
     """:func:`build_metadata`, or the last file's metadata when its header bytes were these."""
-    global _last_meta
-    last = _last_meta
-    if header.key and last is not None and last[0] is header.key:
-        return replace(last[1], path=str(path))
+    global _last
+    last = _last
+    if not header.key or last is None or last[0] is not header.key:
+        return build_metadata(header, path, tsyntax, meta_sop)
+    if last[3] is not None:
+        return replace(last[3], path=str(path))
     meta = build_metadata(header, path, tsyntax, meta_sop)
-    if header.key:
-        _last_meta = (header.key, meta)
+    _last = (last[0], last[1], last[2], meta)
     return meta
 
 
