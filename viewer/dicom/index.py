@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from viewer.dicom.metadata import MEDIA_STORAGE_DIRECTORY, incomplete_image_message, read_metadata
+from viewer.dicom.metadata import MEDIA_STORAGE_DIRECTORY, read_metadata
 from viewer.dicom.model import ImageMetadata
 from viewer.dicom.safe_read import DEFAULT_LIMITS, Limits, read_dataset
 from viewer.errors import DicomError
@@ -456,10 +456,7 @@ def iter_scan(
         except Exception as exc:  # pragma: no cover - metadata_from_dataset is defensive
             errors.append(ScanError(str(path), f"unreadable header: {exc}"))
         else:
-            problem = incomplete_image_message(meta)
-            if problem:
-                errors.append(ScanError(str(path), problem))
-            elif meta.sop_class_uid != MEDIA_STORAGE_DIRECTORY:
+            if meta.sop_class_uid != MEDIA_STORAGE_DIRECTORY:
                 metas.append(meta)
             elif not was_walked and not _is_dicomdir_name(path):
                 # A named file (or a DICOMDIR record) that is itself a DICOMDIR: say so.

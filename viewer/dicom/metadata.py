@@ -282,9 +282,10 @@ def read_metadata(
 
     Here, not in reader.py, so that ``bedside dicom info``/``scan`` and the index load neither
     numpy nor pydicom for an ordinary file (the fast path above; issue 19). ``check_pixels``
-    (the index, ``dicom info``, read_image): a file cut short, or whose Pixel Data is shorter
-    than its header declares, is refused with the words opening it would use
-    (:func:`pixel_data_problem`), before it is listed as an image."""
+    (the index, ``dicom info``, read_image): a file cut short, whose Pixel Data is shorter
+    than its header declares (:func:`pixel_data_problem`), or an image class without a usable
+    Image Pixel module (:func:`incomplete_image_message`) is refused with the words opening it
+    would use, before it is listed as an image."""
     p = Path(path)
     header = None
     if check_pixels:
@@ -292,16 +293,21 @@ def read_metadata(
         problem = None if header is None else pixel_data_problem(p, header)
         if problem:
             raise DicomError(problem, path=p)
-    fast = fast_metadata(p, limits, header)  # no pydicom, nothing to quiet
-    if fast is not None:
-        return fast
-    notes: list[str] = []
-    with quiet(notes):
-        ds = read_dataset(path, header_only=True, limits=limits, notes=notes)
-        try:
-            return metadata_from_dataset(ds, path)
-        except Exception as exc:
-            raise DicomError(f"has an unreadable header: {short_error(exc)}", path=path) from exc
+    meta = fast_metadata(p, limits, header)  # no pydicom, nothing to quiet
+    if meta is None:
+        notes: list[str] = []
+        with quiet(notes):
+            ds = read_dataset(path, header_only=True, limits=limits, notes=notes)
+            try:
+                meta = metadata_from_dataset(ds, path)
+            except Exception as exc:
+                raise DicomError(
+                    f"has an unreadable header: {short_error(exc)}", path=path
+                ) from exc
+    problem = incomplete_image_message(meta) if check_pixels else None
+    if problem:  # an image class cut (or written) without its Image Pixel module
+        raise DicomError(problem, path=p)
+    return meta
 
 
 _NATIVE = (IMPLICIT_LE, EXPLICIT_LE)  # the fast reader's native syntaxes (PS3.5 A.1, A.2)
